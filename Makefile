@@ -1,0 +1,76 @@
+# ngx_blog: the nginx module, the jobrunner sidecar and the blogctl tool.
+#
+#   make          build build/ngx_http_blog_module.so, build/jobrunner, build/blogctl
+#   make run      install missing packages, build, serve the demo site on 127.0.0.1:8080
+#   make test     install missing packages, build, run the whole t/ suite with prove
+
+BUILD     ?= build
+NGINX_SRC ?= /usr/share/nginx/src
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARN       = -Wall -Wextra -Werror
+CPPFLAGS  += -Ingx_blog_module -D_GNU_SOURCE
+PROVE     ?= prove
+
+MODULE     = $(BUILD)/ngx_http_blog_module.so
+MODULE_SRC = config $(wildcard ngx_blog_module/*.[ch])
+SHARED     = ngx_blog_module/blog_schema.c
+
+JR_SRCS    = $(wildcard jobrunner/*.c)
+JR_LIB     = $(filter-out jobrunner/jr_main.c, $(JR_SRCS))
+JR_LIBS    = -luv -linih -lsqlite3 -lm
+
+CTL_SRCS   = $(wildcard blogctl/*.c)
+CTL_LIB    = $(filter-out blogctl/blogctl.c, $(CTL_SRCS))
+CTL_LIBS   = -lcmark -lsqlite3
+
+# C unit tests print TAP; t/unit/jr_*.c link the jobrunner's code, the
+# others blogctl's.
+UNIT_SRCS  = $(wildcard t/unit/*.c)
+UNIT_BINS  = $(patsubst t/unit/%.c, $(BUILD)/t/%, $(UNIT_SRCS))
+
+.PHONY: all deps run test unit clean
+
+all: $(MODULE) $(BUILD)/jobrunner $(BUILD)/blogctl
+
+deps:
+	@sh scripts/deps.sh
+
+# configure is slow (~6 s): rerun it only when config changes.
+$(BUILD)/nginx/Makefile: config
+	@mkdir -p $(BUILD)/nginx
+	cd $(NGINX_SRC) && ./configure --with-compat \
+	    --with-cc-opt='$(NGINX_CC_OPT)' --with-ld-opt='$(NGINX_LD_OPT)' \
+	    --add-dynamic-module=$(CURDIR) \
+	    --builddir=$(CURDIR)/$(BUILD)/nginx > $(CURDIR)/$(BUILD)/configure.log
+
+$(MODULE): $(BUILD)/nginx/Makefile $(MODULE_SRC)
+	$(MAKE) -s -f $(CURDIR)/$(BUILD)/nginx/Makefile -C $(NGINX_SRC) modules
+	cp $(BUILD)/nginx/ngx_http_blog_module.so $@
+
+$(BUILD)/jobrunner: $(JR_SRCS) $(SHARED) $(wildcard jobrunner/*.h ngx_blog_module/blog_*.h)
+	@mkdir -p $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(JR_SRCS) $(SHARED) $(LDFLAGS) $(JR_LIBS)
+
+$(BUILD)/blogctl: $(CTL_SRCS) $(SHARED) $(wildcard blogctl/*.h ngx_blog_module/blog_*.h)
+	@mkdir -p $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(CTL_SRCS) $(SHARED) $(LDFLAGS) $(CTL_LIBS)
+
+$(BUILD)/t/jr_%: t/unit/jr_%.c t/unit/tap.h $(JR_LIB) $(SHARED)
+	@mkdir -p $(BUILD)/t
+	$(CC) $(CPPFLAGS) -Ijobrunner -It/unit $(CFLAGS) $(WARN) -o $@ $< $(JR_LIB) $(SHARED) $(LDFLAGS) $(JR_LIBS)
+
+$(BUILD)/t/%: t/unit/%.c t/unit/tap.h $(CTL_LIB) $(SHARED)
+	@mkdir -p $(BUILD)/t
+	$(CC) $(CPPFLAGS) -Iblogctl -It/unit $(CFLAGS) $(WARN) -o $@ $< $(CTL_LIB) $(SHARED) $(LDFLAGS) $(CTL_LIBS)
+
+unit: $(UNIT_BINS)
+
+run: deps all
+	@sh scripts/run.sh
+
+test: deps all unit
+	$(PROVE) $(PROVE_FLAGS) t/*.t $(UNIT_BINS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,32 @@
+/*
+ * The data.db schema, shared by the nginx module, blogctl and the jobrunner.
+ *
+ * The schema is a list of migrations; PRAGMA user_version records how many
+ * have been applied.  blogctl and the jobrunner migrate; the module only
+ * checks, because a reader must never change the file under a writer.
+ */
+
+#ifndef BLOG_SCHEMA_H
+#define BLOG_SCHEMA_H
+
+#include <sqlite3.h>
+
+/* The schema version this build reads and writes. */
+#define BLOG_SCHEMA_VERSION  1
+
+/*
+ * Switches the file to WAL and applies every migration newer than its
+ * user_version, all in one transaction, so a failure leaves it untouched.  Returns SQLITE_OK, or an
+ * SQLite error code with a malloc'ed message in *err (free with
+ * sqlite3_free).  A file newer than this build is refused, never touched.
+ */
+int blog_schema_migrate(sqlite3 *db, char **err);
+
+/*
+ * Reads user_version into *version.  Returns SQLITE_OK when it equals
+ * BLOG_SCHEMA_VERSION, SQLITE_SCHEMA when it differs, or the SQLite error
+ * that stopped the read.
+ */
+int blog_schema_check(sqlite3 *db, int *version);
+
+#endif /* BLOG_SCHEMA_H */

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Installs the Debian packages the build, the demo and the tests need.
+# Idempotent and quiet when everything is present; apt-get runs only for
+# what is missing.
+set -eu
+
+packages="build-essential pkg-config nginx nginx-dev
+libsqlite3-dev sqlite3 libcmark-dev libuv1-dev libinih-dev libssl-dev
+perl curl wrk procps"
+
+missing=""
+for p in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || {
+        echo "deps: missing packages:$missing (run as root or install sudo)" >&2
+        exit 1
+    }
+    sudo="sudo"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
+# Debian starts the packaged nginx on port 80; ours runs privately and does
+# not need it, but leaves it as the sysadmin configured it.
+exit 0
