@@ -1,0 +1,51 @@
+/*
+ * jobrunner: the ngx_blog sidecar.  main() only; everything else lives in
+ * files the unit tests can link.
+ */
+
+#include <stdio.h>
+
+#include "jr_cmdline.h"
+#include "jr_config.h"
+#include "jr_runner.h"
+
+
+int
+main(int argc, char *argv[])
+{
+    int            rc;
+    char           err[JR_CONFIG_ERRLEN];
+    jr_config_t    cf;
+    jr_cmdline_t   cmd;
+
+    switch (jr_cmdline_parse(&cmd, argc, argv, stderr)) {
+
+    case JR_CMDLINE_HELP:
+        jr_cmdline_usage(stdout);
+        return 0;
+
+    case JR_CMDLINE_ERROR:
+        return 1;
+
+    case JR_CMDLINE_RUN:
+    case JR_CMDLINE_TEST:
+        break;
+    }
+
+    if (jr_config_load(&cf, cmd.conf, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+
+    if (cmd.action == JR_CMDLINE_TEST) {
+        fprintf(stderr, "%s: configuration ok\n", cmd.conf);
+        jr_config_free(&cf);
+        return 0;
+    }
+
+    rc = jr_runner_run(&cf);
+
+    jr_config_free(&cf);
+
+    return rc;
+}

@@ -1,0 +1,182 @@
+/*
+ * The life of the process: start, loop, stop.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "blog_schema.h"
+#include "jr_db.h"
+#include "jr_log.h"
+#include "jr_pid.h"
+#include "jr_runner.h"
+#include "jr_signal.h"
+
+
+static int jr_runner_threadpool(const jr_config_t *cf);
+static int jr_runner_close_loop(jr_runner_t *r);
+static void jr_runner_close_handle(uv_handle_t *handle, void *arg);
+
+
+int
+jr_runner_run(const jr_config_t *cf)
+{
+    int          rc;
+    jr_runner_t  r;
+
+    memset(&r, 0, sizeof(r));
+    r.cf = cf;
+
+    if (jr_log_open(cf->log, cf->log_level) != 0) {
+        fprintf(stderr, "jobrunner: cannot open log \"%s\": %s\n", cf->log,
+                strerror(errno));
+        return 1;
+    }
+
+    /* until the loop runs, errors also go to the terminal that started us */
+    jr_log_echo(1);
+
+    jr_log(JR_LOG_DEBUG, "data_db \"%s\", pid \"%s\", threadpool_size %u",
+           cf->data_db, cf->pid ? cf->pid : "", cf->threadpool_size);
+
+    if (jr_runner_threadpool(cf) != 0) {
+        goto failed;
+    }
+
+    r.db = jr_db_open(cf->data_db);
+    if (r.db == NULL) {
+        goto failed;
+    }
+
+    r.loop = uv_default_loop();
+    if (r.loop == NULL) {
+        jr_log(JR_LOG_ERROR, "cannot create the event loop");
+        goto failed;
+    }
+
+    /* before the pid file: whoever reads it may signal us at once */
+    if (jr_signal_start(&r) != 0) {
+        goto failed;
+    }
+
+    if (cf->pid && jr_pid_write(cf->pid) != 0) {
+        goto failed;
+    }
+
+    jr_log(JR_LOG_INFO, "jobrunner started, schema version %d",
+           BLOG_SCHEMA_VERSION);
+    jr_log(JR_LOG_DEBUG, "pid %ld", (long) getpid());
+
+    jr_log_echo(0);
+
+    /*
+     * Nothing calls uv_stop(), so this returns when jr_runner_stop() has
+     * closed the last handle, and its result, "no handles left", says
+     * nothing new.
+     */
+    (void) uv_run(r.loop, UV_RUN_DEFAULT);
+
+    rc = jr_runner_close_loop(&r);
+
+    if (jr_db_close(r.db) != 0) {
+        rc = 1;
+    }
+
+    if (cf->pid) {
+        jr_pid_remove(cf->pid);
+    }
+
+    jr_log(JR_LOG_INFO, "jobrunner exited");
+    jr_log_close();
+
+    return rc;
+
+failed:
+
+    if (r.loop) {
+        jr_runner_close_loop(&r);
+    }
+
+    if (r.db) {
+        jr_db_close(r.db);
+    }
+
+    jr_log_close();
+
+    return 1;
+}
+
+
+void
+jr_runner_stop(jr_runner_t *r)
+{
+    /*
+     * Closing every handle, rather than a list kept here, stops whatever
+     * later parts of the jobrunner add to the loop as well.
+     */
+    uv_walk(r->loop, jr_runner_close_handle, NULL);
+}
+
+
+static void
+jr_runner_close_handle(uv_handle_t *handle, void *arg)
+{
+    (void) arg;
+
+    if (!uv_is_closing(handle)) {
+        uv_close(handle, NULL);
+    }
+}
+
+
+/*
+ * libuv sizes its thread pool from UV_THREADPOOL_SIZE once, when work is
+ * first queued, so setting it before the loop runs is enough.  The
+ * configuration wins over the environment.
+ */
+static int
+jr_runner_threadpool(const jr_config_t *cf)
+{
+    char  size[16];
+
+    snprintf(size, sizeof(size), "%u", cf->threadpool_size);
+
+    if (setenv("UV_THREADPOOL_SIZE", size, 1) != 0) {
+        jr_log(JR_LOG_ERROR, "cannot set UV_THREADPOOL_SIZE: %s",
+               strerror(errno));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Closes any handle still open, runs the loop until their close callbacks
+ * are done, then frees the loop.  Returns 0 or 1, as jr_runner_run().
+ */
+static int
+jr_runner_close_loop(jr_runner_t *r)
+{
+    int  rc;
+
+    jr_runner_stop(r);
+
+    rc = uv_run(r->loop, UV_RUN_DEFAULT);
+    if (rc == 0) {
+        rc = uv_loop_close(r->loop);
+    }
+
+    if (rc != 0) {
+        jr_log(JR_LOG_ERROR, "cannot close the event loop: %s",
+               rc > 0 ? "handles still active" : uv_strerror(rc));
+        return 1;
+    }
+
+    return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * The running jobrunner: its loop, its database connection and the handles
+ * on the loop.  jr_runner_run() is the whole life of the process after the
+ * configuration is read.
+ */
+
+#ifndef JR_RUNNER_H
+#define JR_RUNNER_H
+
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "jr_config.h"
+#include "jr_signal.h"
+
+struct jr_runner_s {
+    const jr_config_t  *cf;
+    uv_loop_t          *loop;
+    sqlite3            *db;
+    uv_signal_t         signals[JR_SIGNAL_N];
+};
+
+/*
+ * Opens the log and the database, writes the pid file and runs the loop
+ * until SIGTERM or SIGINT.  Returns the process exit status: 0 after a clean
+ * shutdown, 1 when starting or stopping failed (the reason is logged).
+ */
+int jr_runner_run(const jr_config_t *cf);
+
+/* Closes every handle, so the loop ends once their close callbacks ran. */
+void jr_runner_stop(jr_runner_t *r);
+
+#endif /* JR_RUNNER_H */
