@@ -1,0 +1,955 @@
+/*
+ * ngx_http_blog_module: directives, configuration, worker start and exit,
+ * and the content handler that sends each request to a file or a page.
+ */
+
+#include "ngx_http_blog_module.h"
+
+
+typedef struct {
+    ngx_str_t  cache_status;
+} ngx_http_blog_ctx_t;
+
+
+static ngx_int_t ngx_http_blog_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_blog_send_page(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path);
+static ngx_int_t ngx_http_blog_page_key(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path, ngx_str_t *key);
+static ngx_int_t ngx_http_blog_cache_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+static char *ngx_http_blog(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_blog_theme(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_blog_media_root(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_blog_route(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_blog_base_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_blog_realpath(ngx_conf_t *cf, ngx_str_t *path,
+    ngx_str_t *real);
+static void ngx_http_blog_theme_cleanup(void *data);
+
+static ngx_int_t ngx_http_blog_add_variables(ngx_conf_t *cf);
+static void *ngx_http_blog_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_blog_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_blog_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_blog_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_blog_init_process(ngx_cycle_t *cycle);
+static void ngx_http_blog_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_http_blog_per_page_bounds = {
+    ngx_conf_check_num_bounds, 1, 1000
+};
+
+
+static ngx_command_t  ngx_http_blog_commands[] = {
+
+    { ngx_string("blog"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_blog,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("blog_theme"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_blog_theme,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("blog_media_root"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_blog_media_root,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("blog_route"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_blog_route,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("blog_posts_per_page"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, per_page),
+      &ngx_http_blog_per_page_bounds },
+
+    { ngx_string("blog_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, cache),
+      NULL },
+
+    { ngx_string("blog_cache_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, cache_size),
+      NULL },
+
+    { ngx_string("blog_base_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_blog_base_url,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("blog_busy_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_blog_main_conf_t, busy_timeout),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_blog_module_ctx = {
+    ngx_http_blog_add_variables,           /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_blog_create_main_conf,        /* create main configuration */
+    ngx_http_blog_init_main_conf,          /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_blog_create_loc_conf,         /* create location configuration */
+    ngx_http_blog_merge_loc_conf           /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_blog_module = {
+    NGX_MODULE_V1,
+    &ngx_http_blog_module_ctx,             /* module context */
+    ngx_http_blog_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_blog_init_process,            /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_blog_exit_process,            /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+/* The route names of "blog_route", in ngx_http_blog_route_e order. */
+static ngx_str_t  ngx_http_blog_route_names[BLOG_ROUTE_N] = {
+    ngx_string("post"),
+    ngx_string("tag"),
+    ngx_string("page"),
+    ngx_string("feed"),
+    ngx_string("sitemap"),
+    ngx_string("media"),
+    ngx_string("static")
+};
+
+static ngx_str_t  ngx_http_blog_route_defaults[BLOG_ROUTE_N] = {
+    ngx_string("posts/"),
+    ngx_string("tags/"),
+    ngx_string("page/"),
+    ngx_string("feed.xml"),
+    ngx_string("sitemap.xml"),
+    ngx_string("media/"),
+    ngx_string("static/")
+};
+
+/* The theme's files, in ngx_http_blog_tpl_e order. */
+static char  *ngx_http_blog_tpl_files[BLOG_TPL_N] = {
+    "index.html", "post.html", "page.html", "tag.html", "404.html",
+    "feed.xml", "sitemap.xml"
+};
+
+static ngx_str_t  ngx_http_blog_content_types[] = {
+    ngx_string("text/html"),
+    ngx_string("application/atom+xml"),
+    ngx_string("application/xml")
+};
+
+static ngx_str_t  ngx_http_blog_cache_hit = ngx_string("HIT");
+static ngx_str_t  ngx_http_blog_cache_miss = ngx_string("MISS");
+static ngx_str_t  ngx_http_blog_cache_bypass = ngx_string("BYPASS");
+
+
+static ngx_int_t
+ngx_http_blog_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  path, rel, *route;
+    ngx_http_blog_loc_conf_t  *blcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_module);
+
+    /* an internal redirect may bring a URI from outside the location */
+    if (r->uri.len < blcf->prefix.len
+        || ngx_strncmp(r->uri.data, blcf->prefix.data, blcf->prefix.len) != 0)
+    {
+        path.len = 1;
+        path.data = (u_char *) "/";
+
+    } else {
+        path.len = r->uri.len - blcf->prefix.len;
+        path.data = r->uri.data + blcf->prefix.len;
+    }
+
+    route = &blcf->route[BLOG_ROUTE_MEDIA];
+    if (path.len >= route->len
+        && ngx_strncmp(path.data, route->data, route->len) == 0)
+    {
+        rel.len = path.len - route->len;
+        rel.data = path.data + route->len;
+        return ngx_http_blog_send_file(r, &blcf->media_root, &rel);
+    }
+
+    route = &blcf->route[BLOG_ROUTE_STATIC];
+    if (path.len >= route->len
+        && ngx_strncmp(path.data, route->data, route->len) == 0)
+    {
+        rel.len = path.len - route->len;
+        rel.data = path.data + route->len;
+        return ngx_http_blog_send_file(r, &blcf->static_root, &rel);
+    }
+
+    return ngx_http_blog_send_page(r, blcf, &path);
+}
+
+
+static ngx_int_t
+ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
+    ngx_str_t *path)
+{
+    ngx_int_t              rc;
+    ngx_str_t              key;
+    ngx_buf_t             *b;
+    ngx_chain_t            out;
+    ngx_table_elt_t       *etag;
+    ngx_http_blog_ctx_t   *ctx;
+    ngx_http_blog_page_t  *page;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_blog_module);
+
+    if (ngx_http_blog_db_ready(blcf->db, r->connection->log) != NGX_OK) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    if (ngx_http_blog_page_key(r, blcf, path, &key) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (blcf->cache && blcf->page_cache == NULL) {
+        blcf->page_cache = ngx_http_blog_cache_create(blcf->cache_size);
+        if (blcf->page_cache == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    page = NULL;
+    ctx->cache_status = ngx_http_blog_cache_bypass;
+
+    if (blcf->page_cache) {
+        page = ngx_http_blog_cache_lookup(blcf->page_cache, &key,
+                                          blcf->db->generation);
+        ctx->cache_status = page ? ngx_http_blog_cache_hit
+                                 : ngx_http_blog_cache_miss;
+    }
+
+    if (page == NULL) {
+        page = ngx_http_blog_page_alloc(&key);
+        if (page == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = ngx_http_blog_render(r, blcf, path, page);
+        if (rc != NGX_OK) {
+            ngx_http_blog_page_release(page);
+            return rc;
+        }
+
+        /* a 404 for every made-up URL would push real pages out */
+        if (blcf->page_cache && page->status == NGX_HTTP_OK) {
+            (void) ngx_http_blog_cache_insert(blcf->page_cache, page);
+        }
+
+        rc = ngx_http_blog_page_hold(r, page);
+        ngx_http_blog_page_release(page);
+
+    } else {
+        rc = ngx_http_blog_page_hold(r, page);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = page->status;
+    r->headers_out.content_length_n = page->len;
+    r->headers_out.content_type = ngx_http_blog_content_types[page->content_type];
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    ngx_str_set(&r->headers_out.charset, "utf-8");
+
+    if (page->status == NGX_HTTP_OK) {
+        r->headers_out.last_modified_time = page->last_modified;
+
+        etag = ngx_list_push(&r->headers_out.headers);
+        if (etag == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        etag->hash = 1;
+#if (nginx_version >= 1023000)
+        etag->next = NULL;
+#endif
+        ngx_str_set(&etag->key, "ETag");
+        etag->value.data = page->etag;
+        etag->value.len = ngx_strlen(page->etag);
+        r->headers_out.etag = etag;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = page->body;
+    b->last = page->body + page->len;
+    b->memory = page->len ? 1 : 0;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * The cache key is the path under the location; without a configured base
+ * URL, links carry the request's host, so the host is part of the key too.
+ */
+
+static ngx_int_t
+ngx_http_blog_page_key(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
+    ngx_str_t *path, ngx_str_t *key)
+{
+    u_char  *p;
+
+    if (blcf->base_url.len) {
+        *key = *path;
+        return NGX_OK;
+    }
+
+    key->len = r->headers_in.server.len + 1 + path->len;
+    key->data = ngx_pnalloc(r->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, r->headers_in.server.data,
+                   r->headers_in.server.len);
+    *p++ = ' ';
+    ngx_memcpy(p, path->data, path->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_blog_cache_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_blog_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_blog_module);
+
+    if (ctx == NULL || ctx->cache_status.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ctx->cache_status.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = ctx->cache_status.data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_blog_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var;
+    ngx_str_t             name = ngx_string("blog_cache_status");
+
+    var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_blog_cache_status_variable;
+
+    return NGX_OK;
+}
+
+
+/* blog path/to/data.db; -- serve a blog from this location */
+
+static char *
+ngx_http_blog(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_blog_loc_conf_t *blcf = conf;
+
+    ngx_str_t                  *value, path;
+    ngx_uint_t                  i;
+    ngx_http_blog_db_t         *db, **dbp;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_blog_main_conf_t  *bmcf;
+    ngx_http_blog_loc_conf_t  **locp;
+
+    if (blcf->db) {
+        return "is duplicate";
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+#if (NGX_PCRE)
+    if (clcf->regex) {
+        return "cannot be used in a regex location: routes are relative to "
+               "a prefix location";
+    }
+#endif
+
+    if (clcf->named) {
+        return "cannot be used in a named location";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (path.len == 0) {
+        return "needs a database path";
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    bmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_blog_module);
+
+    /* locations that share a database share its connection */
+    dbp = bmcf->dbs.elts;
+    db = NULL;
+
+    for (i = 0; i < bmcf->dbs.nelts; i++) {
+        if (dbp[i]->path.len == path.len
+            && ngx_strncmp(dbp[i]->path.data, path.data, path.len) == 0)
+        {
+            db = dbp[i];
+            break;
+        }
+    }
+
+    if (db == NULL) {
+        db = ngx_pcalloc(cf->pool, sizeof(ngx_http_blog_db_t));
+        dbp = ngx_array_push(&bmcf->dbs);
+        if (db == NULL || dbp == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        db->path = path;
+        *dbp = db;
+    }
+
+    locp = ngx_array_push(&bmcf->locations);
+    if (locp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *locp = blcf;
+
+    blcf->db = db;
+    blcf->prefix = clcf->name;
+
+    clcf->handler = ngx_http_blog_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * blog_theme dir; -- compiled here, so a broken template fails "nginx -t"
+ * with its own file and line; locations naming the same folder share it.
+ */
+
+static char *
+ngx_http_blog_theme(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_blog_loc_conf_t *blcf = conf;
+
+    char                        err[512];
+    ngx_str_t                  *value, path;
+    ngx_uint_t                  i;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_blog_theme_t      *theme, **themep;
+    ngx_http_blog_main_conf_t  *bmcf;
+
+    if (blcf->theme) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    bmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_blog_module);
+    themep = bmcf->themes.elts;
+
+    for (i = 0; i < bmcf->themes.nelts; i++) {
+        if (themep[i]->path.len == path.len
+            && ngx_strncmp(themep[i]->path.data, path.data, path.len) == 0)
+        {
+            blcf->theme = themep[i];
+            return NGX_CONF_OK;
+        }
+    }
+
+    theme = ngx_pcalloc(cf->pool, sizeof(ngx_http_blog_theme_t));
+    themep = ngx_array_push(&bmcf->themes);
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (theme == NULL || themep == NULL || cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    theme->path = path;
+    *themep = theme;
+
+    cln->handler = ngx_http_blog_theme_cleanup;
+    cln->data = theme;
+
+    for (i = 0; i < BLOG_TPL_N; i++) {
+        theme->tpl[i] = blog_tpl_load((char *) path.data,
+                                      ngx_http_blog_tpl_files[i],
+                                      err, sizeof(err));
+        if (theme->tpl[i] == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "theme: %s", err);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_http_blog_realpath(cf, &path, NULL) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    blcf->theme = theme;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_blog_theme_cleanup(void *data)
+{
+    ngx_http_blog_theme_t  *theme = data;
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < BLOG_TPL_N; i++) {
+        blog_tpl_free(theme->tpl[i]);
+    }
+}
+
+
+/* blog_media_root dir; */
+
+static char *
+ngx_http_blog_media_root(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_blog_loc_conf_t *blcf = conf;
+
+    ngx_str_t  *value, path;
+
+    if (blcf->media_root.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_blog_realpath(cf, &path, &blcf->media_root) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Resolves a folder once, at configuration time: requests compare their
+ * own resolved paths with it.  real NULL only checks that it exists.
+ */
+
+static ngx_int_t
+ngx_http_blog_realpath(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *real)
+{
+    char             *p;
+    ngx_file_info_t   fi;
+
+    p = realpath((char *) path->data, NULL);
+
+    if (p == NULL || ngx_file_info(p, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"%V\" cannot be used", path);
+        free(p);
+        return NGX_ERROR;
+    }
+
+    if (!ngx_is_dir(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" is not a folder",
+                           path);
+        free(p);
+        return NGX_ERROR;
+    }
+
+    if (real) {
+        real->len = ngx_strlen(p);
+        real->data = ngx_pstrdup(cf->pool, &(ngx_str_t) { real->len,
+                                                          (u_char *) p });
+        if (real->data == NULL) {
+            free(p);
+            return NGX_ERROR;
+        }
+    }
+
+    free(p);
+
+    return NGX_OK;
+}
+
+
+/* blog_route post|tag|page|feed|sitemap|media|static path; */
+
+static char *
+ngx_http_blog_route(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_blog_loc_conf_t *blcf = conf;
+
+    u_char      *p;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    value = cf->args->elts;
+
+    for (i = 0; i < BLOG_ROUTE_N; i++) {
+        if (value[1].len == ngx_http_blog_route_names[i].len
+            && ngx_strncmp(value[1].data, ngx_http_blog_route_names[i].data,
+                           value[1].len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == BLOG_ROUTE_N) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "unknown route \"%V\", "
+                           "expected post, tag, page, feed, sitemap, media "
+                           "or static", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (blcf->route[i].data) {
+        return "is duplicate";
+    }
+
+    /* relative to the location: "posts/", not "/posts/" */
+    if (value[2].len == 0 || value[2].data[0] == '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "route path \"%V\" must be "
+                           "relative to the location and not empty",
+                           &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    for (p = value[2].data; p < value[2].data + value[2].len; p++) {
+        if (*p <= ' ' || *p == '?' || *p == '#' || *p == '%' || *p >= 0x7f) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "route path \"%V\" "
+                               "may not contain \"%c\"", &value[2], *p);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    /* prefixes of paths below them end with a slash */
+    if (i != BLOG_ROUTE_FEED && i != BLOG_ROUTE_SITEMAP
+        && value[2].data[value[2].len - 1] != '/')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "route path \"%V\" of "
+                           "\"%V\" must end with \"/\"", &value[2], &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    blcf->route[i] = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+/* blog_base_url https://example.com; -- the site's absolute address */
+
+static char *
+ngx_http_blog_base_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_blog_loc_conf_t *blcf = conf;
+
+    ngx_str_t  *value, url;
+
+    if (blcf->base_url.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    url = value[1];
+
+    if (!(url.len > 7 && ngx_strncmp(url.data, "http://", 7) == 0)
+        && !(url.len > 8 && ngx_strncmp(url.data, "https://", 8) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "base URL \"%V\" must start "
+                           "with http:// or https://", &url);
+        return NGX_CONF_ERROR;
+    }
+
+    /* links are made as base URL + location: no final slash */
+    while (url.data[url.len - 1] == '/') {
+        url.len--;
+    }
+
+    blcf->base_url = url;
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_blog_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_blog_main_conf_t  *bmcf;
+
+    bmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_blog_main_conf_t));
+    if (bmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&bmcf->dbs, cf->pool, 2, sizeof(ngx_http_blog_db_t *))
+        != NGX_OK
+        || ngx_array_init(&bmcf->themes, cf->pool, 2,
+                          sizeof(ngx_http_blog_theme_t *))
+           != NGX_OK
+        || ngx_array_init(&bmcf->locations, cf->pool, 2,
+                          sizeof(ngx_http_blog_loc_conf_t *))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    bmcf->busy_timeout = NGX_CONF_UNSET_MSEC;
+
+    return bmcf;
+}
+
+
+static char *
+ngx_http_blog_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_blog_main_conf_t *bmcf = conf;
+
+    ngx_conf_init_msec_value(bmcf->busy_timeout, 0);
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_blog_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_blog_loc_conf_t  *blcf;
+
+    blcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_blog_loc_conf_t));
+    if (blcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     blcf->db = NULL;
+     *     blcf->theme = NULL;
+     *     blcf->media_root = { 0, NULL };
+     *     blcf->route[] = { 0, NULL };
+     *     blcf->base_url = { 0, NULL };
+     *     blcf->page_cache = NULL;
+     */
+
+    blcf->per_page = NGX_CONF_UNSET_UINT;
+    blcf->cache = NGX_CONF_UNSET;
+    blcf->cache_size = NGX_CONF_UNSET_SIZE;
+
+    return blcf;
+}
+
+
+static char *
+ngx_http_blog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_blog_loc_conf_t *prev = parent;
+    ngx_http_blog_loc_conf_t *conf = child;
+
+    ngx_str_t        path;
+    ngx_uint_t       i;
+    ngx_file_info_t  fi;
+
+    if (conf->theme == NULL) {
+        conf->theme = prev->theme;
+    }
+
+    if (conf->media_root.data == NULL) {
+        conf->media_root = prev->media_root;
+    }
+
+    for (i = 0; i < BLOG_ROUTE_N; i++) {
+        if (conf->route[i].data == NULL) {
+            conf->route[i] = prev->route[i].data
+                             ? prev->route[i] : ngx_http_blog_route_defaults[i];
+        }
+    }
+
+    if (conf->base_url.data == NULL) {
+        conf->base_url = prev->base_url;
+    }
+
+    ngx_conf_merge_uint_value(conf->per_page, prev->per_page, 10);
+    ngx_conf_merge_value(conf->cache, prev->cache, 1);
+    ngx_conf_merge_size_value(conf->cache_size, prev->cache_size,
+                              8 * 1024 * 1024);
+
+    if (conf->db == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->theme == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"blog\" in location "
+                           "\"%V\" has no \"blog_theme\"", &conf->prefix);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the theme's own assets, when it has a static/ folder */
+    if (conf->static_root.data == NULL) {
+        path.len = conf->theme->path.len + sizeof("/static") - 1;
+        path.data = ngx_pnalloc(cf->pool, path.len + 1);
+        if (path.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_sprintf(path.data, "%V/static%Z", &conf->theme->path);
+
+        if (ngx_file_info(path.data, &fi) != NGX_FILE_ERROR
+            && ngx_http_blog_realpath(cf, &path, &conf->static_root) != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_blog_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                  i;
+    ngx_http_blog_db_t        **db;
+    ngx_http_blog_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_blog_module);
+    if (bmcf == NULL) {
+        return NGX_OK;
+    }
+
+    /* open early, so a missing database is in the log before any request */
+    db = bmcf->dbs.elts;
+
+    for (i = 0; i < bmcf->dbs.nelts; i++) {
+        db[i]->busy_timeout = bmcf->busy_timeout;
+        (void) ngx_http_blog_db_ready(db[i], cycle->log);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_blog_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                  i;
+    ngx_http_blog_db_t        **db;
+    ngx_http_blog_loc_conf_t  **loc;
+    ngx_http_blog_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_blog_module);
+    if (bmcf == NULL) {
+        return;
+    }
+
+    loc = bmcf->locations.elts;
+
+    for (i = 0; i < bmcf->locations.nelts; i++) {
+        if (loc[i]->page_cache) {
+            ngx_http_blog_cache_destroy(loc[i]->page_cache);
+            loc[i]->page_cache = NULL;
+        }
+    }
+
+    db = bmcf->dbs.elts;
+
+    for (i = 0; i < bmcf->dbs.nelts; i++) {
+        ngx_http_blog_db_close(db[i]);
+    }
+}

@@ -1,0 +1,178 @@
+/*
+ * ngx_http_blog_module: a blog served from SQLite inside nginx.
+ *
+ * Types shared by the module's files: configuration, the per-worker
+ * database handle, and the per-worker rendered-page cache.
+ */
+
+#ifndef NGX_HTTP_BLOG_MODULE_H
+#define NGX_HTTP_BLOG_MODULE_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <sqlite3.h>
+
+#include "blog_template.h"
+
+
+/* Prepared statements, one set per database per worker. */
+typedef enum {
+    BLOG_STMT_DATA_VERSION = 0,
+    BLOG_STMT_SETTINGS,
+    BLOG_STMT_POSTS,
+    BLOG_STMT_POSTS_COUNT,
+    BLOG_STMT_POST,
+    BLOG_STMT_POST_TAGS,
+    BLOG_STMT_TAG,
+    BLOG_STMT_TAG_POSTS,
+    BLOG_STMT_TAG_POSTS_COUNT,
+    BLOG_STMT_FEED,
+    BLOG_STMT_SITEMAP,
+    BLOG_STMT_SITEMAP_TAGS,
+    BLOG_STMT_N
+} ngx_http_blog_stmt_e;
+
+
+/*
+ * One data.db as a worker sees it.  Configuration creates the record;
+ * the connection is opened in the worker, and reopened after it fails.
+ */
+typedef struct {
+    ngx_str_t                 path;
+    sqlite3                  *db;
+    sqlite3_stmt             *stmt[BLOG_STMT_N];
+    ngx_msec_t                busy_timeout;
+
+    /*
+     * PRAGMA data_version moves when another connection commits; the
+     * generation counts those moves and reopenings, and stamps cached pages.
+     */
+    int64_t                   data_version;
+    uint64_t                  generation;
+    ngx_msec_t                version_checked;
+    ngx_msec_t                retry_at;
+    unsigned                  reopen:1;
+} ngx_http_blog_db_t;
+
+
+/* The templates a theme must provide. */
+typedef enum {
+    BLOG_TPL_INDEX = 0,
+    BLOG_TPL_POST,
+    BLOG_TPL_PAGE,
+    BLOG_TPL_TAG,
+    BLOG_TPL_NOT_FOUND,
+    BLOG_TPL_FEED,
+    BLOG_TPL_SITEMAP,
+    BLOG_TPL_N
+} ngx_http_blog_tpl_e;
+
+typedef struct {
+    ngx_str_t                 path;
+    blog_tpl_t               *tpl[BLOG_TPL_N];
+} ngx_http_blog_theme_t;
+
+
+/* Route prefixes, relative to the location that holds "blog". */
+typedef enum {
+    BLOG_ROUTE_POST = 0,
+    BLOG_ROUTE_TAG,
+    BLOG_ROUTE_PAGE,
+    BLOG_ROUTE_FEED,
+    BLOG_ROUTE_SITEMAP,
+    BLOG_ROUTE_MEDIA,
+    BLOG_ROUTE_STATIC,
+    BLOG_ROUTE_N
+} ngx_http_blog_route_e;
+
+
+/* A rendered page, shared by the cache and the responses that send it. */
+typedef struct {
+    ngx_queue_t               lru;
+    ngx_str_node_t            key;
+    ngx_uint_t                status;
+    ngx_uint_t                content_type;   /* BLOG_TYPE_* */
+    time_t                    last_modified;
+    u_char                   *body;
+    size_t                    len;
+    u_char                    etag[20];       /* "16 hex digits" */
+    ngx_uint_t                refs;
+    unsigned                  cached:1;
+} ngx_http_blog_page_t;
+
+typedef struct {
+    ngx_rbtree_t              tree;
+    ngx_rbtree_node_t         sentinel;
+    ngx_queue_t               lru;            /* most recent first */
+    size_t                    size;
+    size_t                    max_size;
+    uint64_t                  generation;     /* of the pages it holds */
+    ngx_uint_t                hits;
+    ngx_uint_t                misses;
+} ngx_http_blog_cache_t;
+
+
+typedef struct {
+    ngx_array_t               dbs;            /* ngx_http_blog_db_t * */
+    ngx_array_t               themes;         /* ngx_http_blog_theme_t * */
+    ngx_array_t               locations;      /* ngx_http_blog_loc_conf_t * */
+    ngx_msec_t                busy_timeout;
+} ngx_http_blog_main_conf_t;
+
+typedef struct {
+    ngx_http_blog_db_t       *db;             /* set by "blog" */
+    ngx_str_t                 prefix;         /* the location's name */
+    ngx_http_blog_theme_t    *theme;
+    ngx_str_t                 media_root;     /* realpath, no trailing / */
+    ngx_str_t                 static_root;
+    ngx_str_t                 route[BLOG_ROUTE_N];
+    ngx_uint_t                per_page;
+    ngx_flag_t                cache;
+    size_t                    cache_size;
+    ngx_str_t                 base_url;
+    ngx_http_blog_cache_t    *page_cache;     /* per worker, made on use */
+} ngx_http_blog_loc_conf_t;
+
+
+enum {
+    BLOG_TYPE_HTML = 0,
+    BLOG_TYPE_ATOM,
+    BLOG_TYPE_XML
+};
+
+
+extern ngx_module_t  ngx_http_blog_module;
+
+
+/* ngx_http_blog_db.c */
+ngx_int_t ngx_http_blog_db_ready(ngx_http_blog_db_t *bdb, ngx_log_t *log);
+sqlite3_stmt *ngx_http_blog_db_stmt(ngx_http_blog_db_t *bdb,
+    ngx_http_blog_stmt_e n);
+void ngx_http_blog_db_error(ngx_http_blog_db_t *bdb, ngx_log_t *log,
+    int rc, const char *what);
+void ngx_http_blog_db_close(ngx_http_blog_db_t *bdb);
+
+/* ngx_http_blog_cache.c */
+ngx_http_blog_cache_t *ngx_http_blog_cache_create(size_t max_size);
+ngx_http_blog_page_t *ngx_http_blog_cache_lookup(ngx_http_blog_cache_t *cache,
+    ngx_str_t *key, uint64_t generation);
+ngx_int_t ngx_http_blog_cache_insert(ngx_http_blog_cache_t *cache,
+    ngx_http_blog_page_t *page);
+ngx_http_blog_page_t *ngx_http_blog_page_alloc(ngx_str_t *key);
+ngx_int_t ngx_http_blog_page_hold(ngx_http_request_t *r,
+    ngx_http_blog_page_t *page);
+void ngx_http_blog_page_release(ngx_http_blog_page_t *page);
+void ngx_http_blog_cache_destroy(ngx_http_blog_cache_t *cache);
+
+/* ngx_http_blog_pages.c */
+ngx_int_t ngx_http_blog_render(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path,
+    ngx_http_blog_page_t *page);
+
+/* ngx_http_blog_file.c */
+ngx_int_t ngx_http_blog_send_file(ngx_http_request_t *r, ngx_str_t *root,
+    ngx_str_t *rel);
+
+#endif /* NGX_HTTP_BLOG_MODULE_H */

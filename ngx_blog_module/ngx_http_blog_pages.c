@@ -1,0 +1,1083 @@
+/*
+ * Reader pages: maps a path under the blog location to queries, turns the
+ * rows into template scopes, and renders the theme's template into a page.
+ *
+ *   ""                     index, page 1
+ *   page/N                 index, page N
+ *   posts/SLUG             a published post
+ *   tags/SLUG[/page/N]     published posts with a tag
+ *   feed.xml, sitemap.xml  Atom feed, sitemap
+ *   SLUG                   a published page ("about")
+ *
+ * Everything else, and every draft, is the theme's 404.  Strings copied out
+ * of SQLite live in the request pool; the rendering itself is malloc'ed, as
+ * it may outlive the request in the page cache.
+ */
+
+#include "ngx_http_blog_module.h"
+
+
+#define NGX_HTTP_BLOG_FEED_ENTRIES  20
+
+
+typedef struct {
+    ngx_http_request_t        *r;
+    ngx_http_blog_loc_conf_t  *blcf;
+    ngx_http_blog_db_t        *db;
+    ngx_array_t                root;        /* blog_tpl_var_t */
+    ngx_str_t                  base_url;    /* absolute, without the prefix */
+    time_t                     last_modified;
+    ngx_uint_t                 status;
+    ngx_uint_t                 content_type;
+    ngx_http_blog_tpl_e        tpl;
+} ngx_http_blog_render_t;
+
+
+static ngx_int_t ngx_http_blog_route_page(ngx_http_blog_render_t *rn,
+    ngx_str_t *path);
+static ngx_int_t ngx_http_blog_index(ngx_http_blog_render_t *rn,
+    ngx_str_t *tag, ngx_uint_t number);
+static ngx_int_t ngx_http_blog_post(ngx_http_blog_render_t *rn,
+    ngx_str_t *slug, const char *type);
+static ngx_int_t ngx_http_blog_feed(ngx_http_blog_render_t *rn);
+static ngx_int_t ngx_http_blog_sitemap(ngx_http_blog_render_t *rn);
+static ngx_int_t ngx_http_blog_settings(ngx_http_blog_render_t *rn);
+static ngx_int_t ngx_http_blog_post_vars(ngx_http_blog_render_t *rn,
+    ngx_array_t *vars, sqlite3_stmt *stmt, ngx_uint_t with_body);
+static ngx_int_t ngx_http_blog_post_list(ngx_http_blog_render_t *rn,
+    ngx_array_t *vars, const char *name, sqlite3_stmt *stmt,
+    ngx_uint_t with_body);
+static ngx_int_t ngx_http_blog_pager(ngx_http_blog_render_t *rn,
+    ngx_str_t *base, ngx_uint_t number, ngx_uint_t total);
+
+static ngx_int_t ngx_http_blog_var(ngx_http_blog_render_t *rn,
+    ngx_array_t *vars, const char *name, blog_tpl_type_e type, u_char *data,
+    size_t len);
+static ngx_int_t ngx_http_blog_var_column(ngx_http_blog_render_t *rn,
+    ngx_array_t *vars, const char *name, blog_tpl_type_e type,
+    sqlite3_stmt *stmt, int col);
+static ngx_int_t ngx_http_blog_var_url(ngx_http_blog_render_t *rn,
+    ngx_array_t *vars, const char *name, ngx_str_t *route, u_char *slug,
+    size_t len);
+static ngx_int_t ngx_http_blog_var_time(ngx_http_blog_render_t *rn,
+    ngx_array_t *vars, const char *prefix, time_t t);
+static blog_tpl_var_t *ngx_http_blog_var_list(ngx_http_blog_render_t *rn,
+    ngx_array_t *vars, const char *name, ngx_array_t *items);
+static ngx_int_t ngx_http_blog_step(ngx_http_blog_render_t *rn,
+    sqlite3_stmt *stmt);
+static ngx_uint_t ngx_http_blog_parse_number(u_char *p, size_t len);
+static ngx_uint_t ngx_http_blog_valid_slug(u_char *p, size_t len);
+
+
+static const char *ngx_http_blog_months[] = {
+    "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December"
+};
+
+
+ngx_int_t
+ngx_http_blog_render(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
+    ngx_str_t *path, ngx_http_blog_page_t *page)
+{
+    uint64_t                 hash;
+    ngx_int_t                rc;
+    ngx_uint_t               i;
+    blog_buf_t               out;
+    blog_tpl_ctx_t           ctx;
+    ngx_http_blog_render_t   rn;
+
+    ngx_memzero(&rn, sizeof(ngx_http_blog_render_t));
+
+    rn.r = r;
+    rn.blcf = blcf;
+    rn.db = blcf->db;
+    rn.status = NGX_HTTP_OK;
+    rn.content_type = BLOG_TYPE_HTML;
+
+    if (ngx_array_init(&rn.root, r->pool, 16, sizeof(blog_tpl_var_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_blog_settings(&rn);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_blog_route_page(&rn, path);
+    if (rc != NGX_OK && rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (rc == NGX_DECLINED) {
+        rn.status = NGX_HTTP_NOT_FOUND;
+        rn.content_type = BLOG_TYPE_HTML;
+        rn.tpl = BLOG_TPL_NOT_FOUND;
+    }
+
+    ctx.parent = NULL;
+    ctx.vars = rn.root.elts;
+    ctx.nvars = rn.root.nelts;
+
+    ngx_memzero(&out, sizeof(blog_buf_t));
+
+    if (blog_tpl_render(blcf->theme->tpl[rn.tpl], &ctx, &out) != 0) {
+        free(out.data);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    page->body = (u_char *) out.data;
+    page->len = out.len;
+    page->status = rn.status;
+    page->content_type = rn.content_type;
+    page->last_modified = rn.last_modified;
+
+    /* FNV-1a of the body: a strong validator that survives a re-render */
+    hash = 0xcbf29ce484222325ULL;
+    for (i = 0; i < out.len; i++) {
+        hash = (hash ^ (u_char) out.data[i]) * 0x100000001b3ULL;
+    }
+
+    ngx_sprintf(page->etag, "\"%016xL\"", hash);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Returns NGX_OK with rn->tpl set, NGX_DECLINED for "not found", or an
+ * HTTP status for failures.
+ */
+
+static ngx_int_t
+ngx_http_blog_route_page(ngx_http_blog_render_t *rn, ngx_str_t *path)
+{
+    u_char                    *p, *last, *slash;
+    ngx_str_t                  tag, slug, *route;
+    ngx_uint_t                 number;
+    ngx_http_blog_loc_conf_t  *blcf;
+
+    blcf = rn->blcf;
+    p = path->data;
+    last = p + path->len;
+    route = blcf->route;
+
+    if (p == last) {
+        return ngx_http_blog_index(rn, NULL, 1);
+    }
+
+#define ngx_http_blog_starts(n)                                               \
+    ((size_t) (last - p) > route[n].len                                       \
+     && ngx_strncmp(p, route[n].data, route[n].len) == 0)
+
+    if (ngx_http_blog_starts(BLOG_ROUTE_PAGE)) {
+        number = ngx_http_blog_parse_number(p + route[BLOG_ROUTE_PAGE].len,
+                                 last - p - route[BLOG_ROUTE_PAGE].len);
+        return number > 1 ? ngx_http_blog_index(rn, NULL, number)
+                          : NGX_DECLINED;
+    }
+
+    if (ngx_http_blog_starts(BLOG_ROUTE_POST)) {
+        slug.data = p + route[BLOG_ROUTE_POST].len;
+        slug.len = last - slug.data;
+        return ngx_http_blog_post(rn, &slug, "post");
+    }
+
+    if (ngx_http_blog_starts(BLOG_ROUTE_TAG)) {
+        tag.data = p + route[BLOG_ROUTE_TAG].len;
+        slash = ngx_strlchr(tag.data, last, '/');
+        tag.len = (slash ? slash : last) - tag.data;
+
+        if (slash == NULL) {
+            return ngx_http_blog_index(rn, &tag, 1);
+        }
+
+        /* tags/SLUG/page/N */
+        p = slash + 1;
+        if (!ngx_http_blog_starts(BLOG_ROUTE_PAGE)) {
+            return NGX_DECLINED;
+        }
+
+        number = ngx_http_blog_parse_number(p + route[BLOG_ROUTE_PAGE].len,
+                                 last - p - route[BLOG_ROUTE_PAGE].len);
+        return number > 1 ? ngx_http_blog_index(rn, &tag, number)
+                          : NGX_DECLINED;
+    }
+
+#undef ngx_http_blog_starts
+
+    if (path->len == route[BLOG_ROUTE_FEED].len
+        && ngx_strncmp(p, route[BLOG_ROUTE_FEED].data, path->len) == 0)
+    {
+        return ngx_http_blog_feed(rn);
+    }
+
+    if (path->len == route[BLOG_ROUTE_SITEMAP].len
+        && ngx_strncmp(p, route[BLOG_ROUTE_SITEMAP].data, path->len) == 0)
+    {
+        return ngx_http_blog_sitemap(rn);
+    }
+
+    return ngx_http_blog_post(rn, path, "page");
+}
+
+
+static ngx_int_t
+ngx_http_blog_settings(ngx_http_blog_render_t *rn)
+{
+    u_char                    *p;
+    ngx_int_t                  rc;
+    ngx_str_t                  key;
+    sqlite3_stmt              *stmt;
+    ngx_http_request_t        *r;
+    ngx_http_blog_loc_conf_t  *blcf;
+
+    r = rn->r;
+    blcf = rn->blcf;
+
+    rn->base_url = blcf->base_url;
+
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SETTINGS);
+    if (stmt == NULL) {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
+        key.data = (u_char *) sqlite3_column_text(stmt, 0);
+        key.len = sqlite3_column_bytes(stmt, 0);
+
+        if (key.len == 8 && ngx_strncmp(key.data, "base_url", 8) == 0) {
+            if (blcf->base_url.len == 0 && sqlite3_column_bytes(stmt, 1)) {
+                rn->base_url.len = sqlite3_column_bytes(stmt, 1);
+                rn->base_url.data = ngx_pstrdup(r->pool, &(ngx_str_t) {
+                    rn->base_url.len,
+                    (u_char *) sqlite3_column_text(stmt, 1) });
+                if (rn->base_url.data == NULL) {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+
+                /* links are built as base_url + "/...": drop a final '/' */
+                while (rn->base_url.len
+                       && rn->base_url.data[rn->base_url.len - 1] == '/')
+                {
+                    rn->base_url.len--;
+                }
+            }
+
+            continue;
+        }
+
+        p = ngx_pnalloc(r->pool, sizeof("site_") + key.len);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        *ngx_cpymem(ngx_cpymem(p, "site_", 5), key.data, key.len) = '\0';
+
+        rc = ngx_http_blog_var_column(rn, &rn->root, (char *) p,
+                                      BLOG_TPL_TEXT, stmt, 1);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /*
+     * Without a configured base URL, absolute links (feed, sitemap) follow
+     * the request; the page cache then keys pages by host as well.
+     */
+    if (rn->base_url.len == 0) {
+        p = ngx_pnalloc(r->pool, sizeof("https://") + r->headers_in.server.len);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rn->base_url.data = p;
+#if (NGX_HTTP_SSL)
+        if (r->connection->ssl) {
+            p = ngx_cpymem(p, "https://", 8);
+        } else
+#endif
+        {
+            p = ngx_cpymem(p, "http://", 7);
+        }
+
+        p = ngx_cpymem(p, r->headers_in.server.data, r->headers_in.server.len);
+        rn->base_url.len = p - rn->base_url.data;
+    }
+
+    if (ngx_http_blog_var(rn, &rn->root, "base_url", BLOG_TPL_TEXT,
+                          rn->base_url.data, rn->base_url.len)
+        != NGX_OK
+        || ngx_http_blog_var(rn, &rn->root, "home", BLOG_TPL_TEXT,
+                             blcf->prefix.data, blcf->prefix.len)
+           != NGX_OK
+        || ngx_http_blog_var_url(rn, &rn->root, "static_url",
+                                 &blcf->route[BLOG_ROUTE_STATIC], NULL, 0)
+           != NGX_OK
+        || ngx_http_blog_var_url(rn, &rn->root, "feed_url",
+                                 &blcf->route[BLOG_ROUTE_FEED], NULL, 0)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* The index (tag == NULL) or a tag's listing, page "number" from 1. */
+
+static ngx_int_t
+ngx_http_blog_index(ngx_http_blog_render_t *rn, ngx_str_t *tag,
+    ngx_uint_t number)
+{
+    u_char                    *p;
+    int64_t                    tag_id;
+    ngx_int_t                  rc;
+    ngx_str_t                  base;
+    ngx_uint_t                 total, per_page;
+    sqlite3_stmt              *stmt;
+    ngx_http_blog_loc_conf_t  *blcf;
+
+    blcf = rn->blcf;
+    per_page = blcf->per_page;
+    tag_id = 0;
+
+    if (tag != NULL) {
+        if (!ngx_http_blog_valid_slug(tag->data, tag->len)) {
+            return NGX_DECLINED;
+        }
+
+        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_TAG);
+        if (stmt == NULL
+            || sqlite3_bind_text(stmt, 1, (char *) tag->data, tag->len,
+                                 SQLITE_STATIC) != SQLITE_OK)
+        {
+            return ngx_http_blog_step(rn, NULL);
+        }
+
+        rc = ngx_http_blog_step(rn, stmt);
+        if (rc != NGX_AGAIN) {
+            return rc == NGX_OK ? NGX_DECLINED : rc;
+        }
+
+        tag_id = sqlite3_column_int64(stmt, 0);
+
+        if (ngx_http_blog_var_column(rn, &rn->root, "tag_name", BLOG_TPL_TEXT,
+                                     stmt, 1)
+            != NGX_OK
+            || ngx_http_blog_var(rn, &rn->root, "tag_slug", BLOG_TPL_TEXT,
+                                 tag->data, tag->len)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_TAG_POSTS_COUNT);
+        if (stmt == NULL
+            || sqlite3_bind_int64(stmt, 1, tag_id) != SQLITE_OK)
+        {
+            return ngx_http_blog_step(rn, NULL);
+        }
+
+    } else {
+        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_POSTS_COUNT);
+        if (stmt == NULL) {
+            return ngx_http_blog_step(rn, NULL);
+        }
+    }
+
+    rc = ngx_http_blog_step(rn, stmt);
+    if (rc != NGX_AGAIN) {
+        return rc == NGX_OK ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+    }
+
+    total = (ngx_uint_t) sqlite3_column_int64(stmt, 0);
+    rn->last_modified = (time_t) sqlite3_column_int64(stmt, 1);
+
+    if (number > 1 && (number - 1) * per_page >= total) {
+        return NGX_DECLINED;
+    }
+
+    if (tag != NULL) {
+        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_TAG_POSTS);
+        if (stmt == NULL
+            || sqlite3_bind_int64(stmt, 1, tag_id) != SQLITE_OK
+            || sqlite3_bind_int64(stmt, 2, per_page) != SQLITE_OK
+            || sqlite3_bind_int64(stmt, 3, (number - 1) * per_page)
+               != SQLITE_OK)
+        {
+            return ngx_http_blog_step(rn, NULL);
+        }
+
+    } else {
+        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_POSTS);
+        if (stmt == NULL
+            || sqlite3_bind_int64(stmt, 1, per_page) != SQLITE_OK
+            || sqlite3_bind_int64(stmt, 2, (number - 1) * per_page)
+               != SQLITE_OK)
+        {
+            return ngx_http_blog_step(rn, NULL);
+        }
+    }
+
+    rc = ngx_http_blog_post_list(rn, &rn->root, "posts", stmt, 0);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* the listing's own URL, from which "page/N" links are built */
+    if (tag != NULL) {
+        base.len = blcf->prefix.len + blcf->route[BLOG_ROUTE_TAG].len
+                   + tag->len + 1;
+        base.data = ngx_pnalloc(rn->r->pool, base.len);
+        if (base.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = ngx_cpymem(base.data, blcf->prefix.data, blcf->prefix.len);
+        p = ngx_cpymem(p, blcf->route[BLOG_ROUTE_TAG].data,
+                       blcf->route[BLOG_ROUTE_TAG].len);
+        p = ngx_cpymem(p, tag->data, tag->len);
+        *p = '/';
+
+    } else {
+        base = blcf->prefix;
+    }
+
+    rc = ngx_http_blog_pager(rn, &base, number, total);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rn->tpl = tag ? BLOG_TPL_TAG : BLOG_TPL_INDEX;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_blog_pager(ngx_http_blog_render_t *rn, ngx_str_t *base,
+    ngx_uint_t number, ngx_uint_t total)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t  *route;
+    ngx_uint_t  per_page;
+
+    per_page = rn->blcf->per_page;
+    route = &rn->blcf->route[BLOG_ROUTE_PAGE];
+    len = base->len + route->len + NGX_INT_T_LEN;
+
+    p = ngx_pnalloc(rn->r->pool, NGX_INT_T_LEN);
+    if (p == NULL
+        || ngx_http_blog_var(rn, &rn->root, "page_number", BLOG_TPL_TEXT, p,
+                             ngx_sprintf(p, "%ui", number) - p)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (number == 2) {
+        if (ngx_http_blog_var(rn, &rn->root, "newer_url", BLOG_TPL_TEXT,
+                              base->data, base->len)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else if (number > 2) {
+        p = ngx_pnalloc(rn->r->pool, len);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        len = ngx_sprintf(p, "%V%V%ui", base, route, number - 1) - p;
+
+        if (ngx_http_blog_var(rn, &rn->root, "newer_url", BLOG_TPL_TEXT,
+                              p, len)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (number * per_page < total) {
+        p = ngx_pnalloc(rn->r->pool, len);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        len = ngx_sprintf(p, "%V%V%ui", base, route, number + 1) - p;
+
+        if (ngx_http_blog_var(rn, &rn->root, "older_url", BLOG_TPL_TEXT,
+                              p, len)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
+    const char *type)
+{
+    ngx_int_t      rc;
+    sqlite3_stmt  *stmt;
+
+    if (!ngx_http_blog_valid_slug(slug->data, slug->len)) {
+        return NGX_DECLINED;
+    }
+
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_POST);
+    if (stmt == NULL
+        || sqlite3_bind_text(stmt, 1, (char *) slug->data, slug->len,
+                             SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_text(stmt, 2, type, -1, SQLITE_STATIC) != SQLITE_OK)
+    {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    rc = ngx_http_blog_step(rn, stmt);
+    if (rc != NGX_AGAIN) {
+        return rc == NGX_OK ? NGX_DECLINED : rc;
+    }
+
+    rn->last_modified = (time_t) sqlite3_column_int64(stmt, 5);
+    rn->tpl = type[1] == 'o' ? BLOG_TPL_POST : BLOG_TPL_PAGE;
+
+    return ngx_http_blog_post_vars(rn, &rn->root, stmt, 1);
+}
+
+
+static ngx_int_t
+ngx_http_blog_feed(ngx_http_blog_render_t *rn)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_FEED);
+    if (stmt == NULL
+        || sqlite3_bind_int(stmt, 1, NGX_HTTP_BLOG_FEED_ENTRIES) != SQLITE_OK)
+    {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    if (ngx_http_blog_post_list(rn, &rn->root, "posts", stmt, 1) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the feed is as new as its newest entry, or the epoch when empty */
+    if (ngx_http_blog_var_time(rn, &rn->root, "feed", rn->last_modified)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rn->tpl = BLOG_TPL_FEED;
+    rn->content_type = BLOG_TYPE_ATOM;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_blog_sitemap(ngx_http_blog_render_t *rn)
+{
+    ngx_int_t        rc;
+    ngx_str_t       *route;
+    ngx_array_t      urls, *vars;
+    sqlite3_stmt    *stmt;
+    blog_tpl_ctx_t  *url;
+
+    if (ngx_array_init(&urls, rn->r->pool, 32, sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the index first, then posts and pages, then tag listings */
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SITEMAP);
+    if (stmt == NULL) {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    for ( ;; ) {
+        url = ngx_array_push(&urls);
+        vars = ngx_array_create(rn->r->pool, 4, sizeof(blog_tpl_var_t));
+        if (url == NULL || vars == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        url->parent = NULL;
+        url->vars = (void *) vars;
+
+        if (urls.nelts == 1) {
+            if (ngx_http_blog_var_url(rn, vars, "url", NULL, NULL, 0)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            continue;
+        }
+
+        rc = ngx_http_blog_step(rn, stmt);
+        if (rc != NGX_AGAIN) {
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            urls.nelts--;
+            break;
+        }
+
+        route = sqlite3_column_text(stmt, 0)[1] == 'o'
+                ? &rn->blcf->route[BLOG_ROUTE_POST] : NULL;
+
+        if (ngx_http_blog_var_url(rn, vars, "url", route,
+                                  (u_char *) sqlite3_column_text(stmt, 1),
+                                  sqlite3_column_bytes(stmt, 1))
+            != NGX_OK
+            || ngx_http_blog_var_time(rn, vars, "updated",
+                                      sqlite3_column_int64(stmt, 2))
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rn->last_modified = ngx_max(rn->last_modified,
+                                    (time_t) sqlite3_column_int64(stmt, 2));
+    }
+
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SITEMAP_TAGS);
+    if (stmt == NULL) {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
+        url = ngx_array_push(&urls);
+        vars = ngx_array_create(rn->r->pool, 4, sizeof(blog_tpl_var_t));
+        if (url == NULL || vars == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        url->parent = NULL;
+        url->vars = (void *) vars;
+
+        if (ngx_http_blog_var_url(rn, vars, "url",
+                                  &rn->blcf->route[BLOG_ROUTE_TAG],
+                                  (u_char *) sqlite3_column_text(stmt, 0),
+                                  sqlite3_column_bytes(stmt, 0))
+            != NGX_OK
+            || ngx_http_blog_var_time(rn, vars, "updated",
+                                      sqlite3_column_int64(stmt, 1))
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_blog_var_list(rn, &rn->root, "urls", &urls) == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rn->tpl = BLOG_TPL_SITEMAP;
+    rn->content_type = BLOG_TYPE_XML;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Reads every row of stmt into a list "name" of post scopes; the columns
+ * are those of BLOG_STMT_POSTS, plus body_html when with_body is set.
+ */
+
+static ngx_int_t
+ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
+    const char *name, sqlite3_stmt *stmt, ngx_uint_t with_body)
+{
+    ngx_int_t        rc;
+    ngx_array_t      items, *item_vars;
+    blog_tpl_ctx_t  *item;
+
+    if (ngx_array_init(&items, rn->r->pool, 16, sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
+        item = ngx_array_push(&items);
+        item_vars = ngx_array_create(rn->r->pool, 16, sizeof(blog_tpl_var_t));
+        if (item == NULL || item_vars == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        item->parent = NULL;
+        item->vars = (void *) item_vars;
+
+        rc = ngx_http_blog_post_vars(rn, item_vars, stmt, with_body);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        rn->last_modified = ngx_max(rn->last_modified,
+                                    (time_t) sqlite3_column_int64(stmt, 5));
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_blog_var_list(rn, vars, name, &items) ? NGX_OK
+                                             : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/*
+ * One post's scope from the current row: id, slug, title, summary,
+ * published_at, updated_at [, body_html].  Pages live at the top of the
+ * blog, posts under their route.  Tags need their own query,
+ * which would reset the statement, so they are read after the columns.
+ */
+
+static ngx_int_t
+ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
+    sqlite3_stmt *stmt, ngx_uint_t with_body)
+{
+    int64_t          id;
+    ngx_int_t        rc;
+    ngx_array_t      tags, *tag_vars;
+    sqlite3_stmt    *tstmt;
+    blog_tpl_ctx_t  *tag;
+
+    id = sqlite3_column_int64(stmt, 0);
+
+    if (ngx_http_blog_var_column(rn, vars, "slug", BLOG_TPL_TEXT, stmt, 1)
+        != NGX_OK
+        || ngx_http_blog_var_url(rn, vars, "url",
+                                 rn->tpl == BLOG_TPL_PAGE
+                                     ? NULL : &rn->blcf->route[BLOG_ROUTE_POST],
+                                 (u_char *) sqlite3_column_text(stmt, 1),
+                                 sqlite3_column_bytes(stmt, 1))
+           != NGX_OK
+        || ngx_http_blog_var_column(rn, vars, "title", BLOG_TPL_TEXT, stmt, 2)
+           != NGX_OK
+        || ngx_http_blog_var_column(rn, vars, "summary", BLOG_TPL_TEXT, stmt,
+                                    3)
+           != NGX_OK
+        || ngx_http_blog_var_time(rn, vars, "published",
+                                  sqlite3_column_int64(stmt, 4))
+           != NGX_OK
+        || ngx_http_blog_var_time(rn, vars, "updated",
+                                  sqlite3_column_int64(stmt, 5))
+           != NGX_OK
+        || (with_body
+            && ngx_http_blog_var_column(rn, vars, "body_html",
+                                        BLOG_TPL_TRUSTED, stmt, 6)
+               != NGX_OK))
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the caller's statement is still needed: read the tags with another */
+    tstmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_POST_TAGS);
+    if (tstmt == NULL || sqlite3_bind_int64(tstmt, 1, id) != SQLITE_OK) {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    if (ngx_array_init(&tags, rn->r->pool, 4, sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    while ((rc = ngx_http_blog_step(rn, tstmt)) == NGX_AGAIN) {
+        tag = ngx_array_push(&tags);
+        tag_vars = ngx_array_create(rn->r->pool, 3, sizeof(blog_tpl_var_t));
+        if (tag == NULL || tag_vars == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        tag->parent = NULL;
+        tag->vars = (void *) tag_vars;
+
+        if (ngx_http_blog_var_column(rn, tag_vars, "name", BLOG_TPL_TEXT,
+                                     tstmt, 1)
+            != NGX_OK
+            || ngx_http_blog_var_url(rn, tag_vars, "url",
+                                     &rn->blcf->route[BLOG_ROUTE_TAG],
+                                     (u_char *) sqlite3_column_text(tstmt, 0),
+                                     sqlite3_column_bytes(tstmt, 0))
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    sqlite3_reset(tstmt);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_blog_var_list(rn, vars, "tags", &tags) ? NGX_OK
+                                             : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/*
+ * Scopes are built as ngx_array_t of variables and only turned into
+ * blog_tpl_ctx_t once complete, since pushing may move the elements: a
+ * list's items hold their ngx_array_t in "vars" until ngx_http_blog_var_list
+ * converts them.
+ */
+
+static blog_tpl_var_t *
+ngx_http_blog_var_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
+    const char *name, ngx_array_t *items)
+{
+    ngx_uint_t       i;
+    ngx_array_t     *a;
+    blog_tpl_var_t  *v;
+    blog_tpl_ctx_t  *item;
+
+    item = items->elts;
+
+    for (i = 0; i < items->nelts; i++) {
+        a = (ngx_array_t *) item[i].vars;
+        item[i].vars = a->elts;
+        item[i].nvars = a->nelts;
+    }
+
+    v = ngx_array_push(vars);
+    if (v == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(v, sizeof(blog_tpl_var_t));
+    v->name = name;
+    v->type = BLOG_TPL_LIST;
+    v->items = items->elts;
+    v->nitems = items->nelts;
+
+    return v;
+}
+
+
+static ngx_int_t
+ngx_http_blog_var(ngx_http_blog_render_t *rn, ngx_array_t *vars,
+    const char *name, blog_tpl_type_e type, u_char *data, size_t len)
+{
+    blog_tpl_var_t  *v;
+
+    v = ngx_array_push(vars);
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(v, sizeof(blog_tpl_var_t));
+    v->name = name;
+    v->type = type;
+    v->str = (char *) data;
+    v->len = len;
+
+    return NGX_OK;
+}
+
+
+/* SQLite's text is valid only until the next step: copy it to the pool. */
+
+static ngx_int_t
+ngx_http_blog_var_column(ngx_http_blog_render_t *rn, ngx_array_t *vars,
+    const char *name, blog_tpl_type_e type, sqlite3_stmt *stmt, int col)
+{
+    u_char        *p;
+    size_t         len;
+    const u_char  *text;
+
+    text = sqlite3_column_text(stmt, col);
+    len = sqlite3_column_bytes(stmt, col);
+
+    p = NULL;
+
+    if (len) {
+        p = ngx_pnalloc(rn->r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(p, text, len);
+    }
+
+    return ngx_http_blog_var(rn, vars, name, type, p, len);
+}
+
+
+/*
+ * "name" = prefix + route + slug, and "name_abs" the same with base_url;
+ * route NULL means a slug straight under the prefix (pages).
+ */
+
+static ngx_int_t
+ngx_http_blog_var_url(ngx_http_blog_render_t *rn, ngx_array_t *vars,
+    const char *name, ngx_str_t *route, u_char *slug, size_t len)
+{
+    u_char      *p, *abs_name;
+    size_t       n;
+    ngx_str_t   *prefix;
+
+    prefix = &rn->blcf->prefix;
+    n = rn->base_url.len + prefix->len + (route ? route->len : 0) + len;
+
+    p = ngx_pnalloc(rn->r->pool, n);
+    abs_name = ngx_pnalloc(rn->r->pool, ngx_strlen(name) + sizeof("_abs"));
+    if (p == NULL || abs_name == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(p, "%V%V%V%*s", &rn->base_url, prefix,
+                route ? route : &(ngx_str_t) ngx_null_string, len, slug);
+    ngx_sprintf(abs_name, "%s_abs%Z", name);
+
+    if (ngx_http_blog_var(rn, vars, (char *) abs_name, BLOG_TPL_TEXT, p, n)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_blog_var(rn, vars, name, BLOG_TPL_TEXT,
+                             p + rn->base_url.len, n - rn->base_url.len);
+}
+
+
+/* "prefix_date" (May 1, 2026) and "prefix_iso" (2026-05-01T10:00:00Z) */
+
+static ngx_int_t
+ngx_http_blog_var_time(ngx_http_blog_render_t *rn, ngx_array_t *vars,
+    const char *prefix, time_t t)
+{
+    u_char    *p, *date_name, *iso_name, *date, *iso;
+    size_t     n;
+    ngx_tm_t   tm;
+
+    ngx_gmtime(t, &tm);
+
+    n = ngx_strlen(prefix) + sizeof("_date");
+    p = ngx_pnalloc(rn->r->pool, 2 * n + sizeof("September 30, 2026")
+                                 + sizeof("2026-05-01T10:00:00Z"));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    date_name = p;
+    iso_name = date_name + n;
+    date = iso_name + n;
+
+    ngx_sprintf(date_name, "%s_date%Z", prefix);
+    ngx_sprintf(iso_name, "%s_iso%Z", prefix);
+
+    iso = ngx_sprintf(date, "%s %d, %d",
+                      ngx_http_blog_months[tm.ngx_tm_mon - 1],
+                      tm.ngx_tm_mday, tm.ngx_tm_year);
+    p = ngx_sprintf(iso, "%4d-%02d-%02dT%02d:%02d:%02dZ",
+                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+
+    if (ngx_http_blog_var(rn, vars, (char *) date_name, BLOG_TPL_TEXT, date,
+                          iso - date)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_blog_var(rn, vars, (char *) iso_name, BLOG_TPL_TEXT, iso,
+                             p - iso);
+}
+
+
+/*
+ * sqlite3_step() as NGX_AGAIN (a row), NGX_OK (done), or an HTTP status
+ * after logging; stmt NULL reports a failed prepare or bind.
+ */
+
+static ngx_int_t
+ngx_http_blog_step(ngx_http_blog_render_t *rn, sqlite3_stmt *stmt)
+{
+    int  rc;
+
+    if (stmt == NULL) {
+        rc = sqlite3_errcode(rn->db->db);
+        ngx_http_blog_db_error(rn->db, rn->r->connection->log, rc, "prepare");
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        return NGX_AGAIN;
+    }
+
+    if (rc == SQLITE_DONE) {
+        return NGX_OK;
+    }
+
+    sqlite3_reset(stmt);
+    ngx_http_blog_db_error(rn->db, rn->r->connection->log, rc, "query");
+
+    return NGX_HTTP_SERVICE_UNAVAILABLE;
+}
+
+
+/* A page number as a path segment: digits only, no leading zero. */
+
+static ngx_uint_t
+ngx_http_blog_parse_number(u_char *p, size_t len)
+{
+    ngx_int_t  n;
+
+    if (len == 0 || len > 9 || *p == '0') {
+        return 0;
+    }
+
+    n = ngx_atoi(p, len);
+
+    return n == NGX_ERROR ? 0 : (ngx_uint_t) n;
+}
+
+
+/* Slugs are what blogctl makes them: [a-z0-9][a-z0-9-]*, 200 at most. */
+
+static ngx_uint_t
+ngx_http_blog_valid_slug(u_char *p, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > 200 || p[0] == '-') {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9')
+              || p[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
