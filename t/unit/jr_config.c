@@ -112,7 +112,8 @@ test_paths(void)
         const char  *want;
     } tests[] = {
         { "/etc/blog/jobrunner.conf", "data.db", "/etc/blog/data.db" },
-        { "/etc/blog/jobrunner.conf", "../db/data.db", "/etc/blog/../db/data.db" },
+        { "/etc/blog/jobrunner.conf", "../db/data.db",
+          "/etc/blog/../db/data.db" },
         { "/etc/blog/jobrunner.conf", "/srv/data.db", "/srv/data.db" },
         { "conf/jobrunner.conf", "data.db", "conf/data.db" },
         { "jobrunner.conf", "data.db", "data.db" },
