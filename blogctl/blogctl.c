@@ -1,0 +1,133 @@
+/*
+ * blogctl: the command line of ngx_blog.  This file is the CLI only:
+ * options, the command table, exit codes.  The commands are in ctl_*.c.
+ *
+ * Exit codes: 0 success, 1 error (reported on stderr as "blogctl: ..."),
+ * 2 bad usage.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl_commands.h"
+#include "ctl_db.h"
+#include "ctl_util.h"
+
+
+typedef struct {
+    const char  *name;
+    int          nargs;
+    int          writes;      /* opening creates and migrates the file */
+    int        (*run)(sqlite3 *db, char *const *args);
+} ctl_command_t;
+
+
+static const ctl_command_t  ctl_commands[] = {
+    /* init: opening for writing is all it takes */
+    { "init",      0, 1, NULL },
+    { "import",    1, 1, ctl_cmd_import },
+    { "list",      0, 0, ctl_cmd_list },
+    { "revisions", 1, 0, ctl_cmd_revisions },
+    { "rollback",  2, 1, ctl_cmd_rollback },
+    { "set",       2, 1, ctl_cmd_set },
+    { NULL,        0, 0, NULL }
+};
+
+
+static void
+ctl_usage(FILE *f)
+{
+    fputs("usage: blogctl [-d DB] COMMAND [ARG...]\n"
+          "\n"
+          "  init                create or migrate the database\n"
+          "  import DIR          import the *.md files of DIR\n"
+          "  list                list posts and pages\n"
+          "  revisions SLUG      list the revisions of a post\n"
+          "  rollback SLUG REV   make revision REV current again\n"
+          "  set KEY VALUE       set title, description, author or base_url\n"
+          "\n"
+          "  -d DB               the database file (default: data.db)\n",
+          f);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int                   c, rc;
+    sqlite3              *db;
+    const char           *path;
+    const ctl_command_t  *cmd;
+
+    path = "data.db";
+
+    /* '+': options end at the command, so its arguments may start with '-' */
+    opterr = 0;
+
+    while ((c = getopt(argc, argv, "+d:h")) != -1) {
+        switch (c) {
+
+        case 'd':
+            path = optarg;
+            break;
+
+        case 'h':
+            ctl_usage(stdout);
+            return 0;
+
+        default:
+            if (optopt == 'd') {
+                ctl_error("option -d needs a file name");
+
+            } else {
+                ctl_error("unknown option -%c", optopt);
+            }
+
+            ctl_usage(stderr);
+            return 2;
+        }
+    }
+
+    if (optind >= argc) {
+        ctl_usage(stderr);
+        return 2;
+    }
+
+    for (cmd = ctl_commands; cmd->name != NULL; cmd++) {
+        if (strcmp(cmd->name, argv[optind]) == 0) {
+            break;
+        }
+    }
+
+    if (cmd->name == NULL) {
+        ctl_error("unknown command \"%s\"", argv[optind]);
+        ctl_usage(stderr);
+        return 2;
+    }
+
+    if (argc - optind - 1 != cmd->nargs) {
+        ctl_error("%s takes %d argument%s", cmd->name, cmd->nargs,
+                  cmd->nargs == 1 ? "" : "s");
+        ctl_usage(stderr);
+        return 2;
+    }
+
+    db = ctl_db_open(path, cmd->writes);
+    if (db == NULL) {
+        return 1;
+    }
+
+    rc = (cmd->run != NULL) ? cmd->run(db, argv + optind + 1) : CTL_OK;
+
+    ctl_db_close(db);
+
+    /* a full disk must not pass for a listing */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ctl_error("stdout: %s", strerror(errno));
+        rc = CTL_ERROR;
+    }
+
+    return rc == CTL_OK ? 0 : 1;
+}

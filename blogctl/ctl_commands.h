@@ -1,0 +1,19 @@
+/*
+ * The blogctl commands.  Each gets the open database and its arguments,
+ * already counted by the CLI, reports its own errors and returns CTL_OK or
+ * CTL_ERROR.
+ */
+
+#ifndef CTL_COMMANDS_H
+#define CTL_COMMANDS_H
+
+#include <sqlite3.h>
+
+
+int ctl_cmd_import(sqlite3 *db, char *const *args);     /* DIR */
+int ctl_cmd_list(sqlite3 *db, char *const *args);       /* none */
+int ctl_cmd_revisions(sqlite3 *db, char *const *args);  /* SLUG */
+int ctl_cmd_rollback(sqlite3 *db, char *const *args);   /* SLUG REV */
+int ctl_cmd_set(sqlite3 *db, char *const *args);        /* KEY VALUE */
+
+#endif /* CTL_COMMANDS_H */

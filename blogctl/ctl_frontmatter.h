@@ -1,0 +1,49 @@
+/*
+ * The front-matter parser: turns the text of one Markdown file into the
+ * fields of a post.  Pure: no files, no database, no output, so that it can
+ * be tested on buffers.
+ *
+ * A file is an optional block of "key: value" lines between a first line
+ * "---" and the next "---" line, then the Markdown body.
+ */
+
+#ifndef CTL_FRONTMATTER_H
+#define CTL_FRONTMATTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+#define CTL_FM_ERR_SIZE  192
+
+
+typedef struct {
+    char        *title;
+    char        *slug;
+    char        *summary;     /* NULL when not given */
+    char        *tags;        /* the names as written, joined by ',' */
+    char        *body;        /* the Markdown after the front matter */
+    const char  *type;        /* "post" or "page", static */
+    int          draft;
+    int          has_date;
+    int64_t      date;        /* Unix seconds, UTC */
+    unsigned     slug_line;   /* where slug was set, 1 if from the name */
+} ctl_doc_t;
+
+typedef struct {
+    unsigned     line;        /* 1-based */
+    char         msg[CTL_FM_ERR_SIZE];
+} ctl_fm_error_t;
+
+
+/*
+ * Parses buf[0..len).  name is the file's name, whose last component
+ * without ".md" is the default slug.  Returns CTL_OK with *doc filled (free
+ * it with ctl_doc_free), or CTL_ERROR with *err filled and nothing to free.
+ */
+int ctl_frontmatter_parse(const char *buf, size_t len, const char *name,
+    ctl_doc_t *doc, ctl_fm_error_t *err);
+
+void ctl_doc_free(ctl_doc_t *doc);
+
+#endif /* CTL_FRONTMATTER_H */

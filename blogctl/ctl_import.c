@@ -1,0 +1,374 @@
+/*
+ * blogctl import DIR: makes the posts match the *.md files of a folder.
+ *
+ * Every file is read and parsed before anything is written, so that all the
+ * mistakes in a folder are reported at once; then one transaction writes
+ * them, so that a failure leaves the database as it was.  A file whose
+ * content equals its post's latest revision is left alone, which makes a
+ * second import of the same folder change nothing.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl_commands.h"
+#include "ctl_db.h"
+#include "ctl_frontmatter.h"
+#include "ctl_markdown.h"
+#include "ctl_post.h"
+#include "ctl_tags.h"
+#include "ctl_util.h"
+
+
+typedef struct {
+    char       *name;           /* in the folder */
+    char       *path;
+    ctl_doc_t   doc;
+    char       *html;
+    char       *summary;        /* the derived one, if doc.summary is NULL */
+} ctl_file_t;
+
+typedef struct {
+    size_t      added;
+    size_t      updated;
+    size_t      unchanged;
+} ctl_counts_t;
+
+
+static int
+ctl_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+
+/* The *.md names in dir, sorted so that imports are deterministic. */
+static int
+ctl_import_list(const char *dir, char ***names, size_t *n)
+{
+    DIR            *d;
+    char          **v, **grown;
+    size_t          len, size;
+    struct dirent  *de;
+
+    d = opendir(dir);
+    if (d == NULL) {
+        ctl_error("%s: %s", dir, strerror(errno));
+        return CTL_ERROR;
+    }
+
+    v = NULL;
+    *n = 0;
+    size = 0;
+
+    for ( ;; ) {
+        errno = 0;
+        de = readdir(d);
+
+        if (de == NULL) {
+            if (errno != 0) {
+                ctl_error("%s: %s", dir, strerror(errno));
+                goto failed;
+            }
+
+            break;
+        }
+
+        len = strlen(de->d_name);
+
+        /* editors leave hidden files like ".post.md.swp" and "._post.md" */
+        if (de->d_name[0] == '.' || len <= 3
+            || strcmp(de->d_name + len - 3, ".md") != 0)
+        {
+            continue;
+        }
+
+        if (*n == size) {
+            size = (size == 0) ? 16 : size * 2;
+            grown = realloc(v, size * sizeof(char *));
+
+            if (grown == NULL) {
+                ctl_error("out of memory");
+                goto failed;
+            }
+
+            v = grown;
+        }
+
+        v[*n] = strdup(de->d_name);
+
+        if (v[*n] == NULL) {
+            ctl_error("out of memory");
+            goto failed;
+        }
+
+        (*n)++;
+    }
+
+    closedir(d);
+
+    if (*n > 0) {
+        qsort(v, *n, sizeof(char *), ctl_name_cmp);
+    }
+
+    *names = v;
+
+    return CTL_OK;
+
+failed:
+
+    while (*n > 0) {
+        free(v[--(*n)]);
+    }
+
+    free(v);
+    closedir(d);
+
+    return CTL_ERROR;
+}
+
+
+/* Reads, parses and renders one file; reports its errors. */
+static int
+ctl_import_load(ctl_file_t *f, const char *dir)
+{
+    int             rc;
+    char           *buf;
+    size_t          len;
+    ctl_fm_error_t  err;
+
+    if (asprintf(&f->path, "%s/%s", dir, f->name) == -1) {
+        f->path = NULL;
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    if (ctl_read_file(f->path, &buf, &len) != CTL_OK) {
+        return CTL_ERROR;
+    }
+
+    rc = ctl_frontmatter_parse(buf, len, f->name, &f->doc, &err);
+    free(buf);
+
+    if (rc != CTL_OK) {
+        ctl_error("%s:%u: %s", f->path, err.line, err.msg);
+        return CTL_ERROR;
+    }
+
+    return ctl_markdown_render(f->doc.body, &f->html,
+                               f->doc.summary == NULL ? &f->summary : NULL);
+}
+
+
+/* Two files for one post would overwrite each other in turn. */
+static int
+ctl_import_check_slugs(ctl_file_t *files, size_t n)
+{
+    int     rc;
+    size_t  i, k;
+
+    rc = CTL_OK;
+
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < i; k++) {
+            if (files[i].doc.slug != NULL && files[k].doc.slug != NULL
+                && strcmp(files[i].doc.slug, files[k].doc.slug) == 0)
+            {
+                ctl_error("%s:%u: slug \"%s\" is also the slug of %s",
+                          files[i].path, files[i].doc.slug_line,
+                          files[i].doc.slug, files[k].name);
+                rc = CTL_ERROR;
+                break;
+            }
+        }
+    }
+
+    return rc;
+}
+
+
+/* Writes one file's post, unless its latest revision already says it all. */
+static int
+ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
+{
+    int            rc, rev, same;
+    char          *origin;
+    int64_t        id;
+    ctl_state_t    st, old;
+    sqlite3_stmt  *stmt;
+
+    st.type = f->doc.type;
+    st.title = f->doc.title;
+    st.summary = (f->doc.summary != NULL) ? f->doc.summary : f->summary;
+    st.body_md = f->doc.body;
+    st.status = f->doc.draft ? "draft" : "published";
+    st.tags = f->doc.tags;
+    st.has_published = f->doc.has_date;
+    st.published_at = f->doc.date;
+
+    id = 0;
+    rev = 0;
+    same = 0;
+
+    rc = ctl_post_find(db, f->doc.slug, &id);
+
+    if (rc == CTL_ERROR) {
+        return CTL_ERROR;
+    }
+
+    /* a post without revisions was made by other means: import adopts it */
+    if (rc == CTL_OK) {
+        rc = ctl_revision_read(db, id, &rev, &stmt, &old);
+
+        if (rc == CTL_OK) {
+            /*
+             * A published page without a date keeps the time it was first
+             * published, or every import would move it.
+             */
+            if (!st.has_published && !f->doc.draft && old.has_published) {
+                st.has_published = 1;
+                st.published_at = old.published_at;
+            }
+
+            same = ctl_state_equal(&st, &old);
+        }
+
+        sqlite3_finalize(stmt);
+
+        if (rc == CTL_ERROR) {
+            return CTL_ERROR;
+        }
+
+        if (same) {
+            c->unchanged++;
+            return CTL_OK;
+        }
+    }
+
+    if (!st.has_published && !f->doc.draft) {
+        st.has_published = 1;
+        st.published_at = now;
+    }
+
+    origin = sqlite3_mprintf("import:%s", f->name);
+    if (origin == NULL) {
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    if (id == 0) {
+        c->added++;
+
+    } else {
+        c->updated++;
+    }
+
+    rc = ctl_post_save(db, &id, f->doc.slug, f->name, &st, f->html, origin,
+                       now, &rev);
+    sqlite3_free(origin);
+
+    return rc;
+}
+
+
+static int
+ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n, ctl_counts_t *c)
+{
+    size_t   i;
+    int64_t  now;
+
+    now = (int64_t) time(NULL);
+
+    if (ctl_db_begin(db) != CTL_OK) {
+        return CTL_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ctl_import_file(db, &files[i], now, c) != CTL_OK) {
+            ctl_error("%s: not imported, nothing written", files[i].path);
+            ctl_db_rollback(db);
+            return CTL_ERROR;
+        }
+    }
+
+    if (ctl_tags_prune(db) != CTL_OK) {
+        ctl_db_rollback(db);
+        return CTL_ERROR;
+    }
+
+    return ctl_db_commit(db);
+}
+
+
+int
+ctl_cmd_import(sqlite3 *db, char *const *args)
+{
+    int            rc;
+    char         **names;
+    size_t         n, i, bad;
+    ctl_file_t    *files;
+    ctl_counts_t   c;
+
+    if (ctl_import_list(args[0], &names, &n) != CTL_OK) {
+        return CTL_ERROR;
+    }
+
+    files = calloc(n > 0 ? n : 1, sizeof(ctl_file_t));
+
+    if (files == NULL) {
+        ctl_error("out of memory");
+        for (i = 0; i < n; i++) {
+            free(names[i]);
+        }
+        free(names);
+        return CTL_ERROR;
+    }
+
+    bad = 0;
+
+    for (i = 0; i < n; i++) {
+        files[i].name = names[i];
+
+        if (ctl_import_load(&files[i], args[0]) != CTL_OK) {
+            bad++;
+        }
+    }
+
+    if (ctl_import_check_slugs(files, n) != CTL_OK) {
+        bad++;
+    }
+
+    c.added = 0;
+    c.updated = 0;
+    c.unchanged = 0;
+
+    if (bad > 0) {
+        ctl_error("%s: errors found, nothing imported", args[0]);
+        rc = CTL_ERROR;
+
+    } else {
+        rc = ctl_import_write(db, files, n, &c);
+    }
+
+    if (rc == CTL_OK) {
+        printf("imported %zu new, %zu updated, %zu unchanged\n",
+               c.added, c.updated, c.unchanged);
+    }
+
+    for (i = 0; i < n; i++) {
+        free(files[i].name);
+        free(files[i].path);
+        ctl_doc_free(&files[i].doc);
+        free(files[i].html);
+        free(files[i].summary);
+    }
+
+    free(files);
+    free(names);
+
+    return rc;
+}

@@ -1,0 +1,100 @@
+/*
+ * Error reporting, whole-file reading and time formatting.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ctl_util.h"
+
+
+void
+ctl_error(const char *fmt, ...)
+{
+    va_list  ap;
+
+    fputs("blogctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+
+int
+ctl_read_file(const char *path, char **buf, size_t *len)
+{
+    FILE         *f;
+    char         *b;
+    size_t        n;
+    struct stat   st;
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        ctl_error("%s: %s", path, strerror(errno));
+        return CTL_ERROR;
+    }
+
+    if (fstat(fileno(f), &st) == -1) {
+        ctl_error("%s: %s", path, strerror(errno));
+        fclose(f);
+        return CTL_ERROR;
+    }
+
+    if (!S_ISREG(st.st_mode)) {
+        ctl_error("%s: not a regular file", path);
+        fclose(f);
+        return CTL_ERROR;
+    }
+
+    b = malloc((size_t) st.st_size + 1);
+    if (b == NULL) {
+        ctl_error("%s: out of memory", path);
+        fclose(f);
+        return CTL_ERROR;
+    }
+
+    /*
+     * Read one byte more than stat promised: a file that grew meanwhile is
+     * reported rather than silently cut.
+     */
+    n = fread(b, 1, (size_t) st.st_size + 1, f);
+
+    if (ferror(f) || n != (size_t) st.st_size) {
+        ctl_error("%s: %s", path,
+                  ferror(f) ? strerror(errno) : "changed while being read");
+        free(b);
+        fclose(f);
+        return CTL_ERROR;
+    }
+
+    fclose(f);
+
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+
+    return CTL_OK;
+}
+
+
+void
+ctl_iso8601(int64_t t, char buf[CTL_ISO8601_SIZE])
+{
+    time_t     tt;
+    struct tm  tm;
+
+    tt = (time_t) t;
+
+    if (gmtime_r(&tt, &tm) == NULL
+        || strftime(buf, CTL_ISO8601_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    {
+        /* outside 4-digit years: no database of ours holds such a time */
+        snprintf(buf, CTL_ISO8601_SIZE, "%s", "?");
+    }
+}
