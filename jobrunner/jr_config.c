@@ -86,7 +86,8 @@ struct jr_config_parse_s {
     const char   *pos;        /* the text not yet given to inih */
     const char   *end;
     int           line;       /* number of the line inih is parsing */
-    int           failed;     /* line of our first error, 0 if none */
+    int           failed;     /* line of our first error, 0 if none,
+                                 -1 if no line is to blame */
     int           seen[JR_CONFIG_NKEYS];   /* line each key was set on */
     char         *err;
     size_t        errlen;
@@ -365,8 +366,8 @@ jr_config_parse(jr_config_t *cf, const char *file, const char *text,
 
     /*
      * inih returns the first line it found wrong, ours or a syntax error it
-     * keeps parsing past.  Since our errors stop the parse, a line before
-     * ours can only be a syntax error.
+     * kept parsing past.  Since our errors stop the parse, a line before
+     * ours can only be a syntax error, and being first it replaces ours.
      */
     if (rc > 0 && (p.failed == 0 || rc < p.failed)) {
         p.failed = 0;

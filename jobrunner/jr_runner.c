@@ -30,7 +30,6 @@ jr_runner_run(const jr_config_t *cf)
     jr_runner_t  r;
 
     memset(&r, 0, sizeof(r));
-    r.cf = cf;
 
     if (jr_log_open(cf->log, cf->log_level) != 0) {
         fprintf(stderr, "jobrunner: cannot open log \"%s\": %s\n", cf->log,
@@ -41,8 +40,8 @@ jr_runner_run(const jr_config_t *cf)
     /* until the loop runs, errors also go to the terminal that started us */
     jr_log_echo(1);
 
-    jr_log(JR_LOG_DEBUG, "data_db \"%s\", pid \"%s\", threadpool_size %u",
-           cf->data_db, cf->pid ? cf->pid : "", cf->threadpool_size);
+    jr_log(JR_LOG_DEBUG, "data_db %s, pid file %s, threadpool_size %u",
+           cf->data_db, cf->pid ? cf->pid : "none", cf->threadpool_size);
 
     if (jr_runner_threadpool(cf) != 0) {
         goto failed;

@@ -14,10 +14,9 @@
 #include "jr_signal.h"
 
 struct jr_runner_s {
-    const jr_config_t  *cf;
-    uv_loop_t          *loop;
-    sqlite3            *db;
-    uv_signal_t         signals[JR_SIGNAL_N];
+    uv_loop_t    *loop;
+    sqlite3      *db;
+    uv_signal_t   signals[JR_SIGNAL_N];
 };
 
 /*
