@@ -249,6 +249,25 @@ ngx_http_blog_db_error(ngx_http_blog_db_t *bdb, ngx_log_t *log, int rc,
 }
 
 
+/*
+ * A statement left on a row keeps its read transaction open: the
+ * connection would go on seeing the old snapshot, data_version would stand
+ * still, and checkpoints could not pass it.  Every page ends here.
+ */
+
+void
+ngx_http_blog_db_done(ngx_http_blog_db_t *bdb)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < BLOG_STMT_N; i++) {
+        if (bdb->stmt[i] && sqlite3_stmt_busy(bdb->stmt[i])) {
+            sqlite3_reset(bdb->stmt[i]);
+        }
+    }
+}
+
+
 void
 ngx_http_blog_db_close(ngx_http_blog_db_t *bdb)
 {

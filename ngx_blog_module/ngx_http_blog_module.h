@@ -152,6 +152,7 @@ sqlite3_stmt *ngx_http_blog_db_stmt(ngx_http_blog_db_t *bdb,
     ngx_http_blog_stmt_e n);
 void ngx_http_blog_db_error(ngx_http_blog_db_t *bdb, ngx_log_t *log,
     int rc, const char *what);
+void ngx_http_blog_db_done(ngx_http_blog_db_t *bdb);
 void ngx_http_blog_db_close(ngx_http_blog_db_t *bdb);
 
 /* ngx_http_blog_cache.c */

@@ -102,10 +102,14 @@ ngx_http_blog_render(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 
     rc = ngx_http_blog_settings(&rn);
     if (rc != NGX_OK) {
+        ngx_http_blog_db_done(rn.db);
         return rc;
     }
 
     rc = ngx_http_blog_route_page(&rn, path);
+
+    ngx_http_blog_db_done(rn.db);
+
     if (rc != NGX_OK && rc != NGX_DECLINED) {
         return rc;
     }
@@ -313,8 +317,7 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
     if (ngx_http_blog_var(rn, &rn->root, "base_url", BLOG_TPL_TEXT,
                           rn->base_url.data, rn->base_url.len)
         != NGX_OK
-        || ngx_http_blog_var(rn, &rn->root, "home", BLOG_TPL_TEXT,
-                             blcf->prefix.data, blcf->prefix.len)
+        || ngx_http_blog_var_url(rn, &rn->root, "home", NULL, NULL, 0)
            != NGX_OK
         || ngx_http_blog_var_url(rn, &rn->root, "static_url",
                                  &blcf->route[BLOG_ROUTE_STATIC], NULL, 0)
@@ -400,7 +403,8 @@ ngx_http_blog_index(ngx_http_blog_render_t *rn, ngx_str_t *tag,
     total = (ngx_uint_t) sqlite3_column_int64(stmt, 0);
     rn->last_modified = (time_t) sqlite3_column_int64(stmt, 1);
 
-    if (number > 1 && (number - 1) * per_page >= total) {
+    /* a tag whose posts are all drafts does not exist for readers */
+    if ((number > 1 || tag != NULL) && (number - 1) * per_page >= total) {
         return NGX_DECLINED;
     }
 

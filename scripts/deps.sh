@@ -6,7 +6,7 @@ set -eu
 
 packages="build-essential pkg-config nginx nginx-dev
 libsqlite3-dev sqlite3 libcmark-dev libuv1-dev libinih-dev libssl-dev
-perl curl wrk procps"
+perl curl wrk procps libxml2-utils"
 
 missing=""
 for p in $packages; do

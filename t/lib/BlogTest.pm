@@ -1,0 +1,300 @@
+package BlogTest;
+
+# Test harness: a private nginx with the built module on an ephemeral
+# loopback port, a temporary site (data.db, media/, theme), a raw HTTP
+# client, and helpers for blogctl and sqlite3.  Core Perl only.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path getcwd);
+use Exporter 'import';
+use File::Basename qw(dirname);
+use File::Path qw(make_path);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+
+our @EXPORT = qw(new_site write_file read_file sql blogctl free_port
+                 http_request wait_for);
+
+our $ROOT  = abs_path(dirname(__FILE__) . '/../..');
+our $BUILD = abs_path($ENV{BLOG_BUILD} // "$ROOT/build");
+our $NGINX = $ENV{NGINX} // '/usr/sbin/nginx';
+
+my @sites;
+
+END {
+    local $?;
+    $_->stop for @sites;
+}
+
+sub write_file {
+    my ($path, $content) = @_;
+    make_path(dirname($path));
+    open my $fh, '>:raw', $path or die "write $path: $!";
+    print $fh $content;
+    close $fh or die "close $path: $!";
+}
+
+sub read_file {
+    my ($path) = @_;
+    open my $fh, '<:raw', $path or return undef;
+    local $/;
+    return scalar <$fh>;
+}
+
+# sqlite3 CLI on a database; returns the output rows joined by "\n".
+sub sql {
+    my ($db, $query) = @_;
+    open my $fh, '-|', 'sqlite3', '-batch', '-noheader', '-cmd',
+        '.timeout 5000', $db, $query or die "sqlite3: $!";
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    chomp $out;
+    return $out;
+}
+
+# blogctl with arguments; returns (exit code, stdout+stderr).
+sub blogctl {
+    my @args = @_;
+    my $cmd = join ' ', map { quotemeta } "$BUILD/blogctl", @args;
+    my $out = `$cmd 2>&1`;
+    return ($? >> 8, $out);
+}
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, Proto => 'tcp', ReuseAddr => 1)
+        or die "no free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub wait_for {
+    my ($cond, $seconds) = @_;
+    my $until = time + ($seconds // 10);
+    while (time < $until) {
+        return 1 if $cond->();
+        sleep 0.05;
+    }
+    return $cond->();
+}
+
+# A site: a folder with data.db, media/, posts/ and an nginx prefix.
+#   new_site(posts => { 'hello.md' => "---\ntitle: Hi\n..." },
+#            http => '...', server => '...', location => '...')
+sub new_site {
+    my (%opt) = @_;
+    my $dir = tempdir('blogtest-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    chmod 0755, $dir;
+
+    my $self = bless {
+        dir      => $dir,
+        db       => "$dir/data.db",
+        media    => "$dir/media",
+        theme    => $opt{theme} // "$ROOT/conf/theme",
+        port     => free_port(),
+        http     => $opt{http} // '',
+        server   => $opt{server} // '',
+        location => $opt{location} // '',
+        prefix   => $opt{prefix} // '/',
+    }, __PACKAGE__;
+
+    make_path("$dir/media", "$dir/posts", "$dir/logs", "$dir/tmp", "$dir/conf");
+
+    if (!$opt{no_db}) {
+        my ($rc, $out) = blogctl('-d', $self->{db}, 'init');
+        die "blogctl init: $out" if $rc;
+    }
+
+    if ($opt{posts}) {
+        $self->import_posts($opt{posts});
+    }
+
+    push @sites, $self;
+    return $self;
+}
+
+sub dir   { $_[0]{dir} }
+sub db    { $_[0]{db} }
+sub port  { $_[0]{port} }
+sub media { $_[0]{media} }
+
+sub import_posts {
+    my ($self, $posts) = @_;
+    for my $name (keys %$posts) {
+        write_file("$self->{dir}/posts/$name", $posts->{$name});
+    }
+    my ($rc, $out) = blogctl('-d', $self->{db}, 'import', "$self->{dir}/posts");
+    die "blogctl import: $out" if $rc;
+    return $out;
+}
+
+sub conf_text {
+    my ($self) = @_;
+    my $d = $self->{dir};
+    my $user = $> == 0 ? "user root root;\n" : '';
+    my $loc = $self->{location_override} // <<"EOF";
+        location $self->{prefix} {
+            blog $self->{db};
+            blog_theme $self->{theme};
+            blog_media_root $self->{media};
+            add_header X-Blog-Cache \$blog_cache_status always;
+            $self->{location}
+        }
+EOF
+    return <<"EOF";
+load_module $BUILD/ngx_http_blog_module.so;
+${user}worker_processes 1;
+daemon on;
+pid $d/logs/nginx.pid;
+error_log $d/logs/error.log info;
+events { worker_connections 256; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $d/logs/access.log;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    sendfile on;
+    $self->{http}
+    server {
+        listen 127.0.0.1:$self->{port};
+        server_name localhost;
+        $self->{server}
+$loc
+    }
+}
+EOF
+}
+
+sub write_conf {
+    my ($self, $text) = @_;
+    write_file("$self->{dir}/conf/nginx.conf", $text // $self->conf_text);
+}
+
+sub nginx {
+    my ($self, @args) = @_;
+    my $cmd = join ' ', map { quotemeta } $NGINX, '-p', $self->{dir}, '-c',
+        "$self->{dir}/conf/nginx.conf", @args;
+    my $out = `$cmd 2>&1`;
+    return ($? >> 8, $out);
+}
+
+# Starts nginx and waits until it answers.
+sub start {
+    my ($self) = @_;
+    $self->write_conf unless -f "$self->{dir}/conf/nginx.conf";
+    my ($rc, $out) = $self->nginx();
+    die "nginx failed to start ($rc): $out\n" . ($self->error_log // '') if $rc;
+    wait_for(sub {
+        IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port},
+                              Proto => 'tcp', Timeout => 1)
+    }, 10) or die "nginx did not listen on $self->{port}\n" . $self->error_log;
+    $self->{running} = 1;
+    return $self;
+}
+
+sub master_pid {
+    my ($self) = @_;
+    my $pid = read_file("$self->{dir}/logs/nginx.pid") // return undef;
+    chomp $pid;
+    return $pid;
+}
+
+sub worker_pids {
+    my ($self) = @_;
+    my $master = $self->master_pid or return ();
+    my @pids = split ' ', `pgrep -P $master 2>/dev/null`;
+    return sort @pids;
+}
+
+sub reload {
+    my ($self) = @_;
+    my @old = $self->worker_pids;
+    my ($rc, $out) = $self->nginx('-s', 'reload');
+    return ($rc, $out) if $rc;
+    # the reload is done when none of the old workers is left
+    wait_for(sub {
+        my %now = map { $_ => 1 } $self->worker_pids;
+        !grep { $now{$_} } @old;
+    }, 10);
+    return ($rc, $out);
+}
+
+sub stop {
+    my ($self) = @_;
+    return unless $self->{running};
+    my $pid = $self->master_pid;
+    $self->nginx('-s', 'stop');
+    wait_for(sub { !$pid || !kill(0, $pid) }, 10) if $pid;
+    $self->{running} = 0;
+}
+
+sub error_log {
+    my ($self) = @_;
+    return read_file("$self->{dir}/logs/error.log") // '';
+}
+
+# GET a path: returns { status, headers => { lc name => value }, body }.
+sub get {
+    my ($self, $path, %headers) = @_;
+    return http_request($self->{port}, 'GET', $path, %headers);
+}
+
+sub request {
+    my ($self, $method, $path, %headers) = @_;
+    return http_request($self->{port}, $method, $path, %headers);
+}
+
+# Sends the path bytes exactly as given, so tests can send what a browser
+# would not.
+sub http_request {
+    my ($port, $method, $path, %headers) = @_;
+    my $body = delete $headers{_body} // '';
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 10)
+        or die "connect $port: $!";
+    $headers{Host} //= 'localhost';
+    $headers{Connection} = 'close';
+    $headers{'Content-Length'} = length $body if length $body;
+    my $req = "$method $path HTTP/1.1\r\n"
+        . join('', map { "$_: $headers{$_}\r\n" } sort keys %headers)
+        . "\r\n" . $body;
+    print $s $req;
+    local $/;
+    my $raw = <$s> // '';
+    close $s;
+
+    my ($head, $rest) = split /\r\n\r\n/, $raw, 2;
+    $head //= '';
+    $rest //= '';
+    my ($status_line, @lines) = split /\r\n/, $head;
+    my ($status) = ($status_line // '') =~ m{^HTTP/1\.\d (\d{3})};
+    my %h;
+    for (@lines) {
+        my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
+        $h{lc $k} = exists $h{lc $k} ? "$h{lc $k}, $v" : $v;
+    }
+    if (($h{'transfer-encoding'} // '') =~ /chunked/i) {
+        my $decoded = '';
+        while ($rest =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+            my $n = hex $1;
+            last if $n == 0;
+            $decoded .= substr($rest, 0, $n, '');
+            $rest =~ s/^\r\n//;
+        }
+        $rest = $decoded;
+    }
+    return { status => $status // 0, headers => \%h, body => $rest,
+             raw => $raw };
+}
+
+1;
