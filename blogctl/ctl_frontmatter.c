@@ -452,7 +452,8 @@ ctl_fm_tags(ctl_doc_t *doc, const char *v, size_t n, unsigned line,
         sl = ctl_tag_slug(item, ilen, cand + 1);
 
         if (sl == 0) {
-            rc = ctl_fm_fail(err, line, "tags: \"%.*s\" has no letter or digit",
+            rc = ctl_fm_fail(err, line,
+                             "tags: \"%.*s\" has no letter or digit",
                              CTL_FM_SHOW(ilen), item);
             goto done;
         }

@@ -79,7 +79,7 @@ ctl_text_cut(ctl_text_t *t)
     cut = t->len;
 
     for (i = 0; i < t->len; i++) {
-        /* count characters, not bytes: UTF-8 continuation bytes are 10xxxxxx */
+        /* count characters: UTF-8 continuation bytes are 10xxxxxx */
         if (((unsigned char) t->data[i] & 0xc0) != 0x80) {
             if (chars == CTL_SUMMARY_MAX) {
                 cut = i;
