@@ -232,9 +232,11 @@ sub reload {
 sub stop {
     my ($self) = @_;
     return unless $self->{running};
-    my $pid = $self->master_pid;
-    $self->nginx('-s', 'stop');
-    wait_for(sub { !$pid || !kill(0, $pid) }, 10) if $pid;
+    # a signal, not "nginx -s stop", which would first parse a config that
+    # the test may have broken
+    my $pid = $self->master_pid or return;
+    kill 'TERM', $pid;
+    wait_for(sub { !kill(0, $pid) }, 10);
     $self->{running} = 0;
 }
 
