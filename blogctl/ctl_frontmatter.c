@@ -241,7 +241,7 @@ ctl_digits(const char *s, size_t n, int *out)
 }
 
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, for years >= 0. */
+/* Days since 1970-01-01 of a proleptic Gregorian date, for years >= 1. */
 static int64_t
 ctl_days_from_civil(int y, int m, int d)
 {
@@ -332,7 +332,10 @@ ctl_parse_date(const char *s, size_t n, int64_t *t)
         }
     }
 
-    if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59) {
+    /* year 0 would need negative eras in ctl_days_from_civil() */
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59
+        || sec > 59)
+    {
         return CTL_ERROR;
     }
 

@@ -261,6 +261,7 @@ test_dates(void)
     date_bad("2026-10-03T08:30:00+24:00");
     date_bad("2026-10-03T08:30:00Z junk");
     date_bad("2026-10-03Z");
+    date_bad("0000-01-01");
     date_bad("yesterday");
 }
 
