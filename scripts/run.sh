@@ -1,0 +1,98 @@
+#!/bin/sh
+# make run: builds the demo site under build/demo, starts a private nginx
+# on 127.0.0.1:8080 (PORT=... to change) and the jobrunner, prints the
+# URLs, and stops both on Ctrl-C.
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$root/build}
+case $build in /*) ;; *) build=$root/$build ;; esac
+port=${PORT:-8080}
+site=$build/demo
+run=$build/run
+
+if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$port \|\*:$port \|0.0.0.0:$port "; then
+    echo "run: port $port is in use; stop what listens there or set PORT=..." >&2
+    exit 1
+fi
+
+mkdir -p "$site/media" "$run/logs" "$run/tmp"
+
+# the demo content: imported again on each start, which changes nothing
+# unless a file in conf/demo changed
+"$build/blogctl" -d "$site/data.db" init >/dev/null
+"$build/blogctl" -d "$site/data.db" import "$root/conf/demo/posts"
+"$build/blogctl" -d "$site/data.db" set title "Notes from the edge" >/dev/null
+"$build/blogctl" -d "$site/data.db" set description \
+    "Running small, fast things on nginx and SQLite" >/dev/null
+"$build/blogctl" -d "$site/data.db" set author "Demo Author" >/dev/null
+cp -p "$root"/conf/demo/media/* "$site/media/"
+
+user=""
+if [ "$(id -u)" -eq 0 ]; then
+    # as root, workers would run as nobody, who cannot write data.db-shm here
+    user="user root root;"
+fi
+
+sed -e "s|@BUILD@|$build|g" -e "s|@RUN@|$run|g" -e "s|@SITE@|$site|g" \
+    -e "s|@ROOT@|$root|g" -e "s|@LISTEN@|127.0.0.1:$port|g" \
+    -e "s|@USER@|$user|g" \
+    "$root/conf/nginx.demo.conf.in" > "$run/nginx.conf"
+
+cat > "$run/jobrunner.conf" <<CONF
+[jobrunner]
+data_db = $site/data.db
+log = $run/logs/jobrunner.log
+pid = $run/jobrunner.pid
+CONF
+
+/usr/sbin/nginx -t -q -p "$run" -c "$run/nginx.conf"
+
+nginx_pid=""
+jobrunner_pid=""
+
+# Ctrl-C reaches nginx and the jobrunner too; both exit 0 on it.  Any other
+# way out stops whichever is left.
+stop() {
+    if [ -n "$nginx_pid" ]; then kill -QUIT "$nginx_pid" 2>/dev/null || :; fi
+    if [ -n "$jobrunner_pid" ]; then kill -TERM "$jobrunner_pid" 2>/dev/null || :; fi
+    wait || :
+}
+trap 'stop; echo "run: stopped"; exit 0' INT TERM
+
+"$build/jobrunner" -c "$run/jobrunner.conf" &
+jobrunner_pid=$!
+
+/usr/sbin/nginx -p "$run" -c "$run/nginx.conf" &
+nginx_pid=$!
+
+url="http://127.0.0.1:$port"
+cat <<MSG
+
+ngx_blog demo is running (Ctrl-C stops it):
+
+  $url/                  index
+  $url/posts/nginx-tuning-small-vps
+  $url/tags/nginx
+  $url/about
+  $url/feed.xml
+  $url/sitemap.xml
+  $url/media/alps-sunset.png
+
+  logs: $run/logs/   database: $site/data.db
+MSG
+
+# either process ending ends the demo
+while kill -0 "$nginx_pid" 2>/dev/null && kill -0 "$jobrunner_pid" 2>/dev/null; do
+    sleep 1
+done
+
+status=0
+wait "$nginx_pid" || status=$?
+[ "$status" -eq 0 ] && { wait "$jobrunner_pid" || status=$?; }
+stop
+if [ "$status" -ne 0 ]; then
+    echo "run: a process failed (exit $status); see $run/logs/" >&2
+    exit 1
+fi
+echo "run: stopped"
