@@ -24,8 +24,7 @@ sub ctl {
     my $pid = open my $fh, '-|';
     die "fork: $!" unless defined $pid;
     unless ($pid) {
-        exec $BIN, @args;
-        print STDERR "exec $BIN: $!\n";
+        exec($BIN, @args) or print STDERR "exec $BIN: $!\n";
         POSIX::_exit(127);
     }
     open STDERR, '>&', $saved or die "dup: $!";
