@@ -459,6 +459,16 @@ ngx_http_blog(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "cannot be used in a named location";
     }
 
+    /* links are built as location + route: the location must end with / */
+    if (clcf->exact_match || clcf->name.len == 0
+        || clcf->name.data[clcf->name.len - 1] != '/')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"blog\" needs a prefix "
+                           "location that ends with \"/\", such as "
+                           "\"location /blog/\", not \"%V\"", &clcf->name);
+        return NGX_CONF_ERROR;
+    }
+
     value = cf->args->elts;
     path = value[1];
 

@@ -40,6 +40,14 @@ refused('blog_base_url example.com;', qr/must start with http/, 'bad base URL');
 refused('', qr{/nonexistent/theme/index.html: No such file}, 'missing theme',
         '/nonexistent/theme');
 refused('blog /tmp/x.db;', qr/is duplicate/, 'blog twice');
+{
+    local $site->{prefix} = '/blog';
+    refused('', qr{"blog" needs a prefix location that ends with "/"}, 'location without slash');
+    local $site->{prefix} = '= /';
+    refused('', qr{"blog" needs a prefix location}, 'exact location');
+    local $site->{prefix} = '~ ^/x/';
+    refused('', qr{cannot be used in a regex location}, 'regex location');
+}
 
 # a template error names the template's own file and line
 my $theme = $site->dir . '/theme';
