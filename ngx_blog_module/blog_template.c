@@ -538,6 +538,11 @@ blog_buf_reserve(blog_buf_t *buf, size_t len)
 int
 blog_buf_append(blog_buf_t *buf, const char *data, size_t len)
 {
+    /* an empty value may come with a NULL pointer, which memcpy may not */
+    if (len == 0) {
+        return 0;
+    }
+
     if (blog_buf_reserve(buf, len) != 0) {
         return -1;
     }
@@ -554,6 +559,10 @@ blog_buf_append_escaped(blog_buf_t *buf, const char *data, size_t len)
 {
     size_t       i, run;
     const char  *entity;
+
+    if (len == 0) {
+        return 0;
+    }
 
     /* the worst case, every byte an "&quot;", is reserved once */
     if (blog_buf_reserve(buf, len * 6) != 0) {
