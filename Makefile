@@ -14,7 +14,7 @@ PROVE     ?= prove
 
 MODULE     = $(BUILD)/ngx_http_blog_module.so
 MODULE_SRC = config $(wildcard ngx_blog_module/*.[ch])
-SHARED     = ngx_blog_module/blog_schema.c
+SHARED     = ngx_blog_module/blog_schema.c ngx_blog_module/blog_path.c
 
 JR_SRCS    = $(wildcard jobrunner/*.c)
 JR_LIB     = $(filter-out jobrunner/jr_main.c, $(JR_SRCS))

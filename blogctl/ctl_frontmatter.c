@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "blog_path.h"
 #include "ctl_frontmatter.h"
 #include "ctl_slug.h"
 #include "ctl_util.h"
@@ -529,10 +530,10 @@ ctl_fm_value(ctl_doc_t *doc, int key, const char *v, size_t n, unsigned line,
         return ctl_fm_dup(&doc->summary, v, n, line, err);
 
     case CTL_KEY_SLUG:
-        if (!ctl_slug_valid(v, n)) {
+        if (!blog_slug_valid(v, n)) {
             return ctl_fm_fail(err, line, "invalid slug \"%.*s\": use a-z, "
-                               "0-9 and '-', not '-' first",
-                               CTL_FM_SHOW(n), v);
+                               "0-9 and '-', not '-' first, at most %d",
+                               CTL_FM_SHOW(n), v, BLOG_SLUG_MAX);
         }
 
         doc->slug_line = line;
@@ -663,7 +664,7 @@ ctl_fm_default_slug(ctl_doc_t *doc, const char *name, ctl_fm_error_t *err)
 
     slug[n] = '\0';
 
-    if (!ctl_slug_valid(slug, n)) {
+    if (!blog_slug_valid(slug, n)) {
         ctl_fm_fail(err, 1, "the file name gives the invalid slug \"%.*s\": "
                     "rename the file or set slug", CTL_FM_SHOW(n), slug);
         free(slug);

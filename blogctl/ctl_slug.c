@@ -1,5 +1,5 @@
 /*
- * Post slug validation and tag slug derivation.  Only ASCII counts as a
+ * Tag slug derivation (post slugs are checked by blog_slug_valid()).  Only ASCII counts as a
  * letter: slugs end up in URLs, where anything else would be escaped.
  */
 
@@ -8,25 +8,6 @@
 
 #define ctl_is_lower_digit(c)  (((c) >= 'a' && (c) <= 'z')                   \
                                 || ((c) >= '0' && (c) <= '9'))
-
-
-int
-ctl_slug_valid(const char *s, size_t n)
-{
-    size_t  i;
-
-    if (n == 0 || !ctl_is_lower_digit(s[0])) {
-        return 0;
-    }
-
-    for (i = 1; i < n; i++) {
-        if (!ctl_is_lower_digit(s[i]) && s[i] != '-') {
-            return 0;
-        }
-    }
-
-    return 1;
-}
 
 
 size_t

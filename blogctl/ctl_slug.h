@@ -1,5 +1,5 @@
 /*
- * Slugs: the URL names of posts and tags.
+ * Tag slugs: the URL names of tags.
  */
 
 #ifndef CTL_SLUG_H
@@ -7,9 +7,6 @@
 
 #include <stddef.h>
 
-
-/* Whether s[0..n) is a post slug: [a-z0-9][a-z0-9-]*. */
-int ctl_slug_valid(const char *s, size_t n);
 
 /*
  * Writes the slug of the tag name s[0..n) to out, which needs n + 1 bytes

@@ -11,6 +11,7 @@
  */
 
 #include "ngx_http_blog_module.h"
+#include "blog_path.h"
 
 
 static ngx_int_t ngx_http_blog_file_check(ngx_http_request_t *r,
@@ -186,68 +187,24 @@ ngx_http_blog_send_file(ngx_http_request_t *r, ngx_str_t *root,
 }
 
 
-/*
- * A path from a URL, relative to the root: segments of plain names only.
- * Refusals are client errors, logged at "info" as nginx logs those.
- */
+/* Refusals are client errors, logged at "info" as nginx logs those. */
 
 static ngx_int_t
 ngx_http_blog_file_check(ngx_http_request_t *r, ngx_str_t *rel)
 {
-    u_char      *p, *last, *segment;
     const char  *why;
 
-    p = rel->data;
-    last = p + rel->len;
-    segment = p;
-    why = NULL;
+    switch (blog_path_check((char *) rel->data, rel->len, &why)) {
 
-    if (p == last) {
-        return NGX_HTTP_NOT_FOUND;
-    }
-
-    for ( /* void */ ; p <= last; p++) {
-
-        if (p < last && *p != '/') {
-            if (*p == '\0') {
-                why = "NUL byte";
-                break;
-            }
-
-            if (*p == '\\') {
-                why = "backslash";
-                break;
-            }
-
-            continue;
-        }
-
-        /* a segment ends at p */
-
-        if (p == segment) {
-            if (p == last) {
-                return NGX_HTTP_NOT_FOUND;      /* a directory */
-            }
-
-            why = "empty segment";
-            break;
-        }
-
-        if (*segment == '.') {
-            why = (p - segment == 2 && segment[1] == '.') ? "\"..\" segment"
-                                                         : "dot-file segment";
-            break;
-        }
-
-        segment = p + 1;
-    }
-
-    if (why == NULL) {
+    case BLOG_PATH_OK:
         return NGX_OK;
+
+    case BLOG_PATH_NOT_FOUND:
+        return NGX_HTTP_NOT_FOUND;
+
+    default:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "blog: refused file path \"%V\": %s", rel, why);
+        return NGX_HTTP_BAD_REQUEST;
     }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "blog: refused file path \"%V\": %s", rel, why);
-
-    return NGX_HTTP_BAD_REQUEST;
 }

@@ -15,6 +15,7 @@
  */
 
 #include "ngx_http_blog_module.h"
+#include "blog_path.h"
 
 
 #define NGX_HTTP_BLOG_FEED_ENTRIES  20
@@ -65,8 +66,6 @@ static blog_tpl_var_t *ngx_http_blog_var_list(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, const char *name, ngx_array_t *items);
 static ngx_int_t ngx_http_blog_step(ngx_http_blog_render_t *rn,
     sqlite3_stmt *stmt);
-static ngx_uint_t ngx_http_blog_parse_number(u_char *p, size_t len);
-static ngx_uint_t ngx_http_blog_valid_slug(u_char *p, size_t len);
 
 
 static const char *ngx_http_blog_months[] = {
@@ -176,8 +175,8 @@ ngx_http_blog_route_page(ngx_http_blog_render_t *rn, ngx_str_t *path)
      && ngx_strncmp(p, route[n].data, route[n].len) == 0)
 
     if (ngx_http_blog_starts(BLOG_ROUTE_PAGE)) {
-        number = ngx_http_blog_parse_number(p + route[BLOG_ROUTE_PAGE].len,
-                                 last - p - route[BLOG_ROUTE_PAGE].len);
+        number = blog_page_number((char *) p + route[BLOG_ROUTE_PAGE].len,
+                                  last - p - route[BLOG_ROUTE_PAGE].len);
         return number > 1 ? ngx_http_blog_index(rn, NULL, number)
                           : NGX_DECLINED;
     }
@@ -203,8 +202,8 @@ ngx_http_blog_route_page(ngx_http_blog_render_t *rn, ngx_str_t *path)
             return NGX_DECLINED;
         }
 
-        number = ngx_http_blog_parse_number(p + route[BLOG_ROUTE_PAGE].len,
-                                 last - p - route[BLOG_ROUTE_PAGE].len);
+        number = blog_page_number((char *) p + route[BLOG_ROUTE_PAGE].len,
+                                  last - p - route[BLOG_ROUTE_PAGE].len);
         return number > 1 ? ngx_http_blog_index(rn, &tag, number)
                           : NGX_DECLINED;
     }
@@ -352,7 +351,7 @@ ngx_http_blog_index(ngx_http_blog_render_t *rn, ngx_str_t *tag,
     tag_id = 0;
 
     if (tag != NULL) {
-        if (!ngx_http_blog_valid_slug(tag->data, tag->len)) {
+        if (!blog_slug_valid((char *) tag->data, tag->len)) {
             return NGX_DECLINED;
         }
 
@@ -538,7 +537,7 @@ ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
     ngx_int_t      rc;
     sqlite3_stmt  *stmt;
 
-    if (!ngx_http_blog_valid_slug(slug->data, slug->len)) {
+    if (!blog_slug_valid((char *) slug->data, slug->len)) {
         return NGX_DECLINED;
     }
 
@@ -1044,44 +1043,4 @@ ngx_http_blog_step(ngx_http_blog_render_t *rn, sqlite3_stmt *stmt)
     ngx_http_blog_db_error(rn->db, rn->r->connection->log, rc, "query");
 
     return NGX_HTTP_SERVICE_UNAVAILABLE;
-}
-
-
-/* A page number as a path segment: digits only, no leading zero. */
-
-static ngx_uint_t
-ngx_http_blog_parse_number(u_char *p, size_t len)
-{
-    ngx_int_t  n;
-
-    if (len == 0 || len > 9 || *p == '0') {
-        return 0;
-    }
-
-    n = ngx_atoi(p, len);
-
-    return n == NGX_ERROR ? 0 : (ngx_uint_t) n;
-}
-
-
-/* Slugs are what blogctl makes them: [a-z0-9][a-z0-9-]*, 200 at most. */
-
-static ngx_uint_t
-ngx_http_blog_valid_slug(u_char *p, size_t len)
-{
-    size_t  i;
-
-    if (len == 0 || len > 200 || p[0] == '-') {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9')
-              || p[i] == '-'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
 }
