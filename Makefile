@@ -29,12 +29,15 @@ CTL_LIBS   = -lcmark -lsqlite3
 UNIT_SRCS  = $(wildcard t/unit/*.c)
 UNIT_BINS  = $(patsubst t/unit/%.c, $(BUILD)/t/%, $(UNIT_SRCS))
 
-.PHONY: all deps run test test-asan unit clean
+.PHONY: all deps deps-test run test test-asan fuzz-smoke unit clean
 
 all: $(MODULE) $(BUILD)/jobrunner $(BUILD)/blogctl
 
 deps:
 	@sh scripts/deps.sh
+
+deps-test:
+	@sh scripts/deps.sh test
 
 # configure is slow (~6 s): rerun it only when config changes.
 $(BUILD)/nginx/Makefile: config
@@ -69,7 +72,7 @@ unit: $(UNIT_BINS)
 run: deps all
 	@sh scripts/run.sh
 
-test: deps all unit
+test: deps-test all unit
 	$(PROVE) $(PROVE_FLAGS) t/*.t $(UNIT_BINS)
 
 # The suite again with everything built with AddressSanitizer and UBSan.
@@ -79,7 +82,7 @@ test: deps all unit
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer
 ASAN_LOGS = $(CURDIR)/build-asan/reports
 
-test-asan: deps
+test-asan: deps-test
 	$(MAKE) BUILD=build-asan NGINX_CC_OPT='$(SAN)' NGINX_LD_OPT='$(SAN)' \
 	    CFLAGS='-O1 -g $(SAN) -Wno-format-overflow' LDFLAGS='$(SAN)' all unit
 	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
@@ -89,6 +92,10 @@ test-asan: deps
 	    $(PROVE) $(PROVE_FLAGS) t/*.t $(patsubst $(BUILD)/%, build-asan/%, $(UNIT_BINS))
 	@if [ -n "$$(ls $(ASAN_LOGS))" ]; then \
 	    cat $(ASAN_LOGS)/*; echo "test-asan: sanitizer reports above"; exit 1; fi
+
+# A short run of every fuzz target (scripts/fuzz runs one for longer).
+fuzz-smoke: deps-test
+	sh scripts/fuzz all 20
 
 clean:
 	rm -rf $(BUILD) build-asan

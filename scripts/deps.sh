@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages the build, the demo and the tests need.
+# Installs the Debian packages the build and the demo need ("test" adds
+# those of the test suite).
 # Idempotent and quiet when everything is present; apt-get runs only for
 # what is missing.
 set -eu
@@ -7,6 +8,11 @@ set -eu
 packages="build-essential pkg-config nginx nginx-dev
 libsqlite3-dev sqlite3 libcmark-dev libuv1-dev libinih-dev libssl-dev
 perl curl wrk procps libxml2-utils"
+
+# "scripts/deps.sh test": what only the tests, sanitizers and fuzzers need
+if [ "${1:-}" = test ]; then
+    packages="$packages clang libclang-rt-14-dev"
+fi
 
 missing=""
 for p in $packages; do
