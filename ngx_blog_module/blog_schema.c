@@ -71,7 +71,70 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "INSERT INTO settings (key, value) VALUES"
     "  ('title', 'ngx_blog'),"
     "  ('description', ''),"
-    "  ('author', '');"
+    "  ('author', '');",
+
+    /*
+     * 2: the jobrunner's durable job queue, the media files it has made
+     * variants of, and its timers.  Times are Unix seconds (UTC).
+     *
+     * A job is queued, leased by a worker until lease_until, then done or
+     * back to queued with run_after pushed out (attempts counts leases), or
+     * dead after too many attempts or a failure that cannot heal.  The
+     * dedupe_key makes enqueueing idempotent: one job per media file
+     * version, one per timer slot.
+     */
+    "CREATE TABLE jobs ("
+    "  id          INTEGER PRIMARY KEY,"
+    "  kind        TEXT NOT NULL,"
+    "  dedupe_key  TEXT UNIQUE,"
+    "  payload     TEXT NOT NULL DEFAULT '{}',"
+    "  state       TEXT NOT NULL DEFAULT 'queued'"
+    "                CHECK (state IN ('queued', 'leased', 'done', 'dead')),"
+    "  attempts    INTEGER NOT NULL DEFAULT 0,"
+    "  run_after   INTEGER NOT NULL,"
+    "  lease_until INTEGER,"
+    "  lease_owner TEXT,"
+    "  last_error  TEXT,"
+    "  created_at  INTEGER NOT NULL,"
+    "  updated_at  INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX jobs_due ON jobs (state, run_after);"
+
+    /*
+     * An image under the media root (path relative to it) as it was when
+     * its variants were made: size, mtime and params (the widths and
+     * formats asked for) tell whether it must be made again.  width and
+     * height are after EXIF orientation, as browsers show it.
+     */
+    "CREATE TABLE media ("
+    "  id          INTEGER PRIMARY KEY,"
+    "  path        TEXT NOT NULL UNIQUE,"
+    "  hash        TEXT NOT NULL,"
+    "  size        INTEGER NOT NULL,"
+    "  mtime       INTEGER NOT NULL,"
+    "  params      TEXT NOT NULL,"
+    "  format      TEXT NOT NULL,"
+    "  width       INTEGER NOT NULL,"
+    "  height      INTEGER NOT NULL,"
+    "  updated_at  INTEGER NOT NULL"
+    ");"
+
+    /* A resized copy, path relative to the media root. */
+    "CREATE TABLE media_variants ("
+    "  media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,"
+    "  format   TEXT NOT NULL,"
+    "  width    INTEGER NOT NULL,"
+    "  height   INTEGER NOT NULL,"
+    "  path     TEXT NOT NULL,"
+    "  bytes    INTEGER NOT NULL,"
+    "  PRIMARY KEY (media_id, format, width)"
+    ") WITHOUT ROWID;"
+
+    /* The last slot (scheduled time) each timer was enqueued for. */
+    "CREATE TABLE timers ("
+    "  name      TEXT PRIMARY KEY,"
+    "  last_slot INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
 };
 
 

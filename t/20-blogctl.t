@@ -47,6 +47,13 @@ sub sql {
     return $out;
 }
 
+sub read_text {
+    my ($file) = @_;
+    open my $fh, '<', $file or die "$file: $!";
+    local $/;
+    return scalar <$fh>;
+}
+
 sub write_file {
     my ($path, $text) = @_;
     open my $fh, '>', $path or die "$path: $!";
@@ -155,7 +162,9 @@ subtest 'init' => sub {
     my ($db) = new_site();
     my ($rc, $out, $err) = ctl('-d', $db, 'init');
     is($rc, 0, 'init: exit 0') or diag $err;
-    is(sql($db, 'PRAGMA user_version'), 1, 'schema version 1');
+    my ($schema) = (read_text('ngx_blog_module/blog_schema.h')
+                    =~ /^#define\s+BLOG_SCHEMA_VERSION\s+(\d+)/m);
+    is(sql($db, 'PRAGMA user_version'), $schema, "schema version $schema");
     is(sql($db, 'PRAGMA journal_mode'), 'wal', 'WAL mode');
     is(sql($db, "SELECT value FROM settings WHERE key = 'title'"), 'ngx_blog',
        'default settings');
