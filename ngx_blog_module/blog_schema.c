@@ -134,7 +134,63 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "CREATE TABLE timers ("
     "  name      TEXT PRIMARY KEY,"
     "  last_slot INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
+
+    /*
+     * 3: the admin panel and comments.  Times are Unix seconds (UTC).
+     *
+     * password_hash is an argon2id PHC string ($argon2id$v=19$m=...).
+     */
+    "CREATE TABLE users ("
+    "  id            INTEGER PRIMARY KEY,"
+    "  name          TEXT NOT NULL UNIQUE,"
+    "  email         TEXT NOT NULL DEFAULT '',"
+    "  password_hash TEXT NOT NULL,"
+    "  created_at    INTEGER NOT NULL,"
+    "  updated_at    INTEGER NOT NULL"
+    ");"
+
+    /*
+     * Readers' comments: body_md as written, body_html rendered by cmark
+     * in safe mode.  Only approved ones are shown; spam is kept out of
+     * the queue but not deleted, so a mistake can be undone.
+     */
+    "CREATE TABLE comments ("
+    "  id           INTEGER PRIMARY KEY,"
+    "  post_id      INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,"
+    "  author_name  TEXT NOT NULL,"
+    "  author_email TEXT NOT NULL DEFAULT '',"
+    "  body_md      TEXT NOT NULL,"
+    "  body_html    TEXT NOT NULL,"
+    "  status       TEXT NOT NULL DEFAULT 'pending'"
+    "                 CHECK (status IN ('pending', 'approved', 'spam')),"
+    "  address      TEXT NOT NULL DEFAULT '',"
+    "  created_at   INTEGER NOT NULL,"
+    "  updated_at   INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX comments_by_post ON comments (post_id, status, created_at);"
+    "CREATE INDEX comments_by_status ON comments (status, created_at);"
+
+    /* Commenters whose comments skip the queue, by e-mail address. */
+    "CREATE TABLE trusted_commenters ("
+    "  email      TEXT PRIMARY KEY,"
+    "  created_at INTEGER NOT NULL"
     ") WITHOUT ROWID;"
+
+    /*
+     * Files uploaded through the admin panel, stored under the media root
+     * as path = <first 2 hex digits>/<sha256>.<ext>.
+     */
+    "CREATE TABLE uploads ("
+    "  sha256     TEXT PRIMARY KEY,"
+    "  path       TEXT NOT NULL,"
+    "  type       TEXT NOT NULL,"
+    "  size       INTEGER NOT NULL,"
+    "  name       TEXT NOT NULL,"
+    "  user_id    INTEGER REFERENCES users (id) ON DELETE SET NULL,"
+    "  created_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX uploads_by_time ON uploads (created_at);"
 };
 
 

@@ -33,7 +33,26 @@ static const char *const blog_ttl_migrations[BLOG_TTL_SCHEMA_VERSION] = {
     "  id         TEXT PRIMARY KEY,"
     "  expires_at INTEGER NOT NULL"
     ") WITHOUT ROWID;"
-    "CREATE INDEX webhook_ids_expiry ON webhook_ids (expires_at);"
+    "CREATE INDEX webhook_ids_expiry ON webhook_ids (expires_at);",
+
+    /*
+     * 2: admin sign-in.  A session's id is the SHA-256 of its cookie, so
+     * that the file does not hold working credentials; expires_at is the
+     * idle deadline, moved on use but never past ends_at.  rate_limits
+     * counts hits per key ("login-addr:ADDR", "login-user:NAME",
+     * "comment:ADDR") in a window that ends at expires_at.
+     */
+    "ALTER TABLE sessions ADD COLUMN csrf TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sessions ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN ends_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN address TEXT NOT NULL DEFAULT '';"
+
+    "CREATE TABLE rate_limits ("
+    "  key        TEXT PRIMARY KEY,"
+    "  hits       INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX rate_limits_expiry ON rate_limits (expires_at);"
 };
 
 
@@ -41,6 +60,7 @@ const char *const  blog_ttl_tables[] = {
     "sessions",
     "one_time_codes",
     "webhook_ids",
+    "rate_limits",
     NULL
 };
 
