@@ -62,6 +62,8 @@ static ngx_int_t ngx_http_blog_var_url(ngx_http_blog_render_t *rn,
     size_t len);
 static ngx_int_t ngx_http_blog_var_time(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, const char *prefix, time_t t);
+static ngx_array_t *ngx_http_blog_list_item(ngx_http_blog_render_t *rn,
+    ngx_array_t *items, ngx_uint_t nvars);
 static blog_tpl_var_t *ngx_http_blog_var_list(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, const char *name, ngx_array_t *items);
 static ngx_int_t ngx_http_blog_step(ngx_http_blog_render_t *rn,
@@ -599,7 +601,6 @@ ngx_http_blog_sitemap(ngx_http_blog_render_t *rn)
     ngx_str_t       *route;
     ngx_array_t      urls, *vars;
     sqlite3_stmt    *stmt;
-    blog_tpl_ctx_t  *url;
 
     if (ngx_array_init(&urls, rn->r->pool, 32, sizeof(blog_tpl_ctx_t))
         != NGX_OK)
@@ -613,34 +614,17 @@ ngx_http_blog_sitemap(ngx_http_blog_render_t *rn)
         return ngx_http_blog_step(rn, NULL);
     }
 
-    for ( ;; ) {
-        url = ngx_array_push(&urls);
-        vars = ngx_array_create(rn->r->pool, 4, sizeof(blog_tpl_var_t));
-        if (url == NULL || vars == NULL) {
+    vars = ngx_http_blog_list_item(rn, &urls, 2);
+    if (vars == NULL
+        || ngx_http_blog_var_url(rn, vars, "url", NULL, NULL, 0) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
+        vars = ngx_http_blog_list_item(rn, &urls, 4);
+        if (vars == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        url->parent = NULL;
-        url->vars = (void *) vars;
-
-        if (urls.nelts == 1) {
-            if (ngx_http_blog_var_url(rn, vars, "url", NULL, NULL, 0)
-                != NGX_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            continue;
-        }
-
-        rc = ngx_http_blog_step(rn, stmt);
-        if (rc != NGX_AGAIN) {
-            if (rc != NGX_OK) {
-                return rc;
-            }
-
-            urls.nelts--;
-            break;
         }
 
         route = sqlite3_column_text(stmt, 0)[1] == 'o'
@@ -661,20 +645,20 @@ ngx_http_blog_sitemap(ngx_http_blog_render_t *rn)
                                     (time_t) sqlite3_column_int64(stmt, 2));
     }
 
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SITEMAP_TAGS);
     if (stmt == NULL) {
         return ngx_http_blog_step(rn, NULL);
     }
 
     while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
-        url = ngx_array_push(&urls);
-        vars = ngx_array_create(rn->r->pool, 4, sizeof(blog_tpl_var_t));
-        if (url == NULL || vars == NULL) {
+        vars = ngx_http_blog_list_item(rn, &urls, 4);
+        if (vars == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        url->parent = NULL;
-        url->vars = (void *) vars;
 
         if (ngx_http_blog_var_url(rn, vars, "url",
                                   &rn->blcf->route[BLOG_ROUTE_TAG],
@@ -713,9 +697,8 @@ static ngx_int_t
 ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
     const char *name, sqlite3_stmt *stmt, ngx_uint_t with_body)
 {
-    ngx_int_t        rc;
-    ngx_array_t      items, *item_vars;
-    blog_tpl_ctx_t  *item;
+    ngx_int_t     rc;
+    ngx_array_t   items, *item_vars;
 
     if (ngx_array_init(&items, rn->r->pool, 16, sizeof(blog_tpl_ctx_t))
         != NGX_OK)
@@ -724,14 +707,10 @@ ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
     }
 
     while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
-        item = ngx_array_push(&items);
-        item_vars = ngx_array_create(rn->r->pool, 16, sizeof(blog_tpl_var_t));
-        if (item == NULL || item_vars == NULL) {
+        item_vars = ngx_http_blog_list_item(rn, &items, 16);
+        if (item_vars == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        item->parent = NULL;
-        item->vars = (void *) item_vars;
 
         rc = ngx_http_blog_post_vars(rn, item_vars, stmt, with_body);
         if (rc != NGX_OK) {
@@ -766,7 +745,6 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
     ngx_int_t        rc;
     ngx_array_t      tags, *tag_vars;
     sqlite3_stmt    *tstmt;
-    blog_tpl_ctx_t  *tag;
 
     id = sqlite3_column_int64(stmt, 0);
 
@@ -810,14 +788,10 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
     }
 
     while ((rc = ngx_http_blog_step(rn, tstmt)) == NGX_AGAIN) {
-        tag = ngx_array_push(&tags);
-        tag_vars = ngx_array_create(rn->r->pool, 3, sizeof(blog_tpl_var_t));
-        if (tag == NULL || tag_vars == NULL) {
+        tag_vars = ngx_http_blog_list_item(rn, &tags, 2);
+        if (tag_vars == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        tag->parent = NULL;
-        tag->vars = (void *) tag_vars;
 
         if (ngx_http_blog_var_column(rn, tag_vars, "name", BLOG_TPL_TEXT,
                                      tstmt, 1)
@@ -846,9 +820,29 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
 /*
  * Scopes are built as ngx_array_t of variables and only turned into
  * blog_tpl_ctx_t once complete, since pushing may move the elements: a
- * list's items hold their ngx_array_t in "vars" until ngx_http_blog_var_list
- * converts them.
+ * list's items hold their ngx_array_t in "vars" (ngx_http_blog_list_item)
+ * until ngx_http_blog_var_list converts them.
  */
+
+static ngx_array_t *
+ngx_http_blog_list_item(ngx_http_blog_render_t *rn, ngx_array_t *items,
+    ngx_uint_t nvars)
+{
+    ngx_array_t     *vars;
+    blog_tpl_ctx_t  *item;
+
+    item = ngx_array_push(items);
+    vars = ngx_array_create(rn->r->pool, nvars, sizeof(blog_tpl_var_t));
+    if (item == NULL || vars == NULL) {
+        return NULL;
+    }
+
+    item->parent = NULL;
+    item->vars = (void *) vars;
+
+    return vars;
+}
+
 
 static blog_tpl_var_t *
 ngx_http_blog_var_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
