@@ -16,6 +16,11 @@ MODULE     = $(BUILD)/ngx_http_blog_module.so
 MODULE_SRC = config $(wildcard ngx_blog_module/*.[ch])
 SHARED     = ngx_blog_module/blog_schema.c ngx_blog_module/blog_path.c
 
+# Pure C shared by blogctl and the module's admin panel: posts, revisions,
+# tags, Markdown.  blogctl's unit tests link it too.
+CONTENT    = ngx_blog_module/blog_markdown.c ngx_blog_module/blog_post.c \
+             ngx_blog_module/blog_tags.c
+
 JR_SRCS    = $(wildcard jobrunner/*.c)
 JR_LIB     = $(filter-out jobrunner/jr_main.c, $(JR_SRCS))
 JR_LIBS    = -luv -linih -lsqlite3 -lm
@@ -55,17 +60,17 @@ $(BUILD)/jobrunner: $(JR_SRCS) $(SHARED) $(wildcard jobrunner/*.h ngx_blog_modul
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(JR_SRCS) $(SHARED) $(LDFLAGS) $(JR_LIBS)
 
-$(BUILD)/blogctl: $(CTL_SRCS) $(SHARED) $(wildcard blogctl/*.h ngx_blog_module/blog_*.h)
+$(BUILD)/blogctl: $(CTL_SRCS) $(SHARED) $(CONTENT) $(wildcard blogctl/*.h ngx_blog_module/blog_*.h)
 	@mkdir -p $(BUILD)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(CTL_SRCS) $(SHARED) $(LDFLAGS) $(CTL_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(CTL_SRCS) $(SHARED) $(CONTENT) $(LDFLAGS) $(CTL_LIBS)
 
 $(BUILD)/t/jr_%: t/unit/jr_%.c t/unit/tap.h $(JR_LIB) $(SHARED)
 	@mkdir -p $(BUILD)/t
 	$(CC) $(CPPFLAGS) -Ijobrunner -It/unit $(CFLAGS) $(WARN) -o $@ $< $(JR_LIB) $(SHARED) $(LDFLAGS) $(JR_LIBS)
 
-$(BUILD)/t/%: t/unit/%.c t/unit/tap.h $(CTL_LIB) $(SHARED)
+$(BUILD)/t/%: t/unit/%.c t/unit/tap.h $(CTL_LIB) $(SHARED) $(CONTENT)
 	@mkdir -p $(BUILD)/t
-	$(CC) $(CPPFLAGS) -Iblogctl -It/unit $(CFLAGS) $(WARN) -o $@ $< $(CTL_LIB) $(SHARED) $(LDFLAGS) $(CTL_LIBS)
+	$(CC) $(CPPFLAGS) -Iblogctl -It/unit $(CFLAGS) $(WARN) -o $@ $< $(CTL_LIB) $(SHARED) $(CONTENT) $(LDFLAGS) $(CTL_LIBS)
 
 unit: $(UNIT_BINS)
 

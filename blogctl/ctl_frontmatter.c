@@ -14,7 +14,7 @@
 
 #include "blog_path.h"
 #include "ctl_frontmatter.h"
-#include "ctl_slug.h"
+#include "blog_tags.h"
 #include "ctl_util.h"
 
 
@@ -453,7 +453,7 @@ ctl_fm_tags(ctl_doc_t *doc, const char *v, size_t n, unsigned line,
             goto done;
         }
 
-        sl = ctl_tag_slug(item, ilen, cand + 1);
+        sl = blog_tag_slug(item, ilen, cand + 1);
 
         if (sl == 0) {
             rc = ctl_fm_fail(err, line,

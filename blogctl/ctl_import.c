@@ -18,10 +18,10 @@
 #include "ctl_commands.h"
 #include "ctl_db.h"
 #include "ctl_frontmatter.h"
-#include "ctl_markdown.h"
-#include "ctl_post.h"
-#include "ctl_tags.h"
 #include "ctl_util.h"
+#include "blog_markdown.h"
+#include "blog_post.h"
+#include "blog_tags.h"
 
 
 typedef struct {
@@ -159,8 +159,15 @@ ctl_import_load(ctl_file_t *f, const char *dir)
         return CTL_ERROR;
     }
 
-    return ctl_markdown_render(f->doc.body, &f->html,
-                               f->doc.summary == NULL ? &f->summary : NULL);
+    if (blog_markdown_render(f->doc.body, strlen(f->doc.body), &f->html,
+                             f->doc.summary == NULL ? &f->summary : NULL)
+        != 0)
+    {
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    return CTL_OK;
 }
 
 
@@ -198,7 +205,7 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
     int            rc, rev, same;
     char          *origin;
     int64_t        id;
-    ctl_state_t    st, old;
+    blog_state_t   st, old;
     sqlite3_stmt  *stmt;
 
     st.type = f->doc.type;
@@ -214,17 +221,17 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
     rev = 0;
     same = 0;
 
-    rc = ctl_post_find(db, f->doc.slug, &id);
+    rc = blog_post_find(db, f->doc.slug, &id);
 
-    if (rc == CTL_ERROR) {
-        return CTL_ERROR;
+    if (rc != SQLITE_OK && rc != SQLITE_NOTFOUND) {
+        return ctl_db_fail(db);
     }
 
     /* a post without revisions was made by other means: import adopts it */
-    if (rc == CTL_OK) {
-        rc = ctl_revision_read(db, id, &rev, &stmt, &old);
+    if (rc == SQLITE_OK) {
+        rc = blog_revision_read(db, id, &rev, &stmt, &old);
 
-        if (rc == CTL_OK) {
+        if (rc == SQLITE_OK) {
             /*
              * A published page without a date keeps the time it was first
              * published, or every import would move it.
@@ -234,14 +241,16 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
                 st.published_at = old.published_at;
             }
 
-            same = ctl_state_equal(&st, &old);
+            same = blog_state_equal(&st, &old);
+        }
+
+        if (rc != SQLITE_OK && rc != SQLITE_NOTFOUND) {
+            ctl_db_fail(db);
+            sqlite3_finalize(stmt);
+            return CTL_ERROR;
         }
 
         sqlite3_finalize(stmt);
-
-        if (rc == CTL_ERROR) {
-            return CTL_ERROR;
-        }
 
         if (same) {
             c->unchanged++;
@@ -267,11 +276,11 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
         c->updated++;
     }
 
-    rc = ctl_post_save(db, &id, f->doc.slug, f->name, &st, f->html, origin,
-                       now, &rev);
+    rc = blog_post_save(db, &id, f->doc.slug, f->name, &st, f->html, origin,
+                        now, &rev);
     sqlite3_free(origin);
 
-    return rc;
+    return rc == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
 }
 
 
@@ -295,7 +304,8 @@ ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n, ctl_counts_t *c)
         }
     }
 
-    if (ctl_tags_prune(db) != CTL_OK) {
+    if (blog_tags_prune(db) != SQLITE_OK) {
+        ctl_db_fail(db);
         ctl_db_rollback(db);
         return CTL_ERROR;
     }

@@ -14,10 +14,8 @@
 
 #include "ctl_commands.h"
 #include "ctl_db.h"
-#include "ctl_markdown.h"
-#include "ctl_post.h"
-#include "ctl_tags.h"
 #include "ctl_util.h"
+#include "blog_post.h"
 
 
 static int
@@ -25,14 +23,14 @@ ctl_find_or_fail(sqlite3 *db, const char *slug, int64_t *id)
 {
     int  rc;
 
-    rc = ctl_post_find(db, slug, id);
+    rc = blog_post_find(db, slug, id);
 
-    if (rc == CTL_NOTFOUND) {
+    if (rc == SQLITE_NOTFOUND) {
         ctl_error("no post with slug \"%s\"", slug);
         return CTL_ERROR;
     }
 
-    return rc;
+    return rc == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
 }
 
 
@@ -118,111 +116,29 @@ ctl_parse_rev(const char *s, int *rev)
 }
 
 
-/*
- * The revision's strings belong to its statement, which must be finished
- * before the same table is written: copy them into one allocation.
- */
-static int
-ctl_state_copy(ctl_state_t *to, const ctl_state_t *from, char **mem)
-{
-    char         *p;
-    size_t        i, len[6], total;
-    const char   *src[6];
-    const char  **dst[6];
-
-    src[0] = from->type;     dst[0] = &to->type;
-    src[1] = from->title;    dst[1] = &to->title;
-    src[2] = from->summary;  dst[2] = &to->summary;
-    src[3] = from->body_md;  dst[3] = &to->body_md;
-    src[4] = from->status;   dst[4] = &to->status;
-    src[5] = from->tags;     dst[5] = &to->tags;
-
-    total = 0;
-
-    for (i = 0; i < 6; i++) {
-        len[i] = strlen(src[i]) + 1;
-        total += len[i];
-    }
-
-    p = malloc(total);
-    if (p == NULL) {
-        ctl_error("out of memory");
-        return CTL_ERROR;
-    }
-
-    *mem = p;
-
-    for (i = 0; i < 6; i++) {
-        memcpy(p, src[i], len[i]);
-        *dst[i] = p;
-        p += len[i];
-    }
-
-    to->has_published = from->has_published;
-    to->published_at = from->published_at;
-
-    return CTL_OK;
-}
-
-
 static int
 ctl_rollback(sqlite3 *db, const char *slug, int rev, int *new_rev)
 {
-    int            rc, got;
-    char          *mem, *html, *origin;
-    int64_t        id;
-    ctl_state_t    st, old;
-    sqlite3_stmt  *stmt;
+    int      rc;
+    int64_t  id;
 
     if (ctl_find_or_fail(db, slug, &id) != CTL_OK) {
         return CTL_ERROR;
     }
 
-    got = rev;
-    mem = NULL;
+    rc = blog_post_rollback(db, id, rev, (int64_t) time(NULL), new_rev);
 
-    rc = ctl_revision_read(db, id, &got, &stmt, &old);
-
-    if (rc == CTL_OK) {
-        rc = ctl_state_copy(&st, &old, &mem);
-
-    } else if (rc == CTL_NOTFOUND) {
+    if (rc == SQLITE_NOTFOUND) {
         ctl_error("post \"%s\" has no revision %d", slug, rev);
-        rc = CTL_ERROR;
-    }
-
-    sqlite3_finalize(stmt);
-
-    if (rc != CTL_OK) {
         return CTL_ERROR;
     }
 
-    html = NULL;
-    origin = sqlite3_mprintf("rollback:%d", rev);
-
-    if (origin == NULL) {
+    if (rc == SQLITE_NOMEM) {
         ctl_error("out of memory");
-        rc = CTL_ERROR;
-
-    } else {
-        rc = ctl_markdown_render(st.body_md, &html, NULL);
+        return CTL_ERROR;
     }
 
-    /* the body is rendered again: the renderer may have changed since */
-    if (rc == CTL_OK) {
-        rc = ctl_post_save(db, &id, slug, NULL, &st, html, origin,
-                           (int64_t) time(NULL), new_rev);
-    }
-
-    if (rc == CTL_OK) {
-        rc = ctl_tags_prune(db);
-    }
-
-    sqlite3_free(origin);
-    free(html);
-    free(mem);
-
-    return rc;
+    return rc == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
 }
 
 

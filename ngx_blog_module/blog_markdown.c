@@ -2,8 +2,8 @@
  * Markdown to HTML with cmark.  cmark 0.30 is safe by default: raw HTML
  * becomes a comment and javascript:, vbscript:, file: and most data: URLs
  * become empty, unless CMARK_OPT_UNSAFE is set.  Posts are written by the
- * site's authors, but an imported file may come from anywhere, so it never
- * is.
+ * site's authors, but an imported file may come from anywhere, and
+ * comments come from anyone, so it never is.
  */
 
 #include <stdlib.h>
@@ -11,13 +11,12 @@
 
 #include <cmark.h>
 
-#include "ctl_markdown.h"
-#include "ctl_util.h"
+#include "blog_markdown.h"
 
 
-#define CTL_CMARK_OPTIONS  (CMARK_OPT_DEFAULT | CMARK_OPT_SMART)
+#define BLOG_CMARK_OPTIONS  (CMARK_OPT_DEFAULT | CMARK_OPT_SMART)
 
-#define ctl_is_space(c)  ((c) == ' ' || (c) == '\t' || (c) == '\n'          \
+#define blog_is_space(c)  ((c) == ' ' || (c) == '\t' || (c) == '\n'          \
                           || (c) == '\r')
 
 
@@ -25,12 +24,12 @@ typedef struct {
     char    *data;
     size_t   len;
     size_t   size;
-} ctl_text_t;
+} blog_text_t;
 
 
 /* Appends s[0..n), collapsing whitespace to single spaces. */
 static int
-ctl_text_add(ctl_text_t *t, const char *s, size_t n)
+blog_text_add(blog_text_t *t, const char *s, size_t n)
 {
     char    *d;
     size_t   i, size;
@@ -45,7 +44,7 @@ ctl_text_add(ctl_text_t *t, const char *s, size_t n)
 
         d = realloc(t->data, size);
         if (d == NULL) {
-            return CTL_ERROR;
+            return -1;
         }
 
         t->data = d;
@@ -53,7 +52,7 @@ ctl_text_add(ctl_text_t *t, const char *s, size_t n)
     }
 
     for (i = 0; i < n; i++) {
-        if (!ctl_is_space(s[i])) {
+        if (!blog_is_space(s[i])) {
             t->data[t->len++] = s[i];
 
         } else if (t->len > 0 && t->data[t->len - 1] != ' ') {
@@ -61,13 +60,13 @@ ctl_text_add(ctl_text_t *t, const char *s, size_t n)
         }
     }
 
-    return CTL_OK;
+    return 0;
 }
 
 
-/* Cuts the text at a word boundary before CTL_SUMMARY_MAX characters. */
+/* Cuts the text at a word boundary before BLOG_SUMMARY_MAX characters. */
 static void
-ctl_text_cut(ctl_text_t *t)
+blog_text_cut(blog_text_t *t)
 {
     size_t  i, chars, cut;
 
@@ -81,7 +80,7 @@ ctl_text_cut(ctl_text_t *t)
     for (i = 0; i < t->len; i++) {
         /* count characters: UTF-8 continuation bytes are 10xxxxxx */
         if (((unsigned char) t->data[i] & 0xc0) != 0x80) {
-            if (chars == CTL_SUMMARY_MAX) {
+            if (chars == BLOG_SUMMARY_MAX) {
                 cut = i;
                 break;
             }
@@ -114,11 +113,11 @@ ctl_text_cut(ctl_text_t *t)
 
 
 static int
-ctl_markdown_summary(cmark_node *doc, char **summary)
+blog_markdown_summary(cmark_node *doc, char **summary)
 {
     cmark_node        *para, *node;
     cmark_iter        *iter;
-    ctl_text_t         t;
+    blog_text_t         t;
     const char        *lit;
     cmark_event_type   ev;
     int                rc;
@@ -135,12 +134,12 @@ ctl_markdown_summary(cmark_node *doc, char **summary)
     }
 
     /* allocates: a post without a paragraph still gets a "" summary */
-    rc = ctl_text_add(&t, "", 0);
+    rc = blog_text_add(&t, "", 0);
 
-    if (para != NULL && rc == CTL_OK) {
+    if (para != NULL && rc == 0) {
         iter = cmark_iter_new(para);
 
-        while (rc == CTL_OK
+        while (rc == 0
                && (ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE)
         {
             node = cmark_iter_get_node(iter);
@@ -154,12 +153,12 @@ ctl_markdown_summary(cmark_node *doc, char **summary)
             case CMARK_NODE_TEXT:
             case CMARK_NODE_CODE:
                 lit = cmark_node_get_literal(node);
-                rc = ctl_text_add(&t, lit, strlen(lit));
+                rc = blog_text_add(&t, lit, strlen(lit));
                 break;
 
             case CMARK_NODE_SOFTBREAK:
             case CMARK_NODE_LINEBREAK:
-                rc = ctl_text_add(&t, " ", 1);
+                rc = blog_text_add(&t, " ", 1);
                 break;
 
             default:
@@ -171,36 +170,35 @@ ctl_markdown_summary(cmark_node *doc, char **summary)
         cmark_iter_free(iter);
     }
 
-    if (rc != CTL_OK) {
+    if (rc != 0) {
         free(t.data);
-        return CTL_ERROR;
+        return -1;
     }
 
-    ctl_text_cut(&t);
+    blog_text_cut(&t);
     *summary = t.data;
 
-    return CTL_OK;
+    return 0;
 }
 
 
 int
-ctl_markdown_render(const char *md, char **html, char **summary)
+blog_markdown_render(const char *md, size_t len, char **html, char **summary)
 {
     cmark_node  *doc;
 
     /* cmark aborts on allocation failure itself, so these never fail */
-    doc = cmark_parse_document(md, strlen(md), CTL_CMARK_OPTIONS);
-    *html = cmark_render_html(doc, CTL_CMARK_OPTIONS);
+    doc = cmark_parse_document(md, len, BLOG_CMARK_OPTIONS);
+    *html = cmark_render_html(doc, BLOG_CMARK_OPTIONS);
 
-    if (summary != NULL && ctl_markdown_summary(doc, summary) != CTL_OK) {
-        ctl_error("out of memory");
+    if (summary != NULL && blog_markdown_summary(doc, summary) != 0) {
         free(*html);
         *html = NULL;
         cmark_node_free(doc);
-        return CTL_ERROR;
+        return -1;
     }
 
     cmark_node_free(doc);
 
-    return CTL_OK;
+    return 0;
 }

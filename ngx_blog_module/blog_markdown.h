@@ -1,20 +1,28 @@
 /*
  * Markdown rendering with cmark, and the plain-text summary of a post.
+ * Pure C, shared by blogctl and the nginx module.
  */
 
-#ifndef CTL_MARKDOWN_H
-#define CTL_MARKDOWN_H
+#ifndef BLOG_MARKDOWN_H
+#define BLOG_MARKDOWN_H
+
+#include <stddef.h>
 
 /* Summaries are cut at a word boundary at most this many characters in. */
-#define CTL_SUMMARY_MAX  200
+#define BLOG_SUMMARY_MAX  200
 
 
 /*
- * Renders md to HTML in *html.  When summary is not NULL, *summary gets the
- * first top-level paragraph as plain text, whitespace collapsed, cut to
- * CTL_SUMMARY_MAX characters with an ellipsis ("" without a paragraph).
- * Both are malloc'ed.  Reports its own errors.
+ * Renders md[0..len) to HTML in *html.  When summary is not NULL, *summary
+ * gets the first top-level paragraph as plain text, whitespace collapsed,
+ * cut to BLOG_SUMMARY_MAX characters with an ellipsis ("" without a
+ * paragraph).  Both are malloc'ed.  Returns 0, or -1 when out of memory.
+ *
+ * The output is safe to embed in a page whoever wrote md: raw HTML
+ * becomes a comment and javascript:, vbscript:, file: and data: links
+ * (but data: images) lose their target.  Readers' comments use it too.
  */
-int ctl_markdown_render(const char *md, char **html, char **summary);
+int blog_markdown_render(const char *md, size_t len, char **html,
+    char **summary);
 
-#endif /* CTL_MARKDOWN_H */
+#endif /* BLOG_MARKDOWN_H */

@@ -3,47 +3,53 @@
  * revisions rows are every state it had, the latest equal to the row.
  */
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "ctl_db.h"
-#include "ctl_post.h"
-#include "ctl_tags.h"
-#include "ctl_util.h"
+#include "blog_markdown.h"
+#include "blog_post.h"
+#include "blog_tags.h"
+
+
+/* sqlite3_step() of a statement that returns no row, as a result code. */
+static int
+blog_step_done(sqlite3_stmt *stmt)
+{
+    int  rc;
+
+    rc = sqlite3_step(stmt);
+
+    return rc == SQLITE_DONE ? SQLITE_OK : (rc == SQLITE_ROW ? SQLITE_ERROR
+                                                             : rc);
+}
 
 
 int
-ctl_post_find(sqlite3 *db, const char *slug, int64_t *id)
+blog_post_find(sqlite3 *db, const char *slug, int64_t *id)
 {
     int            rc;
     sqlite3_stmt  *stmt;
 
-    if (ctl_db_prepare(db, "SELECT id FROM posts WHERE slug = ?1", &stmt)
-        != CTL_OK)
-    {
-        return CTL_ERROR;
+    rc = sqlite3_prepare_v2(db, "SELECT id FROM posts WHERE slug = ?1", -1,
+                            &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
     }
 
-    if (sqlite3_bind_text(stmt, 1, slug, -1, SQLITE_STATIC) != SQLITE_OK) {
-        rc = ctl_db_fail(db);
-        goto done;
+    rc = sqlite3_bind_text(stmt, 1, slug, -1, SQLITE_STATIC);
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(stmt);
+
+        if (rc == SQLITE_ROW) {
+            *id = sqlite3_column_int64(stmt, 0);
+            rc = SQLITE_OK;
+
+        } else if (rc == SQLITE_DONE) {
+            rc = SQLITE_NOTFOUND;
+        }
     }
-
-    switch (sqlite3_step(stmt)) {
-
-    case SQLITE_ROW:
-        *id = sqlite3_column_int64(stmt, 0);
-        rc = CTL_OK;
-        break;
-
-    case SQLITE_DONE:
-        rc = CTL_NOTFOUND;
-        break;
-
-    default:
-        rc = ctl_db_fail(db);
-    }
-
-done:
 
     sqlite3_finalize(stmt);
 
@@ -52,35 +58,38 @@ done:
 
 
 int
-ctl_revision_read(sqlite3 *db, int64_t id, int *rev, sqlite3_stmt **stmt,
-    ctl_state_t *st)
+blog_revision_read(sqlite3 *db, int64_t id, int *rev, sqlite3_stmt **stmt,
+    blog_state_t *st)
 {
     int  rc;
 
-    if (ctl_db_prepare(db,
-            "SELECT rev, type, title, summary, body_md, status,"
-            "       published_at, tags"
-            " FROM revisions"
-            " WHERE post_id = ?1 AND (rev = ?2 OR ?2 = 0)"
-            " ORDER BY rev DESC LIMIT 1", stmt) != CTL_OK)
-    {
-        return CTL_ERROR;
+    rc = sqlite3_prepare_v2(db,
+             "SELECT rev, type, title, summary, body_md, status,"
+             "       published_at, tags"
+             " FROM revisions"
+             " WHERE post_id = ?1 AND (rev = ?2 OR ?2 = 0)"
+             " ORDER BY rev DESC LIMIT 1", -1, stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
     }
 
-    if (sqlite3_bind_int64(*stmt, 1, id) != SQLITE_OK
-        || sqlite3_bind_int(*stmt, 2, *rev) != SQLITE_OK)
-    {
-        return ctl_db_fail(db);
+    rc = sqlite3_bind_int64(*stmt, 1, id);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_int(*stmt, 2, *rev);
+    }
+
+    if (rc != SQLITE_OK) {
+        return rc;
     }
 
     rc = sqlite3_step(*stmt);
 
     if (rc == SQLITE_DONE) {
-        return CTL_NOTFOUND;
+        return SQLITE_NOTFOUND;
     }
 
     if (rc != SQLITE_ROW) {
-        return ctl_db_fail(db);
+        return rc;
     }
 
     *rev = sqlite3_column_int(*stmt, 0);
@@ -99,16 +108,15 @@ ctl_revision_read(sqlite3 *db, int64_t id, int *rev, sqlite3_stmt **stmt,
     if (st->type == NULL || st->title == NULL || st->summary == NULL
         || st->body_md == NULL || st->status == NULL || st->tags == NULL)
     {
-        ctl_error("out of memory");
-        return CTL_ERROR;
+        return SQLITE_NOMEM;
     }
 
-    return CTL_OK;
+    return SQLITE_OK;
 }
 
 
 int
-ctl_state_equal(const ctl_state_t *a, const ctl_state_t *b)
+blog_state_equal(const blog_state_t *a, const blog_state_t *b)
 {
     return strcmp(a->type, b->type) == 0
            && strcmp(a->title, b->title) == 0
@@ -122,7 +130,7 @@ ctl_state_equal(const ctl_state_t *a, const ctl_state_t *b)
 
 
 static int
-ctl_bind_published(sqlite3_stmt *stmt, int i, const ctl_state_t *st)
+blog_bind_published(sqlite3_stmt *stmt, int i, const blog_state_t *st)
 {
     return st->has_published ? sqlite3_bind_int64(stmt, i, st->published_at)
                              : sqlite3_bind_null(stmt, i);
@@ -130,54 +138,57 @@ ctl_bind_published(sqlite3_stmt *stmt, int i, const ctl_state_t *st)
 
 
 static int
-ctl_post_write(sqlite3 *db, int64_t *id, const char *slug,
-    const char *source, const ctl_state_t *st, const char *html,
+blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
+    const char *source, const blog_state_t *st, const char *html,
     int64_t now)
 {
     int            rc;
     sqlite3_stmt  *stmt;
 
     if (*id == 0) {
-        rc = ctl_db_prepare(db,
+        rc = sqlite3_prepare_v2(db,
                  "INSERT INTO posts (type, title, summary, body_md, body_html,"
                  "  status, published_at, updated_at, source, created_at,"
                  "  slug)"
                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?10)",
-                 &stmt);
+                 -1, &stmt, NULL);
 
     } else {
-        rc = ctl_db_prepare(db,
+        rc = sqlite3_prepare_v2(db,
                  "UPDATE posts SET type = ?1, title = ?2, summary = ?3,"
                  "  body_md = ?4, body_html = ?5, status = ?6,"
                  "  published_at = ?7, updated_at = ?8,"
-                 "  source = coalesce(?9, source)"
+                 "  source = coalesce(?9, source),"
+                 "  slug = coalesce(?10, slug)"
                  " WHERE id = ?11",
-                 &stmt);
+                 -1, &stmt, NULL);
     }
 
-    if (rc != CTL_OK) {
-        return CTL_ERROR;
+    if (rc != SQLITE_OK) {
+        return rc;
     }
 
-    if (sqlite3_bind_text(stmt, 1, st->type, -1, SQLITE_STATIC) != SQLITE_OK
-        || sqlite3_bind_text(stmt, 2, st->title, -1, SQLITE_STATIC)
-           != SQLITE_OK
-        || sqlite3_bind_text(stmt, 3, st->summary, -1, SQLITE_STATIC)
-           != SQLITE_OK
-        || sqlite3_bind_text(stmt, 4, st->body_md, -1, SQLITE_STATIC)
-           != SQLITE_OK
-        || sqlite3_bind_text(stmt, 5, html, -1, SQLITE_STATIC) != SQLITE_OK
-        || sqlite3_bind_text(stmt, 6, st->status, -1, SQLITE_STATIC)
-           != SQLITE_OK
-        || ctl_bind_published(stmt, 7, st) != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 8, now) != SQLITE_OK
-        || sqlite3_bind_text(stmt, 9, source, -1, SQLITE_STATIC) != SQLITE_OK
-        || (*id == 0
-            ? sqlite3_bind_text(stmt, 10, slug, -1, SQLITE_STATIC)
-            : sqlite3_bind_int64(stmt, 11, *id)) != SQLITE_OK
-        || sqlite3_step(stmt) != SQLITE_DONE)
+    if ((rc = sqlite3_bind_text(stmt, 1, st->type, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 2, st->title, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 3, st->summary, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 4, st->body_md, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 5, html, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 6, st->status, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = blog_bind_published(stmt, 7, st)) != SQLITE_OK
+        || (rc = sqlite3_bind_int64(stmt, 8, now)) != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 9, source, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 10, slug, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (*id != 0 && (rc = sqlite3_bind_int64(stmt, 11, *id)) != SQLITE_OK)
+        || (rc = blog_step_done(stmt)) != SQLITE_OK)
     {
-        rc = ctl_db_fail(db);
         sqlite3_finalize(stmt);
         return rc;
     }
@@ -188,49 +199,55 @@ ctl_post_write(sqlite3 *db, int64_t *id, const char *slug,
         *id = sqlite3_last_insert_rowid(db);
     }
 
-    return CTL_OK;
+    return SQLITE_OK;
 }
 
 
 static int
-ctl_revision_append(sqlite3 *db, int64_t id, const ctl_state_t *st,
+blog_revision_append(sqlite3 *db, int64_t id, const blog_state_t *st,
     const char *origin, int64_t now, int *rev)
 {
     int            rc;
     sqlite3_stmt  *stmt;
 
-    if (ctl_db_prepare(db,
-            "INSERT INTO revisions (post_id, rev, type, title, summary,"
-            "  body_md, status, published_at, tags, created_at, origin)"
-            " SELECT ?1, coalesce(max(rev), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7,"
-            "  ?8, ?9, ?10"
-            " FROM revisions WHERE post_id = ?1"
-            " RETURNING rev", &stmt) != CTL_OK)
-    {
-        return CTL_ERROR;
+    rc = sqlite3_prepare_v2(db,
+             "INSERT INTO revisions (post_id, rev, type, title, summary,"
+             "  body_md, status, published_at, tags, created_at, origin)"
+             " SELECT ?1, coalesce(max(rev), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7,"
+             "  ?8, ?9, ?10"
+             " FROM revisions WHERE post_id = ?1"
+             " RETURNING rev", -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
     }
 
-    if (sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK
-        || sqlite3_bind_text(stmt, 2, st->type, -1, SQLITE_STATIC)
-           != SQLITE_OK
-        || sqlite3_bind_text(stmt, 3, st->title, -1, SQLITE_STATIC)
-           != SQLITE_OK
-        || sqlite3_bind_text(stmt, 4, st->summary, -1, SQLITE_STATIC)
-           != SQLITE_OK
-        || sqlite3_bind_text(stmt, 5, st->body_md, -1, SQLITE_STATIC)
-           != SQLITE_OK
-        || sqlite3_bind_text(stmt, 6, st->status, -1, SQLITE_STATIC)
-           != SQLITE_OK
-        || ctl_bind_published(stmt, 7, st) != SQLITE_OK
-        || sqlite3_bind_text(stmt, 8, st->tags, -1, SQLITE_STATIC)
-           != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 9, now) != SQLITE_OK
-        || sqlite3_bind_text(stmt, 10, origin, -1, SQLITE_STATIC) != SQLITE_OK
-        || sqlite3_step(stmt) != SQLITE_ROW)
+    if ((rc = sqlite3_bind_int64(stmt, 1, id)) != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 2, st->type, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 3, st->title, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 4, st->summary, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 5, st->body_md, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 6, st->status, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = blog_bind_published(stmt, 7, st)) != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 8, st->tags, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_int64(stmt, 9, now)) != SQLITE_OK
+        || (rc = sqlite3_bind_text(stmt, 10, origin, -1, SQLITE_STATIC))
+            != SQLITE_OK)
     {
-        rc = ctl_db_fail(db);
         sqlite3_finalize(stmt);
         return rc;
+    }
+
+    rc = sqlite3_step(stmt);
+
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(stmt);
+        return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
     }
 
     *rev = sqlite3_column_int(stmt, 0);
@@ -238,21 +255,267 @@ ctl_revision_append(sqlite3 *db, int64_t id, const ctl_state_t *st,
     /* RETURNING: the row is written by the time the first step returns */
     sqlite3_finalize(stmt);
 
-    return CTL_OK;
+    return SQLITE_OK;
 }
 
 
 int
-ctl_post_save(sqlite3 *db, int64_t *id, const char *slug,
-    const char *source, const ctl_state_t *st, const char *html,
+blog_post_save(sqlite3 *db, int64_t *id, const char *slug,
+    const char *source, const blog_state_t *st, const char *html,
     const char *origin, int64_t now, int *rev)
 {
-    if (ctl_post_write(db, id, slug, source, st, html, now) != CTL_OK
-        || ctl_tags_set(db, *id, st->tags) != CTL_OK
-        || ctl_revision_append(db, *id, st, origin, now, rev) != CTL_OK)
-    {
-        return CTL_ERROR;
+    int  rc;
+
+    rc = blog_post_write(db, id, slug, source, st, html, now);
+
+    if (rc == SQLITE_OK) {
+        rc = blog_tags_set(db, *id, st->tags);
     }
 
-    return CTL_OK;
+    if (rc == SQLITE_OK) {
+        rc = blog_revision_append(db, *id, st, origin, now, rev);
+    }
+
+    return rc;
+}
+
+
+/*
+ * The revision's strings belong to its statement, which must be finished
+ * before the same table is written: copy them into one allocation.
+ */
+static int
+blog_state_copy(blog_state_t *to, const blog_state_t *from, char **mem)
+{
+    char         *p;
+    size_t        i, len[6], total;
+    const char   *src[6];
+    const char  **dst[6];
+
+    src[0] = from->type;     dst[0] = &to->type;
+    src[1] = from->title;    dst[1] = &to->title;
+    src[2] = from->summary;  dst[2] = &to->summary;
+    src[3] = from->body_md;  dst[3] = &to->body_md;
+    src[4] = from->status;   dst[4] = &to->status;
+    src[5] = from->tags;     dst[5] = &to->tags;
+
+    total = 0;
+
+    for (i = 0; i < 6; i++) {
+        len[i] = strlen(src[i]) + 1;
+        total += len[i];
+    }
+
+    p = malloc(total);
+    if (p == NULL) {
+        return SQLITE_NOMEM;
+    }
+
+    *mem = p;
+
+    for (i = 0; i < 6; i++) {
+        memcpy(p, src[i], len[i]);
+        *dst[i] = p;
+        p += len[i];
+    }
+
+    to->has_published = from->has_published;
+    to->published_at = from->published_at;
+
+    return SQLITE_OK;
+}
+
+
+/*
+ * Saves a copy of revision rev (0: the latest) with the status given, or
+ * its own when status is NULL, as the next revision.
+ */
+static int
+blog_post_restore(sqlite3 *db, int64_t id, int rev, const char *status,
+    const char *origin, int64_t now, int *new_rev)
+{
+    int            rc;
+    char          *mem, *html;
+    blog_state_t   st, old;
+    sqlite3_stmt  *stmt;
+
+    mem = NULL;
+    html = NULL;
+
+    rc = blog_revision_read(db, id, &rev, &stmt, &old);
+
+    if (rc == SQLITE_OK) {
+        rc = blog_state_copy(&st, &old, &mem);
+    }
+
+    sqlite3_finalize(stmt);
+
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    if (status != NULL) {
+        st.status = status;
+    }
+
+    /* the body is rendered again: the renderer may have changed since */
+    if (blog_markdown_render(st.body_md, strlen(st.body_md), &html, NULL)
+        != 0)
+    {
+        free(mem);
+        return SQLITE_NOMEM;
+    }
+
+    rc = blog_post_save(db, &id, NULL, NULL, &st, html, origin, now,
+                        new_rev);
+
+    free(html);
+    free(mem);
+
+    return rc;
+}
+
+
+int
+blog_post_rollback(sqlite3 *db, int64_t id, int rev, int64_t now,
+    int *new_rev)
+{
+    int   rc;
+    char  origin[32];
+
+    /* rev 0 would read the latest revision: not one a caller can name */
+    if (rev < 1) {
+        return SQLITE_NOTFOUND;
+    }
+
+    snprintf(origin, sizeof(origin), "rollback:%d", rev);
+
+    rc = blog_post_restore(db, id, rev, NULL, origin, now, new_rev);
+
+    if (rc == SQLITE_OK) {
+        rc = blog_tags_prune(db);
+    }
+
+    return rc;
+}
+
+
+int
+blog_post_delete(sqlite3 *db, int64_t id)
+{
+    int            rc, i;
+    sqlite3_stmt  *stmt;
+
+    /* explicit, not ON DELETE CASCADE: that needs PRAGMA foreign_keys */
+    static const char *const  sql[] = {
+        "DELETE FROM comments WHERE post_id = ?1",
+        "DELETE FROM post_tags WHERE post_id = ?1",
+        "DELETE FROM revisions WHERE post_id = ?1",
+        "DELETE FROM posts WHERE id = ?1"
+    };
+
+    for (i = 0; i < 4; i++) {
+        rc = sqlite3_prepare_v2(db, sql[i], -1, &stmt, NULL);
+        if (rc != SQLITE_OK) {
+            return rc;
+        }
+
+        rc = sqlite3_bind_int64(stmt, 1, id);
+        if (rc == SQLITE_OK) {
+            rc = blog_step_done(stmt);
+        }
+
+        if (rc == SQLITE_OK && i == 3 && sqlite3_changes(db) == 0) {
+            rc = SQLITE_NOTFOUND;
+        }
+
+        sqlite3_finalize(stmt);
+
+        if (rc != SQLITE_OK) {
+            return rc;
+        }
+    }
+
+    return blog_tags_prune(db);
+}
+
+
+static int
+blog_post_flip(sqlite3 *db, int64_t id, int64_t now)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_prepare_v2(db,
+             "UPDATE posts SET status = 'published', updated_at = ?2"
+             " WHERE id = ?1", -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    rc = sqlite3_bind_int64(stmt, 1, id);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_int64(stmt, 2, now);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = blog_step_done(stmt);
+    }
+
+    sqlite3_finalize(stmt);
+
+    return rc;
+}
+
+
+int
+blog_post_publish_due(sqlite3 *db, int64_t now, int *n)
+{
+    int            rc, rev;
+    int64_t        id;
+    sqlite3_stmt  *stmt;
+
+    *n = 0;
+
+    rc = sqlite3_prepare_v2(db,
+             "SELECT id FROM posts"
+             " WHERE status = 'scheduled' AND published_at <= ?1"
+             " ORDER BY published_at LIMIT 1", -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    /* one at a time: each save writes the table the query reads */
+    for ( ;; ) {
+        rc = sqlite3_bind_int64(stmt, 1, now);
+        if (rc != SQLITE_OK) {
+            break;
+        }
+
+        rc = sqlite3_step(stmt);
+        if (rc != SQLITE_ROW) {
+            rc = (rc == SQLITE_DONE) ? SQLITE_OK : rc;
+            break;
+        }
+
+        id = sqlite3_column_int64(stmt, 0);
+        sqlite3_reset(stmt);
+
+        rc = blog_post_restore(db, id, 0, "published", "schedule", now, &rev);
+
+        /* a post without revisions was made by other means: flip the row */
+        if (rc == SQLITE_NOTFOUND) {
+            rc = blog_post_flip(db, id, now);
+        }
+
+        if (rc != SQLITE_OK) {
+            break;
+        }
+
+        (*n)++;
+    }
+
+    sqlite3_finalize(stmt);
+
+    return rc;
 }

@@ -1,9 +1,12 @@
 /*
- * Posts and their revisions: the writes shared by import and rollback.
+ * Posts and their revisions: the writes shared by blogctl (import,
+ * rollback) and the admin panel.  Pure C, SQLite and cmark; functions
+ * return SQLite result codes (SQLITE_NOTFOUND for a missing row) and leave
+ * the reporting to the caller, who has the connection's message.
  */
 
-#ifndef CTL_POST_H
-#define CTL_POST_H
+#ifndef BLOG_POST_H
+#define BLOG_POST_H
 
 #include <stdint.h>
 
@@ -20,30 +23,53 @@ typedef struct {
     const char  *tags;            /* names joined by ',' */
     int          has_published;
     int64_t      published_at;
-} ctl_state_t;
+} blog_state_t;
 
 
-/* posts.id of slug: CTL_OK, CTL_NOTFOUND, or CTL_ERROR (reported). */
-int ctl_post_find(sqlite3 *db, const char *slug, int64_t *id);
+/* posts.id of slug: SQLITE_OK, SQLITE_NOTFOUND or an error. */
+int blog_post_find(sqlite3 *db, const char *slug, int64_t *id);
 
 /*
  * Reads revision *rev of post id, or its latest when *rev is 0, into *st
  * and *rev.  The strings belong to *stmt: the caller finalizes it when done
- * with them, whatever the result.  CTL_OK, CTL_NOTFOUND or CTL_ERROR.
+ * with them, whatever the result.  SQLITE_OK, SQLITE_NOTFOUND or an error.
  */
-int ctl_revision_read(sqlite3 *db, int64_t id, int *rev, sqlite3_stmt **stmt,
-    ctl_state_t *st);
+int blog_revision_read(sqlite3 *db, int64_t id, int *rev, sqlite3_stmt **stmt,
+    blog_state_t *st);
 
-int ctl_state_equal(const ctl_state_t *a, const ctl_state_t *b);
+int blog_state_equal(const blog_state_t *a, const blog_state_t *b);
 
 /*
  * Makes st the current state of a post, inside the caller's transaction:
- * inserts the post if *id is 0 (setting *id), otherwise updates it (source
- * NULL keeps the old one); replaces its tags; appends the next revision
- * with origin, whose number goes to *rev.  html is body_md rendered.
+ * inserts the post if *id is 0 (setting *id), otherwise updates it (slug
+ * or source NULL keeps the old one); replaces its tags; appends the next
+ * revision with origin, whose number goes to *rev.  html is body_md
+ * rendered.
  */
-int ctl_post_save(sqlite3 *db, int64_t *id, const char *slug,
-    const char *source, const ctl_state_t *st, const char *html,
+int blog_post_save(sqlite3 *db, int64_t *id, const char *slug,
+    const char *source, const blog_state_t *st, const char *html,
     const char *origin, int64_t now, int *rev);
 
-#endif /* CTL_POST_H */
+/*
+ * Makes revision rev of post id current again, as a new revision with the
+ * origin "rollback:REV" whose number goes to *new_rev; the Markdown is
+ * rendered again and unused tags pruned.  Inside the caller's transaction.
+ * SQLITE_NOTFOUND when the post has no such revision.
+ */
+int blog_post_rollback(sqlite3 *db, int64_t id, int rev, int64_t now,
+    int *new_rev);
+
+/*
+ * Deletes post id with its tags links, revisions and comments, and prunes
+ * unused tags.  Inside the caller's transaction.
+ */
+int blog_post_delete(sqlite3 *db, int64_t id);
+
+/*
+ * Publishes the scheduled posts whose published_at has come, each as a
+ * new revision with the origin "schedule"; *n gets how many.  Inside the
+ * caller's transaction.
+ */
+int blog_post_publish_due(sqlite3 *db, int64_t now, int *n);
+
+#endif /* BLOG_POST_H */

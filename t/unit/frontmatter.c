@@ -8,7 +8,7 @@
 
 #include "blog_path.h"
 #include "ctl_frontmatter.h"
-#include "ctl_slug.h"
+#include "blog_tags.h"
 #include "ctl_util.h"
 #include "tap.h"
 
@@ -112,7 +112,7 @@ tag_slug_is(const char *name, const char *want)
     char    out[64];
     size_t  n;
 
-    n = ctl_tag_slug(name, strlen(name), out);
+    n = blog_tag_slug(name, strlen(name), out);
 
     is_str(out, want, "tag slug of \"%s\" is \"%s\"", name, want);
     is_int(n, strlen(want), "tag slug of \"%s\": length", name);

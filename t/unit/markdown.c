@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_markdown.h"
+#include "blog_markdown.h"
 #include "ctl_util.h"
 #include "tap.h"
 
@@ -23,7 +23,7 @@ render(const char *md)
     html = NULL;
     summary = NULL;
 
-    return ctl_markdown_render(md, &html, &summary);
+    return blog_markdown_render(md, strlen(md), &html, &summary);
 }
 
 
@@ -120,10 +120,10 @@ test_summary(void)
     }
 
     ok(render(md) == CTL_OK, "long paragraph");
-    ok(utf8_chars(summary) <= CTL_SUMMARY_MAX + 1,
+    ok(utf8_chars(summary) <= BLOG_SUMMARY_MAX + 1,
        "long summary: at most %d characters and the ellipsis",
-       CTL_SUMMARY_MAX);
-    ok(utf8_chars(summary) > CTL_SUMMARY_MAX - 10,
+       BLOG_SUMMARY_MAX);
+    ok(utf8_chars(summary) > BLOG_SUMMARY_MAX - 10,
        "long summary: not much shorter than the limit");
     ok(strlen(summary) > 3
        && strcmp(summary + strlen(summary) - 3, "\xe2\x80\xa6") == 0,
@@ -139,7 +139,7 @@ test_summary(void)
     }
 
     ok(render(md) == CTL_OK, "one long word");
-    is_int(utf8_chars(summary), CTL_SUMMARY_MAX + 1,
+    is_int(utf8_chars(summary), BLOG_SUMMARY_MAX + 1,
            "long word: exactly the limit and the ellipsis");
     ok(strncmp(summary, "\xc3\xa9" "e\xc3\xa9", 5) == 0
        && strcmp(summary + strlen(summary) - 4, "e\xe2\x80\xa6") == 0,
