@@ -17,17 +17,27 @@ MODULE_SRC = config $(wildcard ngx_blog_module/*.[ch])
 SHARED     = ngx_blog_module/blog_schema.c ngx_blog_module/blog_path.c
 
 # Pure C shared by blogctl and the module's admin panel: posts, revisions,
-# tags, Markdown.  blogctl's unit tests link it too.
+# tags, Markdown, passwords.  blogctl's unit tests link it too, and the
+# admin panel's request-body parsers and diff, which blogctl does not use.
 CONTENT    = ngx_blog_module/blog_markdown.c ngx_blog_module/blog_post.c \
-             ngx_blog_module/blog_tags.c
+             ngx_blog_module/blog_tags.c ngx_blog_module/blog_secret.c
+PARSERS    = ngx_blog_module/blog_form.c ngx_blog_module/blog_multipart.c \
+             ngx_blog_module/blog_diff.c
 
 JR_SRCS    = $(wildcard jobrunner/*.c)
 JR_LIB     = $(filter-out jobrunner/jr_main.c, $(JR_SRCS))
 JR_LIBS    = -luv -linih -lsqlite3 -lm
 
+# The queue, thumbnails, timers and cronhooks: ttl.db's schema and webhook
+# signatures are shared with the module.  pkg-config runs in the recipes,
+# so after "make deps" has installed libvips.
+JR_SHARED  = ngx_blog_module/blog_ttl_schema.c ngx_blog_module/blog_webhook.c
+JR_CFLAGS  = $(shell pkg-config --cflags vips)
+JR_LIBS   += $(shell pkg-config --libs vips) -lcurl -lcrypto -ljansson
+
 CTL_SRCS   = $(wildcard blogctl/*.c)
 CTL_LIB    = $(filter-out blogctl/blogctl.c, $(CTL_SRCS))
-CTL_LIBS   = -lcmark -lsqlite3
+CTL_LIBS   = -lcmark -largon2 -lsqlite3
 
 # C unit tests print TAP; t/unit/jr_*.c link the jobrunner's code, the
 # others blogctl's.
@@ -56,21 +66,21 @@ $(MODULE): $(BUILD)/nginx/Makefile $(MODULE_SRC)
 	$(MAKE) -s -f $(CURDIR)/$(BUILD)/nginx/Makefile -C $(NGINX_SRC) modules
 	cp $(BUILD)/nginx/ngx_http_blog_module.so $@
 
-$(BUILD)/jobrunner: $(JR_SRCS) $(SHARED) $(wildcard jobrunner/*.h ngx_blog_module/blog_*.h)
+$(BUILD)/jobrunner: $(JR_SRCS) $(SHARED) $(JR_SHARED) $(wildcard jobrunner/*.h ngx_blog_module/blog_*.h)
 	@mkdir -p $(BUILD)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(JR_SRCS) $(SHARED) $(LDFLAGS) $(JR_LIBS)
+	$(CC) $(CPPFLAGS) $(JR_CFLAGS) $(CFLAGS) $(WARN) -o $@ $(JR_SRCS) $(SHARED) $(JR_SHARED) $(LDFLAGS) $(JR_LIBS)
 
 $(BUILD)/blogctl: $(CTL_SRCS) $(SHARED) $(CONTENT) $(wildcard blogctl/*.h ngx_blog_module/blog_*.h)
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(CTL_SRCS) $(SHARED) $(CONTENT) $(LDFLAGS) $(CTL_LIBS)
 
-$(BUILD)/t/jr_%: t/unit/jr_%.c t/unit/tap.h $(JR_LIB) $(SHARED)
+$(BUILD)/t/jr_%: t/unit/jr_%.c t/unit/tap.h $(JR_LIB) $(SHARED) $(JR_SHARED)
 	@mkdir -p $(BUILD)/t
-	$(CC) $(CPPFLAGS) -Ijobrunner -It/unit $(CFLAGS) $(WARN) -o $@ $< $(JR_LIB) $(SHARED) $(LDFLAGS) $(JR_LIBS)
+	$(CC) $(CPPFLAGS) $(JR_CFLAGS) -Ijobrunner -It/unit $(CFLAGS) $(WARN) -o $@ $< $(JR_LIB) $(SHARED) $(JR_SHARED) $(LDFLAGS) $(JR_LIBS)
 
-$(BUILD)/t/%: t/unit/%.c t/unit/tap.h $(CTL_LIB) $(SHARED) $(CONTENT)
+$(BUILD)/t/%: t/unit/%.c t/unit/tap.h $(CTL_LIB) $(SHARED) $(CONTENT) $(PARSERS)
 	@mkdir -p $(BUILD)/t
-	$(CC) $(CPPFLAGS) -Iblogctl -It/unit $(CFLAGS) $(WARN) -o $@ $< $(CTL_LIB) $(SHARED) $(CONTENT) $(LDFLAGS) $(CTL_LIBS)
+	$(CC) $(CPPFLAGS) -Iblogctl -It/unit $(CFLAGS) $(WARN) -o $@ $< $(CTL_LIB) $(SHARED) $(CONTENT) $(PARSERS) $(LDFLAGS) $(CTL_LIBS)
 
 unit: $(UNIT_BINS)
 

@@ -61,6 +61,8 @@ static int jr_config_set_log_level(jr_config_parse_t *p, void *field,
     const char *name, const char *value);
 static int jr_config_set_threadpool(jr_config_parse_t *p, void *field,
     const char *name, const char *value);
+static int jr_config_set_jobs(jr_config_parse_t *p, void *field,
+    const char *name, const char *value);
 
 
 static const jr_config_key_t  jr_config_keys[] = {
@@ -74,6 +76,21 @@ static const jr_config_key_t  jr_config_keys[] = {
       offsetof(jr_config_t, pid), 0 },
     { "threadpool_size", jr_config_set_threadpool,
       offsetof(jr_config_t, threadpool_size), 0 },
+
+    /* the queue, thumbnails and timers: jr_jobs_conf.c checks the values */
+    { "ttl_db", jr_config_set_path,
+      offsetof(jr_config_t, jobs.ttl_db), 0 },
+    { "media_root", jr_config_set_path,
+      offsetof(jr_config_t, jobs.media_root), 0 },
+    { "thumb_dir", jr_config_set_jobs, 0, 0 },
+    { "thumb_widths", jr_config_set_jobs, 0, 0 },
+    { "thumb_formats", jr_config_set_jobs, 0, 0 },
+    { "thumb_max_pixels", jr_config_set_jobs, 0, 0 },
+    { "thumb_memory_mb", jr_config_set_jobs, 0, 0 },
+    { "queue_max_attempts", jr_config_set_jobs, 0, 0 },
+    { "queue_backoff", jr_config_set_jobs, 0, 0 },
+    { "queue_lease", jr_config_set_jobs, 0, 0 },
+    { "queue_keep_done", jr_config_set_jobs, 0, 0 },
 };
 
 #define JR_CONFIG_NKEYS  (sizeof(jr_config_keys) / sizeof(jr_config_keys[0]))
@@ -102,6 +119,7 @@ jr_config_init(jr_config_t *cf)
     cf->pid = NULL;
     cf->log_level = JR_LOG_INFO;
     cf->threadpool_size = JR_CONFIG_THREADPOOL_DEF;
+    jr_jobs_conf_init(&cf->jobs);
 }
 
 
@@ -111,6 +129,7 @@ jr_config_free(jr_config_t *cf)
     free(cf->data_db);
     free(cf->log);
     free(cf->pid);
+    jr_jobs_conf_free(&cf->jobs);
     jr_config_init(cf);
 }
 
@@ -151,6 +170,7 @@ static char *
 jr_config_read_line(char *buf, int size, void *user)
 {
     jr_config_parse_t  *p = user;
+    char                msg[JR_CONFIG_ERRLEN];
     size_t              len, max;
     const char         *start, *end, *nl, *close;
 
@@ -193,14 +213,21 @@ jr_config_read_line(char *buf, int size, void *user)
     if (start < end && *start == '[') {
         close = memchr(start, ']', end - start);
 
-        /* without "]" it is a syntax error, which inih reports */
+        /*
+         * Without "]" it is a syntax error, which inih reports.  Sections
+         * other than ours ([timers], [cronhook.NAME], ...) are checked and
+         * opened by jr_jobs_conf.c, which takes their keys.
+         */
         if (close != NULL
             && (close - start - 1 != sizeof(JR_CONFIG_SECTION) - 1
                 || memcmp(start + 1, JR_CONFIG_SECTION,
-                          sizeof(JR_CONFIG_SECTION) - 1) != 0))
+                          sizeof(JR_CONFIG_SECTION) - 1) != 0)
+            && jr_jobs_conf_section(&p->cf->jobs, start + 1,
+                                    close - start - 1, p->line, msg,
+                                    sizeof(msg))
+               != 0)
         {
-            jr_config_error(p, p->line, "unknown section \"[%.*s]\"",
-                            (int) (close - start - 1), start + 1);
+            jr_config_error(p, p->line, "%s", msg);
             return NULL;
         }
     }
@@ -217,14 +244,31 @@ static int
 jr_config_handler(void *user, const char *section, const char *name,
     const char *value)
 {
+    char                msg[JR_CONFIG_ERRLEN];
     size_t              i;
     jr_config_parse_t  *p = user;
 
-    /* the reader has refused every other section */
+    /* the reader has refused unknown sections */
     if (section[0] == '\0') {
         return jr_config_error(p, p->line, "key \"%s\" before any section; "
                                "keys belong in [" JR_CONFIG_SECTION "]",
                                name);
+    }
+
+    if (strcmp(section, JR_CONFIG_SECTION) != 0) {
+        if (value[0] == '\0') {
+            return jr_config_error(p, p->line, "empty value for \"%s\"",
+                                   name);
+        }
+
+        if (jr_jobs_conf_section_key(&p->cf->jobs, name, value, p->file,
+                                     p->dirlen, p->line, msg, sizeof(msg))
+            != 0)
+        {
+            return jr_config_error(p, p->line, "%s", msg);
+        }
+
+        return 1;
     }
 
     for (i = 0; i < JR_CONFIG_NKEYS; i++) {
@@ -340,11 +384,28 @@ jr_config_set_threadpool(jr_config_parse_t *p, void *field, const char *name,
 }
 
 
+static int
+jr_config_set_jobs(jr_config_parse_t *p, void *field, const char *name,
+    const char *value)
+{
+    char  msg[JR_CONFIG_ERRLEN];
+
+    (void) field;
+
+    if (jr_jobs_conf_key(&p->cf->jobs, name, value, msg, sizeof(msg)) != 0) {
+        return jr_config_error(p, p->line, "%s", msg);
+    }
+
+    return 1;
+}
+
+
 int
 jr_config_parse(jr_config_t *cf, const char *file, const char *text,
     size_t len, char *err, size_t errlen)
 {
-    int                 rc;
+    int                 rc, line;
+    char                msg[JR_CONFIG_ERRLEN];
     size_t              i;
     const char         *slash;
     jr_config_parse_t   p;
@@ -383,6 +444,12 @@ jr_config_parse(jr_config_t *cf, const char *file, const char *text,
             jr_config_error(&p, 0, "missing required key \"%s\" in ["
                             JR_CONFIG_SECTION "]", jr_config_keys[i].name);
         }
+    }
+
+    if (p.failed == 0
+        && jr_jobs_conf_finish(&cf->jobs, &line, msg, sizeof(msg)) != 0)
+    {
+        jr_config_error(&p, line, "%s", msg);
     }
 
     if (p.failed) {

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "jr_jobs_conf.h"
+
 #define JR_CONFIG_DEFAULT_FILE      "conf/jobrunner.conf"
 #define JR_CONFIG_THREADPOOL_MIN    1
 #define JR_CONFIG_THREADPOOL_MAX    128
@@ -32,6 +34,7 @@ typedef struct {
     char      *pid;              /* NULL: no pid file */
     int        log_level;        /* a jr_log_level_t */
     unsigned   threadpool_size;
+    jr_jobs_conf_t  jobs;        /* queue, thumbnails, timers: jr_jobs_conf.h */
 } jr_config_t;
 
 /*

@@ -1,0 +1,340 @@
+/*
+ * Timer schedules: parsing and slot arithmetic; see jr_schedule.h.
+ */
+
+#include <ctype.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#include "jr_schedule.h"
+
+
+#define JR_SCHEDULE_TOKENS  4
+
+
+static const char *const  jr_schedule_days[7] = {
+    "sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday"
+};
+
+static const char  jr_schedule_expected[] =
+    "expected \"every N[s|m|h|d]\", \"hourly :MM\", \"daily HH:MM\" or "
+    "\"weekly DAY HH:MM\"";
+
+
+/* Splits text on blanks into at most max tokens; returns their number. */
+static int
+jr_schedule_tokens(const char *text, const char **tok, size_t *len, int max)
+{
+    int          n;
+    const char  *p;
+
+    n = 0;
+    p = text;
+
+    for ( ;; ) {
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+
+        if (*p == '\0') {
+            return n;
+        }
+
+        if (n == max) {
+            return max + 1;
+        }
+
+        tok[n] = p;
+
+        while (*p && *p != ' ' && *p != '\t') {
+            p++;
+        }
+
+        len[n] = p - tok[n];
+        n++;
+    }
+}
+
+
+/* Digits only, at most 9 of them; -1 otherwise. */
+static long
+jr_schedule_number(const char *p, size_t len)
+{
+    long    v;
+    size_t  i;
+
+    if (len == 0 || len > 9) {
+        return -1;
+    }
+
+    v = 0;
+
+    for (i = 0; i < len; i++) {
+        if (!isdigit((unsigned char) p[i])) {
+            return -1;
+        }
+
+        v = v * 10 + (p[i] - '0');
+    }
+
+    return v;
+}
+
+
+/* "H:MM" or "HH:MM", 00:00 to 23:59. */
+static int
+jr_schedule_clock(jr_schedule_t *s, const char *p, size_t len)
+{
+    const char  *colon;
+
+    colon = memchr(p, ':', len);
+    if (colon == NULL || p + len - colon != 3) {
+        return -1;
+    }
+
+    s->hour = (int) jr_schedule_number(p, colon - p);
+    s->minute = (int) jr_schedule_number(colon + 1, 2);
+
+    if (colon - p > 2 || s->hour < 0 || s->hour > 23
+        || s->minute < 0 || s->minute > 59)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+jr_schedule_every(jr_schedule_t *s, const char *p, size_t len)
+{
+    long  n, unit;
+
+    if (len < 2) {
+        return -1;
+    }
+
+    switch (p[len - 1]) {
+    case 's':
+        unit = 1;
+        break;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    default:
+        return -1;
+    }
+
+    n = jr_schedule_number(p, len - 1);
+
+    if (n < 1 || n > JR_SCHEDULE_EVERY_MAX / unit) {
+        return -1;
+    }
+
+    s->every = n * unit;
+
+    return 0;
+}
+
+
+static int
+jr_schedule_day(jr_schedule_t *s, const char *p, size_t len)
+{
+    int  i;
+
+    for (i = 0; i < 7; i++) {
+        if ((len == 3 || len == strlen(jr_schedule_days[i]))
+            && strncasecmp(p, jr_schedule_days[i], len) == 0)
+        {
+            s->wday = i;
+            return 0;
+        }
+    }
+
+    return -1;
+}
+
+
+int
+jr_schedule_parse(jr_schedule_t *s, const char *text, const char **err)
+{
+    int          n;
+    size_t       len[JR_SCHEDULE_TOKENS];
+    const char  *tok[JR_SCHEDULE_TOKENS];
+
+    memset(s, 0, sizeof(jr_schedule_t));
+
+    n = jr_schedule_tokens(text, tok, len, JR_SCHEDULE_TOKENS);
+
+    *err = jr_schedule_expected;
+
+#define jr_schedule_is(i, word)                                               \
+    (len[i] == sizeof(word) - 1 && strncasecmp(tok[i], word, len[i]) == 0)
+
+    if (n == 2 && jr_schedule_is(0, "every")) {
+        s->kind = JR_SCHEDULE_EVERY;
+
+        if (jr_schedule_every(s, tok[1], len[1]) != 0) {
+            *err = "expected \"every N\" with N from 1 and a unit s, m, h "
+                   "or d, at most a week";
+            return -1;
+        }
+
+        return 0;
+    }
+
+    if (n == 2 && jr_schedule_is(0, "hourly")) {
+        s->kind = JR_SCHEDULE_HOURLY;
+        s->minute = (int) (len[1] == 3 && tok[1][0] == ':'
+                           ? jr_schedule_number(tok[1] + 1, 2) : -1);
+
+        if (s->minute < 0 || s->minute > 59) {
+            *err = "expected \"hourly :MM\", MM from 00 to 59";
+            return -1;
+        }
+
+        return 0;
+    }
+
+    if (n == 2 && jr_schedule_is(0, "daily")) {
+        s->kind = JR_SCHEDULE_DAILY;
+
+        if (jr_schedule_clock(s, tok[1], len[1]) != 0) {
+            *err = "expected \"daily HH:MM\", from 00:00 to 23:59";
+            return -1;
+        }
+
+        return 0;
+    }
+
+    if (n == 3 && jr_schedule_is(0, "weekly")) {
+        s->kind = JR_SCHEDULE_WEEKLY;
+
+        if (jr_schedule_day(s, tok[1], len[1]) != 0) {
+            *err = "expected \"weekly DAY HH:MM\", DAY one of sun, mon, "
+                   "tue, wed, thu, fri, sat";
+            return -1;
+        }
+
+        if (jr_schedule_clock(s, tok[2], len[2]) != 0) {
+            *err = "expected \"weekly DAY HH:MM\", from 00:00 to 23:59";
+            return -1;
+        }
+
+        return 0;
+    }
+
+#undef jr_schedule_is
+
+    return -1;
+}
+
+
+/*
+ * The local time hour:minute on the day "days" after the day of base.
+ * mktime() normalizes the day of month and, with tm_isdst -1, finds the
+ * right offset for that date, so DST changes in between do not matter.
+ */
+static time_t
+jr_schedule_at(const struct tm *base, int days, int hour, int minute)
+{
+    struct tm  tm;
+
+    tm = *base;
+    tm.tm_mday += days;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+
+    return mktime(&tm);
+}
+
+
+/*
+ * This hour's :MM.  Hours are stepped in seconds, not in wall-clock time,
+ * so the repeated hour when DST ends has both of its slots.
+ */
+static time_t
+jr_schedule_this_hour(const jr_schedule_t *s, time_t now)
+{
+    struct tm  tm;
+
+    localtime_r(&now, &tm);
+
+    return now - (tm.tm_min * 60 + tm.tm_sec) + s->minute * 60;
+}
+
+
+time_t
+jr_schedule_prev(const jr_schedule_t *s, time_t now)
+{
+    int        back;
+    time_t     t;
+    struct tm  tm;
+
+    switch (s->kind) {
+
+    case JR_SCHEDULE_EVERY:
+        return now - ((now % s->every) + s->every) % s->every;
+
+    case JR_SCHEDULE_HOURLY:
+        t = jr_schedule_this_hour(s, now);
+        return t <= now ? t : t - 3600;
+
+    case JR_SCHEDULE_DAILY:
+        localtime_r(&now, &tm);
+        t = jr_schedule_at(&tm, 0, s->hour, s->minute);
+        return t <= now ? t : jr_schedule_at(&tm, -1, s->hour, s->minute);
+
+    case JR_SCHEDULE_WEEKLY:
+        localtime_r(&now, &tm);
+        back = (tm.tm_wday - s->wday + 7) % 7;
+        t = jr_schedule_at(&tm, -back, s->hour, s->minute);
+        return t <= now ? t
+                        : jr_schedule_at(&tm, -back - 7, s->hour, s->minute);
+    }
+
+    return now;
+}
+
+
+time_t
+jr_schedule_next(const jr_schedule_t *s, time_t now)
+{
+    int        ahead;
+    time_t     t;
+    struct tm  tm;
+
+    switch (s->kind) {
+
+    case JR_SCHEDULE_EVERY:
+        return jr_schedule_prev(s, now) + s->every;
+
+    case JR_SCHEDULE_HOURLY:
+        t = jr_schedule_this_hour(s, now);
+        return t > now ? t : t + 3600;
+
+    case JR_SCHEDULE_DAILY:
+        localtime_r(&now, &tm);
+        t = jr_schedule_at(&tm, 0, s->hour, s->minute);
+        return t > now ? t : jr_schedule_at(&tm, 1, s->hour, s->minute);
+
+    case JR_SCHEDULE_WEEKLY:
+        localtime_r(&now, &tm);
+        ahead = (s->wday - tm.tm_wday + 7) % 7;
+        t = jr_schedule_at(&tm, ahead, s->hour, s->minute);
+        return t > now ? t
+                       : jr_schedule_at(&tm, ahead + 7, s->hour, s->minute);
+    }
+
+    return now;
+}

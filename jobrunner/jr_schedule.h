@@ -1,0 +1,55 @@
+/*
+ * Schedules of the jobrunner's timers, as written in jobrunner.conf:
+ *
+ *     every 30s | every 10m | every 2h | every 1d
+ *     hourly :15
+ *     daily 03:00
+ *     weekly sun 04:00
+ *
+ * A schedule is a series of slots (instants).  "every" slots are multiples
+ * of the interval since the Unix epoch, so restarts do not shift them and
+ * "every 1d" is midnight UTC; hourly, daily and weekly slots are in local
+ * time (the TZ environment variable).  On a day that skips the local time
+ * (DST starts) the slot moves forward by the gap; on a day that repeats it
+ * (DST ends) it is taken once.
+ *
+ * Pure functions of (schedule, now): no clock, no state, so unit tests
+ * give any "now" they like.
+ */
+
+#ifndef JR_SCHEDULE_H
+#define JR_SCHEDULE_H
+
+#include <time.h>
+
+/* The longest "every" interval: a week.  Longer is "weekly". */
+#define JR_SCHEDULE_EVERY_MAX  (7 * 86400L)
+
+typedef enum {
+    JR_SCHEDULE_EVERY = 0,
+    JR_SCHEDULE_HOURLY,
+    JR_SCHEDULE_DAILY,
+    JR_SCHEDULE_WEEKLY
+} jr_schedule_kind_e;
+
+typedef struct {
+    jr_schedule_kind_e  kind;
+    long                every;      /* seconds, JR_SCHEDULE_EVERY */
+    int                 wday;       /* 0 = Sunday, JR_SCHEDULE_WEEKLY */
+    int                 hour;
+    int                 minute;
+} jr_schedule_t;
+
+/*
+ * Parses text into s.  Returns 0, or -1 with *err pointing to a static
+ * message that says what is expected.
+ */
+int jr_schedule_parse(jr_schedule_t *s, const char *text, const char **err);
+
+/* The latest slot at or before now. */
+time_t jr_schedule_prev(const jr_schedule_t *s, time_t now);
+
+/* The earliest slot after now. */
+time_t jr_schedule_next(const jr_schedule_t *s, time_t now);
+
+#endif /* JR_SCHEDULE_H */
