@@ -17,8 +17,9 @@
 
 
 typedef struct {
-    const char  *name;
+    const char  *name;        /* one word, or two: "user add" */
     int          nargs;
+    int          optargs;     /* how many more it may take */
     int          writes;      /* opening creates and migrates the file */
     int        (*run)(sqlite3 *db, char *const *args);
 } ctl_command_t;
@@ -26,13 +27,16 @@ typedef struct {
 
 static const ctl_command_t  ctl_commands[] = {
     /* init: opening for writing is all it takes */
-    { "init",      0, 1, NULL },
-    { "import",    1, 1, ctl_cmd_import },
-    { "list",      0, 0, ctl_cmd_list },
-    { "revisions", 1, 0, ctl_cmd_revisions },
-    { "rollback",  2, 1, ctl_cmd_rollback },
-    { "set",       2, 1, ctl_cmd_set },
-    { NULL,        0, 0, NULL }
+    { "init",        0, 0, 1, NULL },
+    { "import",      1, 0, 1, ctl_cmd_import },
+    { "list",        0, 0, 0, ctl_cmd_list },
+    { "revisions",   1, 0, 0, ctl_cmd_revisions },
+    { "rollback",    2, 0, 1, ctl_cmd_rollback },
+    { "set",         2, 0, 1, ctl_cmd_set },
+    { "user add",    1, 1, 1, ctl_cmd_user_add },
+    { "user passwd", 1, 0, 1, ctl_cmd_user_passwd },
+    { "user list",   0, 0, 0, ctl_cmd_user_list },
+    { NULL,          0, 0, 0, NULL }
 };
 
 
@@ -47,6 +51,9 @@ ctl_usage(FILE *f)
           "  revisions SLUG      list the revisions of a post\n"
           "  rollback SLUG REV   make revision REV current again\n"
           "  set KEY VALUE       set title, description, author or base_url\n"
+          "  user add NAME [EMAIL]  add an admin user; password on stdin\n"
+          "  user passwd NAME    change a user's password; password on stdin\n"
+          "  user list           list the admin users\n"
           "\n"
           "  -d DB               the database file (default: data.db)\n",
           f);
@@ -56,7 +63,8 @@ ctl_usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-    int                   c, rc;
+    int                   c, rc, words, n;
+    size_t                len;
     sqlite3              *db;
     const char           *path;
     const ctl_command_t  *cmd;
@@ -96,7 +104,17 @@ main(int argc, char **argv)
     }
 
     for (cmd = ctl_commands; cmd->name != NULL; cmd++) {
+        len = strlen(argv[optind]);
+
         if (strcmp(cmd->name, argv[optind]) == 0) {
+            break;
+        }
+
+        /* a two-word command: "user add" */
+        if (strncmp(cmd->name, argv[optind], len) == 0
+            && cmd->name[len] == ' ' && optind + 1 < argc
+            && strcmp(cmd->name + len + 1, argv[optind + 1]) == 0)
+        {
             break;
         }
     }
@@ -107,8 +125,12 @@ main(int argc, char **argv)
         return 2;
     }
 
-    if (argc - optind - 1 != cmd->nargs) {
-        ctl_error("%s takes %d argument%s", cmd->name, cmd->nargs,
+    words = strchr(cmd->name, ' ') != NULL ? 2 : 1;
+    n = argc - optind - words;
+
+    if (n < cmd->nargs || n > cmd->nargs + cmd->optargs) {
+        ctl_error("%s takes %s%d argument%s", cmd->name,
+                  cmd->optargs ? "at least " : "", cmd->nargs,
                   cmd->nargs == 1 ? "" : "s");
         ctl_usage(stderr);
         return 2;
@@ -119,7 +141,7 @@ main(int argc, char **argv)
         return 1;
     }
 
-    rc = (cmd->run != NULL) ? cmd->run(db, argv + optind + 1) : CTL_OK;
+    rc = (cmd->run != NULL) ? cmd->run(db, argv + optind + words) : CTL_OK;
 
     ctl_db_close(db);
 

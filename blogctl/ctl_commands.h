@@ -15,5 +15,8 @@ int ctl_cmd_list(sqlite3 *db, char *const *args);       /* none */
 int ctl_cmd_revisions(sqlite3 *db, char *const *args);  /* SLUG */
 int ctl_cmd_rollback(sqlite3 *db, char *const *args);   /* SLUG REV */
 int ctl_cmd_set(sqlite3 *db, char *const *args);        /* KEY VALUE */
+int ctl_cmd_user_add(sqlite3 *db, char *const *args);   /* NAME [EMAIL] */
+int ctl_cmd_user_passwd(sqlite3 *db, char *const *args); /* NAME */
+int ctl_cmd_user_list(sqlite3 *db, char *const *args);  /* none */
 
 #endif /* CTL_COMMANDS_H */
