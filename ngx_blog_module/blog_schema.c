@@ -190,7 +190,57 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "  user_id    INTEGER REFERENCES users (id) ON DELETE SET NULL,"
     "  created_at INTEGER NOT NULL"
     ") WITHOUT ROWID;"
-    "CREATE INDEX uploads_by_time ON uploads (created_at);"
+    "CREATE INDEX uploads_by_time ON uploads (created_at);",
+
+    /*
+     * 4: analytics, aggregated by the jobrunner from the module's access
+     * events, read by the module's analytics page.  day is the Unix day
+     * (UTC): floor(time / 86400).
+     *
+     * analytics_daily: views and unique visitors of people, requests of
+     * bots (flagged by their user agent, counted apart), all requests.
+     */
+    "CREATE TABLE analytics_daily ("
+    "  day       INTEGER PRIMARY KEY,"
+    "  views     INTEGER NOT NULL DEFAULT 0,"
+    "  visitors  INTEGER NOT NULL DEFAULT 0,"
+    "  bot_views INTEGER NOT NULL DEFAULT 0,"
+    "  requests  INTEGER NOT NULL DEFAULT 0"
+    ");"
+
+    /*
+     * Counts per day along one dimension: views per path and per post
+     * slug, referrer hosts, countries, browsers, operating systems (views
+     * of people), status codes (all requests), bots (by name).
+     */
+    "CREATE TABLE analytics_counts ("
+    "  dim TEXT NOT NULL CHECK (dim IN ('path', 'post', 'referrer',"
+    "        'country', 'browser', 'os', 'status', 'bot')),"
+    "  day INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  n   INTEGER NOT NULL,"
+    "  PRIMARY KEY (dim, day, key)"
+    ") WITHOUT ROWID;"
+
+    /*
+     * Today's visitors: the first 16 bytes of SHA-256(salt, address,
+     * user agent), with a salt of the day kept in ttl.db.  No cookie, no
+     * address: once the day and its salt are gone the rows are deleted.
+     */
+    "CREATE TABLE analytics_visitors ("
+    "  day  INTEGER NOT NULL,"
+    "  hash BLOB NOT NULL,"
+    "  PRIMARY KEY (day, hash)"
+    ") WITHOUT ROWID;"
+
+    /*
+     * How far each spool file has been counted, written in the same
+     * transaction as its counts, so a crash never counts a record twice.
+     */
+    "CREATE TABLE analytics_spools ("
+    "  file   TEXT PRIMARY KEY,"
+    "  offset INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
 };
 
 

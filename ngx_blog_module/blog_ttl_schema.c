@@ -52,7 +52,18 @@ static const char *const blog_ttl_migrations[BLOG_TTL_SCHEMA_VERSION] = {
     "  hits       INTEGER NOT NULL,"
     "  expires_at INTEGER NOT NULL"
     ") WITHOUT ROWID;"
-    "CREATE INDEX rate_limits_expiry ON rate_limits (expires_at);"
+    "CREATE INDEX rate_limits_expiry ON rate_limits (expires_at);",
+
+    /*
+     * 3: the jobrunner's secret salt of each day (Unix day, UTC) for
+     * counting unique visitors without cookies; it expires when its day
+     * ends, and the jobrunner deletes it then too.
+     */
+    "CREATE TABLE analytics_salts ("
+    "  day        INTEGER PRIMARY KEY,"
+    "  salt       BLOB NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
 };
 
 
@@ -61,6 +72,7 @@ const char *const  blog_ttl_tables[] = {
     "one_time_codes",
     "webhook_ids",
     "rate_limits",
+    "analytics_salts",
     NULL
 };
 

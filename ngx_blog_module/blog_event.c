@@ -1,0 +1,179 @@
+/*
+ * Encoder and decoder of access events; the format is in blog_event.h.
+ */
+
+#include <string.h>
+
+#include "blog_event.h"
+
+
+static const size_t  blog_event_limits[BLOG_EVENT_NFIELDS] = {
+    BLOG_EVENT_METHOD_MAX,
+    BLOG_EVENT_PATH_MAX,
+    BLOG_EVENT_REFERRER_MAX,
+    BLOG_EVENT_AGENT_MAX,
+    BLOG_EVENT_SLUG_MAX
+};
+
+static const char *const  blog_event_errors[] = {
+    "ok", "truncated", "bad magic", "unknown version", "bad field count",
+    "bad address family", "field too long", "trailing bytes"
+};
+
+
+static unsigned char *
+blog_event_put(unsigned char *p, uint64_t v, int n)
+{
+    int  i;
+
+    for (i = 0; i < n; i++) {
+        *p++ = (unsigned char) (v >> (8 * i));
+    }
+
+    return p;
+}
+
+
+static uint64_t
+blog_event_get(const unsigned char *p, int n)
+{
+    int       i;
+    uint64_t  v;
+
+    v = 0;
+
+    for (i = n - 1; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+
+    return v;
+}
+
+
+size_t
+blog_event_encode(unsigned char *buf, const blog_event_t *ev)
+{
+    int             i;
+    size_t          len;
+    unsigned char  *p;
+
+    p = buf;
+    *p++ = 'B';
+    *p++ = 'E';
+    *p++ = BLOG_EVENT_VERSION;
+    *p++ = ev->flags;
+    p = blog_event_put(p, ev->time_ms, 8);
+    p = blog_event_put(p, ev->bytes, 8);
+    p = blog_event_put(p, ev->request_us, 4);
+    p = blog_event_put(p, ev->status, 2);
+    *p++ = ev->family;
+    *p++ = BLOG_EVENT_NFIELDS;
+
+    memset(p, 0, 16);
+    if (ev->family == BLOG_EVENT_ADDR_V4) {
+        memcpy(p, ev->addr, 4);
+
+    } else if (ev->family == BLOG_EVENT_ADDR_V6) {
+        memcpy(p, ev->addr, 16);
+    }
+
+    p += 16;
+
+    for (i = 0; i < BLOG_EVENT_NFIELDS; i++) {
+        len = ev->field[i].len;
+        if (len > blog_event_limits[i]) {
+            len = blog_event_limits[i];
+        }
+
+        p = blog_event_put(p, len, 2);
+
+        /* an empty field may have no data pointer: memcpy() must not see it */
+        if (len) {
+            memcpy(p, ev->field[i].data, len);
+            p += len;
+        }
+    }
+
+    return p - buf;
+}
+
+
+blog_event_rc_e
+blog_event_decode(blog_event_t *ev, const unsigned char *buf, size_t len)
+{
+    int                   i;
+    size_t                n;
+    const unsigned char  *p, *last;
+
+    if (len < BLOG_EVENT_HEADER) {
+        return BLOG_EVENT_ETRUNCATED;
+    }
+
+    if (buf[0] != 'B' || buf[1] != 'E') {
+        return BLOG_EVENT_EMAGIC;
+    }
+
+    if (buf[2] != BLOG_EVENT_VERSION) {
+        return BLOG_EVENT_EVERSION;
+    }
+
+    if (buf[27] != BLOG_EVENT_NFIELDS) {
+        return BLOG_EVENT_EFIELDS;
+    }
+
+    ev->flags = buf[3];
+    ev->time_ms = blog_event_get(buf + 4, 8);
+    ev->bytes = blog_event_get(buf + 12, 8);
+    ev->request_us = (uint32_t) blog_event_get(buf + 20, 4);
+    ev->status = (uint16_t) blog_event_get(buf + 24, 2);
+    ev->family = buf[26];
+
+    if (ev->family != BLOG_EVENT_ADDR_NONE && ev->family != BLOG_EVENT_ADDR_V4
+        && ev->family != BLOG_EVENT_ADDR_V6)
+    {
+        return BLOG_EVENT_EFAMILY;
+    }
+
+    memcpy(ev->addr, buf + 28, 16);
+
+    p = buf + BLOG_EVENT_HEADER;
+    last = buf + len;
+
+    for (i = 0; i < BLOG_EVENT_NFIELDS; i++) {
+        if (last - p < 2) {
+            return BLOG_EVENT_ETRUNCATED;
+        }
+
+        n = (size_t) blog_event_get(p, 2);
+        p += 2;
+
+        if (n > blog_event_limits[i]) {
+            return BLOG_EVENT_ELENGTH;
+        }
+
+        if ((size_t) (last - p) < n) {
+            return BLOG_EVENT_ETRUNCATED;
+        }
+
+        ev->field[i].data = (const char *) p;
+        ev->field[i].len = n;
+        p += n;
+    }
+
+    if (p != last) {
+        return BLOG_EVENT_ETRAILING;
+    }
+
+    return BLOG_EVENT_OK;
+}
+
+
+const char *
+blog_event_strerror(blog_event_rc_e rc)
+{
+    if ((size_t) rc >= sizeof(blog_event_errors) / sizeof(char *)) {
+        return "unknown";
+    }
+
+    return blog_event_errors[rc];
+}

@@ -1,0 +1,113 @@
+/*
+ * The access-event wire format, shared by the nginx module (which encodes
+ * one record per request) and the jobrunner (which decodes them).  Pure C,
+ * no nginx or libuv types: both sides compile blog_event.c.
+ *
+ * One record is one Unix datagram, or one spool-file entry.  All integers
+ * are little-endian, written byte by byte, so neither side depends on the
+ * other's alignment or byte order:
+ *
+ *   offset  size  field
+ *        0     2  magic "BE"
+ *        2     1  version (BLOG_EVENT_VERSION)
+ *        3     1  flags (BLOG_EVENT_F_*)
+ *        4     8  time, Unix milliseconds
+ *       12     8  bytes sent
+ *       20     4  request time, microseconds
+ *       24     2  status
+ *       26     1  address family: 0 none, 4 IPv4, 6 IPv6
+ *       27     1  number of fields that follow (BLOG_EVENT_NFIELDS)
+ *       28    16  address (IPv4 in the first 4 bytes, the rest zero)
+ *       44        fields, each a 2-byte length and that many bytes, in
+ *                 blog_event_field_e order
+ *
+ * The decoder trusts nothing: every length is checked against the bytes
+ * that are left and against the field's limit, and a record must end
+ * exactly where its last field does.
+ */
+
+#ifndef BLOG_EVENT_H
+#define BLOG_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BLOG_EVENT_VERSION      1
+#define BLOG_EVENT_HEADER       44
+
+/* The request was for a file (media, theme asset): not a page view. */
+#define BLOG_EVENT_F_ASSET      0x01
+
+#define BLOG_EVENT_ADDR_NONE    0
+#define BLOG_EVENT_ADDR_V4      4
+#define BLOG_EVENT_ADDR_V6      6
+
+typedef enum {
+    BLOG_EVENT_METHOD = 0,
+    BLOG_EVENT_PATH,
+    BLOG_EVENT_REFERRER,        /* the host of the Referer, lowercased */
+    BLOG_EVENT_AGENT,
+    BLOG_EVENT_SLUG,            /* the post served, or empty */
+    BLOG_EVENT_NFIELDS
+} blog_event_field_e;
+
+/* Longer values are cut by the encoder and refused by the decoder. */
+#define BLOG_EVENT_METHOD_MAX     16
+#define BLOG_EVENT_PATH_MAX       1024
+#define BLOG_EVENT_REFERRER_MAX   255
+#define BLOG_EVENT_AGENT_MAX      512
+#define BLOG_EVENT_SLUG_MAX       255
+
+/* The largest record: a buffer this size always holds one. */
+#define BLOG_EVENT_MAX                                                        \
+    (BLOG_EVENT_HEADER + 2 * BLOG_EVENT_NFIELDS + BLOG_EVENT_METHOD_MAX       \
+     + BLOG_EVENT_PATH_MAX + BLOG_EVENT_REFERRER_MAX + BLOG_EVENT_AGENT_MAX   \
+     + BLOG_EVENT_SLUG_MAX)
+
+/* Spool files frame each record with this many bytes of length. */
+#define BLOG_EVENT_SPOOL_FRAME  2
+
+typedef struct {
+    const char  *data;
+    size_t       len;
+} blog_event_str_t;
+
+typedef struct {
+    uint64_t          time_ms;
+    uint64_t          bytes;
+    uint32_t          request_us;
+    uint16_t          status;
+    uint8_t           flags;
+    uint8_t           family;
+    uint8_t           addr[16];
+    blog_event_str_t  field[BLOG_EVENT_NFIELDS];
+} blog_event_t;
+
+typedef enum {
+    BLOG_EVENT_OK = 0,
+    BLOG_EVENT_ETRUNCATED,      /* shorter than its header or a field */
+    BLOG_EVENT_EMAGIC,
+    BLOG_EVENT_EVERSION,
+    BLOG_EVENT_EFIELDS,         /* wrong field count */
+    BLOG_EVENT_EFAMILY,
+    BLOG_EVENT_ELENGTH,         /* a field longer than its limit */
+    BLOG_EVENT_ETRAILING        /* bytes after the last field */
+} blog_event_rc_e;
+
+/*
+ * Writes ev into buf (at least BLOG_EVENT_MAX bytes), cutting fields to
+ * their limits.  Returns the record's length.
+ */
+size_t blog_event_encode(unsigned char *buf, const blog_event_t *ev);
+
+/*
+ * Reads the record of len bytes in buf into ev, whose strings then point
+ * into buf.  Returns BLOG_EVENT_OK or why the record is refused.
+ */
+blog_event_rc_e blog_event_decode(blog_event_t *ev, const unsigned char *buf,
+    size_t len);
+
+/* A short name for a decode result, for logs and metrics. */
+const char *blog_event_strerror(blog_event_rc_e rc);
+
+#endif /* BLOG_EVENT_H */
