@@ -12,6 +12,7 @@
 
 #include "blog_schema.h"
 #include "jr_db.h"
+#include "jr_jobs.h"
 #include "jr_log.h"
 #include "jr_pid.h"
 #include "jr_runner.h"
@@ -63,6 +64,11 @@ jr_runner_run(const jr_config_t *cf)
         goto failed;
     }
 
+    /* before the pid file too: it says the jobrunner is ready */
+    if (jr_jobs_start(&r.jobs, r.loop, r.db, cf) != 0) {
+        goto failed;
+    }
+
     if (cf->pid && jr_pid_write(cf->pid) != 0) {
         goto failed;
     }
@@ -82,6 +88,9 @@ jr_runner_run(const jr_config_t *cf)
 
     rc = jr_runner_close_loop(&r);
 
+    /* its statements go before the database they belong to */
+    jr_jobs_free(r.jobs);
+
     if (jr_db_close(r.db) != 0) {
         rc = 1;
     }
@@ -100,6 +109,8 @@ failed:
     if (r.loop) {
         jr_runner_close_loop(&r);
     }
+
+    jr_jobs_free(r.jobs);
 
     if (r.db) {
         jr_db_close(r.db);

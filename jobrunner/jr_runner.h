@@ -17,6 +17,7 @@ struct jr_runner_s {
     uv_loop_t    *loop;
     sqlite3      *db;
     uv_signal_t   signals[JR_SIGNAL_N];
+    struct jr_jobs_s  *jobs;    /* the job queue, timers, thumbnails */
 };
 
 /*
