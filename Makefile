@@ -35,6 +35,11 @@ JR_SHARED  = ngx_blog_module/blog_ttl_schema.c ngx_blog_module/blog_webhook.c
 JR_CFLAGS  = $(shell pkg-config --cflags vips)
 JR_LIBS   += $(shell pkg-config --libs vips) -lcurl -lcrypto -ljansson
 
+# Event intake and analytics: the event wire format is shared with the
+# module; countries come from .mmdb (libmaxminddb) or legacy .dat (libGeoIP).
+JR_SHARED += ngx_blog_module/blog_event.c
+JR_LIBS   += -lmaxminddb -lGeoIP
+
 CTL_SRCS   = $(wildcard blogctl/*.c)
 CTL_LIB    = $(filter-out blogctl/blogctl.c, $(CTL_SRCS))
 CTL_LIBS   = -lcmark -largon2 -lsqlite3

@@ -63,6 +63,8 @@ static int jr_config_set_threadpool(jr_config_parse_t *p, void *field,
     const char *name, const char *value);
 static int jr_config_set_jobs(jr_config_parse_t *p, void *field,
     const char *name, const char *value);
+static int jr_config_set_events(jr_config_parse_t *p, void *field,
+    const char *name, const char *value);
 
 
 static const jr_config_key_t  jr_config_keys[] = {
@@ -91,6 +93,21 @@ static const jr_config_key_t  jr_config_keys[] = {
     { "queue_backoff", jr_config_set_jobs, 0, 0 },
     { "queue_lease", jr_config_set_jobs, 0, 0 },
     { "queue_keep_done", jr_config_set_jobs, 0, 0 },
+
+    /* event intake and analytics: jr_events_conf.c checks the values */
+    { "events_socket", jr_config_set_path,
+      offsetof(jr_config_t, events.socket), 0 },
+    { "events_socket_mode", jr_config_set_events, 0, 0 },
+    { "spool_dir", jr_config_set_path,
+      offsetof(jr_config_t, events.spool_dir), 0 },
+    { "spool_scan_ms", jr_config_set_events, 0, 0 },
+    { "batch_size", jr_config_set_events, 0, 0 },
+    { "batch_interval_ms", jr_config_set_events, 0, 0 },
+    { "geoip_db", jr_config_set_path,
+      offsetof(jr_config_t, events.geoip_db), 0 },
+    { "geoip6_db", jr_config_set_path,
+      offsetof(jr_config_t, events.geoip6_db), 0 },
+    { "metrics_listen", jr_config_set_events, 0, 0 },
 };
 
 #define JR_CONFIG_NKEYS  (sizeof(jr_config_keys) / sizeof(jr_config_keys[0]))
@@ -120,6 +137,7 @@ jr_config_init(jr_config_t *cf)
     cf->log_level = JR_LOG_INFO;
     cf->threadpool_size = JR_CONFIG_THREADPOOL_DEF;
     jr_jobs_conf_init(&cf->jobs);
+    jr_events_conf_init(&cf->events);
 }
 
 
@@ -130,6 +148,7 @@ jr_config_free(jr_config_t *cf)
     free(cf->log);
     free(cf->pid);
     jr_jobs_conf_free(&cf->jobs);
+    jr_events_conf_free(&cf->events);
     jr_config_init(cf);
 }
 
@@ -393,6 +412,24 @@ jr_config_set_jobs(jr_config_parse_t *p, void *field, const char *name,
     (void) field;
 
     if (jr_jobs_conf_key(&p->cf->jobs, name, value, msg, sizeof(msg)) != 0) {
+        return jr_config_error(p, p->line, "%s", msg);
+    }
+
+    return 1;
+}
+
+
+static int
+jr_config_set_events(jr_config_parse_t *p, void *field, const char *name,
+    const char *value)
+{
+    char  msg[JR_CONFIG_ERRLEN];
+
+    (void) field;
+
+    if (jr_events_conf_key(&p->cf->events, name, value, msg, sizeof(msg))
+        != 0)
+    {
         return jr_config_error(p, p->line, "%s", msg);
     }
 

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "jr_events_conf.h"
 #include "jr_jobs_conf.h"
 
 #define JR_CONFIG_DEFAULT_FILE      "conf/jobrunner.conf"
@@ -35,6 +36,7 @@ typedef struct {
     int        log_level;        /* a jr_log_level_t */
     unsigned   threadpool_size;
     jr_jobs_conf_t  jobs;        /* queue, thumbnails, timers: jr_jobs_conf.h */
+    jr_events_conf_t  events;    /* event intake, analytics: jr_events_conf.h */
 } jr_config_t;
 
 /*

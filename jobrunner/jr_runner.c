@@ -12,6 +12,7 @@
 
 #include "blog_schema.h"
 #include "jr_db.h"
+#include "jr_events.h"
 #include "jr_jobs.h"
 #include "jr_log.h"
 #include "jr_pid.h"
@@ -69,6 +70,11 @@ jr_runner_run(const jr_config_t *cf)
         goto failed;
     }
 
+    /* replays the spool: what the pid file's reader sends next comes after */
+    if (jr_events_start(&r.events, r.loop, r.db, cf) != 0) {
+        goto failed;
+    }
+
     if (cf->pid && jr_pid_write(cf->pid) != 0) {
         goto failed;
     }
@@ -88,8 +94,12 @@ jr_runner_run(const jr_config_t *cf)
 
     rc = jr_runner_close_loop(&r);
 
-    /* its statements go before the database they belong to */
+    /* their statements go before the database they belong to */
     jr_jobs_free(r.jobs);
+
+    if (jr_events_free(r.events) != 0) {
+        rc = 1;
+    }
 
     if (jr_db_close(r.db) != 0) {
         rc = 1;
@@ -111,6 +121,7 @@ failed:
     }
 
     jr_jobs_free(r.jobs);
+    (void) jr_events_free(r.events);
 
     if (r.db) {
         jr_db_close(r.db);
@@ -125,6 +136,9 @@ failed:
 void
 jr_runner_stop(jr_runner_t *r)
 {
+    /* the batch in hand is committed before its handles go */
+    jr_events_stop(r->events);
+
     /*
      * Closing every handle, rather than a list kept here, stops whatever
      * later parts of the jobrunner add to the loop as well.

@@ -18,6 +18,7 @@ struct jr_runner_s {
     sqlite3      *db;
     uv_signal_t   signals[JR_SIGNAL_N];
     struct jr_jobs_s  *jobs;    /* the job queue, timers, thumbnails */
+    struct jr_events_s  *events;    /* event intake, analytics */
 };
 
 /*

@@ -1,0 +1,558 @@
+/*
+ * Event intake; see jr_events.h.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "blog_event.h"
+#include "jr_analytics.h"
+#include "jr_events.h"
+#include "jr_geo.h"
+#include "jr_log.h"
+#include "jr_metrics.h"
+#include "jr_salt.h"
+#include "jr_spool.h"
+
+
+#define JR_EVENTS_VLEN      64            /* datagrams per recvmmsg() */
+#define JR_EVENTS_RCVBUF    (8 * 1024 * 1024)
+#define JR_EVENTS_QLEN_MIN  512
+
+
+struct jr_events_s {
+    const jr_events_conf_t  *conf;
+    int                      fd;
+    uv_poll_t                poll;
+    uv_timer_t               flush;
+    uv_timer_t               scan;
+    unsigned                 handles;      /* started, to close */
+    int                      stopped;
+    int                      failed;       /* the last commit */
+    jr_salt_t               *salts;
+    jr_geo_t                *geo;
+    jr_analytics_t          *analytics;
+    jr_spool_t              *spool;
+    jr_metrics_t            *metrics;
+    uint64_t                 received;     /* datagrams read */
+    struct mmsghdr           msgs[JR_EVENTS_VLEN];
+    struct iovec             iov[JR_EVENTS_VLEN];
+    unsigned char            buf[JR_EVENTS_VLEN][BLOG_EVENT_MAX + 1];
+};
+
+#define JR_EVENTS_POLL   0x01
+#define JR_EVENTS_FLUSH  0x02
+#define JR_EVENTS_SCAN   0x04
+
+
+static int jr_events_socket(jr_events_t *ev);
+static void jr_events_readable(uv_poll_t *handle, int status, int events);
+static unsigned jr_events_read(jr_events_t *ev, unsigned max);
+static void jr_events_commit(jr_events_t *ev);
+static void jr_events_flush_cb(uv_timer_t *timer);
+static void jr_events_scan_cb(uv_timer_t *timer);
+static void jr_events_render(void *data, FILE *out);
+static void jr_events_check_qlen(void);
+
+
+int
+jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
+    const jr_config_t *cf)
+{
+    const jr_events_conf_t  *ec;
+    jr_events_t             *ev;
+    int                      i;
+
+    ec = &cf->events;
+    *out = NULL;
+
+    if (ec->socket == NULL && ec->spool_dir == NULL) {
+        return 0;
+    }
+
+    ev = calloc(1, sizeof(jr_events_t));
+    if (ev == NULL) {
+        jr_log(JR_LOG_ERROR, "events: out of memory");
+        return -1;
+    }
+
+    ev->conf = ec;
+    ev->fd = -1;
+
+    for (i = 0; i < JR_EVENTS_VLEN; i++) {
+        ev->iov[i].iov_base = ev->buf[i];
+        ev->iov[i].iov_len = sizeof(ev->buf[i]);
+        ev->msgs[i].msg_hdr.msg_iov = &ev->iov[i];
+        ev->msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+
+    ev->salts = jr_salt_open(cf->jobs.ttl_db);
+    if (ev->salts == NULL) {
+        goto failed;
+    }
+
+    ev->geo = jr_geo_open(ec->geoip_db, ec->geoip6_db);
+    if (ev->geo == NULL) {
+        goto failed;
+    }
+
+    ev->analytics = jr_analytics_open(db, ev->salts, ev->geo);
+    if (ev->analytics == NULL) {
+        goto failed;
+    }
+
+    if (ec->spool_dir) {
+        ev->spool = jr_spool_open(db, ec->spool_dir, ec->batch_size,
+                                  ev->analytics);
+        if (ev->spool == NULL) {
+            goto failed;
+        }
+    }
+
+    if (uv_timer_init(loop, &ev->flush) != 0
+        || uv_timer_init(loop, &ev->scan) != 0)
+    {
+        jr_log(JR_LOG_ERROR, "events: cannot make timers");
+        goto failed;
+    }
+
+    ev->flush.data = ev;
+    ev->scan.data = ev;
+    ev->handles = JR_EVENTS_FLUSH | JR_EVENTS_SCAN;
+
+    if (ec->socket) {
+        if (jr_events_socket(ev) != 0) {
+            goto failed;
+        }
+
+        if (uv_poll_init(loop, &ev->poll, ev->fd) != 0) {
+            jr_log(JR_LOG_ERROR, "events: cannot poll the socket");
+            goto failed;
+        }
+
+        ev->poll.data = ev;
+        ev->handles |= JR_EVENTS_POLL;
+
+        if (uv_poll_start(&ev->poll, UV_READABLE, jr_events_readable) != 0) {
+            jr_log(JR_LOG_ERROR, "events: cannot poll the socket");
+            goto failed;
+        }
+
+        jr_events_check_qlen();
+    }
+
+    /* what the workers spooled while we were away, before anything new */
+    if (ev->spool) {
+        (void) jr_spool_scan(ev->spool);
+
+        if (uv_timer_start(&ev->scan, jr_events_scan_cb, ec->spool_scan_ms,
+                           ec->spool_scan_ms) != 0)
+        {
+            jr_log(JR_LOG_ERROR, "events: cannot start the spool timer");
+            goto failed;
+        }
+    }
+
+    if (ec->metrics.ss_family) {
+        ev->metrics = jr_metrics_start(loop,
+                                       (const struct sockaddr *) &ec->metrics,
+                                       jr_events_render, ev);
+        if (ev->metrics == NULL) {
+            goto failed;
+        }
+    }
+
+    jr_log(JR_LOG_INFO, "events: socket %s, spool %s, batches of %u or %u ms",
+           ec->socket ? ec->socket : "none",
+           ec->spool_dir ? ec->spool_dir : "none", ec->batch_size,
+           ec->batch_interval_ms);
+
+    *out = ev;
+
+    return 0;
+
+failed:
+
+    /* the caller closes the loop, which calls the close callbacks */
+    jr_events_stop(ev);
+    *out = ev;
+
+    return -1;
+}
+
+
+/*
+ * Binds the socket.  A file left at the path by a jobrunner that died is
+ * replaced; one that a live jobrunner answers on is not.
+ */
+static int
+jr_events_socket(jr_events_t *ev)
+{
+    int                  fd, size;
+    size_t               len;
+    struct stat          st;
+    struct sockaddr_un   sun;
+    const char          *path;
+
+    path = ev->conf->socket;
+    len = strlen(path);
+
+    if (len >= sizeof(sun.sun_path)) {
+        jr_log(JR_LOG_ERROR, "events: socket path \"%s\" is longer than %zu "
+               "bytes", path, sizeof(sun.sun_path) - 1);
+        return -1;
+    }
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, len);
+
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        jr_log(JR_LOG_ERROR, "events: socket(): %s", strerror(errno));
+        return -1;
+    }
+
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            jr_log(JR_LOG_ERROR, "events: \"%s\" exists and is not a "
+                   "socket", path);
+            close(fd);
+            return -1;
+        }
+
+        if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
+            jr_log(JR_LOG_ERROR, "events: another process receives on "
+                   "\"%s\"", path);
+            close(fd);
+            return -1;
+        }
+
+        (void) unlink(path);
+    }
+
+    if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) != 0) {
+        jr_log(JR_LOG_ERROR, "events: cannot bind \"%s\": %s", path,
+               strerror(errno));
+        close(fd);
+        return -1;
+    }
+
+    /* the workers run as another user: they need to write to it */
+    if (chmod(path, ev->conf->socket_mode) != 0) {
+        jr_log(JR_LOG_ERROR, "events: cannot chmod \"%s\": %s", path,
+               strerror(errno));
+        close(fd);
+        (void) unlink(path);
+        return -1;
+    }
+
+    size = JR_EVENTS_RCVBUF;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) != 0) {
+        jr_log(JR_LOG_WARN, "events: cannot grow the socket buffer: %s",
+               strerror(errno));
+    }
+
+    ev->fd = fd;
+
+    return 0;
+}
+
+
+/*
+ * The kernel queues at most net.unix.max_dgram_qlen datagrams per socket
+ * whatever the buffer size; past that the workers spool.  Linux's own
+ * default is 10; systemd raises it to 512.
+ */
+static void
+jr_events_check_qlen(void)
+{
+    int    qlen;
+    FILE  *f;
+
+    f = fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
+    if (f == NULL) {
+        return;
+    }
+
+    if (fscanf(f, "%d", &qlen) == 1 && qlen < JR_EVENTS_QLEN_MIN) {
+        jr_log(JR_LOG_WARN, "events: net.unix.max_dgram_qlen is %d: bursts "
+               "of more datagrams go to the spool; consider sysctl "
+               "net.unix.max_dgram_qlen=%d", qlen, JR_EVENTS_QLEN_MIN);
+    }
+
+    fclose(f);
+}
+
+
+static void
+jr_events_readable(uv_poll_t *handle, int status, int events)
+{
+    jr_events_t  *ev = handle->data;
+
+    (void) events;
+
+    if (status != 0) {
+        jr_log(JR_LOG_ERROR, "events: poll: %s", uv_strerror(status));
+        return;
+    }
+
+    /* one batch per wake-up, so timers and signals get their turn */
+    (void) jr_events_read(ev, ev->conf->batch_size);
+
+    if (jr_analytics_pending(ev->analytics) >= ev->conf->batch_size) {
+        jr_events_commit(ev);
+
+    } else if (jr_analytics_pending(ev->analytics)
+               && !uv_is_active((uv_handle_t *) &ev->flush))
+    {
+        (void) uv_timer_start(&ev->flush, jr_events_flush_cb,
+                              ev->conf->batch_interval_ms, 0);
+    }
+}
+
+
+/* Reads up to max datagrams, until the socket is empty; returns how many. */
+static unsigned
+jr_events_read(jr_events_t *ev, unsigned max)
+{
+    int       i, n, want;
+    unsigned  got;
+
+    got = 0;
+
+    while (got < max) {
+        want = max - got < JR_EVENTS_VLEN ? (int) (max - got) : JR_EVENTS_VLEN;
+
+        n = recvmmsg(ev->fd, ev->msgs, want, MSG_DONTWAIT, NULL);
+        if (n <= 0) {
+            if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK
+                && errno != EINTR)
+            {
+                jr_log(JR_LOG_ERROR, "events: recvmmsg: %s", strerror(errno));
+            }
+            break;
+        }
+
+        for (i = 0; i < n; i++) {
+            /* a datagram longer than any record is cut: MSG_TRUNC says so */
+            if (ev->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+                jr_analytics_corrupt(ev->analytics);
+                continue;
+            }
+
+            if (jr_analytics_add(ev->analytics, ev->buf[i],
+                                 ev->msgs[i].msg_len) < 0)
+            {
+                /* out of memory: this batch cannot grow, commit it */
+                jr_events_commit(ev);
+            }
+        }
+
+        got += n;
+        ev->received += n;
+    }
+
+    return got;
+}
+
+
+static void
+jr_events_commit(jr_events_t *ev)
+{
+    (void) uv_timer_stop(&ev->flush);
+
+    /* on failure the batch stays in memory and goes with the next one */
+    ev->failed = jr_analytics_flush(ev->analytics, NULL, 0) != 0;
+}
+
+
+static void
+jr_events_flush_cb(uv_timer_t *timer)
+{
+    jr_events_commit(timer->data);
+}
+
+
+static void
+jr_events_scan_cb(uv_timer_t *timer)
+{
+    jr_events_t  *ev = timer->data;
+
+    (void) jr_spool_scan(ev->spool);
+}
+
+
+void
+jr_events_stop(jr_events_t *ev)
+{
+    if (ev == NULL || ev->stopped) {
+        return;
+    }
+
+    ev->stopped = 1;
+
+    if (ev->handles & JR_EVENTS_POLL) {
+        (void) uv_poll_stop(&ev->poll);
+    }
+
+    if (ev->fd != -1) {
+        /*
+         * From here a sender gets EPIPE and spools; what the socket took
+         * before is still queued, and read now.
+         */
+        if (shutdown(ev->fd, SHUT_RD) != 0) {
+            jr_log(JR_LOG_WARN, "events: shutdown: %s", strerror(errno));
+        }
+
+        while (jr_events_read(ev, ev->conf->batch_size) != 0) {
+            jr_events_commit(ev);
+        }
+    }
+
+    if (ev->analytics) {
+        jr_events_commit(ev);
+    }
+
+    if (ev->handles & JR_EVENTS_POLL) {
+        uv_close((uv_handle_t *) &ev->poll, NULL);
+    }
+
+    if (ev->handles & JR_EVENTS_FLUSH) {
+        uv_close((uv_handle_t *) &ev->flush, NULL);
+    }
+
+    if (ev->handles & JR_EVENTS_SCAN) {
+        uv_close((uv_handle_t *) &ev->scan, NULL);
+    }
+
+    if (ev->metrics) {
+        jr_metrics_stop(ev->metrics);
+        ev->metrics = NULL;
+    }
+
+    if (ev->fd != -1) {
+        close(ev->fd);
+        ev->fd = -1;
+        (void) unlink(ev->conf->socket);
+    }
+}
+
+
+int
+jr_events_free(jr_events_t *ev)
+{
+    int  failed;
+
+    if (ev == NULL) {
+        return 0;
+    }
+
+    failed = ev->failed;
+
+    if (ev->analytics && jr_analytics_pending(ev->analytics)) {
+        jr_log(JR_LOG_ERROR, "events: %llu counted events could not be "
+               "committed", (unsigned long long)
+               jr_analytics_pending(ev->analytics));
+        failed = 1;
+    }
+
+    jr_spool_close(ev->spool);
+    jr_analytics_close(ev->analytics);
+    jr_geo_close(ev->geo);
+    jr_salt_close(ev->salts);
+    free(ev);
+
+    return failed;
+}
+
+
+static void
+jr_events_render(void *data, FILE *out)
+{
+    int                          i;
+    uint64_t                     cumulative;
+    jr_events_t                 *ev = data;
+    const jr_spool_stats_t      *ss;
+    const jr_analytics_stats_t  *as;
+
+    as = jr_analytics_stats(ev->analytics);
+
+    fprintf(out,
+            "# HELP jobrunner_events_received_total Datagrams read from the "
+            "events socket.\n"
+            "# TYPE jobrunner_events_received_total counter\n"
+            "jobrunner_events_received_total %llu\n"
+            "# HELP jobrunner_events_consumed_total Event records committed "
+            "to the analytics tables.\n"
+            "# TYPE jobrunner_events_consumed_total counter\n"
+            "jobrunner_events_consumed_total %llu\n"
+            "# HELP jobrunner_events_corrupt_total Event records skipped as "
+            "corrupt or truncated.\n"
+            "# TYPE jobrunner_events_corrupt_total counter\n"
+            "jobrunner_events_corrupt_total %llu\n"
+            "# HELP jobrunner_events_pending Events counted in memory, not "
+            "yet committed.\n"
+            "# TYPE jobrunner_events_pending gauge\n"
+            "jobrunner_events_pending %llu\n"
+            "# HELP jobrunner_batches_failed_total Batch commits rolled "
+            "back.\n"
+            "# TYPE jobrunner_batches_failed_total counter\n"
+            "jobrunner_batches_failed_total %llu\n"
+            "# HELP jobrunner_batch_seconds Time to commit one batch.\n"
+            "# TYPE jobrunner_batch_seconds histogram\n",
+            (unsigned long long) ev->received,
+            (unsigned long long) as->consumed,
+            (unsigned long long) as->corrupt,
+            (unsigned long long) jr_analytics_pending(ev->analytics),
+            (unsigned long long) as->failed);
+
+    cumulative = 0;
+
+    for (i = 0; i < JR_LATENCY_BUCKETS; i++) {
+        cumulative += as->latency[i];
+        fprintf(out, "jobrunner_batch_seconds_bucket{le=\"%g\"} %llu\n",
+                jr_latency_bounds[i], (unsigned long long) cumulative);
+    }
+
+    fprintf(out, "jobrunner_batch_seconds_bucket{le=\"+Inf\"} %llu\n"
+            "jobrunner_batch_seconds_sum %.6f\n"
+            "jobrunner_batch_seconds_count %llu\n",
+            (unsigned long long) as->batches, as->seconds,
+            (unsigned long long) as->batches);
+
+    if (ev->spool == NULL) {
+        return;
+    }
+
+    ss = jr_spool_stats(ev->spool);
+
+    fprintf(out,
+            "# HELP jobrunner_spool_files_replayed_total Spool files read "
+            "to their end and deleted.\n"
+            "# TYPE jobrunner_spool_files_replayed_total counter\n"
+            "jobrunner_spool_files_replayed_total %llu\n"
+            "# HELP jobrunner_spool_records_total Records read from spool "
+            "files.\n"
+            "# TYPE jobrunner_spool_records_total counter\n"
+            "jobrunner_spool_records_total %llu\n"
+            "# HELP jobrunner_spool_backlog_files Spool files waiting at the "
+            "last scan.\n"
+            "# TYPE jobrunner_spool_backlog_files gauge\n"
+            "jobrunner_spool_backlog_files %llu\n"
+            "# HELP jobrunner_spool_backlog_bytes Bytes of spool files "
+            "waiting at the last scan.\n"
+            "# TYPE jobrunner_spool_backlog_bytes gauge\n"
+            "jobrunner_spool_backlog_bytes %llu\n",
+            (unsigned long long) ss->files,
+            (unsigned long long) ss->records,
+            (unsigned long long) ss->backlog_files,
+            (unsigned long long) ss->backlog_bytes);
+}

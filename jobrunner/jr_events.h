@@ -1,0 +1,45 @@
+/*
+ * Event intake: the Unix datagram socket the nginx workers send access
+ * events to, the spool files they fall back on, the batches that carry
+ * both into analytics, and the metrics endpoint that reports on them.
+ *
+ * Records are read from the socket in batches (recvmmsg) and counted in
+ * memory; a batch is committed when it holds batch_size records or
+ * batch_interval_ms after its first one.  Spool files are replayed on
+ * start and every spool_scan_ms.
+ *
+ * Shutdown stops new datagrams first (shutdown(SHUT_RD): senders get
+ * EPIPE and spool), then reads what the socket had already accepted and
+ * commits it, so a record a worker saw sent is never lost.
+ */
+
+#ifndef JR_EVENTS_H
+#define JR_EVENTS_H
+
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "jr_config.h"
+
+typedef struct jr_events_s  jr_events_t;
+
+/*
+ * Opens the databases and the socket, replays the spool and starts the
+ * handles on loop.  Returns 0 with *out set (NULL when nothing is
+ * configured), or -1 after logging why; what was started is then already
+ * stopped.
+ */
+int jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
+    const jr_config_t *cf);
+
+/*
+ * Graceful stop: no new datagrams, the accepted ones counted, the last
+ * batch committed, the handles closed.  Safe to call twice.
+ */
+void jr_events_stop(jr_events_t *ev);
+
+/* After the loop has ended: frees everything.  Returns 0, or 1 if the
+   last commit failed. */
+int jr_events_free(jr_events_t *ev);
+
+#endif /* JR_EVENTS_H */

@@ -1,0 +1,34 @@
+/*
+ * A small user-agent classifier: bot or not (and which), browser and
+ * operating system, by substrings in a fixed order.  It is meant for a
+ * blog's traffic report, not for content negotiation: an unknown agent is
+ * "Other", never an error.
+ */
+
+#ifndef JR_USERAGENT_H
+#define JR_USERAGENT_H
+
+#include <stddef.h>
+
+typedef struct {
+    const char  *bot;       /* NULL for a person's browser */
+    const char  *browser;
+    const char  *os;
+} jr_ua_t;
+
+typedef struct jr_ua_cache_s  jr_ua_cache_t;
+
+/* Classifies len bytes of user agent.  The strings are static. */
+void jr_ua_classify(const char *ua, size_t len, jr_ua_t *out);
+
+/*
+ * The same through a cache of recent agents: a site sees few distinct
+ * ones, and a lookup is cheaper than the substring searches.  cache may
+ * be NULL (no caching).
+ */
+jr_ua_cache_t *jr_ua_cache_create(void);
+void jr_ua_lookup(jr_ua_cache_t *cache, const char *ua, size_t len,
+    jr_ua_t *out);
+void jr_ua_cache_free(jr_ua_cache_t *cache);
+
+#endif /* JR_USERAGENT_H */
