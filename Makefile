@@ -62,7 +62,7 @@ deps-test:
 # configure is slow (~6 s): rerun it only when config changes.
 $(BUILD)/nginx/Makefile: config
 	@mkdir -p $(BUILD)/nginx
-	cd $(NGINX_SRC) && ./configure --with-compat \
+	cd $(NGINX_SRC) && ./configure --with-compat --with-threads \
 	    --with-cc-opt='$(NGINX_CC_OPT)' --with-ld-opt='$(NGINX_LD_OPT)' \
 	    --add-dynamic-module=$(CURDIR) \
 	    --builddir=$(CURDIR)/$(BUILD)/nginx > $(CURDIR)/$(BUILD)/configure.log

@@ -70,7 +70,12 @@ static const char *ngx_http_blog_sql[BLOG_STMT_N] = {
     " FROM tags t JOIN post_tags pt ON pt.tag_id = t.id"
     " JOIN posts p ON p.id = pt.post_id"
     " WHERE p.type = 'post' AND p.status = 'published'"
-    " GROUP BY t.id ORDER BY t.slug"
+    " GROUP BY t.id ORDER BY t.slug",
+
+    /* BLOG_STMT_COMMENTS: ?1 post id; the approved ones, oldest first */
+    "SELECT id, author_name, body_html, created_at FROM comments"
+    " WHERE post_id = ?1 AND status = 'approved'"
+    " ORDER BY created_at, id"
 };
 
 

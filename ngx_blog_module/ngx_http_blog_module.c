@@ -192,15 +192,6 @@ ngx_http_blog_handler(ngx_http_request_t *r)
     ngx_str_t                  path, rel, *route;
     ngx_http_blog_loc_conf_t  *blcf;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_module);
 
     /* an internal redirect may bring a URI from outside the location */
@@ -213,6 +204,21 @@ ngx_http_blog_handler(ngx_http_request_t *r)
     } else {
         path.len = r->uri.len - blcf->prefix.len;
         path.data = r->uri.data + blcf->prefix.len;
+    }
+
+    /* a reader's comment is the one POST a blog takes (blog_comments) */
+    if (r->method == NGX_HTTP_POST) {
+        rc = ngx_http_blog_comment_post(r, blcf, &path);
+        return (rc == NGX_DECLINED) ? NGX_HTTP_NOT_ALLOWED : rc;
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     route = &blcf->route[BLOG_ROUTE_MEDIA];

@@ -31,6 +31,7 @@ typedef enum {
     BLOG_STMT_FEED,
     BLOG_STMT_SITEMAP,
     BLOG_STMT_SITEMAP_TAGS,
+    BLOG_STMT_COMMENTS,
     BLOG_STMT_N
 } ngx_http_blog_stmt_e;
 
@@ -171,6 +172,14 @@ void ngx_http_blog_cache_destroy(ngx_http_blog_cache_t *cache);
 ngx_int_t ngx_http_blog_render(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path,
     ngx_http_blog_page_t *page);
+ngx_int_t ngx_http_blog_render_with(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path,
+    ngx_http_blog_page_t *page, blog_tpl_var_t *extra, ngx_uint_t nextra);
+
+/* ngx_http_blog_comments.c (the admin module's): readers' comments */
+ngx_int_t ngx_http_blog_comment_post(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path);
+ngx_int_t ngx_http_blog_comments_enabled(ngx_http_request_t *r);
 
 /* ngx_http_blog_file.c */
 ngx_int_t ngx_http_blog_send_file(ngx_http_request_t *r, ngx_str_t *root,

@@ -40,6 +40,8 @@ static ngx_int_t ngx_http_blog_index(ngx_http_blog_render_t *rn,
     ngx_str_t *tag, ngx_uint_t number);
 static ngx_int_t ngx_http_blog_post(ngx_http_blog_render_t *rn,
     ngx_str_t *slug, const char *type);
+static ngx_int_t ngx_http_blog_comments(ngx_http_blog_render_t *rn,
+    int64_t post, ngx_str_t *slug);
 static ngx_int_t ngx_http_blog_feed(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_sitemap(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_settings(ngx_http_blog_render_t *rn);
@@ -80,6 +82,21 @@ ngx_int_t
 ngx_http_blog_render(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_str_t *path, ngx_http_blog_page_t *page)
 {
+    return ngx_http_blog_render_with(r, blcf, path, page, NULL, 0);
+}
+
+
+/*
+ * Renders with extra root variables, which come first and so win over the
+ * page's own: the comment form sent back with the reader's values and what
+ * was wrong with them.
+ */
+
+ngx_int_t
+ngx_http_blog_render_with(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path,
+    ngx_http_blog_page_t *page, blog_tpl_var_t *extra, ngx_uint_t nextra)
+{
     uint64_t                 hash;
     ngx_int_t                rc;
     ngx_uint_t               i;
@@ -95,10 +112,15 @@ ngx_http_blog_render(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     rn.status = NGX_HTTP_OK;
     rn.content_type = BLOG_TYPE_HTML;
 
-    if (ngx_array_init(&rn.root, r->pool, 16, sizeof(blog_tpl_var_t))
+    if (ngx_array_init(&rn.root, r->pool, 16 + nextra,
+                       sizeof(blog_tpl_var_t))
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < nextra; i++) {
+        *(blog_tpl_var_t *) ngx_array_push(&rn.root) = extra[i];
     }
 
     rc = ngx_http_blog_settings(&rn);
@@ -560,7 +582,95 @@ ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
     rn->last_modified = (time_t) sqlite3_column_int64(stmt, 5);
     rn->tpl = type[1] == 'o' ? BLOG_TPL_POST : BLOG_TPL_PAGE;
 
+    /* the approved comments, where readers may comment */
+    if (type[1] == 'o' && ngx_http_blog_comments_enabled(rn->r)) {
+        rc = ngx_http_blog_comments(rn, sqlite3_column_int64(stmt, 0), slug);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
     return ngx_http_blog_post_vars(rn, &rn->root, stmt, 1);
+}
+
+
+/*
+ * "comments" (id, name, body_html, created_date, created_iso), their
+ * count, and the form's address, "comment_url".
+ */
+
+static ngx_int_t
+ngx_http_blog_comments(ngx_http_blog_render_t *rn, int64_t post,
+    ngx_str_t *slug)
+{
+    u_char        *p;
+    size_t         len;
+    ngx_int_t      rc;
+    ngx_str_t     *route;
+    ngx_array_t    items, *vars;
+    sqlite3_stmt  *stmt;
+
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_COMMENTS);
+    if (stmt == NULL || sqlite3_bind_int64(stmt, 1, post) != SQLITE_OK) {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    if (ngx_array_init(&items, rn->r->pool, 8, sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
+        vars = ngx_http_blog_list_item(rn, &items, 5);
+        p = ngx_pnalloc(rn->r->pool, NGX_INT64_LEN);
+        if (vars == NULL || p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        len = ngx_sprintf(p, "%L", sqlite3_column_int64(stmt, 0)) - p;
+
+        if (ngx_http_blog_var(rn, vars, "id", BLOG_TPL_TEXT, p, len)
+            != NGX_OK
+            || ngx_http_blog_var_column(rn, vars, "name", BLOG_TPL_TEXT,
+                                        stmt, 1) != NGX_OK
+            || ngx_http_blog_var_column(rn, vars, "body_html",
+                                        BLOG_TPL_TRUSTED, stmt, 2) != NGX_OK
+            || ngx_http_blog_var_time(rn, vars, "created",
+                                      sqlite3_column_int64(stmt, 3))
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    route = &rn->blcf->route[BLOG_ROUTE_POST];
+    len = rn->blcf->prefix.len + route->len + slug->len
+          + sizeof("/comments") - 1;
+
+    p = ngx_pnalloc(rn->r->pool, len + NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(p, "%V%V%V/comments", &rn->blcf->prefix, route, slug);
+
+    if (ngx_http_blog_var(rn, &rn->root, "comment_url", BLOG_TPL_TEXT, p,
+                          len) != NGX_OK
+        || ngx_http_blog_var_list(rn, &rn->root, "comments", &items) == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p += len;
+    len = ngx_sprintf(p, "%ui", items.nelts) - p;
+
+    return ngx_http_blog_var(rn, &rn->root, "comment_count", BLOG_TPL_TEXT,
+                             p, len);
 }
 
 
