@@ -8,11 +8,11 @@
  * so the same version of a file is never enqueued twice.  It also deletes
  * the temporary files a killed jobrunner left in the thumbnail folder.
  *
- * Scans run on the thumb_scan timer and on inotify events (uv_fs_event)
- * from the media root and its folders, a second after the last event; a
- * scan requested while one is queued or running runs after it.  A file
- * modified in the last second may still be being written: it is left for
- * a scan two seconds later.
+ * Scans run at start, on the thumb_scan timer and on inotify events
+ * (uv_fs_event) from the media root and its folders, a second after the
+ * last event; a scan requested while one is queued or running runs after
+ * it.  A file modified in the last second may still be being written: it
+ * is left for a scan two seconds later.
  */
 
 #include <dirent.h>
@@ -96,7 +96,14 @@ jr_scan_start(jr_jobs_t *jobs)
     scan->debounce.data = scan;
 
     /* the root now; its folders once the first scan has found them */
-    return jr_scan_watch(scan, "");
+    if (jr_scan_watch(scan, "") != 0) {
+        return -1;
+    }
+
+    /* files added while we were down, and a killed run's leftovers */
+    jr_scan_request(jobs);
+
+    return 0;
 }
 
 

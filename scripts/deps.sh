@@ -14,7 +14,7 @@ libvips-dev libcurl4-openssl-dev libjansson-dev"
 if [ "${1:-}" = test ]; then
     packages="$packages clang libclang-rt-14-dev"
     # test images and the thumbnail benchmark's peer
-    packages="$packages imagemagick libimage-exiftool-perl time"
+    packages="$packages imagemagick libimage-exiftool-perl time libvips-tools"
 fi
 
 missing=""

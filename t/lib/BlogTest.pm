@@ -28,6 +28,7 @@ my @sites;
 END {
     local $?;
     $_->stop for @sites;
+    $_->stop_jobrunner for @sites;
 }
 
 sub write_file {
@@ -53,7 +54,7 @@ sub sql {
     local $/;
     my $out = <$fh> // '';
     close $fh;
-    chomp $out;
+    $out =~ s/\n\z//;
     return $out;
 }
 
@@ -306,6 +307,59 @@ sub http_request {
     }
     return { status => $status // 0, headers => \%h, body => $rest,
              raw => $raw };
+}
+
+# The site's jobrunner: data_db, ttl_db, media_root, log and pid in the
+# site's folder, then $extra ("key = value" lines for [jobrunner], then
+# any sections).  stderr goes to logs/jobrunner.stderr.
+sub jobrunner_conf {
+    my ($self, $extra) = @_;
+    my $d = $self->{dir};
+    return "[jobrunner]\ndata_db = $self->{db}\nttl_db = $d/ttl.db\n"
+        . "media_root = $self->{media}\nlog = $d/logs/jobrunner.log\n"
+        . "log_level = debug\npid = $d/logs/jobrunner.pid\n" . ($extra // '');
+}
+
+# Starts the jobrunner and waits for its pid file, which it writes once
+# it is up.  Returns the pid.
+sub start_jobrunner {
+    my ($self, $extra) = @_;
+    my $d = $self->{dir};
+    write_file("$d/conf/jobrunner.conf", $self->jobrunner_conf($extra));
+    unlink "$d/logs/jobrunner.pid";
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>>', "$d/logs/jobrunner.stderr" or POSIX::_exit(126);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        exec "$BUILD/jobrunner", '-c', "$d/conf/jobrunner.conf"
+            or POSIX::_exit(127);
+    }
+    $self->{jobrunner} = $pid;
+    wait_for(sub { -s "$d/logs/jobrunner.pid" || waitpid($pid, WNOHANG) }, 20);
+    die "jobrunner did not start:\n"
+        . (read_file("$d/logs/jobrunner.stderr") // '') . $self->jobrunner_log
+        unless -s "$d/logs/jobrunner.pid";
+    return $pid;
+}
+
+# Stops the jobrunner with a signal (TERM unless told), waits for it and
+# returns its wait status.
+sub stop_jobrunner {
+    my ($self, $signal) = @_;
+    my $pid = delete $self->{jobrunner} or return undef;
+    my $status;
+    kill $signal // 'TERM', $pid;
+    wait_for(sub {
+        return 0 if waitpid($pid, WNOHANG) != $pid;
+        $status = $?;
+        return 1;
+    }, 30) or do { kill 'KILL', $pid; waitpid $pid, 0; $status = $? };
+    return $status;
+}
+
+sub jobrunner_log {
+    my ($self) = @_;
+    return read_file("$self->{dir}/logs/jobrunner.log") // '';
 }
 
 1;
