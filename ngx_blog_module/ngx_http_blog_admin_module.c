@@ -468,11 +468,13 @@ ngx_http_blog_admin_dispatch(ngx_http_request_t *r,
         return ngx_http_blog_redirect(r, &login);
     }
 
-    if (r->method == NGX_HTTP_POST) {
-        rc = ngx_http_blog_csrf_check(r, ctx);
-        if (rc != NGX_OK) {
-            return rc;
-        }
+    if (r->method == NGX_HTTP_POST && ngx_http_blog_csrf_check(r, ctx)
+                                      != NGX_OK)
+    {
+        return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_FORBIDDEN,
+                   "Form expired",
+                   "This form is not from your current session (or not from "
+                   "this site). Go back, reload the page and send it again.");
     }
 
     return ngx_http_blog_admin_route(r, ctx);

@@ -321,17 +321,16 @@ ngx_http_blog_origin_ok(ngx_http_request_t *r)
 }
 
 
+/*
+ * NGX_OK when the POST carries the session's token and comes from this
+ * site; NGX_DECLINED (logged) otherwise, for the caller to answer 403.
+ */
 ngx_int_t
 ngx_http_blog_csrf_check(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 {
     const blog_field_t  *f;
 
-    if (ctx->form_bad) {
-        return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "Bad request", "The form could not be read.");
-    }
-
-    f = ngx_http_blog_field(r, ctx, "csrf");
+    f = ctx->form_bad ? NULL : ngx_http_blog_field(r, ctx, "csrf");
 
     if (ngx_http_blog_origin_ok(r) != NGX_OK
         || f == NULL || f->len != BLOG_TOKEN_LEN
@@ -340,11 +339,7 @@ ngx_http_blog_csrf_check(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "blog admin: POST without a valid CSRF token or "
                       "origin refused");
-
-        return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_FORBIDDEN,
-                   "Form expired",
-                   "This form is not from your current session (or not from "
-                   "this site). Go back, reload the page and send it again.");
+        return NGX_DECLINED;
     }
 
     return NGX_OK;
