@@ -92,8 +92,13 @@ unit: $(UNIT_BINS)
 run: deps all
 	@sh scripts/run.sh
 
-test: deps-test all unit
+test: deps-test all unit node_modules/.package-lock.json
 	$(PROVE) $(PROVE_FLAGS) t/*.t $(UNIT_BINS)
+
+# playwright-core for t/42-browser.t, as package-lock.json pins it; it
+# drives Debian's chromium and downloads no browser of its own.
+node_modules/.package-lock.json: package.json package-lock.json
+	@PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund
 
 # The suite again with everything built with AddressSanitizer and UBSan.
 # nginx itself is not rebuilt: it loads the sanitizer runtime with
@@ -102,7 +107,7 @@ test: deps-test all unit
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer
 ASAN_LOGS = $(CURDIR)/build-asan/reports
 
-test-asan: deps-test
+test-asan: deps-test node_modules/.package-lock.json
 	$(MAKE) BUILD=build-asan NGINX_CC_OPT='$(SAN)' NGINX_LD_OPT='$(SAN)' \
 	    CFLAGS='-O1 -g $(SAN) -Wno-format-overflow' LDFLAGS='$(SAN)' all unit
 	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)

@@ -8,13 +8,17 @@ set -eu
 packages="build-essential pkg-config nginx nginx-dev
 libsqlite3-dev sqlite3 libcmark-dev libuv1-dev libinih-dev libssl-dev
 perl curl wrk procps libxml2-utils
-libvips-dev libcurl4-openssl-dev libjansson-dev"
+libvips-dev libcurl4-openssl-dev libjansson-dev libargon2-dev"
 
 # "scripts/deps.sh test": what only the tests, sanitizers and fuzzers need
 if [ "${1:-}" = test ]; then
     packages="$packages clang libclang-rt-14-dev"
     # test images and the thumbnail benchmark's peer
     packages="$packages imagemagick libimage-exiftool-perl time libvips-tools"
+    # the browser test: Debian's chromium, driven by playwright-core (npm);
+    # a Node.js from elsewhere brings its own npm
+    packages="$packages chromium nodejs"
+    command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
 
 missing=""
