@@ -359,12 +359,16 @@ jr_thumb_width(jr_work_t *w, int fd, const jr_thumb_format_t *fmt,
         return -1;
     }
 
-    /* the height is no limit: the width alone decides */
+    /*
+     * The height is no limit: the width alone decides.  libvips 8.14
+     * gives thumbnail's own fail_on to file loaders only; for a source it
+     * must be in the loader's options, or a truncated file passes.
+     */
     rc = vips_thumbnail_source(src, &thumb, width,
                                "height", VIPS_MAX_COORD,
                                "size", VIPS_SIZE_DOWN,
-                               "fail_on", VIPS_FAIL_ON_ERROR,
-                               "option_string", animated ? "n=-1" : "",
+                               "option_string", animated
+                                   ? "n=-1,fail_on=error" : "fail_on=error",
                                NULL);
     g_object_unref(src);
 

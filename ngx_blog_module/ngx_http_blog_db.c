@@ -75,7 +75,12 @@ static const char *ngx_http_blog_sql[BLOG_STMT_N] = {
     /* BLOG_STMT_COMMENTS: ?1 post id; the approved ones, oldest first */
     "SELECT id, author_name, body_html, created_at FROM comments"
     " WHERE post_id = ?1 AND status = 'approved'"
-    " ORDER BY created_at, id"
+    " ORDER BY created_at, id",
+
+    /* BLOG_STMT_MEDIA: ?1 path under the media root; variants may be none */
+    "SELECT m.width, m.height, m.format, v.format, v.width, v.path"
+    " FROM media m LEFT JOIN media_variants v ON v.media_id = m.id"
+    " WHERE m.path = ?1 ORDER BY v.format, v.width"
 };
 
 

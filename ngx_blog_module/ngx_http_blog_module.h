@@ -32,6 +32,7 @@ typedef enum {
     BLOG_STMT_SITEMAP,
     BLOG_STMT_SITEMAP_TAGS,
     BLOG_STMT_COMMENTS,
+    BLOG_STMT_MEDIA,
     BLOG_STMT_N
 } ngx_http_blog_stmt_e;
 
@@ -134,6 +135,7 @@ typedef struct {
     size_t                    cache_size;
     ngx_str_t                 base_url;
     ngx_http_blog_cache_t    *page_cache;     /* per worker, made on use */
+    ngx_str_t                 image_sizes;    /* "sizes" of srcset images */
 } ngx_http_blog_loc_conf_t;
 
 
@@ -180,6 +182,11 @@ ngx_int_t ngx_http_blog_render_with(ngx_http_request_t *r,
 ngx_int_t ngx_http_blog_comment_post(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path);
 ngx_int_t ngx_http_blog_comments_enabled(ngx_http_request_t *r);
+
+/* ngx_http_blog_srcset.c */
+ngx_int_t ngx_http_blog_srcset(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_db_t *db,
+    ngx_array_t *vars);
 
 /* ngx_http_blog_file.c */
 ngx_int_t ngx_http_blog_send_file(ngx_http_request_t *r, ngx_str_t *root,

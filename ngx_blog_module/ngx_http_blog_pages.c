@@ -590,7 +590,14 @@ ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
         }
     }
 
-    return ngx_http_blog_post_vars(rn, &rn->root, stmt, 1);
+    rc = ngx_http_blog_post_vars(rn, &rn->root, stmt, 1);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* images with variants made by the jobrunner get srcset and sizes */
+    return ngx_http_blog_srcset(rn->r, rn->blcf, rn->db, &rn->root) == NGX_OK
+           ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 
