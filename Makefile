@@ -95,7 +95,7 @@ run: deps all
 test: deps-test all unit node_modules/.package-lock.json
 	$(PROVE) $(PROVE_FLAGS) t/*.t $(UNIT_BINS)
 
-# playwright-core for t/42-browser.t, as package-lock.json pins it; it
+# playwright-core for t/52-browser.t, as package-lock.json pins it; it
 # drives Debian's chromium and downloads no browser of its own.
 node_modules/.package-lock.json: package.json package-lock.json
 	@PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund

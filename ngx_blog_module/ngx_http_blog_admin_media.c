@@ -6,8 +6,9 @@
  * <first 2 hex digits of its SHA-256>/<SHA-256>.<ext>, written to a
  * dot-file (which the media route never serves) and renamed into place,
  * so a reader never gets half a file; the same image uploaded twice is
- * one file.  The upload is recorded in "uploads" and a "thumbnail" job is
- * queued for the jobrunner, in one transaction.
+ * one file.  The upload is recorded in "uploads" and a "thumb" job is
+ * queued for the jobrunner in the same transaction, as its media scan
+ * queues one (payload path, size, mtime), so the variants come at once.
  */
 
 #include "ngx_http_blog_admin.h"
@@ -29,7 +30,7 @@ static ngx_int_t ngx_http_blog_media_page(ngx_http_request_t *r,
 static ngx_int_t ngx_http_blog_media_upload(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
 static ngx_int_t ngx_http_blog_media_store(ngx_http_request_t *r,
-    ngx_str_t *root, ngx_str_t *rel, blog_part_t *file);
+    ngx_str_t *root, ngx_str_t *rel, blog_part_t *file, time_t *mtime);
 
 
 static const ngx_http_blog_image_t  ngx_http_blog_images[] = {
@@ -195,6 +196,7 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
     int                            rc;
     u_char                         md[EVP_MAX_MD_SIZE], hex[65], *p;
     size_t                         i;
+    time_t                         mtime;
     int64_t                        now;
     ngx_str_t                      rel, name, *root;
     unsigned int                   mdlen;
@@ -262,7 +264,7 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
 
     ngx_sprintf(rel.data, "%*s/%s.%s%Z", (size_t) 2, hex, hex, img->ext);
 
-    if (ngx_http_blog_media_store(r, root, &rel, file) != NGX_OK) {
+    if (ngx_http_blog_media_store(r, root, &rel, file, &mtime) != NGX_OK) {
         return ngx_http_blog_media_page(r, ctx,
                    NGX_HTTP_INTERNAL_SERVER_ERROR,
                    "The file could not be written to the media folder; "
@@ -299,15 +301,21 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
                  ctx->user_id, now);
     }
 
-    /* the jobrunner makes the thumbnails: one job per file, ever */
+    /*
+     * The jobrunner makes the variants: a "thumb" job like those of its
+     * media scan, keyed by this version of the file (the scan adds its
+     * own parameters to its keys; ours says where it came from).
+     */
     if (rc == SQLITE_OK) {
         rc = ngx_http_blog_sql_exec(r, data,
                  "INSERT INTO jobs (kind, dedupe_key, payload, run_after,"
                  "  created_at, updated_at)"
-                 " VALUES ('thumbnail', 'thumbnail:' || ?1,"
-                 "  json_object('path', ?1), ?2, ?2, ?2)"
+                 " VALUES ('thumb',"
+                 "  'thumb:' || ?1 || ':' || ?2 || ':' || ?3 || ':upload',"
+                 "  json_object('mtime', ?3, 'path', ?1, 'size', ?2),"
+                 "  ?4, ?4, ?4)"
                  " ON CONFLICT (dedupe_key) DO NOTHING",
-                 "ti", &rel, now);
+                 "tiii", &rel, (int64_t) file->len, (int64_t) mtime, now);
     }
 
     if (rc == SQLITE_OK) {
@@ -331,10 +339,13 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
 }
 
 
-/* Writes the file at root/rel unless it is there: temp file, then rename. */
+/*
+ * Writes the file at root/rel unless it is there: temp file, then rename.
+ * *mtime gets the stored file's modification time.
+ */
 static ngx_int_t
 ngx_http_blog_media_store(ngx_http_request_t *r, ngx_str_t *root,
-    ngx_str_t *rel, blog_part_t *file)
+    ngx_str_t *rel, blog_part_t *file, time_t *mtime)
 {
     u_char           *path, *tmp, token[17];
     ssize_t           n;
@@ -354,6 +365,7 @@ ngx_http_blog_media_store(ngx_http_request_t *r, ngx_str_t *root,
 
     /* stored by content: the same name means the same bytes */
     if (ngx_file_info(path, &fi) != NGX_FILE_ERROR) {
+        *mtime = ngx_file_mtime(&fi);
         return NGX_OK;
     }
 
@@ -392,13 +404,16 @@ ngx_http_blog_media_store(ngx_http_request_t *r, ngx_str_t *root,
     }
 
     if (ngx_close_file(fd) == NGX_FILE_ERROR
-        || ngx_rename_file(tmp, path) == NGX_FILE_ERROR)
+        || ngx_rename_file(tmp, path) == NGX_FILE_ERROR
+        || ngx_file_info(path, &fi) == NGX_FILE_ERROR)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, ngx_errno,
                       "storing \"%s\" failed", path);
         (void) ngx_delete_file(tmp);
         return NGX_ERROR;
     }
+
+    *mtime = ngx_file_mtime(&fi);
 
     return NGX_OK;
 }

@@ -247,8 +247,10 @@ is $r->{status}, 303, 'a real PNG is accepted, whatever its declared type';
 my $path = sql($db, 'SELECT path FROM uploads');
 like $path, qr{^([0-9a-f]{2})/\1[0-9a-f]{62}\.png$}, 'stored by content hash';
 is read_file($site->media . "/$path"), $png, 'the file is in the media folder, whole';
-is sql($db, "SELECT kind, payload FROM jobs WHERE dedupe_key = 'thumbnail:$path'"),
-    "thumbnail|{\"path\":\"$path\"}", 'a thumbnail job is queued';
+my $mtime = (stat $site->media . "/$path")[9];
+is sql($db, "SELECT kind, payload FROM jobs WHERE dedupe_key LIKE 'thumb:$path:%'"),
+    "thumb|{\"mtime\":$mtime,\"path\":\"$path\",\"size\":69}",
+    'a "thumb" job is queued for the jobrunner, as its media scan would';
 is $site->get("/media/$path")->{status}, 200, 'served from the site';
 my @tmp = glob($site->media . '/*/.upload-*');
 is scalar @tmp, 0, 'no temporary file is left';

@@ -1,6 +1,6 @@
 // A person's path through the admin panel, in headless Chromium: sign in,
 // write a post (with the live preview), publish it, see it on the site,
-// and take a screenshot.  Run by t/42-browser.t, which starts nginx:
+// and take a screenshot.  Run by t/52-browser.t, which starts nginx:
 //
 //   BASE=http://127.0.0.1:PORT USER=... PASS=... SHOT=file.png PROFILE=dir
 //
