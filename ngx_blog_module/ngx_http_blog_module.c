@@ -8,6 +8,7 @@
 
 typedef struct {
     ngx_str_t  cache_status;
+    ngx_str_t  slug;           /* of the post served, for $blog_slug */
 } ngx_http_blog_ctx_t;
 
 
@@ -17,6 +18,8 @@ static ngx_int_t ngx_http_blog_send_page(ngx_http_request_t *r,
 static ngx_int_t ngx_http_blog_page_key(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path, ngx_str_t *key);
 static ngx_int_t ngx_http_blog_cache_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_blog_slug_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 static char *ngx_http_blog(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -255,7 +258,7 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_str_t *path)
 {
     ngx_int_t              rc;
-    ngx_str_t              key;
+    ngx_str_t              key, *route;
     ngx_buf_t             *b;
     ngx_chain_t            out;
     ngx_table_elt_t       *etag;
@@ -320,6 +323,16 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a post was served: its slug goes into the access event */
+    route = &blcf->route[BLOG_ROUTE_POST];
+
+    if (page->status == NGX_HTTP_OK && path->len > route->len
+        && ngx_strncmp(path->data, route->data, route->len) == 0)
+    {
+        ctx->slug.data = path->data + route->len;
+        ctx->slug.len = path->len - route->len;
     }
 
     r->headers_out.status = page->status;
@@ -425,10 +438,34 @@ ngx_http_blog_cache_status_variable(ngx_http_request_t *r,
 
 
 static ngx_int_t
+ngx_http_blog_slug_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_blog_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_blog_module);
+
+    if (ctx == NULL || ctx->slug.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ctx->slug.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = ctx->slug.data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
 ngx_http_blog_add_variables(ngx_conf_t *cf)
 {
     ngx_http_variable_t  *var;
     ngx_str_t             name = ngx_string("blog_cache_status");
+    ngx_str_t             slug = ngx_string("blog_slug");
 
     var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
     if (var == NULL) {
@@ -436,6 +473,13 @@ ngx_http_blog_add_variables(ngx_conf_t *cf)
     }
 
     var->get_handler = ngx_http_blog_cache_status_variable;
+
+    var = ngx_http_add_variable(cf, &slug, NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_blog_slug_variable;
 
     return NGX_OK;
 }

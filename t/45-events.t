@@ -1,0 +1,324 @@
+#!/usr/bin/perl
+#
+# Access events, end to end with a real nginx and a real jobrunner: N
+# requests are N views; files and bots are not views; unique visitors per
+# day across restarts and days; the jobrunner stopped means requests still
+# answer and events go to the spool, replayed once and only once; garbage
+# datagrams are counted and skipped; SIGTERM under load loses nothing that
+# a worker had sent; /_metrics of nginx and of the jobrunner.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use IO::Socket::UNIX;
+use POSIX qw(_exit);
+use Socket qw(SOCK_DGRAM);
+use Test::More;
+use Time::HiRes qw(sleep time);
+use BlogTest;
+
+-x "$BlogTest::BUILD/jobrunner" or BAIL_OUT('jobrunner not built: run make');
+
+my $FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 '
+            . 'Firefox/120.0';
+my $CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 '
+           . '(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+my $GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; '
+              . '+http://www.google.com/bot.html)';
+
+my $site = new_site(posts => {
+    'hello.md' => "---\ntitle: Hello\ndate: 2026-10-01\n---\nHi.\n",
+});
+my $d = $site->dir;
+my $db = $site->db;
+my $sock = "$d/events.sock";
+my $metrics_port = free_port();
+
+mkdir "$d/spool" or die "mkdir: $!";
+
+$site->{http} = "blog_events unix:$sock;\n"
+              . "    blog_events_spool $d/spool max=1m;\n"
+              . "    set_real_ip_from 127.0.0.1;\n"
+              . "    real_ip_header X-Forwarded-For;\n";
+$site->{server} = "location = /_metrics { blog_metrics; blog_events off; }\n";
+$site->start;
+
+my $jr_conf = "events_socket = $sock\nspool_dir = $d/spool\n"
+            . "batch_interval_ms = 20\nspool_scan_ms = 100\n"
+            . "geoip_db = /usr/share/GeoIP/GeoIP.dat\n"
+            . "metrics_listen = 127.0.0.1:$metrics_port\n";
+$site->start_jobrunner($jr_conf);
+
+sub today { int(time / 86400) }
+
+sub daily {
+    my ($col) = @_;
+    return sql($db, "SELECT coalesce(sum($col), 0) FROM analytics_daily") + 0;
+}
+
+sub count_of {
+    my ($dim, $key) = @_;
+    return sql($db, "SELECT coalesce(sum(n), 0) FROM analytics_counts"
+                    . " WHERE dim = '$dim' AND key = '$key'") + 0;
+}
+
+sub get_as {
+    my ($path, $agent, %h) = @_;
+    return $site->get($path, 'User-Agent' => $agent, %h);
+}
+
+sub jr_metrics {
+    my $r = http_request($metrics_port, 'GET', '/metrics');
+    return $r->{status} == 200 ? $r->{body} : '';
+}
+
+sub jr_metric {
+    my ($name) = @_;
+    return jr_metrics() =~ /^\Q$name\E (\d+)$/m ? $1 : -1;
+}
+
+# A record in the wire format of blog_event.h.
+sub record {
+    my (%r) = @_;
+    my $rec = 'BE' . pack('CC', 1, 0)
+        . pack('Q<Q<V v', $r{ms}, 100, 1000, $r{status} // 200)
+        . pack('CC', 4, 5) . pack('C4', @{ $r{addr} }) . ("\0" x 12);
+    $rec .= pack('v/a*', $_) for 'GET', $r{path}, '', $r{agent}, '';
+    return $rec;
+}
+
+
+# --- N requests are N views ---------------------------------------------
+
+my $N = 40;
+my $ok = 0;
+for my $i (1 .. $N) {
+    $ok++ if get_as('/posts/hello', $FIREFOX,
+                    'X-Forwarded-For' => '8.8.8.8')->{status} == 200;
+}
+is($ok, $N, "$N post requests answered 200");
+
+ok(wait_for(sub { daily('views') >= $N }, 10), 'views arrive')
+    or diag $site->jobrunner_log;
+sleep 0.3;
+is(daily('views'), $N, "exactly $N views counted");
+is(count_of('path', '/posts/hello'), $N, 'all on the path /posts/hello');
+is(count_of('post', 'hello'), $N, 'and on the post slug "hello"');
+is(count_of('browser', 'Firefox'), $N, 'browser: Firefox');
+is(count_of('os', 'Linux'), $N, 'OS: Linux');
+is(count_of('country', 'US'), $N, 'country of 8.8.8.8 from GeoIP.dat: US');
+is(count_of('status', '200'), $N, 'status 200 counted');
+is(daily('visitors'), 1, 'one visitor');
+is(sql($db, 'SELECT day FROM analytics_daily'), today(), 'on today (UTC)');
+
+# files, errors, bots and referrers
+is(get_as('/static/style.css', $FIREFOX)->{status}, 200, 'a theme file');
+is(get_as('/posts/nope', $FIREFOX)->{status}, 404, 'a 404');
+is(get_as('/posts/hello', $GOOGLEBOT)->{status}, 200, 'a bot') for 1 .. 3;
+is(get_as('/', $CHROME, Referer => 'https://News.Example.org:8443/item?id=1',
+          'X-Forwarded-For' => '10.1.2.3')->{status}, 200, 'a referral');
+is(get_as('/', $CHROME, Referer => 'http://localhost/posts/hello',
+          'X-Forwarded-For' => '10.1.2.3')->{status}, 200,
+   'a link within the site');
+
+ok(wait_for(sub { daily('requests') >= $N + 7 }, 10), 'all requests arrive');
+sleep 0.3;
+is(daily('requests'), $N + 7, 'every request counted as a request');
+is(daily('views'), $N + 2, 'the file, the 404 and the bot are not views');
+is(daily('bot_views'), 3, 'bot requests counted apart');
+is(count_of('bot', 'Googlebot'), 3, "by the bot's name");
+is(count_of('status', '404'), 1, 'the 404 in the status counts');
+is(count_of('referrer', 'news.example.org'), 1,
+   'referrer host lowercased, without port or path');
+is(sql($db, "SELECT count(*) FROM analytics_counts WHERE dim = 'referrer'"),
+   1, 'a link within the site is no referral');
+is(count_of('country', '--'), 2, 'a private address has no country');
+is(count_of('browser', 'Chrome'), 2, 'Chrome');
+is(count_of('os', 'Windows'), 2, 'Windows');
+
+
+# --- unique visitors across restarts and days --------------------------
+
+is(daily('visitors'), 2, 'two visitors: Firefox at 8.8.8.8, Chrome at 10.1.2.3');
+
+get_as('/', $CHROME, 'X-Forwarded-For' => '10.1.2.3');    # seen already
+get_as('/', $FIREFOX, 'X-Forwarded-For' => '10.1.2.3');   # new agent
+get_as('/', $CHROME, 'X-Forwarded-For' => '10.1.2.4');    # new address
+ok(wait_for(sub { daily('visitors') == 4 }, 10),
+   'a new agent or a new address is a new visitor, the same pair is not');
+
+is(sql("$d/ttl.db", 'SELECT count(*) FROM analytics_salts WHERE day = '
+                    . today()), 1, "today's salt is kept in ttl.db");
+is(sql("$d/ttl.db", 'SELECT count(*) FROM analytics_salts WHERE day < '
+                    . today()), 0, 'no salt of a past day is stored');
+
+is($site->stop_jobrunner, 0, 'jobrunner stops with status 0');
+$site->start_jobrunner($jr_conf);
+get_as('/', $CHROME, 'X-Forwarded-For' => '10.1.2.3');
+get_as('/', $CHROME, 'X-Forwarded-For' => '10.1.2.9');
+ok(wait_for(sub { daily('visitors') == 5 }, 10),
+   'after a restart the same salt: a known visitor is not counted again');
+sleep 0.3;
+is(daily('visitors'), 5, 'and still 5');
+
+# A spool of yesterday's records, as a worker would have left it: the
+# records carry their time and count on their own day, with a salt of
+# their own that is never stored.
+my $yesterday = today() - 1;
+my $yesterday_ms = $yesterday * 86400 * 1000 + 3600 * 1000;
+write_file("$d/spool/events.999999.1.ready", join '', map { pack('v/a*', $_) }
+    record(ms => $yesterday_ms, path => '/', agent => $CHROME,
+           addr => [10, 1, 2, 3]),
+    record(ms => $yesterday_ms, path => '/', agent => $CHROME,
+           addr => [10, 1, 2, 3]),
+    record(ms => $yesterday_ms, path => '/', agent => $FIREFOX,
+           addr => [10, 1, 2, 3]));
+
+ok(wait_for(sub {
+    sql($db, "SELECT views FROM analytics_daily WHERE day = $yesterday") eq '3'
+}, 10), "a spool file of yesterday's records is replayed")
+    or diag $site->jobrunner_log;
+is(sql($db, "SELECT visitors FROM analytics_daily WHERE day = $yesterday"),
+   2, "yesterday: 2 visitors, counted apart from today's");
+is(sql($db, 'SELECT visitors FROM analytics_daily WHERE day = ' . today()),
+   5, 'today unchanged');
+ok(!-e "$d/spool/events.999999.1.ready", 'the replayed file is deleted');
+is(sql($db, 'SELECT count(*) FROM analytics_spools'), 0,
+   'and its offset forgotten');
+is(sql("$d/ttl.db", 'SELECT count(*) FROM analytics_salts WHERE day < '
+                    . today()), 0, "yesterday's salt was never stored");
+
+
+# --- garbage on the socket ---------------------------------------------
+
+my $corrupt = jr_metric('jobrunner_events_corrupt_total');
+my $views = daily('views');
+my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Peer => $sock)
+    or die "socket: $!";
+my $good = record(ms => int(time * 1000), path => '/x', agent => $FIREFOX,
+                  addr => [192, 0, 2, 1]);
+my @garbage = (
+    '', 'B', 'BE', "BE\x02" . substr($good, 3),           # version 2
+    'XX' . substr($good, 2),                               # magic
+    substr($good, 0, length($good) - 1),                   # cut short
+    $good . 'x',                                           # trailing byte
+    substr($good, 0, 27) . "\x06" . substr($good, 28),     # field count
+    substr($good, 0, 26) . "\x05" . substr($good, 27),     # family
+    'x' x 4000,                                            # oversized
+);
+srand(4);
+push @garbage, join('', map { chr(int(rand(256))) } 1 .. 1 + int(rand(300)))
+    for 1 .. 40;
+push @garbage, substr($good, 0, 44) . join('', map { chr(int(rand(256))) }
+    1 .. int(rand(60))) for 1 .. 40;
+
+# a few at a time: the kernel queues only so many datagrams
+for my $g (@garbage) {
+    defined $s->send($g) or do { sleep 0.05; redo };
+}
+$s->send($good);
+
+ok(wait_for(sub { daily('views') == $views + 1 }, 10),
+   'a good record after the garbage is counted')
+    or diag $site->jobrunner_log;
+is(jr_metric('jobrunner_events_corrupt_total') - $corrupt, scalar @garbage,
+   scalar(@garbage) . ' garbage datagrams counted as corrupt');
+is(get_as('/posts/hello', $FIREFOX)->{status}, 200, 'nginx unaffected');
+ok(kill(0, $site->{jobrunner}), 'the jobrunner is still running');
+
+
+# --- the jobrunner stopped: requests answer, events spool, none lost ----
+
+is($site->stop_jobrunner, 0, 'jobrunner stopped');
+ok(!-e $sock, 'its socket is gone');
+$views = daily('views');
+
+my $M = 30;
+$ok = 0;
+my $t0 = time;
+for (1 .. $M) {
+    $ok++ if get_as('/posts/hello', $FIREFOX)->{status} == 200;
+}
+is($ok, $M, "$M requests answered 200 without a jobrunner");
+cmp_ok(time - $t0, '<', 5, 'and quickly');
+my @spools = glob "$d/spool/events.*.spool";
+is(scalar @spools, 1, 'the worker spools to events.PID.spool')
+    or diag `ls -l $d/spool`;
+like($site->get('/_metrics')->{body},
+     qr/^nginx_blog_events_total\{outcome="spooled"\} (?:[3-9]\d|\d{3,})$/m,
+     '/_metrics counts the spooled events');
+
+$site->start_jobrunner($jr_conf);
+ok(wait_for(sub { daily('views') >= $views + $M }, 10),
+   'restarted: the spool is handed over and replayed')
+    or diag $site->jobrunner_log . $site->error_log;
+sleep 1.5;
+is(daily('views'), $views + $M, "exactly $M more views: none lost, none twice");
+is(scalar(() = glob "$d/spool/events.*"), 0, 'no spool file left');
+like(jr_metrics(), qr/^jobrunner_spool_files_replayed_total [1-9]/m,
+     'jobrunner metrics count the replayed file');
+
+
+# --- SIGTERM under load ------------------------------------------------
+
+$views = daily('views');
+my ($W, $R) = (4, 60);
+my @kids;
+for my $w (1 .. $W) {
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        my $fails = 0;
+        for (1 .. $R) {
+            my $r = eval { get_as('/posts/hello', $FIREFOX) };
+            $fails++ unless $r && $r->{status} == 200;
+        }
+        _exit($fails > 255 ? 255 : $fails);
+    }
+    push @kids, $pid;
+}
+sleep 0.3;
+is($site->stop_jobrunner('TERM'), 0,
+   'SIGTERM in the middle of the load: exit 0');
+my $fails = 0;
+for (@kids) { waitpid $_, 0; $fails += $? >> 8 }
+is($fails, 0, 'every request of the load answered 200');
+$site->start_jobrunner($jr_conf);
+ok(wait_for(sub { daily('views') >= $views + $W * $R }, 15),
+   'after a restart all of them are counted')
+    or diag $site->jobrunner_log;
+sleep 1.5;
+is(daily('views'), $views + $W * $R,
+   'exactly: what was sent before the shutdown was committed, the rest spooled');
+
+
+# --- /_metrics of nginx ------------------------------------------------
+
+my $m = $site->get('/_metrics');
+is($m->{status}, 200, '/_metrics answers');
+like($m->{headers}{'content-type'}, qr{^text/plain; version=0\.0\.4},
+     'in Prometheus text format');
+like($m->{body}, qr/^nginx_blog_requests_total\{status="200"\} \d+$/m,
+     'requests by status');
+like($m->{body}, qr/^nginx_blog_requests_total\{status="404"\} 1$/m,
+     'the one 404');
+like($m->{body}, qr/^nginx_blog_page_cache_total\{result="hit"\} [1-9]\d*$/m,
+     'page-cache hits');
+like($m->{body}, qr/^nginx_blog_page_cache_total\{result="miss"\} [1-9]\d*$/m,
+     'page-cache misses');
+like($m->{body}, qr/^nginx_blog_events_total\{outcome="sent"\} [1-9]\d*$/m,
+     'events sent');
+like($m->{body}, qr/^nginx_blog_events_total\{outcome="dropped"\} 0$/m,
+     'none dropped');
+
+my $jm = jr_metrics();
+like($jm, qr/^jobrunner_events_consumed_total [1-9]\d*$/m,
+     'jobrunner: events consumed');
+like($jm, qr/^jobrunner_batch_seconds_count [1-9]\d*$/m, 'batch latency');
+like($jm, qr/^jobrunner_spool_backlog_bytes \d+$/m, 'spool backlog');
+is(http_request($metrics_port, 'GET', '/other')->{status}, 404,
+   'jobrunner: other paths 404');
+
+is($site->stop_jobrunner, 0, 'jobrunner stops cleanly');
+
+done_testing();
