@@ -8,7 +8,8 @@ set -eu
 packages="build-essential pkg-config nginx nginx-dev
 libsqlite3-dev sqlite3 libcmark-dev libuv1-dev libinih-dev libssl-dev
 perl curl wrk procps libxml2-utils
-libvips-dev libcurl4-openssl-dev libjansson-dev libargon2-dev"
+libvips-dev libcurl4-openssl-dev libjansson-dev libargon2-dev
+libmaxminddb-dev libgeoip-dev geoip-database"
 
 # "scripts/deps.sh test": what only the tests, sanitizers and fuzzers need
 if [ "${1:-}" = test ]; then
@@ -18,6 +19,8 @@ if [ "${1:-}" = test ]; then
     # the browser test: Debian's chromium, driven by playwright-core (npm);
     # a Node.js from elsewhere brings its own npm
     packages="$packages chromium nodejs"
+    # the analytics tests (GeoIP.dat) and the events benchmark's peer
+    packages="$packages goaccess valgrind"
     command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
 
