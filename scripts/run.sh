@@ -28,6 +28,12 @@ mkdir -p "$site/media" "$run/logs" "$run/tmp"
 "$build/blogctl" -d "$site/data.db" set author "Demo Author" >/dev/null
 cp -p "$root"/conf/demo/media/* "$site/media/"
 
+# the admin panel's demo account, made once
+if ! "$build/blogctl" -d "$site/data.db" user list | grep -q '^admin	'; then
+    echo "demo-password" | "$build/blogctl" -d "$site/data.db" user add admin \
+        >/dev/null
+fi
+
 user=""
 if [ "$(id -u)" -eq 0 ]; then
     # as root, workers would run as nobody, who cannot write data.db-shm here
@@ -78,6 +84,7 @@ ngx_blog demo is running (Ctrl-C stops it):
   $url/feed.xml
   $url/sitemap.xml
   $url/media/alps-sunset.png
+  $url/admin/            admin panel: admin / demo-password
 
   logs: $run/logs/   database: $site/data.db
 MSG
