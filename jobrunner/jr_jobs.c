@@ -29,6 +29,7 @@ static const jr_kind_t *const  jr_kinds[] = {
     &jr_ttl_kind,
     &jr_retention_kind,
     &jr_cronhook_kind,
+    &jr_comment_kind,
     NULL
 };
 

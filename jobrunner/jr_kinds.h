@@ -24,6 +24,9 @@ extern const jr_kind_t  jr_retention_kind;
 /* jr_cronhook.c: "cronhook", a signed call to a module endpoint */
 extern const jr_kind_t  jr_cronhook_kind;
 
+/* jr_comment.c: "comment", a reader's new comment, queued by the module */
+extern const jr_kind_t  jr_comment_kind;
+
 
 /* jr_thumb.c: libvips set up for the pool threads; 0 or -1 (logged) */
 int jr_thumb_init(jr_jobs_t *jobs);

@@ -119,6 +119,15 @@ like $r->{headers}{location}, qr{#comment-\d+$}, 'a trusted address skips the qu
 is sql($db, "SELECT status FROM comments WHERE author_name = 'Friend'"), 'approved', '... approved';
 like $site->get('/posts/hello')->{body}, qr{From the owner.*hi}s, 'both are on the page, oldest first';
 
+# the jobrunner takes the comment events
+$site->start_jobrunner;
+ok wait_for(sub { sql($db, "SELECT count(*) FROM jobs WHERE kind = 'comment' AND state != 'done'") eq '0' }, 20),
+    'the jobrunner handles every comment event' or diag $site->jobrunner_log;
+like $site->jobrunner_log, qr/new comment \d+ on "hello", awaiting moderation/,
+    '... and tells the owner in its log';
+like $site->jobrunner_log, qr/new comment \d+ on "hello", published/, '... or that it is published';
+$site->stop_jobrunner;
+
 # comments off
 my $off = new_site(posts => { 'a.md' => "---\ntitle: A\ndate: 2026-10-01\n---\nx\n" });
 $off->start;
