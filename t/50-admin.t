@@ -381,4 +381,27 @@ is $res->{status}, 303, 'after the lock-out, sign-in works';
 
 unlike $site->error_log, qr/\[(alert|crit|emerg)\]/, 'no alerts in the error log';
 
+# --- configuration errors ---------------------------------------------------
+
+my $bad = new_site();
+my $bd = $bad->dir;
+$bad->{server} = "location /admin/ { blog_admin $bd/data.db; }";
+$bad->write_conf;
+my ($brc, $bout) = $bad->nginx('-t');
+isnt $brc, 0, 'blog_admin without blog_ttl_db fails nginx -t';
+like $bout, qr/"blog_admin" in location "\/admin\/" needs "blog_ttl_db"/, '... saying why';
+$bad->{server} = "blog_ttl_db $bd/ttl.db;\nlocation /admin/ { blog_admin $bd/other.db; }";
+$bad->write_conf;
+($brc, $bout) = $bad->nginx('-t');
+like $bout, qr/no "blog" location serves this database/, 'a panel for a database no blog serves';
+$bad->{server} = "blog_ttl_db $bd/ttl.db;\nlocation = /admin { blog_admin $bd/data.db; }";
+$bad->write_conf;
+($brc, $bout) = $bad->nginx('-t');
+like $bout, qr/needs a prefix location that ends with "\/"/, 'an exact location is refused';
+$bad->{server} = '';
+$bad->{location} = 'blog_comments on;';
+$bad->write_conf;
+($brc, $bout) = $bad->nginx('-t');
+like $bout, qr/"blog_comments on" in location "\/" needs "blog_ttl_db"/, 'comments need blog_ttl_db';
+
 done_testing;
