@@ -19,7 +19,7 @@ if [ "${1:-}" = test ]; then
     # the browser test: Debian's chromium, driven by playwright-core (npm);
     # a Node.js from elsewhere brings its own npm
     packages="$packages chromium nodejs"
-    # the analytics tests (GeoIP.dat) and the events benchmark's peer
+    # the events benchmark's peer; valgrind for the jobrunner
     packages="$packages goaccess valgrind"
     command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi

@@ -12,6 +12,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use IO::Socket::UNIX;
+use JSON::PP ();
 use POSIX qw(_exit);
 use Socket qw(SOCK_DGRAM);
 use Test::More;
@@ -318,6 +319,15 @@ like($jm, qr/^jobrunner_batch_seconds_count [1-9]\d*$/m, 'batch latency');
 like($jm, qr/^jobrunner_spool_backlog_bytes \d+$/m, 'spool backlog');
 is(http_request($metrics_port, 'GET', '/other')->{status}, 404,
    'jobrunner: other paths 404');
+
+# every metric the Grafana dashboard charts is one of these
+my $dash = JSON::PP::decode_json(read_file("$BlogTest::ROOT/conf/grafana-dashboard.json"));
+my %exposed = map { $_ => 1 } ($m->{body} . $jm) =~ /^(\w+?)(?:_bucket)?[{ ]/mg;
+my @used = map { $_->{expr} =~ /\b((?:nginx_blog|jobrunner)_\w+?)(?:_bucket)?\b/g }
+           map { @{ $_->{targets} } } @{ $dash->{panels} };
+cmp_ok(scalar @used, '>=', 10, 'the dashboard charts the metrics');
+is_deeply([grep { !$exposed{$_} } @used], [],
+          'every metric of the dashboard is exposed');
 
 is($site->stop_jobrunner, 0, 'jobrunner stops cleanly');
 
