@@ -240,6 +240,21 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "CREATE TABLE analytics_spools ("
     "  file   TEXT PRIMARY KEY,"
     "  offset INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
+
+    /*
+     * 5: a day's visitor hashes as one blob per batch (16 bytes each,
+     * seq counting the batches of the day) instead of one row each: the
+     * jobrunner keeps the day's set in memory, so a batch of a hundred
+     * thousand new visitors is one insert, not a hundred thousand B-tree
+     * insertions of random keys.
+     */
+    "DROP TABLE analytics_visitors;"
+    "CREATE TABLE analytics_visitor_hashes ("
+    "  day    INTEGER NOT NULL,"
+    "  seq    INTEGER NOT NULL,"
+    "  hashes BLOB NOT NULL,"
+    "  PRIMARY KEY (day, seq)"
     ") WITHOUT ROWID;"
 };
 
