@@ -3,6 +3,8 @@
  *
  * At most threadpool_size jobs are in flight, so a backlog waits in the
  * table, not in libuv's queue, and a shutdown waits for those few only.
+ * Thumbnails take at most all threads but one: a backlog of thousands of
+ * images after an import must not hold up a cronhook or a cleanup.
  * A one-second timer reclaims leases that ran out in a dead process,
  * renews ours, and starts jobs whose backoff has passed; enqueueing and
  * each finished job start more at once.
@@ -206,6 +208,7 @@ jr_jobs_kick(jr_jobs_t *jobs)
 {
     int            rc;
     jr_work_t     *w;
+    const char    *skip;
     json_error_t   jerr;
 
     if (jr_jobs_stopping(jobs)) {
@@ -219,7 +222,11 @@ jr_jobs_kick(jr_jobs_t *jobs)
             return;
         }
 
-        rc = jr_queue_lease(&jobs->queue, time(NULL), &w->job);
+        skip = (jobs->max_running > 1
+                && jobs->running_thumbs >= jobs->max_running - 1)
+               ? jr_thumb_kind.kind : NULL;
+
+        rc = jr_queue_lease(&jobs->queue, time(NULL), skip, &w->job);
         if (rc <= 0) {
             free(w);
             return;
@@ -255,6 +262,7 @@ jr_jobs_kick(jr_jobs_t *jobs)
         w->next = jobs->works;
         jobs->works = w;
         jobs->running++;
+        jobs->running_thumbs += w->kind == &jr_thumb_kind;
 
         jr_log(JR_LOG_DEBUG, "job %lld (%s) started, attempt %u",
                (long long) w->job.id, w->job.kind, w->job.attempts);
@@ -318,6 +326,7 @@ jr_jobs_after(uv_work_t *req, int status)
     }
 
     jobs->running--;
+    jobs->running_thumbs -= w->kind == &jr_thumb_kind;
 
     if (status == UV_ECANCELED) {
         (void) jr_queue_release(&jobs->queue, w->job.id, now);

@@ -73,6 +73,7 @@ struct jr_jobs_s {
     uv_timer_t            poll;
     unsigned              running;
     unsigned              max_running;
+    unsigned              running_thumbs;
     time_t                renewed;
     jr_work_t            *works;        /* in flight */
     jr_timers_t          *timers;

@@ -22,11 +22,12 @@ static const char *const  jr_queue_sql[JR_QUEUE_STMT_N] = {
     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
     " ON CONFLICT (dedupe_key) DO NOTHING",
 
-    /* LEASE: ?1 now, ?2 lease seconds, ?3 owner */
+    /* LEASE: ?1 now, ?2 lease seconds, ?3 owner, ?4 a kind to skip */
     "UPDATE jobs SET state = 'leased', attempts = attempts + 1,"
     " lease_until = ?1 + ?2, lease_owner = ?3, updated_at = ?1"
     " WHERE id = (SELECT id FROM jobs WHERE state = 'queued'"
-    "             AND run_after <= ?1 ORDER BY run_after, id LIMIT 1)"
+    "             AND run_after <= ?1 AND (?4 IS NULL OR kind != ?4)"
+    "             ORDER BY run_after, id LIMIT 1)"
     " RETURNING id, kind, dedupe_key, payload, attempts",
 
     /* ACK: ?1 id, ?2 now, ?3 owner */
@@ -181,7 +182,7 @@ jr_queue_column(sqlite3_stmt *stmt, int col)
 
 
 int
-jr_queue_lease(jr_queue_t *q, time_t now, jr_job_t *job)
+jr_queue_lease(jr_queue_t *q, time_t now, const char *skip, jr_job_t *job)
 {
     int            rc, null_key;
     sqlite3_stmt  *stmt;
@@ -193,7 +194,9 @@ jr_queue_lease(jr_queue_t *q, time_t now, jr_job_t *job)
     if (sqlite3_bind_int64(stmt, 1, now) != SQLITE_OK
         || sqlite3_bind_int64(stmt, 2, q->lease) != SQLITE_OK
         || sqlite3_bind_text(stmt, 3, q->owner, -1, SQLITE_STATIC)
-           != SQLITE_OK)
+           != SQLITE_OK
+        || (skip ? sqlite3_bind_text(stmt, 4, skip, -1, SQLITE_STATIC)
+                 : sqlite3_bind_null(stmt, 4)) != SQLITE_OK)
     {
         rc = sqlite3_errcode(q->db);
         goto failed;
@@ -400,6 +403,7 @@ jr_queue_reclaim(jr_queue_t *q, time_t now)
     n = 0;
 
     while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        rc = SQLITE_OK;
         n++;
         state = (const char *) sqlite3_column_text(stmt, 2);
         state = state ? state : "?";

@@ -72,10 +72,12 @@ int jr_queue_enqueue(jr_queue_t *q, const char *kind, const char *dedupe_key,
     const char *payload, time_t run_after);
 
 /*
- * Leases the job due first, for q->lease seconds.  Returns 1 with *job
- * filled, 0 when no job is due, -1 on error (logged).
+ * Leases the job due first, of any kind but skip (NULL: any), for
+ * q->lease seconds.  Returns 1 with *job filled, 0 when no job is due,
+ * -1 on error (logged).
  */
-int jr_queue_lease(jr_queue_t *q, time_t now, jr_job_t *job);
+int jr_queue_lease(jr_queue_t *q, time_t now, const char *skip,
+    jr_job_t *job);
 
 /* Marks our leased job done.  Returns 0, or an SQLite error code. */
 int jr_queue_ack(jr_queue_t *q, int64_t id, time_t now);

@@ -105,7 +105,8 @@ my $closed = free_port();
 my $secret = 'whsec_' . ('A' x 32);
 my $t0 = time;
 
-$site->start_jobrunner("queue_backoff = 1s\nqueue_max_attempts = 3\n"
+$site->start_jobrunner("thumb_widths = 320 640\n"
+    . "queue_backoff = 1s\nqueue_max_attempts = 3\n"
     . "[cronhook.down]\nurl = http://127.0.0.1:$closed/hook\n"
     . "secret = $secret\nschedule = daily 03:00\ntimeout = 2s\n");
 
