@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "blog_event.h"
@@ -24,10 +25,10 @@
 #include "jr_counts.h"
 #include "jr_log.h"
 #include "jr_useragent.h"
+#include "jr_visitors.h"
 
 
 #define JR_DAY_MS          86400000ULL
-#define JR_VISITOR_HASH    16     /* bytes of SHA-256 kept */
 
 /* Dimensions of the counters: those of analytics_counts first. */
 enum {
@@ -58,9 +59,7 @@ enum {
     JR_STMT_COMMIT,
     JR_STMT_ROLLBACK,
     JR_STMT_COUNT,
-    JR_STMT_VISITOR,
     JR_STMT_SPOOL,
-    JR_STMT_CLEAN,
     JR_STMT_DAILY,              /* JR_DAILY_N of them */
     JR_STMT_N = JR_STMT_DAILY + JR_DAILY_N
 };
@@ -72,6 +71,9 @@ struct jr_analytics_s {
     jr_salt_t             *salts;
     jr_geo_t              *geo;
     jr_ua_cache_t         *agents;
+    jr_visitors_t         *known;
+    EVP_MD                *sha256;        /* fetched once: no lookup per hash */
+    EVP_MD_CTX            *sha;
     jr_counts_t            counts;
     jr_counts_t            visitors;      /* new ones per day, in a flush */
     uint64_t               pending;
@@ -96,12 +98,8 @@ static const char *const  jr_analytics_sql[JR_STMT_DAILY] = {
     "INSERT INTO analytics_counts (dim, day, key, n) VALUES (?1, ?2, ?3, ?4)"
     " ON CONFLICT (dim, day, key) DO UPDATE SET n = n + excluded.n",
 
-    "INSERT OR IGNORE INTO analytics_visitors (day, hash) VALUES (?1, ?2)",
-
     "INSERT INTO analytics_spools (file, offset) VALUES (?1, ?2)"
-    " ON CONFLICT (file) DO UPDATE SET offset = excluded.offset",
-
-    "DELETE FROM analytics_visitors WHERE day < ?1"
+    " ON CONFLICT (file) DO UPDATE SET offset = excluded.offset"
 };
 
 #define JR_DAILY_SQL(col)                                                     \
@@ -121,6 +119,7 @@ static int jr_analytics_write(jr_analytics_t *a, const char *spool,
 static int jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c,
     int64_t today);
 static int jr_analytics_step(jr_analytics_t *a, int n);
+static int jr_analytics_status(char *buf, unsigned status);
 
 
 jr_analytics_t *
@@ -134,6 +133,20 @@ jr_analytics_open(sqlite3 *db, jr_salt_t *salts, jr_geo_t *geo)
     if (a == NULL || (a->agents = jr_ua_cache_create()) == NULL) {
         jr_log(JR_LOG_ERROR, "analytics: out of memory");
         free(a);
+        return NULL;
+    }
+
+    a->known = jr_visitors_open(db);
+    if (a->known == NULL) {
+        jr_analytics_close(a);
+        return NULL;
+    }
+
+    a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    a->sha = EVP_MD_CTX_new();
+    if (a->sha256 == NULL || a->sha == NULL) {
+        jr_log(JR_LOG_ERROR, "analytics: no SHA-256 from OpenSSL");
+        jr_analytics_close(a);
         return NULL;
     }
 
@@ -196,7 +209,7 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
 
     f = ev.field;
     day = (int64_t) (ev.time_ms / JR_DAY_MS);
-    n = snprintf(status, sizeof(status), "%u", ev.status);
+    n = jr_analytics_status(status, ev.status);
 
     if (jr_analytics_count(a, JR_DIM_REQUESTS, day, "", 0) != 0
         || jr_analytics_count(a, JR_DIM_STATUS, day, status, n) != 0)
@@ -293,10 +306,13 @@ jr_analytics_flush(jr_analytics_t *a, const char *spool, int64_t offset)
         || jr_analytics_step(a, JR_STMT_COMMIT) != 0)
     {
         (void) jr_analytics_step(a, JR_STMT_ROLLBACK);
+        jr_visitors_done(a->known, 0);
         jr_counts_clear(&a->visitors);
         a->stats.failed++;
         return -1;
     }
+
+    jr_visitors_done(a->known, 1);
 
     clock_gettime(CLOCK_MONOTONIC, &end);
     seconds = (double) (end.tv_sec - start.tv_sec)
@@ -336,15 +352,11 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
     today = (int64_t) (time(NULL) / 86400);
 
     /* a new day: yesterday's salt and visitor hashes are of no more use */
-    if (a->cleaned != today) {
-        stmt = a->stmt[JR_STMT_CLEAN];
-        sqlite3_bind_int64(stmt, 1, today);
-
-        if (jr_analytics_step(a, JR_STMT_CLEAN) != 0
-            || jr_salt_expire(a->salts, today) != 0)
-        {
-            return -1;
-        }
+    if (a->cleaned != today
+        && (jr_visitors_expire(a->known, today) != 0
+            || jr_salt_expire(a->salts, today) != 0))
+    {
+        return -1;
     }
 
     for (i = 0; i < a->counts.cap; i++) {
@@ -374,6 +386,10 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
         {
             return -1;
         }
+    }
+
+    if (jr_visitors_write(a->known) != 0) {
+        return -1;
     }
 
     sets[0] = &a->counts;
@@ -422,7 +438,7 @@ jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c, int64_t today)
 {
     unsigned char  buf[JR_SALT_LEN + 17 + BLOG_EVENT_AGENT_MAX];
     unsigned char  md[SHA256_DIGEST_LENGTH];
-    sqlite3_stmt  *stmt;
+    int            rc;
 
     if (jr_salt_get(a->salts, c->day, today, buf) != 0) {
         return -1;
@@ -430,19 +446,21 @@ jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c, int64_t today)
 
     /* the key is 17 bytes of address and at most the longest agent */
     memcpy(buf + JR_SALT_LEN, c->key, c->len);
-    SHA256(buf, JR_SALT_LEN + c->len, md);
+
+    rc = EVP_DigestInit_ex(a->sha, a->sha256, NULL) == 1
+         && EVP_DigestUpdate(a->sha, buf, JR_SALT_LEN + c->len) == 1
+         && EVP_DigestFinal_ex(a->sha, md, NULL) == 1;
+
     OPENSSL_cleanse(buf, JR_SALT_LEN);
 
-    stmt = a->stmt[JR_STMT_VISITOR];
-    sqlite3_bind_int64(stmt, 1, c->day);
-    sqlite3_bind_blob(stmt, 2, md, JR_VISITOR_HASH, SQLITE_STATIC);
-
-    if (jr_analytics_step(a, JR_STMT_VISITOR) != 0) {
+    if (!rc) {
+        jr_log(JR_LOG_ERROR, "analytics: SHA-256 failed");
         return -1;
     }
 
-    if (sqlite3_changes(a->db) == 0) {
-        return 0;
+    rc = jr_visitors_add(a->known, c->day, md);
+    if (rc <= 0) {
+        return rc;
     }
 
     if (jr_counts_add(&a->visitors, JR_DIM_VISITORS, c->day, "", 0, 1) != 0) {
@@ -471,6 +489,28 @@ jr_analytics_step(jr_analytics_t *a, int n)
     }
 
     return 0;
+}
+
+
+/* The status code in decimal, without printf's cost; returns the length. */
+static int
+jr_analytics_status(char *buf, unsigned status)
+{
+    int       n, i;
+    char      tmp[8];
+
+    n = 0;
+
+    do {
+        tmp[n++] = (char) ('0' + status % 10);
+        status /= 10;
+    } while (status && n < (int) sizeof(tmp));
+
+    for (i = 0; i < n; i++) {
+        buf[i] = tmp[n - 1 - i];
+    }
+
+    return n;
 }
 
 
@@ -506,5 +546,8 @@ jr_analytics_close(jr_analytics_t *a)
     jr_counts_free(&a->counts);
     jr_counts_free(&a->visitors);
     jr_ua_cache_free(a->agents);
+    jr_visitors_close(a->known);
+    EVP_MD_CTX_free(a->sha);
+    EVP_MD_free(a->sha256);
     free(a);
 }

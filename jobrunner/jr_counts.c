@@ -8,23 +8,49 @@
 #include "jr_counts.h"
 
 
-#define JR_COUNTS_MIN  1024
+#define JR_COUNTS_MIN    1024
+#define JR_COUNTS_CHUNK  65536
 
 
-static uint64_t
-jr_counts_hash(uint32_t dim, int64_t day, const char *key, size_t len)
+struct jr_counts_chunk_s {
+    jr_counts_chunk_t  *next;
+    size_t              used;
+    size_t              size;
+    char                data[];
+};
+
+
+/* A copy of the key in the current chunk, or a new chunk. */
+static char *
+jr_counts_key(jr_counts_t *c, const char *key, size_t len)
 {
-    size_t    i;
-    uint64_t  h;
+    char               *p;
+    size_t              size;
+    jr_counts_chunk_t  *ch;
 
-    /* FNV-1a, seeded with the dimension and the day */
-    h = 0xcbf29ce484222325ULL ^ ((uint64_t) dim << 32) ^ (uint64_t) day;
+    ch = c->chunks;
 
-    for (i = 0; i < len; i++) {
-        h = (h ^ (unsigned char) key[i]) * 0x100000001b3ULL;
+    /* one byte more, so an empty key is not a NULL pointer */
+    if (ch == NULL || ch->size - ch->used < len + 1) {
+        size = len + 1 > JR_COUNTS_CHUNK ? len + 1 : JR_COUNTS_CHUNK;
+
+        ch = malloc(sizeof(jr_counts_chunk_t) + size);
+        if (ch == NULL) {
+            return NULL;
+        }
+
+        ch->next = c->chunks;
+        ch->used = 0;
+        ch->size = size;
+        c->chunks = ch;
     }
 
-    return h ^ (h >> 29);
+    p = ch->data + ch->used;
+    memcpy(p, key, len);
+    p[len] = '\0';
+    ch->used += len + 1;
+
+    return p;
 }
 
 
@@ -76,7 +102,7 @@ jr_counts_add(jr_counts_t *c, uint32_t dim, int64_t day, const char *key,
         return -1;
     }
 
-    hash = jr_counts_hash(dim, day, key, len);
+    hash = jr_hash(key, len, ((uint64_t) dim << 40) ^ (uint64_t) day);
 
     for (i = hash & (c->cap - 1); c->slot[i].key; i = (i + 1) & (c->cap - 1)) {
         e = &c->slot[i];
@@ -91,14 +117,11 @@ jr_counts_add(jr_counts_t *c, uint32_t dim, int64_t day, const char *key,
 
     e = &c->slot[i];
 
-    /* one byte more, so an empty key is not a NULL pointer */
-    e->key = malloc(len + 1);
+    e->key = jr_counts_key(c, key, len);
     if (e->key == NULL) {
         return -1;
     }
 
-    memcpy(e->key, key, len);
-    e->key[len] = '\0';
     e->len = (uint32_t) len;
     e->hash = hash;
     e->dim = dim;
@@ -113,14 +136,16 @@ jr_counts_add(jr_counts_t *c, uint32_t dim, int64_t day, const char *key,
 void
 jr_counts_clear(jr_counts_t *c)
 {
-    size_t  i;
+    jr_counts_chunk_t  *ch;
+
+    while (c->chunks) {
+        ch = c->chunks;
+        c->chunks = ch->next;
+        free(ch);
+    }
 
     if (c->used == 0) {
         return;
-    }
-
-    for (i = 0; i < c->cap; i++) {
-        free(c->slot[i].key);
     }
 
     memset(c->slot, 0, c->cap * sizeof(jr_count_t));

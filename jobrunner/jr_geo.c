@@ -25,7 +25,7 @@
 #include "jr_log.h"
 
 
-#define JR_GEO_CACHE_SLOTS  4096    /* a power of two */
+#define JR_GEO_CACHE_SLOTS  65536   /* a power of two: 1.3 MB */
 
 
 typedef struct {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jr_counts.h"
 #include "jr_useragent.h"
 
 
@@ -134,7 +135,6 @@ jr_ua_cache_create(void)
 void
 jr_ua_lookup(jr_ua_cache_t *cache, const char *ua, size_t len, jr_ua_t *out)
 {
-    size_t         i;
     uint64_t       h;
     jr_ua_slot_t  *s;
 
@@ -143,10 +143,7 @@ jr_ua_lookup(jr_ua_cache_t *cache, const char *ua, size_t len, jr_ua_t *out)
         return;
     }
 
-    h = 0xcbf29ce484222325ULL;
-    for (i = 0; i < len; i++) {
-        h = (h ^ (unsigned char) ua[i]) * 0x100000001b3ULL;
-    }
+    h = jr_hash(ua, len, 0);
 
     /* direct-mapped: a collision replaces the older agent */
     s = &cache->slot[(h ^ (h >> 32)) & (JR_UA_CACHE_SLOTS - 1)];
