@@ -22,7 +22,7 @@
 #include "jr_spool.h"
 
 
-#define JR_EVENTS_VLEN      64            /* datagrams per recvmmsg() */
+#define JR_EVENTS_VLEN      16            /* datagrams per recvmmsg() */
 #define JR_EVENTS_RCVBUF    (8 * 1024 * 1024)
 #define JR_EVENTS_QLEN_MIN  512
 
@@ -44,7 +44,7 @@ struct jr_events_s {
     uint64_t                 received;     /* datagrams read */
     struct mmsghdr           msgs[JR_EVENTS_VLEN];
     struct iovec             iov[JR_EVENTS_VLEN];
-    unsigned char            buf[JR_EVENTS_VLEN][BLOG_EVENT_MAX + 1];
+    unsigned char            buf[JR_EVENTS_VLEN][BLOG_EVENT_DGRAM_MAX + 1];
 };
 
 #define JR_EVENTS_POLL   0x01
@@ -55,6 +55,8 @@ struct jr_events_s {
 static int jr_events_socket(jr_events_t *ev);
 static void jr_events_readable(uv_poll_t *handle, int status, int events);
 static unsigned jr_events_read(jr_events_t *ev, unsigned max);
+static void jr_events_datagram(jr_events_t *ev, const unsigned char *buf,
+    size_t len);
 static void jr_events_commit(jr_events_t *ev);
 static void jr_events_flush_cb(uv_timer_t *timer);
 static void jr_events_scan_cb(uv_timer_t *timer);
@@ -319,7 +321,10 @@ jr_events_readable(uv_poll_t *handle, int status, int events)
 }
 
 
-/* Reads up to max datagrams, until the socket is empty; returns how many. */
+/*
+ * Reads up to max datagrams, until the socket is empty; returns how many.
+ * A datagram carries one or more records.
+ */
 static unsigned
 jr_events_read(jr_events_t *ev, unsigned max)
 {
@@ -342,18 +347,13 @@ jr_events_read(jr_events_t *ev, unsigned max)
         }
 
         for (i = 0; i < n; i++) {
-            /* a datagram longer than any record is cut: MSG_TRUNC says so */
+            /* longer than any worker sends, so cut: MSG_TRUNC says so */
             if (ev->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
                 jr_analytics_corrupt(ev->analytics);
                 continue;
             }
 
-            if (jr_analytics_add(ev->analytics, ev->buf[i],
-                                 ev->msgs[i].msg_len) < 0)
-            {
-                /* out of memory: this batch cannot grow, commit it */
-                jr_events_commit(ev);
-            }
+            jr_events_datagram(ev, ev->buf[i], ev->msgs[i].msg_len);
         }
 
         got += n;
@@ -361,6 +361,34 @@ jr_events_read(jr_events_t *ev, unsigned max)
     }
 
     return got;
+}
+
+
+static void
+jr_events_datagram(jr_events_t *ev, const unsigned char *buf, size_t len)
+{
+    int                   rc;
+    size_t                pos, n;
+    const unsigned char  *rec;
+
+    pos = 0;
+
+    /* an empty datagram, or frames that run past its end, are corrupt */
+    if (len == 0) {
+        jr_analytics_corrupt(ev->analytics);
+        return;
+    }
+
+    while ((rc = blog_event_next(buf, len, &pos, &rec, &n)) == 1) {
+        if (jr_analytics_add(ev->analytics, rec, n) < 0) {
+            /* out of memory: this batch cannot grow, commit it */
+            jr_events_commit(ev);
+        }
+    }
+
+    if (rc < 0) {
+        jr_analytics_corrupt(ev->analytics);
+    }
 }
 
 

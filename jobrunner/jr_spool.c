@@ -313,37 +313,26 @@ static int
 jr_spool_walk(jr_spool_t *s, const char *name, const unsigned char *p,
     int64_t size, int64_t offset)
 {
-    size_t    len;
-    int64_t   pos, start;
-    unsigned  n;
+    int                   rc;
+    size_t                len, pos;
+    int64_t               start;
+    unsigned              n;
+    const unsigned char  *rec;
 
     start = offset;
-    pos = offset;
+    pos = (size_t) offset;
     n = 0;
 
-    while (pos < size) {
-        if (size - pos < BLOG_EVENT_SPOOL_FRAME) {
-            break;
-        }
-
-        len = p[pos] | (p[pos + 1] << 8);
-
-        if ((int64_t) len > size - pos - BLOG_EVENT_SPOOL_FRAME) {
-            break;
-        }
-
-        pos += BLOG_EVENT_SPOOL_FRAME;
-
-        if (jr_analytics_add(s->analytics, p + pos, len) < 0) {
+    while ((rc = blog_event_next(p, (size_t) size, &pos, &rec, &len)) == 1) {
+        if (jr_analytics_add(s->analytics, rec, len) < 0) {
             jr_analytics_discard(s->analytics);
             return -1;
         }
 
-        pos += len;
         s->stats.records++;
 
         if (++n == s->batch) {
-            if (jr_analytics_flush(s->analytics, name, pos) != 0) {
+            if (jr_analytics_flush(s->analytics, name, (int64_t) pos) != 0) {
                 jr_analytics_discard(s->analytics);
                 return -1;
             }
@@ -352,9 +341,9 @@ jr_spool_walk(jr_spool_t *s, const char *name, const unsigned char *p,
         }
     }
 
-    if (pos < size) {
+    if (rc < 0) {
         jr_log(JR_LOG_WARN, "spool \"%s\": %lld bytes of a cut record at "
-               "its end skipped", name, (long long) (size - pos));
+               "its end skipped", name, (long long) (size - (int64_t) pos));
         jr_analytics_corrupt(s->analytics);
     }
 

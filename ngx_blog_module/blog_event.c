@@ -98,6 +98,41 @@ blog_event_encode(unsigned char *buf, const blog_event_t *ev)
 }
 
 
+void
+blog_event_frame(unsigned char *buf, size_t len)
+{
+    (void) blog_event_put(buf, len, BLOG_EVENT_FRAME);
+}
+
+
+int
+blog_event_next(const unsigned char *buf, size_t size, size_t *pos,
+    const unsigned char **rec, size_t *len)
+{
+    size_t  n;
+
+    if (*pos >= size) {
+        return 0;
+    }
+
+    if (size - *pos < BLOG_EVENT_FRAME) {
+        return -1;
+    }
+
+    n = (size_t) blog_event_get(buf + *pos, BLOG_EVENT_FRAME);
+
+    if (n > size - *pos - BLOG_EVENT_FRAME) {
+        return -1;
+    }
+
+    *rec = buf + *pos + BLOG_EVENT_FRAME;
+    *len = n;
+    *pos += BLOG_EVENT_FRAME + n;
+
+    return 1;
+}
+
+
 blog_event_rc_e
 blog_event_decode(blog_event_t *ev, const unsigned char *buf, size_t len)
 {

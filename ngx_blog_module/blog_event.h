@@ -3,9 +3,12 @@
  * one record per request) and the jobrunner (which decodes them).  Pure C,
  * no nginx or libuv types: both sides compile blog_event.c.
  *
- * One record is one Unix datagram, or one spool-file entry.  All integers
- * are little-endian, written byte by byte, so neither side depends on the
- * other's alignment or byte order:
+ * Records travel in frames: a 2-byte little-endian length, then the
+ * record.  A datagram holds one or more frames (a worker batches the
+ * records of a few milliseconds into one sendto()), and a spool file is
+ * frames end to end.  Within a record all integers are little-endian,
+ * written byte by byte, so neither side depends on the other's alignment
+ * or byte order:
  *
  *   offset  size  field
  *        0     2  magic "BE"
@@ -64,8 +67,11 @@ typedef enum {
      + BLOG_EVENT_PATH_MAX + BLOG_EVENT_REFERRER_MAX + BLOG_EVENT_AGENT_MAX   \
      + BLOG_EVENT_SLUG_MAX)
 
-/* Spool files frame each record with this many bytes of length. */
-#define BLOG_EVENT_SPOOL_FRAME  2
+/* Bytes of length before each record, in datagrams and spool files. */
+#define BLOG_EVENT_FRAME        2
+
+/* The largest datagram a worker sends: frames of whole records. */
+#define BLOG_EVENT_DGRAM_MAX    32768
 
 typedef struct {
     const char  *data;
@@ -99,6 +105,17 @@ typedef enum {
  * their limits.  Returns the record's length.
  */
 size_t blog_event_encode(unsigned char *buf, const blog_event_t *ev);
+
+/* Writes the frame's length before a record of len bytes. */
+void blog_event_frame(unsigned char *buf, size_t len);
+
+/*
+ * The next frame of the size bytes in buf, from *pos: sets *rec and *len
+ * to its record and moves *pos past it.  Returns 1 for a frame, 0 at the
+ * end, -1 when a frame runs past the end (the rest cannot be framed).
+ */
+int blog_event_next(const unsigned char *buf, size_t size, size_t *pos,
+    const unsigned char **rec, size_t *len);
 
 /*
  * Reads the record of len bytes in buf into ev, whose strings then point

@@ -2,13 +2,18 @@
  * ngx_http_blog_events_module: directives, and the access-event emitter.
  *
  * In the log phase each request in a location with "blog_events" becomes
- * one record (blog_event.h), sent with a non-blocking sendto() on an
- * unconnected Unix datagram socket, one per worker.  Unconnected, so a
- * jobrunner that restarts (new socket at the same path) is found again
- * with no reconnect logic, and one that stops is noticed at once.
+ * one record (blog_event.h), added to the worker's batch; the batch goes
+ * out as one datagram, with a non-blocking sendto() on an unconnected Unix
+ * datagram socket, when it is full (32 KB, about 150 records) or 100 ms
+ * after its first record.  One system call per request would cost more
+ * than the rest of a cached page; one per batch costs next to nothing.
+ * Unconnected, so a jobrunner that restarts (new socket at the same path)
+ * is found again with no reconnect logic, and one that stops is noticed at
+ * once.  A worker that exits sends (or spools) its batch first; one that
+ * crashes loses it.
  *
- * When the socket does not take the record (the jobrunner is down or its
- * queue full), the record is appended to the worker's spool file
+ * When the socket does not take the batch (the jobrunner is down or its
+ * queue full), the batch is appended to the worker's spool file
  * <spool>/events.<pid>.spool: a small write() to a local file, the one
  * blocking call on this path, as nginx's own access_log makes.  While a
  * spool file is open a timer checks, once a second, whether the socket is
@@ -24,9 +29,10 @@
 
 
 #define NGX_HTTP_BLOG_SPOOL_PROBE  1000     /* ms between socket checks */
+#define NGX_HTTP_BLOG_EVENT_FLUSH  100      /* ms a record may wait */
 
 
-/* The worker's socket and spool file. */
+/* The worker's socket, batch and spool file. */
 typedef struct {
     ngx_socket_t              fd;
     ngx_fd_t                  spool;
@@ -35,6 +41,13 @@ typedef struct {
     struct sockaddr_un       *addr;          /* where the last send failed */
     socklen_t                 addrlen;
     ngx_msec_t                logged;        /* last send error logged */
+
+    ngx_event_t               flush;
+    struct sockaddr_un       *dest;          /* of the batch */
+    socklen_t                 destlen;
+    size_t                    len;
+    ngx_uint_t                nrec;
+    u_char                    buf[BLOG_EVENT_DGRAM_MAX];
 } ngx_http_blog_emitter_t;
 
 
@@ -43,11 +56,14 @@ static size_t ngx_http_blog_event_make(ngx_http_request_t *r,
     ngx_http_blog_events_main_conf_t *emcf, u_char *buf);
 static void ngx_http_blog_event_referrer(ngx_http_request_t *r,
     blog_event_str_t *host, u_char *buf);
-static void ngx_http_blog_event_send(ngx_http_request_t *r,
+static void ngx_http_blog_event_add(ngx_http_request_t *r,
     ngx_http_blog_events_main_conf_t *emcf,
-    ngx_http_blog_events_loc_conf_t *elcf, u_char *rec, size_t len);
+    ngx_http_blog_events_loc_conf_t *elcf);
+static void ngx_http_blog_event_flush_handler(ngx_event_t *ev);
+static void ngx_http_blog_event_flush(ngx_http_blog_events_main_conf_t *emcf,
+    ngx_log_t *log);
 static void ngx_http_blog_event_spool(ngx_http_blog_events_main_conf_t *emcf,
-    ngx_log_t *log, u_char *rec, size_t len);
+    ngx_log_t *log);
 static ngx_int_t ngx_http_blog_spool_open(
     ngx_http_blog_events_main_conf_t *emcf, ngx_log_t *log);
 static void ngx_http_blog_spool_probe(ngx_event_t *ev);
@@ -141,7 +157,8 @@ ngx_module_t  ngx_http_blog_events_module = {
 
 
 static ngx_http_blog_emitter_t  ngx_http_blog_emitter = {
-    (ngx_socket_t) -1, NGX_INVALID_FILE, 0, { 0 }, NULL, 0, 0
+    .fd = (ngx_socket_t) -1,
+    .spool = NGX_INVALID_FILE
 };
 
 static ngx_str_t  ngx_http_blog_hit = ngx_string("HIT");
@@ -151,8 +168,6 @@ static ngx_str_t  ngx_http_blog_miss = ngx_string("MISS");
 static ngx_int_t
 ngx_http_blog_events_log_handler(ngx_http_request_t *r)
 {
-    size_t                             len;
-    u_char                             rec[BLOG_EVENT_MAX];
     ngx_uint_t                         status;
     ngx_http_variable_value_t         *v;
     ngx_http_blog_counters_t          *counters;
@@ -196,9 +211,7 @@ ngx_http_blog_events_log_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    len = ngx_http_blog_event_make(r, emcf, rec);
-
-    ngx_http_blog_event_send(r, emcf, elcf, rec, len);
+    ngx_http_blog_event_add(r, emcf, elcf);
 
     return NGX_OK;
 }
@@ -360,23 +373,81 @@ ngx_http_blog_event_referrer(ngx_http_request_t *r, blog_event_str_t *host,
 }
 
 
+/* Adds the request's record to the batch, which goes out when full. */
+
 static void
-ngx_http_blog_event_send(ngx_http_request_t *r,
+ngx_http_blog_event_add(ngx_http_request_t *r,
     ngx_http_blog_events_main_conf_t *emcf,
-    ngx_http_blog_events_loc_conf_t *elcf, u_char *rec, size_t len)
+    ngx_http_blog_events_loc_conf_t *elcf)
+{
+    size_t                    len;
+    ngx_http_blog_emitter_t  *em;
+
+    em = &ngx_http_blog_emitter;
+
+    /* a batch goes to one socket: another location's starts another */
+    if (em->len
+        && (em->dest != elcf->addr
+            || em->len + BLOG_EVENT_FRAME + BLOG_EVENT_MAX
+               > BLOG_EVENT_DGRAM_MAX))
+    {
+        ngx_http_blog_event_flush(emcf, r->connection->log);
+    }
+
+    em->dest = elcf->addr;
+    em->destlen = elcf->addrlen;
+
+    len = ngx_http_blog_event_make(r, emcf,
+                                   em->buf + em->len + BLOG_EVENT_FRAME);
+    blog_event_frame(em->buf + em->len, len);
+
+    em->len += BLOG_EVENT_FRAME + len;
+    em->nrec++;
+
+    if (!em->flush.timer_set) {
+        ngx_add_timer(&em->flush, NGX_HTTP_BLOG_EVENT_FLUSH);
+    }
+}
+
+
+static void
+ngx_http_blog_event_flush_handler(ngx_event_t *ev)
+{
+    ngx_http_blog_event_flush(ev->data, ev->log);
+}
+
+
+/* Sends the batch as one datagram, or spools it. */
+
+static void
+ngx_http_blog_event_flush(ngx_http_blog_events_main_conf_t *emcf,
+    ngx_log_t *log)
 {
     ngx_err_t                  err;
+    ngx_http_blog_emitter_t   *em;
     ngx_http_blog_counters_t  *counters;
 
+    em = &ngx_http_blog_emitter;
     counters = ngx_http_blog_counters();
 
-    if (sendto(ngx_http_blog_emitter.fd, rec, len, MSG_DONTWAIT|MSG_NOSIGNAL,
-               (struct sockaddr *) elcf->addr, elcf->addrlen)
-        == (ssize_t) len)
+    if (em->flush.timer_set) {
+        ngx_del_timer(&em->flush);
+    }
+
+    if (em->len == 0) {
+        return;
+    }
+
+    if (sendto(em->fd, em->buf, em->len, MSG_DONTWAIT|MSG_NOSIGNAL,
+               (struct sockaddr *) em->dest, em->destlen)
+        == (ssize_t) em->len)
     {
         if (counters) {
-            (void) ngx_atomic_fetch_add(&counters->events_sent, 1);
+            (void) ngx_atomic_fetch_add(&counters->events_sent, em->nrec);
         }
+
+        em->len = 0;
+        em->nrec = 0;
         return;
     }
 
@@ -390,33 +461,37 @@ ngx_http_blog_event_send(ngx_http_request_t *r,
     case NGX_ENOENT:
     case NGX_EPIPE:
     case NGX_ENOTCONN:
-        /* the jobrunner is away or behind: the spool keeps the record */
-        ngx_http_blog_emitter.addr = elcf->addr;
-        ngx_http_blog_emitter.addrlen = elcf->addrlen;
-        ngx_http_blog_event_spool(emcf, r->connection->log, rec, len);
-        return;
+        /* the jobrunner is away or behind: the spool keeps the records */
+        em->addr = em->dest;
+        em->addrlen = em->destlen;
+        ngx_http_blog_event_spool(emcf, log);
+        break;
 
     default:
         if (counters) {
-            (void) ngx_atomic_fetch_add(&counters->events_dropped, 1);
+            (void) ngx_atomic_fetch_add(&counters->events_dropped, em->nrec);
         }
 
-        /* a broken setup would otherwise log once per request */
-        if (ngx_current_msec - ngx_http_blog_emitter.logged > 1000) {
-            ngx_http_blog_emitter.logged = ngx_current_msec;
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, err,
-                          "blog_events: sendto(\"%s\") failed, event "
-                          "dropped", elcf->addr->sun_path);
+        /* a broken setup would otherwise log once per batch */
+        if (ngx_current_msec - em->logged > 1000) {
+            em->logged = ngx_current_msec;
+            ngx_log_error(NGX_LOG_ERR, log, err,
+                          "blog_events: sendto(\"%s\") failed, %ui events "
+                          "dropped", em->dest->sun_path, em->nrec);
         }
     }
+
+    em->len = 0;
+    em->nrec = 0;
 }
 
 
+/* Appends the batch, framed as it is, to the spool file. */
+
 static void
 ngx_http_blog_event_spool(ngx_http_blog_events_main_conf_t *emcf,
-    ngx_log_t *log, u_char *rec, size_t len)
+    ngx_log_t *log)
 {
-    u_char                     frame[BLOG_EVENT_SPOOL_FRAME + BLOG_EVENT_MAX];
     ssize_t                    n;
     ngx_http_blog_counters_t  *counters;
     ngx_http_blog_emitter_t   *em;
@@ -427,26 +502,20 @@ ngx_http_blog_event_spool(ngx_http_blog_events_main_conf_t *emcf,
     if (emcf->spool_dir.len == 0
         || (em->spool == NGX_INVALID_FILE
             && ngx_http_blog_spool_open(emcf, log) != NGX_OK)
-        || em->spool_size + BLOG_EVENT_SPOOL_FRAME + (off_t) len
-           > (off_t) emcf->spool_max)
+        || em->spool_size + (off_t) em->len > (off_t) emcf->spool_max)
     {
         goto dropped;
     }
 
-    frame[0] = (u_char) (len & 0xff);
-    frame[1] = (u_char) (len >> 8);
-    ngx_memcpy(frame + BLOG_EVENT_SPOOL_FRAME, rec, len);
-    len += BLOG_EVENT_SPOOL_FRAME;
+    /* one write() per batch, so an O_APPEND batch is never interleaved */
+    n = write(em->spool, em->buf, em->len);
 
-    /* one write() per record, so an O_APPEND record is never interleaved */
-    n = write(em->spool, frame, len);
-
-    if (n != (ssize_t) len) {
+    if (n != (ssize_t) em->len) {
         ngx_log_error(NGX_LOG_ERR, log, n == -1 ? ngx_errno : 0,
-                      "blog_events: write to the spool failed, event "
-                      "dropped");
+                      "blog_events: write to the spool failed, %ui events "
+                      "dropped", em->nrec);
 
-        /* a cut record would shift every later frame: take it back */
+        /* a cut frame would shift every later one: take it back */
         if (n > 0 && ftruncate(em->spool, em->spool_size) != 0) {
             ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
                           "blog_events: spool cannot be repaired, handed "
@@ -457,10 +526,10 @@ ngx_http_blog_event_spool(ngx_http_blog_events_main_conf_t *emcf,
         goto dropped;
     }
 
-    em->spool_size += len;
+    em->spool_size += n;
 
     if (counters) {
-        (void) ngx_atomic_fetch_add(&counters->events_spooled, 1);
+        (void) ngx_atomic_fetch_add(&counters->events_spooled, em->nrec);
     }
 
     return;
@@ -468,7 +537,7 @@ ngx_http_blog_event_spool(ngx_http_blog_events_main_conf_t *emcf,
 dropped:
 
     if (counters) {
-        (void) ngx_atomic_fetch_add(&counters->events_dropped, 1);
+        (void) ngx_atomic_fetch_add(&counters->events_dropped, em->nrec);
     }
 }
 
@@ -700,9 +769,9 @@ ngx_http_blog_events_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         s.len = value[2].len - 4;
         max = ngx_parse_size(&s);
 
-        if (max < BLOG_EVENT_MAX + BLOG_EVENT_SPOOL_FRAME) {
+        if (max < BLOG_EVENT_DGRAM_MAX) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid spool size "
-                               "\"%V\", expected at least 4k", &s);
+                               "\"%V\", expected at least 32k", &s);
             return NGX_CONF_ERROR;
         }
 
@@ -838,13 +907,19 @@ ngx_http_blog_events_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_int_t
 ngx_http_blog_events_init_process(ngx_cycle_t *cycle)
 {
-    ngx_socket_t  s;
+    ngx_socket_t                       s;
+    ngx_http_blog_events_main_conf_t  *emcf;
 
-    if (ngx_http_cycle_get_module_main_conf(cycle, ngx_http_blog_events_module)
-        == NULL)
-    {
+    emcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_blog_events_module);
+    if (emcf == NULL) {
         return NGX_OK;
     }
+
+    ngx_http_blog_emitter.flush.handler = ngx_http_blog_event_flush_handler;
+    ngx_http_blog_emitter.flush.log = cycle->log;
+    ngx_http_blog_emitter.flush.data = emcf;
+    ngx_http_blog_emitter.flush.cancelable = 1;
 
     /* one socket per worker, unbound: sendto() names the destination */
     s = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -867,6 +942,11 @@ ngx_http_blog_events_exit_process(ngx_cycle_t *cycle)
     ngx_http_blog_emitter_t  *em;
 
     em = &ngx_http_blog_emitter;
+
+    /* the batch in hand is sent, or spooled */
+    if (em->len && em->fd != (ngx_socket_t) -1) {
+        ngx_http_blog_event_flush(em->flush.data, cycle->log);
+    }
 
     /* what this worker spooled goes to the jobrunner, up or not */
     if (em->spool != NGX_INVALID_FILE) {

@@ -193,40 +193,55 @@ is(sql("$d/ttl.db", 'SELECT count(*) FROM analytics_salts WHERE day < '
 
 # --- garbage on the socket ---------------------------------------------
 
+# A datagram is frames: a 2-byte length, then a record.
 my $corrupt = jr_metric('jobrunner_events_corrupt_total');
 my $views = daily('views');
 my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Peer => $sock)
     or die "socket: $!";
 my $good = record(ms => int(time * 1000), path => '/x', agent => $FIREFOX,
                   addr => [192, 0, 2, 1]);
-my @garbage = (
-    '', 'B', 'BE', "BE\x02" . substr($good, 3),           # version 2
+sub send_dgram {
+    my ($d) = @_;
+    # a few at a time: the kernel queues only so many datagrams
+    defined $s->send($d) or do { sleep 0.05; redo };
+}
+
+# framed records that are each wrong in one way: one corrupt record each
+my @bad = map { pack('v/a*', $_) } (
+    '', 'B', 'BE', "BE\x02" . substr($good, 3),          # version 2
     'XX' . substr($good, 2),                               # magic
     substr($good, 0, length($good) - 1),                   # cut short
     $good . 'x',                                           # trailing byte
     substr($good, 0, 27) . "\x06" . substr($good, 28),     # field count
     substr($good, 0, 26) . "\x05" . substr($good, 27),     # family
-    'x' x 4000,                                            # oversized
 );
+push @bad, '', "\x05", "\xff\xff" . $good, 'x' x 40000;   # no frame fits
+send_dgram($_) for @bad;
+ok(wait_for(sub {
+    jr_metric('jobrunner_events_corrupt_total') - $corrupt == @bad }, 10),
+   scalar(@bad) . ' bad datagrams: as many corrupt records')
+    or diag jr_metric('jobrunner_events_corrupt_total') - $corrupt;
+
+# random bytes: each datagram is at least one corrupt record
+$corrupt = jr_metric('jobrunner_events_corrupt_total');
 srand(4);
+my @garbage;
 push @garbage, join('', map { chr(int(rand(256))) } 1 .. 1 + int(rand(300)))
     for 1 .. 40;
-push @garbage, substr($good, 0, 44) . join('', map { chr(int(rand(256))) }
-    1 .. int(rand(60))) for 1 .. 40;
+push @garbage, pack('v/a*', substr($good, 0, 44) . join('', map {
+    chr(int(rand(256))) } 1 .. int(rand(60)))) for 1 .. 40;
+send_dgram($_) for @garbage;
+send_dgram(pack('v/a*', $good) . pack('v/a*', $good));
 
-# a few at a time: the kernel queues only so many datagrams
-for my $g (@garbage) {
-    defined $s->send($g) or do { sleep 0.05; redo };
-}
-$s->send($good);
-
-ok(wait_for(sub { daily('views') == $views + 1 }, 10),
-   'a good record after the garbage is counted')
+ok(wait_for(sub { daily('views') == $views + 2 }, 10),
+   'two good records in one datagram after the garbage are counted')
     or diag $site->jobrunner_log;
-is(jr_metric('jobrunner_events_corrupt_total') - $corrupt, scalar @garbage,
-   scalar(@garbage) . ' garbage datagrams counted as corrupt');
+cmp_ok(jr_metric('jobrunner_events_corrupt_total') - $corrupt, '>=',
+       scalar @garbage, scalar(@garbage) . ' random datagrams: corrupt');
 is(get_as('/posts/hello', $FIREFOX)->{status}, 200, 'nginx unaffected');
 ok(kill(0, $site->{jobrunner}), 'the jobrunner is still running');
+ok(wait_for(sub { daily('views') == $views + 3 }, 10),
+   'and counts what comes next');
 
 
 # --- the jobrunner stopped: requests answer, events spool, none lost ----
@@ -243,7 +258,9 @@ for (1 .. $M) {
 }
 is($ok, $M, "$M requests answered 200 without a jobrunner");
 cmp_ok(time - $t0, '<', 5, 'and quickly');
-my @spools = glob "$d/spool/events.*.spool";
+# the worker's batch goes out within 100 ms
+my @spools;
+wait_for(sub { @spools = glob "$d/spool/events.*.spool"; @spools }, 5);
 is(scalar @spools, 1, 'the worker spools to events.PID.spool')
     or diag `ls -l $d/spool`;
 like($site->get('/_metrics')->{body},

@@ -178,6 +178,43 @@ test_refused(void)
 
 
 static void
+test_frames(void)
+{
+    int                   n, rc;
+    size_t                pos, len, one;
+    unsigned char         buf[3 * (BLOG_EVENT_FRAME + BLOG_EVENT_MAX)];
+    blog_event_t          ev, out;
+    const unsigned char  *rec;
+
+    ev = sample();
+    one = blog_event_encode(buf + BLOG_EVENT_FRAME, &ev);
+    blog_event_frame(buf, one);
+    memcpy(buf + BLOG_EVENT_FRAME + one, buf, BLOG_EVENT_FRAME + one);
+    len = 2 * (BLOG_EVENT_FRAME + one);
+
+    pos = 0;
+    n = 0;
+    while ((rc = blog_event_next(buf, len, &pos, &rec, &one)) == 1) {
+        n += blog_event_decode(&out, rec, one) == BLOG_EVENT_OK;
+    }
+    ok(rc == 0 && n == 2 && pos == len, "two framed records in a datagram");
+
+    pos = 0;
+    n = 0;
+    while ((rc = blog_event_next(buf, len - 1, &pos, &rec, &one)) == 1) {
+        n++;
+    }
+    ok(rc == -1 && n == 1, "a frame cut at the end: one record, then -1");
+
+    pos = 0;
+    ok(blog_event_next(buf, 1, &pos, &rec, &one) == -1,
+       "one byte: no frame fits");
+    pos = 0;
+    ok(blog_event_next(buf, 0, &pos, &rec, &one) == 0, "empty: the end");
+}
+
+
+static void
 test_counts(void)
 {
     int           i;
@@ -379,6 +416,7 @@ main(void)
 {
     test_roundtrip();
     test_refused();
+    test_frames();
     test_counts();
     test_agents();
     test_config();
