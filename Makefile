@@ -69,7 +69,8 @@ $(BUILD)/nginx/Makefile: config
 
 $(MODULE): $(BUILD)/nginx/Makefile $(MODULE_SRC)
 	$(MAKE) -s -f $(CURDIR)/$(BUILD)/nginx/Makefile -C $(NGINX_SRC) modules
-	cp $(BUILD)/nginx/ngx_http_blog_module.so $@
+	@# a rename, not a copy over the file: a running nginx has it mapped
+	cp $(BUILD)/nginx/ngx_http_blog_module.so $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/jobrunner: $(JR_SRCS) $(SHARED) $(JR_SHARED) $(wildcard jobrunner/*.h ngx_blog_module/blog_*.h)
 	@mkdir -p $(BUILD)
