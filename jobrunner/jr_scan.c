@@ -5,8 +5,8 @@
  * not the thumbnail folder), compares each image with its media row on a
  * connection of its own, and on the loop enqueues one "thumb" job per new
  * or changed file, keyed by path, size, mtime and the thumbnail settings,
- * so the same version of a file is never enqueued twice.  It also deletes
- * the temporary files a killed jobrunner left in the thumbnail folder.
+ * so the same version of a file is never enqueued twice.  At start, the
+ * temporary files a killed jobrunner left in the thumbnail folder go.
  *
  * Scans run at start, on the thumb_scan timer and on inotify events
  * (uv_fs_event) from the media root and its folders, a second after the
@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,7 +50,6 @@ typedef struct {
     size_t           ndirs;
     size_t           images;
     size_t           fresh;
-    size_t           stale_tmp;
     time_t           now;
     char             params[160];
 } jr_scan_data_t;
@@ -69,6 +69,69 @@ static void jr_scan_event(uv_fs_event_t *handle, const char *name,
     int events, int status);
 static void jr_scan_debounced(uv_timer_t *timer);
 static int jr_scan_watch(jr_scan_t *scan, const char *rel);
+
+
+/*
+ * Deletes the temporary files that a killed jobrunner left in the thumbnail
+ * folder (".tmp-PID-..." of a process that is gone).  This runs once at
+ * start, before any job: a job's rename is the only way a variant appears,
+ * so a leftover is never anything but garbage, and a scan queued behind
+ * the restarted jobs would leave it in place for too long.
+ */
+static void
+jr_scan_remove_stale_tmp(jr_jobs_t *jobs)
+{
+    int                    fd;
+    long                   pid;
+    char                  *end, path[JR_SCAN_PATH_MAX];
+    DIR                   *dir;
+    size_t                 removed;
+    struct dirent         *de;
+    const jr_jobs_conf_t  *jc;
+
+    jc = &jobs->cf->jobs;
+
+    snprintf(path, sizeof(path), "%s/%s", jc->media_root, jc->thumb_dir);
+
+    dir = opendir(path);
+    if (dir == NULL) {
+        jr_log(JR_LOG_WARN, "scan: cannot open \"%s\": %s", path,
+               strerror(errno));
+        return;
+    }
+
+    fd = dirfd(dir);
+    removed = 0;
+
+    while ((de = readdir(dir)) != NULL) {
+        if (strncmp(de->d_name, ".tmp-", 5) != 0) {
+            continue;
+        }
+
+        pid = strtol(de->d_name + 5, &end, 10);
+
+        if (*end != '-' || pid <= 0
+            || (kill((pid_t) pid, 0) == 0 || errno != ESRCH))
+        {
+            continue;
+        }
+
+        if (unlinkat(fd, de->d_name, 0) == 0) {
+            removed++;
+
+        } else {
+            jr_log(JR_LOG_WARN, "scan: cannot remove \"%s/%s\": %s", path,
+                   de->d_name, strerror(errno));
+        }
+    }
+
+    closedir(dir);
+
+    if (removed) {
+        jr_log(JR_LOG_INFO, "scan: %zu temporary file%s of a killed run "
+               "removed from \"%s\"", removed, removed == 1 ? "" : "s", path);
+    }
+}
 
 
 int
@@ -100,7 +163,9 @@ jr_scan_start(jr_jobs_t *jobs)
         return -1;
     }
 
-    /* files added while we were down, and a killed run's leftovers */
+    jr_scan_remove_stale_tmp(jobs);
+
+    /* files added while we were down */
     jr_scan_request(jobs);
 
     return 0;
@@ -354,27 +419,6 @@ jr_scan_push_file(jr_scan_data_t *d, const char *rel, const struct stat *st)
 }
 
 
-/* Temporary files of a jobrunner that is gone: ".tmp-PID-...". */
-static void
-jr_scan_stale_tmp(jr_scan_data_t *d, int dirfd, const char *name)
-{
-    char  *end;
-    long   pid;
-
-    if (strncmp(name, ".tmp-", 5) != 0) {
-        return;
-    }
-
-    pid = strtol(name + 5, &end, 10);
-
-    if (*end == '-' && pid != (long) getpid()
-        && unlinkat(dirfd, name, 0) == 0)
-    {
-        d->stale_tmp++;
-    }
-}
-
-
 /*
  * Walks rel (under the media root, open as dirfd, which this closes).
  * A folder that cannot be read is skipped; -1 means out of memory.
@@ -407,15 +451,8 @@ jr_scan_dir(jr_work_t *w, int dirfd, const char *rel, int depth)
     thumbs = *rel && strcmp(rel, jc->thumb_dir) == 0;
 
     while ((de = readdir(dir)) != NULL) {
-        if (de->d_name[0] == '.') {
-            if (thumbs) {
-                jr_scan_stale_tmp(d, dirfd, de->d_name);
-            }
-
-            continue;
-        }
-
-        if (thumbs) {
+        /* dot-files are not served; the thumbnail folder is ours */
+        if (de->d_name[0] == '.' || thumbs) {
             continue;
         }
 
@@ -642,9 +679,8 @@ jr_scan_done(jr_work_t *w)
     }
 
     jr_log(added ? JR_LOG_INFO : JR_LOG_DEBUG, "thumb_scan: %zu image%s, "
-           "%zu new to thumbnail, %zu still being written, %zu stale "
-           "temporary file%s removed", d->images, d->images == 1 ? "" : "s",
-           added, d->fresh, d->stale_tmp, d->stale_tmp == 1 ? "" : "s");
+           "%zu new to thumbnail, %zu still being written", d->images,
+           d->images == 1 ? "" : "s", added, d->fresh);
 
     if (jr_jobs_stopping(w->jobs)) {
         return;

@@ -34,7 +34,7 @@ utime time - 10, time - 10, glob "$media/*.jpg";
 my $conf = "threadpool_size = 2\nthumb_widths = 320 640\n"
          . "queue_lease = 2s\nqueue_backoff = 1s\n";
 
-$site->start_jobrunner($conf);
+my $killed = $site->start_jobrunner($conf);
 
 my $db = $site->db;
 my %count;
@@ -55,6 +55,11 @@ my $done_before = sql($db, "SELECT count(*) FROM jobs WHERE kind = 'thumb'"
 cmp_ok($leased, '>=', 1, "$leased job(s) left leased by the dead process");
 cmp_ok($done_before, '<', $N, "$done_before of $N done before the kill");
 
+# what a write cut short by the kill leaves; it must be gone before the
+# restarted jobs finish, whatever the kill happened to interrupt
+my $leftover = "$media/thumbs/.tmp-$killed-999-0123456789abcdef-320.jpg";
+write_file($leftover, 'half a JPEG');
+
 $site->start_jobrunner($conf);
 
 ok(wait_for(sub {
@@ -73,6 +78,10 @@ cmp_ok(sql($db, "SELECT count(*) FROM jobs WHERE kind = 'thumb'"
 like($site->jobrunner_log,
      qr/lease expired after attempt 1, queued/,
      'the expired leases were reclaimed');
+ok(!-e $leftover, 'the killed run\'s temporary file was removed');
+like($site->jobrunner_log,
+     qr/scan: \d+ temporary files? of a killed run removed/,
+     'and the removal logged');
 
 is(sql($db, 'SELECT count(*) FROM media'), $N, "$N media rows");
 is(sql($db, 'SELECT count(*) FROM media_variants'), $N * 4,
