@@ -16,7 +16,7 @@ if ss -ltn 2>/dev/null | grep -q "127.0.0.1:$port \|\*:$port \|0.0.0.0:$port "; 
     exit 1
 fi
 
-mkdir -p "$site/media" "$run/logs" "$run/tmp"
+mkdir -p "$site/media" "$run/logs" "$run/tmp" "$run/spool"
 
 # the demo content: imported again on each start, which changes nothing
 # unless a file in conf/demo changed
@@ -43,13 +43,19 @@ fi
 sed -e "s|@BUILD@|$build|g" -e "s|@RUN@|$run|g" -e "s|@SITE@|$site|g" \
     -e "s|@ROOT@|$root|g" -e "s|@LISTEN@|127.0.0.1:$port|g" \
     -e "s|@USER@|$user|g" \
+    -e "s|@ANALYTICS_SHA256@|$(printf %s demo-token | sha256sum | cut -c1-64)|g" \
     "$root/conf/nginx.demo.conf.in" > "$run/nginx.conf"
 
 cat > "$run/jobrunner.conf" <<CONF
 [jobrunner]
 data_db = $site/data.db
+ttl_db = $site/ttl.db
+media_root = $site/media
 log = $run/logs/jobrunner.log
 pid = $run/jobrunner.pid
+events_socket = $run/events.sock
+spool_dir = $run/spool
+metrics_listen = 127.0.0.1:$((port + 1))
 CONF
 
 /usr/sbin/nginx -t -q -p "$run" -c "$run/nginx.conf"
@@ -85,6 +91,8 @@ ngx_blog demo is running (Ctrl-C stops it):
   $url/sitemap.xml
   $url/media/alps-sunset.png
   $url/admin/            admin panel: admin / demo-password
+  $url/_analytics        analytics: any user, password demo-token
+  $url/_metrics          Prometheus metrics (jobrunner's: http://127.0.0.1:$((port + 1))/metrics)
 
   logs: $run/logs/   database: $site/data.db
 MSG
