@@ -54,6 +54,7 @@ typedef enum {
     BLOG_ATPL_MEDIA,
     BLOG_ATPL_JOBS,
     BLOG_ATPL_MESSAGE,
+    BLOG_ATPL_ANALYTICS,
     BLOG_ATPL_N
 } ngx_http_blog_atpl_e;
 
@@ -194,6 +195,10 @@ ngx_int_t ngx_http_blog_admin_comments(ngx_http_request_t *r,
 
 /* ngx_http_blog_admin_jobs.c */
 ngx_int_t ngx_http_blog_admin_jobs(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx);
+
+/* ngx_http_blog_admin_analytics.c */
+ngx_int_t ngx_http_blog_admin_analytics(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
 
 /* ngx_http_blog_admin_view.c */

@@ -20,6 +20,7 @@
  *   comments[?status=...]         moderation queue
  *   comments/ID                   (POST action=approve|spam|delete|trust)
  *   jobs                          the jobrunner's queue and dead letters
+ *   analytics                     views, visitors, referrers: 30 days
  *   static/...                    the theme's admin/static/ files
  */
 
@@ -150,7 +151,8 @@ ngx_module_t  ngx_http_blog_admin_module = {
 /* The panel's templates, in ngx_http_blog_atpl_e order, under admin/. */
 static char  *ngx_http_blog_admin_tpl_files[BLOG_ATPL_N] = {
     "login.html", "posts.html", "edit.html", "revisions.html",
-    "comments.html", "media.html", "jobs.html", "message.html"
+    "comments.html", "media.html", "jobs.html", "message.html",
+    "analytics.html"
 };
 
 
@@ -524,6 +526,10 @@ ngx_http_blog_admin_route(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 
     if (ngx_http_blog_is("jobs")) {
         return ngx_http_blog_admin_jobs(r, ctx);
+    }
+
+    if (ngx_http_blog_is("analytics")) {
+        return ngx_http_blog_admin_analytics(r, ctx);
     }
 
 #undef ngx_http_blog_is

@@ -51,8 +51,6 @@ static ngx_http_blog_top_t  ngx_http_blog_tops[] = {
 static ngx_int_t ngx_http_blog_analytics_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_blog_analytics_allowed(ngx_http_request_t *r,
     ngx_http_blog_events_loc_conf_t *elcf);
-static ngx_int_t ngx_http_blog_analytics_vars(ngx_http_request_t *r,
-    sqlite3 *db, ngx_array_t *root);
 static ngx_int_t ngx_http_blog_analytics_days(ngx_http_request_t *r,
     sqlite3 *db, ngx_array_t *root, int64_t today);
 static ngx_int_t ngx_http_blog_analytics_top(ngx_http_request_t *r,
@@ -263,7 +261,11 @@ ngx_http_blog_analytics_allowed(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+/*
+ * The page's values, from the aggregate tables of db, added to root: for
+ * this page and for the admin panel's, which shows the same numbers.
+ */
+ngx_int_t
 ngx_http_blog_analytics_vars(ngx_http_request_t *r, sqlite3 *db,
     ngx_array_t *root)
 {

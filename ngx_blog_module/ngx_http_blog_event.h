@@ -18,6 +18,7 @@
 #include <ngx_http.h>
 
 #include <sys/un.h>
+#include <sqlite3.h>
 
 #include "blog_template.h"
 
@@ -74,5 +75,7 @@ char *ngx_http_blog_analytics_auth(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_blog_analytics_merge(ngx_conf_t *cf,
     ngx_http_blog_events_loc_conf_t *conf);
 void ngx_http_blog_analytics_cleanup(void *data);
+ngx_int_t ngx_http_blog_analytics_vars(ngx_http_request_t *r, sqlite3 *db,
+    ngx_array_t *root);
 
 #endif /* NGX_HTTP_BLOG_EVENT_H */

@@ -268,6 +268,28 @@ $r = jar_post($site, $jar, '/admin/jobs', [csrf => $csrf, id => $job]);
 is $r->{status}, 303, 'queue a dead job again';
 is sql($db, 'SELECT state, attempts FROM jobs'), 'queued|0', '... it is queued';
 
+# --- analytics in the panel ---------------------------------------------
+
+my $today = int(time / 86400);
+sql($db, "INSERT INTO analytics_daily (day, views, visitors, bot_views, requests)"
+       . " VALUES ($today, 321, 123, 4, 330), ($today - 2, 50, 20, 0, 50);"
+       . "INSERT INTO analytics_counts (dim, day, key, n) VALUES"
+       . " ('path', $today, '/posts/first-post', 300),"
+       . " ('referrer', $today, '<img src=x onerror=alert(1)>.example', 8),"
+       . " ('country', $today, 'FR', 77)");
+$r = jar_get($site, $jar, '/admin/analytics');
+is $r->{status}, 200, 'analytics page in the panel';
+like $r->{body}, qr{<b>371</b> views</span> <span><b>143</b> visitors}, '... totals of 30 days';
+like $r->{body}, qr{<td>/posts/first-post</td><td class="n">300</td>}, '... top pages';
+like $r->{body}, qr{<td>FR</td><td class="n">77</td>}, '... countries';
+like $r->{body}, qr{<td>&lt;img src=x onerror=alert\(1\)&gt;\.example</td>}, '... a hostile referrer escaped';
+unlike $r->{body}, qr{<img src=x}, '... never raw';
+like $r->{body}, qr{<a href="/admin/analytics">Analytics</a>}, '... linked from the menu';
+$r = $site->get('/admin/analytics');
+is $r->{status}, 303, 'analytics without a session redirects to sign-in';
+$r = jar_post($site, $jar, '/admin/analytics', [csrf => $csrf]);
+is $r->{status}, 405, 'analytics takes no POST';
+
 # --- comments moderation -------------------------------------------------
 
 sql($db, "UPDATE posts SET status = 'published', published_at = 1 WHERE id = $id");
