@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <GeoIP.h>
 #include <maxminddb.h>
@@ -70,6 +71,23 @@ jr_geo_open(const char *path, const char *path6)
 }
 
 
+/* A UTC date, for the log; one caller at a time (the loop, at start). */
+static const char *
+jr_geo_date(time_t t)
+{
+    struct tm          tm;
+    static char        date[16];
+
+    if (gmtime_r(&t, &tm) == NULL
+        || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
+    {
+        return "at an unknown date";
+    }
+
+    return date;
+}
+
+
 static int
 jr_geo_open_one(jr_geo_t *geo, const char *path, int v6)
 {
@@ -94,6 +112,11 @@ jr_geo_open_one(jr_geo_t *geo, const char *path, int v6)
         }
 
         geo->has_mmdb = 1;
+
+        /* which file, and how old: a stale database misplaces readers */
+        jr_log(JR_LOG_INFO, "geo: countries from \"%s\" (%s, built %s)",
+               path, geo->mmdb.metadata.database_type,
+               jr_geo_date((time_t) geo->mmdb.metadata.build_epoch));
         return 0;
     }
 
@@ -118,6 +141,9 @@ jr_geo_open_one(jr_geo_t *geo, const char *path, int v6)
     } else {
         geo->dat4 = gi;
     }
+
+    jr_log(JR_LOG_INFO, "geo: %s countries from \"%s\"",
+           v6 ? "IPv6" : "IPv4", path);
 
     return 0;
 }

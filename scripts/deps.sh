@@ -21,6 +21,8 @@ if [ "${1:-}" = test ]; then
     packages="$packages chromium nodejs"
     # the events benchmark's peer; valgrind for the jobrunner
     packages="$packages goaccess valgrind"
+    # writes the .mmdb country database of t/47-geo-workers.t
+    packages="$packages libmaxmind-db-writer-perl"
     command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
 

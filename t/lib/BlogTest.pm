@@ -103,6 +103,8 @@ sub new_site {
         server   => $opt{server} // '',
         location => $opt{location} // '',
         prefix   => $opt{prefix} // '/',
+        workers  => $opt{workers} // 1,
+        listen   => $opt{listen} // '',
     }, __PACKAGE__;
 
     make_path("$dir/media", "$dir/posts", "$dir/logs", "$dir/tmp", "$dir/conf");
@@ -150,7 +152,7 @@ sub conf_text {
 EOF
     return <<"EOF";
 load_module $BUILD/ngx_http_blog_module.so;
-${user}worker_processes 1;
+${user}worker_processes $self->{workers};
 daemon on;
 pid $d/logs/nginx.pid;
 error_log $d/logs/error.log info;
@@ -167,7 +169,7 @@ http {
     sendfile on;
     $self->{http}
     server {
-        listen 127.0.0.1:$self->{port};
+        listen 127.0.0.1:$self->{port} $self->{listen};
         server_name localhost;
         $self->{server}
 $loc
