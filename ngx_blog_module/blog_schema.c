@@ -286,8 +286,23 @@ blog_schema_check(sqlite3 *db, int *version)
 int
 blog_schema_migrate(sqlite3 *db, char **err)
 {
-    int   rc, version, v;
-    char  sql[64];
+    return blog_migrate(db, "database", blog_migrations, BLOG_SCHEMA_VERSION,
+                        err);
+}
+
+
+/*
+ * Brings db from its PRAGMA user_version to n by running migrations[v]
+ * for each version v it lacks, in one write transaction; "what" names the
+ * database in the error of a file newer than this build.
+ */
+int
+blog_migrate(sqlite3 *db, const char *what, const char *const *migrations,
+    int n, char **err)
+{
+    int            rc, version, v;
+    char           sql[64];
+    sqlite3_stmt  *stmt;
 
     *err = NULL;
 
@@ -302,27 +317,39 @@ blog_schema_migrate(sqlite3 *db, char **err)
     }
 
     /* read the version inside the write lock, so two migrators cannot race */
-    rc = blog_schema_check(db, &version);
-    if (rc != SQLITE_OK && rc != SQLITE_SCHEMA) {
+    rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
         goto failed;
     }
 
-    if (version > BLOG_SCHEMA_VERSION) {
-        *err = sqlite3_mprintf("database schema version %d is newer than "
-                               "this build (%d)", version,
-                               BLOG_SCHEMA_VERSION);
+    rc = sqlite3_step(stmt);
+    version = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+
+    if (rc != SQLITE_ROW) {
+        rc = rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+        goto failed;
+    }
+
+    if (version > n) {
+        *err = sqlite3_mprintf("%s schema version %d is newer than this "
+                               "build (%d)", what, version, n);
         rc = SQLITE_SCHEMA;
         goto failed;
     }
 
-    for (v = version; v < BLOG_SCHEMA_VERSION; v++) {
-        rc = sqlite3_exec(db, blog_migrations[v], NULL, NULL, err);
+    if (version == n) {
+        return sqlite3_exec(db, "COMMIT", NULL, NULL, err);
+    }
+
+    for (v = version; v < n; v++) {
+        rc = sqlite3_exec(db, migrations[v], NULL, NULL, err);
         if (rc != SQLITE_OK) {
             goto failed;
         }
     }
 
-    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", BLOG_SCHEMA_VERSION);
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", n);
 
     rc = sqlite3_exec(db, sql, NULL, NULL, err);
     if (rc != SQLITE_OK) {

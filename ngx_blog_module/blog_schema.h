@@ -22,6 +22,9 @@
  */
 int blog_schema_migrate(sqlite3 *db, char **err);
 
+int blog_migrate(sqlite3 *db, const char *what,
+    const char *const *migrations, int n, char **err);
+
 /*
  * Reads user_version into *version.  Returns SQLITE_OK when it equals
  * BLOG_SCHEMA_VERSION, SQLITE_SCHEMA when it differs, or the SQLite error

@@ -3,9 +3,9 @@
  * blog_ttl_tables); never edit one that has shipped.
  */
 
-#include <stdio.h>
 #include <stddef.h>
 
+#include "blog_schema.h"
 #include "blog_ttl_schema.h"
 
 
@@ -80,68 +80,6 @@ const char *const  blog_ttl_tables[] = {
 int
 blog_ttl_schema_migrate(sqlite3 *db, char **err)
 {
-    int            rc, version, v;
-    char           sql[64];
-    sqlite3_stmt  *stmt;
-
-    *err = NULL;
-
-    rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, err);
-    if (rc != SQLITE_OK) {
-        return rc;
-    }
-
-    rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, err);
-    if (rc != SQLITE_OK) {
-        return rc;
-    }
-
-    /* read the version inside the write lock, so two migrators cannot race */
-    rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL);
-    if (rc != SQLITE_OK) {
-        goto failed;
-    }
-
-    rc = sqlite3_step(stmt);
-    version = sqlite3_column_int(stmt, 0);
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_ROW) {
-        rc = rc == SQLITE_DONE ? SQLITE_ERROR : rc;
-        goto failed;
-    }
-
-    if (version > BLOG_TTL_SCHEMA_VERSION) {
-        *err = sqlite3_mprintf("ttl database schema version %d is newer "
-                               "than this build (%d)", version,
-                               BLOG_TTL_SCHEMA_VERSION);
-        rc = SQLITE_SCHEMA;
-        goto failed;
-    }
-
-    if (version == BLOG_TTL_SCHEMA_VERSION) {
-        return sqlite3_exec(db, "COMMIT", NULL, NULL, err);
-    }
-
-    for (v = version; v < BLOG_TTL_SCHEMA_VERSION; v++) {
-        rc = sqlite3_exec(db, blog_ttl_migrations[v], NULL, NULL, err);
-        if (rc != SQLITE_OK) {
-            goto failed;
-        }
-    }
-
-    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-             BLOG_TTL_SCHEMA_VERSION);
-
-    rc = sqlite3_exec(db, sql, NULL, NULL, err);
-    if (rc != SQLITE_OK) {
-        goto failed;
-    }
-
-    return sqlite3_exec(db, "COMMIT", NULL, NULL, err);
-
-failed:
-
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    return blog_migrate(db, "ttl database", blog_ttl_migrations,
+                        BLOG_TTL_SCHEMA_VERSION, err);
 }
