@@ -188,20 +188,8 @@ jr_jobs_conf_duration(const char *value, long *seconds)
         return -1;
     }
 
-    switch (value[len - 1]) {
-    case 's':
-        unit = 1;
-        break;
-    case 'm':
-        unit = 60;
-        break;
-    case 'h':
-        unit = 3600;
-        break;
-    case 'd':
-        unit = 86400;
-        break;
-    default:
+    unit = jr_schedule_unit(value[len - 1]);
+    if (unit < 0) {
         return -1;
     }
 

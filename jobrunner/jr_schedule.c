@@ -107,6 +107,24 @@ jr_schedule_clock(jr_schedule_t *s, const char *p, size_t len)
 }
 
 
+long
+jr_schedule_unit(int c)
+{
+    switch (c) {
+    case 's':
+        return 1;
+    case 'm':
+        return 60;
+    case 'h':
+        return 3600;
+    case 'd':
+        return 86400;
+    default:
+        return -1;
+    }
+}
+
+
 static int
 jr_schedule_every(jr_schedule_t *s, const char *p, size_t len)
 {
@@ -116,20 +134,8 @@ jr_schedule_every(jr_schedule_t *s, const char *p, size_t len)
         return -1;
     }
 
-    switch (p[len - 1]) {
-    case 's':
-        unit = 1;
-        break;
-    case 'm':
-        unit = 60;
-        break;
-    case 'h':
-        unit = 3600;
-        break;
-    case 'd':
-        unit = 86400;
-        break;
-    default:
+    unit = jr_schedule_unit(p[len - 1]);
+    if (unit < 0) {
         return -1;
     }
 

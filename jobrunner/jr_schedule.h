@@ -46,6 +46,9 @@ typedef struct {
  */
 int jr_schedule_parse(jr_schedule_t *s, const char *text, const char **err);
 
+/* The seconds of a duration's unit letter (s, m, h, d), or -1. */
+long jr_schedule_unit(int c);
+
 /* The latest slot at or before now. */
 time_t jr_schedule_prev(const jr_schedule_t *s, time_t now);
 
