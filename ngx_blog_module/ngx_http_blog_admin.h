@@ -215,10 +215,6 @@ ngx_int_t ngx_http_blog_view_trusted(ngx_http_request_t *r, ngx_array_t *vars,
     const char *name, const u_char *data, size_t len);
 ngx_int_t ngx_http_blog_view_column(ngx_http_request_t *r, ngx_array_t *vars,
     const char *name, sqlite3_stmt *stmt, int col);
-ngx_array_t *ngx_http_blog_view_item(ngx_http_request_t *r,
-    ngx_array_t *items);
-ngx_int_t ngx_http_blog_view_list(ngx_array_t *vars, const char *name,
-    ngx_array_t *items);
 ngx_int_t ngx_http_blog_admin_page(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_uint_t status,
     ngx_http_blog_atpl_e tpl, ngx_array_t *vars);

@@ -89,7 +89,7 @@ ngx_http_blog_comments_queue(ngx_http_request_t *r,
     }
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        item = ngx_http_blog_view_item(r, &items);
+        item = ngx_http_blog_scope_item(r->pool, &items, 8);
         if (item == NULL
             || ngx_http_blog_view_int(r, item, "id",
                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
@@ -123,7 +123,7 @@ ngx_http_blog_comments_queue(ngx_http_request_t *r,
 
     notice = ngx_http_blog_done_notice(r);
 
-    if (ngx_http_blog_view_list(vars, "comments", &items) != NGX_OK
+    if (ngx_http_blog_scope_list(vars, "comments", &items) != NGX_OK
         || ngx_http_blog_view_cstr(r, vars, status[0] == 'p' ? "is_pending"
                                    : status[0] == 'a' ? "is_approved"
                                    : "is_spam", "1") != NGX_OK

@@ -42,7 +42,7 @@ ngx_http_blog_admin_jobs(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     }
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        item = ngx_http_blog_view_item(r, &states);
+        item = ngx_http_blog_scope_item(r->pool, &states, 8);
         if (item == NULL
             || ngx_http_blog_view_column(r, item, "state", stmt, 0) != NGX_OK
             || ngx_http_blog_view_int(r, item, "count",
@@ -69,7 +69,7 @@ ngx_http_blog_admin_jobs(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     }
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        item = ngx_http_blog_view_item(r, &dead);
+        item = ngx_http_blog_scope_item(r->pool, &dead, 8);
         if (item == NULL
             || ngx_http_blog_view_int(r, item, "id",
                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
@@ -95,8 +95,8 @@ ngx_http_blog_admin_jobs(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 
     notice = ngx_http_blog_done_notice(r);
 
-    if (ngx_http_blog_view_list(vars, "states", &states) != NGX_OK
-        || ngx_http_blog_view_list(vars, "dead", &dead) != NGX_OK
+    if (ngx_http_blog_scope_list(vars, "states", &states) != NGX_OK
+        || ngx_http_blog_scope_list(vars, "dead", &dead) != NGX_OK
         || (notice && ngx_http_blog_view_cstr(r, vars, "notice", notice)
                       != NGX_OK))
     {

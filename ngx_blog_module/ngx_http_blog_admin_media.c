@@ -137,7 +137,7 @@ ngx_http_blog_media_page(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
         url.len = blog->prefix.len + route->len
                   + sqlite3_column_bytes(stmt, 0);
         url.data = ngx_pnalloc(r->pool, url.len);
-        item = ngx_http_blog_view_item(r, &items);
+        item = ngx_http_blog_scope_item(r->pool, &items, 8);
 
         if (url.data == NULL || item == NULL) {
             sqlite3_finalize(stmt);
@@ -173,7 +173,7 @@ ngx_http_blog_media_page(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
 
     notice = ngx_http_blog_done_notice(r);
 
-    if (ngx_http_blog_view_list(vars, "uploads", &items) != NGX_OK
+    if (ngx_http_blog_scope_list(vars, "uploads", &items) != NGX_OK
         || ngx_http_blog_view_int(r, vars, "max_mb",
                                   (int64_t) (ctx->alcf->upload_max
                                              / (1024 * 1024))) != NGX_OK

@@ -231,7 +231,7 @@ ngx_http_blog_posts_list(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     }
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        item = ngx_http_blog_view_item(r, &items);
+        item = ngx_http_blog_scope_item(r->pool, &items, 8);
         if (item == NULL
             || ngx_http_blog_view_int(r, item, "id",
                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
@@ -288,7 +288,7 @@ ngx_http_blog_posts_list(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 
     notice = ngx_http_blog_done_notice(r);
 
-    if (ngx_http_blog_view_list(vars, "posts", &items) != NGX_OK
+    if (ngx_http_blog_scope_list(vars, "posts", &items) != NGX_OK
         || ngx_http_blog_view_cstr(r, vars, type[1] == 'o' ? "type_post"
                                                            : "type_page",
                                    "1") != NGX_OK
@@ -445,7 +445,7 @@ ngx_http_blog_post_error(ngx_http_request_t *r, ngx_http_blog_post_form_t *pf,
         }
     }
 
-    item = ngx_http_blog_view_item(r, pf->errors);
+    item = ngx_http_blog_scope_item(r->pool, pf->errors, 8);
     if (item == NULL) {
         return NGX_ERROR;
     }
@@ -1032,7 +1032,7 @@ ngx_http_blog_post_form_page(ngx_http_request_t *r,
                                        pf->published_at) != NGX_OK)
         || (notice && ngx_http_blog_view_cstr(r, vars, "notice", notice)
                       != NGX_OK)
-        || (pf->errors && ngx_http_blog_view_list(vars, "errors", pf->errors)
+        || (pf->errors && ngx_http_blog_scope_list(vars, "errors", pf->errors)
                           != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1217,7 +1217,7 @@ ngx_http_blog_post_revisions(ngx_http_request_t *r,
     }
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        item = ngx_http_blog_view_item(r, &items);
+        item = ngx_http_blog_scope_item(r->pool, &items, 8);
         if (item == NULL
             || ngx_http_blog_view_int(r, item, "rev",
                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
@@ -1281,7 +1281,7 @@ ngx_http_blog_post_revisions(ngx_http_request_t *r,
         }
 
         for (i = 0; i < n; i++) {
-            item = ngx_http_blog_view_item(r, &lines);
+            item = ngx_http_blog_scope_item(r->pool, &lines, 8);
             if (item == NULL
                 || ngx_http_blog_view_str(r, item, "line",
                                           (u_char *) d[i].line, d[i].len)
@@ -1299,7 +1299,7 @@ ngx_http_blog_post_revisions(ngx_http_request_t *r,
 
         if (ngx_http_blog_view_int(r, vars, "rev", want) != NGX_OK
             || ngx_http_blog_view_int(r, vars, "prev", want - 1) != NGX_OK
-            || ngx_http_blog_view_list(vars, "diff", &lines) != NGX_OK)
+            || ngx_http_blog_scope_list(vars, "diff", &lines) != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -1308,7 +1308,7 @@ ngx_http_blog_post_revisions(ngx_http_request_t *r,
     if (ngx_http_blog_view_int(r, vars, "id", id) != NGX_OK
         || ngx_http_blog_view_str(r, vars, "title", title.data, title.len)
            != NGX_OK
-        || ngx_http_blog_view_list(vars, "revisions", &items) != NGX_OK)
+        || ngx_http_blog_scope_list(vars, "revisions", &items) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -4,7 +4,7 @@
  * panel page carries.
  *
  * Scopes are ngx_array_t of blog_tpl_var_t in the request pool; a list's
- * items hold their ngx_array_t in "vars" until ngx_http_blog_view_list()
+ * items hold their ngx_array_t in "vars" until ngx_http_blog_scope_list()
  * turns them into scopes, since pushing may move the elements.  Every
  * value is BLOG_TPL_TEXT, escaped by the engine, except rendered Markdown.
  */
@@ -163,59 +163,6 @@ ngx_http_blog_view_column(ngx_http_request_t *r, ngx_array_t *vars,
     return ngx_http_blog_view_str(r, vars, name,
                                   sqlite3_column_text(stmt, col),
                                   sqlite3_column_bytes(stmt, col));
-}
-
-
-/* Adds an item to a list being built; returns the item's own scope. */
-ngx_array_t *
-ngx_http_blog_view_item(ngx_http_request_t *r, ngx_array_t *items)
-{
-    ngx_array_t     *vars;
-    blog_tpl_ctx_t  *item;
-
-    item = ngx_array_push(items);
-    vars = ngx_array_create(r->pool, 8, sizeof(blog_tpl_var_t));
-    if (item == NULL || vars == NULL) {
-        return NULL;
-    }
-
-    item->parent = NULL;
-    item->vars = (void *) vars;
-    item->nvars = 0;
-
-    return vars;
-}
-
-
-ngx_int_t
-ngx_http_blog_view_list(ngx_array_t *vars, const char *name,
-    ngx_array_t *items)
-{
-    ngx_uint_t       i;
-    ngx_array_t     *a;
-    blog_tpl_var_t  *v;
-    blog_tpl_ctx_t  *item;
-
-    item = items->elts;
-
-    for (i = 0; i < items->nelts; i++) {
-        a = (ngx_array_t *) item[i].vars;
-        item[i].vars = a->elts;
-        item[i].nvars = a->nelts;
-    }
-
-    v = ngx_array_push(vars);
-    if (v == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(v, sizeof(blog_tpl_var_t));
-    v->name = name;
-    v->type = BLOG_TPL_LIST;
-    v->items = items->elts;
-    v->nitems = items->nelts;
-
-    return NGX_OK;
 }
 
 

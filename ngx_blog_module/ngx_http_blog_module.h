@@ -183,6 +183,12 @@ ngx_int_t ngx_http_blog_comment_post(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path);
 ngx_int_t ngx_http_blog_comments_enabled(ngx_http_request_t *r);
 
+/* ngx_http_blog_scope.c: template scopes built in ngx_array_t */
+ngx_array_t *ngx_http_blog_scope_item(ngx_pool_t *pool, ngx_array_t *items,
+    ngx_uint_t nvars);
+ngx_int_t ngx_http_blog_scope_list(ngx_array_t *vars, const char *name,
+    ngx_array_t *items);
+
 /* ngx_http_blog_srcset.c */
 ngx_int_t ngx_http_blog_srcset(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_db_t *db,

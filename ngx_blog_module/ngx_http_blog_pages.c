@@ -64,10 +64,6 @@ static ngx_int_t ngx_http_blog_var_url(ngx_http_blog_render_t *rn,
     size_t len);
 static ngx_int_t ngx_http_blog_var_time(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, const char *prefix, time_t t);
-static ngx_array_t *ngx_http_blog_list_item(ngx_http_blog_render_t *rn,
-    ngx_array_t *items, ngx_uint_t nvars);
-static blog_tpl_var_t *ngx_http_blog_var_list(ngx_http_blog_render_t *rn,
-    ngx_array_t *vars, const char *name, ngx_array_t *items);
 static ngx_int_t ngx_http_blog_step(ngx_http_blog_render_t *rn,
     sqlite3_stmt *stmt);
 
@@ -629,7 +625,7 @@ ngx_http_blog_comments(ngx_http_blog_render_t *rn, int64_t post,
     }
 
     while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
-        vars = ngx_http_blog_list_item(rn, &items, 5);
+        vars = ngx_http_blog_scope_item(rn->r->pool, &items, 5);
         p = ngx_pnalloc(rn->r->pool, NGX_INT64_LEN);
         if (vars == NULL || p == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -668,7 +664,7 @@ ngx_http_blog_comments(ngx_http_blog_render_t *rn, int64_t post,
 
     if (ngx_http_blog_var(rn, &rn->root, "comment_url", BLOG_TPL_TEXT, p,
                           len) != NGX_OK
-        || ngx_http_blog_var_list(rn, &rn->root, "comments", &items) == NULL)
+        || ngx_http_blog_scope_list(&rn->root, "comments", &items) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -731,7 +727,7 @@ ngx_http_blog_sitemap(ngx_http_blog_render_t *rn)
         return ngx_http_blog_step(rn, NULL);
     }
 
-    vars = ngx_http_blog_list_item(rn, &urls, 2);
+    vars = ngx_http_blog_scope_item(rn->r->pool, &urls, 2);
     if (vars == NULL
         || ngx_http_blog_var_url(rn, vars, "url", NULL, NULL, 0) != NGX_OK)
     {
@@ -739,7 +735,7 @@ ngx_http_blog_sitemap(ngx_http_blog_render_t *rn)
     }
 
     while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
-        vars = ngx_http_blog_list_item(rn, &urls, 4);
+        vars = ngx_http_blog_scope_item(rn->r->pool, &urls, 4);
         if (vars == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -772,7 +768,7 @@ ngx_http_blog_sitemap(ngx_http_blog_render_t *rn)
     }
 
     while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
-        vars = ngx_http_blog_list_item(rn, &urls, 4);
+        vars = ngx_http_blog_scope_item(rn->r->pool, &urls, 4);
         if (vars == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -794,7 +790,7 @@ ngx_http_blog_sitemap(ngx_http_blog_render_t *rn)
         return rc;
     }
 
-    if (ngx_http_blog_var_list(rn, &rn->root, "urls", &urls) == NULL) {
+    if (ngx_http_blog_scope_list(&rn->root, "urls", &urls) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -824,7 +820,7 @@ ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
     }
 
     while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
-        item_vars = ngx_http_blog_list_item(rn, &items, 16);
+        item_vars = ngx_http_blog_scope_item(rn->r->pool, &items, 16);
         if (item_vars == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -842,8 +838,8 @@ ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
         return rc;
     }
 
-    return ngx_http_blog_var_list(rn, vars, name, &items) ? NGX_OK
-                                             : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_blog_scope_list(vars, name, &items) == NGX_OK
+           ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 
@@ -905,7 +901,7 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
     }
 
     while ((rc = ngx_http_blog_step(rn, tstmt)) == NGX_AGAIN) {
-        tag_vars = ngx_http_blog_list_item(rn, &tags, 2);
+        tag_vars = ngx_http_blog_scope_item(rn->r->pool, &tags, 2);
         if (tag_vars == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -929,67 +925,8 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
         return rc;
     }
 
-    return ngx_http_blog_var_list(rn, vars, "tags", &tags) ? NGX_OK
-                                             : NGX_HTTP_INTERNAL_SERVER_ERROR;
-}
-
-
-/*
- * Scopes are built as ngx_array_t of variables and only turned into
- * blog_tpl_ctx_t once complete, since pushing may move the elements: a
- * list's items hold their ngx_array_t in "vars" (ngx_http_blog_list_item)
- * until ngx_http_blog_var_list converts them.
- */
-
-static ngx_array_t *
-ngx_http_blog_list_item(ngx_http_blog_render_t *rn, ngx_array_t *items,
-    ngx_uint_t nvars)
-{
-    ngx_array_t     *vars;
-    blog_tpl_ctx_t  *item;
-
-    item = ngx_array_push(items);
-    vars = ngx_array_create(rn->r->pool, nvars, sizeof(blog_tpl_var_t));
-    if (item == NULL || vars == NULL) {
-        return NULL;
-    }
-
-    item->parent = NULL;
-    item->vars = (void *) vars;
-
-    return vars;
-}
-
-
-static blog_tpl_var_t *
-ngx_http_blog_var_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
-    const char *name, ngx_array_t *items)
-{
-    ngx_uint_t       i;
-    ngx_array_t     *a;
-    blog_tpl_var_t  *v;
-    blog_tpl_ctx_t  *item;
-
-    item = items->elts;
-
-    for (i = 0; i < items->nelts; i++) {
-        a = (ngx_array_t *) item[i].vars;
-        item[i].vars = a->elts;
-        item[i].nvars = a->nelts;
-    }
-
-    v = ngx_array_push(vars);
-    if (v == NULL) {
-        return NULL;
-    }
-
-    ngx_memzero(v, sizeof(blog_tpl_var_t));
-    v->name = name;
-    v->type = BLOG_TPL_LIST;
-    v->items = items->elts;
-    v->nitems = items->nelts;
-
-    return v;
+    return ngx_http_blog_scope_list(vars, "tags", &tags) == NGX_OK
+           ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 
