@@ -35,6 +35,11 @@ JR_SHARED  = ngx_blog_module/blog_ttl_schema.c ngx_blog_module/blog_webhook.c
 JR_CFLAGS  = $(shell pkg-config --cflags vips)
 JR_LIBS   += $(shell pkg-config --libs vips) -lcurl -lcrypto -ljansson
 
+# The S3 client (backups, mirrors): libcurl, SigV4 with libcrypto, S3's
+# XML answers with libxml2.
+JR_CFLAGS += $(shell pkg-config --cflags libxml-2.0)
+JR_LIBS   += $(shell pkg-config --libs libxml-2.0)
+
 # Event intake and analytics: the event wire format is shared with the
 # module; countries come from .mmdb (libmaxminddb) or legacy .dat (libGeoIP).
 JR_SHARED += ngx_blog_module/blog_event.c
@@ -48,6 +53,11 @@ CTL_LIBS   = -lcmark -largon2 -lsqlite3
 # others blogctl's.
 UNIT_SRCS  = $(wildcard t/unit/*.c)
 UNIT_BINS  = $(patsubst t/unit/%.c, $(BUILD)/t/%, $(UNIT_SRCS))
+
+# Drivers the .t tests run (not tests themselves): t/tools/jr_*.c link
+# the jobrunner's code.
+TOOL_SRCS  = $(wildcard t/tools/jr_*.c)
+TOOL_BINS  = $(patsubst t/tools/%.c, $(BUILD)/t/tools/%, $(TOOL_SRCS))
 
 .PHONY: all deps deps-test run test test-asan fuzz-smoke unit clean
 
@@ -84,11 +94,15 @@ $(BUILD)/t/jr_%: t/unit/jr_%.c t/unit/tap.h $(JR_LIB) $(SHARED) $(JR_SHARED)
 	@mkdir -p $(BUILD)/t
 	$(CC) $(CPPFLAGS) $(JR_CFLAGS) -Ijobrunner -It/unit $(CFLAGS) $(WARN) -o $@ $< $(JR_LIB) $(SHARED) $(JR_SHARED) $(LDFLAGS) $(JR_LIBS)
 
+$(BUILD)/t/tools/jr_%: t/tools/jr_%.c $(JR_LIB) $(SHARED) $(JR_SHARED)
+	@mkdir -p $(BUILD)/t/tools
+	$(CC) $(CPPFLAGS) $(JR_CFLAGS) -Ijobrunner $(CFLAGS) $(WARN) -o $@ $< $(JR_LIB) $(SHARED) $(JR_SHARED) $(LDFLAGS) $(JR_LIBS)
+
 $(BUILD)/t/%: t/unit/%.c t/unit/tap.h $(CTL_LIB) $(SHARED) $(CONTENT) $(PARSERS)
 	@mkdir -p $(BUILD)/t
 	$(CC) $(CPPFLAGS) -Iblogctl -It/unit $(CFLAGS) $(WARN) -o $@ $< $(CTL_LIB) $(SHARED) $(CONTENT) $(PARSERS) $(LDFLAGS) $(CTL_LIBS)
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(TOOL_BINS)
 
 run: deps all
 	@sh scripts/run.sh

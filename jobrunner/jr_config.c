@@ -39,6 +39,13 @@
 
 #define JR_CONFIG_SECTION  "jobrunner"
 
+/* Which file takes the keys of the section being read. */
+enum {
+    JR_CONFIG_OWNER_JOBS = 0,      /* [timers], [cronhook.*], ... */
+    JR_CONFIG_OWNER_S3,            /* [s3] */
+    JR_CONFIG_OWNER_BACKUP         /* [backup] */
+};
+
 
 typedef struct jr_config_parse_s  jr_config_parse_t;
 
@@ -123,6 +130,7 @@ struct jr_config_parse_s {
     int           failed;     /* line of our first error, 0 if none,
                                  -1 if no line is to blame */
     int           seen[JR_CONFIG_NKEYS];   /* line each key was set on */
+    int           owner;      /* JR_CONFIG_OWNER_* of the section */
     char         *err;
     size_t        errlen;
 };
@@ -138,6 +146,8 @@ jr_config_init(jr_config_t *cf)
     cf->threadpool_size = JR_CONFIG_THREADPOOL_DEF;
     jr_jobs_conf_init(&cf->jobs);
     jr_events_conf_init(&cf->events);
+    jr_s3_conf_init(&cf->s3);
+    jr_backup_conf_init(&cf->backup);
 }
 
 
@@ -149,6 +159,8 @@ jr_config_free(jr_config_t *cf)
     free(cf->pid);
     jr_jobs_conf_free(&cf->jobs);
     jr_events_conf_free(&cf->events);
+    jr_s3_conf_free(&cf->s3);
+    jr_backup_conf_free(&cf->backup);
     jr_config_init(cf);
 }
 
@@ -182,6 +194,28 @@ jr_config_error(jr_config_parse_t *p, int line, const char *fmt, ...)
     }
 
     return 0;
+}
+
+
+/* A section other than [jobrunner]: [s3], [backup] or one of jobs'. */
+static int
+jr_config_section(jr_config_parse_t *p, const char *name, size_t len,
+    char *msg, size_t msglen)
+{
+    if (len == 2 && memcmp(name, "s3", 2) == 0) {
+        p->owner = JR_CONFIG_OWNER_S3;
+        return jr_s3_conf_section(&p->cf->s3, p->line, msg, msglen);
+    }
+
+    if (len == 6 && memcmp(name, "backup", 6) == 0) {
+        p->owner = JR_CONFIG_OWNER_BACKUP;
+        return jr_backup_conf_section(&p->cf->backup, p->line, msg, msglen);
+    }
+
+    p->owner = JR_CONFIG_OWNER_JOBS;
+
+    return jr_jobs_conf_section(&p->cf->jobs, name, len, p->line, msg,
+                                msglen);
 }
 
 
@@ -234,16 +268,16 @@ jr_config_read_line(char *buf, int size, void *user)
 
         /*
          * Without "]" it is a syntax error, which inih reports.  Sections
-         * other than ours ([timers], [cronhook.NAME], ...) are checked and
-         * opened by jr_jobs_conf.c, which takes their keys.
+         * other than ours are checked and opened by the file that takes
+         * their keys: [s3] jr_s3_conf.c, [backup] jr_backup_conf.c, the
+         * others ([timers], [cronhook.NAME], ...) jr_jobs_conf.c.
          */
         if (close != NULL
             && (close - start - 1 != sizeof(JR_CONFIG_SECTION) - 1
                 || memcmp(start + 1, JR_CONFIG_SECTION,
                           sizeof(JR_CONFIG_SECTION) - 1) != 0)
-            && jr_jobs_conf_section(&p->cf->jobs, start + 1,
-                                    close - start - 1, p->line, msg,
-                                    sizeof(msg))
+            && jr_config_section(p, start + 1, close - start - 1, msg,
+                                 sizeof(msg))
                != 0)
         {
             jr_config_error(p, p->line, "%s", msg);
@@ -263,6 +297,7 @@ static int
 jr_config_handler(void *user, const char *section, const char *name,
     const char *value)
 {
+    int                 rc;
     char                msg[JR_CONFIG_ERRLEN];
     size_t              i;
     jr_config_parse_t  *p = user;
@@ -280,10 +315,25 @@ jr_config_handler(void *user, const char *section, const char *name,
                                    name);
         }
 
-        if (jr_jobs_conf_section_key(&p->cf->jobs, name, value, p->file,
-                                     p->dirlen, p->line, msg, sizeof(msg))
-            != 0)
-        {
+        switch (p->owner) {
+
+        case JR_CONFIG_OWNER_S3:
+            rc = jr_s3_conf_key(&p->cf->s3, name, value, p->file, p->dirlen,
+                                p->line, msg, sizeof(msg));
+            break;
+
+        case JR_CONFIG_OWNER_BACKUP:
+            rc = jr_backup_conf_key(&p->cf->backup, name, value, p->file,
+                                    p->dirlen, p->line, msg, sizeof(msg));
+            break;
+
+        default:
+            rc = jr_jobs_conf_section_key(&p->cf->jobs, name, value, p->file,
+                                          p->dirlen, p->line, msg,
+                                          sizeof(msg));
+        }
+
+        if (rc != 0) {
             return jr_config_error(p, p->line, "%s", msg);
         }
 
@@ -485,6 +535,20 @@ jr_config_parse(jr_config_t *cf, const char *file, const char *text,
 
     if (p.failed == 0
         && jr_jobs_conf_finish(&cf->jobs, &line, msg, sizeof(msg)) != 0)
+    {
+        jr_config_error(&p, line, "%s", msg);
+    }
+
+    if (p.failed == 0 && cf->s3.line
+        && jr_s3_conf_finish(&cf->s3, &line, msg, sizeof(msg)) != 0)
+    {
+        jr_config_error(&p, line, "%s", msg);
+    }
+
+    if (p.failed == 0 && cf->backup.line
+        && jr_backup_conf_finish(&cf->backup, cf->s3.line != 0, cf->data_db,
+                                 &line, msg, sizeof(msg))
+           != 0)
     {
         jr_config_error(&p, line, "%s", msg);
     }

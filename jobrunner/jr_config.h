@@ -18,8 +18,10 @@
 
 #include <stddef.h>
 
+#include "jr_backup_conf.h"
 #include "jr_events_conf.h"
 #include "jr_jobs_conf.h"
+#include "jr_s3_conf.h"
 
 #define JR_CONFIG_DEFAULT_FILE      "conf/jobrunner.conf"
 #define JR_CONFIG_THREADPOOL_MIN    1
@@ -37,6 +39,8 @@ typedef struct {
     unsigned   threadpool_size;
     jr_jobs_conf_t  jobs;        /* queue, thumbnails, timers: jr_jobs_conf.h */
     jr_events_conf_t  events;    /* event intake, analytics: jr_events_conf.h */
+    jr_s3_conf_t      s3;        /* the bucket: jr_s3_conf.h */
+    jr_backup_conf_t  backup;    /* replication of data_db: jr_backup_conf.h */
 } jr_config_t;
 
 /*

@@ -78,6 +78,7 @@ struct jr_jobs_s {
     jr_work_t            *works;        /* in flight */
     jr_timers_t          *timers;
     jr_scan_t            *scan;
+    struct jr_s3_s       *s3;           /* [s3]'s client (jr_s3.h), or NULL */
     unsigned              vips:1;
     unsigned              curl:1;
 };

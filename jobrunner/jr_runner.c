@@ -17,6 +17,7 @@
 #include "jr_log.h"
 #include "jr_pid.h"
 #include "jr_runner.h"
+#include "jr_s3.h"
 #include "jr_signal.h"
 
 
@@ -65,10 +66,21 @@ jr_runner_run(const jr_config_t *cf)
         goto failed;
     }
 
+    /* one client, one connection cache, for every user of the bucket */
+    if (cf->s3.line) {
+        r.s3 = jr_s3_open(&cf->s3, r.loop);
+        if (r.s3 == NULL) {
+            jr_log(JR_LOG_ERROR, "cannot start the S3 client");
+            goto failed;
+        }
+    }
+
     /* before the pid file too: it says the jobrunner is ready */
     if (jr_jobs_start(&r.jobs, r.loop, r.db, cf) != 0) {
         goto failed;
     }
+
+    r.jobs->s3 = r.s3;
 
     /* replays the spool: what the pid file's reader sends next comes after */
     if (jr_events_start(&r.events, r.loop, r.db, cf) != 0) {
@@ -96,6 +108,7 @@ jr_runner_run(const jr_config_t *cf)
 
     /* their statements go before the database they belong to */
     jr_jobs_free(r.jobs);
+    jr_s3_free(r.s3);
 
     if (jr_events_free(r.events) != 0) {
         rc = 1;
@@ -121,6 +134,7 @@ failed:
     }
 
     jr_jobs_free(r.jobs);
+    jr_s3_free(r.s3);
     (void) jr_events_free(r.events);
 
     if (r.db) {
@@ -138,6 +152,9 @@ jr_runner_stop(jr_runner_t *r)
 {
     /* the batch in hand is committed before its handles go */
     jr_events_stop(r->events);
+
+    /* transfers canceled, its handles closed with its own callbacks */
+    jr_s3_close(r->s3);
 
     /*
      * Closing every handle, rather than a list kept here, stops whatever

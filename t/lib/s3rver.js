@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// s3rver for the tests, started by t/lib/BlogS3.pm on a loopback port.
+//
+//   node t/lib/s3rver.js DIR PORT BUCKET
+//
+// s3rver (npm) speaks the S3 protocol but does not check Signature
+// Version 4, so a middleware in front of it does, with the aws4 package
+// (npm), an implementation independent of ours: every request must carry
+// a valid AWS4-HMAC-SHA256 Authorization for the key S3RVER/S3RVER, or is
+// answered 403 SignatureDoesNotMatch.  After an upload it also checks that
+// Content-MD5 and x-amz-content-sha256 match the bytes s3rver stored.
+//
+// Fault injection: while DIR/fail holds "N STATUS CODE", the next N
+// requests are answered STATUS with that S3 error code (the file is
+// rewritten with N-1).  Virtual-host URLs: BUCKET.s3.localhost:PORT.
+//
+// Run with --openssl-legacy-provider: s3rver encrypts continuation tokens
+// with DES.  Prints "listening PORT" once it accepts connections.
+
+'use strict';
+
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+const aws4 = require('aws4');
+const S3rver = require('s3rver');
+
+const [dir, port, bucket] = process.argv.slice(2);
+const store = path.join(dir, 'store');
+const failFile = path.join(dir, 'fail');
+const secret = 'S3RVER';
+
+fs.mkdirSync(store, { recursive: true });
+
+function s3error(ctx, status, code, message) {
+  ctx.status = status;
+  ctx.type = 'application/xml';
+  ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    + `<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+}
+
+// "N STATUS CODE": fail this request if N > 0, and count it down
+function injected() {
+  let text;
+  try {
+    text = fs.readFileSync(failFile, 'utf8');
+  } catch (e) {
+    return null;
+  }
+  const [n, status, code] = text.trim().split(/\s+/);
+  if (!(Number(n) > 0)) {
+    return null;
+  }
+  fs.writeFileSync(failFile, `${Number(n) - 1} ${status} ${code}\n`);
+  return { status: Number(status), code };
+}
+
+function verifySignature(ctx) {
+  const authz = ctx.get('authorization');
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/
+    .exec(authz);
+  if (!m) {
+    return `malformed Authorization: ${authz}`;
+  }
+  const [, key, day, region, signed] = m;
+  if (key !== 'S3RVER') {
+    return `unknown access key ${key}`;
+  }
+  const names = signed.split(';');
+  for (const required of ['host', 'x-amz-date', 'x-amz-content-sha256']) {
+    if (!names.includes(required)) {
+      return `${required} is not signed`;
+    }
+  }
+  if (!ctx.get('x-amz-date').startsWith(day)) {
+    return 'x-amz-date is not the day of the credential';
+  }
+  const headers = {};
+  for (const name of names) {
+    headers[name] = ctx.get(name);
+  }
+  const include = {};
+  for (const name of names) {
+    include[name] = true;
+  }
+  const req = aws4.sign({
+    method: ctx.method,
+    host: ctx.get('host'),
+    path: ctx.req.url,
+    headers,
+    service: 's3',
+    region,
+    extraHeadersToInclude: include,
+    doNotModifyHeaders: true,
+  }, { accessKeyId: key, secretAccessKey: secret });
+  if (req.headers.Authorization !== authz) {
+    return `expected ${req.headers.Authorization}`;
+  }
+  return null;
+}
+
+// After s3rver stored a PUT: Content-MD5 is the part's or object's ETag,
+// and x-amz-content-sha256 the SHA-256 of the object's stored bytes.
+function verifyBody(ctx) {
+  const md5 = ctx.get('content-md5');
+  const etag = (ctx.response.get('etag') || '').replace(/"/g, '');
+  if (md5 && etag && Buffer.from(md5, 'base64').toString('hex') !== etag) {
+    return ['BadDigest', 'Content-MD5 does not match the bytes'];
+  }
+  if ('partNumber' in ctx.query || ctx.get('x-amz-copy-source')) {
+    return null;
+  }
+  const key = decodeURIComponent(ctx.path.replace(/^\/[^/]+\//, ''));
+  const file = ctx.app.store.getResourcePath(bucket, key, 'object');
+  let bytes;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    return null;
+  }
+  const sha = crypto.createHash('sha256').update(bytes).digest('hex');
+  if (sha !== ctx.get('x-amz-content-sha256')) {
+    return ['XAmzContentSHA256Mismatch', 'the body is not what was signed'];
+  }
+  return null;
+}
+
+const app = new S3rver({
+  address: '127.0.0.1',
+  port: Number(port),
+  silent: true,
+  directory: store,
+  serviceEndpoint: 'localhost',
+  configureBuckets: [{ name: bucket, configs: [] }],
+});
+
+// first in the chain: before s3rver's own middleware
+app.middleware.unshift(async (ctx, next) => {
+  const fault = injected();
+  if (fault) {
+    s3error(ctx, fault.status, fault.code, 'injected by the test');
+    return;
+  }
+  const why = verifySignature(ctx);
+  if (why) {
+    s3error(ctx, 403, 'SignatureDoesNotMatch', why);
+    return;
+  }
+  await next();
+  if (ctx.method === 'PUT' && ctx.status === 200) {
+    const bad = verifyBody(ctx);
+    if (bad) {
+      s3error(ctx, 400, bad[0], bad[1]);
+    }
+  }
+});
+
+app.run().then(({ port: p }) => {
+  process.stdout.write(`listening ${p}\n`);
+}, (err) => {
+  process.stderr.write(`s3rver: ${err.stack}\n`);
+  process.exit(1);
+});
+
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => process.exit(0));
+}
