@@ -91,7 +91,7 @@ like(s3($conf, '-s', 'rm', 'copies/never'), qr/^ok/,
 
 my @keys = map { sprintf 'list/%02d-%s', $_, $_ % 2 ? 'odd' : 'even' } 1 .. 7;
 write_file("$dir/$_", '') for 'empty';
-$out = join '', map { s3($conf, '-s', 'put', $_, "$dir/body") } @keys;
+$out = join '', map { scalar s3($conf, '-s', 'put', $_, "$dir/body") } @keys;
 is(scalar(() = $out =~ /^ok /mg), 7, 'seven objects to list') or diag $out;
 
 $out = s3($conf, 'ls', 'list/', 3);
