@@ -80,7 +80,8 @@ like(s3($conf, 'get', 'posts/none', "$dir/x"),
 
 like(s3($conf, 'copy', 'sync/one.txt', 'copies/one copy.txt'), qr/^ok etag=/,
      'server-side copy');
-is($s3->object('copies/one copy.txt'), $body, 'the copy is stored');
+ok(wait_for(sub { ($s3->object('copies/one copy.txt') // '') eq $body }, 10),
+   'the copy is stored');
 
 like(s3($conf, 'rm', 'copies/one copy.txt'), qr/^ok/, 'DELETE');
 ok(!defined $s3->object('copies/one copy.txt'), 'the object is gone');
@@ -118,7 +119,9 @@ write_file("$dir/big", $big);
 like($out, qr/^ok etag=\S+ size=${\ length $big} parts=3$/,
      'upload of 12 MB with 5 MB parts: a multipart upload of 3 parts')
     or diag $out;
-ok($s3->object('big/twelve') eq $big, 'the parts are joined in order');
+# s3rver answers before its file is all written: wait for it
+ok(wait_for(sub { ($s3->object('big/twelve') // '') eq $big }, 10),
+   'the parts are joined in order');
 
 like(s3($conf5, 'upload', 'big/small', "$dir/body"),
      qr/^ok etag=${\ md5_hex($body)} size=${\ length $body} parts=0$/,
@@ -129,7 +132,8 @@ like(s3($conf5, 'upload', 'big/none', "$dir/no-such-file"),
 
 like(s3($conf, 'mpu', 'big/by-hand', "$dir/big", 5 << 20), qr/^ok etag=/,
      'create, upload parts, complete by hand');
-ok($s3->object('big/by-hand') eq $big, 'stored whole');
+ok(wait_for(sub { ($s3->object('big/by-hand') // '') eq $big }, 10),
+   'stored whole');
 
 # --- retries and errors ------------------------------------------------------
 

@@ -91,7 +91,6 @@ function verifySignature(ctx) {
     service: 's3',
     region,
     extraHeadersToInclude: include,
-    doNotModifyHeaders: true,
   }, { accessKeyId: key, secretAccessKey: secret });
   if (req.headers.Authorization !== authz) {
     return `expected ${req.headers.Authorization}`;
@@ -99,9 +98,26 @@ function verifySignature(ctx) {
   return null;
 }
 
+// s3rver answers a PUT when it has read the body, before its file is
+// written out: wait for the file to have every byte.
+async function storedBytes(file, length) {
+  for (let i = 0; i < 500; i++) {
+    try {
+      const bytes = fs.readFileSync(file);
+      if (bytes.length >= length) {
+        return bytes;
+      }
+    } catch (e) {
+      // not there yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return null;
+}
+
 // After s3rver stored a PUT: Content-MD5 is the part's or object's ETag,
 // and x-amz-content-sha256 the SHA-256 of the object's stored bytes.
-function verifyBody(ctx) {
+async function verifyBody(ctx) {
   const md5 = ctx.get('content-md5');
   const etag = (ctx.response.get('etag') || '').replace(/"/g, '');
   if (md5 && etag && Buffer.from(md5, 'base64').toString('hex') !== etag) {
@@ -112,11 +128,9 @@ function verifyBody(ctx) {
   }
   const key = decodeURIComponent(ctx.path.replace(/^\/[^/]+\//, ''));
   const file = ctx.app.store.getResourcePath(bucket, key, 'object');
-  let bytes;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    return null;
+  const bytes = await storedBytes(file, Number(ctx.get('content-length')));
+  if (bytes === null) {
+    return ['InternalError', 'the object was not stored'];
   }
   const sha = crypto.createHash('sha256').update(bytes).digest('hex');
   if (sha !== ctx.get('x-amz-content-sha256')) {
@@ -148,7 +162,7 @@ app.middleware.unshift(async (ctx, next) => {
   }
   await next();
   if (ctx.method === 'PUT' && ctx.status === 200) {
-    const bad = verifyBody(ctx);
+    const bad = await verifyBody(ctx);
     if (bad) {
       s3error(ctx, 400, bad[0], bad[1]);
     }
