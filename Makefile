@@ -45,6 +45,9 @@ JR_LIBS   += $(shell pkg-config --libs libxml-2.0)
 JR_SHARED += ngx_blog_module/blog_event.c
 JR_LIBS   += -lmaxminddb -lGeoIP
 
+# The realtime hub reads its requests with Debian's http-parser.
+JR_LIBS   += -lhttp_parser
+
 CTL_SRCS   = $(wildcard blogctl/*.c)
 CTL_LIB    = $(filter-out blogctl/blogctl.c, $(CTL_SRCS))
 CTL_LIBS   = -lcmark -largon2 -lsqlite3

@@ -24,6 +24,7 @@
 #include "jr_analytics.h"
 #include "jr_counts.h"
 #include "jr_log.h"
+#include "jr_sse.h"
 #include "jr_useragent.h"
 #include "jr_visitors.h"
 
@@ -60,10 +61,18 @@ enum {
     JR_STMT_ROLLBACK,
     JR_STMT_COUNT,
     JR_STMT_SPOOL,
+    JR_STMT_TOTAL,
     JR_STMT_DAILY,              /* JR_DAILY_N of them */
     JR_STMT_N = JR_STMT_DAILY + JR_DAILY_N
 };
 
+
+/* A path's views of all time after a batch, told once it is committed. */
+typedef struct {
+    const char            *path;          /* a key of the batch's counts */
+    uint32_t               len;
+    int64_t                views;
+} jr_analytics_total_t;
 
 struct jr_analytics_s {
     sqlite3               *db;
@@ -78,6 +87,9 @@ struct jr_analytics_s {
     jr_counts_t            visitors;      /* new ones per day, in a flush */
     uint64_t               pending;
     int64_t                cleaned;       /* the day visitors were kept from */
+    jr_analytics_total_t  *totals;        /* of the batch being written */
+    size_t                 ntotals;
+    size_t                 totals_cap;
     jr_analytics_stats_t   stats;
 };
 
@@ -99,7 +111,11 @@ static const char *const  jr_analytics_sql[JR_STMT_DAILY] = {
     " ON CONFLICT (dim, day, key) DO UPDATE SET n = n + excluded.n",
 
     "INSERT INTO analytics_spools (file, offset) VALUES (?1, ?2)"
-    " ON CONFLICT (file) DO UPDATE SET offset = excluded.offset"
+    " ON CONFLICT (file) DO UPDATE SET offset = excluded.offset",
+
+    "INSERT INTO analytics_path_totals (path, views) VALUES (?1, ?2)"
+    " ON CONFLICT (path) DO UPDATE SET views = views + excluded.views"
+    " RETURNING views"
 };
 
 #define JR_DAILY_SQL(col)                                                     \
@@ -118,6 +134,8 @@ static int jr_analytics_write(jr_analytics_t *a, const char *spool,
     int64_t offset);
 static int jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c,
     int64_t today);
+static int jr_analytics_total(jr_analytics_t *a, jr_count_t *c);
+static void jr_analytics_publish(jr_analytics_t *a);
 static int jr_analytics_step(jr_analytics_t *a, int n);
 static int jr_analytics_status(char *buf, unsigned status);
 
@@ -314,6 +332,9 @@ jr_analytics_flush(jr_analytics_t *a, const char *spool, int64_t offset)
 
     jr_visitors_done(a->known, 1);
 
+    /* readers' counters move only with what is committed */
+    jr_analytics_publish(a);
+
     clock_gettime(CLOCK_MONOTONIC, &end);
     seconds = (double) (end.tv_sec - start.tv_sec)
               + (double) (end.tv_nsec - start.tv_nsec) / 1e9;
@@ -350,6 +371,7 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
     size_t         k;
 
     today = (int64_t) (time(NULL) / 86400);
+    a->ntotals = 0;
 
     /* a new day: yesterday's salt and visitor hashes are of no more use */
     if (a->cleaned != today
@@ -373,6 +395,10 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
         sqlite3_bind_int64(stmt, 4, c->n);
 
         if (jr_analytics_step(a, JR_STMT_COUNT) != 0) {
+            return -1;
+        }
+
+        if (c->dim == JR_DIM_PATH && jr_analytics_total(a, c) != 0) {
             return -1;
         }
     }
@@ -472,6 +498,95 @@ jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c, int64_t today)
 }
 
 
+/*
+ * Adds the batch's views of a path to its total of all time, and notes the
+ * new total for jr_analytics_publish().  Returns 0 or -1 (logged).
+ */
+static int
+jr_analytics_total(jr_analytics_t *a, jr_count_t *c)
+{
+    int                    rc;
+    size_t                 cap;
+    sqlite3_stmt          *stmt;
+    jr_analytics_total_t  *t;
+
+    stmt = a->stmt[JR_STMT_TOTAL];
+    sqlite3_bind_text(stmt, 1, c->key, c->len, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, c->n);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc != SQLITE_ROW) {
+        jr_log(JR_LOG_ERROR, "analytics: %s: %s", sqlite3_sql(stmt),
+               sqlite3_errmsg(a->db));
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        return -1;
+    }
+
+    if (a->ntotals == a->totals_cap) {
+        cap = a->totals_cap ? a->totals_cap * 2 : 64;
+        t = realloc(a->totals, cap * sizeof(jr_analytics_total_t));
+
+        if (t == NULL) {
+            /* only the live counter misses it: no reason to fail the batch */
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            return 0;
+        }
+
+        a->totals = t;
+        a->totals_cap = cap;
+    }
+
+    t = &a->totals[a->ntotals++];
+    t->path = c->key;
+    t->len = c->len;
+    t->views = sqlite3_column_int64(stmt, 0);
+
+    /* the change was made by the first step; a reset ends the statement */
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+
+    return 0;
+}
+
+
+/* "metrics.views.PATH" {"path": PATH, "views": N} for each path counted. */
+static void
+jr_analytics_publish(jr_analytics_t *a)
+{
+    char     topic[sizeof("metrics.views.") + BLOG_EVENT_PATH_MAX];
+    size_t   i;
+    json_t  *obj;
+
+    if (!jr_sse_running()) {
+        return;
+    }
+
+    for (i = 0; i < a->ntotals; i++) {
+        snprintf(topic, sizeof(topic), "metrics.views.%.*s",
+                 (int) a->totals[i].len, a->totals[i].path);
+
+        obj = json_pack("{s:s%, s:I}", "path", a->totals[i].path,
+                        (size_t) a->totals[i].len, "views",
+                        (json_int_t) a->totals[i].views);
+        if (obj == NULL) {
+            continue;
+        }
+
+        /* a path that is no topic (too long, odd bytes) has no counter */
+        if (jr_sse_topic_valid(topic, strlen(topic))) {
+            (void) jr_sse_publish_json(topic, "views", obj);
+        }
+
+        json_decref(obj);
+    }
+
+    a->ntotals = 0;
+}
+
+
 /* Runs statement n to its end and resets it.  Returns 0 or -1 (logged). */
 static int
 jr_analytics_step(jr_analytics_t *a, int n)
@@ -545,6 +660,7 @@ jr_analytics_close(jr_analytics_t *a)
 
     jr_counts_free(&a->counts);
     jr_counts_free(&a->visitors);
+    free(a->totals);
     jr_ua_cache_free(a->agents);
     jr_visitors_close(a->known);
     EVP_MD_CTX_free(a->sha);

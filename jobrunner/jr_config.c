@@ -72,6 +72,8 @@ static int jr_config_set_jobs(jr_config_parse_t *p, void *field,
     const char *name, const char *value);
 static int jr_config_set_events(jr_config_parse_t *p, void *field,
     const char *name, const char *value);
+static int jr_config_set_sse(jr_config_parse_t *p, void *field,
+    const char *name, const char *value);
 
 
 static const jr_config_key_t  jr_config_keys[] = {
@@ -115,6 +117,20 @@ static const jr_config_key_t  jr_config_keys[] = {
     { "geoip6_db", jr_config_set_path,
       offsetof(jr_config_t, events.geoip6_db), 0 },
     { "metrics_listen", jr_config_set_events, 0, 0 },
+
+    /* the realtime hub: jr_sse_conf.c checks the values */
+    { "sse_socket", jr_config_set_path,
+      offsetof(jr_config_t, sse.socket), 0 },
+    { "sse_socket_mode", jr_config_set_sse, 0, 0 },
+    { "sse_listen", jr_config_set_sse, 0, 0 },
+    { "sse_heartbeat_ms", jr_config_set_sse, 0, 0 },
+    { "sse_retry_ms", jr_config_set_sse, 0, 0 },
+    { "sse_history", jr_config_set_sse, 0, 0 },
+    { "sse_history_bytes", jr_config_set_sse, 0, 0 },
+    { "sse_max_pending", jr_config_set_sse, 0, 0 },
+    { "sse_max_subscribers", jr_config_set_sse, 0, 0 },
+    { "sse_max_topics", jr_config_set_sse, 0, 0 },
+    { "sse_topic_linger_ms", jr_config_set_sse, 0, 0 },
 };
 
 #define JR_CONFIG_NKEYS  (sizeof(jr_config_keys) / sizeof(jr_config_keys[0]))
@@ -148,6 +164,7 @@ jr_config_init(jr_config_t *cf)
     jr_events_conf_init(&cf->events);
     jr_s3_conf_init(&cf->s3);
     jr_backup_conf_init(&cf->backup);
+    jr_sse_conf_init(&cf->sse);
 }
 
 
@@ -161,6 +178,7 @@ jr_config_free(jr_config_t *cf)
     jr_events_conf_free(&cf->events);
     jr_s3_conf_free(&cf->s3);
     jr_backup_conf_free(&cf->backup);
+    jr_sse_conf_free(&cf->sse);
     jr_config_init(cf);
 }
 
@@ -480,6 +498,22 @@ jr_config_set_events(jr_config_parse_t *p, void *field, const char *name,
     if (jr_events_conf_key(&p->cf->events, name, value, msg, sizeof(msg))
         != 0)
     {
+        return jr_config_error(p, p->line, "%s", msg);
+    }
+
+    return 1;
+}
+
+
+static int
+jr_config_set_sse(jr_config_parse_t *p, void *field, const char *name,
+    const char *value)
+{
+    char  msg[JR_CONFIG_ERRLEN];
+
+    (void) field;
+
+    if (jr_sse_conf_key(&p->cf->sse, name, value, msg, sizeof(msg)) != 0) {
         return jr_config_error(p, p->line, "%s", msg);
     }
 

@@ -22,6 +22,7 @@
 #include "jr_events_conf.h"
 #include "jr_jobs_conf.h"
 #include "jr_s3_conf.h"
+#include "jr_sse_conf.h"
 
 #define JR_CONFIG_DEFAULT_FILE      "conf/jobrunner.conf"
 #define JR_CONFIG_THREADPOOL_MIN    1
@@ -41,6 +42,7 @@ typedef struct {
     jr_events_conf_t  events;    /* event intake, analytics: jr_events_conf.h */
     jr_s3_conf_t      s3;        /* the bucket: jr_s3_conf.h */
     jr_backup_conf_t  backup;    /* replication of data_db: jr_backup_conf.h */
+    jr_sse_conf_t  sse;          /* the realtime hub: jr_sse_conf.h */
 } jr_config_t;
 
 /*

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "blog_event.h"
@@ -20,6 +21,7 @@
 #include "jr_metrics.h"
 #include "jr_salt.h"
 #include "jr_spool.h"
+#include "jr_sse.h"
 
 
 #define JR_EVENTS_VLEN      16            /* datagrams per recvmmsg() */
@@ -42,6 +44,8 @@ struct jr_events_s {
     jr_spool_t              *spool;
     jr_metrics_t            *metrics;
     uint64_t                 received;     /* datagrams read */
+    uint64_t                 corrupt_told; /* corrupt records alerted */
+    uint64_t                 alerted_at;   /* uv_now() of the last alert */
     struct mmsghdr           msgs[JR_EVENTS_VLEN];
     struct iovec             iov[JR_EVENTS_VLEN];
     unsigned char            buf[JR_EVENTS_VLEN][BLOG_EVENT_DGRAM_MAX + 1];
@@ -58,6 +62,7 @@ static unsigned jr_events_read(jr_events_t *ev, unsigned max);
 static void jr_events_datagram(jr_events_t *ev, const unsigned char *buf,
     size_t len);
 static void jr_events_commit(jr_events_t *ev);
+static void jr_events_alert(jr_events_t *ev);
 static void jr_events_flush_cb(uv_timer_t *timer);
 static void jr_events_scan_cb(uv_timer_t *timer);
 static void jr_events_render(void *data, FILE *out);
@@ -309,6 +314,9 @@ jr_events_readable(uv_poll_t *handle, int status, int events)
     /* one batch per wake-up, so timers and signals get their turn */
     (void) jr_events_read(ev, ev->conf->batch_size);
 
+    /* corrupt records alone start no batch: they are told here */
+    jr_events_alert(ev);
+
     if (jr_analytics_pending(ev->analytics) >= ev->conf->batch_size) {
         jr_events_commit(ev);
 
@@ -399,6 +407,49 @@ jr_events_commit(jr_events_t *ev)
 
     /* on failure the batch stays in memory and goes with the next one */
     ev->failed = jr_analytics_flush(ev->analytics, NULL, 0) != 0;
+
+    jr_events_alert(ev);
+}
+
+
+/*
+ * Corrupt records for the admins' live view ("alerts.events"): how many
+ * since the last alert, at most one alert a second, however many come.
+ */
+static void
+jr_events_alert(jr_events_t *ev)
+{
+    json_t                      *obj;
+    uint64_t                     now;
+    const jr_analytics_stats_t  *as;
+
+    as = jr_analytics_stats(ev->analytics);
+
+    if (as->corrupt == ev->corrupt_told || !jr_sse_running()) {
+        return;
+    }
+
+    now = uv_now(ev->flush.loop);
+
+    if (ev->alerted_at && now - ev->alerted_at < 1000) {
+        return;
+    }
+
+    obj = json_pack("{s:s, s:s, s:I, s:I, s:I}", "level", "warn",
+                    "message", "corrupt event records skipped",
+                    "corrupt", (json_int_t) (as->corrupt - ev->corrupt_told),
+                    "corrupt_total", (json_int_t) as->corrupt,
+                    "time", (json_int_t) time(NULL));
+    if (obj == NULL) {
+        return;
+    }
+
+    if (jr_sse_publish_json("alerts.events", "alert", obj) == 0) {
+        ev->corrupt_told = as->corrupt;
+        ev->alerted_at = now;
+    }
+
+    json_decref(obj);
 }
 
 
@@ -555,6 +606,8 @@ jr_events_render(void *data, FILE *out)
             "jobrunner_batch_seconds_count %llu\n",
             (unsigned long long) as->batches, as->seconds,
             (unsigned long long) as->batches);
+
+    jr_sse_render(out);
 
     if (ev->spool == NULL) {
         return;

@@ -29,9 +29,6 @@ static const jr_events_num_t  jr_events_nums[] = {
 };
 
 
-static int jr_events_conf_listen(jr_events_conf_t *ec, const char *value);
-
-
 void
 jr_events_conf_init(jr_events_conf_t *ec)
 {
@@ -68,9 +65,8 @@ jr_events_conf_error(char *err, size_t errlen, const char *fmt, ...)
 }
 
 
-/* Digits only, so no sign, blank or wrap-around slips through. */
-static int
-jr_events_conf_number(const char *value, unsigned base, unsigned max,
+int
+jr_conf_number(const char *value, unsigned base, unsigned max,
     unsigned *n)
 {
     unsigned long long  v;
@@ -108,7 +104,7 @@ jr_events_conf_key(jr_events_conf_t *ec, const char *name, const char *value,
             continue;
         }
 
-        if (jr_events_conf_number(value, 10, num->max, &n) != 0
+        if (jr_conf_number(value, 10, num->max, &n) != 0
             || n < num->min)
         {
             return jr_events_conf_error(err, errlen, "invalid %s \"%s\" "
@@ -122,7 +118,7 @@ jr_events_conf_key(jr_events_conf_t *ec, const char *name, const char *value,
 
     if (strcmp(name, "events_socket_mode") == 0) {
         if (value[0] != '0'
-            || jr_events_conf_number(value, 8, 0777, &ec->socket_mode) != 0)
+            || jr_conf_number(value, 8, 0777, &ec->socket_mode) != 0)
         {
             return jr_events_conf_error(err, errlen, "invalid %s \"%s\" "
                                         "(expected an octal mode such as "
@@ -133,7 +129,7 @@ jr_events_conf_key(jr_events_conf_t *ec, const char *name, const char *value,
     }
 
     if (strcmp(name, "metrics_listen") == 0) {
-        if (jr_events_conf_listen(ec, value) != 0) {
+        if (jr_conf_listen(value, &ec->metrics) != 0) {
             return jr_events_conf_error(err, errlen, "invalid %s \"%s\" "
                                         "(expected ADDRESS:PORT, such as "
                                         "127.0.0.1:9420 or [::1]:9420)",
@@ -147,9 +143,8 @@ jr_events_conf_key(jr_events_conf_t *ec, const char *name, const char *value,
 }
 
 
-/* "127.0.0.1:9420" or "[::1]:9420"; port 1..65535. */
-static int
-jr_events_conf_listen(jr_events_conf_t *ec, const char *value)
+int
+jr_conf_listen(const char *value, struct sockaddr_storage *ss)
 {
     char         host[64];
     size_t       len;
@@ -158,7 +153,7 @@ jr_events_conf_listen(jr_events_conf_t *ec, const char *value)
 
     colon = strrchr(value, ':');
     if (colon == NULL
-        || jr_events_conf_number(colon + 1, 10, 65535, &port) != 0
+        || jr_conf_number(colon + 1, 10, 65535, &port) != 0
         || port == 0)
     {
         return -1;
@@ -175,7 +170,7 @@ jr_events_conf_listen(jr_events_conf_t *ec, const char *value)
         host[len - 2] = '\0';
 
         return uv_ip6_addr(host, (int) port,
-                           (struct sockaddr_in6 *) &ec->metrics) == 0
+                           (struct sockaddr_in6 *) ss) == 0
                ? 0 : -1;
     }
 
@@ -187,5 +182,5 @@ jr_events_conf_listen(jr_events_conf_t *ec, const char *value)
     host[len] = '\0';
 
     return uv_ip4_addr(host, (int) port,
-                       (struct sockaddr_in *) &ec->metrics) == 0 ? 0 : -1;
+                       (struct sockaddr_in *) ss) == 0 ? 0 : -1;
 }

@@ -40,4 +40,14 @@ void jr_events_conf_free(jr_events_conf_t *ec);
 int jr_events_conf_key(jr_events_conf_t *ec, const char *name,
     const char *value, char *err, size_t errlen);
 
+/*
+ * Helpers for the keys of other parts too.  jr_conf_number(): digits only
+ * in the base (8 or 10), so no sign, blank or wrap-around slips through;
+ * at most max.  jr_conf_listen(): "127.0.0.1:9420" or "[::1]:9420", port
+ * 1..65535.  Both return 0, or -1 when the value is not one.
+ */
+int jr_conf_number(const char *value, unsigned base, unsigned max,
+    unsigned *n);
+int jr_conf_listen(const char *value, struct sockaddr_storage *ss);
+
 #endif /* JR_EVENTS_CONF_H */

@@ -20,6 +20,7 @@
 #include "jr_jobs.h"
 #include "jr_kinds.h"
 #include "jr_log.h"
+#include "jr_sse.h"
 
 
 #define JR_JOBS_POLL_MS  1000
@@ -41,6 +42,7 @@ static void jr_jobs_work(uv_work_t *req);
 static void jr_jobs_after(uv_work_t *req, int status);
 static void jr_jobs_record(jr_work_t *w, time_t now);
 static void jr_jobs_work_free(jr_work_t *w);
+static void jr_jobs_alert(jr_work_t *w);
 
 
 int
@@ -405,12 +407,36 @@ jr_jobs_record(jr_work_t *w, time_t now)
                (long long) w->job.id, w->job.kind,
                w->job.dedupe_key ? w->job.dedupe_key : "", w->job.attempts,
                w->job.attempts == 1 ? "" : "s", w->error);
+        jr_jobs_alert(w);
 
     } else if (dead == 0) {
         jr_log(JR_LOG_WARN, "job %lld (%s %s) attempt %u failed, retry in "
                "%ld s: %s", (long long) w->job.id, w->job.kind,
                w->job.dedupe_key ? w->job.dedupe_key : "", w->job.attempts,
                delay, w->error);
+    }
+}
+
+
+/* A dead job for the admins' live view: "alerts.jobs", event "alert". */
+static void
+jr_jobs_alert(jr_work_t *w)
+{
+    json_t  *obj;
+
+    if (!jr_sse_running()) {
+        return;
+    }
+
+    obj = json_pack("{s:s, s:I, s:s, s:s, s:i, s:s, s:I}",
+                    "level", "error", "job", (json_int_t) w->job.id,
+                    "kind", w->job.kind,
+                    "key", w->job.dedupe_key ? w->job.dedupe_key : "",
+                    "attempts", (int) w->job.attempts, "message", w->error,
+                    "time", (json_int_t) time(NULL));
+    if (obj != NULL) {
+        (void) jr_sse_publish_json("alerts.jobs", "alert", obj);
+        json_decref(obj);
     }
 }
 

@@ -17,7 +17,8 @@ static struct {
     const char      *path;
     jr_log_level_t   level;
     int              echo;
-} jr_log_state = { NULL, NULL, JR_LOG_INFO, 0 };
+    jr_log_hook_pt   hook;
+} jr_log_state = { NULL, NULL, JR_LOG_INFO, 0, NULL };
 
 
 static const char *const jr_log_levels[] = { "error", "warn", "info", "debug" };
@@ -125,6 +126,13 @@ jr_log_echo(int on)
 
 
 void
+jr_log_hook(jr_log_hook_pt hook)
+{
+    jr_log_state.hook = hook;
+}
+
+
+void
 jr_log_close(void)
 {
     if (jr_log_state.file != NULL) {
@@ -140,7 +148,7 @@ jr_log(jr_log_level_t level, const char *fmt, ...)
 {
     int         n;
     char        line[2048];
-    size_t      len;
+    size_t      len, start;
     time_t      now;
     va_list     ap;
     struct tm   tm;
@@ -155,6 +163,7 @@ jr_log(jr_log_level_t level, const char *fmt, ...)
     len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
     len += snprintf(line + len, sizeof(line) - len, "[%s] ",
                     jr_log_levels[level]);
+    start = len;
 
     va_start(ap, fmt);
     n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
@@ -187,5 +196,10 @@ jr_log(jr_log_level_t level, const char *fmt, ...)
         && jr_log_state.file != NULL)
     {
         fwrite(line, 1, len, stderr);
+    }
+
+    if (level == JR_LOG_ERROR && jr_log_state.hook != NULL) {
+        line[len - 1] = '\0';
+        jr_log_state.hook(line + start);
     }
 }

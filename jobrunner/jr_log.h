@@ -45,6 +45,15 @@ void jr_log_echo(int on);
 /* Closes the log file; later lines go to stderr. */
 void jr_log_close(void);
 
+/*
+ * A function called with the message of every error line (without the
+ * time and level), after it is written: the realtime hub makes alerts of
+ * them.  NULL removes it.
+ */
+typedef void (*jr_log_hook_pt)(const char *message);
+
+void jr_log_hook(jr_log_hook_pt hook);
+
 void jr_log(jr_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

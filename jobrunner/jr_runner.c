@@ -19,6 +19,7 @@
 #include "jr_runner.h"
 #include "jr_s3.h"
 #include "jr_signal.h"
+#include "jr_sse.h"
 
 
 static int jr_runner_threadpool(const jr_config_t *cf);
@@ -75,6 +76,11 @@ jr_runner_run(const jr_config_t *cf)
         }
     }
 
+    /* first: the jobs and the events publish to it as they start */
+    if (jr_sse_start(&r.sse, r.loop, &cf->sse) != 0) {
+        goto failed;
+    }
+
     /* before the pid file too: it says the jobrunner is ready */
     if (jr_jobs_start(&r.jobs, r.loop, r.db, cf) != 0) {
         goto failed;
@@ -114,6 +120,8 @@ jr_runner_run(const jr_config_t *cf)
         rc = 1;
     }
 
+    jr_sse_free(r.sse);
+
     if (jr_db_close(r.db) != 0) {
         rc = 1;
     }
@@ -136,6 +144,7 @@ failed:
     jr_jobs_free(r.jobs);
     jr_s3_free(r.s3);
     (void) jr_events_free(r.events);
+    jr_sse_free(r.sse);
 
     if (r.db) {
         jr_db_close(r.db);
@@ -155,6 +164,9 @@ jr_runner_stop(jr_runner_t *r)
 
     /* transfers canceled, its handles closed with its own callbacks */
     jr_s3_close(r->s3);
+
+    /* its connections are freed by their own close callbacks */
+    jr_sse_stop(r->sse);
 
     /*
      * Closing every handle, rather than a list kept here, stops whatever

@@ -20,6 +20,7 @@ struct jr_runner_s {
     struct jr_jobs_s  *jobs;    /* the job queue, timers, thumbnails */
     struct jr_events_s  *events;    /* event intake, analytics */
     struct jr_s3_s  *s3;        /* the [s3] bucket's client, or NULL */
+    struct jr_sse_s  *sse;      /* the realtime hub */
 };
 
 /*

@@ -255,7 +255,20 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "  seq    INTEGER NOT NULL,"
     "  hashes BLOB NOT NULL,"
     "  PRIMARY KEY (day, seq)"
+    ") WITHOUT ROWID;",
+
+    /*
+     * 6: the views of each path of all time, kept by the jobrunner in the
+     * transaction of each batch, for the count a post page shows and the
+     * realtime counter: one row to read instead of a sum over the days.
+     */
+    "CREATE TABLE analytics_path_totals ("
+    "  path  TEXT PRIMARY KEY,"
+    "  views INTEGER NOT NULL"
     ") WITHOUT ROWID;"
+    "INSERT INTO analytics_path_totals (path, views)"
+    "  SELECT key, sum(n) FROM analytics_counts WHERE dim = 'path'"
+    "  GROUP BY key;"
 };
 
 

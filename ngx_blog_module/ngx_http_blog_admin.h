@@ -82,6 +82,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                 db_path;       /* "blog_admin" */
+    ngx_str_t                 session_db;    /* "blog_admin_session" */
     ngx_str_t                 prefix;        /* the admin location */
     ngx_http_blog_loc_conf_t *blog;          /* the location serving it */
     ngx_http_blog_admin_theme_t *theme;
@@ -173,6 +174,8 @@ ngx_int_t ngx_http_blog_get_cookie(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 ngx_int_t ngx_http_blog_session_user(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
+ngx_int_t ngx_http_blog_admin_user_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 /* ngx_http_blog_admin_posts.c */
 ngx_int_t ngx_http_blog_admin_posts(ngx_http_request_t *r,

@@ -146,6 +146,7 @@ ngx_http_blog_comment_act(ngx_http_request_t *r,
     int                    rc;
     int64_t                now;
     ngx_str_t              action;
+    ngx_uint_t             approve;
     const char            *sql, *types;
     const blog_field_t    *f;
     ngx_http_blog_conn_t  *data;
@@ -153,6 +154,7 @@ ngx_http_blog_comment_act(ngx_http_request_t *r,
     data = ctx->alcf->data;
     now = (int64_t) ngx_time();
     types = "ii";
+    approve = 0;
 
     f = ngx_http_blog_field(r, ctx, "action");
     if (f == NULL) {
@@ -169,6 +171,7 @@ ngx_http_blog_comment_act(ngx_http_request_t *r,
     if (ngx_http_blog_is("approve")) {
         sql = "UPDATE comments SET status = 'approved', updated_at = ?2"
               " WHERE id = ?1";
+        approve = 1;
 
     } else if (ngx_http_blog_is("spam")) {
         sql = "UPDATE comments SET status = 'spam', updated_at = ?2"
@@ -180,6 +183,7 @@ ngx_http_blog_comment_act(ngx_http_request_t *r,
 
     } else if (ngx_http_blog_is("trust")) {
         sql = NULL;
+        approve = 1;
 
     } else {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,
@@ -201,6 +205,27 @@ ngx_http_blog_comment_act(ngx_http_request_t *r,
 
         sql = "UPDATE comments SET status = 'approved', updated_at = ?2"
               " WHERE id = ?1";
+    }
+
+    /*
+     * A comment that becomes visible is an event for the jobrunner, which
+     * pushes it to the post's readers: in the same transaction, so the
+     * push is neither lost nor made for a change that was rolled back.
+     */
+    if (rc == SQLITE_OK && approve) {
+        rc = ngx_http_blog_sql_exec(r, data,
+                 "INSERT OR IGNORE INTO jobs (kind, dedupe_key, payload,"
+                 "  run_after, created_at, updated_at)"
+                 " SELECT 'comment', 'comment:' || c.id || ':approved:' || ?2,"
+                 "  json_object('comment_id', c.id, 'post_id', c.post_id,"
+                 "    'slug', p.slug, 'status', 'approved',"
+                 "    'moderated', json('true'), 'name', c.author_name,"
+                 "    'html', c.body_html, 'created_at', c.created_at),"
+                 "  ?2, ?2, ?2"
+                 " FROM comments c JOIN posts p ON p.id = c.post_id"
+                 " WHERE c.id = ?1 AND c.status != 'approved'"
+                 "  AND p.type = 'post' AND p.status = 'published'",
+                 "ii", id, now);
     }
 
     if (rc == SQLITE_OK) {

@@ -38,6 +38,8 @@ static char *ngx_http_blog_admin(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_blog_ttl_db(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_blog_admin_session(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_blog_rate(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_http_blog_conn_t *ngx_http_blog_conn_add(ngx_conf_t *cf,
@@ -46,6 +48,7 @@ static ngx_http_blog_admin_theme_t *ngx_http_blog_admin_theme(ngx_conf_t *cf,
     ngx_str_t *theme);
 static void ngx_http_blog_admin_theme_cleanup(void *data);
 
+static ngx_int_t ngx_http_blog_admin_variables(ngx_conf_t *cf);
 static void *ngx_http_blog_admin_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_blog_admin_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_blog_admin_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -67,6 +70,13 @@ static ngx_command_t  ngx_http_blog_admin_commands[] = {
     { ngx_string("blog_ttl_db"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_blog_ttl_db,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("blog_admin_session"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_blog_admin_session,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -118,7 +128,7 @@ static ngx_command_t  ngx_http_blog_admin_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_blog_admin_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_blog_admin_variables,         /* preconfiguration */
     ngx_http_blog_admin_postconf,          /* postconfiguration */
 
     ngx_http_blog_admin_create_main_conf,  /* create main configuration */
@@ -645,6 +655,58 @@ ngx_http_blog_ttl_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * blog_admin_session path/to/data.db; -- $blog_admin_user in this location
+ * names the admin signed in with the request's session cookie, for a
+ * proxied service that trusts nginx (the realtime hub's alerts)
+ */
+
+static char *
+ngx_http_blog_admin_session(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_blog_admin_loc_conf_t *alcf = conf;
+
+    ngx_str_t  *value, path;
+
+    if (alcf->session_db.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (path.len == 0) {
+        return "needs a database path";
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    alcf->session_db = path;
+    alcf->data = ngx_http_blog_conn_add(cf, &path, 0);
+
+    return alcf->data ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_blog_admin_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var;
+
+    var = ngx_http_add_variable(cf, &(ngx_str_t) ngx_string("blog_admin_user"),
+                                NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_blog_admin_user_variable;
+
+    return NGX_OK;
+}
+
+
 /* blog_login_limit 5 15m; blog_comment_limit 5 10m; -- count and time */
 
 static char *
@@ -848,6 +910,7 @@ ngx_http_blog_admin_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     alcf->db_path = { 0, NULL };
+     *     alcf->session_db = { 0, NULL };
      *     alcf->prefix = { 0, NULL };
      *     alcf->blog = NULL;
      *     alcf->theme = NULL;
@@ -926,6 +989,12 @@ ngx_http_blog_admin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         if (conf->data == NULL) {
             return NGX_CONF_ERROR;
         }
+    }
+
+    if (conf->session_db.data && conf->ttl == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"blog_admin_session\" "
+                           "needs \"blog_ttl_db\", where the sessions are");
+        return NGX_CONF_ERROR;
     }
 
     if (conf->db_path.data == NULL) {

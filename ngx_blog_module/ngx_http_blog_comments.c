@@ -347,10 +347,13 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
         rc = ngx_http_blog_sql_exec(r, data,
                  "INSERT INTO jobs (kind, dedupe_key, payload, run_after,"
                  "  created_at, updated_at)"
-                 " VALUES ('comment', 'comment:' || ?1,"
-                 "  json_object('comment_id', ?1, 'post_id', ?2,"
-                 "    'slug', ?3, 'status', ?4), ?5, ?5, ?5)",
-                 "iitti", id, post, &ctx->path, &status, now);
+                 " SELECT 'comment', 'comment:' || id,"
+                 "  json_object('comment_id', id, 'post_id', post_id,"
+                 "    'slug', ?2, 'status', status, 'name', author_name,"
+                 "    'html', body_html, 'created_at', created_at),"
+                 "  ?3, ?3, ?3"
+                 " FROM comments WHERE id = ?1",
+                 "iti", id, &ctx->path, now);
     }
 
     free(html);

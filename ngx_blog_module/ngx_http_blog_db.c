@@ -80,7 +80,10 @@ static const char *ngx_http_blog_sql[BLOG_STMT_N] = {
     /* BLOG_STMT_MEDIA: ?1 path under the media root; variants may be none */
     "SELECT m.width, m.height, m.format, v.format, v.width, v.path"
     " FROM media m LEFT JOIN media_variants v ON v.media_id = m.id"
-    " WHERE m.path = ?1 ORDER BY v.format, v.width"
+    " WHERE m.path = ?1 ORDER BY v.format, v.width",
+
+    /* BLOG_STMT_VIEWS: ?1 path; the jobrunner's count of all time */
+    "SELECT views FROM analytics_path_totals WHERE path = ?1"
 };
 
 

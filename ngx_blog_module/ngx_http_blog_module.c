@@ -122,6 +122,13 @@ static ngx_command_t  ngx_http_blog_commands[] = {
       offsetof(ngx_http_blog_loc_conf_t, image_sizes),
       NULL },
 
+    { ngx_string("blog_live_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, live_url),
+      NULL },
+
       ngx_null_command
 };
 
@@ -894,6 +901,7 @@ ngx_http_blog_create_loc_conf(ngx_conf_t *cf)
      *     blcf->base_url = { 0, NULL };
      *     blcf->page_cache = NULL;
      *     blcf->image_sizes = { 0, NULL };
+     *     blcf->live_url = { 0, NULL };
      */
 
     blcf->per_page = NGX_CONF_UNSET_UINT;
@@ -941,6 +949,7 @@ ngx_http_blog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* the default theme's column: full width up to 42rem */
     ngx_conf_merge_str_value(conf->image_sizes, prev->image_sizes,
                              "(max-width: 42rem) 100vw, 42rem");
+    ngx_conf_merge_str_value(conf->live_url, prev->live_url, "");
 
     if (conf->db == NULL) {
         return NGX_CONF_OK;

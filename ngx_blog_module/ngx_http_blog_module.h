@@ -33,6 +33,7 @@ typedef enum {
     BLOG_STMT_SITEMAP_TAGS,
     BLOG_STMT_COMMENTS,
     BLOG_STMT_MEDIA,
+    BLOG_STMT_VIEWS,
     BLOG_STMT_N
 } ngx_http_blog_stmt_e;
 
@@ -136,6 +137,7 @@ typedef struct {
     ngx_str_t                 base_url;
     ngx_http_blog_cache_t    *page_cache;     /* per worker, made on use */
     ngx_str_t                 image_sizes;    /* "sizes" of srcset images */
+    ngx_str_t                 live_url;       /* the realtime hub, or "" */
 } ngx_http_blog_loc_conf_t;
 
 

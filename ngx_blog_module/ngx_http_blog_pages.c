@@ -40,6 +40,8 @@ static ngx_int_t ngx_http_blog_index(ngx_http_blog_render_t *rn,
     ngx_str_t *tag, ngx_uint_t number);
 static ngx_int_t ngx_http_blog_post(ngx_http_blog_render_t *rn,
     ngx_str_t *slug, const char *type);
+static ngx_int_t ngx_http_blog_views(ngx_http_blog_render_t *rn,
+    ngx_str_t *slug, ngx_uint_t comments);
 static ngx_int_t ngx_http_blog_comments(ngx_http_blog_render_t *rn,
     int64_t post, ngx_str_t *slug);
 static ngx_int_t ngx_http_blog_feed(ngx_http_blog_render_t *rn);
@@ -591,9 +593,98 @@ ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
         return rc;
     }
 
+    if (type[1] == 'o') {
+        rc = ngx_http_blog_views(rn, slug,
+                                 ngx_http_blog_comments_enabled(rn->r));
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
     /* images with variants made by the jobrunner get srcset and sizes */
     return ngx_http_blog_srcset(rn->r, rn->blcf, rn->db, &rn->root) == NGX_OK
            ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/*
+ * "views", the views of the post's page of all time as the jobrunner has
+ * counted them, and with blog_live_url what the theme's script needs to
+ * follow them and new comments live: "live_url", "views_topic" and,
+ * where readers comment, "comments_topic".
+ */
+
+static ngx_int_t
+ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
+    ngx_uint_t comments)
+{
+    u_char        *p, *n;
+    size_t         len;
+    int64_t        views;
+    ngx_int_t      rc;
+    ngx_str_t     *route, *prefix;
+    sqlite3_stmt  *stmt;
+
+    prefix = &rn->blcf->prefix;
+    route = &rn->blcf->route[BLOG_ROUTE_POST];
+    len = sizeof("metrics.views.") - 1 + prefix->len + route->len + slug->len;
+
+    p = ngx_pnalloc(rn->r->pool, len + NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(p, "metrics.views.%V%V%V", prefix, route, slug);
+
+    /* the page's path: the topic without "metrics.views." */
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_VIEWS);
+    if (stmt == NULL
+        || sqlite3_bind_text(stmt, 1, (char *) p + 14, len - 14,
+                             SQLITE_STATIC) != SQLITE_OK)
+    {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    rc = ngx_http_blog_step(rn, stmt);
+    if (rc != NGX_AGAIN && rc != NGX_OK) {
+        return rc;
+    }
+
+    views = (rc == NGX_AGAIN) ? sqlite3_column_int64(stmt, 0) : 0;
+    n = ngx_sprintf(p + len, "%L", views);
+
+    if (ngx_http_blog_var(rn, &rn->root, "views", BLOG_TPL_TEXT, p + len,
+                          n - (p + len)) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rn->blcf->live_url.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_blog_var(rn, &rn->root, "live_url", BLOG_TPL_TEXT,
+                          rn->blcf->live_url.data, rn->blcf->live_url.len)
+        != NGX_OK
+        || ngx_http_blog_var(rn, &rn->root, "views_topic", BLOG_TPL_TEXT,
+                             p, len) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!comments) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(rn->r->pool, sizeof("comments.") - 1 + slug->len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = ngx_sprintf(p, "comments.%V", slug);
+
+    return ngx_http_blog_var(rn, &rn->root, "comments_topic", BLOG_TPL_TEXT,
+                             p, n - p);
 }
 
 

@@ -202,6 +202,69 @@ ngx_http_blog_session_load(ngx_http_request_t *r,
 
 
 /*
+ * $blog_admin_user: in a location with blog_admin_session, the name of the
+ * user signed in with the request's session cookie, else empty (and so
+ * not sent by proxy_set_header).  A request without the cookie costs no
+ * database read.
+ */
+ngx_int_t
+ngx_http_blog_admin_user_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                        cookie;
+    ngx_http_blog_admin_ctx_t       *ctx;
+    ngx_http_blog_admin_loc_conf_t  *alcf;
+
+    (void) data;
+
+    v->not_found = 1;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_admin_module);
+
+    if (alcf->session_db.data == NULL
+        || ngx_http_blog_get_cookie(r, BLOG_SESSION_COOKIE, &cookie)
+           != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_blog_admin_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_admin_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->alcf = alcf;
+        ngx_http_set_ctx(r, ctx, ngx_http_blog_admin_module);
+
+        /* an unreadable database signs nobody in; the log says why */
+        if (ngx_http_blog_conn_ready(alcf->data, r->connection->log)
+            != NGX_OK
+            || ngx_http_blog_conn_ready(alcf->ttl, r->connection->log)
+               != NGX_OK
+            || ngx_http_blog_session_load(r, ctx) != NGX_OK)
+        {
+            ctx->user_id = 0;
+        }
+    }
+
+    if (ctx->user_id == 0 || ctx->user_name.len == 0) {
+        return NGX_OK;
+    }
+
+    v->data = ctx->user_name.data;
+    v->len = ctx->user_name.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/*
  * The name of ctx->user_id, or ctx->user_id back to 0 when the user was
  * deleted meanwhile.  NGX_ERROR when the database fails.
  */

@@ -9,7 +9,7 @@ packages="build-essential pkg-config nginx nginx-dev
 libsqlite3-dev sqlite3 libcmark-dev libuv1-dev libinih-dev libssl-dev
 perl curl wrk procps libxml2-utils
 libvips-dev libcurl4-openssl-dev libjansson-dev libargon2-dev libxml2-dev
-libmaxminddb-dev libgeoip-dev geoip-database"
+libmaxminddb-dev libgeoip-dev geoip-database libhttp-parser-dev"
 
 # "scripts/deps.sh test": what only the tests, sanitizers and fuzzers need
 if [ "${1:-}" = test ]; then

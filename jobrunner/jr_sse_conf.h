@@ -1,0 +1,47 @@
+/*
+ * The [jobrunner] keys of the realtime hub (Server-Sent Events):
+ *
+ *     sse_socket             = /run/blog/sse.sock
+ *     sse_socket_mode        = 0666
+ *     sse_listen             = 127.0.0.1:9421
+ *     sse_heartbeat_ms       = 15000
+ *     sse_retry_ms           = 3000
+ *     sse_history            = 32
+ *     sse_history_bytes      = 8388608
+ *     sse_max_pending        = 65536
+ *     sse_max_subscribers    = 100000
+ *     sse_max_topics         = 10000
+ *     sse_topic_linger_ms    = 60000
+ *
+ * jr_config.c resolves sse_socket (a path) and calls in here for the
+ * others; messages go to err without "FILE:LINE: ".
+ */
+
+#ifndef JR_SSE_CONF_H
+#define JR_SSE_CONF_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+typedef struct {
+    char                     *socket;          /* NULL: no Unix socket */
+    unsigned                  socket_mode;
+    struct sockaddr_storage   listen;          /* family 0: no TCP port */
+    unsigned                  heartbeat_ms;
+    unsigned                  retry_ms;
+    unsigned                  history;         /* messages kept per topic */
+    unsigned                  history_bytes;   /* kept in all, at most */
+    unsigned                  max_pending;     /* bytes per subscriber */
+    unsigned                  max_subscribers;
+    unsigned                  max_topics;      /* without subscribers */
+    unsigned                  linger_ms;
+} jr_sse_conf_t;
+
+void jr_sse_conf_init(jr_sse_conf_t *sc);
+void jr_sse_conf_free(jr_sse_conf_t *sc);
+
+/* A key other than sse_socket.  Returns 0, or -1 with the reason in err. */
+int jr_sse_conf_key(jr_sse_conf_t *sc, const char *name, const char *value,
+    char *err, size_t errlen);
+
+#endif /* JR_SSE_CONF_H */
