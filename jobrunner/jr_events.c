@@ -431,7 +431,13 @@ jr_events_alert(jr_events_t *ev)
 
     now = uv_now(ev->flush.loop);
 
+    /* the rest is told when the second is over, by the flush timer */
     if (ev->alerted_at && now - ev->alerted_at < 1000) {
+        if (!uv_is_active((uv_handle_t *) &ev->flush)) {
+            (void) uv_timer_start(&ev->flush, jr_events_flush_cb,
+                                  1000 - (now - ev->alerted_at), 0);
+        }
+
         return;
     }
 
