@@ -9,6 +9,7 @@
  * all of it is newer than what it saw.
  */
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +29,8 @@ static uint64_t   jr_sse_seed;
 
 static void jr_sse_heartbeat(uv_timer_t *timer);
 static void jr_sse_topic_free(jr_sse_t *hub, jr_sse_topic_t *t);
+static int jr_sse_wildcards(jr_sse_t *hub, const char *topic, size_t tlen,
+    jr_sse_msg_t *m);
 static void jr_sse_deliver(jr_sse_topic_t *t, jr_sse_msg_t *m);
 static int jr_sse_keep(jr_sse_t *hub, jr_sse_topic_t *t, jr_sse_msg_t *m);
 static void jr_sse_hist_drop(jr_sse_t *hub, jr_sse_hist_t *h);
@@ -100,6 +103,16 @@ jr_sse_start(jr_sse_t **out, uv_loop_t *loop, const jr_sse_conf_t *conf)
                        conf->heartbeat_ms) != 0)
     {
         jr_log(JR_LOG_ERROR, "sse: cannot start the heartbeat timer");
+        return -1;
+    }
+
+    /*
+     * A client may go while a message is written to it: the write must
+     * fail with EPIPE, which closes that connection, rather than raise a
+     * SIGPIPE that would end the process.
+     */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        jr_log(JR_LOG_ERROR, "sse: cannot ignore SIGPIPE");
         return -1;
     }
 
@@ -480,12 +493,12 @@ int
 jr_sse_publish(const char *topic, const char *event, const char *data)
 {
     int              rc;
-    char            *p, wild[JR_SSE_TOPIC_MAX + 2];
+    char            *p;
     size_t           tlen, elen, dlen, len, lines, i;
     jr_sse_t        *hub;
     const char      *d, *nl;
     jr_sse_msg_t    *m;
-    jr_sse_topic_t  *t, *w;
+    jr_sse_topic_t  *t;
 
     hub = jr_sse_hub;
 
@@ -501,27 +514,24 @@ jr_sse_publish(const char *topic, const char *event, const char *data)
         || elen == 0 || elen > JR_SSE_EVENT_MAX
         || strpbrk(event, "\r\n") != NULL || dlen > JR_SSE_DATA_MAX)
     {
+        /* the names may hold anything, line breaks too: not logged */
         hub->stats.dropped++;
-        jr_log(JR_LOG_WARN, "sse: refused to publish \"%.64s\" on \"%.64s\"",
-               event, topic);
+        jr_log(JR_LOG_WARN, "sse: refused to publish: invalid topic (%zu "
+               "bytes) or event name (%zu bytes)", tlen, elen);
         return -1;
     }
 
+    /* a topic nobody follows is kept for its history, up to a limit */
     t = jr_sse_topic_get(hub, topic, tlen, 0);
 
-    if (t == NULL) {
-        if (hub->unwatched >= hub->conf->max_topics) {
-            hub->stats.dropped++;
-            jr_log(JR_LOG_DEBUG, "sse: too many topics, \"%s\" not kept",
-                   topic);
-            return -1;
-        }
-
+    if (t == NULL && hub->unwatched < hub->conf->max_topics) {
         t = jr_sse_topic_get(hub, topic, tlen, 1);
-        if (t == NULL) {
-            hub->stats.dropped++;
-            return -1;
-        }
+    }
+
+    if (t == NULL && jr_sse_wildcards(hub, topic, tlen, NULL) == 0) {
+        hub->stats.dropped++;
+        jr_log(JR_LOG_DEBUG, "sse: too many topics, \"%s\" not kept", topic);
+        return -1;
     }
 
     /* "id: E.S\n", "event: NAME\n", a "data: LINE\n" per line, "\n" */
@@ -571,11 +581,40 @@ jr_sse_publish(const char *topic, const char *event, const char *data)
 
     hub->publishing = 1;
     hub->stats.published++;
+    rc = 0;
 
-    jr_sse_deliver(t, m);
-    rc = jr_sse_keep(hub, t, m);
+    if (t != NULL) {
+        jr_sse_deliver(t, m);
+        rc = jr_sse_keep(hub, t, m);
+    }
 
-    /* and to "a.*", "a.b.*", ... above it, where someone subscribed */
+    rc |= jr_sse_wildcards(hub, topic, tlen, m);
+
+    hub->publishing = 0;
+
+    jr_sse_msg_unref(m);
+
+    return rc;
+}
+
+
+/*
+ * The wildcards above a topic ("a.*", "a.b.*" for "a.b.c") that someone
+ * follows: with m, delivers m to their subscribers and keeps it in their
+ * history, and returns 0 or -1 as jr_sse_keep(); without, returns how
+ * many there are.
+ */
+static int
+jr_sse_wildcards(jr_sse_t *hub, const char *topic, size_t tlen,
+    jr_sse_msg_t *m)
+{
+    int              rc, n;
+    char             wild[JR_SSE_TOPIC_MAX + 2];
+    size_t           i;
+    jr_sse_topic_t  *w;
+
+    rc = 0;
+    n = 0;
     memcpy(wild, topic, tlen);
 
     for (i = 1; i + 1 < tlen; i++) {
@@ -587,17 +626,19 @@ jr_sse_publish(const char *topic, const char *event, const char *data)
         w = jr_sse_topic_get(hub, wild, i + 2, 0);
         wild[i + 1] = topic[i + 1];
 
-        if (w != NULL) {
+        if (w == NULL) {
+            continue;
+        }
+
+        n++;
+
+        if (m != NULL) {
             jr_sse_deliver(w, m);
             rc |= jr_sse_keep(hub, w, m);
         }
     }
 
-    hub->publishing = 0;
-
-    jr_sse_msg_unref(m);
-
-    return rc;
+    return m != NULL ? rc : n;
 }
 
 
@@ -738,7 +779,8 @@ jr_sse_hist_drop(jr_sse_t *hub, jr_sse_hist_t *h)
 
 /*
  * Every heartbeat_ms: a comment line to each idle stream, so proxies and
- * browsers see the stream alive and a vanished client is noticed; then the
+ * browsers see the stream alive and a vanished client is noticed; a 400
+ * to each connection whose request has taken a whole round; then the
  * topics left alone for longer than the linger time go.
  */
 static void
@@ -759,6 +801,14 @@ jr_sse_heartbeat(uv_timer_t *timer)
 
         if (c->streaming && c->h.stream.write_queue_size == 0) {
             jr_sse_send(c, hub->ping);
+
+        } else if (c->req != NULL) {
+            /* a request unfinished for a whole round will not be */
+            if (c->waited) {
+                jr_sse_timeout(c);
+            } else {
+                c->waited = 1;
+            }
         }
     }
 

@@ -51,7 +51,8 @@ void jr_sse_free(jr_sse_t *hub);
  * its lines becomes a "data:" line) to the subscribers of topic and of
  * the wildcards above it, and keeps it in the topic's history.  Returns
  * 0, or -1 when it was refused: no hub runs, an invalid topic or event
- * name, or too many topics without subscribers.
+ * name, or a new topic that no one follows, even by a wildcard, while
+ * sse_max_topics such topics are kept.
  */
 int jr_sse_publish(const char *topic, const char *event, const char *data);
 

@@ -831,6 +831,13 @@ jr_sse_refuse(jr_sse_conn_t *c, unsigned status, const char *why)
 
 
 void
+jr_sse_timeout(jr_sse_conn_t *c)
+{
+    jr_sse_refuse(c, 400, "request not complete in time");
+}
+
+
+void
 jr_sse_send(jr_sse_conn_t *c, jr_sse_msg_t *m)
 {
     int              n;

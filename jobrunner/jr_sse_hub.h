@@ -86,6 +86,7 @@ struct jr_sse_conn_s {
     unsigned         streaming:1;
     unsigned         closing:1;
     unsigned         close_after:1;     /* an error response is going out */
+    unsigned         waited:1;          /* a heartbeat saw its request */
 };
 
 typedef struct {
@@ -148,5 +149,6 @@ void jr_sse_msg_unref(jr_sse_msg_t *m);
 int jr_sse_listen(jr_sse_t *hub);
 void jr_sse_send(jr_sse_conn_t *c, jr_sse_msg_t *m);
 void jr_sse_conn_close(jr_sse_conn_t *c);
+void jr_sse_timeout(jr_sse_conn_t *c);
 
 #endif /* JR_SSE_HUB_H */

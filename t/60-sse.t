@@ -437,6 +437,13 @@ is $r->{status}, 400, 'more than 8 topics: 400';
 $r = $site->request('POST', '/events/?topic=x');
 is $r->{status}, 405, 'not a GET: 405';
 like $site->jobrunner_log, qr/sse: 400, invalid topic/, 'each logged with its reason';
+my $half = IO::Socket::UNIX->new(Peer => $sse) or die "connect $sse: $!";
+print $half "GET /events/?topic=x HTTP/1.1\r\nHost: loc";
+my $answer = '';
+IO::Select->new($half)->can_read(10) and sysread $half, $answer, 4096;
+like $answer, qr{^HTTP/1\.1 400 .*request not complete in time}s,
+    'a request left unfinished: 400 after a heartbeat round or two';
+close $half;
 
 $site->stop_jobrunner;
 unlike $site->jobrunner_log, qr/\[error\](?!.*(dead after|no-such-kind))/, 'no other errors in the log';
