@@ -461,6 +461,50 @@ jr_sse_replay(jr_sse_conn_t *c, uint64_t after)
 }
 
 
+/*
+ * A new subscriber of "metrics." topics gets their newest message: such a
+ * topic carries a current value (a page's views), which the page it
+ * updates may show older than it is, from a cache or from before its own
+ * view was counted.
+ */
+void
+jr_sse_current(jr_sse_conn_t *c)
+{
+    size_t          i, k, n;
+    jr_sse_msg_t   *m, *all[JR_SSE_TOPICS_MAX];
+    jr_sse_topic_t  *t;
+
+    n = 0;
+
+    for (i = 0; i < c->nlinks; i++) {
+        t = c->links[i].topic;
+
+        if (t->last != NULL && t->len > 8
+            && memcmp(t->name, "metrics.", 8) == 0)
+        {
+            all[n++] = t->last->msg;
+        }
+    }
+
+    /* a few at most: oldest first by insertion */
+    for (i = 1; i < n; i++) {
+        m = all[i];
+        for (k = i; k > 0 && all[k - 1]->seq > m->seq; k--) {
+            all[k] = all[k - 1];
+        }
+        all[k] = m;
+    }
+
+    for (i = 0; i < n && !c->closing; i++) {
+        if (all[i]->seq > c->last) {
+            c->last = all[i]->seq;
+            c->hub->stats.replayed++;
+            jr_sse_send(c, all[i]);
+        }
+    }
+}
+
+
 jr_sse_msg_t *
 jr_sse_msg_alloc(size_t len)
 {

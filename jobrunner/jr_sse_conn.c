@@ -491,8 +491,9 @@ jr_sse_admin_topic(const char *name, size_t len)
 
 /*
  * The head is read: check it, subscribe, and start the stream with the
- * response head and retry delay, the messages a resuming client missed,
- * and the id it is at now.
+ * response head and retry delay, the messages a resuming client missed
+ * (or for a new one, the current value of "metrics." topics), and the id
+ * it is at now.
  */
 static void
 jr_sse_request(jr_sse_conn_t *c)
@@ -598,6 +599,9 @@ jr_sse_request(jr_sse_conn_t *c)
         if (after != UINT64_MAX) {
             jr_sse_replay(c, after);
         }
+
+    } else {
+        jr_sse_current(c);
     }
 
     if (c->closing) {

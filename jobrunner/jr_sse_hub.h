@@ -142,6 +142,7 @@ int jr_sse_subscribe(jr_sse_conn_t *c, const char **names,
     const size_t *lens, size_t n);
 void jr_sse_unsubscribe(jr_sse_conn_t *c);
 void jr_sse_replay(jr_sse_conn_t *c, uint64_t after);
+void jr_sse_current(jr_sse_conn_t *c);
 jr_sse_msg_t *jr_sse_msg_alloc(size_t len);
 void jr_sse_msg_unref(jr_sse_msg_t *m);
 

@@ -56,6 +56,8 @@ pid = $run/jobrunner.pid
 events_socket = $run/events.sock
 spool_dir = $run/spool
 metrics_listen = 127.0.0.1:$((port + 1))
+batch_interval_ms = 100
+sse_socket = $run/sse.sock
 CONF
 
 /usr/sbin/nginx -t -q -p "$run" -c "$run/nginx.conf"

@@ -1,8 +1,10 @@
 #!/usr/bin/perl
 # The admin panel in a real browser: headless Chromium (Debian's, driven by
 # playwright-core from npm) signs in, writes a post with the live preview,
-# publishes it and finds it on the site.  The screenshot is kept in the
-# test's folder and copied to build/screenshots/.
+# publishes it and finds it on the site.  Then live updates: a post page
+# follows its view counter and new comments through the jobrunner's hub.
+# The screenshots are kept in the tests' folders and copied to
+# build/screenshots/.
 
 use strict;
 use warnings;
@@ -62,5 +64,44 @@ cmp_ok length $png, '>', 5000, '... of a real page';
 my $keep = "$BlogTest::ROOT/build/screenshots";
 make_path($keep);
 ok copy($shot, "$keep/admin-publish.png"), "copied to build/screenshots/admin-publish.png";
+
+# --- live updates through nginx and the jobrunner's hub ---------------
+
+my $live = admin_site(
+    location => "blog_live_url /events/;\n",
+    posts => { 'live.md' => "---\ntitle: Live\ndate: 2026-10-01\n---\nWatch.\n" },
+);
+my $ld = $live->dir;
+$live->{http} = "blog_events unix:$ld/events.sock;\n";
+$live->{server} .= <<"EOF";
+        location /events/ {
+            blog_events off;
+            proxy_pass http://unix:$ld/sse.sock:;
+            proxy_buffering off;
+            proxy_read_timeout 1h;
+        }
+EOF
+$live->start;
+$live->start_jobrunner("events_socket = $ld/events.sock\nbatch_interval_ms = 20\n"
+                       . "sse_socket = $ld/sse.sock\n");
+
+my $live_shot = "$ld/live.png";
+local $ENV{BASE} = 'http://127.0.0.1:' . $live->port;
+local $ENV{SLUG} = 'live';
+local $ENV{SHOT} = $live_shot;
+local $ENV{PROFILE} = "$profile/live";
+
+$out = `timeout 120 node $FindBin::Bin/browser/live.js 2>&1`;
+$rc = $? >> 8;
+diag $out if $rc;
+is $rc, 0, 'the live script finished'
+    or diag $live->jobrunner_log, sql($live->db, 'SELECT * FROM analytics_path_totals');
+like $out, qr/^ok: the page shows \d+ views$/m, 'the page shows its views';
+like $out, qr/^ok: live counter: \d+$/m, "another tab's view moves the counter";
+like $out, qr/^ok: live comment: without a reload$/m, 'a new comment appears without a reload';
+$png = read_file($live_shot) // '';
+is substr($png, 0, 8), "\x89PNG\r\n\x1a\n", 'the live screenshot is a PNG';
+ok copy($live_shot, "$keep/live-post.png"), "copied to build/screenshots/live-post.png";
+$live->stop_jobrunner;
 
 done_testing;
