@@ -63,7 +63,20 @@ static const char *const blog_ttl_migrations[BLOG_TTL_SCHEMA_VERSION] = {
     "  day        INTEGER PRIMARY KEY,"
     "  salt       BLOB NOT NULL,"
     "  expires_at INTEGER NOT NULL"
-    ");"
+    ");",
+
+    /*
+     * 4: sign-in codes sent by e-mail (blog_code.h).  The jobrunner
+     * writes one row per user it mails a code to, keyed by the code's
+     * hash, with subject the user id; the module counts wrong codes
+     * typed against it in attempts and deletes it when it is used or
+     * has had too many.
+     */
+    "ALTER TABLE one_time_codes ADD COLUMN attempts INTEGER NOT NULL"
+    "  DEFAULT 0;"
+    "ALTER TABLE one_time_codes ADD COLUMN created_at INTEGER NOT NULL"
+    "  DEFAULT 0;"
+    "CREATE INDEX one_time_codes_subject ON one_time_codes (purpose, subject);"
 };
 
 

@@ -19,7 +19,7 @@
 #include <sqlite3.h>
 
 /* The ttl.db schema version this build reads and writes. */
-#define BLOG_TTL_SCHEMA_VERSION  3
+#define BLOG_TTL_SCHEMA_VERSION  4
 
 /* The tables with an expires_at column, NULL-terminated. */
 extern const char *const  blog_ttl_tables[];

@@ -26,6 +26,9 @@
 /* 422: a form that was read but not accepted (nginx 1.22 has no name). */
 #define NGX_HTTP_BLOG_UNPROCESSABLE  422
 
+/* Room for "Too many ... Try again in N minutes." */
+#define BLOG_TRY_AGAIN_LEN     160
+
 /* A multipart upload has the file and a few fields. */
 #define BLOG_MAX_PARTS         8
 
@@ -96,6 +99,11 @@ typedef struct {
     time_t                    session_idle;
     ngx_http_blog_limit_t     login_limit;   /* failures, then locked */
     ngx_http_blog_limit_t     comment_limit;
+
+    ngx_flag_t                login_code;    /* e-mailed sign-in codes */
+    time_t                    login_code_ttl;
+    ngx_int_t                 login_code_tries;
+    ngx_http_blog_limit_t     login_code_limit;  /* codes asked for */
 } ngx_http_blog_admin_loc_conf_t;
 
 
@@ -172,10 +180,32 @@ ngx_int_t ngx_http_blog_rate_add(ngx_http_request_t *r,
     ngx_http_blog_conn_t *ttl, ngx_str_t *key, ngx_http_blog_limit_t *limit);
 ngx_int_t ngx_http_blog_get_cookie(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+ngx_int_t ngx_http_blog_set_cookie(ngx_http_request_t *r, const char *name,
+    u_char *value, ngx_str_t *path, time_t max_age);
+ngx_int_t ngx_http_blog_token_valid(ngx_str_t *s);
 ngx_int_t ngx_http_blog_session_user(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
 ngx_int_t ngx_http_blog_admin_user_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_blog_form_token_new(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_array_t *vars);
+ngx_int_t ngx_http_blog_form_token_check(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx);
+ngx_int_t ngx_http_blog_login_keys(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *addr_key, ngx_str_t *user_key);
+ngx_int_t ngx_http_blog_lockout(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *addr_key, ngx_str_t *user_key,
+    ngx_str_t *name, u_char *msg);
+ngx_int_t ngx_http_blog_login_failed(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *addr_key, ngx_str_t *user_key);
+void ngx_http_blog_try_again(u_char *msg, const char *what, time_t retry);
+ngx_int_t ngx_http_blog_session_start(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, int64_t user, ngx_str_t *name,
+    ngx_str_t *addr_key, ngx_str_t *user_key);
+
+/* ngx_http_blog_login_code.c */
+ngx_int_t ngx_http_blog_login_code(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *rest);
 
 /* ngx_http_blog_admin_posts.c */
 ngx_int_t ngx_http_blog_admin_posts(ngx_http_request_t *r,

@@ -10,6 +10,7 @@
  * Paths under the admin location:
  *
  *   login, logout                 sign-in form, sign-out (POST)
+ *   login/code[/verify]           sign-in by an e-mailed code (if on)
  *   "" , posts[?type=page]        posts (or pages), newest first
  *   posts/new, posts/ID           create, edit; POST saves or previews
  *   posts/ID/delete               (POST)
@@ -56,6 +57,11 @@ static char *ngx_http_blog_admin_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_int_t ngx_http_blog_admin_postconf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_blog_admin_init_process(ngx_cycle_t *cycle);
 static void ngx_http_blog_admin_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_http_blog_code_tries_bounds = {
+    ngx_conf_check_num_bounds, 1, 10
+};
 
 
 static ngx_command_t  ngx_http_blog_admin_commands[] = {
@@ -114,6 +120,34 @@ static ngx_command_t  ngx_http_blog_admin_commands[] = {
       ngx_http_blog_rate,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_blog_admin_loc_conf_t, login_limit),
+      NULL },
+
+    { ngx_string("blog_login_code"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_admin_loc_conf_t, login_code),
+      NULL },
+
+    { ngx_string("blog_login_code_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_admin_loc_conf_t, login_code_ttl),
+      NULL },
+
+    { ngx_string("blog_login_code_tries"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_admin_loc_conf_t, login_code_tries),
+      &ngx_http_blog_code_tries_bounds },
+
+    { ngx_string("blog_login_code_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_blog_rate,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_admin_loc_conf_t, login_code_limit),
       NULL },
 
     { ngx_string("blog_comment_limit"),
@@ -436,7 +470,7 @@ ngx_http_blog_admin_dispatch(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx)
 {
     ngx_int_t   rc;
-    ngx_str_t  *path, login;
+    ngx_str_t  *path, login, rest;
 
     path = &ctx->path;
 
@@ -454,6 +488,15 @@ ngx_http_blog_admin_dispatch(ngx_http_request_t *r,
     if (path->len == 5 && ngx_strncmp(path->data, "login", 5) == 0) {
         return (r->method == NGX_HTTP_POST) ? ngx_http_blog_login(r, ctx)
                                             : ngx_http_blog_login_page(r, ctx);
+    }
+
+    /* login/code, login/code/verify: signing in by an e-mailed code */
+    if (path->len >= 10 && ngx_strncmp(path->data, "login/code", 10) == 0
+        && ctx->alcf->login_code)
+    {
+        rest.data = path->data + 10;
+        rest.len = path->len - 10;
+        return ngx_http_blog_login_code(r, ctx, &rest);
     }
 
     rc = ngx_http_blog_session_load(r, ctx);
@@ -924,6 +967,10 @@ ngx_http_blog_admin_create_loc_conf(ngx_conf_t *cf)
     alcf->session_idle = NGX_CONF_UNSET;
     alcf->login_limit.count = NGX_CONF_UNSET_UINT;
     alcf->comment_limit.count = NGX_CONF_UNSET_UINT;
+    alcf->login_code = NGX_CONF_UNSET;
+    alcf->login_code_ttl = NGX_CONF_UNSET;
+    alcf->login_code_tries = NGX_CONF_UNSET;
+    alcf->login_code_limit.count = NGX_CONF_UNSET_UINT;
 
     return alcf;
 }
@@ -963,6 +1010,27 @@ ngx_http_blog_admin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->comment_limit.count == NGX_CONF_UNSET_UINT) {
         conf->comment_limit.count = 5;
         conf->comment_limit.window = 10 * 60;
+    }
+
+    ngx_conf_merge_value(conf->login_code, prev->login_code, 0);
+    ngx_conf_merge_sec_value(conf->login_code_ttl, prev->login_code_ttl,
+                             10 * 60);
+    ngx_conf_merge_value(conf->login_code_tries, prev->login_code_tries, 5);
+
+    /* a code lives long enough to arrive, not long enough to be guessed */
+    if (conf->login_code_ttl < 60 || conf->login_code_ttl > 3600) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"blog_login_code_ttl\" "
+                           "must be from 1m to 1h");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->login_code_limit.count == NGX_CONF_UNSET_UINT) {
+        conf->login_code_limit = prev->login_code_limit;
+    }
+
+    if (conf->login_code_limit.count == NGX_CONF_UNSET_UINT) {
+        conf->login_code_limit.count = 3;
+        conf->login_code_limit.window = 15 * 60;
     }
 
     if (conf->session_idle > conf->session_timeout) {

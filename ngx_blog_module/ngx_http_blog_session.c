@@ -16,6 +16,9 @@
  * in nginx's thread pool: it takes some 30 ms, which the event loop must
  * not spend.  An unknown name is checked against a dummy hash, so that the
  * answer takes as long as for a known one.
+ *
+ * Signing in with an e-mailed code (ngx_http_blog_login_code.c) shares the
+ * lockout, the form tokens and the start of a session with this file.
  */
 
 #include "ngx_http_blog_admin.h"
@@ -43,12 +46,7 @@ static ngx_int_t ngx_http_blog_login_finish(ngx_http_request_t *r,
 static void ngx_http_blog_verify_thread(void *data, ngx_log_t *log);
 static void ngx_http_blog_verify_done(ngx_event_t *ev);
 #endif
-static ngx_int_t ngx_http_blog_set_cookie(ngx_http_request_t *r,
-    const char *name, u_char *value, ngx_str_t *path, time_t max_age);
-static ngx_int_t ngx_http_blog_token_valid(ngx_str_t *s);
 static void ngx_http_blog_sha256_hex(u_char *data, size_t len, u_char *out);
-static ngx_int_t ngx_http_blog_rate_keys(ngx_http_request_t *r,
-    ngx_str_t *name, ngx_str_t *addr_key, ngx_str_t *user_key);
 
 
 ngx_int_t
@@ -73,7 +71,7 @@ ngx_http_blog_get_cookie(ngx_http_request_t *r, const char *name,
 
 
 /* 64 lowercase hex digits: what a token looks like, and nothing else. */
-static ngx_int_t
+ngx_int_t
 ngx_http_blog_token_valid(ngx_str_t *s)
 {
     size_t  i;
@@ -409,7 +407,7 @@ ngx_http_blog_csrf_check(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_blog_set_cookie(ngx_http_request_t *r, const char *name,
     u_char *value, ngx_str_t *path, time_t max_age)
 {
@@ -465,21 +463,14 @@ static ngx_int_t
 ngx_http_blog_login_form(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     ngx_uint_t status, const char *error, ngx_str_t *name)
 {
-    u_char       *token;
     ngx_array_t  *vars;
 
-    token = ngx_pnalloc(r->pool, BLOG_TOKEN_LEN + 1);
     vars = ngx_http_blog_view(r);
-    if (token == NULL || vars == NULL
-        || blog_random_hex((char *) token, BLOG_TOKEN_BYTES) != 0)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_blog_set_cookie(r, BLOG_CSRF_COOKIE, token,
-                                 &ctx->alcf->prefix, 3600) != NGX_OK
-        || ngx_http_blog_view_cstr(r, vars, "login_csrf", (char *) token)
-           != NGX_OK
+    if (vars == NULL
+        || ngx_http_blog_form_token_new(r, ctx, vars) != NGX_OK
+        || ngx_http_blog_view_cstr(r, vars, "form_password", "1") != NGX_OK
+        || (ctx->alcf->login_code
+            && ngx_http_blog_view_cstr(r, vars, "login_code", "1") != NGX_OK)
         || (error && ngx_http_blog_view_cstr(r, vars, "error", error)
                      != NGX_OK)
         || (name && ngx_http_blog_view_str(r, vars, "name", name->data,
@@ -492,8 +483,61 @@ ngx_http_blog_login_form(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
 }
 
 
-static ngx_int_t
-ngx_http_blog_rate_keys(ngx_http_request_t *r, ngx_str_t *name,
+/*
+ * The forms of signing in have no session yet: a fresh token goes in the
+ * page ("login_csrf") and in a cookie, and the POST must bring both.
+ */
+ngx_int_t
+ngx_http_blog_form_token_new(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_array_t *vars)
+{
+    u_char  *token;
+
+    token = ngx_pnalloc(r->pool, BLOG_TOKEN_LEN + 1);
+    if (token == NULL
+        || blog_random_hex((char *) token, BLOG_TOKEN_BYTES) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_blog_set_cookie(r, BLOG_CSRF_COOKIE, token,
+                                 &ctx->alcf->prefix, 3600) != NGX_OK
+        || ngx_http_blog_view_cstr(r, vars, "login_csrf", (char *) token)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* NGX_OK when the form's token matches its cookie and the POST's origin. */
+ngx_int_t
+ngx_http_blog_form_token_check(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx)
+{
+    ngx_str_t            cookie;
+    const blog_field_t  *token;
+
+    token = blog_form_get(&ctx->form, "csrf");
+
+    if (ngx_http_blog_get_cookie(r, BLOG_CSRF_COOKIE, &cookie) != NGX_OK
+        || !ngx_http_blog_token_valid(&cookie)
+        || token == NULL || token->len != BLOG_TOKEN_LEN
+        || CRYPTO_memcmp(token->value, cookie.data, BLOG_TOKEN_LEN) != 0
+        || ngx_http_blog_origin_ok(r) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* The rate-limit keys of sign-in failures from this address and as name. */
+ngx_int_t
+ngx_http_blog_login_keys(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *addr_key, ngx_str_t *user_key)
 {
     ngx_str_t  *addr;
@@ -520,11 +564,10 @@ ngx_int_t
 ngx_http_blog_login(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 {
     int                              rc;
-    time_t                           retry, retry2;
-    u_char                           msg[160];
+    u_char                           msg[BLOG_TRY_AGAIN_LEN];
     ngx_str_t                        cookie, addr_key, user_key;
     sqlite3_stmt                    *stmt;
-    const blog_field_t              *token, *name, *pw;
+    const blog_field_t              *name, *pw;
     ngx_http_blog_admin_loc_conf_t  *alcf;
 #if (NGX_THREADS)
     ngx_thread_task_t               *task;
@@ -532,22 +575,13 @@ ngx_http_blog_login(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 #endif
 
     alcf = ctx->alcf;
-    retry = 0;
-    retry2 = 0;
 
     if (ctx->form_bad || ctx->multipart) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Bad request", "The form could not be read.");
     }
 
-    token = blog_form_get(&ctx->form, "csrf");
-
-    if (ngx_http_blog_get_cookie(r, BLOG_CSRF_COOKIE, &cookie) != NGX_OK
-        || !ngx_http_blog_token_valid(&cookie)
-        || token == NULL || token->len != BLOG_TOKEN_LEN
-        || CRYPTO_memcmp(token->value, cookie.data, BLOG_TOKEN_LEN) != 0
-        || ngx_http_blog_origin_ok(r) != NGX_OK)
-    {
+    if (ngx_http_blog_form_token_check(r, ctx) != NGX_OK) {
         return ngx_http_blog_login_form(r, ctx, NGX_HTTP_FORBIDDEN,
                    "The sign-in form expired. Please try again.", NULL);
     }
@@ -567,33 +601,20 @@ ngx_http_blog_login(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     ctx->login_password.len = pw->len;
     ctx->login_password.data = (u_char *) pw->value;
 
-    if (ngx_http_blog_rate_keys(r, &ctx->login_name, &addr_key, &user_key)
+    if (ngx_http_blog_login_keys(r, &ctx->login_name, &addr_key, &user_key)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_blog_rate_check(r, alcf->ttl, &addr_key, &alcf->login_limit,
-                                  &retry);
-    if (rc == NGX_OK) {
-        rc = ngx_http_blog_rate_check(r, alcf->ttl, &user_key,
-                                      &alcf->login_limit, &retry2);
-        retry = retry2;
-    }
+    rc = ngx_http_blog_lockout(r, ctx, &addr_key, &user_key,
+                               &ctx->login_name, msg);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
     if (rc == NGX_DECLINED) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "blog admin: sign-in as \"%V\" refused: locked out "
-                      "after too many failures", &ctx->login_name);
-
-        ngx_sprintf(msg, "Too many failed sign-ins. Try again in %T "
-                    "minute%s.%Z", (retry + 59) / 60,
-                    (retry + 59) / 60 == 1 ? "" : "s");
-
         return ngx_http_blog_login_form(r, ctx, NGX_HTTP_TOO_MANY_REQUESTS,
                                         (char *) msg, &ctx->login_name);
     }
@@ -698,18 +719,11 @@ static ngx_int_t
 ngx_http_blog_login_finish(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx)
 {
-    u_char                           sid[BLOG_TOKEN_LEN + 1];
-    u_char                           hash[BLOG_TOKEN_LEN + 1];
-    u_char                           csrf[BLOG_TOKEN_LEN + 1];
-    time_t                           now;
-    ngx_str_t                        cookie, old, addr_key, user_key, root;
-    ngx_http_blog_admin_loc_conf_t  *alcf;
-
-    alcf = ctx->alcf;
+    ngx_str_t  addr_key, user_key;
 
     explicit_bzero(ctx->login_password.data, ctx->login_password.len);
 
-    if (ngx_http_blog_rate_keys(r, &ctx->login_name, &addr_key, &user_key)
+    if (ngx_http_blog_login_keys(r, &ctx->login_name, &addr_key, &user_key)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -720,10 +734,8 @@ ngx_http_blog_login_finish(ngx_http_request_t *r,
                       "blog admin: failed sign-in as \"%V\"",
                       &ctx->login_name);
 
-        if (ngx_http_blog_rate_add(r, alcf->ttl, &addr_key,
-                                   &alcf->login_limit) != NGX_OK
-            || ngx_http_blog_rate_add(r, alcf->ttl, &user_key,
-                                      &alcf->login_limit) != NGX_OK)
+        if (ngx_http_blog_login_failed(r, ctx, &addr_key, &user_key)
+            != NGX_OK)
         {
             return NGX_HTTP_SERVICE_UNAVAILABLE;
         }
@@ -732,6 +744,104 @@ ngx_http_blog_login_finish(ngx_http_request_t *r,
                                         "Wrong name or password.",
                                         &ctx->login_name);
     }
+
+    return ngx_http_blog_session_start(r, ctx, ctx->login_user,
+                                       &ctx->login_name, &addr_key,
+                                       &user_key);
+}
+
+
+/*
+ * Whether sign-ins from this address (addr_key) or as this user
+ * (user_key) are locked out after blog_login_limit failures, by password
+ * or by code alike: NGX_DECLINED, logged, with the text for the form in
+ * msg (BLOG_TRY_AGAIN_LEN bytes); NGX_OK; or NGX_ERROR.
+ */
+ngx_int_t
+ngx_http_blog_lockout(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
+    ngx_str_t *addr_key, ngx_str_t *user_key, ngx_str_t *name, u_char *msg)
+{
+    time_t                           retry, retry2;
+    ngx_int_t                        rc;
+    ngx_http_blog_admin_loc_conf_t  *alcf;
+
+    alcf = ctx->alcf;
+    retry = 0;
+    retry2 = 0;
+
+    rc = ngx_http_blog_rate_check(r, alcf->ttl, addr_key, &alcf->login_limit,
+                                  &retry);
+    if (rc == NGX_OK) {
+        rc = ngx_http_blog_rate_check(r, alcf->ttl, user_key,
+                                      &alcf->login_limit, &retry2);
+        retry = retry2;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "blog admin: sign-in as \"%V\" refused: locked out "
+                      "after too many failures", name);
+
+        ngx_http_blog_try_again(msg, "Too many failed sign-ins.", retry);
+    }
+
+    return rc;
+}
+
+
+/* A failed sign-in counts against the address and the user. */
+ngx_int_t
+ngx_http_blog_login_failed(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *addr_key, ngx_str_t *user_key)
+{
+    ngx_http_blog_admin_loc_conf_t  *alcf;
+
+    alcf = ctx->alcf;
+
+    if (ngx_http_blog_rate_add(r, alcf->ttl, addr_key, &alcf->login_limit)
+        != NGX_OK
+        || ngx_http_blog_rate_add(r, alcf->ttl, user_key, &alcf->login_limit)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "<what> Try again in N minutes." in msg, BLOG_TRY_AGAIN_LEN bytes. */
+void
+ngx_http_blog_try_again(u_char *msg, const char *what, time_t retry)
+{
+    time_t  min;
+
+    min = (retry + 59) / 60;
+
+    ngx_snprintf(msg, BLOG_TRY_AGAIN_LEN - 1, "%s Try again in %T minute%s.%Z",
+                 what, min, min == 1 ? "" : "s");
+    msg[BLOG_TRY_AGAIN_LEN - 1] = '\0';
+}
+
+
+/*
+ * A signed-in user, by password or by an e-mailed code: a new session
+ * (the one the browser had, if any, ends), the failures counted against
+ * the address and the user forgotten, and a redirect to the panel.
+ */
+ngx_int_t
+ngx_http_blog_session_start(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, int64_t user, ngx_str_t *name,
+    ngx_str_t *addr_key, ngx_str_t *user_key)
+{
+    u_char                           sid[BLOG_TOKEN_LEN + 1];
+    u_char                           hash[BLOG_TOKEN_LEN + 1];
+    u_char                           csrf[BLOG_TOKEN_LEN + 1];
+    time_t                           now;
+    ngx_str_t                        cookie, old, root;
+    ngx_http_blog_admin_loc_conf_t  *alcf;
+
+    alcf = ctx->alcf;
 
     if (blog_random_hex((char *) sid, BLOG_TOKEN_BYTES) != 0
         || blog_random_hex((char *) csrf, BLOG_TOKEN_BYTES) != 0)
@@ -750,13 +860,13 @@ ngx_http_blog_login_finish(ngx_http_request_t *r,
     if (ngx_http_blog_sql_exec(r, alcf->ttl,
             "INSERT INTO sessions (id, user_id, csrf, created_at, ends_at,"
             "  expires_at, address) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            "titiiit", &cookie, ctx->login_user, &old, (int64_t) now,
+            "titiiit", &cookie, user, &old, (int64_t) now,
             (int64_t) (now + alcf->session_timeout),
             (int64_t) (now + alcf->session_idle),
             &r->connection->addr_text) != SQLITE_OK
         || ngx_http_blog_sql_exec(r, alcf->ttl,
                "DELETE FROM rate_limits WHERE key IN (?1, ?2)", "tt",
-               &addr_key, &user_key) != SQLITE_OK)
+               addr_key, user_key) != SQLITE_OK)
     {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
@@ -773,7 +883,7 @@ ngx_http_blog_login_finish(ngx_http_request_t *r,
     }
 
     ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                  "blog admin: \"%V\" signed in", &ctx->login_name);
+                  "blog admin: \"%V\" signed in", name);
 
     root.data = (u_char *) "/";
     root.len = 1;
