@@ -28,10 +28,11 @@ JR_SRCS    = $(wildcard jobrunner/*.c)
 JR_LIB     = $(filter-out jobrunner/jr_main.c, $(JR_SRCS))
 JR_LIBS    = -luv -linih -lsqlite3 -lm
 
-# The queue, thumbnails, timers and cronhooks: ttl.db's schema and webhook
-# signatures are shared with the module.  pkg-config runs in the recipes,
+# The queue, thumbnails, timers, cronhooks and mails: ttl.db's schema,
+# webhook signatures and sign-in codes are shared with the module.  pkg-config runs in the recipes,
 # so after "make deps" has installed libvips.
-JR_SHARED  = ngx_blog_module/blog_ttl_schema.c ngx_blog_module/blog_webhook.c
+JR_SHARED  = ngx_blog_module/blog_ttl_schema.c ngx_blog_module/blog_webhook.c \
+             ngx_blog_module/blog_code.c
 JR_CFLAGS  = $(shell pkg-config --cflags vips)
 JR_LIBS   += $(shell pkg-config --libs vips) -lcurl -lcrypto -ljansson
 

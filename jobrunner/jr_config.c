@@ -43,7 +43,8 @@
 enum {
     JR_CONFIG_OWNER_JOBS = 0,      /* [timers], [cronhook.*], ... */
     JR_CONFIG_OWNER_S3,            /* [s3] */
-    JR_CONFIG_OWNER_BACKUP         /* [backup] */
+    JR_CONFIG_OWNER_BACKUP,        /* [backup] */
+    JR_CONFIG_OWNER_MAIL           /* [mail] */
 };
 
 
@@ -165,6 +166,7 @@ jr_config_init(jr_config_t *cf)
     jr_s3_conf_init(&cf->s3);
     jr_backup_conf_init(&cf->backup);
     jr_sse_conf_init(&cf->sse);
+    jr_mail_conf_init(&cf->mail);
 }
 
 
@@ -179,6 +181,7 @@ jr_config_free(jr_config_t *cf)
     jr_s3_conf_free(&cf->s3);
     jr_backup_conf_free(&cf->backup);
     jr_sse_conf_free(&cf->sse);
+    jr_mail_conf_free(&cf->mail);
     jr_config_init(cf);
 }
 
@@ -228,6 +231,11 @@ jr_config_section(jr_config_parse_t *p, const char *name, size_t len,
     if (len == 6 && memcmp(name, "backup", 6) == 0) {
         p->owner = JR_CONFIG_OWNER_BACKUP;
         return jr_backup_conf_section(&p->cf->backup, p->line, msg, msglen);
+    }
+
+    if (len == 4 && memcmp(name, "mail", 4) == 0) {
+        p->owner = JR_CONFIG_OWNER_MAIL;
+        return jr_mail_conf_section(&p->cf->mail, p->line, msg, msglen);
     }
 
     p->owner = JR_CONFIG_OWNER_JOBS;
@@ -287,8 +295,9 @@ jr_config_read_line(char *buf, int size, void *user)
         /*
          * Without "]" it is a syntax error, which inih reports.  Sections
          * other than ours are checked and opened by the file that takes
-         * their keys: [s3] jr_s3_conf.c, [backup] jr_backup_conf.c, the
-         * others ([timers], [cronhook.NAME], ...) jr_jobs_conf.c.
+         * their keys: [s3] jr_s3_conf.c, [backup] jr_backup_conf.c,
+         * [mail] jr_mail_conf.c, the others ([timers], [cronhook.NAME],
+         * ...) jr_jobs_conf.c.
          */
         if (close != NULL
             && (close - start - 1 != sizeof(JR_CONFIG_SECTION) - 1
@@ -343,6 +352,11 @@ jr_config_handler(void *user, const char *section, const char *name,
         case JR_CONFIG_OWNER_BACKUP:
             rc = jr_backup_conf_key(&p->cf->backup, name, value, p->file,
                                     p->dirlen, p->line, msg, sizeof(msg));
+            break;
+
+        case JR_CONFIG_OWNER_MAIL:
+            rc = jr_mail_conf_key(&p->cf->mail, name, value, p->file,
+                                  p->dirlen, p->line, msg, sizeof(msg));
             break;
 
         default:
@@ -430,7 +444,7 @@ jr_config_set_log_level(jr_config_parse_t *p, void *field, const char *name,
     *level = jr_log_level_parse(value);
     if (*level == -1) {
         return jr_config_error(p, p->line, "invalid %s \"%s\" (expected "
-                               "error, warn, info or debug)", name, value);
+                               "error, warn, notice, info or debug)", name, value);
     }
 
     return 1;
@@ -583,6 +597,12 @@ jr_config_parse(jr_config_t *cf, const char *file, const char *text,
         && jr_backup_conf_finish(&cf->backup, cf->s3.line != 0, cf->data_db,
                                  &line, msg, sizeof(msg))
            != 0)
+    {
+        jr_config_error(&p, line, "%s", msg);
+    }
+
+    if (p.failed == 0 && cf->mail.line
+        && jr_mail_conf_finish(&cf->mail, &line, msg, sizeof(msg)) != 0)
     {
         jr_config_error(&p, line, "%s", msg);
     }

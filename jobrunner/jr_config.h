@@ -21,6 +21,7 @@
 #include "jr_backup_conf.h"
 #include "jr_events_conf.h"
 #include "jr_jobs_conf.h"
+#include "jr_mail_conf.h"
 #include "jr_s3_conf.h"
 #include "jr_sse_conf.h"
 
@@ -43,6 +44,7 @@ typedef struct {
     jr_s3_conf_t      s3;        /* the bucket: jr_s3_conf.h */
     jr_backup_conf_t  backup;    /* replication of data_db: jr_backup_conf.h */
     jr_sse_conf_t  sse;          /* the realtime hub: jr_sse_conf.h */
+    jr_mail_conf_t    mail;      /* the SMTP server: jr_mail_conf.h */
 } jr_config_t;
 
 /*

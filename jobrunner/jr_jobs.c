@@ -33,6 +33,7 @@ static const jr_kind_t *const  jr_kinds[] = {
     &jr_retention_kind,
     &jr_cronhook_kind,
     &jr_comment_kind,
+    &jr_mail_kind,
     NULL
 };
 
@@ -79,7 +80,16 @@ jr_jobs_start(jr_jobs_t **out, uv_loop_t *loop, sqlite3 *db,
         return -1;
     }
 
-    if (jc->ncronhooks) {
+    if (cf->mail.smtp_url) {
+        jr_log(JR_LOG_INFO, "mail: sign-in codes are sent through %s as %s",
+               cf->mail.smtp_url, cf->mail.from_addr);
+
+    } else {
+        jr_log(JR_LOG_INFO, "mail: no [mail] smtp_url: sign-in codes are "
+               "written to this log, not sent");
+    }
+
+    if (jc->ncronhooks || cf->mail.smtp_url) {
         rc = curl_global_init(CURL_GLOBAL_DEFAULT);
         if (rc != CURLE_OK) {
             jr_log(JR_LOG_ERROR, "cannot initialize libcurl: %s",

@@ -27,6 +27,9 @@ extern const jr_kind_t  jr_cronhook_kind;
 /* jr_comment.c: "comment", a reader's new comment, queued by the module */
 extern const jr_kind_t  jr_comment_kind;
 
+/* jr_mail.c: "mail", a sign-in code asked for on the panel, e-mailed */
+extern const jr_kind_t  jr_mail_kind;
+
 
 /* jr_thumb.c: libvips set up for the pool threads; 0 or -1 (logged) */
 int jr_thumb_init(jr_jobs_t *jobs);
@@ -52,5 +55,11 @@ void jr_timers_free(jr_jobs_t *jobs);
 
 /* jr_ttl.c: opens and migrates ttl.db once at start; 0 or -1 (logged) */
 int jr_ttl_check(const char *path);
+
+/*
+ * jr_ttl.c: a connection of a pool thread's own to ttl.db, migrated; NULL
+ * with the reason in err.  Close it with sqlite3_close().
+ */
+sqlite3 *jr_ttl_open(const char *path, char *err, size_t errlen);
 
 #endif /* JR_KINDS_H */

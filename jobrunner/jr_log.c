@@ -21,7 +21,9 @@ static struct {
 } jr_log_state = { NULL, NULL, JR_LOG_INFO, 0, NULL };
 
 
-static const char *const jr_log_levels[] = { "error", "warn", "info", "debug" };
+static const char *const jr_log_levels[] = {
+    "error", "warn", "notice", "info", "debug"
+};
 
 
 int

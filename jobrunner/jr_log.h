@@ -10,12 +10,13 @@
 typedef enum {
     JR_LOG_ERROR = 0,
     JR_LOG_WARN,
+    JR_LOG_NOTICE,              /* worth reading at info, quiet at warn */
     JR_LOG_INFO,
     JR_LOG_DEBUG
 } jr_log_level_t;
 
 /*
- * Maps "error", "warn", "info", "debug" to a level.  Returns -1 for any
+ * Maps "error", "warn", "notice", "info", "debug" to a level.  Returns -1 for any
  * other name.
  */
 int jr_log_level_parse(const char *name);

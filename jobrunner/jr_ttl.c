@@ -27,7 +27,7 @@ typedef struct {
 } jr_ttl_t;
 
 
-static sqlite3 *
+sqlite3 *
 jr_ttl_open(const char *path, char *err, size_t errlen)
 {
     int       rc;

@@ -204,7 +204,7 @@ ngx_http_blog_code_ask(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
             " VALUES ('mail', 'mail:signin:' || ?1,"
             "  json_object('template', 'signin_code', 'login', ?2,"
             "    'address', ?3, 'asked_at', ?4, 'ttl', ?5), ?4, ?4, ?4)",
-            "stiii", (char *) id, &login, addr, (int64_t) ngx_time(),
+            "sttii", (char *) id, &login, addr, (int64_t) ngx_time(),
             (int64_t) alcf->login_code_ttl) != SQLITE_OK)
     {
         return ngx_http_blog_code_form(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -329,10 +329,12 @@ ngx_http_blog_code_verify(ngx_http_request_t *r,
 
     ok = NGX_DECLINED;
 
-    if (f != NULL && user != 0
-        && blog_code_normalize(f->value, f->len, code) == 0)
-    {
-        ok = ngx_http_blog_code_check(r, ctx, user, code);
+    /* what is not a code's shape is a wrong code too, and counts */
+    if (user != 0) {
+        ok = ngx_http_blog_code_check(r, ctx, user,
+                 (f != NULL && blog_code_normalize(f->value, f->len, code)
+                               == 0)
+                 ? code : NULL);
         explicit_bzero(code, sizeof(code));
     }
 
@@ -362,7 +364,8 @@ ngx_http_blog_code_verify(ngx_http_request_t *r,
 
 
 /*
- * The code against the user's live codes, hash to hash in constant time.
+ * The code (NULL: what was typed is no code) against the user's live
+ * codes, hash to hash in constant time.
  * A match is deleted (whoever deletes it first signs in: two requests
  * with one code cannot both); a miss counts against every live code of
  * the user, and one with blog_login_code_tries misses is void.  Returns
@@ -384,7 +387,11 @@ ngx_http_blog_code_check(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     alcf = ctx->alcf;
     now = ngx_time();
 
-    if (blog_code_hash(BLOG_CODE_SIGNIN, user, code, hash) != 0) {
+    if (code == NULL) {
+        ngx_memset(hash, 'x', BLOG_CODE_HASH_LEN);
+        hash[BLOG_CODE_HASH_LEN] = '\0';
+
+    } else if (blog_code_hash(BLOG_CODE_SIGNIN, user, code, hash) != 0) {
         return NGX_ERROR;
     }
 

@@ -263,7 +263,7 @@ my @bad = (
       ':3: invalid threadpool_size "x" (expected 1..128)' ],
     [ 'bad log_level',
       "[jobrunner]\ndata_db = d.db\nlog_level = loud\n",
-      ':3: invalid log_level "loud" (expected error, warn, info or debug)' ],
+      ':3: invalid log_level "loud" (expected error, warn, notice, info or debug)' ],
     [ 'missing data_db',
       "[jobrunner]\nlog = x.log\n",
       ': missing required key "data_db" in [jobrunner]' ],

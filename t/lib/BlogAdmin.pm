@@ -22,7 +22,8 @@ sub urlencode {
 }
 
 # A site with "blog_comments on", ttl.db and the panel at /admin/;
-# extra => more directives for the server block.
+# extra => more directives for the server block, email => the e-mail
+# address of its user "admin".
 sub admin_site {
     my (%opt) = @_;
     my $site = new_site(%opt, location => "blog_comments on;\n"
@@ -32,14 +33,14 @@ sub admin_site {
         . ($opt{extra} // '')
         . "location /admin/ { blog_admin $d/data.db; }\n";
     $site->{ttl} = "$d/ttl.db";
-    add_user($site, 'admin', 'correct horse battery');
+    add_user($site, 'admin', 'correct horse battery', $opt{email});
     return $site;
 }
 
 sub add_user {
-    my ($site, $name, $password) = @_;
+    my ($site, $name, $password, $email) = @_;
     open my $fh, '|-', "$BlogTest::BUILD/blogctl", '-d', $site->db, 'user',
-        'add', $name or die "blogctl: $!";
+        'add', $name, defined $email ? $email : () or die "blogctl: $!";
     print $fh "$password\n";
     close $fh or die "blogctl user add $name failed";
 }

@@ -223,7 +223,7 @@ test_errors(void)
 
     fails("[jobrunner]\ndata_db = d.db\nlog_level = verbose\n",
           FILE_NAME ":3: invalid log_level \"verbose\" (expected error, "
-          "warn, info or debug)",
+          "warn, notice, info or debug)",
           "bad log_level");
 
     fails("[jobrunner]\ndata_db = d.db\npid =\n",

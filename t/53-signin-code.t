@@ -1,0 +1,388 @@
+#!/usr/bin/perl
+# Signing in to the admin panel with a code sent by e-mail: a real nginx,
+# a real jobrunner and a real SMTP server (aiosmtpd, writing a Maildir).
+# The code arrives, signs in once, expires, counts wrong tries; unknown
+# users look the same and get nothing; the limits answer 429; an SMTP
+# server that is down is retried, or the job ends dead with its error;
+# without [mail] the code goes to the jobrunner's log.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Digest::SHA qw(sha256_hex);
+use IO::Socket::INET;
+use POSIX qw(WNOHANG);
+use BlogTest;
+use BlogAdmin;
+
+# Debian's python3 (scripts/deps.sh installs python3-aiosmtpd for it)
+my $PYTHON = '/usr/bin/python3';
+system($PYTHON, '-c', 'import aiosmtpd') == 0
+    or die "python3-aiosmtpd is missing: run scripts/deps.sh test\n";
+
+my $site = admin_site(
+    email => 'Admin@Example.org',
+    extra => "blog_login_code on;\nblog_login_code_tries 2;\n"
+           . "blog_login_code_limit 3 15m;\nblog_login_limit 10 10m;\n",
+);
+add_user($site, 'nomail', 'another long password');
+my ($rc, $out) = blogctl('-d', $site->db, 'set', 'title', 'Notes from the édge');
+is $rc, 0, 'blog title set';
+$site->start;
+
+my $dir = $site->dir;
+my $db = $site->db;
+my $ttl = $site->{ttl};
+my $maildir = "$dir/mail";
+my $smtp_port = free_port();
+my $smtp_pid;
+
+sub start_smtp {
+    $smtp_pid = fork // die "fork: $!";
+    if ($smtp_pid == 0) {
+        open STDOUT, '>>', "$dir/logs/smtpd.log" or POSIX::_exit(126);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        exec $PYTHON, '-m', 'aiosmtpd', '-n', '-l', "127.0.0.1:$smtp_port",
+            '-c', 'aiosmtpd.handlers.Mailbox', $maildir
+            or POSIX::_exit(127);
+    }
+    wait_for(sub {
+        IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $smtp_port,
+                              Proto => 'tcp', Timeout => 1)
+    }, 30) or die "aiosmtpd did not listen:\n" . (read_file("$dir/logs/smtpd.log") // '');
+}
+
+sub stop_smtp {
+    my $pid = $smtp_pid or return;
+    undef $smtp_pid;
+    kill 'TERM', $pid;
+    wait_for(sub { waitpid($pid, WNOHANG) == $pid }, 10)
+        or do { kill 'KILL', $pid; waitpid $pid, 0 };
+}
+
+END { local $?; stop_smtp() }
+
+# The mails in the Maildir, oldest first.
+sub mails {
+    opendir my $dh, "$maildir/new" or return ();
+    my @files = sort { -M "$maildir/new/$b" <=> -M "$maildir/new/$a" || $a cmp $b }
+                grep { !/^\./ } readdir $dh;
+    return map { read_file("$maildir/new/$_") } @files;
+}
+
+sub wait_mails {
+    my ($n) = @_;
+    wait_for(sub { mails() >= $n }, 60);
+    my @m = mails();
+    return @m;
+}
+
+sub code_of {
+    my ($text) = @_;
+    my ($code) = ($text // '') =~ /^    ([0-9A-Z]{5}-[0-9A-Z]{5})\r?$/m;
+    return $code;
+}
+
+# The page a jar's browser shows: each form has a new token, paired with
+# the cookie that came with it.
+my %page_of;
+
+# Asks for a code as $login; returns the response and the jar.
+sub ask {
+    my ($login, $jar) = @_;
+    $jar //= {};
+    my $page = jar_get($site, $jar, '/admin/login/code');
+    my $r = jar_post($site, $jar, '/admin/login/code',
+                     [csrf => csrf_of($page->{body}) // '', login => $login]);
+    $page_of{$jar} = $r;
+    return ($r, $jar);
+}
+
+# Enters a code on the form the jar's page shows; returns the response.
+sub enter {
+    my ($jar, $code) = @_;
+    my $page = $page_of{$jar}{body};
+    my ($login) = $page =~ /name="login" value="([^"]*)"/;
+    my $r = jar_post($site, $jar, '/admin/login/code/verify',
+                     [csrf => csrf_of($page) // '', login => $login // '',
+                      code => $code]);
+    $page_of{$jar} = $r if $r->{body} =~ /name="code"/;
+    return $r;
+}
+
+# Waits until no mail job is queued or running; returns how many mails
+# have arrived.
+sub settle {
+    wait_for(sub { sql($db, "SELECT count(*) FROM jobs WHERE kind = 'mail' AND state IN ('queued', 'leased')") == 0 }, 60)
+        or die "mail jobs still pending: " . job_rows();
+    return scalar(() = mails());
+}
+
+sub job_rows {
+    return sql($db, "SELECT state || ':' || attempts FROM jobs WHERE kind = 'mail' ORDER BY id");
+}
+
+sub last_job {
+    return sql($db, "SELECT id, state, attempts, last_error FROM jobs WHERE kind = 'mail' ORDER BY id DESC LIMIT 1");
+}
+
+sub wait_job_state {
+    my ($state, $seconds) = @_;
+    return wait_for(sub { (split /\|/, last_job())[1] eq $state }, $seconds // 60);
+}
+
+start_smtp();
+$site->start_jobrunner("queue_backoff = 1s\nqueue_max_attempts = 10\n"
+    . "[mail]\nsmtp_url = smtp://127.0.0.1:$smtp_port\n"
+    . "from = Blog <blog\@example.org>\nstarttls = off\n");
+
+# --- the forms ---------------------------------------------------------------
+
+my $r = $site->get('/admin/login');
+like $r->{body}, qr{<a href="/admin/login/code">E-mail me a sign-in code</a>},
+    'the sign-in page offers a code by e-mail';
+
+$r = $site->get('/admin/login/code');
+is $r->{status}, 200, 'the form to ask for a code';
+like $r->{body}, qr{<form method="post" action="/admin/login/code">}, '... posts to login/code';
+like $r->{body}, qr{name="login"}, '... asks for a name or e-mail';
+like cookie_attrs($r, 'blog_csrf'), qr/HttpOnly; SameSite=Strict/, '... with its token cookie';
+
+my $jar = {};
+jar_get($site, $jar, '/admin/login/code');
+$r = jar_post($site, $jar, '/admin/login/code', [login => 'admin']);
+is $r->{status}, 403, 'asking without the form token is refused';
+$r = jar_post($site, $jar, '/admin/login/code', [csrf => 'a' x 64, login => 'admin']);
+is $r->{status}, 403, '... and with a wrong one';
+($r) = ask('');
+is $r->{status}, 422, 'an empty name is refused';
+is sql($db, "SELECT count(*) FROM jobs WHERE kind = 'mail'"), 0, 'none of them queued a mail';
+
+# --- a code arrives and signs in ------------------------------------------
+
+my ($asked, $ajar) = ask('admin');
+is $asked->{status}, 200, 'asking for a code';
+like $asked->{body}, qr/If &quot;admin&quot; is the name or e-mail address of an account here, a sign-in code is on its way/,
+    '... says a code is on its way, if the account exists';
+like $asked->{body}, qr/valid for 10 minutes after it is sent/, '... and for how long';
+like $asked->{body}, qr{<form method="post" action="/admin/login/code/verify">}, '... with the form to enter it';
+like $asked->{body}, qr{name="login" value="admin"}, '... which carries the name';
+
+my @mails = wait_mails(1);
+is scalar @mails, 1, 'one mail arrives';
+my $mail = $mails[0] // '';
+like $mail, qr/^To: Admin\@Example\.org\r?$/m, '... to the user\'s address';
+like $mail, qr/^X-RcptTo: Admin\@Example\.org\r?$/m, '... as the envelope recipient';
+like $mail, qr/^X-MailFrom: blog\@example\.org\r?$/m, '... from the configured sender';
+like $mail, qr/^From: Blog <blog\@example\.org>\r?$/m, '... From: as configured';
+like $mail, qr/^Subject: =\?UTF-8\?B\?[A-Za-z0-9+\/=]+\?=/m, '... a subject in encoded words (the title is not ASCII)';
+like $mail, qr/^Date: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000\r?$/m, '... dated';
+like $mail, qr/^Hello admin,/m, '... greets the user';
+like $mail, qr/sign in to Notes from the édge:/, '... names the blog';
+like $mail, qr/from the address 127\.0\.0\.1\./, '... and where the code was asked from';
+my $code = code_of($mail);
+ok $code, "... with a code ($code)";
+
+my $uid = sql($db, "SELECT id FROM users WHERE name = 'admin'");
+(my $bare = $code // '') =~ s/-//;
+is sql($ttl, "SELECT code FROM one_time_codes WHERE purpose = 'signin' AND subject = '$uid'"),
+    sha256_hex("signin:$uid:$bare"), 'ttl.db holds the code\'s salted SHA-256 only';
+is sql($ttl, "SELECT count(*) FROM one_time_codes WHERE code LIKE '%$bare%'"), 0,
+    '... not the code';
+unlike sql($db, 'SELECT payload FROM jobs'), qr/\Q$bare\E/, 'the job never held the code';
+ok wait_job_state('done'), 'the mail job is done';
+
+my $before = sql($ttl, 'SELECT count(*) FROM sessions');
+# typed as people type it: lowercase, without the dash, a space
+(my $typed = lc $bare) =~ s/^(.{5})/$1 /;
+$r = enter($ajar, $typed);
+is $r->{status}, 303, 'the code signs in';
+like $r->{headers}{location}, qr{/admin/$}, '... to the panel';
+like cookie_attrs($r, 'blog_session'),
+    qr/^blog_session=[0-9a-f]{64}; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/,
+    '... a session cookie as a password gives';
+is sql($ttl, 'SELECT count(*) FROM sessions'), $before + 1, '... one new session';
+$r = jar_get($site, $ajar, '/admin/');
+is $r->{status}, 200, 'the panel opens with it';
+like $r->{body}, qr/<span class="who">admin<\/span>/, '... signed in as admin';
+is sql($ttl, "SELECT count(*) FROM one_time_codes"), 0, 'a used code is deleted';
+
+my ($again, $jar2) = ask('admin');
+$r = enter($jar2, $code);
+is $r->{status}, 403, 'the same code a second time is refused';
+like $r->{body}, qr/Wrong or expired code/, '... as wrong or expired';
+ok !exists $jar2->{blog_session}, '... and gives no session';
+like $r->{body}, qr{action="/admin/login/code/verify"}, '... the form to try again';
+
+# the second request's mail: the newest code is the one that works
+@mails = wait_mails(2);
+my $code2 = code_of($mails[1]);
+ok $code2 && $code2 ne $code, 'asking again mails a new code';
+
+# --- wrong codes count, and void the code --------------------------------
+
+sql($ttl, 'DELETE FROM rate_limits');
+$r = enter($jar2, 'ABCDE-FGHJK');
+is $r->{status}, 403, 'a wrong code is refused';
+is sql($ttl, "SELECT attempts FROM one_time_codes"), 1, '... counted against the code';
+is sql($ttl, "SELECT hits FROM rate_limits WHERE key = 'login-user:admin'"), 1,
+    '... and as a failed sign-in of the user';
+is sql($ttl, "SELECT hits FROM rate_limits WHERE key = 'login-addr:127.0.0.1'"), 1,
+    '... and of the address';
+like $site->error_log, qr/wrong or expired sign-in code for "admin"/, '... logged';
+$r = enter($jar2, 'not a code at all');
+is $r->{status}, 403, 'something that is no code is refused too';
+is sql($ttl, "SELECT count(*) FROM one_time_codes"), 0,
+    '... the second wrong try voids the code (blog_login_code_tries 2)';
+$r = enter($jar2, $code2);
+is $r->{status}, 403, 'the right code is refused once void';
+is sql($ttl, "SELECT hits FROM rate_limits WHERE key = 'login-user:admin'"), 3,
+    'every wrong try counted toward the lockout';
+
+# --- expired --------------------------------------------------------------
+
+sql($ttl, 'DELETE FROM rate_limits');
+# asked by e-mail address, in another case: the same user
+my ($byaddr, $jar3) = ask('ADMIN@example.ORG');
+is $byaddr->{status}, 200, 'asking by e-mail address';
+@mails = wait_mails(3);
+my $code3 = code_of($mails[2]);
+ok $code3, '... mails the user a code';
+sql($ttl, "UPDATE one_time_codes SET expires_at = strftime('%s', 'now') - 1");
+$r = enter($jar3, $code3);
+is $r->{status}, 403, 'an expired code is refused';
+is sql($ttl, "SELECT hits FROM rate_limits WHERE key = 'login-user:admin'"), 1,
+    '... counted against the user (found by address)';
+
+# --- unknown users look the same, and get nothing ------------------------
+
+sql($ttl, 'DELETE FROM rate_limits');
+my $mails_before = settle();
+my ($known) = ask('admin');
+my ($unknown) = ask('nobody');
+my ($nomail) = ask('nomail');
+is $unknown->{status}, $known->{status}, 'an unknown user gets the same status';
+my $norm = sub {
+    my ($body, $name) = @_;
+    $body =~ s/[0-9a-f]{64}/TOKEN/g;
+    $body =~ s/&quot;\Q$name\E&quot;/&quot;NAME&quot;/g;
+    $body =~ s/value="\Q$name\E"/value="NAME"/g;
+    return $body;
+};
+is $norm->($unknown->{body}, 'nobody'), $norm->($known->{body}, 'admin'),
+    '... and the same page';
+is $norm->($nomail->{body}, 'nomail'), $norm->($known->{body}, 'admin'),
+    '... as does a user without an e-mail address';
+ok wait_for(sub { sql($db, "SELECT count(*) FROM jobs WHERE kind = 'mail' AND state IN ('queued', 'leased')") == 0 }, 60),
+    'their jobs are done';
+@mails = wait_mails($mails_before + 1);
+is scalar @mails, $mails_before + 1, '... and only the known user got a mail';
+like $site->jobrunner_log, qr/no sign-in code sent: no user has that name or e-mail address/,
+    'the jobrunner logs why nothing was sent';
+like $site->jobrunner_log, qr/no sign-in code sent: the user has no e-mail address/,
+    '... for a user without an address too';
+
+# --- rate limits -----------------------------------------------------------
+
+sql($ttl, 'DELETE FROM rate_limits');
+my @st = map { (ask('someone'))[0]{status} } 1 .. 3;
+is "@st", '200 200 200', 'three codes within the limit';
+($r) = ask('someone');
+is $r->{status}, 429, 'the fourth is refused: 429';
+like $r->{body}, qr/Too many sign-in codes asked for\. Try again in 15 minutes\./, '... saying when to try again';
+sql($ttl, "DELETE FROM rate_limits WHERE key LIKE 'code-addr:%'");
+($r) = ask('SomeOne');
+is $r->{status}, 429, '... per name too, whatever its case';
+($r) = ask('admin');
+is $r->{status}, 200, '... while other names may still ask';
+
+# locked out by failed sign-ins: a good code is refused too
+sql($ttl, 'DELETE FROM rate_limits');
+sql($ttl, "INSERT INTO rate_limits VALUES ('login-user:admin', 10, strftime('%s', 'now') + 600)");
+my $n = settle();
+my ($locked, $jar4) = ask('admin');
+@mails = wait_mails($n + 1);
+$r = enter($jar4, code_of($mails[-1]));
+is $r->{status}, 429, 'a user locked out by failed sign-ins cannot use a code either';
+like $r->{body}, qr/Too many failed sign-ins/, '... same message as for passwords';
+sql($ttl, 'DELETE FROM rate_limits');
+ok wait_for(sub { sql($db, "SELECT count(*) FROM jobs WHERE kind = 'mail' AND state <> 'done'") == 0 }, 60),
+    'every mail job so far is done';
+
+# --- the SMTP server down: retried until it is back --------------------------
+
+stop_smtp();
+sql($ttl, 'DELETE FROM rate_limits');
+$n = settle();
+my ($down, $jar5) = ask('admin');
+is $down->{status}, 200, 'asking while the SMTP server is down';
+ok wait_for(sub { (split /\|/, last_job())[2] >= 2 }, 60), 'the mail job is retried';
+my (undef, $state, undef, $error) = split /\|/, last_job();
+is $state, 'queued', '... and queued again';
+like $error, qr{^smtp://127\.0\.0\.1:$smtp_port: Couldn't connect to server}, '... with the SMTP error';
+is sql($ttl, 'SELECT count(*) FROM one_time_codes'), 0, 'a code that was not sent does not work';
+like $site->jobrunner_log, qr/\(mail mail:signin:[0-9a-f]{32}\) attempt 1 failed, retry in \d+ s/, 'the failure is logged';
+start_smtp();
+ok wait_job_state('done'), 'once the server is back the job is done';
+@mails = wait_mails($n + 1);
+is scalar @mails, $n + 1, '... and the mail arrived';
+$r = enter($jar5, code_of($mails[-1]));
+is $r->{status}, 303, '... with a code that signs in';
+
+# --- ... or dead with the error ---------------------------------------------
+
+is $site->stop_jobrunner, 0, 'jobrunner stopped';
+stop_smtp();
+$site->start_jobrunner("queue_backoff = 1s\nqueue_max_attempts = 2\n"
+    . "[mail]\nsmtp_url = smtp://127.0.0.1:$smtp_port\n"
+    . "from = blog\@example.org\nstarttls = off\n");
+sql($ttl, 'DELETE FROM rate_limits');
+ask('admin');
+ok wait_job_state('dead'), 'with the server down for good the job ends dead';
+(undef, $state, my $attempts, $error) = split /\|/, last_job();
+is $attempts, 2, '... after queue_max_attempts';
+like $error, qr{^smtp://127\.0\.0\.1:$smtp_port: Couldn't connect to server}, '... the SMTP error in last_error';
+
+# STARTTLS required (the default) from a server that has none: dead at once
+is $site->stop_jobrunner, 0, 'jobrunner stopped';
+start_smtp();
+$site->start_jobrunner("queue_backoff = 1s\n"
+    . "[mail]\nsmtp_url = smtp://127.0.0.1:$smtp_port\nfrom = blog\@example.org\n"
+    . "username = blog\npassword = s3cret-Pa55\n");
+$n = settle();
+sql($ttl, 'DELETE FROM rate_limits');
+ask('admin');
+ok wait_job_state('dead'), 'STARTTLS required, and the server has none: dead';
+(undef, $state, $attempts, $error) = split /\|/, last_job();
+is $attempts, 1, '... at the first attempt: it cannot heal';
+like $error, qr/SSL|TLS/, "... saying why ($error)";
+is scalar(() = mails()), $n, '... nothing was sent in the clear';
+unlike $site->jobrunner_log, qr/s3cret-Pa55/, 'the SMTP password is never logged';
+
+# --- without [mail]: the code goes to the log --------------------------------
+
+is $site->stop_jobrunner, 0, 'jobrunner stopped';
+$site->start_jobrunner();
+like $site->jobrunner_log, qr/no \[mail\] smtp_url: sign-in codes are written to this log/,
+    'without [mail] the jobrunner says where codes go';
+sql($ttl, 'DELETE FROM rate_limits');
+my ($logged, $jar6) = ask('admin');
+my $logcode;
+ok wait_for(sub {
+    ($logcode) = $site->jobrunner_log =~ /\[notice\] mail job \d+: sign-in code for "admin" <Admin\@Example\.org>: ([0-9A-Z]{5}-[0-9A-Z]{5}) /;
+    $logcode }, 60), 'the code is written to the log at notice level';
+$r = enter($jar6, $logcode);
+is $r->{status}, 303, '... and signs in';
+
+# --- what is never written ---------------------------------------------------
+
+my $errlog = $site->error_log;
+for my $c (grep { defined } $code, $code2, $code3, $logcode) {
+    (my $b = $c) =~ s/-//;
+    unlike $errlog, qr/\Q$c\E|\Q$b\E/i, "nginx never logs a code ($c)";
+}
+unlike $site->jobrunner_log, qr/\Q$code\E|\Q$code2\E/, 'mailed codes are not in the jobrunner log';
+
+done_testing;
