@@ -23,8 +23,9 @@ if [ "${1:-}" = test ]; then
     packages="$packages goaccess valgrind"
     # writes the .mmdb country database of t/47-geo-workers.t
     packages="$packages libmaxmind-db-writer-perl"
-    # the SMTP server that receives the sign-in codes of t/53-signin-code.t
-    packages="$packages python3-aiosmtpd"
+    # the SMTP server that receives the sign-in codes of t/53-signin-code.t,
+    # and its certificate for STARTTLS
+    packages="$packages python3-aiosmtpd openssl"
     command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
 

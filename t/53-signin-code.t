@@ -39,13 +39,16 @@ my $maildir = "$dir/mail";
 my $smtp_port = free_port();
 my $smtp_pid;
 
+# start_smtp(@opt): t/lib/smtpd.py's options, --tls CERT KEY and
+# --auth USER PASSWORD.
 sub start_smtp {
+    my (@opt) = @_;
     $smtp_pid = fork // die "fork: $!";
     if ($smtp_pid == 0) {
         open STDOUT, '>>', "$dir/logs/smtpd.log" or POSIX::_exit(126);
         open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
-        exec $PYTHON, '-m', 'aiosmtpd', '-n', '-l', "127.0.0.1:$smtp_port",
-            '-c', 'aiosmtpd.handlers.Mailbox', $maildir
+        exec $PYTHON, "$FindBin::Bin/lib/smtpd.py", '127.0.0.1', $smtp_port,
+            $maildir, @opt
             or POSIX::_exit(127);
     }
     wait_for(sub {
@@ -359,7 +362,46 @@ ok wait_job_state('dead'), 'STARTTLS required, and the server has none: dead';
 is $attempts, 1, '... at the first attempt: it cannot heal';
 like $error, qr/SSL|TLS/, "... saying why ($error)";
 is scalar(() = mails()), $n, '... nothing was sent in the clear';
-unlike $site->jobrunner_log, qr/s3cret-Pa55/, 'the SMTP password is never logged';
+
+# STARTTLS with a certificate the jobrunner trusts through ca_file, and
+# AUTH; the server refuses mail before both, so a mail that arrives went
+# through TLS, signed in.  The credentials come from the environment.
+stop_smtp();
+my $req = join ' ', map { quotemeta } 'openssl', 'req', '-x509', '-newkey', 'ec',
+    '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1',
+    '-keyout', "$dir/smtp.key", '-out', "$dir/smtp.pem";
+system("$req >/dev/null 2>&1") == 0 or die "openssl could not make a certificate";
+start_smtp('--tls', "$dir/smtp.pem", "$dir/smtp.key",
+           '--auth', 'blog', 'env-s3cret-Pa55');
+
+sub tls_jobrunner {
+    my ($password) = @_;
+    is $site->stop_jobrunner, 0, 'jobrunner stopped';
+    local $ENV{JOBRUNNER_SMTP_USERNAME} = 'blog';
+    local $ENV{JOBRUNNER_SMTP_PASSWORD} = $password;
+    $site->start_jobrunner("queue_backoff = 1s\n"
+        . "[mail]\nsmtp_url = smtp://127.0.0.1:$smtp_port\nfrom = blog\@example.org\n"
+        . "ca_file = $dir/smtp.pem\n");
+}
+
+tls_jobrunner('wrong-Pa55');
+sql($ttl, 'DELETE FROM rate_limits');
+ask('admin');
+ok wait_job_state('dead'), 'a wrong SMTP password: dead';
+(undef, $state, $attempts, $error) = split /\|/, last_job();
+is $attempts, 1, '... at once';
+like $error, qr/Login denied.*\(last SMTP reply 535\)/, "... with the server's refusal ($error)";
+
+tls_jobrunner('env-s3cret-Pa55');
+sql($ttl, 'DELETE FROM rate_limits');
+my ($tls, $jar7) = ask('admin');
+ok wait_job_state('done'), 'STARTTLS with a trusted certificate, AUTH: the job is done';
+@mails = wait_mails($n + 1);
+is scalar @mails, $n + 1, '... and the mail arrived';
+$r = enter($jar7, code_of($mails[-1]));
+is $r->{status}, 303, '... with a code that signs in';
+unlike $site->jobrunner_log, qr/s3cret-Pa55/, 'the SMTP passwords are never logged';
 
 # --- without [mail]: the code goes to the log --------------------------------
 
