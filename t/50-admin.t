@@ -34,6 +34,8 @@ like cookie_attrs($r, 'blog_csrf'), qr/HttpOnly; SameSite=Strict/, 'sign-in toke
 is $r->{headers}{'cache-control'}, 'no-store', 'panel pages are not cached';
 is $r->{headers}{'x-frame-options'}, 'DENY', 'panel pages are not framed';
 like $r->{headers}{'content-security-policy'}, qr/default-src 'self'/, 'CSP';
+unlike $r->{body}, qr/sign-in code/, 'no sign-in by e-mailed code unless blog_login_code is on';
+is $site->get('/admin/login/code')->{status}, 303, '... and no form for it';
 
 my ($res, $jar) = login_as($site, 'admin', 'wrong password');
 is $res->{status}, 403, 'wrong password refused';
