@@ -28,11 +28,15 @@ mkdir -p "$site/media" "$run/logs" "$run/tmp" "$run/spool"
 "$build/blogctl" -d "$site/data.db" set author "Demo Author" >/dev/null
 cp -p "$root"/conf/demo/media/* "$site/media/"
 
-# the admin panel's demo account, made once
+# the admin panel's demo account, made once; its e-mail address is where
+# sign-in codes go (to the jobrunner's log here: there is no [mail])
 if ! "$build/blogctl" -d "$site/data.db" user list | grep -q '^admin	'; then
     echo "demo-password" | "$build/blogctl" -d "$site/data.db" user add admin \
-        >/dev/null
+        admin@example.org >/dev/null
 fi
+# a demo made before sign-in codes existed has the account without one
+sqlite3 "$site/data.db" \
+    "UPDATE users SET email = 'admin@example.org' WHERE name = 'admin' AND email = ''"
 
 user=""
 if [ "$(id -u)" -eq 0 ]; then
@@ -46,6 +50,7 @@ sed -e "s|@BUILD@|$build|g" -e "s|@RUN@|$run|g" -e "s|@SITE@|$site|g" \
     -e "s|@ANALYTICS_SHA256@|$(printf %s demo-token | sha256sum | cut -c1-64)|g" \
     "$root/conf/nginx.demo.conf.in" > "$run/nginx.conf"
 
+# no [mail]: sign-in codes go to the log instead of an SMTP server
 cat > "$run/jobrunner.conf" <<CONF
 [jobrunner]
 data_db = $site/data.db
@@ -92,7 +97,9 @@ ngx_blog demo is running (Ctrl-C stops it):
   $url/feed.xml
   $url/sitemap.xml
   $url/media/alps-sunset.png
-  $url/admin/            admin panel: admin / demo-password
+  $url/admin/            admin panel: admin / demo-password, or "E-mail me a
+                         sign-in code" for admin: the code is written to
+                         $run/logs/jobrunner.log
   $url/_analytics        analytics: any user, password demo-token
   $url/_metrics          Prometheus metrics (jobrunner's: http://127.0.0.1:$((port + 1))/metrics)
 
