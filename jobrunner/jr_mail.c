@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "blog_code.h"
 #include "jr_jobs.h"
@@ -402,8 +403,26 @@ jr_mail_send(jr_work_t *w)
 }
 
 
+static void jr_mail_work_thread(jr_work_t *w);
+
+
+/*
+ * libcrypto keeps per-thread state (its error queue, the random generators
+ * TLS draws from) that it frees only when a thread exits, and libuv's pool
+ * threads outlive libcrypto's own cleanup at exit: leaked then.  Freed
+ * after each mail instead; the next one sets it up again, cheaply.
+ */
 static void
 jr_mail_work(jr_work_t *w)
+{
+    jr_mail_work_thread(w);
+
+    OPENSSL_thread_stop();
+}
+
+
+static void
+jr_mail_work_thread(jr_work_t *w)
 {
     char                   code[BLOG_CODE_LEN + 1], rnd[BLOG_CODE_LEN + 1];
     char                   hash[BLOG_CODE_HASH_LEN + 1], dberr[512], id[64];
