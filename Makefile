@@ -49,6 +49,9 @@ JR_LIBS   += -lmaxminddb -lGeoIP
 # The realtime hub reads its requests with Debian's http-parser.
 JR_LIBS   += -lhttp_parser
 
+# Events of several nodes through NATS JetStream: libnats (the C client).
+JR_LIBS   += -lnats -lpthread
+
 CTL_SRCS   = $(wildcard blogctl/*.c)
 CTL_LIB    = $(filter-out blogctl/blogctl.c, $(CTL_SRCS))
 CTL_LIBS   = -lcmark -largon2 -lsqlite3

@@ -130,6 +130,8 @@ static const char *const  jr_analytics_daily_sql[JR_DAILY_N] = {
 };
 
 
+static int jr_analytics_commit(jr_analytics_t *a, const char *spool,
+    int64_t offset, jr_analytics_mark_pt mark, void *data);
 static int jr_analytics_write(jr_analytics_t *a, const char *spool,
     int64_t offset);
 static int jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c,
@@ -305,13 +307,29 @@ jr_analytics_pending(jr_analytics_t *a)
 int
 jr_analytics_flush(jr_analytics_t *a, const char *spool, int64_t offset)
 {
-    int              i;
-    double           seconds;
-    struct timespec  start, end;
-
     if (a->pending == 0 && spool == NULL) {
         return 0;
     }
+
+    return jr_analytics_commit(a, spool, offset, NULL, NULL);
+}
+
+
+int
+jr_analytics_flush_mark(jr_analytics_t *a, jr_analytics_mark_pt mark,
+    void *data)
+{
+    return jr_analytics_commit(a, NULL, 0, mark, data);
+}
+
+
+static int
+jr_analytics_commit(jr_analytics_t *a, const char *spool, int64_t offset,
+    jr_analytics_mark_pt mark, void *data)
+{
+    int              i;
+    double           seconds;
+    struct timespec  start, end;
 
     clock_gettime(CLOCK_MONOTONIC, &start);
 
@@ -321,6 +339,7 @@ jr_analytics_flush(jr_analytics_t *a, const char *spool, int64_t offset)
     }
 
     if (jr_analytics_write(a, spool, offset) != 0
+        || (mark && mark(data) != 0)
         || jr_analytics_step(a, JR_STMT_COMMIT) != 0)
     {
         (void) jr_analytics_step(a, JR_STMT_ROLLBACK);

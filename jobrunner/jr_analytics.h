@@ -61,6 +61,20 @@ uint64_t jr_analytics_pending(jr_analytics_t *a);
  */
 int jr_analytics_flush(jr_analytics_t *a, const char *spool, int64_t offset);
 
+/*
+ * A caller's own rows, written by mark(data) inside the transaction of a
+ * flush (on the same database handle), so they commit with the counts or
+ * not at all.  Returns 0, or -1 after logging why.
+ */
+typedef int (*jr_analytics_mark_pt)(void *data);
+
+/*
+ * As jr_analytics_flush(), with mark instead of a spool offset; the
+ * transaction runs even with no record counted, for the marks.
+ */
+int jr_analytics_flush_mark(jr_analytics_t *a, jr_analytics_mark_pt mark,
+    void *data);
+
 /* Forgets the batch in memory, after a flush that failed. */
 void jr_analytics_discard(jr_analytics_t *a);
 

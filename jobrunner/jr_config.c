@@ -44,7 +44,8 @@ enum {
     JR_CONFIG_OWNER_JOBS = 0,      /* [timers], [cronhook.*], ... */
     JR_CONFIG_OWNER_S3,            /* [s3] */
     JR_CONFIG_OWNER_BACKUP,        /* [backup] */
-    JR_CONFIG_OWNER_MAIL           /* [mail] */
+    JR_CONFIG_OWNER_MAIL,          /* [mail] */
+    JR_CONFIG_OWNER_NATS           /* [nats] */
 };
 
 
@@ -167,6 +168,7 @@ jr_config_init(jr_config_t *cf)
     jr_backup_conf_init(&cf->backup);
     jr_sse_conf_init(&cf->sse);
     jr_mail_conf_init(&cf->mail);
+    jr_nats_conf_init(&cf->nats);
 }
 
 
@@ -182,6 +184,7 @@ jr_config_free(jr_config_t *cf)
     jr_backup_conf_free(&cf->backup);
     jr_sse_conf_free(&cf->sse);
     jr_mail_conf_free(&cf->mail);
+    jr_nats_conf_free(&cf->nats);
     jr_config_init(cf);
 }
 
@@ -218,7 +221,8 @@ jr_config_error(jr_config_parse_t *p, int line, const char *fmt, ...)
 }
 
 
-/* A section other than [jobrunner]: [s3], [backup] or one of jobs'. */
+/* A section other than [jobrunner]: [s3], [backup], [mail], [nats] or one
+   of jobs'. */
 static int
 jr_config_section(jr_config_parse_t *p, const char *name, size_t len,
     char *msg, size_t msglen)
@@ -236,6 +240,11 @@ jr_config_section(jr_config_parse_t *p, const char *name, size_t len,
     if (len == 4 && memcmp(name, "mail", 4) == 0) {
         p->owner = JR_CONFIG_OWNER_MAIL;
         return jr_mail_conf_section(&p->cf->mail, p->line, msg, msglen);
+    }
+
+    if (len == 4 && memcmp(name, "nats", 4) == 0) {
+        p->owner = JR_CONFIG_OWNER_NATS;
+        return jr_nats_conf_section(&p->cf->nats, p->line, msg, msglen);
     }
 
     p->owner = JR_CONFIG_OWNER_JOBS;
@@ -296,8 +305,8 @@ jr_config_read_line(char *buf, int size, void *user)
          * Without "]" it is a syntax error, which inih reports.  Sections
          * other than ours are checked and opened by the file that takes
          * their keys: [s3] jr_s3_conf.c, [backup] jr_backup_conf.c,
-         * [mail] jr_mail_conf.c, the others ([timers], [cronhook.NAME],
-         * ...) jr_jobs_conf.c.
+         * [mail] jr_mail_conf.c, [nats] jr_nats_conf.c, the others
+         * ([timers], [cronhook.NAME], ...) jr_jobs_conf.c.
          */
         if (close != NULL
             && (close - start - 1 != sizeof(JR_CONFIG_SECTION) - 1
@@ -356,6 +365,11 @@ jr_config_handler(void *user, const char *section, const char *name,
 
         case JR_CONFIG_OWNER_MAIL:
             rc = jr_mail_conf_key(&p->cf->mail, name, value, p->file,
+                                  p->dirlen, p->line, msg, sizeof(msg));
+            break;
+
+        case JR_CONFIG_OWNER_NATS:
+            rc = jr_nats_conf_key(&p->cf->nats, name, value, p->file,
                                   p->dirlen, p->line, msg, sizeof(msg));
             break;
 
@@ -603,6 +617,14 @@ jr_config_parse(jr_config_t *cf, const char *file, const char *text,
 
     if (p.failed == 0 && cf->mail.line
         && jr_mail_conf_finish(&cf->mail, &line, msg, sizeof(msg)) != 0)
+    {
+        jr_config_error(&p, line, "%s", msg);
+    }
+
+    if (p.failed == 0 && cf->nats.line
+        && jr_nats_conf_finish(&cf->nats, cf->events.spool_dir, &line, msg,
+                               sizeof(msg))
+           != 0)
     {
         jr_config_error(&p, line, "%s", msg);
     }

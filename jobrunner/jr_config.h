@@ -22,6 +22,7 @@
 #include "jr_events_conf.h"
 #include "jr_jobs_conf.h"
 #include "jr_mail_conf.h"
+#include "jr_nats_conf.h"
 #include "jr_s3_conf.h"
 #include "jr_sse_conf.h"
 
@@ -45,6 +46,7 @@ typedef struct {
     jr_backup_conf_t  backup;    /* replication of data_db: jr_backup_conf.h */
     jr_sse_conf_t  sse;          /* the realtime hub: jr_sse_conf.h */
     jr_mail_conf_t    mail;      /* the SMTP server: jr_mail_conf.h */
+    jr_nats_conf_t    nats;      /* events through JetStream: jr_nats_conf.h */
 } jr_config_t;
 
 /*

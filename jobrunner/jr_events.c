@@ -19,6 +19,9 @@
 #include "jr_geo.h"
 #include "jr_log.h"
 #include "jr_metrics.h"
+#include "jr_nats_consume.h"
+#include "jr_nats_publish.h"
+#include "jr_outbox.h"
 #include "jr_salt.h"
 #include "jr_spool.h"
 #include "jr_sse.h"
@@ -43,11 +46,18 @@ struct jr_events_s {
     jr_analytics_t          *analytics;
     jr_spool_t              *spool;
     jr_metrics_t            *metrics;
+    jr_nats_t               *nats;
+    jr_outbox_t             *outbox;       /* publishing: NATS counts */
+    jr_nats_pub_t           *pub;
+    jr_nats_con_t           *con;          /* counting other nodes' too */
     uint64_t                 received;     /* datagrams read */
     uint64_t                 corrupt_told; /* corrupt records alerted */
     uint64_t                 alerted_at;   /* uv_now() of the last alert */
     struct mmsghdr           msgs[JR_EVENTS_VLEN];
     struct iovec             iov[JR_EVENTS_VLEN];
+    struct iovec             out[JR_EVENTS_VLEN];   /* to the outbox */
+    int                      nout;
+    unsigned                 frames;       /* in out */
     unsigned char            buf[JR_EVENTS_VLEN][BLOG_EVENT_DGRAM_MAX + 1];
 };
 
@@ -59,8 +69,12 @@ struct jr_events_s {
 static int jr_events_socket(jr_events_t *ev);
 static void jr_events_readable(uv_poll_t *handle, int status, int events);
 static unsigned jr_events_read(jr_events_t *ev, unsigned max);
-static void jr_events_datagram(jr_events_t *ev, const unsigned char *buf,
+static void jr_events_datagram(jr_events_t *ev, unsigned char *buf,
     size_t len);
+static void jr_events_forward(jr_events_t *ev, unsigned char *buf,
+    size_t len);
+static int jr_events_nats(jr_events_t *ev, uv_loop_t *loop, sqlite3 *db,
+    const jr_config_t *cf);
 static void jr_events_commit(jr_events_t *ev);
 static void jr_events_alert(jr_events_t *ev);
 static void jr_events_flush_cb(uv_timer_t *timer);
@@ -71,7 +85,7 @@ static void jr_events_check_qlen(void);
 
 int
 jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
-    const jr_config_t *cf)
+    const jr_config_t *cf, jr_nats_t *nats)
 {
     const jr_events_conf_t  *ec;
     jr_events_t             *ev;
@@ -80,7 +94,7 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
     ec = &cf->events;
     *out = NULL;
 
-    if (ec->socket == NULL && ec->spool_dir == NULL) {
+    if (ec->socket == NULL && ec->spool_dir == NULL && nats == NULL) {
         return 0;
     }
 
@@ -92,6 +106,7 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
 
     ev->conf = ec;
     ev->fd = -1;
+    ev->nats = nats;
 
     for (i = 0; i < JR_EVENTS_VLEN; i++) {
         ev->iov[i].iov_base = ev->buf[i];
@@ -134,6 +149,10 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
     ev->scan.data = ev;
     ev->handles = JR_EVENTS_FLUSH | JR_EVENTS_SCAN;
 
+    if (nats && jr_events_nats(ev, loop, db, cf) != 0) {
+        goto failed;
+    }
+
     if (ec->socket) {
         if (jr_events_socket(ev) != 0) {
             goto failed;
@@ -159,6 +178,10 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
     if (ev->spool) {
         (void) jr_spool_scan(ev->spool);
 
+        if (ev->pub) {
+            jr_nats_pub_kick(ev->pub);
+        }
+
         if (uv_timer_start(&ev->scan, jr_events_scan_cb, ec->spool_scan_ms,
                            ec->spool_scan_ms) != 0)
         {
@@ -176,10 +199,12 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
         }
     }
 
-    jr_log(JR_LOG_INFO, "events: socket %s, spool %s, batches of %u or %u ms",
-           ec->socket ? ec->socket : "none",
+    jr_log(JR_LOG_INFO, "events: socket %s, spool %s, batches of %u or %u "
+           "ms%s%s", ec->socket ? ec->socket : "none",
            ec->spool_dir ? ec->spool_dir : "none", ec->batch_size,
-           ec->batch_interval_ms);
+           ec->batch_interval_ms,
+           ev->pub ? ", published to NATS" : "",
+           ev->con ? ", counting the NATS stream" : "");
 
     *out = ev;
 
@@ -192,6 +217,40 @@ failed:
     *out = ev;
 
     return -1;
+}
+
+
+/*
+ * [nats]: a publisher's events go to its outbox, and its workers' spool
+ * files too; a consumer counts the stream's into the same analytics.
+ */
+static int
+jr_events_nats(jr_events_t *ev, uv_loop_t *loop, sqlite3 *db,
+    const jr_config_t *cf)
+{
+    if (cf->nats.role & JR_NATS_PUBLISH) {
+        ev->outbox = jr_outbox_open(cf->events.spool_dir);
+        if (ev->outbox == NULL) {
+            return -1;
+        }
+
+        jr_spool_handoff(ev->spool, jr_outbox_take, ev->outbox);
+
+        ev->pub = jr_nats_pub_start(loop, ev->nats, ev->outbox, &cf->nats);
+        if (ev->pub == NULL) {
+            return -1;
+        }
+    }
+
+    if (cf->nats.role & JR_NATS_CONSUME) {
+        ev->con = jr_nats_con_start(loop, ev->nats, db, ev->analytics,
+                                    &cf->nats);
+        if (ev->con == NULL) {
+            return -1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -317,6 +376,20 @@ jr_events_readable(uv_poll_t *handle, int status, int events)
     /* corrupt records alone start no batch: they are told here */
     jr_events_alert(ev);
 
+    /* the open outbox file is closed batch_interval_ms after its start */
+    if (ev->outbox) {
+        if (jr_outbox_pending(ev->outbox)
+            && !uv_is_active((uv_handle_t *) &ev->flush))
+        {
+            (void) uv_timer_start(&ev->flush, jr_events_flush_cb,
+                                  ev->conf->batch_interval_ms, 0);
+        }
+
+        /* files closed for their size */
+        jr_nats_pub_kick(ev->pub);
+        return;
+    }
+
     if (jr_analytics_pending(ev->analytics) >= ev->conf->batch_size) {
         jr_events_commit(ev);
 
@@ -364,6 +437,14 @@ jr_events_read(jr_events_t *ev, unsigned max)
             jr_events_datagram(ev, ev->buf[i], ev->msgs[i].msg_len);
         }
 
+        /* before the next recvmmsg() reuses the buffers */
+        if (ev->nout) {
+            (void) jr_outbox_append(ev->outbox, ev->out, ev->nout,
+                                    ev->frames);
+            ev->nout = 0;
+            ev->frames = 0;
+        }
+
         got += n;
         ev->received += n;
     }
@@ -373,11 +454,16 @@ jr_events_read(jr_events_t *ev, unsigned max)
 
 
 static void
-jr_events_datagram(jr_events_t *ev, const unsigned char *buf, size_t len)
+jr_events_datagram(jr_events_t *ev, unsigned char *buf, size_t len)
 {
     int                   rc;
     size_t                pos, n;
     const unsigned char  *rec;
+
+    if (ev->outbox) {
+        jr_events_forward(ev, buf, len);
+        return;
+    }
 
     pos = 0;
 
@@ -400,10 +486,51 @@ jr_events_datagram(jr_events_t *ev, const unsigned char *buf, size_t len)
 }
 
 
+/*
+ * A publisher's datagram: its whole frames go to the outbox as they are
+ * (the consumer decodes them), so a frame that runs past the datagram's
+ * end cannot make the file's next frames unreadable.
+ */
+static void
+jr_events_forward(jr_events_t *ev, unsigned char *buf, size_t len)
+{
+    int                   rc;
+    size_t                pos, end, n;
+    unsigned              frames;
+    const unsigned char  *rec;
+
+    pos = 0;
+    end = 0;
+    frames = 0;
+
+    while ((rc = blog_event_next(buf, len, &pos, &rec, &n)) == 1) {
+        end = pos;
+        frames++;
+    }
+
+    if (rc < 0 || len == 0) {
+        jr_analytics_corrupt(ev->analytics);
+    }
+
+    if (frames) {
+        ev->out[ev->nout].iov_base = buf;
+        ev->out[ev->nout].iov_len = end;
+        ev->nout++;
+        ev->frames += frames;
+    }
+}
+
+
 static void
 jr_events_commit(jr_events_t *ev)
 {
     (void) uv_timer_stop(&ev->flush);
+
+    if (ev->outbox) {
+        jr_outbox_seal(ev->outbox);
+        jr_nats_pub_kick(ev->pub);
+        return;
+    }
 
     /* on failure the batch stays in memory and goes with the next one */
     ev->failed = jr_analytics_flush(ev->analytics, NULL, 0) != 0;
@@ -472,6 +599,10 @@ jr_events_scan_cb(uv_timer_t *timer)
     jr_events_t  *ev = timer->data;
 
     (void) jr_spool_scan(ev->spool);
+
+    if (ev->pub) {
+        jr_nats_pub_kick(ev->pub);
+    }
 }
 
 
@@ -483,6 +614,10 @@ jr_events_stop(jr_events_t *ev)
     }
 
     ev->stopped = 1;
+
+    /* first: what is read below is only sealed in the outbox */
+    jr_nats_pub_stop(ev->pub);
+    jr_nats_con_stop(ev->con);
 
     if (ev->handles & JR_EVENTS_POLL) {
         (void) uv_poll_stop(&ev->poll);
@@ -502,7 +637,7 @@ jr_events_stop(jr_events_t *ev)
         }
     }
 
-    if (ev->analytics) {
+    if (ev->analytics || ev->outbox) {
         jr_events_commit(ev);
     }
 
@@ -549,6 +684,10 @@ jr_events_free(jr_events_t *ev)
         failed = 1;
     }
 
+    /* its statements, and its subscription before the connection goes */
+    jr_nats_con_free(ev->con);
+    jr_nats_pub_free(ev->pub);
+    jr_outbox_close(ev->outbox);
     jr_spool_close(ev->spool);
     jr_analytics_close(ev->analytics);
     jr_geo_close(ev->geo);
@@ -614,6 +753,18 @@ jr_events_render(void *data, FILE *out)
             (unsigned long long) as->batches);
 
     jr_sse_render(out);
+
+    if (ev->nats) {
+        jr_nats_render(ev->nats, out);
+    }
+
+    if (ev->pub) {
+        jr_nats_pub_render(ev->pub, out);
+    }
+
+    if (ev->con) {
+        jr_nats_con_render(ev->con, out);
+    }
 
     if (ev->spool == NULL) {
         return;

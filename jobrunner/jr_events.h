@@ -20,17 +20,19 @@
 #include <uv.h>
 
 #include "jr_config.h"
+#include "jr_nats.h"
 
 typedef struct jr_events_s  jr_events_t;
 
 /*
  * Opens the databases and the socket, replays the spool and starts the
- * handles on loop.  Returns 0 with *out set (NULL when nothing is
- * configured), or -1 after logging why; what was started is then already
- * stopped.
+ * handles on loop.  With nats (a [nats] section), the events are published
+ * to JetStream and/or the stream is counted, as cf->nats.role says.
+ * Returns 0 with *out set (NULL when nothing is configured), or -1 after
+ * logging why; what was started is then already stopped.
  */
 int jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
-    const jr_config_t *cf);
+    const jr_config_t *cf, jr_nats_t *nats);
 
 /*
  * Graceful stop: no new datagrams, the accepted ones counted, the last

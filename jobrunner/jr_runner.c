@@ -15,6 +15,7 @@
 #include "jr_events.h"
 #include "jr_jobs.h"
 #include "jr_log.h"
+#include "jr_nats.h"
 #include "jr_pid.h"
 #include "jr_runner.h"
 #include "jr_s3.h"
@@ -88,8 +89,13 @@ jr_runner_run(const jr_config_t *cf)
 
     r.jobs->s3 = r.s3;
 
+    /* connects in the thread pool; its users start with the loop */
+    if (cf->nats.line && jr_nats_start(&r.nats, r.loop, &cf->nats) != 0) {
+        goto failed;
+    }
+
     /* replays the spool: what the pid file's reader sends next comes after */
-    if (jr_events_start(&r.events, r.loop, r.db, cf) != 0) {
+    if (jr_events_start(&r.events, r.loop, r.db, cf, r.nats) != 0) {
         goto failed;
     }
 
@@ -121,6 +127,7 @@ jr_runner_run(const jr_config_t *cf)
     }
 
     jr_sse_free(r.sse);
+    jr_nats_free(r.nats);
 
     if (jr_db_close(r.db) != 0) {
         rc = 1;
@@ -145,6 +152,7 @@ failed:
     jr_s3_free(r.s3);
     (void) jr_events_free(r.events);
     jr_sse_free(r.sse);
+    jr_nats_free(r.nats);
 
     if (r.db) {
         jr_db_close(r.db);
@@ -167,6 +175,9 @@ jr_runner_stop(jr_runner_t *r)
 
     /* its connections are freed by their own close callbacks */
     jr_sse_stop(r->sse);
+
+    /* before its handle is closed below: libnats's threads may still post */
+    jr_nats_stop(r->nats);
 
     /*
      * Closing every handle, rather than a list kept here, stops whatever
@@ -197,7 +208,9 @@ jr_runner_threadpool(const jr_config_t *cf)
 {
     char  size[16];
 
-    snprintf(size, sizeof(size), "%u", cf->threadpool_size);
+    /* NATS's blocking calls have threads of their own, not the jobs' */
+    snprintf(size, sizeof(size), "%u",
+             cf->threadpool_size + (cf->nats.line ? JR_NATS_THREADS : 0));
 
     if (setenv("UV_THREADPOOL_SIZE", size, 1) != 0) {
         jr_log(JR_LOG_ERROR, "cannot set UV_THREADPOOL_SIZE: %s",

@@ -21,6 +21,7 @@ struct jr_runner_s {
     struct jr_events_s  *events;    /* event intake, analytics */
     struct jr_s3_s  *s3;        /* the [s3] bucket's client, or NULL */
     struct jr_sse_s  *sse;      /* the realtime hub */
+    struct jr_nats_s  *nats;    /* the connection to NATS, if any */
 };
 
 /*

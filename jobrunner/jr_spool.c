@@ -44,6 +44,8 @@ struct jr_spool_s {
     char               *dir;
     unsigned            batch;
     jr_analytics_t     *analytics;
+    jr_spool_take_pt    take;
+    void               *take_data;
     jr_spool_stats_t    stats;
 };
 
@@ -258,6 +260,18 @@ jr_spool_replay(jr_spool_t *s, const char *name)
         return -1;
     }
 
+    if (s->take) {
+        if (s->take(s->take_data, name, offset) != 0) {
+            return -1;
+        }
+
+        /* gone from the spool: a row left by a crash here goes at start */
+        jr_spool_forget(s, name);
+        s->stats.files++;
+
+        return 0;
+    }
+
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd == -1 || fstat(fd, &st) != 0) {
         jr_log(JR_LOG_ERROR, "spool: cannot open \"%s\": %s", path,
@@ -389,6 +403,14 @@ jr_spool_path(jr_spool_t *s, const char *name, char *path)
     }
 
     return 0;
+}
+
+
+void
+jr_spool_handoff(jr_spool_t *s, jr_spool_take_pt take, void *data)
+{
+    s->take = take;
+    s->take_data = data;
 }
 
 

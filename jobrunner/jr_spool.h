@@ -46,6 +46,18 @@ jr_spool_t *jr_spool_open(sqlite3 *db, const char *dir, unsigned batch,
  */
 int jr_spool_scan(jr_spool_t *s);
 
+/*
+ * On a node that publishes its events (jr_outbox.h) rather than counting
+ * them, scans hand each ready file to take(data, name, offset) instead of
+ * replaying it: take moves the file out of the spool and returns 0, or -1
+ * to leave it for the next scan.  offset is how far an earlier count had
+ * read the file (0 but after a change of role).
+ */
+typedef int (*jr_spool_take_pt)(void *data, const char *name,
+    int64_t offset);
+
+void jr_spool_handoff(jr_spool_t *s, jr_spool_take_pt take, void *data);
+
 const jr_spool_stats_t *jr_spool_stats(jr_spool_t *s);
 
 void jr_spool_close(jr_spool_t *s);

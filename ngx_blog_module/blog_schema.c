@@ -268,7 +268,34 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     ") WITHOUT ROWID;"
     "INSERT INTO analytics_path_totals (path, views)"
     "  SELECT key, sum(n) FROM analytics_counts WHERE dim = 'path'"
-    "  GROUP BY key;"
+    "  GROUP BY key;",
+
+    /*
+     * 7: events of several nodes through NATS JetStream, counted by the
+     * consuming jobrunner (jr_nats_consume.c).  Both tables are written in
+     * the transaction of the counts they account for.
+     *
+     * analytics_nats: per stream (and its creation time, so a stream made
+     * anew starts over), the last stream sequence counted: a message
+     * redelivered after a crash before its ack is not counted twice.
+     */
+    "CREATE TABLE analytics_nats ("
+    "  stream  TEXT PRIMARY KEY,"
+    "  created INTEGER NOT NULL,"
+    "  seq     INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+
+    /*
+     * analytics_nodes: per publishing node, the position (outbox file
+     * number, offset) of the last message counted: a node publishes in
+     * that order, so a message it publishes again after a crash, even past
+     * JetStream's duplicate window, is not counted twice.
+     */
+    "CREATE TABLE analytics_nodes ("
+    "  node   TEXT PRIMARY KEY,"
+    "  file   INTEGER NOT NULL,"
+    "  offset INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
 };
 
 

@@ -9,7 +9,7 @@ packages="build-essential pkg-config nginx nginx-dev
 libsqlite3-dev sqlite3 libcmark-dev libuv1-dev libinih-dev libssl-dev
 perl curl wrk procps libxml2-utils
 libvips-dev libcurl4-openssl-dev libjansson-dev libargon2-dev libxml2-dev
-libmaxminddb-dev libgeoip-dev geoip-database libhttp-parser-dev"
+libmaxminddb-dev libgeoip-dev geoip-database libhttp-parser-dev libnats-dev"
 
 # "scripts/deps.sh test": what only the tests, sanitizers and fuzzers need
 if [ "${1:-}" = test ]; then
@@ -26,6 +26,8 @@ if [ "${1:-}" = test ]; then
     # the SMTP server that receives the sign-in codes of t/53-signin-code.t,
     # and its certificate for STARTTLS
     packages="$packages python3-aiosmtpd openssl"
+    # the JetStream server of t/8x-nats*.t and scripts/bench-nats
+    packages="$packages nats-server"
     command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
 
