@@ -23,12 +23,13 @@ enum {
     JR_NATS_KEY_DURABLE,
     JR_NATS_KEY_MAX_AGE,
     JR_NATS_KEY_CREDS,
+    JR_NATS_KEY_ACK_WAIT,
     JR_NATS_KEY_N
 };
 
 static const char *const  jr_nats_keys[JR_NATS_KEY_N] = {
     "url", "role", "node", "stream", "subject_prefix", "durable", "max_age",
-    "creds"
+    "creds", "ack_wait"
 };
 
 
@@ -51,6 +52,7 @@ jr_nats_conf_init(jr_nats_conf_t *nc)
     memset(nc, 0, sizeof(jr_nats_conf_t));
 
     nc->max_age = 7 * 86400;
+    nc->ack_wait = 30;
 }
 
 
@@ -251,6 +253,17 @@ jr_nats_conf_key(jr_nats_conf_t *nc, const char *name, const char *value,
             return jr_nats_conf_error(err, errlen, "invalid %s \"%s\" "
                                       "(expected a duration such as 12h or "
                                       "7d)", name, value);
+        }
+
+        return 0;
+
+    case JR_NATS_KEY_ACK_WAIT:
+        if (jr_jobs_conf_duration(value, &nc->ack_wait) != 0
+            || nc->ack_wait > 3600)
+        {
+            return jr_nats_conf_error(err, errlen, "invalid %s \"%s\" "
+                                      "(expected a duration from 1s to 1h)",
+                                      name, value);
         }
 
         return 0;

@@ -10,6 +10,7 @@
  *     subject_prefix = blog.events
  *     durable        = analytics
  *     max_age        = 7d
+ *     ack_wait       = 30s
  *     creds          = /etc/blog/nats.creds
  *
  * A publisher sends the events of its nginx to the stream; the consumer
@@ -39,7 +40,8 @@ typedef struct {
                                      ".<node>" */
     char      *durable;
     long       max_age;           /* seconds */
-    int        seen[8];           /* line of each key */
+    long       ack_wait;          /* seconds */
+    int        seen[9];           /* line of each key */
 } jr_nats_conf_t;
 
 void jr_nats_conf_init(jr_nats_conf_t *nc);

@@ -13,7 +13,6 @@
 
 #define JR_CON_BATCH        64        /* messages per fetch: 4 MB at most */
 #define JR_CON_WAIT_MS      1000      /* a fetch waits this long for one */
-#define JR_CON_ACK_WAIT_NS  (30LL * 1000000000LL)
 #define JR_CON_BACKOFF_MIN  250       /* ms after a failure, doubling */
 #define JR_CON_BACKOFF_MAX  8000
 #define JR_CON_NODES_MAX    4096      /* more names: not our publishers */
@@ -390,6 +389,7 @@ jr_nats_con_sync(jr_nats_con_t *c)
      */
     if (s == NATS_NOT_FOUND || ci->Delivered.Stream != applied
         || ci->Config == NULL || ci->Config->AckPolicy != js_AckAll
+        || ci->Config->AckWait != (int64_t) c->conf->ack_wait * 1000000000LL
         || ci->Config->FilterSubject == NULL
         || strcmp(ci->Config->FilterSubject, c->filter) != 0)
     {
@@ -410,7 +410,7 @@ jr_nats_con_sync(jr_nats_con_t *c)
         jsConsumerConfig_Init(&cc);
         cc.Durable = c->conf->durable;
         cc.AckPolicy = js_AckAll;
-        cc.AckWait = JR_CON_ACK_WAIT_NS;
+        cc.AckWait = (int64_t) c->conf->ack_wait * 1000000000LL;
         cc.FilterSubject = c->filter;
         cc.DeliverPolicy = applied ? js_DeliverByStartSequence : js_DeliverAll;
         cc.OptStartSeq = applied ? applied + 1 : 0;

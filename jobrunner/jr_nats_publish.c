@@ -320,7 +320,8 @@ jr_nats_pub_done(uv_work_t *req, int status)
     p->bytes += p->w_bytes;
     p->cut += p->w_cut;
 
-    jr_outbox_done(p->outbox, p->done, p->sent);
+    /* sent is where the failed file stopped: of no other file */
+    jr_outbox_done(p->outbox, p->done, p->failed ? p->sent : 0);
 
     if (p->w_cut) {
         jr_log(JR_LOG_WARN, "nats: %llu outbox files ended in a cut frame, "
