@@ -17,6 +17,12 @@
 #define JR_CON_BACKOFF_MAX  8000
 #define JR_CON_NODES_MAX    4096      /* more names: not our publishers */
 
+/*
+ * Fetches that find nothing, in a row, before the consumer is checked all
+ * the same: one deleted (with its stream, say) looks idle to a fetch.
+ */
+#define JR_CON_IDLE_CHECK   30
+
 
 enum {
     JR_CON_GET_STREAM = 0,
@@ -88,6 +94,7 @@ struct jr_nats_con_s {
     uint64_t                 w_applied;
     int                      recreated;
     uint64_t                 next_cseq;    /* 0: any */
+    unsigned                 idle;         /* empty fetches in a row */
     natsMsgList              list;
     int                      failed;
     char                     err[512];
@@ -319,7 +326,9 @@ jr_nats_con_work(uv_work_t *req)
         c->stream = 1;
     }
 
-    if (c->resync || c->sub == NULL) {
+    if (c->resync || c->sub == NULL || c->idle >= JR_CON_IDLE_CHECK) {
+        c->idle = 0;
+
         if (jr_nats_con_sync(c) != 0) {
             c->failed = 1;
             return;
@@ -331,6 +340,8 @@ jr_nats_con_work(uv_work_t *req)
     jerr = 0;
     s = natsSubscription_Fetch(&c->list, c->sub, JR_CON_BATCH, JR_CON_WAIT_MS,
                                &jerr);
+
+    c->idle = c->list.Count ? 0 : c->idle + 1;
 
     /* what did arrive is counted; the rest is fetched after a check */
     if (s != NATS_OK && s != NATS_TIMEOUT) {

@@ -15,9 +15,10 @@ use warnings;
 
 use Exporter 'import';
 use File::Temp qw(tempdir);
+use IO::Select;
 use IO::Socket::INET;
 use POSIX qw(WNOHANG);
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 use BlogTest qw(new_site free_port wait_for read_file write_file sql
                 http_request);
 
@@ -83,6 +84,69 @@ sub stop {
     CORE::kill 'TERM', $pid;
     wait_for(sub { waitpid($pid, WNOHANG) == $pid }, 10)
         or do { CORE::kill 'KILL', $pid; waitpid $pid, 0 };
+}
+
+# A request in NATS's own protocol, on a connection of its own: publishes
+# $payload on $subject with the headers given, and returns the reply's
+# payload ("" after 5 s without one).  Enough for JetStream's API and
+# publishes with a message id; no client library needed.
+sub request {
+    my ($self, $subject, $payload, %headers) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $self->{port}, Proto => 'tcp',
+                                  Timeout => 5) or die "nats: connect: $!";
+    my $sel = IO::Select->new($s);
+    my $deadline = time + 5;
+    my $buf = '';
+    my $more = sub {
+        return 0 unless $sel->can_read($deadline - time);
+        return sysread $s, $buf, 65536, length $buf;
+    };
+    my $line = sub {
+        while ($buf !~ /\r\n/) {
+            $more->() or return undef;
+        }
+        $buf =~ s/^(.*?)\r\n//s;
+        return $1;
+    };
+    my $bytes = sub {
+        my ($n) = @_;
+        while (length $buf < $n + 2) {
+            $more->() or return undef;
+        }
+        return substr($buf, 0, $n + 2, '');
+    };
+    $line->() =~ /^INFO / or die "nats: no INFO\n";
+    my $inbox = "_INBOX.blogtest.$$";
+    my $msg = 'CONNECT {"verbose":false,"pedantic":false,"headers":true,'
+            . '"no_responders":true,"protocol":1}' . "\r\nSUB $inbox 1\r\n";
+    if (%headers) {
+        my $h = "NATS/1.0\r\n"
+              . join('', map { "$_: $headers{$_}\r\n" } sort keys %headers)
+              . "\r\n";
+        $msg .= "HPUB $subject $inbox " . length($h) . ' '
+              . (length($h) + length $payload) . "\r\n$h$payload\r\n";
+    } else {
+        $msg .= "PUB $subject $inbox " . length($payload) . "\r\n$payload\r\n";
+    }
+    print $s $msg;
+    while (defined(my $l = $line->())) {
+        if ($l eq 'PING') {
+            print $s "PONG\r\n";
+        } elsif ($l =~ /^HMSG .* (\d+) (\d+)$/) {
+            my $all = $bytes->($2) // last;
+            close $s;
+            return substr($all, $1, $2 - $1);
+        } elsif ($l =~ /^MSG .* (\d+)$/) {
+            my $all = $bytes->($1) // last;
+            close $s;
+            return substr($all, 0, $1);
+        } elsif ($l =~ /^-ERR/) {
+            die "nats: $l\n";
+        }
+    }
+    close $s;
+    return '';
 }
 
 # --- nodes ----------------------------------------------------------------
