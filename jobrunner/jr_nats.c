@@ -240,6 +240,8 @@ jr_nats_connect_work(uv_work_t *req)
     }
 
     n->status = s;
+
+    nats_ReleaseThreadMemory();
 }
 
 

@@ -14,7 +14,9 @@
  *     uv_async_send(); the loop calls each user's handler with them;
  *   - users make their blocking calls in the thread pool only, with
  *     jr_nats_conn() and jr_nats_js(), which are set before any handler
- *     sees JR_NATS_UP and do not change after.
+ *     sees JR_NATS_UP and do not change after.  A work item that called
+ *     libnats ends with nats_ReleaseThreadMemory(): libnats keeps an error
+ *     state per thread, and a pool thread outlives nats_Close().
  *
  * A later user (say, a subscriber for other subjects) registers a handler
  * with jr_nats_listen() before the loop runs, and on JR_NATS_UP makes its

@@ -111,6 +111,7 @@ static int jr_nats_con_load(jr_nats_con_t *c);
 static void jr_nats_con_event(void *data, unsigned events);
 static void jr_nats_con_kick(jr_nats_con_t *c);
 static void jr_nats_con_work(uv_work_t *req);
+static void jr_nats_con_run(jr_nats_con_t *c);
 static int jr_nats_con_sync(jr_nats_con_t *c);
 static void jr_nats_con_done(uv_work_t *req, int status);
 static int jr_nats_con_count(jr_nats_con_t *c);
@@ -300,9 +301,17 @@ jr_nats_con_kick(jr_nats_con_t *c)
 static void
 jr_nats_con_work(uv_work_t *req)
 {
-    jsErrCode       jerr;
-    natsStatus      s;
-    jr_nats_con_t  *c = req->data;
+    jr_nats_con_run(req->data);
+
+    nats_ReleaseThreadMemory();
+}
+
+
+static void
+jr_nats_con_run(jr_nats_con_t *c)
+{
+    jsErrCode   jerr;
+    natsStatus  s;
 
     /* "all": acknowledges every message up to this one */
     if (c->ack) {

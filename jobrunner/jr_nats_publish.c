@@ -57,6 +57,7 @@ struct jr_nats_pub_s {
 
 
 static void jr_nats_pub_work(uv_work_t *req);
+static void jr_nats_pub_run(jr_nats_pub_t *p);
 static int jr_nats_pub_file(jr_nats_pub_t *p, const jr_outbox_file_t *f);
 static void jr_nats_pub_done(uv_work_t *req, int status);
 static void jr_nats_pub_retry_cb(uv_timer_t *timer);
@@ -174,8 +175,16 @@ jr_nats_pub_kick(jr_nats_pub_t *p)
 static void
 jr_nats_pub_work(uv_work_t *req)
 {
-    size_t          i;
-    jr_nats_pub_t  *p = req->data;
+    jr_nats_pub_run(req->data);
+
+    nats_ReleaseThreadMemory();
+}
+
+
+static void
+jr_nats_pub_run(jr_nats_pub_t *p)
+{
+    size_t  i;
 
     if (!p->stream) {
         if (jr_nats_stream(p->nats, p->err, sizeof(p->err)) != 0) {

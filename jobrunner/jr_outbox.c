@@ -166,7 +166,9 @@ jr_outbox_scan(jr_outbox_t *o)
 
     closedir(dir);
 
-    qsort(o->files, o->nfiles, sizeof(jr_outbox_file_t), jr_outbox_cmp);
+    if (o->nfiles > 1) {
+        qsort(o->files, o->nfiles, sizeof(jr_outbox_file_t), jr_outbox_cmp);
+    }
 
     return 0;
 }
@@ -418,9 +420,11 @@ jr_outbox_done(jr_outbox_t *o, size_t done, int64_t sent)
         done = o->nfiles;
     }
 
-    memmove(o->files, o->files + done,
-            (o->nfiles - done) * sizeof(jr_outbox_file_t));
-    o->nfiles -= done;
+    if (done) {
+        o->nfiles -= done;
+        memmove(o->files, o->files + done,
+                o->nfiles * sizeof(jr_outbox_file_t));
+    }
 
     if (o->nfiles && sent > o->files[0].sent) {
         o->files[0].sent = sent;
