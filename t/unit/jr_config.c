@@ -341,6 +341,46 @@ test_log_levels(void)
 }
 
 
+static void
+test_nats(void)
+{
+    int   rc;
+    char  host[256];
+
+    rc = parse("[jobrunner]\ndata_db = data.db\nspool_dir = spool\n"
+               "[nats]\nurl = nats://127.0.0.1:4222\nrole = both\n"
+               "creds = nats.creds\n");
+    is_int(rc, 0, "[nats]: parses");
+    is_int(cf.nats.line, 4, "[nats]: its line");
+    is_int(cf.nats.role, JR_NATS_PUBLISH | JR_NATS_CONSUME, "[nats]: both");
+    is_str(cf.nats.creds, "/etc/blog/nats.creds",
+           "[nats]: creds relative to the file");
+    is_str(cf.nats.stream, "BLOG_EVENTS", "[nats]: default stream");
+    is_str(cf.nats.subject, "blog.events", "[nats]: default subject prefix");
+    is_str(cf.nats.durable, "analytics", "[nats]: default durable");
+    is_int(cf.nats.max_age, 7 * 86400, "[nats]: default max_age 7d");
+    is_int(cf.nats.ack_wait, 30, "[nats]: default ack_wait 30s");
+
+    /* the node is the host name up to its first dot */
+    if (gethostname(host, sizeof(host)) == 0) {
+        host[strcspn(host, ".")] = '\0';
+        is_str(cf.nats.node, host, "[nats]: default node, the host name");
+    }
+
+    jr_config_free(&cf);
+
+    rc = parse("[jobrunner]\ndata_db = data.db\n");
+    ok(rc == 0 && cf.nats.line == 0 && cf.nats.url == NULL,
+       "no [nats]: nothing of it");
+    jr_config_free(&cf);
+
+    fails("[jobrunner]\ndata_db = data.db\n[nats]\nurl = nats://h:1\n"
+          "role = publisher\n",
+          FILE_NAME ":5: a publisher keeps the events NATS has not taken "
+          "yet in spool_dir: set it in [jobrunner]", "[nats]: no spool_dir");
+}
+
+
 int
 main(void)
 {
@@ -351,6 +391,7 @@ main(void)
     test_errors();
     test_load();
     test_log_levels();
+    test_nats();
 
     return tap_done();
 }
