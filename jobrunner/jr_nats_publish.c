@@ -34,6 +34,7 @@ struct jr_nats_pub_s {
     int                      stopping;     /* read by the work: atomic */
     int                      failing;      /* the last work failed */
     int                      stream;       /* the stream is known to exist */
+    int                      recheck;      /* look for it again: loop's */
 
     /* the work item's: files in, results out */
     jr_outbox_file_t         batch[JR_PUB_FILES];
@@ -122,7 +123,7 @@ jr_nats_pub_event(void *data, unsigned events)
     }
 
     /* a server that lost its store has no stream: look again */
-    p->stream = 0;
+    p->recheck = 1;
     p->backoff = JR_PUB_BACKOFF_MIN;
     (void) uv_timer_stop(&p->retry);
 
@@ -146,6 +147,12 @@ jr_nats_pub_kick(jr_nats_pub_t *p)
     files = jr_outbox_files(p->outbox, &n);
     if (n == 0) {
         return;
+    }
+
+    /* the work owns "stream" while it runs: changed between works only */
+    if (p->recheck) {
+        p->recheck = 0;
+        p->stream = 0;
     }
 
     p->nbatch = n < JR_PUB_FILES ? n : JR_PUB_FILES;
