@@ -37,9 +37,9 @@ struct jr_nats_s {
     uv_work_t               req;
     unsigned                handles;
     int                     busy;          /* the connect is running */
+    int                     ready;         /* nc and js are set: loop's */
     int                     stopped;
     int                     opened;        /* nats_Open() done */
-    natsStatus              status;        /* of the connect */
     char                    err[256];
     jr_nats_listener_t      listeners[JR_NATS_HANDLERS];
     unsigned                nlisteners;
@@ -239,8 +239,6 @@ jr_nats_connect_work(uv_work_t *req)
         n->nc = NULL;
     }
 
-    n->status = s;
-
     nats_ReleaseThreadMemory();
 }
 
@@ -267,7 +265,10 @@ jr_nats_connect_done(uv_work_t *req, int status)
         return;
     }
 
-    if (n->status == NATS_NOT_YET_CONNECTED) {
+    /* from here the loop may look at nc: an "up" before was not heard */
+    n->ready = 1;
+
+    if (!jr_nats_up(n)) {
         jr_log(JR_LOG_WARN, "nats: no server answers yet; events wait in "
                "the outbox, the connection is tried every %d ms",
                JR_NATS_RECONNECT_MS);
@@ -371,7 +372,7 @@ jr_nats_async_cb(uv_async_t *async)
                JR_NATS_RECONNECT_MS);
     }
 
-    if ((events & JR_NATS_UP)
+    if ((events & JR_NATS_UP) && n->ready
         && natsConnection_GetConnectedUrl(n->nc, url, sizeof(url))
            == NATS_OK)
     {
@@ -402,7 +403,7 @@ jr_nats_notify(jr_nats_t *n, unsigned events)
 int
 jr_nats_up(jr_nats_t *n)
 {
-    return n->nc != NULL
+    return n->ready
            && natsConnection_Status(n->nc) == NATS_CONN_STATUS_CONNECTED;
 }
 

@@ -58,7 +58,7 @@ int jr_nats_start(jr_nats_t **out, uv_loop_t *loop, const jr_nats_conf_t *conf);
 /* Calls handler(data, events) on the loop.  Before the loop runs. */
 int jr_nats_listen(jr_nats_t *n, jr_nats_handler_pt handler, void *data);
 
-/* Connected right now.  Any thread. */
+/* Connected right now.  The loop. */
 int jr_nats_up(jr_nats_t *n);
 
 /* For calls in the thread pool, once JR_NATS_UP has been seen. */

@@ -121,6 +121,15 @@ ok(wait_for(sub { metric($edge1, 'jobrunner_outbox_files') > 0 }, 10),
     or diag $edge1->jobrunner_log;
 like($edge1->jobrunner_log, qr/nats: disconnected/, 'the node logs it');
 
+# a jobrunner stopped and started while NATS is away: its outbox is kept,
+# and it starts all the same
+is($edge2->stop_jobrunner, 0, 'a node stops cleanly while NATS is away');
+$edge2->start_jobrunner($edge2->{jr_conf});
+like($edge2->jobrunner_log, qr/outbox: \d+ files from an earlier run/,
+     'and starts again with its outbox');
+ok(wait_for(sub { $edge2->jobrunner_log =~ /nats: no server answers yet/ },
+            10), 'though no server answers');
+
 $nats->start;
 my $M = $load->wait;
 is($M, 600, 'every request answered during the outage');
