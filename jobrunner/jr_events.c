@@ -18,7 +18,6 @@
 #include "jr_events.h"
 #include "jr_geo.h"
 #include "jr_log.h"
-#include "jr_metrics.h"
 #include "jr_nats_consume.h"
 #include "jr_nats_publish.h"
 #include "jr_outbox.h"
@@ -45,7 +44,6 @@ struct jr_events_s {
     jr_geo_t                *geo;
     jr_analytics_t          *analytics;
     jr_spool_t              *spool;
-    jr_metrics_t            *metrics;
     jr_nats_t               *nats;
     jr_outbox_t             *outbox;       /* publishing: NATS counts */
     jr_nats_pub_t           *pub;
@@ -79,7 +77,6 @@ static void jr_events_commit(jr_events_t *ev);
 static void jr_events_alert(jr_events_t *ev);
 static void jr_events_flush_cb(uv_timer_t *timer);
 static void jr_events_scan_cb(uv_timer_t *timer);
-static void jr_events_render(void *data, FILE *out);
 static void jr_events_check_qlen(void);
 
 
@@ -186,15 +183,6 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
                            ec->spool_scan_ms) != 0)
         {
             jr_log(JR_LOG_ERROR, "events: cannot start the spool timer");
-            goto failed;
-        }
-    }
-
-    if (ec->metrics.ss_family) {
-        ev->metrics = jr_metrics_start(loop,
-                                       (const struct sockaddr *) &ec->metrics,
-                                       jr_events_render, ev);
-        if (ev->metrics == NULL) {
             goto failed;
         }
     }
@@ -653,11 +641,6 @@ jr_events_stop(jr_events_t *ev)
         uv_close((uv_handle_t *) &ev->scan, NULL);
     }
 
-    if (ev->metrics) {
-        jr_metrics_stop(ev->metrics);
-        ev->metrics = NULL;
-    }
-
     if (ev->fd != -1) {
         close(ev->fd);
         ev->fd = -1;
@@ -698,14 +681,17 @@ jr_events_free(jr_events_t *ev)
 }
 
 
-static void
-jr_events_render(void *data, FILE *out)
+void
+jr_events_render(jr_events_t *ev, FILE *out)
 {
     int                          i;
     uint64_t                     cumulative;
-    jr_events_t                 *ev = data;
     const jr_spool_stats_t      *ss;
     const jr_analytics_stats_t  *as;
+
+    if (ev == NULL) {
+        return;
+    }
 
     as = jr_analytics_stats(ev->analytics);
 

@@ -1,12 +1,13 @@
 /*
  * Event intake: the Unix datagram socket the nginx workers send access
  * events to, the spool files they fall back on, the batches that carry
- * both into analytics, and the metrics endpoint that reports on them.
+ * both into analytics.
  *
  * Records are read from the socket in batches (recvmmsg) and counted in
  * memory; a batch is committed when it holds batch_size records or
  * batch_interval_ms after its first one.  Spool files are replayed on
- * start and every spool_scan_ms.
+ * start and every spool_scan_ms.  Its numbers are part of the jobrunner's
+ * /metrics (jr_runner.c).
  *
  * Shutdown stops new datagrams first (shutdown(SHUT_RD): senders get
  * EPIPE and spool), then reads what the socket had already accepted and
@@ -15,6 +16,8 @@
 
 #ifndef JR_EVENTS_H
 #define JR_EVENTS_H
+
+#include <stdio.h>
 
 #include <sqlite3.h>
 #include <uv.h>
@@ -39,6 +42,9 @@ int jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
  * batch committed, the handles closed.  Safe to call twice.
  */
 void jr_events_stop(jr_events_t *ev);
+
+/* Prometheus lines of intake and analytics; nothing for NULL. */
+void jr_events_render(jr_events_t *ev, FILE *out);
 
 /* After the loop has ended: frees everything.  Returns 0, or 1 if the
    last commit failed. */

@@ -7,6 +7,7 @@
 
 #include "jr_cmdline.h"
 #include "jr_config.h"
+#include "jr_restore.h"
 #include "jr_runner.h"
 
 
@@ -15,6 +16,7 @@ main(int argc, char *argv[])
 {
     int            rc;
     char           err[JR_CONFIG_ERRLEN];
+    uint64_t       target;
     jr_config_t    cf;
     jr_cmdline_t   cmd;
 
@@ -29,6 +31,7 @@ main(int argc, char *argv[])
 
     case JR_CMDLINE_RUN:
     case JR_CMDLINE_TEST:
+    case JR_CMDLINE_RESTORE:
         break;
     }
 
@@ -41,6 +44,20 @@ main(int argc, char *argv[])
         fprintf(stderr, "%s: configuration ok\n", cmd.conf);
         jr_config_free(&cf);
         return 0;
+    }
+
+    if (cmd.action == JR_CMDLINE_RESTORE) {
+        if (cmd.time && jr_restore_time(cmd.time, &target) != 0) {
+            fprintf(stderr, "jobrunner: invalid time \"%s\" (expected "
+                    "2026-05-01T12:00:00Z or Unix seconds)\n", cmd.time);
+            jr_config_free(&cf);
+            return 1;
+        }
+
+        rc = jr_restore(&cf, cmd.output, cmd.time ? target : 0, cmd.force,
+                        stderr);
+        jr_config_free(&cf);
+        return rc;
     }
 
     rc = jr_runner_run(&cf);

@@ -11,11 +11,14 @@
 #include <uv.h>
 
 #include "blog_schema.h"
+#include "jr_alert.h"
+#include "jr_backup.h"
 #include "jr_db.h"
 #include "jr_events.h"
 #include "jr_jobs.h"
 #include "jr_log.h"
 #include "jr_nats.h"
+#include "jr_metrics.h"
 #include "jr_pid.h"
 #include "jr_runner.h"
 #include "jr_s3.h"
@@ -24,6 +27,7 @@
 
 
 static int jr_runner_threadpool(const jr_config_t *cf);
+static void jr_runner_render(void *data, FILE *out);
 static int jr_runner_close_loop(jr_runner_t *r);
 static void jr_runner_close_handle(uv_handle_t *handle, void *arg);
 
@@ -99,6 +103,22 @@ jr_runner_run(const jr_config_t *cf)
         goto failed;
     }
 
+    if (cf->backup.line
+        && jr_backup_start(&r.backup, r.loop, cf, r.s3) != 0)
+    {
+        goto failed;
+    }
+
+    if (cf->events.metrics.ss_family) {
+        r.metrics = jr_metrics_start(r.loop,
+                                     (const struct sockaddr *)
+                                         &cf->events.metrics,
+                                     jr_runner_render, &r);
+        if (r.metrics == NULL) {
+            goto failed;
+        }
+    }
+
     if (cf->pid && jr_pid_write(cf->pid) != 0) {
         goto failed;
     }
@@ -133,6 +153,9 @@ jr_runner_run(const jr_config_t *cf)
         rc = 1;
     }
 
+    /* after the database: it holds a descriptor of the file */
+    jr_backup_free(r.backup);
+
     if (cf->pid) {
         jr_pid_remove(cf->pid);
     }
@@ -158,6 +181,8 @@ failed:
         jr_db_close(r.db);
     }
 
+    jr_backup_free(r.backup);
+
     jr_log_close();
 
     return 1;
@@ -169,6 +194,14 @@ jr_runner_stop(jr_runner_t *r)
 {
     /* the batch in hand is committed before its handles go */
     jr_events_stop(r->events);
+
+    if (r->metrics) {
+        jr_metrics_stop(r->metrics);
+        r->metrics = NULL;
+    }
+
+    /* the last commits copied locally, before the transfers are canceled */
+    jr_backup_stop(r->backup);
 
     /* transfers canceled, its handles closed with its own callbacks */
     jr_s3_close(r->s3);
@@ -195,6 +228,24 @@ jr_runner_close_handle(uv_handle_t *handle, void *arg)
     if (!uv_is_closing(handle)) {
         uv_close(handle, NULL);
     }
+}
+
+
+/* GET /metrics: every part's numbers. */
+static void
+jr_runner_render(void *data, FILE *out)
+{
+    jr_runner_t  *r = data;
+
+    jr_events_render(r->events, out);
+    jr_sse_render(out);
+    jr_backup_render(r->backup, out);
+
+    if (r->s3) {
+        jr_s3_render(r->s3, out);
+    }
+
+    jr_alert_render(out);
 }
 
 

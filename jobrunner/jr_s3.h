@@ -232,6 +232,16 @@ typedef void (*jr_s3_upload_done_pt)(const jr_s3_upload_result_t *res,
 int jr_s3_upload(jr_s3_t *s3, const char *key, const char *path,
     jr_s3_upload_done_pt done, void *data);
 
+/*
+ * The same from a file the caller keeps open (and must keep open until
+ * done): read with pread() from offset 0 to its end, never closed here.
+ * For files that SQLite has open in this process: closing any descriptor
+ * of a file drops all of the process's POSIX locks on it, SQLite's
+ * included.  name is for messages.
+ */
+int jr_s3_upload_fd(jr_s3_t *s3, const char *key, int fd, const char *name,
+    jr_s3_upload_done_pt done, void *data);
+
 typedef void (*jr_s3_list_done_pt)(const jr_s3_result_t *res,
     jr_s3_list_t *list, void *data);
 

@@ -456,6 +456,7 @@ typedef struct {
     char                    *key;
     char                    *path;
     int                      fd;
+    int                      own_fd;       /* opened here, closed here */
     uint64_t                 offset;
     size_t                   part_size;
     unsigned char           *buf;
@@ -489,7 +490,7 @@ jr_s3_upload_end(jr_s3_upload_t *u)
 
     u->done(&u->res, u->data);
 
-    if (u->fd != -1) {
+    if (u->own_fd && u->fd != -1) {
         close(u->fd);
     }
 
@@ -549,8 +550,28 @@ jr_s3_upload_fail_req(jr_s3_upload_t *u, const jr_s3_result_t *r)
 }
 
 
+static int jr_s3_upload_start(jr_s3_t *s3, const char *key, int fd,
+    const char *path, jr_s3_upload_done_pt done, void *data);
+
+
 int
 jr_s3_upload(jr_s3_t *s3, const char *key, const char *path,
+    jr_s3_upload_done_pt done, void *data)
+{
+    return jr_s3_upload_start(s3, key, -1, path, done, data);
+}
+
+
+int
+jr_s3_upload_fd(jr_s3_t *s3, const char *key, int fd, const char *name,
+    jr_s3_upload_done_pt done, void *data)
+{
+    return jr_s3_upload_start(s3, key, fd, name, done, data);
+}
+
+
+static int
+jr_s3_upload_start(jr_s3_t *s3, const char *key, int fd, const char *path,
     jr_s3_upload_done_pt done, void *data)
 {
     jr_s3_upload_t  *u;
@@ -565,7 +586,8 @@ jr_s3_upload(jr_s3_t *s3, const char *key, const char *path,
     }
 
     u->s3 = s3;
-    u->fd = -1;
+    u->fd = fd;
+    u->own_fd = fd == -1;
     u->part_size = (size_t) jr_s3_conf(s3)->part_size;
     u->done = done;
     u->data = data;
@@ -600,7 +622,7 @@ jr_s3_upload_read(uv_work_t *work)
     u = work->data;
     u->len = 0;
 
-    if (u->fd == -1) {
+    if (u->own_fd && u->fd == -1) {
         u->fd = open(u->path, O_RDONLY | O_CLOEXEC);
         if (u->fd == -1) {
             u->read_errno = errno;

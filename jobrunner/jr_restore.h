@@ -1,0 +1,42 @@
+/*
+ * "jobrunner restore": data.db rebuilt from the replica in the bucket
+ * (jr_replica.h), as of its latest state or of a point in time.
+ *
+ *   1. list PREFIX/; pick the newest generation with a complete snapshot
+ *      at or before the target, and of it the newest such snapshot;
+ *   2. download the snapshot into OUTPUT.tmp;
+ *   3. replay the generation's WAL segments from the snapshot's index on,
+ *      in order: frames checked (salts, running checksum), the pages of
+ *      each transaction written at its commit, the file cut to its size;
+ *      up to the last commit copied at or before the target (and at least
+ *      up to the snapshot's bound);
+ *   4. PRAGMA integrity_check; rename to OUTPUT.
+ *
+ * Runs in the foreground with blocking requests; needs no running
+ * jobrunner.
+ */
+
+#ifndef JR_RESTORE_H
+#define JR_RESTORE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "jr_config.h"
+
+/*
+ * Parses a target time: "2026-05-01T12:00:00Z" (UTC, optional fraction
+ * of a second) or Unix seconds ("1777636800", "1777636800.250").  Returns
+ * 0 with *ms, or -1.
+ */
+int jr_restore_time(const char *text, uint64_t *ms);
+
+/*
+ * Restores into output (refused if it exists, unless force).  target_ms 0
+ * is the latest.  Progress and errors go to out.  Returns the exit status:
+ * 0, or 1.
+ */
+int jr_restore(const jr_config_t *cf, const char *output, uint64_t target_ms,
+    int force, FILE *out);
+
+#endif /* JR_RESTORE_H */
