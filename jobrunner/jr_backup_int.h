@@ -45,6 +45,8 @@ typedef struct {
     int                have_hdr;       /* hdr is this index's header */
     unsigned char      hdr[JR_WAL_HDR];
     jr_wal_chain_t     chain;          /* after the frame at offset */
+    int                sealed;         /* all of this index is copied: our
+                                          checkpoint ended it */
     uint64_t           snapshot_ms;    /* last complete snapshot; 0: none */
 } jr_backup_pos_t;
 
@@ -69,6 +71,8 @@ struct jr_backup_s {
     unsigned char           *buf;
     size_t                   buf_size;
     jr_backup_pos_t          pos;
+    uint64_t                 ckpt_offset;  /* where the last checkpoint was */
+    uint32_t                 ckpt_index;
     uint64_t                 cycle_ms;     /* start of this look */
     uint64_t                 prev_cycle_ms;
     size_t                   mem;          /* bytes of segments in memory */

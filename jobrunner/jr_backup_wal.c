@@ -15,11 +15,9 @@
  *     be restarted at most once between two looks;
  *   - anything else: the chain is broken, a new generation begins.
  *
- * Every checkpoint_pages frames the thread checkpoints: it takes the write
- * lock (no commit can follow), copies the last frames, lets its read
- * transaction go, runs a PASSIVE checkpoint, releases the lock and reads
- * again.  The next writer then restarts the WAL, which the next look
- * follows.
+ * Every checkpoint_pages frames the thread checkpoints (RESTART, see
+ * jr_backup_checkpoint()), then copies the last frames under the write
+ * lock; the next writer restarts the WAL, which the next look follows.
  *
  * The position (generation, index, offset, the index's header and the
  * running checksum) is saved in local_dir/state after each segment,
@@ -44,6 +42,7 @@
 #define JR_BACKUP_SEG_MAX   (16 << 20)     /* a segment ends at a commit
                                               past this many bytes */
 #define JR_BACKUP_READ      (4 << 20)      /* WAL bytes read at once */
+#define JR_BACKUP_RESTART_MS  500          /* a checkpoint waits for readers */
 
 enum {
     JR_BACKUP_OK = 0,
@@ -181,9 +180,10 @@ jr_backup_save(jr_backup_t *b)
         strcpy(hex, "-");
     }
 
-    n = snprintf(line, sizeof(line), "%s %u %llu %s %u %u %llu\n", p->gen,
-                 p->index, (unsigned long long) p->offset, hex, p->chain.ck1,
-                 p->chain.ck2, (unsigned long long) p->snapshot_ms);
+    n = snprintf(line, sizeof(line), "%s %u %llu %s %u %u %llu %d\n",
+                 p->gen, p->index, (unsigned long long) p->offset, hex,
+                 p->chain.ck1, p->chain.ck2,
+                 (unsigned long long) p->snapshot_ms, p->sealed);
 
     if (jr_backup_write_file(b->state_path, b->bc->local_dir, line,
                              (size_t) n) != 0)
@@ -203,6 +203,7 @@ jr_backup_load_state(jr_backup_t *b)
 {
     FILE              *f;
     char               gen[64], hex[80];
+    int                sealed;
     unsigned           index, ck1, ck2, i, byte;
     unsigned long long offset, snap;
     jr_wal_hdr_t       h;
@@ -216,8 +217,8 @@ jr_backup_load_state(jr_backup_t *b)
     p = &b->pos;
     memset(p, 0, sizeof(jr_backup_pos_t));
 
-    if (fscanf(f, "%63s %u %llu %79s %u %u %llu", gen, &index, &offset, hex,
-               &ck1, &ck2, &snap) != 7
+    if (fscanf(f, "%63s %u %llu %79s %u %u %llu %d", gen, &index, &offset,
+               hex, &ck1, &ck2, &snap, &sealed) != 8
         || strlen(gen) != JR_REPLICA_GEN_LEN)
     {
         fclose(f);
@@ -230,6 +231,7 @@ jr_backup_load_state(jr_backup_t *b)
     p->index = index;
     p->offset = offset;
     p->snapshot_ms = snap;
+    p->sealed = sealed != 0;
 
     if (strcmp(hex, "-") != 0) {
         if (strlen(hex) != 2 * JR_WAL_HDR) {
@@ -510,6 +512,7 @@ jr_backup_emit(jr_backup_t *b, unsigned char *data, size_t len,
 
     b->pos.offset = start + len;
     b->pos.chain = *chain;
+    b->pos.sealed = 0;
 
     uv_mutex_lock(&b->mu);
     b->pos.snapshot_ms = b->snapshot_ms;
@@ -770,16 +773,24 @@ jr_backup_capture(jr_backup_t *b, char *why, size_t whylen)
         return JR_BACKUP_BROKEN;
     }
 
-    /* restarted once: the old WAL's tail first, if the new one left it */
+    /*
+     * Restarted once.  After our checkpoint (sealed), nothing can have
+     * followed our last copy in the old WAL: the first writer restarts it.
+     * Otherwise the old WAL's tail first, if the new one left it.
+     */
     chain = b->pos.chain;
     from = b->pos.offset ? b->pos.offset : JR_WAL_HDR;
+    extent = 0;
 
-    rc = jr_backup_copy(b, &chain, from, (uint64_t) st.st_size);
-    if (rc != JR_BACKUP_OK) {
-        return rc;
+    if (!b->pos.sealed) {
+        rc = jr_backup_copy(b, &chain, from, (uint64_t) st.st_size);
+        if (rc != JR_BACKUP_OK) {
+            return rc;
+        }
+
+        extent = jr_backup_extent(b, &h, (uint64_t) st.st_size);
     }
 
-    extent = jr_backup_extent(b, &h, (uint64_t) st.st_size);
     if (extent > from) {
         snprintf(why, whylen, "the WAL was restarted and its new frames "
                  "(to byte %llu) may cover old ones not copied (from byte "
@@ -789,6 +800,7 @@ jr_backup_capture(jr_backup_t *b, char *why, size_t whylen)
     }
 
     b->pos.index++;
+    b->pos.sealed = 0;
     jr_backup_adopt(b, raw, &h);
 
     if (jr_backup_save(b) != 0) {
@@ -916,46 +928,85 @@ jr_backup_frames(jr_backup_t *b)
 
 
 /*
- * The checkpoint: under the write lock, the last frames copied; then,
- * with our read transaction ended, a PASSIVE checkpoint; the lock and a
- * new read transaction after.
+ * The checkpoint.  Our read transaction ends, and a RESTART checkpoint
+ * copies every frame into the database, holding the write lock until no
+ * reader uses the WAL (readers started after see it all in the database),
+ * so the next writer, whoever it is, restarts the WAL.  Before that can
+ * happen, we take the write lock and copy the last frames, those committed
+ * between our last look and the checkpoint; then read again.  If readers
+ * keep the WAL busy longer than JR_BACKUP_RESTART_MS, the checkpoint gives
+ * up and the next one tries again; writers wait for it meanwhile.
  */
 static int
 jr_backup_checkpoint(jr_backup_t *b, char *why, size_t whylen)
 {
-    int  rc, log, done;
+    int       rc, busy, log, done, locked;
+    uint32_t  index;
 
-    rc = sqlite3_exec(b->wr, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        /* writers are busy: next time */
+    /* once per WAL: nothing to do until a writer restarts it */
+    if (b->ckpt_offset == b->pos.offset && b->ckpt_index == b->pos.index) {
         return JR_BACKUP_OK;
     }
 
-    rc = jr_backup_capture(b, why, whylen);
+    jr_backup_read_end(b);
 
-    if (rc == JR_BACKUP_OK) {
-        jr_backup_read_end(b);
+    (void) sqlite3_busy_timeout(b->rd, JR_BACKUP_RESTART_MS);
+    busy = 1;
+    log = 0;
+    done = 0;
+    rc = sqlite3_wal_checkpoint_v2(b->rd, "main", SQLITE_CHECKPOINT_RESTART,
+                                   &log, &done);
+    busy = rc == SQLITE_BUSY || (rc == SQLITE_OK && done < log);
+    (void) sqlite3_busy_timeout(b->rd, 5000);
 
-        log = 0;
-        done = 0;
-
-        if (sqlite3_wal_checkpoint_v2(b->rd, "main",
-                                      SQLITE_CHECKPOINT_PASSIVE, &log, &done)
-            == SQLITE_OK)
-        {
-            uv_mutex_lock(&b->mu);
-            b->checkpoints++;
-            uv_mutex_unlock(&b->mu);
-
-            jr_backup_tlog(b, JR_LOG_DEBUG, "backup: checkpoint of index %u: "
-                           "%d of %d frames in the database", b->pos.index,
-                           done, log);
-        }
+    if (busy) {
+        jr_backup_tlog(b, JR_LOG_DEBUG, "backup: checkpoint of index %u "
+                       "postponed: %s (%d of %d frames)", b->pos.index,
+                       rc == SQLITE_OK ? "readers" : sqlite3_errstr(rc),
+                       done, log);
     }
 
-    (void) sqlite3_exec(b->wr, "COMMIT", NULL, NULL, NULL);
+    rc = JR_BACKUP_OK;
 
-    if (rc == JR_BACKUP_OK && jr_backup_read_begin(b) != 0) {
+    if (!busy) {
+        /* the frames of the commits since our last look, under the lock */
+        index = b->pos.index;
+        locked = sqlite3_exec(b->wr, "BEGIN IMMEDIATE", NULL, NULL, NULL)
+                 == SQLITE_OK;
+
+        rc = jr_backup_capture(b, why, whylen);
+
+        if (locked) {
+            (void) sqlite3_exec(b->wr, "COMMIT", NULL, NULL, NULL);
+        }
+
+        b->ckpt_offset = b->pos.offset;
+        b->ckpt_index = b->pos.index;
+
+        /*
+         * Copied under the lock after a full checkpoint of this same WAL
+         * (no writer restarted it in between): the index is complete.
+         */
+        if (rc == JR_BACKUP_OK && locked && b->pos.index == index
+            && b->pos.have_hdr)
+        {
+            b->pos.sealed = 1;
+
+            if (jr_backup_save(b) != 0) {
+                rc = JR_BACKUP_ERROR;
+            }
+        }
+
+        uv_mutex_lock(&b->mu);
+        b->checkpoints++;
+        uv_mutex_unlock(&b->mu);
+
+        jr_backup_tlog(b, JR_LOG_DEBUG, "backup: checkpoint of index %u: "
+                       "%d frames in the database, the next write restarts "
+                       "the WAL", b->pos.index, done);
+    }
+
+    if (jr_backup_read_begin(b) != 0) {
         return JR_BACKUP_ERROR;
     }
 
