@@ -316,7 +316,9 @@ jr_backup_scan_pending(jr_backup_t *b)
 
     closedir(d);
 
-    qsort(names, n, sizeof(char *), jr_backup_name_cmp);
+    if (n > 1) {
+        qsort(names, n, sizeof(char *), jr_backup_name_cmp);
+    }
 
     for (i = 0; i < n; i++) {
         /* "GEN_IIIIIIII-OOOOOOOOOOOO-MMMMMMMMMMMMM.wal" */
