@@ -270,9 +270,11 @@ jr_backup_uploaded(jr_s3_req_t *req, void *data)
     b->upload_fails = 0;
     b->retry_at = 0;
 
+    /* lag: from before its first commit (the previous look) to stored */
     jr_log(JR_LOG_DEBUG, "backup: segment %s/%s stored, %zu bytes, lag %llu "
-           "ms", seg->gen, seg->file, seg->len,
-           (unsigned long long) (now - seg->since_ms));
+           "ms, put %llu ms", seg->gen, seg->file, seg->len,
+           (unsigned long long) (now - seg->since_ms),
+           (unsigned long long) (now - b->upload_started));
 
     uv_mutex_lock(&b->mu);
     b->uploaded = 1;
@@ -327,6 +329,7 @@ jr_backup_upload_next(jr_backup_t *b)
     }
 
     b->uploading = seg;
+    b->upload_started = jr_replica_now_ms();
 }
 
 

@@ -110,6 +110,7 @@ struct jr_backup_s {
     int                      timer_init;
     uv_timer_t               timer;
     jr_backup_seg_t         *uploading;
+    uint64_t                 upload_started;   /* ms */
     uint64_t                 retry_at;     /* ms; 0: now */
     unsigned                 upload_fails;
     char                     last_error[256];

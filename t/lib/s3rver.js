@@ -10,6 +10,8 @@
 // answered 403 SignatureDoesNotMatch.  After an upload it also checks that
 // Content-MD5 and x-amz-content-sha256 match the bytes s3rver stored.
 //
+// Listings with a delimiter are rolled up here (see listObjects below).
+//
 // Fault injection: while DIR/fail holds "N STATUS CODE", the next N
 // requests are answered STATUS with that S3 error code (the file is
 // rewritten with N-1).  Virtual-host URLs: BUCKET.s3.localhost:PORT.
@@ -24,6 +26,36 @@ const fs = require('fs');
 const path = require('path');
 const aws4 = require('aws4');
 const S3rver = require('s3rver');
+
+const FilesystemStore = require('s3rver/lib/stores/filesystem');
+
+// s3rver 3.7.1 lists with a delimiter by walking only one folder below
+// the prefix, so keys two "/" deeper (gen/wal/x) make no CommonPrefixes;
+// S3 rolls them up.  List without the delimiter and roll up here.
+const listObjects = FilesystemStore.prototype.listObjects;
+FilesystemStore.prototype.listObjects = async function list(b, options) {
+  const { delimiter, prefix = '', maxKeys = Infinity } = options;
+  if (!delimiter) {
+    return listObjects.call(this, b, options);
+  }
+  const all = await listObjects.call(this, b,
+    { ...options, delimiter: '', maxKeys: Infinity });
+  const prefixes = new Set();
+  const objects = [];
+  for (const o of all.objects) {
+    const i = o.key.slice(prefix.length).indexOf(delimiter);
+    if (i === -1) {
+      objects.push(o);
+    } else {
+      prefixes.add(o.key.slice(0, prefix.length + i + delimiter.length));
+    }
+  }
+  return {
+    objects: objects.slice(0, maxKeys),
+    commonPrefixes: [...prefixes].sort(),
+    isTruncated: objects.length > maxKeys,
+  };
+};
 
 const [dir, port, bucket] = process.argv.slice(2);
 const store = path.join(dir, 'store');
@@ -157,6 +189,7 @@ app.middleware.unshift(async (ctx, next) => {
   }
   const why = verifySignature(ctx);
   if (why) {
+    process.stderr.write(`rejected ${ctx.method} ${ctx.req.url}: ${why}\n`);
     s3error(ctx, 403, 'SignatureDoesNotMatch', why);
     return;
   }
