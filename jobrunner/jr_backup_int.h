@@ -76,6 +76,7 @@ struct jr_backup_s {
     uint64_t                 cycle_ms;     /* start of this look */
     uint64_t                 prev_cycle_ms;
     size_t                   mem;          /* bytes of segments in memory */
+    int                      lost;         /* a pending segment vanished */
 
     /* shared, under mu */
     uv_mutex_t               mu;

@@ -1090,8 +1090,25 @@ jr_backup_serve(jr_backup_t *b)
     /* only this thread adds to or frees the list: seg stays valid */
     if (seg->data == NULL) {
         if (jr_backup_load(b, seg) != 0) {
+            /* the bucket's chain has a hole there: start a new one */
             jr_backup_tlog(b, JR_LOG_ERROR, "backup: cannot read segment "
-                           "%s_%s: %s", seg->gen, seg->file, strerror(errno));
+                           "%s_%s: %s; it is dropped", seg->gen, seg->file,
+                           strerror(errno));
+
+            uv_mutex_lock(&b->mu);
+            b->pending = seg->next;
+            if (b->pending == NULL) {
+                b->pending_tail = NULL;
+            }
+
+            b->npending--;
+            uv_mutex_unlock(&b->mu);
+
+            if (strcmp(seg->gen, b->pos.gen) == 0) {
+                b->lost = 1;
+            }
+
+            jr_backup_seg_free(seg);
             return;
         }
 
@@ -1165,6 +1182,13 @@ jr_backup_thread(void *arg)
         b->cycle_ms = jr_replica_now_ms();
 
         rc = jr_backup_capture(b, why, sizeof(why));
+
+        if (b->lost) {
+            b->lost = 0;
+            snprintf(why, sizeof(why), "a segment waiting in %s was lost",
+                     b->pending_dir);
+            rc = JR_BACKUP_BROKEN;
+        }
 
         if (rc == JR_BACKUP_OK
             && jr_backup_frames(b) >= b->bc->checkpoint_pages)
