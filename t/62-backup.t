@@ -271,4 +271,3 @@ my $o = `$bin restore -c $d/conf/nobackup.conf -o $out/n.db 2>&1`;
 like($o, qr/no \[s3\] and \[backup\] sections/, 'restore without [backup]: refused');
 
 done_testing();
-END { BlogTest::write_file('/tmp/61-backup.debug.log', $site->jobrunner_log) if $site }
