@@ -738,8 +738,6 @@ jr_events_render(jr_events_t *ev, FILE *out)
             (unsigned long long) as->batches, as->seconds,
             (unsigned long long) as->batches);
 
-    jr_sse_render(out);
-
     if (ev->nats) {
         jr_nats_render(ev->nats, out);
     }
