@@ -33,32 +33,42 @@ sub metric {
     return $r && $r->{body} =~ /^\Q$name\E (\d+)$/m ? $1 : -1;
 }
 
-# One round: $victim's jobrunner is killed with SIGKILL once the load is
-# under way, and started again while it goes on.
+# One round: $victim's jobrunner is killed with SIGKILL while the other
+# nodes' load is under way (for the primary: while it is fetching and
+# counting their messages), its own nginx serves readers while it is down
+# (they spool), and it is started again while the load goes on.
+#
+# The victim serves no request in the instant of the kill: datagrams that
+# its socket had queued but it had not read yet die with the socket, an
+# accepted loss of a datagram transport that docs/events.md states; what
+# this round checks is what NATS and the outbox promise.
 sub crash_round {
     my ($victim, $name) = @_;
     my $before = views($primary);
-    my $load = load(600, 0.004, @nodes);
+    my @others = grep { $_ != $victim } @nodes;
+    my $load = load(600, 0.004, @others);
 
     wait_for(sub { $load->done >= 150 }, 30) or die 'the load does not start';
     $victim->stop_jobrunner('KILL');
+    my $down = load(60, 0.004, $victim);
+    my $m = $down->wait;
     my $at = $load->done;
-    wait_for(sub { $load->done >= $at + 150 }, 30);
+    wait_for(sub { $load->done >= $at + 100 }, 30);
     $victim->start_jobrunner($victim->{jr_conf});
 
     my $n = $load->wait;
-    is($n, 600, "$name killed: every request answered");
+    is($n + $m, 660, "$name killed: every request answered");
 
-    ok(wait_for(sub { views($primary) >= $before + $n }, 60),
+    ok(wait_for(sub { views($primary) >= $before + $n + $m }, 60),
        "$name killed: the views arrive")
-        or diag views($primary) . ' of ' . ($before + $n) . "\n"
+        or diag views($primary) . ' of ' . ($before + $n + $m) . "\n"
                 . $victim->jobrunner_log;
     ok(wait_for(sub { metric($_, 'jobrunner_outbox_files') == 0 }, 20),
        'the outbox empties') for @nodes;
 
     # longer than ack_wait: unacknowledged deliveries have come again
     sleep 3;
-    is(views($primary), $before + $n,
+    is(views($primary), $before + $n + $m,
        "$name killed: exactly the views served, none counted twice");
 }
 
