@@ -1,7 +1,8 @@
 /*
  * The jobrunner's one connection to NATS, shared by everything that
- * publishes or subscribes: today the events publisher and consumer
- * (jr_nats_publish.c, jr_nats_consume.c).
+ * publishes or subscribes: the events publisher and consumer
+ * (jr_nats_publish.c, jr_nats_consume.c) and the realtime hub's bridge
+ * (jr_sse_nats.c).
  *
  * libnats runs its own threads (socket reader, reconnects, timers) and its
  * calls that wait for an answer (a JetStream publish, a fetch, an ack)
@@ -36,8 +37,11 @@
 
 #include "jr_nats_conf.h"
 
-/* Threads of the uv pool the NATS users may hold at once (jr_runner.c). */
-#define JR_NATS_THREADS     2
+/*
+ * Threads of the uv pool the NATS users may hold at once (jr_runner.c):
+ * the events' publisher or consumer, and the realtime hub's publisher.
+ */
+#define JR_NATS_THREADS     3
 
 /* Events given to handlers, or'ed. */
 #define JR_NATS_UP          0x01    /* connected, the first time or again */

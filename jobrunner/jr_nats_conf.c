@@ -24,12 +24,14 @@ enum {
     JR_NATS_KEY_MAX_AGE,
     JR_NATS_KEY_CREDS,
     JR_NATS_KEY_ACK_WAIT,
+    JR_NATS_KEY_SSE,
+    JR_NATS_KEY_SSE_SUBJECT,
     JR_NATS_KEY_N
 };
 
 static const char *const  jr_nats_keys[JR_NATS_KEY_N] = {
     "url", "role", "node", "stream", "subject_prefix", "durable", "max_age",
-    "creds", "ack_wait"
+    "creds", "ack_wait", "sse", "sse_subject_prefix"
 };
 
 
@@ -53,6 +55,7 @@ jr_nats_conf_init(jr_nats_conf_t *nc)
 
     nc->max_age = 7 * 86400;
     nc->ack_wait = 30;
+    nc->sse = 1;
 }
 
 
@@ -65,6 +68,7 @@ jr_nats_conf_free(jr_nats_conf_t *nc)
     free(nc->stream);
     free(nc->subject);
     free(nc->durable);
+    free(nc->sse_subject);
     jr_nats_conf_init(nc);
 }
 
@@ -237,7 +241,22 @@ jr_nats_conf_key(jr_nats_conf_t *nc, const char *name, const char *value,
               : k == JR_NATS_KEY_STREAM ? &nc->stream : &nc->durable;
         break;
 
+    case JR_NATS_KEY_SSE:
+        if (strcmp(value, "on") == 0) {
+            nc->sse = 1;
+
+        } else if (strcmp(value, "off") == 0) {
+            nc->sse = 0;
+
+        } else {
+            return jr_nats_conf_error(err, errlen, "invalid sse \"%s\" "
+                                      "(expected on or off)", value);
+        }
+
+        return 0;
+
     case JR_NATS_KEY_SUBJECT:
+    case JR_NATS_KEY_SSE_SUBJECT:
         if (jr_nats_conf_subject(value) != 0) {
             return jr_nats_conf_error(err, errlen, "invalid %s \"%s\" "
                                       "(expected tokens of A-Z, a-z, 0-9, "
@@ -245,7 +264,7 @@ jr_nats_conf_key(jr_nats_conf_t *nc, const char *name, const char *value,
                                       "as blog.events)", name, value);
         }
 
-        str = &nc->subject;
+        str = k == JR_NATS_KEY_SUBJECT ? &nc->subject : &nc->sse_subject;
         break;
 
     case JR_NATS_KEY_MAX_AGE:
@@ -288,6 +307,18 @@ jr_nats_conf_key(jr_nats_conf_t *nc, const char *name, const char *value,
     }
 
     return 0;
+}
+
+
+/* Whether subject s is prefix, or a subject under it. */
+static int
+jr_nats_conf_within(const char *s, const char *prefix)
+{
+    size_t  len;
+
+    len = strlen(prefix);
+
+    return strncmp(s, prefix, len) == 0 && (s[len] == '\0' || s[len] == '.');
 }
 
 
@@ -351,9 +382,28 @@ jr_nats_conf_finish(jr_nats_conf_t *nc, const char *spool_dir, int *line,
 
     if (jr_nats_conf_default(&nc->stream, "BLOG_EVENTS") != 0
         || jr_nats_conf_default(&nc->subject, "blog.events") != 0
-        || jr_nats_conf_default(&nc->durable, "analytics") != 0)
+        || jr_nats_conf_default(&nc->durable, "analytics") != 0
+        || jr_nats_conf_default(&nc->sse_subject, "blog.sse") != 0)
     {
         return jr_nats_conf_error(err, errlen, "out of memory");
+    }
+
+    /*
+     * The events stream takes every subject under its prefix, and the
+     * hubs every subject under theirs: neither may hold the other, or
+     * realtime messages would be stored as events, or events delivered
+     * to readers.
+     */
+    if (jr_nats_conf_within(nc->sse_subject, nc->subject)
+        || jr_nats_conf_within(nc->subject, nc->sse_subject))
+    {
+        *line = nc->seen[JR_NATS_KEY_SSE_SUBJECT]
+                ? nc->seen[JR_NATS_KEY_SSE_SUBJECT]
+                : nc->seen[JR_NATS_KEY_SUBJECT];
+        return jr_nats_conf_error(err, errlen, "sse_subject_prefix \"%s\" "
+                                  "and subject_prefix \"%s\" overlap: one "
+                                  "is, or is under, the other",
+                                  nc->sse_subject, nc->subject);
     }
 
     return 0;

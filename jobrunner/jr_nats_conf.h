@@ -12,10 +12,14 @@
  *     max_age        = 7d
  *     ack_wait       = 30s
  *     creds          = /etc/blog/nats.creds
+ *     sse            = on                      ; the realtime hub: off
+ *     sse_subject_prefix = blog.sse
  *
  * A publisher sends the events of its nginx to the stream; the consumer
- * (one per site) counts those of every node.  Messages never quote the
- * url, which may hold a password.
+ * (one per site) counts those of every node.  With a realtime hub, "sse"
+ * also shares its messages with the hubs of the other nodes over core
+ * NATS (jr_sse_nats.h).  Messages never quote the url, which may hold a
+ * password.
  */
 
 #ifndef JR_NATS_CONF_H
@@ -41,7 +45,9 @@ typedef struct {
     char      *durable;
     long       max_age;           /* seconds */
     long       ack_wait;          /* seconds */
-    int        seen[9];           /* line of each key */
+    int        sse;               /* the hub's messages over NATS */
+    char      *sse_subject;       /* their prefix: "<prefix>.<topic>" */
+    int        seen[11];          /* line of each key */
 } jr_nats_conf_t;
 
 void jr_nats_conf_init(jr_nats_conf_t *nc);

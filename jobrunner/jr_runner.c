@@ -24,6 +24,7 @@
 #include "jr_s3.h"
 #include "jr_signal.h"
 #include "jr_sse.h"
+#include "jr_sse_nats.h"
 
 
 static int jr_runner_threadpool(const jr_config_t *cf);
@@ -98,6 +99,14 @@ jr_runner_run(const jr_config_t *cf)
         goto failed;
     }
 
+    /* the hub shares its messages with the other nodes' hubs */
+    if (r.sse && r.nats && cf->nats.sse) {
+        r.ssenats = jr_sse_nats_start(r.loop, r.nats, &cf->nats);
+        if (r.ssenats == NULL) {
+            goto failed;
+        }
+    }
+
     /* replays the spool: what the pid file's reader sends next comes after */
     if (jr_events_start(&r.events, r.loop, r.db, cf, r.nats) != 0) {
         goto failed;
@@ -149,6 +158,9 @@ jr_runner_run(const jr_config_t *cf)
     jr_sse_free(r.sse);
     jr_nats_free(r.nats);
 
+    /* after libnats's threads: its message handler may run until then */
+    jr_sse_nats_free(r.ssenats);
+
     if (jr_db_close(r.db) != 0) {
         rc = 1;
     }
@@ -176,6 +188,7 @@ failed:
     (void) jr_events_free(r.events);
     jr_sse_free(r.sse);
     jr_nats_free(r.nats);
+    jr_sse_nats_free(r.ssenats);
 
     if (r.db) {
         jr_db_close(r.db);
@@ -205,6 +218,9 @@ jr_runner_stop(jr_runner_t *r)
 
     /* transfers canceled, its handles closed with its own callbacks */
     jr_s3_close(r->s3);
+
+    /* unhooked from the hub first, its subscription dropped */
+    jr_sse_nats_stop(r->ssenats);
 
     /* its connections are freed by their own close callbacks */
     jr_sse_stop(r->sse);
@@ -239,6 +255,10 @@ jr_runner_render(void *data, FILE *out)
 
     jr_events_render(r->events, out);
     jr_sse_render(out);
+
+    if (r->ssenats) {
+        jr_sse_nats_render(r->ssenats, out);
+    }
     jr_backup_render(r->backup, out);
 
     if (r->s3) {

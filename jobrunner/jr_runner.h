@@ -22,6 +22,7 @@ struct jr_runner_s {
     struct jr_s3_s  *s3;        /* the [s3] bucket's client, or NULL */
     struct jr_sse_s  *sse;      /* the realtime hub */
     struct jr_nats_s  *nats;    /* the connection to NATS, if any */
+    struct jr_sse_nats_s  *ssenats;  /* the hub's messages over NATS */
     struct jr_backup_s  *backup;    /* replication of data.db, or NULL */
     struct jr_metrics_s  *metrics;  /* GET /metrics, or NULL */
 };

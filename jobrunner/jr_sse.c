@@ -23,10 +23,14 @@
 #define JR_SSE_BUCKETS_MIN  64
 
 
-static jr_sse_t  *jr_sse_hub;
-static uint64_t   jr_sse_seed;
+static jr_sse_t         *jr_sse_hub;
+static uint64_t          jr_sse_seed;
+static jr_sse_relay_pt   jr_sse_relay_handler;
+static void             *jr_sse_relay_data;
 
 
+static int jr_sse_publish_msg(const char *topic, const char *event,
+    const char *data, int relay);
 static void jr_sse_heartbeat(uv_timer_t *timer);
 static void jr_sse_topic_free(jr_sse_t *hub, jr_sse_topic_t *t);
 static int jr_sse_wildcards(jr_sse_t *hub, const char *topic, size_t tlen,
@@ -536,6 +540,29 @@ jr_sse_msg_unref(jr_sse_msg_t *m)
 int
 jr_sse_publish(const char *topic, const char *event, const char *data)
 {
+    return jr_sse_publish_msg(topic, event, data, 1);
+}
+
+
+int
+jr_sse_publish_remote(const char *topic, const char *event, const char *data)
+{
+    return jr_sse_publish_msg(topic, event, data, 0);
+}
+
+
+void
+jr_sse_relay(jr_sse_relay_pt relay, void *data)
+{
+    jr_sse_relay_handler = relay;
+    jr_sse_relay_data = data;
+}
+
+
+static int
+jr_sse_publish_msg(const char *topic, const char *event, const char *data,
+    int relay)
+{
     int              rc;
     char            *p;
     size_t           tlen, elen, dlen, len, lines, i;
@@ -563,6 +590,16 @@ jr_sse_publish(const char *topic, const char *event, const char *data)
         jr_log(JR_LOG_WARN, "sse: refused to publish: invalid topic (%zu "
                "bytes) or event name (%zu bytes)", tlen, elen);
         return -1;
+    }
+
+    /*
+     * Other nodes may have subscribers whatever is kept here; while the
+     * relay runs, a line it logs is not published as an alert in turn.
+     */
+    if (relay && jr_sse_relay_handler != NULL) {
+        hub->publishing = 1;
+        jr_sse_relay_handler(jr_sse_relay_data, topic, event, data);
+        hub->publishing = 0;
     }
 
     /* a topic nobody follows is kept for its history, up to a limit */

@@ -56,6 +56,24 @@ void jr_sse_free(jr_sse_t *hub);
  */
 int jr_sse_publish(const char *topic, const char *event, const char *data);
 
+/*
+ * As jr_sse_publish(), for a message another node's hub published (it
+ * came through NATS): delivered and kept here like a local one, under an
+ * id of this hub, and not given to the relay again.
+ */
+int jr_sse_publish_remote(const char *topic, const char *event,
+    const char *data);
+
+/*
+ * What the hub publishes itself also goes to relay(data, topic, event,
+ * text), once its names are checked: jr_sse_nats.c shares it with the
+ * other nodes.  NULL unhooks.  The loop thread; relay must not publish.
+ */
+typedef void (*jr_sse_relay_pt)(void *data, const char *topic,
+    const char *event, const char *text);
+
+void jr_sse_relay(jr_sse_relay_pt relay, void *data);
+
 /* As jr_sse_publish(), with the object as compact JSON. */
 int jr_sse_publish_json(const char *topic, const char *event, json_t *obj);
 
