@@ -19,8 +19,8 @@ static const char *const  jr_schedule_days[7] = {
 };
 
 static const char  jr_schedule_expected[] =
-    "expected \"every N[s|m|h|d]\", \"hourly :MM\", \"daily HH:MM\" or "
-    "\"weekly DAY HH:MM\"";
+    "expected \"every N[s|m|h|d]\", \"hourly :MM\", \"daily HH:MM\", "
+    "\"weekly DAY HH:MM\" or \"biweekly DAY HH:MM\"";
 
 
 /* Splits text on blanks into at most max tokens; returns their number. */
@@ -221,17 +221,21 @@ jr_schedule_parse(jr_schedule_t *s, const char *text, const char **err)
         return 0;
     }
 
-    if (n == 3 && jr_schedule_is(0, "weekly")) {
-        s->kind = JR_SCHEDULE_WEEKLY;
+    if (n == 3
+        && (jr_schedule_is(0, "weekly") || jr_schedule_is(0, "biweekly")))
+    {
+        s->kind = tok[0][0] == 'w' || tok[0][0] == 'W'
+                  ? JR_SCHEDULE_WEEKLY : JR_SCHEDULE_BIWEEKLY;
 
         if (jr_schedule_day(s, tok[1], len[1]) != 0) {
-            *err = "expected \"weekly DAY HH:MM\", DAY one of sun, mon, "
-                   "tue, wed, thu, fri, sat";
+            *err = "expected \"weekly DAY HH:MM\" or \"biweekly DAY HH:MM\", "
+                   "DAY one of sun, mon, tue, wed, thu, fri, sat";
             return -1;
         }
 
         if (jr_schedule_clock(s, tok[2], len[2]) != 0) {
-            *err = "expected \"weekly DAY HH:MM\", from 00:00 to 23:59";
+            *err = "expected \"weekly DAY HH:MM\" or \"biweekly DAY HH:MM\", "
+                   "from 00:00 to 23:59";
             return -1;
         }
 
@@ -280,6 +284,42 @@ jr_schedule_this_hour(const jr_schedule_t *s, time_t now)
 }
 
 
+/* Days from 1970-01-01 to a date of the proleptic Gregorian calendar. */
+static long
+jr_schedule_civil(long y, long m, long d)
+{
+    long  era, yoe, doy, doe;
+
+    /* March-based years put the leap day last (Howard Hinnant's method) */
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + doe - 719468;
+}
+
+
+/*
+ * Whether the local date of t is in an even week: its days since
+ * 1970-01-01 divided by 7.  Two weekly slots a week apart are 7 local days
+ * apart whatever DST does, so their parities differ.
+ */
+static int
+jr_schedule_even_week(time_t t)
+{
+    long       days;
+    struct tm  tm;
+
+    localtime_r(&t, &tm);
+
+    days = jr_schedule_civil(tm.tm_year + 1900L, tm.tm_mon + 1L, tm.tm_mday);
+
+    return ((days >= 0 ? days / 7 : (days - 6) / 7) & 1) == 0;
+}
+
+
 time_t
 jr_schedule_prev(const jr_schedule_t *s, time_t now)
 {
@@ -302,11 +342,17 @@ jr_schedule_prev(const jr_schedule_t *s, time_t now)
         return t <= now ? t : jr_schedule_at(&tm, -1, s->hour, s->minute);
 
     case JR_SCHEDULE_WEEKLY:
+    case JR_SCHEDULE_BIWEEKLY:
         localtime_r(&now, &tm);
         back = (tm.tm_wday - s->wday + 7) % 7;
         t = jr_schedule_at(&tm, -back, s->hour, s->minute);
-        return t <= now ? t
-                        : jr_schedule_at(&tm, -back - 7, s->hour, s->minute);
+        if (t > now) {
+            t = jr_schedule_at(&tm, -back - 7, s->hour, s->minute);
+            back += 7;
+        }
+
+        return s->kind == JR_SCHEDULE_WEEKLY || jr_schedule_even_week(t)
+               ? t : jr_schedule_at(&tm, -back - 7, s->hour, s->minute);
     }
 
     return now;
@@ -335,11 +381,17 @@ jr_schedule_next(const jr_schedule_t *s, time_t now)
         return t > now ? t : jr_schedule_at(&tm, 1, s->hour, s->minute);
 
     case JR_SCHEDULE_WEEKLY:
+    case JR_SCHEDULE_BIWEEKLY:
         localtime_r(&now, &tm);
         ahead = (s->wday - tm.tm_wday + 7) % 7;
         t = jr_schedule_at(&tm, ahead, s->hour, s->minute);
-        return t > now ? t
-                       : jr_schedule_at(&tm, ahead + 7, s->hour, s->minute);
+        if (t <= now) {
+            t = jr_schedule_at(&tm, ahead + 7, s->hour, s->minute);
+            ahead += 7;
+        }
+
+        return s->kind == JR_SCHEDULE_WEEKLY || jr_schedule_even_week(t)
+               ? t : jr_schedule_at(&tm, ahead + 7, s->hour, s->minute);
     }
 
     return now;

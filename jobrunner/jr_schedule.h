@@ -5,13 +5,17 @@
  *     hourly :15
  *     daily 03:00
  *     weekly sun 04:00
+ *     biweekly sun 04:00
  *
  * A schedule is a series of slots (instants).  "every" slots are multiples
  * of the interval since the Unix epoch, so restarts do not shift them and
  * "every 1d" is midnight UTC; hourly, daily and weekly slots are in local
  * time (the TZ environment variable).  On a day that skips the local time
  * (DST starts) the slot moves forward by the gap; on a day that repeats it
- * (DST ends) it is taken once.
+ * (DST ends) it is taken once.  "biweekly" slots are the weekly ones of
+ * even weeks: those whose local date, in days since 1970-01-01, divided by
+ * 7 is even, so every second week whatever the day, and a restart does not
+ * shift them.
  *
  * Pure functions of (schedule, now): no clock, no state, so unit tests
  * give any "now" they like.
@@ -29,13 +33,15 @@ typedef enum {
     JR_SCHEDULE_EVERY = 0,
     JR_SCHEDULE_HOURLY,
     JR_SCHEDULE_DAILY,
-    JR_SCHEDULE_WEEKLY
+    JR_SCHEDULE_WEEKLY,
+    JR_SCHEDULE_BIWEEKLY        /* the weekly slots of even weeks */
 } jr_schedule_kind_e;
 
 typedef struct {
     jr_schedule_kind_e  kind;
     long                every;      /* seconds, JR_SCHEDULE_EVERY */
-    int                 wday;       /* 0 = Sunday, JR_SCHEDULE_WEEKLY */
+    int                 wday;       /* 0 = Sunday, JR_SCHEDULE_WEEKLY and
+                                       JR_SCHEDULE_BIWEEKLY */
     int                 hour;
     int                 minute;
 } jr_schedule_t;

@@ -94,6 +94,10 @@ test_parse(void)
     is_int(s.wday, 0, "weekly: Sunday is 0");
     is_int(jr_schedule_parse(&s, "weekly sat 23:59", &err), 0, "weekly sat");
     is_int(s.wday, 6, "weekly: sat is 6");
+    is_int(jr_schedule_parse(&s, "biweekly sun 05:30", &err), 0,
+           "biweekly sun");
+    ok(s.kind == JR_SCHEDULE_BIWEEKLY && s.wday == 0 && s.hour == 5
+       && s.minute == 30, "biweekly: kind, day, hour and minute");
 
     bad("", "expected \"every N");
     bad("every", "expected \"every N");
@@ -108,6 +112,9 @@ test_parse(void)
     bad("daily 24:00", "daily HH:MM");
     bad("daily 3:5", "daily HH:MM");
     bad("daily 03:00 extra", "expected \"every N");
+    bad("biweekly sun", "expected \"every N");
+    bad("biweekly fun 04:00", "biweekly DAY HH:MM");
+    bad("biweekly sun 4:60", "from 00:00 to 23:59");
     bad("daily", "expected \"every N");
     bad("weekly fun 04:00", "DAY one of");
     bad("weekly sun", "expected \"every N");
@@ -156,6 +163,16 @@ test_utc(void)
           "2026-04-26T04:00:00Z", "2026-05-03T04:00:00Z");
     slots("weekly fri 12:00", "2026-05-01T12:34:56Z",
           "2026-05-01T12:00:00Z", "2026-05-08T12:00:00Z");
+
+    /* 2026-04-26 is day 20569 since the epoch, week 2938: even */
+    slots("biweekly sun 04:00", "2026-05-01T12:34:56Z",
+          "2026-04-26T04:00:00Z", "2026-05-10T04:00:00Z");
+    slots("biweekly sun 04:00", "2026-05-10T04:00:00Z",
+          "2026-05-10T04:00:00Z", "2026-05-24T04:00:00Z");
+    slots("biweekly sun 04:00", "2026-05-10T03:59:59Z",
+          "2026-04-26T04:00:00Z", "2026-05-10T04:00:00Z");
+    slots("biweekly sun 04:00", "2026-05-17T12:00:00Z",
+          "2026-05-10T04:00:00Z", "2026-05-24T04:00:00Z");
 }
 
 
