@@ -105,8 +105,7 @@ jr_backup_conf_uint(const char *value, unsigned min, unsigned max,
 }
 
 
-/* Segments of [A-Za-z0-9._-] separated by single "/", none "." or "..". */
-static int
+int
 jr_backup_conf_prefix(const char *value)
 {
     const char  *c, *seg;

@@ -43,6 +43,12 @@ int jr_backup_conf_key(jr_backup_conf_t *bc, const char *name,
     size_t errlen);
 
 /*
+ * Whether value is a key prefix we take: segments of [A-Za-z0-9._-]
+ * separated by single "/", none "." or "..", at most 512 bytes.  0 or -1.
+ */
+int jr_backup_conf_prefix(const char *value);
+
+/*
  * After the whole file, when [backup] was given: [s3] is needed
  * (has_s3), local_dir defaults from data_db.  0, or -1 with *line.
  */

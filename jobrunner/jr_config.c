@@ -44,6 +44,7 @@ enum {
     JR_CONFIG_OWNER_JOBS = 0,      /* [timers], [cronhook.*], ... */
     JR_CONFIG_OWNER_S3,            /* [s3] */
     JR_CONFIG_OWNER_BACKUP,        /* [backup] */
+    JR_CONFIG_OWNER_MIRROR,        /* [mirror] */
     JR_CONFIG_OWNER_MAIL,          /* [mail] */
     JR_CONFIG_OWNER_NATS           /* [nats] */
 };
@@ -166,6 +167,7 @@ jr_config_init(jr_config_t *cf)
     jr_events_conf_init(&cf->events);
     jr_s3_conf_init(&cf->s3);
     jr_backup_conf_init(&cf->backup);
+    jr_mirror_conf_init(&cf->mirror);
     jr_sse_conf_init(&cf->sse);
     jr_mail_conf_init(&cf->mail);
     jr_nats_conf_init(&cf->nats);
@@ -182,6 +184,7 @@ jr_config_free(jr_config_t *cf)
     jr_events_conf_free(&cf->events);
     jr_s3_conf_free(&cf->s3);
     jr_backup_conf_free(&cf->backup);
+    jr_mirror_conf_free(&cf->mirror);
     jr_sse_conf_free(&cf->sse);
     jr_mail_conf_free(&cf->mail);
     jr_nats_conf_free(&cf->nats);
@@ -221,8 +224,8 @@ jr_config_error(jr_config_parse_t *p, int line, const char *fmt, ...)
 }
 
 
-/* A section other than [jobrunner]: [s3], [backup], [mail], [nats] or one
-   of jobs'. */
+/* A section other than [jobrunner]: [s3], [backup], [mirror], [mail],
+   [nats] or one of jobs'. */
 static int
 jr_config_section(jr_config_parse_t *p, const char *name, size_t len,
     char *msg, size_t msglen)
@@ -235,6 +238,11 @@ jr_config_section(jr_config_parse_t *p, const char *name, size_t len,
     if (len == 6 && memcmp(name, "backup", 6) == 0) {
         p->owner = JR_CONFIG_OWNER_BACKUP;
         return jr_backup_conf_section(&p->cf->backup, p->line, msg, msglen);
+    }
+
+    if (len == 6 && memcmp(name, "mirror", 6) == 0) {
+        p->owner = JR_CONFIG_OWNER_MIRROR;
+        return jr_mirror_conf_section(&p->cf->mirror, p->line, msg, msglen);
     }
 
     if (len == 4 && memcmp(name, "mail", 4) == 0) {
@@ -305,7 +313,7 @@ jr_config_read_line(char *buf, int size, void *user)
          * Without "]" it is a syntax error, which inih reports.  Sections
          * other than ours are checked and opened by the file that takes
          * their keys: [s3] jr_s3_conf.c, [backup] jr_backup_conf.c,
-         * [mail] jr_mail_conf.c, [nats] jr_nats_conf.c, the others
+         * [mirror] jr_mirror_conf.c, [mail] jr_mail_conf.c, [nats] jr_nats_conf.c, the others
          * ([timers], [cronhook.NAME], ...) jr_jobs_conf.c.
          */
         if (close != NULL
@@ -361,6 +369,11 @@ jr_config_handler(void *user, const char *section, const char *name,
         case JR_CONFIG_OWNER_BACKUP:
             rc = jr_backup_conf_key(&p->cf->backup, name, value, p->file,
                                     p->dirlen, p->line, msg, sizeof(msg));
+            break;
+
+        case JR_CONFIG_OWNER_MIRROR:
+            rc = jr_mirror_conf_key(&p->cf->mirror, name, value, p->line,
+                                    msg, sizeof(msg));
             break;
 
         case JR_CONFIG_OWNER_MAIL:
@@ -610,6 +623,15 @@ jr_config_parse(jr_config_t *cf, const char *file, const char *text,
     if (p.failed == 0 && cf->backup.line
         && jr_backup_conf_finish(&cf->backup, cf->s3.line != 0, cf->data_db,
                                  &line, msg, sizeof(msg))
+           != 0)
+    {
+        jr_config_error(&p, line, "%s", msg);
+    }
+
+    /* after [s3] and the jobs': it takes the one, adds timers to the other */
+    if (p.failed == 0 && cf->mirror.line
+        && jr_mirror_conf_finish(&cf->mirror, &cf->s3, cf->backup.line != 0,
+                                 &cf->jobs, &line, msg, sizeof(msg))
            != 0)
     {
         jr_config_error(&p, line, "%s", msg);

@@ -22,6 +22,7 @@
 #include "jr_events_conf.h"
 #include "jr_jobs_conf.h"
 #include "jr_mail_conf.h"
+#include "jr_mirror_conf.h"
 #include "jr_nats_conf.h"
 #include "jr_s3_conf.h"
 #include "jr_sse_conf.h"
@@ -44,6 +45,7 @@ typedef struct {
     jr_events_conf_t  events;    /* event intake, analytics: jr_events_conf.h */
     jr_s3_conf_t      s3;        /* the bucket: jr_s3_conf.h */
     jr_backup_conf_t  backup;    /* replication of data_db: jr_backup_conf.h */
+    jr_mirror_conf_t  mirror;    /* media and backup mirrors: jr_mirror_conf.h */
     jr_sse_conf_t  sse;          /* the realtime hub: jr_sse_conf.h */
     jr_mail_conf_t    mail;      /* the SMTP server: jr_mail_conf.h */
     jr_nats_conf_t    nats;      /* events through JetStream: jr_nats_conf.h */

@@ -20,6 +20,7 @@
 #include "jr_jobs.h"
 #include "jr_kinds.h"
 #include "jr_log.h"
+#include "jr_mirror.h"
 #include "jr_sse.h"
 
 
@@ -34,6 +35,8 @@ static const jr_kind_t *const  jr_kinds[] = {
     &jr_cronhook_kind,
     &jr_comment_kind,
     &jr_mail_kind,
+    &jr_mirror_kind,
+    &jr_mirror_tier_kind,
     NULL
 };
 
@@ -48,7 +51,7 @@ static void jr_jobs_alert(jr_work_t *w);
 
 int
 jr_jobs_start(jr_jobs_t **out, uv_loop_t *loop, sqlite3 *db,
-    const jr_config_t *cf)
+    const jr_config_t *cf, struct jr_s3_s *s3)
 {
     int                    rc;
     jr_jobs_t             *jobs;
@@ -68,6 +71,16 @@ jr_jobs_start(jr_jobs_t **out, uv_loop_t *loop, sqlite3 *db,
     jobs->db = db;
     jobs->cf = cf;
     jobs->max_running = cf->threadpool_size;
+
+    /* before the timers: a job they start at once may run in the pool */
+    jobs->s3 = s3;
+
+    if (cf->mirror.line) {
+        jobs->mirror = jr_mirror_open(cf, s3);
+        if (jobs->mirror == NULL) {
+            return -1;
+        }
+    }
 
     if (jr_queue_open(&jobs->queue, db, jc->queue_max_attempts,
                       jc->queue_backoff, jc->queue_lease)
@@ -151,6 +164,7 @@ jr_jobs_free(jr_jobs_t *jobs)
 
     jr_timers_free(jobs);
     jr_scan_free(jobs);
+    jr_mirror_free(jobs->mirror);
     jr_queue_close(&jobs->queue);
 
     if (jobs->vips) {

@@ -79,6 +79,7 @@ struct jr_jobs_s {
     jr_timers_t          *timers;
     jr_scan_t            *scan;
     struct jr_s3_s       *s3;           /* [s3]'s client (jr_s3.h), or NULL */
+    struct jr_mirror_s   *mirror;       /* [mirror] (jr_mirror.h), or NULL */
     unsigned              vips:1;
     unsigned              curl:1;
 };
@@ -86,12 +87,13 @@ struct jr_jobs_s {
 
 /*
  * Opens the queue on db, starts the dispatcher, the timers and the media
- * watch.  Returns 0, or -1 after logging why.  *out is set even on
- * failure: the handles started are closed with the loop's, and
- * jr_jobs_free(*out) then releases the rest.
+ * watch; s3 is [s3]'s client or NULL, set before the first job can run.
+ * Returns 0, or -1 after logging why.  *out is set even on failure: the
+ * handles started are closed with the loop's, and jr_jobs_free(*out) then
+ * releases the rest.
  */
 int jr_jobs_start(jr_jobs_t **out, uv_loop_t *loop, sqlite3 *db,
-    const jr_config_t *cf);
+    const jr_config_t *cf, struct jr_s3_s *s3);
 
 /* After the loop has ended: statements, libraries, memory. */
 void jr_jobs_free(jr_jobs_t *jobs);

@@ -556,7 +556,7 @@ bad_name:
 }
 
 
-static int
+int
 jr_jobs_conf_add_timer(jr_jobs_conf_t *jc, const char *name, const char *task,
     const char *spec, int line, char *err, size_t errlen)
 {

@@ -123,6 +123,13 @@ int jr_jobs_conf_key(jr_jobs_conf_t *jc, const char *name, const char *value,
 int jr_jobs_conf_finish(jr_jobs_conf_t *jc, int *line, char *err,
     size_t errlen);
 
+/*
+ * Adds a timer that enqueues jobs of kind task on the schedule spec, for
+ * the sections of other files ([mirror]).  Returns 0 or -1.
+ */
+int jr_jobs_conf_add_timer(jr_jobs_conf_t *jc, const char *name,
+    const char *task, const char *spec, int line, char *err, size_t errlen);
+
 /* Parses "30s", "10m", "2h", "7d" into seconds.  Returns 0 or -1. */
 int jr_jobs_conf_duration(const char *value, long *seconds);
 

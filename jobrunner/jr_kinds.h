@@ -30,6 +30,10 @@ extern const jr_kind_t  jr_comment_kind;
 /* jr_mail.c: "mail", a sign-in code asked for on the panel, e-mailed */
 extern const jr_kind_t  jr_mail_kind;
 
+/* jr_mirror.c: "mirror", the live copy; "mirror_tier", a tier of it */
+extern const jr_kind_t  jr_mirror_kind;
+extern const jr_kind_t  jr_mirror_tier_kind;
+
 
 /* jr_thumb.c: libvips set up for the pool threads; 0 or -1 (logged) */
 int jr_thumb_init(jr_jobs_t *jobs);

@@ -19,6 +19,7 @@
 #include "jr_log.h"
 #include "jr_nats.h"
 #include "jr_metrics.h"
+#include "jr_mirror.h"
 #include "jr_pid.h"
 #include "jr_runner.h"
 #include "jr_s3.h"
@@ -88,11 +89,9 @@ jr_runner_run(const jr_config_t *cf)
     }
 
     /* before the pid file too: it says the jobrunner is ready */
-    if (jr_jobs_start(&r.jobs, r.loop, r.db, cf) != 0) {
+    if (jr_jobs_start(&r.jobs, r.loop, r.db, cf, r.s3) != 0) {
         goto failed;
     }
-
-    r.jobs->s3 = r.s3;
 
     /* connects in the thread pool; its users start with the loop */
     if (cf->nats.line && jr_nats_start(&r.nats, r.loop, &cf->nats) != 0) {
@@ -260,6 +259,7 @@ jr_runner_render(void *data, FILE *out)
         jr_sse_nats_render(r->ssenats, out);
     }
     jr_backup_render(r->backup, out);
+    jr_mirror_render(r->jobs ? r->jobs->mirror : NULL, out);
 
     if (r->s3) {
         jr_s3_render(r->s3, out);

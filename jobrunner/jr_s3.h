@@ -150,6 +150,13 @@ jr_s3_req_t *jr_s3_copy_req(jr_s3_t *s3, const char *src_key,
     const char *key);
 
 /*
+ * The same from another bucket of the same endpoint and credentials (one
+ * request: at most 5 GB, as S3's CopyObject).
+ */
+jr_s3_req_t *jr_s3_copy_from_req(jr_s3_t *s3, const char *src_bucket,
+    const char *src_key, const char *key);
+
+/*
  * One page of ListObjectsV2 of keys starting with prefix (NULL: all), at
  * most max_keys (0: the server's 1000), after token (NULL: from the
  * start); with a delimiter ("/"), keys past it are rolled up into
@@ -248,6 +255,25 @@ typedef void (*jr_s3_list_done_pt)(const jr_s3_result_t *res,
 /* Async; done owns nothing: list is freed after it returns. */
 int jr_s3_list_all(jr_s3_t *s3, const char *prefix,
     jr_s3_list_done_pt done, void *data);
+
+/*
+ * jr_s3_upload_sync (jr_s3_sync.c): size bytes of the open file fd to key,
+ * in the calling thread (a pool thread, never the loop), split as
+ * jr_s3_upload() splits: one PUT below part_size, parts of part_size
+ * above, each read, hashed and sent before the next is read.  A file that
+ * ends before size bytes is "ReadFailed".  0 or -1, the outcome in *res.
+ */
+int jr_s3_upload_sync(jr_s3_t *s3, const char *key, int fd, uint64_t size,
+    jr_s3_upload_result_t *res);
+
+/*
+ * The ETag S3 gives an object uploaded so (by jr_s3_upload or
+ * jr_s3_upload_sync): the hex MD5 of the bytes below part_size, else the
+ * hex MD5 of the parts' binary MD5s, "-" and the number of parts.  Reads
+ * size bytes of fd in the calling thread.  0, or -1 with errno.
+ */
+int jr_s3_etag_fd(int fd, uint64_t size, uint64_t part_size, char *etag,
+    size_t etag_size);
 
 /* Sync: fills *list (free with jr_s3_list_free); error in res. 0 or -1. */
 int jr_s3_list_all_sync(jr_s3_t *s3, const char *prefix, jr_s3_list_t *list,

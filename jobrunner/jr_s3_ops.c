@@ -57,6 +57,14 @@ jr_s3_delete_req(jr_s3_t *s3, const char *key)
 jr_s3_req_t *
 jr_s3_copy_req(jr_s3_t *s3, const char *src_key, const char *key)
 {
+    return jr_s3_copy_from_req(s3, jr_s3_conf(s3)->bucket, src_key, key);
+}
+
+
+jr_s3_req_t *
+jr_s3_copy_from_req(jr_s3_t *s3, const char *src_bucket, const char *src_key,
+    const char *key)
+{
     char         *enc, *source;
     jr_s3_req_t  *req;
 
@@ -67,9 +75,7 @@ jr_s3_copy_req(jr_s3_t *s3, const char *src_key, const char *key)
 
     /* "/bucket/key", the key URL-encoded as S3 asks */
     enc = jr_sigv4_encode(src_key, strlen(src_key), 1);
-    if (enc == NULL
-        || asprintf(&source, "/%s/%s", jr_s3_conf(s3)->bucket, enc) < 0)
-    {
+    if (enc == NULL || asprintf(&source, "/%s/%s", src_bucket, enc) < 0) {
         free(enc);
         jr_s3_req_free(req);
         return NULL;
