@@ -22,7 +22,8 @@ typedef struct {
     uint64_t    size;
     int64_t     mtime_ns;
     ino_t       ino;
-    char        etag[48];
+    char        etag[48];           /* as S3 makes it: jr_s3_etag_fd() */
+    char        md5[33];            /* of the whole file */
 } jr_mirror_file_t;
 
 /* What one run did, from the pool thread to the loop. */

@@ -16,7 +16,8 @@
  * SQLite files of the jobrunner (data.db has [backup]; ttl.db is never
  * backed up) are left out.  A file is sent when the bucket has no object
  * of its size and ETag; the ETag is computed here the way S3 makes it for
- * our uploads (jr_s3_etag_fd), and kept in memory with the file's size,
+ * our uploads (jr_s3_etag_fd; a multipart object's may also be the whole
+ * file's MD5, as some servers make it), and kept in memory with the file's size,
  * mtime and inode, so an unchanged file is read again only after a
  * restart.
  *
@@ -255,8 +256,8 @@ jr_mirror_unreadable(jr_mirror_run_t *run, const char *rel, const char *why)
 }
 
 
-/* The ETag the last run computed for this version of the file, or NULL. */
-static const char *
+/* The last run's entry for this version of the file, or NULL. */
+static const jr_mirror_file_t *
 jr_mirror_known(jr_mirror_t *m, const char *rel, const struct stat *st)
 {
     jr_mirror_file_t         probe;
@@ -274,8 +275,8 @@ jr_mirror_known(jr_mirror_t *m, const char *rel, const struct stat *st)
     return f && f->size == (uint64_t) st->st_size
            && f->mtime_ns == st->st_mtim.tv_sec * 1000000000LL
                              + st->st_mtim.tv_nsec
-           && f->ino == st->st_ino
-           ? f->etag : NULL;
+           && f->ino == st->st_ino && f->etag[0]
+           ? f : NULL;
 }
 
 
@@ -319,8 +320,8 @@ static int
 jr_mirror_media_file(jr_mirror_walk_t *wk, int fd, const char *rel,
     const struct stat *st)
 {
-    const char             *known;
     jr_mirror_file_t       *f;
+    const jr_mirror_file_t *known;
     jr_mirror_run_t        *run;
     const jr_s3_object_t   *o;
     jr_s3_upload_result_t   res;
@@ -335,10 +336,11 @@ jr_mirror_media_file(jr_mirror_walk_t *wk, int fd, const char *rel,
     known = jr_mirror_known(wk->m, rel, st);
 
     if (known) {
-        memcpy(f->etag, known, sizeof(f->etag));
+        memcpy(f->etag, known->etag, sizeof(f->etag));
+        memcpy(f->md5, known->md5, sizeof(f->md5));
 
     } else if (jr_s3_etag_fd(fd, f->size, wk->m->mc->dest.part_size,
-                             f->etag, sizeof(f->etag))
+                             f->etag, sizeof(f->etag), f->md5)
                != 0)
     {
         /* shrunk while read, say: the next run looks again */
@@ -353,7 +355,9 @@ jr_mirror_media_file(jr_mirror_walk_t *wk, int fd, const char *rel,
 
     o = jr_mirror_find(wk->remote, wk->key);
 
-    if (o && o->size == f->size && strcmp(o->etag, f->etag) == 0) {
+    if (o && o->size == f->size
+        && (strcmp(o->etag, f->etag) == 0 || strcmp(o->etag, f->md5) == 0))
+    {
         run->skipped++;
         return 0;
     }
@@ -367,7 +371,7 @@ jr_mirror_media_file(jr_mirror_walk_t *wk, int fd, const char *rel,
     run->sent_bytes += f->size;
 
     /* changed while sent: the bucket has other bytes, the next run sends */
-    if (strcmp(res.etag, f->etag) != 0) {
+    if (strcmp(res.etag, f->etag) != 0 && strcmp(res.etag, f->md5) != 0) {
         f->etag[0] = '\0';
     }
 

@@ -269,11 +269,13 @@ int jr_s3_upload_sync(jr_s3_t *s3, const char *key, int fd, uint64_t size,
 /*
  * The ETag S3 gives an object uploaded so (by jr_s3_upload or
  * jr_s3_upload_sync): the hex MD5 of the bytes below part_size, else the
- * hex MD5 of the parts' binary MD5s, "-" and the number of parts.  Reads
- * size bytes of fd in the calling thread.  0, or -1 with errno.
+ * hex MD5 of the parts' binary MD5s, "-" and the number of parts; and in
+ * md5_hex (33 bytes) the hex MD5 of all the bytes, which some servers
+ * (MinIO's gateway modes, s3rver) give as a multipart object's ETag.
+ * Reads size bytes of fd in the calling thread.  0, or -1 with errno.
  */
 int jr_s3_etag_fd(int fd, uint64_t size, uint64_t part_size, char *etag,
-    size_t etag_size);
+    size_t etag_size, char *md5_hex);
 
 /* Sync: fills *list (free with jr_s3_list_free); error in res. 0 or -1. */
 int jr_s3_list_all_sync(jr_s3_t *s3, const char *prefix, jr_s3_list_t *list,

@@ -65,10 +65,13 @@ jr_s3_sync_hex(const unsigned char *md, size_t len, char *out)
 }
 
 
-/* The binary MD5 of len bytes at offset, read in chunks. */
+/*
+ * The binary MD5 of len bytes at offset, read in chunks; the bytes also go
+ * into whole, when given.
+ */
 static int
 jr_s3_sync_md5(int fd, uint64_t offset, uint64_t len, unsigned char *buf,
-    unsigned char md[16])
+    unsigned char md[16], EVP_MD_CTX *whole)
 {
     int          rc;
     size_t       n;
@@ -87,7 +90,10 @@ jr_s3_sync_md5(int fd, uint64_t offset, uint64_t len, unsigned char *buf,
         n = len < JR_S3_SYNC_CHUNK ? (size_t) len : JR_S3_SYNC_CHUNK;
 
         rc = jr_s3_sync_read(fd, buf, n, offset);
-        if (rc == 0 && EVP_DigestUpdate(ctx, buf, n) != 1) {
+        if (rc == 0
+            && (EVP_DigestUpdate(ctx, buf, n) != 1
+                || (whole && EVP_DigestUpdate(whole, buf, n) != 1)))
+        {
             errno = ENOMEM;
             rc = -1;
         }
@@ -109,13 +115,15 @@ jr_s3_sync_md5(int fd, uint64_t offset, uint64_t len, unsigned char *buf,
 
 int
 jr_s3_etag_fd(int fd, uint64_t size, uint64_t part_size, char *etag,
-    size_t etag_size)
+    size_t etag_size, char *md5_hex)
 {
     int             rc;
     uint64_t        off, n, nparts;
+    EVP_MD_CTX     *whole;
     unsigned char  *buf, md[16], *mds;
 
-    if (etag_size < 2 * 16 + 1 + 1 + 20) {
+    /* 32 hex digits, "-" and at most 10000 parts, as S3 allows */
+    if (etag_size < 32 + 1 + 5 + 1) {
         errno = EINVAL;
         return -1;
     }
@@ -126,9 +134,10 @@ jr_s3_etag_fd(int fd, uint64_t size, uint64_t part_size, char *etag,
     }
 
     if (size < part_size) {
-        rc = jr_s3_sync_md5(fd, 0, size, buf, md);
+        rc = jr_s3_sync_md5(fd, 0, size, buf, md, NULL);
         if (rc == 0) {
             jr_s3_sync_hex(md, 16, etag);
+            memcpy(md5_hex, etag, 33);
         }
 
         free(buf);
@@ -138,8 +147,15 @@ jr_s3_etag_fd(int fd, uint64_t size, uint64_t part_size, char *etag,
     nparts = (size + part_size - 1) / part_size;
 
     mds = malloc(nparts * 16);
-    if (mds == NULL) {
+    whole = EVP_MD_CTX_new();
+
+    if (mds == NULL || whole == NULL
+        || EVP_DigestInit_ex(whole, EVP_md5(), NULL) != 1)
+    {
+        EVP_MD_CTX_free(whole);
+        free(mds);
         free(buf);
+        errno = ENOMEM;
         return -1;
     }
 
@@ -147,21 +163,28 @@ jr_s3_etag_fd(int fd, uint64_t size, uint64_t part_size, char *etag,
 
     for (off = 0; off < size && rc == 0; off += n) {
         n = size - off < part_size ? size - off : part_size;
-        rc = jr_s3_sync_md5(fd, off, n, buf, mds + off / part_size * 16);
+        rc = jr_s3_sync_md5(fd, off, n, buf, mds + off / part_size * 16,
+                            whole);
+    }
+
+    if (rc == 0
+        && (EVP_Digest(mds, nparts * 16, md, NULL, EVP_md5(), NULL) != 1
+            || EVP_DigestFinal_ex(whole, mds, NULL) != 1))
+    {
+        errno = ENOMEM;
+        rc = -1;
     }
 
     if (rc == 0) {
-        if (EVP_Digest(mds, nparts * 16, md, NULL, EVP_md5(), NULL) != 1) {
-            errno = ENOMEM;
-            rc = -1;
+        jr_s3_sync_hex(md, 16, etag);
+        snprintf(etag + 32, etag_size - 32, "-%llu",
+                 (unsigned long long) nparts);
 
-        } else {
-            jr_s3_sync_hex(md, 16, etag);
-            snprintf(etag + 32, etag_size - 32, "-%llu",
-                     (unsigned long long) nparts);
-        }
+        /* the whole file's MD5 went where the first part's was */
+        jr_s3_sync_hex(mds, 16, md5_hex);
     }
 
+    EVP_MD_CTX_free(whole);
     free(mds);
     free(buf);
 

@@ -11,6 +11,8 @@ package BlogS3;
 #   $s3->conf       # an [s3] section for jobrunner.conf
 #   $s3->object(KEY)            # the stored bytes, read from s3rver's files
 #   $s3->keys(PREFIX)           # stored keys, sorted
+#   start_s3rver(more => ['b2']), $s3->object(KEY, 'b2'), $s3->keys(P, 'b2'),
+#   $s3->object_path(KEY, 'b2') # a second bucket
 #   $s3->fail(N, STATUS, CODE)  # the next N requests fail so
 #   $s3->stop; $s3->start;      # down and back, same port and objects
 
@@ -40,6 +42,7 @@ sub start_s3rver {
         dir    => tempdir('blogs3-XXXXXX', TMPDIR => 1, CLEANUP => 1),
         port   => free_port(),
         bucket => $opt{bucket} // 'blog-backups',
+        more   => $opt{more} // [],
     }, __PACKAGE__;
     push @servers, $self;
     $self->start;
@@ -77,7 +80,7 @@ sub start {
         # s3rver's continuation tokens are DES-encrypted, which OpenSSL 3
         # keeps in its legacy provider (Debian's libssl3 ships it)
         exec 'node', '--openssl-legacy-provider', $js, $self->{dir},
-            $self->{port}, $self->{bucket}
+            $self->{port}, join(',', $self->{bucket}, @{ $self->{more} })
             or POSIX::_exit(127);
     }
     $self->{pid} = $pid;
@@ -112,21 +115,21 @@ sub fail {
 # s3rver keeps KEY as store/BUCKET/KEY._S3rver_object (the key's segments
 # are folders).
 sub object_path {
-    my ($self, $key) = @_;
+    my ($self, $key, $bucket) = @_;
     my @parts = split m{/}, $key, -1;
     my $last = pop @parts;
-    return join('/', "$self->{dir}/store/$self->{bucket}", @parts)
-        . "/$last._S3rver_object";
+    return join('/', "$self->{dir}/store/" . ($bucket // $self->{bucket}),
+                @parts) . "/$last._S3rver_object";
 }
 
 sub object {
-    my ($self, $key) = @_;
-    return read_file($self->object_path($key));
+    my ($self, $key, $bucket) = @_;
+    return read_file($self->object_path($key, $bucket));
 }
 
 sub keys {
-    my ($self, $prefix) = @_;
-    my $root = "$self->{dir}/store/$self->{bucket}";
+    my ($self, $prefix, $bucket) = @_;
+    my $root = "$self->{dir}/store/" . ($bucket // $self->{bucket});
     my @keys;
     return () unless -d $root;
     find({ no_chdir => 1, wanted => sub {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // s3rver for the tests, started by t/lib/BlogS3.pm on a loopback port.
 //
-//   node t/lib/s3rver.js DIR PORT BUCKET
+//   node t/lib/s3rver.js DIR PORT BUCKET[,BUCKET...]
 //
 // s3rver (npm) speaks the S3 protocol but does not check Signature
 // Version 4, so a middleware in front of it does, with the aws4 package
@@ -57,7 +57,8 @@ FilesystemStore.prototype.listObjects = async function list(b, options) {
   };
 };
 
-const [dir, port, bucket] = process.argv.slice(2);
+const [dir, port, bucketList] = process.argv.slice(2);
+const buckets = bucketList.split(',');
 const store = path.join(dir, 'store');
 const failFile = path.join(dir, 'fail');
 const secret = 'S3RVER';
@@ -158,7 +159,15 @@ async function verifyBody(ctx) {
   if ('partNumber' in ctx.query || ctx.get('x-amz-copy-source')) {
     return null;
   }
-  const key = decodeURIComponent(ctx.path.replace(/^\/[^/]+\//, ''));
+  // BUCKET.s3.localhost:PORT/KEY or /BUCKET/KEY
+  const vhost = buckets.find((b) => ctx.get('host').startsWith(`${b}.`));
+  const m = vhost ? [null, vhost, ctx.path.slice(1)]
+    : /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+  if (!m) {
+    return null;
+  }
+  const [, bucket, rest] = m;
+  const key = decodeURIComponent(rest);
   const file = ctx.app.store.getResourcePath(bucket, key, 'object');
   const bytes = await storedBytes(file, Number(ctx.get('content-length')));
   if (bytes === null) {
@@ -177,7 +186,7 @@ const app = new S3rver({
   silent: true,
   directory: store,
   serviceEndpoint: 'localhost',
-  configureBuckets: [{ name: bucket, configs: [] }],
+  configureBuckets: buckets.map((name) => ({ name, configs: [] })),
 });
 
 // first in the chain: before s3rver's own middleware
