@@ -169,8 +169,8 @@ conf_error("[timers]\nttl_cleanup = every 10\n",
            'schedule without a unit');
 conf_error("[timers]\nretention = monthly 1\n",
            ':4: invalid schedule "monthly 1" for "retention" (expected '
-           . '"every N[s|m|h|d]", "hourly :MM", "daily HH:MM" or '
-           . '"weekly DAY HH:MM")', 'unknown schedule');
+           . '"every N[s|m|h|d]", "hourly :MM", "daily HH:MM", '
+           . '"weekly DAY HH:MM" or "biweekly DAY HH:MM")', 'unknown schedule');
 conf_error("[timers]\nbackup = daily 03:00\n",
            ':4: unknown timer "backup" in [timers] (expected ttl_cleanup, '
            . 'retention or thumb_scan; cronhooks have their own sections)',

@@ -159,10 +159,13 @@ async function verifyBody(ctx) {
   if ('partNumber' in ctx.query || ctx.get('x-amz-copy-source')) {
     return null;
   }
-  // BUCKET.s3.localhost:PORT/KEY or /BUCKET/KEY
-  const vhost = buckets.find((b) => ctx.get('host').startsWith(`${b}.`));
-  const m = vhost ? [null, vhost, ctx.path.slice(1)]
-    : /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+  // /BUCKET/KEY (s3rver has rewritten a virtual host's path so by now)
+  // or BUCKET.s3.localhost:PORT/KEY
+  let m = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+  if (!m || !buckets.includes(m[1])) {
+    const vhost = buckets.find((b) => ctx.get('host').startsWith(`${b}.`));
+    m = vhost ? [null, vhost, ctx.path.slice(1)] : null;
+  }
   if (!m) {
     return null;
   }
