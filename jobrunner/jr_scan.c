@@ -335,8 +335,13 @@ jr_scan_request(jr_jobs_t *jobs)
         return;
     }
 
-    snprintf(key, sizeof(key), JR_TASK_THUMB_SCAN ":event-%ld-%u",
-             (long) time(NULL), n++);
+    /*
+     * Unique across runs too: a jobrunner restarted within the second
+     * would otherwise find its start-up scan's key taken by the last run's
+     * and, the key being a dedupe key, enqueue nothing.
+     */
+    snprintf(key, sizeof(key), JR_TASK_THUMB_SCAN ":event-%ld-%ld-%u",
+             (long) time(NULL), (long) getpid(), n++);
 
     payload = json_pack("{s:s}", "trigger", "event");
     if (payload == NULL) {

@@ -262,4 +262,38 @@ like(sql($big->db, "SELECT last_error FROM jobs WHERE state = 'dead'"),
      'with the reason');
 $big->stop_jobrunner;
 
+
+# --- a restart within the second still scans at start ---------------------
+# Regression: the start-up scan's dedupe key was "thumb_scan:event-SECOND-0"
+# in every run, so a jobrunner restarted within the second found it taken
+# by the last run's and scanned nothing (a CI flake of the test above).
+# The rows the last run would have left, for the coming seconds:
+
+my $re = new_site();
+run_ok('vips', 'black', $re->media . '/first.jpg', 64, 64);
+utime time - 10, time - 10, $re->media . '/first.jpg';
+$re->start_jobrunner;
+ok(wait_for(sub {
+    sql($re->db, "SELECT count(*) FROM jobs WHERE kind = 'thumb'"
+        . " AND state = 'done'") == 1
+}, 30), 'restart: the first run thumbnails its file') or diag $re->jobrunner_log;
+$re->stop_jobrunner;
+
+my $now = int time;
+sql($re->db, join ';', map {
+    "INSERT INTO jobs (kind, dedupe_key, state, run_after, created_at,"
+    . " updated_at) VALUES ('thumb_scan', 'thumb_scan:event-$_-0', 'done',"
+    . " $_, $_, $_)"
+} $now .. $now + 60);
+
+run_ok('vips', 'black', $re->media . '/second.jpg', 64, 64);
+utime time - 10, time - 10, $re->media . '/second.jpg';
+$re->start_jobrunner;
+ok(wait_for(sub {
+    sql($re->db, "SELECT count(*) FROM jobs WHERE kind = 'thumb'"
+        . " AND state = 'done'") == 2
+}, 30), 'restart: the next run scans at start and finds the file added '
+   . 'meanwhile') or diag $re->jobrunner_log;
+$re->stop_jobrunner;
+
 done_testing();
