@@ -18,10 +18,12 @@ SHARED     = ngx_blog_module/blog_schema.c ngx_blog_module/blog_path.c
 
 # Pure C shared by blogctl and the module's admin panel: posts, revisions,
 # tags, Markdown, passwords.  blogctl's unit tests link it too, and the
-# admin panel's request-body parsers and diff, which blogctl does not use.
+# admin panel's request-body and header parsers and diff, which blogctl
+# does not use.
 CONTENT    = ngx_blog_module/blog_markdown.c ngx_blog_module/blog_post.c \
              ngx_blog_module/blog_tags.c ngx_blog_module/blog_secret.c
 PARSERS    = ngx_blog_module/blog_form.c ngx_blog_module/blog_multipart.c \
+             ngx_blog_module/blog_header.c \
              ngx_blog_module/blog_diff.c
 
 JR_SRCS    = $(wildcard jobrunner/*.c)

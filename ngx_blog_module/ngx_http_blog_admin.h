@@ -13,12 +13,12 @@
 
 #include "ngx_http_blog_module.h"
 #include "blog_form.h"
+#include "blog_header.h"
 #include "blog_multipart.h"
 
 
-/* A session id and a CSRF token: 256 random bits as 64 hex digits. */
+/* A session id and a CSRF token: 256 random bits (BLOG_TOKEN_LEN hex). */
 #define BLOG_TOKEN_BYTES       32
-#define BLOG_TOKEN_LEN         64
 
 #define BLOG_SESSION_COOKIE    "blog_session"
 #define BLOG_CSRF_COOKIE       "blog_csrf"

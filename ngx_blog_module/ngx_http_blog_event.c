@@ -26,6 +26,7 @@
 #include "ngx_http_blog_module.h"
 #include "ngx_http_blog_event.h"
 #include "blog_event.h"
+#include "blog_header.h"
 
 
 #define NGX_HTTP_BLOG_SPOOL_PROBE  1000     /* ms between socket checks */
@@ -317,50 +318,18 @@ static void
 ngx_http_blog_event_referrer(ngx_http_request_t *r, blog_event_str_t *host,
     u_char *buf)
 {
-    u_char  *p, *last, *start;
-    size_t   len;
+    size_t       len;
+    const char  *start;
 
-    if (r->headers_in.referer == NULL) {
-        return;
-    }
-
-    p = r->headers_in.referer->value.data;
-    last = p + r->headers_in.referer->value.len;
-
-    if (last - p > 7 && ngx_strncasecmp(p, (u_char *) "http://", 7) == 0) {
-        p += 7;
-
-    } else if (last - p > 8
-               && ngx_strncasecmp(p, (u_char *) "https://", 8) == 0)
+    if (r->headers_in.referer == NULL
+        || !blog_referrer_host((char *) r->headers_in.referer->value.data,
+                               r->headers_in.referer->value.len, &start, &len)
+        || len > BLOG_EVENT_REFERRER_MAX)
     {
-        p += 8;
-
-    } else {
         return;
     }
 
-    start = p;
-
-    while (p < last && *p != '/' && *p != '?' && *p != '#') {
-        if (*p == '@') {
-            start = p + 1;
-        }
-        p++;
-    }
-
-    last = p;
-
-    for (p = start; p < last && *p != ':'; p++) {
-        /* the port goes */
-    }
-
-    len = p - start;
-
-    if (len == 0 || len > BLOG_EVENT_REFERRER_MAX) {
-        return;
-    }
-
-    ngx_strlow(buf, start, len);
+    ngx_strlow(buf, (u_char *) start, len);
 
     if (len == r->headers_in.server.len
         && ngx_strncmp(buf, r->headers_in.server.data, len) == 0)

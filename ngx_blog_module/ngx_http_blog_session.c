@@ -70,25 +70,11 @@ ngx_http_blog_get_cookie(ngx_http_request_t *r, const char *name,
 }
 
 
-/* 64 lowercase hex digits: what a token looks like, and nothing else. */
+/* What a token looks like, and nothing else (blog_header.c). */
 ngx_int_t
 ngx_http_blog_token_valid(ngx_str_t *s)
 {
-    size_t  i;
-
-    if (s->len != BLOG_TOKEN_LEN) {
-        return 0;
-    }
-
-    for (i = 0; i < s->len; i++) {
-        if (!((s->data[i] >= '0' && s->data[i] <= '9')
-              || (s->data[i] >= 'a' && s->data[i] <= 'f')))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    return blog_token_valid((char *) s->data, s->len);
 }
 
 
@@ -310,7 +296,6 @@ ngx_http_blog_session_user(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_blog_origin_ok(ngx_http_request_t *r)
 {
-    u_char           *p, *last;
     ngx_str_t        *host, origin;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
@@ -355,30 +340,9 @@ ngx_http_blog_origin_ok(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    p = origin.data;
-    last = origin.data + origin.len;
-
-    if (origin.len > 7 && ngx_strncasecmp(p, (u_char *) "http://", 7) == 0) {
-        p += 7;
-
-    } else if (origin.len > 8
-               && ngx_strncasecmp(p, (u_char *) "https://", 8) == 0)
-    {
-        p += 8;
-
-    } else {
-        return NGX_DECLINED;
-    }
-
-    /* "scheme://host" exactly, or followed by a path */
-    if ((size_t) (last - p) < host->len
-        || ngx_strncasecmp(p, host->data, host->len) != 0
-        || (p + host->len < last && p[host->len] != '/'))
-    {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
+    return blog_origin_match((char *) origin.data, origin.len,
+                             (char *) host->data, host->len)
+           ? NGX_OK : NGX_DECLINED;
 }
 
 

@@ -1,0 +1,38 @@
+/*
+ * Request header values the module reads from anyone: the session and
+ * CSRF cookies' tokens, the Origin (or Referer) of a POST, the Referer's
+ * host for the analytics.  Pure functions on byte ranges, no nginx types,
+ * so that they can be unit-tested and fuzzed alone (t/fuzz).  Splitting
+ * the Cookie header into name=value pairs is nginx's own parser
+ * (ngx_http_parse_multi_header_lines); what it returns comes here.
+ */
+
+#ifndef BLOG_HEADER_H
+#define BLOG_HEADER_H
+
+#include <stddef.h>
+
+/* A session or CSRF token: 256 random bits as lowercase hex. */
+#define BLOG_TOKEN_LEN  64
+
+/* Whether s[0..len) looks like a token, and nothing else. */
+int blog_token_valid(const char *s, size_t len);
+
+/*
+ * Whether an Origin or Referer value names this host: "http://" or
+ * "https://", then host (as the Host header has it, port included) exactly,
+ * then the end or a '/'.  Case-insensitive; an empty host matches nothing.
+ */
+int blog_origin_match(const char *origin, size_t len, const char *host,
+    size_t hlen);
+
+/*
+ * The host of an http(s) Referer, without credentials, port, path, query or
+ * fragment; an IPv6 literal keeps its brackets.  Returns 1 with host[0..
+ * *hlen) pointing into ref, or 0 when there is none (another scheme, no
+ * host).  Not lowercased: the caller copies it.
+ */
+int blog_referrer_host(const char *ref, size_t len, const char **host,
+    size_t *hlen);
+
+#endif /* BLOG_HEADER_H */
