@@ -68,7 +68,8 @@ UNIT_BINS  = $(patsubst t/unit/%.c, $(BUILD)/t/%, $(UNIT_SRCS))
 TOOL_SRCS  = $(wildcard t/tools/jr_*.c)
 TOOL_BINS  = $(patsubst t/tools/%.c, $(BUILD)/t/tools/%, $(TOOL_SRCS))
 
-.PHONY: all deps deps-test run test test-asan fuzz-smoke unit clean
+.PHONY: all deps deps-test run test test-asan test-valgrind fuzz-smoke unit \
+        clean
 
 all: $(MODULE) $(BUILD)/jobrunner $(BUILD)/blogctl
 
@@ -141,6 +142,28 @@ test-asan: deps-test node_modules/.package-lock.json
 	    $(PROVE) $(PROVE_FLAGS) t/*.t $(patsubst $(BUILD)/%, build-asan/%, $(UNIT_BINS))
 	@if [ -n "$$(ls $(ASAN_LOGS))" ]; then \
 	    cat $(ASAN_LOGS)/*; echo "test-asan: sanitizer reports above"; exit 1; fi
+
+# The jobrunner's tests with the jobrunner under valgrind (memcheck): any
+# invalid read or write, use of uninitialised memory or definite leak
+# fails.  Each process writes its report to $(VALGRIND_LOGS), empty when
+# clean (t/lib/BlogTest.pm); t/valgrind.supp holds the library noise.
+# VALGRIND_TESTS is the whole set; CI runs a part of it (.ci/run).
+VALGRIND_LOGS  = $(CURDIR)/$(BUILD)/valgrind
+VALGRIND_TESTS = t/30-*.t t/40-*.t t/42-*.t t/43-*.t t/45-*.t t/46-*.t
+VALGRIND_UNITS = $(filter $(BUILD)/t/jr_%, $(UNIT_BINS))
+VALGRIND       = valgrind --quiet --num-callers=30 --leak-check=full \
+                 --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+                 --error-exitcode=99 --suppressions=$(CURDIR)/t/valgrind.supp
+
+test-valgrind: deps-test all unit
+	rm -rf $(VALGRIND_LOGS) && mkdir -p $(VALGRIND_LOGS)
+	VALGRIND_LOG_DIR=$(VALGRIND_LOGS) $(PROVE) $(PROVE_FLAGS) $(VALGRIND_TESTS)
+	$(PROVE) $(PROVE_FLAGS) \
+	    --exec '$(VALGRIND) --log-file=$(VALGRIND_LOGS)/unit.%p' \
+	    $(VALGRIND_UNITS)
+	@if [ -n "$$(find $(VALGRIND_LOGS) -type f -size +0)" ]; then \
+	    cat $$(find $(VALGRIND_LOGS) -type f -size +0); \
+	    echo "test-valgrind: valgrind reports above"; exit 1; fi
 
 # A short run of every fuzz target (scripts/fuzz runs one for longer).
 fuzz-smoke: deps-test

@@ -171,6 +171,13 @@ jr_runner_run(const jr_config_t *cf)
         jr_pid_remove(cf->pid);
     }
 
+    /*
+     * The pool's threads end here, while the libraries are still up: their
+     * per-thread state (OpenSSL's error queue, ...) is freed by destructors
+     * that do nothing once the libraries' own exit handlers have run.
+     */
+    uv_library_shutdown();
+
     jr_log(JR_LOG_INFO, "jobrunner exited");
     jr_log_close();
 

@@ -6,10 +6,13 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use File::Temp qw(tempdir);
 use POSIX qw(WNOHANG _exit);
 use Test::More;
 use Time::HiRes qw(sleep time);
+use BlogTest qw(jobrunner_command);
 
 my $bin = ($ENV{BLOG_BUILD} // 'build') . '/jobrunner';
 
@@ -70,7 +73,7 @@ sub start {
     if ($pid == 0) {
         open STDOUT, '>', "$dir/stdout" or _exit(126);
         open STDERR, '>', "$dir/stderr" or _exit(126);
-        exec $bin, @args or _exit(127);
+        exec jobrunner_command(), @args or _exit(127);
     }
     $running{$pid} = 1;
     return $pid;

@@ -158,7 +158,9 @@ sub conf_error {
     my ($text, $want, $name) = @_;
     my $file = $site->dir . '/conf/bad.conf';
     write_file($file, "[jobrunner]\ndata_db = d.db\n$text");
-    my $out = `'$bin' -t -c '$file' 2>&1`;
+    my $cmd = join ' ', map { quotemeta } jobrunner_command(), '-t', '-c',
+        $file;
+    my $out = `$cmd 2>&1`;
     isnt($? >> 8, 0, "-t fails: $name");
     is($out, "$file$want\n", "message: $name");
 }

@@ -17,7 +17,7 @@ use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(new_site write_file read_file sql blogctl free_port
-                 http_request wait_for);
+                 http_request wait_for jobrunner_command);
 
 our $ROOT  = abs_path(dirname(__FILE__) . '/../..');
 our $BUILD = abs_path($ENV{BLOG_BUILD} // "$ROOT/build");
@@ -322,6 +322,19 @@ sub jobrunner_conf {
         . "log_level = debug\npid = $d/logs/jobrunner.pid\n" . ($extra // '');
 }
 
+# The command that runs the jobrunner.  Under "make test-valgrind"
+# ($VALGRIND_LOG_DIR set) it runs under valgrind: every process writes its
+# report, empty when clean, to $VALGRIND_LOG_DIR/jobrunner.PID, which the
+# make target reads afterwards; valgrind's exit code 99 says so at once.
+sub jobrunner_command {
+    my $dir = $ENV{VALGRIND_LOG_DIR}
+        or return ("$BUILD/jobrunner");
+    return ('valgrind', '--quiet', '--num-callers=30', '--leak-check=full',
+            '--show-leak-kinds=definite', '--errors-for-leak-kinds=definite',
+            '--error-exitcode=99', "--suppressions=$ROOT/t/valgrind.supp",
+            "--log-file=$dir/jobrunner.%p", "$BUILD/jobrunner");
+}
+
 # Starts the jobrunner and waits for its pid file, which it writes once
 # it is up.  Returns the pid.
 sub start_jobrunner {
@@ -333,7 +346,7 @@ sub start_jobrunner {
     if ($pid == 0) {
         open STDOUT, '>>', "$d/logs/jobrunner.stderr" or POSIX::_exit(126);
         open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
-        exec "$BUILD/jobrunner", '-c', "$d/conf/jobrunner.conf"
+        exec jobrunner_command(), '-c', "$d/conf/jobrunner.conf"
             or POSIX::_exit(127);
     }
     $self->{jobrunner} = $pid;
