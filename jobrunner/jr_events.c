@@ -2,20 +2,16 @@
  * Event intake; see jr_events.h.
  */
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
+#include <sys/uio.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "blog_event.h"
 #include "jr_analytics.h"
 #include "jr_events.h"
+#include "jr_evsock.h"
 #include "jr_geo.h"
 #include "jr_log.h"
 #include "jr_nats_consume.h"
@@ -26,14 +22,14 @@
 #include "jr_sse.h"
 
 
-#define JR_EVENTS_VLEN      16            /* datagrams per recvmmsg() */
-#define JR_EVENTS_RCVBUF    (8 * 1024 * 1024)
-#define JR_EVENTS_QLEN_MIN  512
+/* The row of analytics_spools that says how far the socket is counted. */
+#define JR_EVENTS_MARK      "socket"
 
 
 struct jr_events_s {
     const jr_events_conf_t  *conf;
-    int                      fd;
+    jr_evsock_t              sock;
+    int                      paused;       /* held_max held, commit failing */
     uv_poll_t                poll;
     uv_timer_t               flush;
     uv_timer_t               scan;
@@ -51,12 +47,7 @@ struct jr_events_s {
     uint64_t                 received;     /* datagrams read */
     uint64_t                 corrupt_told; /* corrupt records alerted */
     uint64_t                 alerted_at;   /* uv_now() of the last alert */
-    struct mmsghdr           msgs[JR_EVENTS_VLEN];
-    struct iovec             iov[JR_EVENTS_VLEN];
-    struct iovec             out[JR_EVENTS_VLEN];   /* to the outbox */
-    int                      nout;
-    unsigned                 frames;       /* in out */
-    unsigned char            buf[JR_EVENTS_VLEN][BLOG_EVENT_DGRAM_MAX + 1];
+    unsigned char            buf[BLOG_EVENT_DGRAM_MAX + 1];
 };
 
 #define JR_EVENTS_POLL   0x01
@@ -64,7 +55,7 @@ struct jr_events_s {
 #define JR_EVENTS_SCAN   0x04
 
 
-static int jr_events_socket(jr_events_t *ev);
+static int jr_events_resume(jr_events_t *ev, sqlite3 *db);
 static void jr_events_readable(uv_poll_t *handle, int status, int events);
 static unsigned jr_events_read(jr_events_t *ev, unsigned max);
 static void jr_events_datagram(jr_events_t *ev, unsigned char *buf,
@@ -77,7 +68,6 @@ static void jr_events_commit(jr_events_t *ev);
 static void jr_events_alert(jr_events_t *ev);
 static void jr_events_flush_cb(uv_timer_t *timer);
 static void jr_events_scan_cb(uv_timer_t *timer);
-static void jr_events_check_qlen(void);
 
 
 int
@@ -86,7 +76,6 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
 {
     const jr_events_conf_t  *ec;
     jr_events_t             *ev;
-    int                      i;
 
     ec = &cf->events;
     *out = NULL;
@@ -102,15 +91,8 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
     }
 
     ev->conf = ec;
-    ev->fd = -1;
+    ev->sock.fd = -1;
     ev->nats = nats;
-
-    for (i = 0; i < JR_EVENTS_VLEN; i++) {
-        ev->iov[i].iov_base = ev->buf[i];
-        ev->iov[i].iov_len = sizeof(ev->buf[i]);
-        ev->msgs[i].msg_hdr.msg_iov = &ev->iov[i];
-        ev->msgs[i].msg_hdr.msg_iovlen = 1;
-    }
 
     ev->salts = jr_salt_open(cf->jobs.ttl_db);
     if (ev->salts == NULL) {
@@ -151,11 +133,13 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
     }
 
     if (ec->socket) {
-        if (jr_events_socket(ev) != 0) {
+        if (jr_evsock_open(&ev->sock, ec->socket, ec->socket_mode) != 0
+            || jr_events_resume(ev, db) != 0)
+        {
             goto failed;
         }
 
-        if (uv_poll_init(loop, &ev->poll, ev->fd) != 0) {
+        if (uv_poll_init(loop, &ev->poll, ev->sock.fd) != 0) {
             jr_log(JR_LOG_ERROR, "events: cannot poll the socket");
             goto failed;
         }
@@ -167,8 +151,6 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
             jr_log(JR_LOG_ERROR, "events: cannot poll the socket");
             goto failed;
         }
-
-        jr_events_check_qlen();
     }
 
     /* what the workers spooled while we were away, before anything new */
@@ -243,106 +225,49 @@ jr_events_nats(jr_events_t *ev, uv_loop_t *loop, sqlite3 *db,
 
 
 /*
- * Binds the socket.  A file left at the path by a jobrunner that died is
- * replaced; one that a live jobrunner answers on is not.
+ * A jobrunner killed between a commit and the take that follows it left
+ * the datagrams it counted on a socket that outlived it: they go now.
  */
 static int
-jr_events_socket(jr_events_t *ev)
+jr_events_resume(jr_events_t *ev, sqlite3 *db)
 {
-    int                  fd, size;
-    size_t               len;
-    struct stat          st;
-    struct sockaddr_un   sun;
-    const char          *path;
+    int            rc, n;
+    int64_t        last;
+    sqlite3_stmt  *stmt;
 
-    path = ev->conf->socket;
-    len = strlen(path);
+    rc = sqlite3_prepare_v2(db, "SELECT offset FROM analytics_spools"
+                            " WHERE file = '" JR_EVENTS_MARK "'", -1, &stmt,
+                            NULL);
 
-    if (len >= sizeof(sun.sun_path)) {
-        jr_log(JR_LOG_ERROR, "events: socket path \"%s\" is longer than %zu "
-               "bytes", path, sizeof(sun.sun_path) - 1);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(stmt);
+    }
+
+    last = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_finalize(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        jr_log(JR_LOG_ERROR, "events: cannot read how far the socket is "
+               "counted: %s", sqlite3_errmsg(db));
         return -1;
     }
 
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    memcpy(sun.sun_path, path, len);
+    /* a publisher takes each datagram as it reads it: nothing to resume */
+    if (rc == SQLITE_DONE || !ev->sock.inherited || ev->outbox) {
+        return 0;
+    }
 
-    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd == -1) {
-        jr_log(JR_LOG_ERROR, "events: socket(): %s", strerror(errno));
+    n = jr_evsock_resume(&ev->sock, (uint64_t) last);
+    if (n < 0) {
         return -1;
     }
 
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            jr_log(JR_LOG_ERROR, "events: \"%s\" exists and is not a "
-                   "socket", path);
-            close(fd);
-            return -1;
-        }
-
-        if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
-            jr_log(JR_LOG_ERROR, "events: another process receives on "
-                   "\"%s\"", path);
-            close(fd);
-            return -1;
-        }
-
-        (void) unlink(path);
+    if (n > 0) {
+        jr_log(JR_LOG_INFO, "events: %d datagram%s counted before a restart "
+               "taken off the socket", n, n == 1 ? "" : "s");
     }
-
-    if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) != 0) {
-        jr_log(JR_LOG_ERROR, "events: cannot bind \"%s\": %s", path,
-               strerror(errno));
-        close(fd);
-        return -1;
-    }
-
-    /* the workers run as another user: they need to write to it */
-    if (chmod(path, ev->conf->socket_mode) != 0) {
-        jr_log(JR_LOG_ERROR, "events: cannot chmod \"%s\": %s", path,
-               strerror(errno));
-        close(fd);
-        (void) unlink(path);
-        return -1;
-    }
-
-    size = JR_EVENTS_RCVBUF;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) != 0) {
-        jr_log(JR_LOG_WARN, "events: cannot grow the socket buffer: %s",
-               strerror(errno));
-    }
-
-    ev->fd = fd;
 
     return 0;
-}
-
-
-/*
- * The kernel queues at most net.unix.max_dgram_qlen datagrams per socket
- * whatever the buffer size; past that the workers spool.  Linux's own
- * default is 10; systemd raises it to 512.
- */
-static void
-jr_events_check_qlen(void)
-{
-    int    qlen;
-    FILE  *f;
-
-    f = fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
-    if (f == NULL) {
-        return;
-    }
-
-    if (fscanf(f, "%d", &qlen) == 1 && qlen < JR_EVENTS_QLEN_MIN) {
-        jr_log(JR_LOG_WARN, "events: net.unix.max_dgram_qlen is %d: bursts "
-               "of more datagrams go to the spool; consider sysctl "
-               "net.unix.max_dgram_qlen=%d", qlen, JR_EVENTS_QLEN_MIN);
-    }
-
-    fclose(f);
 }
 
 
@@ -378,12 +303,12 @@ jr_events_readable(uv_poll_t *handle, int status, int events)
         return;
     }
 
-    if (jr_analytics_pending(ev->analytics) >= ev->conf->batch_size) {
+    if (jr_analytics_pending(ev->analytics) >= ev->conf->batch_size
+        || ev->sock.held >= ev->sock.held_max)
+    {
         jr_events_commit(ev);
 
-    } else if (jr_analytics_pending(ev->analytics)
-               && !uv_is_active((uv_handle_t *) &ev->flush))
-    {
+    } else if (ev->sock.held && !uv_is_active((uv_handle_t *) &ev->flush)) {
         (void) uv_timer_start(&ev->flush, jr_events_flush_cb,
                               ev->conf->batch_interval_ms, 0);
     }
@@ -391,50 +316,41 @@ jr_events_readable(uv_poll_t *handle, int status, int events)
 
 
 /*
- * Reads up to max datagrams, until the socket is empty; returns how many.
- * A datagram carries one or more records.
+ * Peeks at up to max datagrams, until the socket is empty or the batch
+ * holds as many as it may; returns how many.  A datagram carries one or
+ * more records.
  */
 static unsigned
 jr_events_read(jr_events_t *ev, unsigned max)
 {
-    int       i, n, want;
+    ssize_t   n;
     unsigned  got;
 
-    got = 0;
-
-    while (got < max) {
-        want = max - got < JR_EVENTS_VLEN ? (int) (max - got) : JR_EVENTS_VLEN;
-
-        n = recvmmsg(ev->fd, ev->msgs, want, MSG_DONTWAIT, NULL);
-        if (n <= 0) {
-            if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK
-                && errno != EINTR)
-            {
-                jr_log(JR_LOG_ERROR, "events: recvmmsg: %s", strerror(errno));
-            }
+    for (got = 0; got < max && ev->sock.held < ev->sock.held_max; got++) {
+        n = jr_evsock_peek(&ev->sock, ev->buf, sizeof(ev->buf));
+        if (n < 0) {
             break;
         }
 
-        for (i = 0; i < n; i++) {
-            /* longer than any worker sends, so cut: MSG_TRUNC says so */
-            if (ev->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-                jr_analytics_corrupt(ev->analytics);
-                continue;
-            }
+        ev->received++;
 
-            jr_events_datagram(ev, ev->buf[i], ev->msgs[i].msg_len);
+        /*
+         * A publisher's datagram goes to the outbox, a file, not into a
+         * batch: it is taken off the socket first, so that a kill in
+         * between loses it rather than publishes it twice.
+         */
+        if (ev->outbox && jr_evsock_take(&ev->sock) != 0) {
+            ev->failed = 1;
+            break;
         }
 
-        /* before the next recvmmsg() reuses the buffers */
-        if (ev->nout) {
-            (void) jr_outbox_append(ev->outbox, ev->out, ev->nout,
-                                    ev->frames);
-            ev->nout = 0;
-            ev->frames = 0;
+        /* longer than any worker sends: not an event batch */
+        if ((size_t) n > sizeof(ev->buf)) {
+            jr_analytics_corrupt(ev->analytics);
+            continue;
         }
 
-        got += n;
-        ev->received += n;
+        jr_events_datagram(ev, ev->buf, (size_t) n);
     }
 
     return got;
@@ -485,6 +401,7 @@ jr_events_forward(jr_events_t *ev, unsigned char *buf, size_t len)
     int                   rc;
     size_t                pos, end, n;
     unsigned              frames;
+    struct iovec          iov;
     const unsigned char  *rec;
 
     pos = 0;
@@ -501,10 +418,9 @@ jr_events_forward(jr_events_t *ev, unsigned char *buf, size_t len)
     }
 
     if (frames) {
-        ev->out[ev->nout].iov_base = buf;
-        ev->out[ev->nout].iov_len = end;
-        ev->nout++;
-        ev->frames += frames;
+        iov.iov_base = buf;
+        iov.iov_len = end;
+        (void) jr_outbox_append(ev->outbox, &iov, 1, frames);
     }
 }
 
@@ -520,8 +436,35 @@ jr_events_commit(jr_events_t *ev)
         return;
     }
 
-    /* on failure the batch stays in memory and goes with the next one */
-    ev->failed = jr_analytics_flush(ev->analytics, NULL, 0) != 0;
+    ev->failed = jr_analytics_flush(ev->analytics,
+                                    ev->sock.held ? JR_EVENTS_MARK : NULL,
+                                    (int64_t) ev->sock.last) != 0;
+
+    if (ev->failed) {
+        if (ev->sock.held >= ev->sock.held_max && !ev->paused
+            && !ev->stopped)
+        {
+            (void) uv_poll_stop(&ev->poll);
+            ev->paused = 1;
+        }
+
+        if (!ev->stopped) {
+            (void) uv_timer_start(&ev->flush, jr_events_flush_cb,
+                                  ev->conf->batch_interval_ms, 0);
+        }
+
+        jr_events_alert(ev);
+        return;
+    }
+
+    if (ev->sock.held && jr_evsock_take(&ev->sock) != 0) {
+        ev->failed = 1;
+    }
+
+    if (ev->paused && !ev->stopped) {
+        ev->paused = 0;
+        (void) uv_poll_start(&ev->poll, UV_READABLE, jr_events_readable);
+    }
 
     jr_events_alert(ev);
 }
@@ -586,6 +529,15 @@ jr_events_scan_cb(uv_timer_t *timer)
 {
     jr_events_t  *ev = timer->data;
 
+    /* a spool file's batches carry its offset: the socket's goes first */
+    if (ev->sock.held || jr_analytics_pending(ev->analytics)) {
+        jr_events_commit(ev);
+
+        if (ev->failed) {
+            return;
+        }
+    }
+
     (void) jr_spool_scan(ev->spool);
 
     if (ev->pub) {
@@ -611,17 +563,22 @@ jr_events_stop(jr_events_t *ev)
         (void) uv_poll_stop(&ev->poll);
     }
 
-    if (ev->fd != -1) {
+    if (ev->sock.fd != -1) {
         /*
-         * From here a sender gets EPIPE and spools; what the socket took
-         * before is still queued, and read now.
+         * A socket we bound dies with us: from here a sender gets EPIPE
+         * and spools, and what the socket took before is counted now.  A
+         * passed-in one keeps what comes, for the next run.
          */
-        if (shutdown(ev->fd, SHUT_RD) != 0) {
-            jr_log(JR_LOG_WARN, "events: shutdown: %s", strerror(errno));
-        }
+        jr_evsock_shutdown(&ev->sock);
 
-        while (jr_events_read(ev, ev->conf->batch_size) != 0) {
+        if (!ev->sock.inherited) {
             jr_events_commit(ev);
+
+            while (!ev->failed
+                   && jr_events_read(ev, ev->conf->batch_size) != 0)
+            {
+                jr_events_commit(ev);
+            }
         }
     }
 
@@ -641,11 +598,7 @@ jr_events_stop(jr_events_t *ev)
         uv_close((uv_handle_t *) &ev->scan, NULL);
     }
 
-    if (ev->fd != -1) {
-        close(ev->fd);
-        ev->fd = -1;
-        (void) unlink(ev->conf->socket);
-    }
+    jr_evsock_close(&ev->sock);
 }
 
 

@@ -3,15 +3,18 @@
  * events to, the spool files they fall back on, the batches that carry
  * both into analytics.
  *
- * Records are read from the socket in batches (recvmmsg) and counted in
- * memory; a batch is committed when it holds batch_size records or
- * batch_interval_ms after its first one.  Spool files are replayed on
- * start and every spool_scan_ms.  Its numbers are part of the jobrunner's
- * /metrics (jr_runner.c).
+ * Records are peeked from the socket (jr_evsock.h) and counted in memory;
+ * a batch is committed when it holds batch_size records, as many datagrams
+ * as the socket may hold, or batch_interval_ms after its first one, and
+ * only then are its datagrams taken off the socket.  Spool files are
+ * replayed on start and every spool_scan_ms.  Its numbers are part of the
+ * jobrunner's /metrics (jr_runner.c).
  *
- * Shutdown stops new datagrams first (shutdown(SHUT_RD): senders get
- * EPIPE and spool), then reads what the socket had already accepted and
- * commits it, so a record a worker saw sent is never lost.
+ * Shutdown of a socket we bound stops new datagrams first
+ * (shutdown(SHUT_RD): senders get EPIPE and spool), then counts what the
+ * socket had already accepted and commits it, so a record a worker saw
+ * sent is never lost.  A socket the service manager passed keeps what
+ * comes for the next run.
  */
 
 #ifndef JR_EVENTS_H

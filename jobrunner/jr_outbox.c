@@ -1,10 +1,10 @@
 /*
  * The outbox; see jr_outbox.h.
  *
- * Appends run on the event loop: one writev() of the datagrams of one
- * wake-up to a file in the page cache, a few microseconds, as the nginx
- * workers' own spool writes are.  Reading and deleting the files is the
- * publisher's, in the thread pool.
+ * Appends run on the event loop: one writev() of a datagram to a file in
+ * the page cache, a few microseconds, as the nginx workers' own spool
+ * writes are.  Reading and deleting the files is the publisher's, in the
+ * thread pool.
  */
 
 #include <dirent.h>

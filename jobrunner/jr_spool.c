@@ -35,7 +35,9 @@ enum {
 static const char *const  jr_spool_sql[JR_SPOOL_N] = {
     "SELECT offset FROM analytics_spools WHERE file = ?1",
     "DELETE FROM analytics_spools WHERE file = ?1",
+    /* the files' rows; the socket has one too (jr_events.c) */
     "SELECT file FROM analytics_spools"
+    " WHERE file >= 'events.' AND file < 'events/'"
 };
 
 struct jr_spool_s {

@@ -12,8 +12,11 @@ use Exporter 'import';
 use File::Basename qw(dirname);
 use File::Path qw(make_path);
 use File::Temp qw(tempdir);
+use Fcntl qw(F_SETFD);
 use IO::Socket::INET;
+use IO::Socket::UNIX;
 use POSIX qw(WNOHANG);
+use Socket qw(SOCK_DGRAM);
 use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(new_site write_file read_file sql blogctl free_port
@@ -335,6 +338,18 @@ sub jobrunner_command {
             "--log-file=$dir/jobrunner.%p", "$BUILD/jobrunner");
 }
 
+# Holds the events socket at $path as systemd's socket activation does:
+# bound here, passed to every jobrunner started after (LISTEN_FDS), so
+# that what it queued outlives a jobrunner that dies.
+sub hold_events_socket {
+    my ($self, $path) = @_;
+    unlink $path;
+    $self->{held_socket} = IO::Socket::UNIX->new(Type => SOCK_DGRAM,
+                                                 Local => $path)
+        or die "events socket $path: $!";
+    chmod 0666, $path;
+}
+
 # Starts the jobrunner and waits for its pid file, which it writes once
 # it is up.  Returns the pid.
 sub start_jobrunner {
@@ -346,6 +361,17 @@ sub start_jobrunner {
     if ($pid == 0) {
         open STDOUT, '>>', "$d/logs/jobrunner.stderr" or POSIX::_exit(126);
         open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        if (my $held = $self->{held_socket}) {
+            # sd_listen_fds(3): the first passed socket is fd 3
+            my $fd = fileno $held;
+            if ($fd == 3) {
+                fcntl($held, F_SETFD, 0) or POSIX::_exit(126);
+            } else {
+                POSIX::dup2($fd, 3) or POSIX::_exit(126);
+            }
+            $ENV{LISTEN_FDS} = 1;
+            $ENV{LISTEN_PID} = $$;
+        }
         exec jobrunner_command(), '-c', "$d/conf/jobrunner.conf"
             or POSIX::_exit(127);
     }
