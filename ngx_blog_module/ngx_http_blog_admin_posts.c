@@ -24,6 +24,11 @@
 #define NGX_HTTP_BLOG_TAG_MAX       100
 #define NGX_HTTP_BLOG_BODY_MAX      (1024 * 1024)   /* bytes */
 
+/* What a save the database did not take says, above the editor. */
+#define NGX_HTTP_BLOG_NOT_SAVED                                               \
+    "Not saved: the database did not take the change (it may be busy). "      \
+    "Your text is below; save again in a moment."
+
 
 /* What the editor's form says, checked; strings are NUL-terminated. */
 typedef struct {
@@ -934,7 +939,8 @@ ngx_http_blog_post_write(ngx_http_request_t *r,
     free(summary);
 
     if (rc != SQLITE_OK) {
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
+        return ngx_http_blog_post_form_page(r, ctx, pf,
+                   NGX_HTTP_SERVICE_UNAVAILABLE, NGX_HTTP_BLOG_NOT_SAVED, 0);
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -956,10 +962,10 @@ failed:
     free(html);
     free(summary);
 
-    return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-               "Not saved",
-               "The database did not take the change (it may be busy). "
-               "Go back and save again.");
+    /* the editor again, with the text: nothing typed is lost */
+    return ngx_http_blog_post_form_page(r, ctx, pf,
+                                        NGX_HTTP_SERVICE_UNAVAILABLE,
+                                        NGX_HTTP_BLOG_NOT_SAVED, 0);
 }
 
 
