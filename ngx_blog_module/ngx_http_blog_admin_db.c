@@ -131,9 +131,14 @@ ngx_http_blog_sql_error(ngx_http_request_t *r, ngx_http_blog_conn_t *c,
                   "failed: %s (%d)", &c->path, what,
                   c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), rc);
 
-    /* a vanished or corrupt file is only noticed by opening it again */
+    /*
+     * A vanished or corrupt file is only noticed by opening it again; a
+     * lock, a constraint or a full disk is no fault of the connection,
+     * and closing it would turn away the next request too.
+     */
     if (c->db && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED
-        && (rc & 0xff) != SQLITE_CONSTRAINT && sqlite3_get_autocommit(c->db)
+        && (rc & 0xff) != SQLITE_CONSTRAINT && (rc & 0xff) != SQLITE_FULL
+        && sqlite3_get_autocommit(c->db)
         && sqlite3_next_stmt(c->db, NULL) == NULL)
     {
         ngx_http_blog_conn_close(c);
