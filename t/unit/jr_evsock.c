@@ -158,13 +158,13 @@ main(void)
     ok(jr_evsock_peek(&s, buf, sizeof(buf)) == -1, "nothing left");
     (void) jr_evsock_take(&s);
     free(big);
+    jr_evsock_close(&s);
 
     /* LISTEN_FDS naming no socket at events_socket is an error */
     pass_socket(out);
     ok(jr_evsock_open(&s, path, 0600) == -1,
        "a passed socket at another path is refused");
 
-    jr_evsock_close(&s);
     close(held);
     close(out);
     unlink(path);
