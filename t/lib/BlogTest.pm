@@ -188,13 +188,17 @@ sub write_conf {
 
 # Under "make test-asan" the module is built with sanitizers and nginx is
 # not, so nginx starts with the sanitizer runtime preloaded; reports go to
-# $ASAN_LOG_DIR, which the make target checks is empty afterwards.
+# $ASAN_LOG_DIR, which the make target checks is empty afterwards.  A test
+# may add options: $site->{asan_options} = 'handle_segv=0' when it sends
+# SIGSEGV itself.
 sub nginx {
     my ($self, @args) = @_;
     my @env;
     if (my $preload = $ENV{BLOG_NGINX_PRELOAD}) {
+        my $extra = $self->{asan_options} ? ":$self->{asan_options}" : '';
         @env = ('env', "LD_PRELOAD=$preload",
-                "ASAN_OPTIONS=detect_leaks=0:log_path=$ENV{ASAN_LOG_DIR}/nginx",
+                "ASAN_OPTIONS=detect_leaks=0:log_path=$ENV{ASAN_LOG_DIR}/nginx"
+                . $extra,
                 "UBSAN_OPTIONS=print_stacktrace=1:log_path=$ENV{ASAN_LOG_DIR}/nginx");
     }
     my $cmd = join ' ', map { quotemeta } @env, $NGINX, '-p', $self->{dir}, '-c',
