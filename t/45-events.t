@@ -185,7 +185,8 @@ is(sql($db, "SELECT visitors FROM analytics_daily WHERE day = $yesterday"),
 is(sql($db, 'SELECT visitors FROM analytics_daily WHERE day = ' . today()),
    5, 'today unchanged');
 ok(!-e "$d/spool/events.999999.1.ready", 'the replayed file is deleted');
-is(sql($db, "SELECT count(*) FROM analytics_spools WHERE file <> 'socket'"), 0,
+is(sql($db, 'SELECT count(*) FROM analytics_spools'
+         . " WHERE file <> 'socket'"), 0,
    'and its offset forgotten');
 is(sql("$d/ttl.db", 'SELECT count(*) FROM analytics_salts WHERE day < '
                     . today()), 0, "yesterday's salt was never stored");
