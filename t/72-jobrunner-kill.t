@@ -124,7 +124,23 @@ cmp_ok(metric($site, 'sent') + metric($site, 'spooled'), '==', $N,
 ok(wait_for(sub { !glob($site->dir . '/spool/events.*') }, 10),
    'no spool file left');
 unlike($site->jobrunner_log, qr/\[error\]/, 'no error in the jobrunner log');
-is($site->stop_jobrunner, 0, 'the last run stops with status 0');
+
+# stopped, a passed-in socket keeps what comes for the next run
+is($site->stop_jobrunner, 0, 'SIGTERM: the run stops with status 0');
+ok(-S $site->dir . '/events.sock', 'the socket stays');
+my $fails = 0;
+for (1 .. 30) {
+    my $r = $site->get('/posts/hello', 'User-Agent' => $FIREFOX);
+    $fails++ unless $r->{status} == 200;
+}
+is($fails, 0, '30 requests while no jobrunner runs');
+sleep 0.3;
+$site->start_jobrunner($site->{jr_conf});
+ok(wait_for(sub { requests($site) >= $N + 30 }, 10),
+   'the next run counts what the socket kept');
+sleep 0.5;
+is(requests($site), $N + 30, 'exactly');
+is($site->stop_jobrunner, 0, 'stopped');
 
 
 # --- a socket the jobrunner binds: its last batch dies with it --------
