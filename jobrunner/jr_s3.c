@@ -815,6 +815,41 @@ jr_s3_header_cb(char *line, size_t size, size_t n, void *data)
 
 
 /* A fresh easy handle for one attempt. */
+/*
+ * "timeout" is seconds without a byte moving either way.  libcurl's
+ * low-speed check, kept because its timer is what calls this, averages
+ * over its last five seconds: a server that took a body quickly and then
+ * said nothing would be waited for five seconds longer than configured.
+ */
+static int
+jr_s3_progress_cb(void *data, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+    uint64_t      now;
+    jr_s3_req_t  *req;
+
+    (void) dltotal;
+    (void) ultotal;
+
+    req = data;
+    now = uv_hrtime() / 1000000;
+
+    if (req->moved_ms == 0 || dlnow + ulnow != req->moved) {
+        req->moved = dlnow + ulnow;
+        req->moved_ms = now;
+        return 0;
+    }
+
+    if (now - req->moved_ms < (uint64_t) req->s3->conf->timeout * 1000) {
+        return 0;
+    }
+
+    req->stalled = 1;
+
+    return 1;
+}
+
+
 static CURL *
 jr_s3_easy(jr_s3_req_t *req)
 {
@@ -842,6 +877,9 @@ jr_s3_easy(jr_s3_req_t *req)
          | curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, connect)
          | curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L)
          | curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, (long) conf->timeout)
+         | curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L)
+         | curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, jr_s3_progress_cb)
+         | curl_easy_setopt(easy, CURLOPT_XFERINFODATA, req)
          | curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L)
          | curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->errbuf)
          | curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, jr_s3_write_cb)
@@ -900,6 +938,9 @@ jr_s3_attempt(jr_s3_req_t *req)
     req->status_seen = 0;
     req->too_large = 0;
     req->write_failed = 0;
+    req->stalled = 0;
+    req->moved_ms = 0;
+    req->moved = 0;
     req->errbuf[0] = '\0';
 
     if (req->out_fd != -1 && req->out_len) {
@@ -989,7 +1030,13 @@ jr_s3_outcome(jr_s3_req_t *req, CURLcode rc)
             return 0;
         }
 
-        jr_s3_fail(req, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout"
+        if (req->stalled) {
+            snprintf(req->errbuf, sizeof(req->errbuf), "no byte moved for "
+                     "%u s", req->s3->conf->timeout);
+        }
+
+        jr_s3_fail(req, rc == CURLE_OPERATION_TIMEDOUT || req->stalled
+                        ? "Timeout"
                         : rc == CURLE_COULDNT_CONNECT ? "ConnectFailed"
                         : "NetworkError",
                    req->errbuf[0] ? req->errbuf : curl_easy_strerror(rc));
@@ -1007,7 +1054,9 @@ jr_s3_outcome(jr_s3_req_t *req, CURLcode rc)
         return 0;
     }
 
+    /* a garbled answer of a request we may repeat: repeat it */
     return status >= 500 || status == 429
+           || strcmp(req->res.code, "BadResponse") == 0
            || strcmp(req->res.code, "SlowDown") == 0
            || strcmp(req->res.code, "RequestTimeout") == 0
            || strcmp(req->res.code, "InternalError") == 0;

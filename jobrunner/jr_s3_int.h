@@ -65,6 +65,9 @@ struct jr_s3_req_s {
     size_t                buf_size;
     int                   too_large;
     int                   write_failed;
+    int                   stalled;       /* no byte moved for "timeout" */
+    uint64_t              moved_ms;      /* when a byte last moved */
+    int64_t               moved;         /* bytes sent + received */
 
     uv_timer_t            retry;         /* the wait between attempts */
     int                   retry_init;

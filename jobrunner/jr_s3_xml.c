@@ -10,7 +10,8 @@
  *     <CompleteMultipartUploadResult><ETag>, <CopyObjectResult><ETag>
  *
  * CompleteMultipartUpload and CopyObject may answer 200 and still fail,
- * with an <Error> body: that is a failure here too.
+ * with an <Error> body: that is a failure here too.  So is an upload,
+ * a download or a HEAD answered 2xx without an ETag.
  */
 
 #include <stdio.h>
@@ -193,6 +194,19 @@ jr_s3_parse(jr_s3_req_t *req, long status, unsigned char *body, size_t len)
 
     res = &req->res;
     ok = status >= 200 && status <= 299;
+
+    /*
+     * S3 names every object it stores or sends by its ETag; a 2xx without
+     * one is not S3 (a proxy's or a captive portal's page): nothing was
+     * stored, and the bytes are not the object's.
+     */
+    if (ok && res->etag[0] == '\0'
+        && (req->op == JR_S3_OP_PUT || req->op == JR_S3_OP_MPU_PART
+            || req->op == JR_S3_OP_GET || req->op == JR_S3_OP_HEAD))
+    {
+        jr_s3_fail(req, "BadResponse", "a 2xx answer without an ETag");
+        return;
+    }
 
     /* an object's bytes are the caller's, not XML */
     if (ok && req->op == JR_S3_OP_GET) {

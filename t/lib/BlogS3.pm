@@ -13,7 +13,9 @@ package BlogS3;
 #   $s3->keys(PREFIX)           # stored keys, sorted
 #   start_s3rver(more => ['b2']), $s3->object(KEY, 'b2'), $s3->keys(P, 'b2'),
 #   $s3->object_path(KEY, 'b2') # a second bucket
-#   $s3->fail(N, STATUS, CODE)  # the next N requests fail so
+#   $s3->fail(N, STATUS, CODE)  # the next N requests fail so, or misbehave:
+#                               # (N, "slow", MS), (N, "garbage"), (N, "reset"),
+#                               # (N, "cut"); see t/lib/s3rver.js
 #   $s3->stop; $s3->start;      # down and back, same port and objects
 
 use strict;
@@ -109,7 +111,7 @@ sub running { defined $_[0]{pid} }
 # The next $n requests are answered $status with S3 error $code.
 sub fail {
     my ($self, $n, $status, $code) = @_;
-    write_file("$self->{dir}/fail", "$n $status $code\n");
+    write_file("$self->{dir}/fail", "$n $status " . ($code // "-") . "\n");
 }
 
 # s3rver keeps KEY as store/BUCKET/KEY._S3rver_object (the key's segments

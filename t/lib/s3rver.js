@@ -14,7 +14,13 @@
 //
 // Fault injection: while DIR/fail holds "N STATUS CODE", the next N
 // requests are answered STATUS with that S3 error code (the file is
-// rewritten with N-1).  Virtual-host URLs: BUCKET.s3.localhost:PORT.
+// rewritten with N-1).  Instead of a status, the fault may be
+//   slow MS     the request waits MS milliseconds, then goes on as usual
+//               unless the client gave up
+//   garbage -   200 with a body of random bytes and no ETag; nothing stored
+//   reset -     the connection is closed without an answer
+//   cut -       a 200 that promises more body than it sends, then closes
+// Virtual-host URLs: BUCKET.s3.localhost:PORT.
 //
 // Run with --openssl-legacy-provider: s3rver encrypts continuation tokens
 // with DES.  Prints "listening PORT" once it accepts connections.
@@ -85,7 +91,41 @@ function injected() {
     return null;
   }
   fs.writeFileSync(failFile, `${Number(n) - 1} ${status} ${code}\n`);
-  return { status: Number(status), code };
+  return { status, code };
+}
+
+// Answers a fault that is not an S3 error; true when the request is done.
+async function misbehave(ctx, fault) {
+  switch (fault.status) {
+    case 'slow':
+      await new Promise((resolve) => setTimeout(resolve, Number(fault.code)));
+      // a client that gave up sent no whole body: S3 would store nothing
+      // (s3rver would store what it got)
+      if (ctx.req.socket.destroyed) {
+        ctx.respond = false;
+        return true;
+      }
+      return false;
+    case 'garbage':
+      ctx.status = 200;
+      ctx.type = 'application/xml';
+      ctx.body = crypto.randomBytes(600);
+      return true;
+    case 'reset':
+      ctx.req.socket.destroy();
+      ctx.respond = false;
+      return true;
+    case 'cut':
+      ctx.respond = false;
+      ctx.res.writeHead(200, { 'Content-Length': '100000',
+        'Content-Type': 'application/xml', ETag: '"0"' });
+      ctx.res.write('<?xml version="1.0"?><ListBucketResult><Contents><Key>');
+      setTimeout(() => ctx.req.socket.destroy(), 50);
+      return true;
+    default:
+      s3error(ctx, Number(fault.status), fault.code, 'injected by the test');
+      return true;
+  }
 }
 
 function verifySignature(ctx) {
@@ -195,8 +235,7 @@ const app = new S3rver({
 // first in the chain: before s3rver's own middleware
 app.middleware.unshift(async (ctx, next) => {
   const fault = injected();
-  if (fault) {
-    s3error(ctx, fault.status, fault.code, 'injected by the test');
+  if (fault && await misbehave(ctx, fault)) {
     return;
   }
   const why = verifySignature(ctx);
