@@ -46,7 +46,8 @@ enum {
     JR_CONFIG_OWNER_BACKUP,        /* [backup] */
     JR_CONFIG_OWNER_MIRROR,        /* [mirror] */
     JR_CONFIG_OWNER_MAIL,          /* [mail] */
-    JR_CONFIG_OWNER_NATS           /* [nats] */
+    JR_CONFIG_OWNER_NATS,          /* [nats] */
+    JR_CONFIG_OWNER_REPLICA        /* [replica] */
 };
 
 
@@ -171,6 +172,7 @@ jr_config_init(jr_config_t *cf)
     jr_sse_conf_init(&cf->sse);
     jr_mail_conf_init(&cf->mail);
     jr_nats_conf_init(&cf->nats);
+    jr_replica_conf_init(&cf->replica);
 }
 
 
@@ -188,6 +190,7 @@ jr_config_free(jr_config_t *cf)
     jr_sse_conf_free(&cf->sse);
     jr_mail_conf_free(&cf->mail);
     jr_nats_conf_free(&cf->nats);
+    jr_replica_conf_free(&cf->replica);
     jr_config_init(cf);
 }
 
@@ -225,7 +228,7 @@ jr_config_error(jr_config_parse_t *p, int line, const char *fmt, ...)
 
 
 /* A section other than [jobrunner]: [s3], [backup], [mirror], [mail],
-   [nats] or one of jobs'. */
+   [nats], [replica] or one of jobs'. */
 static int
 jr_config_section(jr_config_parse_t *p, const char *name, size_t len,
     char *msg, size_t msglen)
@@ -253,6 +256,12 @@ jr_config_section(jr_config_parse_t *p, const char *name, size_t len,
     if (len == 4 && memcmp(name, "nats", 4) == 0) {
         p->owner = JR_CONFIG_OWNER_NATS;
         return jr_nats_conf_section(&p->cf->nats, p->line, msg, msglen);
+    }
+
+    if (len == 7 && memcmp(name, "replica", 7) == 0) {
+        p->owner = JR_CONFIG_OWNER_REPLICA;
+        return jr_replica_conf_section(&p->cf->replica, p->line, msg,
+                                       msglen);
     }
 
     p->owner = JR_CONFIG_OWNER_JOBS;
@@ -313,7 +322,8 @@ jr_config_read_line(char *buf, int size, void *user)
          * Without "]" it is a syntax error, which inih reports.  Sections
          * other than ours are checked and opened by the file that takes
          * their keys: [s3] jr_s3_conf.c, [backup] jr_backup_conf.c,
-         * [mirror] jr_mirror_conf.c, [mail] jr_mail_conf.c, [nats] jr_nats_conf.c, the others
+         * [mirror] jr_mirror_conf.c, [mail] jr_mail_conf.c, [nats]
+         * jr_nats_conf.c, [replica] jr_replica_conf.c, the others
          * ([timers], [cronhook.NAME], ...) jr_jobs_conf.c.
          */
         if (close != NULL
@@ -384,6 +394,11 @@ jr_config_handler(void *user, const char *section, const char *name,
         case JR_CONFIG_OWNER_NATS:
             rc = jr_nats_conf_key(&p->cf->nats, name, value, p->file,
                                   p->dirlen, p->line, msg, sizeof(msg));
+            break;
+
+        case JR_CONFIG_OWNER_REPLICA:
+            rc = jr_replica_conf_key(&p->cf->replica, name, value, p->file,
+                                     p->dirlen, p->line, msg, sizeof(msg));
             break;
 
         default:
@@ -646,6 +661,20 @@ jr_config_parse(jr_config_t *cf, const char *file, const char *text,
     if (p.failed == 0 && cf->nats.line
         && jr_nats_conf_finish(&cf->nats, cf->events.spool_dir, &line, msg,
                                sizeof(msg))
+           != 0)
+    {
+        jr_config_error(&p, line, "%s", msg);
+    }
+
+    if (p.failed == 0 && cf->replica.line
+        && jr_replica_conf_finish(&cf->replica, cf->s3.line != 0,
+                                  cf->backup.line != 0,
+                                  cf->nats.line
+                                  && (cf->nats.role & JR_NATS_CONSUME),
+                                  cf->nats.line == 0
+                                  && (cf->events.socket
+                                      || cf->events.spool_dir),
+                                  cf->data_db, &line, msg, sizeof(msg))
            != 0)
     {
         jr_config_error(&p, line, "%s", msg);

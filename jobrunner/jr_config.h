@@ -24,6 +24,7 @@
 #include "jr_mail_conf.h"
 #include "jr_mirror_conf.h"
 #include "jr_nats_conf.h"
+#include "jr_replica_conf.h"
 #include "jr_s3_conf.h"
 #include "jr_sse_conf.h"
 
@@ -49,6 +50,7 @@ typedef struct {
     jr_sse_conf_t  sse;          /* the realtime hub: jr_sse_conf.h */
     jr_mail_conf_t    mail;      /* the SMTP server: jr_mail_conf.h */
     jr_nats_conf_t    nats;      /* events through JetStream: jr_nats_conf.h */
+    jr_replica_conf_t replica;   /* following a primary: jr_replica_conf.h */
 } jr_config_t;
 
 /*

@@ -521,13 +521,10 @@ int
 jr_restore(const jr_config_t *cf, const char *output, uint64_t target_ms,
     int force, FILE *out)
 {
-    int              rc;
-    char            *prefix, *tmp, t1[40], t2[40];
-    size_t           i;
-    struct stat      st;
-    jr_restore_t     r;
-    jr_s3_list_t     list;
-    jr_s3_result_t   res;
+    int               rc;
+    struct stat       st;
+    jr_s3_t          *s3;
+    jr_restore_pos_t  pos;
 
     if (cf->s3.line == 0 || cf->backup.line == 0) {
         fprintf(out, "restore: the configuration has no [s3] and [backup] "
@@ -540,27 +537,56 @@ jr_restore(const jr_config_t *cf, const char *output, uint64_t target_ms,
         return 1;
     }
 
+    s3 = jr_s3_open(&cf->s3, NULL);
+    if (s3 == NULL) {
+        fprintf(out, "restore: out of memory\n");
+        return 1;
+    }
+
+    rc = jr_restore_from(s3, cf->s3.bucket, cf->backup.prefix, output,
+                         target_ms, out, &pos);
+
+    jr_s3_close(s3);
+    jr_s3_free(s3);
+
+    return rc == 0 ? 0 : 1;
+}
+
+
+int
+jr_restore_from(jr_s3_t *s3, const char *bucket, const char *base,
+    const char *output, uint64_t target_ms, FILE *out, jr_restore_pos_t *pos)
+{
+    int              rc;
+    char            *prefix, *tmp, t1[40], t2[40];
+    size_t           i;
+    jr_restore_t     r;
+    jr_s3_list_t     list;
+    jr_s3_result_t   res;
+
     memset(&r, 0, sizeof(r));
     memset(&list, 0, sizeof(list));
+    memset(pos, 0, sizeof(jr_restore_pos_t));
+    r.s3 = s3;
     r.out = out;
     r.fd = -1;
     r.target = target_ms ? target_ms : UINT64_MAX;
     tmp = NULL;
     prefix = NULL;
-    rc = 1;
+    rc = -1;
 
-    r.s3 = jr_s3_open(&cf->s3, NULL);
-
-    if (r.s3 == NULL || asprintf(&prefix, "%s/", cf->backup.prefix) < 0
+    if (asprintf(&prefix, "%s/", base) < 0
         || asprintf(&tmp, "%s.tmp", output) < 0)
     {
+        prefix = NULL;
+        tmp = NULL;
         fprintf(out, "restore: out of memory\n");
         goto done;
     }
 
     if (jr_s3_list_all_sync(r.s3, prefix, &list, &res) != 0) {
         fprintf(out, "restore: cannot list s3://%s/%s: %s: %s\n",
-                cf->s3.bucket, prefix, res.code, res.message);
+                bucket, prefix, res.code, res.message);
         goto done;
     }
 
@@ -571,7 +597,7 @@ jr_restore(const jr_config_t *cf, const char *output, uint64_t target_ms,
     }
 
     for (i = 0; i < list.nobjects; i++) {
-        if (jr_replica_parse(cf->backup.prefix, list.objects[i].key,
+        if (jr_replica_parse(base, list.objects[i].key,
                              &r.objs[r.nobjs].n) == 0)
         {
             r.objs[r.nobjs].key = list.objects[i].key;
@@ -584,7 +610,7 @@ jr_restore(const jr_config_t *cf, const char *output, uint64_t target_ms,
 
     if (jr_restore_pick(&r) != 0) {
         fprintf(out, "restore: no complete snapshot in s3://%s/%s%s%s\n",
-                cf->s3.bucket, prefix, target_ms ? " at or before " : "",
+                bucket, prefix, target_ms ? " at or before " : "",
                 target_ms ? jr_restore_iso(target_ms, t1, sizeof(t1)) : "");
         goto done;
     }
@@ -637,6 +663,13 @@ jr_restore(const jr_config_t *cf, const char *output, uint64_t target_ms,
             target_ms ? ", target " : "",
             target_ms ? jr_restore_iso(target_ms, t2, sizeof(t2)) : "");
 
+    memcpy(pos->gen, r.snap->n.gen, sizeof(pos->gen));
+    pos->index = r.index;
+    pos->offset = r.offset;
+    pos->ms = r.last_ms;
+    pos->chain = r.chain;
+    pos->has_chain = r.commits > 0;
+
     rc = 0;
 
 done:
@@ -654,11 +687,6 @@ done:
     jr_s3_list_free(&list);
     free(prefix);
     free(tmp);
-
-    if (r.s3) {
-        jr_s3_close(r.s3);
-        jr_s3_free(r.s3);
-    }
 
     return rc;
 }

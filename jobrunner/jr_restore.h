@@ -23,6 +23,20 @@
 #include <stdio.h>
 
 #include "jr_config.h"
+#include "jr_replica.h"
+#include "jr_s3.h"
+#include "jr_wal.h"
+
+
+/* Where a restore ended: a replica (jr_follow.c) goes on from there. */
+typedef struct {
+    char            gen[JR_REPLICA_GEN_LEN + 1];
+    uint32_t        index;       /* the primary's WAL ... */
+    uint64_t        offset;      /* ... and the end of its last commit */
+    uint64_t        ms;          /* M of the last segment replayed, 0 */
+    jr_wal_chain_t  chain;       /* the WAL's running checksum there */
+    int             has_chain;   /* 0: no commit replayed, offset is 0 */
+} jr_restore_pos_t;
 
 /*
  * Parses a target time: "2026-05-01T12:00:00Z" (UTC, optional fraction
@@ -38,5 +52,14 @@ int jr_restore_time(const char *text, uint64_t *ms);
  */
 int jr_restore(const jr_config_t *cf, const char *output, uint64_t target_ms,
     int force, FILE *out);
+
+/*
+ * The work of jr_restore() with a client of one's own (performed, not
+ * started: a thread or the command line): the latest state (target_ms 0)
+ * under base in bucket into output, replaced if it exists.  Returns 0 with
+ * *pos, or -1 with the reason on out.
+ */
+int jr_restore_from(jr_s3_t *s3, const char *bucket, const char *base,
+    const char *output, uint64_t target_ms, FILE *out, jr_restore_pos_t *pos);
 
 #endif /* JR_RESTORE_H */

@@ -144,3 +144,63 @@ jr_wal_frame(jr_wal_chain_t *c, const unsigned char *p, uint32_t *pgno)
 
     return (long) jr_wal_get32(p + 4);
 }
+
+
+static void
+jr_wal_put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char) (v >> 24);
+    p[1] = (unsigned char) (v >> 16);
+    p[2] = (unsigned char) (v >> 8);
+    p[3] = (unsigned char) v;
+}
+
+
+void
+jr_wal_header_make(unsigned char *p, jr_wal_hdr_t *hdr)
+{
+    uint32_t  s0, s1;
+
+    /* checksums of little-endian words: what SQLite writes on x86 and ARM */
+    hdr->big_endian = 0;
+
+    jr_wal_put32(p, JR_WAL_MAGIC_LE);
+    jr_wal_put32(p + 4, JR_WAL_VERSION);
+    jr_wal_put32(p + 8, hdr->page_size);
+    jr_wal_put32(p + 12, hdr->seq);
+    jr_wal_put32(p + 16, hdr->salt1);
+    jr_wal_put32(p + 20, hdr->salt2);
+
+    s0 = 0;
+    s1 = 0;
+    jr_wal_checksum(0, p, 24, &s0, &s1);
+
+    hdr->ck1 = s0;
+    hdr->ck2 = s1;
+    jr_wal_put32(p + 24, s0);
+    jr_wal_put32(p + 28, s1);
+}
+
+
+void
+jr_wal_frame_make(jr_wal_chain_t *c, unsigned char *p, uint32_t pgno,
+    uint32_t commit)
+{
+    uint32_t  s0, s1;
+
+    jr_wal_put32(p, pgno);
+    jr_wal_put32(p + 4, commit);
+    jr_wal_put32(p + 8, c->hdr.salt1);
+    jr_wal_put32(p + 12, c->hdr.salt2);
+
+    s0 = c->ck1;
+    s1 = c->ck2;
+    jr_wal_checksum(c->hdr.big_endian, p, 8, &s0, &s1);
+    jr_wal_checksum(c->hdr.big_endian, p + JR_WAL_FRAME, c->hdr.page_size,
+                    &s0, &s1);
+
+    c->ck1 = s0;
+    c->ck2 = s1;
+    jr_wal_put32(p + 16, s0);
+    jr_wal_put32(p + 20, s1);
+}

@@ -55,6 +55,22 @@ void jr_wal_chain_init(jr_wal_chain_t *c, const jr_wal_hdr_t *hdr);
  */
 long jr_wal_frame(jr_wal_chain_t *c, const unsigned char *p, uint32_t *pgno);
 
+/*
+ * Writes a WAL header for hdr's page size, checkpoint sequence and salts
+ * into p (JR_WAL_HDR bytes), with little-endian checksums; sets hdr's
+ * checksum fields and big_endian.  The replica's own WAL (jr_follow.c).
+ */
+void jr_wal_header_make(unsigned char *p, jr_wal_hdr_t *hdr);
+
+/*
+ * Fills the header of the frame at p, whose page is already in place:
+ * pgno, commit (the database size in pages for the last frame of a
+ * transaction, else 0), the chain's salts and the checksums continuing it;
+ * advances the chain.
+ */
+void jr_wal_frame_make(jr_wal_chain_t *c, unsigned char *p, uint32_t pgno,
+    uint32_t commit);
+
 /* Bytes of one frame. */
 size_t jr_wal_frame_size(const jr_wal_hdr_t *hdr);
 
