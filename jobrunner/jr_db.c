@@ -22,14 +22,16 @@
 
 
 sqlite3 *
-jr_db_open(const char *path)
+jr_db_open(const char *path, int replica)
 {
-    int       rc;
+    int       rc, version;
     char     *err;
     sqlite3  *db;
 
     rc = sqlite3_open_v2(path, &db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+                         replica ? SQLITE_OPEN_READWRITE
+                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                         NULL);
     if (rc != SQLITE_OK) {
         /* sqlite3 allocates a handle for the message even on failure */
         jr_log(JR_LOG_ERROR, "cannot open database \"%s\": %s", path,
@@ -44,6 +46,25 @@ jr_db_open(const char *path)
                sqlite3_errmsg(db));
         sqlite3_close(db);
         return NULL;
+    }
+
+    /* a replica's data.db is the primary's: read, never migrated */
+    if (replica) {
+        rc = sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+        if (rc == SQLITE_OK) {
+            rc = blog_schema_check(db, &version);
+        }
+
+        if (rc != SQLITE_OK) {
+            jr_log(JR_LOG_ERROR, "database \"%s\": %s", path,
+                   rc == SQLITE_SCHEMA ? "the primary's schema version is "
+                   "not this jobrunner's: upgrade the primary first, or this "
+                   "node" : sqlite3_errmsg(db));
+            sqlite3_close(db);
+            return NULL;
+        }
+
+        return db;
     }
 
     rc = blog_schema_migrate(db, &err);

@@ -15,6 +15,7 @@
 #include "jr_backup.h"
 #include "jr_db.h"
 #include "jr_events.h"
+#include "jr_follow.h"
 #include "jr_jobs.h"
 #include "jr_log.h"
 #include "jr_nats.h"
@@ -58,14 +59,19 @@ jr_runner_run(const jr_config_t *cf)
         goto failed;
     }
 
-    r.db = jr_db_open(cf->data_db);
-    if (r.db == NULL) {
-        goto failed;
-    }
-
     r.loop = uv_default_loop();
     if (r.loop == NULL) {
         jr_log(JR_LOG_ERROR, "cannot create the event loop");
+        goto failed;
+    }
+
+    /* a replica's data.db comes from the bucket, restored if missing */
+    if (cf->replica.line && jr_follow_start(&r.follow, r.loop, cf) != 0) {
+        goto failed;
+    }
+
+    r.db = jr_db_open(cf->data_db, cf->replica.line != 0);
+    if (r.db == NULL) {
         goto failed;
     }
 
@@ -88,8 +94,15 @@ jr_runner_run(const jr_config_t *cf)
         goto failed;
     }
 
-    /* before the pid file too: it says the jobrunner is ready */
-    if (jr_jobs_start(&r.jobs, r.loop, r.db, cf, r.s3) != 0) {
+    /*
+     * before the pid file too: it says the jobrunner is ready.  The queue
+     * is in data.db: a replica's jobs run on the primary.
+     */
+    if (cf->replica.line) {
+        jr_log(JR_LOG_INFO, "replica: jobs, timers and cronhooks run on the "
+               "primary, not here");
+
+    } else if (jr_jobs_start(&r.jobs, r.loop, r.db, cf, r.s3) != 0) {
         goto failed;
     }
 
@@ -166,6 +179,7 @@ jr_runner_run(const jr_config_t *cf)
 
     /* after the database: it holds a descriptor of the file */
     jr_backup_free(r.backup);
+    jr_follow_free(r.follow);
 
     if (cf->pid) {
         jr_pid_remove(cf->pid);
@@ -201,6 +215,7 @@ failed:
     }
 
     jr_backup_free(r.backup);
+    jr_follow_free(r.follow);
 
     jr_log_close();
 
@@ -221,6 +236,7 @@ jr_runner_stop(jr_runner_t *r)
 
     /* the last commits copied locally, before the transfers are canceled */
     jr_backup_stop(r->backup);
+    jr_follow_stop(r->follow);
 
     /* transfers canceled, its handles closed with its own callbacks */
     jr_s3_close(r->s3);
@@ -267,6 +283,7 @@ jr_runner_render(void *data, FILE *out)
     }
     jr_backup_render(r->backup, out);
     jr_mirror_render(r->jobs ? r->jobs->mirror : NULL, out);
+    jr_follow_render(r->follow, out);
 
     if (r->s3) {
         jr_s3_render(r->s3, out);

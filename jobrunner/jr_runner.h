@@ -24,6 +24,7 @@ struct jr_runner_s {
     struct jr_nats_s  *nats;    /* the connection to NATS, if any */
     struct jr_sse_nats_s  *ssenats;  /* the hub's messages over NATS */
     struct jr_backup_s  *backup;    /* replication of data.db, or NULL */
+    struct jr_follow_s  *follow;    /* replica mode, or NULL */
     struct jr_metrics_s  *metrics;  /* GET /metrics, or NULL */
 };
 
