@@ -46,7 +46,9 @@ struct jr_follow_s {
     uint32_t                   page_size;   /* data.db's */
     jr_restore_pos_t           pos;         /* the primary's, applied */
     jr_follow_wal_t            wal;
+    uint32_t                   published;   /* frames readers were shown */
     int                        resync;      /* state and WAL to be read */
+    int                        written;     /* by another: to restore */
     uint64_t                   gen_checked; /* ms, last look for a newer
                                                generation */
     unsigned char             *out;         /* frames not yet appended */

@@ -328,6 +328,25 @@ jr_follow_publish(jr_follow_t *f, int force)
 
     rc = 0;
 
+    /*
+     * Only this thread appends to the WAL: another count of frames in the
+     * wal-index means a writer on this node (blogctl, an admin panel not
+     * proxied to the primary).  Its pages must not outlive it: restored.
+     */
+    if (!force
+        && (pread(f->shm_fd, &mx, sizeof(mx), JR_SHM_MXFRAME)
+                != (ssize_t) sizeof(mx)
+            || mx != f->published))
+    {
+        (void) jr_follow_lock(f, F_UNLCK);
+        jr_follow_tlog(f, JR_LOG_ERROR, "data.db was written on this "
+                       "replica (%u frames in its WAL, %u published here): "
+                       "restoring it; writes belong on the primary", mx,
+                       f->published);
+        f->written = 1;
+        return -1;
+    }
+
     if (f->out_len
         && (pwrite(f->wal_fd, f->out, f->out_len, (off_t) f->wal.end)
                 != (ssize_t) f->out_len
@@ -377,6 +396,8 @@ jr_follow_publish(jr_follow_t *f, int force)
         return -1;
     }
 
+    f->published = mx;
+
     return 0;
 }
 
@@ -410,6 +431,7 @@ jr_follow_checkpoint(jr_follow_t *f, int always)
     f->wal.valid = 0;
     f->wal.end = 0;
     f->wal.frames = 0;
+    f->published = 0;
 
     uv_mutex_lock(&f->mu);
     f->checkpoints++;
@@ -802,6 +824,14 @@ jr_follow_poll(jr_follow_t *f)
 {
     int       n, rc;
     uint64_t  now;
+
+    if (f->written) {
+        if (jr_follow_restore(f, 0) != 0) {
+            return -1;
+        }
+
+        f->written = 0;
+    }
 
     if (f->resync && jr_follow_resync(f) != 0) {
         return -1;

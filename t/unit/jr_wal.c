@@ -1,7 +1,8 @@
 /*
  * Unit tests of jr_wal.c (SQLite's WAL format) on a WAL that SQLite itself
- * writes, of the replica's object names (jr_replica.c) and of restore's
- * times (jr_restore_time).
+ * writes, of a WAL written here that SQLite reads (a replica's, as
+ * jr_follow_wal.c writes it), of the replica's object names (jr_replica.c)
+ * and of restore's times (jr_restore_time).
  */
 
 #include <stdio.h>
@@ -160,6 +161,128 @@ test_wal(void)
 }
 
 
+static int
+count_rows(const char *path, const char *sql)
+{
+    int            n;
+    sqlite3       *db;
+    sqlite3_stmt  *st;
+
+    n = -1;
+
+    if (sqlite3_open(path, &db) == SQLITE_OK
+        && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+    {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            n = sqlite3_column_int(st, 0);
+        }
+
+        sqlite3_finalize(st);
+    }
+
+    sqlite3_close(db);
+
+    return n;
+}
+
+
+/*
+ * SQLite's frames of one database, re-encoded (a header and salts of our
+ * own, checksums computed here) into the WAL of a copy made before them:
+ * SQLite recovers the copy's WAL and sees every row.
+ */
+static void
+test_own_wal(void)
+{
+    long            commit;
+    char            dir[] = "/tmp/jr_wal_XXXXXX", a[64], b[64], wa[80], wb[80];
+    char            cmd[256];
+    size_t          len = 0, fs, off, out_len;
+    uint32_t        pgno;
+    sqlite3        *db;
+    jr_wal_hdr_t    h, own;
+    jr_wal_chain_t  in, out;
+    unsigned char  *buf, *wal;
+    FILE           *f;
+
+    if (!ok(mkdtemp(dir) != NULL, "a temporary folder")) {
+        return;
+    }
+
+    snprintf(a, sizeof(a), "%s/a.db", dir);
+    snprintf(b, sizeof(b), "%s/b.db", dir);
+    snprintf(wa, sizeof(wa), "%s-wal", a);
+    snprintf(wb, sizeof(wb), "%s-wal", b);
+
+    ok(sqlite3_open(a, &db) == SQLITE_OK
+       && sqlite3_exec(db, "PRAGMA journal_mode = WAL;"
+                       "PRAGMA wal_autocheckpoint = 0;"
+                       "CREATE TABLE t (a INTEGER PRIMARY KEY, b BLOB);"
+                       "PRAGMA wal_checkpoint(TRUNCATE);",
+                       NULL, NULL, NULL) == SQLITE_OK,
+       "a database in WAL mode, its WAL checkpointed");
+
+    snprintf(cmd, sizeof(cmd), "cp %s %s", a, b);
+    ok(system(cmd) == 0, "a copy of its file");
+
+    sqlite3_exec(db, "INSERT INTO t (b) SELECT randomblob(5000) FROM "
+                 "(SELECT 1 UNION SELECT 2 UNION SELECT 3);"
+                 "INSERT INTO t (b) VALUES ('x');"
+                 "DELETE FROM t WHERE a = 2;", NULL, NULL, NULL);
+
+    buf = slurp(wa, &len);
+    if (!ok(buf != NULL && jr_wal_header(buf, len, &h) == 0,
+            "SQLite's WAL of three transactions"))
+    {
+        free(buf);
+        sqlite3_close(db);
+        return;
+    }
+
+    memset(&own, 0, sizeof(own));
+    own.page_size = h.page_size;
+    own.seq = 7;
+    own.salt1 = 0x12345678;
+    own.salt2 = 0x9abcdef0;
+
+    wal = malloc(len);
+    jr_wal_header_make(wal, &own);
+    ok(jr_wal_header(wal, JR_WAL_HDR, &own) == 0, "our header is valid");
+
+    jr_wal_chain_init(&in, &h);
+    jr_wal_chain_init(&out, &own);
+    fs = jr_wal_frame_size(&h);
+    out_len = JR_WAL_HDR;
+
+    for (off = JR_WAL_HDR; off + fs <= len; off += fs) {
+        commit = jr_wal_frame(&in, buf + off, &pgno);
+        if (commit < 0) {
+            break;
+        }
+
+        memcpy(wal + out_len + JR_WAL_FRAME, buf + off + JR_WAL_FRAME,
+               h.page_size);
+        jr_wal_frame_make(&out, wal + out_len, pgno, (uint32_t) commit);
+        out_len += fs;
+    }
+
+    f = fopen(wb, "wb");
+    ok(f && fwrite(wal, 1, out_len, f) == out_len && fclose(f) == 0,
+       "the frames re-encoded into the copy's WAL");
+
+    is_int(count_rows(b, "SELECT count(*) FROM t"), 3,
+           "SQLite recovers our WAL: every transaction");
+    is_int(count_rows(b, "SELECT count(*) FROM t WHERE a = 2"), 0,
+           "the delete too");
+
+    free(buf);
+    free(wal);
+    sqlite3_close(db);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    (void) system(cmd);
+}
+
+
 static void
 test_names(void)
 {
@@ -232,6 +355,7 @@ int
 main(void)
 {
     test_wal();
+    test_own_wal();
     test_names();
     test_times();
 
