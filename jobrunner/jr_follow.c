@@ -99,14 +99,20 @@ jr_follow_start(jr_follow_t **out, uv_loop_t *loop, const jr_config_t *cf)
     f->handles++;
 
     if (uv_timer_start(&f->timer, jr_follow_tick, JR_FOLLOW_TICK_MS,
-                       JR_FOLLOW_TICK_MS) != 0
-        || uv_thread_create(&f->thread, jr_follow_thread, f) != 0)
+                       JR_FOLLOW_TICK_MS) != 0)
     {
-        jr_log(JR_LOG_ERROR, "replica: cannot start its thread");
+        jr_log(JR_LOG_ERROR, "replica: cannot start its timer");
         return -1;
     }
 
+    /* before the thread reads it: its log lines wake the loop */
     f->started = 1;
+
+    if (uv_thread_create(&f->thread, jr_follow_thread, f) != 0) {
+        f->started = 0;
+        jr_log(JR_LOG_ERROR, "replica: cannot start its thread");
+        return -1;
+    }
 
     return 0;
 }
