@@ -497,6 +497,7 @@ jr_follow_segment(jr_follow_t *f, const char *key,
     uint64_t               pos;
     jr_s3_req_t           *req;
     jr_wal_hdr_t           h;
+    jr_wal_chain_t         chain;
     jr_follow_wal_t        mark;
     unsigned char         *p, *end, *frame;
     const jr_s3_result_t  *res;
@@ -523,6 +524,7 @@ jr_follow_segment(jr_follow_t *f, const char *key,
     rc = -1;
     mark = f->wal;
     mark_len = f->out_len;
+    chain = f->pos.chain;
 
     if (!f->pos.has_chain) {
         if (jr_wal_header(p, res->body_len, &h) != 0
@@ -534,6 +536,7 @@ jr_follow_segment(jr_follow_t *f, const char *key,
         }
 
         jr_wal_chain_init(&f->pos.chain, &h);
+        chain = f->pos.chain;
         f->pos.has_chain = 1;
         f->pos.index = n->index;
         f->pos.offset = JR_WAL_HDR;
@@ -577,6 +580,7 @@ jr_follow_segment(jr_follow_t *f, const char *key,
         frames = 0;
         mark = f->wal;
         mark_len = f->out_len;
+        chain = f->pos.chain;
 
         f->pos.offset = pos + fs;
         f->pos.ms = n->ms;
@@ -590,9 +594,15 @@ jr_follow_segment(jr_follow_t *f, const char *key,
 
 done:
 
-    /* frames of no commit are not appended */
+    /*
+     * Frames of no commit are not appended, and the chain goes back to
+     * the last commit: a body that ends inside a transaction (an object
+     * read while it was being stored, on some servers) is taken again
+     * from there.
+     */
     f->wal = mark;
     f->out_len = mark_len;
+    f->pos.chain = chain;
 
     if (rc == 0) {
         uv_mutex_lock(&f->mu);
@@ -818,6 +828,45 @@ done:
 }
 
 
+/* Whether the primary's WAL index has its first segment: 1, 0 or -1. */
+static int
+jr_follow_begun(jr_follow_t *f, uint32_t index)
+{
+    int                    rc;
+    char                  *prefix;
+    jr_s3_req_t           *req;
+    const jr_s3_result_t  *r;
+
+    if (asprintf(&prefix, "%s/%s/wal/%08x-000000000000-", f->rc->prefix,
+                 f->pos.gen, index) < 0)
+    {
+        return -1;
+    }
+
+    req = jr_s3_list_req(f->s3, prefix, NULL, NULL, 1);
+    if (req == NULL) {
+        free(prefix);
+        return -1;
+    }
+
+    rc = -1;
+
+    if (jr_s3_perform(req) == 0) {
+        rc = jr_s3_result(req)->list.nobjects > 0;
+
+    } else {
+        r = jr_s3_result(req);
+        jr_follow_tlog(f, JR_LOG_WARN, "cannot list %s: %s: %s", prefix,
+                       r->code, r->message);
+    }
+
+    free(prefix);
+    jr_s3_req_free(req);
+
+    return rc;
+}
+
+
 /* One look at the bucket.  1: something was applied, 0: none, -1. */
 static int
 jr_follow_poll(jr_follow_t *f)
@@ -840,18 +889,23 @@ jr_follow_poll(jr_follow_t *f)
     n = jr_follow_index(f, f->pos.index);
 
     if (n == 0) {
+        rc = jr_follow_begun(f, f->pos.index + 1);
+
         /*
-         * The primary's next WAL: once it has begun, the current one
-         * has ended; listed again, for segments of the current one
-         * uploaded between the two listings.
+         * The primary's next WAL has begun, so the current one has ended:
+         * its last segments went up before the next one's first, perhaps
+         * after the listing above.  The current index is listed again,
+         * to its end, before the next one is applied.
          */
-        n = jr_follow_index(f, f->pos.index + 1);
-
-        if (n > 0) {
-            n = 1;
-
-        } else if (n == 0) {
+        if (rc > 0) {
             n = jr_follow_index(f, f->pos.index);
+
+            if (n >= 0) {
+                n = jr_follow_index(f, f->pos.index + 1);
+            }
+
+        } else {
+            n = rc;
         }
     }
 

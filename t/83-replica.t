@@ -253,8 +253,10 @@ $primary->start_jobrunner("metrics_listen = 127.0.0.1:$pport\n"
     . "[backup]\nprefix = $prefix\ninterval_ms = 50\ncheckpoint_pages = 100\n");
 propagates('/posts/gen', 200, qr/New generation/,
            'a new generation of the primary', 20);
-my $now = () = $replicas[0]{site}->jobrunner_log =~ /restored generation/g;
-is($now, $restores + 1, 'the replica restored it in place');
+# its log line comes a moment after the data
+ok(wait_for(sub {
+    my $now = () = $replicas[0]{site}->jobrunner_log =~ /restored generation/g;
+    $now == $restores + 1 }, 10), 'the replica restored it in place');
 like($replicas[0]{site}->jobrunner_log, qr/the primary began a new generation/,
      'and said why');
 
