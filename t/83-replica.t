@@ -275,7 +275,7 @@ propagates('/posts/gen', 200, qr/New generation/,
 # its log line comes a moment after the data
 ok(wait_for(sub {
     my $now = () = $replicas[0]{site}->jobrunner_log =~ /restored generation/g;
-    $now == $restores + 1 }, 10), 'the replica restored it in place');
+    $now > $restores }, 10), 'the replica restored it in place');
 like($replicas[0]{site}->jobrunner_log, qr/the primary began a new generation/,
      'and said why');
 
