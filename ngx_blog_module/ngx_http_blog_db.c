@@ -96,6 +96,26 @@ static ngx_int_t ngx_http_blog_db_sync_version(ngx_http_blog_db_t *bdb,
 ngx_int_t
 ngx_http_blog_db_ready(ngx_http_blog_db_t *bdb, ngx_log_t *log)
 {
+    ngx_file_info_t  fi;
+
+    /*
+     * A file put in place of the one open (rename) is only seen by opening
+     * the path again; the old one stays readable meanwhile.
+     */
+    if (bdb->db != NULL && !bdb->reopen
+        && ngx_current_msec - bdb->file_checked >= NGX_HTTP_BLOG_DB_RETRY)
+    {
+        bdb->file_checked = ngx_current_msec;
+
+        if (ngx_file_info(bdb->path.data, &fi) == NGX_FILE_ERROR
+            || fi.st_ino != bdb->ino || fi.st_dev != bdb->dev)
+        {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0, "blog database \"%V\" "
+                          "was replaced: opening it again", &bdb->path);
+            bdb->reopen = 1;
+        }
+    }
+
     if (bdb->reopen) {
         ngx_http_blog_db_close(bdb);
     }
@@ -134,7 +154,8 @@ ngx_http_blog_db_ready(ngx_http_blog_db_t *bdb, ngx_log_t *log)
 static ngx_int_t
 ngx_http_blog_db_open(ngx_http_blog_db_t *bdb, ngx_log_t *log)
 {
-    int  rc, version;
+    int              rc, version;
+    ngx_file_info_t  fi;
 
     /*
      * Read-write without create: a missing file is an error to report, not
@@ -169,6 +190,17 @@ ngx_http_blog_db_open(ngx_http_blog_db_t *bdb, ngx_log_t *log)
         ngx_http_blog_db_error(bdb, log, rc, "schema check");
         return NGX_ERROR;
     }
+
+    /* the file this connection has, for ngx_http_blog_db_ready() */
+    if (ngx_file_info(bdb->path.data, &fi) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      ngx_file_info_n " \"%V\" failed", &bdb->path);
+        return NGX_ERROR;
+    }
+
+    bdb->dev = fi.st_dev;
+    bdb->ino = fi.st_ino;
+    bdb->file_checked = ngx_current_msec;
 
     /* a new connection numbers data_version afresh: pages are stale */
     bdb->generation++;

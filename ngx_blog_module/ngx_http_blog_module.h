@@ -56,6 +56,14 @@ typedef struct {
     uint64_t                  generation;
     ngx_msec_t                version_checked;
     ngx_msec_t                retry_at;
+
+    /*
+     * The file opened: another one at the path (a restore put in place, a
+     * replica started afresh) is opened instead, looked for once a second.
+     */
+    dev_t                     dev;
+    ino_t                     ino;
+    ngx_msec_t                file_checked;
     unsigned                  reopen:1;
 } ngx_http_blog_db_t;
 

@@ -212,9 +212,9 @@ for my $node (@replicas) {
 
 # --- SIGKILL, restart from an empty folder --------------------------------
 
+# its nginx keeps running: the module opens the new data.db
 my $victim = $replicas[1];
 my $vsite = $victim->{site};
-$vsite->stop;
 $vsite->stop_jobrunner('KILL');
 unlink glob("$vsite->{dir}/data.db*");
 system('rm', '-rf', "$vsite->{dir}/data.db-replica");
@@ -222,13 +222,14 @@ system('rm', '-rf', "$vsite->{dir}/data.db-replica");
 $primary->import_posts({
     'later.md' => "---\ntitle: Later\ndate: 2026-10-20\n---\nWhile away.\n" });
 start_replica($victim);
-$vsite->start;
 # the post may reach the bucket after the restore: then it follows
 ok(wait_for(sub { $vsite->get('/posts/later')->{status} == 200 }, 10),
    'a replica restarted from an empty folder catches up')
     or diag $vsite->jobrunner_log;
 is(sql($vsite->db, 'SELECT count(*) FROM load'),
    sql($pdb, 'SELECT count(*) FROM load'), 'with every row');
+like($vsite->error_log, qr/blog database "\S+" was replaced: opening it again/,
+     'its nginx, still running, opened the new file');
 
 # a kill -9 while it applies, a restart in place: nothing lost or doubled
 $primary->import_posts({
