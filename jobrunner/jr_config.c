@@ -669,6 +669,7 @@ jr_config_parse(jr_config_t *cf, const char *file, const char *text,
     if (p.failed == 0 && cf->replica.line
         && jr_replica_conf_finish(&cf->replica, cf->s3.line != 0,
                                   cf->backup.line != 0,
+                                  cf->mirror.line != 0,
                                   cf->nats.line
                                   && (cf->nats.role & JR_NATS_CONSUME),
                                   cf->nats.line == 0

@@ -186,8 +186,8 @@ jr_replica_conf_key(jr_replica_conf_t *rc, const char *name,
 
 int
 jr_replica_conf_finish(jr_replica_conf_t *rc, int has_s3, int has_backup,
-    int consumes, int local_events, const char *data_db, int *line,
-    char *err, size_t errlen)
+    int has_mirror, int consumes, int local_events, const char *data_db,
+    int *line, char *err, size_t errlen)
 {
     *line = rc->line;
 
@@ -202,6 +202,12 @@ jr_replica_conf_finish(jr_replica_conf_t *rc, int has_s3, int has_backup,
         return jr_replica_conf_error(err, errlen, "[replica] and [backup] "
                                      "exclude each other: the primary backs "
                                      "data.db up, its replicas follow it");
+    }
+
+    if (has_mirror) {
+        return jr_replica_conf_error(err, errlen, "[replica] and [mirror] "
+                                     "exclude each other: mirrors run on the "
+                                     "primary (their jobs are in data.db)");
     }
 
     if (consumes) {

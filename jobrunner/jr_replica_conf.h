@@ -42,12 +42,13 @@ int jr_replica_conf_key(jr_replica_conf_t *rc, const char *name,
 /*
  * After the whole file, when [replica] was given: [s3] is needed, and
  * nothing that writes data.db may be configured: [backup] (has_backup),
- * a NATS consumer (consumes), events counted locally (local_events: an
- * events socket or spool without [nats]).  local_dir defaults from
- * data_db.  0, or -1 with *line.
+ * [mirror] (has_mirror: its job queue is in data.db), a NATS consumer
+ * (consumes), events counted locally (local_events: an events socket or
+ * spool without [nats]).  local_dir defaults from data_db.  0, or -1 with
+ * *line.
  */
 int jr_replica_conf_finish(jr_replica_conf_t *rc, int has_s3, int has_backup,
-    int consumes, int local_events, const char *data_db, int *line,
-    char *err, size_t errlen);
+    int has_mirror, int consumes, int local_events, const char *data_db,
+    int *line, char *err, size_t errlen);
 
 #endif /* JR_REPLICA_CONF_H */

@@ -295,6 +295,8 @@ like(conf_error("[replica]\n"), qr/bad\.conf:\d+: \[replica\] needs an \[s3\]/,
      '[replica] without [s3]');
 like(conf_error($s3->conf . "[replica]\n[backup]\n"),
      qr/\[replica\] and \[backup\] exclude each other/, 'with [backup]');
+like(conf_error($s3->conf . "[replica]\n[mirror]\n"),
+     qr/\[replica\] and \[mirror\] exclude each other/, 'with [mirror]');
 like(conf_error($s3->conf . "[replica]\npoll_ms = 5\n"),
      qr/bad\.conf:\d+: invalid poll_ms "5"/, 'a bad poll_ms');
 like(conf_error($s3->conf . "[replica]\nprefix = ../x\n"),
