@@ -7,66 +7,64 @@
 BUILD     ?= build
 NGINX_SRC ?= /usr/share/nginx/src
 CC        ?= cc
+AR        ?= ar
 CFLAGS    ?= -O2 -g
 WARN       = -Wall -Wextra -Werror
-CPPFLAGS  += -Ingx_blog_module -D_GNU_SOURCE
+CPPFLAGS  += -D_GNU_SOURCE
 PROVE     ?= prove
 
+# Each part is a static library of object files, compiled once with -MMD
+# (a header change rebuilds what includes it) and -fPIC (libblog.a goes
+# into the nginx module's .so too):
+#
+#   lib/             libblog.a  plain C shared by all three programs
+#   jobrunner/*/     libjr.a    the jobrunner's subsystems
+#   blogctl/         libctl.a   blogctl but its main()
+#
+# The programs, the unit tests and the test tools link them.
+OBJ        = $(BUILD)/obj
+
+LIB_SRCS   = $(wildcard lib/*.c)
+LIB_OBJS   = $(patsubst %.c, $(OBJ)/%.o, $(LIB_SRCS))
+LIB_LIBS   = -lsqlite3 -lcmark -largon2 -lcrypto
+
+JR_SRCS    = $(wildcard jobrunner/*/*.c)
+JR_OBJS    = $(patsubst %.c, $(OBJ)/%.o, $(JR_SRCS))
+JR_MAIN    = $(OBJ)/jobrunner/jr_main.o
+# pkg-config runs in the recipes (recursive variables), so after
+# "make deps" has installed libvips and libxml2.  The S3 client's XML is
+# libxml2's; events' countries are libmaxminddb's (.mmdb) or libGeoIP's
+# (.dat); the realtime hub reads requests with Debian's http-parser; NATS
+# is libnats.
+JR_CFLAGS  = $(shell pkg-config --cflags vips libxml-2.0)
+JR_LIBS    = -luv -linih -lm $(shell pkg-config --libs vips libxml-2.0) \
+             -lcurl -ljansson -lmaxminddb -lGeoIP -lhttp_parser -lnats \
+             -lpthread
+
+CTL_SRCS   = $(filter-out blogctl/blogctl.c, $(wildcard blogctl/*.c))
+CTL_OBJS   = $(patsubst %.c, $(OBJ)/%.o, $(CTL_SRCS))
+CTL_MAIN   = $(OBJ)/blogctl/blogctl.o
+
 MODULE     = $(BUILD)/ngx_http_blog_module.so
-MODULE_SRC = config $(wildcard ngx_blog_module/*.[ch])
-SHARED     = ngx_blog_module/blog_schema.c ngx_blog_module/blog_path.c
+MODULE_SRC = config $(wildcard ngx_blog_module/*.[ch] ngx_blog_module/*/*.[ch])
 
-# Pure C shared by blogctl and the module's admin panel: posts, revisions,
-# tags, Markdown, passwords.  blogctl's unit tests link it too, and the
-# admin panel's request-body and header parsers and diff, which blogctl
-# does not use.
-CONTENT    = ngx_blog_module/blog_markdown.c ngx_blog_module/blog_post.c \
-             ngx_blog_module/blog_tags.c ngx_blog_module/blog_secret.c
-PARSERS    = ngx_blog_module/blog_form.c ngx_blog_module/blog_multipart.c \
-             ngx_blog_module/blog_header.c \
-             ngx_blog_module/blog_diff.c
-
-JR_SRCS    = $(wildcard jobrunner/*.c)
-JR_LIB     = $(filter-out jobrunner/jr_main.c, $(JR_SRCS))
-JR_LIBS    = -luv -linih -lsqlite3 -lm
-
-# The queue, thumbnails, timers, cronhooks and mails: ttl.db's schema,
-# webhook signatures and sign-in codes are shared with the module.  pkg-config runs in the recipes,
-# so after "make deps" has installed libvips.
-JR_SHARED  = ngx_blog_module/blog_ttl_schema.c ngx_blog_module/blog_webhook.c \
-             ngx_blog_module/blog_code.c
-JR_CFLAGS  = $(shell pkg-config --cflags vips)
-JR_LIBS   += $(shell pkg-config --libs vips) -lcurl -lcrypto -ljansson
-
-# The S3 client (backups, mirrors): libcurl, SigV4 with libcrypto, S3's
-# XML answers with libxml2.
-JR_CFLAGS += $(shell pkg-config --cflags libxml-2.0)
-JR_LIBS   += $(shell pkg-config --libs libxml-2.0)
-
-# Event intake and analytics: the event wire format is shared with the
-# module; countries come from .mmdb (libmaxminddb) or legacy .dat (libGeoIP).
-JR_SHARED += ngx_blog_module/blog_event.c
-JR_LIBS   += -lmaxminddb -lGeoIP
-
-# The realtime hub reads its requests with Debian's http-parser.
-JR_LIBS   += -lhttp_parser
-
-# Events of several nodes through NATS JetStream: libnats (the C client).
-JR_LIBS   += -lnats -lpthread
-
-CTL_SRCS   = $(wildcard blogctl/*.c)
-CTL_LIB    = $(filter-out blogctl/blogctl.c, $(CTL_SRCS))
-CTL_LIBS   = -lcmark -largon2 -lsqlite3
-
-# C unit tests print TAP; t/unit/jr_*.c link the jobrunner's code, the
-# others blogctl's.
+# C unit tests print TAP; drivers the .t tests run (not tests themselves)
+# are in t/tools.  Both may use any part.
 UNIT_SRCS  = $(wildcard t/unit/*.c)
 UNIT_BINS  = $(patsubst t/unit/%.c, $(BUILD)/t/%, $(UNIT_SRCS))
-
-# Drivers the .t tests run (not tests themselves): t/tools/jr_*.c link
-# the jobrunner's code.
-TOOL_SRCS  = $(wildcard t/tools/jr_*.c)
+TOOL_SRCS  = $(wildcard t/tools/*.c)
 TOOL_BINS  = $(patsubst t/tools/%.c, $(BUILD)/t/tools/%, $(TOOL_SRCS))
+TEST_OBJS  = $(patsubst t/%.c, $(OBJ)/t/%.o, $(UNIT_SRCS) $(TOOL_SRCS))
+
+$(OBJ)/lib/%.o:       INCS = -Ilib
+$(OBJ)/jobrunner/%.o: INCS = -Ilib -Ijobrunner $(JR_CFLAGS)
+$(OBJ)/blogctl/%.o:   INCS = -Ilib -Iblogctl
+$(OBJ)/t/%.o:         INCS = -Ilib -Ijobrunner -Iblogctl -It/unit $(JR_CFLAGS)
+
+ALL_LIBS   = $(BUILD)/libctl.a $(BUILD)/libjr.a $(BUILD)/libblog.a
+LINK_LIBS  = -Wl,--as-needed $(JR_LIBS) $(LIB_LIBS)
+
+.SECONDARY:
 
 .PHONY: all deps deps-test run test test-asan test-valgrind fuzz-smoke unit \
         clean
@@ -79,38 +77,50 @@ deps:
 deps-test:
 	@sh scripts/deps.sh test
 
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(INCS) $(CFLAGS) $(WARN) -fPIC -MMD -MP -c -o $@ $<
+
+$(BUILD)/libblog.a: $(LIB_OBJS)
+$(BUILD)/libjr.a: $(JR_OBJS)
+$(BUILD)/libctl.a: $(CTL_OBJS)
+$(ALL_LIBS):
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 # configure is slow (~6 s): rerun it only when config changes.
 $(BUILD)/nginx/Makefile: config
 	@mkdir -p $(BUILD)/nginx
-	cd $(NGINX_SRC) && ./configure --with-compat --with-threads \
+	cd $(NGINX_SRC) && BLOG_LIBBLOG=$(CURDIR)/$(BUILD)/libblog.a \
+	    ./configure --with-compat --with-threads \
 	    --with-cc-opt='$(NGINX_CC_OPT)' --with-ld-opt='$(NGINX_LD_OPT)' \
 	    --add-dynamic-module=$(CURDIR) \
 	    --builddir=$(CURDIR)/$(BUILD)/nginx > $(CURDIR)/$(BUILD)/configure.log
 
-$(MODULE): $(BUILD)/nginx/Makefile $(MODULE_SRC)
+# nginx's Makefile relinks the .so only when its own objects change, so
+# it is removed first: a change in libblog.a relinks it too.
+$(MODULE): $(BUILD)/nginx/Makefile $(MODULE_SRC) $(BUILD)/libblog.a
+	@rm -f $(BUILD)/nginx/ngx_http_blog_module.so
 	$(MAKE) -s -f $(CURDIR)/$(BUILD)/nginx/Makefile -C $(NGINX_SRC) modules
 	@# a rename, not a copy over the file: a running nginx has it mapped
 	cp $(BUILD)/nginx/ngx_http_blog_module.so $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/jobrunner: $(JR_SRCS) $(SHARED) $(JR_SHARED) $(wildcard jobrunner/*.h ngx_blog_module/blog_*.h)
-	@mkdir -p $(BUILD)
-	$(CC) $(CPPFLAGS) $(JR_CFLAGS) $(CFLAGS) $(WARN) -o $@ $(JR_SRCS) $(SHARED) $(JR_SHARED) $(LDFLAGS) $(JR_LIBS)
+$(BUILD)/jobrunner: $(JR_MAIN) $(BUILD)/libjr.a $(BUILD)/libblog.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LINK_LIBS)
 
-$(BUILD)/blogctl: $(CTL_SRCS) $(SHARED) $(CONTENT) $(wildcard blogctl/*.h ngx_blog_module/blog_*.h)
-	@mkdir -p $(BUILD)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $(CTL_SRCS) $(SHARED) $(CONTENT) $(LDFLAGS) $(CTL_LIBS)
+$(BUILD)/blogctl: $(CTL_MAIN) $(BUILD)/libctl.a $(BUILD)/libblog.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LINK_LIBS)
 
-$(BUILD)/t/jr_%: t/unit/jr_%.c t/unit/tap.h $(JR_LIB) $(SHARED) $(JR_SHARED)
-	@mkdir -p $(BUILD)/t
-	$(CC) $(CPPFLAGS) $(JR_CFLAGS) -Ijobrunner -It/unit $(CFLAGS) $(WARN) -o $@ $< $(JR_LIB) $(SHARED) $(JR_SHARED) $(LDFLAGS) $(JR_LIBS)
+$(BUILD)/t/%: $(OBJ)/t/unit/%.o $(ALL_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LINK_LIBS)
 
-$(BUILD)/t/tools/jr_%: t/tools/jr_%.c $(JR_LIB) $(SHARED) $(JR_SHARED)
-	@mkdir -p $(BUILD)/t/tools
-	$(CC) $(CPPFLAGS) $(JR_CFLAGS) -Ijobrunner $(CFLAGS) $(WARN) -o $@ $< $(JR_LIB) $(SHARED) $(JR_SHARED) $(LDFLAGS) $(JR_LIBS)
+$(BUILD)/t/tools/%: $(OBJ)/t/tools/%.o $(ALL_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LINK_LIBS)
 
-$(BUILD)/t/%: t/unit/%.c t/unit/tap.h $(CTL_LIB) $(SHARED) $(CONTENT) $(PARSERS)
-	@mkdir -p $(BUILD)/t
-	$(CC) $(CPPFLAGS) -Iblogctl -It/unit $(CFLAGS) $(WARN) -o $@ $< $(CTL_LIB) $(SHARED) $(CONTENT) $(PARSERS) $(LDFLAGS) $(CTL_LIBS)
+-include $(patsubst %.o, %.d, $(LIB_OBJS) $(JR_OBJS) $(JR_MAIN) $(CTL_OBJS) \
+    $(CTL_MAIN) $(TEST_OBJS))
 
 unit: $(UNIT_BINS) $(TOOL_BINS)
 

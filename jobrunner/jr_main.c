@@ -5,10 +5,10 @@
 
 #include <stdio.h>
 
-#include "jr_cmdline.h"
-#include "jr_config.h"
-#include "jr_restore.h"
-#include "jr_runner.h"
+#include "core/jr_cmdline.h"
+#include "core/jr_config.h"
+#include "backup/jr_restore.h"
+#include "core/jr_runner.h"
 
 
 int

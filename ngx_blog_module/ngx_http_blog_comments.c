@@ -18,7 +18,7 @@
  * the owner and pushes the news to readers.
  */
 
-#include "ngx_http_blog_admin.h"
+#include "admin/ngx_http_blog_admin.h"
 #include "blog_markdown.h"
 #include "blog_path.h"
 

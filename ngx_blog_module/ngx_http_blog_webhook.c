@@ -25,7 +25,7 @@
  */
 
 #include "ngx_http_blog_module.h"
-#include "ngx_http_blog_admin.h"
+#include "admin/ngx_http_blog_admin.h"
 #include "blog_post.h"
 #include "blog_schema.h"
 #include "blog_webhook.h"

@@ -162,7 +162,7 @@ subtest 'init' => sub {
     my ($db) = new_site();
     my ($rc, $out, $err) = ctl('-d', $db, 'init');
     is($rc, 0, 'init: exit 0') or diag $err;
-    my ($schema) = (read_text('ngx_blog_module/blog_schema.h')
+    my ($schema) = (read_text('lib/blog_schema.h')
                     =~ /^#define\s+BLOG_SCHEMA_VERSION\s+(\d+)/m);
     is(sql($db, 'PRAGMA user_version'), $schema, "schema version $schema");
     is(sql($db, 'PRAGMA journal_mode'), 'wal', 'WAL mode');

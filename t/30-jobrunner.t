@@ -32,7 +32,7 @@ END {
 }
 
 sub schema_version {
-    open my $fh, '<', 'ngx_blog_module/blog_schema.h'
+    open my $fh, '<', 'lib/blog_schema.h'
         or BAIL_OUT("blog_schema.h: $!");
     while (<$fh>) {
         return $1 if /^#define\s+BLOG_SCHEMA_VERSION\s+(\d+)/;

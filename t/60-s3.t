@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 #
-# The jobrunner's S3 client (jobrunner/jr_s3*.c) against s3rver, through
+# The jobrunner's S3 client (jobrunner/s3/jr_s3*.c) against s3rver, through
 # t/tools/jr_s3_tool: PUT, GET, HEAD, DELETE, copy, ListObjectsV2 page by
 # page, multipart uploads, on the event loop and synchronously; retries of
 # 5xx and throttling, final errors with S3's code, the server down;

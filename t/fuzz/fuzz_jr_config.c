@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jr_config.h"
-#include "jr_log.h"
+#include "core/jr_config.h"
+#include "core/jr_log.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

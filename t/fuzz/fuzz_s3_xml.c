@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jr_s3.h"
-#include "jr_s3_int.h"
+#include "s3/jr_s3.h"
+#include "s3/jr_s3_int.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

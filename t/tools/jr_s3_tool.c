@@ -25,8 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jr_config.h"
-#include "jr_s3.h"
+#include "core/jr_config.h"
+#include "s3/jr_s3.h"
 
 
 static uv_loop_t   loop;

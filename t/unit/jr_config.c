@@ -9,8 +9,8 @@
 
 #include "tap.h"
 
-#include "jr_config.h"
-#include "jr_log.h"
+#include "core/jr_config.h"
+#include "core/jr_log.h"
 
 
 #define FILE_NAME  "/etc/blog/jobrunner.conf"

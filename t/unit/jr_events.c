@@ -10,9 +10,9 @@
 #include "tap.h"
 
 #include "blog_event.h"
-#include "jr_config.h"
-#include "jr_counts.h"
-#include "jr_useragent.h"
+#include "core/jr_config.h"
+#include "events/jr_counts.h"
+#include "events/jr_useragent.h"
 
 
 static blog_event_t

@@ -15,7 +15,7 @@
 #include "tap.h"
 
 #include "blog_event.h"
-#include "jr_evsock.h"
+#include "events/jr_evsock.h"
 
 
 static char           dir[] = "/tmp/jr-evsock-XXXXXX";

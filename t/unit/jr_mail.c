@@ -13,8 +13,8 @@
 #include "tap.h"
 
 #include "blog_code.h"
-#include "jr_config.h"
-#include "jr_mail.h"
+#include "core/jr_config.h"
+#include "mail/jr_mail.h"
 
 
 #define FILE_NAME  "/etc/blog/jobrunner.conf"

@@ -15,7 +15,7 @@
 #include "tap.h"
 
 #include "blog_event.h"
-#include "jr_outbox.h"
+#include "nats/jr_outbox.h"
 
 
 static char  dir[] = "/tmp/jr_outbox_XXXXXX";

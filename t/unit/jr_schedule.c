@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "jr_schedule.h"
+#include "jobs/jr_schedule.h"
 #include "tap.h"
 
 

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jr_sigv4.h"
+#include "s3/jr_sigv4.h"
 #include "tap.h"
 
 

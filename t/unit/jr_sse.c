@@ -15,9 +15,9 @@
 
 #include "tap.h"
 
-#include "jr_config.h"
-#include "jr_log.h"
-#include "jr_sse.h"
+#include "core/jr_config.h"
+#include "core/jr_log.h"
+#include "sse/jr_sse.h"
 
 
 static void

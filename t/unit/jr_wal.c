@@ -1,7 +1,7 @@
 /*
  * Unit tests of jr_wal.c (SQLite's WAL format) on a WAL that SQLite itself
  * writes, of a WAL written here that SQLite reads (a replica's, as
- * jr_follow_wal.c writes it), of the replica's object names (jr_replica.c)
+ * jr_follow_wal.c writes it), of the replica's object names (jr_bucket.c)
  * and of restore's times (jr_restore_time).
  */
 
@@ -12,9 +12,9 @@
 
 #include <sqlite3.h>
 
-#include "jr_replica.h"
-#include "jr_restore.h"
-#include "jr_wal.h"
+#include "backup/jr_bucket.h"
+#include "backup/jr_restore.h"
+#include "backup/jr_wal.h"
 #include "tap.h"
 
 
@@ -286,46 +286,46 @@ test_own_wal(void)
 static void
 test_names(void)
 {
-    char               gen[JR_REPLICA_GEN_LEN + 1], key[256], file[64];
-    jr_replica_name_t  n;
+    char               gen[JR_BUCKET_GEN_LEN + 1], key[256], file[64];
+    jr_bucket_name_t  n;
 
-    ok(jr_replica_gen(gen, 1777636800123ULL) == 0
+    ok(jr_bucket_gen(gen, 1777636800123ULL) == 0
        && strncmp(gen, "20260501T120000Z-", 17) == 0
-       && strlen(gen) == JR_REPLICA_GEN_LEN, "generation name %s", gen);
+       && strlen(gen) == JR_BUCKET_GEN_LEN, "generation name %s", gen);
 
-    jr_replica_segment_name(file, sizeof(file), 3, 0x1234, 1777636800123ULL);
+    jr_bucket_segment_name(file, sizeof(file), 3, 0x1234, 1777636800123ULL);
     is_str(file, "00000003-000000001234-1777636800123.wal", "segment name");
 
     snprintf(key, sizeof(key), "blog/data.db/%s/wal/%s", gen, file);
-    ok(jr_replica_parse("blog/data.db", key, &n) == 0
-       && n.kind == JR_REPLICA_SEGMENT && n.index == 3 && n.offset == 0x1234
+    ok(jr_bucket_parse("blog/data.db", key, &n) == 0
+       && n.kind == JR_BUCKET_SEGMENT && n.index == 3 && n.offset == 0x1234
        && n.ms == 1777636800123ULL && strcmp(n.gen, gen) == 0,
        "a segment's key parsed back");
 
     snprintf(key, sizeof(key), "blog/data.db/%s/snapshots/0000000a-"
              "1777636800000.db", gen);
-    ok(jr_replica_parse("blog/data.db", key, &n) == 0
-       && n.kind == JR_REPLICA_SNAPSHOT && n.index == 10
+    ok(jr_bucket_parse("blog/data.db", key, &n) == 0
+       && n.kind == JR_BUCKET_SNAPSHOT && n.index == 10
        && n.ms == 1777636800000ULL, "a snapshot's key");
 
     snprintf(key, sizeof(key), "blog/data.db/%s/snapshots/0000000a-"
              "1777636800000-0000000c-0000000000ff-1777636801000.ok", gen);
-    ok(jr_replica_parse("blog/data.db", key, &n) == 0
-       && n.kind == JR_REPLICA_SNAPSHOT_OK && n.bound_index == 12
+    ok(jr_bucket_parse("blog/data.db", key, &n) == 0
+       && n.kind == JR_BUCKET_SNAPSHOT_OK && n.bound_index == 12
        && n.bound_offset == 255 && n.done_ms == 1777636801000ULL,
        "a snapshot's .ok with its bound");
 
     snprintf(key, sizeof(key), "blog/data.dbx/%s/wal/%s", gen, file);
-    is_int(jr_replica_parse("blog/data.db", key, &n), -1,
+    is_int(jr_bucket_parse("blog/data.db", key, &n), -1,
            "another prefix is not ours");
-    is_int(jr_replica_parse("blog/data.db", "blog/data.db/notes.txt", &n), -1,
+    is_int(jr_bucket_parse("blog/data.db", "blog/data.db/notes.txt", &n), -1,
            "a stray object is not ours");
-    is_int(jr_replica_parse("blog/data.db", "blog/data.db/20260501T120000Z-"
+    is_int(jr_bucket_parse("blog/data.db", "blog/data.db/20260501T120000Z-"
                             "zzzzzzzz/wal/x", &n), -1,
            "a bad generation is not ours");
     snprintf(key, sizeof(key), "blog/data.db/%s/wal/00000003-00000000123-"
              "1777636800123.wal", gen);
-    is_int(jr_replica_parse("blog/data.db", key, &n), -1,
+    is_int(jr_bucket_parse("blog/data.db", key, &n), -1,
            "a short field is not ours");
 }
 

@@ -1,0 +1,68 @@
+/*
+ * The layout of a replica of data.db in the bucket, shared by continuous
+ * backup (jr_backup.c) and restore (jr_restore.c).  Under [backup] prefix:
+ *
+ *   PREFIX/GEN/wal/IIIIIIII-OOOOOOOOOOOO-MMMMMMMMMMMMM.wal
+ *       a segment: the WAL bytes of index I (the I-th WAL of the
+ *       generation, counting restarts) from offset O, ending at a commit;
+ *       the one at offset 0 starts with the WAL header.  M: when they were
+ *       copied from the WAL, Unix milliseconds (what point-in-time restore
+ *       goes by).
+ *   PREFIX/GEN/snapshots/IIIIIIII-SSSSSSSSSSSSS.db
+ *       a copy of the database file started at S while index I was
+ *       current: replaying index I from offset 0 on, at least up to the
+ *       bound below, gives a consistent database.
+ *   PREFIX/GEN/snapshots/IIIIIIII-SSSSSSSSSSSSS-BBBBBBBB-EEEEEEEEEEEE-
+ *       DDDDDDDDDDDDD.ok
+ *       the snapshot is complete (at D), and its bound is offset E of index
+ *       B; a .db without its .ok is not used.
+ *
+ * GEN, a generation, is "YYYYMMDDTHHMMSSZ-xxxxxxxx": its start, UTC, and
+ * 32 random bits; a new one begins whenever the chain of WAL segments
+ * cannot be continued.  Fixed-width hex and decimal fields make the
+ * bucket's lexical order the replay order.
+ */
+
+#ifndef JR_BUCKET_H
+#define JR_BUCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JR_BUCKET_GEN_LEN   25          /* 16 + 1 + 8 */
+
+typedef enum {
+    JR_BUCKET_SEGMENT = 1,
+    JR_BUCKET_SNAPSHOT,
+    JR_BUCKET_SNAPSHOT_OK
+} jr_bucket_kind_e;
+
+typedef struct {
+    jr_bucket_kind_e  kind;
+    char               gen[JR_BUCKET_GEN_LEN + 1];
+    uint32_t           index;
+    uint64_t           offset;       /* segment */
+    uint64_t           ms;           /* segment: copied; snapshot: started */
+    uint32_t           bound_index;  /* .ok */
+    uint64_t           bound_offset;
+    uint64_t           done_ms;
+} jr_bucket_name_t;
+
+/* A new generation's name for the time ms, with random bits; 0 or -1. */
+int jr_bucket_gen(char *out, uint64_t ms);
+
+/*
+ * Parses a key under prefix ("PREFIX/GEN/..."); returns 0, or -1 for a
+ * key that is not one of ours (left alone by retention).
+ */
+int jr_bucket_parse(const char *prefix, const char *key,
+    jr_bucket_name_t *n);
+
+/* The file name of a segment, "IIIIIIII-OOOOOOOOOOOO-MMMMMMMMMMMMM.wal". */
+void jr_bucket_segment_name(char *out, size_t size, uint32_t index,
+    uint64_t offset, uint64_t ms);
+
+/* Unix time in milliseconds. */
+uint64_t jr_bucket_now_ms(void);
+
+#endif /* JR_BUCKET_H */

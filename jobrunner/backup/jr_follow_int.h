@@ -1,0 +1,102 @@
+/*
+ * Replica mode's parts: the loop's half (jr_follow.c: start, stop,
+ * metrics, alerts, the thread's log lines) and the thread's
+ * (jr_follow_wal.c: the bucket, the local WAL).  See jr_follow.h.
+ */
+
+#ifndef JR_FOLLOW_INT_H
+#define JR_FOLLOW_INT_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "backup/jr_follow.h"
+#include "backup/jr_restore.h"
+#include "s3/jr_s3.h"
+#include "backup/jr_wal.h"
+
+#define JR_FOLLOW_LOGS      32
+#define JR_FOLLOW_LOGLEN    512
+
+/* The local WAL: data.db-wal as this node writes it. */
+typedef struct {
+    jr_wal_chain_t   chain;
+    int              valid;      /* has a header */
+    uint64_t         end;        /* bytes up to the last commit */
+    uint32_t         frames;     /* frames up to the last commit */
+    uint32_t         seq;        /* the next header's checkpoint sequence */
+} jr_follow_wal_t;
+
+struct jr_follow_s {
+    const jr_config_t         *cf;
+    const jr_replica_conf_t   *rc;
+    uv_loop_t                 *loop;
+
+    /* the thread's (and, before it starts, jr_follow_start's) */
+    jr_s3_t                   *s3;          /* performed, never started */
+    sqlite3                   *db;
+    int                        wal_fd;
+    int                        shm_fd;      /* open until jr_follow_free */
+    char                      *wal_path;
+    char                      *shm_path;
+    char                      *state_path;
+    char                      *restore_path;
+    uint32_t                   page_size;   /* data.db's */
+    jr_restore_pos_t           pos;         /* the primary's, applied */
+    jr_follow_wal_t            wal;
+    uint32_t                   published;   /* frames readers were shown */
+    int                        resync;      /* state and WAL to be read */
+    int                        written;     /* by another: to restore */
+    uint64_t                   gen_checked; /* ms, last look for a newer
+                                               generation */
+    unsigned char             *out;         /* frames not yet appended */
+    size_t                     out_len;
+    size_t                     out_size;
+
+    uv_thread_t                thread;
+    int                        started;
+    uv_async_t                 async;
+    uv_timer_t                 timer;
+    int                        handles;     /* initialized, to close */
+    int                        alerting;    /* loop: "replica.lag" raised */
+
+    /* under mu */
+    uv_mutex_t                 mu;
+    uv_cond_t                  cond;
+    int                        stopping;
+    char                       logs[JR_FOLLOW_LOGS][JR_FOLLOW_LOGLEN];
+    int                        log_levels[JR_FOLLOW_LOGS];
+    unsigned                   nlogs;
+    unsigned                   logs_lost;
+    char                       gen[JR_BUCKET_GEN_LEN + 1];
+    uint32_t                   index;
+    uint64_t                   offset;
+    uint64_t                   copied_ms;   /* M of the last segment */
+    uint64_t                   delay_ms;    /* its publication - M */
+    uint64_t                   ok_ms;       /* last poll that succeeded */
+    uint64_t                   segments;
+    uint64_t                   transactions;
+    uint64_t                   checkpoints;
+    uint64_t                   restores;
+    uint64_t                   errors;
+};
+
+/* Queues a log line for the loop (the thread never logs itself). */
+void jr_follow_tlog(jr_follow_t *f, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Writes the queued lines; on the loop, or before the thread starts. */
+void jr_follow_flush_logs(jr_follow_t *f);
+
+/*
+ * Before the thread starts: data.db restored if missing or of no saved
+ * position, opened, the local WAL read.  0 or -1 (logged).
+ */
+int jr_follow_open(jr_follow_t *f);
+
+/* The thread's body. */
+void jr_follow_thread(void *arg);
+
+#endif /* JR_FOLLOW_INT_H */

@@ -1,0 +1,688 @@
+/*
+ * Aggregation of access events into data.db; see jr_analytics.h.
+ *
+ * What is counted:
+ *   - every request: its day's "requests" and its status code;
+ *   - a request whose user agent is a bot (jr_useragent.c): the day's
+ *     "bot_views" and the bot's name, nothing else;
+ *   - a page view: a GET or HEAD of a page (not a media or theme file)
+ *     answered 2xx or 304 to a person's browser.  It counts for the day,
+ *     its path, its post, its referrer host, country, browser and OS,
+ *     and its visitor.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "blog_event.h"
+#include "events/jr_analytics.h"
+#include "events/jr_counts.h"
+#include "core/jr_log.h"
+#include "sse/jr_sse.h"
+#include "events/jr_useragent.h"
+#include "events/jr_visitors.h"
+
+
+#define JR_DAY_MS          86400000ULL
+
+/* Dimensions of the counters: those of analytics_counts first. */
+enum {
+    JR_DIM_PATH = 0,
+    JR_DIM_POST,
+    JR_DIM_REFERRER,
+    JR_DIM_COUNTRY,
+    JR_DIM_BROWSER,
+    JR_DIM_OS,
+    JR_DIM_STATUS,
+    JR_DIM_BOT,
+    JR_DIM_COUNTS,              /* the number of the above */
+
+    /* analytics_daily, in jr_analytics_daily_sql order */
+    JR_DIM_VIEWS = JR_DIM_COUNTS,
+    JR_DIM_VISITORS,
+    JR_DIM_BOT_VIEWS,
+    JR_DIM_REQUESTS,
+
+    /* a distinct visitor of the batch: family, address, user agent */
+    JR_DIM_VISITOR
+};
+
+#define JR_DAILY_N  (JR_DIM_VISITOR - JR_DIM_VIEWS)
+
+enum {
+    JR_STMT_BEGIN = 0,
+    JR_STMT_COMMIT,
+    JR_STMT_ROLLBACK,
+    JR_STMT_COUNT,
+    JR_STMT_SPOOL,
+    JR_STMT_TOTAL,
+    JR_STMT_DAILY,              /* JR_DAILY_N of them */
+    JR_STMT_N = JR_STMT_DAILY + JR_DAILY_N
+};
+
+
+/* A path's views of all time after a batch, told once it is committed. */
+typedef struct {
+    const char            *path;          /* a key of the batch's counts */
+    uint32_t               len;
+    int64_t                views;
+} jr_analytics_total_t;
+
+struct jr_analytics_s {
+    sqlite3               *db;
+    sqlite3_stmt          *stmt[JR_STMT_N];
+    jr_salt_t             *salts;
+    jr_geo_t              *geo;
+    jr_ua_cache_t         *agents;
+    jr_visitors_t         *known;
+    EVP_MD                *sha256;        /* fetched once: no lookup per hash */
+    EVP_MD_CTX            *sha;
+    jr_counts_t            counts;
+    jr_counts_t            visitors;      /* new ones per day, in a flush */
+    uint64_t               pending;
+    int64_t                cleaned;       /* the day visitors were kept from */
+    jr_analytics_total_t  *totals;        /* of the batch being written */
+    size_t                 ntotals;
+    size_t                 totals_cap;
+    jr_analytics_stats_t   stats;
+};
+
+
+const double  jr_latency_bounds[JR_LATENCY_BUCKETS] = {
+    0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0
+};
+
+static const char *const  jr_dim_names[JR_DIM_COUNTS] = {
+    "path", "post", "referrer", "country", "browser", "os", "status", "bot"
+};
+
+static const char *const  jr_analytics_sql[JR_STMT_DAILY] = {
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+
+    "INSERT INTO analytics_counts (dim, day, key, n) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (dim, day, key) DO UPDATE SET n = n + excluded.n",
+
+    "INSERT INTO analytics_spools (file, offset) VALUES (?1, ?2)"
+    " ON CONFLICT (file) DO UPDATE SET offset = excluded.offset",
+
+    "INSERT INTO analytics_path_totals (path, views) VALUES (?1, ?2)"
+    " ON CONFLICT (path) DO UPDATE SET views = views + excluded.views"
+    " RETURNING views"
+};
+
+#define JR_DAILY_SQL(col)                                                     \
+    "INSERT INTO analytics_daily (day, " col ") VALUES (?1, ?2)"              \
+    " ON CONFLICT (day) DO UPDATE SET " col " = " col " + excluded." col
+
+static const char *const  jr_analytics_daily_sql[JR_DAILY_N] = {
+    JR_DAILY_SQL("views"),
+    JR_DAILY_SQL("visitors"),
+    JR_DAILY_SQL("bot_views"),
+    JR_DAILY_SQL("requests")
+};
+
+
+static int jr_analytics_commit(jr_analytics_t *a, const char *spool,
+    int64_t offset, jr_analytics_mark_pt mark, void *data);
+static int jr_analytics_write(jr_analytics_t *a, const char *spool,
+    int64_t offset);
+static int jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c,
+    int64_t today);
+static int jr_analytics_total(jr_analytics_t *a, jr_count_t *c);
+static void jr_analytics_publish(jr_analytics_t *a);
+static int jr_analytics_step(jr_analytics_t *a, int n);
+static int jr_analytics_status(char *buf, unsigned status);
+
+
+jr_analytics_t *
+jr_analytics_open(sqlite3 *db, jr_salt_t *salts, jr_geo_t *geo)
+{
+    int              i;
+    const char      *sql;
+    jr_analytics_t  *a;
+
+    a = calloc(1, sizeof(jr_analytics_t));
+    if (a == NULL || (a->agents = jr_ua_cache_create()) == NULL) {
+        jr_log(JR_LOG_ERROR, "analytics: out of memory");
+        free(a);
+        return NULL;
+    }
+
+    a->known = jr_visitors_open(db);
+    if (a->known == NULL) {
+        jr_analytics_close(a);
+        return NULL;
+    }
+
+    a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    a->sha = EVP_MD_CTX_new();
+    if (a->sha256 == NULL || a->sha == NULL) {
+        jr_log(JR_LOG_ERROR, "analytics: no SHA-256 from OpenSSL");
+        jr_analytics_close(a);
+        return NULL;
+    }
+
+    a->db = db;
+    a->salts = salts;
+    a->geo = geo;
+    a->cleaned = -1;
+
+    for (i = 0; i < JR_STMT_N; i++) {
+        sql = i < JR_STMT_DAILY ? jr_analytics_sql[i]
+                                : jr_analytics_daily_sql[i - JR_STMT_DAILY];
+
+        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                               &a->stmt[i], NULL)
+            != SQLITE_OK)
+        {
+            jr_log(JR_LOG_ERROR, "analytics: cannot prepare \"%s\": %s", sql,
+                   sqlite3_errmsg(db));
+            jr_analytics_close(a);
+            return NULL;
+        }
+    }
+
+    return a;
+}
+
+
+static int
+jr_analytics_count(jr_analytics_t *a, uint32_t dim, int64_t day,
+    const char *key, size_t len)
+{
+    if (jr_counts_add(&a->counts, dim, day, key, len, 1) != 0) {
+        jr_log(JR_LOG_ERROR, "analytics: out of memory for a batch");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
+{
+    int                 n;
+    char                status[8], visitor[17 + BLOG_EVENT_AGENT_MAX];
+    int64_t             day;
+    jr_ua_t             ua;
+    const char         *country;
+    blog_event_t        ev;
+    blog_event_rc_e     rc;
+    blog_event_str_t   *f;
+
+    rc = blog_event_decode(&ev, rec, len);
+    if (rc != BLOG_EVENT_OK) {
+        a->stats.corrupt++;
+        jr_log(JR_LOG_DEBUG, "corrupt event record of %zu bytes: %s", len,
+               blog_event_strerror(rc));
+        return 1;
+    }
+
+    f = ev.field;
+    day = (int64_t) (ev.time_ms / JR_DAY_MS);
+    n = jr_analytics_status(status, ev.status);
+
+    if (jr_analytics_count(a, JR_DIM_REQUESTS, day, "", 0) != 0
+        || jr_analytics_count(a, JR_DIM_STATUS, day, status, n) != 0)
+    {
+        return -1;
+    }
+
+    a->pending++;
+
+    jr_ua_lookup(a->agents, f[BLOG_EVENT_AGENT].data, f[BLOG_EVENT_AGENT].len,
+                 &ua);
+
+    if (ua.bot) {
+        return jr_analytics_count(a, JR_DIM_BOT_VIEWS, day, "", 0) != 0
+               || jr_analytics_count(a, JR_DIM_BOT, day, ua.bot,
+                                     strlen(ua.bot)) != 0
+               ? -1 : 0;
+    }
+
+    if ((ev.flags & BLOG_EVENT_F_ASSET)
+        || !((ev.status >= 200 && ev.status < 300) || ev.status == 304)
+        || !((f[BLOG_EVENT_METHOD].len == 3
+              && memcmp(f[BLOG_EVENT_METHOD].data, "GET", 3) == 0)
+             || (f[BLOG_EVENT_METHOD].len == 4
+                 && memcmp(f[BLOG_EVENT_METHOD].data, "HEAD", 4) == 0)))
+    {
+        return 0;
+    }
+
+    country = jr_geo_country(a->geo, ev.family, ev.addr);
+
+    /* the visitor: family and address (17 bytes), then the agent */
+    visitor[0] = (char) ev.family;
+    memcpy(visitor + 1, ev.addr, 16);
+    memcpy(visitor + 17, f[BLOG_EVENT_AGENT].data, f[BLOG_EVENT_AGENT].len);
+
+    if (jr_analytics_count(a, JR_DIM_VIEWS, day, "", 0) != 0
+        || jr_analytics_count(a, JR_DIM_PATH, day, f[BLOG_EVENT_PATH].data,
+                              f[BLOG_EVENT_PATH].len) != 0
+        || (f[BLOG_EVENT_SLUG].len
+            && jr_analytics_count(a, JR_DIM_POST, day, f[BLOG_EVENT_SLUG].data,
+                                  f[BLOG_EVENT_SLUG].len) != 0)
+        || (f[BLOG_EVENT_REFERRER].len
+            && jr_analytics_count(a, JR_DIM_REFERRER, day,
+                                  f[BLOG_EVENT_REFERRER].data,
+                                  f[BLOG_EVENT_REFERRER].len) != 0)
+        || jr_analytics_count(a, JR_DIM_COUNTRY, day, country, 2) != 0
+        || jr_analytics_count(a, JR_DIM_BROWSER, day, ua.browser,
+                              strlen(ua.browser)) != 0
+        || jr_analytics_count(a, JR_DIM_OS, day, ua.os, strlen(ua.os)) != 0
+        || jr_analytics_count(a, JR_DIM_VISITOR, day, visitor,
+                              17 + f[BLOG_EVENT_AGENT].len) != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
+jr_analytics_corrupt(jr_analytics_t *a)
+{
+    a->stats.corrupt++;
+}
+
+
+uint64_t
+jr_analytics_pending(jr_analytics_t *a)
+{
+    return a->pending;
+}
+
+
+int
+jr_analytics_flush(jr_analytics_t *a, const char *spool, int64_t offset)
+{
+    if (a->pending == 0 && spool == NULL) {
+        return 0;
+    }
+
+    return jr_analytics_commit(a, spool, offset, NULL, NULL);
+}
+
+
+int
+jr_analytics_flush_mark(jr_analytics_t *a, jr_analytics_mark_pt mark,
+    void *data)
+{
+    return jr_analytics_commit(a, NULL, 0, mark, data);
+}
+
+
+static int
+jr_analytics_commit(jr_analytics_t *a, const char *spool, int64_t offset,
+    jr_analytics_mark_pt mark, void *data)
+{
+    int              i;
+    double           seconds;
+    struct timespec  start, end;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+
+    if (jr_analytics_step(a, JR_STMT_BEGIN) != 0) {
+        a->stats.failed++;
+        return -1;
+    }
+
+    if (jr_analytics_write(a, spool, offset) != 0
+        || (mark && mark(data) != 0)
+        || jr_analytics_step(a, JR_STMT_COMMIT) != 0)
+    {
+        (void) jr_analytics_step(a, JR_STMT_ROLLBACK);
+        jr_visitors_done(a->known, 0);
+        jr_counts_clear(&a->visitors);
+        a->stats.failed++;
+        return -1;
+    }
+
+    jr_visitors_done(a->known, 1);
+
+    /* readers' counters move only with what is committed */
+    jr_analytics_publish(a);
+
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    seconds = (double) (end.tv_sec - start.tv_sec)
+              + (double) (end.tv_nsec - start.tv_nsec) / 1e9;
+
+    for (i = 0; i < JR_LATENCY_BUCKETS - 1; i++) {
+        if (seconds <= jr_latency_bounds[i]) {
+            break;
+        }
+    }
+
+    a->stats.latency[i]++;
+    a->stats.seconds += seconds;
+    a->stats.batches++;
+    a->stats.consumed += a->pending;
+
+    jr_log(JR_LOG_DEBUG, "batch of %llu events, %zu counters, in %.3f ms",
+           (unsigned long long) a->pending, a->counts.used, seconds * 1e3);
+
+    jr_analytics_discard(a);
+
+    return 0;
+}
+
+
+/* The statements of a flush, inside its transaction. */
+static int
+jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
+{
+    size_t         i;
+    int64_t        today;
+    jr_count_t    *c;
+    jr_counts_t   *sets[2];
+    sqlite3_stmt  *stmt;
+    size_t         k;
+
+    today = (int64_t) (time(NULL) / 86400);
+    a->ntotals = 0;
+
+    /* a new day: yesterday's salt and visitor hashes are of no more use */
+    if (a->cleaned != today
+        && (jr_visitors_expire(a->known, today) != 0
+            || jr_salt_expire(a->salts, today) != 0))
+    {
+        return -1;
+    }
+
+    for (i = 0; i < a->counts.cap; i++) {
+        c = &a->counts.slot[i];
+
+        if (c->key == NULL || c->dim >= JR_DIM_VIEWS) {
+            continue;
+        }
+
+        stmt = a->stmt[JR_STMT_COUNT];
+        sqlite3_bind_text(stmt, 1, jr_dim_names[c->dim], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, c->day);
+        sqlite3_bind_text(stmt, 3, c->key, c->len, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 4, c->n);
+
+        if (jr_analytics_step(a, JR_STMT_COUNT) != 0) {
+            return -1;
+        }
+
+        if (c->dim == JR_DIM_PATH && jr_analytics_total(a, c) != 0) {
+            return -1;
+        }
+    }
+
+    /* new visitors become the day's "visitors" counter */
+    for (i = 0; i < a->counts.cap; i++) {
+        c = &a->counts.slot[i];
+
+        if (c->key && c->dim == JR_DIM_VISITOR
+            && jr_analytics_write_visitor(a, c, today) != 0)
+        {
+            return -1;
+        }
+    }
+
+    if (jr_visitors_write(a->known) != 0) {
+        return -1;
+    }
+
+    sets[0] = &a->counts;
+    sets[1] = &a->visitors;
+
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < sets[k]->cap; i++) {
+            c = &sets[k]->slot[i];
+
+            if (c->key == NULL || c->dim < JR_DIM_VIEWS
+                || c->dim >= JR_DIM_VISITOR)
+            {
+                continue;
+            }
+
+            stmt = a->stmt[JR_STMT_DAILY + c->dim - JR_DIM_VIEWS];
+            sqlite3_bind_int64(stmt, 1, c->day);
+            sqlite3_bind_int64(stmt, 2, c->n);
+
+            if (jr_analytics_step(a, JR_STMT_DAILY + c->dim - JR_DIM_VIEWS)
+                != 0)
+            {
+                return -1;
+            }
+        }
+    }
+
+    if (spool) {
+        stmt = a->stmt[JR_STMT_SPOOL];
+        sqlite3_bind_text(stmt, 1, spool, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, offset);
+
+        if (jr_analytics_step(a, JR_STMT_SPOOL) != 0) {
+            return -1;
+        }
+    }
+
+    a->cleaned = today;
+
+    return 0;
+}
+
+
+static int
+jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c, int64_t today)
+{
+    unsigned char  buf[JR_SALT_LEN + 17 + BLOG_EVENT_AGENT_MAX];
+    unsigned char  md[SHA256_DIGEST_LENGTH];
+    int            rc;
+
+    if (jr_salt_get(a->salts, c->day, today, buf) != 0) {
+        return -1;
+    }
+
+    /* the key is 17 bytes of address and at most the longest agent */
+    memcpy(buf + JR_SALT_LEN, c->key, c->len);
+
+    rc = EVP_DigestInit_ex(a->sha, a->sha256, NULL) == 1
+         && EVP_DigestUpdate(a->sha, buf, JR_SALT_LEN + c->len) == 1
+         && EVP_DigestFinal_ex(a->sha, md, NULL) == 1;
+
+    OPENSSL_cleanse(buf, JR_SALT_LEN);
+
+    if (!rc) {
+        jr_log(JR_LOG_ERROR, "analytics: SHA-256 failed");
+        return -1;
+    }
+
+    rc = jr_visitors_add(a->known, c->day, md);
+    if (rc <= 0) {
+        return rc;
+    }
+
+    if (jr_counts_add(&a->visitors, JR_DIM_VISITORS, c->day, "", 0, 1) != 0) {
+        jr_log(JR_LOG_ERROR, "analytics: out of memory for a batch");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Adds the batch's views of a path to its total of all time, and notes the
+ * new total for jr_analytics_publish().  Returns 0 or -1 (logged).
+ */
+static int
+jr_analytics_total(jr_analytics_t *a, jr_count_t *c)
+{
+    int                    rc;
+    size_t                 cap;
+    sqlite3_stmt          *stmt;
+    jr_analytics_total_t  *t;
+
+    stmt = a->stmt[JR_STMT_TOTAL];
+    sqlite3_bind_text(stmt, 1, c->key, c->len, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, c->n);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc != SQLITE_ROW) {
+        jr_log(JR_LOG_ERROR, "analytics: %s: %s", sqlite3_sql(stmt),
+               sqlite3_errmsg(a->db));
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        return -1;
+    }
+
+    if (a->ntotals == a->totals_cap) {
+        cap = a->totals_cap ? a->totals_cap * 2 : 64;
+        t = realloc(a->totals, cap * sizeof(jr_analytics_total_t));
+
+        if (t == NULL) {
+            /* only the live counter misses it: no reason to fail the batch */
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            return 0;
+        }
+
+        a->totals = t;
+        a->totals_cap = cap;
+    }
+
+    t = &a->totals[a->ntotals++];
+    t->path = c->key;
+    t->len = c->len;
+    t->views = sqlite3_column_int64(stmt, 0);
+
+    /* the change was made by the first step; a reset ends the statement */
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+
+    return 0;
+}
+
+
+/* "metrics.views.PATH" {"path": PATH, "views": N} for each path counted. */
+static void
+jr_analytics_publish(jr_analytics_t *a)
+{
+    char     topic[sizeof("metrics.views.") + BLOG_EVENT_PATH_MAX];
+    size_t   i;
+    json_t  *obj;
+
+    if (!jr_sse_running()) {
+        return;
+    }
+
+    for (i = 0; i < a->ntotals; i++) {
+        snprintf(topic, sizeof(topic), "metrics.views.%.*s",
+                 (int) a->totals[i].len, a->totals[i].path);
+
+        obj = json_pack("{s:s%, s:I}", "path", a->totals[i].path,
+                        (size_t) a->totals[i].len, "views",
+                        (json_int_t) a->totals[i].views);
+        if (obj == NULL) {
+            continue;
+        }
+
+        /* a path that is no topic (too long, odd bytes) has no counter */
+        if (jr_sse_topic_valid(topic, strlen(topic))) {
+            (void) jr_sse_publish_json(topic, "views", obj);
+        }
+
+        json_decref(obj);
+    }
+
+    a->ntotals = 0;
+}
+
+
+/* Runs statement n to its end and resets it.  Returns 0 or -1 (logged). */
+static int
+jr_analytics_step(jr_analytics_t *a, int n)
+{
+    int  rc;
+
+    rc = sqlite3_step(a->stmt[n]);
+    sqlite3_reset(a->stmt[n]);
+    sqlite3_clear_bindings(a->stmt[n]);
+
+    if (rc != SQLITE_DONE) {
+        jr_log(JR_LOG_ERROR, "analytics: %s: %s", sqlite3_sql(a->stmt[n]),
+               sqlite3_errmsg(a->db));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* The status code in decimal, without printf's cost; returns the length. */
+static int
+jr_analytics_status(char *buf, unsigned status)
+{
+    int       n, i;
+    char      tmp[8];
+
+    n = 0;
+
+    do {
+        tmp[n++] = (char) ('0' + status % 10);
+        status /= 10;
+    } while (status && n < (int) sizeof(tmp));
+
+    for (i = 0; i < n; i++) {
+        buf[i] = tmp[n - 1 - i];
+    }
+
+    return n;
+}
+
+
+void
+jr_analytics_discard(jr_analytics_t *a)
+{
+    jr_counts_clear(&a->counts);
+    jr_counts_clear(&a->visitors);
+    a->pending = 0;
+}
+
+
+const jr_analytics_stats_t *
+jr_analytics_stats(jr_analytics_t *a)
+{
+    return &a->stats;
+}
+
+
+void
+jr_analytics_close(jr_analytics_t *a)
+{
+    int  i;
+
+    if (a == NULL) {
+        return;
+    }
+
+    for (i = 0; i < JR_STMT_N; i++) {
+        sqlite3_finalize(a->stmt[i]);
+    }
+
+    jr_counts_free(&a->counts);
+    jr_counts_free(&a->visitors);
+    free(a->totals);
+    jr_ua_cache_free(a->agents);
+    jr_visitors_close(a->known);
+    EVP_MD_CTX_free(a->sha);
+    EVP_MD_free(a->sha256);
+    free(a);
+}

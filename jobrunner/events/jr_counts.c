@@ -1,0 +1,163 @@
+/*
+ * The batch's counters; see jr_counts.h.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "events/jr_counts.h"
+
+
+#define JR_COUNTS_MIN    1024
+#define JR_COUNTS_CHUNK  65536
+
+
+struct jr_counts_chunk_s {
+    jr_counts_chunk_t  *next;
+    size_t              used;
+    size_t              size;
+    char                data[];
+};
+
+
+/* A copy of the key in the current chunk, or a new chunk. */
+static char *
+jr_counts_key(jr_counts_t *c, const char *key, size_t len)
+{
+    char               *p;
+    size_t              size;
+    jr_counts_chunk_t  *ch;
+
+    ch = c->chunks;
+
+    /* one byte more, so an empty key is not a NULL pointer */
+    if (ch == NULL || ch->size - ch->used < len + 1) {
+        size = len + 1 > JR_COUNTS_CHUNK ? len + 1 : JR_COUNTS_CHUNK;
+
+        ch = malloc(sizeof(jr_counts_chunk_t) + size);
+        if (ch == NULL) {
+            return NULL;
+        }
+
+        ch->next = c->chunks;
+        ch->used = 0;
+        ch->size = size;
+        c->chunks = ch;
+    }
+
+    p = ch->data + ch->used;
+    memcpy(p, key, len);
+    p[len] = '\0';
+    ch->used += len + 1;
+
+    return p;
+}
+
+
+static int
+jr_counts_grow(jr_counts_t *c)
+{
+    size_t       i, j, cap;
+    jr_count_t  *slot;
+
+    cap = c->cap ? c->cap * 2 : JR_COUNTS_MIN;
+
+    slot = calloc(cap, sizeof(jr_count_t));
+    if (slot == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < c->cap; i++) {
+        if (c->slot[i].key == NULL) {
+            continue;
+        }
+
+        /* linear probing: the next free slot */
+        j = c->slot[i].hash & (cap - 1);
+        while (slot[j].key) {
+            j = (j + 1) & (cap - 1);
+        }
+
+        slot[j] = c->slot[i];
+    }
+
+    free(c->slot);
+    c->slot = slot;
+    c->cap = cap;
+
+    return 0;
+}
+
+
+int
+jr_counts_add(jr_counts_t *c, uint32_t dim, int64_t day, const char *key,
+    size_t len, int64_t n)
+{
+    size_t       i;
+    uint64_t     hash;
+    jr_count_t  *e;
+
+    /* at most half full, so probes stay short */
+    if (2 * (c->used + 1) > c->cap && jr_counts_grow(c) != 0) {
+        return -1;
+    }
+
+    hash = jr_hash(key, len, ((uint64_t) dim << 40) ^ (uint64_t) day);
+
+    for (i = hash & (c->cap - 1); c->slot[i].key; i = (i + 1) & (c->cap - 1)) {
+        e = &c->slot[i];
+
+        if (e->hash == hash && e->dim == dim && e->day == day && e->len == len
+            && memcmp(e->key, key, len) == 0)
+        {
+            e->n += n;
+            return 0;
+        }
+    }
+
+    e = &c->slot[i];
+
+    e->key = jr_counts_key(c, key, len);
+    if (e->key == NULL) {
+        return -1;
+    }
+
+    e->len = (uint32_t) len;
+    e->hash = hash;
+    e->dim = dim;
+    e->day = day;
+    e->n = n;
+    c->used++;
+
+    return 0;
+}
+
+
+void
+jr_counts_clear(jr_counts_t *c)
+{
+    jr_counts_chunk_t  *ch;
+
+    while (c->chunks) {
+        ch = c->chunks;
+        c->chunks = ch->next;
+        free(ch);
+    }
+
+    if (c->used == 0) {
+        return;
+    }
+
+    memset(c->slot, 0, c->cap * sizeof(jr_count_t));
+    c->used = 0;
+}
+
+
+void
+jr_counts_free(jr_counts_t *c)
+{
+    jr_counts_clear(c);
+    free(c->slot);
+    c->slot = NULL;
+    c->cap = 0;
+}

@@ -1,0 +1,264 @@
+/*
+ * Country lookups; see jr_geo.h.
+ *
+ * Both libraries are supported because neither alone covers what a
+ * Debian machine has: libmaxminddb reads the current .mmdb format (which
+ * Debian does not ship: GeoLite2 needs a MaxMind account), libGeoIP reads
+ * the legacy .dat files that Debian's geoip-database does ship.  The file
+ * name decides: ".mmdb" is opened with libmaxminddb, anything else with
+ * libGeoIP.
+ *
+ * Lookups go through a small direct-mapped cache: a blog's readers come
+ * back, and a cache hit is cheaper than a tree walk.
+ */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <GeoIP.h>
+#include <maxminddb.h>
+
+#include "events/jr_geo.h"
+#include "core/jr_log.h"
+
+
+#define JR_GEO_CACHE_SLOTS  65536   /* a power of two: 1.3 MB */
+
+
+typedef struct {
+    uint8_t   family;
+    uint8_t   addr[16];
+    char      country[3];
+} jr_geo_slot_t;
+
+struct jr_geo_s {
+    MMDB_s          mmdb;
+    int             has_mmdb;
+    GeoIP          *dat4;
+    GeoIP          *dat6;
+    jr_geo_slot_t   slot[JR_GEO_CACHE_SLOTS];
+};
+
+
+static int jr_geo_open_one(jr_geo_t *geo, const char *path, int v6);
+static void jr_geo_lookup(jr_geo_t *geo, int family, const uint8_t *addr,
+    char *country);
+
+
+jr_geo_t *
+jr_geo_open(const char *path, const char *path6)
+{
+    jr_geo_t  *geo;
+
+    geo = calloc(1, sizeof(jr_geo_t));
+    if (geo == NULL) {
+        jr_log(JR_LOG_ERROR, "geo: out of memory");
+        return NULL;
+    }
+
+    if ((path && jr_geo_open_one(geo, path, 0) != 0)
+        || (path6 && jr_geo_open_one(geo, path6, 1) != 0))
+    {
+        jr_geo_close(geo);
+        return NULL;
+    }
+
+    return geo;
+}
+
+
+/* A UTC date, for the log; one caller at a time (the loop, at start). */
+static const char *
+jr_geo_date(time_t t)
+{
+    struct tm          tm;
+    static char        date[16];
+
+    if (gmtime_r(&t, &tm) == NULL
+        || strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
+    {
+        return "at an unknown date";
+    }
+
+    return date;
+}
+
+
+static int
+jr_geo_open_one(jr_geo_t *geo, const char *path, int v6)
+{
+    int      rc, edition;
+    size_t   len;
+    GeoIP   *gi;
+
+    len = strlen(path);
+
+    if (len > 5 && strcmp(path + len - 5, ".mmdb") == 0) {
+        if (v6 || geo->has_mmdb) {
+            jr_log(JR_LOG_ERROR, "geo: \"%s\": an .mmdb file covers IPv6 "
+                   "too; give it as geoip_db only", path);
+            return -1;
+        }
+
+        rc = MMDB_open(path, MMDB_MODE_MMAP, &geo->mmdb);
+        if (rc != MMDB_SUCCESS) {
+            jr_log(JR_LOG_ERROR, "geo: cannot open \"%s\": %s", path,
+                   MMDB_strerror(rc));
+            return -1;
+        }
+
+        geo->has_mmdb = 1;
+
+        /* which file, and how old: a stale database misplaces readers */
+        jr_log(JR_LOG_INFO, "geo: countries from \"%s\" (%s, built %s)",
+               path, geo->mmdb.metadata.database_type,
+               jr_geo_date((time_t) geo->mmdb.metadata.build_epoch));
+        return 0;
+    }
+
+    gi = GeoIP_open(path, GEOIP_MEMORY_CACHE | GEOIP_SILENCE);
+    if (gi == NULL) {
+        jr_log(JR_LOG_ERROR, "geo: cannot open \"%s\" as a GeoIP database",
+               path);
+        return -1;
+    }
+
+    edition = GeoIP_database_edition(gi);
+
+    if (edition != (v6 ? GEOIP_COUNTRY_EDITION_V6 : GEOIP_COUNTRY_EDITION)) {
+        jr_log(JR_LOG_ERROR, "geo: \"%s\" is not a GeoIP %s country "
+               "database (edition %d)", path, v6 ? "IPv6" : "IPv4", edition);
+        GeoIP_delete(gi);
+        return -1;
+    }
+
+    if (v6) {
+        geo->dat6 = gi;
+    } else {
+        geo->dat4 = gi;
+    }
+
+    jr_log(JR_LOG_INFO, "geo: %s countries from \"%s\"",
+           v6 ? "IPv6" : "IPv4", path);
+
+    return 0;
+}
+
+
+const char *
+jr_geo_country(jr_geo_t *geo, int family, const uint8_t *addr)
+{
+    size_t          i, len;
+    uint32_t        h;
+    jr_geo_slot_t  *s;
+
+    if (family != 4 && family != 6) {
+        return "--";
+    }
+
+    len = family == 4 ? 4 : 16;
+
+    h = 2166136261u;
+    for (i = 0; i < len; i++) {
+        h = (h ^ addr[i]) * 16777619u;
+    }
+
+    s = &geo->slot[(h ^ (h >> 16)) & (JR_GEO_CACHE_SLOTS - 1)];
+
+    if (s->family != family || memcmp(s->addr, addr, len) != 0) {
+        s->family = (uint8_t) family;
+        memcpy(s->addr, addr, len);
+        jr_geo_lookup(geo, family, addr, s->country);
+    }
+
+    return s->country;
+}
+
+
+static void
+jr_geo_lookup(jr_geo_t *geo, int family, const uint8_t *addr, char *country)
+{
+    int                     rc, mmdb_error;
+    uint32_t                ipnum;
+    const char             *cc;
+    geoipv6_t               in6;
+    MMDB_entry_data_s       data;
+    struct sockaddr_in      sin;
+    struct sockaddr_in6     sin6;
+    MMDB_lookup_result_s    res;
+
+    cc = NULL;
+
+    if (geo->has_mmdb) {
+        if (family == 4) {
+            memset(&sin, 0, sizeof(sin));
+            sin.sin_family = AF_INET;
+            memcpy(&sin.sin_addr, addr, 4);
+            res = MMDB_lookup_sockaddr(&geo->mmdb, (struct sockaddr *) &sin,
+                                       &mmdb_error);
+        } else {
+            memset(&sin6, 0, sizeof(sin6));
+            sin6.sin6_family = AF_INET6;
+            memcpy(&sin6.sin6_addr, addr, 16);
+            res = MMDB_lookup_sockaddr(&geo->mmdb, (struct sockaddr *) &sin6,
+                                       &mmdb_error);
+        }
+
+        if (mmdb_error == MMDB_SUCCESS && res.found_entry) {
+            rc = MMDB_get_value(&res.entry, &data, "country", "iso_code",
+                                NULL);
+            if (rc == MMDB_SUCCESS && data.has_data
+                && data.type == MMDB_DATA_TYPE_UTF8_STRING
+                && data.data_size == 2)
+            {
+                memcpy(country, data.utf8_string, 2);
+                country[2] = '\0';
+                return;
+            }
+        }
+
+    } else if (family == 4 && geo->dat4) {
+        ipnum = ((uint32_t) addr[0] << 24) | ((uint32_t) addr[1] << 16)
+                | ((uint32_t) addr[2] << 8) | addr[3];
+        cc = GeoIP_country_code_by_ipnum(geo->dat4, ipnum);
+
+    } else if (family == 6 && geo->dat6) {
+        memcpy(&in6, addr, 16);
+        cc = GeoIP_country_code_by_ipnum_v6(geo->dat6, in6);
+    }
+
+    /* libGeoIP answers "--" for addresses it has no country for */
+    if (cc && strlen(cc) == 2) {
+        memcpy(country, cc, 3);
+        return;
+    }
+
+    memcpy(country, "--", 3);
+}
+
+
+void
+jr_geo_close(jr_geo_t *geo)
+{
+    if (geo == NULL) {
+        return;
+    }
+
+    if (geo->has_mmdb) {
+        MMDB_close(&geo->mmdb);
+    }
+
+    if (geo->dat4) {
+        GeoIP_delete(geo->dat4);
+    }
+
+    if (geo->dat6) {
+        GeoIP_delete(geo->dat6);
+    }
+
+    free(geo);
+}

@@ -1,0 +1,173 @@
+/*
+ * User-agent classification; see jr_useragent.h.
+ *
+ * The order of each table matters: Edge and Opera say "Chrome" too,
+ * Chrome says "Safari", Android says "Linux", iOS says "like Mac OS X".
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events/jr_counts.h"
+#include "events/jr_useragent.h"
+
+
+#define JR_UA_CACHE_SLOTS  4096     /* a power of two */
+#define JR_UA_CACHE_LEN    256      /* longer agents are not cached */
+
+
+typedef struct {
+    const char  *needle;
+    const char  *name;
+} jr_ua_rule_t;
+
+typedef struct {
+    uint64_t     hash;
+    size_t       len;
+    jr_ua_t      ua;
+    char         text[JR_UA_CACHE_LEN];
+} jr_ua_slot_t;
+
+struct jr_ua_cache_s {
+    jr_ua_slot_t  slot[JR_UA_CACHE_SLOTS];
+};
+
+
+/* Named bots first; the generic words after them catch the rest. */
+static const jr_ua_rule_t  jr_ua_bots[] = {
+    { "Googlebot", "Googlebot" },
+    { "bingbot", "Bingbot" },
+    { "YandexBot", "YandexBot" },
+    { "Baiduspider", "Baiduspider" },
+    { "DuckDuckBot", "DuckDuckBot" },
+    { "Applebot", "Applebot" },
+    { "GPTBot", "GPTBot" },
+    { "ClaudeBot", "ClaudeBot" },
+    { "AhrefsBot", "AhrefsBot" },
+    { "SemrushBot", "SemrushBot" },
+    { "facebookexternalhit", "Facebook" },
+    { "Twitterbot", "Twitterbot" },
+    { "Slackbot", "Slackbot" },
+    { "HeadlessChrome", "HeadlessChrome" },
+    { "curl/", "curl" },
+    { "Wget/", "Wget" },
+    { "python-requests", "python-requests" },
+    { "Go-http-client", "Go-http-client" },
+    { "bot", "other" },
+    { "Bot", "other" },
+    { "crawl", "other" },
+    { "Crawl", "other" },
+    { "spider", "other" },
+    { "Spider", "other" },
+    { "feed", "other" },
+    { "Feed", "other" },
+    { NULL, NULL }
+};
+
+static const jr_ua_rule_t  jr_ua_browsers[] = {
+    { "Edg/", "Edge" },
+    { "EdgA/", "Edge" },
+    { "EdgiOS/", "Edge" },
+    { "OPR/", "Opera" },
+    { "SamsungBrowser/", "Samsung Internet" },
+    { "Firefox/", "Firefox" },
+    { "FxiOS/", "Firefox" },
+    { "CriOS/", "Chrome" },
+    { "Chrome/", "Chrome" },
+    { "Safari/", "Safari" },
+    { "MSIE ", "Internet Explorer" },
+    { "Trident/", "Internet Explorer" },
+    { NULL, NULL }
+};
+
+static const jr_ua_rule_t  jr_ua_systems[] = {
+    { "Android", "Android" },
+    { "iPhone", "iOS" },
+    { "iPad", "iOS" },
+    { "iPod", "iOS" },
+    { "Windows", "Windows" },
+    { "CrOS", "ChromeOS" },
+    { "Macintosh", "macOS" },
+    { "Mac OS X", "macOS" },
+    { "Linux", "Linux" },
+    { "FreeBSD", "FreeBSD" },
+    { NULL, NULL }
+};
+
+
+static const char *
+jr_ua_match(const jr_ua_rule_t *rule, const char *ua, size_t len)
+{
+    for ( /* void */ ; rule->needle; rule++) {
+        if (memmem(ua, len, rule->needle, strlen(rule->needle)) != NULL) {
+            return rule->name;
+        }
+    }
+
+    return NULL;
+}
+
+
+void
+jr_ua_classify(const char *ua, size_t len, jr_ua_t *out)
+{
+    const char  *name;
+
+    /* a browser always says who it is: no agent at all is a script */
+    out->bot = len ? jr_ua_match(jr_ua_bots, ua, len) : "none";
+
+    name = jr_ua_match(jr_ua_browsers, ua, len);
+    out->browser = name ? name : "Other";
+
+    name = jr_ua_match(jr_ua_systems, ua, len);
+    out->os = name ? name : "Other";
+}
+
+
+jr_ua_cache_t *
+jr_ua_cache_create(void)
+{
+    return calloc(1, sizeof(jr_ua_cache_t));
+}
+
+
+void
+jr_ua_lookup(jr_ua_cache_t *cache, const char *ua, size_t len, jr_ua_t *out)
+{
+    uint64_t       h;
+    jr_ua_slot_t  *s;
+
+    if (cache == NULL || len > JR_UA_CACHE_LEN) {
+        jr_ua_classify(ua, len, out);
+        return;
+    }
+
+    h = jr_hash(ua, len, 0);
+
+    /* direct-mapped: a collision replaces the older agent */
+    s = &cache->slot[(h ^ (h >> 32)) & (JR_UA_CACHE_SLOTS - 1)];
+
+    if (s->ua.browser && s->hash == h && s->len == len
+        && memcmp(s->text, ua, len) == 0)
+    {
+        *out = s->ua;
+        return;
+    }
+
+    jr_ua_classify(ua, len, out);
+
+    s->hash = h;
+    s->len = len;
+    s->ua = *out;
+    if (len) {
+        memcpy(s->text, ua, len);
+    }
+}
+
+
+void
+jr_ua_cache_free(jr_ua_cache_t *cache)
+{
+    free(cache);
+}

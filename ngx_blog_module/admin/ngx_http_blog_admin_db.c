@@ -1,0 +1,337 @@
+/*
+ * The worker's writable connections: data.db for the admin panel and
+ * comments, ttl.db for sessions and rate limits.
+ *
+ * Each is opened on first use and reopened (at most once a second) after
+ * an error that was not a lock.  A write waits at most
+ * NGX_HTTP_BLOG_WRITE_BUSY for another writer, since the worker serves
+ * nothing else meanwhile; every write is one short transaction, committed
+ * before the response is sent, so no lock outlives a request.
+ *
+ * Statements are prepared per use, not cached like the readers' pages:
+ * the panel runs many different queries, rarely.
+ */
+
+#include "admin/ngx_http_blog_admin.h"
+#include "blog_schema.h"
+#include "blog_ttl_schema.h"
+
+
+#define NGX_HTTP_BLOG_WRITE_BUSY  250           /* ms */
+#define NGX_HTTP_BLOG_CONN_RETRY  1000          /* ms */
+
+
+static void ngx_http_blog_conn_log(ngx_http_blog_conn_t *c, ngx_log_t *log,
+    int rc, const char *what);
+
+
+ngx_int_t
+ngx_http_blog_conn_ready(ngx_http_blog_conn_t *c, ngx_log_t *log)
+{
+    int    rc, version, flags;
+    char  *err;
+
+    if (c->db) {
+        return NGX_OK;
+    }
+
+    if (ngx_current_msec < c->retry_at) {
+        return NGX_ERROR;
+    }
+
+    c->retry_at = ngx_current_msec + NGX_HTTP_BLOG_CONN_RETRY;
+
+    /* ttl.db holds only what may be lost: the module may create it */
+    flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
+            | (c->ttl ? SQLITE_OPEN_CREATE : 0);
+
+    rc = sqlite3_open_v2((char *) c->path.data, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        ngx_http_blog_conn_log(c, log, rc, "open");
+        ngx_http_blog_conn_close(c);
+        return NGX_ERROR;
+    }
+
+    sqlite3_extended_result_codes(c->db, 1);
+
+    rc = sqlite3_busy_timeout(c->db, NGX_HTTP_BLOG_WRITE_BUSY);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_exec(c->db, "PRAGMA foreign_keys = ON", NULL, NULL,
+                          NULL);
+    }
+
+    if (rc != SQLITE_OK) {
+        ngx_http_blog_conn_log(c, log, rc, "setup");
+        ngx_http_blog_conn_close(c);
+        return NGX_ERROR;
+    }
+
+    if (c->ttl) {
+        rc = blog_ttl_schema_migrate(c->db, &err);
+        if (rc != SQLITE_OK) {
+            ngx_log_error(NGX_LOG_ERR, log, 0, "blog ttl database \"%V\": "
+                          "migration failed: %s", &c->path,
+                          err ? err : sqlite3_errstr(rc));
+            sqlite3_free(err);
+            ngx_http_blog_conn_close(c);
+            return NGX_ERROR;
+        }
+
+    } else {
+        rc = blog_schema_check(c->db, &version);
+        if (rc != SQLITE_OK) {
+            if (rc == SQLITE_SCHEMA) {
+                ngx_log_error(NGX_LOG_ERR, log, 0, "blog database \"%V\" "
+                              "has schema version %d, this module needs %d",
+                              &c->path, version, BLOG_SCHEMA_VERSION);
+
+            } else {
+                ngx_http_blog_conn_log(c, log, rc, "schema check");
+            }
+
+            ngx_http_blog_conn_close(c);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_blog_conn_close(ngx_http_blog_conn_t *c)
+{
+    /* every statement is finalized by its user: this cannot be busy */
+    sqlite3_close(c->db);
+    c->db = NULL;
+}
+
+
+static void
+ngx_http_blog_conn_log(ngx_http_blog_conn_t *c, ngx_log_t *log, int rc,
+    const char *what)
+{
+    ngx_log_error(NGX_LOG_ERR, log, 0, "blog database \"%V\": %s failed: "
+                  "%s (%d)", &c->path, what,
+                  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), rc);
+}
+
+
+void
+ngx_http_blog_sql_error(ngx_http_request_t *r, ngx_http_blog_conn_t *c,
+    int rc, const char *what)
+{
+    ngx_uint_t  level;
+
+    /* a busy database or a taken slug is the user's to retry, not ours */
+    level = ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_CONSTRAINT)
+            ? NGX_LOG_WARN : NGX_LOG_ERR;
+
+    ngx_log_error(level, r->connection->log, 0, "blog database \"%V\": %s "
+                  "failed: %s (%d)", &c->path, what,
+                  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), rc);
+
+    /*
+     * A vanished or corrupt file is only noticed by opening it again; a
+     * lock, a constraint or a full disk is no fault of the connection,
+     * and closing it would turn away the next request too.
+     */
+    if (c->db && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED
+        && (rc & 0xff) != SQLITE_CONSTRAINT && (rc & 0xff) != SQLITE_FULL
+        && sqlite3_get_autocommit(c->db)
+        && sqlite3_next_stmt(c->db, NULL) == NULL)
+    {
+        ngx_http_blog_conn_close(c);
+    }
+}
+
+
+/*
+ * Prepares sql and binds its parameters ?1, ?2, ... from the arguments, one
+ * per character of types:
+ *
+ *   i  int64_t      s  const char * (NULL binds NULL)
+ *   t  ngx_str_t *  n  NULL
+ *
+ * Text is bound SQLITE_STATIC: the arguments must outlive the statement's
+ * use.  Returns an SQLite result code, logged unless SQLITE_OK.
+ */
+static int
+ngx_http_blog_sql_vbind(ngx_http_request_t *r, ngx_http_blog_conn_t *c,
+    const char *sql, const char *types, va_list ap, sqlite3_stmt **stmt)
+{
+    int           rc, i;
+    ngx_str_t    *s;
+    const char   *cs;
+
+    *stmt = NULL;
+
+    if (c->db == NULL && ngx_http_blog_conn_ready(c, r->connection->log)
+                         != NGX_OK)
+    {
+        return SQLITE_CANTOPEN;
+    }
+
+    rc = sqlite3_prepare_v2(c->db, sql, -1, stmt, NULL);
+    if (rc != SQLITE_OK) {
+        ngx_http_blog_sql_error(r, c, rc, "prepare");
+        return rc;
+    }
+
+    for (i = 0; rc == SQLITE_OK && types[i]; i++) {
+        switch (types[i]) {
+
+        case 'i':
+            rc = sqlite3_bind_int64(*stmt, i + 1, va_arg(ap, int64_t));
+            break;
+
+        case 's':
+            cs = va_arg(ap, const char *);
+            rc = sqlite3_bind_text(*stmt, i + 1, cs, -1, SQLITE_STATIC);
+            break;
+
+        case 't':
+            s = va_arg(ap, ngx_str_t *);
+            /* an empty string may have a NULL pointer: bind "" then */
+            rc = sqlite3_bind_text(*stmt, i + 1,
+                                   s->len ? (char *) s->data : "",
+                                   (int) s->len, SQLITE_STATIC);
+            break;
+
+        default: /* 'n' */
+            rc = sqlite3_bind_null(*stmt, i + 1);
+            break;
+        }
+    }
+
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(*stmt);
+        *stmt = NULL;
+        ngx_http_blog_sql_error(r, c, rc, "bind");
+    }
+
+    return rc;
+}
+
+
+/* A prepared and bound statement, or NULL (logged). */
+sqlite3_stmt *
+ngx_http_blog_sql(ngx_http_request_t *r, ngx_http_blog_conn_t *c,
+    const char *sql, const char *types, ...)
+{
+    va_list        ap;
+    sqlite3_stmt  *stmt;
+
+    va_start(ap, types);
+    (void) ngx_http_blog_sql_vbind(r, c, sql, types, ap, &stmt);
+    va_end(ap);
+
+    return stmt;
+}
+
+
+/*
+ * A statement run to its end: returns SQLITE_OK, or the error (logged),
+ * e.g. SQLITE_CONSTRAINT_UNIQUE for the caller to explain.
+ */
+int
+ngx_http_blog_sql_exec(ngx_http_request_t *r, ngx_http_blog_conn_t *c,
+    const char *sql, const char *types, ...)
+{
+    int            rc;
+    va_list        ap;
+    sqlite3_stmt  *stmt;
+
+    va_start(ap, types);
+    rc = ngx_http_blog_sql_vbind(r, c, sql, types, ap, &stmt);
+    va_end(ap);
+
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    rc = sqlite3_step(stmt);
+    rc = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? SQLITE_OK : rc;
+
+    sqlite3_finalize(stmt);
+
+    if (rc != SQLITE_OK) {
+        ngx_http_blog_sql_error(r, c, rc, "query");
+    }
+
+    return rc;
+}
+
+
+int
+ngx_http_blog_sql_begin(ngx_http_request_t *r, ngx_http_blog_conn_t *c)
+{
+    int  rc;
+
+    if (c->db == NULL && ngx_http_blog_conn_ready(c, r->connection->log)
+                         != NGX_OK)
+    {
+        return SQLITE_CANTOPEN;
+    }
+
+    /* the write lock up front: no deadlock between two upgrading readers */
+    rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        ngx_http_blog_sql_error(r, c, rc, "begin");
+    }
+
+    return rc;
+}
+
+
+int
+ngx_http_blog_sql_commit(ngx_http_request_t *r, ngx_http_blog_conn_t *c)
+{
+    int  rc;
+
+    rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        ngx_http_blog_sql_error(r, c, rc, "commit");
+        ngx_http_blog_sql_rollback(c);
+    }
+
+    return rc;
+}
+
+
+void
+ngx_http_blog_sql_rollback(ngx_http_blog_conn_t *c)
+{
+    /* SQLite may have rolled back already (e.g. after SQLITE_FULL) */
+    if (c->db && !sqlite3_get_autocommit(c->db)) {
+        (void) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+
+/* A text column copied to the request pool (SQLite's copy is short-lived). */
+ngx_int_t
+ngx_http_blog_column(ngx_http_request_t *r, sqlite3_stmt *stmt, int col,
+    ngx_str_t *s)
+{
+    const u_char  *p;
+
+    p = sqlite3_column_text(stmt, col);
+    s->len = sqlite3_column_bytes(stmt, col);
+
+    if (p == NULL) {
+        s->len = 0;
+        s->data = (u_char *) "";
+        return NGX_OK;
+    }
+
+    s->data = ngx_pnalloc(r->pool, s->len + 1);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, p, s->len);
+    s->data[s->len] = '\0';
+
+    return NGX_OK;
+}
