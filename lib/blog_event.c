@@ -148,7 +148,7 @@ blog_event_decode(blog_event_t *ev, const unsigned char *buf, size_t len)
         return BLOG_EVENT_EMAGIC;
     }
 
-    if (buf[2] != BLOG_EVENT_VERSION) {
+    if (buf[2] != BLOG_EVENT_VERSION && buf[2] != 1) {
         return BLOG_EVENT_EVERSION;
     }
 
@@ -157,6 +157,12 @@ blog_event_decode(blog_event_t *ev, const unsigned char *buf, size_t len)
     }
 
     ev->flags = buf[3];
+
+    /* version 1 had no page flag: what was not a file was a page */
+    if (buf[2] == 1) {
+        ev->flags &= BLOG_EVENT_F_ASSET;
+        ev->flags |= (ev->flags & BLOG_EVENT_F_ASSET) ? 0 : BLOG_EVENT_F_PAGE;
+    }
     ev->time_ms = blog_event_get(buf + 4, 8);
     ev->bytes = blog_event_get(buf + 12, 8);
     ev->request_us = (uint32_t) blog_event_get(buf + 20, 4);

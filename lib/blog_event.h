@@ -12,7 +12,7 @@
  *
  *   offset  size  field
  *        0     2  magic "BE"
- *        2     1  version (BLOG_EVENT_VERSION)
+ *        2     1  version (BLOG_EVENT_VERSION; 1 is still read)
  *        3     1  flags (BLOG_EVENT_F_*)
  *        4     8  time, Unix milliseconds
  *       12     8  bytes sent
@@ -35,11 +35,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BLOG_EVENT_VERSION      1
+#define BLOG_EVENT_VERSION      2
 #define BLOG_EVENT_HEADER       44
 
 /* The request was for a file (media, theme asset): not a page view. */
 #define BLOG_EVENT_F_ASSET      0x01
+
+/*
+ * The blog's page handler answered it (index, post, page, tag, feed,
+ * sitemap, 404): the only requests that may count as page views.  New in
+ * version 2; a version 1 record (a spool file or a stream written before
+ * an upgrade) is decoded with it set unless F_ASSET is, as version 1
+ * counted views.
+ */
+#define BLOG_EVENT_F_PAGE       0x02
 
 #define BLOG_EVENT_ADDR_NONE    0
 #define BLOG_EVENT_ADDR_V4      4

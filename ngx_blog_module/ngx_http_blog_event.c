@@ -275,13 +275,38 @@ ngx_http_blog_event_make(ngx_http_request_t *r,
     ev.field[BLOG_EVENT_METHOD].data = (char *) r->method_name.data;
     ev.field[BLOG_EVENT_METHOD].len = r->method_name.len;
 
-    /* the path as asked for, before rewrites and error pages; no query */
-    q = ngx_strlchr(r->unparsed_uri.data,
-                    r->unparsed_uri.data + r->unparsed_uri.len, '?');
-    ev.field[BLOG_EVENT_PATH].data = (char *) r->unparsed_uri.data;
-    ev.field[BLOG_EVENT_PATH].len = (q ? q : r->unparsed_uri.data
-                                             + r->unparsed_uri.len)
-                                    - r->unparsed_uri.data;
+    /*
+     * Only the blog's page handler sets $blog_cache_status: its answers
+     * are the pages, the one kind of request the jobrunner may count as a
+     * view.  Every other handler (the panel, analytics, metrics,
+     * cronhooks, a proxied /events/) leaves the flag off, so no location
+     * can make views by having blog_events on.
+     */
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_module);
+    v = ngx_http_get_indexed_variable(r, emcf->cache_status);
+
+    if (v && !v->not_found && v->len) {
+        ev.flags |= BLOG_EVENT_F_PAGE;
+
+        /* the page's path as nginx resolved it (%XX, "//", "/./"), so
+           that one page is one path however its address was spelled */
+        ev.field[BLOG_EVENT_PATH].data = (char *) r->uri.data;
+        ev.field[BLOG_EVENT_PATH].len = r->uri.len;
+
+    } else {
+        /* a file from a blog location: not a page view either */
+        if (blcf->db) {
+            ev.flags |= BLOG_EVENT_F_ASSET;
+        }
+
+        /* the path as asked for, before rewrites and error pages */
+        q = ngx_strlchr(r->unparsed_uri.data,
+                        r->unparsed_uri.data + r->unparsed_uri.len, '?');
+        ev.field[BLOG_EVENT_PATH].data = (char *) r->unparsed_uri.data;
+        ev.field[BLOG_EVENT_PATH].len = (q ? q : r->unparsed_uri.data
+                                                 + r->unparsed_uri.len)
+                                        - r->unparsed_uri.data;
+    }
 
     ngx_http_blog_event_referrer(r, &ev.field[BLOG_EVENT_REFERRER], host);
 
@@ -295,14 +320,6 @@ ngx_http_blog_event_make(ngx_http_request_t *r,
     if (v && !v->not_found) {
         ev.field[BLOG_EVENT_SLUG].data = (char *) v->data;
         ev.field[BLOG_EVENT_SLUG].len = v->len;
-    }
-
-    /* a file from a blog location: not a page view */
-    blcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_module);
-    v = ngx_http_get_indexed_variable(r, emcf->cache_status);
-
-    if (blcf->db && (v == NULL || v->not_found || v->len == 0)) {
-        ev.flags |= BLOG_EVENT_F_ASSET;
     }
 
     return blog_event_encode(buf, &ev);

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 #
 # Access events, end to end with a real nginx and a real jobrunner: N
-# requests are N views; files and bots are not views; unique visitors per
+# requests of N readers are N views, one reader's N requests of a page one;
+# files and bots are not views; unique visitors per
 # day across restarts and days; the jobrunner stopped means requests still
 # answer and events go to the spool, replayed once and only once; garbage
 # datagrams are counted and skipped; SIGTERM under load loses nothing that
@@ -79,10 +80,10 @@ sub jr_metric {
     return jr_metrics() =~ /^\Q$name\E (\d+)$/m ? $1 : -1;
 }
 
-# A record in the wire format of blog_event.h.
+# A record of a page in the wire format of blog_event.h.
 sub record {
     my (%r) = @_;
-    my $rec = 'BE' . pack('CC', 1, 0)
+    my $rec = 'BE' . pack('CC', 2, 2)
         . pack('Q<Q<V v', $r{ms}, 100, 1000, $r{status} // 200)
         . pack('CC', 4, 5) . pack('C4', @{ $r{addr} }) . ("\0" x 12);
     $rec .= pack('v/a*', $_) for 'GET', $r{path}, '', $r{agent}, '';
@@ -90,15 +91,15 @@ sub record {
 }
 
 
-# --- N requests are N views ---------------------------------------------
+# --- N readers' requests are N views, one reader's are one --------------
 
 my $N = 40;
 my $ok = 0;
 for my $i (1 .. $N) {
     $ok++ if get_as('/posts/hello', $FIREFOX,
-                    'X-Forwarded-For' => '8.8.8.8')->{status} == 200;
+                    'X-Forwarded-For' => "8.8.8.$i")->{status} == 200;
 }
-is($ok, $N, "$N post requests answered 200");
+is($ok, $N, "$N post requests of $N readers answered 200");
 
 ok(wait_for(sub { daily('views') >= $N }, 10), 'views arrive')
     or diag $site->jobrunner_log;
@@ -108,10 +109,26 @@ is(count_of('path', '/posts/hello'), $N, 'all on the path /posts/hello');
 is(count_of('post', 'hello'), $N, 'and on the post slug "hello"');
 is(count_of('browser', 'Firefox'), $N, 'browser: Firefox');
 is(count_of('os', 'Linux'), $N, 'OS: Linux');
-is(count_of('country', 'US'), $N, 'country of 8.8.8.8 from GeoIP.dat: US');
+is(count_of('country', 'US'), $N, 'country of 8.8.8.x from GeoIP.dat: US');
 is(count_of('status', '200'), $N, 'status 200 counted');
-is(daily('visitors'), 1, 'one visitor');
+is(daily('visitors'), $N, "$N visitors");
 is(sql($db, 'SELECT day FROM analytics_daily'), today(), 'on today (UTC)');
+
+# one reader reloading: one view in 30 minutes; the same page spelled
+# otherwise is the same page
+for my $path ('/posts/hello', '/posts/hello?x=1', '/posts//hello',
+              '/posts/%68ello', '/./posts/hello') {
+    $ok = 0;
+    $ok++ for grep { get_as($path, $FIREFOX, 'X-Forwarded-For' => '8.8.8.1')
+                     ->{status} == 200 } 1 .. 5;
+    is($ok, 5, "5 requests of $path answered 200");
+}
+ok(wait_for(sub { daily('requests') >= $N + 25 }, 10),
+   'their events arrive');
+sleep 0.3;
+is(daily('requests'), $N + 25, 'every request counted as a request');
+is(daily('views'), $N, "but a reader's repeats of a page are no new views");
+is(count_of('path', '/posts/hello'), $N, 'and no path is made of a spelling');
 
 # files, errors, bots and referrers
 is(get_as('/static/style.css', $FIREFOX)->{status}, 200, 'a theme file');
@@ -119,13 +136,14 @@ is(get_as('/posts/nope', $FIREFOX)->{status}, 404, 'a 404');
 is(get_as('/posts/hello', $GOOGLEBOT)->{status}, 200, 'a bot') for 1 .. 3;
 is(get_as('/', $CHROME, Referer => 'https://News.Example.org:8443/item?id=1',
           'X-Forwarded-For' => '10.1.2.3')->{status}, 200, 'a referral');
-is(get_as('/', $CHROME, Referer => 'http://localhost/posts/hello',
+is(get_as('/posts/hello', $CHROME, Referer => 'http://localhost/',
           'X-Forwarded-For' => '10.1.2.3')->{status}, 200,
    'a link within the site');
 
-ok(wait_for(sub { daily('requests') >= $N + 7 }, 10), 'all requests arrive');
+ok(wait_for(sub { daily('requests') >= $N + 25 + 7 }, 10),
+   'all requests arrive');
 sleep 0.3;
-is(daily('requests'), $N + 7, 'every request counted as a request');
+is(daily('requests'), $N + 25 + 7, 'every request counted as a request');
 is(daily('views'), $N + 2, 'the file, the 404 and the bot are not views');
 is(daily('bot_views'), 3, 'bot requests counted apart');
 is(count_of('bot', 'Googlebot'), 3, "by the bot's name");
@@ -141,12 +159,13 @@ is(count_of('os', 'Windows'), 2, 'Windows');
 
 # --- unique visitors across restarts and days --------------------------
 
-is(daily('visitors'), 2, 'two visitors: Firefox at 8.8.8.8, Chrome at 10.1.2.3');
+is(daily('visitors'), $N + 1,
+   'the readers at 8.8.8.x, and Chrome at 10.1.2.3: one more visitor');
 
 get_as('/', $CHROME, 'X-Forwarded-For' => '10.1.2.3');    # seen already
 get_as('/', $FIREFOX, 'X-Forwarded-For' => '10.1.2.3');   # new agent
 get_as('/', $CHROME, 'X-Forwarded-For' => '10.1.2.4');    # new address
-ok(wait_for(sub { daily('visitors') == 4 }, 10),
+ok(wait_for(sub { daily('visitors') == $N + 3 }, 10),
    'a new agent or a new address is a new visitor, the same pair is not');
 
 is(sql("$d/ttl.db", 'SELECT count(*) FROM analytics_salts WHERE day = '
@@ -158,10 +177,10 @@ is($site->stop_jobrunner, 0, 'jobrunner stops with status 0');
 $site->start_jobrunner($jr_conf);
 get_as('/', $CHROME, 'X-Forwarded-For' => '10.1.2.3');
 get_as('/', $CHROME, 'X-Forwarded-For' => '10.1.2.9');
-ok(wait_for(sub { daily('visitors') == 5 }, 10),
+ok(wait_for(sub { daily('visitors') == $N + 4 }, 10),
    'after a restart the same salt: a known visitor is not counted again');
 sleep 0.3;
-is(daily('visitors'), 5, 'and still 5');
+is(daily('visitors'), $N + 4, 'and still one more only');
 
 # A spool of yesterday's records, as a worker would have left it: the
 # records carry their time and count on their own day, with a salt of
@@ -171,7 +190,7 @@ my $yesterday_ms = $yesterday * 86400 * 1000 + 3600 * 1000;
 write_file("$d/spool/events.999999.1.ready", join '', map { pack('v/a*', $_) }
     record(ms => $yesterday_ms, path => '/', agent => $CHROME,
            addr => [10, 1, 2, 3]),
-    record(ms => $yesterday_ms, path => '/', agent => $CHROME,
+    record(ms => $yesterday_ms, path => '/posts/hello', agent => $CHROME,
            addr => [10, 1, 2, 3]),
     record(ms => $yesterday_ms, path => '/', agent => $FIREFOX,
            addr => [10, 1, 2, 3]));
@@ -183,7 +202,7 @@ ok(wait_for(sub {
 is(sql($db, "SELECT visitors FROM analytics_daily WHERE day = $yesterday"),
    2, "yesterday: 2 visitors, counted apart from today's");
 is(sql($db, 'SELECT visitors FROM analytics_daily WHERE day = ' . today()),
-   5, 'today unchanged');
+   $N + 4, 'today unchanged');
 ok(!-e "$d/spool/events.999999.1.ready", 'the replayed file is deleted');
 is(sql($db, 'SELECT count(*) FROM analytics_spools'
          . " WHERE file <> 'socket'"), 0,
@@ -196,7 +215,7 @@ is(sql("$d/ttl.db", 'SELECT count(*) FROM analytics_salts WHERE day < '
 
 # A datagram is frames: a 2-byte length, then a record.
 my $corrupt = jr_metric('jobrunner_events_corrupt_total');
-my $views = daily('views');
+my $requests = daily('requests');
 my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Peer => $sock)
     or die "socket: $!";
 my $good = record(ms => int(time * 1000), path => '/x', agent => $FIREFOX,
@@ -209,7 +228,7 @@ sub send_dgram {
 
 # framed records that are each wrong in one way: one corrupt record each
 my @bad = map { pack('v/a*', $_) } (
-    '', 'B', 'BE', "BE\x02" . substr($good, 3),          # version 2
+    '', 'B', 'BE', "BE\x03" . substr($good, 3),          # version 3
     'XX' . substr($good, 2),                               # magic
     substr($good, 0, length($good) - 1),                   # cut short
     $good . 'x',                                           # trailing byte
@@ -234,14 +253,14 @@ push @garbage, pack('v/a*', substr($good, 0, 44) . join('', map {
 send_dgram($_) for @garbage;
 send_dgram(pack('v/a*', $good) . pack('v/a*', $good));
 
-ok(wait_for(sub { daily('views') == $views + 2 }, 10),
+ok(wait_for(sub { daily('requests') == $requests + 2 }, 10),
    'two good records in one datagram after the garbage are counted')
     or diag $site->jobrunner_log;
 cmp_ok(jr_metric('jobrunner_events_corrupt_total') - $corrupt, '>=',
        scalar @garbage, scalar(@garbage) . ' random datagrams: corrupt');
 is(get_as('/posts/hello', $FIREFOX)->{status}, 200, 'nginx unaffected');
 ok(kill(0, $site->{jobrunner}), 'the jobrunner is still running');
-ok(wait_for(sub { daily('views') == $views + 3 }, 10),
+ok(wait_for(sub { daily('requests') == $requests + 3 }, 10),
    'and counts what comes next');
 
 
@@ -249,7 +268,7 @@ ok(wait_for(sub { daily('views') == $views + 3 }, 10),
 
 is($site->stop_jobrunner, 0, 'jobrunner stopped');
 ok(!-e $sock, 'its socket is gone');
-$views = daily('views');
+$requests = daily('requests');
 
 my $M = 30;
 $ok = 0;
@@ -269,11 +288,12 @@ like($site->get('/_metrics')->{body},
      '/_metrics counts the spooled events');
 
 $site->start_jobrunner($jr_conf);
-ok(wait_for(sub { daily('views') >= $views + $M }, 10),
+ok(wait_for(sub { daily('requests') >= $requests + $M }, 10),
    'restarted: the spool is handed over and replayed')
     or diag $site->jobrunner_log . $site->error_log;
 sleep 1.5;
-is(daily('views'), $views + $M, "exactly $M more views: none lost, none twice");
+is(daily('requests'), $requests + $M,
+   "exactly $M more requests: none lost, none twice");
 is(scalar(() = glob "$d/spool/events.*"), 0, 'no spool file left');
 like(jr_metrics(), qr/^jobrunner_spool_files_replayed_total [1-9]/m,
      'jobrunner metrics count the replayed file');
@@ -281,7 +301,7 @@ like(jr_metrics(), qr/^jobrunner_spool_files_replayed_total [1-9]/m,
 
 # --- SIGTERM under load ------------------------------------------------
 
-$views = daily('views');
+$requests = daily('requests');
 my ($W, $R) = (4, 60);
 my @kids;
 for my $w (1 .. $W) {
@@ -303,11 +323,11 @@ my $fails = 0;
 for (@kids) { waitpid $_, 0; $fails += $? >> 8 }
 is($fails, 0, 'every request of the load answered 200');
 $site->start_jobrunner($jr_conf);
-ok(wait_for(sub { daily('views') >= $views + $W * $R }, 15),
+ok(wait_for(sub { daily('requests') >= $requests + $W * $R }, 15),
    'after a restart all of them are counted')
     or diag $site->jobrunner_log;
 sleep 1.5;
-is(daily('views'), $views + $W * $R,
+is(daily('requests'), $requests + $W * $R,
    'exactly: what was sent before the shutdown was committed, the rest spooled');
 
 

@@ -65,9 +65,10 @@ is(scalar @workers, 2, 'two workers');
 my %sent = ('81.2.69.160' => 'GB', '2a02:c7f:1234::1' => 'DE',
             '8.8.8.8' => '--');
 my $N = 0;
+# five readers (browsers) behind each address: five views
 for my $addr (sort keys %sent) {
-    for (1 .. 5) {
-        my $r = $site->get('/posts/hello', 'User-Agent' => $FIREFOX,
+    for my $i (1 .. 5) {
+        my $r = $site->get('/posts/hello', 'User-Agent' => "$FIREFOX ($i)",
                            'X-Forwarded-For' => $addr);
         $r->{status} == 200 or die "GET /posts/hello: $r->{status}";
         $N++;

@@ -114,7 +114,8 @@ is $retry, 3000, '... of sse_retry_ms';
 ok $sa->read_until(sub { grep { ($_->{id} // '') =~ /^\d+\.\d+$/ } @{ $_[0]{events} } }, 10),
     '... then the id of now, E.S';
 
-$site->get('/posts/hello', 'User-Agent' => $FIREFOX) for 1 .. 3;
+# three readers (a reader's reloads within 30 minutes are one view)
+$site->get('/posts/hello', 'User-Agent' => "$FIREFOX ($_)") for 1 .. 3;
 my $ev;
 ok $sa->read_until(sub {
     grep { ($_->{event} // '') eq 'views' && $_->{data} =~ /"views":3\b/ } @{ $_[0]{events} }
@@ -173,7 +174,7 @@ my $last = $ev && $ev->{id};
 # --- Last-Event-ID ------------------------------------------------------------
 
 $sa->close_sub;
-$site->get('/posts/hello', 'User-Agent' => $FIREFOX) for 1 .. 2;
+$site->get('/posts/hello', 'User-Agent' => "$FIREFOX ($_)") for 4 .. 5;
 ok wait_for(sub { sql($db, "SELECT views FROM analytics_path_totals WHERE path = '/posts/hello'") == 5 }, 15),
     'two more views while no one listens';
 comment('hello', 'Missed', "Said while you were away\n", Cookie => $cookie);

@@ -3,7 +3,7 @@
 # Events through NATS JetStream when a jobrunner dies: kill -9 of the
 # primary (it consumes the stream and publishes its own node's events)
 # mid-load, then of a publishing node mid-load; each started again.  The
-# primary's analytics hold exactly the views served: a batch counted but
+# primary's analytics hold exactly the requests served: a batch counted but
 # not acknowledged is redelivered and skipped (ack_wait is 2 s here, so the
 # redeliveries come within the test), one fetched but not counted comes
 # again; a node's outbox is published again and its copies dropped; its
@@ -44,7 +44,7 @@ sub metric {
 # this round checks is what NATS and the outbox promise.
 sub crash_round {
     my ($victim, $name) = @_;
-    my $before = views($primary);
+    my $before = requests($primary);
     my @others = grep { $_ != $victim } @nodes;
     my $load = load(600, 0.004, @others);
 
@@ -59,17 +59,17 @@ sub crash_round {
     my $n = $load->wait;
     is($n + $m, 660, "$name killed: every request answered");
 
-    ok(wait_for(sub { views($primary) >= $before + $n + $m }, 60),
-       "$name killed: the views arrive")
-        or diag views($primary) . ' of ' . ($before + $n + $m) . "\n"
+    ok(wait_for(sub { requests($primary) >= $before + $n + $m }, 60),
+       "$name killed: the events arrive")
+        or diag requests($primary) . ' of ' . ($before + $n + $m) . "\n"
                 . $victim->jobrunner_log;
     ok(wait_for(sub { metric($_, 'jobrunner_outbox_files') == 0 }, 20),
        'the outbox empties') for @nodes;
 
     # longer than ack_wait: unacknowledged deliveries have come again
     sleep 3;
-    is(views($primary), $before + $n + $m,
-       "$name killed: exactly the views served, none counted twice");
+    is(requests($primary), $before + $n + $m,
+       "$name killed: exactly the requests served, none counted twice");
 }
 
 crash_round($primary, 'the consuming jobrunner');

@@ -45,10 +45,10 @@ sub metric {
     return $r->{body} =~ /^\Q$name\E (\d+)$/m ? $1 : -1;
 }
 
-# $n framed view records, in the wire format of blog_event.h
+# $n framed records of page views, in the wire format of blog_event.h
 sub views_payload {
     my ($n) = @_;
-    my $rec = 'BE' . pack('CC', 1, 0)
+    my $rec = 'BE' . pack('CC', 2, 2)
         . pack('Q<Q<V v', int(time * 1000), 100, 1000, 200)
         . pack('CC', 4, 5) . pack('C4', 192, 0, 2, 7) . ("\0" x 12);
     $rec .= pack('v/a*', $_)
@@ -64,8 +64,8 @@ sub publish {
 }
 
 my $N = load(60, 0, $primary, $edge)->wait;
-ok(wait_for(sub { views($primary) == $N }, 30), "$N views, half of them "
-   . 'through NATS') or diag views($primary);
+ok(wait_for(sub { requests($primary) == $N }, 30), "$N requests, half of them "
+   . 'through NATS') or diag requests($primary);
 is(sql($primary->db, 'SELECT node FROM analytics_nodes'), 'edge',
    "a consumer's own views do not go through NATS");
 
@@ -82,7 +82,7 @@ ok($ack->{seq} && !$ack->{duplicate},
 ok(wait_for(sub { metric('jobrunner_nats_sequence') >= $ack->{seq} }, 20),
    'the consumer has read it');
 is(metric('jobrunner_nats_skipped_total'), $skipped + 1, 'and skipped it');
-is(views($primary), $N, 'no view counted twice');
+is(requests($primary), $N, 'no request counted twice');
 
 # --- a message of no node ---------------------------------------------------
 
@@ -92,14 +92,14 @@ ok(wait_for(sub { metric('jobrunner_nats_sequence') >= $ack->{seq} }, 20),
    'a message without an id is read');
 is(metric('jobrunner_events_corrupt_total'), $corrupt + 1,
    'and counted as corrupt');
-is(views($primary), $N, 'its records are not views');
+is(requests($primary), $N, 'its records are not counted');
 
 # --- a new node, and its copies ---------------------------------------------
 
 $ack = publish('blog.events.tester', views_payload(5),
                'Nats-Msg-Id' => 'tester.7.0');
-ok(wait_for(sub { views($primary) == $N + 5 }, 20),
-   "a new node's message: 5 views") or diag views($primary);
+ok(wait_for(sub { requests($primary) == $N + 5 }, 20),
+   "a new node's message: 5 requests") or diag requests($primary);
 
 $ack = publish('blog.events.tester', views_payload(5),
                'Nats-Msg-Id' => 'tester.7.0');
@@ -110,7 +110,7 @@ $ack = publish('blog.events.tester', views_payload(5),
                'Nats-Msg-Id' => 'tester.6.900');
 ok(wait_for(sub { metric('jobrunner_nats_sequence') >= $ack->{seq} }, 20),
    'an older position of the node, later');
-is(views($primary), $N + 5, 'is skipped too');
+is(requests($primary), $N + 5, 'is skipped too');
 is(sql($primary->db, "SELECT file || '.' || offset FROM analytics_nodes"
                      . " WHERE node = 'tester'"), '7.0',
    "the node's position stays");
@@ -123,9 +123,9 @@ ok($del->{success}, 'the stream deleted');
 ok(make_stream()->{created}, 'and made anew: its sequences start over');
 
 my $M = load(30, 0, $edge)->wait;
-ok(wait_for(sub { views($primary) == $N + 5 + $M }, 60),
-   "the new stream's views are counted from its start")
-    or diag views($primary) . "\n" . $primary->jobrunner_log;
+ok(wait_for(sub { requests($primary) == $N + 5 + $M }, 60),
+   "the new stream's events are counted from its start")
+    or diag requests($primary) . "\n" . $primary->jobrunner_log;
 like($primary->jobrunner_log, qr/stream "BLOG_EVENTS" was made anew/,
      'the primary logs it');
 

@@ -5,10 +5,13 @@
  *   - every request: its day's "requests" and its status code;
  *   - a request whose user agent is a bot (jr_useragent.c): the day's
  *     "bot_views" and the bot's name, nothing else;
- *   - a page view: a GET or HEAD of a page (not a media or theme file)
- *     answered 2xx or 304 to a person's browser.  It counts for the day,
- *     its path, its post, its referrer host, country, browser and OS,
- *     and its visitor.
+ *   - a page view: a GET or HEAD answered 2xx or 304 by the blog's page
+ *     handler (BLOG_EVENT_F_PAGE: not a file, not the panel, analytics,
+ *     metrics, a cronhook or the realtime hub) to a person's browser, and
+ *     not a repeat of the same visitor's view of the path within the
+ *     window of jr_views.h.  It counts for the day, its path, its post,
+ *     its referrer host, country, browser and OS, and its visitor (the
+ *     address alone once the address has made its day's visitors).
  */
 
 #include <stdio.h>
@@ -26,6 +29,7 @@
 #include "core/jr_log.h"
 #include "sse/jr_sse.h"
 #include "events/jr_useragent.h"
+#include "events/jr_views.h"
 #include "events/jr_visitors.h"
 
 
@@ -81,6 +85,7 @@ struct jr_analytics_s {
     jr_geo_t              *geo;
     jr_ua_cache_t         *agents;
     jr_visitors_t         *known;
+    jr_views_t            *views;         /* the window and the cap */
     EVP_MD                *sha256;        /* fetched once: no lookup per hash */
     EVP_MD_CTX            *sha;
     jr_counts_t            counts;
@@ -157,7 +162,8 @@ jr_analytics_open(sqlite3 *db, jr_salt_t *salts, jr_geo_t *geo)
     }
 
     a->known = jr_visitors_open(db);
-    if (a->known == NULL) {
+    a->views = jr_views_create();
+    if (a->known == NULL || a->views == NULL) {
         jr_analytics_close(a);
         return NULL;
     }
@@ -210,14 +216,17 @@ jr_analytics_count(jr_analytics_t *a, uint32_t dim, int64_t day,
 int
 jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
 {
-    int                 n;
-    char                status[8], visitor[17 + BLOG_EVENT_AGENT_MAX];
+    int                 n, page;
+    char                status[8];
+    char                visitor[JR_VISITOR_ADDR + BLOG_EVENT_AGENT_MAX];
+    size_t              vlen;
     int64_t             day;
     jr_ua_t             ua;
     const char         *country;
     blog_event_t        ev;
     blog_event_rc_e     rc;
     blog_event_str_t   *f;
+    jr_views_key_t      key;
 
     rc = blog_event_decode(&ev, rec, len);
     if (rc != BLOG_EVENT_OK) {
@@ -229,6 +238,27 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
 
     f = ev.field;
     day = (int64_t) (ev.time_ms / JR_DAY_MS);
+
+    page = (ev.flags & BLOG_EVENT_F_PAGE)
+           && ((ev.status >= 200 && ev.status < 300) || ev.status == 304)
+           && ((f[BLOG_EVENT_METHOD].len == 3
+                && memcmp(f[BLOG_EVENT_METHOD].data, "GET", 3) == 0)
+               || (f[BLOG_EVENT_METHOD].len == 4
+                   && memcmp(f[BLOG_EVENT_METHOD].data, "HEAD", 4) == 0));
+
+    /* the visitor: family and address (17 bytes), then the agent */
+    visitor[0] = (char) ev.family;
+    memcpy(visitor + 1, ev.addr, 16);
+    memcpy(visitor + JR_VISITOR_ADDR, f[BLOG_EVENT_AGENT].data,
+           f[BLOG_EVENT_AGENT].len);
+    vlen = JR_VISITOR_ADDR + f[BLOG_EVENT_AGENT].len;
+
+    /* the view's keys first: their slots come into the cache meanwhile */
+    if (page) {
+        jr_views_prepare(a->views, &key, ev.time_ms, visitor, vlen,
+                         f[BLOG_EVENT_PATH].data, f[BLOG_EVENT_PATH].len);
+    }
+
     n = jr_analytics_status(status, ev.status);
 
     if (jr_analytics_count(a, JR_DIM_REQUESTS, day, "", 0) != 0
@@ -249,22 +279,17 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
                ? -1 : 0;
     }
 
-    if ((ev.flags & BLOG_EVENT_F_ASSET)
-        || !((ev.status >= 200 && ev.status < 300) || ev.status == 304)
-        || !((f[BLOG_EVENT_METHOD].len == 3
-              && memcmp(f[BLOG_EVENT_METHOD].data, "GET", 3) == 0)
-             || (f[BLOG_EVENT_METHOD].len == 4
-                 && memcmp(f[BLOG_EVENT_METHOD].data, "HEAD", 4) == 0)))
-    {
+    if (!page) {
         return 0;
     }
 
-    country = jr_geo_country(a->geo, ev.family, ev.addr);
+    n = jr_views_check(a->views, &key, visitor, &vlen,
+                       f[BLOG_EVENT_PATH].data, f[BLOG_EVENT_PATH].len);
+    if (n <= 0) {
+        return n;
+    }
 
-    /* the visitor: family and address (17 bytes), then the agent */
-    visitor[0] = (char) ev.family;
-    memcpy(visitor + 1, ev.addr, 16);
-    memcpy(visitor + 17, f[BLOG_EVENT_AGENT].data, f[BLOG_EVENT_AGENT].len);
+    country = jr_geo_country(a->geo, ev.family, ev.addr);
 
     if (jr_analytics_count(a, JR_DIM_VIEWS, day, "", 0) != 0
         || jr_analytics_count(a, JR_DIM_PATH, day, f[BLOG_EVENT_PATH].data,
@@ -280,8 +305,7 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
         || jr_analytics_count(a, JR_DIM_BROWSER, day, ua.browser,
                               strlen(ua.browser)) != 0
         || jr_analytics_count(a, JR_DIM_OS, day, ua.os, strlen(ua.os)) != 0
-        || jr_analytics_count(a, JR_DIM_VISITOR, day, visitor,
-                              17 + f[BLOG_EVENT_AGENT].len) != 0)
+        || jr_analytics_count(a, JR_DIM_VISITOR, day, visitor, vlen) != 0)
     {
         return -1;
     }
@@ -350,6 +374,7 @@ jr_analytics_commit(jr_analytics_t *a, const char *spool, int64_t offset,
     }
 
     jr_visitors_done(a->known, 1);
+    jr_views_commit(a->views);
 
     /* readers' counters move only with what is committed */
     jr_analytics_publish(a);
@@ -481,7 +506,7 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
 static int
 jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c, int64_t today)
 {
-    unsigned char  buf[JR_SALT_LEN + 17 + BLOG_EVENT_AGENT_MAX];
+    unsigned char  buf[JR_SALT_LEN + JR_VISITOR_ADDR + BLOG_EVENT_AGENT_MAX];
     unsigned char  md[SHA256_DIGEST_LENGTH];
     int            rc;
 
@@ -653,6 +678,7 @@ jr_analytics_discard(jr_analytics_t *a)
 {
     jr_counts_clear(&a->counts);
     jr_counts_clear(&a->visitors);
+    jr_views_discard(a->views);
     a->pending = 0;
 }
 
@@ -682,6 +708,7 @@ jr_analytics_close(jr_analytics_t *a)
     free(a->totals);
     jr_ua_cache_free(a->agents);
     jr_visitors_close(a->known);
+    jr_views_free(a->views);
     EVP_MD_CTX_free(a->sha);
     EVP_MD_free(a->sha256);
     free(a);

@@ -37,9 +37,15 @@ async function main() {
         const before = Number(await reader.textContent('#views'));
         console.log('ok: the page shows ' + before + ' views');
 
-        // the view of another tab is counted and pushed to this one
+        // the view of another tab is counted and pushed to this one; it
+        // is another reader's (a reader's own reloads within 30 minutes
+        // are one view), so it sends another browser's agent
         const other = await context.newPage();
         other.setDefaultTimeout(timeout);
+        await other.setExtraHTTPHeaders({
+            'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) '
+                          + 'Gecko/20100101 Firefox/120.0',
+        });
         await other.goto(post);
         await reader.waitForFunction(
             (n) => Number(document.getElementById('views').textContent) > n,

@@ -22,7 +22,7 @@ use Time::HiRes qw(sleep time);
 use BlogTest qw(new_site free_port wait_for read_file write_file sql
                 http_request);
 
-our @EXPORT = qw(start_nats nats_site views load);
+our @EXPORT = qw(start_nats nats_site requests load);
 
 our $SERVER = $ENV{NATS_SERVER} // '/usr/sbin/nats-server';
 
@@ -178,11 +178,13 @@ sub nats_site {
     return $site;
 }
 
-# Views counted in a site's data.db.
-sub views {
+# Requests counted in a site's data.db: every event that arrived once
+# (views are fewer: a visitor's repeats of a page within 30 minutes are
+# one view).
+sub requests {
     my ($site) = @_;
-    return sql($site->db, 'SELECT coalesce(sum(views), 0) FROM analytics_daily')
-           + 0;
+    return sql($site->db,
+               'SELECT coalesce(sum(requests), 0) FROM analytics_daily') + 0;
 }
 
 # A reader in a child process: $n page views spread over the sites in

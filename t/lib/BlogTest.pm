@@ -280,12 +280,15 @@ sub request {
 }
 
 # Sends the path bytes exactly as given, so tests can send what a browser
-# would not.
+# would not.  _from => '127.0.0.2' sends from another loopback address,
+# another client to nginx.
 sub http_request {
     my ($port, $method, $path, %headers) = @_;
     my $body = delete $headers{_body} // '';
+    my $from = delete $headers{_from};
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Proto => 'tcp', Timeout => 10)
+                                  Proto => 'tcp', Timeout => 10,
+                                  $from ? (LocalAddr => $from) : ())
         or die "connect $port: $!";
     $headers{Host} //= 'localhost';
     $headers{Connection} = 'close';

@@ -55,7 +55,7 @@ test_roundtrip(void)
 
     is_int(len, BLOG_EVENT_HEADER + 2 * BLOG_EVENT_NFIELDS + 3 + 12 + 11 + 11,
            "encoded length");
-    ok(memcmp(buf, "BE\x01", 3) == 0, "magic and version first");
+    ok(memcmp(buf, "BE\x02", 3) == 0, "magic and version first");
     is_int(blog_event_decode(&out, buf, len), BLOG_EVENT_OK, "decodes");
     ok(out.time_ms == ev.time_ms && out.bytes == ev.bytes
        && out.request_us == ev.request_us && out.status == 404
@@ -124,9 +124,19 @@ test_refused(void)
     is_int(blog_event_decode(&out, copy, len), BLOG_EVENT_EMAGIC, "magic");
 
     memcpy(copy, buf, len);
-    copy[2] = 2;
+    copy[2] = 3;
     is_int(blog_event_decode(&out, copy, len), BLOG_EVENT_EVERSION,
-           "version 2");
+           "version 3");
+
+    /* version 1, before the page flag: what was no file was a page */
+    memcpy(copy, buf, len);
+    copy[2] = 1;
+    copy[3] = 0;
+    ok(blog_event_decode(&out, copy, len) == BLOG_EVENT_OK
+       && out.flags == BLOG_EVENT_F_PAGE, "version 1: a page without the flag");
+    copy[3] = BLOG_EVENT_F_ASSET | BLOG_EVENT_F_PAGE;
+    ok(blog_event_decode(&out, copy, len) == BLOG_EVENT_OK
+       && out.flags == BLOG_EVENT_F_ASSET, "version 1: a file is no page");
 
     memcpy(copy, buf, len);
     copy[27] = BLOG_EVENT_NFIELDS + 1;

@@ -1,0 +1,241 @@
+#!/usr/bin/perl
+#
+# Abuse of the site by clients, as an outside attack run found it (issue
+# 15), against a real nginx, jobrunner and SMTP server:
+#
+#   - views and the realtime counters: the panel, analytics, metrics,
+#     cronhooks and the hub are never views, and publish nothing on
+#     "metrics."; a flood of one address with random agents is at most the
+#     cap of visitors and a view each, while readers still count;
+#   - a trusted commenter is who holds her cookie, not whoever types her
+#     e-mail address: impersonation, in any case, is held for moderation,
+#     a forged cookie too, and she is published at once;
+#   - a stranger cannot lock the owner out: wrong passwords lock their
+#     address for the name, not the owner's; many addresses slow the name
+#     down, backing off; the e-mailed code still signs the owner in, and
+#     others cannot spoil it.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Digest::SHA qw(sha256_hex hmac_sha256);
+use IO::Socket::INET;
+use MIME::Base64 qw(encode_base64 decode_base64);
+use POSIX qw(WNOHANG);
+use Test::More;
+use Time::HiRes qw(sleep time);
+use BlogTest;
+use BlogAdmin;
+use BlogSSE;
+
+-x "$BlogTest::BUILD/jobrunner" or BAIL_OUT('jobrunner not built: run make');
+
+my $FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 '
+            . 'Firefox/120.0';
+my $TOKEN = 'the analytics token of this site';
+my $CRON = 'whsec_' . encode_base64('the secret of the cronhooks here', '');
+
+# what jobrunner/events/jr_views.h promises
+my $VISITORS_PER_ADDRESS = 50;
+
+my $site = admin_site(
+    email => 'owner@example.org',
+    location => "blog_live_url /events/;\n",
+    posts => {
+        'hello.md' => "---\ntitle: Hello\ndate: 2026-10-01\n---\nHi.\n",
+        'other.md' => "---\ntitle: Other\ndate: 2026-10-02\n---\nYo.\n",
+    },
+);
+my $d = $site->dir;
+my $db = $site->db;
+my $ttl = $site->{ttl};
+my $sse = "$d/sse.sock";
+my $metrics_port = free_port();
+
+# every location sends events, the panel's and the hub's too: which of
+# them are views is the module's and the jobrunner's to know
+mkdir "$d/spool" or die "mkdir: $!";
+$site->{http} = "blog_events unix:$d/events.sock;\n"
+              . "    blog_events_spool $d/spool;\n"
+              . "    keepalive_requests 100000;\n";
+$site->{server} .= <<"EOF";
+        location = /_analytics {
+            blog_analytics $db;
+            blog_theme $BlogTest::ROOT/conf/theme;
+            blog_analytics_auth sha256:@{[ sha256_hex($TOKEN) ]};
+        }
+        location = /_metrics { blog_metrics; }
+        location = /_cron/ping { blog_cronhook ping $CRON; }
+        location /events/ {
+            blog_admin_session $db;
+            proxy_pass http://unix:$sse:;
+            proxy_buffering off;
+            proxy_read_timeout 1h;
+            proxy_set_header X-Blog-Admin \$blog_admin_user;
+        }
+EOF
+$site->start;
+
+my $jr_conf = "events_socket = $d/events.sock\nspool_dir = $d/spool\n"
+            . "batch_interval_ms = 20\nspool_scan_ms = 100\n"
+            . "metrics_listen = 127.0.0.1:$metrics_port\n"
+            . "sse_socket = $sse\nsse_heartbeat_ms = 300\n";
+$site->start_jobrunner($jr_conf);
+
+sub daily {
+    my ($col) = @_;
+    return sql($db, "SELECT coalesce(sum($col), 0) FROM analytics_daily") + 0;
+}
+
+sub total_views {
+    my ($path) = @_;
+    return sql($db, 'SELECT coalesce(sum(views), 0) FROM analytics_path_totals'
+                    . " WHERE path = '$path'") + 0;
+}
+
+
+# --- only the blog's pages are views ------------------------------------
+
+my $watch = subscribe($site->port, ['metrics.*'], 'User-Agent' => $FIREFOX);
+is $watch->{status}, 200, 'an anonymous reader follows metrics.*';
+
+my ($res, $jar) = login_as($site, 'admin', 'correct horse battery');
+is $res->{status}, 303, 'the owner signs in';
+my $post = sql($db, "SELECT id FROM posts WHERE slug = 'hello'");
+
+my $sent = 1;                                   # the sign-in's POST
+for my $path ('/admin/', '/admin/comments', "/admin/posts/$post/revisions",
+              '/admin/analytics', '/admin/jobs') {
+    my $r = jar_get($site, $jar, $path, 'User-Agent' => $FIREFOX);
+    is $r->{status}, 200, "the owner opens $path";
+    $sent++;
+}
+for my $path ('/admin/login', '/_metrics') {
+    is $site->get($path, 'User-Agent' => $FIREFOX)->{status}, 200,
+        "anyone gets $path";
+    $sent++;
+}
+is $site->get('/_analytics', 'User-Agent' => $FIREFOX,
+              Authorization => "Bearer $TOKEN")->{status}, 200,
+    'the analytics page, with its token';
+$sent++;
+
+my $id = 'msg_' . int(rand(1e9));
+my $ts = int time;
+my $body = '{"type":"ping"}';
+my $sig = 'v1,' . encode_base64(hmac_sha256("$id.$ts.$body",
+    decode_base64(substr $CRON, length 'whsec_')), '');
+is $site->request('POST', '/_cron/ping', 'User-Agent' => $FIREFOX,
+                  'Content-Type' => 'application/json', 'webhook-id' => $id,
+                  'webhook-timestamp' => $ts, 'webhook-signature' => $sig,
+                  _body => $body)->{status}, 204, 'a signed cronhook';
+$sent++;
+
+# a subscription of its own, ended: the hub answered 200 for as long
+my $short = subscribe($site->port, ['metrics.views./posts/other'],
+                      'User-Agent' => $FIREFOX);
+is $short->{status}, 200, 'another subscription to the hub';
+$short->close_sub;
+$sent++;
+
+ok wait_for(sub { daily('requests') >= $sent }, 15),
+    "the $sent requests' events arrive" or diag daily('requests');
+sleep 0.5;
+is daily('views'), 0, 'none of them is a view';
+is sql($db, "SELECT count(*) FROM analytics_counts WHERE dim = 'path'"), 0,
+    '... no path counted';
+$watch->read_until(sub { 0 }, 1);                   # what came meanwhile
+my @published = map { $_->{data} } grep { ($_->{event} // '') eq 'views' }
+                @{ $watch->{events} };
+is "@published", '', '... and nothing published on metrics.*';
+
+# the control: a page of the blog is a view, and published
+is $site->get('/posts/hello', 'User-Agent' => $FIREFOX)->{status}, 200,
+    'a reader reads a post';
+my $ev = $watch->next_event('views', 15);
+is $ev && $ev->{json}{path}, '/posts/hello', '... its view is published';
+is $ev && $ev->{json}{views}, 1, '... once';
+is daily('views'), 1, 'one view in all';
+is sql($db, "SELECT group_concat(key) FROM analytics_counts"
+            . " WHERE dim = 'path'"), '/posts/hello', '... of the post';
+$watch->read_until(sub { 0 }, 1);
+@published = map { $_->{data} } grep { ($_->{event} // '') eq 'views' }
+             @{ $watch->{events} };
+is "@published", '', 'nothing else was published';
+
+
+# --- a flood of one address ---------------------------------------------
+
+# $n GETs of $path pipelined on one connection from $from, each with a
+# random browser agent, as fast as nginx answers; returns the 200s.
+sub flood {
+    my ($n, $path, $from) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $site->port, Proto => 'tcp',
+                                  LocalAddr => $from)
+        or die "connect: $!";
+    my $writer = fork // die "fork: $!";
+    if ($writer == 0) {
+        for my $i (1 .. $n) {
+            my $agent = sprintf 'Mozilla/5.0 (X11; Linux x86_64; rv:%d.0) '
+                . 'Gecko/20100101 Firefox/%d.%d', 60 + int(rand(60)),
+                60 + int(rand(60)), int(rand(1e6));
+            print $s "GET $path HTTP/1.1\r\nHost: localhost\r\n"
+                . "User-Agent: $agent\r\n"
+                . ($i == $n ? "Connection: close\r\n" : '') . "\r\n";
+        }
+        POSIX::_exit(0);
+    }
+    my ($raw, $ok) = ('', 0);
+    while (sysread $s, my $buf, 1 << 16) {
+        $raw .= $buf;
+        # count the status lines that are in, keep what may be one cut
+        while ($raw =~ m{HTTP/1\.1 200 OK\r\n}g) {
+            $ok++;
+            $raw = substr $raw, pos $raw;
+        }
+        $raw = substr $raw, -16 if length $raw > 16;
+    }
+    waitpid $writer, 0;
+    return $ok;
+}
+
+my $views = daily('views');
+my $visitors = daily('visitors');
+my $requests = daily('requests');
+my $t0 = time;
+my $ok = flood(10_000, '/posts/hello', '127.0.0.1');
+is $ok, 10_000, sprintf '10,000 GETs of one post from one address with '
+    . 'random browser agents: all 200 (%.1f s)', time - $t0;
+ok wait_for(sub { daily('requests') >= $requests + 10_000 }, 30),
+    '... every one counted as a request' or diag daily('requests');
+sleep 0.5;
+cmp_ok daily('views') - $views, '<=', $VISITORS_PER_ADDRESS + 1,
+    sprintf 'views: %d more, at most the cap of visitors and the address',
+    daily('views') - $views;
+cmp_ok daily('visitors') - $visitors, '<=', $VISITORS_PER_ADDRESS + 1,
+    sprintf 'visitors: %d more, at most as many',
+    daily('visitors') - $visitors;
+my ($shown) = $site->get('/posts/hello')->{body}
+    =~ m{<span id="views"[^>]*>(\d+)</span> views};
+cmp_ok $shown // 1e9, '<=', $VISITORS_PER_ADDRESS + 2,
+    "the post page shows $shown views, not 10,000";
+
+# readers from other addresses still count, one view each
+$views = daily('views');
+$visitors = daily('visitors');
+for my $i (2 .. 21) {
+    is $site->get('/posts/hello', 'User-Agent' => $FIREFOX,
+                  _from => "127.0.0.$i")->{status}, 200,
+        "a reader at 127.0.0.$i" for 1 .. 2;
+}
+ok wait_for(sub { daily('views') >= $views + 20 }, 15),
+    '20 readers at 20 addresses: 20 views' or diag daily('views') - $views;
+sleep 0.3;
+is daily('views'), $views + 20, '... exactly: a reload is no new view';
+is daily('visitors'), $visitors + 20, '... and 20 visitors';
+
+$watch->close_sub;
+
+done_testing;
