@@ -295,6 +295,23 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "  node   TEXT PRIMARY KEY,"
     "  file   INTEGER NOT NULL,"
     "  offset INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
+
+    /*
+     * 8: trusted commenters by what only they hold.  A commenter's browser
+     * keeps a random token in a cookie; comments.commenter is its SHA-256
+     * (hex), and trusting an author keeps that hash.  An e-mail address,
+     * which anyone can type, trusts no one any more: the addresses
+     * trusted before are dropped, and their authors' next comment waits
+     * for approval (with a trust, their token is trusted from then on).
+     */
+    "ALTER TABLE comments ADD COLUMN commenter TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX comments_by_commenter ON comments (commenter)"
+    "  WHERE commenter <> '';"
+    "DROP TABLE trusted_commenters;"
+    "CREATE TABLE trusted_commenters ("
+    "  commenter  TEXT PRIMARY KEY,"
+    "  created_at INTEGER NOT NULL"
     ") WITHOUT ROWID;"
 };
 

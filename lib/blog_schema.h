@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 /* The schema version this build reads and writes. */
-#define BLOG_SCHEMA_VERSION  7
+#define BLOG_SCHEMA_VERSION  8
 
 /*
  * Switches the file to WAL and applies every migration newer than its

@@ -6,10 +6,21 @@
  * A comment has a name (up to 100 characters), an optional e-mail address
  * (up to 200) and a Markdown body (up to 10000), rendered by cmark in safe
  * mode: no raw HTML, no javascript: links.  It waits for approval unless
- * its author is trusted (signed in to the panel, or an address the panel
- * trusted).  A hidden "website" field that people leave empty catches
- * form-filling bots, which are told "thank you" and stored nowhere.  Each
- * address may post blog_comment_limit comments per window.
+ * its author is trusted: signed in to the panel, or holding a commenter
+ * token the panel trusted.  A hidden "website" field that people leave
+ * empty catches form-filling bots, which are told "thank you" and stored
+ * nowhere.  Each address may post blog_comment_limit comments per window.
+ *
+ * Trust rests on what only the author has.  A commenter's browser gets a
+ * random 256-bit token in the cookie "blog_commenter" with her first
+ * comment, and keeps it; the comment stores only its SHA-256, and
+ * "approve and trust" in the panel trusts that hash.  Her later comments
+ * carry the cookie and are published at once; anyone else, whatever name
+ * or e-mail address they type, is not.  A cookie is believed only when its
+ * hash is one this site stored: one made up or altered gets a new token
+ * and waits for approval like any first comment.  The lookup compares
+ * hashes, as sessions do: its timing may tell about a hash, never about a
+ * token that would have it.
  *
  * A problem answers the post's page with the form filled in again and the
  * reason (422, or 429 for the limit); success redirects (303) to the
@@ -21,6 +32,7 @@
 #include "admin/ngx_http_blog_admin.h"
 #include "blog_markdown.h"
 #include "blog_path.h"
+#include "blog_secret.h"
 
 
 #define NGX_HTTP_BLOG_CNAME_MAX    100          /* characters */
@@ -35,6 +47,9 @@ static ngx_int_t ngx_http_blog_comment_form(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_uint_t status, const char *error);
 static ngx_int_t ngx_http_blog_comment_done(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, int64_t id, ngx_uint_t approved);
+static ngx_int_t ngx_http_blog_commenter(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, u_char *token, u_char *hash,
+    ngx_uint_t *trusted);
 
 
 ngx_int_t
@@ -137,9 +152,12 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
     int                              rc;
     char                            *html;
     u_char                           msg[128], *p;
+    u_char                           token[BLOG_TOKEN_LEN + 1];
+    u_char                           hash[BLOG_TOKEN_LEN + 1];
     time_t                           retry;
     int64_t                          post, id, now;
     ngx_str_t                        name, email, body, trap, key, status;
+    ngx_str_t                        commenter;
     ngx_uint_t                       i, trusted;
     sqlite3_stmt                    *stmt;
     ngx_http_blog_conn_t            *data;
@@ -288,24 +306,19 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
                                           (char *) msg);
     }
 
-    /* trusted: signed in to the panel, or an address the panel trusts */
+    /* trusted: signed in to the panel, or holding a token it trusts */
     if (ngx_http_blog_session_load(r, ctx) != NGX_OK) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    trusted = (ctx->user_id != 0);
-
-    if (!trusted && email.len) {
-        stmt = ngx_http_blog_sql(r, data,
-                   "SELECT 1 FROM trusted_commenters WHERE email = lower(?1)",
-                   "t", &email);
-        if (stmt == NULL) {
-            return NGX_HTTP_SERVICE_UNAVAILABLE;
-        }
-
-        trusted = (sqlite3_step(stmt) == SQLITE_ROW);
-        sqlite3_finalize(stmt);
+    rc = ngx_http_blog_commenter(r, ctx, token, hash, &trusted);
+    if (rc != NGX_OK) {
+        return rc;
     }
+
+    trusted = trusted || ctx->user_id != 0;
+    commenter.data = hash;
+    commenter.len = BLOG_TOKEN_LEN;
 
     if (blog_markdown_render((char *) body.data, body.len, &html, NULL) != 0)
     {
@@ -326,11 +339,11 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
         stmt = ngx_http_blog_sql(r, data,
                    "INSERT INTO comments (post_id, author_name, author_email,"
                    "  body_md, body_html, status, address, created_at,"
-                   "  updated_at)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+                   "  updated_at, commenter)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)"
                    " RETURNING id",
-                   "itttstti", post, &name, &email, &body, html, &status,
-                   &r->connection->addr_text, now);
+                   "itttsttit", post, &name, &email, &body, html, &status,
+                   &r->connection->addr_text, now, &commenter);
 
         rc = stmt ? sqlite3_step(stmt) : SQLITE_ERROR;
 
@@ -384,7 +397,91 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
                   "blog comment %L on \"%V\" stored as %V", id, &ctx->path,
                   &status);
 
+    /* the token goes back (again) to the browser that holds it */
+    if (ngx_http_blog_set_cookie(r, BLOG_COMMENTER_COOKIE, token,
+                                 &ctx->alcf->blog->prefix,
+                                 BLOG_COMMENTER_AGE)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    explicit_bzero(token, sizeof(token));
+
     return ngx_http_blog_comment_done(r, ctx, id, trusted);
+}
+
+
+/*
+ * The commenter's token: the one of the request's cookie when this site
+ * made it (a stored comment or a trust has its hash), else a new one.
+ * token gets the token and hash its SHA-256, BLOG_TOKEN_LEN hex digits
+ * each; *trusted whether the panel trusts it.  Returns NGX_OK, or the
+ * status to answer (logged).
+ */
+static ngx_int_t
+ngx_http_blog_commenter(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
+    u_char *token, u_char *hash, ngx_uint_t *trusted)
+{
+    int                    rc;
+    ngx_str_t              cookie, h;
+    ngx_uint_t             known;
+    sqlite3_stmt          *stmt;
+    ngx_http_blog_conn_t  *data;
+
+    data = ctx->alcf->data;
+    *trusted = 0;
+
+    if (ngx_http_blog_get_cookie(r, BLOG_COMMENTER_COOKIE, &cookie) == NGX_OK
+        && ngx_http_blog_token_valid(&cookie))
+    {
+        ngx_memcpy(token, cookie.data, BLOG_TOKEN_LEN);
+        token[BLOG_TOKEN_LEN] = '\0';
+        ngx_http_blog_sha256_hex(token, BLOG_TOKEN_LEN, hash);
+
+        h.data = hash;
+        h.len = BLOG_TOKEN_LEN;
+
+        stmt = ngx_http_blog_sql(r, data,
+                   "SELECT EXISTS (SELECT 1 FROM trusted_commenters"
+                   "               WHERE commenter = ?1),"
+                   "       EXISTS (SELECT 1 FROM comments"
+                   "               WHERE commenter = ?1)", "t", &h);
+        if (stmt == NULL) {
+            return NGX_HTTP_SERVICE_UNAVAILABLE;
+        }
+
+        rc = sqlite3_step(stmt);
+        known = 0;
+
+        if (rc == SQLITE_ROW) {
+            *trusted = sqlite3_column_int(stmt, 0) != 0;
+            known = *trusted || sqlite3_column_int(stmt, 1) != 0;
+        }
+
+        sqlite3_finalize(stmt);
+
+        if (rc != SQLITE_ROW) {
+            ngx_http_blog_sql_error(r, data, rc, "commenter");
+            return NGX_HTTP_SERVICE_UNAVAILABLE;
+        }
+
+        if (known) {
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "blog comment: a commenter cookie this site did not "
+                      "make, replaced");
+    }
+
+    if (blog_random_hex((char *) token, BLOG_TOKEN_BYTES) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_blog_sha256_hex(token, BLOG_TOKEN_LEN, hash);
+
+    return NGX_OK;
 }
 
 

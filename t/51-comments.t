@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # Readers' comments against a real nginx: posting, moderation, trusted
-# authors, honeypot, limits, rate limit, safe Markdown, clear errors.
+# authors (by the token in their cookie), honeypot, limits, rate limit,
+# safe Markdown, clear errors.
 
 use strict;
 use warnings;
@@ -113,11 +114,23 @@ $r = comment('hello', name => 'Owner', body => 'From the owner', _headers => {
     Cookie => "blog_session=$jar->{blog_session}" });
 like $r->{headers}{location}, qr{#comment-\d+$}, "the owner's comment skips the queue";
 is sql($db, "SELECT status FROM comments WHERE author_name = 'Owner'"), 'approved', '... approved';
-sql($db, "INSERT INTO trusted_commenters (email, created_at) VALUES ('friend\@example.org', 0)");
-$r = comment('hello', name => 'Friend', email => 'Friend@Example.org', body => 'hi');
-like $r->{headers}{location}, qr{#comment-\d+$}, 'a trusted address skips the queue';
-is sql($db, "SELECT status FROM comments WHERE author_name = 'Friend'"), 'approved', '... approved';
-like $site->get('/posts/hello')->{body}, qr{From the owner.*hi}s, 'both are on the page, oldest first';
+$r = comment('hello', name => 'Friend', email => 'friend@example.org', body => 'first');
+like $r->{headers}{location}, qr{#comment-pending$}, "a friend's first comment waits";
+like cookie_attrs($r, 'blog_commenter'),
+    qr{^blog_commenter=[0-9a-f]{64}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict$},
+    '... and her browser gets its commenter token';
+my ($friend) = cookie_attrs($r, 'blog_commenter') =~ /=([0-9a-f]{64})/;
+my $fid = sql($db, "SELECT id FROM comments WHERE author_name = 'Friend'");
+my $queue = jar_get($site, $jar, '/admin/comments');
+like $queue->{body}, qr{value="trust">Approve and trust author}, 'the panel offers to trust her';
+$r = jar_post($site, $jar, "/admin/comments/$fid", [csrf => csrf_of($queue->{body}), action => 'trust']);
+is $r->{status}, 303, '... and the owner does';
+$r = comment('hello', name => 'Friend', body => 'hi', _headers => { Cookie => "blog_commenter=$friend" });
+like $r->{headers}{location}, qr{#comment-\d+$}, 'a trusted author skips the queue';
+is sql($db, "SELECT status FROM comments WHERE author_name = 'Friend' ORDER BY id DESC LIMIT 1"), 'approved', '... approved';
+$r = comment('hello', name => 'Friend', email => 'friend@example.org', body => 'not her');
+like $r->{headers}{location}, qr{#comment-pending$}, '... her e-mail address without her cookie does not';
+like $site->get('/posts/hello')->{body}, qr{From the owner.*first.*hi}s, 'all approved ones are on the page, oldest first';
 
 # the jobrunner takes the comment events
 $site->start_jobrunner;

@@ -41,6 +41,7 @@ my $VISITORS_PER_ADDRESS = 50;
 
 my $site = admin_site(
     email => 'owner@example.org',
+    extra => "blog_comment_limit 100 10m;\n",
     location => "blog_live_url /events/;\n",
     posts => {
         'hello.md' => "---\ntitle: Hello\ndate: 2026-10-01\n---\nHi.\n",
@@ -237,5 +238,69 @@ is daily('views'), $views + 20, '... exactly: a reload is no new view';
 is daily('visitors'), $visitors + 20, '... and 20 visitors';
 
 $watch->close_sub;
+
+
+# --- trust is a cookie, not an e-mail address ----------------------------
+
+sub comment {
+    my ($name, $email, $text, $cookie) = @_;
+    my $r = $site->request('POST', '/posts/hello/comments',
+        'Content-Type' => 'application/x-www-form-urlencoded',
+        _body => join('&', 'name=' . urlencode($name),
+                      'email=' . urlencode($email),
+                      'body=' . urlencode($text)),
+        defined $cookie ? (Cookie => "blog_commenter=$cookie") : ());
+    my ($token) = cookie_attrs($r, 'blog_commenter') =~ /=([0-9a-f]{64});/;
+    return ($r, $token);
+}
+
+sub status_of {
+    my ($text) = @_;
+    return sql($db, 'SELECT status FROM comments WHERE body_md = '
+                    . "'$text' ORDER BY id DESC LIMIT 1");
+}
+
+my ($r, $alice) = comment('Alice', 'alice@example.net', 'Hello, first time');
+like $r->{headers}{location}, qr/#comment-pending$/,
+    "Alice's first comment waits for moderation";
+ok $alice, '... her browser gets a commenter token';
+unlike sql($db, 'SELECT group_concat(commenter) FROM comments'), qr/$alice/,
+    '... which data.db does not hold, only its hash';
+my $cid = sql($db, "SELECT id FROM comments WHERE author_name = 'Alice'");
+my $queue = jar_get($site, $jar, '/admin/comments');
+$r = jar_post($site, $jar, "/admin/comments/$cid",
+              [csrf => csrf_of($queue->{body}), action => 'trust']);
+is $r->{status}, 303, 'the owner approves her and trusts her';
+
+($r) = comment('Alice', 'alice@example.net',
+               'See [my site](https://alice.example.net/)', $alice);
+like $r->{headers}{location}, qr/#comment-\d+$/,
+    'Alice, with her cookie: published at once, link and all';
+
+my @held = (
+    ['ALICE@example.net, no cookie', 'Alice', 'ALICE@example.net', undef],
+    ['alice@example.net, no cookie', 'Alice', 'alice@example.net', undef],
+    ['a made-up token', 'Alice', 'alice@example.net', '0' x 64],
+    ["Alice's token altered", 'Alice', 'alice@example.net',
+     substr($alice, 0, 63) . (substr($alice, 63) eq 'a' ? 'b' : 'a')],
+    ['a token of the wrong shape', 'Alice', 'alice@example.net', $alice . 'f'],
+    ['a cookie of markup', 'Alice', 'alice@example.net', '<script>x</script>'],
+);
+my $n = 0;
+for my $case (@held) {
+    my ($what, $name, $email, $cookie) = @$case;
+    my $text = 'Buy now at [cheap](https://spam.example/) ' . ++$n;
+    my ($hr, $new) = comment($name, $email, $text, $cookie);
+    is $hr->{status}, 303, "impersonation with $what: 303, no error";
+    like $hr->{headers}{location}, qr/#comment-pending$/, '... held';
+    is status_of($text), 'pending', '... pending in data.db';
+    isnt $new // '', $alice, '... and the cookie it gets is not hers';
+}
+my $page = $site->get('/posts/hello')->{body};
+like $page, qr{href="https://alice\.example\.net/"}, "the post shows Alice's link";
+unlike $page, qr{spam\.example}, '... and none of the impostors\'';
+like $site->error_log, qr/a commenter cookie this site did not make, replaced/,
+    'a made-up cookie is logged';
+unlike $site->error_log, qr/\Q$alice\E/, "Alice's token is never logged";
 
 done_testing;

@@ -23,6 +23,10 @@
 #define BLOG_SESSION_COOKIE    "blog_session"
 #define BLOG_CSRF_COOKIE       "blog_csrf"
 
+/* A reader's commenter token (ngx_http_blog_comments.c), for a year. */
+#define BLOG_COMMENTER_COOKIE  "blog_commenter"
+#define BLOG_COMMENTER_AGE     (365 * 86400)
+
 /* 422: a form that was read but not accepted (nginx 1.22 has no name). */
 #define NGX_HTTP_BLOG_UNPROCESSABLE  422
 
@@ -183,6 +187,7 @@ ngx_int_t ngx_http_blog_get_cookie(ngx_http_request_t *r, const char *name,
 ngx_int_t ngx_http_blog_set_cookie(ngx_http_request_t *r, const char *name,
     u_char *value, ngx_str_t *path, time_t max_age);
 ngx_int_t ngx_http_blog_token_valid(ngx_str_t *s);
+void ngx_http_blog_sha256_hex(u_char *data, size_t len, u_char *out);
 ngx_int_t ngx_http_blog_session_user(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
 ngx_int_t ngx_http_blog_admin_user_variable(ngx_http_request_t *r,

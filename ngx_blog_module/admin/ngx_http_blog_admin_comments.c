@@ -1,8 +1,9 @@
 /*
  * The comment moderation queue: pending comments first, approved and spam
  * on their own tabs; each can be approved, marked as spam, deleted, or
- * approved with its author's address trusted, so that the next comments
- * from it skip the queue.  Every action is one short write; the post's
+ * approved with its author trusted: the commenter token her browser holds
+ * (ngx_http_blog_comments.c), so that her next comments, from that
+ * browser, skip the queue.  Every action is one short write; the post's
  * page changes with it, as the page cache follows data_version.
  */
 
@@ -79,7 +80,7 @@ ngx_http_blog_comments_queue(ngx_http_request_t *r,
 
     stmt = ngx_http_blog_sql(r, ctx->alcf->data,
                "SELECT c.id, c.author_name, c.author_email, c.body_html,"
-               "  c.created_at, c.address, p.id, p.title"
+               "  c.created_at, c.address, p.id, p.title, c.commenter <> ''"
                " FROM comments c JOIN posts p ON p.id = c.post_id"
                " WHERE c.status = ?1"
                " ORDER BY c.created_at DESC, c.id DESC LIMIT 200",
@@ -89,7 +90,7 @@ ngx_http_blog_comments_queue(ngx_http_request_t *r,
     }
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        item = ngx_http_blog_scope_item(r->pool, &items, 8);
+        item = ngx_http_blog_scope_item(r->pool, &items, 9);
         if (item == NULL
             || ngx_http_blog_view_int(r, item, "id",
                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
@@ -107,7 +108,10 @@ ngx_http_blog_comments_queue(ngx_http_request_t *r,
             || ngx_http_blog_view_int(r, item, "post_id",
                                       sqlite3_column_int64(stmt, 6)) != NGX_OK
             || ngx_http_blog_view_column(r, item, "post_title", stmt, 7)
-               != NGX_OK)
+               != NGX_OK
+            || (sqlite3_column_int(stmt, 8)
+                && ngx_http_blog_view_cstr(r, item, "trustable", "1")
+                   != NGX_OK))
         {
             sqlite3_finalize(stmt);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -194,13 +198,13 @@ ngx_http_blog_comment_act(ngx_http_request_t *r,
 
     rc = ngx_http_blog_sql_begin(r, data);
 
-    /* trust: the author's address skips the queue from now on */
+    /* trust: the author's token skips the queue from now on */
     if (rc == SQLITE_OK && sql == NULL) {
         rc = ngx_http_blog_sql_exec(r, data,
-                 "INSERT OR IGNORE INTO trusted_commenters (email,"
+                 "INSERT OR IGNORE INTO trusted_commenters (commenter,"
                  "  created_at)"
-                 " SELECT lower(author_email), ?2 FROM comments"
-                 " WHERE id = ?1 AND author_email != ''",
+                 " SELECT commenter, ?2 FROM comments"
+                 " WHERE id = ?1 AND commenter != ''",
                  "ii", id, now);
 
         sql = "UPDATE comments SET status = 'approved', updated_at = ?2"

@@ -46,7 +46,6 @@ static ngx_int_t ngx_http_blog_login_finish(ngx_http_request_t *r,
 static void ngx_http_blog_verify_thread(void *data, ngx_log_t *log);
 static void ngx_http_blog_verify_done(ngx_event_t *ev);
 #endif
-static void ngx_http_blog_sha256_hex(u_char *data, size_t len, u_char *out);
 
 
 ngx_int_t
@@ -78,7 +77,8 @@ ngx_http_blog_token_valid(ngx_str_t *s)
 }
 
 
-static void
+/* The SHA-256 of a token, as the BLOG_TOKEN_LEN hex digits stored. */
+void
 ngx_http_blog_sha256_hex(u_char *data, size_t len, u_char *out)
 {
     u_char        md[EVP_MAX_MD_SIZE];
