@@ -396,10 +396,15 @@ for (1 .. 3) {
 is $res->{status}, 403, 'three wrong passwords';
 ($res) = login_as($site, 'admin', $PW);
 is $res->{status}, 429, 'then even the right one is locked out';
-like $res->{body}, qr/Too many failed sign-ins\. Try again in 10 minutes\./, '... saying for how long';
+like $res->{body}, qr/Too many failed sign-ins from here\. Try again in 10 minutes\./, '... saying for how long';
 sql($ttl, "DELETE FROM rate_limits WHERE key LIKE 'login-addr:%'");
 ($res) = login_as($site, 'admin', $PW);
-is $res->{status}, 429, 'the user stays locked from any address';
+is $res->{status}, 429, 'the name stays locked from this address';
+my $away = {};
+my $page = jar_get($site, $away, '/admin/login', _from => '127.0.0.2');
+$res = jar_post($site, $away, '/admin/login', [csrf => csrf_of($page->{body}),
+                name => 'admin', password => $PW], _from => '127.0.0.2');
+is $res->{status}, 303, '... not from another (t/87 has the rest)';
 sql($ttl, 'DELETE FROM rate_limits');
 ($res) = login_as($site, 'admin', $PW);
 is $res->{status}, 303, 'after the lock-out, sign-in works';

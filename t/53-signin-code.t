@@ -1,8 +1,9 @@
 #!/usr/bin/perl
 # Signing in to the admin panel with a code sent by e-mail: a real nginx,
 # a real jobrunner and a real SMTP server (aiosmtpd, writing a Maildir).
-# The code arrives, signs in once, expires, counts wrong tries; unknown
-# users look the same and get nothing; the limits answer 429; an SMTP
+# The code arrives, signs in once, expires, counts wrong tries against the
+# browser that asked; unknown users look the same and get nothing; the
+# limits answer 429 per address, and mail no more per name; an SMTP
 # server that is down is retried, or the job ends dead with its error;
 # without [mail] the code goes to the jobrunner's log.
 
@@ -12,15 +13,9 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Digest::SHA qw(sha256_hex);
-use IO::Socket::INET;
-use POSIX qw(WNOHANG);
 use BlogTest;
 use BlogAdmin;
-
-# Debian's python3 (scripts/deps.sh installs python3-aiosmtpd for it)
-my $PYTHON = '/usr/bin/python3';
-system($PYTHON, '-c', 'import aiosmtpd') == 0
-    or die "python3-aiosmtpd is missing: run scripts/deps.sh test\n";
+use BlogMail;
 
 my $site = admin_site(
     email => 'Admin@Example.org',
@@ -35,58 +30,8 @@ $site->start;
 my $dir = $site->dir;
 my $db = $site->db;
 my $ttl = $site->{ttl};
-my $maildir = "$dir/mail";
-my $smtp_port = free_port();
-my $smtp_pid;
-
-# start_smtp(@opt): t/lib/smtpd.py's options, --tls CERT KEY and
-# --auth USER PASSWORD.
-sub start_smtp {
-    my (@opt) = @_;
-    $smtp_pid = fork // die "fork: $!";
-    if ($smtp_pid == 0) {
-        open STDOUT, '>>', "$dir/logs/smtpd.log" or POSIX::_exit(126);
-        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
-        exec $PYTHON, "$FindBin::Bin/lib/smtpd.py", '127.0.0.1', $smtp_port,
-            $maildir, @opt
-            or POSIX::_exit(127);
-    }
-    wait_for(sub {
-        IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $smtp_port,
-                              Proto => 'tcp', Timeout => 1)
-    }, 30) or die "aiosmtpd did not listen:\n" . (read_file("$dir/logs/smtpd.log") // '');
-}
-
-sub stop_smtp {
-    my $pid = $smtp_pid or return;
-    undef $smtp_pid;
-    kill 'TERM', $pid;
-    wait_for(sub { waitpid($pid, WNOHANG) == $pid }, 10)
-        or do { kill 'KILL', $pid; waitpid $pid, 0 };
-}
-
-END { local $?; stop_smtp() }
-
-# The mails in the Maildir, oldest first.
-sub mails {
-    opendir my $dh, "$maildir/new" or return ();
-    my @files = sort { -M "$maildir/new/$b" <=> -M "$maildir/new/$a" || $a cmp $b }
-                grep { !/^\./ } readdir $dh;
-    return map { read_file("$maildir/new/$_") } @files;
-}
-
-sub wait_mails {
-    my ($n) = @_;
-    wait_for(sub { mails() >= $n }, 60);
-    my @m = mails();
-    return @m;
-}
-
-sub code_of {
-    my ($text) = @_;
-    my ($code) = ($text // '') =~ /^    ([0-9A-Z]{5}-[0-9A-Z]{5})\r?$/m;
-    return $code;
-}
+smtp_setup($dir);
+my $smtp_port = smtp_port();
 
 # The page a jar's browser shows: each form has a new token, paired with
 # the cookie that came with it.
@@ -224,25 +169,45 @@ like $r->{body}, qr{action="/admin/login/code/verify"}, '... the form to try aga
 my $code2 = code_of($mails[1]);
 ok $code2 && $code2 ne $code, 'asking again mails a new code';
 
-# --- wrong codes count, and void the code --------------------------------
+# --- wrong codes count against the browser that asked ---------------------
 
+# the browser's asking, in ttl.db: the hash of its blog_code cookie
+sub asked {
+    my ($jar, $col) = @_;
+    my $hash = sha256_hex($jar->{blog_code} // '');
+    return sql($ttl, "SELECT $col FROM one_time_codes WHERE code = '$hash'"
+                     . " AND purpose = 'signin-ask'");
+}
+
+my $tries;
+($tries, $jar2) = ask('admin');
+like cookie_attrs($tries, 'blog_code'),
+    qr{^blog_code=[0-9a-f]{64}; Path=/admin/; Max-Age=1200; HttpOnly; SameSite=Strict$},
+    'asking gives the browser a token, for twice the code\'s life';
+is asked($jar2, 'subject'), 'admin', '... whose hash ttl.db keeps with the name';
+@mails = wait_mails(3);
+$code2 = code_of($mails[2]);
 sql($ttl, 'DELETE FROM rate_limits');
 $r = enter($jar2, 'ABCDE-FGHJK');
 is $r->{status}, 403, 'a wrong code is refused';
-is sql($ttl, "SELECT attempts FROM one_time_codes"), 1, '... counted against the code';
-is sql($ttl, "SELECT hits FROM rate_limits WHERE key = 'login-user:admin'"), 1,
-    '... and as a failed sign-in of the user';
-is sql($ttl, "SELECT hits FROM rate_limits WHERE key = 'login-addr:127.0.0.1'"), 1,
-    '... and of the address';
+is asked($jar2, 'attempts'), 1, '... counted against the browser that asked';
+is sql($ttl, "SELECT attempts FROM one_time_codes WHERE purpose = 'signin'"), 0,
+    '... not against the code, which others may hold';
+is sql($ttl, "SELECT count(*) FROM rate_limits WHERE key LIKE 'login-%'"), 0,
+    '... nor as a failed password sign-in';
 like $site->error_log, qr/wrong or expired sign-in code for "admin"/, '... logged';
 $r = enter($jar2, 'not a code at all');
 is $r->{status}, 403, 'something that is no code is refused too';
-is sql($ttl, "SELECT count(*) FROM one_time_codes"), 0,
-    '... the second wrong try voids the code (blog_login_code_tries 2)';
+like $r->{body}, qr/ask for a new one/, '... and the browser is told to ask again';
+is asked($jar2, 'count(*)'), 0,
+    '... the second wrong try voids its asking (blog_login_code_tries 2)';
 $r = enter($jar2, $code2);
-is $r->{status}, 403, 'the right code is refused once void';
-is sql($ttl, "SELECT hits FROM rate_limits WHERE key = 'login-user:admin'"), 3,
-    'every wrong try counted toward the lockout';
+is $r->{status}, 403, 'the right code is refused in that browser then';
+my ($other, $jar2b) = ask('admin');
+@mails = wait_mails(4);
+is $other->{status}, 200, 'another browser asks';
+$r = enter($jar2b, code_of($mails[3]));
+is $r->{status}, 303, '... and signs in with the newest code';
 
 # --- expired --------------------------------------------------------------
 
@@ -250,14 +215,14 @@ sql($ttl, 'DELETE FROM rate_limits');
 # asked by e-mail address, in another case: the same user
 my ($byaddr, $jar3) = ask('ADMIN@example.ORG');
 is $byaddr->{status}, 200, 'asking by e-mail address';
-@mails = wait_mails(3);
-my $code3 = code_of($mails[2]);
+@mails = wait_mails(5);
+my $code3 = code_of($mails[4]);
 ok $code3, '... mails the user a code';
-sql($ttl, "UPDATE one_time_codes SET expires_at = strftime('%s', 'now') - 1");
+sql($ttl, "UPDATE one_time_codes SET expires_at = strftime('%s', 'now') - 1"
+          . " WHERE purpose = 'signin'");
 $r = enter($jar3, $code3);
 is $r->{status}, 403, 'an expired code is refused';
-is sql($ttl, "SELECT hits FROM rate_limits WHERE key = 'login-user:admin'"), 1,
-    '... counted against the user (found by address)';
+is asked($jar3, 'attempts'), 1, '... counted against the browser that asked';
 
 # --- unknown users look the same, and get nothing ------------------------
 
@@ -296,20 +261,26 @@ is "@st", '200 200 200', 'three codes within the limit';
 is $r->{status}, 429, 'the fourth is refused: 429';
 like $r->{body}, qr/Too many sign-in codes asked for\. Try again in 15 minutes\./, '... saying when to try again';
 sql($ttl, "DELETE FROM rate_limits WHERE key LIKE 'code-addr:%'");
+my $jobs = sql($db, "SELECT count(*) FROM jobs WHERE kind = 'mail'");
 ($r) = ask('SomeOne');
-is $r->{status}, 429, '... per name too, whatever its case';
+is $r->{status}, 200, 'per name, whatever its case, the asking is not refused';
+like $r->{body}, qr/codes have been sent to its e-mail address several times lately, so no new one is sent now\. The newest of them works here/,
+    '... but no new code is mailed, and the page says so';
+is sql($db, "SELECT count(*) FROM jobs WHERE kind = 'mail'"), $jobs, '... no mail job';
 ($r) = ask('admin');
-is $r->{status}, 200, '... while other names may still ask';
+like $r->{body}, qr/a sign-in code is on its way/, '... while other names get mails';
 
-# locked out by failed sign-ins: a good code is refused too
+# password sign-ins throttled in every way: the code still signs in
 sql($ttl, 'DELETE FROM rate_limits');
-sql($ttl, "INSERT INTO rate_limits VALUES ('login-user:admin', 10, strftime('%s', 'now') + 600)");
+sql($ttl, "INSERT INTO rate_limits VALUES ('login-$_', 100, strftime('%s', 'now') + 600)")
+    for 'pair:127.0.0.1 admin', 'addr:127.0.0.1', 'name:admin';
 my $n = settle();
 my ($locked, $jar4) = ask('admin');
 @mails = wait_mails($n + 1);
 $r = enter($jar4, code_of($mails[-1]));
-is $r->{status}, 429, 'a user locked out by failed sign-ins cannot use a code either';
-like $r->{body}, qr/Too many failed sign-ins/, '... same message as for passwords';
+is $r->{status}, 303, 'a user whose password sign-ins are all locked signs in with a code';
+is sql($ttl, "SELECT count(*) FROM rate_limits WHERE key LIKE 'login-%'"), 0,
+    '... which clears the password limits';
 sql($ttl, 'DELETE FROM rate_limits');
 ok wait_for(sub { sql($db, "SELECT count(*) FROM jobs WHERE kind = 'mail' AND state <> 'done'") == 0 }, 60),
     'every mail job so far is done';
@@ -325,7 +296,8 @@ ok wait_for(sub { (split /\|/, last_job())[2] >= 2 }, 60), 'the mail job is retr
 my (undef, $state, undef, $error) = split /\|/, last_job();
 like $state, qr/^(queued|leased)$/, '... and not given up';
 like $error, qr{^smtp://127\.0\.0\.1:$smtp_port: Couldn't connect to server}, '... with the SMTP error';
-is sql($ttl, 'SELECT count(*) FROM one_time_codes'), 0, 'a code that was not sent does not work';
+is sql($ttl, "SELECT count(*) FROM one_time_codes WHERE purpose = 'signin'"), 0,
+    'a code that was not sent does not exist';
 like $site->jobrunner_log, qr/\(mail mail:signin:[0-9a-f]{32}\) attempt 1 failed, retry in \d+ s/, 'the failure is logged';
 start_smtp();
 ok wait_job_state('done'), 'once the server is back the job is done';

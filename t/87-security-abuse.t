@@ -27,6 +27,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use BlogTest;
 use BlogAdmin;
+use BlogMail;
 use BlogSSE;
 
 -x "$BlogTest::BUILD/jobrunner" or BAIL_OUT('jobrunner not built: run make');
@@ -41,7 +42,7 @@ my $VISITORS_PER_ADDRESS = 50;
 
 my $site = admin_site(
     email => 'owner@example.org',
-    extra => "blog_comment_limit 100 10m;\n",
+    extra => "blog_comment_limit 100 10m;\nblog_login_code on;\n",
     location => "blog_live_url /events/;\n",
     posts => {
         'hello.md' => "---\ntitle: Hello\ndate: 2026-10-01\n---\nHi.\n",
@@ -78,10 +79,14 @@ $site->{server} .= <<"EOF";
 EOF
 $site->start;
 
+smtp_setup($d);
+start_smtp();
 my $jr_conf = "events_socket = $d/events.sock\nspool_dir = $d/spool\n"
             . "batch_interval_ms = 20\nspool_scan_ms = 100\n"
             . "metrics_listen = 127.0.0.1:$metrics_port\n"
-            . "sse_socket = $sse\nsse_heartbeat_ms = 300\n";
+            . "sse_socket = $sse\nsse_heartbeat_ms = 300\n"
+            . "[mail]\nsmtp_url = smtp://127.0.0.1:" . smtp_port() . "\n"
+            . "from = blog\@example.org\nstarttls = off\n";
 $site->start_jobrunner($jr_conf);
 
 sub daily {
@@ -302,5 +307,144 @@ unlike $page, qr{spam\.example}, '... and none of the impostors\'';
 like $site->error_log, qr/a commenter cookie this site did not make, replaced/,
     'a made-up cookie is logged';
 unlike $site->error_log, qr/\Q$alice\E/, "Alice's token is never logged";
+
+
+# --- no stranger can lock the owner out -----------------------------------
+
+my $PW = 'correct horse battery';
+
+# A password sign-in as $name from $from; returns the response.
+sub sign_in {
+    my ($name, $password, $from) = @_;
+    my $jar = {};
+    my $page = jar_get($site, $jar, '/admin/login', _from => $from);
+    return jar_post($site, $jar, '/admin/login',
+                    [csrf => csrf_of($page->{body}) // '', name => $name,
+                     password => $password], _from => $from);
+}
+
+# Asks for a code as $login from $from (in the browser of $jar); returns
+# the page with the form to enter it.
+sub ask_code {
+    my ($login, $from, $jar) = @_;
+    my $page = jar_get($site, $jar, '/admin/login/code', _from => $from);
+    return jar_post($site, $jar, '/admin/login/code',
+                    [csrf => csrf_of($page->{body}) // '', login => $login],
+                    _from => $from);
+}
+
+# Enters $code on the form of $page (a code form in the browser of $jar).
+sub enter_code {
+    my ($jar, $page, $code, $from) = @_;
+    return jar_post($site, $jar, '/admin/login/code/verify',
+                    [csrf => csrf_of($page->{body}) // '', login => 'admin',
+                     code => $code], _from => $from);
+}
+
+sub retry_of {
+    my ($r) = @_;
+    my ($n, $unit) = $r->{body} =~ /Try again in (\d+) (second|minute)/;
+    return defined $n ? $n * ($unit eq 'minute' ? 60 : 1) : -1;
+}
+
+sql($ttl, 'DELETE FROM rate_limits');
+
+# one address: it locks itself out for the name, not the owner
+my @st = map { sign_in('admin', "guess $_", '127.0.0.2')->{status} } 1 .. 5;
+is "@st", '403 403 403 403 403', 'five wrong passwords from 127.0.0.2';
+$r = sign_in('admin', $PW, '127.0.0.2');
+is $r->{status}, 429, '... lock 127.0.0.2 out for the name, right password or not';
+like $r->{body}, qr/Too many failed sign-ins from here\. Try again in 15 minutes, or sign in with a code sent by e-mail\./,
+    '... saying for how long, and what else there is';
+is sign_in('admin', $PW, '127.0.0.3')->{status}, 303,
+    'the owner at 127.0.0.3 signs in all the same';
+is sign_in('admin', $PW, '127.0.0.2')->{status}, 429,
+    '... while 127.0.0.2 stays locked out';
+is sign_in('editor', 'guess', '127.0.0.2')->{status}, 403,
+    '... for that name only';
+like $site->error_log, qr/sign-in as "admin" refused: locked out after too many failures from this address/,
+    'the lock-out is logged';
+
+# many addresses: the name slows down, backing off
+sql($ttl, 'DELETE FROM rate_limits');
+for my $from ('127.0.0.4', '127.0.0.5') {
+    @st = map { sign_in('admin', "guess $_", $from)->{status} } 1 .. 5;
+    is "@st", '403 403 403 403 403', "five wrong passwords from $from";
+}
+sleep 1.1;
+is sign_in('admin', 'guess', '127.0.0.6')->{status}, 403,
+    'ten failures of the name from two addresses: the next is still checked';
+my @waits;
+for my $i (7 .. 8) {
+    $r = sign_in('admin', 'guess', "127.0.0.$i");
+    is $r->{status}, 429, "then an attempt at once from 127.0.0.$i: 429";
+    push @waits, retry_of($r);
+    # seconds, not the lock-out of a whole window
+    unless ($waits[-1] > 0 && $waits[-1] <= 8) {
+        fail("the name waits $waits[-1] s, not a few seconds");
+        last;
+    }
+    sleep $waits[-1] + 0.1;
+    is sign_in('admin', 'guess', "127.0.0.$i")->{status}, 403,
+        "... after the wait it is checked (and fails)";
+}
+$r = sign_in('admin', $PW, '127.0.0.9');
+is $r->{status}, 429, 'then even the right password, from a new address: 429';
+push @waits, retry_of($r);
+like $r->{body}, qr/Too many failed sign-ins for this name lately\. Try again in \d+ seconds?, or sign in with a code sent by e-mail\./,
+    '... saying why, for how long, and what else there is';
+ok $waits[0] >= 1 && $waits[1] >= 3 && $waits[2] >= 7,
+    "each failure doubles the wait: @waits s after failures 11, 12, 13";
+sql($ttl, "UPDATE rate_limits SET hits = 60 WHERE key = 'login-name:admin'");
+is retry_of(sign_in('admin', $PW, '127.0.0.9')), 15 * 60,
+    '... up to the 15 minutes of blog_login_limit';
+like $site->error_log, qr/sign-in as "admin" refused: too many failures for the name lately, \d+ s to wait/,
+    'the slowing down is logged';
+
+# the owner's way in: a code by e-mail, which strangers cannot spoil
+my $mails = () = mails();
+my $stranger = {};
+for (1 .. 3) {
+    is ask_code('admin', '127.0.0.12', $stranger)->{status}, 200,
+        'a stranger asks for codes for the name';
+}
+my @mails = wait_mails($mails + 3);
+is scalar @mails, $mails + 3, '... which go to the owner: 3 mails, the limit';
+my $newest = code_of($mails[-1]);
+
+my $owner = {};
+my $form = ask_code('admin', '127.0.0.11', $owner);
+is $form->{status}, 200, 'the owner, at a new address, asks for a code too';
+like $form->{body}, qr/no new one is sent now\. The newest of them works here/,
+    '... none is mailed (the name has had its 3), the newest one will do';
+ok $owner->{blog_code}, '... and her browser is one that asked';
+
+my $spage = ask_code('admin', '127.0.0.13', $stranger);
+for (1 .. 5) {
+    $spage = enter_code($stranger, $spage, 'ZZZZZ-ZZZZ' . $_, '127.0.0.13');
+}
+is $spage->{status}, 403, 'the stranger guesses 5 codes in his browser';
+like $spage->{body}, qr/ask for a new one/, '... which is then void';
+my $nobody = {};
+my $npage = jar_get($site, $nobody, '/admin/login/code', _from => '127.0.0.14');
+$r = enter_code($nobody, $npage, $newest, '127.0.0.14');
+is $r->{status}, 403, 'the right code from a browser that did not ask: refused';
+is sign_in('admin', $PW, '127.0.0.15')->{status}, 429,
+    'password sign-ins of the name still wait';
+
+$r = enter_code($owner, $form, $newest, '127.0.0.11');
+is $r->{status}, 303, 'the owner enters the newest code: signed in';
+ok $owner->{blog_session}, '... with a session';
+is jar_get($site, $owner, '/admin/', _from => '127.0.0.11')->{status}, 200,
+    '... which opens the panel';
+is sql($ttl, "SELECT count(*) FROM rate_limits WHERE key = 'login-name:admin'"),
+   0, '... and ends the slowing down of her name';
+is sql($ttl, "SELECT count(*) FROM rate_limits"
+             . " WHERE key = 'login-pair:127.0.0.4 admin'"), 1,
+    "(the strangers' own addresses stay locked)";
+is sign_in('admin', $PW, '127.0.0.15')->{status}, 303,
+    'so her password works again';
+
+unlike $site->error_log, qr/\[(alert|crit|emerg)\]/, 'no alerts in the error log';
 
 done_testing;

@@ -30,8 +30,8 @@
 /* 422: a form that was read but not accepted (nginx 1.22 has no name). */
 #define NGX_HTTP_BLOG_UNPROCESSABLE  422
 
-/* Room for "Too many ... Try again in N minutes." */
-#define BLOG_TRY_AGAIN_LEN     160
+/* Room for "Too many ... Try again in N minutes, or ..." */
+#define BLOG_TRY_AGAIN_LEN     256
 
 /* A multipart upload has the file and a few fields. */
 #define BLOG_MAX_PARTS         8
@@ -111,6 +111,19 @@ typedef struct {
 } ngx_http_blog_admin_loc_conf_t;
 
 
+/*
+ * The rate_limits keys of failed password sign-ins (blog_login_limit):
+ * "login-pair:ADDR NAME" for this address and name, "login-addr:ADDR" for
+ * the address whatever the names, "login-name:NAME" for the name from
+ * everywhere, which slows down rather than locks.
+ */
+typedef struct {
+    ngx_str_t                 pair;
+    ngx_str_t                 addr;
+    ngx_str_t                 name;
+} ngx_http_blog_login_keys_t;
+
+
 /* One admin or comment request. */
 typedef struct {
     ngx_http_blog_admin_loc_conf_t  *alcf;
@@ -182,6 +195,11 @@ ngx_int_t ngx_http_blog_rate_check(ngx_http_request_t *r,
     time_t *retry);
 ngx_int_t ngx_http_blog_rate_add(ngx_http_request_t *r,
     ngx_http_blog_conn_t *ttl, ngx_str_t *key, ngx_http_blog_limit_t *limit);
+ngx_int_t ngx_http_blog_backoff_check(ngx_http_request_t *r,
+    ngx_http_blog_conn_t *ttl, ngx_str_t *key, ngx_http_blog_limit_t *limit,
+    time_t *retry);
+ngx_int_t ngx_http_blog_backoff_add(ngx_http_request_t *r,
+    ngx_http_blog_conn_t *ttl, ngx_str_t *key, ngx_http_blog_limit_t *limit);
 ngx_int_t ngx_http_blog_get_cookie(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 ngx_int_t ngx_http_blog_set_cookie(ngx_http_request_t *r, const char *name,
@@ -197,16 +215,17 @@ ngx_int_t ngx_http_blog_form_token_new(ngx_http_request_t *r,
 ngx_int_t ngx_http_blog_form_token_check(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
 ngx_int_t ngx_http_blog_login_keys(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *addr_key, ngx_str_t *user_key);
+    ngx_http_blog_login_keys_t *keys);
 ngx_int_t ngx_http_blog_lockout(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *addr_key, ngx_str_t *user_key,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_http_blog_login_keys_t *keys,
     ngx_str_t *name, u_char *msg);
 ngx_int_t ngx_http_blog_login_failed(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *addr_key, ngx_str_t *user_key);
-void ngx_http_blog_try_again(u_char *msg, const char *what, time_t retry);
+    ngx_http_blog_admin_ctx_t *ctx, ngx_http_blog_login_keys_t *keys);
+void ngx_http_blog_try_again(u_char *msg, const char *what, time_t retry,
+    const char *or_else);
 ngx_int_t ngx_http_blog_session_start(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, int64_t user, ngx_str_t *name,
-    ngx_str_t *addr_key, ngx_str_t *user_key);
+    ngx_http_blog_login_keys_t *keys);
 
 /* ngx_http_blog_login_code.c */
 ngx_int_t ngx_http_blog_login_code(ngx_http_request_t *r,

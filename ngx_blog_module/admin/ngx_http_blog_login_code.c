@@ -16,11 +16,25 @@
  * starts (while the code would still be valid), and if the queue cannot
  * be written the page says the code could not be sent.
  *
- * Asking is limited per address and per name typed (blog_login_code_limit).
- * A wrong or expired code counts as a failed sign-in (blog_login_limit),
- * and against the code itself: after blog_login_code_tries wrong ones it
- * is void.  A code is compared by its hash, in constant time, and deleted
- * when used, so it signs in once.
+ * This is the owner's way in while strangers make password sign-ins of
+ * the name wait (ngx_http_blog_session.c), so strangers must not be able
+ * to spoil it either:
+ *
+ *   - the browser that asks gets a random token in the cookie "blog_code"
+ *     (ttl.db keeps its hash, purpose "signin-ask", with the name typed);
+ *     a code is taken only from a browser that asked for that name, and
+ *     wrong codes count against that browser alone: after
+ *     blog_login_code_tries it must ask again.  Guessing from elsewhere
+ *     costs the owner nothing, and neither do the password limits;
+ *   - the user's newest code works in every browser that asked, so a code
+ *     a stranger's asking sent to the owner replaces hers but is in her
+ *     mailbox;
+ *   - asking is limited per address (blog_login_code_limit, 429), and the
+ *     mails per name typed: past that, asking still lets this browser use
+ *     the newest code mailed, and says so, rather than being refused.
+ *
+ * A code is compared by its hash, in constant time, and deleted when
+ * used, so it signs in once.
  */
 
 #include "admin/ngx_http_blog_admin.h"
@@ -32,6 +46,10 @@
 
 /* RFC 5321's longest address; user names are shorter */
 #define NGX_HTTP_BLOG_LOGIN_MAX  254
+
+/* The cookie of a browser that asked for a code, and its ttl.db purpose */
+#define NGX_HTTP_BLOG_CODE_COOKIE  "blog_code"
+#define NGX_HTTP_BLOG_CODE_ASKED   "signin-ask"
 
 
 static ngx_int_t ngx_http_blog_code_ask(ngx_http_request_t *r,
@@ -125,19 +143,24 @@ ngx_http_blog_code_form(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
 }
 
 
-/* POST login/code: the limits, then a "mail" job for the jobrunner. */
+/* POST login/code: the limits, the browser's token, a "mail" job. */
 static ngx_int_t
 ngx_http_blog_code_ask(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 {
     u_char                          *p, msg[BLOG_TRY_AGAIN_LEN];
     u_char                           id[2 * 16 + 1];
-    time_t                           retry;
+    u_char                           token[BLOG_TOKEN_LEN + 1];
+    u_char                           hash[BLOG_TOKEN_LEN + 1];
+    time_t                           retry, now, minutes;
     ngx_int_t                        rc;
     ngx_str_t                        login, addr_key, user_key, notice, *addr;
+    ngx_str_t                        asked;
+    ngx_uint_t                       mail;
     ngx_http_blog_admin_loc_conf_t  *alcf;
 
     alcf = ctx->alcf;
     addr = &r->connection->addr_text;
+    now = ngx_time();
 
     if (ctx->form_bad || ctx->multipart) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,
@@ -173,6 +196,20 @@ ngx_http_blog_code_ask(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 
     rc = ngx_http_blog_rate_check(r, alcf->ttl, &addr_key,
                                   &alcf->login_code_limit, &retry);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "blog admin: sign-in code for \"%V\" refused: too many "
+                      "asked for from this address", &login);
+
+        ngx_http_blog_try_again(msg, "Too many sign-in codes asked for.",
+                                retry, NULL);
+
+        return ngx_http_blog_code_form(r, ctx, NGX_HTTP_TOO_MANY_REQUESTS, 0,
+                                       (char *) msg, NULL, &login);
+    }
+
+    /* the name's mails: past the limit, none, but the asking goes on */
     if (rc == NGX_OK) {
         rc = ngx_http_blog_rate_check(r, alcf->ttl, &user_key,
                                       &alcf->login_code_limit, &retry);
@@ -182,30 +219,35 @@ ngx_http_blog_code_ask(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    if (rc == NGX_DECLINED) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "blog admin: sign-in code for \"%V\" refused: too many "
-                      "asked for", &login);
+    mail = (rc == NGX_OK);
 
-        ngx_http_blog_try_again(msg, "Too many sign-in codes asked for.",
-                                retry);
-
-        return ngx_http_blog_code_form(r, ctx, NGX_HTTP_TOO_MANY_REQUESTS, 0,
-                                       (char *) msg, NULL, &login);
-    }
-
-    if (blog_random_hex((char *) id, 16) != 0) {
+    /* this browser asked: its token's hash, with the name as typed */
+    if (blog_random_hex((char *) token, BLOG_TOKEN_BYTES) != 0
+        || blog_random_hex((char *) id, 16) != 0)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_blog_sql_exec(r, alcf->data,
-            "INSERT INTO jobs (kind, dedupe_key, payload, run_after,"
-            "  created_at, updated_at)"
-            " VALUES ('mail', 'mail:signin:' || ?1,"
-            "  json_object('template', 'signin_code', 'login', ?2,"
-            "    'address', ?3, 'asked_at', ?4, 'ttl', ?5), ?4, ?4, ?4)",
-            "sttii", (char *) id, &login, addr, (int64_t) ngx_time(),
-            (int64_t) alcf->login_code_ttl) != SQLITE_OK)
+    ngx_http_blog_sha256_hex(token, BLOG_TOKEN_LEN, hash);
+    asked.data = hash;
+    asked.len = BLOG_TOKEN_LEN;
+
+    if (ngx_http_blog_sql_exec(r, alcf->ttl,
+            "INSERT INTO one_time_codes (code, purpose, subject, expires_at,"
+            "  attempts, created_at) VALUES (?1, ?2, lower(?3), ?4, 0, ?5)",
+            "tstii", &asked, NGX_HTTP_BLOG_CODE_ASKED, &login,
+            (int64_t) (now + 2 * alcf->login_code_ttl), (int64_t) now)
+        != SQLITE_OK
+        || (mail
+            && ngx_http_blog_sql_exec(r, alcf->data,
+                   "INSERT INTO jobs (kind, dedupe_key, payload, run_after,"
+                   "  created_at, updated_at)"
+                   " VALUES ('mail', 'mail:signin:' || ?1,"
+                   "  json_object('template', 'signin_code', 'login', ?2,"
+                   "    'address', ?3, 'asked_at', ?4, 'ttl', ?5),"
+                   "  ?4, ?4, ?4)",
+                   "sttii", (char *) id, &login, addr, (int64_t) now,
+                   (int64_t) alcf->login_code_ttl) != SQLITE_OK))
     {
         return ngx_http_blog_code_form(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                    0, "The code could not be sent just now. Please try "
@@ -215,49 +257,80 @@ ngx_http_blog_code_ask(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 
     if (ngx_http_blog_rate_add(r, alcf->ttl, &addr_key,
                                &alcf->login_code_limit) != NGX_OK
-        || ngx_http_blog_rate_add(r, alcf->ttl, &user_key,
-                                  &alcf->login_code_limit) != NGX_OK)
+        || (mail && ngx_http_blog_rate_add(r, alcf->ttl, &user_key,
+                                           &alcf->login_code_limit)
+                    != NGX_OK))
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "blog admin: a sign-in code request could not be "
                       "counted");
     }
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "blog admin: sign-in code asked for \"%V\" (job "
-                  "mail:signin:%s)", &login, id);
+    /* the code may come up to a ttl late, and lives a ttl */
+    if (ngx_http_blog_set_cookie(r, NGX_HTTP_BLOG_CODE_COOKIE, token,
+                                 &alcf->prefix, 2 * alcf->login_code_ttl)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    notice.data = ngx_pnalloc(r->pool, login.len + 256);
+    explicit_bzero(token, sizeof(token));
+
+    minutes = alcf->login_code_ttl / 60;
+
+    notice.data = ngx_pnalloc(r->pool, login.len + 512);
     if (notice.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    notice.len = ngx_sprintf(notice.data, "If \"%V\" is the name or e-mail "
-                             "address of an account here, a sign-in code is "
-                             "on its way to that account's e-mail address. "
-                             "It is valid for %T minute%s after it is sent.",
-                             &login, alcf->login_code_ttl / 60,
-                             alcf->login_code_ttl / 60 == 1 ? "" : "s")
-                 - notice.data;
+    if (mail) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "blog admin: sign-in code asked for \"%V\" (job "
+                      "mail:signin:%s)", &login, id);
+
+        notice.len = ngx_sprintf(notice.data, "If \"%V\" is the name or "
+                                 "e-mail address of an account here, a "
+                                 "sign-in code is on its way to that "
+                                 "account's e-mail address. It is valid for "
+                                 "%T minute%s after it is sent.",
+                                 &login, minutes, minutes == 1 ? "" : "s")
+                     - notice.data;
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "blog admin: sign-in codes for \"%V\" asked for too "
+                      "often: none mailed, the newest one works", &login);
+
+        notice.len = ngx_sprintf(notice.data, "If \"%V\" is the name or "
+                                 "e-mail address of an account here, "
+                                 "sign-in codes have been sent to its e-mail "
+                                 "address several times lately, so no new "
+                                 "one is sent now. The newest of them works "
+                                 "here, for %T minute%s after it was sent.",
+                                 &login, minutes, minutes == 1 ? "" : "s")
+                     - notice.data;
+    }
 
     return ngx_http_blog_code_form(r, ctx, NGX_HTTP_OK, 1, NULL, &notice,
                                    &login);
 }
 
 
-/* POST login/code/verify: the lockout, the code, then a session. */
+/* POST login/code/verify: the asking browser, the code, then a session. */
 static ngx_int_t
 ngx_http_blog_code_verify(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx)
 {
     int                              rc;
     char                             code[BLOG_CODE_LEN + 1];
-    u_char                           msg[BLOG_TRY_AGAIN_LEN];
+    u_char                           hash[BLOG_TOKEN_LEN + 1];
     int64_t                          user;
     ngx_int_t                        ok;
-    ngx_str_t                        login, name, addr_key, user_key;
+    ngx_str_t                        login, name, cookie, asked;
+    ngx_uint_t                       known;
     sqlite3_stmt                    *stmt;
     const blog_field_t              *f;
+    ngx_http_blog_login_keys_t       keys;
     ngx_http_blog_admin_loc_conf_t  *alcf;
 
     alcf = ctx->alcf;
@@ -280,7 +353,37 @@ ngx_http_blog_code_verify(ngx_http_request_t *r,
                    &login);
     }
 
-    /* the name first, so the address typed locks out the same user */
+    /* a browser that asked for a code for this name, and may still try */
+    known = 0;
+    asked.data = hash;
+    asked.len = BLOG_TOKEN_LEN;
+
+    if (ngx_http_blog_get_cookie(r, NGX_HTTP_BLOG_CODE_COOKIE, &cookie)
+        == NGX_OK
+        && ngx_http_blog_token_valid(&cookie))
+    {
+        ngx_http_blog_sha256_hex(cookie.data, BLOG_TOKEN_LEN, hash);
+
+        stmt = ngx_http_blog_sql(r, alcf->ttl,
+                   "SELECT 1 FROM one_time_codes WHERE code = ?1"
+                   " AND purpose = ?2 AND subject = lower(?3)"
+                   " AND expires_at > ?4", "tsti", &asked,
+                   NGX_HTTP_BLOG_CODE_ASKED, &login, (int64_t) ngx_time());
+        if (stmt == NULL) {
+            return NGX_HTTP_SERVICE_UNAVAILABLE;
+        }
+
+        rc = sqlite3_step(stmt);
+        known = (rc == SQLITE_ROW);
+        sqlite3_finalize(stmt);
+
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            ngx_http_blog_sql_error(r, alcf->ttl, rc, "one-time code");
+            return NGX_HTTP_SERVICE_UNAVAILABLE;
+        }
+    }
+
+    /* the name, so that a session by code clears its password limits */
     stmt = ngx_http_blog_sql(r, alcf->data,
                "SELECT id, name FROM users"
                " WHERE name = ?1 OR (email <> '' AND lower(email) = lower(?1))"
@@ -310,27 +413,12 @@ ngx_http_blog_code_verify(ngx_http_request_t *r,
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    if (ngx_http_blog_login_keys(r, &name, &addr_key, &user_key) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_blog_lockout(r, ctx, &addr_key, &user_key, &name, msg);
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
-    }
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_blog_code_form(r, ctx, NGX_HTTP_TOO_MANY_REQUESTS, 1,
-                                       (char *) msg, NULL, &login);
-    }
-
     f = blog_form_get(&ctx->form, "code");
 
     ok = NGX_DECLINED;
 
     /* what is not a code's shape is a wrong code too, and counts */
-    if (user != 0) {
+    if (known && user != 0) {
         ok = ngx_http_blog_code_check(r, ctx, user,
                  (f != NULL && blog_code_normalize(f->value, f->len, code)
                                == 0)
@@ -344,32 +432,50 @@ ngx_http_blog_code_verify(ngx_http_request_t *r,
 
     if (ok != NGX_OK) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "blog admin: wrong or expired sign-in code for \"%V\"",
-                      &login);
+                      "blog admin: wrong or expired sign-in code for \"%V\"%s",
+                      &login, known ? "" : " from a browser that did not ask "
+                                           "for one");
 
-        if (ngx_http_blog_login_failed(r, ctx, &addr_key, &user_key)
-            != NGX_OK)
+        /* a wrong try counts against this browser's asking alone */
+        if (known
+            && (ngx_http_blog_sql_exec(r, alcf->ttl,
+                    "UPDATE one_time_codes SET attempts = attempts + 1"
+                    " WHERE code = ?1 AND purpose = ?2", "ts", &asked,
+                    NGX_HTTP_BLOG_CODE_ASKED) != SQLITE_OK
+                || ngx_http_blog_sql_exec(r, alcf->ttl,
+                       "DELETE FROM one_time_codes WHERE code = ?1"
+                       " AND purpose = ?2 AND attempts >= ?3", "tsi",
+                       &asked, NGX_HTTP_BLOG_CODE_ASKED,
+                       (int64_t) alcf->login_code_tries) != SQLITE_OK))
         {
             return NGX_HTTP_SERVICE_UNAVAILABLE;
         }
 
         return ngx_http_blog_code_form(r, ctx, NGX_HTTP_FORBIDDEN, 1,
-                                       "Wrong or expired code.", NULL,
-                                       &login);
+                   known && sqlite3_changes(alcf->ttl->db) == 0
+                   ? "Wrong or expired code."
+                   : "Wrong or expired code. This browser has no code to "
+                     "try for this name any more: ask for a new one.",
+                   NULL, &login);
     }
 
-    return ngx_http_blog_session_start(r, ctx, user, &name, &addr_key,
-                                       &user_key);
+    if (ngx_http_blog_sql_exec(r, alcf->ttl,
+            "DELETE FROM one_time_codes WHERE code = ?1 AND purpose = ?2",
+            "ts", &asked, NGX_HTTP_BLOG_CODE_ASKED) != SQLITE_OK
+        || ngx_http_blog_login_keys(r, &name, &keys) != NGX_OK)
+    {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    return ngx_http_blog_session_start(r, ctx, user, &name, &keys);
 }
 
 
 /*
  * The code (NULL: what was typed is no code) against the user's live
- * codes, hash to hash in constant time.
- * A match is deleted (whoever deletes it first signs in: two requests
- * with one code cannot both); a miss counts against every live code of
- * the user, and one with blog_login_code_tries misses is void.  Returns
- * NGX_OK for a match, NGX_DECLINED, or NGX_ERROR.
+ * codes, hash to hash in constant time.  A match is deleted (whoever
+ * deletes it first signs in: two requests with one code cannot both).
+ * Returns NGX_OK for a match, NGX_DECLINED, or NGX_ERROR.
  */
 static ngx_int_t
 ngx_http_blog_code_check(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
@@ -379,7 +485,7 @@ ngx_http_blog_code_check(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     char                             hash[BLOG_CODE_HASH_LEN + 1];
     time_t                           now;
     ngx_str_t                        key;
-    ngx_uint_t                       match, rows;
+    ngx_uint_t                       match;
     const unsigned char             *stored;
     sqlite3_stmt                    *stmt;
     ngx_http_blog_admin_loc_conf_t  *alcf;
@@ -404,11 +510,9 @@ ngx_http_blog_code_check(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     }
 
     match = 0;
-    rows = 0;
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         stored = sqlite3_column_text(stmt, 0);
-        rows++;
 
         if (stored != NULL
             && sqlite3_column_bytes(stmt, 0) == BLOG_CODE_HASH_LEN
@@ -437,20 +541,6 @@ ngx_http_blog_code_check(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
         }
 
         return sqlite3_changes(alcf->ttl->db) == 1 ? NGX_OK : NGX_DECLINED;
-    }
-
-    if (rows
-        && (ngx_http_blog_sql_exec(r, alcf->ttl,
-                "UPDATE one_time_codes SET attempts = attempts + 1"
-                " WHERE purpose = ?1 AND subject = ?2", "si",
-                BLOG_CODE_SIGNIN, user) != SQLITE_OK
-            || ngx_http_blog_sql_exec(r, alcf->ttl,
-                   "DELETE FROM one_time_codes"
-                   " WHERE purpose = ?1 AND subject = ?2 AND attempts >= ?3",
-                   "sii", BLOG_CODE_SIGNIN, user,
-                   (int64_t) alcf->login_code_tries) != SQLITE_OK))
-    {
-        return NGX_ERROR;
     }
 
     return NGX_DECLINED;

@@ -10,15 +10,29 @@
  * no session yet, pairs its token with a cookie instead ("double submit").
  * The Origin (or Referer) of a POST must be this host as a second line.
  *
- * A sign-in is refused for blog_login_limit's time after that many
- * failures from one address, or for one user name, so that a password
- * cannot be guessed from many addresses either.  The argon2id check runs
+ * Failed password sign-ins are limited three ways (blog_login_limit N T),
+ * so that guessing is slow and no stranger can lock the owner out:
+ *
+ *   - N failures from one address for one name lock that pair for T after
+ *     the last: the guesser's own address, not the owner's;
+ *   - 4 N failures from one address, whatever the names, lock the address;
+ *   - for a name from everywhere, the first 2 N failures in T cost nothing
+ *     more (one address alone never slows the name down for others), and
+ *     each one after doubles the wait before the next attempt may be
+ *     checked: 1 s, 2 s, 4 s ... up to T, so that many addresses together
+ *     still get only a trickle of guesses.  The wait ends T after the last
+ *     failure.
+ *
+ * Even the right password is refused while its attempt is throttled, or
+ * throttling would tell it apart.  The owner's way in meanwhile is the
+ * e-mailed code (ngx_http_blog_login_code.c), which none of these limit;
+ * signing in either way clears the three counts.  The argon2id check runs
  * in nginx's thread pool: it takes some 30 ms, which the event loop must
  * not spend.  An unknown name is checked against a dummy hash, so that the
  * answer takes as long as for a known one.
  *
- * Signing in with an e-mailed code (ngx_http_blog_login_code.c) shares the
- * lockout, the form tokens and the start of a session with this file.
+ * Signing in with an e-mailed code shares the form tokens and the start of
+ * a session with this file.
  */
 
 #include "admin/ngx_http_blog_admin.h"
@@ -30,6 +44,11 @@
 
 #define NGX_HTTP_BLOG_NAME_MAX      64
 #define NGX_HTTP_BLOG_TOUCH_EVERY   60          /* s between idle updates */
+
+/* blog_login_limit's count: per address, times; per name, free before
+   the waits */
+#define NGX_HTTP_BLOG_ADDR_TIMES    4
+#define NGX_HTTP_BLOG_NAME_TIMES    2
 
 /* an argon2id hash of a random password nobody knows */
 #define NGX_HTTP_BLOG_DUMMY_HASH                                              \
@@ -499,25 +518,35 @@ ngx_http_blog_form_token_check(ngx_http_request_t *r,
 }
 
 
-/* The rate-limit keys of sign-in failures from this address and as name. */
+/* The rate_limits keys of sign-in failures as name from this address. */
 ngx_int_t
 ngx_http_blog_login_keys(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_str_t *addr_key, ngx_str_t *user_key)
+    ngx_http_blog_login_keys_t *keys)
 {
     ngx_str_t  *addr;
 
     addr = &r->connection->addr_text;
 
-    addr_key->data = ngx_pnalloc(r->pool, sizeof("login-addr:") + addr->len);
-    user_key->data = ngx_pnalloc(r->pool, sizeof("login-user:") + name->len);
-    if (addr_key->data == NULL || user_key->data == NULL) {
+    keys->pair.data = ngx_pnalloc(r->pool, sizeof("login-pair: ")
+                                           + addr->len + name->len);
+    keys->addr.data = ngx_pnalloc(r->pool, sizeof("login-addr:")
+                                           + addr->len);
+    keys->name.data = ngx_pnalloc(r->pool, sizeof("login-name:")
+                                           + name->len);
+    if (keys->pair.data == NULL || keys->addr.data == NULL
+        || keys->name.data == NULL)
+    {
         return NGX_ERROR;
     }
 
-    addr_key->len = ngx_sprintf(addr_key->data, "login-addr:%V", addr)
-                    - addr_key->data;
-    user_key->len = ngx_sprintf(user_key->data, "login-user:%V", name)
-                    - user_key->data;
+    /* an address has no blank: the pair's key is unambiguous */
+    keys->pair.len = ngx_sprintf(keys->pair.data, "login-pair:%V %V", addr,
+                                 name)
+                     - keys->pair.data;
+    keys->addr.len = ngx_sprintf(keys->addr.data, "login-addr:%V", addr)
+                     - keys->addr.data;
+    keys->name.len = ngx_sprintf(keys->name.data, "login-name:%V", name)
+                     - keys->name.data;
 
     return NGX_OK;
 }
@@ -529,8 +558,9 @@ ngx_http_blog_login(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 {
     int                              rc;
     u_char                           msg[BLOG_TRY_AGAIN_LEN];
-    ngx_str_t                        cookie, addr_key, user_key;
+    ngx_str_t                        cookie;
     sqlite3_stmt                    *stmt;
+    ngx_http_blog_login_keys_t       keys;
     const blog_field_t              *name, *pw;
     ngx_http_blog_admin_loc_conf_t  *alcf;
 #if (NGX_THREADS)
@@ -565,14 +595,11 @@ ngx_http_blog_login(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     ctx->login_password.len = pw->len;
     ctx->login_password.data = (u_char *) pw->value;
 
-    if (ngx_http_blog_login_keys(r, &ctx->login_name, &addr_key, &user_key)
-        != NGX_OK)
-    {
+    if (ngx_http_blog_login_keys(r, &ctx->login_name, &keys) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_blog_lockout(r, ctx, &addr_key, &user_key,
-                               &ctx->login_name, msg);
+    rc = ngx_http_blog_lockout(r, ctx, &keys, &ctx->login_name, msg);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -683,13 +710,11 @@ static ngx_int_t
 ngx_http_blog_login_finish(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx)
 {
-    ngx_str_t  addr_key, user_key;
+    ngx_http_blog_login_keys_t  keys;
 
     explicit_bzero(ctx->login_password.data, ctx->login_password.len);
 
-    if (ngx_http_blog_login_keys(r, &ctx->login_name, &addr_key, &user_key)
-        != NGX_OK)
-    {
+    if (ngx_http_blog_login_keys(r, &ctx->login_name, &keys) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -698,9 +723,7 @@ ngx_http_blog_login_finish(ngx_http_request_t *r,
                       "blog admin: failed sign-in as \"%V\"",
                       &ctx->login_name);
 
-        if (ngx_http_blog_login_failed(r, ctx, &addr_key, &user_key)
-            != NGX_OK)
-        {
+        if (ngx_http_blog_login_failed(r, ctx, &keys) != NGX_OK) {
             return NGX_HTTP_SERVICE_UNAVAILABLE;
         }
 
@@ -710,61 +733,91 @@ ngx_http_blog_login_finish(ngx_http_request_t *r,
     }
 
     return ngx_http_blog_session_start(r, ctx, ctx->login_user,
-                                       &ctx->login_name, &addr_key,
-                                       &user_key);
+                                       &ctx->login_name, &keys);
 }
 
 
 /*
- * Whether sign-ins from this address (addr_key) or as this user
- * (user_key) are locked out after blog_login_limit failures, by password
- * or by code alike: NGX_DECLINED, logged, with the text for the form in
- * msg (BLOG_TRY_AGAIN_LEN bytes); NGX_OK; or NGX_ERROR.
+ * Whether a password sign-in as name from this address may be checked
+ * now (see the top of this file): NGX_OK; NGX_DECLINED, logged, with the
+ * text for the form in msg (BLOG_TRY_AGAIN_LEN bytes); or NGX_ERROR.
  */
 ngx_int_t
 ngx_http_blog_lockout(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
-    ngx_str_t *addr_key, ngx_str_t *user_key, ngx_str_t *name, u_char *msg)
+    ngx_http_blog_login_keys_t *keys, ngx_str_t *name, u_char *msg)
 {
-    time_t                           retry, retry2;
+    time_t                           retry;
     ngx_int_t                        rc;
+    ngx_http_blog_limit_t            per_addr;
     ngx_http_blog_admin_loc_conf_t  *alcf;
 
     alcf = ctx->alcf;
     retry = 0;
-    retry2 = 0;
 
-    rc = ngx_http_blog_rate_check(r, alcf->ttl, addr_key, &alcf->login_limit,
-                                  &retry);
+    per_addr = alcf->login_limit;
+    per_addr.count *= NGX_HTTP_BLOG_ADDR_TIMES;
+
+    rc = ngx_http_blog_rate_check(r, alcf->ttl, &keys->pair,
+                                  &alcf->login_limit, &retry);
     if (rc == NGX_OK) {
-        rc = ngx_http_blog_rate_check(r, alcf->ttl, user_key,
-                                      &alcf->login_limit, &retry2);
-        retry = retry2;
+        rc = ngx_http_blog_rate_check(r, alcf->ttl, &keys->addr, &per_addr,
+                                      &retry);
     }
 
     if (rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "blog admin: sign-in as \"%V\" refused: locked out "
-                      "after too many failures", name);
+                      "after too many failures from this address", name);
 
-        ngx_http_blog_try_again(msg, "Too many failed sign-ins.", retry);
+        ngx_http_blog_try_again(msg, "Too many failed sign-ins from here.",
+                                retry, alcf->login_code
+                                ? "or sign in with a code sent by e-mail"
+                                : NULL);
+        return NGX_DECLINED;
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_blog_backoff_check(r, alcf->ttl, &keys->name,
+                                     &alcf->login_limit, &retry);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "blog admin: sign-in as \"%V\" refused: too many "
+                      "failures for the name lately, %T s to wait", name,
+                      retry);
+
+        ngx_http_blog_try_again(msg, "Too many failed sign-ins for this "
+                                "name lately.", retry, alcf->login_code
+                                ? "or sign in with a code sent by e-mail"
+                                : NULL);
     }
 
     return rc;
 }
 
 
-/* A failed sign-in counts against the address and the user. */
+/* A failed password counts for the pair, the address and the name. */
 ngx_int_t
 ngx_http_blog_login_failed(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *addr_key, ngx_str_t *user_key)
+    ngx_http_blog_admin_ctx_t *ctx, ngx_http_blog_login_keys_t *keys)
 {
+    ngx_http_blog_limit_t            per_addr;
     ngx_http_blog_admin_loc_conf_t  *alcf;
 
     alcf = ctx->alcf;
 
-    if (ngx_http_blog_rate_add(r, alcf->ttl, addr_key, &alcf->login_limit)
+    per_addr = alcf->login_limit;
+    per_addr.count *= NGX_HTTP_BLOG_ADDR_TIMES;
+
+    if (ngx_http_blog_rate_add(r, alcf->ttl, &keys->pair, &alcf->login_limit)
         != NGX_OK
-        || ngx_http_blog_rate_add(r, alcf->ttl, user_key, &alcf->login_limit)
+        || ngx_http_blog_rate_add(r, alcf->ttl, &keys->addr, &per_addr)
+           != NGX_OK
+        || ngx_http_blog_backoff_add(r, alcf->ttl, &keys->name,
+                                     &alcf->login_limit)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -774,29 +827,42 @@ ngx_http_blog_login_failed(ngx_http_request_t *r,
 }
 
 
-/* "<what> Try again in N minutes." in msg, BLOG_TRY_AGAIN_LEN bytes. */
+/*
+ * "<what> Try again in N minutes[, <or_else>]." in msg, BLOG_TRY_AGAIN_LEN
+ * bytes; seconds when it is less than a minute.
+ */
 void
-ngx_http_blog_try_again(u_char *msg, const char *what, time_t retry)
+ngx_http_blog_try_again(u_char *msg, const char *what, time_t retry,
+    const char *or_else)
 {
-    time_t  min;
+    time_t       n;
+    const char  *unit;
 
-    min = (retry + 59) / 60;
+    if (retry < 60) {
+        n = retry > 1 ? retry : 1;
+        unit = "second";
 
-    ngx_snprintf(msg, BLOG_TRY_AGAIN_LEN - 1, "%s Try again in %T minute%s.%Z",
-                 what, min, min == 1 ? "" : "s");
+    } else {
+        n = (retry + 59) / 60;
+        unit = "minute";
+    }
+
+    ngx_snprintf(msg, BLOG_TRY_AGAIN_LEN - 1, "%s Try again in %T %s%s%s%s.%Z",
+                 what, n, unit, n == 1 ? "" : "s", or_else ? ", " : "",
+                 or_else ? or_else : "");
     msg[BLOG_TRY_AGAIN_LEN - 1] = '\0';
 }
 
 
 /*
  * A signed-in user, by password or by an e-mailed code: a new session
- * (the one the browser had, if any, ends), the failures counted against
- * the address and the user forgotten, and a redirect to the panel.
+ * (the one the browser had, if any, ends), the failures counted for the
+ * user's name and this address forgotten, and a redirect to the panel.
  */
 ngx_int_t
 ngx_http_blog_session_start(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, int64_t user, ngx_str_t *name,
-    ngx_str_t *addr_key, ngx_str_t *user_key)
+    ngx_http_blog_login_keys_t *keys)
 {
     u_char                           sid[BLOG_TOKEN_LEN + 1];
     u_char                           hash[BLOG_TOKEN_LEN + 1];
@@ -829,8 +895,8 @@ ngx_http_blog_session_start(ngx_http_request_t *r,
             (int64_t) (now + alcf->session_idle),
             &r->connection->addr_text) != SQLITE_OK
         || ngx_http_blog_sql_exec(r, alcf->ttl,
-               "DELETE FROM rate_limits WHERE key IN (?1, ?2)", "tt",
-               addr_key, user_key) != SQLITE_OK)
+               "DELETE FROM rate_limits WHERE key IN (?1, ?2, ?3)", "ttt",
+               &keys->pair, &keys->addr, &keys->name) != SQLITE_OK)
     {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
@@ -963,6 +1029,94 @@ ngx_http_blog_rate_add(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
              "               THEN ?2 + ?3 ELSE expires_at END",
              "tiii", key, (int64_t) ngx_time(), (int64_t) limit->window,
              (int64_t) limit->count);
+
+    return rc == SQLITE_OK ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * The slowing down of a name (blog_login_limit N T, key "login-name:"):
+ * the first 2 N failures within T of each other are free; after that an
+ * attempt may be checked only 2^(failures - 2 N) seconds, at most T, after
+ * the last failure.  NGX_DECLINED with the seconds left in *retry, NGX_OK,
+ * or NGX_ERROR.
+ */
+ngx_int_t
+ngx_http_blog_backoff_check(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
+    ngx_str_t *key, ngx_http_blog_limit_t *limit, time_t *retry)
+{
+    int            rc;
+    time_t         now, last, wait;
+    int64_t        hits, spared;
+    sqlite3_stmt  *stmt;
+
+    now = ngx_time();
+
+    stmt = ngx_http_blog_sql(r, ttl,
+                             "SELECT hits, expires_at FROM rate_limits"
+                             " WHERE key = ?1 AND expires_at > ?2",
+                             "ti", key, (int64_t) now);
+    if (stmt == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = sqlite3_step(stmt);
+    hits = 0;
+    last = 0;
+
+    if (rc == SQLITE_ROW) {
+        hits = sqlite3_column_int64(stmt, 0);
+        /* each failure sets the row to expire T after it */
+        last = (time_t) sqlite3_column_int64(stmt, 1) - limit->window;
+        rc = SQLITE_OK;
+
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+
+    } else {
+        ngx_http_blog_sql_error(r, ttl, rc, "rate limit");
+    }
+
+    sqlite3_finalize(stmt);
+
+    if (rc != SQLITE_OK) {
+        return NGX_ERROR;
+    }
+
+    spared = (int64_t) limit->count * NGX_HTTP_BLOG_NAME_TIMES;
+
+    if (hits < spared) {
+        return NGX_OK;
+    }
+
+    wait = (hits - spared >= 30) ? limit->window
+                               : ngx_min((time_t) 1 << (hits - spared),
+                                         limit->window);
+
+    if (now >= last + wait) {
+        return NGX_OK;
+    }
+
+    *retry = last + wait - now;
+
+    return NGX_DECLINED;
+}
+
+
+/* Counts a failure for a name: its row expires T after the last one. */
+ngx_int_t
+ngx_http_blog_backoff_add(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
+    ngx_str_t *key, ngx_http_blog_limit_t *limit)
+{
+    int  rc;
+
+    rc = ngx_http_blog_sql_exec(r, ttl,
+             "INSERT INTO rate_limits (key, hits, expires_at)"
+             " VALUES (?1, 1, ?2 + ?3)"
+             " ON CONFLICT (key) DO UPDATE SET"
+             "  hits = CASE WHEN expires_at <= ?2 THEN 1 ELSE hits + 1 END,"
+             "  expires_at = ?2 + ?3",
+             "tii", key, (int64_t) ngx_time(), (int64_t) limit->window);
 
     return rc == SQLITE_OK ? NGX_OK : NGX_ERROR;
 }
