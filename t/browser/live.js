@@ -42,9 +42,10 @@ async function main() {
         // are one view), so it sends another browser's agent
         const other = await context.newPage();
         other.setDefaultTimeout(timeout);
-        await other.setExtraHTTPHeaders({
-            'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) '
-                          + 'Gecko/20100101 Firefox/120.0',
+        const cdp = await context.newCDPSession(other);
+        await cdp.send('Network.setUserAgentOverride', {
+            userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) '
+                       + 'Gecko/20100101 Firefox/120.0',
         });
         await other.goto(post);
         await reader.waitForFunction(
