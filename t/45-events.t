@@ -187,13 +187,17 @@ is(daily('visitors'), $N + 4, 'and still one more only');
 # their own that is never stored.
 my $yesterday = today() - 1;
 my $yesterday_ms = $yesterday * 86400 * 1000 + 3600 * 1000;
-write_file("$d/spool/events.999999.1.ready", join '', map { pack('v/a*', $_) }
+# (written aside and renamed, as a worker hands a file over: the scan
+# must not find it half written)
+write_file("$d/spool/.events.tmp", join '', map { pack('v/a*', $_) }
     record(ms => $yesterday_ms, path => '/', agent => $CHROME,
            addr => [10, 1, 2, 3]),
     record(ms => $yesterday_ms, path => '/posts/hello', agent => $CHROME,
            addr => [10, 1, 2, 3]),
     record(ms => $yesterday_ms, path => '/', agent => $FIREFOX,
            addr => [10, 1, 2, 3]));
+rename "$d/spool/.events.tmp", "$d/spool/events.999999.1.ready"
+    or die "rename: $!";
 
 ok(wait_for(sub {
     sql($db, "SELECT views FROM analytics_daily WHERE day = $yesterday") eq '3'
