@@ -18,7 +18,7 @@
 
 #include "ngx_http_blog_module.h"
 #include "ngx_http_blog_event.h"
-#include "blog_schema.h"
+#include "blog_db.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -66,9 +66,10 @@ static ngx_int_t ngx_http_blog_analytics_list(ngx_array_t *vars,
 static ngx_int_t
 ngx_http_blog_analytics_handler(ngx_http_request_t *r)
 {
-    int                               rc, version;
+    int                               rc;
     ngx_int_t                         nrc;
     sqlite3                          *db;
+    blog_db_error_t                   err;
     ngx_buf_t                        *b;
     blog_buf_t                        out;
     ngx_chain_t                       cl;
@@ -102,20 +103,16 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
         return NGX_HTTP_UNAUTHORIZED;
     }
 
-    rc = sqlite3_open_v2((char *) elcf->analytics_db.data, &db,
-                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-
-    if (rc == SQLITE_OK) {
-        rc = blog_schema_check(db, &version);
-    }
+    rc = blog_db_open(&db, (char *) elcf->analytics_db.data,
+                      &blog_data_schema,
+                      BLOG_DB_QUERY_ONLY | BLOG_DB_ONE_THREAD, 0, &err);
 
     if (rc != SQLITE_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "blog_analytics: database \"%V\": %s",
                       &elcf->analytics_db,
                       rc == SQLITE_SCHEMA ? "another schema version"
-                      : db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        sqlite3_close(db);
+                                          : err.msg);
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 

@@ -26,8 +26,8 @@
 
 #include "ngx_http_blog_module.h"
 #include "admin/ngx_http_blog_admin.h"
+#include "blog_db.h"
 #include "blog_post.h"
-#include "blog_schema.h"
 #include "blog_webhook.h"
 
 
@@ -360,21 +360,14 @@ static ngx_int_t
 ngx_http_blog_cronhook_publish(ngx_http_request_t *r,
     ngx_http_blog_cronhook_loc_conf_t *hlcf, int *n)
 {
-    int       rc, version;
-    sqlite3  *db;
+    int              rc;
+    sqlite3         *db;
+    blog_db_error_t  err;
 
     *n = 0;
 
-    rc = sqlite3_open_v2((char *) hlcf->db.data, &db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_busy_timeout(db, NGX_HTTP_BLOG_CRONHOOK_BUSY);
-    }
-
-    if (rc == SQLITE_OK) {
-        rc = blog_schema_check(db, &version);
-    }
+    rc = blog_db_open(&db, (char *) hlcf->db.data, &blog_data_schema,
+                      BLOG_DB_ONE_THREAD, NGX_HTTP_BLOG_CRONHOOK_BUSY, &err);
 
     if (rc == SQLITE_OK) {
         rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -398,9 +391,7 @@ ngx_http_blog_cronhook_publish(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "blog cronhook \"publish\": database \"%V\": %s",
                       &hlcf->db, rc == SQLITE_SCHEMA
-                                 ? "schema version mismatch"
-                                 : db ? sqlite3_errmsg(db)
-                                      : sqlite3_errstr(rc));
+                                 ? "schema version mismatch" : err.msg);
     }
 
     sqlite3_close(db);

@@ -13,7 +13,7 @@
  */
 
 #include "admin/ngx_http_blog_admin.h"
-#include "blog_schema.h"
+#include "blog_db.h"
 #include "blog_ttl_schema.h"
 
 
@@ -21,15 +21,12 @@
 #define NGX_HTTP_BLOG_CONN_RETRY  1000          /* ms */
 
 
-static void ngx_http_blog_conn_log(ngx_http_blog_conn_t *c, ngx_log_t *log,
-    int rc, const char *what);
-
-
 ngx_int_t
 ngx_http_blog_conn_ready(ngx_http_blog_conn_t *c, ngx_log_t *log)
 {
-    int    rc, version, flags;
-    char  *err;
+    int                   rc;
+    blog_db_error_t       err;
+    const blog_schema_t  *schema;
 
     if (c->db) {
         return NGX_OK;
@@ -42,56 +39,25 @@ ngx_http_blog_conn_ready(ngx_http_blog_conn_t *c, ngx_log_t *log)
     c->retry_at = ngx_current_msec + NGX_HTTP_BLOG_CONN_RETRY;
 
     /* ttl.db holds only what may be lost: the module may create it */
-    flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
-            | (c->ttl ? SQLITE_OPEN_CREATE : 0);
+    schema = c->ttl ? &blog_ttl_schema : &blog_data_schema;
 
-    rc = sqlite3_open_v2((char *) c->path.data, &c->db, flags, NULL);
-    if (rc != SQLITE_OK) {
-        ngx_http_blog_conn_log(c, log, rc, "open");
-        ngx_http_blog_conn_close(c);
+    rc = blog_db_open(&c->db, (char *) c->path.data, schema,
+                      BLOG_DB_ONE_THREAD | BLOG_DB_EXTENDED_CODES
+                      | (c->ttl ? BLOG_DB_CREATE | BLOG_DB_MIGRATE : 0),
+                      NGX_HTTP_BLOG_WRITE_BUSY, &err);
+
+    if (rc == SQLITE_SCHEMA && !c->ttl) {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "blog database \"%V\" has schema "
+                      "version %d, this module needs %d", &c->path,
+                      err.version, BLOG_SCHEMA_VERSION);
         return NGX_ERROR;
     }
 
-    sqlite3_extended_result_codes(c->db, 1);
-
-    rc = sqlite3_busy_timeout(c->db, NGX_HTTP_BLOG_WRITE_BUSY);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_exec(c->db, "PRAGMA foreign_keys = ON", NULL, NULL,
-                          NULL);
-    }
-
     if (rc != SQLITE_OK) {
-        ngx_http_blog_conn_log(c, log, rc, "setup");
-        ngx_http_blog_conn_close(c);
+        ngx_log_error(NGX_LOG_ERR, log, 0, "blog %s \"%V\": %s failed: "
+                      "%s (%d)", schema->what, &c->path, err.what, err.msg,
+                      rc);
         return NGX_ERROR;
-    }
-
-    if (c->ttl) {
-        rc = blog_ttl_schema_migrate(c->db, &err);
-        if (rc != SQLITE_OK) {
-            ngx_log_error(NGX_LOG_ERR, log, 0, "blog ttl database \"%V\": "
-                          "migration failed: %s", &c->path,
-                          err ? err : sqlite3_errstr(rc));
-            sqlite3_free(err);
-            ngx_http_blog_conn_close(c);
-            return NGX_ERROR;
-        }
-
-    } else {
-        rc = blog_schema_check(c->db, &version);
-        if (rc != SQLITE_OK) {
-            if (rc == SQLITE_SCHEMA) {
-                ngx_log_error(NGX_LOG_ERR, log, 0, "blog database \"%V\" "
-                              "has schema version %d, this module needs %d",
-                              &c->path, version, BLOG_SCHEMA_VERSION);
-
-            } else {
-                ngx_http_blog_conn_log(c, log, rc, "schema check");
-            }
-
-            ngx_http_blog_conn_close(c);
-            return NGX_ERROR;
-        }
     }
 
     return NGX_OK;
@@ -104,16 +70,6 @@ ngx_http_blog_conn_close(ngx_http_blog_conn_t *c)
     /* every statement is finalized by its user: this cannot be busy */
     sqlite3_close(c->db);
     c->db = NULL;
-}
-
-
-static void
-ngx_http_blog_conn_log(ngx_http_blog_conn_t *c, ngx_log_t *log, int rc,
-    const char *what)
-{
-    ngx_log_error(NGX_LOG_ERR, log, 0, "blog database \"%V\": %s failed: "
-                  "%s (%d)", &c->path, what,
-                  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), rc);
 }
 
 
