@@ -17,7 +17,7 @@
  */
 
 #include "ngx_http_blog_module.h"
-#include "ngx_http_blog_event.h"
+#include "ngx_http_blog_events_module.h"
 #include "blog_db.h"
 
 #include <openssl/crypto.h>

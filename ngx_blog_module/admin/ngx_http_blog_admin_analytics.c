@@ -5,7 +5,7 @@
  */
 
 #include "admin/ngx_http_blog_admin.h"
-#include "ngx_http_blog_event.h"
+#include "ngx_http_blog_events_module.h"
 
 
 ngx_int_t

@@ -1,7 +1,7 @@
 /*
  * ngx_http_blog_cronhook_module: the endpoints the jobrunner's cronhooks
- * call, a third module in the .so (after the blog and admin modules, whose
- * merged configuration it reads).
+ * call, the fourth module in the .so (after the blog and admin modules,
+ * whose merged configuration it reads).
  *
  *     location / {
  *         blog data.db; ...
