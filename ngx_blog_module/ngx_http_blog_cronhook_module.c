@@ -1,7 +1,7 @@
 /*
  * ngx_http_blog_cronhook_module: the endpoints the jobrunner's cronhooks
- * call, the fourth module in the .so (after the blog and admin modules,
- * whose merged configuration it reads).
+ * call, the fourth module in the .so (after the blog module, whose merged
+ * configuration it reads).
  *
  *     location / {
  *         blog data.db; ...
@@ -25,7 +25,6 @@
  */
 
 #include "ngx_http_blog_module.h"
-#include "admin/ngx_http_blog_admin.h"
 #include "blog_db.h"
 #include "blog_post.h"
 #include "blog_webhook.h"
@@ -572,11 +571,10 @@ ngx_http_blog_cronhook_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_blog_cronhook_loc_conf_t *prev = parent;
     ngx_http_blog_cronhook_loc_conf_t *conf = child;
 
-    ngx_http_blog_loc_conf_t        *blcf;
-    ngx_http_blog_admin_loc_conf_t  *alcf;
+    ngx_http_blog_loc_conf_t  *blcf;
 
     /*
-     * Locations are merged parent first, and both modules before us: the
+     * Locations are merged parent first, and the blog module before us: the
      * database is this location's "blog" or the nearest enclosing one's.
      */
     blcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_blog_module);
@@ -586,8 +584,7 @@ ngx_http_blog_cronhook_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_OK;
     }
 
-    alcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_blog_admin_module);
-    conf->ttl = alcf->ttl;
+    conf->ttl = blcf->ttl;
 
     if (conf->ttl == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"blog_cronhook\" needs "

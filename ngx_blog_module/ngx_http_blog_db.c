@@ -17,7 +17,7 @@
 #define BLOG_PUBLISHED_POST  "type = 'post' AND status = 'published'"
 
 
-static const char *ngx_http_blog_sql[BLOG_STMT_N] = {
+static const char *ngx_http_blog_stmt_sql[BLOG_STMT_N] = {
 
     /* BLOG_STMT_DATA_VERSION */
     "PRAGMA data_version",
@@ -211,7 +211,7 @@ ngx_http_blog_db_stmt(ngx_http_blog_db_t *bdb, ngx_http_blog_stmt_e n)
     int  rc;
 
     if (bdb->stmt[n] == NULL) {
-        rc = sqlite3_prepare_v3(bdb->db, ngx_http_blog_sql[n], -1,
+        rc = sqlite3_prepare_v3(bdb->db, ngx_http_blog_stmt_sql[n], -1,
                                 SQLITE_PREPARE_PERSISTENT, &bdb->stmt[n],
                                 NULL);
         if (rc != SQLITE_OK) {

@@ -1,6 +1,5 @@
 /*
- * The worker's writable connections: data.db for the admin panel and
- * comments, ttl.db for sessions and rate limits.
+ * The worker's writable connections (ngx_http_blog_conn.h).
  *
  * Each is opened on first use and reopened (at most once a second) after
  * an error that was not a lock.  A write waits at most
@@ -12,13 +11,56 @@
  * the panel runs many different queries, rarely.
  */
 
-#include "admin/ngx_http_blog_admin.h"
+#include "ngx_http_blog_module.h"
 #include "blog_db.h"
 #include "blog_ttl_schema.h"
 
 
 #define NGX_HTTP_BLOG_WRITE_BUSY  250           /* ms */
 #define NGX_HTTP_BLOG_CONN_RETRY  1000          /* ms */
+
+
+/*
+ * The blog module keeps the list, since the admin panel, comments and
+ * cronhooks may all name the same file.
+ */
+ngx_http_blog_conn_t *
+ngx_http_blog_conn_add(ngx_conf_t *cf, ngx_str_t *path, ngx_uint_t ttl)
+{
+    ngx_uint_t                  i;
+    ngx_http_blog_conn_t       *c, **cp;
+    ngx_http_blog_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_blog_module);
+    cp = bmcf->conns.elts;
+
+    for (i = 0; i < bmcf->conns.nelts; i++) {
+        if (cp[i]->path.len == path->len
+            && ngx_strncmp(cp[i]->path.data, path->data, path->len) == 0)
+        {
+            if (cp[i]->ttl != ttl) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" is named "
+                                   "both as a blog database and as a ttl "
+                                   "database", path);
+                return NULL;
+            }
+
+            return cp[i];
+        }
+    }
+
+    c = ngx_pcalloc(cf->pool, sizeof(ngx_http_blog_conn_t));
+    cp = ngx_array_push(&bmcf->conns);
+    if (c == NULL || cp == NULL) {
+        return NULL;
+    }
+
+    c->path = *path;
+    c->ttl = ttl;
+    *cp = c;
+
+    return c;
+}
 
 
 ngx_int_t
