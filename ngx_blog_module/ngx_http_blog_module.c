@@ -213,6 +213,18 @@ static ngx_str_t  ngx_http_blog_content_types[] = {
     ngx_string("application/xml")
 };
 
+static ngx_http_variable_t  ngx_http_blog_vars[] = {
+
+    { ngx_string("blog_cache_status"), NULL, ngx_http_blog_variable,
+      offsetof(ngx_http_blog_ctx_t, cache_status), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("blog_slug"), NULL, ngx_http_blog_variable,
+      offsetof(ngx_http_blog_ctx_t, slug), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
 static ngx_str_t  ngx_http_blog_cache_hit = ngx_string("HIT");
 static ngx_str_t  ngx_http_blog_cache_miss = ngx_string("MISS");
 static ngx_str_t  ngx_http_blog_cache_bypass = ngx_string("BYPASS");
@@ -467,27 +479,16 @@ ngx_http_blog_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 static ngx_int_t
 ngx_http_blog_add_variables(ngx_conf_t *cf)
 {
-    ngx_uint_t            i;
-    ngx_http_variable_t  *var;
+    ngx_http_variable_t  *var, *v;
 
-    static struct {
-        ngx_str_t   name;
-        uintptr_t   offset;
-    } vars[] = {
-        { ngx_string("blog_cache_status"),
-          offsetof(ngx_http_blog_ctx_t, cache_status) },
-        { ngx_string("blog_slug"), offsetof(ngx_http_blog_ctx_t, slug) }
-    };
-
-    for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-        var = ngx_http_add_variable(cf, &vars[i].name,
-                                    NGX_HTTP_VAR_NOCACHEABLE);
+    for (v = ngx_http_blog_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
         if (var == NULL) {
             return NGX_ERROR;
         }
 
-        var->get_handler = ngx_http_blog_variable;
-        var->data = vars[i].offset;
+        var->get_handler = v->get_handler;
+        var->data = v->data;
     }
 
     return NGX_OK;
