@@ -20,7 +20,7 @@ int
 blog_db_open(sqlite3 **db, const char *path, const blog_schema_t *schema,
     unsigned flags, int busy_timeout, blog_db_error_t *err)
 {
-    int    rc, open;
+    int    rc, mode;
     char  *msg;
 
     err->step = BLOG_DB_OPEN;
@@ -28,11 +28,11 @@ blog_db_open(sqlite3 **db, const char *path, const blog_schema_t *schema,
     err->version = 0;
     err->msg[0] = '\0';
 
-    open = SQLITE_OPEN_READWRITE
+    mode = SQLITE_OPEN_READWRITE
            | ((flags & BLOG_DB_CREATE) ? SQLITE_OPEN_CREATE : 0)
            | ((flags & BLOG_DB_ONE_THREAD) ? SQLITE_OPEN_NOMUTEX : 0);
 
-    rc = sqlite3_open_v2(path, db, open, NULL);
+    rc = sqlite3_open_v2(path, db, mode, NULL);
     if (rc != SQLITE_OK) {
         /* SQLite allocates a handle for the message even on failure */
         return blog_db_fail(db, rc, BLOG_DB_OPEN,
