@@ -67,7 +67,7 @@ LINK_LIBS  = -Wl,--as-needed $(JR_LIBS) $(LIB_LIBS)
 .SECONDARY:
 
 .PHONY: all deps deps-test run test test-asan test-valgrind fuzz-smoke unit \
-        clean
+        clean FORCE
 
 all: $(MODULE) $(BUILD)/jobrunner $(BUILD)/blogctl
 
@@ -88,8 +88,15 @@ $(ALL_LIBS):
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# configure is slow (~6 s): rerun it only when config changes.
-$(BUILD)/nginx/Makefile: config
+# configure is slow (~6 s): rerun it only when config changes, or the
+# module's list of files, which configure writes into nginx's Makefile.
+MODULE_FILES = $(sort $(filter-out config, $(MODULE_SRC)))
+
+$(BUILD)/module-files: FORCE
+	@mkdir -p $(@D)
+	@echo '$(MODULE_FILES)' | cmp -s - $@ || echo '$(MODULE_FILES)' > $@
+
+$(BUILD)/nginx/Makefile: config $(BUILD)/module-files
 	@mkdir -p $(BUILD)/nginx
 	cd $(NGINX_SRC) && BLOG_LIBBLOG=$(CURDIR)/$(BUILD)/libblog.a \
 	    ./configure --with-compat --with-threads \

@@ -186,6 +186,32 @@ ngx_http_blog_session_load(ngx_http_request_t *r,
 
 
 /*
+ * For a reader's comment (ngx_http_blog_module.h): the session settings
+ * are this location's, the users those of the data.db it comments on.
+ */
+ngx_int_t
+ngx_http_blog_signed_in(ngx_http_request_t *r, int64_t *user)
+{
+    ngx_int_t                   rc;
+    ngx_http_blog_admin_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_admin_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->alcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_admin_module);
+    ngx_http_set_ctx(r, ctx, ngx_http_blog_admin_module);
+
+    rc = ngx_http_blog_session_load(r, ctx);
+
+    *user = ctx->user_id;
+
+    return rc;
+}
+
+
+/*
  * $blog_admin_user: in a location with blog_admin_session, the name of the
  * user signed in with the request's session cookie, else empty (and so
  * not sent by proxy_set_header).  A request without the cookie costs no
@@ -355,7 +381,7 @@ ngx_http_blog_csrf_check(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 {
     const blog_field_t  *f;
 
-    f = ctx->form_bad ? NULL : ngx_http_blog_field(r, ctx, "csrf");
+    f = ctx->body.bad ? NULL : ngx_http_blog_body_field(r, &ctx->body, "csrf");
 
     if (ngx_http_blog_origin_ok(r) != NGX_OK
         || f == NULL || f->len != BLOG_TOKEN_LEN
@@ -429,16 +455,16 @@ ngx_http_blog_login_form(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
 {
     ngx_array_t  *vars;
 
-    vars = ngx_http_blog_view(r);
+    vars = ngx_http_blog_scope_create(r);
     if (vars == NULL
         || ngx_http_blog_form_token_new(r, ctx, vars) != NGX_OK
-        || ngx_http_blog_view_cstr(r, vars, "form_password", "1") != NGX_OK
+        || ngx_http_blog_scope_cstr(r, vars, "form_password", "1") != NGX_OK
         || (ctx->alcf->login_code
-            && ngx_http_blog_view_cstr(r, vars, "login_code", "1") != NGX_OK)
-        || (error && ngx_http_blog_view_cstr(r, vars, "error", error)
+            && ngx_http_blog_scope_cstr(r, vars, "login_code", "1") != NGX_OK)
+        || (error && ngx_http_blog_scope_cstr(r, vars, "error", error)
                      != NGX_OK)
-        || (name && ngx_http_blog_view_str(r, vars, "name", name->data,
-                                           name->len) != NGX_OK))
+        || (name && ngx_http_blog_scope_str(r, vars, "name", name->data,
+                                            name->len) != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -466,7 +492,7 @@ ngx_http_blog_form_token_new(ngx_http_request_t *r,
 
     if (ngx_http_blog_set_cookie(r, BLOG_CSRF_COOKIE, token,
                                  &ctx->alcf->prefix, 3600) != NGX_OK
-        || ngx_http_blog_view_cstr(r, vars, "login_csrf", (char *) token)
+        || ngx_http_blog_scope_cstr(r, vars, "login_csrf", (char *) token)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -484,7 +510,7 @@ ngx_http_blog_form_token_check(ngx_http_request_t *r,
     ngx_str_t            cookie;
     const blog_field_t  *token;
 
-    token = blog_form_get(&ctx->form, "csrf");
+    token = blog_form_get(&ctx->body.form, "csrf");
 
     if (ngx_http_blog_get_cookie(r, BLOG_CSRF_COOKIE, &cookie) != NGX_OK
         || !ngx_http_blog_token_valid(&cookie)
@@ -540,7 +566,7 @@ ngx_http_blog_login(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 
     alcf = ctx->alcf;
 
-    if (ctx->form_bad || ctx->multipart) {
+    if (ctx->body.bad || ctx->body.multipart) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Bad request", "The form could not be read.");
     }
@@ -550,8 +576,8 @@ ngx_http_blog_login(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
                    "The sign-in form expired. Please try again.", NULL);
     }
 
-    name = blog_form_get(&ctx->form, "name");
-    pw = blog_form_get(&ctx->form, "password");
+    name = blog_form_get(&ctx->body.form, "name");
+    pw = blog_form_get(&ctx->body.form, "password");
 
     if (name == NULL || pw == NULL || name->len == 0
         || name->len > NGX_HTTP_BLOG_NAME_MAX || pw->len > BLOG_PASSWORD_MAX)
@@ -894,75 +920,4 @@ ngx_http_blog_logout(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     ngx_sprintf(login.data, "%Vlogin", &ctx->alcf->prefix);
 
     return ngx_http_blog_redirect(r, &login);
-}
-
-
-/*
- * NGX_DECLINED with the seconds left in *retry when key has used up its
- * limit in the current window; NGX_OK otherwise, NGX_ERROR on failure.
- */
-ngx_int_t
-ngx_http_blog_rate_check(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
-    ngx_str_t *key, ngx_http_blog_limit_t *limit, time_t *retry)
-{
-    int            rc;
-    time_t         now;
-    sqlite3_stmt  *stmt;
-
-    now = ngx_time();
-
-    stmt = ngx_http_blog_sql(r, ttl,
-                             "SELECT hits, expires_at FROM rate_limits"
-                             " WHERE key = ?1 AND expires_at > ?2",
-                             "ti", key, (int64_t) now);
-    if (stmt == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = sqlite3_step(stmt);
-
-    if (rc == SQLITE_ROW) {
-        *retry = (time_t) sqlite3_column_int64(stmt, 1) - now;
-        rc = (sqlite3_column_int64(stmt, 0) >= (int64_t) limit->count)
-             ? SQLITE_FULL : SQLITE_OK;
-
-    } else if (rc == SQLITE_DONE) {
-        rc = SQLITE_OK;
-
-    } else {
-        ngx_http_blog_sql_error(r, ttl, rc, "rate limit");
-    }
-
-    sqlite3_finalize(stmt);
-
-    if (rc == SQLITE_FULL) {
-        return NGX_DECLINED;
-    }
-
-    return rc == SQLITE_OK ? NGX_OK : NGX_ERROR;
-}
-
-
-/*
- * Counts a hit on key: a window starts with the first one, and the hit
- * that reaches the limit starts the window again, so that a lock-out lasts
- * the whole window after the last failure.
- */
-ngx_int_t
-ngx_http_blog_rate_add(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
-    ngx_str_t *key, ngx_http_blog_limit_t *limit)
-{
-    int  rc;
-
-    rc = ngx_http_blog_sql_exec(r, ttl,
-             "INSERT INTO rate_limits (key, hits, expires_at)"
-             " VALUES (?1, 1, ?2 + ?3)"
-             " ON CONFLICT (key) DO UPDATE SET"
-             "  hits = CASE WHEN expires_at <= ?2 THEN 1 ELSE hits + 1 END,"
-             "  expires_at = CASE WHEN expires_at <= ?2 OR hits + 1 >= ?4"
-             "               THEN ?2 + ?3 ELSE expires_at END",
-             "tiii", key, (int64_t) ngx_time(), (int64_t) limit->window,
-             (int64_t) limit->count);
-
-    return rc == SQLITE_OK ? NGX_OK : NGX_ERROR;
 }
