@@ -148,7 +148,7 @@ sub previous_schema_copy {
             . " FROM pragma_table_info('$table') o"
             . " JOIN pragma_table_info('$table', 'cur') c ON c.name = o.name")
             or next;
-        $copy .= "INSERT INTO main.$table ($cols) SELECT $cols"
+        $copy .= "INSERT OR REPLACE INTO main.$table ($cols) SELECT $cols"
                . " FROM cur.$table;";
     }
     ($rc, $out) = run('sqlite3', '-bail', $to, "$copy COMMIT;");
