@@ -160,7 +160,7 @@ sub nginx_master { my $p = read_file($nginx_pid_file); $p ? $p + 0 : 0 }
 sub start_nginx {
     my ($rc, $out) = run('/usr/sbin/nginx', '-c', "$tmp/nginx.conf");
     is($rc, 0, 'nginx starts from the stock layout') or diag $out;
-    ok(wait_for(sub { nginx_master() && get('/')->{status} }, 10),
+    ok(wait_for(sub { nginx_master() && eval { get('/')->{status} } }, 10),
        'nginx answers');
 }
 
@@ -477,8 +477,8 @@ ok(wait_for(sub { get('/')->{status} == 200 }, 10),
 like(get('/posts/second')->{body}, qr/And upgraded\./, 'the second post');
 
 start_jobrunner();
-like(read_file($JR_LOG), qr/jobrunner started, schema version $schema\n\z/,
-     'the upgraded jobrunner starts on the migrated data.db');
+is((read_file($JR_LOG) =~ /jobrunner started, schema version (\d+)/g)[-1],
+   $schema, 'the upgraded jobrunner starts on the migrated data.db');
 ok(stop_jobrunner(), 'and stops');
 stop_nginx();
 
