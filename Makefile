@@ -195,7 +195,7 @@ DEB_FILES = $(wildcard $(shell git ls-files 2>/dev/null))
 deb: $(DEB_DIR)/.built
 
 $(DEB_DIR)/.built: $(DEB_FILES)
-	@test -n "$(DEB_FILES)" || { echo "deb: needs a git work tree" >&2; exit 1; }
+	@test -n "$(firstword $(DEB_FILES))" || { echo "deb: needs a git work tree" >&2; exit 1; }
 	@sh scripts/deps.sh deb
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
 	@echo "tar: $(words $(DEB_FILES)) tracked files to $(DEB_DIR)/src"
