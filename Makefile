@@ -188,7 +188,7 @@ clean:
 # The .debs, the .changes and lintian's report (lintian.txt) are left in
 # $(DEB_DIR); nothing is rebuilt while no tracked file changed.
 DEB_DIR   = $(BUILD)/deb
-DEB_FILES = $(wildcard $(shell git ls-files 2>/dev/null))
+DEB_FILES := $(wildcard $(shell git ls-files 2>/dev/null))
 
 .PHONY: deb
 
