@@ -17,7 +17,8 @@ struct jr_runner_s {
     uv_loop_t    *loop;
     sqlite3      *db;
     uv_signal_t   signals[JR_SIGNAL_N];
-    struct jr_jobs_s  *jobs;    /* the job queue, timers, thumbnails */
+    struct jr_jobs_s  *jobs;    /* the job queue and its kinds */
+    struct jr_timers_s  *timers;    /* the schedules that enqueue jobs */
     struct jr_events_s  *events;    /* event intake, analytics */
     struct jr_s3_s  *s3;        /* the [s3] bucket's client, or NULL */
     struct jr_sse_s  *sse;      /* the realtime hub */
