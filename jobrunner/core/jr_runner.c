@@ -31,6 +31,7 @@
 
 
 static int jr_runner_threadpool(const jr_config_t *cf);
+static void jr_runner_signaled(void *data);
 static void jr_runner_render(void *data, FILE *out);
 static int jr_runner_close_loop(jr_runner_t *r);
 static void jr_runner_close_handle(uv_handle_t *handle, void *arg);
@@ -77,7 +78,7 @@ jr_runner_run(const jr_config_t *cf)
     }
 
     /* before the pid file: whoever reads it may signal us at once */
-    if (jr_signal_start(&r) != 0) {
+    if (jr_signal_start(&r.signals, r.loop, jr_runner_signaled, &r) != 0) {
         goto failed;
     }
 
@@ -261,6 +262,14 @@ jr_runner_stop(jr_runner_t *r)
      * later parts of the jobrunner add to the loop as well.
      */
     uv_walk(r->loop, jr_runner_close_handle, NULL);
+}
+
+
+/* SIGTERM, SIGINT */
+static void
+jr_runner_signaled(void *data)
+{
+    jr_runner_stop(data);
 }
 
 

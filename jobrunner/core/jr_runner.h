@@ -13,10 +13,12 @@
 #include "core/jr_config.h"
 #include "core/jr_signal.h"
 
+typedef struct jr_runner_s  jr_runner_t;
+
 struct jr_runner_s {
     uv_loop_t    *loop;
     sqlite3      *db;
-    uv_signal_t   signals[JR_SIGNAL_N];
+    jr_signals_t  signals;
     struct jr_jobs_s  *jobs;    /* the job queue and its kinds */
     struct jr_timers_s  *timers;    /* the schedules that enqueue jobs */
     struct jr_events_s  *events;    /* event intake, analytics */
