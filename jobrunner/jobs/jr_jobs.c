@@ -27,6 +27,7 @@
 
 static int jr_jobs_start_kinds(jr_jobs_t *jobs,
     const jr_kind_t *const *kinds);
+static int jr_jobs_bulk(jr_jobs_t *jobs);
 static jr_jobs_kind_t *jr_jobs_find(jr_jobs_t *jobs, const char *name);
 static void jr_jobs_poll(uv_timer_t *timer);
 static void jr_jobs_work(uv_work_t *req);
@@ -98,24 +99,17 @@ jr_jobs_start(jr_jobs_t **out, uv_loop_t *loop, sqlite3 *db,
 }
 
 
-/*
- * The dispatcher's table of kinds, each started in turn, and the list of
- * bulk kinds that jr_jobs_kick() holds back when they fill their share.
- */
+/* The dispatcher's table of kinds, each started in turn. */
 static int
 jr_jobs_start_kinds(jr_jobs_t *jobs, const jr_kind_t *const *kinds)
 {
     size_t           i, n;
-    json_t          *bulk;
     jr_jobs_kind_t  *k, *shared;
 
     for (n = 0; kinds[n] != NULL; n++) { /* void */ }
 
     jobs->kinds = calloc(n ? n : 1, sizeof(jr_jobs_kind_t));
-    bulk = json_array();
-
-    if (jobs->kinds == NULL || bulk == NULL) {
-        json_decref(bulk);
+    if (jobs->kinds == NULL) {
         jr_log(JR_LOG_ERROR, "jobs: out of memory");
         return -1;
     }
@@ -123,22 +117,12 @@ jr_jobs_start_kinds(jr_jobs_t *jobs, const jr_kind_t *const *kinds)
     for (i = 0; i < n; i++) {
         k = &jobs->kinds[i];
         k->kind = kinds[i];
-        jobs->nkinds++;
-
-        if (k->kind->bulk
-            && json_array_append_new(bulk, json_string(k->kind->name)) != 0)
-        {
-            json_decref(bulk);
-            jr_log(JR_LOG_ERROR, "jobs: out of memory");
-            return -1;
-        }
+        jobs->nkinds = i + 1;
 
         if (k->kind->shares) {
             shared = jr_jobs_find(jobs, k->kind->shares->name);
 
-            /* the table lists a kind after the one whose context it has */
             if (shared == NULL || shared->kind->shares) {
-                json_decref(bulk);
                 jr_log(JR_LOG_ERROR, "jobs: kind %s shares the context of "
                        "%s, which is not listed before it", k->kind->name,
                        k->kind->shares->name);
@@ -150,27 +134,53 @@ jr_jobs_start_kinds(jr_jobs_t *jobs, const jr_kind_t *const *kinds)
         }
 
         if (k->kind->start) {
+            /* stopped by jr_jobs_free() from here, even if it fails */
             k->started = 1;
 
             if (k->kind->start(jobs, &k->ctx) != 0) {
-                json_decref(bulk);
                 return -1;
             }
         }
     }
 
-    if (json_array_size(bulk)) {
-        jobs->bulk = json_dumps(bulk, JSON_COMPACT);
-        if (jobs->bulk == NULL) {
-            json_decref(bulk);
-            jr_log(JR_LOG_ERROR, "jobs: out of memory");
-            return -1;
+    return jr_jobs_bulk(jobs);
+}
+
+
+/*
+ * The names of the bulk kinds, a JSON array, which jr_jobs_kick() has
+ * the queue skip when they fill their share; none: NULL.  0, or -1 out of
+ * memory.
+ */
+static int
+jr_jobs_bulk(jr_jobs_t *jobs)
+{
+    int      rc;
+    size_t   i;
+    json_t  *names;
+
+    names = json_array();
+    rc = names ? 0 : -1;
+
+    for (i = 0; rc == 0 && i < jobs->nkinds; i++) {
+        if (jobs->kinds[i].kind->bulk) {
+            rc = json_array_append_new(names,
+                                       json_string(jobs->kinds[i].kind->name));
         }
     }
 
-    json_decref(bulk);
+    if (rc == 0 && json_array_size(names) > 0) {
+        jobs->bulk = json_dumps(names, JSON_COMPACT);
+        rc = jobs->bulk ? 0 : -1;
+    }
 
-    return 0;
+    json_decref(names);
+
+    if (rc != 0) {
+        jr_log(JR_LOG_ERROR, "jobs: out of memory");
+    }
+
+    return rc;
 }
 
 

@@ -40,12 +40,17 @@ typedef struct jr_kind_s    jr_kind_t;
 struct jr_kind_s {
     const char   *name;
 
-    /* its jobs take at most all threads but one, so a backlog of them
-       (thumbnails after an import) never holds up the other kinds */
+    /*
+     * its jobs, with those of every other bulk kind, take at most all
+     * threads but one, so a backlog of them (thumbnails after an import)
+     * never holds up the other kinds
+     */
     unsigned      bulk:1;
 
-    /* a kind whose context this one has: its start, stop and render
-       hooks are that kind's, run once for both */
+    /*
+     * a kind listed before this one whose context this one has: its start,
+     * stop and render hooks, run once for both, are that kind's
+     */
     const jr_kind_t  *shares;
 
     /*
@@ -55,8 +60,10 @@ struct jr_kind_s {
      */
     int         (*start)(jr_jobs_t *jobs, void **ctx);
 
-    /* after the loop has ended, whenever start ran, even failed: frees
-       what it made; may be NULL */
+    /*
+     * after the loop has ended, whenever start ran, even if it failed:
+     * frees what it made.  May be NULL.
+     */
     void        (*stop)(void *ctx);
 
     /* GET /metrics: the kind's Prometheus lines; may be NULL */
@@ -74,8 +81,7 @@ struct jr_kind_s {
     /* pool thread: the work; failures through jr_work_fail() */
     void        (*work)(jr_work_t *w);
 
-    /* loop, in the ack's transaction: record the effect; 0 or -1; may be
-       NULL */
+    /* loop, in the ack's transaction: record the effect; 0 or -1; or NULL */
     int         (*commit)(jr_work_t *w, sqlite3 *db);
 
     /* loop, after the outcome is recorded: logs, follow-ups; may be NULL */

@@ -173,9 +173,9 @@ jr_scan_start(jr_jobs_t *jobs, void **ctx)
     jr_scan_remove_stale_tmp(jobs);
 
     /*
-     * Files added while we were down, once the loop runs: after the
-     * timers, whose thumb_scan slot missed meanwhile is enqueued first,
-     * and after every kind has started, for the jobs enqueueing starts.
+     * Files added while we were down, once the loop runs: enqueueing may
+     * start jobs at once, so not before every kind has started, and the
+     * timers' thumb_scan slot missed meanwhile goes first.
      */
     rc = uv_timer_start(&scan->debounce, jr_scan_debounced, 0, 0);
     if (rc != 0) {

@@ -41,8 +41,10 @@ typedef struct {
     char                code[64];
     char                message[256];
 
-    /* any root but <Error>: its <ETag> ("" when absent, cut to fit) and
-       its <UploadId> (NULL when absent) */
+    /*
+     * any root but <Error>: its <ETag> ("" when absent, cut to fit) and
+     * its <UploadId> (NULL when absent)
+     */
     char                etag[128];
     char               *upload_id;
 

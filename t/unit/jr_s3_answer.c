@@ -128,7 +128,7 @@ test_parser(void)
 }
 
 
-/* An answer with a body of the request's own buffer, as a transfer leaves it. */
+/* An answer, its body in the request's buffer as a transfer leaves it. */
 static const jr_s3_result_t *
 answer(jr_s3_req_t *req, long status, const char *etag, const char *body)
 {
