@@ -32,6 +32,7 @@
 #include "blog_path.h"
 #include "jobs/jr_jobs.h"
 #include "jobs/jr_kinds.h"
+#include "jobs/jr_thumb.h"
 #include "core/jr_log.h"
 
 
@@ -88,6 +89,9 @@ static const char *const  jr_thumb_exts[] = {
     ".jpg", ".jpeg", ".png", ".gif", ".webp", NULL
 };
 
+/* libvips is set up once per process, and shut down once */
+static unsigned  jr_thumb_vips;
+
 
 int
 jr_thumb_candidate(const char *name)
@@ -134,14 +138,21 @@ jr_thumb_params(const jr_jobs_conf_t *jc, char *buf, size_t size)
 }
 
 
-int
-jr_thumb_init(jr_jobs_t *jobs)
+/* With a media root: the thumbnail folder made, libvips set up. */
+static int
+jr_thumb_start(jr_jobs_t *jobs, void **ctx)
 {
     char                   dir[JR_THUMB_PATH_MAX];
     struct stat            st;
     const jr_jobs_conf_t  *jc;
 
+    (void) ctx;
+
     jc = &jobs->cf->jobs;
+
+    if (jc->media_root == NULL) {
+        return 0;
+    }
 
     if (stat(jc->media_root, &st) != 0 || !S_ISDIR(st.st_mode)) {
         jr_log(JR_LOG_ERROR, "media_root \"%s\" is not a folder: %s",
@@ -162,6 +173,8 @@ jr_thumb_init(jr_jobs_t *jobs)
         return -1;
     }
 
+    jr_thumb_vips = 1;
+
     /*
      * Each image is one job on one pool thread: libvips's own threads
      * would multiply the memory of every job in flight.  Its operation
@@ -175,10 +188,15 @@ jr_thumb_init(jr_jobs_t *jobs)
 }
 
 
-void
-jr_thumb_shutdown(void)
+static void
+jr_thumb_stop(void *ctx)
 {
-    vips_shutdown();
+    (void) ctx;
+
+    if (jr_thumb_vips) {
+        vips_shutdown();
+        jr_thumb_vips = 0;
+    }
 }
 
 
@@ -917,10 +935,13 @@ jr_thumb_free(jr_work_t *w)
 
 
 const jr_kind_t  jr_thumb_kind = {
-    "thumb",
-    jr_thumb_prepare,
-    jr_thumb_work,
-    jr_thumb_commit,
-    jr_thumb_done,
-    jr_thumb_free
+    .name = "thumb",
+    .bulk = 1,
+    .start = jr_thumb_start,
+    .stop = jr_thumb_stop,
+    .prepare = jr_thumb_prepare,
+    .work = jr_thumb_work,
+    .commit = jr_thumb_commit,
+    .done = jr_thumb_done,
+    .free = jr_thumb_free
 };
