@@ -67,7 +67,7 @@ LINK_LIBS  = -Wl,--as-needed $(JR_LIBS) $(LIB_LIBS)
 .SECONDARY:
 
 .PHONY: all deps deps-test run test test-asan test-valgrind fuzz-smoke unit \
-        clean
+        clean FORCE
 
 all: $(MODULE) $(BUILD)/jobrunner $(BUILD)/blogctl
 
@@ -88,8 +88,15 @@ $(ALL_LIBS):
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# configure is slow (~6 s): rerun it only when config changes.
-$(BUILD)/nginx/Makefile: config
+# configure is slow (~6 s): rerun it only when config changes, or the
+# module's list of files, which configure writes into nginx's Makefile.
+MODULE_FILES = $(sort $(filter-out config, $(MODULE_SRC)))
+
+$(BUILD)/module-files: FORCE
+	@mkdir -p $(@D)
+	@echo '$(MODULE_FILES)' | cmp -s - $@ || echo '$(MODULE_FILES)' > $@
+
+$(BUILD)/nginx/Makefile: config $(BUILD)/module-files
 	@mkdir -p $(BUILD)/nginx
 	cd $(NGINX_SRC) && BLOG_LIBBLOG=$(CURDIR)/$(BUILD)/libblog.a \
 	    ./configure --with-compat --with-threads \
@@ -181,3 +188,26 @@ fuzz-smoke: deps-test
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# Debian packages (docs/debian.md): dpkg-buildpackage in a copy of the
+# tracked files (as they are in the work tree; untracked ones are left
+# out) under $(DEB_DIR)/src, then lintian, which fails it on an error.
+# The .debs, the .changes and lintian's report (lintian.txt) are left in
+# $(DEB_DIR); nothing is rebuilt while no tracked file changed.
+DEB_DIR   = $(BUILD)/deb
+DEB_FILES := $(wildcard $(shell git ls-files 2>/dev/null))
+
+.PHONY: deb
+
+deb: $(DEB_DIR)/.built
+
+$(DEB_DIR)/.built: $(DEB_FILES)
+	@test -n "$(firstword $(DEB_FILES))" || { echo "deb: needs a git work tree" >&2; exit 1; }
+	@sh scripts/deps.sh deb
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	@echo "tar: $(words $(DEB_FILES)) tracked files to $(DEB_DIR)/src"
+	@tar -cf - --no-recursion $(DEB_FILES) | tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b -Jauto
+	lintian --fail-on error $(DEB_DIR)/*.changes > $(DEB_DIR)/lintian.txt; \
+	    status=$$?; cat $(DEB_DIR)/lintian.txt; exit $$status
+	touch $@

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "blog_schema.h"
+#include "blog_db.h"
 #include "ctl_db.h"
 #include "ctl_util.h"
 
@@ -17,73 +17,33 @@
 sqlite3 *
 ctl_db_open(const char *path, int writable)
 {
-    int       rc, flags, version;
-    char     *err;
-    sqlite3  *db;
+    int              rc;
+    sqlite3         *db;
+    blog_db_error_t  err;
 
-    flags = SQLITE_OPEN_READWRITE | (writable ? SQLITE_OPEN_CREATE : 0);
-
-    rc = sqlite3_open_v2(path, &db, flags, NULL);
-
-    if (rc != SQLITE_OK) {
-        ctl_error("%s: %s", path,
-                  db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        sqlite3_close(db);
-        return NULL;
-    }
-
-    sqlite3_extended_result_codes(db, 1);
-
-    rc = sqlite3_busy_timeout(db, CTL_BUSY_TIMEOUT);
+    rc = blog_db_open(&db, path, &blog_data_schema,
+                      BLOG_DB_EXTENDED_CODES
+                      | (writable ? BLOG_DB_CREATE | BLOG_DB_MIGRATE : 0),
+                      CTL_BUSY_TIMEOUT, &err);
 
     if (rc == SQLITE_OK) {
-        rc = sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
-    }
-
-    if (rc != SQLITE_OK) {
-        ctl_error("%s: %s", path, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return NULL;
-    }
-
-    if (writable) {
-        rc = blog_schema_migrate(db, &err);
-
-        if (rc != SQLITE_OK) {
-            ctl_error("%s: %s", path,
-                      err != NULL ? err : sqlite3_errstr(rc));
-            sqlite3_free(err);
-            sqlite3_close(db);
-            return NULL;
-        }
-
         return db;
     }
 
-    rc = blog_schema_check(db, &version);
+    if (err.step != BLOG_DB_CHECK || rc != SQLITE_SCHEMA) {
+        ctl_error("%s: %s", path, err.msg);
 
-    if (rc == SQLITE_SCHEMA) {
-        if (version == 0) {
-            ctl_error("%s: not a blog database (run \"blogctl init\")", path);
+    } else if (err.version == 0) {
+        ctl_error("%s: not a blog database (run \"blogctl init\")", path);
 
-        } else {
-            ctl_error("%s: schema version %d, this blogctl reads %d%s", path,
-                      version, BLOG_SCHEMA_VERSION,
-                      version < BLOG_SCHEMA_VERSION
-                      ? " (run \"blogctl init\")" : "");
-        }
-
-        sqlite3_close(db);
-        return NULL;
+    } else {
+        ctl_error("%s: schema version %d, this blogctl reads %d%s", path,
+                  err.version, BLOG_SCHEMA_VERSION,
+                  err.version < BLOG_SCHEMA_VERSION
+                  ? " (run \"blogctl init\")" : "");
     }
 
-    if (rc != SQLITE_OK) {
-        ctl_error("%s: %s", path, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return NULL;
-    }
-
-    return db;
+    return NULL;
 }
 
 

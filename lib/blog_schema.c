@@ -316,8 +316,13 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
 };
 
 
+const blog_schema_t  blog_data_schema = {
+    "database", blog_migrations, BLOG_SCHEMA_VERSION
+};
+
+
 int
-blog_schema_check(sqlite3 *db, int *version)
+blog_schema_check(sqlite3 *db, const blog_schema_t *schema, int *version)
 {
     int            rc;
     sqlite3_stmt  *stmt;
@@ -336,26 +341,16 @@ blog_schema_check(sqlite3 *db, int *version)
     *version = sqlite3_column_int(stmt, 0);
     sqlite3_finalize(stmt);
 
-    return *version == BLOG_SCHEMA_VERSION ? SQLITE_OK : SQLITE_SCHEMA;
-}
-
-
-int
-blog_schema_migrate(sqlite3 *db, char **err)
-{
-    return blog_migrate(db, "database", blog_migrations, BLOG_SCHEMA_VERSION,
-                        err);
+    return *version == schema->version ? SQLITE_OK : SQLITE_SCHEMA;
 }
 
 
 /*
- * Brings db from its PRAGMA user_version to n by running migrations[v]
- * for each version v it lacks, in one write transaction; "what" names the
- * database in the error of a file newer than this build.
+ * Brings db from its PRAGMA user_version to the schema's version by running
+ * migrations[v] for each version v it lacks, in one write transaction.
  */
 int
-blog_migrate(sqlite3 *db, const char *what, const char *const *migrations,
-    int n, char **err)
+blog_migrate(sqlite3 *db, const blog_schema_t *schema, char **err)
 {
     int            rc, version, v;
     char           sql[64];
@@ -388,25 +383,26 @@ blog_migrate(sqlite3 *db, const char *what, const char *const *migrations,
         goto failed;
     }
 
-    if (version > n) {
+    if (version > schema->version) {
         *err = sqlite3_mprintf("%s schema version %d is newer than this "
-                               "build (%d)", what, version, n);
+                               "build (%d)", schema->what, version,
+                               schema->version);
         rc = SQLITE_SCHEMA;
         goto failed;
     }
 
-    if (version == n) {
+    if (version == schema->version) {
         return sqlite3_exec(db, "COMMIT", NULL, NULL, err);
     }
 
-    for (v = version; v < n; v++) {
-        rc = sqlite3_exec(db, migrations[v], NULL, NULL, err);
+    for (v = version; v < schema->version; v++) {
+        rc = sqlite3_exec(db, schema->migrations[v], NULL, NULL, err);
         if (rc != SQLITE_OK) {
             goto failed;
         }
     }
 
-    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", n);
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", schema->version);
 
     rc = sqlite3_exec(db, sql, NULL, NULL, err);
     if (rc != SQLITE_OK) {

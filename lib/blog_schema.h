@@ -14,22 +14,35 @@
 /* The schema version this build reads and writes. */
 #define BLOG_SCHEMA_VERSION  8
 
+
+/*
+ * A database's schema: its migrations in order, PRAGMA user_version
+ * counting those applied.  data.db's is here, ttl.db's in
+ * blog_ttl_schema.h; blog_db_open() (blog_db.h) opens a file of either.
+ */
+typedef struct {
+    const char          *what;          /* "database": names it in errors */
+    const char *const   *migrations;
+    int                  version;       /* how many: this build's version */
+} blog_schema_t;
+
+extern const blog_schema_t  blog_data_schema;
+
+
 /*
  * Switches the file to WAL and applies every migration newer than its
- * user_version, all in one transaction, so a failure leaves it untouched.  Returns SQLITE_OK, or an
- * SQLite error code with a malloc'ed message in *err (free with
- * sqlite3_free).  A file newer than this build is refused, never touched.
+ * user_version, all in one transaction, so a failure leaves it untouched.
+ * Returns SQLITE_OK, or an SQLite error code with a malloc'ed message in
+ * *err (free with sqlite3_free).  A file newer than this build is refused,
+ * never touched.
  */
-int blog_schema_migrate(sqlite3 *db, char **err);
-
-int blog_migrate(sqlite3 *db, const char *what,
-    const char *const *migrations, int n, char **err);
+int blog_migrate(sqlite3 *db, const blog_schema_t *schema, char **err);
 
 /*
- * Reads user_version into *version.  Returns SQLITE_OK when it equals
- * BLOG_SCHEMA_VERSION, SQLITE_SCHEMA when it differs, or the SQLite error
+ * Reads user_version into *version.  Returns SQLITE_OK when it is the
+ * schema's version, SQLITE_SCHEMA when it differs, or the SQLite error
  * that stopped the read.
  */
-int blog_schema_check(sqlite3 *db, int *version);
+int blog_schema_check(sqlite3 *db, const blog_schema_t *schema, int *version);
 
 #endif /* BLOG_SCHEMA_H */

@@ -90,9 +90,13 @@ const char *const  blog_ttl_tables[] = {
 };
 
 
+const blog_schema_t  blog_ttl_schema = {
+    "ttl database", blog_ttl_migrations, BLOG_TTL_SCHEMA_VERSION
+};
+
+
 int
 blog_ttl_schema_migrate(sqlite3 *db, char **err)
 {
-    return blog_migrate(db, "ttl database", blog_ttl_migrations,
-                        BLOG_TTL_SCHEMA_VERSION, err);
+    return blog_migrate(db, &blog_ttl_schema, err);
 }

@@ -18,17 +18,19 @@
 
 #include <sqlite3.h>
 
+#include "blog_schema.h"
+
 /* The ttl.db schema version this build reads and writes. */
 #define BLOG_TTL_SCHEMA_VERSION  4
+
+extern const blog_schema_t  blog_ttl_schema;
 
 /* The tables with an expires_at column, NULL-terminated. */
 extern const char *const  blog_ttl_tables[];
 
 /*
- * Switches the file to WAL and applies every migration newer than its
- * user_version in one transaction.  Returns SQLITE_OK, or an SQLite error
- * code with a malloc'ed message in *err (free with sqlite3_free).  A file
- * newer than this build is refused, never touched.
+ * blog_migrate() with the ttl.db schema, for the jobrunner's own
+ * connections to ttl.db (its salts and ttl_cleanup).
  */
 int blog_ttl_schema_migrate(sqlite3 *db, char **err);
 

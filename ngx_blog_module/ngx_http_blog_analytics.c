@@ -17,8 +17,9 @@
  */
 
 #include "ngx_http_blog_module.h"
-#include "ngx_http_blog_event.h"
-#include "blog_schema.h"
+#include "ngx_http_blog_events_module.h"
+#include "ngx_http_blog_scope.h"
+#include "blog_db.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -55,20 +56,15 @@ static ngx_int_t ngx_http_blog_analytics_days(ngx_http_request_t *r,
     sqlite3 *db, ngx_array_t *root, int64_t today);
 static ngx_int_t ngx_http_blog_analytics_top(ngx_http_request_t *r,
     sqlite3 *db, ngx_array_t *root, ngx_http_blog_top_t *top, int64_t today);
-static ngx_int_t ngx_http_blog_analytics_var(ngx_http_request_t *r,
-    ngx_array_t *vars, const char *name, u_char *data, size_t len);
-static ngx_int_t ngx_http_blog_analytics_num(ngx_http_request_t *r,
-    ngx_array_t *vars, const char *name, int64_t n);
-static ngx_int_t ngx_http_blog_analytics_list(ngx_array_t *vars,
-    const char *name, ngx_array_t *items);
 
 
 static ngx_int_t
 ngx_http_blog_analytics_handler(ngx_http_request_t *r)
 {
-    int                               rc, version;
+    int                               rc;
     ngx_int_t                         nrc;
     sqlite3                          *db;
+    blog_db_error_t                   err;
     ngx_buf_t                        *b;
     blog_buf_t                        out;
     ngx_chain_t                       cl;
@@ -102,20 +98,16 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
         return NGX_HTTP_UNAUTHORIZED;
     }
 
-    rc = sqlite3_open_v2((char *) elcf->analytics_db.data, &db,
-                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-
-    if (rc == SQLITE_OK) {
-        rc = blog_schema_check(db, &version);
-    }
+    rc = blog_db_open(&db, (char *) elcf->analytics_db.data,
+                      &blog_data_schema,
+                      BLOG_DB_QUERY_ONLY | BLOG_DB_ONE_THREAD, 0, &err);
 
     if (rc != SQLITE_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "blog_analytics: database \"%V\": %s",
                       &elcf->analytics_db,
                       rc == SQLITE_SCHEMA ? "another schema version"
-                      : db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        sqlite3_close(db);
+                                          : err.msg);
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
@@ -357,18 +349,17 @@ ngx_http_blog_analytics_days(ngx_http_request_t *r, sqlite3 *db,
         ngx_sprintf(date, "%4d-%02d-%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
                     tm.ngx_tm_mday);
 
-        vars = ngx_array_create(r->pool, 8, sizeof(blog_tpl_var_t));
+        vars = ngx_http_blog_scope_item(r->pool, &items, 8);
         if (vars == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ngx_http_blog_analytics_var(r, vars, "date", date, 10) != NGX_OK
-            || ngx_http_blog_analytics_num(r, vars, "views", views[i])
+        if (ngx_http_blog_scope_str(r, vars, "date", date, 10) != NGX_OK
+            || ngx_http_blog_scope_int(r, vars, "views", views[i])
                != NGX_OK
-            || ngx_http_blog_analytics_num(r, vars, "visitors", visitors[i])
+            || ngx_http_blog_scope_int(r, vars, "visitors", visitors[i])
                != NGX_OK
-            || ngx_http_blog_analytics_num(r, vars, "x",
-                                           i * NGX_HTTP_BLOG_CHART_W)
+            || ngx_http_blog_scope_int(r, vars, "x", i * NGX_HTTP_BLOG_CHART_W)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -376,9 +367,9 @@ ngx_http_blog_analytics_days(ngx_http_request_t *r, sqlite3 *db,
 
         h = views[i] * NGX_HTTP_BLOG_CHART_H / max;
 
-        if (ngx_http_blog_analytics_num(r, vars, "views_h", h) != NGX_OK
-            || ngx_http_blog_analytics_num(r, vars, "views_y",
-                                           NGX_HTTP_BLOG_CHART_H - h)
+        if (ngx_http_blog_scope_int(r, vars, "views_h", h) != NGX_OK
+            || ngx_http_blog_scope_int(r, vars, "views_y",
+                                       NGX_HTTP_BLOG_CHART_H - h)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -386,33 +377,27 @@ ngx_http_blog_analytics_days(ngx_http_request_t *r, sqlite3 *db,
 
         h = visitors[i] * NGX_HTTP_BLOG_CHART_H / max;
 
-        if (ngx_http_blog_analytics_num(r, vars, "visitors_h", h) != NGX_OK
-            || ngx_http_blog_analytics_num(r, vars, "visitors_y",
-                                           NGX_HTTP_BLOG_CHART_H - h)
+        if (ngx_http_blog_scope_int(r, vars, "visitors_h", h) != NGX_OK
+            || ngx_http_blog_scope_int(r, vars, "visitors_y",
+                                       NGX_HTTP_BLOG_CHART_H - h)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        if (ngx_http_blog_analytics_list(vars, NULL, &items) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
     }
 
-    if (ngx_http_blog_analytics_list(root, "days", &items) != NGX_OK
-        || ngx_http_blog_analytics_num(r, root, "total_views", total_views)
+    if (ngx_http_blog_scope_list(root, "days", &items) != NGX_OK
+        || ngx_http_blog_scope_int(r, root, "total_views", total_views)
            != NGX_OK
-        || ngx_http_blog_analytics_num(r, root, "total_visitors",
-                                       total_visitors)
+        || ngx_http_blog_scope_int(r, root, "total_visitors", total_visitors)
            != NGX_OK
-        || ngx_http_blog_analytics_num(r, root, "bot_views", bots) != NGX_OK
-        || ngx_http_blog_analytics_num(r, root, "chart_max", max) != NGX_OK
-        || ngx_http_blog_analytics_num(r, root, "chart_width",
-                                       NGX_HTTP_BLOG_DAYS
-                                       * NGX_HTTP_BLOG_CHART_W)
+        || ngx_http_blog_scope_int(r, root, "bot_views", bots) != NGX_OK
+        || ngx_http_blog_scope_int(r, root, "chart_max", max) != NGX_OK
+        || ngx_http_blog_scope_int(r, root, "chart_width",
+                                   NGX_HTTP_BLOG_DAYS * NGX_HTTP_BLOG_CHART_W)
            != NGX_OK
-        || ngx_http_blog_analytics_num(r, root, "chart_height",
-                                       NGX_HTTP_BLOG_CHART_H)
+        || ngx_http_blog_scope_int(r, root, "chart_height",
+                                   NGX_HTTP_BLOG_CHART_H)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -453,17 +438,13 @@ ngx_http_blog_analytics_top(ngx_http_request_t *r, sqlite3 *db,
     sqlite3_bind_int(stmt, 4, NGX_HTTP_BLOG_TOP);
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        vars = ngx_array_create(r->pool, 2, sizeof(blog_tpl_var_t));
+        vars = ngx_http_blog_scope_item(r->pool, &items, 2);
 
         if (vars == NULL
-            || ngx_http_blog_analytics_var(r, vars, "key",
-                   (u_char *) sqlite3_column_text(stmt, 0),
-                   sqlite3_column_bytes(stmt, 0))
-               != NGX_OK
-            || ngx_http_blog_analytics_num(r, vars, "n",
-                                           sqlite3_column_int64(stmt, 1))
-               != NGX_OK
-            || ngx_http_blog_analytics_list(vars, NULL, &items) != NGX_OK)
+            || ngx_http_blog_scope_column(r, vars, "key", stmt, 0) != NGX_OK
+            || ngx_http_blog_scope_int(r, vars, "n",
+                                       sqlite3_column_int64(stmt, 1))
+               != NGX_OK)
         {
             sqlite3_finalize(stmt);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -480,88 +461,8 @@ ngx_http_blog_analytics_top(ngx_http_request_t *r, sqlite3 *db,
         return NGX_OK;
     }
 
-    return ngx_http_blog_analytics_list(root, top->name, &items) == NGX_OK
+    return ngx_http_blog_scope_list(root, top->name, &items) == NGX_OK
            ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
-}
-
-
-/* A text value, copied to the request pool (SQLite's goes with the row). */
-static ngx_int_t
-ngx_http_blog_analytics_var(ngx_http_request_t *r, ngx_array_t *vars,
-    const char *name, u_char *data, size_t len)
-{
-    blog_tpl_var_t  *v;
-
-    v = ngx_array_push(vars);
-    if (v == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(v, sizeof(blog_tpl_var_t));
-    v->name = name;
-    v->type = BLOG_TPL_TEXT;
-    v->len = len;
-    v->str = len ? ngx_pnalloc(r->pool, len) : "";
-
-    if (v->str == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (len) {
-        ngx_memcpy((u_char *) v->str, data, len);
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_blog_analytics_num(ngx_http_request_t *r, ngx_array_t *vars,
-    const char *name, int64_t n)
-{
-    u_char  buf[NGX_INT64_LEN];
-
-    return ngx_http_blog_analytics_var(r, vars, name, buf,
-                                       ngx_sprintf(buf, "%L", n) - buf);
-}
-
-
-/*
- * With name: adds the list of items to vars.  Without: adds the scope of
- * vars as one more item of items.
- */
-static ngx_int_t
-ngx_http_blog_analytics_list(ngx_array_t *vars, const char *name,
-    ngx_array_t *items)
-{
-    blog_tpl_var_t  *v;
-    blog_tpl_ctx_t  *item;
-
-    if (name == NULL) {
-        item = ngx_array_push(items);
-        if (item == NULL) {
-            return NGX_ERROR;
-        }
-
-        item->parent = NULL;
-        item->vars = vars->elts;
-        item->nvars = vars->nelts;
-
-        return NGX_OK;
-    }
-
-    v = ngx_array_push(vars);
-    if (v == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(v, sizeof(blog_tpl_var_t));
-    v->name = name;
-    v->type = BLOG_TPL_LIST;
-    v->items = items->elts;
-    v->nitems = items->nelts;
-
-    return NGX_OK;
 }
 
 

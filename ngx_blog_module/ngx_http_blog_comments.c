@@ -29,7 +29,11 @@
  * the owner and pushes the news to readers.
  */
 
-#include "admin/ngx_http_blog_admin.h"
+#include "ngx_http_blog_module.h"
+#include "ngx_http_blog_body.h"
+#include "ngx_http_blog_cookie.h"
+#include "ngx_http_blog_response.h"
+#include "ngx_http_blog_scope.h"
 #include "blog_markdown.h"
 #include "blog_path.h"
 #include "blog_secret.h"
@@ -39,27 +43,39 @@
 #define NGX_HTTP_BLOG_CEMAIL_MAX   200
 #define NGX_HTTP_BLOG_CBODY_MAX    10000
 
+/* A reader's commenter token, kept for a year. */
+#define NGX_HTTP_BLOG_COMMENTER_COOKIE  "blog_commenter"
+#define NGX_HTTP_BLOG_COMMENTER_AGE     (365 * 86400)
+
+
+/* A comment being posted. */
+struct ngx_http_blog_comment_s {
+    ngx_http_blog_loc_conf_t  *blcf;
+    ngx_str_t                  slug;          /* of the post */
+    ngx_http_blog_body_t       body;
+};
+
 
 static void ngx_http_blog_comment_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_blog_comment_save(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx);
+    ngx_http_blog_comment_t *ctx);
 static ngx_int_t ngx_http_blog_comment_form(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx, ngx_uint_t status, const char *error);
+    ngx_http_blog_comment_t *ctx, ngx_uint_t status, const char *error);
 static ngx_int_t ngx_http_blog_comment_done(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx, int64_t id, ngx_uint_t approved);
+    ngx_http_blog_comment_t *ctx, int64_t id, ngx_uint_t approved);
 static ngx_int_t ngx_http_blog_commenter(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx, u_char *token, u_char *hash,
+    ngx_http_blog_comment_t *ctx, u_char *token, u_char *hash,
     ngx_uint_t *trusted);
 
 
 ngx_int_t
 ngx_http_blog_comments_enabled(ngx_http_request_t *r)
 {
-    ngx_http_blog_admin_loc_conf_t  *alcf;
+    ngx_http_blog_loc_conf_t  *blcf;
 
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_admin_module);
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_module);
 
-    return alcf->comments && alcf->data != NULL;
+    return blcf->comment_conn != NULL;
 }
 
 
@@ -71,9 +87,9 @@ ngx_int_t
 ngx_http_blog_comment_post(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path)
 {
-    ngx_str_t                        *route, slug;
-    ngx_http_blog_admin_ctx_t        *ctx;
-    ngx_http_blog_admin_loc_conf_t   *alcf;
+    ngx_str_t                 *route, slug;
+    ngx_http_blog_ctx_t       *bctx;
+    ngx_http_blog_comment_t   *ctx;
 
     static const char  tail[] = "/comments";
 
@@ -94,34 +110,36 @@ ngx_http_blog_comment_post(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_admin_module);
-
-    if (!alcf->comments || alcf->data == NULL) {
+    if (blcf->comment_conn == NULL) {
         return NGX_DECLINED;
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_admin_ctx_t));
-    if (ctx == NULL) {
+    bctx = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_ctx_t));
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_comment_t));
+    if (bctx == NULL || ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->alcf = alcf;
-    ctx->path = slug;
-    ngx_http_set_ctx(r, ctx, ngx_http_blog_admin_module);
+    ctx->blcf = blcf;
+    ctx->slug = slug;
+    bctx->comment = ctx;
+    ngx_http_set_ctx(r, bctx, ngx_http_blog_module);
 
-    return ngx_http_blog_read_body(r, ngx_http_blog_comment_body);
+    return ngx_http_blog_body_read(r, ngx_http_blog_comment_body);
 }
 
 
 static void
 ngx_http_blog_comment_body(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    ngx_http_blog_admin_ctx_t  *ctx;
+    ngx_int_t                 rc;
+    ngx_http_blog_ctx_t      *bctx;
+    ngx_http_blog_comment_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_blog_admin_module);
+    bctx = ngx_http_get_module_ctx(r, ngx_http_blog_module);
+    ctx = bctx->comment;
 
-    rc = ngx_http_blog_parse_body(r, ctx);
+    rc = ngx_http_blog_body_parse(r, &ctx->body);
 
     if (rc == NGX_OK) {
         rc = ngx_http_blog_comment_save(r, ctx);
@@ -134,11 +152,11 @@ ngx_http_blog_comment_body(ngx_http_request_t *r)
 /* A field's value, "" when missing. */
 static void
 ngx_http_blog_comment_field(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx, const char *name, ngx_str_t *s)
+    ngx_http_blog_comment_t *ctx, const char *name, ngx_str_t *s)
 {
     const blog_field_t  *f;
 
-    f = ngx_http_blog_field(r, ctx, name);
+    f = ngx_http_blog_body_field(r, &ctx->body, name);
 
     s->data = (u_char *) (f ? f->value : "");
     s->len = f ? f->len : 0;
@@ -147,27 +165,27 @@ ngx_http_blog_comment_field(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_blog_comment_save(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx)
+    ngx_http_blog_comment_t *ctx)
 {
-    int                              rc;
-    char                            *html;
-    u_char                           msg[128], *p;
-    u_char                           token[BLOG_TOKEN_LEN + 1];
-    u_char                           hash[BLOG_TOKEN_LEN + 1];
-    time_t                           retry;
-    int64_t                          post, id, now;
-    ngx_str_t                        name, email, body, trap, key, status;
-    ngx_str_t                        commenter;
-    ngx_uint_t                       i, trusted;
-    sqlite3_stmt                    *stmt;
-    ngx_http_blog_conn_t            *data;
-    ngx_http_blog_admin_loc_conf_t  *alcf;
+    int                        rc;
+    char                      *html;
+    u_char                     msg[128], *p;
+    u_char                     token[BLOG_TOKEN_LEN + 1];
+    u_char                     hash[BLOG_TOKEN_LEN + 1];
+    time_t                     retry;
+    int64_t                    post, id, now, user;
+    ngx_str_t                  name, email, body, trap, key, status;
+    ngx_str_t                  commenter;
+    ngx_uint_t                 i, trusted;
+    sqlite3_stmt              *stmt;
+    ngx_http_blog_conn_t      *data;
+    ngx_http_blog_loc_conf_t  *blcf;
 
-    alcf = ctx->alcf;
-    data = alcf->data;
+    blcf = ctx->blcf;
+    data = blcf->comment_conn;
 
     if (ngx_http_blog_conn_ready(data, r->connection->log) != NGX_OK
-        || ngx_http_blog_conn_ready(alcf->ttl, r->connection->log) != NGX_OK)
+        || ngx_http_blog_conn_ready(blcf->ttl, r->connection->log) != NGX_OK)
     {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
@@ -180,7 +198,7 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
     /* the post, published and a post (pages take no comments) */
     stmt = ngx_http_blog_sql(r, data,
                "SELECT id FROM posts WHERE slug = ?1 AND type = 'post'"
-               " AND status = 'published'", "t", &ctx->path);
+               " AND status = 'published'", "t", &ctx->slug);
     if (stmt == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
@@ -198,7 +216,7 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
         return NGX_HTTP_NOT_FOUND;
     }
 
-    if (ctx->form_bad || ctx->multipart) {
+    if (ctx->body.bad || ctx->body.multipart) {
         return ngx_http_blog_comment_form(r, ctx, NGX_HTTP_BAD_REQUEST,
                                           "The form could not be read.");
     }
@@ -291,7 +309,7 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
 
     retry = 0;
 
-    rc = ngx_http_blog_rate_check(r, alcf->ttl, &key, &alcf->comment_limit,
+    rc = ngx_http_blog_rate_check(r, blcf->ttl, &key, &blcf->comment_limit,
                                   &retry);
     if (rc == NGX_ERROR) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -307,7 +325,7 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
     }
 
     /* trusted: signed in to the panel, or holding a token it trusts */
-    if (ngx_http_blog_session_load(r, ctx) != NGX_OK) {
+    if (ngx_http_blog_signed_in(r, &user) != NGX_OK) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
@@ -316,7 +334,7 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
         return rc;
     }
 
-    trusted = trusted || ctx->user_id != 0;
+    trusted = trusted || user != 0;
     commenter.data = hash;
     commenter.len = BLOG_TOKEN_LEN;
 
@@ -366,7 +384,7 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
                  "    'html', body_html, 'created_at', created_at),"
                  "  ?3, ?3, ?3"
                  " FROM comments WHERE id = ?1",
-                 "iti", id, &ctx->path, now);
+                 "iti", id, &ctx->slug, now);
     }
 
     free(html);
@@ -386,7 +404,7 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
                    "is busy). Please send it again.");
     }
 
-    if (ngx_http_blog_rate_add(r, alcf->ttl, &key, &alcf->comment_limit)
+    if (ngx_http_blog_rate_add(r, blcf->ttl, &key, &blcf->comment_limit)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -394,13 +412,12 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "blog comment %L on \"%V\" stored as %V", id, &ctx->path,
+                  "blog comment %L on \"%V\" stored as %V", id, &ctx->slug,
                   &status);
 
     /* the token goes back (again) to the browser that holds it */
-    if (ngx_http_blog_set_cookie(r, BLOG_COMMENTER_COOKIE, token,
-                                 &ctx->alcf->blog->prefix,
-                                 BLOG_COMMENTER_AGE)
+    if (ngx_http_blog_set_cookie(r, NGX_HTTP_BLOG_COMMENTER_COOKIE, token,
+                                 &blcf->prefix, NGX_HTTP_BLOG_COMMENTER_AGE)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -420,7 +437,7 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
  * status to answer (logged).
  */
 static ngx_int_t
-ngx_http_blog_commenter(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
+ngx_http_blog_commenter(ngx_http_request_t *r, ngx_http_blog_comment_t *ctx,
     u_char *token, u_char *hash, ngx_uint_t *trusted)
 {
     int                    rc;
@@ -429,10 +446,11 @@ ngx_http_blog_commenter(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     sqlite3_stmt          *stmt;
     ngx_http_blog_conn_t  *data;
 
-    data = ctx->alcf->data;
+    data = ctx->blcf->comment_conn;
     *trusted = 0;
 
-    if (ngx_http_blog_get_cookie(r, BLOG_COMMENTER_COOKIE, &cookie) == NGX_OK
+    if (ngx_http_blog_get_cookie(r, NGX_HTTP_BLOG_COMMENTER_COOKIE, &cookie)
+        == NGX_OK
         && ngx_http_blog_token_valid(&cookie))
     {
         ngx_memcpy(token, cookie.data, BLOG_TOKEN_LEN);
@@ -488,22 +506,22 @@ ngx_http_blog_commenter(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
 /* 303 to the comment, or to the post's note that it awaits moderation. */
 static ngx_int_t
 ngx_http_blog_comment_done(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx, int64_t id, ngx_uint_t approved)
+    ngx_http_blog_comment_t *ctx, int64_t id, ngx_uint_t approved)
 {
     u_char     *p;
     ngx_str_t   to, *route;
 
-    route = &ctx->alcf->blog->route[BLOG_ROUTE_POST];
+    route = &ctx->blcf->route[BLOG_ROUTE_POST];
 
-    to.data = ngx_pnalloc(r->pool, ctx->alcf->blog->prefix.len + route->len
-                                   + ctx->path.len + sizeof("#comment-pending")
+    to.data = ngx_pnalloc(r->pool, ctx->blcf->prefix.len + route->len
+                                   + ctx->slug.len + sizeof("#comment-pending")
                                    + NGX_INT64_LEN);
     if (to.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_sprintf(to.data, "%V%V%V", &ctx->alcf->blog->prefix, route,
-                    &ctx->path);
+    p = ngx_sprintf(to.data, "%V%V%V", &ctx->blcf->prefix, route,
+                    &ctx->slug);
     p = approved ? ngx_sprintf(p, "#comment-%L", id)
                  : ngx_cpymem(p, "#comment-pending", 16);
     to.len = p - to.data;
@@ -518,7 +536,7 @@ ngx_http_blog_comment_done(ngx_http_request_t *r,
  */
 static ngx_int_t
 ngx_http_blog_comment_form(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx, ngx_uint_t status, const char *error)
+    ngx_http_blog_comment_t *ctx, ngx_uint_t status, const char *error)
 {
     u_char                *p;
     ngx_int_t              rc;
@@ -532,9 +550,10 @@ ngx_http_blog_comment_form(ngx_http_request_t *r,
 
     ngx_uint_t  i;
 
-    vars = ngx_http_blog_view(r);
+    vars = ngx_http_blog_scope_create(r);
     if (vars == NULL
-        || ngx_http_blog_view_cstr(r, vars, "comment_error", error) != NGX_OK)
+        || ngx_http_blog_scope_cstr(r, vars, "comment_error", error)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -542,24 +561,24 @@ ngx_http_blog_comment_form(ngx_http_request_t *r,
     for (i = 0; i < 3; i++) {
         ngx_http_blog_comment_field(r, ctx, fields[i], &v);
 
-        if (ngx_http_blog_view_str(r, vars, names[i], v.data, v.len)
+        if (ngx_http_blog_scope_str(r, vars, names[i], v.data, v.len)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    route = &ctx->alcf->blog->route[BLOG_ROUTE_POST];
-    path.len = route->len + ctx->path.len;
+    route = &ctx->blcf->route[BLOG_ROUTE_POST];
+    path.len = route->len + ctx->slug.len;
     path.data = ngx_pnalloc(r->pool, path.len);
     if (path.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     p = ngx_cpymem(path.data, route->data, route->len);
-    ngx_memcpy(p, ctx->path.data, ctx->path.len);
+    ngx_memcpy(p, ctx->slug.data, ctx->slug.len);
 
-    if (ngx_http_blog_db_ready(ctx->alcf->blog->db, r->connection->log)
+    if (ngx_http_blog_db_ready(ctx->blcf->db, r->connection->log)
         != NGX_OK)
     {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -570,7 +589,7 @@ ngx_http_blog_comment_form(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_blog_render_with(r, ctx->alcf->blog, &path, page,
+    rc = ngx_http_blog_render_with(r, ctx->blcf, &path, page,
                                    vars->elts, vars->nelts);
 
     if (rc != NGX_OK || ngx_http_blog_page_hold(r, page) != NGX_OK) {

@@ -9,7 +9,7 @@
  */
 
 #include "ngx_http_blog_module.h"
-#include "blog_schema.h"
+#include "blog_db.h"
 
 
 #define NGX_HTTP_BLOG_DB_RETRY  1000    /* ms between attempts to reopen */
@@ -17,7 +17,7 @@
 #define BLOG_PUBLISHED_POST  "type = 'post' AND status = 'published'"
 
 
-static const char *ngx_http_blog_sql[BLOG_STMT_N] = {
+static const char *ngx_http_blog_stmt_sql[BLOG_STMT_N] = {
 
     /* BLOG_STMT_DATA_VERSION */
     "PRAGMA data_version",
@@ -91,6 +91,8 @@ static ngx_int_t ngx_http_blog_db_open(ngx_http_blog_db_t *bdb,
     ngx_log_t *log);
 static ngx_int_t ngx_http_blog_db_sync_version(ngx_http_blog_db_t *bdb,
     ngx_log_t *log);
+static void ngx_http_blog_db_log(ngx_http_blog_db_t *bdb, ngx_log_t *log,
+    int rc, const char *what, const char *msg);
 
 
 ngx_int_t
@@ -154,40 +156,29 @@ ngx_http_blog_db_ready(ngx_http_blog_db_t *bdb, ngx_log_t *log)
 static ngx_int_t
 ngx_http_blog_db_open(ngx_http_blog_db_t *bdb, ngx_log_t *log)
 {
-    int              rc, version;
+    int              rc;
     ngx_file_info_t  fi;
+    blog_db_error_t  err;
 
     /*
      * Read-write without create: a missing file is an error to report, not
      * an empty database to invent; WAL readers need write access to -shm.
      */
-    rc = sqlite3_open_v2((char *) bdb->path.data, &bdb->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) {
-        ngx_http_blog_db_error(bdb, log, rc, "open");
-        return NGX_ERROR;
-    }
-
-    sqlite3_extended_result_codes(bdb->db, 1);
-
-    rc = sqlite3_busy_timeout(bdb->db, (int) bdb->busy_timeout);
-    if (rc != SQLITE_OK) {
-        ngx_http_blog_db_error(bdb, log, rc, "busy_timeout");
-        return NGX_ERROR;
-    }
-
-    rc = blog_schema_check(bdb->db, &version);
+    rc = blog_db_open(&bdb->db, (char *) bdb->path.data, &blog_data_schema,
+                      BLOG_DB_ONE_THREAD | BLOG_DB_EXTENDED_CODES,
+                      (int) bdb->busy_timeout, &err);
 
     if (rc == SQLITE_SCHEMA) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "blog database \"%V\" has schema version %d, this "
                       "module needs %d: run \"blogctl -d %V init\"",
-                      &bdb->path, version, BLOG_SCHEMA_VERSION, &bdb->path);
+                      &bdb->path, err.version, BLOG_SCHEMA_VERSION,
+                      &bdb->path);
         return NGX_ERROR;
     }
 
     if (rc != SQLITE_OK) {
-        ngx_http_blog_db_error(bdb, log, rc, "schema check");
+        ngx_http_blog_db_log(bdb, log, rc, err.what, err.msg);
         return NGX_ERROR;
     }
 
@@ -220,7 +211,7 @@ ngx_http_blog_db_stmt(ngx_http_blog_db_t *bdb, ngx_http_blog_stmt_e n)
     int  rc;
 
     if (bdb->stmt[n] == NULL) {
-        rc = sqlite3_prepare_v3(bdb->db, ngx_http_blog_sql[n], -1,
+        rc = sqlite3_prepare_v3(bdb->db, ngx_http_blog_stmt_sql[n], -1,
                                 SQLITE_PREPARE_PERSISTENT, &bdb->stmt[n],
                                 NULL);
         if (rc != SQLITE_OK) {
@@ -273,14 +264,7 @@ void
 ngx_http_blog_db_error(ngx_http_blog_db_t *bdb, ngx_log_t *log, int rc,
     const char *what)
 {
-    ngx_log_error(NGX_LOG_ERR, log, 0,
-                  "blog database \"%V\": %s failed: %s (%d)%s%s",
-                  &bdb->path, what,
-                  bdb->db ? sqlite3_errmsg(bdb->db) : sqlite3_errstr(rc), rc,
-                  (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED
-                      ? ", the file is locked by another process" : "",
-                  (rc & 0xff) == SQLITE_CANTOPEN
-                      ? ", check that it exists and is readable" : "");
+    ngx_http_blog_db_log(bdb, log, rc, what, sqlite3_errmsg(bdb->db));
 
     /*
      * A file that vanished, or was replaced by a restore, is only noticed
@@ -291,6 +275,20 @@ ngx_http_blog_db_error(ngx_http_blog_db_t *bdb, ngx_log_t *log, int rc,
     if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) {
         bdb->reopen = 1;
     }
+}
+
+
+static void
+ngx_http_blog_db_log(ngx_http_blog_db_t *bdb, ngx_log_t *log, int rc,
+    const char *what, const char *msg)
+{
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "blog database \"%V\": %s failed: %s (%d)%s%s",
+                  &bdb->path, what, msg, rc,
+                  (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED
+                      ? ", the file is locked by another process" : "",
+                  (rc & 0xff) == SQLITE_CANTOPEN
+                      ? ", check that it exists and is readable" : "");
 }
 
 

@@ -10,7 +10,7 @@
  */
 
 #include "ngx_http_blog_module.h"
-#include "ngx_http_blog_event.h"
+#include "ngx_http_blog_events_module.h"
 
 
 static ngx_int_t ngx_http_blog_metrics_zone(ngx_shm_zone_t *zone,

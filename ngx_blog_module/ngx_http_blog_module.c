@@ -1,15 +1,10 @@
 /*
  * ngx_http_blog_module: directives, configuration, worker start and exit,
- * and the content handler that sends each request to a file or a page.
+ * and the content handler that sends each request to a file, a page or,
+ * for a POST, the comments.
  */
 
 #include "ngx_http_blog_module.h"
-
-
-typedef struct {
-    ngx_str_t  cache_status;
-    ngx_str_t  slug;           /* of the post served, for $blog_slug */
-} ngx_http_blog_ctx_t;
 
 
 static ngx_int_t ngx_http_blog_handler(ngx_http_request_t *r);
@@ -17,9 +12,7 @@ static ngx_int_t ngx_http_blog_send_page(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path);
 static ngx_int_t ngx_http_blog_page_key(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path, ngx_str_t *key);
-static ngx_int_t ngx_http_blog_cache_status_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_blog_slug_variable(ngx_http_request_t *r,
+static ngx_int_t ngx_http_blog_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 static char *ngx_http_blog(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -30,6 +23,8 @@ static char *ngx_http_blog_media_root(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_blog_route(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_blog_base_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_blog_ttl_db(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_blog_realpath(ngx_conf_t *cf, ngx_str_t *path,
     ngx_str_t *real);
@@ -129,6 +124,27 @@ static ngx_command_t  ngx_http_blog_commands[] = {
       offsetof(ngx_http_blog_loc_conf_t, live_url),
       NULL },
 
+    { ngx_string("blog_ttl_db"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_blog_ttl_db,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("blog_comments"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, comments),
+      NULL },
+
+    { ngx_string("blog_comment_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_blog_conf_set_limit_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, comment_limit),
+      NULL },
+
       ngx_null_command
 };
 
@@ -195,6 +211,18 @@ static ngx_str_t  ngx_http_blog_content_types[] = {
     ngx_string("text/html"),
     ngx_string("application/atom+xml"),
     ngx_string("application/xml")
+};
+
+static ngx_http_variable_t  ngx_http_blog_vars[] = {
+
+    { ngx_string("blog_cache_status"), NULL, ngx_http_blog_variable,
+      offsetof(ngx_http_blog_ctx_t, cache_status), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("blog_slug"), NULL, ngx_http_blog_variable,
+      offsetof(ngx_http_blog_ctx_t, slug), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
 };
 
 static ngx_str_t  ngx_http_blog_cache_hit = ngx_string("HIT");
@@ -421,47 +449,28 @@ ngx_http_blog_page_key(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 }
 
 
+/* $blog_cache_status and $blog_slug: data is the field's offset. */
+
 static ngx_int_t
-ngx_http_blog_cache_status_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
+ngx_http_blog_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
 {
+    ngx_str_t            *value;
     ngx_http_blog_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_blog_module);
+    value = ctx ? (ngx_str_t *) ((u_char *) ctx + data) : NULL;
 
-    if (ctx == NULL || ctx->cache_status.len == 0) {
+    if (value == NULL || value->len == 0) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    v->len = ctx->cache_status.len;
+    v->len = value->len;
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;
-    v->data = ctx->cache_status.data;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_blog_slug_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    ngx_http_blog_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_blog_module);
-
-    if (ctx == NULL || ctx->slug.len == 0) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->len = ctx->slug.len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = ctx->slug.data;
+    v->data = value->data;
 
     return NGX_OK;
 }
@@ -470,23 +479,17 @@ ngx_http_blog_slug_variable(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_blog_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var;
-    ngx_str_t             name = ngx_string("blog_cache_status");
-    ngx_str_t             slug = ngx_string("blog_slug");
+    ngx_http_variable_t  *var, *v;
 
-    var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
+    for (v = ngx_http_blog_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
     }
-
-    var->get_handler = ngx_http_blog_cache_status_variable;
-
-    var = ngx_http_add_variable(cf, &slug, NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_blog_slug_variable;
 
     return NGX_OK;
 }
@@ -842,6 +845,39 @@ ngx_http_blog_base_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * blog_ttl_db path/to/ttl.db; -- what expires: sessions, rate limits, the
+ * cronhooks' replay guard
+ */
+
+static char *
+ngx_http_blog_ttl_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_blog_loc_conf_t *blcf = conf;
+
+    ngx_str_t  *value, path;
+
+    if (blcf->ttl != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (path.len == 0) {
+        return "needs a database path";
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    blcf->ttl = ngx_http_blog_conn_add(cf, &path, 1);
+
+    return blcf->ttl ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
 static void *
 ngx_http_blog_create_main_conf(ngx_conf_t *cf)
 {
@@ -854,6 +890,9 @@ ngx_http_blog_create_main_conf(ngx_conf_t *cf)
 
     if (ngx_array_init(&bmcf->dbs, cf->pool, 2, sizeof(ngx_http_blog_db_t *))
         != NGX_OK
+        || ngx_array_init(&bmcf->conns, cf->pool, 4,
+                          sizeof(ngx_http_blog_conn_t *))
+           != NGX_OK
         || ngx_array_init(&bmcf->themes, cf->pool, 2,
                           sizeof(ngx_http_blog_theme_t *))
            != NGX_OK
@@ -902,11 +941,15 @@ ngx_http_blog_create_loc_conf(ngx_conf_t *cf)
      *     blcf->page_cache = NULL;
      *     blcf->image_sizes = { 0, NULL };
      *     blcf->live_url = { 0, NULL };
+     *     blcf->comment_conn = NULL;
      */
 
     blcf->per_page = NGX_CONF_UNSET_UINT;
     blcf->cache = NGX_CONF_UNSET;
     blcf->cache_size = NGX_CONF_UNSET_SIZE;
+    blcf->ttl = NGX_CONF_UNSET_PTR;
+    blcf->comments = NGX_CONF_UNSET;
+    blcf->comment_limit.count = NGX_CONF_UNSET_UINT;
 
     return blcf;
 }
@@ -951,8 +994,35 @@ ngx_http_blog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              "(max-width: 42rem) 100vw, 42rem");
     ngx_conf_merge_str_value(conf->live_url, prev->live_url, "");
 
+    ngx_conf_merge_ptr_value(conf->ttl, prev->ttl, NULL);
+    ngx_conf_merge_value(conf->comments, prev->comments, 0);
+
+    if (conf->comment_limit.count == NGX_CONF_UNSET_UINT) {
+        conf->comment_limit = prev->comment_limit;
+    }
+
+    if (conf->comment_limit.count == NGX_CONF_UNSET_UINT) {
+        conf->comment_limit.count = 5;
+        conf->comment_limit.window = 10 * 60;
+    }
+
     if (conf->db == NULL) {
         return NGX_CONF_OK;
+    }
+
+    /* readers' comments write through a connection of their own */
+    if (conf->comments) {
+        if (conf->ttl == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"blog_comments on\" "
+                               "in location \"%V\" needs \"blog_ttl_db\" "
+                               "for its rate limit", &conf->prefix);
+            return NGX_CONF_ERROR;
+        }
+
+        conf->comment_conn = ngx_http_blog_conn_add(cf, &conf->db->path, 0);
+        if (conf->comment_conn == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     if (conf->theme == NULL) {
@@ -1011,6 +1081,7 @@ ngx_http_blog_exit_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t                  i;
     ngx_http_blog_db_t        **db;
+    ngx_http_blog_conn_t      **conn;
     ngx_http_blog_loc_conf_t  **loc;
     ngx_http_blog_main_conf_t  *bmcf;
 
@@ -1032,5 +1103,11 @@ ngx_http_blog_exit_process(ngx_cycle_t *cycle)
 
     for (i = 0; i < bmcf->dbs.nelts; i++) {
         ngx_http_blog_db_close(db[i]);
+    }
+
+    conn = bmcf->conns.elts;
+
+    for (i = 0; i < bmcf->conns.nelts; i++) {
+        ngx_http_blog_conn_close(conn[i]);
     }
 }

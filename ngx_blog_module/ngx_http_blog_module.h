@@ -1,5 +1,6 @@
 /*
- * ngx_http_blog_module: a blog served from SQLite inside nginx.
+ * ngx_http_blog_module: a blog served from SQLite inside nginx, and what
+ * its readers send: comments.
  *
  * Types shared by the module's files: configuration, the per-worker
  * database handle, and the per-worker rendered-page cache.
@@ -14,6 +15,8 @@
 
 #include <sqlite3.h>
 
+#include "ngx_http_blog_conn.h"
+#include "ngx_http_blog_rate.h"
 #include "blog_template.h"
 
 
@@ -127,6 +130,7 @@ typedef struct {
 
 typedef struct {
     ngx_array_t               dbs;            /* ngx_http_blog_db_t * */
+    ngx_array_t               conns;          /* ngx_http_blog_conn_t * */
     ngx_array_t               themes;         /* ngx_http_blog_theme_t * */
     ngx_array_t               locations;      /* ngx_http_blog_loc_conf_t * */
     ngx_msec_t                busy_timeout;
@@ -146,7 +150,24 @@ typedef struct {
     ngx_http_blog_cache_t    *page_cache;     /* per worker, made on use */
     ngx_str_t                 image_sizes;    /* "sizes" of srcset images */
     ngx_str_t                 live_url;       /* the realtime hub, or "" */
+
+    /* ttl.db: the comments', the cronhooks' and the admin panel's */
+    ngx_http_blog_conn_t     *ttl;
+
+    ngx_flag_t                comments;
+    ngx_http_blog_limit_t     comment_limit;
+    ngx_http_blog_conn_t     *comment_conn;   /* writable data.db, or NULL */
 } ngx_http_blog_loc_conf_t;
+
+
+typedef struct ngx_http_blog_comment_s  ngx_http_blog_comment_t;
+
+/* A request's own: what $blog_cache_status and $blog_slug give. */
+typedef struct {
+    ngx_str_t                 cache_status;
+    ngx_str_t                 slug;           /* of the post served */
+    ngx_http_blog_comment_t  *comment;        /* a reader's, being read */
+} ngx_http_blog_ctx_t;
 
 
 enum {
@@ -188,16 +209,17 @@ ngx_int_t ngx_http_blog_render_with(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path,
     ngx_http_blog_page_t *page, blog_tpl_var_t *extra, ngx_uint_t nextra);
 
-/* ngx_http_blog_comments.c (the admin module's): readers' comments */
+/* ngx_http_blog_comments.c: readers' comments */
 ngx_int_t ngx_http_blog_comment_post(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path);
 ngx_int_t ngx_http_blog_comments_enabled(ngx_http_request_t *r);
 
-/* ngx_http_blog_scope.c: template scopes built in ngx_array_t */
-ngx_array_t *ngx_http_blog_scope_item(ngx_pool_t *pool, ngx_array_t *items,
-    ngx_uint_t nvars);
-ngx_int_t ngx_http_blog_scope_list(ngx_array_t *vars, const char *name,
-    ngx_array_t *items);
+/*
+ * admin/ngx_http_blog_session.c: the user signed in to the admin panel
+ * with the request's session cookie, or 0: a comment of theirs needs no
+ * moderation.
+ */
+ngx_int_t ngx_http_blog_signed_in(ngx_http_request_t *r, int64_t *user);
 
 /* ngx_http_blog_srcset.c */
 ngx_int_t ngx_http_blog_srcset(ngx_http_request_t *r,

@@ -15,6 +15,7 @@
  */
 
 #include "ngx_http_blog_module.h"
+#include "ngx_http_blog_scope.h"
 #include "blog_path.h"
 
 
@@ -55,12 +56,6 @@ static ngx_int_t ngx_http_blog_post_list(ngx_http_blog_render_t *rn,
 static ngx_int_t ngx_http_blog_pager(ngx_http_blog_render_t *rn,
     ngx_str_t *base, ngx_uint_t number, ngx_uint_t total);
 
-static ngx_int_t ngx_http_blog_var(ngx_http_blog_render_t *rn,
-    ngx_array_t *vars, const char *name, blog_tpl_type_e type, u_char *data,
-    size_t len);
-static ngx_int_t ngx_http_blog_var_column(ngx_http_blog_render_t *rn,
-    ngx_array_t *vars, const char *name, blog_tpl_type_e type,
-    sqlite3_stmt *stmt, int col);
 static ngx_int_t ngx_http_blog_var_url(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, const char *name, ngx_str_t *route, u_char *slug,
     size_t len);
@@ -300,8 +295,7 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
 
         *ngx_cpymem(ngx_cpymem(p, "site_", 5), key.data, key.len) = '\0';
 
-        rc = ngx_http_blog_var_column(rn, &rn->root, (char *) p,
-                                      BLOG_TPL_TEXT, stmt, 1);
+        rc = ngx_http_blog_scope_column(rn->r, &rn->root, (char *) p, stmt, 1);
         if (rc != NGX_OK) {
             return rc;
         }
@@ -335,8 +329,8 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
         rn->base_url.len = p - rn->base_url.data;
     }
 
-    if (ngx_http_blog_var(rn, &rn->root, "base_url", BLOG_TPL_TEXT,
-                          rn->base_url.data, rn->base_url.len)
+    if (ngx_http_blog_scope_push(&rn->root, "base_url", BLOG_TPL_TEXT,
+                                 rn->base_url.data, rn->base_url.len)
         != NGX_OK
         || ngx_http_blog_var_url(rn, &rn->root, "home", NULL, NULL, 0)
            != NGX_OK
@@ -392,11 +386,10 @@ ngx_http_blog_index(ngx_http_blog_render_t *rn, ngx_str_t *tag,
 
         tag_id = sqlite3_column_int64(stmt, 0);
 
-        if (ngx_http_blog_var_column(rn, &rn->root, "tag_name", BLOG_TPL_TEXT,
-                                     stmt, 1)
+        if (ngx_http_blog_scope_column(rn->r, &rn->root, "tag_name", stmt, 1)
             != NGX_OK
-            || ngx_http_blog_var(rn, &rn->root, "tag_slug", BLOG_TPL_TEXT,
-                                 tag->data, tag->len)
+            || ngx_http_blog_scope_push(&rn->root, "tag_slug", BLOG_TPL_TEXT,
+                                        tag->data, tag->len)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -501,16 +494,16 @@ ngx_http_blog_pager(ngx_http_blog_render_t *rn, ngx_str_t *base,
 
     p = ngx_pnalloc(rn->r->pool, NGX_INT_T_LEN);
     if (p == NULL
-        || ngx_http_blog_var(rn, &rn->root, "page_number", BLOG_TPL_TEXT, p,
-                             ngx_sprintf(p, "%ui", number) - p)
+        || ngx_http_blog_scope_push(&rn->root, "page_number", BLOG_TPL_TEXT, p,
+                                    ngx_sprintf(p, "%ui", number) - p)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (number == 2) {
-        if (ngx_http_blog_var(rn, &rn->root, "newer_url", BLOG_TPL_TEXT,
-                              base->data, base->len)
+        if (ngx_http_blog_scope_push(&rn->root, "newer_url", BLOG_TPL_TEXT,
+                                     base->data, base->len)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -524,8 +517,8 @@ ngx_http_blog_pager(ngx_http_blog_render_t *rn, ngx_str_t *base,
 
         len = ngx_sprintf(p, "%V%V%ui", base, route, number - 1) - p;
 
-        if (ngx_http_blog_var(rn, &rn->root, "newer_url", BLOG_TPL_TEXT,
-                              p, len)
+        if (ngx_http_blog_scope_push(&rn->root, "newer_url", BLOG_TPL_TEXT,
+                                     p, len)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -540,8 +533,8 @@ ngx_http_blog_pager(ngx_http_blog_render_t *rn, ngx_str_t *base,
 
         len = ngx_sprintf(p, "%V%V%ui", base, route, number + 1) - p;
 
-        if (ngx_http_blog_var(rn, &rn->root, "older_url", BLOG_TPL_TEXT,
-                              p, len)
+        if (ngx_http_blog_scope_push(&rn->root, "older_url", BLOG_TPL_TEXT,
+                                     p, len)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -653,8 +646,8 @@ ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
     views = (rc == NGX_AGAIN) ? sqlite3_column_int64(stmt, 0) : 0;
     n = ngx_sprintf(p + len, "%L", views);
 
-    if (ngx_http_blog_var(rn, &rn->root, "views", BLOG_TPL_TEXT, p + len,
-                          n - (p + len)) != NGX_OK)
+    if (ngx_http_blog_scope_push(&rn->root, "views", BLOG_TPL_TEXT, p + len,
+                                 n - (p + len)) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -663,11 +656,12 @@ ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
         return NGX_OK;
     }
 
-    if (ngx_http_blog_var(rn, &rn->root, "live_url", BLOG_TPL_TEXT,
-                          rn->blcf->live_url.data, rn->blcf->live_url.len)
+    if (ngx_http_blog_scope_push(&rn->root, "live_url", BLOG_TPL_TEXT,
+                                 rn->blcf->live_url.data,
+                                 rn->blcf->live_url.len)
         != NGX_OK
-        || ngx_http_blog_var(rn, &rn->root, "views_topic", BLOG_TPL_TEXT,
-                             p, len) != NGX_OK)
+        || ngx_http_blog_scope_push(&rn->root, "views_topic", BLOG_TPL_TEXT,
+                                    p, len) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -683,8 +677,8 @@ ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
 
     n = ngx_sprintf(p, "comments.%V", slug);
 
-    return ngx_http_blog_var(rn, &rn->root, "comments_topic", BLOG_TPL_TEXT,
-                             p, n - p);
+    return ngx_http_blog_scope_push(&rn->root, "comments_topic", BLOG_TPL_TEXT,
+                                    p, n - p);
 }
 
 
@@ -724,12 +718,14 @@ ngx_http_blog_comments(ngx_http_blog_render_t *rn, int64_t post,
 
         len = ngx_sprintf(p, "%L", sqlite3_column_int64(stmt, 0)) - p;
 
-        if (ngx_http_blog_var(rn, vars, "id", BLOG_TPL_TEXT, p, len)
+        if (ngx_http_blog_scope_push(vars, "id", BLOG_TPL_TEXT, p, len)
             != NGX_OK
-            || ngx_http_blog_var_column(rn, vars, "name", BLOG_TPL_TEXT,
-                                        stmt, 1) != NGX_OK
-            || ngx_http_blog_var_column(rn, vars, "body_html",
-                                        BLOG_TPL_TRUSTED, stmt, 2) != NGX_OK
+            || ngx_http_blog_scope_column(rn->r, vars, "name", stmt, 1)
+               != NGX_OK
+            || ngx_http_blog_scope_trusted(rn->r, vars, "body_html",
+                                           sqlite3_column_text(stmt, 2),
+                                           sqlite3_column_bytes(stmt, 2))
+               != NGX_OK
             || ngx_http_blog_var_time(rn, vars, "created",
                                       sqlite3_column_int64(stmt, 3))
                != NGX_OK)
@@ -753,8 +749,8 @@ ngx_http_blog_comments(ngx_http_blog_render_t *rn, int64_t post,
 
     ngx_sprintf(p, "%V%V%V/comments", &rn->blcf->prefix, route, slug);
 
-    if (ngx_http_blog_var(rn, &rn->root, "comment_url", BLOG_TPL_TEXT, p,
-                          len) != NGX_OK
+    if (ngx_http_blog_scope_push(&rn->root, "comment_url", BLOG_TPL_TEXT,
+                                 p, len) != NGX_OK
         || ngx_http_blog_scope_list(&rn->root, "comments", &items) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -763,8 +759,8 @@ ngx_http_blog_comments(ngx_http_blog_render_t *rn, int64_t post,
     p += len;
     len = ngx_sprintf(p, "%ui", items.nelts) - p;
 
-    return ngx_http_blog_var(rn, &rn->root, "comment_count", BLOG_TPL_TEXT,
-                             p, len);
+    return ngx_http_blog_scope_push(&rn->root, "comment_count", BLOG_TPL_TEXT,
+                                    p, len);
 }
 
 
@@ -952,18 +948,16 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
 
     id = sqlite3_column_int64(stmt, 0);
 
-    if (ngx_http_blog_var_column(rn, vars, "slug", BLOG_TPL_TEXT, stmt, 1)
-        != NGX_OK
+    if (ngx_http_blog_scope_column(rn->r, vars, "slug", stmt, 1) != NGX_OK
         || ngx_http_blog_var_url(rn, vars, "url",
                                  rn->tpl == BLOG_TPL_PAGE
                                      ? NULL : &rn->blcf->route[BLOG_ROUTE_POST],
                                  (u_char *) sqlite3_column_text(stmt, 1),
                                  sqlite3_column_bytes(stmt, 1))
            != NGX_OK
-        || ngx_http_blog_var_column(rn, vars, "title", BLOG_TPL_TEXT, stmt, 2)
+        || ngx_http_blog_scope_column(rn->r, vars, "title", stmt, 2)
            != NGX_OK
-        || ngx_http_blog_var_column(rn, vars, "summary", BLOG_TPL_TEXT, stmt,
-                                    3)
+        || ngx_http_blog_scope_column(rn->r, vars, "summary", stmt, 3)
            != NGX_OK
         || ngx_http_blog_var_time(rn, vars, "published",
                                   sqlite3_column_int64(stmt, 4))
@@ -972,8 +966,9 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
                                   sqlite3_column_int64(stmt, 5))
            != NGX_OK
         || (with_body
-            && ngx_http_blog_var_column(rn, vars, "body_html",
-                                        BLOG_TPL_TRUSTED, stmt, 6)
+            && ngx_http_blog_scope_trusted(rn->r, vars, "body_html",
+                                           sqlite3_column_text(stmt, 6),
+                                           sqlite3_column_bytes(stmt, 6))
                != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -997,8 +992,7 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ngx_http_blog_var_column(rn, tag_vars, "name", BLOG_TPL_TEXT,
-                                     tstmt, 1)
+        if (ngx_http_blog_scope_column(rn->r, tag_vars, "name", tstmt, 1)
             != NGX_OK
             || ngx_http_blog_var_url(rn, tag_vars, "url",
                                      &rn->blcf->route[BLOG_ROUTE_TAG],
@@ -1018,55 +1012,6 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
 
     return ngx_http_blog_scope_list(vars, "tags", &tags) == NGX_OK
            ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
-}
-
-
-static ngx_int_t
-ngx_http_blog_var(ngx_http_blog_render_t *rn, ngx_array_t *vars,
-    const char *name, blog_tpl_type_e type, u_char *data, size_t len)
-{
-    blog_tpl_var_t  *v;
-
-    v = ngx_array_push(vars);
-    if (v == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(v, sizeof(blog_tpl_var_t));
-    v->name = name;
-    v->type = type;
-    v->str = (char *) data;
-    v->len = len;
-
-    return NGX_OK;
-}
-
-
-/* SQLite's text is valid only until the next step: copy it to the pool. */
-
-static ngx_int_t
-ngx_http_blog_var_column(ngx_http_blog_render_t *rn, ngx_array_t *vars,
-    const char *name, blog_tpl_type_e type, sqlite3_stmt *stmt, int col)
-{
-    u_char        *p;
-    size_t         len;
-    const u_char  *text;
-
-    text = sqlite3_column_text(stmt, col);
-    len = sqlite3_column_bytes(stmt, col);
-
-    p = NULL;
-
-    if (len) {
-        p = ngx_pnalloc(rn->r->pool, len);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(p, text, len);
-    }
-
-    return ngx_http_blog_var(rn, vars, name, type, p, len);
 }
 
 
@@ -1096,14 +1041,15 @@ ngx_http_blog_var_url(ngx_http_blog_render_t *rn, ngx_array_t *vars,
                 route ? route : &(ngx_str_t) ngx_null_string, len, slug);
     ngx_sprintf(abs_name, "%s_abs%Z", name);
 
-    if (ngx_http_blog_var(rn, vars, (char *) abs_name, BLOG_TPL_TEXT, p, n)
+    if (ngx_http_blog_scope_push(vars, (char *) abs_name, BLOG_TPL_TEXT, p, n)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    return ngx_http_blog_var(rn, vars, name, BLOG_TPL_TEXT,
-                             p + rn->base_url.len, n - rn->base_url.len);
+    return ngx_http_blog_scope_push(vars, name, BLOG_TPL_TEXT,
+                                    p + rn->base_url.len,
+                                    n - rn->base_url.len);
 }
 
 
@@ -1140,15 +1086,15 @@ ngx_http_blog_var_time(ngx_http_blog_render_t *rn, ngx_array_t *vars,
                     tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
                     tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
 
-    if (ngx_http_blog_var(rn, vars, (char *) date_name, BLOG_TPL_TEXT, date,
-                          iso - date)
+    if (ngx_http_blog_scope_push(vars, (char *) date_name, BLOG_TPL_TEXT, date,
+                                 iso - date)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    return ngx_http_blog_var(rn, vars, (char *) iso_name, BLOG_TPL_TEXT, iso,
-                             p - iso);
+    return ngx_http_blog_scope_push(vars, (char *) iso_name, BLOG_TPL_TEXT,
+                                    iso, p - iso);
 }
 
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages the build and the demo need ("test" adds
-# those of the test suite).
+# those of the test suite, "deb" those of "make deb").
 # Idempotent and quiet when everything is present; apt-get runs only for
 # what is missing.
 set -eu
@@ -10,6 +10,13 @@ libsqlite3-dev sqlite3 libcmark-dev libuv1-dev libinih-dev libssl-dev
 perl curl wrk procps libxml2-utils
 libvips-dev libcurl4-openssl-dev libjansson-dev libargon2-dev libxml2-dev
 libmaxminddb-dev libgeoip-dev geoip-database libhttp-parser-dev libnats-dev"
+
+# "scripts/deps.sh deb": what "make deb" needs to build and check the
+# Debian packages (debian/control's Build-Depends are the packages above);
+# the tests need it too, for t/90-debian.t
+if [ "${1:-}" = deb ] || [ "${1:-}" = test ]; then
+    packages="$packages debhelper dpkg-dev fakeroot lintian lowdown"
+fi
 
 # "scripts/deps.sh test": what only the tests, sanitizers and fuzzers need
 if [ "${1:-}" = test ]; then
@@ -28,6 +35,8 @@ if [ "${1:-}" = test ]; then
     packages="$packages python3-aiosmtpd openssl"
     # the JetStream server of t/8x-nats*.t and scripts/bench-nats
     packages="$packages nats-server"
+    # t/90-debian.t rotates the packaged jobrunner's log
+    packages="$packages logrotate"
     command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
 

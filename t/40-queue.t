@@ -2,8 +2,9 @@
 #
 # The jobrunner's durable job queue: a jobrunner killed with SIGKILL in the
 # middle of thumbnail jobs, then restarted, ends with every job done once
-# in effect; retries back off exponentially and end in the dead state;
-# the same media file is never enqueued twice.
+# in effect; a backlog of thumbnails leaves a thread to the other kinds;
+# retries back off exponentially and end in the dead state; the same media
+# file is never enqueued twice.
 
 use strict;
 use warnings;
@@ -45,6 +46,29 @@ ok(wait_for(sub {
     ($count{done} // 0) >= 3 && ($count{leased} // 0) >= 1;
 }, 60), 'some thumbnails done, some running')
     or diag $site->jobrunner_log;
+
+# thumbnails are a bulk kind: of threadpool_size = 2 they take one thread,
+# and a job of another kind due after the whole backlog runs on the other
+sql($db, "INSERT INTO jobs (kind, dedupe_key, run_after, created_at,"
+         . " updated_at) VALUES ('ttl_cleanup', 'behind-the-thumbnails',"
+         . " strftime('%s'), strftime('%s'), strftime('%s'))");
+my ($most_thumbs, $thumbs_left) = (0, 0);
+ok(wait_for(sub {
+    my ($leased, $left, $ttl) = split /\|/, sql($db,
+        "SELECT (SELECT count(*) FROM jobs WHERE kind = 'thumb'"
+        . "         AND state = 'leased'),"
+        . "       (SELECT count(*) FROM jobs WHERE kind = 'thumb'"
+        . "         AND state IN ('queued', 'leased')),"
+        . "       (SELECT state FROM jobs"
+        . "         WHERE dedupe_key = 'behind-the-thumbnails')");
+    $most_thumbs = $leased if $leased > $most_thumbs;
+    $thumbs_left = $left;
+    $ttl eq 'done';
+}, 30), 'a ttl_cleanup queued behind the thumbnails is done')
+    or diag $site->jobrunner_log;
+cmp_ok($thumbs_left, '>', 0,
+       "... while $thumbs_left thumbnail jobs still wait or run");
+is($most_thumbs, 1, 'never more than one thumbnail job at a time');
 
 my $status = $site->stop_jobrunner('KILL');
 is($status & 127, 9, 'jobrunner killed with SIGKILL');

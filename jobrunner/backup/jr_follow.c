@@ -4,7 +4,6 @@
  */
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -175,31 +174,6 @@ jr_follow_free(jr_follow_t *f)
     uv_mutex_destroy(&f->mu);
     uv_cond_destroy(&f->cond);
     free(f);
-}
-
-
-void
-jr_follow_tlog(jr_follow_t *f, int level, const char *fmt, ...)
-{
-    va_list  ap;
-
-    uv_mutex_lock(&f->mu);
-
-    if (f->nlogs == JR_FOLLOW_LOGS) {
-        f->logs_lost++;
-
-    } else {
-        va_start(ap, fmt);
-        vsnprintf(f->logs[f->nlogs], JR_FOLLOW_LOGLEN, fmt, ap);
-        va_end(ap);
-        f->log_levels[f->nlogs++] = level;
-    }
-
-    uv_mutex_unlock(&f->mu);
-
-    if (f->started) {
-        (void) uv_async_send(&f->async);
-    }
 }
 
 

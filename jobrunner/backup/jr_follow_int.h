@@ -1,7 +1,8 @@
 /*
  * Replica mode's parts: the loop's half (jr_follow.c: start, stop,
- * metrics, alerts, the thread's log lines) and the thread's
- * (jr_follow_wal.c: the bucket, the local WAL).  See jr_follow.h.
+ * metrics, alerts, the thread's log lines written) and the thread's
+ * (jr_follow_wal.c: the bucket, the local WAL, its log lines queued in
+ * logs[]).  See jr_follow.h.
  */
 
 #ifndef JR_FOLLOW_INT_H
@@ -82,10 +83,6 @@ struct jr_follow_s {
     uint64_t                   restores;
     uint64_t                   errors;
 };
-
-/* Queues a log line for the loop (the thread never logs itself). */
-void jr_follow_tlog(jr_follow_t *f, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* Writes the queued lines; on the loop, or before the thread starts. */
 void jr_follow_flush_logs(jr_follow_t *f);

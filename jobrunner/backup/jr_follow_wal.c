@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -37,6 +39,37 @@
 static int jr_follow_restore(jr_follow_t *f, int cold);
 static int jr_follow_resync(jr_follow_t *f);
 static int jr_follow_publish(jr_follow_t *f, int force);
+static void jr_follow_tlog(jr_follow_t *f, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+
+/*
+ * Queues a log line for the loop, which writes it: the thread never logs
+ * itself.
+ */
+static void
+jr_follow_tlog(jr_follow_t *f, int level, const char *fmt, ...)
+{
+    va_list  ap;
+
+    uv_mutex_lock(&f->mu);
+
+    if (f->nlogs == JR_FOLLOW_LOGS) {
+        f->logs_lost++;
+
+    } else {
+        va_start(ap, fmt);
+        vsnprintf(f->logs[f->nlogs], JR_FOLLOW_LOGLEN, fmt, ap);
+        va_end(ap);
+        f->log_levels[f->nlogs++] = level;
+    }
+
+    uv_mutex_unlock(&f->mu);
+
+    if (f->started) {
+        (void) uv_async_send(&f->async);
+    }
+}
 
 
 static int

@@ -20,25 +20,33 @@
 #include "backup/jr_mirror_int.h"
 
 
-jr_mirror_t *
-jr_mirror_open(const jr_config_t *cf, jr_s3_t *src)
+/* With [mirror]: its client, shared by its two kinds. */
+static int
+jr_mirror_start(jr_jobs_t *jobs, void **ctx)
 {
-    jr_mirror_t  *m;
+    jr_mirror_t        *m;
+    const jr_config_t  *cf;
+
+    cf = jobs->cf;
+
+    if (cf->mirror.line == 0) {
+        return 0;
+    }
 
     m = calloc(1, sizeof(jr_mirror_t));
     if (m == NULL) {
         jr_log(JR_LOG_ERROR, "mirror: out of memory");
-        return NULL;
+        return -1;
     }
 
     m->cf = cf;
     m->mc = &cf->mirror;
-    m->src = src;
+    m->src = jobs->s3;
 
     if (uv_mutex_init(&m->lock) != 0) {
         free(m);
         jr_log(JR_LOG_ERROR, "mirror: cannot create a lock");
-        return NULL;
+        return -1;
     }
 
     /* synchronous requests only, from the pool: no loop */
@@ -47,7 +55,7 @@ jr_mirror_open(const jr_config_t *cf, jr_s3_t *src)
         uv_mutex_destroy(&m->lock);
         free(m);
         jr_log(JR_LOG_ERROR, "mirror: cannot start the S3 client");
-        return NULL;
+        return -1;
     }
 
     jr_log(JR_LOG_INFO, "mirror: %s%s%s to s3://%s/%s/%s",
@@ -56,13 +64,18 @@ jr_mirror_open(const jr_config_t *cf, jr_s3_t *src)
            m->mc->replica ? "the backup" : "", m->mc->bucket, m->mc->prefix,
            m->mc->delete_gone ? ", deletions followed" : "");
 
-    return m;
+    *ctx = m;
+
+    return 0;
 }
 
 
-void
-jr_mirror_free(jr_mirror_t *m)
+/* After the loop has ended (no run in a pool thread any more). */
+static void
+jr_mirror_stop(void *ctx)
 {
+    jr_mirror_t  *m = ctx;
+
     if (m == NULL) {
         return;
     }
@@ -75,7 +88,7 @@ jr_mirror_free(jr_mirror_t *m)
 }
 
 
-/* --- the job kinds ----------------------------------------------------- */
+/* --- the jobs ---------------------------------------------------------- */
 
 static int
 jr_mirror_prepare(jr_work_t *w)
@@ -84,7 +97,7 @@ jr_mirror_prepare(jr_work_t *w)
     json_t           *name;
     jr_mirror_run_t  *run;
 
-    if (w->jobs->mirror == NULL) {
+    if (w->ctx == NULL) {
         jr_work_fail(w, 1, "no [mirror] section in the configuration");
         return -1;
     }
@@ -94,7 +107,8 @@ jr_mirror_prepare(jr_work_t *w)
                                  : -1;
 
     if (timer == -1
-        || (timer == JR_MIRROR_LIVE) != (w->kind == &jr_mirror_kind))
+        || (timer == JR_MIRROR_LIVE)
+           != (strcmp(w->kind->name, JR_TASK_MIRROR) == 0))
     {
         jr_work_fail(w, 1, "the payload names no timer of this job kind");
         return -1;
@@ -120,7 +134,7 @@ jr_mirror_work(jr_work_t *w)
     jr_mirror_t      *m;
     jr_mirror_run_t  *run;
 
-    m = w->jobs->mirror;
+    m = w->ctx;
     run = w->data;
 
     uv_mutex_lock(&m->lock);
@@ -146,7 +160,7 @@ jr_mirror_done(jr_work_t *w)
     const char       *tier;
     jr_mirror_run_t  *run;
 
-    m = w->jobs->mirror;
+    m = w->ctx;
     run = w->data;
 
     /* prepare() failed: nothing ran */
@@ -205,31 +219,14 @@ jr_mirror_free_work(jr_work_t *w)
 }
 
 
-const jr_kind_t  jr_mirror_kind = {
-    JR_TASK_MIRROR,
-    jr_mirror_prepare,
-    jr_mirror_work,
-    NULL,
-    jr_mirror_done,
-    jr_mirror_free_work
-};
-
-const jr_kind_t  jr_mirror_tier_kind = {
-    JR_TASK_MIRROR_TIER,
-    jr_mirror_prepare,
-    jr_mirror_work,
-    NULL,
-    jr_mirror_done,
-    jr_mirror_free_work
-};
-
-
 /* --- metrics ----------------------------------------------------------- */
 
-void
-jr_mirror_render(jr_mirror_t *m, FILE *out)
+/* Prometheus lines jobrunner_mirror_*; without [mirror], none. */
+static void
+jr_mirror_render(void *ctx, FILE *out)
 {
-    int  t;
+    int           t;
+    jr_mirror_t  *m = ctx;
 
     if (m == NULL) {
         return;
@@ -284,3 +281,26 @@ jr_mirror_render(jr_mirror_t *m, FILE *out)
 
 #undef jr_mirror_series
 }
+
+
+/* --- the kinds --------------------------------------------------------- */
+
+const jr_kind_t  jr_mirror_kind = {
+    .name = JR_TASK_MIRROR,
+    .start = jr_mirror_start,
+    .stop = jr_mirror_stop,
+    .render = jr_mirror_render,
+    .prepare = jr_mirror_prepare,
+    .work = jr_mirror_work,
+    .done = jr_mirror_done,
+    .free = jr_mirror_free_work
+};
+
+const jr_kind_t  jr_mirror_tier_kind = {
+    .name = JR_TASK_MIRROR_TIER,
+    .shares = &jr_mirror_kind,
+    .prepare = jr_mirror_prepare,
+    .work = jr_mirror_work,
+    .done = jr_mirror_done,
+    .free = jr_mirror_free_work
+};

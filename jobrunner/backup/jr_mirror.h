@@ -2,7 +2,7 @@
  * Mirrors ([mirror], jr_mirror_conf.h): the media folder and the backup's
  * objects copied to a bucket incrementally, and tiers of those copies.
  *
- * Two job kinds (jr_kinds.h), enqueued by their timers:
+ * Two job kinds (jobs/jr_kinds.h), enqueued by their timers:
  *
  *   "mirror"       the live copy, PREFIX/live/: files of media_root under
  *                  media/, uploaded when new or changed (size and ETag
@@ -14,31 +14,18 @@
  *
  * The work runs in a pool thread, one run at a time (a lock: a tier never
  * copies a live copy being written), with synchronous S3 requests on the
- * mirror's own client.  Counters go to /metrics, a failed run raises the
- * alert "mirror.failed".
+ * mirror's own client, which the mirror kind's start hook opens for both
+ * kinds.  Counters go to /metrics, a failed run raises the alert
+ * "mirror.failed".
  */
 
 #ifndef JR_MIRROR_H
 #define JR_MIRROR_H
-
-#include <stdio.h>
 
 #include "core/jr_config.h"
 #include "s3/jr_s3.h"
 
 
 typedef struct jr_mirror_s  jr_mirror_t;
-
-/*
- * The mirror of cf's [mirror]; src is [s3]'s client (the backup's
- * bucket).  NULL, logged, when out of memory.
- */
-jr_mirror_t *jr_mirror_open(const jr_config_t *cf, jr_s3_t *src);
-
-/* After the loop has ended (no run in a pool thread any more). */
-void jr_mirror_free(jr_mirror_t *m);
-
-/* Prometheus lines jobrunner_mirror_*; NULL m: nothing. */
-void jr_mirror_render(jr_mirror_t *m, FILE *out);
 
 #endif /* JR_MIRROR_H */

@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-#include "blog_schema.h"
+#include "blog_db.h"
 #include "core/jr_db.h"
 #include "core/jr_log.h"
 
@@ -24,59 +24,36 @@
 sqlite3 *
 jr_db_open(const char *path, int replica)
 {
-    int       rc, version;
-    char     *err;
-    sqlite3  *db;
-
-    rc = sqlite3_open_v2(path, &db,
-                         replica ? SQLITE_OPEN_READWRITE
-                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                         NULL);
-    if (rc != SQLITE_OK) {
-        /* sqlite3 allocates a handle for the message even on failure */
-        jr_log(JR_LOG_ERROR, "cannot open database \"%s\": %s", path,
-               db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        sqlite3_close(db);
-        return NULL;
-    }
-
-    rc = sqlite3_busy_timeout(db, JR_DB_BUSY_TIMEOUT_MS);
-    if (rc != SQLITE_OK) {
-        jr_log(JR_LOG_ERROR, "cannot set busy timeout on \"%s\": %s", path,
-               sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return NULL;
-    }
+    int              rc;
+    sqlite3         *db;
+    blog_db_error_t  err;
 
     /* a replica's data.db is the primary's: read, never migrated */
-    if (replica) {
-        rc = sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL);
-        if (rc == SQLITE_OK) {
-            rc = blog_schema_check(db, &version);
-        }
+    rc = blog_db_open(&db, path, &blog_data_schema,
+                      replica ? BLOG_DB_QUERY_ONLY
+                              : BLOG_DB_CREATE | BLOG_DB_MIGRATE,
+                      JR_DB_BUSY_TIMEOUT_MS, &err);
 
-        if (rc != SQLITE_OK) {
-            jr_log(JR_LOG_ERROR, "database \"%s\": %s", path,
-                   rc == SQLITE_SCHEMA ? "the primary's schema version is "
-                   "not this jobrunner's: upgrade the primary first, or this "
-                   "node" : sqlite3_errmsg(db));
-            sqlite3_close(db);
-            return NULL;
-        }
-
+    if (rc == SQLITE_OK) {
         return db;
     }
 
-    rc = blog_schema_migrate(db, &err);
-    if (rc != SQLITE_OK) {
+    if (err.step == BLOG_DB_OPEN) {
+        jr_log(JR_LOG_ERROR, "cannot open database \"%s\": %s", path,
+               err.msg);
+
+    } else if (err.step == BLOG_DB_MIGRATION) {
         jr_log(JR_LOG_ERROR, "cannot migrate database \"%s\": %s", path,
-               err ? err : sqlite3_errstr(rc));
-        sqlite3_free(err);
-        sqlite3_close(db);
-        return NULL;
+               err.msg);
+
+    } else {
+        jr_log(JR_LOG_ERROR, "database \"%s\": %s", path,
+               rc == SQLITE_SCHEMA ? "the primary's schema version is "
+               "not this jobrunner's: upgrade the primary first, or this "
+               "node" : err.msg);
     }
 
-    return db;
+    return NULL;
 }
 
 

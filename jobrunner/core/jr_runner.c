@@ -17,10 +17,11 @@
 #include "events/jr_events.h"
 #include "backup/jr_follow.h"
 #include "jobs/jr_jobs.h"
+#include "jobs/jr_kinds.h"
+#include "jobs/jr_timers.h"
 #include "core/jr_log.h"
 #include "nats/jr_nats.h"
 #include "core/jr_metrics.h"
-#include "backup/jr_mirror.h"
 #include "core/jr_pid.h"
 #include "core/jr_runner.h"
 #include "s3/jr_s3.h"
@@ -30,6 +31,7 @@
 
 
 static int jr_runner_threadpool(const jr_config_t *cf);
+static void jr_runner_signaled(void *data);
 static void jr_runner_render(void *data, FILE *out);
 static int jr_runner_close_loop(jr_runner_t *r);
 static void jr_runner_close_handle(uv_handle_t *handle, void *arg);
@@ -76,7 +78,7 @@ jr_runner_run(const jr_config_t *cf)
     }
 
     /* before the pid file: whoever reads it may signal us at once */
-    if (jr_signal_start(&r) != 0) {
+    if (jr_signal_start(&r.signals, r.loop, jr_runner_signaled, &r) != 0) {
         goto failed;
     }
 
@@ -96,13 +98,16 @@ jr_runner_run(const jr_config_t *cf)
 
     /*
      * before the pid file too: it says the jobrunner is ready.  The queue
-     * is in data.db: a replica's jobs run on the primary.
+     * is in data.db: a replica's jobs run on the primary.  The timers
+     * start once every kind has, as their jobs may run at once.
      */
     if (cf->replica.line) {
         jr_log(JR_LOG_INFO, "replica: jobs, timers and cronhooks run on the "
                "primary, not here");
 
-    } else if (jr_jobs_start(&r.jobs, r.loop, r.db, cf, r.s3) != 0) {
+    } else if (jr_jobs_start(&r.jobs, r.loop, r.db, cf, r.s3, jr_kinds) != 0
+               || jr_timers_start(&r.timers, r.jobs) != 0)
+    {
         goto failed;
     }
 
@@ -160,6 +165,7 @@ jr_runner_run(const jr_config_t *cf)
     rc = jr_runner_close_loop(&r);
 
     /* their statements go before the database they belong to */
+    jr_timers_free(r.timers);
     jr_jobs_free(r.jobs);
     jr_s3_free(r.s3);
 
@@ -203,6 +209,7 @@ failed:
         jr_runner_close_loop(&r);
     }
 
+    jr_timers_free(r.timers);
     jr_jobs_free(r.jobs);
     jr_s3_free(r.s3);
     (void) jr_events_free(r.events);
@@ -258,6 +265,14 @@ jr_runner_stop(jr_runner_t *r)
 }
 
 
+/* SIGTERM, SIGINT */
+static void
+jr_runner_signaled(void *data)
+{
+    jr_runner_stop(data);
+}
+
+
 static void
 jr_runner_close_handle(uv_handle_t *handle, void *arg)
 {
@@ -282,7 +297,7 @@ jr_runner_render(void *data, FILE *out)
         jr_sse_nats_render(r->ssenats, out);
     }
     jr_backup_render(r->backup, out);
-    jr_mirror_render(r->jobs ? r->jobs->mirror : NULL, out);
+    jr_jobs_render(r->jobs, out);
     jr_follow_render(r->follow, out);
 
     if (r->s3) {

@@ -13,11 +13,14 @@
 #include "core/jr_config.h"
 #include "core/jr_signal.h"
 
+typedef struct jr_runner_s  jr_runner_t;
+
 struct jr_runner_s {
     uv_loop_t    *loop;
     sqlite3      *db;
-    uv_signal_t   signals[JR_SIGNAL_N];
-    struct jr_jobs_s  *jobs;    /* the job queue, timers, thumbnails */
+    jr_signals_t  signals;
+    struct jr_jobs_s  *jobs;    /* the job queue and its kinds */
+    struct jr_timers_s  *timers;    /* the schedules that enqueue jobs */
     struct jr_events_s  *events;    /* event intake, analytics */
     struct jr_s3_s  *s3;        /* the [s3] bucket's client, or NULL */
     struct jr_sse_s  *sse;      /* the realtime hub */

@@ -10,7 +10,6 @@
 #include <uv.h>
 
 #include "core/jr_log.h"
-#include "core/jr_runner.h"
 #include "core/jr_signal.h"
 
 
@@ -29,15 +28,19 @@ static const struct {
 
 
 int
-jr_signal_start(jr_runner_t *r)
+jr_signal_start(jr_signals_t *s, uv_loop_t *loop, jr_signal_stop_pt stop,
+    void *data)
 {
     int  i, rc;
 
+    s->stop = stop;
+    s->data = data;
+
     for (i = 0; i < JR_SIGNAL_N; i++) {
-        rc = uv_signal_init(r->loop, &r->signals[i]);
+        rc = uv_signal_init(loop, &s->handles[i]);
         if (rc == 0) {
-            r->signals[i].data = r;
-            rc = uv_signal_start(&r->signals[i], jr_signals[i].handler,
+            s->handles[i].data = s;
+            rc = uv_signal_start(&s->handles[i], jr_signals[i].handler,
                                  jr_signals[i].signum);
         }
 
@@ -55,10 +58,12 @@ jr_signal_start(jr_runner_t *r)
 static void
 jr_signal_stop(uv_signal_t *handle, int signum)
 {
+    jr_signals_t  *s = handle->data;
+
     jr_log(JR_LOG_INFO, "SIG%s received, shutting down",
            sigabbrev_np(signum));
 
-    jr_runner_stop(handle->data);
+    s->stop(s->data);
 }
 
 

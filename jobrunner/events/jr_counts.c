@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jr_hash.h"
 #include "events/jr_counts.h"
 
 

@@ -10,7 +10,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 typedef struct {
     uint64_t   hash;
@@ -30,32 +29,6 @@ typedef struct {
     jr_counts_chunk_t  *chunks;  /* where the keys live, freed all at once */
 } jr_counts_t;
 
-
-/*
- * A fast non-cryptographic hash, 8 bytes a step: the keys (paths, user
- * agents) come from the network, but the tables it indexes only lose
- * speed, never correctness, to collisions.
- */
-static inline uint64_t
-jr_hash(const void *data, size_t len, uint64_t seed)
-{
-    uint64_t             h, w;
-    const unsigned char *p = data;
-
-    h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
-
-    for ( /* void */ ; len >= 8; len -= 8, p += 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
-    }
-
-    w = 0;
-    memcpy(&w, p, len);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-
-    return h ^ (h >> 29);
-}
 
 /* Adds n to the counter (dim, day, key).  Returns 0, or -1 out of memory. */
 int jr_counts_add(jr_counts_t *c, uint32_t dim, int64_t day,

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "blog_event.h"
-#include "events/jr_counts.h"
+#include "core/jr_hash.h"
 #include "events/jr_evsock.h"
 #include "core/jr_log.h"
 

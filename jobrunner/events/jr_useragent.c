@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "events/jr_counts.h"
+#include "core/jr_hash.h"
 #include "events/jr_useragent.h"
 
 

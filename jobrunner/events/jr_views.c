@@ -26,8 +26,8 @@
 #include <openssl/rand.h>
 
 #include "blog_event.h"
+#include "core/jr_hash.h"
 #include "core/jr_log.h"
-#include "events/jr_counts.h"
 #include "events/jr_views.h"
 
 

@@ -160,10 +160,9 @@ jr_comment_free(jr_work_t *w)
 
 
 const jr_kind_t  jr_comment_kind = {
-    "comment",
-    jr_comment_prepare,
-    jr_comment_work,
-    NULL,
-    jr_comment_done,
-    jr_comment_free
+    .name = "comment",
+    .prepare = jr_comment_prepare,
+    .work = jr_comment_work,
+    .done = jr_comment_done,
+    .free = jr_comment_free
 };

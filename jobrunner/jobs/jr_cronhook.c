@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/rand.h>
 
 #include "blog_webhook.h"
 #include "jobs/jr_jobs.h"
@@ -33,6 +34,74 @@ typedef struct {
     char                      *body;
     long                       status;
 } jr_cronhook_t;
+
+
+/* curl_global_init() done: one curl_global_cleanup() is due */
+static unsigned  jr_cronhook_curl;
+
+
+/* With cronhooks: libcurl set up on the loop, for the pool threads. */
+static int
+jr_cronhook_start(jr_jobs_t *jobs, void **ctx)
+{
+    CURLcode  rc;
+
+    (void) ctx;
+
+    if (jobs->cf->jobs.ncronhooks == 0) {
+        return 0;
+    }
+
+    rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+        jr_log(JR_LOG_ERROR, "cannot initialize libcurl: %s",
+               curl_easy_strerror(rc));
+        return -1;
+    }
+
+    jr_cronhook_curl = 1;
+
+    return 0;
+}
+
+
+static void
+jr_cronhook_stop(void *ctx)
+{
+    (void) ctx;
+
+    if (jr_cronhook_curl) {
+        curl_global_cleanup();
+        jr_cronhook_curl = 0;
+    }
+}
+
+
+/*
+ * A cronhook timer's job: the hook, the slot and one webhook-id per slot,
+ * kept by every retry, as the spec asks.
+ */
+static json_t *
+jr_cronhook_timer_payload(const jr_timer_conf_t *timer, time_t slot)
+{
+    size_t          i;
+    char            id[4 + 32 + 1];
+    unsigned char   rnd[16];
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return NULL;
+    }
+
+    memcpy(id, "msg_", 4);
+
+    for (i = 0; i < sizeof(rnd); i++) {
+        snprintf(id + 4 + 2 * i, 3, "%02x", rnd[i]);
+    }
+
+    return json_pack("{s:s, s:s, s:I, s:s}", "timer", timer->name,
+                     "hook", timer->name + sizeof("cronhook.") - 1,
+                     "slot", (json_int_t) slot, "msg_id", id);
+}
 
 
 static int
@@ -244,10 +313,12 @@ jr_cronhook_free(jr_work_t *w)
 
 
 const jr_kind_t  jr_cronhook_kind = {
-    JR_TASK_CRONHOOK,
-    jr_cronhook_prepare,
-    jr_cronhook_work,
-    NULL,
-    jr_cronhook_done,
-    jr_cronhook_free
+    .name = JR_TASK_CRONHOOK,
+    .start = jr_cronhook_start,
+    .stop = jr_cronhook_stop,
+    .timer_payload = jr_cronhook_timer_payload,
+    .prepare = jr_cronhook_prepare,
+    .work = jr_cronhook_work,
+    .done = jr_cronhook_done,
+    .free = jr_cronhook_free
 };

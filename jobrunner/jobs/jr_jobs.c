@@ -3,14 +3,14 @@
  *
  * At most threadpool_size jobs are in flight, so a backlog waits in the
  * table, not in libuv's queue, and a shutdown waits for those few only.
- * Thumbnails take at most all threads but one: a backlog of thousands of
- * images after an import must not hold up a cronhook or a cleanup.
+ * Bulk kinds (thumbnails) take at most all threads but one: a backlog of
+ * thousands of images after an import must not hold up a cronhook or a
+ * cleanup.
  * A one-second timer reclaims leases that ran out in a dead process,
  * renews ours, and starts jobs whose backoff has passed; enqueueing and
  * each finished job start more at once.
  */
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,29 +18,17 @@
 #include <string.h>
 
 #include "jobs/jr_jobs.h"
-#include "jobs/jr_kinds.h"
 #include "core/jr_log.h"
-#include "backup/jr_mirror.h"
 #include "sse/jr_sse.h"
 
 
 #define JR_JOBS_POLL_MS  1000
 
 
-static const jr_kind_t *const  jr_kinds[] = {
-    &jr_thumb_kind,
-    &jr_scan_kind,
-    &jr_ttl_kind,
-    &jr_retention_kind,
-    &jr_cronhook_kind,
-    &jr_comment_kind,
-    &jr_mail_kind,
-    &jr_mirror_kind,
-    &jr_mirror_tier_kind,
-    NULL
-};
-
-
+static int jr_jobs_start_kinds(jr_jobs_t *jobs,
+    const jr_kind_t *const *kinds);
+static int jr_jobs_bulk(jr_jobs_t *jobs);
+static jr_jobs_kind_t *jr_jobs_find(jr_jobs_t *jobs, const char *name);
 static void jr_jobs_poll(uv_timer_t *timer);
 static void jr_jobs_work(uv_work_t *req);
 static void jr_jobs_after(uv_work_t *req, int status);
@@ -51,7 +39,7 @@ static void jr_jobs_alert(jr_work_t *w);
 
 int
 jr_jobs_start(jr_jobs_t **out, uv_loop_t *loop, sqlite3 *db,
-    const jr_config_t *cf, struct jr_s3_s *s3)
+    const jr_config_t *cf, struct jr_s3_s *s3, const jr_kind_t *const *kinds)
 {
     int                    rc;
     jr_jobs_t             *jobs;
@@ -70,17 +58,8 @@ jr_jobs_start(jr_jobs_t **out, uv_loop_t *loop, sqlite3 *db,
     jobs->loop = loop;
     jobs->db = db;
     jobs->cf = cf;
-    jobs->max_running = cf->threadpool_size;
-
-    /* before the timers: a job they start at once may run in the pool */
     jobs->s3 = s3;
-
-    if (cf->mirror.line) {
-        jobs->mirror = jr_mirror_open(cf, s3);
-        if (jobs->mirror == NULL) {
-            return -1;
-        }
-    }
+    jobs->max_running = cf->threadpool_size;
 
     if (jr_queue_open(&jobs->queue, db, jc->queue_max_attempts,
                       jc->queue_backoff, jc->queue_lease)
@@ -89,36 +68,9 @@ jr_jobs_start(jr_jobs_t **out, uv_loop_t *loop, sqlite3 *db,
         return -1;
     }
 
-    if (jc->ttl_db && jr_ttl_check(jc->ttl_db) != 0) {
+    /* what their jobs need is ready before the first one can run */
+    if (jr_jobs_start_kinds(jobs, kinds) != 0) {
         return -1;
-    }
-
-    if (cf->mail.smtp_url) {
-        jr_log(JR_LOG_INFO, "mail: sign-in codes are sent through %s as %s",
-               cf->mail.smtp_url, cf->mail.from_addr);
-
-    } else {
-        jr_log(JR_LOG_INFO, "mail: no [mail] smtp_url: sign-in codes are "
-               "written to this log, not sent");
-    }
-
-    if (jc->ncronhooks || cf->mail.smtp_url) {
-        rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (rc != CURLE_OK) {
-            jr_log(JR_LOG_ERROR, "cannot initialize libcurl: %s",
-                   curl_easy_strerror(rc));
-            return -1;
-        }
-
-        jobs->curl = 1;
-    }
-
-    if (jc->media_root) {
-        if (jr_thumb_init(jobs) != 0) {
-            return -1;
-        }
-
-        jobs->vips = 1;
     }
 
     /* leases of a previous life that ran out while we were down */
@@ -141,41 +93,167 @@ jr_jobs_start(jr_jobs_t **out, uv_loop_t *loop, sqlite3 *db,
 
     jobs->renewed = time(NULL);
 
-    if (jr_timers_start(jobs) != 0) {
-        return -1;
-    }
-
-    if (jc->media_root && jr_scan_start(jobs) != 0) {
-        return -1;
-    }
-
     jr_jobs_kick(jobs);
 
     return 0;
 }
 
 
+/* The dispatcher's table of kinds, each started in turn. */
+static int
+jr_jobs_start_kinds(jr_jobs_t *jobs, const jr_kind_t *const *kinds)
+{
+    size_t           i, n;
+    jr_jobs_kind_t  *k, *shared;
+
+    for (n = 0; kinds[n] != NULL; n++) { /* void */ }
+
+    jobs->kinds = calloc(n ? n : 1, sizeof(jr_jobs_kind_t));
+    if (jobs->kinds == NULL) {
+        jr_log(JR_LOG_ERROR, "jobs: out of memory");
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        k = &jobs->kinds[i];
+        k->kind = kinds[i];
+        jobs->nkinds = i + 1;
+
+        if (k->kind->shares) {
+            shared = jr_jobs_find(jobs, k->kind->shares->name);
+
+            if (shared == NULL || shared->kind->shares) {
+                jr_log(JR_LOG_ERROR, "jobs: kind %s shares the context of "
+                       "%s, which is not listed before it", k->kind->name,
+                       k->kind->shares->name);
+                return -1;
+            }
+
+            k->ctx = shared->ctx;
+            continue;
+        }
+
+        if (k->kind->start) {
+            /* stopped by jr_jobs_free() from here, even if it fails */
+            k->started = 1;
+
+            if (k->kind->start(jobs, &k->ctx) != 0) {
+                return -1;
+            }
+        }
+    }
+
+    return jr_jobs_bulk(jobs);
+}
+
+
+/*
+ * The names of the bulk kinds, a JSON array, which jr_jobs_kick() has
+ * the queue skip when they fill their share; none: NULL.  0, or -1 out of
+ * memory.
+ */
+static int
+jr_jobs_bulk(jr_jobs_t *jobs)
+{
+    int      rc;
+    size_t   i;
+    json_t  *names;
+
+    names = json_array();
+    rc = names ? 0 : -1;
+
+    for (i = 0; rc == 0 && i < jobs->nkinds; i++) {
+        if (jobs->kinds[i].kind->bulk) {
+            rc = json_array_append_new(names,
+                                       json_string(jobs->kinds[i].kind->name));
+        }
+    }
+
+    if (rc == 0 && json_array_size(names) > 0) {
+        jobs->bulk = json_dumps(names, JSON_COMPACT);
+        rc = jobs->bulk ? 0 : -1;
+    }
+
+    json_decref(names);
+
+    if (rc != 0) {
+        jr_log(JR_LOG_ERROR, "jobs: out of memory");
+    }
+
+    return rc;
+}
+
+
 void
 jr_jobs_free(jr_jobs_t *jobs)
 {
+    size_t           i;
+    jr_jobs_kind_t  *k;
+
     if (jobs == NULL) {
         return;
     }
 
-    jr_timers_free(jobs);
-    jr_scan_free(jobs);
-    jr_mirror_free(jobs->mirror);
     jr_queue_close(&jobs->queue);
 
-    if (jobs->vips) {
-        jr_thumb_shutdown();
+    /* in the reverse order of their start */
+    for (i = jobs->nkinds; i-- > 0; ) {
+        k = &jobs->kinds[i];
+
+        if (k->started && k->kind->stop) {
+            k->kind->stop(k->ctx);
+        }
     }
 
-    if (jobs->curl) {
-        curl_global_cleanup();
-    }
-
+    free(jobs->kinds);
+    free(jobs->bulk);
     free(jobs);
+}
+
+
+const jr_kind_t *
+jr_jobs_kind(jr_jobs_t *jobs, const char *name)
+{
+    jr_jobs_kind_t  *k;
+
+    k = jr_jobs_find(jobs, name);
+
+    return k ? k->kind : NULL;
+}
+
+
+static jr_jobs_kind_t *
+jr_jobs_find(jr_jobs_t *jobs, const char *name)
+{
+    size_t  i;
+
+    for (i = 0; i < jobs->nkinds; i++) {
+        if (strcmp(jobs->kinds[i].kind->name, name) == 0) {
+            return &jobs->kinds[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+void
+jr_jobs_render(jr_jobs_t *jobs, FILE *out)
+{
+    size_t           i;
+    jr_jobs_kind_t  *k;
+
+    if (jobs == NULL) {
+        return;
+    }
+
+    for (i = 0; i < jobs->nkinds; i++) {
+        k = &jobs->kinds[i];
+
+        if (!k->kind->shares && k->kind->render) {
+            k->kind->render(k->ctx, out);
+        }
+    }
 }
 
 
@@ -214,28 +292,14 @@ jr_jobs_enqueue(jr_jobs_t *jobs, const char *kind, const char *dedupe_key,
 }
 
 
-static const jr_kind_t *
-jr_jobs_kind(const char *name)
-{
-    size_t  i;
-
-    for (i = 0; jr_kinds[i] != NULL; i++) {
-        if (strcmp(jr_kinds[i]->kind, name) == 0) {
-            return jr_kinds[i];
-        }
-    }
-
-    return NULL;
-}
-
-
 void
 jr_jobs_kick(jr_jobs_t *jobs)
 {
-    int            rc;
-    jr_work_t     *w;
-    const char    *skip;
-    json_error_t   jerr;
+    int              rc;
+    jr_work_t       *w;
+    const char      *skip;
+    json_error_t     jerr;
+    jr_jobs_kind_t  *k;
 
     if (jr_jobs_stopping(jobs)) {
         return;
@@ -249,8 +313,8 @@ jr_jobs_kick(jr_jobs_t *jobs)
         }
 
         skip = (jobs->max_running > 1
-                && jobs->running_thumbs >= jobs->max_running - 1)
-               ? jr_thumb_kind.kind : NULL;
+                && jobs->running_bulk >= jobs->max_running - 1)
+               ? jobs->bulk : NULL;
 
         rc = jr_queue_lease(&jobs->queue, time(NULL), skip, &w->job);
         if (rc <= 0) {
@@ -261,12 +325,15 @@ jr_jobs_kick(jr_jobs_t *jobs)
         w->jobs = jobs;
         w->req.data = w;
         w->started = uv_now(jobs->loop);
-        w->kind = jr_jobs_kind(w->job.kind);
+        k = jr_jobs_find(jobs, w->job.kind);
 
-        if (w->kind == NULL) {
+        if (k == NULL) {
             jr_work_fail(w, 1, "unknown job kind \"%s\"", w->job.kind);
             goto not_started;
         }
+
+        w->kind = k->kind;
+        w->ctx = k->ctx;
 
         w->payload = json_loads(w->job.payload, 0, &jerr);
         if (w->payload == NULL || !json_is_object(w->payload)) {
@@ -288,7 +355,7 @@ jr_jobs_kick(jr_jobs_t *jobs)
         w->next = jobs->works;
         jobs->works = w;
         jobs->running++;
-        jobs->running_thumbs += w->kind == &jr_thumb_kind;
+        jobs->running_bulk += w->kind->bulk;
 
         jr_log(JR_LOG_DEBUG, "job %lld (%s) started, attempt %u",
                (long long) w->job.id, w->job.kind, w->job.attempts);
@@ -352,7 +419,7 @@ jr_jobs_after(uv_work_t *req, int status)
     }
 
     jobs->running--;
-    jobs->running_thumbs -= w->kind == &jr_thumb_kind;
+    jobs->running_bulk -= w->kind->bulk;
 
     if (status == UV_ECANCELED) {
         (void) jr_queue_release(&jobs->queue, w->job.id, now);

@@ -1,6 +1,7 @@
 /*
- * The kinds of jobs, each in its own file, and the parts of the
- * dispatcher that start and stop with it.
+ * The kinds of jobs, each defined in its own file with the hooks of
+ * jr_kind_t (jr_jobs.h), and the table of them the runner gives the
+ * dispatcher.  The dispatcher and the timers include none of this.
  */
 
 #ifndef JR_KINDS_H
@@ -8,6 +9,9 @@
 
 #include "jobs/jr_jobs.h"
 
+
+/* Every kind, in the order they start; NULL-terminated. */
+extern const jr_kind_t *const  jr_kinds[];
 
 /* jr_thumb.c: "thumb", the variants of one image */
 extern const jr_kind_t  jr_thumb_kind;
@@ -27,43 +31,11 @@ extern const jr_kind_t  jr_cronhook_kind;
 /* jr_comment.c: "comment", a reader's new comment, queued by the module */
 extern const jr_kind_t  jr_comment_kind;
 
-/* jr_mail.c: "mail", a sign-in code asked for on the panel, e-mailed */
+/* mail/jr_mail.c: "mail", a sign-in code asked for on the panel, e-mailed */
 extern const jr_kind_t  jr_mail_kind;
 
-/* jr_mirror.c: "mirror", the live copy; "mirror_tier", a tier of it */
+/* backup/jr_mirror.c: "mirror", the live copy; "mirror_tier", a tier */
 extern const jr_kind_t  jr_mirror_kind;
 extern const jr_kind_t  jr_mirror_tier_kind;
-
-
-/* jr_thumb.c: libvips set up for the pool threads; 0 or -1 (logged) */
-int jr_thumb_init(jr_jobs_t *jobs);
-void jr_thumb_shutdown(void);
-
-/*
- * The widths and formats asked for, as recorded in media.params, so a
- * change of configuration makes the variants again: "320,640;original,webp".
- */
-void jr_thumb_params(const jr_jobs_conf_t *jc, char *buf, size_t size);
-
-/* Whether a file name is one the thumbnailer takes (by its extension). */
-int jr_thumb_candidate(const char *name);
-
-/* jr_scan.c: the watch on the media root, and scans on request */
-int jr_scan_start(jr_jobs_t *jobs);
-void jr_scan_request(jr_jobs_t *jobs);
-void jr_scan_free(jr_jobs_t *jobs);
-
-/* jr_timers.c: the [timers] and cronhook schedules */
-int jr_timers_start(jr_jobs_t *jobs);
-void jr_timers_free(jr_jobs_t *jobs);
-
-/* jr_ttl.c: opens and migrates ttl.db once at start; 0 or -1 (logged) */
-int jr_ttl_check(const char *path);
-
-/*
- * jr_ttl.c: a connection of a pool thread's own to ttl.db, migrated; NULL
- * with the reason in err.  Close it with sqlite3_close().
- */
-sqlite3 *jr_ttl_open(const char *path, char *err, size_t errlen);
 
 #endif /* JR_KINDS_H */

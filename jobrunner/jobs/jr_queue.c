@@ -22,11 +22,12 @@ static const char *const  jr_queue_sql[JR_QUEUE_STMT_N] = {
     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
     " ON CONFLICT (dedupe_key) DO NOTHING",
 
-    /* LEASE: ?1 now, ?2 lease seconds, ?3 owner, ?4 a kind to skip */
+    /* LEASE: ?1 now, ?2 lease seconds, ?3 owner, ?4 kinds to skip (JSON) */
     "UPDATE jobs SET state = 'leased', attempts = attempts + 1,"
     " lease_until = ?1 + ?2, lease_owner = ?3, updated_at = ?1"
     " WHERE id = (SELECT id FROM jobs WHERE state = 'queued'"
-    "             AND run_after <= ?1 AND (?4 IS NULL OR kind != ?4)"
+    "             AND run_after <= ?1 AND (?4 IS NULL OR kind NOT IN"
+    "                 (SELECT value FROM json_each(?4)))"
     "             ORDER BY run_after, id LIMIT 1)"
     " RETURNING id, kind, dedupe_key, payload, attempts",
 

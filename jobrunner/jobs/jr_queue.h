@@ -72,9 +72,9 @@ int jr_queue_enqueue(jr_queue_t *q, const char *kind, const char *dedupe_key,
     const char *payload, time_t run_after);
 
 /*
- * Leases the job due first, of any kind but skip (NULL: any), for
- * q->lease seconds.  Returns 1 with *job filled, 0 when no job is due,
- * -1 on error (logged).
+ * Leases the job due first, of any kind but those of skip, a JSON array
+ * of names (NULL: any), for q->lease seconds.  Returns 1 with *job
+ * filled, 0 when no job is due, -1 on error (logged).
  */
 int jr_queue_lease(jr_queue_t *q, time_t now, const char *skip,
     jr_job_t *job);

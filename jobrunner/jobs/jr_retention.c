@@ -172,10 +172,10 @@ jr_retention_free(jr_work_t *w)
 
 
 const jr_kind_t  jr_retention_kind = {
-    JR_TASK_RETENTION,
-    jr_retention_prepare,
-    jr_retention_work,
-    jr_retention_commit,
-    jr_retention_done,
-    jr_retention_free
+    .name = JR_TASK_RETENTION,
+    .prepare = jr_retention_prepare,
+    .work = jr_retention_work,
+    .commit = jr_retention_commit,
+    .done = jr_retention_done,
+    .free = jr_retention_free
 };

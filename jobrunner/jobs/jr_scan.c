@@ -27,6 +27,7 @@
 
 #include "jobs/jr_jobs.h"
 #include "jobs/jr_kinds.h"
+#include "jobs/jr_thumb.h"
 #include "core/jr_log.h"
 
 
@@ -54,7 +55,7 @@ typedef struct {
     char             params[160];
 } jr_scan_data_t;
 
-struct jr_scan_s {
+typedef struct {
     jr_jobs_t        *jobs;
     uv_timer_t        debounce;
     uv_fs_event_t   **watches;
@@ -62,13 +63,14 @@ struct jr_scan_s {
     size_t            nwatches;
     unsigned          rescan:1;
     unsigned          watch_full:1;
-};
+} jr_scan_t;
 
 
 static void jr_scan_event(uv_fs_event_t *handle, const char *name,
     int events, int status);
 static void jr_scan_debounced(uv_timer_t *timer);
 static int jr_scan_watch(jr_scan_t *scan, const char *rel);
+static void jr_scan_request(jr_scan_t *scan);
 
 
 /*
@@ -134,11 +136,16 @@ jr_scan_remove_stale_tmp(jr_jobs_t *jobs)
 }
 
 
-int
-jr_scan_start(jr_jobs_t *jobs)
+/* With a media root: the watch on it, its first scan asked for. */
+static int
+jr_scan_start(jr_jobs_t *jobs, void **ctx)
 {
     int         rc;
     jr_scan_t  *scan;
+
+    if (jobs->cf->jobs.media_root == NULL) {
+        return 0;
+    }
 
     scan = calloc(1, sizeof(jr_scan_t));
     if (scan == NULL) {
@@ -147,7 +154,7 @@ jr_scan_start(jr_jobs_t *jobs)
     }
 
     scan->jobs = jobs;
-    jobs->scan = scan;
+    *ctx = scan;
 
     rc = uv_timer_init(jobs->loop, &scan->debounce);
     if (rc != 0) {
@@ -165,20 +172,29 @@ jr_scan_start(jr_jobs_t *jobs)
 
     jr_scan_remove_stale_tmp(jobs);
 
-    /* files added while we were down */
-    jr_scan_request(jobs);
+    /*
+     * Files added while we were down, once the loop runs: enqueueing may
+     * start jobs at once, so not before every kind has started, and the
+     * timers' thumb_scan slot missed meanwhile goes first.
+     */
+    rc = uv_timer_start(&scan->debounce, jr_scan_debounced, 0, 0);
+    if (rc != 0) {
+        jr_log(JR_LOG_ERROR, "scan: cannot start a timer: %s",
+               uv_strerror(rc));
+        return -1;
+    }
 
     return 0;
 }
 
 
-void
-jr_scan_free(jr_jobs_t *jobs)
+static void
+jr_scan_stop(void *ctx)
 {
     size_t      i;
     jr_scan_t  *scan;
 
-    scan = jobs->scan;
+    scan = ctx;
 
     if (scan == NULL) {
         return;
@@ -193,8 +209,6 @@ jr_scan_free(jr_jobs_t *jobs)
     free(scan->watches);
     free(scan->watched);
     free(scan);
-
-    jobs->scan = NULL;
 }
 
 
@@ -251,7 +265,7 @@ jr_scan_watch(jr_scan_t *scan, const char *rel)
         return -1;
     }
 
-    /* from here the handle belongs to the loop, freed in jr_scan_free() */
+    /* from here the handle belongs to the loop, freed in jr_scan_stop() */
     handles[scan->nwatches++] = h;
     h->data = scan;
 
@@ -304,21 +318,21 @@ jr_scan_debounced(uv_timer_t *timer)
 
     scan = timer->data;
 
-    jr_scan_request(scan->jobs);
+    jr_scan_request(scan);
 }
 
 
-void
-jr_scan_request(jr_jobs_t *jobs)
+static void
+jr_scan_request(jr_scan_t *scan)
 {
     char              key[64];
     json_t           *payload;
-    jr_scan_t        *scan;
+    jr_jobs_t        *jobs;
     static unsigned   n;
 
-    scan = jobs->scan;
+    jobs = scan->jobs;
 
-    if (scan == NULL || jr_jobs_stopping(jobs)) {
+    if (jr_jobs_stopping(jobs)) {
         return;
     }
 
@@ -671,7 +685,7 @@ jr_scan_done(jr_work_t *w)
     jr_scan_data_t  *d;
 
     d = w->data;
-    scan = w->jobs->scan;
+    scan = w->ctx;
 
     if (d == NULL || w->failed || scan == NULL) {
         return;
@@ -708,7 +722,7 @@ jr_scan_done(jr_work_t *w)
 
     if (scan->rescan) {
         scan->rescan = 0;
-        jr_scan_request(w->jobs);
+        jr_scan_request(scan);
 
     } else if (d->fresh) {
         (void) uv_timer_start(&scan->debounce, jr_scan_debounced,
@@ -744,10 +758,12 @@ jr_scan_free_data(jr_work_t *w)
 
 
 const jr_kind_t  jr_scan_kind = {
-    JR_TASK_THUMB_SCAN,
-    jr_scan_prepare,
-    jr_scan_work,
-    jr_scan_commit,
-    jr_scan_done,
-    jr_scan_free_data
+    .name = JR_TASK_THUMB_SCAN,
+    .start = jr_scan_start,
+    .stop = jr_scan_stop,
+    .prepare = jr_scan_prepare,
+    .work = jr_scan_work,
+    .commit = jr_scan_commit,
+    .done = jr_scan_done,
+    .free = jr_scan_free_data
 };

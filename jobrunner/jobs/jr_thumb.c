@@ -4,11 +4,12 @@
  * In the pool thread: the file is opened once (no symlinks), hashed with
  * SHA-256, its header read by libvips (cheap: no pixels), and refused if
  * it has more pixels than thumb_max_pixels or would need more memory than
- * thumb_memory_mb to decode.  Then, for each configured width below the
- * image's own (never upscaled), vips_thumbnail() makes an upright copy
- * (EXIF orientation applied; JPEG and WebP shrink on load, so a huge JPEG
- * is never decoded at full size), saved without metadata in the original
- * format and as WebP, animations with all their frames.
+ * thumb_memory_mb to decode.  Then, for the configured widths below the
+ * image's own (never upscaled), vips_thumbnail() makes an upright copy at
+ * the largest (EXIF orientation applied; JPEG and WebP shrink on load, so
+ * a huge JPEG is never decoded at full size) and the smaller widths are
+ * shrunk from it in memory; each is saved without metadata in the
+ * original format and as WebP, animations with all their frames.
  *
  * The effect is idempotent: each file is written to a temporary name and
  * renamed to THUMB_DIR/HASH-WIDTH.EXT, named by the content's hash, so a
@@ -31,6 +32,7 @@
 #include "blog_path.h"
 #include "jobs/jr_jobs.h"
 #include "jobs/jr_kinds.h"
+#include "jobs/jr_thumb.h"
 #include "core/jr_log.h"
 
 
@@ -87,6 +89,9 @@ static const char *const  jr_thumb_exts[] = {
     ".jpg", ".jpeg", ".png", ".gif", ".webp", NULL
 };
 
+/* libvips is set up once per process, and shut down once */
+static unsigned  jr_thumb_vips;
+
 
 int
 jr_thumb_candidate(const char *name)
@@ -133,14 +138,21 @@ jr_thumb_params(const jr_jobs_conf_t *jc, char *buf, size_t size)
 }
 
 
-int
-jr_thumb_init(jr_jobs_t *jobs)
+/* With a media root: the thumbnail folder made, libvips set up. */
+static int
+jr_thumb_start(jr_jobs_t *jobs, void **ctx)
 {
     char                   dir[JR_THUMB_PATH_MAX];
     struct stat            st;
     const jr_jobs_conf_t  *jc;
 
+    (void) ctx;
+
     jc = &jobs->cf->jobs;
+
+    if (jc->media_root == NULL) {
+        return 0;
+    }
 
     if (stat(jc->media_root, &st) != 0 || !S_ISDIR(st.st_mode)) {
         jr_log(JR_LOG_ERROR, "media_root \"%s\" is not a folder: %s",
@@ -161,6 +173,8 @@ jr_thumb_init(jr_jobs_t *jobs)
         return -1;
     }
 
+    jr_thumb_vips = 1;
+
     /*
      * Each image is one job on one pool thread: libvips's own threads
      * would multiply the memory of every job in flight.  Its operation
@@ -174,10 +188,15 @@ jr_thumb_init(jr_jobs_t *jobs)
 }
 
 
-void
-jr_thumb_shutdown(void)
+static void
+jr_thumb_stop(void *ctx)
 {
-    vips_shutdown();
+    (void) ctx;
+
+    if (jr_thumb_vips) {
+        vips_shutdown();
+        jr_thumb_vips = 0;
+    }
 }
 
 
@@ -336,27 +355,27 @@ jr_thumb_save(jr_work_t *w, VipsImage *img, const jr_thumb_format_t *fmt,
 }
 
 
-/* One width: a thumbnail in memory, saved in each configured format. */
-static int
-jr_thumb_width(jr_work_t *w, int fd, const jr_thumb_format_t *fmt,
-    int width)
+/*
+ * A thumbnail of the file at one width, decoded from the file and held in
+ * memory: computed once, saved in each format (a sequential source cannot
+ * be reread), and the source of the smaller widths.
+ */
+static VipsImage *
+jr_thumb_decode(jr_work_t *w, int fd, int width)
 {
-    int                    rc, animated;
-    VipsImage             *thumb, *mem;
-    VipsSource            *src;
-    jr_thumb_t            *t;
-    const jr_jobs_conf_t  *jc;
+    int          rc;
+    VipsImage   *thumb, *mem;
+    VipsSource  *src;
+    jr_thumb_t  *t;
 
     t = w->data;
-    jc = &w->jobs->cf->jobs;
-    animated = t->pages > 1;
 
     /* sources share the file's offset with fd: start each from the top */
     if (lseek(fd, 0, SEEK_SET) != 0
         || (src = vips_source_new_from_descriptor(fd)) == NULL)
     {
         jr_thumb_vips_fail(w, 0, t->rel);
-        return -1;
+        return NULL;
     }
 
     /*
@@ -367,25 +386,68 @@ jr_thumb_width(jr_work_t *w, int fd, const jr_thumb_format_t *fmt,
     rc = vips_thumbnail_source(src, &thumb, width,
                                "height", VIPS_MAX_COORD,
                                "size", VIPS_SIZE_DOWN,
-                               "option_string", animated
+                               "option_string", t->pages > 1
                                    ? "n=-1,fail_on=error" : "fail_on=error",
                                NULL);
     g_object_unref(src);
 
     if (rc != 0) {
         jr_thumb_vips_fail(w, 1, t->rel);
-        return -1;
+        return NULL;
     }
 
-    /* computed once, saved twice: a sequential source cannot be reread */
     mem = vips_image_copy_memory(thumb);
     g_object_unref(thumb);
 
     if (mem == NULL) {
         jr_thumb_vips_fail(w, 1, t->rel);
-        return -1;
     }
 
+    return mem;
+}
+
+
+/*
+ * A smaller width from a larger thumbnail already in memory: already
+ * upright and in sRGB, so only the resize is left, at a fraction of the
+ * cost of decoding the file again.
+ */
+static VipsImage *
+jr_thumb_shrink(jr_work_t *w, VipsImage *from, int width)
+{
+    VipsImage   *thumb, *mem;
+    jr_thumb_t  *t;
+
+    t = w->data;
+
+    if (vips_thumbnail_image(from, &thumb, width,
+                             "height", VIPS_MAX_COORD,
+                             "size", VIPS_SIZE_DOWN,
+                             NULL) != 0)
+    {
+        jr_thumb_vips_fail(w, 1, t->rel);
+        return NULL;
+    }
+
+    mem = vips_image_copy_memory(thumb);
+    g_object_unref(thumb);
+
+    if (mem == NULL) {
+        jr_thumb_vips_fail(w, 1, t->rel);
+    }
+
+    return mem;
+}
+
+
+/* One width, saved in each configured format. */
+static int
+jr_thumb_store(jr_work_t *w, VipsImage *mem, const jr_thumb_format_t *fmt)
+{
+    int                    rc;
+    const jr_jobs_conf_t  *jc;
+
+    jc = &w->jobs->cf->jobs;
     rc = 0;
 
     if (jc->thumb_formats & JR_THUMB_ORIGINAL) {
@@ -398,9 +460,63 @@ jr_thumb_width(jr_work_t *w, int fd, const jr_thumb_format_t *fmt,
         rc = jr_thumb_save(w, mem, fmt, 1);
     }
 
-    g_object_unref(mem);
-
     return rc;
+}
+
+
+/*
+ * The widths below the image's own (n of them, ascending).  A still image
+ * is decoded once, to the largest, and the others are shrunk from that
+ * copy in memory.  An animation is decoded per width: resizing its frames,
+ * stacked as one tall image, would blend them at their seams.
+ */
+static void
+jr_thumb_widths(jr_work_t *w, int fd, const jr_thumb_format_t *fmt,
+    size_t n)
+{
+    size_t                 i;
+    VipsImage             *largest, *mem;
+    jr_thumb_t            *t;
+    const jr_jobs_conf_t  *jc;
+
+    t = w->data;
+    jc = &w->jobs->cf->jobs;
+    largest = NULL;
+
+    if (t->pages == 1) {
+        largest = jr_thumb_decode(w, fd, (int) jc->thumb_widths[n - 1]);
+        if (largest == NULL) {
+            return;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (largest == NULL) {
+            mem = jr_thumb_decode(w, fd, (int) jc->thumb_widths[i]);
+
+        } else if (i == n - 1) {
+            mem = largest;
+            g_object_ref(mem);
+
+        } else {
+            mem = jr_thumb_shrink(w, largest, (int) jc->thumb_widths[i]);
+        }
+
+        if (mem == NULL) {
+            break;
+        }
+
+        if (jr_thumb_store(w, mem, fmt) != 0) {
+            g_object_unref(mem);
+            break;
+        }
+
+        g_object_unref(mem);
+    }
+
+    if (largest != NULL) {
+        g_object_unref(largest);
+    }
 }
 
 
@@ -574,10 +690,10 @@ jr_thumb_work(jr_work_t *w)
         if ((int) jc->thumb_widths[i] >= t->width) {
             break;
         }
+    }
 
-        if (jr_thumb_width(w, fd, fmt, (int) jc->thumb_widths[i]) != 0) {
-            break;
-        }
+    if (i > 0) {
+        jr_thumb_widths(w, fd, fmt, i);
     }
 
 done:
@@ -819,10 +935,13 @@ jr_thumb_free(jr_work_t *w)
 
 
 const jr_kind_t  jr_thumb_kind = {
-    "thumb",
-    jr_thumb_prepare,
-    jr_thumb_work,
-    jr_thumb_commit,
-    jr_thumb_done,
-    jr_thumb_free
+    .name = "thumb",
+    .bulk = 1,
+    .start = jr_thumb_start,
+    .stop = jr_thumb_stop,
+    .prepare = jr_thumb_prepare,
+    .work = jr_thumb_work,
+    .commit = jr_thumb_commit,
+    .done = jr_thumb_done,
+    .free = jr_thumb_free
 };

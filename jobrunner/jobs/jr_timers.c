@@ -1,6 +1,7 @@
 /*
- * Timers: each schedule of [timers] and of the cronhooks enqueues one job
- * per slot, in place of cron.
+ * Timers: each schedule of [timers], of the cronhooks and of the mirrors
+ * enqueues one job per slot, in place of cron: a job of the kind the
+ * timer names, with the payload of the kind's timer_payload hook.
  *
  * The last slot enqueued is kept in data.db (the timers table), in the
  * transaction that enqueues the job, and the job's dedupe key is
@@ -18,10 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
-#include "jobs/jr_jobs.h"
-#include "jobs/jr_kinds.h"
+#include "jobs/jr_timers.h"
 #include "core/jr_log.h"
 
 
@@ -30,12 +28,13 @@
 
 typedef struct {
     uv_timer_t               handle;
-    jr_jobs_t               *jobs;
+    jr_timers_t             *timers;
     const jr_timer_conf_t   *conf;
     time_t                   last_slot;      /* 0: never */
 } jr_timer_t;
 
 struct jr_timers_s {
+    jr_jobs_t               *jobs;
     jr_timer_t              *timer;
     size_t                   n;
     sqlite3_stmt            *save;
@@ -111,7 +110,7 @@ jr_timers_load(jr_timers_t *ts, sqlite3 *db)
 
 
 int
-jr_timers_start(jr_jobs_t *jobs)
+jr_timers_start(jr_timers_t **out, jr_jobs_t *jobs)
 {
     int                    rc;
     char                   iso[32];
@@ -124,20 +123,21 @@ jr_timers_start(jr_jobs_t *jobs)
     jc = &jobs->cf->jobs;
 
     ts = calloc(1, sizeof(jr_timers_t));
+    *out = ts;
+
     if (ts == NULL
         || (jc->ntimers
             && (ts->timer = calloc(jc->ntimers, sizeof(jr_timer_t))) == NULL))
     {
-        free(ts);
         jr_log(JR_LOG_ERROR, "timers: out of memory");
         return -1;
     }
 
-    jobs->timers = ts;
+    ts->jobs = jobs;
     ts->n = jc->ntimers;
 
     for (i = 0; i < ts->n; i++) {
-        ts->timer[i].jobs = jobs;
+        ts->timer[i].timers = ts;
         ts->timer[i].conf = &jc->timers[i];
     }
 
@@ -174,12 +174,8 @@ jr_timers_start(jr_jobs_t *jobs)
 
 
 void
-jr_timers_free(jr_jobs_t *jobs)
+jr_timers_free(jr_timers_t *ts)
 {
-    jr_timers_t  *ts;
-
-    ts = jobs->timers;
-
     if (ts == NULL) {
         return;
     }
@@ -187,8 +183,6 @@ jr_timers_free(jr_jobs_t *jobs)
     sqlite3_finalize(ts->save);
     free(ts->timer);
     free(ts);
-
-    jobs->timers = NULL;
 }
 
 
@@ -222,7 +216,7 @@ jr_timers_tick(uv_timer_t *handle)
 
     t = handle->data;
 
-    if (jr_jobs_stopping(t->jobs)) {
+    if (jr_jobs_stopping(t->timers->jobs)) {
         return;
     }
 
@@ -233,32 +227,20 @@ jr_timers_tick(uv_timer_t *handle)
 }
 
 
+/* The payload of the timer's kind for a slot, by its hook or the default. */
 static json_t *
 jr_timers_payload(jr_timer_t *t, time_t slot)
 {
-    size_t          i;
-    char            id[4 + 32 + 1];
-    unsigned char   rnd[16];
+    const jr_kind_t  *kind;
 
-    if (strcmp(t->conf->task, JR_TASK_CRONHOOK) != 0) {
-        return json_pack("{s:s, s:I}", "timer", t->conf->name,
-                         "slot", (json_int_t) slot);
+    kind = jr_jobs_kind(t->timers->jobs, t->conf->task);
+
+    if (kind && kind->timer_payload) {
+        return kind->timer_payload(t->conf, slot);
     }
 
-    /* one webhook-id per slot, kept by every retry, as the spec asks */
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        return NULL;
-    }
-
-    memcpy(id, "msg_", 4);
-
-    for (i = 0; i < sizeof(rnd); i++) {
-        snprintf(id + 4 + 2 * i, 3, "%02x", rnd[i]);
-    }
-
-    return json_pack("{s:s, s:s, s:I, s:s}", "timer", t->conf->name,
-                     "hook", t->conf->name + sizeof("cronhook.") - 1,
-                     "slot", (json_int_t) slot, "msg_id", id);
+    return json_pack("{s:s, s:I}", "timer", t->conf->name,
+                     "slot", (json_int_t) slot);
 }
 
 
@@ -268,7 +250,7 @@ jr_timers_save(jr_timer_t *t, time_t slot)
     int            rc;
     sqlite3_stmt  *stmt;
 
-    stmt = t->jobs->timers->save;
+    stmt = t->timers->save;
 
     rc = sqlite3_bind_text(stmt, 1, t->conf->name, -1, SQLITE_STATIC)
          | sqlite3_bind_int64(stmt, 2, slot);
@@ -294,7 +276,7 @@ jr_timers_check(jr_timer_t *t, time_t now)
     json_t      *payload;
     jr_jobs_t   *jobs;
 
-    jobs = t->jobs;
+    jobs = t->timers->jobs;
     slot = jr_schedule_prev(&t->conf->schedule, now);
 
     if (slot <= t->last_slot) {

@@ -12,6 +12,7 @@
 #include "blog_ttl_schema.h"
 #include "jobs/jr_jobs.h"
 #include "jobs/jr_kinds.h"
+#include "jobs/jr_ttl.h"
 #include "core/jr_log.h"
 
 
@@ -60,11 +61,21 @@ jr_ttl_open(const char *path, char *err, size_t errlen)
 }
 
 
-int
-jr_ttl_check(const char *path)
+/* ttl.db, if configured, opened and migrated once before any job. */
+static int
+jr_ttl_start(jr_jobs_t *jobs, void **ctx)
 {
-    char      err[512];
-    sqlite3  *db;
+    char         err[512];
+    sqlite3     *db;
+    const char  *path;
+
+    (void) ctx;
+
+    path = jobs->cf->jobs.ttl_db;
+
+    if (path == NULL) {
+        return 0;
+    }
 
     db = jr_ttl_open(path, err, sizeof(err));
     if (db == NULL) {
@@ -187,10 +198,10 @@ jr_ttl_free(jr_work_t *w)
 
 
 const jr_kind_t  jr_ttl_kind = {
-    JR_TASK_TTL_CLEANUP,
-    jr_ttl_prepare,
-    jr_ttl_work,
-    NULL,
-    jr_ttl_done,
-    jr_ttl_free
+    .name = JR_TASK_TTL_CLEANUP,
+    .start = jr_ttl_start,
+    .prepare = jr_ttl_prepare,
+    .work = jr_ttl_work,
+    .done = jr_ttl_done,
+    .free = jr_ttl_free
 };

@@ -36,6 +36,7 @@
 #include "blog_code.h"
 #include "jobs/jr_jobs.h"
 #include "jobs/jr_kinds.h"
+#include "jobs/jr_ttl.h"
 #include "core/jr_log.h"
 #include "mail/jr_mail.h"
 
@@ -61,6 +62,55 @@ typedef struct {
     size_t       sent;          /* bytes of message given to libcurl */
     long         reply;         /* the server's last SMTP reply code */
 } jr_mail_t;
+
+
+/* curl_global_init() done: one curl_global_cleanup() is due */
+static unsigned  jr_mail_curl;
+
+
+/* Where the codes go, logged; with a server, libcurl set up on the loop. */
+static int
+jr_mail_start(jr_jobs_t *jobs, void **ctx)
+{
+    CURLcode               rc;
+    const jr_mail_conf_t  *mc;
+
+    (void) ctx;
+
+    mc = &jobs->cf->mail;
+
+    if (mc->smtp_url == NULL) {
+        jr_log(JR_LOG_INFO, "mail: no [mail] smtp_url: sign-in codes are "
+               "written to this log, not sent");
+        return 0;
+    }
+
+    jr_log(JR_LOG_INFO, "mail: sign-in codes are sent through %s as %s",
+           mc->smtp_url, mc->from_addr);
+
+    rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+        jr_log(JR_LOG_ERROR, "cannot initialize libcurl: %s",
+               curl_easy_strerror(rc));
+        return -1;
+    }
+
+    jr_mail_curl = 1;
+
+    return 0;
+}
+
+
+static void
+jr_mail_stop(void *ctx)
+{
+    (void) ctx;
+
+    if (jr_mail_curl) {
+        curl_global_cleanup();
+        jr_mail_curl = 0;
+    }
+}
 
 
 static char *
@@ -561,10 +611,11 @@ jr_mail_free(jr_work_t *w)
 
 
 const jr_kind_t  jr_mail_kind = {
-    "mail",
-    jr_mail_prepare,
-    jr_mail_work,
-    NULL,
-    jr_mail_done,
-    jr_mail_free
+    .name = "mail",
+    .start = jr_mail_start,
+    .stop = jr_mail_stop,
+    .prepare = jr_mail_prepare,
+    .work = jr_mail_work,
+    .done = jr_mail_done,
+    .free = jr_mail_free
 };

@@ -3,7 +3,7 @@
  *
  * A request is signed anew on each attempt (its x-amz-date must be
  * fresh), from the parts kept in the jr_s3_req_t: method, key, query
- * parameters, headers and body.  The response is parsed by jr_s3_xml.c.
+ * parameters, headers and body.  The answer is read by jr_s3_answer.c.
  *
  * On the loop, libcurl's multi handle tells which sockets to watch
  * (CURLMOPT_SOCKETFUNCTION: one uv_poll_t each) and when to call it back
@@ -18,13 +18,13 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <libxml/parser.h>
 #include <openssl/evp.h>
 #include <openssl/md5.h>
 #include <openssl/rand.h>
 
 #include "s3/jr_s3.h"
 #include "s3/jr_s3_int.h"
+#include "s3/jr_s3_xml.h"
 #include "s3/jr_sigv4.h"
 
 
@@ -88,7 +88,7 @@ jr_s3_open(const jr_s3_conf_t *conf, uv_loop_t *loop)
     }
 
     /* before any thread parses: libxml2 initializes itself lazily */
-    xmlInitParser();
+    jr_s3_xml_init();
 
     host = strstr(conf->endpoint, "://") + 3;
     snprintf(s3->host, sizeof(s3->host), "%s", host);
@@ -979,15 +979,6 @@ jr_s3_attempt(jr_s3_req_t *req)
 }
 
 
-void
-jr_s3_fail(jr_s3_req_t *req, const char *code, const char *message)
-{
-    req->res.ok = 0;
-    snprintf(req->res.code, sizeof(req->res.code), "%s", code);
-    snprintf(req->res.message, sizeof(req->res.message), "%s", message);
-}
-
-
 /*
  * The outcome of an attempt: ok, or failed with a code.  Returns 1 when
  * the failure is worth another attempt.
@@ -1048,7 +1039,7 @@ jr_s3_outcome(jr_s3_req_t *req, CURLcode rc)
                && rc != CURLE_SSL_CACERT_BADFILE;
     }
 
-    jr_s3_parse(req, status, req->buf, req->buf_len);
+    jr_s3_answer(req, status, req->buf, req->buf_len);
 
     if (req->res.ok) {
         return 0;

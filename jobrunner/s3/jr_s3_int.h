@@ -1,7 +1,8 @@
 /*
  * The S3 client's insides, shared by its files: jr_s3.c (signing,
- * transfers, the loop), jr_s3_xml.c (responses), jr_s3_ops.c (the
- * requests of each operation, uploads, listings).  Not for its users.
+ * transfers, the loop), jr_s3_answer.c (answers into results, with
+ * jr_s3_xml.c's parser), jr_s3_ops.c (the requests of each operation,
+ * uploads, listings).  Not for its users.
  */
 
 #ifndef JR_S3_INT_H
@@ -87,21 +88,21 @@ const jr_s3_conf_t *jr_s3_conf(jr_s3_t *s3);
 /* The loop, or NULL when there is none or the client is closing. */
 uv_loop_t *jr_s3_loop(jr_s3_t *s3);
 
-/* Sets req's result to a failure. */
-void jr_s3_fail(jr_s3_req_t *req, const char *code, const char *message);
-
 /* The callback of an async request, then its end. */
 void jr_s3_complete(jr_s3_req_t *req);
 
+/* jr_s3_answer.c: sets req's result to a failure. */
+void jr_s3_fail(jr_s3_req_t *req, const char *code, const char *message);
+
 /*
- * Sets req->res from the status and body of an answer: ok, or the error
- * code and message; the parts of each operation's answer (listing,
- * upload id, ETag); a GET's body, which it takes.
+ * jr_s3_answer.c: sets req->res from the status and body of an answer:
+ * ok, or the error code and message; the parts of each operation's
+ * answer (listing, upload id, ETag); a GET's body, which it takes.
  */
-void jr_s3_parse(jr_s3_req_t *req, long status, unsigned char *body,
+void jr_s3_answer(jr_s3_req_t *req, long status, unsigned char *body,
     size_t len);
 
-/* Strips the quotes S3 puts around an ETag, in place. */
+/* jr_s3_answer.c: strips the quotes S3 puts around an ETag, in place. */
 void jr_s3_unquote(char *etag);
 
 #endif /* JR_S3_INT_H */

@@ -1,17 +1,8 @@
 /*
- * S3's answers: XML bodies read with libxml2 (no network, no entity
- * expansion), elements matched by local name, so S3's namespace and
- * those of compatible servers both do.
- *
- *     <Error><Code>NoSuchKey</Code><Message>...</Message></Error>
- *     <ListBucketResult><IsTruncated>, <NextContinuationToken>,
- *         <Contents><Key><Size><ETag><LastModified>, <CommonPrefixes><Prefix>
- *     <InitiateMultipartUploadResult><UploadId>
- *     <CompleteMultipartUploadResult><ETag>, <CopyObjectResult><ETag>
- *
- * CompleteMultipartUpload and CopyObject may answer 200 and still fail,
- * with an <Error> body: that is a failure here too.  So is an upload,
- * a download or a HEAD answered 2xx without an ETag.
+ * S3's XML answers; see jr_s3_xml.h.  A listing is only LIST when it is
+ * whole: an object without a key or a size, or a truncated page without
+ * the token of the next, would have the client skip objects or list the
+ * same page forever.
  */
 
 #include <stdio.h>
@@ -21,7 +12,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "s3/jr_s3_int.h"
+#include "s3/jr_s3_xml.h"
 
 
 static int
@@ -77,27 +68,14 @@ jr_s3_xml_copy(const xmlNode *node, const char *name, char *out, size_t size)
 }
 
 
-void
-jr_s3_unquote(char *etag)
-{
-    size_t  len;
-
-    len = strlen(etag);
-
-    if (len >= 2 && etag[0] == '"' && etag[len - 1] == '"') {
-        memmove(etag, etag + 1, len - 2);
-        etag[len - 2] = '\0';
-    }
-}
-
-
+/* The listing of a ListBucketResult: 0, or -1 when it is not whole. */
 static int
-jr_s3_xml_list(jr_s3_list_t *list, const xmlNode *root)
+jr_s3_xml_list(jr_s3_xml_t *x, const xmlNode *root)
 {
-    char            *truncated, *size;
-    size_t           n, p;
-    const xmlNode   *node, *prefix;
-    jr_s3_object_t  *o;
+    char                *truncated, *size;
+    size_t               n, p;
+    const xmlNode       *node;
+    jr_s3_xml_object_t  *o;
 
     n = 0;
     p = 0;
@@ -107,16 +85,16 @@ jr_s3_xml_list(jr_s3_list_t *list, const xmlNode *root)
         p += jr_s3_xml_is(node, "CommonPrefixes");
     }
 
-    list->objects = calloc(n ? n : 1, sizeof(jr_s3_object_t));
-    list->prefixes = calloc(p ? p : 1, sizeof(char *));
+    x->objects = calloc(n ? n : 1, sizeof(jr_s3_xml_object_t));
+    x->prefixes = calloc(p ? p : 1, sizeof(char *));
 
-    if (list->objects == NULL || list->prefixes == NULL) {
+    if (x->objects == NULL || x->prefixes == NULL) {
         return -1;
     }
 
     for (node = root->children; node; node = node->next) {
         if (jr_s3_xml_is(node, "Contents")) {
-            o = &list->objects[list->nobjects++];
+            o = &x->objects[x->nobjects++];
             o->key = jr_s3_xml_text(node, "Key");
             o->etag = jr_s3_xml_text(node, "ETag");
             o->last_modified = jr_s3_xml_text(node, "LastModified");
@@ -130,36 +108,24 @@ jr_s3_xml_list(jr_s3_list_t *list, const xmlNode *root)
             o->size = strtoull(size, NULL, 10);
             free(size);
 
-            if (o->etag) {
-                jr_s3_unquote(o->etag);
-            }
-
             continue;
         }
 
         if (jr_s3_xml_is(node, "CommonPrefixes")) {
-            prefix = jr_s3_xml_child(node, "Prefix");
-            if (prefix == NULL) {
-                return -1;
-            }
-
-            list->prefixes[list->nprefixes] = jr_s3_xml_text(node, "Prefix");
-            if (list->prefixes[list->nprefixes++] == NULL) {
+            x->prefixes[x->nprefixes] = jr_s3_xml_text(node, "Prefix");
+            if (x->prefixes[x->nprefixes++] == NULL) {
                 return -1;
             }
         }
     }
 
     truncated = jr_s3_xml_text(root, "IsTruncated");
-    list->truncated = truncated && strcmp(truncated, "true") == 0;
+    x->truncated = truncated && strcmp(truncated, "true") == 0;
     free(truncated);
 
-    list->next_token = jr_s3_xml_text(root, "NextContinuationToken");
+    x->next_token = jr_s3_xml_text(root, "NextContinuationToken");
 
-    /* a truncated page without a token would list the same page again */
-    if (list->truncated && (list->next_token == NULL
-                            || list->next_token[0] == '\0'))
-    {
+    if (x->truncated && (x->next_token == NULL || x->next_token[0] == '\0')) {
         return -1;
     }
 
@@ -167,125 +133,82 @@ jr_s3_xml_list(jr_s3_list_t *list, const xmlNode *root)
 }
 
 
-/* The code of an answer without an <Error> body (HEAD has none). */
+/* Frees the listing's part. */
 static void
-jr_s3_status_error(jr_s3_req_t *req, long status)
+jr_s3_xml_list_free(jr_s3_xml_t *x)
 {
-    char  msg[64];
+    size_t  i;
 
-    snprintf(msg, sizeof(msg), "HTTP status %ld", status);
+    for (i = 0; i < x->nobjects; i++) {
+        free(x->objects[i].key);
+        free(x->objects[i].etag);
+        free(x->objects[i].last_modified);
+    }
 
-    jr_s3_fail(req, status == 404 ? "NotFound"
-                    : status == 403 ? "AccessDenied"
-                    : status == 412 ? "PreconditionFailed"
-                    : status >= 500 ? "ServiceUnavailable" : "BadRequest",
-               msg);
+    for (i = 0; i < x->nprefixes; i++) {
+        free(x->prefixes[i]);
+    }
+
+    free(x->objects);
+    free(x->prefixes);
+    free(x->next_token);
+
+    x->objects = NULL;
+    x->nobjects = 0;
+    x->prefixes = NULL;
+    x->nprefixes = 0;
+    x->truncated = 0;
+    x->next_token = NULL;
 }
 
 
 void
-jr_s3_parse(jr_s3_req_t *req, long status, unsigned char *body, size_t len)
+jr_s3_xml_init(void)
 {
-    int              ok, root_error;
-    char             msg[64];
-    xmlDoc          *doc;
-    const xmlNode   *root;
-    jr_s3_result_t  *res;
+    xmlInitParser();
+}
 
-    res = &req->res;
-    ok = status >= 200 && status <= 299;
 
-    /*
-     * S3 names every object it stores or sends by its ETag; a 2xx without
-     * one is not S3 (a proxy's or a captive portal's page): nothing was
-     * stored, and the bytes are not the object's.
-     */
-    if (ok && res->etag[0] == '\0'
-        && (req->op == JR_S3_OP_PUT || req->op == JR_S3_OP_MPU_PART
-            || req->op == JR_S3_OP_GET || req->op == JR_S3_OP_HEAD))
-    {
-        jr_s3_fail(req, "BadResponse", "a 2xx answer without an ETag");
+void
+jr_s3_xml_parse(jr_s3_xml_t *x, const char *body, size_t len)
+{
+    xmlDoc         *doc;
+    const xmlNode  *root;
+
+    memset(x, 0, sizeof(jr_s3_xml_t));
+
+    /* libxml2 takes an int; no answer we keep in memory comes near */
+    if (len == 0 || len > 0x7fffffff) {
         return;
     }
 
-    /* an object's bytes are the caller's, not XML */
-    if (ok && req->op == JR_S3_OP_GET) {
-        res->ok = 1;
-        res->body = body ? body : (unsigned char *) strdup("");
-        res->body_len = len;
-        req->buf = NULL;
+    doc = xmlReadMemory(body, (int) len, "s3.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR
+                        | XML_PARSE_NOWARNING);
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
 
-        if (res->body == NULL) {
-            jr_s3_fail(req, "OutOfMemory", "cannot keep the body");
-        }
-
-        return;
-    }
-
-    doc = NULL;
-    root = NULL;
-
-    if (len > 0) {
-        doc = xmlReadMemory((const char *) body, (int) len, "s3.xml", NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR
-                            | XML_PARSE_NOWARNING);
-        root = doc ? xmlDocGetRootElement(doc) : NULL;
-    }
-
-    root_error = root && jr_s3_xml_is(root, "Error");
-
-    if (!ok || root_error) {
-        if (root_error) {
-            jr_s3_xml_copy(root, "Code", res->code, sizeof(res->code));
-            jr_s3_xml_copy(root, "Message", res->message,
-                           sizeof(res->message));
-        }
-
-        if (res->code[0] == '\0') {
-            jr_s3_status_error(req, status);
-        }
-
-        res->ok = 0;
+    if (root == NULL) {
         goto done;
     }
 
-    res->ok = 1;
+    if (jr_s3_xml_is(root, "Error")) {
+        x->root = JR_S3_XML_ERROR;
+        jr_s3_xml_copy(root, "Code", x->code, sizeof(x->code));
+        jr_s3_xml_copy(root, "Message", x->message, sizeof(x->message));
+        goto done;
+    }
 
-    switch (req->op) {
+    x->root = JR_S3_XML_OTHER;
+    jr_s3_xml_copy(root, "ETag", x->etag, sizeof(x->etag));
+    x->upload_id = jr_s3_xml_text(root, "UploadId");
 
-    case JR_S3_OP_LIST:
-        if (root == NULL || !jr_s3_xml_is(root, "ListBucketResult")
-            || jr_s3_xml_list(&res->list, root) != 0)
-        {
-            jr_s3_fail(req, "BadResponse", "not a ListBucketResult");
+    if (jr_s3_xml_is(root, "ListBucketResult")) {
+        if (jr_s3_xml_list(x, root) == 0) {
+            x->root = JR_S3_XML_LIST;
+
+        } else {
+            jr_s3_xml_list_free(x);
         }
-
-        break;
-
-    case JR_S3_OP_MPU_CREATE:
-        res->upload_id = root ? jr_s3_xml_text(root, "UploadId") : NULL;
-
-        if (res->upload_id == NULL || res->upload_id[0] == '\0') {
-            jr_s3_fail(req, "BadResponse", "no UploadId in the answer");
-        }
-
-        break;
-
-    case JR_S3_OP_MPU_COMPLETE:
-    case JR_S3_OP_COPY:
-        if (root == NULL) {
-            snprintf(msg, sizeof(msg), "HTTP status %ld without a result",
-                     status);
-            jr_s3_fail(req, "BadResponse", msg);
-            break;
-        }
-
-        jr_s3_xml_copy(root, "ETag", res->etag, sizeof(res->etag));
-        jr_s3_unquote(res->etag);
-        break;
-
-    default:
-        break;
     }
 
 done:
@@ -293,4 +216,13 @@ done:
     if (doc) {
         xmlFreeDoc(doc);
     }
+}
+
+
+void
+jr_s3_xml_free(jr_s3_xml_t *x)
+{
+    jr_s3_xml_list_free(x);
+    free(x->upload_id);
+    x->upload_id = NULL;
 }

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "events/jr_counts.h"
+#include "core/jr_hash.h"
 #include "core/jr_log.h"
 #include "sse/jr_sse_hub.h"
 

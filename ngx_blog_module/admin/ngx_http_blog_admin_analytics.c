@@ -5,7 +5,7 @@
  */
 
 #include "admin/ngx_http_blog_admin.h"
-#include "ngx_http_blog_event.h"
+#include "ngx_http_blog_events_module.h"
 
 
 ngx_int_t
@@ -19,7 +19,7 @@ ngx_http_blog_admin_analytics(ngx_http_request_t *r,
         return NGX_HTTP_NOT_ALLOWED;
     }
 
-    vars = ngx_http_blog_view(r);
+    vars = ngx_http_blog_scope_create(r);
     if (vars == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -70,7 +70,7 @@ ngx_http_blog_comments_queue(ngx_http_request_t *r,
         }
     }
 
-    vars = ngx_http_blog_view(r);
+    vars = ngx_http_blog_scope_create(r);
     if (vars == NULL
         || ngx_array_init(&items, r->pool, 32, sizeof(blog_tpl_ctx_t))
            != NGX_OK)
@@ -92,25 +92,25 @@ ngx_http_blog_comments_queue(ngx_http_request_t *r,
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         item = ngx_http_blog_scope_item(r->pool, &items, 9);
         if (item == NULL
-            || ngx_http_blog_view_int(r, item, "id",
-                                      sqlite3_column_int64(stmt, 0)) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "name", stmt, 1) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "email", stmt, 2) != NGX_OK
-            || ngx_http_blog_view_trusted(r, item, "body_html",
-                                          sqlite3_column_text(stmt, 3),
-                                          sqlite3_column_bytes(stmt, 3))
+            || ngx_http_blog_scope_int(r, item, "id",
+                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "name", stmt, 1) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "email", stmt, 2) != NGX_OK
+            || ngx_http_blog_scope_trusted(r, item, "body_html",
+                                           sqlite3_column_text(stmt, 3),
+                                           sqlite3_column_bytes(stmt, 3))
                != NGX_OK
-            || ngx_http_blog_view_time(r, item, "created",
-                                       sqlite3_column_int64(stmt, 4))
+            || ngx_http_blog_scope_time(r, item, "created",
+                                        sqlite3_column_int64(stmt, 4))
                != NGX_OK
-            || ngx_http_blog_view_column(r, item, "address", stmt, 5)
+            || ngx_http_blog_scope_column(r, item, "address", stmt, 5)
                != NGX_OK
-            || ngx_http_blog_view_int(r, item, "post_id",
-                                      sqlite3_column_int64(stmt, 6)) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "post_title", stmt, 7)
+            || ngx_http_blog_scope_int(r, item, "post_id",
+                                       sqlite3_column_int64(stmt, 6)) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "post_title", stmt, 7)
                != NGX_OK
             || (sqlite3_column_int(stmt, 8)
-                && ngx_http_blog_view_cstr(r, item, "trustable", "1")
+                && ngx_http_blog_scope_cstr(r, item, "trustable", "1")
                    != NGX_OK))
         {
             sqlite3_finalize(stmt);
@@ -128,10 +128,10 @@ ngx_http_blog_comments_queue(ngx_http_request_t *r,
     notice = ngx_http_blog_done_notice(r);
 
     if (ngx_http_blog_scope_list(vars, "comments", &items) != NGX_OK
-        || ngx_http_blog_view_cstr(r, vars, status[0] == 'p' ? "is_pending"
-                                   : status[0] == 'a' ? "is_approved"
-                                   : "is_spam", "1") != NGX_OK
-        || (notice && ngx_http_blog_view_cstr(r, vars, "notice", notice)
+        || ngx_http_blog_scope_cstr(r, vars, status[0] == 'p' ? "is_pending"
+                                    : status[0] == 'a' ? "is_approved"
+                                    : "is_spam", "1") != NGX_OK
+        || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
                       != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -160,7 +160,7 @@ ngx_http_blog_comment_act(ngx_http_request_t *r,
     types = "ii";
     approve = 0;
 
-    f = ngx_http_blog_field(r, ctx, "action");
+    f = ngx_http_blog_body_field(r, &ctx->body, "action");
     if (f == NULL) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Bad request", "No action was given.");

@@ -24,7 +24,7 @@ ngx_http_blog_admin_jobs(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
         return ngx_http_blog_jobs_retry(r, ctx);
     }
 
-    vars = ngx_http_blog_view(r);
+    vars = ngx_http_blog_scope_create(r);
     if (vars == NULL
         || ngx_array_init(&states, r->pool, 4, sizeof(blog_tpl_ctx_t))
            != NGX_OK
@@ -44,9 +44,10 @@ ngx_http_blog_admin_jobs(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         item = ngx_http_blog_scope_item(r->pool, &states, 8);
         if (item == NULL
-            || ngx_http_blog_view_column(r, item, "state", stmt, 0) != NGX_OK
-            || ngx_http_blog_view_int(r, item, "count",
-                                      sqlite3_column_int64(stmt, 1)) != NGX_OK)
+            || ngx_http_blog_scope_column(r, item, "state", stmt, 0) != NGX_OK
+            || ngx_http_blog_scope_int(r, item, "count",
+                                       sqlite3_column_int64(stmt, 1))
+               != NGX_OK)
         {
             sqlite3_finalize(stmt);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -71,15 +72,15 @@ ngx_http_blog_admin_jobs(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         item = ngx_http_blog_scope_item(r->pool, &dead, 8);
         if (item == NULL
-            || ngx_http_blog_view_int(r, item, "id",
-                                      sqlite3_column_int64(stmt, 0)) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "kind", stmt, 1) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "key", stmt, 2) != NGX_OK
-            || ngx_http_blog_view_int(r, item, "attempts",
-                                      sqlite3_column_int64(stmt, 3)) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "error", stmt, 4) != NGX_OK
-            || ngx_http_blog_view_time(r, item, "updated",
-                                       sqlite3_column_int64(stmt, 5))
+            || ngx_http_blog_scope_int(r, item, "id",
+                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "kind", stmt, 1) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "key", stmt, 2) != NGX_OK
+            || ngx_http_blog_scope_int(r, item, "attempts",
+                                       sqlite3_column_int64(stmt, 3)) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "error", stmt, 4) != NGX_OK
+            || ngx_http_blog_scope_time(r, item, "updated",
+                                        sqlite3_column_int64(stmt, 5))
                != NGX_OK)
         {
             sqlite3_finalize(stmt);
@@ -97,7 +98,7 @@ ngx_http_blog_admin_jobs(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 
     if (ngx_http_blog_scope_list(vars, "states", &states) != NGX_OK
         || ngx_http_blog_scope_list(vars, "dead", &dead) != NGX_OK
-        || (notice && ngx_http_blog_view_cstr(r, vars, "notice", notice)
+        || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
                       != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -117,7 +118,7 @@ ngx_http_blog_jobs_retry(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     int64_t              id;
     const blog_field_t  *f;
 
-    f = ngx_http_blog_field(r, ctx, "id");
+    f = ngx_http_blog_body_field(r, &ctx->body, "id");
     id = 0;
 
     for (i = 0; f && i < f->len && i < 15; i++) {

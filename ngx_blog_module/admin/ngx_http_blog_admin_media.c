@@ -118,7 +118,7 @@ ngx_http_blog_media_page(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     blog = ctx->alcf->blog;
     route = &blog->route[BLOG_ROUTE_MEDIA];
 
-    vars = ngx_http_blog_view(r);
+    vars = ngx_http_blog_scope_create(r);
     if (vars == NULL
         || ngx_array_init(&items, r->pool, 32, sizeof(blog_tpl_ctx_t))
            != NGX_OK)
@@ -149,14 +149,14 @@ ngx_http_blog_media_page(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
         ngx_memcpy(p, sqlite3_column_text(stmt, 0),
                    sqlite3_column_bytes(stmt, 0));
 
-        if (ngx_http_blog_view_str(r, item, "url", url.data, url.len)
+        if (ngx_http_blog_scope_str(r, item, "url", url.data, url.len)
             != NGX_OK
-            || ngx_http_blog_view_column(r, item, "type", stmt, 1) != NGX_OK
-            || ngx_http_blog_view_int(r, item, "size",
-                                      sqlite3_column_int64(stmt, 2)) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "name", stmt, 3) != NGX_OK
-            || ngx_http_blog_view_time(r, item, "created",
-                                       sqlite3_column_int64(stmt, 4))
+            || ngx_http_blog_scope_column(r, item, "type", stmt, 1) != NGX_OK
+            || ngx_http_blog_scope_int(r, item, "size",
+                                       sqlite3_column_int64(stmt, 2)) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "name", stmt, 3) != NGX_OK
+            || ngx_http_blog_scope_time(r, item, "created",
+                                        sqlite3_column_int64(stmt, 4))
                != NGX_OK)
         {
             sqlite3_finalize(stmt);
@@ -174,12 +174,12 @@ ngx_http_blog_media_page(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     notice = ngx_http_blog_done_notice(r);
 
     if (ngx_http_blog_scope_list(vars, "uploads", &items) != NGX_OK
-        || ngx_http_blog_view_int(r, vars, "max_mb",
-                                  (int64_t) (ctx->alcf->upload_max
+        || ngx_http_blog_scope_int(r, vars, "max_mb",
+                                   (int64_t) (ctx->alcf->upload_max
                                              / (1024 * 1024))) != NGX_OK
-        || (error && ngx_http_blog_view_cstr(r, vars, "error", error)
+        || (error && ngx_http_blog_scope_cstr(r, vars, "error", error)
                      != NGX_OK)
-        || (notice && ngx_http_blog_view_cstr(r, vars, "notice", notice)
+        || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
                       != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -200,7 +200,7 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
     int64_t                        now;
     ngx_str_t                      rel, name, *root;
     unsigned int                   mdlen;
-    blog_part_t                   *file;
+    blog_part_t                   *file, *part;
     ngx_http_blog_conn_t          *data;
     const ngx_http_blog_image_t   *img;
 
@@ -215,16 +215,18 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
 
     file = NULL;
 
-    for (i = 0; i < ctx->nparts; i++) {
-        if (ctx->parts[i].filename != NULL && ctx->parts[i].name_len == 4
-            && ngx_strncmp(ctx->parts[i].name, "file", 4) == 0)
+    for (i = 0; i < ctx->body.nparts; i++) {
+        part = &ctx->body.parts[i];
+
+        if (part->filename != NULL && part->name_len == 4
+            && ngx_strncmp(part->name, "file", 4) == 0)
         {
-            file = &ctx->parts[i];
+            file = part;
             break;
         }
     }
 
-    if (!ctx->multipart || file == NULL || file->len == 0) {
+    if (!ctx->body.multipart || file == NULL || file->len == 0) {
         return ngx_http_blog_media_page(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Choose a file to upload.");
     }

@@ -33,18 +33,11 @@ static ngx_int_t ngx_http_blog_admin_handler(ngx_http_request_t *r);
 static void ngx_http_blog_admin_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_blog_admin_route(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
-static void ngx_http_blog_form_cleanup(void *data);
 
 static char *ngx_http_blog_admin(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_blog_ttl_db(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_blog_admin_session(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_blog_rate(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static ngx_http_blog_conn_t *ngx_http_blog_conn_add(ngx_conf_t *cf,
-    ngx_str_t *path, ngx_uint_t ttl);
 static ngx_http_blog_admin_theme_t *ngx_http_blog_admin_theme(ngx_conf_t *cf,
     ngx_str_t *theme);
 static void ngx_http_blog_admin_theme_cleanup(void *data);
@@ -56,7 +49,6 @@ static char *ngx_http_blog_admin_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_blog_admin_postconf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_blog_admin_init_process(ngx_cycle_t *cycle);
-static void ngx_http_blog_admin_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_num_bounds_t  ngx_http_blog_code_tries_bounds = {
@@ -73,25 +65,11 @@ static ngx_command_t  ngx_http_blog_admin_commands[] = {
       0,
       NULL },
 
-    { ngx_string("blog_ttl_db"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_blog_ttl_db,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
-
     { ngx_string("blog_admin_session"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_blog_admin_session,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
-      NULL },
-
-    { ngx_string("blog_comments"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_blog_admin_loc_conf_t, comments),
       NULL },
 
     { ngx_string("blog_upload_max_size"),
@@ -117,7 +95,7 @@ static ngx_command_t  ngx_http_blog_admin_commands[] = {
 
     { ngx_string("blog_login_limit"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
-      ngx_http_blog_rate,
+      ngx_http_blog_conf_set_limit_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_blog_admin_loc_conf_t, login_limit),
       NULL },
@@ -145,16 +123,9 @@ static ngx_command_t  ngx_http_blog_admin_commands[] = {
 
     { ngx_string("blog_login_code_limit"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
-      ngx_http_blog_rate,
+      ngx_http_blog_conf_set_limit_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_blog_admin_loc_conf_t, login_code_limit),
-      NULL },
-
-    { ngx_string("blog_comment_limit"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
-      ngx_http_blog_rate,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_blog_admin_loc_conf_t, comment_limit),
       NULL },
 
       ngx_null_command
@@ -186,7 +157,7 @@ ngx_module_t  ngx_http_blog_admin_module = {
     ngx_http_blog_admin_init_process,      /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    ngx_http_blog_admin_exit_process,      /* exit process */
+    NULL,                                  /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -253,30 +224,7 @@ ngx_http_blog_admin_handler(ngx_http_request_t *r)
         return NGX_HTTP_NOT_ALLOWED;
     }
 
-    return ngx_http_blog_read_body(r, ngx_http_blog_admin_body);
-}
-
-
-/*
- * Reads the body into memory: forms are small, and an upload is bounded
- * by client_max_body_size, which "blog_admin" raises to fit
- * blog_upload_max_size.
- */
-ngx_int_t
-ngx_http_blog_read_body(ngx_http_request_t *r,
-    ngx_http_client_body_handler_pt handler)
-{
-    ngx_int_t  rc;
-
-    r->request_body_in_single_buf = 1;
-
-    rc = ngx_http_read_client_request_body(r, handler);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_blog_body_read(r, ngx_http_blog_admin_body);
 }
 
 
@@ -288,7 +236,7 @@ ngx_http_blog_admin_body(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_blog_admin_module);
 
-    rc = ngx_http_blog_parse_body(r, ctx);
+    rc = ngx_http_blog_body_parse(r, &ctx->body);
 
     if (rc == NGX_OK) {
         rc = ngx_http_blog_admin_dispatch(r, ctx);
@@ -300,163 +248,6 @@ ngx_http_blog_admin_body(ngx_http_request_t *r)
     }
 
     ngx_http_finalize_request(r, rc);
-}
-
-
-/*
- * Collects the body (in memory or in nginx's temporary file) into one
- * buffer and parses it as the form or the multipart upload it is.
- * Returns NGX_OK, or an HTTP status.
- */
-ngx_int_t
-ngx_http_blog_parse_body(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
-{
-    u_char              *p;
-    off_t                len;
-    ssize_t              n;
-    size_t               blen;
-    ngx_buf_t           *b;
-    ngx_str_t           *ct;
-    ngx_chain_t         *cl;
-    const char          *boundary;
-    ngx_pool_cleanup_t  *cln;
-    blog_form_rc_e       frc;
-
-    len = 0;
-
-    if (r->request_body) {
-        for (cl = r->request_body->bufs; cl; cl = cl->next) {
-            len += ngx_buf_size(cl->buf);
-        }
-    }
-
-    ctx->body.data = ngx_pnalloc(r->pool, (size_t) len + 1);
-    if (ctx->body.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ctx->body.data;
-
-    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
-         cl = cl->next)
-    {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, (size_t) (b->file_last
-                                                    - b->file_pos),
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            p += n;
-
-        } else {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-        }
-    }
-
-    ctx->body.len = p - ctx->body.data;
-    *p = '\0';
-
-    ct = r->headers_in.content_type ? &r->headers_in.content_type->value
-                                    : NULL;
-
-    if (ct && ct->len >= 19
-        && ngx_strncasecmp(ct->data, (u_char *) "multipart/form-data", 19)
-           == 0)
-    {
-        ctx->multipart = 1;
-
-        if (blog_multipart_boundary((char *) ct->data, ct->len, &boundary,
-                                    &blen) != BLOG_MULTIPART_OK
-            || blog_multipart_parse((char *) ctx->body.data, ctx->body.len,
-                                    boundary, blen, ctx->parts,
-                                    BLOG_MAX_PARTS, &ctx->nparts)
-               != BLOG_MULTIPART_OK)
-        {
-            ctx->form_bad = 1;
-        }
-
-        return NGX_OK;
-    }
-
-    frc = blog_form_parse(&ctx->form, (char *) ctx->body.data, ctx->body.len);
-
-    if (frc == BLOG_FORM_NOMEM) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (frc == BLOG_FORM_BAD) {
-        ctx->form_bad = 1;
-        return NGX_OK;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        blog_form_free(&ctx->form);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln->handler = ngx_http_blog_form_cleanup;
-    cln->data = &ctx->form;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_blog_form_cleanup(void *data)
-{
-    blog_form_free(data);
-}
-
-
-/*
- * A field of the form, or a plain (non-file) part of a multipart body,
- * copied to the pool with a NUL.  NULL if missing.
- */
-const blog_field_t *
-ngx_http_blog_field(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
-    const char *name)
-{
-    u_char        *p;
-    size_t         i, n;
-    blog_part_t   *part;
-    blog_field_t  *f;
-
-    if (!ctx->multipart) {
-        return blog_form_get(&ctx->form, name);
-    }
-
-    n = ngx_strlen(name);
-
-    for (i = 0; i < ctx->nparts; i++) {
-        part = &ctx->parts[i];
-
-        if (part->filename != NULL || part->name_len != n
-            || ngx_strncmp(part->name, name, n) != 0)
-        {
-            continue;
-        }
-
-        f = ngx_palloc(r->pool, sizeof(blog_field_t));
-        p = ngx_pnalloc(r->pool, part->len + 1);
-        if (f == NULL || p == NULL) {
-            return NULL;
-        }
-
-        *ngx_cpymem(p, part->data, part->len) = '\0';
-
-        f->name = name;
-        f->value = (char *) p;
-        f->len = part->len;
-
-        return f;
-    }
-
-    return NULL;
 }
 
 
@@ -668,36 +459,6 @@ ngx_http_blog_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* blog_ttl_db path/to/ttl.db; -- sessions and rate limits */
-
-static char *
-ngx_http_blog_ttl_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_blog_admin_loc_conf_t *alcf = conf;
-
-    ngx_str_t  *value, path;
-
-    if (alcf->ttl != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-    path = value[1];
-
-    if (path.len == 0) {
-        return "needs a database path";
-    }
-
-    if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    alcf->ttl = ngx_http_blog_conn_add(cf, &path, 1);
-
-    return alcf->ttl ? NGX_CONF_OK : NGX_CONF_ERROR;
-}
-
-
 /*
  * blog_admin_session path/to/data.db; -- $blog_admin_user in this location
  * names the admin signed in with the request's session cookie, for a
@@ -747,79 +508,6 @@ ngx_http_blog_admin_variables(ngx_conf_t *cf)
     var->get_handler = ngx_http_blog_admin_user_variable;
 
     return NGX_OK;
-}
-
-
-/* blog_login_limit 5 15m; blog_comment_limit 5 10m; -- count and time */
-
-static char *
-ngx_http_blog_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_int_t               n;
-    ngx_str_t              *value;
-    ngx_http_blog_limit_t  *limit;
-
-    limit = (ngx_http_blog_limit_t *) ((u_char *) conf + cmd->offset);
-
-    if (limit->count != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    n = ngx_atoi(value[1].data, value[1].len);
-    if (n < 1) {
-        return "needs a count of 1 or more";
-    }
-
-    limit->count = n;
-
-    limit->window = ngx_parse_time(&value[2], 1);
-    if (limit->window == (time_t) NGX_ERROR || limit->window < 1) {
-        return "needs a time such as 10m";
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* Connections to one file are shared by every location naming it. */
-static ngx_http_blog_conn_t *
-ngx_http_blog_conn_add(ngx_conf_t *cf, ngx_str_t *path, ngx_uint_t ttl)
-{
-    ngx_uint_t                        i;
-    ngx_http_blog_conn_t             *c, **cp;
-    ngx_http_blog_admin_main_conf_t  *amcf;
-
-    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_blog_admin_module);
-    cp = amcf->conns.elts;
-
-    for (i = 0; i < amcf->conns.nelts; i++) {
-        if (cp[i]->path.len == path->len
-            && ngx_strncmp(cp[i]->path.data, path->data, path->len) == 0)
-        {
-            if (cp[i]->ttl != ttl) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" is named "
-                                   "both as a blog database and as a ttl "
-                                   "database", path);
-                return NULL;
-            }
-
-            return cp[i];
-        }
-    }
-
-    c = ngx_pcalloc(cf->pool, sizeof(ngx_http_blog_conn_t));
-    cp = ngx_array_push(&amcf->conns);
-    if (c == NULL || cp == NULL) {
-        return NULL;
-    }
-
-    c->path = *path;
-    c->ttl = ttl;
-    *cp = c;
-
-    return c;
 }
 
 
@@ -925,10 +613,8 @@ ngx_http_blog_admin_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
-    if (ngx_array_init(&amcf->conns, cf->pool, 4,
-                       sizeof(ngx_http_blog_conn_t *)) != NGX_OK
-        || ngx_array_init(&amcf->themes, cf->pool, 2,
-                          sizeof(ngx_http_blog_admin_theme_t *)) != NGX_OK
+    if (ngx_array_init(&amcf->themes, cf->pool, 2,
+                       sizeof(ngx_http_blog_admin_theme_t *)) != NGX_OK
         || ngx_array_init(&amcf->admins, cf->pool, 2,
                           sizeof(ngx_http_blog_admin_loc_conf_t *)) != NGX_OK)
     {
@@ -958,15 +644,13 @@ ngx_http_blog_admin_create_loc_conf(ngx_conf_t *cf)
      *     alcf->blog = NULL;
      *     alcf->theme = NULL;
      *     alcf->data = NULL;
+     *     alcf->ttl = NULL;
      */
 
-    alcf->ttl = NGX_CONF_UNSET_PTR;
-    alcf->comments = NGX_CONF_UNSET;
     alcf->upload_max = NGX_CONF_UNSET_SIZE;
     alcf->session_timeout = NGX_CONF_UNSET;
     alcf->session_idle = NGX_CONF_UNSET;
     alcf->login_limit.count = NGX_CONF_UNSET_UINT;
-    alcf->comment_limit.count = NGX_CONF_UNSET_UINT;
     alcf->login_code = NGX_CONF_UNSET;
     alcf->login_code_ttl = NGX_CONF_UNSET;
     alcf->login_code_tries = NGX_CONF_UNSET;
@@ -986,8 +670,6 @@ ngx_http_blog_admin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_core_loc_conf_t  *clcf;
     ngx_http_blog_loc_conf_t  *blcf;
 
-    ngx_conf_merge_ptr_value(conf->ttl, prev->ttl, NULL);
-    ngx_conf_merge_value(conf->comments, prev->comments, 0);
     ngx_conf_merge_size_value(conf->upload_max, prev->upload_max,
                               10 * 1024 * 1024);
     ngx_conf_merge_sec_value(conf->session_timeout, prev->session_timeout,
@@ -1001,15 +683,6 @@ ngx_http_blog_admin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->login_limit.count == NGX_CONF_UNSET_UINT) {
         conf->login_limit.count = 5;
         conf->login_limit.window = 15 * 60;
-    }
-
-    if (conf->comment_limit.count == NGX_CONF_UNSET_UINT) {
-        conf->comment_limit = prev->comment_limit;
-    }
-
-    if (conf->comment_limit.count == NGX_CONF_UNSET_UINT) {
-        conf->comment_limit.count = 5;
-        conf->comment_limit.window = 10 * 60;
     }
 
     ngx_conf_merge_value(conf->login_code, prev->login_code, 0);
@@ -1039,24 +712,17 @@ ngx_http_blog_admin_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     /*
      * The blog module's configuration of this location is merged already
-     * (it comes first in the .so): a "blog" location with comments on
-     * writes through its own connection to the same file.
+     * (it comes first in the .so): ttl.db is its "blog_ttl_db", and where
+     * readers comment, a comment is trusted when its author is signed in
+     * to the panel (ngx_http_blog_signed_in), whose users are in the
+     * comments' data.db.
      */
     blcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_blog_module);
 
-    if (blcf->db && conf->comments) {
-        if (conf->ttl == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"blog_comments on\" "
-                               "in location \"%V\" needs \"blog_ttl_db\" "
-                               "for its rate limit", &blcf->prefix);
-            return NGX_CONF_ERROR;
-        }
+    conf->ttl = blcf->ttl;
 
-        conf->blog = blcf;
-        conf->data = ngx_http_blog_conn_add(cf, &blcf->db->path, 0);
-        if (conf->data == NULL) {
-            return NGX_CONF_ERROR;
-        }
+    if (blcf->comment_conn) {
+        conf->data = blcf->comment_conn;
     }
 
     if (conf->session_db.data && conf->ttl == NULL) {
@@ -1167,25 +833,4 @@ ngx_http_blog_admin_init_process(ngx_cycle_t *cycle)
     ngx_add_timer(&amcf->publish, 1000);
 
     return NGX_OK;
-}
-
-
-static void
-ngx_http_blog_admin_exit_process(ngx_cycle_t *cycle)
-{
-    ngx_uint_t                         i;
-    ngx_http_blog_conn_t             **cp;
-    ngx_http_blog_admin_main_conf_t   *amcf;
-
-    amcf = ngx_http_cycle_get_module_main_conf(cycle,
-                                               ngx_http_blog_admin_module);
-    if (amcf == NULL) {
-        return;
-    }
-
-    cp = amcf->conns.elts;
-
-    for (i = 0; i < amcf->conns.nelts; i++) {
-        ngx_http_blog_conn_close(cp[i]);
-    }
 }

@@ -215,7 +215,7 @@ ngx_http_blog_posts_list(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
         type = "page";
     }
 
-    vars = ngx_http_blog_view(r);
+    vars = ngx_http_blog_scope_create(r);
     if (vars == NULL
         || ngx_array_init(&items, r->pool, 32, sizeof(blog_tpl_ctx_t))
            != NGX_OK)
@@ -238,21 +238,21 @@ ngx_http_blog_posts_list(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         item = ngx_http_blog_scope_item(r->pool, &items, 8);
         if (item == NULL
-            || ngx_http_blog_view_int(r, item, "id",
-                                      sqlite3_column_int64(stmt, 0)) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "slug", stmt, 1) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "title", stmt, 2) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "status", stmt, 3)
+            || ngx_http_blog_scope_int(r, item, "id",
+                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "slug", stmt, 1) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "title", stmt, 2) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "status", stmt, 3)
                != NGX_OK
-            || ngx_http_blog_view_time(r, item, "published",
-                                       sqlite3_column_int64(stmt, 4))
+            || ngx_http_blog_scope_time(r, item, "published",
+                                        sqlite3_column_int64(stmt, 4))
                != NGX_OK
-            || ngx_http_blog_view_time(r, item, "updated",
-                                       sqlite3_column_int64(stmt, 5))
+            || ngx_http_blog_scope_time(r, item, "updated",
+                                        sqlite3_column_int64(stmt, 5))
                != NGX_OK
             || (sqlite3_column_int64(stmt, 6)
-                && ngx_http_blog_view_int(r, item, "pending",
-                                          sqlite3_column_int64(stmt, 6))
+                && ngx_http_blog_scope_int(r, item, "pending",
+                                           sqlite3_column_int64(stmt, 6))
                    != NGX_OK))
         {
             sqlite3_finalize(stmt);
@@ -275,7 +275,7 @@ ngx_http_blog_posts_list(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
                                        : &(ngx_str_t) ngx_null_string,
                         sqlite3_column_text(stmt, 1));
 
-            if (ngx_http_blog_view_str(r, item, "url", slug.data, slug.len)
+            if (ngx_http_blog_scope_str(r, item, "url", slug.data, slug.len)
                 != NGX_OK)
             {
                 sqlite3_finalize(stmt);
@@ -294,10 +294,10 @@ ngx_http_blog_posts_list(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     notice = ngx_http_blog_done_notice(r);
 
     if (ngx_http_blog_scope_list(vars, "posts", &items) != NGX_OK
-        || ngx_http_blog_view_cstr(r, vars, type[1] == 'o' ? "type_post"
+        || ngx_http_blog_scope_cstr(r, vars, type[1] == 'o' ? "type_post"
                                                            : "type_page",
-                                   "1") != NGX_OK
-        || (notice && ngx_http_blog_view_cstr(r, vars, "notice", notice)
+                                    "1") != NGX_OK
+        || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
                       != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -455,7 +455,7 @@ ngx_http_blog_post_error(ngx_http_request_t *r, ngx_http_blog_post_form_t *pf,
         return NGX_ERROR;
     }
 
-    return ngx_http_blog_view_cstr(r, item, "text", text);
+    return ngx_http_blog_scope_cstr(r, item, "text", text);
 }
 
 
@@ -466,7 +466,7 @@ ngx_http_blog_post_field(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
 {
     const blog_field_t  *f;
 
-    f = ngx_http_blog_field(r, ctx, name);
+    f = ngx_http_blog_body_field(r, &ctx->body, name);
 
     if (f == NULL) {
         s->data = (u_char *) "";
@@ -1007,15 +1007,15 @@ ngx_http_blog_post_form_page(ngx_http_request_t *r,
 
     blog = ctx->alcf->blog;
 
-    vars = ngx_http_blog_view(r);
+    vars = ngx_http_blog_scope_create(r);
     if (vars == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
 #define ngx_http_blog_put(name, s)                                            \
-    ngx_http_blog_view_str(r, vars, name, (s)->data, (s)->len) != NGX_OK
+    ngx_http_blog_scope_str(r, vars, name, (s)->data, (s)->len) != NGX_OK
 
-    if ((pf->id && ngx_http_blog_view_int(r, vars, "id", pf->id) != NGX_OK)
+    if ((pf->id && ngx_http_blog_scope_int(r, vars, "id", pf->id) != NGX_OK)
         || ngx_http_blog_put("title", &pf->title)
         || ngx_http_blog_put("slug", &pf->slug)
         || ngx_http_blog_put("tags", &pf->tags)
@@ -1023,20 +1023,20 @@ ngx_http_blog_post_form_page(ngx_http_request_t *r,
         || ngx_http_blog_put("body", &pf->body)
         || ngx_http_blog_put("base", &pf->base)
         || ngx_http_blog_put("published", &pf->published)
-        || ngx_http_blog_view_cstr(r, vars,
-                                   pf->type.data[1] == 'a' ? "type_page"
+        || ngx_http_blog_scope_cstr(r, vars,
+                                    pf->type.data[1] == 'a' ? "type_page"
                                                            : "type_post",
-                                   "1") != NGX_OK
-        || ngx_http_blog_view_cstr(r, vars,
-                                   pf->status.data[0] == 'p'
-                                   ? "status_published"
-                                   : pf->status.data[0] == 's'
-                                   ? "status_scheduled" : "status_draft",
-                                   "1") != NGX_OK
+                                    "1") != NGX_OK
+        || ngx_http_blog_scope_cstr(r, vars,
+                                    pf->status.data[0] == 'p'
+                                    ? "status_published"
+                                    : pf->status.data[0] == 's'
+                                    ? "status_scheduled" : "status_draft",
+                                    "1") != NGX_OK
         || (pf->published.len == 0 && pf->published_at
-            && ngx_http_blog_view_time(r, vars, "published_at",
-                                       pf->published_at) != NGX_OK)
-        || (notice && ngx_http_blog_view_cstr(r, vars, "notice", notice)
+            && ngx_http_blog_scope_time(r, vars, "published_at",
+                                        pf->published_at) != NGX_OK)
+        || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
                       != NGX_OK)
         || (pf->errors && ngx_http_blog_scope_list(vars, "errors", pf->errors)
                           != NGX_OK))
@@ -1060,7 +1060,7 @@ ngx_http_blog_post_form_page(ngx_http_request_t *r,
                                             : &(ngx_str_t) ngx_null_string,
                     &pf->slug);
 
-        if (ngx_http_blog_view_cstr(r, vars, "url", (char *) url) != NGX_OK) {
+        if (ngx_http_blog_scope_cstr(r, vars, "url", (char *) url) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -1072,10 +1072,10 @@ ngx_http_blog_post_form_page(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ngx_http_blog_view_trusted(r, vars, "preview_html",
-                                       (u_char *) html, ngx_strlen(html))
+        if (ngx_http_blog_scope_trusted(r, vars, "preview_html",
+                                        (u_char *) html, ngx_strlen(html))
             != NGX_OK
-            || ngx_http_blog_view_cstr(r, vars, "preview", "1") != NGX_OK)
+            || ngx_http_blog_scope_cstr(r, vars, "preview", "1") != NGX_OK)
         {
             free(html);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1181,7 +1181,7 @@ ngx_http_blog_post_revisions(ngx_http_request_t *r,
         want = (int) ngx_http_blog_parse_id(arg.data, ngx_min(arg.len, 9));
     }
 
-    vars = ngx_http_blog_view(r);
+    vars = ngx_http_blog_scope_create(r);
     if (vars == NULL
         || ngx_array_init(&items, r->pool, 16, sizeof(blog_tpl_ctx_t))
            != NGX_OK
@@ -1225,17 +1225,17 @@ ngx_http_blog_post_revisions(ngx_http_request_t *r,
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         item = ngx_http_blog_scope_item(r->pool, &items, 8);
         if (item == NULL
-            || ngx_http_blog_view_int(r, item, "rev",
-                                      sqlite3_column_int64(stmt, 0)) != NGX_OK
-            || ngx_http_blog_view_time(r, item, "created",
-                                       sqlite3_column_int64(stmt, 1))
+            || ngx_http_blog_scope_int(r, item, "rev",
+                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
+            || ngx_http_blog_scope_time(r, item, "created",
+                                        sqlite3_column_int64(stmt, 1))
                != NGX_OK
-            || ngx_http_blog_view_column(r, item, "status", stmt, 2) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "title", stmt, 3) != NGX_OK
-            || ngx_http_blog_view_column(r, item, "origin", stmt, 4)
+            || ngx_http_blog_scope_column(r, item, "status", stmt, 2) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "title", stmt, 3) != NGX_OK
+            || ngx_http_blog_scope_column(r, item, "origin", stmt, 4)
                != NGX_OK
             || (sqlite3_column_int(stmt, 0) == want
-                && ngx_http_blog_view_cstr(r, item, "selected", "1")
+                && ngx_http_blog_scope_cstr(r, item, "selected", "1")
                    != NGX_OK))
         {
             sqlite3_finalize(stmt);
@@ -1289,12 +1289,12 @@ ngx_http_blog_post_revisions(ngx_http_request_t *r,
         for (i = 0; i < n; i++) {
             item = ngx_http_blog_scope_item(r->pool, &lines, 8);
             if (item == NULL
-                || ngx_http_blog_view_str(r, item, "line",
-                                          (u_char *) d[i].line, d[i].len)
+                || ngx_http_blog_scope_str(r, item, "line",
+                                           (u_char *) d[i].line, d[i].len)
                    != NGX_OK
-                || ngx_http_blog_view_cstr(r, item, d[i].op == '+' ? "added"
-                                           : d[i].op == '-' ? "removed"
-                                           : "same", "1") != NGX_OK)
+                || ngx_http_blog_scope_cstr(r, item, d[i].op == '+' ? "added"
+                                            : d[i].op == '-' ? "removed"
+                                            : "same", "1") != NGX_OK)
             {
                 free(d);
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1303,16 +1303,16 @@ ngx_http_blog_post_revisions(ngx_http_request_t *r,
 
         free(d);
 
-        if (ngx_http_blog_view_int(r, vars, "rev", want) != NGX_OK
-            || ngx_http_blog_view_int(r, vars, "prev", want - 1) != NGX_OK
+        if (ngx_http_blog_scope_int(r, vars, "rev", want) != NGX_OK
+            || ngx_http_blog_scope_int(r, vars, "prev", want - 1) != NGX_OK
             || ngx_http_blog_scope_list(vars, "diff", &lines) != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    if (ngx_http_blog_view_int(r, vars, "id", id) != NGX_OK
-        || ngx_http_blog_view_str(r, vars, "title", title.data, title.len)
+    if (ngx_http_blog_scope_int(r, vars, "id", id) != NGX_OK
+        || ngx_http_blog_scope_str(r, vars, "title", title.data, title.len)
            != NGX_OK
         || ngx_http_blog_scope_list(vars, "revisions", &items) != NGX_OK)
     {

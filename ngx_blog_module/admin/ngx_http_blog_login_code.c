@@ -124,17 +124,17 @@ ngx_http_blog_code_form(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
 {
     ngx_array_t  *vars;
 
-    vars = ngx_http_blog_view(r);
+    vars = ngx_http_blog_scope_create(r);
     if (vars == NULL
         || ngx_http_blog_form_token_new(r, ctx, vars) != NGX_OK
-        || ngx_http_blog_view_cstr(r, vars, enter ? "form_code" : "form_ask",
-                                   "1") != NGX_OK
-        || (error && ngx_http_blog_view_cstr(r, vars, "error", error)
+        || ngx_http_blog_scope_cstr(r, vars, enter ? "form_code" : "form_ask",
+                                    "1") != NGX_OK
+        || (error && ngx_http_blog_scope_cstr(r, vars, "error", error)
                      != NGX_OK)
-        || (notice && ngx_http_blog_view_str(r, vars, "sent", notice->data,
-                                             notice->len) != NGX_OK)
-        || (login && ngx_http_blog_view_str(r, vars, "login", login->data,
-                                            login->len) != NGX_OK))
+        || (notice && ngx_http_blog_scope_str(r, vars, "sent", notice->data,
+                                              notice->len) != NGX_OK)
+        || (login && ngx_http_blog_scope_str(r, vars, "login", login->data,
+                                             login->len) != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -162,7 +162,7 @@ ngx_http_blog_code_ask(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     addr = &r->connection->addr_text;
     now = ngx_time();
 
-    if (ctx->form_bad || ctx->multipart) {
+    if (ctx->body.bad || ctx->body.multipart) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Bad request", "The form could not be read.");
     }
@@ -172,7 +172,8 @@ ngx_http_blog_code_ask(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
                    "The form expired. Please try again.", NULL, NULL);
     }
 
-    if (ngx_http_blog_code_login(blog_form_get(&ctx->form, "login"), &login)
+    if (ngx_http_blog_code_login(blog_form_get(&ctx->body.form, "login"),
+                                 &login)
         != NGX_OK)
     {
         return ngx_http_blog_code_form(r, ctx, NGX_HTTP_BLOG_UNPROCESSABLE, 0,
@@ -335,12 +336,13 @@ ngx_http_blog_code_verify(ngx_http_request_t *r,
 
     alcf = ctx->alcf;
 
-    if (ctx->form_bad || ctx->multipart) {
+    if (ctx->body.bad || ctx->body.multipart) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Bad request", "The form could not be read.");
     }
 
-    if (ngx_http_blog_code_login(blog_form_get(&ctx->form, "login"), &login)
+    if (ngx_http_blog_code_login(blog_form_get(&ctx->body.form, "login"),
+                                 &login)
         != NGX_OK)
     {
         return ngx_http_blog_code_form(r, ctx, NGX_HTTP_BLOG_UNPROCESSABLE, 0,
@@ -413,7 +415,7 @@ ngx_http_blog_code_verify(ngx_http_request_t *r,
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    f = blog_form_get(&ctx->form, "code");
+    f = blog_form_get(&ctx->body.form, "code");
 
     ok = NGX_DECLINED;
 

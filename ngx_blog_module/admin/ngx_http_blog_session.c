@@ -39,7 +39,6 @@
 #include "blog_secret.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 
 #define NGX_HTTP_BLOG_NAME_MAX      64
@@ -65,53 +64,6 @@ static ngx_int_t ngx_http_blog_login_finish(ngx_http_request_t *r,
 static void ngx_http_blog_verify_thread(void *data, ngx_log_t *log);
 static void ngx_http_blog_verify_done(ngx_event_t *ev);
 #endif
-
-
-ngx_int_t
-ngx_http_blog_get_cookie(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value)
-{
-    ngx_str_t  n;
-
-    n.data = (u_char *) name;
-    n.len = ngx_strlen(name);
-
-#if (nginx_version >= 1023000)
-    return ngx_http_parse_multi_header_lines(r, r->headers_in.cookie, &n,
-                                             value) != NULL
-           ? NGX_OK : NGX_DECLINED;
-#else
-    return ngx_http_parse_multi_header_lines(&r->headers_in.cookies, &n,
-                                             value) != NGX_DECLINED
-           ? NGX_OK : NGX_DECLINED;
-#endif
-}
-
-
-/* What a token looks like, and nothing else (blog_header.c). */
-ngx_int_t
-ngx_http_blog_token_valid(ngx_str_t *s)
-{
-    return blog_token_valid((char *) s->data, s->len);
-}
-
-
-/* The SHA-256 of a token, as the BLOG_TOKEN_LEN hex digits stored. */
-void
-ngx_http_blog_sha256_hex(u_char *data, size_t len, u_char *out)
-{
-    u_char        md[EVP_MAX_MD_SIZE];
-    unsigned int  n;
-
-    if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1) {
-        /* cannot happen with the built-in SHA-256; match nothing then */
-        ngx_memset(out, 'x', BLOG_TOKEN_LEN);
-        out[BLOG_TOKEN_LEN] = '\0';
-        return;
-    }
-
-    *ngx_hex_dump(out, md, n) = '\0';
-}
 
 
 /*
@@ -201,6 +153,32 @@ ngx_http_blog_session_load(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * For a reader's comment (ngx_http_blog_module.h): the session settings
+ * are this location's, the users those of the data.db it comments on.
+ */
+ngx_int_t
+ngx_http_blog_signed_in(ngx_http_request_t *r, int64_t *user)
+{
+    ngx_int_t                   rc;
+    ngx_http_blog_admin_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_admin_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->alcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_admin_module);
+    ngx_http_set_ctx(r, ctx, ngx_http_blog_admin_module);
+
+    rc = ngx_http_blog_session_load(r, ctx);
+
+    *user = ctx->user_id;
+
+    return rc;
 }
 
 
@@ -374,7 +352,7 @@ ngx_http_blog_csrf_check(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 {
     const blog_field_t  *f;
 
-    f = ctx->form_bad ? NULL : ngx_http_blog_field(r, ctx, "csrf");
+    f = ctx->body.bad ? NULL : ngx_http_blog_body_field(r, &ctx->body, "csrf");
 
     if (ngx_http_blog_origin_ok(r) != NGX_OK
         || f == NULL || f->len != BLOG_TOKEN_LEN
@@ -385,50 +363,6 @@ ngx_http_blog_csrf_check(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
                       "origin refused");
         return NGX_DECLINED;
     }
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_blog_set_cookie(ngx_http_request_t *r, const char *name,
-    u_char *value, ngx_str_t *path, time_t max_age)
-{
-    u_char           *p;
-    size_t            len;
-    ngx_uint_t        secure;
-    ngx_table_elt_t  *h;
-
-    secure = 0;
-#if (NGX_HTTP_SSL)
-    secure = r->connection->ssl != NULL;
-#endif
-
-    len = ngx_strlen(name) + 1 + ngx_strlen(value)
-          + sizeof("; Path=") - 1 + path->len
-          + sizeof("; Max-Age=") - 1 + NGX_TIME_T_LEN
-          + sizeof("; HttpOnly; SameSite=Strict; Secure") - 1;
-
-    p = ngx_pnalloc(r->pool, len);
-    h = ngx_list_push(&r->headers_out.headers);
-    if (p == NULL || h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "Set-Cookie");
-    h->value.data = p;
-
-    p = ngx_sprintf(p, "%s=%s; Path=%V; Max-Age=%T; HttpOnly; "
-                    "SameSite=Strict", name, value, path, max_age);
-    if (secure) {
-        p = ngx_cpymem(p, "; Secure", 8);
-    }
-
-    h->value.len = p - h->value.data;
 
     return NGX_OK;
 }
@@ -448,16 +382,16 @@ ngx_http_blog_login_form(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
 {
     ngx_array_t  *vars;
 
-    vars = ngx_http_blog_view(r);
+    vars = ngx_http_blog_scope_create(r);
     if (vars == NULL
         || ngx_http_blog_form_token_new(r, ctx, vars) != NGX_OK
-        || ngx_http_blog_view_cstr(r, vars, "form_password", "1") != NGX_OK
+        || ngx_http_blog_scope_cstr(r, vars, "form_password", "1") != NGX_OK
         || (ctx->alcf->login_code
-            && ngx_http_blog_view_cstr(r, vars, "login_code", "1") != NGX_OK)
-        || (error && ngx_http_blog_view_cstr(r, vars, "error", error)
+            && ngx_http_blog_scope_cstr(r, vars, "login_code", "1") != NGX_OK)
+        || (error && ngx_http_blog_scope_cstr(r, vars, "error", error)
                      != NGX_OK)
-        || (name && ngx_http_blog_view_str(r, vars, "name", name->data,
-                                           name->len) != NGX_OK))
+        || (name && ngx_http_blog_scope_str(r, vars, "name", name->data,
+                                            name->len) != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -485,7 +419,7 @@ ngx_http_blog_form_token_new(ngx_http_request_t *r,
 
     if (ngx_http_blog_set_cookie(r, BLOG_CSRF_COOKIE, token,
                                  &ctx->alcf->prefix, 3600) != NGX_OK
-        || ngx_http_blog_view_cstr(r, vars, "login_csrf", (char *) token)
+        || ngx_http_blog_scope_cstr(r, vars, "login_csrf", (char *) token)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -503,7 +437,7 @@ ngx_http_blog_form_token_check(ngx_http_request_t *r,
     ngx_str_t            cookie;
     const blog_field_t  *token;
 
-    token = blog_form_get(&ctx->form, "csrf");
+    token = blog_form_get(&ctx->body.form, "csrf");
 
     if (ngx_http_blog_get_cookie(r, BLOG_CSRF_COOKIE, &cookie) != NGX_OK
         || !ngx_http_blog_token_valid(&cookie)
@@ -570,7 +504,7 @@ ngx_http_blog_login(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 
     alcf = ctx->alcf;
 
-    if (ctx->form_bad || ctx->multipart) {
+    if (ctx->body.bad || ctx->body.multipart) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Bad request", "The form could not be read.");
     }
@@ -580,8 +514,8 @@ ngx_http_blog_login(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
                    "The sign-in form expired. Please try again.", NULL);
     }
 
-    name = blog_form_get(&ctx->form, "name");
-    pw = blog_form_get(&ctx->form, "password");
+    name = blog_form_get(&ctx->body.form, "name");
+    pw = blog_form_get(&ctx->body.form, "password");
 
     if (name == NULL || pw == NULL || name->len == 0
         || name->len > NGX_HTTP_BLOG_NAME_MAX || pw->len > BLOG_PASSWORD_MAX)
@@ -781,7 +715,9 @@ ngx_http_blog_lockout(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     }
 
     rc = ngx_http_blog_backoff_check(r, alcf->ttl, &keys->name,
-                                     &alcf->login_limit, &retry);
+                                     &alcf->login_limit,
+                                     alcf->login_limit.count
+                                     * NGX_HTTP_BLOG_NAME_TIMES, &retry);
 
     if (rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -960,163 +896,4 @@ ngx_http_blog_logout(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     ngx_sprintf(login.data, "%Vlogin", &ctx->alcf->prefix);
 
     return ngx_http_blog_redirect(r, &login);
-}
-
-
-/*
- * NGX_DECLINED with the seconds left in *retry when key has used up its
- * limit in the current window; NGX_OK otherwise, NGX_ERROR on failure.
- */
-ngx_int_t
-ngx_http_blog_rate_check(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
-    ngx_str_t *key, ngx_http_blog_limit_t *limit, time_t *retry)
-{
-    int            rc;
-    time_t         now;
-    sqlite3_stmt  *stmt;
-
-    now = ngx_time();
-
-    stmt = ngx_http_blog_sql(r, ttl,
-                             "SELECT hits, expires_at FROM rate_limits"
-                             " WHERE key = ?1 AND expires_at > ?2",
-                             "ti", key, (int64_t) now);
-    if (stmt == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = sqlite3_step(stmt);
-
-    if (rc == SQLITE_ROW) {
-        *retry = (time_t) sqlite3_column_int64(stmt, 1) - now;
-        rc = (sqlite3_column_int64(stmt, 0) >= (int64_t) limit->count)
-             ? SQLITE_FULL : SQLITE_OK;
-
-    } else if (rc == SQLITE_DONE) {
-        rc = SQLITE_OK;
-
-    } else {
-        ngx_http_blog_sql_error(r, ttl, rc, "rate limit");
-    }
-
-    sqlite3_finalize(stmt);
-
-    if (rc == SQLITE_FULL) {
-        return NGX_DECLINED;
-    }
-
-    return rc == SQLITE_OK ? NGX_OK : NGX_ERROR;
-}
-
-
-/*
- * Counts a hit on key: a window starts with the first one, and the hit
- * that reaches the limit starts the window again, so that a lock-out lasts
- * the whole window after the last failure.
- */
-ngx_int_t
-ngx_http_blog_rate_add(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
-    ngx_str_t *key, ngx_http_blog_limit_t *limit)
-{
-    int  rc;
-
-    rc = ngx_http_blog_sql_exec(r, ttl,
-             "INSERT INTO rate_limits (key, hits, expires_at)"
-             " VALUES (?1, 1, ?2 + ?3)"
-             " ON CONFLICT (key) DO UPDATE SET"
-             "  hits = CASE WHEN expires_at <= ?2 THEN 1 ELSE hits + 1 END,"
-             "  expires_at = CASE WHEN expires_at <= ?2 OR hits + 1 >= ?4"
-             "               THEN ?2 + ?3 ELSE expires_at END",
-             "tiii", key, (int64_t) ngx_time(), (int64_t) limit->window,
-             (int64_t) limit->count);
-
-    return rc == SQLITE_OK ? NGX_OK : NGX_ERROR;
-}
-
-
-/*
- * The slowing down of a name (blog_login_limit N T, key "login-name:"):
- * the first 2 N failures within T of each other are free; after that an
- * attempt may be checked only 2^(failures - 2 N) seconds, at most T, after
- * the last failure.  NGX_DECLINED with the seconds left in *retry, NGX_OK,
- * or NGX_ERROR.
- */
-ngx_int_t
-ngx_http_blog_backoff_check(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
-    ngx_str_t *key, ngx_http_blog_limit_t *limit, time_t *retry)
-{
-    int            rc;
-    time_t         now, last, wait;
-    int64_t        hits, spared;
-    sqlite3_stmt  *stmt;
-
-    now = ngx_time();
-
-    stmt = ngx_http_blog_sql(r, ttl,
-                             "SELECT hits, expires_at FROM rate_limits"
-                             " WHERE key = ?1 AND expires_at > ?2",
-                             "ti", key, (int64_t) now);
-    if (stmt == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = sqlite3_step(stmt);
-    hits = 0;
-    last = 0;
-
-    if (rc == SQLITE_ROW) {
-        hits = sqlite3_column_int64(stmt, 0);
-        /* each failure sets the row to expire T after it */
-        last = (time_t) sqlite3_column_int64(stmt, 1) - limit->window;
-        rc = SQLITE_OK;
-
-    } else if (rc == SQLITE_DONE) {
-        rc = SQLITE_OK;
-
-    } else {
-        ngx_http_blog_sql_error(r, ttl, rc, "rate limit");
-    }
-
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_OK) {
-        return NGX_ERROR;
-    }
-
-    spared = (int64_t) limit->count * NGX_HTTP_BLOG_NAME_TIMES;
-
-    if (hits < spared) {
-        return NGX_OK;
-    }
-
-    wait = (hits - spared >= 30) ? limit->window
-                               : ngx_min((time_t) 1 << (hits - spared),
-                                         limit->window);
-
-    if (now >= last + wait) {
-        return NGX_OK;
-    }
-
-    *retry = last + wait - now;
-
-    return NGX_DECLINED;
-}
-
-
-/* Counts a failure for a name: its row expires T after the last one. */
-ngx_int_t
-ngx_http_blog_backoff_add(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
-    ngx_str_t *key, ngx_http_blog_limit_t *limit)
-{
-    int  rc;
-
-    rc = ngx_http_blog_sql_exec(r, ttl,
-             "INSERT INTO rate_limits (key, hits, expires_at)"
-             " VALUES (?1, 1, ?2 + ?3)"
-             " ON CONFLICT (key) DO UPDATE SET"
-             "  hits = CASE WHEN expires_at <= ?2 THEN 1 ELSE hits + 1 END,"
-             "  expires_at = ?2 + ?3",
-             "tii", key, (int64_t) ngx_time(), (int64_t) limit->window);
-
-    return rc == SQLITE_OK ? NGX_OK : NGX_ERROR;
 }

@@ -15,6 +15,7 @@ use warnings;
 use Exporter 'import';
 use IO::Socket::INET;
 use POSIX qw(WNOHANG);
+use Time::HiRes ();
 use BlogTest;
 
 our @EXPORT = qw(smtp_setup smtp_port start_smtp stop_smtp mails wait_mails
@@ -62,12 +63,13 @@ sub stop_smtp {
         or do { kill 'KILL', $p; waitpid $p, 0 };
 }
 
-# The mails in the Maildir, oldest first.
+# The mails in the Maildir, oldest first (by the nanoseconds of their
+# files' times: several may come within a second).
 sub mails {
     opendir my $dh, "$maildir/new" or return ();
-    my @files = sort { -M "$maildir/new/$b" <=> -M "$maildir/new/$a"
-                       || $a cmp $b }
+    my %mtime = map { $_ => (Time::HiRes::stat("$maildir/new/$_"))[9] // 0 }
                 grep { !/^\./ } readdir $dh;
+    my @files = sort { $mtime{$a} <=> $mtime{$b} || $a cmp $b } keys %mtime;
     return map { read_file("$maildir/new/$_") } @files;
 }
 

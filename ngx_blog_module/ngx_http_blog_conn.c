@@ -1,6 +1,5 @@
 /*
- * The worker's writable connections: data.db for the admin panel and
- * comments, ttl.db for sessions and rate limits.
+ * The worker's writable connections (ngx_http_blog_conn.h).
  *
  * Each is opened on first use and reopened (at most once a second) after
  * an error that was not a lock.  A write waits at most
@@ -12,8 +11,8 @@
  * the panel runs many different queries, rarely.
  */
 
-#include "admin/ngx_http_blog_admin.h"
-#include "blog_schema.h"
+#include "ngx_http_blog_module.h"
+#include "blog_db.h"
 #include "blog_ttl_schema.h"
 
 
@@ -21,15 +20,55 @@
 #define NGX_HTTP_BLOG_CONN_RETRY  1000          /* ms */
 
 
-static void ngx_http_blog_conn_log(ngx_http_blog_conn_t *c, ngx_log_t *log,
-    int rc, const char *what);
+/*
+ * The blog module keeps the list, since the admin panel, comments and
+ * cronhooks may all name the same file.
+ */
+ngx_http_blog_conn_t *
+ngx_http_blog_conn_add(ngx_conf_t *cf, ngx_str_t *path, ngx_uint_t ttl)
+{
+    ngx_uint_t                  i;
+    ngx_http_blog_conn_t       *c, **cp;
+    ngx_http_blog_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_blog_module);
+    cp = bmcf->conns.elts;
+
+    for (i = 0; i < bmcf->conns.nelts; i++) {
+        if (cp[i]->path.len == path->len
+            && ngx_strncmp(cp[i]->path.data, path->data, path->len) == 0)
+        {
+            if (cp[i]->ttl != ttl) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" is named "
+                                   "both as a blog database and as a ttl "
+                                   "database", path);
+                return NULL;
+            }
+
+            return cp[i];
+        }
+    }
+
+    c = ngx_pcalloc(cf->pool, sizeof(ngx_http_blog_conn_t));
+    cp = ngx_array_push(&bmcf->conns);
+    if (c == NULL || cp == NULL) {
+        return NULL;
+    }
+
+    c->path = *path;
+    c->ttl = ttl;
+    *cp = c;
+
+    return c;
+}
 
 
 ngx_int_t
 ngx_http_blog_conn_ready(ngx_http_blog_conn_t *c, ngx_log_t *log)
 {
-    int    rc, version, flags;
-    char  *err;
+    int                   rc;
+    blog_db_error_t       err;
+    const blog_schema_t  *schema;
 
     if (c->db) {
         return NGX_OK;
@@ -42,56 +81,25 @@ ngx_http_blog_conn_ready(ngx_http_blog_conn_t *c, ngx_log_t *log)
     c->retry_at = ngx_current_msec + NGX_HTTP_BLOG_CONN_RETRY;
 
     /* ttl.db holds only what may be lost: the module may create it */
-    flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
-            | (c->ttl ? SQLITE_OPEN_CREATE : 0);
+    schema = c->ttl ? &blog_ttl_schema : &blog_data_schema;
 
-    rc = sqlite3_open_v2((char *) c->path.data, &c->db, flags, NULL);
-    if (rc != SQLITE_OK) {
-        ngx_http_blog_conn_log(c, log, rc, "open");
-        ngx_http_blog_conn_close(c);
+    rc = blog_db_open(&c->db, (char *) c->path.data, schema,
+                      BLOG_DB_ONE_THREAD | BLOG_DB_EXTENDED_CODES
+                      | (c->ttl ? BLOG_DB_CREATE | BLOG_DB_MIGRATE : 0),
+                      NGX_HTTP_BLOG_WRITE_BUSY, &err);
+
+    if (rc == SQLITE_SCHEMA && !c->ttl) {
+        ngx_log_error(NGX_LOG_ERR, log, 0, "blog database \"%V\" has schema "
+                      "version %d, this module needs %d", &c->path,
+                      err.version, BLOG_SCHEMA_VERSION);
         return NGX_ERROR;
     }
 
-    sqlite3_extended_result_codes(c->db, 1);
-
-    rc = sqlite3_busy_timeout(c->db, NGX_HTTP_BLOG_WRITE_BUSY);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_exec(c->db, "PRAGMA foreign_keys = ON", NULL, NULL,
-                          NULL);
-    }
-
     if (rc != SQLITE_OK) {
-        ngx_http_blog_conn_log(c, log, rc, "setup");
-        ngx_http_blog_conn_close(c);
+        ngx_log_error(NGX_LOG_ERR, log, 0, "blog %s \"%V\": %s failed: "
+                      "%s (%d)", schema->what, &c->path, err.what, err.msg,
+                      rc);
         return NGX_ERROR;
-    }
-
-    if (c->ttl) {
-        rc = blog_ttl_schema_migrate(c->db, &err);
-        if (rc != SQLITE_OK) {
-            ngx_log_error(NGX_LOG_ERR, log, 0, "blog ttl database \"%V\": "
-                          "migration failed: %s", &c->path,
-                          err ? err : sqlite3_errstr(rc));
-            sqlite3_free(err);
-            ngx_http_blog_conn_close(c);
-            return NGX_ERROR;
-        }
-
-    } else {
-        rc = blog_schema_check(c->db, &version);
-        if (rc != SQLITE_OK) {
-            if (rc == SQLITE_SCHEMA) {
-                ngx_log_error(NGX_LOG_ERR, log, 0, "blog database \"%V\" "
-                              "has schema version %d, this module needs %d",
-                              &c->path, version, BLOG_SCHEMA_VERSION);
-
-            } else {
-                ngx_http_blog_conn_log(c, log, rc, "schema check");
-            }
-
-            ngx_http_blog_conn_close(c);
-            return NGX_ERROR;
-        }
     }
 
     return NGX_OK;
@@ -104,16 +112,6 @@ ngx_http_blog_conn_close(ngx_http_blog_conn_t *c)
     /* every statement is finalized by its user: this cannot be busy */
     sqlite3_close(c->db);
     c->db = NULL;
-}
-
-
-static void
-ngx_http_blog_conn_log(ngx_http_blog_conn_t *c, ngx_log_t *log, int rc,
-    const char *what)
-{
-    ngx_log_error(NGX_LOG_ERR, log, 0, "blog database \"%V\": %s failed: "
-                  "%s (%d)", &c->path, what,
-                  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), rc);
 }
 
 

@@ -1,7 +1,7 @@
 /*
  * ngx_http_blog_cronhook_module: the endpoints the jobrunner's cronhooks
- * call, a third module in the .so (after the blog and admin modules, whose
- * merged configuration it reads).
+ * call, the fourth module in the .so (after the blog module, whose merged
+ * configuration it reads).
  *
  *     location / {
  *         blog data.db; ...
@@ -25,9 +25,8 @@
  */
 
 #include "ngx_http_blog_module.h"
-#include "admin/ngx_http_blog_admin.h"
+#include "blog_db.h"
 #include "blog_post.h"
-#include "blog_schema.h"
 #include "blog_webhook.h"
 
 
@@ -360,21 +359,14 @@ static ngx_int_t
 ngx_http_blog_cronhook_publish(ngx_http_request_t *r,
     ngx_http_blog_cronhook_loc_conf_t *hlcf, int *n)
 {
-    int       rc, version;
-    sqlite3  *db;
+    int              rc;
+    sqlite3         *db;
+    blog_db_error_t  err;
 
     *n = 0;
 
-    rc = sqlite3_open_v2((char *) hlcf->db.data, &db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_busy_timeout(db, NGX_HTTP_BLOG_CRONHOOK_BUSY);
-    }
-
-    if (rc == SQLITE_OK) {
-        rc = blog_schema_check(db, &version);
-    }
+    rc = blog_db_open(&db, (char *) hlcf->db.data, &blog_data_schema,
+                      BLOG_DB_ONE_THREAD, NGX_HTTP_BLOG_CRONHOOK_BUSY, &err);
 
     if (rc == SQLITE_OK) {
         rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -398,9 +390,7 @@ ngx_http_blog_cronhook_publish(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "blog cronhook \"publish\": database \"%V\": %s",
                       &hlcf->db, rc == SQLITE_SCHEMA
-                                 ? "schema version mismatch"
-                                 : db ? sqlite3_errmsg(db)
-                                      : sqlite3_errstr(rc));
+                                 ? "schema version mismatch" : err.msg);
     }
 
     sqlite3_close(db);
@@ -581,11 +571,10 @@ ngx_http_blog_cronhook_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_blog_cronhook_loc_conf_t *prev = parent;
     ngx_http_blog_cronhook_loc_conf_t *conf = child;
 
-    ngx_http_blog_loc_conf_t        *blcf;
-    ngx_http_blog_admin_loc_conf_t  *alcf;
+    ngx_http_blog_loc_conf_t  *blcf;
 
     /*
-     * Locations are merged parent first, and both modules before us: the
+     * Locations are merged parent first, and the blog module before us: the
      * database is this location's "blog" or the nearest enclosing one's.
      */
     blcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_blog_module);
@@ -595,8 +584,7 @@ ngx_http_blog_cronhook_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_OK;
     }
 
-    alcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_blog_admin_module);
-    conf->ttl = alcf->ttl;
+    conf->ttl = blcf->ttl;
 
     if (conf->ttl == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"blog_cronhook\" needs "

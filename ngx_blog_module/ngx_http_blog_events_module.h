@@ -1,17 +1,17 @@
 /*
- * ngx_http_blog_events_module: the second module of the .so, for what a
+ * ngx_http_blog_events_module: the third module of the .so, for what a
  * site owner measures rather than what a reader sees.
  *
- *   - the access-event emitter (ngx_http_blog_event.c): one record per
- *     request to the jobrunner's Unix datagram socket, or to a per-worker
- *     spool file when the socket does not take it;
+ *   - the access-event emitter (ngx_http_blog_events_module.c): one record
+ *     per request to the jobrunner's Unix datagram socket, or to a
+ *     per-worker spool file when the socket does not take it;
  *   - counters shared by all workers and /_metrics
  *     (ngx_http_blog_metrics.c);
  *   - the analytics page (ngx_http_blog_analytics.c).
  */
 
-#ifndef NGX_HTTP_BLOG_EVENT_H
-#define NGX_HTTP_BLOG_EVENT_H
+#ifndef NGX_HTTP_BLOG_EVENTS_MODULE_H
+#define NGX_HTTP_BLOG_EVENTS_MODULE_H
 
 #include <ngx_config.h>
 #include <ngx_core.h>
@@ -78,4 +78,4 @@ void ngx_http_blog_analytics_cleanup(void *data);
 ngx_int_t ngx_http_blog_analytics_vars(ngx_http_request_t *r, sqlite3 *db,
     ngx_array_t *root);
 
-#endif /* NGX_HTTP_BLOG_EVENT_H */
+#endif /* NGX_HTTP_BLOG_EVENTS_MODULE_H */

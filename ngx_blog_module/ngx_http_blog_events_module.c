@@ -24,7 +24,7 @@
  */
 
 #include "ngx_http_blog_module.h"
-#include "ngx_http_blog_event.h"
+#include "ngx_http_blog_events_module.h"
 #include "blog_event.h"
 #include "blog_header.h"
 

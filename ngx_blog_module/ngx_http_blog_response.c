@@ -1,0 +1,149 @@
+/*
+ * Answers to forms (ngx_http_blog_response.h): whole HTML pages and 303
+ * redirects, with the headers of a private page.
+ */
+
+#include "ngx_http_blog_response.h"
+
+
+static void
+ngx_http_blog_free_body(void *data)
+{
+    free(data);
+}
+
+
+static ngx_int_t
+ngx_http_blog_header(ngx_http_request_t *r, const char *name,
+    const char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Panel pages and form answers are private and change on every write:
+ * never cached, never framed, scripts only from the panel itself.
+ */
+ngx_int_t
+ngx_http_blog_security_headers(ngx_http_request_t *r)
+{
+    if (ngx_http_blog_header(r, "Cache-Control", "no-store") != NGX_OK
+        || ngx_http_blog_header(r, "X-Frame-Options", "DENY") != NGX_OK
+        || ngx_http_blog_header(r, "X-Content-Type-Options", "nosniff")
+           != NGX_OK
+        || ngx_http_blog_header(r, "Referrer-Policy", "same-origin")
+           != NGX_OK
+        || ngx_http_blog_header(r, "Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; "
+                                "frame-ancestors 'none'; form-action 'self'; "
+                                "base-uri 'none'; object-src 'none'")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* Sends data as the whole HTML response; owned data is free()d after. */
+ngx_int_t
+ngx_http_blog_send_html(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *data, size_t len, ngx_uint_t owned)
+{
+    ngx_int_t            rc;
+    ngx_buf_t           *b;
+    ngx_chain_t          out;
+    ngx_pool_cleanup_t  *cln;
+
+    if (owned) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            free(data);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = ngx_http_blog_free_body;
+        cln->data = data;
+    }
+
+    if (ngx_http_blog_security_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    ngx_str_set(&r->headers_out.content_type, "text/html");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    ngx_str_set(&r->headers_out.charset, "utf-8");
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = data;
+    b->last = data + len;
+    b->memory = len ? 1 : 0;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/* 303 See Other: after a POST, the browser GETs the next page. */
+ngx_int_t
+ngx_http_blog_redirect(ngx_http_request_t *r, ngx_str_t *location)
+{
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_blog_security_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    ngx_str_set(&h->key, "Location");
+    h->value = *location;
+
+    r->headers_out.location = h;
+    r->headers_out.status = NGX_HTTP_SEE_OTHER;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    return ngx_http_send_header(r);
+}

@@ -1,0 +1,23 @@
+/*
+ * Answers to forms, of the admin panel and of readers' comments: whole
+ * HTML pages and 303 redirects, never cached, never framed.
+ */
+
+#ifndef NGX_HTTP_BLOG_RESPONSE_H
+#define NGX_HTTP_BLOG_RESPONSE_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/* 422: a form that was read but not accepted (nginx 1.22 has no name). */
+#define NGX_HTTP_BLOG_UNPROCESSABLE  422
+
+
+ngx_int_t ngx_http_blog_send_html(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *data, size_t len, ngx_uint_t owned);
+ngx_int_t ngx_http_blog_redirect(ngx_http_request_t *r, ngx_str_t *location);
+ngx_int_t ngx_http_blog_security_headers(ngx_http_request_t *r);
+
+#endif /* NGX_HTTP_BLOG_RESPONSE_H */
