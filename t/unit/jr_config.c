@@ -542,7 +542,7 @@ test_timers(void)
     fails(BASE "[timers]\nretention = every 10\n",
           FILE_NAME ":4: invalid schedule \"every 10\" for \"retention\" "
           "(expected \"every N\" with N from 1 and a unit s, m, h or d, at "
-          "most a week)", "a bad schedule");
+          "most a week, or off)", "a bad schedule");
 }
 
 
