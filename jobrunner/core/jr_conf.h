@@ -64,6 +64,13 @@ typedef struct {
     unsigned         flags;
 } jr_conf_type_t;
 
+/*
+ * A key: { name, &type, JR_CONF_FIELD(struct, member), and what else it
+ * has by name }, such as
+ *
+ *     { "timeout", &jr_conf_duration, JR_CONF_FIELD(jr_s3_conf_t, timeout),
+ *       .max = 3600, .def = "30s" },
+ */
 struct jr_conf_key_s {
     const char            *name;
     const jr_conf_type_t  *type;
@@ -73,8 +80,8 @@ struct jr_conf_key_s {
     uint64_t               max;       /* numbers, sizes, durations */
     const char            *def;       /* the default, written as in a file */
     const void            *data;      /* more for the type: see each */
-    const char            *env;       /* variable that sets it, if the file
-                                         does not */
+    const char            *env;       /* a string's variable, taken as it is
+                                         when the file does not set it */
     int                    required;
 };
 
@@ -140,8 +147,9 @@ typedef struct {
 } jr_conf_link_t;
 
 /* jr_conf_section_t.flags */
-#define JR_CONF_IMPLICIT  0x01     /* always there, without "[name]", which
-                                      may be given more than once */
+#define JR_CONF_IMPLICIT  0x01     /* there without "[name]" (finished, its
+                                      defaults set), which may come more
+                                      than once: [jobrunner], [timers] */
 #define JR_CONF_NAMED     0x02     /* "[name.NAME]": an element each */
 
 struct jr_conf_section_s {
@@ -150,11 +158,12 @@ struct jr_conf_section_s {
     const jr_conf_key_t   *keys;      /* ended by a NULL name */
     const jr_conf_link_t  *links;     /* ended by a NULL section, or NULL */
 
-    /* where the int for the line of "[name]" is (not implicit ones) */
+    /* where the int for the line of "[name]" is, in the struct or in each
+       element (implicit sections have none) */
     size_t                 line;
 
-    /* JR_CONF_NAMED: the array of the elements in the struct, and in each
-       its NAME; their line is at .line */
+    /* JR_CONF_NAMED: the elements, an array in the struct; in each its
+       NAME (see JR_CONF_ELEMENTS) */
     size_t                 elts;      /* a pointer to the first */
     size_t                 nelts;     /* a size_t */
     size_t                 elt_size;
@@ -190,8 +199,9 @@ typedef struct {
 
 /*
  * Parses len bytes of text, the file named file, into the parts of root,
- * which the caller has zeroed.  Returns 0, or -1 with the message in err;
- * either way jr_conf_free() releases what the parts hold.
+ * which the caller has zeroed, and finishes the parts in their order.
+ * Returns 0, or -1 with the message in err; either way jr_conf_free() of
+ * each part releases what it holds.
  */
 int jr_conf_parse(const jr_conf_part_t *parts, size_t nparts, void *root,
     const char *file, const char *text, size_t len, char *err,

@@ -948,6 +948,71 @@ test_replica(void)
 }
 
 
+/* What the engine does the same for every section. */
+static void
+test_engine(void)
+{
+    int  rc;
+
+    fails(BASE "[s3]\nbogus = 1\n",
+          FILE_NAME ":4: unknown key \"bogus\" in [s3] (expected endpoint, "
+          "region, bucket, url_style, access_key_id, secret_access_key, "
+          "session_token, ca_file, timeout, max_attempts or part_size)",
+          "an unknown key lists the section's keys");
+    fails(BASE "[backup]\nbogus =\n",
+          FILE_NAME ":4: unknown key \"bogus\" in [backup] (expected prefix, "
+          "local_dir, checkpoint_pages, lag_alert, interval_ms, "
+          "snapshot_interval or retention)",
+          "an unknown key before an empty value");
+    fails(BASE "[nats]\nrole = both\nrole =\n",
+          FILE_NAME ":5: duplicate key \"role\" (first set on line 4)",
+          "a duplicate key before an empty value");
+    fails(BASE "[s3]\nregion = a/b\n",
+          FILE_NAME ":4: invalid region \"a/b\" (expected at most 64 "
+          "characters, no \"/\" or blank)", "region");
+    fails(BASE "[s3]\nbucket = Bad_Bucket\n",
+          FILE_NAME ":4: invalid bucket \"Bad_Bucket\" (expected 3 to 63 of "
+          "a-z, 0-9, \".\" and \"-\")", "an [s3] bucket");
+    fails(BASE S3 "[mirror]\nbucket = a..b\n",
+          FILE_NAME ":9: invalid bucket \"a..b\" (expected 3 to 63 of a-z, "
+          "0-9, \".\" and \"-\")", "a [mirror] bucket, by S3's rules too");
+    fails(BASE "[cronhook.x]\nschedule = every 10\n",
+          FILE_NAME ":4: invalid schedule \"every 10\" for \"schedule\" "
+          "(expected \"every N\" with N from 1 and a unit s, m, h or d, at "
+          "most a week)", "a cronhook's schedule, which cannot be off");
+    fails(BASE "[mail]\npassword = hunter2-mail\npassword = hunter2-mail\n",
+          FILE_NAME ":5: duplicate key \"password\" (first set on line 4)",
+          "a secret twice");
+    ok(strstr(err, "hunter2") == NULL, "... is not repeated");
+    fails(BASE "[s3]\nsession_token = \n",
+          FILE_NAME ":4: empty value for \"session_token\"",
+          "an empty secret");
+    fails(BASE "[jobrunner]\nthreadpool_size = 2\n[jobrunner]\n"
+          "threadpool_size = 3\n",
+          FILE_NAME ":6: duplicate key \"threadpool_size\" (first set on "
+          "line 4)", "[jobrunner] twice is one section");
+    fails(BASE "[retention.a]\npath = /\nmax_age = 1d\n[retention.b]\n"
+          "path = /\npath = /tmp\n",
+          FILE_NAME ":8: duplicate key \"path\" (first set on line 7)",
+          "each [name.NAME] has its own keys");
+    fails(BASE "[cronhook.y]\nurl = http://h/\nsecret = " SECRET "\n"
+          "schedule = every 1m\n[cronhook.z]\n",
+          FILE_NAME ":7: missing required key \"url\" in [cronhook.z]",
+          "a required key, blamed on its section's line");
+
+    rc = parse(BASE "[cronhook.a]\nurl = http://h/\nsecret = " SECRET "\n"
+               "schedule = every 1m\n"
+               "[retention.a]\npath = /tmp\nmax_age = 1d\n");
+    ok(rc == 0 && cf.jobs.ncronhooks == 1 && cf.jobs.nretention == 1,
+       "[cronhook.a] and [retention.a]: one NAME, two sections");
+    jr_config_free(&cf);
+    ok(cf.jobs.cronhooks == NULL && cf.jobs.ncronhooks == 0
+       && cf.jobs.timers == NULL && cf.jobs.thumb_dir == NULL,
+       "jr_config_free releases the sections' arrays and strings");
+    is_int(cf.jobs.queue_max_attempts, 5, "... and sets the defaults again");
+}
+
+
 int
 main(void)
 {
@@ -968,6 +1033,7 @@ main(void)
     test_mirror();
     test_nats_keys();
     test_replica();
+    test_engine();
 
     return tap_done();
 }
