@@ -15,24 +15,38 @@
 #include "core/jr_log.h"
 
 
-static int jr_config_set_log_level(jr_conf_t *cf, const jr_conf_key_t *key,
-    void *conf, const char *value);
+#define JR_CONFIG(member)  JR_CONF_FIELD(jr_config_t, member)
+
+
+static int
+jr_config_set_log_level(jr_conf_t *cf, const jr_conf_key_t *key, void *conf,
+    const char *value)
+{
+    int  *level = (int *) ((char *) conf + key->offset);
+
+    *level = jr_log_level_parse(value);
+    if (*level == -1) {
+        return jr_conf_invalid(cf, key, value, "expected error, warn, "
+                               "notice, info or debug");
+    }
+
+    return 0;
+}
+
 
 static const jr_conf_type_t  jr_config_log_level = {
     jr_config_set_log_level, 0
 };
 
 static const jr_conf_key_t  jr_config_keys[] = {
-    { "data_db", &jr_conf_path, JR_CONF_FIELD(jr_config_t, data_db),
-      .required = 1 },
+    { "data_db", &jr_conf_path, JR_CONFIG(data_db), .required = 1 },
     /* "-" is stderr, which a NULL path already means */
-    { "log", &jr_conf_path, JR_CONF_FIELD(jr_config_t, log), .data = "-" },
-    { "log_level", &jr_config_log_level,
-      JR_CONF_FIELD(jr_config_t, log_level), .def = "info" },
-    { "pid", &jr_conf_path, JR_CONF_FIELD(jr_config_t, pid) },
-    { "threadpool_size", &jr_conf_number,
-      JR_CONF_FIELD(jr_config_t, threadpool_size), .min = 1, .max = 128,
-      .def = "4" },
+    { "log", &jr_conf_path, JR_CONFIG(log), .data = "-" },
+    { "log_level", &jr_config_log_level, JR_CONFIG(log_level),
+      .def = "info" },
+    { "pid", &jr_conf_path, JR_CONFIG(pid) },
+    { "threadpool_size", &jr_conf_number, JR_CONFIG(threadpool_size),
+      .min = 1, .max = 128, .def = "4" },
     { NULL }
 };
 
@@ -61,25 +75,8 @@ static const jr_conf_part_t  jr_config_parts[] = {
     { &jr_replica_conf_section, offsetof(jr_config_t, replica) },
 };
 
-#define JR_CONFIG_NPARTS  (sizeof(jr_config_parts) / sizeof(jr_config_parts[0]))
-
-
-static int
-jr_config_set_log_level(jr_conf_t *cf, const jr_conf_key_t *key, void *conf,
-    const char *value)
-{
-    int  *level;
-
-    level = (int *) ((char *) conf + key->offset);
-
-    *level = jr_log_level_parse(value);
-    if (*level == -1) {
-        return jr_conf_invalid(cf, key, value, "expected error, warn, "
-                               "notice, info or debug");
-    }
-
-    return 0;
-}
+#define JR_CONFIG_NPARTS                                                      \
+    (sizeof(jr_config_parts) / sizeof(jr_config_parts[0]))
 
 
 static void
