@@ -985,9 +985,9 @@ jr_conf_uint(const char *value, uint64_t min, uint64_t max, uint64_t *n)
 }
 
 
-/* Digits and a unit of units ("" for none): min..max in the units' 1. */
+/* An amount: digits and one of units ("" for none), min..max in units of 1. */
 static int
-jr_conf_units(const char *value, const jr_conf_unit_t *units, uint64_t min,
+jr_conf_amount(const char *value, const jr_conf_unit_t *units, uint64_t min,
     uint64_t max, uint64_t *out)
 {
     char                   digits[24];
@@ -1129,7 +1129,7 @@ jr_conf_set_duration(jr_conf_t *cf, const jr_conf_key_t *key, void *conf,
     char      max[32];
     uint64_t  n;
 
-    if (jr_conf_units(value, jr_conf_seconds, 1,
+    if (jr_conf_amount(value, jr_conf_seconds, 1,
                       key->max ? key->max : JR_CONF_YEARS_10, &n) == 0)
     {
         return jr_conf_store(cf, key, conf, n);
@@ -1155,7 +1155,7 @@ jr_conf_set_size(jr_conf_t *cf, const jr_conf_key_t *key, void *conf,
     char      min[32], max[32];
     uint64_t  n;
 
-    if (jr_conf_units(value, jr_conf_bytes, key->min, key->max, &n) != 0) {
+    if (jr_conf_amount(value, jr_conf_bytes, key->min, key->max, &n) != 0) {
         return jr_conf_invalid(cf, key, value, "expected %s to %s",
                                jr_conf_unit(min, sizeof(min), key->min,
                                             jr_conf_bytes),
