@@ -90,18 +90,18 @@ static const jr_conf_enum_t  jr_s3_conf_styles[] = {
 static const jr_conf_key_t  jr_s3_conf_keys[] = {
     { "endpoint", &jr_conf_string, JR_S3(endpoint),
       .data = &jr_s3_conf_endpoint, .required = 1 },
-    { "region", &jr_conf_string, JR_S3(region),
-      .data = &jr_s3_conf_region, .env = "AWS_REGION", .def = "us-east-1" },
+    { "region", &jr_conf_string, JR_S3(region), .data = &jr_s3_conf_region,
+      .env = JR_S3_ENV_REGION, .def = "us-east-1" },
     { "bucket", &jr_conf_string, JR_S3(bucket),
       .data = &jr_s3_conf_bucket, .required = 1 },
     { "url_style", &jr_conf_enum, JR_S3(url_style),
       .data = jr_s3_conf_styles, .def = "auto" },
     { "access_key_id", &jr_conf_string, JR_S3(access_key),
-      .env = "AWS_ACCESS_KEY_ID" },
+      .env = JR_S3_ENV_ACCESS_KEY },
     { "secret_access_key", &jr_conf_secret, JR_S3(secret_key),
-      .env = "AWS_SECRET_ACCESS_KEY" },
+      .env = JR_S3_ENV_SECRET_KEY },
     { "session_token", &jr_conf_secret, JR_S3(session_token),
-      .env = "AWS_SESSION_TOKEN" },
+      .env = JR_S3_ENV_TOKEN },
     { "ca_file", &jr_conf_path, JR_S3(ca_file) },
     { "timeout", &jr_conf_duration, JR_S3(timeout), .max = 3600, .def = "30s" },
     { "max_attempts", &jr_conf_number, JR_S3(max_attempts),
@@ -129,8 +129,8 @@ jr_s3_conf_finish(jr_conf_t *cf, void *conf)
     if (sc->access_key == NULL || sc->secret_key == NULL) {
         return jr_conf_error(cf, "no S3 credentials: set access_key_id and "
                              "secret_access_key in [s3], or "
-                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in "
-                             "the environment");
+                             JR_S3_ENV_ACCESS_KEY " and " JR_S3_ENV_SECRET_KEY
+                             " in the environment");
     }
 
     if (sc->url_style == JR_S3_URL_AUTO) {

@@ -27,6 +27,12 @@
 
 #include "core/jr_conf.h"
 
+/* The environment's credentials, for those the file does not set. */
+#define JR_S3_ENV_REGION      "AWS_REGION"
+#define JR_S3_ENV_ACCESS_KEY  "AWS_ACCESS_KEY_ID"
+#define JR_S3_ENV_SECRET_KEY  "AWS_SECRET_ACCESS_KEY"
+#define JR_S3_ENV_TOKEN       "AWS_SESSION_TOKEN"
+
 #define JR_S3_PART_MIN      (5ULL << 20)      /* S3's smallest part */
 #define JR_S3_PART_MAX      (5ULL << 30)      /* and largest */
 #define JR_S3_ATTEMPTS_MAX  20
