@@ -20,6 +20,18 @@
 #include "blog_template.h"
 
 
+/*
+ * Whether a request came over TLS: absolute links (without blog_base_url)
+ * follow it.  The module is configured with nginx's own flags
+ * (scripts/nginx-flags), so NGX_HTTP_SSL is set when nginx can serve TLS.
+ */
+#if (NGX_HTTP_SSL)
+#define ngx_http_blog_over_tls(r)  ((r)->connection->ssl != NULL)
+#else
+#define ngx_http_blog_over_tls(r)  0
+#endif
+
+
 /* Prepared statements, one set per database per worker. */
 typedef enum {
     BLOG_STMT_DATA_VERSION = 0,
