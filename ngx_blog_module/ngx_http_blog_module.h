@@ -233,6 +233,12 @@ ngx_int_t ngx_http_blog_comments_enabled(ngx_http_request_t *r);
  */
 ngx_int_t ngx_http_blog_signed_in(ngx_http_request_t *r, int64_t *user);
 
+/*
+ * admin/ngx_http_blog_admin_module.c: whether the location being merged
+ * has blog_admin_session; blog_live_streams is on there by default.
+ */
+ngx_uint_t ngx_http_blog_admin_session_conf(ngx_conf_t *cf);
+
 /* ngx_http_blog_srcset.c */
 ngx_int_t ngx_http_blog_srcset(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_db_t *db,
