@@ -88,18 +88,29 @@ $(ALL_LIBS):
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# configure is slow (~6 s): rerun it only when config changes, or the
-# module's list of files, which configure writes into nginx's Makefile.
-MODULE_FILES = $(sort $(filter-out config, $(MODULE_SRC)))
+# The module is configured as the nginx it loads into was (its --with-*
+# modules: SSL, HTTP/2, realip, threads, compat...), or its own "#if
+# (NGX_HTTP_SSL)" code is compiled out; scripts/nginx-flags reads them
+# from "$(NGINX) -V".  configure is slow (~6 s): rerun it only when config
+# changes, or those flags, or the module's list of files, which configure
+# writes into nginx's Makefile.  Both lists are rewritten only when they
+# change.
+NGINX        ?= /usr/sbin/nginx
+MODULE_FILES  = $(sort $(filter-out config, $(MODULE_SRC)))
 
 $(BUILD)/module-files: FORCE
 	@mkdir -p $(@D)
 	@echo '$(MODULE_FILES)' | cmp -s - $@ || echo '$(MODULE_FILES)' > $@
 
-$(BUILD)/nginx/Makefile: config $(BUILD)/module-files
+$(BUILD)/nginx-flags: FORCE
+	@mkdir -p $(@D)
+	@sh scripts/nginx-flags '$(NGINX)' '$(NGINX_SRC)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+$(BUILD)/nginx/Makefile: config $(BUILD)/module-files $(BUILD)/nginx-flags
 	@mkdir -p $(BUILD)/nginx
 	cd $(NGINX_SRC) && BLOG_LIBBLOG=$(CURDIR)/$(BUILD)/libblog.a \
-	    ./configure --with-compat --with-threads \
+	    ./configure $$(cat $(CURDIR)/$(BUILD)/nginx-flags) \
 	    --with-cc-opt='$(NGINX_CC_OPT)' --with-ld-opt='$(NGINX_LD_OPT)' \
 	    --add-dynamic-module=$(CURDIR) \
 	    --builddir=$(CURDIR)/$(BUILD)/nginx > $(CURDIR)/$(BUILD)/configure.log

@@ -11,6 +11,11 @@
  * "Authorization: Bearer TOKEN" or as the password of HTTP Basic (any user
  * name), compared in constant time and never logged.
  *
+ * It is sent with the admin panel's headers (no caching, no framing, no
+ * sniffing, same-origin referrers, the panel's Content-Security-Policy),
+ * its inline style allowed by a nonce made for each response, the
+ * template's {{csp_nonce}}.
+ *
  * The page is for one person now and then: each request opens data.db
  * read-only, runs its few indexed queries and closes it, rather than
  * keeping a connection in every worker.
@@ -19,9 +24,11 @@
 #include "ngx_http_blog_module.h"
 #include "ngx_http_blog_events_module.h"
 #include "ngx_http_blog_scope.h"
+#include "ngx_http_blog_response.h"
 #include "blog_db.h"
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 
@@ -29,6 +36,7 @@
 #define NGX_HTTP_BLOG_TOP         10
 #define NGX_HTTP_BLOG_CHART_W     20      /* px per day */
 #define NGX_HTTP_BLOG_CHART_H     160     /* px of the tallest bar */
+#define NGX_HTTP_BLOG_NONCE_BYTES 16
 
 
 typedef struct {
@@ -67,11 +75,13 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
     blog_db_error_t                   err;
     ngx_buf_t                        *b;
     blog_buf_t                        out;
+    ngx_str_t                         nonce;
     ngx_chain_t                       cl;
     ngx_array_t                       root;
     blog_tpl_ctx_t                    ctx;
     ngx_table_elt_t                  *h;
     ngx_http_blog_events_loc_conf_t  *elcf;
+    u_char                            rnd[NGX_HTTP_BLOG_NONCE_BYTES];
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -86,7 +96,9 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
 
     if (ngx_http_blog_analytics_allowed(r, elcf) != NGX_OK) {
         h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        if (h == NULL
+            || ngx_http_blog_security_headers(r, NULL) != NGX_OK)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -112,6 +124,24 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
     }
 
     if (ngx_array_init(&root, r->pool, 32, sizeof(blog_tpl_var_t))
+        != NGX_OK)
+    {
+        sqlite3_close(db);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nonce.len = ngx_base64_encoded_length(sizeof(rnd));
+    nonce.data = ngx_pnalloc(r->pool, nonce.len);
+
+    if (nonce.data == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        sqlite3_close(db);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_encode_base64(&nonce, &(ngx_str_t) { sizeof(rnd), rnd });
+
+    if (ngx_http_blog_scope_push(&root, "csp_nonce", BLOG_TPL_TEXT,
+                                 nonce.data, nonce.len)
         != NGX_OK)
     {
         sqlite3_close(db);
@@ -155,14 +185,9 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_blog_security_headers(r, &nonce) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = b->last - b->pos;

@@ -8,14 +8,22 @@
  * unless every segment is a plain name (no "..", no dot-files, no NUL or
  * backslash), and the file it names must still lie inside the root once
  * symlinks are resolved.
+ *
+ * Whatever path a client sends, a file that cannot be had is a 404, never
+ * a 5xx (see ngx_http_blog_file_error), and every file goes out with
+ * "X-Content-Type-Options: nosniff": an upload is served as the type its
+ * name says, never run as HTML or script by a browser that sniffs.
  */
 
 #include "ngx_http_blog_module.h"
+#include "ngx_http_blog_response.h"
 #include "blog_path.h"
 
 
 static ngx_int_t ngx_http_blog_file_check(ngx_http_request_t *r,
     ngx_str_t *rel);
+static ngx_int_t ngx_http_blog_file_error(ngx_http_request_t *r,
+    ngx_err_t err, const char *op, u_char *path);
 
 
 ngx_int_t
@@ -26,7 +34,6 @@ ngx_http_blog_send_file(ngx_http_request_t *r, ngx_str_t *root,
     ngx_int_t                  rc;
     ngx_str_t                  path;
     ngx_buf_t                 *b;
-    ngx_uint_t                 level;
     ngx_chain_t                out;
     ngx_open_file_info_t       of;
     ngx_http_core_loc_conf_t  *clcf;
@@ -58,14 +65,7 @@ ngx_http_blog_send_file(ngx_http_request_t *r, ngx_str_t *root,
      */
     real = (u_char *) realpath((char *) path.data, NULL);
     if (real == NULL) {
-        if (ngx_errno == NGX_ENOENT || ngx_errno == NGX_ENOTDIR) {
-            return NGX_HTTP_NOT_FOUND;
-        }
-
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, ngx_errno,
-                      "realpath(\"%s\") failed", path.data);
-        return ngx_errno == NGX_EACCES ? NGX_HTTP_FORBIDDEN
-                                       : NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_blog_file_error(r, ngx_errno, "realpath()", path.data);
     }
 
     path.len = ngx_strlen(real);
@@ -104,33 +104,11 @@ ngx_http_blog_send_file(ngx_http_request_t *r, ngx_str_t *root,
     if (ngx_open_cached_file(clcf->open_file_cache, &path, &of, r->pool)
         != NGX_OK)
     {
-        switch (of.err) {
-
-        case 0:
+        if (of.err == 0) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-        case NGX_ENOENT:
-        case NGX_ENOTDIR:
-        case NGX_ENAMETOOLONG:
-            level = NGX_LOG_ERR;
-            rc = NGX_HTTP_NOT_FOUND;
-            break;
-
-        case NGX_EACCES:
-            level = NGX_LOG_ERR;
-            rc = NGX_HTTP_FORBIDDEN;
-            break;
-
-        default:
-            level = NGX_LOG_CRIT;
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            break;
         }
 
-        ngx_log_error(level, r->connection->log, of.err,
-                      "%s \"%s\" failed", of.failed, path.data);
-
-        return rc;
+        return ngx_http_blog_file_error(r, of.err, of.failed, path.data);
     }
 
     if (!of.is_file) {
@@ -148,7 +126,10 @@ ngx_http_blog_send_file(ngx_http_request_t *r, ngx_str_t *root,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_set_content_type(r) != NGX_OK) {
+    if (ngx_http_set_content_type(r) != NGX_OK
+        || ngx_http_blog_header(r, "X-Content-Type-Options", "nosniff")
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -207,4 +188,49 @@ ngx_http_blog_file_check(ngx_http_request_t *r, ngx_str_t *rel)
                       "blog: refused file path \"%V\": %s", rel, why);
         return NGX_HTTP_BAD_REQUEST;
     }
+}
+
+
+/*
+ * Why a path could not be opened.  Each of these can follow from what a
+ * client sent, so each is a 404: no such file (ENOENT, or ENOTDIR for
+ * "file.jpg/x"), a name longer than the file system takes (ENAMETOOLONG),
+ * a symlink loop (ELOOP) or a file the workers may not read (EACCES); a
+ * 403 would only say that the file exists.  Missing files are not logged
+ * (any made-up URL is one), names too long are logged at "info" as nginx
+ * logs client errors, a loop or a permission at "error", since they are
+ * the owner's to fix.  Anything else (EIO, out of file descriptors) is the
+ * server's own failure: a 500, at "crit".
+ */
+static ngx_int_t
+ngx_http_blog_file_error(ngx_http_request_t *r, ngx_err_t err,
+    const char *op, u_char *path)
+{
+    ngx_uint_t  level;
+
+    switch (err) {
+
+    case NGX_ENOENT:
+    case NGX_ENOTDIR:
+        return NGX_HTTP_NOT_FOUND;
+
+    case NGX_ENAMETOOLONG:
+        level = NGX_LOG_INFO;
+        break;
+
+    case NGX_EACCES:
+    case NGX_ELOOP:
+        level = NGX_LOG_ERR;
+        break;
+
+    default:
+        level = NGX_LOG_CRIT;
+        break;
+    }
+
+    ngx_log_error(level, r->connection->log, err, "%s \"%s\" failed", op,
+                  path);
+
+    return level == NGX_LOG_CRIT ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                 : NGX_HTTP_NOT_FOUND;
 }

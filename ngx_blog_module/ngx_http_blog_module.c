@@ -420,7 +420,9 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 
 /*
  * The cache key is the path under the location; without a configured base
- * URL, links carry the request's host, so the host is part of the key too.
+ * URL, links carry the request's scheme and host, so the key has them too
+ * ("https://host /feed.xml"): a feed rendered for http:// is not served
+ * over TLS.
  */
 
 static ngx_int_t
@@ -434,16 +436,20 @@ ngx_http_blog_page_key(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
         return NGX_OK;
     }
 
-    key->len = r->headers_in.server.len + 1 + path->len;
-    key->data = ngx_pnalloc(r->pool, key->len);
+    key->data = ngx_pnalloc(r->pool, sizeof("https://") - 1
+                                     + r->headers_in.server.len + 1
+                                     + path->len);
     if (key->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(key->data, r->headers_in.server.data,
-                   r->headers_in.server.len);
+    p = ngx_http_blog_over_tls(r) ? ngx_cpymem(key->data, "https://", 8)
+                                  : ngx_cpymem(key->data, "http://", 7);
+    p = ngx_cpymem(p, r->headers_in.server.data, r->headers_in.server.len);
     *p++ = ' ';
-    ngx_memcpy(p, path->data, path->len);
+    p = ngx_cpymem(p, path->data, path->len);
+
+    key->len = p - key->data;
 
     return NGX_OK;
 }

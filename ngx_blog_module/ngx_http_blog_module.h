@@ -20,6 +20,18 @@
 #include "blog_template.h"
 
 
+/*
+ * Whether a request came over TLS: absolute links (without blog_base_url)
+ * follow it.  The module is configured with nginx's own flags
+ * (scripts/nginx-flags), so NGX_HTTP_SSL is set when nginx can serve TLS.
+ */
+#if (NGX_HTTP_SSL)
+#define ngx_http_blog_over_tls(r)  ((r)->connection->ssl != NULL)
+#else
+#define ngx_http_blog_over_tls(r)  0
+#endif
+
+
 /* Prepared statements, one set per database per worker. */
 typedef enum {
     BLOG_STMT_DATA_VERSION = 0,
@@ -220,6 +232,12 @@ ngx_int_t ngx_http_blog_comments_enabled(ngx_http_request_t *r);
  * moderation.
  */
 ngx_int_t ngx_http_blog_signed_in(ngx_http_request_t *r, int64_t *user);
+
+/*
+ * admin/ngx_http_blog_admin_module.c: whether the location being merged
+ * has blog_admin_session; blog_live_streams is on there by default.
+ */
+ngx_uint_t ngx_http_blog_admin_session_conf(ngx_conf_t *cf);
 
 /* ngx_http_blog_srcset.c */
 ngx_int_t ngx_http_blog_srcset(ngx_http_request_t *r,

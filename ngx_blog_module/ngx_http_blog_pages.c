@@ -307,7 +307,7 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
 
     /*
      * Without a configured base URL, absolute links (feed, sitemap) follow
-     * the request; the page cache then keys pages by host as well.
+     * the request; the page cache then keys pages by scheme and host as well.
      */
     if (rn->base_url.len == 0) {
         p = ngx_pnalloc(r->pool, sizeof("https://") + r->headers_in.server.len);
@@ -316,14 +316,8 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
         }
 
         rn->base_url.data = p;
-#if (NGX_HTTP_SSL)
-        if (r->connection->ssl) {
-            p = ngx_cpymem(p, "https://", 8);
-        } else
-#endif
-        {
-            p = ngx_cpymem(p, "http://", 7);
-        }
+        p = ngx_http_blog_over_tls(r) ? ngx_cpymem(p, "https://", 8)
+                                      : ngx_cpymem(p, "http://", 7);
 
         p = ngx_cpymem(p, r->headers_in.server.data, r->headers_in.server.len);
         rn->base_url.len = p - rn->base_url.data;

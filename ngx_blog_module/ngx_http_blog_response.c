@@ -1,6 +1,7 @@
 /*
  * Answers to forms (ngx_http_blog_response.h): whole HTML pages and 303
- * redirects, with the headers of a private page.
+ * redirects, with the headers of a private page, which the analytics page
+ * has too; response headers of constant strings, for files too.
  */
 
 #include "ngx_http_blog_response.h"
@@ -13,7 +14,8 @@ ngx_http_blog_free_body(void *data)
 }
 
 
-static ngx_int_t
+/* A response header of constant strings. */
+ngx_int_t
 ngx_http_blog_header(ngx_http_request_t *r, const char *name,
     const char *value)
 {
@@ -38,22 +40,42 @@ ngx_http_blog_header(ngx_http_request_t *r, const char *name,
 
 
 /*
- * Panel pages and form answers are private and change on every write:
- * never cached, never framed, scripts only from the panel itself.
+ * Private pages, the panel's (pages and form answers) and the analytics
+ * page, change on every write: never cached, never framed, never sniffed,
+ * no address sent to other sites, scripts and styles only from the site
+ * itself.  With style_nonce the page's own <style nonce="..."> is allowed
+ * too (the analytics page is one file, its style inline).
  */
 ngx_int_t
-ngx_http_blog_security_headers(ngx_http_request_t *r)
+ngx_http_blog_security_headers(ngx_http_request_t *r, ngx_str_t *style_nonce)
 {
+    u_char  *csp;
+
+    static const char  policy[] =
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+        "form-action 'self'; base-uri 'none'; object-src 'none'";
+
+    csp = (u_char *) policy;
+
+    if (style_nonce) {
+        csp = ngx_pnalloc(r->pool, sizeof(policy)
+                          + sizeof("; style-src 'self' 'nonce-'")
+                          + style_nonce->len);
+        if (csp == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(csp, "%s; style-src 'self' 'nonce-%V'%Z", policy,
+                    style_nonce);
+    }
+
     if (ngx_http_blog_header(r, "Cache-Control", "no-store") != NGX_OK
         || ngx_http_blog_header(r, "X-Frame-Options", "DENY") != NGX_OK
         || ngx_http_blog_header(r, "X-Content-Type-Options", "nosniff")
            != NGX_OK
         || ngx_http_blog_header(r, "Referrer-Policy", "same-origin")
            != NGX_OK
-        || ngx_http_blog_header(r, "Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; "
-                                "frame-ancestors 'none'; form-action 'self'; "
-                                "base-uri 'none'; object-src 'none'")
+        || ngx_http_blog_header(r, "Content-Security-Policy", (char *) csp)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -84,7 +106,7 @@ ngx_http_blog_send_html(ngx_http_request_t *r, ngx_uint_t status,
         cln->data = data;
     }
 
-    if (ngx_http_blog_security_headers(r) != NGX_OK) {
+    if (ngx_http_blog_security_headers(r, NULL) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -124,7 +146,7 @@ ngx_http_blog_redirect(ngx_http_request_t *r, ngx_str_t *location)
 {
     ngx_table_elt_t  *h;
 
-    if (ngx_http_blog_security_headers(r) != NGX_OK) {
+    if (ngx_http_blog_security_headers(r, NULL) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

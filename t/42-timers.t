@@ -167,12 +167,14 @@ sub conf_error {
 
 conf_error("[timers]\nttl_cleanup = every 10\n",
            ':4: invalid schedule "every 10" for "ttl_cleanup" (expected '
-           . '"every N" with N from 1 and a unit s, m, h or d, at most a week)',
+           . '"every N" with N from 1 and a unit s, m, h or d, at most a week, '
+           . 'or off)',
            'schedule without a unit');
 conf_error("[timers]\nretention = monthly 1\n",
            ':4: invalid schedule "monthly 1" for "retention" (expected '
            . '"every N[s|m|h|d]", "hourly :MM", "daily HH:MM", '
-           . '"weekly DAY HH:MM" or "biweekly DAY HH:MM")', 'unknown schedule');
+           . '"weekly DAY HH:MM" or "biweekly DAY HH:MM", or off)',
+           'unknown schedule');
 conf_error("[timers]\nbackup = daily 03:00\n",
            ':4: unknown timer "backup" in [timers] (expected ttl_cleanup, '
            . 'retention or thumb_scan; cronhooks have their own sections)',

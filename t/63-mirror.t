@@ -168,7 +168,9 @@ sub tiers_equal {
 
 ok(tiers_equal(), 'daily/, 1-week/ and 2-week/ hold what live/ holds')
     or diag explain [ mkeys($live), mkeys('site/m/2-week/media/') ];
-ok(scalar @{ mkeys('site/m/2-week/replica/') }, 'the backup\'s copies in the tiers too');
+# a tier copies media/ before replica/: the second may come a moment later
+ok(wait_for(sub { scalar @{ mkeys('site/m/2-week/replica/') } }, 30),
+   'the backup\'s copies in the tiers too');
 is($s3->object('site/m/2-week/media/my photo.txt', 'blog-mirror'),
    "a name with a space\n", 'copied server side, the space in the name too');
 ok(wait_for(sub { ($s3->object('site/m/1-week/media/big.bin', 'blog-mirror') // '') eq $big }, 10),

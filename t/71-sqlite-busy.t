@@ -108,7 +108,7 @@ page('/posts/hello') for 1 .. 20;
 
 # the jobrunner waits 5 s for a lock, then rolls its batch back
 ok(wait_for(sub { $site->jobrunner_log =~ /analytics: .*database is locked/ },
-            15), "the jobrunner's batch fails on the lock")
+            30), "the jobrunner's batch fails on the lock")
     or diag $site->jobrunner_log;
 cmp_ok(counted(), '<', $pages, 'nothing counted meanwhile');
 is(page('/posts/hello')->{status}, 200, 'pages are still served');

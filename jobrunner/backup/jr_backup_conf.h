@@ -15,7 +15,7 @@
 #ifndef JR_BACKUP_CONF_H
 #define JR_BACKUP_CONF_H
 
-#include <stddef.h>
+#include "core/jr_conf.h"
 
 typedef struct {
     int         line;               /* of "[backup]"; 0: no backup */
@@ -27,32 +27,36 @@ typedef struct {
     long        snapshot_interval;  /* seconds */
     long        retention;          /* seconds */
     long        lag_alert;          /* seconds */
-    int         seen[7];
 } jr_backup_conf_t;
 
-void jr_backup_conf_init(jr_backup_conf_t *bc);
-void jr_backup_conf_free(jr_backup_conf_t *bc);
-
-/* "[backup]": 0, or -1 when given twice. */
-int jr_backup_conf_section(jr_backup_conf_t *bc, int line, char *err,
-    size_t errlen);
-
-/* A key of [backup]; paths relative to dir (dirlen bytes).  0 or -1. */
-int jr_backup_conf_key(jr_backup_conf_t *bc, const char *name,
-    const char *value, const char *dir, size_t dirlen, int line, char *err,
-    size_t errlen);
+extern const jr_conf_section_t  jr_backup_conf_section;
 
 /*
- * Whether value is a key prefix we take: segments of [A-Za-z0-9._-]
- * separated by single "/", none "." or "..", at most 512 bytes.  0 or -1.
+ * A key prefix in a bucket, for the keys of other sections too: segments
+ * of [A-Za-z0-9._-] separated by single "/", none "." or "..", at most 512
+ * bytes.
  */
-int jr_backup_conf_prefix(const char *value);
+extern const jr_conf_check_t  jr_backup_conf_prefix;
 
 /*
- * After the whole file, when [backup] was given: [s3] is needed
- * (has_s3), local_dir defaults from data_db.  0, or -1 with *line.
+ * The keys a [replica] shares with the [backup] of its primary, for the
+ * table of type (jr_backup_conf_t, jr_replica_conf_t): where the replica
+ * is in the bucket and how the local copy is kept.
  */
-int jr_backup_conf_finish(jr_backup_conf_t *bc, int has_s3,
-    const char *data_db, int *line, char *err, size_t errlen);
+#define JR_BACKUP_CONF_KEYS(type)                                             \
+    { "prefix", &jr_conf_string, JR_CONF_FIELD(type, prefix),                 \
+      .data = &jr_backup_conf_prefix, .def = "data.db" },                     \
+    { "local_dir", &jr_conf_path, JR_CONF_FIELD(type, local_dir) },           \
+    { "checkpoint_pages", &jr_conf_number,                                    \
+      JR_CONF_FIELD(type, checkpoint_pages),                                  \
+      .min = 10, .max = 1000000, .def = "1000" },                             \
+    { "lag_alert", &jr_conf_duration, JR_CONF_FIELD(type, lag_alert),         \
+      .def = "10s" }
+
+/*
+ * For a finish hook: *dir, unless set, is data_db's path followed by
+ * suffix ("-backup"), next to it.  0 or -1.
+ */
+int jr_backup_conf_local_dir(jr_conf_t *cf, char **dir, const char *suffix);
 
 #endif /* JR_BACKUP_CONF_H */

@@ -20,9 +20,7 @@
 #ifndef JR_MIRROR_CONF_H
 #define JR_MIRROR_CONF_H
 
-#include <stddef.h>
-
-#include "jobs/jr_jobs_conf.h"
+#include "core/jr_conf.h"
 #include "s3/jr_s3_conf.h"
 
 
@@ -43,33 +41,18 @@ typedef struct {
     char          *bucket;            /* NULL until finish: [s3]'s */
     char          *prefix;            /* no "/" at either end */
     int            media;
-    int            replica;           /* -1 until finish: on with [backup] */
+    int            replica;           /* unless set: on with [backup] */
     int            delete_gone;
-    char          *schedule[JR_MIRROR_TIMERS];   /* NULL: default, "off" */
+    char          *schedule[JR_MIRROR_TIMERS];   /* as written, or "off" */
     jr_s3_conf_t   dest;              /* [s3] with bucket, after finish; its
                                          strings are [s3]'s, but bucket */
-    int            seen[9];
 } jr_mirror_conf_t;
 
-void jr_mirror_conf_init(jr_mirror_conf_t *mc);
-void jr_mirror_conf_free(jr_mirror_conf_t *mc);
-
-/* "[mirror]": 0, or -1 when given twice. */
-int jr_mirror_conf_section(jr_mirror_conf_t *mc, int line, char *err,
-    size_t errlen);
-
-/* A key of [mirror].  0 or -1. */
-int jr_mirror_conf_key(jr_mirror_conf_t *mc, const char *name,
-    const char *value, int line, char *err, size_t errlen);
-
 /*
- * After the whole file, when [mirror] was given: [s3] is needed, media
- * needs media_root, replica needs [backup]; the timers are added to jc.
- * 0, or -1 with *line.
+ * Needs [s3]; media needs media_root, replica needs [backup]; the timers
+ * are added to jobs' when it is finished.
  */
-int jr_mirror_conf_finish(jr_mirror_conf_t *mc, const jr_s3_conf_t *s3,
-    int has_backup, jr_jobs_conf_t *jc, int *line, char *err,
-    size_t errlen);
+extern const jr_conf_section_t  jr_mirror_conf_section;
 
 /* The JR_MIRROR_* of a timer's name ("mirror.daily"), or -1. */
 int jr_mirror_conf_timer(const char *name);

@@ -14,7 +14,7 @@
 #ifndef JR_REPLICA_CONF_H
 #define JR_REPLICA_CONF_H
 
-#include <stddef.h>
+#include "core/jr_conf.h"
 
 typedef struct {
     int         line;               /* of "[replica]"; 0: not a replica */
@@ -24,31 +24,14 @@ typedef struct {
     unsigned    checkpoint_pages;   /* frames of the local WAL before it
                                        is checkpointed and started anew */
     long        lag_alert;          /* seconds */
-    int         seen[5];
 } jr_replica_conf_t;
 
-void jr_replica_conf_init(jr_replica_conf_t *rc);
-void jr_replica_conf_free(jr_replica_conf_t *rc);
-
-/* "[replica]": 0, or -1 when given twice. */
-int jr_replica_conf_section(jr_replica_conf_t *rc, int line, char *err,
-    size_t errlen);
-
-/* A key of [replica]; paths relative to dir (dirlen bytes).  0 or -1. */
-int jr_replica_conf_key(jr_replica_conf_t *rc, const char *name,
-    const char *value, const char *dir, size_t dirlen, int line, char *err,
-    size_t errlen);
-
 /*
- * After the whole file, when [replica] was given: [s3] is needed, and
- * nothing that writes data.db may be configured: [backup] (has_backup),
- * [mirror] (has_mirror: its job queue is in data.db), a NATS consumer
- * (consumes), events counted locally (local_events: an events socket or
- * spool without [nats]).  local_dir defaults from data_db.  0, or -1 with
- * *line.
+ * Needs [s3], and nothing that writes data.db may be configured: [backup]
+ * (the primary's), [mirror] (its job queue is in data.db), a NATS
+ * consumer, events counted locally (an events socket or spool without
+ * [nats]).
  */
-int jr_replica_conf_finish(jr_replica_conf_t *rc, int has_s3, int has_backup,
-    int has_mirror, int consumes, int local_events, const char *data_db,
-    int *line, char *err, size_t errlen);
+extern const jr_conf_section_t  jr_replica_conf_section;
 
 #endif /* JR_REPLICA_CONF_H */

@@ -11,6 +11,10 @@
  * Relative paths are taken relative to the configuration file's directory.
  * Errors are reported as "FILE:LINE: message", or "FILE: message" when no
  * line is to blame (a missing key, an unreadable file).
+ *
+ * The sections are read by the configuration engine (jr_conf.h); each
+ * subsystem declares its own in its jr_*_conf.c, and jr_config.c lists
+ * them, in the order they are finished.
  */
 
 #ifndef JR_CONFIG_H
@@ -29,9 +33,6 @@
 #include "sse/jr_sse_conf.h"
 
 #define JR_CONFIG_DEFAULT_FILE      "conf/jobrunner.conf"
-#define JR_CONFIG_THREADPOOL_MIN    1
-#define JR_CONFIG_THREADPOOL_MAX    128
-#define JR_CONFIG_THREADPOOL_DEF    4
 
 /* Long enough for a file name, a line number and a quoted value. */
 #define JR_CONFIG_ERRLEN            1024

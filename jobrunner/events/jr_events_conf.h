@@ -11,15 +11,15 @@
  *     geoip6_db              = /usr/share/GeoIP/GeoIPv6.dat
  *     metrics_listen         = 127.0.0.1:9420
  *
- * jr_config.c reads the file, resolves the paths and calls in here for
- * the other keys; messages go to err without "FILE:LINE: ".
+ * The configuration engine (core/jr_conf.h) reads them into the struct.
  */
 
 #ifndef JR_EVENTS_CONF_H
 #define JR_EVENTS_CONF_H
 
-#include <stddef.h>
 #include <sys/socket.h>
+
+#include "core/jr_conf.h"
 
 typedef struct {
     char                     *socket;        /* NULL: no event intake */
@@ -33,21 +33,6 @@ typedef struct {
     struct sockaddr_storage   metrics;       /* family 0: no endpoint */
 } jr_events_conf_t;
 
-void jr_events_conf_init(jr_events_conf_t *ec);
-void jr_events_conf_free(jr_events_conf_t *ec);
-
-/* A key other than a path.  Returns 0, or -1 with the reason in err. */
-int jr_events_conf_key(jr_events_conf_t *ec, const char *name,
-    const char *value, char *err, size_t errlen);
-
-/*
- * Helpers for the keys of other parts too.  jr_conf_number(): digits only
- * in the base (8 or 10), so no sign, blank or wrap-around slips through;
- * at most max.  jr_conf_listen(): "127.0.0.1:9420" or "[::1]:9420", port
- * 1..65535.  Both return 0, or -1 when the value is not one.
- */
-int jr_conf_number(const char *value, unsigned base, unsigned max,
-    unsigned *n);
-int jr_conf_listen(const char *value, struct sockaddr_storage *ss);
+extern const jr_conf_section_t  jr_events_conf_jobrunner;
 
 #endif /* JR_EVENTS_CONF_H */

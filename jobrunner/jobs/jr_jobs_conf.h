@@ -6,9 +6,8 @@
  *     [cronhook.NAME]       url, secret, schedule, timeout
  *     [retention.NAME]      path, pattern, max_age
  *
- * jr_config.c reads the file and calls in here for these keys and
- * sections; the functions write a message (without "FILE:LINE: ", which
- * the caller adds) into err on failure.
+ * The configuration engine (core/jr_conf.h) reads them into one
+ * jr_jobs_conf_t; the sections' timers are added when they are finished.
  */
 
 #ifndef JR_JOBS_CONF_H
@@ -18,6 +17,7 @@
 #include <stdint.h>
 
 #include "blog_webhook.h"
+#include "core/jr_conf.h"
 #include "jobs/jr_schedule.h"
 
 
@@ -33,6 +33,7 @@
 #define JR_TASK_RETENTION        "retention"
 #define JR_TASK_THUMB_SCAN       "thumb_scan"
 #define JR_TASK_CRONHOOK         "cronhook"
+#define JR_TASK_TIMERS           3      /* those of [timers] */
 
 
 typedef struct {
@@ -48,9 +49,9 @@ typedef struct {
     char                *url;
     blog_webhook_key_t   keys[JR_CRONHOOK_SECRETS_MAX];
     size_t               nkeys;
+    char                *schedule;   /* as written */
     unsigned             timeout;    /* seconds */
     int                  line;       /* of the [cronhook.NAME] line */
-    int                  seen[4];    /* url, secret, schedule, timeout */
 } jr_cronhook_conf_t;
 
 typedef struct {
@@ -59,7 +60,6 @@ typedef struct {
     char                *pattern;
     long                 max_age;    /* seconds */
     int                  line;
-    int                  seen[3];    /* path, pattern, max_age */
 } jr_retention_conf_t;
 
 typedef struct {
@@ -83,54 +83,24 @@ typedef struct {
     jr_retention_conf_t *retention;
     size_t               nretention;
 
-    int                  section;     /* the current section, JR_SECTION_* */
-    size_t               current;     /* its index in its array */
-    int                  timer_lines[3];   /* ttl_cleanup, retention, scan */
-    int                  timer_off[3];
+    /* [timers]' schedules of ttl_cleanup, retention, thumb_scan, or "off" */
+    char                *timer_spec[JR_TASK_TIMERS];
 } jr_jobs_conf_t;
 
 
-void jr_jobs_conf_init(jr_jobs_conf_t *jc);
-void jr_jobs_conf_free(jr_jobs_conf_t *jc);
+/* [jobrunner]'s keys of jobs, [timers], [cronhook.NAME], [retention.NAME]. */
+extern const jr_conf_section_t  jr_jobs_conf_jobrunner;
+extern const jr_conf_section_t  jr_jobs_conf_timers;
+extern const jr_conf_section_t  jr_jobs_conf_cronhook;
+extern const jr_conf_section_t  jr_jobs_conf_retention;
 
 /*
- * A "[name]" line other than [jobrunner], of len bytes.  Returns 0 and
- * makes it the section that later keys go to, or -1 for a section that is
- * unknown or given twice.
+ * For the finish hooks of sections: adds the timer name, which enqueues
+ * jobs of kind task (a static string) on the schedule spec, checked
+ * already; spec "off" adds none.  line is the line to blame, 0 for the
+ * section's.  Returns 0 or -1.
  */
-int jr_jobs_conf_section(jr_jobs_conf_t *jc, const char *name, size_t len,
-    int line, char *err, size_t errlen);
-
-/*
- * A key of the current non-[jobrunner] section; relative paths are taken
- * from dir, dirlen bytes with its final slash.  Returns 0 or -1.
- */
-int jr_jobs_conf_section_key(jr_jobs_conf_t *jc, const char *name,
-    const char *value, const char *dir, size_t dirlen, int line, char *err,
-    size_t errlen);
-
-/*
- * A [jobrunner] key of this file (thumb_widths, queue_lease, ...), paths
- * excepted.  Returns 0 or -1.
- */
-int jr_jobs_conf_key(jr_jobs_conf_t *jc, const char *name, const char *value,
-    char *err, size_t errlen);
-
-/*
- * After the whole file: required keys of the sections, and the default
- * timers.  Returns 0, or -1 with *line the line to blame (0: none).
- */
-int jr_jobs_conf_finish(jr_jobs_conf_t *jc, int *line, char *err,
-    size_t errlen);
-
-/*
- * Adds a timer that enqueues jobs of kind task on the schedule spec, for
- * the sections of other files ([mirror]).  Returns 0 or -1.
- */
-int jr_jobs_conf_add_timer(jr_jobs_conf_t *jc, const char *name,
-    const char *task, const char *spec, int line, char *err, size_t errlen);
-
-/* Parses "30s", "10m", "2h", "7d" into seconds.  Returns 0 or -1. */
-int jr_jobs_conf_duration(const char *value, long *seconds);
+int jr_jobs_conf_add_timer(jr_conf_t *cf, jr_jobs_conf_t *jc,
+    const char *name, const char *task, const char *spec, int line);
 
 #endif /* JR_JOBS_CONF_H */

@@ -2,82 +2,13 @@
  * The [mail] section; see jr_mail_conf.h.
  */
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jobs/jr_jobs_conf.h"
 #include "mail/jr_mail_conf.h"
 
 
-#define JR_MAIL_TIMEOUT_MAX  600
-
-static const char *const  jr_mail_keys[JR_MAIL_KEY_N] = {
-    "smtp_url", "from", "username", "password", "starttls", "ca_file",
-    "timeout"
-};
-
-
-static int __attribute__((format(printf, 3, 4)))
-jr_mail_conf_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list  ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-
-    return -1;
-}
-
-
-void
-jr_mail_conf_init(jr_mail_conf_t *mc)
-{
-    memset(mc, 0, sizeof(jr_mail_conf_t));
-
-    mc->starttls = JR_STARTTLS_REQUIRED;
-    mc->timeout = 30;
-}
-
-
-static void
-jr_mail_conf_wipe(char *s)
-{
-    if (s != NULL) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
-
-
-void
-jr_mail_conf_free(jr_mail_conf_t *mc)
-{
-    free(mc->smtp_url);
-    free(mc->from);
-    free(mc->from_addr);
-    jr_mail_conf_wipe(mc->username);
-    jr_mail_conf_wipe(mc->password);
-    free(mc->ca_file);
-
-    jr_mail_conf_init(mc);
-}
-
-
-int
-jr_mail_conf_section(jr_mail_conf_t *mc, int line, char *err, size_t errlen)
-{
-    if (mc->line) {
-        return jr_mail_conf_error(err, errlen, "duplicate section \"[mail]\" "
-                                  "(first on line %d)", mc->line);
-    }
-
-    mc->line = line;
-
-    return 0;
-}
+#define JR_MAIL(member)  JR_CONF_FIELD(jr_mail_conf_t, member)
 
 
 int
@@ -114,11 +45,12 @@ jr_mail_addr_valid(const char *s, size_t len)
 
 /* "Name <addr>" or "addr": the address, copied into mc->from_addr. */
 static int
-jr_mail_conf_from(jr_mail_conf_t *mc, const char *value, char *err,
-    size_t errlen)
+jr_mail_conf_set_from(jr_conf_t *cf, const jr_conf_key_t *key, void *conf,
+    const char *value)
 {
-    size_t       len;
-    const char  *c, *lt, *addr;
+    size_t           len;
+    const char      *c, *lt, *addr;
+    jr_mail_conf_t  *mc = conf;
 
     for (c = value; *c; c++) {
         if ((unsigned char) *c < ' ' || *c == 0x7f) {
@@ -147,25 +79,25 @@ jr_mail_conf_from(jr_mail_conf_t *mc, const char *value, char *err,
     mc->from_addr = strndup(addr, len);
 
     if (mc->from == NULL || mc->from_addr == NULL) {
-        return jr_mail_conf_error(err, errlen, "out of memory");
+        return jr_conf_error(cf, "out of memory");
     }
 
     return 0;
 
 invalid:
 
-    return jr_mail_conf_error(err, errlen, "invalid from \"%s\" (expected "
-                              "an address, or a name and the address in "
-                              "<>: Blog <blog@example.org>)", value);
+    return jr_conf_invalid(cf, key, value, "expected an address, or a name "
+                           "and the address in <>: Blog <blog@example.org>");
 }
 
 
 static int
-jr_mail_conf_url(jr_mail_conf_t *mc, const char *value, char *err,
-    size_t errlen)
+jr_mail_conf_set_url(jr_conf_t *cf, const jr_conf_key_t *key, void *conf,
+    const char *value)
 {
-    size_t       scheme;
-    const char  *c, *host, *end;
+    size_t           scheme;
+    const char      *c, *host, *end;
+    jr_mail_conf_t  *mc = conf;
 
     if (strncmp(value, "smtp://", 7) == 0) {
         scheme = 7;
@@ -174,9 +106,8 @@ jr_mail_conf_url(jr_mail_conf_t *mc, const char *value, char *err,
         scheme = 8;
 
     } else {
-        return jr_mail_conf_error(err, errlen, "invalid smtp_url \"%s\" "
-                                  "(expected smtp://HOST[:PORT] or "
-                                  "smtps://HOST[:PORT])", value);
+        return jr_conf_invalid(cf, key, value, "expected smtp://HOST[:PORT] "
+                               "or smtps://HOST[:PORT]");
     }
 
     host = value + scheme;
@@ -184,187 +115,99 @@ jr_mail_conf_url(jr_mail_conf_t *mc, const char *value, char *err,
 
     /* the URL is logged: a password in it would be too, so say where */
     if (memchr(host, '@', (size_t) (end - host)) != NULL) {
-        return jr_mail_conf_error(err, errlen, "smtp_url must not hold a "
-                                  "user name or password: set username "
-                                  "and password in [mail] instead");
+        return jr_conf_error(cf, "smtp_url must not hold a user name or "
+                             "password: set username and password in [mail] "
+                             "instead");
     }
 
     for (c = value; *c; c++) {
         if ((unsigned char) *c <= ' ' || *c == 0x7f) {
-            return jr_mail_conf_error(err, errlen, "invalid smtp_url \"%s\" "
-                                      "(blanks or control characters)",
-                                      value);
+            return jr_conf_invalid(cf, key, value, "blanks or control "
+                                   "characters");
         }
     }
 
     if (end == host || *host == ':') {
-        return jr_mail_conf_error(err, errlen, "invalid smtp_url \"%s\" (no "
-                                  "host)", value);
+        return jr_conf_invalid(cf, key, value, "no host");
     }
 
     mc->smtp_url = strdup(value);
     if (mc->smtp_url == NULL) {
-        return jr_mail_conf_error(err, errlen, "out of memory");
+        return jr_conf_error(cf, "out of memory");
     }
 
     return 0;
 }
 
 
-int
-jr_mail_conf_key(jr_mail_conf_t *mc, const char *name, const char *value,
-    const char *dir, size_t dirlen, int line, char *err, size_t errlen)
-{
-    int      i;
-    long     secs;
-    size_t   len;
-    char   **s;
-
-    for (i = 0; i < JR_MAIL_KEY_N; i++) {
-        if (strcmp(name, jr_mail_keys[i]) == 0) {
-            break;
-        }
-    }
-
-    if (i == JR_MAIL_KEY_N) {
-        return jr_mail_conf_error(err, errlen, "unknown key \"%s\" in [mail] "
-                                  "(expected smtp_url, from, username, "
-                                  "password, starttls, ca_file or timeout)",
-                                  name);
-    }
-
-    if (mc->seen[i]) {
-        return jr_mail_conf_error(err, errlen, "duplicate key \"%s\" (first "
-                                  "set on line %d)", name, mc->seen[i]);
-    }
-
-    mc->seen[i] = line;
-
-    switch (i) {
-
-    case JR_MAIL_KEY_SMTP_URL:
-        return jr_mail_conf_url(mc, value, err, errlen);
-
-    case JR_MAIL_KEY_FROM:
-        return jr_mail_conf_from(mc, value, err, errlen);
-
-    case JR_MAIL_KEY_USERNAME:
-    case JR_MAIL_KEY_PASSWORD:
-        /* never repeated in a message: it may be a secret */
-        s = (i == JR_MAIL_KEY_USERNAME) ? &mc->username : &mc->password;
-        *s = strdup(value);
-
-        return *s ? 0 : jr_mail_conf_error(err, errlen, "out of memory");
-
-    case JR_MAIL_KEY_STARTTLS:
-        if (strcmp(value, "required") == 0) {
-            mc->starttls = JR_STARTTLS_REQUIRED;
-
-        } else if (strcmp(value, "try") == 0) {
-            mc->starttls = JR_STARTTLS_TRY;
-
-        } else if (strcmp(value, "off") == 0) {
-            mc->starttls = JR_STARTTLS_OFF;
-
-        } else {
-            return jr_mail_conf_error(err, errlen, "invalid starttls \"%s\" "
-                                      "(expected required, try or off)",
-                                      value);
-        }
-
-        return 0;
-
-    case JR_MAIL_KEY_CA_FILE:
-        if (value[0] == '/') {
-            dirlen = 0;
-        }
-
-        len = strlen(value);
-
-        mc->ca_file = malloc(dirlen + len + 1);
-        if (mc->ca_file == NULL) {
-            return jr_mail_conf_error(err, errlen, "out of memory");
-        }
-
-        memcpy(mc->ca_file, dir, dirlen);
-        memcpy(mc->ca_file + dirlen, value, len + 1);
-
-        return 0;
-
-    default:
-        if (jr_jobs_conf_duration(value, &secs) != 0
-            || secs > JR_MAIL_TIMEOUT_MAX)
-        {
-            return jr_mail_conf_error(err, errlen, "invalid timeout \"%s\" "
-                                      "(expected a duration from 1s to 10m)",
-                                      value);
-        }
-
-        mc->timeout = (unsigned) secs;
-        return 0;
-    }
-}
-
-
-/* A credential from the environment, if the file has not set it. */
+/* Both credentials or none, and over TLS only. */
 static int
-jr_mail_conf_env(char **field, const char *var)
+jr_mail_conf_finish(jr_conf_t *cf, void *conf)
 {
-    const char  *v;
-
-    if (*field != NULL) {
-        return 0;
-    }
-
-    v = getenv(var);
-    if (v == NULL || *v == '\0') {
-        return 0;
-    }
-
-    *field = strdup(v);
-
-    return *field ? 0 : -1;
-}
-
-
-int
-jr_mail_conf_finish(jr_mail_conf_t *mc, int *line, char *err, size_t errlen)
-{
-    *line = mc->line;
-
-    if (mc->line == 0) {
-        return 0;
-    }
-
-    if (mc->smtp_url == NULL || mc->from == NULL) {
-        return jr_mail_conf_error(err, errlen, "missing required key \"%s\" "
-                                  "in [mail]",
-                                  mc->smtp_url ? "from" : "smtp_url");
-    }
-
-    if (jr_mail_conf_env(&mc->username, JR_MAIL_ENV_USERNAME) != 0
-        || jr_mail_conf_env(&mc->password, JR_MAIL_ENV_PASSWORD) != 0)
-    {
-        return jr_mail_conf_error(err, errlen, "out of memory");
-    }
+    jr_mail_conf_t  *mc = conf;
 
     if ((mc->username == NULL) != (mc->password == NULL)) {
-        return jr_mail_conf_error(err, errlen, "[mail] has a %s but no %s "
-                                  "(in the file or in %s)",
-                                  mc->username ? "username" : "password",
-                                  mc->username ? "password" : "username",
-                                  mc->username ? JR_MAIL_ENV_PASSWORD
-                                               : JR_MAIL_ENV_USERNAME);
+        return jr_conf_error(cf, "[mail] has a %s but no %s (in the file or "
+                             "in %s)",
+                             mc->username ? "username" : "password",
+                             mc->username ? "password" : "username",
+                             mc->username ? JR_MAIL_ENV_PASSWORD
+                                          : JR_MAIL_ENV_USERNAME);
     }
 
     if (mc->username && strncmp(mc->smtp_url, "smtps://", 8) != 0
         && mc->starttls != JR_STARTTLS_REQUIRED)
     {
-        *line = mc->seen[JR_MAIL_KEY_STARTTLS];
-        return jr_mail_conf_error(err, errlen, "[mail] sends its username "
-                                  "and password over TLS only: use "
-                                  "smtps:// or starttls = required");
+        return jr_conf_error_at(cf, jr_conf_line(cf, "starttls"), "[mail] "
+                                "sends its username and password over TLS "
+                                "only: use smtps:// or starttls = required");
     }
 
     return 0;
 }
+
+
+static void
+jr_mail_conf_free(void *conf)
+{
+    jr_mail_conf_t  *mc = conf;
+
+    free(mc->from_addr);
+    mc->from_addr = NULL;
+}
+
+
+static const jr_conf_type_t  jr_mail_conf_url = {
+    jr_mail_conf_set_url, JR_CONF_HEAP
+};
+
+static const jr_conf_type_t  jr_mail_conf_from = {
+    jr_mail_conf_set_from, JR_CONF_HEAP
+};
+
+static const jr_conf_enum_t  jr_mail_conf_starttls[] = {
+    { "required", JR_STARTTLS_REQUIRED }, { "try", JR_STARTTLS_TRY },
+    { "off", JR_STARTTLS_OFF }, { NULL, 0 }
+};
+
+/* the user name too is never repeated in a message: it may be a secret */
+static const jr_conf_key_t  jr_mail_conf_keys[] = {
+    { "smtp_url", &jr_mail_conf_url, JR_MAIL(smtp_url), .required = 1 },
+    { "from", &jr_mail_conf_from, JR_MAIL(from), .required = 1 },
+    { "username", &jr_conf_secret, JR_MAIL(username),
+      .env = JR_MAIL_ENV_USERNAME },
+    { "password", &jr_conf_secret, JR_MAIL(password),
+      .env = JR_MAIL_ENV_PASSWORD },
+    { "starttls", &jr_conf_enum, JR_MAIL(starttls),
+      .data = jr_mail_conf_starttls, .def = "required" },
+    { "ca_file", &jr_conf_path, JR_MAIL(ca_file) },
+    { "timeout", &jr_conf_duration, JR_MAIL(timeout),
+      .max = 600, .def = "30s" },
+    { NULL }
+};
+
+const jr_conf_section_t  jr_mail_conf_section = {
+    .name = "mail", .line = offsetof(jr_mail_conf_t, line),
+    .keys = jr_mail_conf_keys,
+    .finish = jr_mail_conf_finish, .free = jr_mail_conf_free
+};

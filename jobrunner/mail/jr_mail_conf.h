@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 
+#include "core/jr_conf.h"
+
 
 #define JR_MAIL_ENV_USERNAME  "JOBRUNNER_SMTP_USERNAME"
 #define JR_MAIL_ENV_PASSWORD  "JOBRUNNER_SMTP_PASSWORD"
@@ -36,17 +38,6 @@ typedef enum {
     JR_STARTTLS_OFF
 } jr_starttls_e;
 
-enum {
-    JR_MAIL_KEY_SMTP_URL = 0,
-    JR_MAIL_KEY_FROM,
-    JR_MAIL_KEY_USERNAME,
-    JR_MAIL_KEY_PASSWORD,
-    JR_MAIL_KEY_STARTTLS,
-    JR_MAIL_KEY_CA_FILE,
-    JR_MAIL_KEY_TIMEOUT,
-    JR_MAIL_KEY_N
-};
-
 typedef struct {
     char          *smtp_url;     /* NULL: codes go to the log */
     char          *from;         /* the From: header, as written */
@@ -57,32 +48,14 @@ typedef struct {
     jr_starttls_e  starttls;
     unsigned       timeout;      /* seconds */
     int            line;         /* of "[mail]", 0 if none */
-    int            seen[JR_MAIL_KEY_N];
 } jr_mail_conf_t;
 
 
-void jr_mail_conf_init(jr_mail_conf_t *mc);
-
-/* Frees the strings, the password wiped first. */
-void jr_mail_conf_free(jr_mail_conf_t *mc);
-
-/* The "[mail]" line.  Returns 0, or -1 when it is the second one. */
-int jr_mail_conf_section(jr_mail_conf_t *mc, int line, char *err,
-    size_t errlen);
-
 /*
- * A key of [mail]; a relative ca_file is taken from dir (dirlen bytes
- * with its slash).  Returns 0, or -1 with the reason in err.
+ * The user name and password come from the environment when the file
+ * does not set them, and go over TLS only.
  */
-int jr_mail_conf_key(jr_mail_conf_t *mc, const char *name, const char *value,
-    const char *dir, size_t dirlen, int line, char *err, size_t errlen);
-
-/*
- * After the whole file: required keys, credentials from the environment,
- * and TLS for them.  Returns 0, or -1 with *line the line to blame.
- */
-int jr_mail_conf_finish(jr_mail_conf_t *mc, int *line, char *err,
-    size_t errlen);
+extern const jr_conf_section_t  jr_mail_conf_section;
 
 /*
  * Whether s is an address we send mail to or from: 1 to 254 bytes with

@@ -2,89 +2,19 @@
  * The [nats] section; see jr_nats_conf.h.
  */
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "jobs/jr_jobs_conf.h"
 #include "nats/jr_nats_conf.h"
 
 
+#define JR_NATS(member)  JR_CONF_FIELD(jr_nats_conf_t, member)
+
 #define JR_NATS_SUBJECT_MAX  128
 
-enum {
-    JR_NATS_KEY_URL = 0,
-    JR_NATS_KEY_ROLE,
-    JR_NATS_KEY_NODE,
-    JR_NATS_KEY_STREAM,
-    JR_NATS_KEY_SUBJECT,
-    JR_NATS_KEY_DURABLE,
-    JR_NATS_KEY_MAX_AGE,
-    JR_NATS_KEY_CREDS,
-    JR_NATS_KEY_ACK_WAIT,
-    JR_NATS_KEY_SSE,
-    JR_NATS_KEY_SSE_SUBJECT,
-    JR_NATS_KEY_N
-};
-
-static const char *const  jr_nats_keys[JR_NATS_KEY_N] = {
-    "url", "role", "node", "stream", "subject_prefix", "durable", "max_age",
-    "creds", "ack_wait", "sse", "sse_subject_prefix"
-};
-
-
-static int __attribute__((format(printf, 3, 4)))
-jr_nats_conf_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list  ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-
-    return -1;
-}
-
-
-void
-jr_nats_conf_init(jr_nats_conf_t *nc)
-{
-    memset(nc, 0, sizeof(jr_nats_conf_t));
-
-    nc->max_age = 7 * 86400;
-    nc->ack_wait = 30;
-    nc->sse = 1;
-}
-
-
-void
-jr_nats_conf_free(jr_nats_conf_t *nc)
-{
-    free(nc->url);
-    free(nc->creds);
-    free(nc->node);
-    free(nc->stream);
-    free(nc->subject);
-    free(nc->durable);
-    free(nc->sse_subject);
-    jr_nats_conf_init(nc);
-}
-
-
-int
-jr_nats_conf_section(jr_nats_conf_t *nc, int line, char *err, size_t errlen)
-{
-    if (nc->line) {
-        return jr_nats_conf_error(err, errlen, "duplicate section \"[nats]\" "
-                                  "(first on line %d)", nc->line);
-    }
-
-    nc->line = line;
-
-    return 0;
-}
+/* JR_NATS_NAME_MAX in a message */
+#define JR_NATS_STR(n)       JR_NATS_STR_(n)
+#define JR_NATS_STR_(n)      #n
 
 
 /*
@@ -95,27 +25,23 @@ jr_nats_conf_section(jr_nats_conf_t *nc, int line, char *err, size_t errlen)
 static int
 jr_nats_conf_name(const char *s, size_t len)
 {
-    size_t  i;
+    return (len > 0 && len <= JR_NATS_NAME_MAX
+            && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789_-") >= len)
+           ? 0 : -1;
+}
 
-    if (len == 0 || len > JR_NATS_NAME_MAX) {
-        return -1;
-    }
 
-    for (i = 0; i < len; i++) {
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
-              || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-        {
-            return -1;
-        }
-    }
-
-    return 0;
+static int
+jr_nats_conf_is_name(const char *s)
+{
+    return jr_nats_conf_name(s, strlen(s));
 }
 
 
 /* Names joined by single dots: no wildcard, no empty token. */
 static int
-jr_nats_conf_subject(const char *s)
+jr_nats_conf_is_subject(const char *s)
 {
     const char  *dot;
 
@@ -141,7 +67,7 @@ jr_nats_conf_subject(const char *s)
 
 /* Each of the comma-separated servers nats://... or tls://..., no blank. */
 static int
-jr_nats_conf_url(const char *s)
+jr_nats_conf_is_url(const char *s)
 {
     size_t       len;
     const char  *end;
@@ -169,147 +95,6 @@ jr_nats_conf_url(const char *s)
 }
 
 
-int
-jr_nats_conf_key(jr_nats_conf_t *nc, const char *name, const char *value,
-    const char *dir, size_t dirlen, int line, char *err, size_t errlen)
-{
-    int     k;
-    char  **str;
-    size_t  len;
-
-    for (k = 0; k < JR_NATS_KEY_N; k++) {
-        if (strcmp(name, jr_nats_keys[k]) == 0) {
-            break;
-        }
-    }
-
-    if (k == JR_NATS_KEY_N) {
-        return jr_nats_conf_error(err, errlen, "unknown key \"%s\" in [nats]",
-                                  name);
-    }
-
-    if (nc->seen[k]) {
-        return jr_nats_conf_error(err, errlen, "duplicate key \"%s\" (first "
-                                  "set on line %d)", name, nc->seen[k]);
-    }
-
-    nc->seen[k] = line;
-    str = NULL;
-
-    switch (k) {
-
-    case JR_NATS_KEY_URL:
-        /* not quoted: it may hold a user's password */
-        if (jr_nats_conf_url(value) != 0) {
-            return jr_nats_conf_error(err, errlen, "invalid url (expected "
-                                      "nats://HOST:PORT or tls://HOST:PORT, "
-                                      "several separated by commas)");
-        }
-
-        str = &nc->url;
-        break;
-
-    case JR_NATS_KEY_ROLE:
-        if (strcmp(value, "publisher") == 0) {
-            nc->role = JR_NATS_PUBLISH;
-
-        } else if (strcmp(value, "consumer") == 0) {
-            nc->role = JR_NATS_CONSUME;
-
-        } else if (strcmp(value, "both") == 0) {
-            nc->role = JR_NATS_PUBLISH | JR_NATS_CONSUME;
-
-        } else {
-            return jr_nats_conf_error(err, errlen, "invalid role \"%s\" "
-                                      "(expected publisher, consumer or "
-                                      "both)", value);
-        }
-
-        return 0;
-
-    case JR_NATS_KEY_NODE:
-    case JR_NATS_KEY_STREAM:
-    case JR_NATS_KEY_DURABLE:
-        if (jr_nats_conf_name(value, strlen(value)) != 0) {
-            return jr_nats_conf_error(err, errlen, "invalid %s \"%s\" "
-                                      "(expected 1 to %d of A-Z, a-z, 0-9, "
-                                      "\"_\" and \"-\")", name, value,
-                                      JR_NATS_NAME_MAX);
-        }
-
-        str = k == JR_NATS_KEY_NODE ? &nc->node
-              : k == JR_NATS_KEY_STREAM ? &nc->stream : &nc->durable;
-        break;
-
-    case JR_NATS_KEY_SSE:
-        if (strcmp(value, "on") == 0) {
-            nc->sse = 1;
-
-        } else if (strcmp(value, "off") == 0) {
-            nc->sse = 0;
-
-        } else {
-            return jr_nats_conf_error(err, errlen, "invalid sse \"%s\" "
-                                      "(expected on or off)", value);
-        }
-
-        return 0;
-
-    case JR_NATS_KEY_SUBJECT:
-    case JR_NATS_KEY_SSE_SUBJECT:
-        if (jr_nats_conf_subject(value) != 0) {
-            return jr_nats_conf_error(err, errlen, "invalid %s \"%s\" "
-                                      "(expected tokens of A-Z, a-z, 0-9, "
-                                      "\"_\" and \"-\" joined by dots, such "
-                                      "as blog.events)", name, value);
-        }
-
-        str = k == JR_NATS_KEY_SUBJECT ? &nc->subject : &nc->sse_subject;
-        break;
-
-    case JR_NATS_KEY_MAX_AGE:
-        if (jr_jobs_conf_duration(value, &nc->max_age) != 0) {
-            return jr_nats_conf_error(err, errlen, "invalid %s \"%s\" "
-                                      "(expected a duration such as 12h or "
-                                      "7d)", name, value);
-        }
-
-        return 0;
-
-    case JR_NATS_KEY_ACK_WAIT:
-        if (jr_jobs_conf_duration(value, &nc->ack_wait) != 0
-            || nc->ack_wait > 3600)
-        {
-            return jr_nats_conf_error(err, errlen, "invalid %s \"%s\" "
-                                      "(expected a duration from 1s to 1h)",
-                                      name, value);
-        }
-
-        return 0;
-
-    case JR_NATS_KEY_CREDS:
-        len = value[0] == '/' ? 0 : dirlen;
-
-        nc->creds = malloc(len + strlen(value) + 1);
-        if (nc->creds == NULL) {
-            return jr_nats_conf_error(err, errlen, "out of memory");
-        }
-
-        memcpy(nc->creds, dir, len);
-        strcpy(nc->creds + len, value);
-
-        return 0;
-    }
-
-    *str = strdup(value);
-    if (*str == NULL) {
-        return jr_nats_conf_error(err, errlen, "out of memory");
-    }
-
-    return 0;
-}
-
-
 /* Whether subject s is prefix, or a subject under it. */
 static int
 jr_nats_conf_within(const char *s, const char *prefix)
@@ -323,40 +108,19 @@ jr_nats_conf_within(const char *s, const char *prefix)
 
 
 static int
-jr_nats_conf_default(char **field, const char *value)
+jr_nats_conf_finish(jr_conf_t *cf, void *conf)
 {
-    if (*field == NULL) {
-        *field = strdup(value);
-    }
+    int              line;
+    char             host[256];
+    size_t           len;
+    jr_nats_conf_t  *nc = conf;
 
-    return *field ? 0 : -1;
-}
-
-
-int
-jr_nats_conf_finish(jr_nats_conf_t *nc, const char *spool_dir, int *line,
-    char *err, size_t errlen)
-{
-    char     host[256];
-    size_t   len;
-
-    *line = nc->line;
-
-    if (nc->url == NULL) {
-        return jr_nats_conf_error(err, errlen, "missing required key \"url\" "
-                                  "in [nats]");
-    }
-
-    if (nc->role == 0) {
-        return jr_nats_conf_error(err, errlen, "missing required key \"role\" "
-                                  "in [nats]");
-    }
-
-    if ((nc->role & JR_NATS_PUBLISH) && spool_dir == NULL) {
-        *line = nc->seen[JR_NATS_KEY_ROLE];
-        return jr_nats_conf_error(err, errlen, "a publisher keeps the events "
-                                  "NATS has not taken yet in spool_dir: set "
-                                  "it in [jobrunner]");
+    if ((nc->role & JR_NATS_PUBLISH)
+        && jr_conf_value(cf, "jobrunner", "spool_dir") == NULL)
+    {
+        return jr_conf_error_at(cf, jr_conf_line(cf, "role"), "a publisher "
+                                "keeps the events NATS has not taken yet in "
+                                "spool_dir: set it in [jobrunner]");
     }
 
     /* the host name up to its first dot: "edge-1" of edge-1.example.org */
@@ -369,23 +133,14 @@ jr_nats_conf_finish(jr_nats_conf_t *nc, const char *spool_dir, int *line,
         len = strcspn(host, ".");
 
         if (jr_nats_conf_name(host, len) != 0) {
-            return jr_nats_conf_error(err, errlen, "the host name \"%s\" is "
-                                      "no valid node name: set \"node\" in "
-                                      "[nats]", host);
+            return jr_conf_error(cf, "the host name \"%s\" is no valid node "
+                                 "name: set \"node\" in [nats]", host);
         }
 
         nc->node = strndup(host, len);
         if (nc->node == NULL) {
-            return jr_nats_conf_error(err, errlen, "out of memory");
+            return jr_conf_error(cf, "out of memory");
         }
-    }
-
-    if (jr_nats_conf_default(&nc->stream, "BLOG_EVENTS") != 0
-        || jr_nats_conf_default(&nc->subject, "blog.events") != 0
-        || jr_nats_conf_default(&nc->durable, "analytics") != 0
-        || jr_nats_conf_default(&nc->sse_subject, "blog.sse") != 0)
-    {
-        return jr_nats_conf_error(err, errlen, "out of memory");
     }
 
     /*
@@ -397,14 +152,67 @@ jr_nats_conf_finish(jr_nats_conf_t *nc, const char *spool_dir, int *line,
     if (jr_nats_conf_within(nc->sse_subject, nc->subject)
         || jr_nats_conf_within(nc->subject, nc->sse_subject))
     {
-        *line = nc->seen[JR_NATS_KEY_SSE_SUBJECT]
-                ? nc->seen[JR_NATS_KEY_SSE_SUBJECT]
-                : nc->seen[JR_NATS_KEY_SUBJECT];
-        return jr_nats_conf_error(err, errlen, "sse_subject_prefix \"%s\" "
-                                  "and subject_prefix \"%s\" overlap: one "
-                                  "is, or is under, the other",
-                                  nc->sse_subject, nc->subject);
+        line = jr_conf_line(cf, "sse_subject_prefix");
+
+        return jr_conf_error_at(cf, line ? line
+                                         : jr_conf_line(cf, "subject_prefix"),
+                                "sse_subject_prefix \"%s\" and subject_prefix "
+                                "\"%s\" overlap: one is, or is under, the "
+                                "other", nc->sse_subject, nc->subject);
     }
 
     return 0;
 }
+
+
+static const jr_conf_check_t  jr_nats_conf_url = {
+    jr_nats_conf_is_url,
+    "expected nats://HOST:PORT or tls://HOST:PORT, several separated by "
+    "commas"
+};
+
+static const jr_conf_check_t  jr_nats_conf_token = {
+    jr_nats_conf_is_name,
+    "expected 1 to " JR_NATS_STR(JR_NATS_NAME_MAX) " of A-Z, a-z, 0-9, "
+    "\"_\" and \"-\""
+};
+
+static const jr_conf_check_t  jr_nats_conf_subject = {
+    jr_nats_conf_is_subject,
+    "expected tokens of A-Z, a-z, 0-9, \"_\" and \"-\" joined by dots, such "
+    "as blog.events"
+};
+
+static const jr_conf_enum_t  jr_nats_conf_roles[] = {
+    { "publisher", JR_NATS_PUBLISH }, { "consumer", JR_NATS_CONSUME },
+    { "both", JR_NATS_PUBLISH | JR_NATS_CONSUME }, { NULL, 0 }
+};
+
+/* the url is a secret: it may hold a user's password */
+static const jr_conf_key_t  jr_nats_conf_keys[] = {
+    { "url", &jr_conf_secret, JR_NATS(url),
+      .data = &jr_nats_conf_url, .required = 1 },
+    { "role", &jr_conf_enum, JR_NATS(role),
+      .data = jr_nats_conf_roles, .required = 1 },
+    { "node", &jr_conf_string, JR_NATS(node), .data = &jr_nats_conf_token },
+    { "stream", &jr_conf_string, JR_NATS(stream),
+      .data = &jr_nats_conf_token, .def = "BLOG_EVENTS" },
+    { "subject_prefix", &jr_conf_string, JR_NATS(subject),
+      .data = &jr_nats_conf_subject, .def = "blog.events" },
+    { "durable", &jr_conf_string, JR_NATS(durable),
+      .data = &jr_nats_conf_token, .def = "analytics" },
+    { "max_age", &jr_conf_duration, JR_NATS(max_age),
+      .data = "12h or 7d", .def = "7d" },
+    { "creds", &jr_conf_path, JR_NATS(creds) },
+    { "ack_wait", &jr_conf_duration, JR_NATS(ack_wait),
+      .max = 3600, .def = "30s" },
+    { "sse", &jr_conf_flag, JR_NATS(sse), .def = "on" },
+    { "sse_subject_prefix", &jr_conf_string, JR_NATS(sse_subject),
+      .data = &jr_nats_conf_subject, .def = "blog.sse" },
+    { NULL }
+};
+
+const jr_conf_section_t  jr_nats_conf_section = {
+    .name = "nats", .line = offsetof(jr_nats_conf_t, line),
+    .keys = jr_nats_conf_keys, .finish = jr_nats_conf_finish
+};

@@ -25,7 +25,7 @@
 #ifndef JR_NATS_CONF_H
 #define JR_NATS_CONF_H
 
-#include <stddef.h>
+#include "core/jr_conf.h"
 
 #define JR_NATS_PUBLISH     0x01
 #define JR_NATS_CONSUME     0x02
@@ -47,26 +47,12 @@ typedef struct {
     long       ack_wait;          /* seconds */
     int        sse;               /* the hub's messages over NATS */
     char      *sse_subject;       /* their prefix: "<prefix>.<topic>" */
-    int        seen[11];          /* line of each key */
 } jr_nats_conf_t;
 
-void jr_nats_conf_init(jr_nats_conf_t *nc);
-void jr_nats_conf_free(jr_nats_conf_t *nc);
-
-/* "[nats]": 0, or -1 when given twice. */
-int jr_nats_conf_section(jr_nats_conf_t *nc, int line, char *err,
-    size_t errlen);
-
-/* A key of [nats]; paths relative to dir (dirlen bytes).  0 or -1. */
-int jr_nats_conf_key(jr_nats_conf_t *nc, const char *name, const char *value,
-    const char *dir, size_t dirlen, int line, char *err, size_t errlen);
-
 /*
- * After the whole file, when [nats] was given: required keys, the node's
- * default name; a publisher needs spool_dir (its outbox).  0, or -1 with
- * *line to blame.
+ * The node's name defaults to the host's; a publisher needs spool_dir
+ * (its outbox).
  */
-int jr_nats_conf_finish(jr_nats_conf_t *nc, const char *spool_dir,
-    int *line, char *err, size_t errlen);
+extern const jr_conf_section_t  jr_nats_conf_section;
 
 #endif /* JR_NATS_CONF_H */

@@ -23,8 +23,15 @@
 #ifndef JR_S3_CONF_H
 #define JR_S3_CONF_H
 
-#include <stddef.h>
 #include <stdint.h>
+
+#include "core/jr_conf.h"
+
+/* The environment's credentials, for those the file does not set. */
+#define JR_S3_ENV_REGION      "AWS_REGION"
+#define JR_S3_ENV_ACCESS_KEY  "AWS_ACCESS_KEY_ID"
+#define JR_S3_ENV_SECRET_KEY  "AWS_SECRET_ACCESS_KEY"
+#define JR_S3_ENV_TOKEN       "AWS_SESSION_TOKEN"
 
 #define JR_S3_PART_MIN      (5ULL << 20)      /* S3's smallest part */
 #define JR_S3_PART_MAX      (5ULL << 30)      /* and largest */
@@ -49,27 +56,14 @@ typedef struct {
     unsigned            timeout;         /* seconds without progress */
     unsigned            max_attempts;
     uint64_t            part_size;
-    int                 seen[11];        /* line of each key */
 } jr_s3_conf_t;
 
+extern const jr_conf_section_t  jr_s3_conf_section;
+
+/* S3's bucket names, for the keys of other sections too. */
+extern const jr_conf_check_t  jr_s3_conf_bucket;
+
+/* The defaults, for a client configured by hand (the fuzz target). */
 void jr_s3_conf_init(jr_s3_conf_t *sc);
-void jr_s3_conf_free(jr_s3_conf_t *sc);
-
-/* "[s3]": 0, or -1 when given twice. */
-int jr_s3_conf_section(jr_s3_conf_t *sc, int line, char *err, size_t errlen);
-
-/* A key of [s3]; paths relative to dir (dirlen bytes).  0 or -1. */
-int jr_s3_conf_key(jr_s3_conf_t *sc, const char *name, const char *value,
-    const char *dir, size_t dirlen, int line, char *err, size_t errlen);
-
-/*
- * After the whole file, when [s3] was given: required keys, credentials
- * from the environment, the URL style.  0, or -1 with *line to blame.
- */
-int jr_s3_conf_finish(jr_s3_conf_t *sc, int *line, char *err,
-    size_t errlen);
-
-/* Parses "16M", "5G", "65536" into bytes.  Returns 0 or -1. */
-int jr_s3_conf_size(const char *value, uint64_t *bytes);
 
 #endif /* JR_S3_CONF_H */

@@ -13,15 +13,15 @@
  *     sse_max_topics         = 10000
  *     sse_topic_linger_ms    = 60000
  *
- * jr_config.c resolves sse_socket (a path) and calls in here for the
- * others; messages go to err without "FILE:LINE: ".
+ * The configuration engine (core/jr_conf.h) reads them into the struct.
  */
 
 #ifndef JR_SSE_CONF_H
 #define JR_SSE_CONF_H
 
-#include <stddef.h>
 #include <sys/socket.h>
+
+#include "core/jr_conf.h"
 
 typedef struct {
     char                     *socket;          /* NULL: no Unix socket */
@@ -37,11 +37,9 @@ typedef struct {
     unsigned                  linger_ms;
 } jr_sse_conf_t;
 
-void jr_sse_conf_init(jr_sse_conf_t *sc);
-void jr_sse_conf_free(jr_sse_conf_t *sc);
+extern const jr_conf_section_t  jr_sse_conf_jobrunner;
 
-/* A key other than sse_socket.  Returns 0, or -1 with the reason in err. */
-int jr_sse_conf_key(jr_sse_conf_t *sc, const char *name, const char *value,
-    char *err, size_t errlen);
+/* The defaults, for a hub configured by hand (the unit tests). */
+void jr_sse_conf_init(jr_sse_conf_t *sc);
 
 #endif /* JR_SSE_CONF_H */

@@ -494,6 +494,22 @@ ngx_http_blog_admin_session(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * For the event streams' cap (ngx_http_blog_module.h): whether the
+ * location being merged has blog_admin_session, as the hub's has.  Set
+ * when the directive is read, so the order of the merges does not matter.
+ */
+ngx_uint_t
+ngx_http_blog_admin_session_conf(ngx_conf_t *cf)
+{
+    ngx_http_blog_admin_loc_conf_t  *alcf;
+
+    alcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_blog_admin_module);
+
+    return alcf->session_db.data != NULL;
+}
+
+
 static ngx_int_t
 ngx_http_blog_admin_variables(ngx_conf_t *cf)
 {

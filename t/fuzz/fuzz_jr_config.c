@@ -1,8 +1,9 @@
 /*
- * libFuzzer target: the jobrunner's configuration parser (jr_config.c on
- * inih, with the keys and sections of jr_jobs_conf.c and jr_events_conf.c:
- * durations, schedules, sizes, addresses, cronhook secrets).  The input is
- * the file's text.  Beyond "no crash" and no leak (on every error path
+ * libFuzzer target: the jobrunner's configuration (jr_config.c), read by
+ * the configuration engine (jr_conf.c, on inih) into every section of the
+ * jr_*_conf.c files: numbers, durations, sizes, schedules, addresses,
+ * paths, secrets, named sections, the checks between sections.  The input
+ * is the file's text.  Beyond "no crash" and no leak (on every error path
  * too), it checks the parser's promises: a configuration that loads has
  * its required data_db; one that does not gets a message naming the file,
  * and a line that exists when it names one.

@@ -32,16 +32,20 @@ sub topic_query {
 
 # subscribe(port or socket path, [topics], headers...): sends the request
 # as a browser's EventSource does and returns the subscriber; its {status}
-# is set once the response head is in.
+# is set once the response head is in.  _from => '127.0.0.2' connects
+# from another loopback address, as another client would.
 sub subscribe {
     my ($to, $topics, %h) = @_;
     my $rcvbuf = delete $h{_rcvbuf};
+    my $from = delete $h{_from};
     my $path = delete $h{_path} // '/events/?' . topic_query(@$topics);
     my $s;
     if ($to =~ m{^/}) {
         $s = IO::Socket::UNIX->new(Peer => $to) or die "connect $to: $!";
     } else {
-        $s = IO::Socket::INET->new(Proto => 'tcp');
+        $s = IO::Socket::INET->new(Proto => 'tcp',
+                                   $from ? (LocalAddr => $from) : ())
+            or die "socket from " . ($from // 'any') . ": $!";
         setsockopt($s, SOL_SOCKET, SO_RCVBUF, $rcvbuf) if $rcvbuf;
         $s->connect(Socket::pack_sockaddr_in($to, Socket::inet_aton('127.0.0.1')))
             or die "connect $to: $!";
