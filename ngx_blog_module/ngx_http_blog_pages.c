@@ -966,6 +966,7 @@ static ngx_int_t
 ngx_http_blog_sitemap_urls(ngx_http_blog_render_t *rn, ngx_array_t *items,
     ngx_http_blog_part_t *part)
 {
+    int            slug;
     int64_t        first;
     ngx_int_t      rc;
     ngx_str_t     *route;
@@ -1013,6 +1014,8 @@ ngx_http_blog_sitemap_urls(ngx_http_blog_render_t *rn, ngx_array_t *items,
     }
 
     /* posts: type, slug, updated_at; tags: slug, updated_at */
+    slug = part->tags ? 0 : 1;
+
     while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
         if (part->tags) {
             route = &rn->blcf->route[BLOG_ROUTE_TAG];
@@ -1026,12 +1029,11 @@ ngx_http_blog_sitemap_urls(ngx_http_blog_render_t *rn, ngx_array_t *items,
         vars = ngx_http_blog_scope_item(rn->r->pool, items, 4);
         if (vars == NULL
             || ngx_http_blog_var_url(rn, vars, "url", route,
-                                 (u_char *) sqlite3_column_text(stmt, !part->tags),
-                                 sqlite3_column_bytes(stmt, !part->tags))
+                                     (u_char *) sqlite3_column_text(stmt, slug),
+                                     sqlite3_column_bytes(stmt, slug))
                != NGX_OK
             || ngx_http_blog_var_time(rn, vars, "updated",
-                                      sqlite3_column_int64(stmt,
-                                                           2 - part->tags))
+                                      sqlite3_column_int64(stmt, slug + 1))
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
