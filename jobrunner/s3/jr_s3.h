@@ -165,6 +165,9 @@ jr_s3_req_t *jr_s3_copy_from_req(jr_s3_t *s3, const char *src_bucket,
 jr_s3_req_t *jr_s3_list_req(jr_s3_t *s3, const char *prefix,
     const char *delimiter, const char *token, unsigned max_keys);
 
+/* A listing's keys only after key (ListObjectsV2's start-after); 0 or -1. */
+int jr_s3_list_start_after(jr_s3_req_t *req, const char *key);
+
 /* Multipart upload: create, parts 1..10000, complete (or abort). */
 jr_s3_req_t *jr_s3_mpu_create_req(jr_s3_t *s3, const char *key);
 jr_s3_req_t *jr_s3_mpu_part_req(jr_s3_t *s3, const char *key,
