@@ -81,6 +81,74 @@ $lag = time - $t0;
 ok($lag < $poll_max_ms / 1000 / 2, sprintf('applied at once: the follower '
    . 'polls every poll_ms again after a find (%.2f s)', $lag));
 
+# --- requests by operation as a metric -----------------------------------
+
+sub metrics {
+    my ($port) = @_;
+    my $r = eval { http_request($port, 'GET', '/metrics') } or return undef;
+    return $r->{body};
+}
+
+sub by_op {
+    my ($body, $user) = @_;
+    my %n;
+    $n{uc $1} = $2 while $body =~ /^jobrunner_s3_operations_total
+        \{user="\Q$user\E",op="([a-z_]+)"\}\ (\d+)$/gmx;
+    return \%n;
+}
+
+# s3rver's own count of a user's requests (their User-Agent names it)
+sub at_s3rver {
+    my ($user) = @_;
+    my %n;
+    $n{$_->{op}}++ for grep { $_->{agent} =~ /\(\Q$user\E\)/ } $s3->requests;
+    return \%n;
+}
+
+# the metric and s3rver agree on every operation; read between two
+# scrapes that are equal, so that no request was on its way
+for my $node ([$replica, $mport, 'replica'], [$primary, $pport, 'backup']) {
+    my ($site, $port, $user) = @$node;
+    my ($m, $seen);
+    for (1 .. 20) {
+        my $m1 = by_op(metrics($port) // '', $user);
+        $seen = at_s3rver($user);
+        my $m2 = by_op(metrics($port) // '', $user);
+        if (join(',', map { "$_=$m1->{$_}" } sort keys %$m1)
+            eq join(',', map { "$_=$m2->{$_}" } sort keys %$m2))
+        {
+            $m = $m2;
+            last;
+        }
+        sleep 0.1;
+    }
+    ok($m && keys %$m == 10, "$user: jobrunner_s3_operations_total has the "
+       . '10 operations') or diag explain $m;
+    my %want = map { $_ => $seen->{$_} // 0 } keys %{ $m // {} };
+    is_deeply($m, \%want, "$user: every operation as s3rver counted it")
+        or diag explain $seen;
+}
+my $replica_by_op = by_op(metrics($mport), 'replica');
+ok($replica_by_op->{LIST} > 0 && $replica_by_op->{GET} > 0,
+   "the replica's LISTs and GETs: $replica_by_op->{LIST}, "
+   . "$replica_by_op->{GET}");
+is($replica_by_op->{PUT}, 0, 'and no PUT');
+ok(by_op(metrics($pport), 'backup')->{PUT} > 0, "the primary's PUTs");
+
+# the exposition is valid for Prometheus's own checker
+my ($promtool) = grep { -x } $ENV{PROMTOOL} // (),
+    map { "$_/promtool" } split /:/, $ENV{PATH};
+SKIP: {
+    skip 'no promtool (Debian: prometheus; or set PROMTOOL)', 2
+        unless $promtool;
+    for my $port ($mport, $pport) {
+        my $file = "$replica->{dir}/metrics-$port.txt";
+        write_file($file, metrics($port));
+        my $out = `$promtool check metrics < $file 2>&1`;
+        is($?, 0, "promtool check metrics: port $port") or diag $out;
+    }
+}
+
 # --- configuration -------------------------------------------------------
 
 my $file = "$replica->{dir}/conf/bad.conf";

@@ -71,6 +71,8 @@ jr_follow_start(jr_follow_t **out, uv_loop_t *loop, const jr_config_t *cf)
         return -1;
     }
 
+    jr_s3_set_user(f->s3, JR_S3_USER_REPLICA);
+
     jr_log(JR_LOG_INFO, "replica: following s3://%s/%s/ every %u ms, "
            "up to %u ms when idle", cf->s3.bucket, f->rc->prefix,
            f->rc->poll_ms, f->rc->poll_max_ms);
