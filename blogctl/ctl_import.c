@@ -284,25 +284,67 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
 }
 
 
+/*
+ * Oldest first, undated last (they get the time of the import), in name
+ * order among equals: a post newer than all those already written takes
+ * the end of its listings, one row each, where one put in the middle moves
+ * the newer ones (lib/blog_schema.c, migration 8), and a big folder of
+ * old posts in name order would move them again for each file.
+ */
+static int
+ctl_date_cmp(const void *a, const void *b)
+{
+    const ctl_file_t  *x = *(ctl_file_t *const *) a;
+    const ctl_file_t  *y = *(ctl_file_t *const *) b;
+
+    if (x->doc.has_date != y->doc.has_date) {
+        return x->doc.has_date ? -1 : 1;
+    }
+
+    if (x->doc.has_date && x->doc.date != y->doc.date) {
+        return x->doc.date < y->doc.date ? -1 : 1;
+    }
+
+    return strcmp(x->name, y->name);
+}
+
+
 static int
 ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n, ctl_counts_t *c)
 {
-    size_t   i;
-    int64_t  now;
+    size_t        i;
+    int64_t       now;
+    ctl_file_t  **order;
 
     now = (int64_t) time(NULL);
 
-    if (ctl_db_begin(db) != CTL_OK) {
+    order = malloc((n > 0 ? n : 1) * sizeof(ctl_file_t *));
+    if (order == NULL) {
+        ctl_error("out of memory");
         return CTL_ERROR;
     }
 
     for (i = 0; i < n; i++) {
-        if (ctl_import_file(db, &files[i], now, c) != CTL_OK) {
-            ctl_error("%s: not imported, nothing written", files[i].path);
+        order[i] = &files[i];
+    }
+
+    qsort(order, n, sizeof(ctl_file_t *), ctl_date_cmp);
+
+    if (ctl_db_begin(db) != CTL_OK) {
+        free(order);
+        return CTL_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ctl_import_file(db, order[i], now, c) != CTL_OK) {
+            ctl_error("%s: not imported, nothing written", order[i]->path);
             ctl_db_rollback(db);
+            free(order);
             return CTL_ERROR;
         }
     }
+
+    free(order);
 
     if (blog_tags_prune(db) != SQLITE_OK) {
         ctl_db_fail(db);

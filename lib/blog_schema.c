@@ -9,6 +9,212 @@
 #include "blog_schema.h"
 
 
+/*
+ * 8: what the reader pages read, kept current by triggers in the
+ * transaction of every write, whoever makes it (blogctl, the panel, the
+ * scheduler, a hand-typed UPDATE), so that a page costs what it shows,
+ * not what the site holds.
+ *
+ * listing_posts: each listing's published posts, the index's (tag_id 0)
+ * and each tag's, numbered by seq from 1, the oldest, in (published_at,
+ * id) order: page N of a listing of n posts is seq n - N * per_page + 1 to
+ * n - (N - 1) * per_page, one range of an index however deep.  Numbering
+ * from the oldest makes the usual write, a post newer than all others,
+ * one row; a post put in or taken out in the middle moves the seq of the
+ * newer ones of its listings by one.  A published post without a date
+ * counts as published at 0, the oldest, as ORDER BY put it before.
+ *
+ * listings: per listing, its number of posts and when it last changed
+ * (the newest updated_at of a post put in or changed, or the time one was
+ * taken out): the pages' Last-Modified without a scan.
+ *
+ * sitemap_parts: the sitemap's files.  Published posts and pages go into
+ * the "posts" file of their id / BLOG_SITEMAP_URLS, tags with published
+ * posts into the "tags" file of theirs (the first also holds the home
+ * page), so each file has at most BLOG_SITEMAP_URLS URLs and keeps them
+ * as the site grows; urls counts them and updated_at is the file's
+ * lastmod.  posts_sitemap makes a file one range of an index.
+ *
+ * The migration fills the tables from the rows there are, then creates
+ * the triggers.
+ */
+#define BLOG_STR(x)   BLOG_STR_(x)
+#define BLOG_STR_(x)  #x
+#define BLOG_PART(id) "(" id ") / " BLOG_STR(BLOG_SITEMAP_URLS)
+#define BLOG_NOW      "CAST(strftime('%s', 'now') AS INTEGER)"
+#define BLOG_LISTED(p)                                                        \
+    "(" p ".type = 'post' AND " p ".status = 'published')"
+
+/* a post's rows in the index's listing and in those of its tags */
+#define BLOG_UNLIST(p)                                                        \
+    "DELETE FROM listing_posts WHERE tag_id = 0 AND post_id = " p ".id;"     \
+    "DELETE FROM listing_posts"                                               \
+    " WHERE tag_id IN (SELECT tag_id FROM post_tags WHERE post_id = " p ".id)"\
+    "   AND post_id = " p ".id;"
+
+#define BLOG_LIST(p)                                                          \
+    "INSERT INTO listing_posts (tag_id, post_id, published_at, seq)"          \
+    "  SELECT 0, " p ".id, ifnull(" p ".published_at, 0), 0"                  \
+    "   WHERE " BLOG_LISTED(p)                                                \
+    "  UNION ALL"                                                             \
+    "  SELECT tag_id, " p ".id, ifnull(" p ".published_at, 0), 0"             \
+    "    FROM post_tags WHERE post_id = " p ".id AND " BLOG_LISTED(p) ";"
+
+/* adds urls (1, 0 or -1) to a sitemap file and moves its lastmod on */
+#define BLOG_SITEMAP_ADD(kind, id, urls, time)                                \
+    "INSERT INTO sitemap_parts (kind, part, urls, updated_at)"                \
+    "  VALUES ('" kind "', " BLOG_PART(id) ", " urls ", " time ")"            \
+    "  ON CONFLICT DO UPDATE SET urls = urls + excluded.urls,"                \
+    "    updated_at = max(updated_at, excluded.updated_at);"
+
+#define BLOG_MIGRATION_LISTINGS                                               \
+    "CREATE TABLE listing_posts ("                                            \
+    "  tag_id       INTEGER NOT NULL,"                                        \
+    "  post_id      INTEGER NOT NULL,"                                        \
+    "  published_at INTEGER NOT NULL,"                                        \
+    "  seq          INTEGER NOT NULL,"                                        \
+    "  PRIMARY KEY (tag_id, post_id)"                                         \
+    ") WITHOUT ROWID;"                                                        \
+    "CREATE INDEX listing_posts_by_time"                                      \
+    "  ON listing_posts (tag_id, published_at, post_id);"                     \
+    "CREATE INDEX listing_posts_by_seq ON listing_posts (tag_id, seq);"       \
+                                                                              \
+    "CREATE TABLE listings ("                                                 \
+    "  tag_id     INTEGER PRIMARY KEY,"                                       \
+    "  posts      INTEGER NOT NULL,"                                          \
+    "  updated_at INTEGER NOT NULL"                                           \
+    ");"                                                                      \
+                                                                              \
+    "CREATE TABLE sitemap_parts ("                                            \
+    "  kind       TEXT NOT NULL CHECK (kind IN ('posts', 'tags')),"           \
+    "  part       INTEGER NOT NULL,"                                          \
+    "  urls       INTEGER NOT NULL,"                                          \
+    "  updated_at INTEGER NOT NULL,"                                          \
+    "  PRIMARY KEY (kind, part)"                                              \
+    ") WITHOUT ROWID;"                                                        \
+    "CREATE INDEX posts_sitemap ON posts (status, id, type, slug, updated_at);"\
+                                                                              \
+    "INSERT INTO listing_posts (tag_id, post_id, published_at, seq)"          \
+    "  SELECT 0, id, ifnull(published_at, 0),"                                \
+    "         row_number() OVER (ORDER BY ifnull(published_at, 0), id)"       \
+    "    FROM posts p WHERE " BLOG_LISTED("p") ";"                            \
+    "INSERT INTO listing_posts (tag_id, post_id, published_at, seq)"          \
+    "  SELECT pt.tag_id, p.id, ifnull(p.published_at, 0),"                    \
+    "         row_number() OVER (PARTITION BY pt.tag_id"                      \
+    "                            ORDER BY ifnull(p.published_at, 0), p.id)"   \
+    "    FROM post_tags pt JOIN posts p ON p.id = pt.post_id"                 \
+    "   WHERE " BLOG_LISTED("p") ";"                                          \
+    "INSERT INTO listings (tag_id, posts, updated_at)"                        \
+    "  SELECT 0, count(*), ifnull(max(updated_at), 0)"                        \
+    "    FROM posts p WHERE " BLOG_LISTED("p") ";"                            \
+    "INSERT INTO listings (tag_id, posts, updated_at)"                        \
+    "  SELECT pt.tag_id, count(*), max(p.updated_at)"                         \
+    "    FROM post_tags pt JOIN posts p ON p.id = pt.post_id"                 \
+    "   WHERE " BLOG_LISTED("p") " GROUP BY pt.tag_id;"                       \
+    "INSERT INTO sitemap_parts (kind, part, urls, updated_at)"                \
+    "  SELECT 'posts', " BLOG_PART("id") ", count(*), max(updated_at)"        \
+    "    FROM posts WHERE status = 'published' GROUP BY " BLOG_PART("id") ";" \
+    "INSERT INTO sitemap_parts (kind, part, urls, updated_at)"                \
+    "  SELECT 'tags', " BLOG_PART("tag_id") ","                               \
+    "         sum(tag_id != 0 AND posts > 0), max(updated_at)"                \
+    "    FROM listings GROUP BY " BLOG_PART("tag_id") ";"                     \
+                                                                              \
+    /* a row put in a listing takes its place: the newer ones move up */     \
+    "CREATE TRIGGER listing_posts_insert AFTER INSERT ON listing_posts BEGIN" \
+    "  UPDATE listing_posts SET seq = seq + 1"                                \
+    "   WHERE tag_id = new.tag_id"                                            \
+    "     AND (published_at, post_id) > (new.published_at, new.post_id);"     \
+    "  UPDATE listing_posts SET seq = 1 + ifnull(("                           \
+    "      SELECT seq FROM listing_posts"                                     \
+    "       WHERE tag_id = new.tag_id"                                        \
+    "         AND (published_at, post_id) < (new.published_at, new.post_id)"  \
+    "       ORDER BY published_at DESC, post_id DESC LIMIT 1), 0)"            \
+    "   WHERE tag_id = new.tag_id AND post_id = new.post_id;"                 \
+    "  INSERT INTO listings (tag_id, posts, updated_at)"                      \
+    "    SELECT new.tag_id, 1, updated_at FROM posts WHERE id = new.post_id"  \
+    "    ON CONFLICT DO UPDATE SET posts = posts + 1,"                        \
+    "      updated_at = max(updated_at, excluded.updated_at);"                \
+    "END;"                                                                    \
+    "CREATE TRIGGER listing_posts_delete AFTER DELETE ON listing_posts BEGIN" \
+    "  UPDATE listing_posts SET seq = seq - 1"                                \
+    "   WHERE tag_id = old.tag_id AND seq > old.seq;"                         \
+    "  UPDATE listings SET posts = posts - 1,"                                \
+    "    updated_at = max(updated_at, " BLOG_NOW ")"                          \
+    "   WHERE tag_id = old.tag_id;"                                           \
+    "END;"                                                                    \
+                                                                              \
+    "CREATE TRIGGER posts_listed AFTER INSERT ON posts"                       \
+    " WHEN " BLOG_LISTED("new") " BEGIN "                                     \
+    BLOG_LIST("new")                                                          \
+    "END;"                                                                    \
+    /* published or not, a post or a page, or moved in time */               \
+    "CREATE TRIGGER posts_listing_moved"                                      \
+    " AFTER UPDATE OF type, status, published_at ON posts"                    \
+    " WHEN " BLOG_LISTED("old") " != " BLOG_LISTED("new")                     \
+    "   OR (" BLOG_LISTED("new")                                              \
+    "       AND ifnull(old.published_at, 0) != ifnull(new.published_at, 0))"  \
+    " BEGIN "                                                                 \
+    BLOG_UNLIST("old")                                                        \
+    BLOG_LIST("new")                                                          \
+    "END;"                                                                    \
+    "CREATE TRIGGER posts_listing_changed AFTER UPDATE ON posts"              \
+    " WHEN " BLOG_LISTED("new") " BEGIN"                                      \
+    "  UPDATE listings SET updated_at = max(updated_at, new.updated_at)"      \
+    "   WHERE tag_id = 0;"                                                    \
+    "  UPDATE listings SET updated_at = max(updated_at, new.updated_at)"      \
+    "   WHERE tag_id IN (SELECT tag_id FROM post_tags"                        \
+    "                     WHERE post_id = new.id);"                           \
+    "END;"                                                                    \
+    /* with foreign_keys on, the cascade may have taken its tags first */    \
+    "CREATE TRIGGER posts_unlisted AFTER DELETE ON posts"                     \
+    " WHEN " BLOG_LISTED("old") " BEGIN "                                     \
+    BLOG_UNLIST("old")                                                        \
+    "END;"                                                                    \
+    "CREATE TRIGGER post_tags_listed AFTER INSERT ON post_tags BEGIN"         \
+    "  INSERT INTO listing_posts (tag_id, post_id, published_at, seq)"        \
+    "    SELECT new.tag_id, id, ifnull(published_at, 0), 0 FROM posts p"      \
+    "     WHERE id = new.post_id AND " BLOG_LISTED("p") ";"                   \
+    "END;"                                                                    \
+    "CREATE TRIGGER post_tags_unlisted AFTER DELETE ON post_tags BEGIN"       \
+    "  DELETE FROM listing_posts"                                             \
+    "   WHERE tag_id = old.tag_id AND post_id = old.post_id;"                 \
+    "END;"                                                                    \
+    "CREATE TRIGGER tags_unlisted AFTER DELETE ON tags BEGIN"                 \
+    "  DELETE FROM listings WHERE tag_id = old.id;"                           \
+    "END;"                                                                    \
+                                                                              \
+    "CREATE TRIGGER posts_sitemap_insert AFTER INSERT ON posts"               \
+    " WHEN new.status = 'published' BEGIN "                                   \
+    BLOG_SITEMAP_ADD("posts", "new.id", "1", "new.updated_at")                \
+    "END;"                                                                    \
+    "CREATE TRIGGER posts_sitemap_update AFTER UPDATE ON posts"               \
+    " WHEN old.status = 'published' OR new.status = 'published' BEGIN "       \
+    BLOG_SITEMAP_ADD("posts", "new.id",                                       \
+                     "(new.status = 'published') - (old.status = 'published')",\
+                     "CASE WHEN new.status = 'published'"                     \
+                     " THEN new.updated_at ELSE " BLOG_NOW " END")            \
+    "END;"                                                                    \
+    "CREATE TRIGGER posts_sitemap_delete AFTER DELETE ON posts"               \
+    " WHEN old.status = 'published' BEGIN "                                   \
+    BLOG_SITEMAP_ADD("posts", "old.id", "-1", BLOG_NOW)                       \
+    "END;"                                                                    \
+    /* a tag is in the sitemap while it has published posts */               \
+    "CREATE TRIGGER listings_sitemap_insert AFTER INSERT ON listings BEGIN "  \
+    BLOG_SITEMAP_ADD("tags", "new.tag_id",                                    \
+                     "(new.tag_id != 0 AND new.posts > 0)", "new.updated_at") \
+    "END;"                                                                    \
+    "CREATE TRIGGER listings_sitemap_update AFTER UPDATE ON listings BEGIN "  \
+    BLOG_SITEMAP_ADD("tags", "new.tag_id",                                    \
+                     "(new.tag_id != 0)"                                      \
+                     " * ((new.posts > 0) - (old.posts > 0))",                \
+                     "new.updated_at")                                        \
+    "END;"                                                                    \
+    "CREATE TRIGGER listings_sitemap_delete AFTER DELETE ON listings"         \
+    " WHEN old.tag_id != 0 AND old.posts > 0 BEGIN "                          \
+    BLOG_SITEMAP_ADD("tags", "old.tag_id", "-1", BLOG_NOW)                    \
+    "END;"
+
+
 static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
 
     /* 1: content.  Times are Unix seconds (UTC). */
@@ -297,8 +503,10 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "  offset INTEGER NOT NULL"
     ") WITHOUT ROWID;",
 
+    BLOG_MIGRATION_LISTINGS,
+
     /*
-     * 8: trusted commenters by what only they hold.  A commenter's browser
+     * 9: trusted commenters by what only they hold.  A commenter's browser
      * keeps a random token in a cookie; comments.commenter is its SHA-256
      * (hex), and trusting an author keeps that hash.  An e-mail address,
      * which anyone can type, trusts no one any more: the addresses

@@ -12,7 +12,13 @@
 #include <sqlite3.h>
 
 /* The schema version this build reads and writes. */
-#define BLOG_SCHEMA_VERSION  8
+#define BLOG_SCHEMA_VERSION  9
+
+/*
+ * The most URLs in one file of the sitemap, the protocol's limit
+ * (sitemaps.org): migration 8 numbers the files with it, so it is fixed.
+ */
+#define BLOG_SITEMAP_URLS  50000
 
 
 /*

@@ -7,6 +7,7 @@
  * anything else would be escaped.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +55,13 @@ blog_tag_slug(const char *s, size_t n, char *out)
 }
 
 
+/*
+ * Links post id to the tag of name[0..n), made if new, and appends its id
+ * to the JSON array being written at *keep.
+ */
 static int
 blog_tags_link(sqlite3_stmt *upsert, sqlite3_stmt *link, int64_t id,
-    const char *name, size_t n, char *slug)
+    const char *name, size_t n, char *slug, char **keep)
 {
     int      rc;
     size_t   sl;
@@ -90,6 +95,8 @@ blog_tags_link(sqlite3_stmt *upsert, sqlite3_stmt *link, int64_t id,
         return rc;
     }
 
+    *keep += sprintf(*keep, ",%lld", (long long) tag);
+
     rc = sqlite3_bind_int64(link, 1, id);
     if (rc == SQLITE_OK) {
         rc = sqlite3_bind_int64(link, 2, tag);
@@ -106,33 +113,48 @@ blog_tags_link(sqlite3_stmt *upsert, sqlite3_stmt *link, int64_t id,
 }
 
 
+/*
+ * The links that stay are left as they are, and only the others deleted:
+ * every link written moves the tag's listing (migration 8), and a post
+ * saved with its tags unchanged should not move any.
+ */
 int
 blog_tags_set(sqlite3 *db, int64_t id, const char *names)
 {
     int            rc;
-    char          *slug;
-    size_t         n;
+    char          *slug, *keep, *p_keep;
+    size_t         n, ntags;
     const char    *p, *comma;
-    sqlite3_stmt  *del, *upsert, *link;
+    sqlite3_stmt  *unlink, *upsert, *link;
 
-    del = NULL;
+    unlink = NULL;
     upsert = NULL;
     link = NULL;
 
+    ntags = 1;
+    for (p = names; *p != '\0'; p++) {
+        ntags += (*p == ',');
+    }
+
     /* a slug is never longer than its name, nor than all the names */
     slug = malloc(strlen(names) + 1);
-    if (slug == NULL) {
+    keep = malloc(ntags * (sizeof(",-9223372036854775808") - 1)
+                  + sizeof("[0]"));
+    if (slug == NULL || keep == NULL) {
+        free(slug);
+        free(keep);
         return SQLITE_NOMEM;
     }
 
-    rc = sqlite3_prepare_v2(db, "DELETE FROM post_tags WHERE post_id = ?1",
-                            -1, &del, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_prepare_v2(db,
-                 "INSERT INTO tags (slug, name) VALUES (?1, ?2)"
-                 " ON CONFLICT (slug) DO UPDATE SET name = excluded.name"
-                 " RETURNING id", -1, &upsert, NULL);
-    }
+    /* "[0,3,7]": 0 is no tag's id, and spares the commas a special case */
+    p_keep = keep;
+    *p_keep++ = '[';
+    *p_keep++ = '0';
+
+    rc = sqlite3_prepare_v2(db,
+             "INSERT INTO tags (slug, name) VALUES (?1, ?2)"
+             " ON CONFLICT (slug) DO UPDATE SET name = excluded.name"
+             " RETURNING id", -1, &upsert, NULL);
 
     if (rc == SQLITE_OK) {
         rc = sqlite3_prepare_v2(db,
@@ -141,12 +163,10 @@ blog_tags_set(sqlite3 *db, int64_t id, const char *names)
     }
 
     if (rc == SQLITE_OK) {
-        rc = sqlite3_bind_int64(del, 1, id);
-    }
-
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(del);
-        rc = (rc == SQLITE_DONE) ? SQLITE_OK : rc;
+        rc = sqlite3_prepare_v2(db,
+                 "DELETE FROM post_tags WHERE post_id = ?1"
+                 " AND tag_id NOT IN (SELECT value FROM json_each(?2))",
+                 -1, &unlink, NULL);
     }
 
     for (p = names; rc == SQLITE_OK && *p != '\0';
@@ -169,13 +189,30 @@ blog_tags_set(sqlite3 *db, int64_t id, const char *names)
             n--;
         }
 
-        rc = blog_tags_link(upsert, link, id, p, n, slug);
+        rc = blog_tags_link(upsert, link, id, p, n, slug, &p_keep);
     }
 
-    sqlite3_finalize(del);
+    *p_keep++ = ']';
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_int64(unlink, 1, id);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_text(unlink, 2, keep, (int) (p_keep - keep),
+                               SQLITE_STATIC);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(unlink);
+        rc = (rc == SQLITE_DONE) ? SQLITE_OK : rc;
+    }
+
+    sqlite3_finalize(unlink);
     sqlite3_finalize(upsert);
     sqlite3_finalize(link);
     free(slug);
+    free(keep);
 
     return rc;
 }

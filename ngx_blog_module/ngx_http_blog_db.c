@@ -5,7 +5,7 @@
  *
  * The connection never writes, and never waits for a lock longer than
  * blog_busy_timeout: a worker blocked in SQLite blocks every request it
- * holds.
+ * holds.  The statements' SQL is lib/blog_reader.c's.
  */
 
 #include "ngx_http_blog_module.h"
@@ -13,78 +13,6 @@
 
 
 #define NGX_HTTP_BLOG_DB_RETRY  1000    /* ms between attempts to reopen */
-
-#define BLOG_PUBLISHED_POST  "type = 'post' AND status = 'published'"
-
-
-static const char *ngx_http_blog_stmt_sql[BLOG_STMT_N] = {
-
-    /* BLOG_STMT_DATA_VERSION */
-    "PRAGMA data_version",
-
-    /* BLOG_STMT_SETTINGS */
-    "SELECT key, value FROM settings",
-
-    /* BLOG_STMT_POSTS: ?1 limit, ?2 offset */
-    "SELECT id, slug, title, summary, published_at, updated_at"
-    " FROM posts WHERE " BLOG_PUBLISHED_POST
-    " ORDER BY published_at DESC, id DESC LIMIT ?1 OFFSET ?2",
-
-    /* BLOG_STMT_POSTS_COUNT */
-    "SELECT count(*), max(updated_at) FROM posts"
-    " WHERE " BLOG_PUBLISHED_POST,
-
-    /* BLOG_STMT_POST: ?1 slug, ?2 type */
-    "SELECT id, slug, title, summary, published_at, updated_at, body_html"
-    " FROM posts WHERE slug = ?1 AND type = ?2 AND status = 'published'",
-
-    /* BLOG_STMT_POST_TAGS: ?1 post id */
-    "SELECT t.slug, t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id"
-    " WHERE pt.post_id = ?1 ORDER BY t.name",
-
-    /* BLOG_STMT_TAG: ?1 slug */
-    "SELECT id, name FROM tags WHERE slug = ?1",
-
-    /* BLOG_STMT_TAG_POSTS: ?1 tag id, ?2 limit, ?3 offset */
-    "SELECT p.id, p.slug, p.title, p.summary, p.published_at, p.updated_at"
-    " FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
-    " WHERE pt.tag_id = ?1 AND p.type = 'post' AND p.status = 'published'"
-    " ORDER BY p.published_at DESC, p.id DESC LIMIT ?2 OFFSET ?3",
-
-    /* BLOG_STMT_TAG_POSTS_COUNT: ?1 tag id */
-    "SELECT count(*), max(p.updated_at)"
-    " FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
-    " WHERE pt.tag_id = ?1 AND p.type = 'post' AND p.status = 'published'",
-
-    /* BLOG_STMT_FEED: ?1 limit */
-    "SELECT id, slug, title, summary, published_at, updated_at, body_html"
-    " FROM posts WHERE " BLOG_PUBLISHED_POST
-    " ORDER BY published_at DESC, id DESC LIMIT ?1",
-
-    /* BLOG_STMT_SITEMAP */
-    "SELECT type, slug, updated_at FROM posts WHERE status = 'published'"
-    " ORDER BY type DESC, published_at DESC, id DESC",
-
-    /* BLOG_STMT_SITEMAP_TAGS */
-    "SELECT t.slug, max(p.updated_at)"
-    " FROM tags t JOIN post_tags pt ON pt.tag_id = t.id"
-    " JOIN posts p ON p.id = pt.post_id"
-    " WHERE p.type = 'post' AND p.status = 'published'"
-    " GROUP BY t.id ORDER BY t.slug",
-
-    /* BLOG_STMT_COMMENTS: ?1 post id; the approved ones, oldest first */
-    "SELECT id, author_name, body_html, created_at FROM comments"
-    " WHERE post_id = ?1 AND status = 'approved'"
-    " ORDER BY created_at, id",
-
-    /* BLOG_STMT_MEDIA: ?1 path under the media root; variants may be none */
-    "SELECT m.width, m.height, m.format, v.format, v.width, v.path"
-    " FROM media m LEFT JOIN media_variants v ON v.media_id = m.id"
-    " WHERE m.path = ?1 ORDER BY v.format, v.width",
-
-    /* BLOG_STMT_VIEWS: ?1 path; the jobrunner's count of all time */
-    "SELECT views FROM analytics_path_totals WHERE path = ?1"
-};
 
 
 static ngx_int_t ngx_http_blog_db_open(ngx_http_blog_db_t *bdb,
@@ -206,12 +134,12 @@ ngx_http_blog_db_open(ngx_http_blog_db_t *bdb, ngx_log_t *log)
 
 
 sqlite3_stmt *
-ngx_http_blog_db_stmt(ngx_http_blog_db_t *bdb, ngx_http_blog_stmt_e n)
+ngx_http_blog_db_stmt(ngx_http_blog_db_t *bdb, blog_stmt_e n)
 {
     int  rc;
 
     if (bdb->stmt[n] == NULL) {
-        rc = sqlite3_prepare_v3(bdb->db, ngx_http_blog_stmt_sql[n], -1,
+        rc = sqlite3_prepare_v3(bdb->db, blog_reader_sql[n], -1,
                                 SQLITE_PREPARE_PERSISTENT, &bdb->stmt[n],
                                 NULL);
         if (rc != SQLITE_OK) {

@@ -204,7 +204,7 @@ static ngx_str_t  ngx_http_blog_route_defaults[BLOG_ROUTE_N] = {
 /* The theme's files, in ngx_http_blog_tpl_e order. */
 static char  *ngx_http_blog_tpl_files[BLOG_TPL_N] = {
     "index.html", "post.html", "page.html", "tag.html", "404.html",
-    "feed.xml", "sitemap.xml"
+    "feed.xml", "sitemap.xml", "sitemap-index.xml"
 };
 
 static ngx_str_t  ngx_http_blog_content_types[] = {

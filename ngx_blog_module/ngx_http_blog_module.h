@@ -17,6 +17,7 @@
 
 #include "ngx_http_blog_conn.h"
 #include "ngx_http_blog_rate.h"
+#include "blog_reader.h"
 #include "blog_template.h"
 
 
@@ -30,27 +31,6 @@
 #else
 #define ngx_http_blog_over_tls(r)  0
 #endif
-
-
-/* Prepared statements, one set per database per worker. */
-typedef enum {
-    BLOG_STMT_DATA_VERSION = 0,
-    BLOG_STMT_SETTINGS,
-    BLOG_STMT_POSTS,
-    BLOG_STMT_POSTS_COUNT,
-    BLOG_STMT_POST,
-    BLOG_STMT_POST_TAGS,
-    BLOG_STMT_TAG,
-    BLOG_STMT_TAG_POSTS,
-    BLOG_STMT_TAG_POSTS_COUNT,
-    BLOG_STMT_FEED,
-    BLOG_STMT_SITEMAP,
-    BLOG_STMT_SITEMAP_TAGS,
-    BLOG_STMT_COMMENTS,
-    BLOG_STMT_MEDIA,
-    BLOG_STMT_VIEWS,
-    BLOG_STMT_N
-} ngx_http_blog_stmt_e;
 
 
 /*
@@ -92,6 +72,7 @@ typedef enum {
     BLOG_TPL_NOT_FOUND,
     BLOG_TPL_FEED,
     BLOG_TPL_SITEMAP,
+    BLOG_TPL_SITEMAP_INDEX,
     BLOG_TPL_N
 } ngx_http_blog_tpl_e;
 
@@ -194,8 +175,7 @@ extern ngx_module_t  ngx_http_blog_module;
 
 /* ngx_http_blog_db.c */
 ngx_int_t ngx_http_blog_db_ready(ngx_http_blog_db_t *bdb, ngx_log_t *log);
-sqlite3_stmt *ngx_http_blog_db_stmt(ngx_http_blog_db_t *bdb,
-    ngx_http_blog_stmt_e n);
+sqlite3_stmt *ngx_http_blog_db_stmt(ngx_http_blog_db_t *bdb, blog_stmt_e n);
 void ngx_http_blog_db_error(ngx_http_blog_db_t *bdb, ngx_log_t *log,
     int rc, const char *what);
 void ngx_http_blog_db_done(ngx_http_blog_db_t *bdb);

@@ -6,7 +6,8 @@
  *   page/N                 index, page N
  *   posts/SLUG             a published post
  *   tags/SLUG[/page/N]     published posts with a tag
- *   feed.xml, sitemap.xml  Atom feed, sitemap
+ *   feed.xml, sitemap.xml  Atom feed, sitemap (or its index)
+ *   sitemap-KIND-N.xml     a file of the sitemap, KIND posts or tags
  *   SLUG                   a published page ("about")
  *
  * Everything else, and every draft, is the theme's 404.  Strings copied out
@@ -17,6 +18,7 @@
 #include "ngx_http_blog_module.h"
 #include "ngx_http_blog_scope.h"
 #include "blog_path.h"
+#include "blog_schema.h"
 
 
 #define NGX_HTTP_BLOG_FEED_ENTRIES  20
@@ -34,6 +36,13 @@ typedef struct {
     ngx_http_blog_tpl_e        tpl;
 } ngx_http_blog_render_t;
 
+/* A file of the sitemap: a row of sitemap_parts. */
+typedef struct {
+    ngx_uint_t                 tags;        /* the kind: tags, or posts */
+    int64_t                    number;      /* from 0; URLs say N + 1 */
+    time_t                     updated_at;
+} ngx_http_blog_part_t;
+
 
 static ngx_int_t ngx_http_blog_route_page(ngx_http_blog_render_t *rn,
     ngx_str_t *path);
@@ -47,12 +56,23 @@ static ngx_int_t ngx_http_blog_comments(ngx_http_blog_render_t *rn,
     int64_t post, ngx_str_t *slug);
 static ngx_int_t ngx_http_blog_feed(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_sitemap(ngx_http_blog_render_t *rn);
+static ngx_int_t ngx_http_blog_sitemap_part(ngx_http_blog_render_t *rn,
+    ngx_http_blog_part_t *part);
+static ngx_int_t ngx_http_blog_sitemap_urls(ngx_http_blog_render_t *rn,
+    ngx_array_t *items, ngx_http_blog_part_t *part);
+static void ngx_http_blog_sitemap_route(ngx_http_blog_render_t *rn,
+    ngx_str_t *stem, ngx_str_t *ext);
+static ngx_int_t ngx_http_blog_sitemap_path(ngx_http_blog_render_t *rn,
+    ngx_http_blog_part_t *part, ngx_str_t *path);
+static ngx_int_t ngx_http_blog_sitemap_parse(ngx_http_blog_render_t *rn,
+    ngx_str_t *path, ngx_http_blog_part_t *part);
 static ngx_int_t ngx_http_blog_settings(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_post_vars(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, sqlite3_stmt *stmt, ngx_uint_t with_body);
 static ngx_int_t ngx_http_blog_post_list(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, const char *name, sqlite3_stmt *stmt,
     ngx_uint_t with_body);
+static ngx_int_t ngx_http_blog_tag_cmp(const void *one, const void *two);
 static ngx_int_t ngx_http_blog_pager(ngx_http_blog_render_t *rn,
     ngx_str_t *base, ngx_uint_t number, ngx_uint_t total);
 
@@ -176,6 +196,7 @@ ngx_http_blog_route_page(ngx_http_blog_render_t *rn, ngx_str_t *path)
     u_char                    *p, *last, *slash;
     ngx_str_t                  tag, slug, *route;
     ngx_uint_t                 number;
+    ngx_http_blog_part_t       part;
     ngx_http_blog_loc_conf_t  *blcf;
 
     blcf = rn->blcf;
@@ -237,6 +258,10 @@ ngx_http_blog_route_page(ngx_http_blog_render_t *rn, ngx_str_t *path)
         && ngx_strncmp(p, route[BLOG_ROUTE_SITEMAP].data, path->len) == 0)
     {
         return ngx_http_blog_sitemap(rn);
+    }
+
+    if (ngx_http_blog_sitemap_parse(rn, path, &part) == NGX_OK) {
+        return ngx_http_blog_sitemap_part(rn, &part);
     }
 
     return ngx_http_blog_post(rn, path, "page");
@@ -342,14 +367,18 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
 }
 
 
-/* The index (tag == NULL) or a tag's listing, page "number" from 1. */
+/*
+ * The index (tag == NULL) or a tag's listing, page "number" from 1: the
+ * listing's count, then one range of its posts by seq, newest first,
+ * however deep the page (listing_posts, lib/blog_schema.c).
+ */
 
 static ngx_int_t
 ngx_http_blog_index(ngx_http_blog_render_t *rn, ngx_str_t *tag,
     ngx_uint_t number)
 {
     u_char                    *p;
-    int64_t                    tag_id;
+    int64_t                    tag_id, newest;
     ngx_int_t                  rc;
     ngx_str_t                  base;
     ngx_uint_t                 total, per_page;
@@ -388,54 +417,42 @@ ngx_http_blog_index(ngx_http_blog_render_t *rn, ngx_str_t *tag,
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
 
-        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_TAG_POSTS_COUNT);
-        if (stmt == NULL
-            || sqlite3_bind_int64(stmt, 1, tag_id) != SQLITE_OK)
-        {
-            return ngx_http_blog_step(rn, NULL);
-        }
-
-    } else {
-        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_POSTS_COUNT);
-        if (stmt == NULL) {
-            return ngx_http_blog_step(rn, NULL);
-        }
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_LISTING_STATS);
+    if (stmt == NULL || sqlite3_bind_int64(stmt, 1, tag_id) != SQLITE_OK) {
+        return ngx_http_blog_step(rn, NULL);
     }
 
     rc = ngx_http_blog_step(rn, stmt);
-    if (rc != NGX_AGAIN) {
-        return rc == NGX_OK ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+    if (rc != NGX_AGAIN && rc != NGX_OK) {
+        return rc;
     }
 
-    total = (ngx_uint_t) sqlite3_column_int64(stmt, 0);
-    rn->last_modified = (time_t) sqlite3_column_int64(stmt, 1);
+    /* a tag without a listing yet has no published post */
+    total = 0;
+
+    if (rc == NGX_AGAIN) {
+        total = (ngx_uint_t) sqlite3_column_int64(stmt, 0);
+        rn->last_modified = (time_t) sqlite3_column_int64(stmt, 1);
+    }
 
     /* a tag whose posts are all drafts does not exist for readers */
     if ((number > 1 || tag != NULL) && (number - 1) * per_page >= total) {
         return NGX_DECLINED;
     }
 
-    if (tag != NULL) {
-        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_TAG_POSTS);
-        if (stmt == NULL
-            || sqlite3_bind_int64(stmt, 1, tag_id) != SQLITE_OK
-            || sqlite3_bind_int64(stmt, 2, per_page) != SQLITE_OK
-            || sqlite3_bind_int64(stmt, 3, (number - 1) * per_page)
-               != SQLITE_OK)
-        {
-            return ngx_http_blog_step(rn, NULL);
-        }
+    /* seq counts from the oldest: page 1 ends with the newest, seq total */
+    newest = (int64_t) (total - (number - 1) * per_page);
 
-    } else {
-        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_POSTS);
-        if (stmt == NULL
-            || sqlite3_bind_int64(stmt, 1, per_page) != SQLITE_OK
-            || sqlite3_bind_int64(stmt, 2, (number - 1) * per_page)
-               != SQLITE_OK)
-        {
-            return ngx_http_blog_step(rn, NULL);
-        }
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_LISTING);
+    if (stmt == NULL
+        || sqlite3_bind_int64(stmt, 1, tag_id) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 2, newest - (int64_t) per_page + 1)
+           != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 3, newest) != SQLITE_OK)
+    {
+        return ngx_http_blog_step(rn, NULL);
     }
 
     rc = ngx_http_blog_post_list(rn, &rn->root, "posts", stmt, 0);
@@ -788,95 +805,343 @@ ngx_http_blog_feed(ngx_http_blog_render_t *rn)
 }
 
 
+/*
+ * The sitemap: every URL in one file while the site has at most
+ * BLOG_SITEMAP_URLS of them, else an index of its files, the rows of
+ * sitemap_parts (lib/blog_schema.c): posts and pages by id, and tags by
+ * id after the home page, BLOG_SITEMAP_URLS ids to a file, at
+ * "sitemap-posts-N.xml" and "sitemap-tags-N.xml" beside "sitemap.xml".
+ */
+
 static ngx_int_t
 ngx_http_blog_sitemap(ngx_http_blog_render_t *rn)
 {
-    ngx_int_t        rc;
-    ngx_str_t       *route;
-    ngx_array_t      urls, *vars;
-    sqlite3_stmt    *stmt;
+    int64_t                 urls;
+    ngx_int_t               rc;
+    ngx_str_t               path;
+    ngx_uint_t              i;
+    ngx_array_t             parts, items, *vars;
+    sqlite3_stmt           *stmt;
+    ngx_http_blog_part_t   *part;
 
-    if (ngx_array_init(&urls, rn->r->pool, 32, sizeof(blog_tpl_ctx_t))
+    if (ngx_array_init(&parts, rn->r->pool, 4, sizeof(ngx_http_blog_part_t))
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the index first, then posts and pages, then tag listings */
-    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SITEMAP);
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SITEMAP_PARTS);
     if (stmt == NULL) {
         return ngx_http_blog_step(rn, NULL);
     }
 
-    vars = ngx_http_blog_scope_item(rn->r->pool, &urls, 2);
-    if (vars == NULL
-        || ngx_http_blog_var_url(rn, vars, "url", NULL, NULL, 0) != NGX_OK)
+    urls = 1;       /* the home page */
+
+    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
+        part = ngx_array_push(&parts);
+        if (part == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        part->tags = sqlite3_column_text(stmt, 0)[0] == 't';
+        part->number = sqlite3_column_int64(stmt, 1);
+        part->updated_at = (time_t) sqlite3_column_int64(stmt, 3);
+
+        urls += sqlite3_column_int64(stmt, 2);
+        rn->last_modified = ngx_max(rn->last_modified, part->updated_at);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_array_init(&items, rn->r->pool, urls <= BLOG_SITEMAP_URLS
+                                            ? (ngx_uint_t) urls : parts.nelts,
+                       sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
-        vars = ngx_http_blog_scope_item(rn->r->pool, &urls, 4);
-        if (vars == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    part = parts.elts;
+
+    if (urls <= BLOG_SITEMAP_URLS) {
+        for (i = 0; i < parts.nelts; i++) {
+            rc = ngx_http_blog_sitemap_urls(rn, &items, &part[i]);
+            if (rc != NGX_OK) {
+                return rc;
+            }
         }
 
-        route = sqlite3_column_text(stmt, 0)[1] == 'o'
-                ? &rn->blcf->route[BLOG_ROUTE_POST] : NULL;
+        rn->tpl = BLOG_TPL_SITEMAP;
+        rn->content_type = BLOG_TYPE_XML;
 
-        if (ngx_http_blog_var_url(rn, vars, "url", route,
-                                  (u_char *) sqlite3_column_text(stmt, 1),
-                                  sqlite3_column_bytes(stmt, 1))
-            != NGX_OK
-            || ngx_http_blog_var_time(rn, vars, "updated",
-                                      sqlite3_column_int64(stmt, 2))
+        return ngx_http_blog_scope_list(&rn->root, "urls", &items) == NGX_OK
+               ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < parts.nelts; i++) {
+        vars = ngx_http_blog_scope_item(rn->r->pool, &items, 4);
+        if (vars == NULL
+            || ngx_http_blog_sitemap_path(rn, &part[i], &path) != NGX_OK
+            || ngx_http_blog_var_url(rn, vars, "url", NULL, path.data,
+                                     path.len)
+               != NGX_OK
+            || ngx_http_blog_var_time(rn, vars, "updated", part[i].updated_at)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        rn->last_modified = ngx_max(rn->last_modified,
-                                    (time_t) sqlite3_column_int64(stmt, 2));
     }
 
-    if (rc != NGX_OK) {
-        return rc;
-    }
+    rn->tpl = BLOG_TPL_SITEMAP_INDEX;
+    rn->content_type = BLOG_TYPE_XML;
 
-    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SITEMAP_TAGS);
-    if (stmt == NULL) {
+    return ngx_http_blog_scope_list(&rn->root, "sitemaps", &items) == NGX_OK
+           ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/* One file of the sitemap, "sitemap-posts-N.xml" or "sitemap-tags-N.xml". */
+
+static ngx_int_t
+ngx_http_blog_sitemap_part(ngx_http_blog_render_t *rn,
+    ngx_http_blog_part_t *part)
+{
+    ngx_int_t       rc;
+    ngx_array_t     items;
+    sqlite3_stmt   *stmt;
+
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SITEMAP_PART);
+    if (stmt == NULL
+        || sqlite3_bind_text(stmt, 1, part->tags ? "tags" : "posts", -1,
+                             SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 2, part->number) != SQLITE_OK)
+    {
         return ngx_http_blog_step(rn, NULL);
     }
 
-    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
-        vars = ngx_http_blog_scope_item(rn->r->pool, &urls, 4);
-        if (vars == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (ngx_http_blog_var_url(rn, vars, "url",
-                                  &rn->blcf->route[BLOG_ROUTE_TAG],
-                                  (u_char *) sqlite3_column_text(stmt, 0),
-                                  sqlite3_column_bytes(stmt, 0))
-            != NGX_OK
-            || ngx_http_blog_var_time(rn, vars, "updated",
-                                      sqlite3_column_int64(stmt, 1))
-               != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    rc = ngx_http_blog_step(rn, stmt);
+    if (rc != NGX_AGAIN) {
+        return rc == NGX_OK ? NGX_DECLINED : rc;
     }
 
+    /* an empty file is not a sitemap; the first "tags" has the home page */
+    if (sqlite3_column_int64(stmt, 0) == 0
+        && !(part->tags && part->number == 0))
+    {
+        return NGX_DECLINED;
+    }
+
+    rn->last_modified = (time_t) sqlite3_column_int64(stmt, 1);
+
+    if (ngx_array_init(&items, rn->r->pool, 64, sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_blog_sitemap_urls(rn, &items, part);
     if (rc != NGX_OK) {
         return rc;
-    }
-
-    if (ngx_http_blog_scope_list(&rn->root, "urls", &urls) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     rn->tpl = BLOG_TPL_SITEMAP;
     rn->content_type = BLOG_TYPE_XML;
+
+    return ngx_http_blog_scope_list(&rn->root, "urls", &items) == NGX_OK
+           ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/* Appends the URLs of one file of the sitemap to items. */
+
+static ngx_int_t
+ngx_http_blog_sitemap_urls(ngx_http_blog_render_t *rn, ngx_array_t *items,
+    ngx_http_blog_part_t *part)
+{
+    int            slug;
+    int64_t        first;
+    ngx_int_t      rc;
+    ngx_str_t     *route;
+    ngx_array_t   *vars;
+    sqlite3_stmt  *stmt;
+
+    first = part->number * BLOG_SITEMAP_URLS;
+
+    if (part->tags && part->number == 0) {
+        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_LISTING_STATS);
+        if (stmt == NULL || sqlite3_bind_int64(stmt, 1, 0) != SQLITE_OK) {
+            return ngx_http_blog_step(rn, NULL);
+        }
+
+        rc = ngx_http_blog_step(rn, stmt);
+        if (rc != NGX_AGAIN && rc != NGX_OK) {
+            return rc;
+        }
+
+        vars = ngx_http_blog_scope_item(rn->r->pool, items, 4);
+        if (vars == NULL
+            || ngx_http_blog_var_url(rn, vars, "url", NULL, NULL, 0)
+               != NGX_OK
+            || (rc == NGX_AGAIN
+                && ngx_http_blog_var_time(rn, vars, "updated",
+                                          sqlite3_column_int64(stmt, 1))
+                   != NGX_OK))
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* tag 0 is the index's listing, not a tag */
+        first = 1;
+    }
+
+    stmt = ngx_http_blog_db_stmt(rn->db, part->tags ? BLOG_STMT_SITEMAP_TAGS
+                                                    : BLOG_STMT_SITEMAP_POSTS);
+    if (stmt == NULL
+        || sqlite3_bind_int64(stmt, 1, first) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 2, (part->number + 1) * BLOG_SITEMAP_URLS
+                                       - 1)
+           != SQLITE_OK)
+    {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    /* posts: type, slug, updated_at; tags: slug, updated_at */
+    slug = part->tags ? 0 : 1;
+
+    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
+        if (part->tags) {
+            route = &rn->blcf->route[BLOG_ROUTE_TAG];
+
+        } else {
+            /* pages live at the top of the blog, posts under their route */
+            route = sqlite3_column_text(stmt, 0)[1] == 'o'
+                    ? &rn->blcf->route[BLOG_ROUTE_POST] : NULL;
+        }
+
+        vars = ngx_http_blog_scope_item(rn->r->pool, items, 4);
+        if (vars == NULL
+            || ngx_http_blog_var_url(rn, vars, "url", route,
+                                     (u_char *) sqlite3_column_text(stmt, slug),
+                                     sqlite3_column_bytes(stmt, slug))
+               != NGX_OK
+            || ngx_http_blog_var_time(rn, vars, "updated",
+                                      sqlite3_column_int64(stmt, slug + 1))
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return rc;
+}
+
+
+/*
+ * The route of the sitemap's files: "sitemap.xml" gives "sitemap-" before
+ * the kind and number, and ".xml" after them (nothing when the route has
+ * no extension).
+ */
+
+static void
+ngx_http_blog_sitemap_route(ngx_http_blog_render_t *rn, ngx_str_t *stem,
+    ngx_str_t *ext)
+{
+    u_char     *p;
+    ngx_str_t  *route;
+
+    route = &rn->blcf->route[BLOG_ROUTE_SITEMAP];
+
+    for (p = route->data + route->len; p > route->data; p--) {
+        if (p[-1] == '.' || p[-1] == '/') {
+            break;
+        }
+    }
+
+    if (p == route->data || p[-1] == '/') {
+        p = route->data + route->len + 1;
+    }
+
+    stem->data = route->data;
+    stem->len = p - 1 - route->data;
+    ext->data = p - 1;
+    ext->len = route->data + route->len - ext->data;
+}
+
+
+/* A file's path relative to the location, "sitemap-posts-2.xml". */
+
+static ngx_int_t
+ngx_http_blog_sitemap_path(ngx_http_blog_render_t *rn,
+    ngx_http_blog_part_t *part, ngx_str_t *path)
+{
+    ngx_str_t  stem, ext;
+
+    ngx_http_blog_sitemap_route(rn, &stem, &ext);
+
+    path->data = ngx_pnalloc(rn->r->pool, stem.len + sizeof("-posts-") - 1
+                                          + NGX_INT64_LEN + ext.len);
+    if (path->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    path->len = ngx_sprintf(path->data, "%V-%s-%L%V", &stem,
+                            part->tags ? "tags" : "posts", part->number + 1,
+                            &ext)
+                - path->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Whether path names a file of the sitemap; the number in its name counts
+ * from 1, and is spelt one way only, as page numbers are.
+ */
+
+static ngx_int_t
+ngx_http_blog_sitemap_parse(ngx_http_blog_render_t *rn, ngx_str_t *path,
+    ngx_http_blog_part_t *part)
+{
+    u_char      *p, *last;
+    ngx_str_t    stem, ext;
+    ngx_uint_t   number;
+
+    ngx_http_blog_sitemap_route(rn, &stem, &ext);
+
+    p = path->data;
+    last = path->data + path->len;
+
+    if (path->len <= stem.len + 1 + ext.len
+        || ngx_strncmp(p, stem.data, stem.len) != 0
+        || p[stem.len] != '-'
+        || ngx_strncmp(last - ext.len, ext.data, ext.len) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    p += stem.len + 1;
+    last -= ext.len;
+
+    if (last - p > 6 && ngx_strncmp(p, "posts-", 6) == 0) {
+        part->tags = 0;
+        p += 6;
+
+    } else if (last - p > 5 && ngx_strncmp(p, "tags-", 5) == 0) {
+        part->tags = 1;
+        p += 5;
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+    number = blog_page_number((char *) p, last - p);
+    if (number == 0) {
+        return NGX_DECLINED;
+    }
+
+    part->number = (int64_t) number - 1;
 
     return NGX_OK;
 }
@@ -1004,8 +1269,37 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
         return rc;
     }
 
-    return ngx_http_blog_scope_list(vars, "tags", &tags) == NGX_OK
-           ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (ngx_http_blog_scope_list(vars, "tags", &tags) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* by name: a post's few tags, sorted here rather than in a temp B-tree */
+    ngx_sort(tags.elts, tags.nelts, sizeof(blog_tpl_ctx_t),
+             ngx_http_blog_tag_cmp);
+
+    return NGX_OK;
+}
+
+
+/* Tags by name, byte by byte as SQLite's BINARY collation orders them. */
+
+static ngx_int_t
+ngx_http_blog_tag_cmp(const void *one, const void *two)
+{
+    ngx_int_t              rc;
+    const blog_tpl_var_t  *a, *b;
+
+    /* "name" is the first variable of a tag's scope */
+    a = ((const blog_tpl_ctx_t *) one)->vars;
+    b = ((const blog_tpl_ctx_t *) two)->vars;
+
+    rc = ngx_memcmp(a->str, b->str, ngx_min(a->len, b->len));
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (a->len > b->len) - (a->len < b->len);
 }
 
 

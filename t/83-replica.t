@@ -42,7 +42,8 @@ sub replica_conf {
     my ($node) = @_;
     return "metrics_listen = 127.0.0.1:$node->{mport}\n"
         . $s3->conf(max_attempts => 3, timeout => '5s')
-        . "[replica]\nprefix = $prefix\npoll_ms = 50\ncheckpoint_pages = 50\n"
+        . "[replica]\nprefix = $prefix\npoll_ms = 50\npoll_max_ms = 200\n"
+        . "checkpoint_pages = 50\n"
         . "lag_alert = 30s\n";
 }
 

@@ -71,8 +71,11 @@ jr_follow_start(jr_follow_t **out, uv_loop_t *loop, const jr_config_t *cf)
         return -1;
     }
 
-    jr_log(JR_LOG_INFO, "replica: following s3://%s/%s/ every %u ms",
-           cf->s3.bucket, f->rc->prefix, f->rc->poll_ms);
+    jr_s3_set_user(f->s3, JR_S3_USER_REPLICA);
+
+    jr_log(JR_LOG_INFO, "replica: following s3://%s/%s/ every %u ms, "
+           "up to %u ms when idle", cf->s3.bucket, f->rc->prefix,
+           f->rc->poll_ms, f->rc->poll_max_ms);
 
     if (jr_follow_open(f) != 0) {
         jr_follow_flush_logs(f);
@@ -167,6 +170,7 @@ jr_follow_free(jr_follow_t *f)
     }
 
     free(f->out);
+    free(f->seen);
     free(f->wal_path);
     free(f->shm_path);
     free(f->state_path);
@@ -228,9 +232,10 @@ jr_follow_lag_ms(jr_follow_t *f, uint64_t now)
 
     lag = f->delay_ms;
 
-    /* polls failing: we may be behind by as long as that */
-    if (f->ok_ms && now > f->ok_ms + f->rc->poll_ms) {
-        since = now - f->ok_ms - f->rc->poll_ms;
+    /* polls failing: we may be behind by as long as that (an idle
+       follower looks only every poll_max_ms) */
+    if (f->ok_ms && now > f->ok_ms + f->rc->poll_max_ms) {
+        since = now - f->ok_ms - f->rc->poll_max_ms;
         if (since > lag) {
             lag = since;
         }

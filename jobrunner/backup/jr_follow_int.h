@@ -52,6 +52,9 @@ struct jr_follow_s {
     int                        written;     /* by another: to restore */
     uint64_t                   gen_checked; /* ms, last look for a newer
                                                generation */
+    char                      *seen;        /* the last segment key seen
+                                               at or before the position;
+                                               NULL: not known */
     unsigned char             *out;         /* frames not yet appended */
     size_t                     out_len;
     size_t                     out_size;

@@ -684,6 +684,29 @@ jr_follow_commit(jr_follow_t *f)
 }
 
 
+/* key: a segment at or before the position; the probe lists after it. */
+static void
+jr_follow_seen(jr_follow_t *f, const char *key)
+{
+    char  *copy;
+
+    copy = strdup(key);
+
+    /* without it the next probe lists from the index's start: no harm */
+    free(f->seen);
+    f->seen = copy;
+}
+
+
+/* The position moved by other means than segments: seen no longer known. */
+static void
+jr_follow_unseen(jr_follow_t *f)
+{
+    free(f->seen);
+    f->seen = NULL;
+}
+
+
 /*
  * The segments of index past the position, in order.  Returns how many
  * were applied, or -1.
@@ -740,6 +763,7 @@ jr_follow_index(jr_follow_t *f, uint32_t index)
         if (f->pos.has_chain
             && n.offset + list.objects[i].size <= f->pos.offset)
         {
+            jr_follow_seen(f, list.objects[i].key);
             continue;                               /* applied before */
         }
 
@@ -754,6 +778,7 @@ jr_follow_index(jr_follow_t *f, uint32_t index)
             break;
         }
 
+        jr_follow_seen(f, list.objects[i].key);
         applied++;
 
         if (f->out_len >= JR_FOLLOW_OUT_MAX && jr_follow_commit(f) != 0) {
@@ -900,6 +925,63 @@ jr_follow_begun(jr_follow_t *f, uint32_t index)
 }
 
 
+/*
+ * Whether the bucket has a key past the last segment seen: one LIST of at
+ * most one key after it, under the whole prefix.  Keys sort in replay
+ * order, so that key is the next segment of this index, the first of the
+ * next one, or a newer generation's: whatever jr_follow_poll() would find
+ * with its two or three listings.  1, 0 (nothing new) or -1.
+ */
+static int
+jr_follow_probe(jr_follow_t *f)
+{
+    int                    rc;
+    char                  *prefix, *after;
+    jr_s3_req_t           *req;
+    const jr_s3_result_t  *r;
+
+    if (asprintf(&prefix, "%s/", f->rc->prefix) < 0) {
+        return -1;
+    }
+
+    if (f->seen) {
+        after = strdup(f->seen);
+
+    } else if (asprintf(&after, "%s/%s/wal/%08x-", f->rc->prefix,
+                        f->pos.gen, f->pos.index) < 0)
+    {
+        after = NULL;
+    }
+
+    req = after ? jr_s3_list_req(f->s3, prefix, NULL, NULL, 1) : NULL;
+
+    if (req == NULL || jr_s3_list_start_after(req, after) != 0) {
+        jr_follow_tlog(f, JR_LOG_WARN, "out of memory");
+        jr_s3_req_free(req);
+        free(prefix);
+        free(after);
+        return -1;
+    }
+
+    rc = -1;
+
+    if (jr_s3_perform(req) == 0) {
+        rc = jr_s3_result(req)->list.nobjects > 0;
+
+    } else {
+        r = jr_s3_result(req);
+        jr_follow_tlog(f, JR_LOG_WARN, "cannot list %s after %s: %s: %s",
+                       prefix, after, r->code, r->message);
+    }
+
+    free(prefix);
+    free(after);
+    jr_s3_req_free(req);
+
+    return rc;
+}
+
+
 /* One look at the bucket.  1: something was applied, 0: none, -1. */
 static int
 jr_follow_poll(jr_follow_t *f)
@@ -915,8 +997,27 @@ jr_follow_poll(jr_follow_t *f)
         f->written = 0;
     }
 
-    if (f->resync && jr_follow_resync(f) != 0) {
-        return -1;
+    if (f->resync) {
+        if (jr_follow_resync(f) != 0) {
+            return -1;
+        }
+
+        jr_follow_unseen(f);
+    }
+
+    now = jr_bucket_now_ms();
+
+    /* an idle poll is this one request */
+    rc = jr_follow_probe(f);
+
+    if (rc <= 0) {
+        if (rc == 0) {
+            uv_mutex_lock(&f->mu);
+            f->ok_ms = now;
+            uv_mutex_unlock(&f->mu);
+        }
+
+        return rc;
     }
 
     n = jr_follow_index(f, f->pos.index);
@@ -980,8 +1081,10 @@ void
 jr_follow_thread(void *arg)
 {
     int           rc;
-    uint64_t      wait;
+    uint64_t      wait, idle;
     jr_follow_t  *f = arg;
+
+    idle = f->rc->poll_ms;
 
     uv_mutex_lock(&f->mu);
 
@@ -1002,10 +1105,23 @@ jr_follow_thread(void *arg)
             f->errors++;
         }
 
-        /* catching up: at once; else after poll_ms (longer after errors) */
-        if (rc <= 0 && !f->stopping) {
-            wait = (uint64_t) f->rc->poll_ms * (rc < 0 ? 5 : 1);
+        /*
+         * Catching up: at once.  Nothing new: after poll_ms, doubled after
+         * each empty poll up to poll_max_ms, since every look is a request
+         * billed (and back to poll_ms once something came).  After an
+         * error: five times poll_ms.
+         */
+        if (rc > 0) {
+            idle = f->rc->poll_ms;
+
+        } else if (!f->stopping) {
+            wait = rc < 0 ? (uint64_t) f->rc->poll_ms * 5 : idle;
             (void) uv_cond_timedwait(&f->cond, &f->mu, wait * 1000000);
+
+            if (rc == 0) {
+                idle = idle * 2 > f->rc->poll_max_ms ? f->rc->poll_max_ms
+                                                     : idle * 2;
+            }
         }
     }
 
@@ -1203,6 +1319,7 @@ jr_follow_restore(jr_follow_t *f, int cold)
     }
 
     f->pos = pos;
+    jr_follow_unseen(f);
 
     if (jr_follow_save(f) != 0) {
         return -1;

@@ -41,7 +41,6 @@ jr_mirror_start(jr_jobs_t *jobs, void **ctx)
 
     m->cf = cf;
     m->mc = &cf->mirror;
-    m->src = jobs->s3;
 
     if (uv_mutex_init(&m->lock) != 0) {
         free(m);
@@ -49,14 +48,23 @@ jr_mirror_start(jr_jobs_t *jobs, void **ctx)
         return -1;
     }
 
-    /* synchronous requests only, from the pool: no loop */
+    /*
+     * synchronous requests only, from the pool: no loop; a source client
+     * of its own, so that its requests are counted as the mirror's
+     */
+    m->src = jr_s3_open(&cf->s3, NULL);
     m->dst = jr_s3_open(&m->mc->dest, NULL);
-    if (m->dst == NULL) {
+    if (m->src == NULL || m->dst == NULL) {
+        jr_s3_free(m->src);
+        jr_s3_free(m->dst);
         uv_mutex_destroy(&m->lock);
         free(m);
         jr_log(JR_LOG_ERROR, "mirror: cannot start the S3 client");
         return -1;
     }
+
+    jr_s3_set_user(m->src, JR_S3_USER_MIRROR);
+    jr_s3_set_user(m->dst, JR_S3_USER_MIRROR);
 
     jr_log(JR_LOG_INFO, "mirror: %s%s%s to s3://%s/%s/%s",
            m->mc->media ? cf->jobs.media_root : "",
@@ -80,6 +88,8 @@ jr_mirror_stop(void *ctx)
         return;
     }
 
+    jr_s3_close(m->src);
+    jr_s3_free(m->src);
     jr_s3_close(m->dst);
     jr_s3_free(m->dst);
     jr_mirror_files_free(m->files, m->nfiles);

@@ -11,6 +11,10 @@ static const jr_conf_key_t  jr_replica_conf_keys[] = {
     JR_BACKUP_CONF_KEYS(jr_replica_conf_t),
     { "poll_ms", &jr_conf_number, JR_CONF_FIELD(jr_replica_conf_t, poll_ms),
       .min = 10, .max = 60000, .def = "200" },
+    /* 10 s: an idle replica sends at most 360 LISTs an hour */
+    { "poll_max_ms", &jr_conf_number,
+      JR_CONF_FIELD(jr_replica_conf_t, poll_max_ms),
+      .min = 10, .max = 3600000, .def = "10000" },
     { NULL }
 };
 
@@ -34,6 +38,11 @@ jr_replica_conf_finish(jr_conf_t *cf, void *conf)
         return jr_conf_error(cf, "[replica] with an events socket or spool "
                              "but no [nats]: a replica's events go to the "
                              "primary through NATS (docs/events.md)");
+    }
+
+    if (rc->poll_max_ms < rc->poll_ms) {
+        return jr_conf_error(cf, "[replica] poll_max_ms %u is less than "
+                             "poll_ms %u", rc->poll_max_ms, rc->poll_ms);
     }
 
     return jr_backup_conf_local_dir(cf, &rc->local_dir, "-replica");

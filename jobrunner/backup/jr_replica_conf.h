@@ -7,6 +7,7 @@
  *     prefix           = blog/data.db   ; the primary's [backup] prefix
  *     local_dir        = /var/lib/blog/data.db-replica
  *     poll_ms          = 200
+ *     poll_max_ms      = 10000
  *     checkpoint_pages = 1000
  *     lag_alert        = 10s
  */
@@ -21,6 +22,7 @@ typedef struct {
     char       *prefix;             /* as [backup] prefix */
     char       *local_dir;          /* NULL until finish: DATA_DB-replica */
     unsigned    poll_ms;            /* between listings of the bucket */
+    unsigned    poll_max_ms;        /* the same, idle: doubled up to it */
     unsigned    checkpoint_pages;   /* frames of the local WAL before it
                                        is checkpointed and started anew */
     long        lag_alert;          /* seconds */

@@ -543,6 +543,8 @@ jr_restore(const jr_config_t *cf, const char *output, uint64_t target_ms,
         return 1;
     }
 
+    jr_s3_set_user(s3, JR_S3_USER_RESTORE);
+
     rc = jr_restore_from(s3, cf->s3.bucket, cf->backup.prefix, output,
                          target_ms, out, &pos);
 

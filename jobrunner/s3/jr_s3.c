@@ -43,9 +43,35 @@ struct jr_s3_s {
     int                  cleaning;        /* in curl_multi_cleanup() */
     jr_s3_req_t         *active;          /* started and not done */
     jr_s3_stats_t        stats;
+    jr_s3_user_e         user;
     char                 host[256];       /* Host of path-style URLs */
     char                 base[300];       /* scheme://host[:port] */
 };
+
+/*
+ * Requests sent (attempts) by user and operation, of every client of the
+ * process: the loop's, the follower's thread, the mirror's pool jobs.
+ * Atomic.  users_seen: a bit per user that opened a client, whose lines
+ * are rendered even while they are zero.
+ */
+static uint64_t  jr_s3_sent[JR_S3_USERS][JR_S3_OPS];
+static unsigned  jr_s3_users_seen = 1u << JR_S3_USER_BACKUP;
+
+static const char  *jr_s3_user_names[JR_S3_USERS] = {
+    "backup", "replica", "mirror", "restore"
+};
+
+/* As S3 bills them; ListObjectsV2 is "list". */
+static const char  *jr_s3_op_names[JR_S3_OPS] = {
+    "get", "put", "head", "delete", "copy", "list", "mpu_create",
+    "mpu_part", "mpu_complete", "mpu_abort"
+};
+
+static const char  *jr_s3_agents[JR_S3_USERS] = {
+    "ngx_blog-jobrunner (backup)", "ngx_blog-jobrunner (replica)",
+    "ngx_blog-jobrunner (mirror)", "ngx_blog-jobrunner (restore)"
+};
+
 
 typedef struct {
     uv_poll_t            poll;
@@ -198,10 +224,45 @@ jr_s3_loop(jr_s3_t *s3)
 }
 
 
+void
+jr_s3_set_user(jr_s3_t *s3, jr_s3_user_e user)
+{
+    s3->user = user;
+    __atomic_or_fetch(&jr_s3_users_seen, 1u << user, __ATOMIC_RELAXED);
+}
+
+
 const jr_s3_stats_t *
 jr_s3_stats(jr_s3_t *s3)
 {
     return &s3->stats;
+}
+
+
+static void
+jr_s3_render_sent(FILE *out)
+{
+    unsigned  user, op, seen;
+
+    seen = __atomic_load_n(&jr_s3_users_seen, __ATOMIC_RELAXED);
+
+    fprintf(out, "# HELP jobrunner_s3_operations_total Requests sent to S3 "
+            "by user and operation, retries included: what S3 bills.\n"
+            "# TYPE jobrunner_s3_operations_total counter\n");
+
+    for (user = 0; user < JR_S3_USERS; user++) {
+        if (!(seen & (1u << user))) {
+            continue;
+        }
+
+        for (op = 0; op < JR_S3_OPS; op++) {
+            fprintf(out, "jobrunner_s3_operations_total{user=\"%s\","
+                    "op=\"%s\"} %llu\n", jr_s3_user_names[user],
+                    jr_s3_op_names[op], (unsigned long long)
+                    __atomic_load_n(&jr_s3_sent[user][op],
+                                    __ATOMIC_RELAXED));
+        }
+    }
 }
 
 
@@ -238,6 +299,8 @@ jr_s3_render(jr_s3_t *s3, FILE *out)
                                                  __ATOMIC_RELAXED),
             (unsigned long long) __atomic_load_n(&s3->stats.bytes_received,
                                                  __ATOMIC_RELAXED));
+
+    jr_s3_render_sent(out);
 }
 
 
@@ -871,7 +934,8 @@ jr_s3_easy(jr_s3_req_t *req)
     rc = curl_easy_setopt(easy, CURLOPT_URL, req->url)
          | curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L)
          | curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->slist)
-         | curl_easy_setopt(easy, CURLOPT_USERAGENT, "ngx_blog-jobrunner")
+         | curl_easy_setopt(easy, CURLOPT_USERAGENT,
+                            jr_s3_agents[req->s3->user])
          | curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L)
          | curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https")
          | curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, connect)
@@ -970,6 +1034,7 @@ jr_s3_attempt(jr_s3_req_t *req)
 
     req->res.attempts++;
     jr_s3_count(&req->s3->stats.requests, 1);
+    jr_s3_count(&jr_s3_sent[req->s3->user][req->op], 1);
 
     if (req->res.attempts > 1) {
         jr_s3_count(&req->s3->stats.retries, 1);

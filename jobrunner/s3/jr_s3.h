@@ -129,7 +129,26 @@ void jr_s3_free(jr_s3_t *s3);
 
 const jr_s3_stats_t *jr_s3_stats(jr_s3_t *s3);
 
-/* Prometheus lines for the counters, named jobrunner_s3_*. */
+/*
+ * Who a client's requests are for, in jobrunner_s3_operations_total and
+ * in their User-Agent ("ngx_blog-jobrunner (replica)"): S3 bills each
+ * request, and the bill is read by who sends what.
+ */
+typedef enum {
+    JR_S3_USER_BACKUP = 0,      /* the loop's client: the backup, jobs */
+    JR_S3_USER_REPLICA,         /* the follower, its restores included */
+    JR_S3_USER_MIRROR,          /* the mirror's source and destination */
+    JR_S3_USER_RESTORE,         /* jobrunner restore */
+    JR_S3_USERS
+} jr_s3_user_e;
+
+/* Sets the client's user; before its first request (default: backup). */
+void jr_s3_set_user(jr_s3_t *s3, jr_s3_user_e user);
+
+/*
+ * Prometheus lines for the counters of s3, named jobrunner_s3_*, and
+ * jobrunner_s3_operations_total{user,op} of every client in the process.
+ */
 void jr_s3_render(jr_s3_t *s3, FILE *out);
 
 
@@ -164,6 +183,9 @@ jr_s3_req_t *jr_s3_copy_from_req(jr_s3_t *s3, const char *src_bucket,
  */
 jr_s3_req_t *jr_s3_list_req(jr_s3_t *s3, const char *prefix,
     const char *delimiter, const char *token, unsigned max_keys);
+
+/* A listing's keys only after key (ListObjectsV2's start-after); 0 or -1. */
+int jr_s3_list_start_after(jr_s3_req_t *req, const char *key);
 
 /* Multipart upload: create, parts 1..10000, complete (or abort). */
 jr_s3_req_t *jr_s3_mpu_create_req(jr_s3_t *s3, const char *key);

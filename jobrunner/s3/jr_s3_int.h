@@ -25,7 +25,8 @@ enum {
     JR_S3_OP_MPU_CREATE,
     JR_S3_OP_MPU_PART,
     JR_S3_OP_MPU_COMPLETE,
-    JR_S3_OP_MPU_ABORT
+    JR_S3_OP_MPU_ABORT,
+    JR_S3_OPS
 };
 
 struct jr_s3_req_s {

@@ -136,6 +136,13 @@ jr_s3_list_req(jr_s3_t *s3, const char *prefix, const char *delimiter,
 }
 
 
+int
+jr_s3_list_start_after(jr_s3_req_t *req, const char *key)
+{
+    return jr_s3_req_param(req, "start-after", key);
+}
+
+
 jr_s3_req_t *
 jr_s3_mpu_create_req(jr_s3_t *s3, const char *key)
 {

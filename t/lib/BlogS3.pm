@@ -17,6 +17,9 @@ package BlogS3;
 #                               # (N, "slow", MS), (N, "garbage"), (N, "reset"),
 #                               # (N, "cut"); see t/lib/s3rver.js
 #   $s3->stop; $s3->start;      # down and back, same port and objects
+#   $s3->requests               # every signed request so far: hashes
+#                               # { op, bucket, key, agent }, in order
+#   $s3->count(OP)              # how many of them were OP ("LIST", ...)
 
 use strict;
 use warnings;
@@ -112,6 +115,23 @@ sub running { defined $_[0]{pid} }
 sub fail {
     my ($self, $n, $status, $code) = @_;
     write_file("$self->{dir}/fail", "$n $status " . ($code // "-") . "\n");
+}
+
+# The requests s3rver answered (after the signature check), in order.
+sub requests {
+    my ($self) = @_;
+    my @r;
+    for (split /\n/, read_file("$self->{dir}/requests") // '') {
+        my ($op, $bucket, $key, $agent) = split / /;
+        push @r, { op => $op, bucket => $bucket, key => $key,
+                   agent => $agent };
+    }
+    return @r;
+}
+
+sub count {
+    my ($self, $op) = @_;
+    return scalar grep { $_->{op} eq $op } $self->requests;
 }
 
 # s3rver keeps KEY as store/BUCKET/KEY._S3rver_object (the key's segments

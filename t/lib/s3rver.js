@@ -22,6 +22,11 @@
 //   cut -       a 200 that promises more body than it sends, then closes
 // Virtual-host URLs: BUCKET.s3.localhost:PORT.
 //
+// Every request that passed the signature check is logged in
+// DIR/requests, a line "OP BUCKET KEY USER-AGENT" (KEY "-" for the
+// bucket itself), OP one of GET PUT HEAD DELETE COPY LIST MPU_CREATE
+// MPU_PART MPU_COMPLETE MPU_ABORT, as S3 bills them.
+//
 // Run with --openssl-legacy-provider: s3rver encrypts continuation tokens
 // with DES.  Prints "listening PORT" once it accepts connections.
 
@@ -126,6 +131,48 @@ async function misbehave(ctx, fault) {
       s3error(ctx, Number(fault.status), fault.code, 'injected by the test');
       return true;
   }
+}
+
+// The bucket and key of a request, path-style or virtual-host.
+function target(ctx) {
+  const vhost = buckets.find((b) => ctx.get('host').startsWith(`${b}.`));
+  if (vhost) {
+    return [vhost, decodeURIComponent(ctx.path.slice(1))];
+  }
+  const m = /^\/([^/]+)\/?(.*)$/.exec(ctx.path) || [null, '', ''];
+  return [m[1], decodeURIComponent(m[2])];
+}
+
+// The operation of a request, as S3 names and bills it.
+function operation(ctx, key) {
+  const q = ctx.query;
+  switch (ctx.method) {
+    case 'GET':
+      return key ? 'GET' : 'LIST';
+    case 'HEAD':
+      return 'HEAD';
+    case 'PUT':
+      if (ctx.get('x-amz-copy-source')) {
+        return 'COPY';
+      }
+      return 'partNumber' in q ? 'MPU_PART' : 'PUT';
+    case 'POST':
+      if ('uploads' in q) {
+        return 'MPU_CREATE';
+      }
+      return 'uploadId' in q ? 'MPU_COMPLETE' : 'DELETE';
+    case 'DELETE':
+      return 'uploadId' in q ? 'MPU_ABORT' : 'DELETE';
+    default:
+      return ctx.method;
+  }
+}
+
+function logRequest(ctx) {
+  const [bucket, key] = target(ctx);
+  const agent = (ctx.get('user-agent') || '-').replace(/\s+/g, '_');
+  fs.appendFileSync(path.join(dir, 'requests'),
+    `${operation(ctx, key)} ${bucket} ${key || '-'} ${agent}\n`);
 }
 
 function verifySignature(ctx) {
@@ -244,6 +291,7 @@ app.middleware.unshift(async (ctx, next) => {
     s3error(ctx, 403, 'SignatureDoesNotMatch', why);
     return;
   }
+  logRequest(ctx);
   await next();
   if (ctx.method === 'PUT' && ctx.status === 200) {
     const bad = await verifyBody(ctx);

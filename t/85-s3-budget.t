@@ -1,0 +1,164 @@
+#!/usr/bin/perl
+#
+# S3 requests as a budget: an idle replica backs off from poll_ms to
+# poll_max_ms and sends one LIST per look, counted at s3rver; after a
+# write it catches up within poll_max_ms and polls every poll_ms again.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(sleep time);
+use BlogTest;
+use BlogS3;
+
+my $bin = "$BlogTest::BUILD/jobrunner";
+-x $bin or BAIL_OUT('jobrunner not built: run make');
+
+my $prefix = 'blog/data.db';
+my $s3 = start_s3rver();
+
+my $primary = new_site(posts => {
+    'hello.md' => "---\ntitle: Hello\ndate: 2026-10-01\n---\nFirst post.\n",
+});
+my $pdb = $primary->db;
+my $pport = free_port();
+
+$primary->start_jobrunner("metrics_listen = 127.0.0.1:$pport\n"
+    . $s3->conf(max_attempts => 3, timeout => '5s')
+    . "[backup]\nprefix = $prefix\ninterval_ms = 50\n");
+ok(wait_for(sub { grep { /\.ok$/ } $s3->keys("$prefix/") }, 20),
+   'the primary has a complete snapshot in the bucket')
+    or diag $primary->jobrunner_log;
+sql($pdb, 'CREATE TABLE budget (id INTEGER PRIMARY KEY)');
+
+my ($poll_ms, $poll_max_ms) = (50, 3000);
+my $replica = new_site(no_db => 1);
+my $mport = free_port();
+$replica->start_jobrunner("metrics_listen = 127.0.0.1:$mport\n"
+    . $s3->conf(max_attempts => 3, timeout => '5s')
+    . "[replica]\nprefix = $prefix\npoll_ms = $poll_ms\n"
+    . "poll_max_ms = $poll_max_ms\n");
+
+sub rows { sql($replica->db, 'SELECT count(*) FROM budget') // '' }
+
+ok(wait_for(sub { rows() eq '0' }, 20), 'the replica follows the primary')
+    or diag $replica->jobrunner_log;
+
+# the primary writes nothing from here: every request is the replica's
+# unless the primary's backup looks at the bucket while idle, and then
+# the bound below holds for both
+sleep($poll_max_ms / 1000 * 2);
+my $before = () = $s3->requests;
+my $t0 = time;
+sleep(6);
+my @window = ($s3->requests)[$before .. scalar($s3->requests) - 1];
+my $secs = time - $t0;
+my $lists = grep { $_->{op} eq 'LIST' } @window;
+my $bound = int($secs * 1000 / $poll_max_ms) + 2;
+ok(@window >= 1, 'an idle replica still looks at the bucket')
+    or diag $replica->jobrunner_log;
+ok(@window <= $bound, sprintf('an idle replica sent %d requests in %.1f s '
+   . '(at most %d; %d without the backoff)', scalar @window, $secs, $bound,
+   2 * $secs * 1000 / $poll_ms))
+    or diag join "\n", map { "$_->{op} $_->{key}" } @window;
+is($lists, scalar @window, 'all of them LISTs, one per look');
+
+# backed off: a write is applied within poll_max_ms (and the primary's
+# interval), then the follower looks every poll_ms again
+sql($pdb, 'INSERT INTO budget DEFAULT VALUES');
+$t0 = time;
+ok(wait_for(sub { rows() eq '1' }, 10), 'a write after the idle time');
+my $lag = time - $t0;
+ok($lag < $poll_max_ms / 1000 + 1, sprintf('applied within poll_max_ms '
+   . '(%.2f s)', $lag));
+
+sql($pdb, 'INSERT INTO budget DEFAULT VALUES');
+$t0 = time;
+ok(wait_for(sub { rows() eq '2' }, 10), 'the next write');
+$lag = time - $t0;
+ok($lag < $poll_max_ms / 1000 / 2, sprintf('applied at once: the follower '
+   . 'polls every poll_ms again after a find (%.2f s)', $lag));
+
+# --- requests by operation as a metric -----------------------------------
+
+sub metrics {
+    my ($port) = @_;
+    my $r = eval { http_request($port, 'GET', '/metrics') } or return undef;
+    return $r->{body};
+}
+
+sub by_op {
+    my ($body, $user) = @_;
+    my %n;
+    $n{uc $1} = $2 while $body =~ /^jobrunner_s3_operations_total
+        \{user="\Q$user\E",op="([a-z_]+)"\}\ (\d+)$/gmx;
+    return \%n;
+}
+
+# s3rver's own count of a user's requests (their User-Agent names it)
+sub at_s3rver {
+    my ($user) = @_;
+    my %n;
+    $n{$_->{op}}++ for grep { $_->{agent} =~ /\(\Q$user\E\)/ } $s3->requests;
+    return \%n;
+}
+
+# the metric and s3rver agree on every operation; read between two
+# scrapes that are equal, so that no request was on its way
+for my $node ([$replica, $mport, 'replica'], [$primary, $pport, 'backup']) {
+    my ($site, $port, $user) = @$node;
+    my ($m, $seen);
+    for (1 .. 20) {
+        my $m1 = by_op(metrics($port) // '', $user);
+        $seen = at_s3rver($user);
+        my $m2 = by_op(metrics($port) // '', $user);
+        if (join(',', map { "$_=$m1->{$_}" } sort keys %$m1)
+            eq join(',', map { "$_=$m2->{$_}" } sort keys %$m2))
+        {
+            $m = $m2;
+            last;
+        }
+        sleep 0.1;
+    }
+    ok($m && keys %$m == 10, "$user: jobrunner_s3_operations_total has the "
+       . '10 operations') or diag explain $m;
+    my %want = map { $_ => $seen->{$_} // 0 } keys %{ $m // {} };
+    is_deeply($m, \%want, "$user: every operation as s3rver counted it")
+        or diag explain $seen;
+}
+my $replica_by_op = by_op(metrics($mport), 'replica');
+ok($replica_by_op->{LIST} > 0 && $replica_by_op->{GET} > 0,
+   "the replica's LISTs and GETs: $replica_by_op->{LIST}, "
+   . "$replica_by_op->{GET}");
+is($replica_by_op->{PUT}, 0, 'and no PUT');
+ok(by_op(metrics($pport), 'backup')->{PUT} > 0, "the primary's PUTs");
+
+# the exposition is valid for Prometheus's own checker
+my ($promtool) = grep { -x } $ENV{PROMTOOL} // (),
+    map { "$_/promtool" } split /:/, $ENV{PATH};
+SKIP: {
+    skip 'no promtool (Debian: prometheus; or set PROMTOOL)', 2
+        unless $promtool;
+    for my $port ($mport, $pport) {
+        my $file = "$replica->{dir}/metrics-$port.txt";
+        write_file($file, metrics($port));
+        my $out = `$promtool check metrics < $file 2>&1`;
+        is($?, 0, "promtool check metrics: port $port") or diag $out;
+    }
+}
+
+# --- configuration -------------------------------------------------------
+
+my $file = "$replica->{dir}/conf/bad.conf";
+write_file($file, $replica->jobrunner_conf($s3->conf
+    . "[replica]\npoll_ms = 500\npoll_max_ms = 100\n"));
+like(scalar `$bin -t -c $file 2>&1`,
+     qr/bad\.conf:\d+: \[replica\] poll_max_ms 100 is less than poll_ms 500/,
+     'poll_max_ms below poll_ms is an error');
+
+$replica->stop_jobrunner;
+$primary->stop_jobrunner;
+
+done_testing;

@@ -1,0 +1,327 @@
+/*
+ * The reader pages' statements (lib/blog_reader.c) against a database of
+ * schema 8 with a few thousand posts: no statement scans a table that
+ * grows with the site or sorts into a temporary B-tree, with and without
+ * ANALYZE's statistics; and the tables the triggers keep (listing_posts,
+ * listings, sitemap_parts) stay equal to what a scan of the posts gives,
+ * through inserts, publishing, unpublishing, dates moved, retagging and
+ * deletes, with foreign keys on and off.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "blog_reader.h"
+#include "blog_schema.h"
+#include "tap.h"
+
+
+/* What the triggers keep, against the same computed from the posts. */
+static const char *const  invariants[] = {
+
+    "each listing numbers its posts 1..n, oldest first",
+    "WITH want AS ("
+    "  SELECT 0 AS tag_id, id AS post_id, row_number() OVER"
+    "         (ORDER BY ifnull(published_at, 0), id) AS seq"
+    "    FROM posts WHERE type = 'post' AND status = 'published'"
+    "  UNION ALL"
+    "  SELECT pt.tag_id, p.id, row_number() OVER (PARTITION BY pt.tag_id"
+    "         ORDER BY ifnull(p.published_at, 0), p.id)"
+    "    FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
+    "   WHERE p.type = 'post' AND p.status = 'published')"
+    " SELECT count(*) FROM ("
+    "  SELECT * FROM want EXCEPT"
+    "  SELECT tag_id, post_id, seq FROM listing_posts"
+    "  UNION ALL"
+    "  SELECT tag_id, post_id, seq FROM listing_posts EXCEPT"
+    "  SELECT * FROM want)",
+
+    "each listing's count",
+    "SELECT count(*) FROM listings l WHERE posts !="
+    " (SELECT count(*) FROM listing_posts WHERE tag_id = l.tag_id)"
+    " OR (tag_id != 0 AND tag_id NOT IN (SELECT id FROM tags))",
+
+    "each listing with posts has its row",
+    "SELECT count(*) FROM (SELECT DISTINCT tag_id FROM listing_posts)"
+    " WHERE tag_id NOT IN (SELECT tag_id FROM listings)",
+
+    "the sitemap's files of posts and pages",
+    "WITH want AS (SELECT id / 50000 AS part, count(*) AS urls FROM posts"
+    "               WHERE status = 'published' GROUP BY 1),"
+    "     have AS (SELECT part, urls FROM sitemap_parts"
+    "               WHERE kind = 'posts' AND urls != 0)"
+    " SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have"
+    "  UNION ALL SELECT * FROM have EXCEPT SELECT * FROM want)",
+
+    "the sitemap's files of tags",
+    "WITH want AS (SELECT tag_id / 50000 AS part, count(*) AS urls"
+    "               FROM listings WHERE tag_id != 0 AND posts > 0"
+    "              GROUP BY 1),"
+    "     have AS (SELECT part, urls FROM sitemap_parts"
+    "               WHERE kind = 'tags' AND urls != 0)"
+    " SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have"
+    "  UNION ALL SELECT * FROM have EXCEPT SELECT * FROM want)"
+};
+
+
+static long long
+query_int(sqlite3 *db, const char *sql)
+{
+    long long      n;
+    sqlite3_stmt  *stmt;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        printf("# %s\n", sqlite3_errmsg(db));
+        return -1;
+    }
+
+    n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+    sqlite3_finalize(stmt);
+
+    return n;
+}
+
+
+static int
+exec(sqlite3 *db, const char *sql)
+{
+    char  *err;
+
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        printf("# %s: %s\n", sql, err);
+        sqlite3_free(err);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Whether a plan line reads a table that grows with the site or sorts:
+ * settings has a handful of rows, sitemap_parts one per 50,000 URLs, all
+ * of them shown by the sitemap's index.
+ */
+static int
+plan_grows(const char *detail)
+{
+    if (strstr(detail, "TEMP B-TREE") != NULL) {
+        return 1;
+    }
+
+    if (strncmp(detail, "SCAN ", 5) != 0) {
+        return 0;
+    }
+
+    return strcmp(detail, "SCAN settings") != 0
+           && strncmp(detail, "SCAN sitemap_parts", 18) != 0;
+}
+
+
+static void
+check_plans(sqlite3 *db, const char *when)
+{
+    int            i, bad;
+    char          *sql;
+    const char    *detail;
+    sqlite3_stmt  *stmt;
+
+    for (i = 0; i < BLOG_STMT_N; i++) {
+        sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", blog_reader_sql[i]);
+
+        if (sql == NULL
+            || sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        {
+            ok(0, "statement %d prepares: %s", i, sqlite3_errmsg(db));
+            sqlite3_free(sql);
+            continue;
+        }
+
+        bad = 0;
+
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+            detail = (const char *) sqlite3_column_text(stmt, 3);
+
+            if (detail != NULL && plan_grows(detail)) {
+                printf("#   %s\n", detail);
+                bad = 1;
+            }
+        }
+
+        ok(!bad, "%s: statement %d neither scans nor sorts: %.60s", when, i,
+           blog_reader_sql[i]);
+
+        sqlite3_finalize(stmt);
+        sqlite3_free(sql);
+    }
+}
+
+
+static void
+check_invariants(sqlite3 *db, const char *when)
+{
+    size_t  i;
+
+    for (i = 0; i < sizeof(invariants) / sizeof(invariants[0]); i += 2) {
+        is_int(query_int(db, invariants[i + 1]), 0, "%s: %s", when,
+               invariants[i]);
+    }
+}
+
+
+/* Random writes of every kind the triggers follow, in one transaction. */
+static int
+shuffle(sqlite3 *db, unsigned seed, int rounds)
+{
+    int    i, id, tag;
+    char  *sql;
+
+    srand(seed);
+
+    if (exec(db, "BEGIN") != 0) {
+        return -1;
+    }
+
+    for (i = 0; i < rounds; i++) {
+        id = 1 + rand() % 3000;
+        tag = 1 + rand() % 50;
+
+        switch (rand() % 9) {
+        case 0:
+            sql = sqlite3_mprintf("UPDATE posts SET status = 'published',"
+                                  " updated_at = updated_at + 1"
+                                  " WHERE id = %d", id);
+            break;
+        case 1:
+            sql = sqlite3_mprintf("UPDATE posts SET status = '%s'"
+                                  " WHERE id = %d",
+                                  rand() % 2 ? "draft" : "scheduled", id);
+            break;
+        case 2:
+            sql = sqlite3_mprintf("DELETE FROM posts WHERE id = %d", id);
+            break;
+        case 3:
+            sql = sqlite3_mprintf("DELETE FROM post_tags WHERE post_id = %d"
+                                  " AND tag_id IN (SELECT tag_id FROM"
+                                  " post_tags WHERE post_id = %d LIMIT 1);"
+                                  "INSERT OR IGNORE INTO post_tags"
+                                  " SELECT %d, id FROM tags WHERE id = %d"
+                                  " AND EXISTS (SELECT 1 FROM posts"
+                                  " WHERE id = %d)", id, id, id, tag, id);
+            break;
+        case 4:
+            sql = rand() % 4
+                  ? sqlite3_mprintf("UPDATE posts SET published_at = %d,"
+                                    " updated_at = updated_at + 5"
+                                    " WHERE id = %d",
+                                    1700000000 + rand() % 9000000, id)
+                  : sqlite3_mprintf("UPDATE posts SET published_at = NULL"
+                                    " WHERE id = %d", id);
+            break;
+        case 5:
+            sql = sqlite3_mprintf("INSERT INTO posts (type, slug, title,"
+                                  " body_md, body_html, status, published_at,"
+                                  " created_at, updated_at)"
+                                  " VALUES ('post', 'new-%u-%d', 'New', '',"
+                                  " '', '%s', %d, 1, 1);"
+                                  "INSERT INTO post_tags SELECT"
+                                  " last_insert_rowid(), id FROM tags"
+                                  " WHERE id = %d",
+                                  seed, i, rand() % 3 ? "published" : "draft",
+                                  1700000000 + rand() % 9000000, tag);
+            break;
+        case 6:
+            sql = sqlite3_mprintf("UPDATE posts SET type = CASE type"
+                                  " WHEN 'post' THEN 'page' ELSE 'post' END"
+                                  " WHERE id = %d", id);
+            break;
+        case 7:
+            sql = sqlite3_mprintf("UPDATE posts SET title = 'Edited',"
+                                  " updated_at = updated_at + 100"
+                                  " WHERE id = %d", id);
+            break;
+        default:
+            sql = sqlite3_mprintf("DELETE FROM post_tags WHERE tag_id = %d;"
+                                  "DELETE FROM tags WHERE id = %d", tag, tag);
+            break;
+        }
+
+        if (sql == NULL || exec(db, sql) != 0) {
+            sqlite3_free(sql);
+            exec(db, "ROLLBACK");
+            return -1;
+        }
+
+        sqlite3_free(sql);
+    }
+
+    return exec(db, "COMMIT");
+}
+
+
+int
+main(void)
+{
+    char     *err;
+    sqlite3  *db;
+
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK
+        || blog_migrate(db, &blog_data_schema, &err) != SQLITE_OK)
+    {
+        printf("Bail out! %s\n", db ? sqlite3_errmsg(db) : "no memory");
+        return 1;
+    }
+
+    /* 3,000 posts in random order of dates, 3 of 50 tags each, a few pages */
+    ok(exec(db,
+            "INSERT INTO tags (slug, name)"
+            " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+            "   WHERE i < 50)"
+            " SELECT 'tag-' || i, 'Tag ' || i FROM n;"
+            "INSERT INTO posts (type, slug, title, body_md, body_html, status,"
+            "   published_at, created_at, updated_at)"
+            " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+            "   WHERE i < 3000)"
+            " SELECT CASE WHEN i % 97 = 0 THEN 'page' ELSE 'post' END,"
+            "   'post-' || i, 'Post ' || i, '', '',"
+            "   CASE WHEN i % 13 = 0 THEN 'draft' ELSE 'published' END,"
+            "   1700000000 + (i * 7919) % 3000 * 600, 1, 1700000000 + i"
+            " FROM n;"
+            "INSERT INTO post_tags (post_id, tag_id)"
+            " SELECT id, (id * 7) % 50 + 1 FROM posts UNION"
+            " SELECT id, (id * 7 + 17) % 50 + 1 FROM posts UNION"
+            " SELECT id, (id * 7 + 33) % 50 + 1 FROM posts;") == 0,
+       "3,000 posts written");
+
+    check_invariants(db, "written");
+    check_plans(db, "no statistics");
+
+    ok(exec(db, "ANALYZE") == 0, "ANALYZE");
+    check_plans(db, "with statistics");
+
+    ok(shuffle(db, 1, 400) == 0, "400 random writes, foreign keys off");
+    check_invariants(db, "foreign keys off");
+
+    ok(exec(db, "PRAGMA foreign_keys = ON") == 0
+       && shuffle(db, 2, 400) == 0, "400 random writes, foreign keys on");
+    check_invariants(db, "foreign keys on");
+
+    /* the index's count and newest post as a scan sees them */
+    is_int(query_int(db, "SELECT posts FROM listings WHERE tag_id = 0"),
+           query_int(db, "SELECT count(*) FROM posts"
+                         " WHERE type = 'post' AND status = 'published'"),
+           "the index's count");
+    is_int(query_int(db, "SELECT post_id FROM listing_posts WHERE tag_id = 0"
+                         " ORDER BY seq DESC LIMIT 1"),
+           query_int(db, "SELECT id FROM posts"
+                         " WHERE type = 'post' AND status = 'published'"
+                         " ORDER BY published_at DESC, id DESC LIMIT 1"),
+           "the index's newest post");
+
+    sqlite3_close(db);
+
+    return tap_done();
+}
