@@ -111,11 +111,14 @@ sub mode_of {
         scalar getgrgid($st[5]), $st[2] & 07777;
 }
 
-# The SQL of each data.db migration, read from lib/blog_schema.c: the
-# upgrade below needs a database of the schema before this one.
+# The SQL of each data.db migration, read from lib/blog_schema.c as the
+# C preprocessor leaves it (a migration may be a macro of string
+# literals): the upgrade below needs a database of the schema before this
+# one.
 sub migrations {
     my $file = "$ROOT/lib/blog_schema.c";
-    my $src = read_file($file) // die "$file: $!";
+    my $src = `cc -E -P -D_GNU_SOURCE -I$ROOT/lib $file`;
+    die "$file: the preprocessor failed\n" if $? || !defined $src;
     my ($list) = $src =~ /blog_migrations\[\w+\]\s*=\s*\{(.*?)\n\};/s
         or die "$file: no blog_migrations array";
     $list =~ s{/\*.*?\*/}{}gs;
