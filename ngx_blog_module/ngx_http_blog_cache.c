@@ -83,14 +83,10 @@ ngx_http_blog_cache_insert(ngx_http_blog_cache_t *cache,
     ngx_http_blog_page_t *page)
 {
     size_t                 cost;
-    ngx_uint_t             i;
     ngx_http_blog_page_t  *old;
 
+    /* a page comes in as rendered: its compressed bodies come later */
     cost = page->len + page->key.str.len + NGX_HTTP_BLOG_PAGE_OVERHEAD;
-
-    for (i = 0; i < BLOG_CODING_N; i++) {
-        cost += page->coded[i].len;
-    }
 
     if (cost > cache->max_size) {
         return NGX_DECLINED;

@@ -37,7 +37,7 @@ typedef struct {
 
 
 static ngx_uint_t ngx_http_blog_accepted(ngx_http_request_t *r,
-    ngx_http_blog_coding_e c, ngx_uint_t *gates);
+    ngx_http_blog_coding_e c);
 static ngx_uint_t ngx_http_blog_gzip_rules(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_blog_listed(ngx_str_t *ae, ngx_str_t *coding);
 static ngx_uint_t ngx_http_blog_qvalue(u_char **pos, u_char *last);
@@ -73,7 +73,7 @@ ngx_int_t
 ngx_http_blog_compress(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_http_blog_page_t *page, ngx_http_blog_coded_t **coded)
 {
-    ngx_uint_t                 c, gates;
+    ngx_uint_t                 c;
     ngx_http_core_loc_conf_t  *clcf;
 
     *coded = NULL;
@@ -93,10 +93,8 @@ ngx_http_blog_compress(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
         return NGX_ERROR;
     }
 
-    gates = NGX_CONF_UNSET_UINT;
-
     for (c = 0; c < BLOG_CODING_N; c++) {
-        if (!ngx_http_blog_accepted(r, c, &gates)) {
+        if (!ngx_http_blog_accepted(r, c)) {
             continue;
         }
 
@@ -125,13 +123,11 @@ ngx_http_blog_compress(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 /*
  * gzip is what ngx_http_gzip_ok() says, which also tells nginx's gzip
  * filter, should the page go out as it is, whether it may compress it;
- * brotli needs "br" listed and, known once for the request in *gates,
- * the same rules.
+ * brotli needs "br" listed, and the same rules.
  */
 
 static ngx_uint_t
-ngx_http_blog_accepted(ngx_http_request_t *r, ngx_http_blog_coding_e c,
-    ngx_uint_t *gates)
+ngx_http_blog_accepted(ngx_http_request_t *r, ngx_http_blog_coding_e c)
 {
     ngx_table_elt_t  *ae;
 
@@ -147,11 +143,7 @@ ngx_http_blog_accepted(ngx_http_request_t *r, ngx_http_blog_coding_e c,
         return 0;
     }
 
-    if (*gates == NGX_CONF_UNSET_UINT) {
-        *gates = ngx_http_blog_gzip_rules(r);
-    }
-
-    return *gates;
+    return ngx_http_blog_gzip_rules(r);
 }
 
 
