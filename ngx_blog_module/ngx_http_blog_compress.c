@@ -15,6 +15,7 @@
  */
 
 #include "ngx_http_blog_module.h"
+#include "blog_header.h"
 
 #include <zlib.h>
 #include <brotli/encode.h>
@@ -39,8 +40,6 @@ typedef struct {
 static ngx_uint_t ngx_http_blog_accepted(ngx_http_request_t *r,
     ngx_http_blog_coding_e c);
 static ngx_uint_t ngx_http_blog_gzip_rules(ngx_http_request_t *r);
-static ngx_uint_t ngx_http_blog_listed(ngx_str_t *ae, ngx_str_t *coding);
-static ngx_uint_t ngx_http_blog_qvalue(u_char **pos, u_char *last);
 static ngx_int_t ngx_http_blog_make(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_page_t *page,
     ngx_http_blog_coding_e c);
@@ -138,7 +137,9 @@ ngx_http_blog_accepted(ngx_http_request_t *r, ngx_http_blog_coding_e c)
     ae = r->headers_in.accept_encoding;
 
     if (r != r->main || ae == NULL
-        || !ngx_http_blog_listed(&ae->value, &ngx_http_blog_codings[c].name))
+        || !blog_accepts_coding((char *) ae->value.data, ae->value.len,
+                                (char *) ngx_http_blog_codings[c].name.data,
+                                ngx_http_blog_codings[c].name.len))
     {
         return 0;
     }
@@ -175,110 +176,6 @@ ngx_http_blog_gzip_rules(ngx_http_request_t *r)
     r->gzip_ok = ok;
 
     return rc == NGX_OK;
-}
-
-
-/*
- * Whether an Accept-Encoding value lists the coding with a q-value above
- * zero: "br", "br;q=0.5", not "br;q=0" nor a malformed q-value.  As in
- * nginx, "*" does not stand for a coding the client did not name.
- */
-
-static ngx_uint_t
-ngx_http_blog_listed(ngx_str_t *ae, ngx_str_t *coding)
-{
-    u_char      *p, *last, *token;
-    ngx_uint_t   match, q;
-
-    p = ae->data;
-    last = p + ae->len;
-
-    for ( ;; ) {
-        while (p < last && (*p == ',' || *p == ' ' || *p == '\t')) {
-            p++;
-        }
-
-        if (p == last) {
-            return 0;
-        }
-
-        token = p;
-
-        while (p < last && *p != ',' && *p != ';' && *p != ' ' && *p != '\t') {
-            p++;
-        }
-
-        match = ((size_t) (p - token) == coding->len
-                 && ngx_strncasecmp(token, coding->data, coding->len) == 0);
-        q = 1;
-
-        /* the element's parameters: only "q" matters */
-        while (p < last && *p != ',') {
-            if (*p++ != ';') {
-                continue;
-            }
-
-            while (p < last && (*p == ' ' || *p == '\t')) {
-                p++;
-            }
-
-            if (last - p >= 2 && (*p == 'q' || *p == 'Q') && p[1] == '=') {
-                p += 2;
-                q = ngx_http_blog_qvalue(&p, last);
-            }
-        }
-
-        if (match) {
-            return q;
-        }
-    }
-}
-
-
-/*
- * qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ): whether it
- * is above zero; a malformed one is taken as zero, as nginx takes it.
- */
-
-static ngx_uint_t
-ngx_http_blog_qvalue(u_char **pos, u_char *last)
-{
-    u_char      *p;
-    ngx_uint_t   one, above_zero, digits;
-
-    p = *pos;
-
-    if (p == last || (*p != '0' && *p != '1')) {
-        return 0;
-    }
-
-    one = (*p++ == '1');
-    above_zero = one;
-    digits = 0;
-
-    if (p < last && *p == '.') {
-        for (p++; p < last && *p >= '0' && *p <= '9'; p++) {
-            if (*p != '0') {
-                if (one) {
-                    return 0;
-                }
-
-                above_zero = 1;
-            }
-
-            digits++;
-        }
-    }
-
-    *pos = p;
-
-    if (digits > 3
-        || (p < last && *p != ',' && *p != ';' && *p != ' ' && *p != '\t'))
-    {
-        return 0;
-    }
-
-    return above_zero;
 }
 
 
