@@ -115,3 +115,102 @@ blog_referrer_host(const char *ref, size_t len, const char **host,
 
     return 1;
 }
+
+
+/*
+ * qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), at *pos:
+ * whether it is above zero; *pos moves past the digits read.
+ */
+static int
+blog_qvalue(const char **pos, const char *last)
+{
+    int          one, above_zero;
+    size_t       digits;
+    const char  *p;
+
+    p = *pos;
+
+    if (p == last || (*p != '0' && *p != '1')) {
+        return 0;
+    }
+
+    one = (*p++ == '1');
+    above_zero = one;
+    digits = 0;
+
+    if (p < last && *p == '.') {
+        for (p++; p < last && *p >= '0' && *p <= '9'; p++) {
+            if (*p != '0') {
+                if (one) {
+                    return 0;
+                }
+
+                above_zero = 1;
+            }
+
+            digits++;
+        }
+    }
+
+    *pos = p;
+
+    if (digits > 3
+        || (p < last && *p != ',' && *p != ';' && *p != ' ' && *p != '\t'))
+    {
+        return 0;
+    }
+
+    return above_zero;
+}
+
+
+int
+blog_accepts_coding(const char *ae, size_t len, const char *coding,
+    size_t clen)
+{
+    int          match, q;
+    const char  *p, *last, *token;
+
+    p = ae;
+    last = ae + len;
+
+    for ( ;; ) {
+        while (p < last && (*p == ',' || *p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == last) {
+            return 0;
+        }
+
+        token = p;
+
+        while (p < last && *p != ',' && *p != ';' && *p != ' ' && *p != '\t') {
+            p++;
+        }
+
+        match = ((size_t) (p - token) == clen
+                 && strncasecmp(token, coding, clen) == 0);
+        q = 1;
+
+        /* the element's parameters: only "q" matters */
+        while (p < last && *p != ',') {
+            if (*p++ != ';') {
+                continue;
+            }
+
+            while (p < last && (*p == ' ' || *p == '\t')) {
+                p++;
+            }
+
+            if (last - p >= 2 && (*p == 'q' || *p == 'Q') && p[1] == '=') {
+                p += 2;
+                q = blog_qvalue(&p, last);
+            }
+        }
+
+        if (match) {
+            return q;
+        }
+    }
+}

@@ -1,7 +1,7 @@
 /*
  * Request header values the module reads from anyone: the session and
  * CSRF cookies' tokens, the Origin (or Referer) of a POST, the Referer's
- * host for the analytics.  Pure functions on byte ranges, no nginx types,
+ * host for the analytics, the content codings of Accept-Encoding.  Pure functions on byte ranges, no nginx types,
  * so that they can be unit-tested and fuzzed alone (t/fuzz).  Splitting
  * the Cookie header into name=value pairs is nginx's own parser
  * (ngx_http_parse_multi_header_lines); what it returns comes here.
@@ -34,5 +34,15 @@ int blog_origin_match(const char *origin, size_t len, const char *host,
  */
 int blog_referrer_host(const char *ref, size_t len, const char **host,
     size_t *hlen);
+
+/*
+ * Whether an Accept-Encoding value lists the coding (case-insensitive)
+ * with a q-value above zero: "br", "br;q=0.5", not "br;q=0", nor a q-value
+ * that is not one ("q=1.5", "q=0.0001", "q=x"), which counts as zero as it
+ * does in nginx's reading of gzip.  As in nginx, "*" does not stand for a
+ * coding the client did not name.
+ */
+int blog_accepts_coding(const char *ae, size_t len, const char *coding,
+    size_t clen);
 
 #endif /* BLOG_HEADER_H */

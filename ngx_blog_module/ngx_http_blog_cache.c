@@ -7,7 +7,8 @@
  * out which ones is dearer than rendering the few that are asked for again.
  *
  * A page is reference-counted: a response still sending it to a slow client
- * keeps it alive after the cache has let it go.
+ * keeps it alive after the cache has let it go.  Its compressed bodies,
+ * made later, count toward the budget as they come (ngx_http_blog_cache_grow).
  */
 
 #include "ngx_http_blog_module.h"
@@ -84,6 +85,7 @@ ngx_http_blog_cache_insert(ngx_http_blog_cache_t *cache,
     size_t                 cost;
     ngx_http_blog_page_t  *old;
 
+    /* a page comes in as rendered: its compressed bodies come later */
     cost = page->len + page->key.str.len + NGX_HTTP_BLOG_PAGE_OVERHEAD;
 
     if (cost > cache->max_size) {
@@ -102,9 +104,33 @@ ngx_http_blog_cache_insert(ngx_http_blog_cache_t *cache,
 
     page->cached = 1;
     page->refs++;
+    page->cost = cost;
     cache->size += cost;
 
     return NGX_OK;
+}
+
+
+/*
+ * A cached page took bytes more (a body in another coding): the least
+ * recently used pages make room, the page itself last, as it was just used.
+ * Evicted, it lives on for the responses that hold it.
+ */
+
+void
+ngx_http_blog_cache_grow(ngx_http_blog_cache_t *cache,
+    ngx_http_blog_page_t *page, size_t bytes)
+{
+    ngx_http_blog_page_t  *old;
+
+    page->cost += bytes;
+    cache->size += bytes;
+
+    while (cache->size > cache->max_size) {
+        old = ngx_queue_data(ngx_queue_last(&cache->lru),
+                             ngx_http_blog_page_t, lru);
+        ngx_http_blog_cache_evict(cache, old);
+    }
 }
 
 
@@ -115,7 +141,7 @@ ngx_http_blog_cache_evict(ngx_http_blog_cache_t *cache,
     ngx_rbtree_delete(&cache->tree, &page->key.node);
     ngx_queue_remove(&page->lru);
 
-    cache->size -= page->len + page->key.str.len + NGX_HTTP_BLOG_PAGE_OVERHEAD;
+    cache->size -= page->cost;
     page->cached = 0;
 
     ngx_http_blog_page_release(page);
@@ -187,11 +213,18 @@ ngx_http_blog_page_cleanup(void *data)
 void
 ngx_http_blog_page_release(ngx_http_blog_page_t *page)
 {
+    ngx_uint_t  i;
+
     if (--page->refs) {
         return;
     }
 
     /* the body comes from blog_buf_t, which allocates with realloc */
     free(page->body);
+
+    for (i = 0; i < BLOG_CODING_N; i++) {
+        free(page->coded[i].data);
+    }
+
     ngx_free(page);
 }

@@ -44,6 +44,14 @@ static ngx_conf_num_bounds_t  ngx_http_blog_per_page_bounds = {
     ngx_conf_check_num_bounds, 1, 1000
 };
 
+static ngx_conf_num_bounds_t  ngx_http_blog_gzip_level_bounds = {
+    ngx_conf_check_num_bounds, 1, 9
+};
+
+static ngx_conf_num_bounds_t  ngx_http_blog_brotli_quality_bounds = {
+    ngx_conf_check_num_bounds, 0, 11
+};
+
 
 static ngx_command_t  ngx_http_blog_commands[] = {
 
@@ -95,6 +103,27 @@ static ngx_command_t  ngx_http_blog_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_blog_loc_conf_t, cache_size),
       NULL },
+
+    { ngx_string("blog_compress"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, compress),
+      NULL },
+
+    { ngx_string("blog_gzip_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, compress_level[BLOG_CODING_GZIP]),
+      &ngx_http_blog_gzip_level_bounds },
+
+    { ngx_string("blog_brotli_quality"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, compress_level[BLOG_CODING_BR]),
+      &ngx_http_blog_brotli_quality_bounds },
 
     { ngx_string("blog_base_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -292,13 +321,16 @@ static ngx_int_t
 ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_str_t *path)
 {
-    ngx_int_t              rc;
-    ngx_str_t              key, *route;
-    ngx_buf_t             *b;
-    ngx_chain_t            out;
-    ngx_table_elt_t       *etag;
-    ngx_http_blog_ctx_t   *ctx;
-    ngx_http_blog_page_t  *page;
+    u_char                 *body, *tag;
+    size_t                  len;
+    ngx_int_t               rc;
+    ngx_str_t               key, *route;
+    ngx_buf_t              *b;
+    ngx_chain_t             out;
+    ngx_table_elt_t        *etag;
+    ngx_http_blog_ctx_t    *ctx;
+    ngx_http_blog_page_t   *page;
+    ngx_http_blog_coded_t  *coded;
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_ctx_t));
     if (ctx == NULL) {
@@ -370,8 +402,27 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
         ctx->slug.len = path->len - route->len;
     }
 
+    body = page->body;
+    len = page->len;
+    tag = page->etag;
+
+    if (blcf->compress) {
+        if (ngx_http_blog_compress(r, blcf, page, &coded) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (coded) {
+            body = coded->data;
+            len = coded->len;
+            tag = coded->etag;
+        }
+    }
+
+    /* ranges of the bytes sent, in whatever coding, as gzip_static does */
+    r->allow_ranges = 1;
+
     r->headers_out.status = page->status;
-    r->headers_out.content_length_n = page->len;
+    r->headers_out.content_length_n = len;
     r->headers_out.content_type = ngx_http_blog_content_types[page->content_type];
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     ngx_str_set(&r->headers_out.charset, "utf-8");
@@ -389,8 +440,8 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
         etag->next = NULL;
 #endif
         ngx_str_set(&etag->key, "ETag");
-        etag->value.data = page->etag;
-        etag->value.len = ngx_strlen(page->etag);
+        etag->value.data = tag;
+        etag->value.len = ngx_strlen(tag);
         r->headers_out.etag = etag;
     }
 
@@ -405,9 +456,9 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->pos = page->body;
-    b->last = page->body + page->len;
-    b->memory = page->len ? 1 : 0;
+    b->pos = body;
+    b->last = body + len;
+    b->memory = len ? 1 : 0;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
@@ -953,6 +1004,9 @@ ngx_http_blog_create_loc_conf(ngx_conf_t *cf)
     blcf->per_page = NGX_CONF_UNSET_UINT;
     blcf->cache = NGX_CONF_UNSET;
     blcf->cache_size = NGX_CONF_UNSET_SIZE;
+    blcf->compress = NGX_CONF_UNSET;
+    blcf->compress_level[BLOG_CODING_GZIP] = NGX_CONF_UNSET;
+    blcf->compress_level[BLOG_CODING_BR] = NGX_CONF_UNSET;
     blcf->ttl = NGX_CONF_UNSET_PTR;
     blcf->comments = NGX_CONF_UNSET;
     blcf->comment_limit.count = NGX_CONF_UNSET_UINT;
@@ -994,6 +1048,11 @@ ngx_http_blog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->cache, prev->cache, 1);
     ngx_conf_merge_size_value(conf->cache_size, prev->cache_size,
                               8 * 1024 * 1024);
+    ngx_conf_merge_value(conf->compress, prev->compress, 1);
+    ngx_conf_merge_value(conf->compress_level[BLOG_CODING_GZIP],
+                         prev->compress_level[BLOG_CODING_GZIP], 6);
+    ngx_conf_merge_value(conf->compress_level[BLOG_CODING_BR],
+                         prev->compress_level[BLOG_CODING_BR], 5);
 
     /* the default theme's column: full width up to 42rem */
     ngx_conf_merge_str_value(conf->image_sizes, prev->image_sizes,

@@ -95,6 +95,24 @@ typedef enum {
 } ngx_http_blog_route_e;
 
 
+/*
+ * The content codings a page is sent in besides identity, in the order
+ * they are preferred when a client takes several (ngx_http_blog_compress.c).
+ */
+typedef enum {
+    BLOG_CODING_BR = 0,
+    BLOG_CODING_GZIP,
+    BLOG_CODING_N
+} ngx_http_blog_coding_e;
+
+/* A page's body in one coding, made on the first request that takes it. */
+typedef struct {
+    u_char                   *data;           /* NULL: none smaller */
+    size_t                    len;
+    u_char                    etag[32];       /* "16 hex digits-gz6" */
+    unsigned                  made:1;
+} ngx_http_blog_coded_t;
+
 /* A rendered page, shared by the cache and the responses that send it. */
 typedef struct {
     ngx_queue_t               lru;
@@ -105,6 +123,8 @@ typedef struct {
     u_char                   *body;
     size_t                    len;
     u_char                    etag[20];       /* "16 hex digits" */
+    ngx_http_blog_coded_t     coded[BLOG_CODING_N];
+    size_t                    cost;           /* charged to the cache */
     ngx_uint_t                refs;
     unsigned                  cached:1;
 } ngx_http_blog_page_t;
@@ -139,6 +159,8 @@ typedef struct {
     ngx_uint_t                per_page;
     ngx_flag_t                cache;
     size_t                    cache_size;
+    ngx_flag_t                compress;
+    ngx_int_t                 compress_level[BLOG_CODING_N];
     ngx_str_t                 base_url;
     ngx_http_blog_cache_t    *page_cache;     /* per worker, made on use */
     ngx_str_t                 image_sizes;    /* "sizes" of srcset images */
@@ -187,11 +209,18 @@ ngx_http_blog_page_t *ngx_http_blog_cache_lookup(ngx_http_blog_cache_t *cache,
     ngx_str_t *key, uint64_t generation);
 ngx_int_t ngx_http_blog_cache_insert(ngx_http_blog_cache_t *cache,
     ngx_http_blog_page_t *page);
+void ngx_http_blog_cache_grow(ngx_http_blog_cache_t *cache,
+    ngx_http_blog_page_t *page, size_t bytes);
 ngx_http_blog_page_t *ngx_http_blog_page_alloc(ngx_str_t *key);
 ngx_int_t ngx_http_blog_page_hold(ngx_http_request_t *r,
     ngx_http_blog_page_t *page);
 void ngx_http_blog_page_release(ngx_http_blog_page_t *page);
 void ngx_http_blog_cache_destroy(ngx_http_blog_cache_t *cache);
+
+/* ngx_http_blog_compress.c */
+ngx_int_t ngx_http_blog_compress(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_page_t *page,
+    ngx_http_blog_coded_t **coded);
 
 /* ngx_http_blog_pages.c */
 ngx_int_t ngx_http_blog_render(ngx_http_request_t *r,

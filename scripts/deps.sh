@@ -9,7 +9,8 @@ packages="build-essential pkg-config nginx nginx-dev
 libsqlite3-dev sqlite3 libcmark-dev libuv1-dev libinih-dev libssl-dev
 perl curl wrk procps libxml2-utils
 libvips-dev libcurl4-openssl-dev libjansson-dev libargon2-dev libxml2-dev
-libmaxminddb-dev libgeoip-dev geoip-database libhttp-parser-dev libnats-dev"
+libmaxminddb-dev libgeoip-dev geoip-database libhttp-parser-dev libnats-dev
+zlib1g-dev libbrotli-dev"
 
 # "scripts/deps.sh deb": what "make deb" needs to build and check the
 # Debian packages (debian/control's Build-Depends are the packages above);
@@ -37,6 +38,9 @@ if [ "${1:-}" = test ]; then
     packages="$packages nats-server"
     # t/90-debian.t rotates the packaged jobrunner's log
     packages="$packages logrotate"
+    # decodes the module's brotli bodies in t/15-compress.t and
+    # scripts/bench-pages
+    packages="$packages brotli"
     command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
 

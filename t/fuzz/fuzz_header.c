@@ -2,11 +2,13 @@
  * libFuzzer target: the request header values the module reads from
  * anyone (blog_header.c): a cookie's value as a session or CSRF token, the
  * Origin or Referer of a POST against the Host, the Referer's host for the
- * analytics.  The input is a header value, a line break, and a Host.
- * Beyond "no crash", it checks the promises the module relies on: a token
- * is 64 lowercase hex digits and nothing else, an accepted origin starts
- * with the scheme and the host, and a referrer host lies inside the value
- * with no credentials, path or (outside brackets) port in it.
+ * analytics, the codings of Accept-Encoding.  The input is a header value,
+ * a line break, and a Host (or a coding).  Beyond "no crash", it checks the
+ * promises the module relies on: a token is 64 lowercase hex digits and
+ * nothing else, an accepted origin starts with the scheme and the host, a
+ * referrer host lies inside the value with no credentials, path or
+ * (outside brackets) port in it, and a coding taken is in the value and
+ * never taken as "coding;q=0".
  */
 
 #include <stdint.h>
@@ -68,6 +70,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             {
                 abort();
             }
+        }
+    }
+
+    if (hlen && blog_accepts_coding(v, len, host, hlen)) {
+        for (i = 0; i + hlen <= len; i++) {
+            if (strncasecmp(v + i, host, hlen) == 0) {
+                break;
+            }
+        }
+
+        if (i + hlen > len
+            || (len == hlen + 4 && memcmp(v + hlen, ";q=0", 4) == 0))
+        {
+            abort();
         }
     }
 

@@ -1,5 +1,6 @@
 /*
- * Unit tests of blog_header.c: tokens, same-origin checks, referrer hosts.
+ * Unit tests of blog_header.c: tokens, same-origin checks, referrer hosts,
+ * content codings of Accept-Encoding.
  */
 
 #include <string.h>
@@ -32,6 +33,15 @@ referrer_is(const char *ref, const char *want)
 
     ok(rc == 1 && len == strlen(want) && memcmp(host, want, len) == 0,
        "referrer \"%s\": host \"%s\"", ref, want);
+}
+
+
+static void
+accepts_is(const char *ae, const char *coding, int want)
+{
+    is_int(blog_accepts_coding(ae, strlen(ae), coding, strlen(coding)), want,
+           "Accept-Encoding \"%s\": %s %s", ae, coding,
+           want ? "taken" : "refused");
 }
 
 
@@ -79,6 +89,38 @@ main(void)
     referrer_is("http:/x", NULL);
     referrer_is("android-app://com.example", NULL);
     referrer_is("", NULL);
+
+    accepts_is("br", "br", 1);
+    accepts_is("gzip, deflate, br", "br", 1);
+    accepts_is("gzip,deflate,br", "br", 1);
+    accepts_is("BR", "br", 1);
+    accepts_is("\tbr\t,gzip", "br", 1);
+    accepts_is("br;q=1", "br", 1);
+    accepts_is("br;q=1.000", "br", 1);
+    accepts_is("br ; Q=0.5", "br", 1);
+    accepts_is("br;q=0.001", "br", 1);
+    accepts_is("br;level=5;q=0.2", "br", 1);
+    accepts_is("br;q=0", "br", 0);
+    accepts_is("br;q=0.", "br", 0);
+    accepts_is("br;q=0.000", "br", 0);
+    accepts_is("gzip, br;q=0", "br", 0);
+    accepts_is("br;q=1.5", "br", 0);
+    accepts_is("br;q=0.0001", "br", 0);
+    accepts_is("br;q=", "br", 0);
+    accepts_is("br;q=x", "br", 0);
+    accepts_is("br;q=0.5x", "br", 0);
+    accepts_is("br;q=2", "br", 0);
+    accepts_is("gzip;q=0, br", "br", 1);
+    accepts_is("br;q=0, br", "br", 0);          /* the first listing counts */
+    accepts_is("brotli, gzip", "br", 0);
+    accepts_is("xbr", "br", 0);
+    accepts_is("b", "br", 0);
+    accepts_is("gzip;br", "br", 0);             /* a parameter, not a coding */
+    accepts_is("*", "br", 0);
+    accepts_is("", "br", 0);
+    accepts_is(",,, ;", "br", 0);
+    accepts_is("gzip", "gzip", 1);
+    accepts_is("gzip;q=0", "gzip", 0);
 
     return tap_done();
 }

@@ -1,0 +1,356 @@
+/*
+ * Pages compressed once: which content coding a request gets, and the
+ * page's body in that coding, made on the first request that takes it.
+ *
+ * A cached page keeps each coding it was asked in, made at the configured
+ * level (blog_gzip_level, blog_brotli_quality), so a repeated page costs no
+ * compression at all; a page sent once (blog_cache off, a 404, a page larger
+ * than the cache) is compressed for its one response at the fastest level.
+ * nginx's gzip filter leaves a response with a Content-Encoding alone, as
+ * it does gzip_static's.
+ *
+ * Whom to compress for is nginx's own rule, ngx_http_gzip_ok(): the gzip
+ * token and its q-value as nginx reads it, gzip_http_version, gzip_proxied
+ * and gzip_disable; brotli goes to the same clients when they list "br".
+ */
+
+#include "ngx_http_blog_module.h"
+#include "blog_header.h"
+
+#include <zlib.h>
+#include <brotli/encode.h>
+
+
+#if !(NGX_HTTP_GZIP)
+#error "blog_compress follows nginx's gzip rules: build nginx with gzip"
+#endif
+
+
+typedef ngx_int_t (*ngx_http_blog_encode_pt)(u_char *in, size_t len,
+    ngx_int_t level, ngx_http_blog_coded_t *out);
+
+typedef struct {
+    ngx_str_t                 name;           /* the Content-Encoding */
+    const char               *etag_suffix;
+    ngx_int_t                 fast_level;     /* for a page sent once */
+    ngx_http_blog_encode_pt   encode;
+} ngx_http_blog_coding_t;
+
+
+static ngx_uint_t ngx_http_blog_accepted(ngx_http_request_t *r,
+    ngx_http_blog_coding_e c);
+static ngx_uint_t ngx_http_blog_gzip_rules(ngx_http_request_t *r);
+static ngx_int_t ngx_http_blog_make(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_page_t *page,
+    ngx_http_blog_coding_e c);
+static ngx_int_t ngx_http_blog_gzip(u_char *in, size_t len, ngx_int_t level,
+    ngx_http_blog_coded_t *out);
+static ngx_int_t ngx_http_blog_brotli(u_char *in, size_t len,
+    ngx_int_t level, ngx_http_blog_coded_t *out);
+static ngx_int_t ngx_http_blog_push_header(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *value, ngx_table_elt_t **slot);
+
+
+/* In ngx_http_blog_coding_e order: the order of preference. */
+static ngx_http_blog_coding_t  ngx_http_blog_codings[BLOG_CODING_N] = {
+    { ngx_string("br"), "-br", 0, ngx_http_blog_brotli },
+    { ngx_string("gzip"), "-gz", 1, ngx_http_blog_gzip }
+};
+
+static ngx_str_t  ngx_http_blog_content_encoding = ngx_string("Content-Encoding");
+static ngx_str_t  ngx_http_blog_vary = ngx_string("Vary");
+static ngx_str_t  ngx_http_blog_accept_encoding = ngx_string("Accept-Encoding");
+
+
+/*
+ * Picks the coding of the response, the first the client takes whose body
+ * is smaller than the page's, and sets Content-Encoding and Vary: *coded is
+ * that body, or NULL for the page as it is.
+ */
+
+ngx_int_t
+ngx_http_blog_compress(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
+    ngx_http_blog_page_t *page, ngx_http_blog_coded_t **coded)
+{
+    ngx_uint_t                 c;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    *coded = NULL;
+
+    /*
+     * Every answer varies by Accept-Encoding, the identity one too, once:
+     * nginx adds the header itself where gzip_vary is on.
+     */
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    r->gzip_vary = 1;
+
+    if (!clcf->gzip_vary
+        && ngx_http_blog_push_header(r, &ngx_http_blog_vary,
+                                     &ngx_http_blog_accept_encoding, NULL)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (c = 0; c < BLOG_CODING_N; c++) {
+        if (!ngx_http_blog_accepted(r, c)) {
+            continue;
+        }
+
+        if (!page->coded[c].made
+            && ngx_http_blog_make(r, blcf, page, c) != NGX_OK)
+        {
+            /* logged; the page goes out as it is */
+            continue;
+        }
+
+        if (page->coded[c].data == NULL) {
+            continue;
+        }
+
+        *coded = &page->coded[c];
+
+        return ngx_http_blog_push_header(r, &ngx_http_blog_content_encoding,
+                                         &ngx_http_blog_codings[c].name,
+                                         &r->headers_out.content_encoding);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * gzip is what ngx_http_gzip_ok() says, which also tells nginx's gzip
+ * filter, should the page go out as it is, whether it may compress it;
+ * brotli needs "br" listed, and the same rules.
+ */
+
+static ngx_uint_t
+ngx_http_blog_accepted(ngx_http_request_t *r, ngx_http_blog_coding_e c)
+{
+    ngx_table_elt_t  *ae;
+
+    if (c == BLOG_CODING_GZIP) {
+        return ngx_http_gzip_ok(r) == NGX_OK;
+    }
+
+    ae = r->headers_in.accept_encoding;
+
+    if (r != r->main || ae == NULL
+        || !blog_accepts_coding((char *) ae->value.data, ae->value.len,
+                                (char *) ngx_http_blog_codings[c].name.data,
+                                ngx_http_blog_codings[c].name.len))
+    {
+        return 0;
+    }
+
+    return ngx_http_blog_gzip_rules(r);
+}
+
+
+/*
+ * nginx's rules for whom to compress for, without the gzip token: asked
+ * with an Accept-Encoding of "gzip" alone, ngx_http_gzip_ok() applies just
+ * them.  The request's own header, and what it said of gzip, are put back.
+ */
+
+static ngx_uint_t
+ngx_http_blog_gzip_rules(ngx_http_request_t *r)
+{
+    ngx_int_t         rc;
+    ngx_uint_t        tested, ok;
+    ngx_table_elt_t  *ae, gzip;
+
+    ae = r->headers_in.accept_encoding;
+    tested = r->gzip_tested;
+    ok = r->gzip_ok;
+
+    gzip = *ae;
+    ngx_str_set(&gzip.value, "gzip");
+    r->headers_in.accept_encoding = &gzip;
+
+    rc = ngx_http_gzip_ok(r);
+
+    r->headers_in.accept_encoding = ae;
+    r->gzip_tested = tested;
+    r->gzip_ok = ok;
+
+    return rc == NGX_OK;
+}
+
+
+/*
+ * Makes the page's body in coding c: at the configured level for a cached
+ * page, which the cache is charged for, and at the fastest for a page made
+ * for one response.  The ETag is the page's, marked with coding and level.
+ */
+
+static ngx_int_t
+ngx_http_blog_make(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
+    ngx_http_blog_page_t *page, ngx_http_blog_coding_e c)
+{
+    ngx_int_t                level;
+    ngx_http_blog_coded_t   *coded;
+    ngx_http_blog_coding_t  *coding;
+
+    coding = &ngx_http_blog_codings[c];
+    coded = &page->coded[c];
+    level = page->cached ? blcf->compress_level[c] : coding->fast_level;
+
+    if (coding->encode(page->body, page->len, level, coded) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "blog: %V of a %uz-byte page failed, sent as it is",
+                      &coding->name, page->len);
+        return NGX_ERROR;
+    }
+
+    /* a body that did not shrink is not kept: the page goes out as it is */
+    if (coded->len >= page->len) {
+        free(coded->data);
+        coded->data = NULL;
+        coded->len = 0;
+    }
+
+    coded->made = 1;
+
+    ngx_sprintf(coded->etag, "%*s%s%i\"%Z",
+                ngx_strlen(page->etag) - 1, page->etag, coding->etag_suffix,
+                level);
+
+    if (page->cached && coded->len) {
+        ngx_http_blog_cache_grow(blcf->page_cache, page, coded->len);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * zlib with a window no larger than the page, as nginx's gzip filter sizes
+ * it: a page of a few kilobytes needs a few kilobytes of state, not 256k.
+ */
+
+static ngx_int_t
+ngx_http_blog_gzip(u_char *in, size_t len, ngx_int_t level,
+    ngx_http_blog_coded_t *out)
+{
+    int        wbits, rc;
+    u_char    *p;
+    z_stream   zs;
+
+    wbits = MAX_WBITS;
+
+    while (wbits > 9 && len + 262 < (size_t) 1 << (wbits - 1)) {
+        wbits--;
+    }
+
+    ngx_memzero(&zs, sizeof(z_stream));
+
+    /* +16: a gzip header and trailer around the deflate stream */
+    if (deflateInit2(&zs, (int) level, Z_DEFLATED, wbits + 16, wbits - 7,
+                     Z_DEFAULT_STRATEGY)
+        != Z_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    out->len = deflateBound(&zs, len);
+    out->data = malloc(out->len);
+
+    if (out->data == NULL) {
+        (void) deflateEnd(&zs);
+        return NGX_ERROR;
+    }
+
+    zs.next_in = in;
+    zs.avail_in = len;
+    zs.next_out = out->data;
+    zs.avail_out = out->len;
+
+    rc = deflate(&zs, Z_FINISH);
+
+    out->len = zs.total_out;
+    (void) deflateEnd(&zs);
+
+    if (rc != Z_STREAM_END) {
+        free(out->data);
+        out->data = NULL;
+        return NGX_ERROR;
+    }
+
+    /* keep only what was written: the cache counts these bytes */
+    p = realloc(out->data, out->len);
+    if (p) {
+        out->data = p;
+    }
+
+    return NGX_OK;
+}
+
+
+/* Brotli in one call, with a window no larger than the page. */
+
+static ngx_int_t
+ngx_http_blog_brotli(u_char *in, size_t len, ngx_int_t level,
+    ngx_http_blog_coded_t *out)
+{
+    int      lgwin;
+    u_char  *p;
+
+    lgwin = BROTLI_MIN_WINDOW_BITS;
+
+    while (lgwin < BROTLI_DEFAULT_WINDOW && ((size_t) 1 << lgwin) - 16 < len) {
+        lgwin++;
+    }
+
+    out->len = BrotliEncoderMaxCompressedSize(len);
+    if (out->len == 0) {
+        return NGX_ERROR;
+    }
+
+    out->data = malloc(out->len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (!BrotliEncoderCompress((int) level, lgwin, BROTLI_MODE_TEXT, len, in,
+                               &out->len, out->data))
+    {
+        free(out->data);
+        out->data = NULL;
+        return NGX_ERROR;
+    }
+
+    p = realloc(out->data, out->len);
+    if (p) {
+        out->data = p;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_blog_push_header(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value, ngx_table_elt_t **slot)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key = *name;
+    h->value = *value;
+
+    if (slot) {
+        *slot = h;
+    }
+
+    return NGX_OK;
+}
