@@ -12,6 +12,7 @@ CFLAGS    ?= -O2 -g
 WARN       = -Wall -Wextra -Werror
 CPPFLAGS  += -D_GNU_SOURCE
 PROVE     ?= prove
+JOBS      ?= $(shell nproc)
 
 # Each part is a static library of object files, compiled once with -MMD
 # (a header change rebuilds what includes it) and -fPIC (libblog.a goes
@@ -161,7 +162,7 @@ SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer
 ASAN_LOGS = $(CURDIR)/build-asan/reports
 
 test-asan: deps-test node_modules/.package-lock.json
-	$(MAKE) BUILD=build-asan NGINX_CC_OPT='$(SAN)' NGINX_LD_OPT='$(SAN)' \
+	$(MAKE) -j$(JOBS) BUILD=build-asan NGINX_CC_OPT='$(SAN)' NGINX_LD_OPT='$(SAN)' \
 	    CFLAGS='-O1 -g $(SAN) -Wno-format-overflow' LDFLAGS='$(SAN)' all unit
 	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
 	BLOG_BUILD=$(CURDIR)/build-asan ASAN_LOG_DIR=$(ASAN_LOGS) \
