@@ -356,15 +356,43 @@ jr_thumb_save(jr_work_t *w, VipsImage *img, const jr_thumb_format_t *fmt,
 
 
 /*
- * A thumbnail of the file at one width, decoded from the file and held in
- * memory: computed once, saved in each format (a sequential source cannot
- * be reread), and the source of the smaller widths.
+ * A thumbnail's pixels computed into memory, once: each width is saved in
+ * every format, and the largest is the source of the smaller ones.  rc and
+ * thumb are what the vips_thumbnail_*() call gave.
+ */
+static VipsImage *
+jr_thumb_computed(jr_work_t *w, int rc, VipsImage *thumb)
+{
+    VipsImage   *mem;
+    jr_thumb_t  *t;
+
+    t = w->data;
+
+    if (rc != 0) {
+        jr_thumb_vips_fail(w, 1, t->rel);
+        return NULL;
+    }
+
+    mem = vips_image_copy_memory(thumb);
+    g_object_unref(thumb);
+
+    if (mem == NULL) {
+        jr_thumb_vips_fail(w, 1, t->rel);
+    }
+
+    return mem;
+}
+
+
+/*
+ * A thumbnail of the file at one width, decoded from the file (a
+ * sequential source cannot be reread: hence the copy in memory).
  */
 static VipsImage *
 jr_thumb_decode(jr_work_t *w, int fd, int width)
 {
     int          rc;
-    VipsImage   *thumb, *mem;
+    VipsImage   *thumb;
     VipsSource  *src;
     jr_thumb_t  *t;
 
@@ -391,19 +419,7 @@ jr_thumb_decode(jr_work_t *w, int fd, int width)
                                NULL);
     g_object_unref(src);
 
-    if (rc != 0) {
-        jr_thumb_vips_fail(w, 1, t->rel);
-        return NULL;
-    }
-
-    mem = vips_image_copy_memory(thumb);
-    g_object_unref(thumb);
-
-    if (mem == NULL) {
-        jr_thumb_vips_fail(w, 1, t->rel);
-    }
-
-    return mem;
+    return jr_thumb_computed(w, rc, thumb);
 }
 
 
@@ -415,28 +431,15 @@ jr_thumb_decode(jr_work_t *w, int fd, int width)
 static VipsImage *
 jr_thumb_shrink(jr_work_t *w, VipsImage *from, int width)
 {
-    VipsImage   *thumb, *mem;
-    jr_thumb_t  *t;
+    int         rc;
+    VipsImage  *thumb;
 
-    t = w->data;
+    rc = vips_thumbnail_image(from, &thumb, width,
+                              "height", VIPS_MAX_COORD,
+                              "size", VIPS_SIZE_DOWN,
+                              NULL);
 
-    if (vips_thumbnail_image(from, &thumb, width,
-                             "height", VIPS_MAX_COORD,
-                             "size", VIPS_SIZE_DOWN,
-                             NULL) != 0)
-    {
-        jr_thumb_vips_fail(w, 1, t->rel);
-        return NULL;
-    }
-
-    mem = vips_image_copy_memory(thumb);
-    g_object_unref(thumb);
-
-    if (mem == NULL) {
-        jr_thumb_vips_fail(w, 1, t->rel);
-    }
-
-    return mem;
+    return jr_thumb_computed(w, rc, thumb);
 }
 
 
