@@ -25,6 +25,7 @@
  */
 
 #include "ngx_http_blog_module.h"
+#include "ngx_http_blog_response.h"
 #include "blog_db.h"
 #include "blog_post.h"
 #include "blog_webhook.h"
@@ -403,10 +404,6 @@ static ngx_int_t
 ngx_http_blog_cronhook_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
     r->headers_out.status = status;
     r->headers_out.content_length_n = body ? (off_t) body->len : 0;
 
@@ -415,31 +412,16 @@ ngx_http_blog_cronhook_send(ngx_http_request_t *r, ngx_uint_t status,
         r->headers_out.content_type_len = r->headers_out.content_type.len;
     }
 
-    if (body == NULL || r->method == NGX_HTTP_HEAD) {
+    if (body == NULL) {
+        r->header_only = 1;
+        return ngx_http_send_header(r);
+    }
+
+    if (r->method == NGX_HTTP_HEAD) {
         r->header_only = 1;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = body->data;
-    b->last = body->data + body->len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_blog_send_body(r, body->data, body->len);
 }
 
 

@@ -253,9 +253,7 @@ ngx_http_blog_live_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_blog_live_refuse(ngx_http_request_t *r)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    ngx_int_t  rc;
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
@@ -276,27 +274,8 @@ ngx_http_blog_live_refuse(ngx_http_request_t *r)
     ngx_str_set(&r->headers_out.content_type, "text/plain");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = ngx_http_blog_live_refusal;
-    b->last = b->pos + sizeof(ngx_http_blog_live_refusal) - 1;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_blog_send_body(r, ngx_http_blog_live_refusal,
+                                   sizeof(ngx_http_blog_live_refusal) - 1);
 }
 
 

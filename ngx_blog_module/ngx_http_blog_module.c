@@ -5,6 +5,7 @@
  */
 
 #include "ngx_http_blog_module.h"
+#include "ngx_http_blog_response.h"
 
 
 static ngx_int_t ngx_http_blog_handler(ngx_http_request_t *r);
@@ -325,8 +326,6 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     size_t                  len;
     ngx_int_t               rc;
     ngx_str_t               key, *route;
-    ngx_buf_t              *b;
-    ngx_chain_t             out;
     ngx_table_elt_t        *etag;
     ngx_http_blog_ctx_t    *ctx;
     ngx_http_blog_page_t   *page;
@@ -445,27 +444,7 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
         r->headers_out.etag = etag;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = body;
-    b->last = body + len;
-    b->memory = len ? 1 : 0;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_blog_send_body(r, body, len);
 }
 
 

@@ -90,9 +90,6 @@ ngx_int_t
 ngx_http_blog_send_html(ngx_http_request_t *r, ngx_uint_t status,
     u_char *data, size_t len, ngx_uint_t owned)
 {
-    ngx_int_t            rc;
-    ngx_buf_t           *b;
-    ngx_chain_t          out;
     ngx_pool_cleanup_t  *cln;
 
     if (owned) {
@@ -115,6 +112,21 @@ ngx_http_blog_send_html(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_set(&r->headers_out.content_type, "text/html");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     ngx_str_set(&r->headers_out.charset, "utf-8");
+
+    return ngx_http_blog_send_body(r, data, len);
+}
+
+
+/*
+ * The headers as the caller set them, then len bytes of memory as the
+ * whole body; the bytes must live as long as the request.
+ */
+ngx_int_t
+ngx_http_blog_send_body(ngx_http_request_t *r, u_char *data, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     rc = ngx_http_send_header(r);
 

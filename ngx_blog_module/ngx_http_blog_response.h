@@ -18,6 +18,8 @@
 
 ngx_int_t ngx_http_blog_send_html(ngx_http_request_t *r, ngx_uint_t status,
     u_char *data, size_t len, ngx_uint_t owned);
+ngx_int_t ngx_http_blog_send_body(ngx_http_request_t *r, u_char *data,
+    size_t len);
 ngx_int_t ngx_http_blog_redirect(ngx_http_request_t *r, ngx_str_t *location);
 ngx_int_t ngx_http_blog_security_headers(ngx_http_request_t *r,
     ngx_str_t *style_nonce);
