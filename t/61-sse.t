@@ -329,6 +329,19 @@ like $answer, qr{^HTTP/1\.1 400 .*request not complete in time}s,
     'a request left unfinished: 400 after a heartbeat round or two';
 close $half;
 
+# --- a full hub --------------------------------------------------------------------------------
+
+$site->stop_jobrunner;
+$site->start_jobrunner($jr_conf . "sse_max_subscribers = 1\n");
+$sa = subscribe($sse, ['comments.hello']);
+is $sa->{status}, 200, 'with sse_max_subscribers = 1, one subscriber gets in';
+my $full = subscribe($sse, ['comments.hello']);
+is $full->{status}, 503, '... a second one gets 503';
+like $full->{head}, qr/^Retry-After: 30\r?$/mi, '... with Retry-After';
+$full->close_sub;
+$sa->close_sub;
+like $site->jobrunner_log, qr/sse: 503, sse_max_subscribers reached/, '... logged with its reason';
+
 $site->stop_jobrunner;
 unlike $site->jobrunner_log, qr/\[error\](?!.*(dead after|no-such-kind))/, 'no other errors in the log';
 # while the hub is down, nginx logs its failed connects as [crit]

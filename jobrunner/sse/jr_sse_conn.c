@@ -44,6 +44,7 @@
 #define JR_SSE_USER_MAX     128
 #define JR_SSE_NAME_MAX     16          /* the longest header name we use */
 #define JR_SSE_BACKLOG      4096
+#define JR_SSE_RETRY_AFTER "30"          /* seconds, as blog_live_streams says */
 
 enum {
     JR_SSE_H_OTHER = 0,
@@ -790,7 +791,12 @@ jr_sse_resume_from(jr_sse_t *hub, const char *id, size_t len)
 }
 
 
-/* A short plain-text answer, logged with its reason, then the close. */
+/*
+ * A short plain-text answer, logged with its reason, then the close.  A 503
+ * says when to come back, as the module's own stream cap does, so that
+ * clients other than EventSource (which retries on its own clock) do not
+ * hammer a full hub.
+ */
 static void
 jr_sse_refuse(jr_sse_conn_t *c, unsigned status, const char *why)
 {
@@ -818,11 +824,14 @@ jr_sse_refuse(jr_sse_conn_t *c, unsigned status, const char *why)
         return;
     }
 
-    m->len = (size_t) sprintf(m->data, "HTTP/1.1 %s\r\n"
+    m->len = (size_t) sprintf(m->data, "HTTP/1.1 %s\r\n%s"
                               "Content-Type: text/plain\r\n"
                               "Content-Length: %zu\r\n"
                               "Connection: close\r\n\r\n%s\n",
-                              text, strlen(why) + 1, why);
+                              text,
+                              status == 503 ? "Retry-After: "
+                                  JR_SSE_RETRY_AFTER "\r\n" : "",
+                              strlen(why) + 1, why);
 
     c->close_after = 1;
     jr_sse_send(c, m);
