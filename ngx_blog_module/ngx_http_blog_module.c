@@ -450,32 +450,33 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 
 /*
  * The cache key is the path under the location; without a configured base
- * URL, links carry the request's scheme and host, so the key has them too
- * ("https://host /feed.xml"): a feed rendered for http:// is not served
- * over TLS.
+ * URL, links carry the request's scheme, host and port, so the key has
+ * them too ("https://host:8443 /feed.xml"): a feed rendered for http:// is
+ * not served over TLS.
  */
 
 static ngx_int_t
 ngx_http_blog_page_key(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_str_t *path, ngx_str_t *key)
 {
-    u_char  *p;
+    u_char     *p;
+    ngx_str_t   base;
 
     if (blcf->base_url.len) {
         *key = *path;
         return NGX_OK;
     }
 
-    key->data = ngx_pnalloc(r->pool, sizeof("https://") - 1
-                                     + r->headers_in.server.len + 1
-                                     + path->len);
+    if (ngx_http_blog_site_url(r, blcf, &base) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    key->data = ngx_pnalloc(r->pool, base.len + 1 + path->len);
     if (key->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_http_blog_over_tls(r) ? ngx_cpymem(key->data, "https://", 8)
-                                  : ngx_cpymem(key->data, "http://", 7);
-    p = ngx_cpymem(p, r->headers_in.server.data, r->headers_in.server.len);
+    p = ngx_cpymem(key->data, base.data, base.len);
     *p++ = ' ';
     p = ngx_cpymem(p, path->data, path->len);
 

@@ -66,6 +66,8 @@ static ngx_int_t ngx_http_blog_sitemap_path(ngx_http_blog_render_t *rn,
     ngx_http_blog_part_t *part, ngx_str_t *path);
 static ngx_int_t ngx_http_blog_sitemap_parse(ngx_http_blog_render_t *rn,
     ngx_str_t *path, ngx_http_blog_part_t *part);
+static ngx_int_t ngx_http_blog_head(ngx_http_blog_render_t *rn,
+    ngx_str_t *path);
 static ngx_int_t ngx_http_blog_settings(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_post_vars(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, sqlite3_stmt *stmt, ngx_uint_t with_body);
@@ -143,6 +145,10 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
     }
 
     rc = ngx_http_blog_route_page(&rn, path);
+
+    if (rc == NGX_OK && rn.content_type == BLOG_TYPE_HTML) {
+        rc = ngx_http_blog_head(&rn, path);
+    }
 
     ngx_http_blog_db_done(rn.db);
 
@@ -268,6 +274,30 @@ ngx_http_blog_route_page(ngx_http_blog_render_t *rn, ngx_str_t *path)
 }
 
 
+/*
+ * What a page's <head> says of it besides its title: "canonical" and
+ * "canonical_abs", its own address (a comment sent back with errors is
+ * rendered for the post's path), and the link previews and structured
+ * data of ngx_http_blog_meta.c.
+ */
+
+static ngx_int_t
+ngx_http_blog_head(ngx_http_blog_render_t *rn, ngx_str_t *path)
+{
+    if (ngx_http_blog_var_url(rn, &rn->root, "canonical", NULL, path->data,
+                              path->len)
+        != NGX_OK
+        || ngx_http_blog_meta(rn->r, rn->blcf, rn->db, &rn->root,
+                              &rn->base_url, rn->tpl, path->len == 0)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_blog_settings(ngx_http_blog_render_t *rn)
 {
@@ -330,22 +360,11 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
         return rc;
     }
 
-    /*
-     * Without a configured base URL, absolute links (feed, sitemap) follow
-     * the request; the page cache then keys pages by scheme and host as well.
-     */
-    if (rn->base_url.len == 0) {
-        p = ngx_pnalloc(r->pool, sizeof("https://") + r->headers_in.server.len);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        rn->base_url.data = p;
-        p = ngx_http_blog_over_tls(r) ? ngx_cpymem(p, "https://", 8)
-                                      : ngx_cpymem(p, "http://", 7);
-
-        p = ngx_cpymem(p, r->headers_in.server.data, r->headers_in.server.len);
-        rn->base_url.len = p - rn->base_url.data;
+    /* without one, absolute links follow the request (ngx_http_blog_url.c) */
+    if (rn->base_url.len == 0
+        && ngx_http_blog_site_url(r, blcf, &rn->base_url) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ngx_http_blog_scope_push(&rn->root, "base_url", BLOG_TPL_TEXT,
