@@ -73,8 +73,12 @@ typedef enum {
     BLOG_TPL_FEED,
     BLOG_TPL_SITEMAP,
     BLOG_TPL_SITEMAP_INDEX,
+    BLOG_TPL_ROBOTS,                /* optional: none, no robots.txt */
     BLOG_TPL_N
 } ngx_http_blog_tpl_e;
+
+/* The templates from this one on are optional: NULL when not in the theme */
+#define BLOG_TPL_OPTIONAL  BLOG_TPL_ROBOTS
 
 typedef struct {
     ngx_str_t                 path;
@@ -188,7 +192,8 @@ typedef struct {
 enum {
     BLOG_TYPE_HTML = 0,
     BLOG_TYPE_ATOM,
-    BLOG_TYPE_XML
+    BLOG_TYPE_XML,
+    BLOG_TYPE_TEXT
 };
 
 

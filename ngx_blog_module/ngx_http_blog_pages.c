@@ -8,6 +8,7 @@
  *   tags/SLUG[/page/N]     published posts with a tag
  *   feed.xml, sitemap.xml  Atom feed, sitemap (or its index)
  *   sitemap-KIND-N.xml     a file of the sitemap, KIND posts or tags
+ *   robots.txt             the theme's robots.txt, if it has one
  *   SLUG                   a published page ("about")
  *
  * Everything else, and every draft, is the theme's 404.  Strings copied out
@@ -56,6 +57,7 @@ static ngx_int_t ngx_http_blog_comments(ngx_http_blog_render_t *rn,
     int64_t post, ngx_str_t *slug);
 static ngx_int_t ngx_http_blog_feed(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_sitemap(ngx_http_blog_render_t *rn);
+static ngx_int_t ngx_http_blog_robots(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_sitemap_part(ngx_http_blog_render_t *rn,
     ngx_http_blog_part_t *part);
 static ngx_int_t ngx_http_blog_sitemap_urls(ngx_http_blog_render_t *rn,
@@ -264,6 +266,12 @@ ngx_http_blog_route_page(ngx_http_blog_render_t *rn, ngx_str_t *path)
         && ngx_strncmp(p, route[BLOG_ROUTE_SITEMAP].data, path->len) == 0)
     {
         return ngx_http_blog_sitemap(rn);
+    }
+
+    if (path->len == sizeof("robots.txt") - 1
+        && ngx_strncmp(p, "robots.txt", path->len) == 0)
+    {
+        return ngx_http_blog_robots(rn);
     }
 
     if (ngx_http_blog_sitemap_parse(rn, path, &part) == NGX_OK) {
@@ -918,6 +926,32 @@ ngx_http_blog_sitemap(ngx_http_blog_render_t *rn)
 
     return ngx_http_blog_scope_list(&rn->root, "sitemaps", &items) == NGX_OK
            ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/*
+ * robots.txt, from the theme's template, with "sitemap_url_abs" for its
+ * "Sitemap:" line; none when the theme has no robots.txt.
+ */
+
+static ngx_int_t
+ngx_http_blog_robots(ngx_http_blog_render_t *rn)
+{
+    if (rn->blcf->theme->tpl[BLOG_TPL_ROBOTS] == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_blog_var_url(rn, &rn->root, "sitemap_url",
+                              &rn->blcf->route[BLOG_ROUTE_SITEMAP], NULL, 0)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rn->tpl = BLOG_TPL_ROBOTS;
+    rn->content_type = BLOG_TYPE_TEXT;
+
+    return NGX_OK;
 }
 
 

@@ -271,6 +271,44 @@ is scalar @{ $h->{jsonld} }, 0, 'no JSON-LD on a tag page';
 $h = head_at('/posts/nothing-here');
 ok !$h->{link}{canonical}, 'no canonical on a 404';
 
+# -- robots.txt and the icons -------------------------------------------------
+
+$r = $site->get('/robots.txt', Host => 'blog.test:8093');
+is $r->{status}, 200, 'robots.txt';
+like $r->{headers}{'content-type'}, qr{^text/plain}, 'robots.txt is text';
+like $r->{body}, qr{^User-agent: \*\nAllow: /\n}m, 'robots.txt allows all';
+like $r->{body}, qr{^Sitemap: http://blog\.test:8093/sitemap\.xml$}m,
+    'robots.txt names the absolute sitemap';
+ok !grep({ /robots/ } $site->get('/sitemap.xml')->{body}), 'robots.txt is not in the sitemap';
+
+my %icons = ('/favicon.ico' => qr{^image/(x-icon|vnd\.microsoft\.icon)},
+             '/apple-touch-icon.png' => qr{^image/png},
+             '/static/favicon.svg' => qr{^image/svg\+xml});
+for my $path (sort keys %icons) {
+    $r = $site->get($path);
+    is $r->{status}, 200, "$path served";
+    like $r->{headers}{'content-type'}, $icons{$path}, "$path type";
+    ok length $r->{body} > 100, "$path has a body";
+}
+$r = $site->get('/favicon.ico');
+is substr($r->{body}, 0, 4), "\0\0\1\0", 'favicon.ico is an icon file';
+$h = head_at('/posts/plain');
+is_deeply [sort map { $_->{href} } @{ $h->{link}{icon} }],
+    ['/favicon.ico', '/static/favicon.svg'], 'the page links its icons';
+is $h->{link}{'apple-touch-icon'}[0]{href}, '/apple-touch-icon.png', 'and the touch icon';
+unlike $site->error_log, qr{favicon|apple-touch|robots\.txt}, 'no icon or robots.txt 404 in the log';
+
+# a theme without robots.txt has none
+my $theme = $site->dir . '/theme';
+system('cp', '-r', "$FindBin::Bin/../conf/theme", $theme) == 0 or die "cp theme";
+unlink "$theme/robots.txt" or die "rm robots.txt";
+my $bare = new_site(theme => $theme,
+    posts => { 'one.md' => "---\ntitle: One\ndate: 2026-10-01\n---\nText.\n" });
+$bare->start;
+is $bare->get('/robots.txt')->{status}, 404, 'no robots.txt in the theme: 404';
+is $bare->get('/posts/one')->{status}, 200, 'the theme works without it';
+$bare->stop;
+
 # blog_base_url wins over the request
 my $based = new_site(
     location => 'blog_base_url https://example.org:8443/;',
