@@ -6,7 +6,9 @@
  *                    text; the site's description elsewhere
  *   og_type          "article" on posts, "website" elsewhere
  *   og_image         the post's first image, absolute, with
- *   og_image_width   og_image_height when the jobrunner has measured it
+ *   og_image_width   og_image_height when the jobrunner has measured it;
+ *                    without one, the post's social card once the
+ *                    jobrunner has made it for its title (jr_card.c)
  *   twitter_card     "summary_large_image" with an image, else "summary"
  *   jsonld           a BlogPosting on posts, a WebSite with a SearchAction
  *                    on the index: JSON escaped for a <script> element,
@@ -40,6 +42,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_blog_meta_description(ngx_http_blog_meta_t *m);
 static ngx_int_t ngx_http_blog_meta_image(ngx_http_blog_meta_t *m);
+static ngx_int_t ngx_http_blog_meta_card(ngx_http_blog_meta_t *m,
+    int64_t post_id);
 static void ngx_http_blog_meta_size(ngx_http_blog_meta_t *m, u_char *src,
     size_t len, ngx_str_t *width, ngx_str_t *height);
 static ngx_int_t ngx_http_blog_meta_article(ngx_http_blog_meta_t *m,
@@ -55,7 +59,7 @@ static blog_tpl_var_t *ngx_http_blog_meta_get(ngx_array_t *vars,
 ngx_int_t
 ngx_http_blog_meta(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_http_blog_db_t *db, ngx_array_t *vars, ngx_str_t *base_url,
-    ngx_uint_t tpl, ngx_uint_t home)
+    ngx_uint_t tpl, ngx_uint_t home, int64_t post_id)
 {
     u_char                *p;
     ngx_int_t              rc;
@@ -71,6 +75,8 @@ ngx_http_blog_meta(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 
     if (ngx_http_blog_meta_description(&m) != NGX_OK
         || ngx_http_blog_meta_image(&m) != NGX_OK
+        || (m.image.len == 0 && tpl == BLOG_TPL_POST
+            && ngx_http_blog_meta_card(&m, post_id) != NGX_OK)
         || ngx_http_blog_scope_cstr(r, vars, "og_type",
                                     tpl == BLOG_TPL_POST ? "article"
                                                          : "website")
@@ -229,6 +235,72 @@ ngx_http_blog_meta_image(ngx_http_blog_meta_t *m)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The social card the jobrunner made of the post (the cards table), if it
+ * still shows the post's title; a failed query only costs the card.
+ */
+
+static ngx_int_t
+ngx_http_blog_meta_card(ngx_http_blog_meta_t *m, int64_t post_id)
+{
+    u_char        *p;
+    size_t         len, n;
+    ngx_int_t      rc;
+    ngx_str_t     *prefix, *route;
+    sqlite3_stmt  *stmt;
+
+    stmt = ngx_http_blog_db_stmt(m->db, BLOG_STMT_CARD);
+    if (stmt == NULL
+        || sqlite3_bind_int64(stmt, 1, post_id) != SQLITE_OK
+        || sqlite3_step(stmt) != SQLITE_ROW)
+    {
+        if (stmt != NULL) {
+            sqlite3_reset(stmt);
+        }
+
+        return NGX_OK;
+    }
+
+    prefix = &m->blcf->prefix;
+    route = &m->blcf->route[BLOG_ROUTE_MEDIA];
+    n = sqlite3_column_bytes(stmt, 0);
+    len = m->base_url->len + prefix->len + route->len + n;
+
+    p = ngx_pnalloc(m->r->pool, len + 2 * NGX_INT64_LEN);
+    if (p == NULL) {
+        sqlite3_reset(stmt);
+        return NGX_ERROR;
+    }
+
+    m->image.data = p;
+    m->image.len = len;
+    ngx_sprintf(p, "%V%V%V%*s", m->base_url, prefix, route, n,
+                sqlite3_column_text(stmt, 0));
+
+    p += len;
+
+    rc = ngx_http_blog_scope_push(m->vars, "og_image", BLOG_TPL_TEXT,
+                                  m->image.data, m->image.len);
+
+    if (rc == NGX_OK) {
+        n = ngx_sprintf(p, "%L", sqlite3_column_int64(stmt, 1)) - p;
+        rc = ngx_http_blog_scope_push(m->vars, "og_image_width",
+                                      BLOG_TPL_TEXT, p, n);
+        p += n;
+    }
+
+    if (rc == NGX_OK) {
+        n = ngx_sprintf(p, "%L", sqlite3_column_int64(stmt, 2)) - p;
+        rc = ngx_http_blog_scope_push(m->vars, "og_image_height",
+                                      BLOG_TPL_TEXT, p, n);
+    }
+
+    sqlite3_reset(stmt);
+
+    return rc;
 }
 
 

@@ -234,7 +234,7 @@ ngx_int_t ngx_http_blog_site_url(ngx_http_request_t *r,
 /* ngx_http_blog_meta.c: link previews and structured data */
 ngx_int_t ngx_http_blog_meta(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_db_t *db, ngx_array_t *vars,
-    ngx_str_t *base_url, ngx_uint_t tpl, ngx_uint_t home);
+    ngx_str_t *base_url, ngx_uint_t tpl, ngx_uint_t home, int64_t post_id);
 
 /* ngx_http_blog_pages.c */
 ngx_int_t ngx_http_blog_render(ngx_http_request_t *r,

@@ -32,6 +32,7 @@ typedef struct {
     ngx_array_t                root;        /* blog_tpl_var_t */
     ngx_str_t                  base_url;    /* absolute, without the prefix */
     time_t                     last_modified;
+    int64_t                    post_id;     /* of a post's or page's page */
     ngx_uint_t                 status;
     ngx_uint_t                 content_type;
     ngx_http_blog_tpl_e        tpl;
@@ -296,7 +297,8 @@ ngx_http_blog_head(ngx_http_blog_render_t *rn, ngx_str_t *path)
                               path->len)
         != NGX_OK
         || ngx_http_blog_meta(rn->r, rn->blcf, rn->db, &rn->root,
-                              &rn->base_url, rn->tpl, path->len == 0)
+                              &rn->base_url, rn->tpl, path->len == 0,
+                              rn->post_id)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -609,6 +611,7 @@ ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
     }
 
     rn->last_modified = (time_t) sqlite3_column_int64(stmt, 5);
+    rn->post_id = sqlite3_column_int64(stmt, 0);
     rn->tpl = type[1] == 'o' ? BLOG_TPL_POST : BLOG_TPL_PAGE;
 
     /* the approved comments, where readers may comment */
