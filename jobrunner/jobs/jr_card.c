@@ -460,8 +460,14 @@ jr_card_scan(jr_card_t *card)
 
     sqlite3_finalize(stmt);
 
-    /* ">=": a post changed again within the same second is seen again */
-    card->since = newest;
+    /*
+     * ">=": a post changed again within the same second is seen again.
+     * A scan cut short looks at the same posts next time: the rows come
+     * in no order, so one not reached may be older than the newest seen.
+     */
+    if (rc == SQLITE_DONE) {
+        card->since = newest;
+    }
 
     if (added) {
         jr_log(JR_LOG_INFO, "card: %zu post%s to make a card of", added,
