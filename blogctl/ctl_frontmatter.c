@@ -26,11 +26,12 @@ enum {
     CTL_KEY_SLUG,
     CTL_KEY_SUMMARY,
     CTL_KEY_TYPE,
+    CTL_KEY_DESCRIPTION,
     CTL_KEY_N
 };
 
 static const char *const ctl_fm_keys[CTL_KEY_N] = {
-    "title", "date", "tags", "draft", "slug", "summary", "type"
+    "title", "date", "tags", "draft", "slug", "summary", "type", "description"
 };
 
 
@@ -621,9 +622,16 @@ ctl_fm_line(ctl_doc_t *doc, const char *s, size_t n, unsigned line,
                            CTL_FM_SHOW(k), s);
     }
 
+    /* the word of link previews and search engines for the summary */
+    if (key == CTL_KEY_DESCRIPTION) {
+        key = CTL_KEY_SUMMARY;
+    }
+
     if (*seen & (1u << key)) {
-        return ctl_fm_fail(err, line, "duplicate key \"%s\"",
-                           ctl_fm_keys[key]);
+        return ctl_fm_fail(err, line, "duplicate key \"%s\"%s",
+                           ctl_fm_keys[key],
+                           key == CTL_KEY_SUMMARY
+                           ? " (\"description\" is another name for it)" : "");
     }
 
     *seen |= 1u << key;

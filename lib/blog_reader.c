@@ -84,5 +84,10 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
     " WHERE m.path = ?1 ORDER BY v.format, v.width",
 
     /* BLOG_STMT_VIEWS: ?1 path; the jobrunner's count of all time */
-    "SELECT views FROM analytics_path_totals WHERE path = ?1"
+    "SELECT views FROM analytics_path_totals WHERE path = ?1",
+
+    /* BLOG_STMT_CARD: ?1 post id; its card while it shows its title */
+    "SELECT c.path, c.width, c.height FROM cards c"
+    " JOIN posts p ON p.id = c.post_id AND p.title = c.title"
+    " WHERE c.post_id = ?1"
 };

@@ -520,7 +520,23 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "CREATE TABLE trusted_commenters ("
     "  commenter  TEXT PRIMARY KEY,"
     "  created_at INTEGER NOT NULL"
-    ") WITHOUT ROWID;"
+    ") WITHOUT ROWID;",
+
+    /*
+     * 10: social cards, the pictures link previews show of a post without
+     * one, made by the jobrunner ("card" jobs): the file under the media
+     * root, named by the hash of what it shows, and the title it shows,
+     * so that a page uses it only while the title is still the post's.
+     */
+    "CREATE TABLE cards ("
+    "  post_id    INTEGER PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE,"
+    "  title      TEXT NOT NULL,"
+    "  hash       TEXT NOT NULL,"
+    "  path       TEXT NOT NULL,"
+    "  width      INTEGER NOT NULL,"
+    "  height     INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
 };
 
 

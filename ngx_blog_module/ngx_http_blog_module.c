@@ -29,6 +29,8 @@ static char *ngx_http_blog_ttl_db(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_blog_realpath(ngx_conf_t *cf, ngx_str_t *path,
     ngx_str_t *real);
+static ngx_uint_t ngx_http_blog_theme_lacks(ngx_conf_t *cf, ngx_str_t *dir,
+    char *file);
 static void ngx_http_blog_theme_cleanup(void *data);
 
 static ngx_int_t ngx_http_blog_add_variables(ngx_conf_t *cf);
@@ -234,13 +236,24 @@ static ngx_str_t  ngx_http_blog_route_defaults[BLOG_ROUTE_N] = {
 /* The theme's files, in ngx_http_blog_tpl_e order. */
 static char  *ngx_http_blog_tpl_files[BLOG_TPL_N] = {
     "index.html", "post.html", "page.html", "tag.html", "404.html",
-    "feed.xml", "sitemap.xml", "sitemap-index.xml"
+    "feed.xml", "sitemap.xml", "sitemap-index.xml", "robots.txt"
+};
+
+/*
+ * The theme's icons, served at the top of the location from its static/
+ * folder as well: browsers ask for them there without being told.
+ */
+static ngx_str_t  ngx_http_blog_icons[] = {
+    ngx_string("favicon.ico"),
+    ngx_string("apple-touch-icon.png"),
+    ngx_null_string
 };
 
 static ngx_str_t  ngx_http_blog_content_types[] = {
     ngx_string("text/html"),
     ngx_string("application/atom+xml"),
-    ngx_string("application/xml")
+    ngx_string("application/xml"),
+    ngx_string("text/plain")
 };
 
 static ngx_http_variable_t  ngx_http_blog_vars[] = {
@@ -312,6 +325,14 @@ ngx_http_blog_handler(ngx_http_request_t *r)
         rel.len = path.len - route->len;
         rel.data = path.data + route->len;
         return ngx_http_blog_send_file(r, &blcf->static_root, &rel);
+    }
+
+    for (route = ngx_http_blog_icons; route->len; route++) {
+        if (path.len == route->len
+            && ngx_strncmp(path.data, route->data, route->len) == 0)
+        {
+            return ngx_http_blog_send_file(r, &blcf->static_root, &path);
+        }
     }
 
     return ngx_http_blog_send_page(r, blcf, &path);
@@ -450,32 +471,33 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 
 /*
  * The cache key is the path under the location; without a configured base
- * URL, links carry the request's scheme and host, so the key has them too
- * ("https://host /feed.xml"): a feed rendered for http:// is not served
- * over TLS.
+ * URL, links carry the request's scheme, host and port, so the key has
+ * them too ("https://host:8443 /feed.xml"): a feed rendered for http:// is
+ * not served over TLS.
  */
 
 static ngx_int_t
 ngx_http_blog_page_key(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_str_t *path, ngx_str_t *key)
 {
-    u_char  *p;
+    u_char     *p;
+    ngx_str_t   base;
 
     if (blcf->base_url.len) {
         *key = *path;
         return NGX_OK;
     }
 
-    key->data = ngx_pnalloc(r->pool, sizeof("https://") - 1
-                                     + r->headers_in.server.len + 1
-                                     + path->len);
+    if (ngx_http_blog_site_url(r, blcf, &base) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    key->data = ngx_pnalloc(r->pool, base.len + 1 + path->len);
     if (key->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_http_blog_over_tls(r) ? ngx_cpymem(key->data, "https://", 8)
-                                  : ngx_cpymem(key->data, "http://", 7);
-    p = ngx_cpymem(p, r->headers_in.server.data, r->headers_in.server.len);
+    p = ngx_cpymem(key->data, base.data, base.len);
     *p++ = ' ';
     p = ngx_cpymem(p, path->data, path->len);
 
@@ -679,6 +701,12 @@ ngx_http_blog_theme(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     cln->data = theme;
 
     for (i = 0; i < BLOG_TPL_N; i++) {
+        if (i >= BLOG_TPL_OPTIONAL
+            && ngx_http_blog_theme_lacks(cf, &path, ngx_http_blog_tpl_files[i]))
+        {
+            continue;
+        }
+
         theme->tpl[i] = blog_tpl_load((char *) path.data,
                                       ngx_http_blog_tpl_files[i],
                                       err, sizeof(err));
@@ -695,6 +723,25 @@ ngx_http_blog_theme(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     blcf->theme = theme;
 
     return NGX_CONF_OK;
+}
+
+
+/* Whether an optional template is not in the theme: no file by its name. */
+
+static ngx_uint_t
+ngx_http_blog_theme_lacks(ngx_conf_t *cf, ngx_str_t *dir, char *file)
+{
+    u_char           *name;
+    ngx_file_info_t   fi;
+
+    name = ngx_pnalloc(cf->temp_pool, dir->len + 1 + ngx_strlen(file) + 1);
+    if (name == NULL) {
+        return 0;       /* then blog_tpl_load() says what is wrong */
+    }
+
+    ngx_sprintf(name, "%V/%s%Z", dir, file);
+
+    return ngx_file_info(name, &fi) == NGX_FILE_ERROR && ngx_errno == NGX_ENOENT;
 }
 
 

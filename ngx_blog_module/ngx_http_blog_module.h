@@ -73,8 +73,12 @@ typedef enum {
     BLOG_TPL_FEED,
     BLOG_TPL_SITEMAP,
     BLOG_TPL_SITEMAP_INDEX,
+    BLOG_TPL_ROBOTS,                /* optional: none, no robots.txt */
     BLOG_TPL_N
 } ngx_http_blog_tpl_e;
+
+/* The templates from this one on are optional: NULL when not in the theme */
+#define BLOG_TPL_OPTIONAL  BLOG_TPL_ROBOTS
 
 typedef struct {
     ngx_str_t                 path;
@@ -188,7 +192,8 @@ typedef struct {
 enum {
     BLOG_TYPE_HTML = 0,
     BLOG_TYPE_ATOM,
-    BLOG_TYPE_XML
+    BLOG_TYPE_XML,
+    BLOG_TYPE_TEXT
 };
 
 
@@ -222,6 +227,15 @@ void ngx_http_blog_cache_destroy(ngx_http_blog_cache_t *cache);
 ngx_int_t ngx_http_blog_compress(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_page_t *page,
     ngx_http_blog_coded_t **coded);
+
+/* ngx_http_blog_url.c */
+ngx_int_t ngx_http_blog_site_url(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_str_t *base);
+
+/* ngx_http_blog_meta.c: link previews and structured data */
+ngx_int_t ngx_http_blog_meta(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_db_t *db, ngx_array_t *vars,
+    ngx_str_t *base_url, ngx_uint_t tpl, ngx_uint_t home, int64_t post_id);
 
 /* ngx_http_blog_pages.c */
 ngx_int_t ngx_http_blog_render(ngx_http_request_t *r,

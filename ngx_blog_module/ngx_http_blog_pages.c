@@ -8,6 +8,7 @@
  *   tags/SLUG[/page/N]     published posts with a tag
  *   feed.xml, sitemap.xml  Atom feed, sitemap (or its index)
  *   sitemap-KIND-N.xml     a file of the sitemap, KIND posts or tags
+ *   robots.txt             the theme's robots.txt, if it has one
  *   SLUG                   a published page ("about")
  *
  * Everything else, and every draft, is the theme's 404.  Strings copied out
@@ -33,6 +34,7 @@ typedef struct {
     ngx_array_t                root;        /* blog_tpl_var_t */
     ngx_str_t                  base_url;    /* absolute, without the prefix */
     time_t                     last_modified;
+    int64_t                    post_id;     /* of a post's or page's page */
     ngx_uint_t                 status;
     ngx_uint_t                 content_type;
     ngx_http_blog_tpl_e        tpl;
@@ -58,6 +60,7 @@ static ngx_int_t ngx_http_blog_comments(ngx_http_blog_render_t *rn,
     int64_t post, ngx_str_t *slug);
 static ngx_int_t ngx_http_blog_feed(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_sitemap(ngx_http_blog_render_t *rn);
+static ngx_int_t ngx_http_blog_robots(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_sitemap_part(ngx_http_blog_render_t *rn,
     ngx_http_blog_part_t *part);
 static ngx_int_t ngx_http_blog_sitemap_urls(ngx_http_blog_render_t *rn,
@@ -68,6 +71,8 @@ static ngx_int_t ngx_http_blog_sitemap_path(ngx_http_blog_render_t *rn,
     ngx_http_blog_part_t *part, ngx_str_t *path);
 static ngx_int_t ngx_http_blog_sitemap_parse(ngx_http_blog_render_t *rn,
     ngx_str_t *path, ngx_http_blog_part_t *part);
+static ngx_int_t ngx_http_blog_head(ngx_http_blog_render_t *rn,
+    ngx_str_t *path);
 static ngx_int_t ngx_http_blog_settings(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_post_vars(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, sqlite3_stmt *stmt, ngx_uint_t with_body);
@@ -149,6 +154,10 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
     }
 
     rc = ngx_http_blog_route_page(&rn, path);
+
+    if (rc == NGX_OK && rn.content_type == BLOG_TYPE_HTML) {
+        rc = ngx_http_blog_head(&rn, path);
+    }
 
     ngx_http_blog_db_done(rn.db);
 
@@ -267,11 +276,42 @@ ngx_http_blog_route_page(ngx_http_blog_render_t *rn, ngx_str_t *path)
         return ngx_http_blog_sitemap(rn);
     }
 
+    if (path->len == sizeof("robots.txt") - 1
+        && ngx_strncmp(p, "robots.txt", path->len) == 0)
+    {
+        return ngx_http_blog_robots(rn);
+    }
+
     if (ngx_http_blog_sitemap_parse(rn, path, &part) == NGX_OK) {
         return ngx_http_blog_sitemap_part(rn, &part);
     }
 
     return ngx_http_blog_post(rn, path, "page");
+}
+
+
+/*
+ * What a page's <head> says of it besides its title: "canonical" and
+ * "canonical_abs", its own address (a comment sent back with errors is
+ * rendered for the post's path), and the link previews and structured
+ * data of ngx_http_blog_meta.c.
+ */
+
+static ngx_int_t
+ngx_http_blog_head(ngx_http_blog_render_t *rn, ngx_str_t *path)
+{
+    if (ngx_http_blog_var_url(rn, &rn->root, "canonical", NULL, path->data,
+                              path->len)
+        != NGX_OK
+        || ngx_http_blog_meta(rn->r, rn->blcf, rn->db, &rn->root,
+                              &rn->base_url, rn->tpl, path->len == 0,
+                              rn->post_id)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -337,22 +377,11 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
         return rc;
     }
 
-    /*
-     * Without a configured base URL, absolute links (feed, sitemap) follow
-     * the request; the page cache then keys pages by scheme and host as well.
-     */
-    if (rn->base_url.len == 0) {
-        p = ngx_pnalloc(r->pool, sizeof("https://") + r->headers_in.server.len);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        rn->base_url.data = p;
-        p = ngx_http_blog_over_tls(r) ? ngx_cpymem(p, "https://", 8)
-                                      : ngx_cpymem(p, "http://", 7);
-
-        p = ngx_cpymem(p, r->headers_in.server.data, r->headers_in.server.len);
-        rn->base_url.len = p - rn->base_url.data;
+    /* without one, absolute links follow the request (ngx_http_blog_url.c) */
+    if (rn->base_url.len == 0
+        && ngx_http_blog_site_url(r, blcf, &rn->base_url) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ngx_http_blog_scope_push(&rn->root, "base_url", BLOG_TPL_TEXT,
@@ -589,6 +618,7 @@ ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
     }
 
     rn->last_modified = (time_t) sqlite3_column_int64(stmt, 5);
+    rn->post_id = sqlite3_column_int64(stmt, 0);
     rn->tpl = type[1] == 'o' ? BLOG_TPL_POST : BLOG_TPL_PAGE;
 
     /* the approved comments, where readers may comment */
@@ -906,6 +936,32 @@ ngx_http_blog_sitemap(ngx_http_blog_render_t *rn)
 
     return ngx_http_blog_scope_list(&rn->root, "sitemaps", &items) == NGX_OK
            ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/*
+ * robots.txt, from the theme's template, with "sitemap_url_abs" for its
+ * "Sitemap:" line; none when the theme has no robots.txt.
+ */
+
+static ngx_int_t
+ngx_http_blog_robots(ngx_http_blog_render_t *rn)
+{
+    if (rn->blcf->theme->tpl[BLOG_TPL_ROBOTS] == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_blog_var_url(rn, &rn->root, "sitemap_url",
+                              &rn->blcf->route[BLOG_ROUTE_SITEMAP], NULL, 0)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rn->tpl = BLOG_TPL_ROBOTS;
+    rn->content_type = BLOG_TYPE_TEXT;
+
+    return NGX_OK;
 }
 
 

@@ -34,6 +34,8 @@ if [ "${1:-}" = test ]; then
     # the SMTP server that receives the sign-in codes of t/53-signin-code.t,
     # and its certificate for STARTTLS
     packages="$packages python3-aiosmtpd openssl"
+    # reads the Atom feed as a feed reader would in t/17-links.t
+    packages="$packages python3-feedparser"
     # the JetStream server of t/8x-nats*.t and scripts/bench-nats
     packages="$packages nats-server"
     # t/90-debian.t rotates the packaged jobrunner's log

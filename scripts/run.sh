@@ -56,6 +56,7 @@ cat > "$run/jobrunner.conf" <<CONF
 data_db = $site/data.db
 ttl_db = $site/ttl.db
 media_root = $site/media
+theme = $root/conf/theme
 log = $run/logs/jobrunner.log
 pid = $run/jobrunner.pid
 events_socket = $run/events.sock

@@ -66,6 +66,8 @@ typedef struct {
     char                *ttl_db;
     char                *media_root;
     char                *thumb_dir;          /* under media_root */
+    char                *theme;              /* blog_theme's folder */
+    char                *card_dir;           /* under media_root */
     unsigned             thumb_widths[JR_THUMB_WIDTHS_MAX];
     size_t               thumb_nwidths;
     unsigned             thumb_formats;      /* JR_THUMB_* */

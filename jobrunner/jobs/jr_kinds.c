@@ -12,6 +12,8 @@ const jr_kind_t *const  jr_kinds[] = {
     /* before thumb_scan: libvips set up, the thumbnail folder made */
     &jr_thumb_kind,
     &jr_scan_kind,
+    /* after thumb, which sets libvips up */
+    &jr_card_kind,
     &jr_ttl_kind,
     &jr_retention_kind,
     &jr_cronhook_kind,

@@ -19,6 +19,9 @@ extern const jr_kind_t  jr_thumb_kind;
 /* jr_scan.c: "thumb_scan", the media root walked for new images */
 extern const jr_kind_t  jr_scan_kind;
 
+/* jr_card.c: "card", the social card of a post without a picture */
+extern const jr_kind_t  jr_card_kind;
+
 /* jr_ttl.c: "ttl_cleanup", expired rows of ttl.db deleted */
 extern const jr_kind_t  jr_ttl_kind;
 

@@ -74,14 +74,15 @@ static void jr_scan_request(jr_scan_t *scan);
 
 
 /*
- * Deletes the temporary files that a killed jobrunner left in the thumbnail
- * folder (".tmp-PID-..." of a process that is gone).  This runs once at
+ * Deletes the temporary files that a killed jobrunner left in a folder of
+ * files it makes, thumbnails or social cards (".tmp-PID-..." of a process
+ * that is gone).  This runs once at
  * start, before any job: a job's rename is the only way a variant appears,
  * so a leftover is never anything but garbage, and a scan queued behind
  * the restarted jobs would leave it in place for too long.
  */
 static void
-jr_scan_remove_stale_tmp(jr_jobs_t *jobs)
+jr_scan_remove_stale_tmp(jr_jobs_t *jobs, const char *folder)
 {
     int                    fd;
     long                   pid;
@@ -93,12 +94,16 @@ jr_scan_remove_stale_tmp(jr_jobs_t *jobs)
 
     jc = &jobs->cf->jobs;
 
-    snprintf(path, sizeof(path), "%s/%s", jc->media_root, jc->thumb_dir);
+    snprintf(path, sizeof(path), "%s/%s", jc->media_root, folder);
 
     dir = opendir(path);
     if (dir == NULL) {
-        jr_log(JR_LOG_WARN, "scan: cannot open \"%s\": %s", path,
-               strerror(errno));
+        /* the cards' folder is made when its kind starts, after this one */
+        if (errno != ENOENT) {
+            jr_log(JR_LOG_WARN, "scan: cannot open \"%s\": %s", path,
+                   strerror(errno));
+        }
+
         return;
     }
 
@@ -170,7 +175,9 @@ jr_scan_start(jr_jobs_t *jobs, void **ctx)
         return -1;
     }
 
-    jr_scan_remove_stale_tmp(jobs);
+    /* the social cards' folder (jr_card.c) is written the same way */
+    jr_scan_remove_stale_tmp(jobs, jobs->cf->jobs.thumb_dir);
+    jr_scan_remove_stale_tmp(jobs, jobs->cf->jobs.card_dir);
 
     /*
      * Files added while we were down, once the loop runs: enqueueing may
@@ -467,7 +474,9 @@ jr_scan_dir(jr_work_t *w, int dirfd, const char *rel, int depth)
         return -1;
     }
 
-    thumbs = *rel && strcmp(rel, jc->thumb_dir) == 0;
+    /* the thumbnails' and the social cards' folders: made, not scanned */
+    thumbs = *rel && (strcmp(rel, jc->thumb_dir) == 0
+                      || strcmp(rel, jc->card_dir) == 0);
 
     while ((de = readdir(dir)) != NULL) {
         /* dot-files are not served; the thumbnail folder is ours */
@@ -714,6 +723,7 @@ jr_scan_done(jr_work_t *w)
 
         if (j == scan->nwatches
             && strcmp(d->dirs[i], w->jobs->cf->jobs.thumb_dir) != 0
+            && strcmp(d->dirs[i], w->jobs->cf->jobs.card_dir) != 0
             && jr_scan_watch(scan, d->dirs[i]) != 0)
         {
             break;

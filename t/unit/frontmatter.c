@@ -187,6 +187,13 @@ test_quoting(void)
        "inner quote");
     is_str(doc.title, "a\"b", "only the outer quotes are stripped");
 
+    ok(parse("---\ntitle: t\ndescription: For previews.\ndraft: true\n---\n")
+       == CTL_OK, "description");
+    is_str(doc.summary, "For previews.", "description is the summary");
+    fails_at("---\ntitle: t\nsummary: a\ndescription: b\n---\n", 4,
+             "duplicate key \"summary\" (\"description\" is another name "
+             "for it)", "summary and description");
+
     ok(parse("---\ntitle: t\nsummary: \"\"\ndraft: true\n---\n") == CTL_OK,
        "empty quoted summary");
     is_str(doc.summary, "", "an empty summary is kept as given");
