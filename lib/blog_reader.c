@@ -76,5 +76,19 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
     " WHERE m.path = ?1 ORDER BY v.format, v.width",
 
     /* BLOG_STMT_VIEWS: ?1 path; the jobrunner's count of all time */
-    "SELECT views FROM analytics_path_totals WHERE path = ?1"
+    "SELECT views FROM analytics_path_totals WHERE path = ?1",
+
+    /*
+     * BLOG_STMT_SEARCH: ?1 an FTS5 expression (blog_search_expr), ?2 and
+     * ?3 the page's limit and offset; best first by the rank migration 10
+     * sets, with a snippet of the best column marked as blog_search.h says
+     */
+    "SELECT p.id, p.slug, p.title, p.summary, p.published_at, p.updated_at,"
+    "       p.type, snippet(search, -1, CAST(x'ff5b' AS TEXT),"
+    "                       CAST(x'ff5d' AS TEXT), '\xe2\x80\xa6', 24)"
+    " FROM search JOIN posts p ON p.id = search.rowid"
+    " WHERE search MATCH ?1 ORDER BY rank LIMIT ?2 OFFSET ?3",
+
+    /* BLOG_STMT_SEARCH_COUNT: ?1 as above */
+    "SELECT count(*) FROM search WHERE search MATCH ?1"
 };

@@ -24,6 +24,8 @@ typedef enum {
     BLOG_STMT_COMMENTS,
     BLOG_STMT_MEDIA,
     BLOG_STMT_VIEWS,
+    BLOG_STMT_SEARCH,
+    BLOG_STMT_SEARCH_COUNT,
     BLOG_STMT_N
 } blog_stmt_e;
 

@@ -73,6 +73,8 @@ typedef enum {
     BLOG_TPL_FEED,
     BLOG_TPL_SITEMAP,
     BLOG_TPL_SITEMAP_INDEX,
+    BLOG_TPL_SEARCH,
+    BLOG_TPL_OPENSEARCH,
     BLOG_TPL_N
 } ngx_http_blog_tpl_e;
 
@@ -91,6 +93,8 @@ typedef enum {
     BLOG_ROUTE_SITEMAP,
     BLOG_ROUTE_MEDIA,
     BLOG_ROUTE_STATIC,
+    BLOG_ROUTE_SEARCH,
+    BLOG_ROUTE_OPENSEARCH,
     BLOG_ROUTE_N
 } ngx_http_blog_route_e;
 
@@ -188,7 +192,8 @@ typedef struct {
 enum {
     BLOG_TYPE_HTML = 0,
     BLOG_TYPE_ATOM,
-    BLOG_TYPE_XML
+    BLOG_TYPE_XML,
+    BLOG_TYPE_OPENSEARCH
 };
 
 
