@@ -81,10 +81,12 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
     /*
      * BLOG_STMT_SEARCH: ?1 an FTS5 expression (blog_search_expr), ?2 and
      * ?3 the page's limit and offset; best first by the rank migration 10
-     * sets, with a snippet of the best column marked as blog_search.h says
+     * sets, with a snippet of the body marked as blog_search.h says: the
+     * body, where the words are, or else its start, even when they are
+     * in the title (shown anyway) or the summary (made from the body)
      */
     "SELECT p.id, p.slug, p.title, p.summary, p.published_at, p.updated_at,"
-    "       p.type, snippet(search, -1, CAST(x'ff5b' AS TEXT),"
+    "       p.type, snippet(search, 2, CAST(x'ff5b' AS TEXT),"
     "                       CAST(x'ff5d' AS TEXT), '\xe2\x80\xa6', 24)"
     " FROM search JOIN posts p ON p.id = search.rowid"
     " WHERE search MATCH ?1 ORDER BY rank LIMIT ?2 OFFSET ?3",
