@@ -26,6 +26,7 @@ typedef enum {
     BLOG_STMT_VIEWS,
     BLOG_STMT_SEARCH,
     BLOG_STMT_SEARCH_COUNT,
+    BLOG_STMT_SEARCH_FLOOR,
     BLOG_STMT_N
 } blog_stmt_e;
 

@@ -14,7 +14,13 @@
 #include "blog_search.h"
 
 
-/* Deeper pages are refused: a bounded OFFSET keeps a page's cost bounded. */
+/*
+ * Deeper pages are refused: a bounded OFFSET keeps a page's cost bounded.
+ * A query with more matches than these pages hold ranks its newest only
+ * (BLOG_STMT_SEARCH_FLOOR), and counts "more than" that many: ranking
+ * and counting read every match they take, so a word most posts have
+ * costs what the pages show, not what the site holds.
+ */
 #define NGX_HTTP_BLOG_SEARCH_PAGES  50
 
 
@@ -160,19 +166,23 @@ ngx_http_blog_search_results(ngx_http_blog_render_t *rn, u_char *expr,
 {
     u_char          *html;
     size_t           len;
+    int64_t          floor;
     ngx_int_t        rc;
-    ngx_uint_t       per_page;
+    ngx_uint_t       per_page, ranked;
     ngx_array_t      items, *vars;
     sqlite3_stmt    *stmt;
     const u_char    *type;
 
     per_page = rn->blcf->per_page;
+    ranked = NGX_HTTP_BLOG_SEARCH_PAGES * per_page;
     *total = 0;
 
+    /* counted up to one more than is ranked: "more than 500 results" */
     stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SEARCH_COUNT);
     if (stmt == NULL
         || sqlite3_bind_text(stmt, 1, (char *) expr, -1, SQLITE_STATIC)
-           != SQLITE_OK)
+           != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 2, ranked + 1) != SQLITE_OK)
     {
         return ngx_http_blog_step(rn, NULL);
     }
@@ -184,8 +194,40 @@ ngx_http_blog_search_results(ngx_http_blog_render_t *rn, u_char *expr,
 
     *total = (ngx_uint_t) sqlite3_column_int64(stmt, 0);
 
+    if (*total > ranked) {
+        *total = ranked;
+
+        if (ngx_http_blog_scope_push(&rn->root, "more_results", BLOG_TPL_TEXT,
+                                     (u_char *) "1", 1)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     if ((number - 1) * per_page >= *total) {
         return NGX_OK;
+    }
+
+    /* past what the pages show, only the newest are ranked */
+    floor = INT64_MIN;
+
+    if (*total == ranked) {
+        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SEARCH_FLOOR);
+        if (stmt == NULL
+            || sqlite3_bind_text(stmt, 1, (char *) expr, -1, SQLITE_STATIC)
+               != SQLITE_OK
+            || sqlite3_bind_int64(stmt, 2, ranked - 1) != SQLITE_OK)
+        {
+            return ngx_http_blog_step(rn, NULL);
+        }
+
+        rc = ngx_http_blog_step(rn, stmt);
+        if (rc != NGX_AGAIN) {
+            return rc == NGX_OK ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+        }
+
+        floor = sqlite3_column_int64(stmt, 0);
     }
 
     stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SEARCH);
@@ -193,7 +235,8 @@ ngx_http_blog_search_results(ngx_http_blog_render_t *rn, u_char *expr,
         || sqlite3_bind_text(stmt, 1, (char *) expr, -1, SQLITE_STATIC)
            != SQLITE_OK
         || sqlite3_bind_int64(stmt, 2, per_page) != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 3, (number - 1) * per_page) != SQLITE_OK)
+        || sqlite3_bind_int64(stmt, 3, (number - 1) * per_page) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 4, floor) != SQLITE_OK)
     {
         return ngx_http_blog_step(rn, NULL);
     }
