@@ -205,6 +205,22 @@ like $moved->get('/os.xml')->{body}, qr{template="http://localhost/find\?q=\{sea
     'and the description';
 $moved->stop;
 
+# more matches than the 50 pages hold: counted as "more than", the newest
+# ranked (the oldest has the word in its title, and would come first)
+my %plenty = map { ("plenty-$_.md" => sprintf "---\ntitle: %s %d\ndate: 2026-08-%02d\n---\nPlenty of words.\n",
+                                         $_ == 1 ? 'Plenty' : 'Note', $_, 1 + $_ % 28) } 1 .. 60;
+my $wide = new_site(posts => \%plenty, location => 'blog_posts_per_page 1;');
+sql($wide->db, "UPDATE posts SET published_at = id");
+$wide->start;
+$r = $wide->get('/search?q=plenty');
+like $r->{body}, qr{More than 50 results for “plenty”}, 'more matches than the pages hold: "more than"';
+my ($first) = @{ titles($r->{body}) };
+like $first, qr/^Note/, 'ranked among the newest only';
+like $wide->get('/search?q=plenty&page=50')->{body}, qr{<article class="card result">}, 'page 50 has one';
+unlike $wide->get('/search?q=plenty&page=50')->{body}, qr{rel="next"}, 'and is the last';
+like $wide->get('/search?q=plenty+of')->{body}, qr{More than 50}, 'two words';
+$wide->stop;
+
 # the migration indexes the posts there are
 my $old = new_site(posts => { 'zebra.md' => $posts{'zebra.md'}, 'about.md' => $posts{'about.md'} });
 sql($old->db, join ' ', map { "DROP TRIGGER $_;" }
