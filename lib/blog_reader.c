@@ -89,5 +89,36 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
     /* BLOG_STMT_CARD: ?1 post id; its card while it shows its title */
     "SELECT c.path, c.width, c.height FROM cards c"
     " JOIN posts p ON p.id = c.post_id AND p.title = c.title"
-    " WHERE c.post_id = ?1"
+    " WHERE c.post_id = ?1",
+
+    /*
+     * BLOG_STMT_SEARCH: ?1 an FTS5 expression (blog_search_expr), ?2 and
+     * ?3 the page's limit and offset, ?4 the least id ranked (see
+     * BLOG_STMT_SEARCH_FLOOR); best first by the rank migration 11
+     * sets, with a snippet of the body marked as blog_search.h says: the
+     * body, where the words are, or else its start, even when they are
+     * in the title (shown anyway) or the summary (made from the body)
+     */
+    "SELECT p.id, p.slug, p.title, p.summary, p.published_at, p.updated_at,"
+    "       p.type, snippet(search, 2, CAST(x'ff5b' AS TEXT),"
+    "                       CAST(x'ff5d' AS TEXT), '\xe2\x80\xa6', 24)"
+    " FROM search JOIN posts p ON p.id = search.rowid"
+    " WHERE search MATCH ?1 AND search.rowid >= ?4"
+    " ORDER BY rank LIMIT ?2 OFFSET ?3",
+
+    /*
+     * BLOG_STMT_SEARCH_COUNT: ?1 as above, ?2 the most counted: the
+     * matches past what the pages show are not read
+     */
+    "SELECT count(*) FROM (SELECT 1 FROM search WHERE search MATCH ?1"
+    " LIMIT ?2)",
+
+    /*
+     * BLOG_STMT_SEARCH_FLOOR: ?1 as above, ?2 how many to rank, less one:
+     * the id of the oldest of the newest matches ranked.  Ranking reads
+     * every match it ranks, so a word most posts have is ranked among its
+     * newest posts only, as many as the pages shown hold.
+     */
+    "SELECT rowid FROM search WHERE search MATCH ?1"
+    " ORDER BY rowid DESC LIMIT 1 OFFSET ?2"
 };

@@ -27,6 +27,9 @@ typedef enum {
     BLOG_STMT_MEDIA,
     BLOG_STMT_VIEWS,
     BLOG_STMT_CARD,
+    BLOG_STMT_SEARCH,
+    BLOG_STMT_SEARCH_COUNT,
+    BLOG_STMT_SEARCH_FLOOR,
     BLOG_STMT_N
 } blog_stmt_e;
 

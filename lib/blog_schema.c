@@ -215,6 +215,117 @@
     "END;"
 
 
+/*
+ * 11: full-text search over the published posts and pages (SQLite FTS5).
+ *
+ * search indexes title, summary, body and tags of search_source, a view
+ * of the published rows: external content, so the text is kept once, in
+ * posts.  The body indexed is the Markdown source, not body_html: the
+ * triggers below run in every writer's connection (blogctl, the panel,
+ * the scheduler, the sqlite3 shell), where no C function strips tags, and
+ * Markdown is the author's text with a little punctuation, which the
+ * tokenizer drops, where HTML would index attribute values as words.
+ * tags is the post's tag names in name order, so that the same tags
+ * always give the same text.
+ *
+ * An external-content index removes a row by being told its old text,
+ * which must be what was indexed: each trigger names the old text from
+ * old.* or from the tables as they were, and puts the new text in.  A
+ * post's row changes when it is published, edited, unpublished or
+ * deleted (before the delete: a cascade may take its tags next), when it
+ * gets or loses a tag, and when a tag is renamed or deleted (before the
+ * delete, for the same cascade).  Ranking is bm25 with a title match
+ * worth ten of the body's, a summary's or a tag's four.
+ */
+#define BLOG_SEARCH_TAGS(name, filter)                                        \
+    "ifnull((SELECT group_concat(name, ' ') FROM ("                           \
+    "   SELECT " name " AS name FROM tags t WHERE " filter                    \
+    "    ORDER BY 1, t.id)), '')"
+#define BLOG_SEARCH_TAGS_OF(post)                                             \
+    "t.id IN (SELECT tag_id FROM post_tags WHERE post_id = " post ")"
+
+/* the rows of search_source s that "where" picks: put in, or taken out */
+#define BLOG_SEARCH_ADD(where)                                                \
+    "INSERT INTO search (rowid, title, summary, body, tags)"                  \
+    "  SELECT id, title, summary, body, tags FROM search_source s"            \
+    "   WHERE " where ";"
+#define BLOG_SEARCH_DROP(tags, where)                                         \
+    "INSERT INTO search (search, rowid, title, summary, body, tags)"          \
+    "  SELECT 'delete', id, title, summary, body, " tags                      \
+    "    FROM search_source s WHERE " where ";"
+
+#define BLOG_MIGRATION_SEARCH                                                 \
+    "CREATE VIEW search_source AS"                                            \
+    "  SELECT p.id AS id, p.title AS title, p.summary AS summary,"            \
+    "         p.body_md AS body, "                                            \
+              BLOG_SEARCH_TAGS("t.name", BLOG_SEARCH_TAGS_OF("p.id"))         \
+    "           AS tags"                                                      \
+    "    FROM posts p WHERE p.status = 'published';"                          \
+    "CREATE VIRTUAL TABLE search USING fts5 ("                                \
+    "  title, summary, body, tags,"                                           \
+    "  content = 'search_source', content_rowid = 'id',"                      \
+    "  tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'"            \
+    ");"                                                                      \
+    "INSERT INTO search (search, rank)"                                       \
+    "  VALUES ('rank', 'bm25(10.0, 4.0, 1.0, 4.0)');"                         \
+    "INSERT INTO search (search) VALUES ('rebuild');"                         \
+                                                                              \
+    "CREATE TRIGGER posts_search_insert AFTER INSERT ON posts"                \
+    " WHEN new.status = 'published' BEGIN "                                   \
+    BLOG_SEARCH_ADD("id = new.id")                                            \
+    "END;"                                                                    \
+    /* an edit leaves the tags as they are */                                \
+    "CREATE TRIGGER posts_search_update"                                      \
+    " AFTER UPDATE OF id, title, summary, body_md, status ON posts"           \
+    " WHEN old.status = 'published' OR new.status = 'published' BEGIN"        \
+    "  INSERT INTO search (search, rowid, title, summary, body, tags)"        \
+    "    SELECT 'delete', old.id, old.title, old.summary, old.body_md, "      \
+           BLOG_SEARCH_TAGS("t.name", BLOG_SEARCH_TAGS_OF("old.id"))          \
+    "     WHERE old.status = 'published';"                                    \
+    BLOG_SEARCH_ADD("id = new.id")                                            \
+    "END;"                                                                    \
+    "CREATE TRIGGER posts_search_delete BEFORE DELETE ON posts"               \
+    " WHEN old.status = 'published' BEGIN "                                   \
+    BLOG_SEARCH_DROP("tags", "id = old.id")                                   \
+    "END;"                                                                    \
+    /* AFTER: an INSERT OR IGNORE that inserts nothing changes nothing */    \
+    "CREATE TRIGGER post_tags_search_insert AFTER INSERT ON post_tags BEGIN " \
+    BLOG_SEARCH_DROP(BLOG_SEARCH_TAGS("t.name",                               \
+                         BLOG_SEARCH_TAGS_OF("s.id")                      \
+                         " AND t.id != new.tag_id"),                          \
+                     "id = new.post_id")                                      \
+    BLOG_SEARCH_ADD("id = new.post_id")                                       \
+    "END;"                                                                    \
+    "CREATE TRIGGER post_tags_search_delete AFTER DELETE ON post_tags BEGIN " \
+    BLOG_SEARCH_DROP(BLOG_SEARCH_TAGS("t.name",                               \
+                         "(" BLOG_SEARCH_TAGS_OF("s.id")                      \
+                         " OR t.id = old.tag_id)"),                           \
+                     "id = old.post_id")                                      \
+    BLOG_SEARCH_ADD("id = old.post_id")                                       \
+    "END;"                                                                    \
+    "CREATE TRIGGER tags_search_rename AFTER UPDATE OF name ON tags"          \
+    " WHEN old.name IS NOT new.name BEGIN "                                   \
+    BLOG_SEARCH_DROP(BLOG_SEARCH_TAGS(                                        \
+                         "CASE t.id WHEN old.id THEN old.name ELSE t.name END",\
+                         BLOG_SEARCH_TAGS_OF("s.id")),                        \
+                     "id IN (SELECT post_id FROM post_tags"                   \
+                     "        WHERE tag_id = old.id)")                        \
+    BLOG_SEARCH_ADD("id IN (SELECT post_id FROM post_tags"                    \
+                    "        WHERE tag_id = new.id)")                         \
+    "END;"                                                                    \
+    /* the posts lose the tag now: its post_tags rows may outlive it */      \
+    "CREATE TRIGGER tags_search_delete BEFORE DELETE ON tags BEGIN "          \
+    BLOG_SEARCH_DROP("tags", "id IN (SELECT post_id FROM post_tags"           \
+                             "        WHERE tag_id = old.id)")                \
+    "INSERT INTO search (rowid, title, summary, body, tags)"                  \
+    "  SELECT id, title, summary, body, "                                     \
+         BLOG_SEARCH_TAGS("t.name",                                           \
+                          BLOG_SEARCH_TAGS_OF("s.id") " AND t.id != old.id")  \
+    "    FROM search_source s"                                                \
+    "   WHERE id IN (SELECT post_id FROM post_tags WHERE tag_id = old.id);"   \
+    "END;"
+
+
 static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
 
     /* 1: content.  Times are Unix seconds (UTC). */
@@ -536,7 +647,9 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "  width      INTEGER NOT NULL,"
     "  height     INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL"
-    ");"
+    ");",
+
+    BLOG_MIGRATION_SEARCH
 };
 
 

@@ -220,7 +220,9 @@ static ngx_str_t  ngx_http_blog_route_names[BLOG_ROUTE_N] = {
     ngx_string("feed"),
     ngx_string("sitemap"),
     ngx_string("media"),
-    ngx_string("static")
+    ngx_string("static"),
+    ngx_string("search"),
+    ngx_string("opensearch")
 };
 
 static ngx_str_t  ngx_http_blog_route_defaults[BLOG_ROUTE_N] = {
@@ -230,13 +232,16 @@ static ngx_str_t  ngx_http_blog_route_defaults[BLOG_ROUTE_N] = {
     ngx_string("feed.xml"),
     ngx_string("sitemap.xml"),
     ngx_string("media/"),
-    ngx_string("static/")
+    ngx_string("static/"),
+    ngx_string("search"),
+    ngx_string("opensearch.xml")
 };
 
 /* The theme's files, in ngx_http_blog_tpl_e order. */
 static char  *ngx_http_blog_tpl_files[BLOG_TPL_N] = {
     "index.html", "post.html", "page.html", "tag.html", "404.html",
-    "feed.xml", "sitemap.xml", "sitemap-index.xml", "robots.txt"
+    "feed.xml", "sitemap.xml", "sitemap-index.xml", "robots.txt",
+    "search.html", "opensearch.xml"
 };
 
 /*
@@ -253,7 +258,8 @@ static ngx_str_t  ngx_http_blog_content_types[] = {
     ngx_string("text/html"),
     ngx_string("application/atom+xml"),
     ngx_string("application/xml"),
-    ngx_string("text/plain")
+    ngx_string("text/plain"),
+    ngx_string("application/opensearchdescription+xml")
 };
 
 static ngx_http_variable_t  ngx_http_blog_vars[] = {
@@ -350,6 +356,7 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_table_elt_t        *etag;
     ngx_http_blog_ctx_t    *ctx;
     ngx_http_blog_page_t   *page;
+    ngx_http_blog_cache_t  *cache;
     ngx_http_blog_coded_t  *coded;
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_ctx_t));
@@ -377,9 +384,17 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     page = NULL;
     ctx->cache_status = ngx_http_blog_cache_bypass;
 
-    if (blcf->page_cache) {
-        page = ngx_http_blog_cache_lookup(blcf->page_cache, &key,
-                                          blcf->db->generation);
+    /*
+     * Search results are not cached: each query is a page of its own,
+     * most are asked once, and they would push out the pages read often.
+     */
+    route = &blcf->route[BLOG_ROUTE_SEARCH];
+    cache = (path->len == route->len
+             && ngx_strncmp(path->data, route->data, route->len) == 0)
+            ? NULL : blcf->page_cache;
+
+    if (cache) {
+        page = ngx_http_blog_cache_lookup(cache, &key, blcf->db->generation);
         ctx->cache_status = page ? ngx_http_blog_cache_hit
                                  : ngx_http_blog_cache_miss;
     }
@@ -397,8 +412,8 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
         }
 
         /* a 404 for every made-up URL would push real pages out */
-        if (blcf->page_cache && page->status == NGX_HTTP_OK) {
-            (void) ngx_http_blog_cache_insert(blcf->page_cache, page);
+        if (cache && page->status == NGX_HTTP_OK) {
+            (void) ngx_http_blog_cache_insert(cache, page);
         }
 
         rc = ngx_http_blog_page_hold(r, page);
@@ -853,8 +868,8 @@ ngx_http_blog_route(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (i == BLOG_ROUTE_N) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "unknown route \"%V\", "
-                           "expected post, tag, page, feed, sitemap, media "
-                           "or static", &value[1]);
+                           "expected post, tag, page, feed, sitemap, media, "
+                           "static, search or opensearch", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -880,6 +895,7 @@ ngx_http_blog_route(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /* prefixes of paths below them end with a slash */
     if (i != BLOG_ROUTE_FEED && i != BLOG_ROUTE_SITEMAP
+        && i != BLOG_ROUTE_SEARCH && i != BLOG_ROUTE_OPENSEARCH
         && value[2].data[value[2].len - 1] != '/')
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "route path \"%V\" of "

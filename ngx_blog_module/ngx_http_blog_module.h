@@ -74,6 +74,8 @@ typedef enum {
     BLOG_TPL_SITEMAP,
     BLOG_TPL_SITEMAP_INDEX,
     BLOG_TPL_ROBOTS,                /* optional: none, no robots.txt */
+    BLOG_TPL_SEARCH,
+    BLOG_TPL_OPENSEARCH,
     BLOG_TPL_N
 } ngx_http_blog_tpl_e;
 
@@ -95,6 +97,8 @@ typedef enum {
     BLOG_ROUTE_SITEMAP,
     BLOG_ROUTE_MEDIA,
     BLOG_ROUTE_STATIC,
+    BLOG_ROUTE_SEARCH,
+    BLOG_ROUTE_OPENSEARCH,
     BLOG_ROUTE_N
 } ngx_http_blog_route_e;
 
@@ -193,7 +197,8 @@ enum {
     BLOG_TYPE_HTML = 0,
     BLOG_TYPE_ATOM,
     BLOG_TYPE_XML,
-    BLOG_TYPE_TEXT
+    BLOG_TYPE_TEXT,
+    BLOG_TYPE_OPENSEARCH
 };
 
 

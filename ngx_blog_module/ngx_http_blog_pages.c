@@ -9,6 +9,8 @@
  *   feed.xml, sitemap.xml  Atom feed, sitemap (or its index)
  *   sitemap-KIND-N.xml     a file of the sitemap, KIND posts or tags
  *   robots.txt             the theme's robots.txt, if it has one
+ *   search?q=WORDS         search results (ngx_http_blog_search.c)
+ *   opensearch.xml         the OpenSearch description of the search
  *   SLUG                   a published page ("about")
  *
  * Everything else, and every draft, is the theme's 404.  Strings copied out
@@ -19,6 +21,7 @@
 #include <xxhash.h>
 
 #include "ngx_http_blog_module.h"
+#include "ngx_http_blog_pages.h"
 #include "ngx_http_blog_scope.h"
 #include "blog_path.h"
 #include "blog_schema.h"
@@ -26,19 +29,6 @@
 
 #define NGX_HTTP_BLOG_FEED_ENTRIES  20
 
-
-typedef struct {
-    ngx_http_request_t        *r;
-    ngx_http_blog_loc_conf_t  *blcf;
-    ngx_http_blog_db_t        *db;
-    ngx_array_t                root;        /* blog_tpl_var_t */
-    ngx_str_t                  base_url;    /* absolute, without the prefix */
-    time_t                     last_modified;
-    int64_t                    post_id;     /* of a post's or page's page */
-    ngx_uint_t                 status;
-    ngx_uint_t                 content_type;
-    ngx_http_blog_tpl_e        tpl;
-} ngx_http_blog_render_t;
 
 /* A file of the sitemap: a row of sitemap_parts. */
 typedef struct {
@@ -74,22 +64,12 @@ static ngx_int_t ngx_http_blog_sitemap_parse(ngx_http_blog_render_t *rn,
 static ngx_int_t ngx_http_blog_head(ngx_http_blog_render_t *rn,
     ngx_str_t *path);
 static ngx_int_t ngx_http_blog_settings(ngx_http_blog_render_t *rn);
-static ngx_int_t ngx_http_blog_post_vars(ngx_http_blog_render_t *rn,
-    ngx_array_t *vars, sqlite3_stmt *stmt, ngx_uint_t with_body);
 static ngx_int_t ngx_http_blog_post_list(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, const char *name, sqlite3_stmt *stmt,
     ngx_uint_t with_body);
 static ngx_int_t ngx_http_blog_tag_cmp(const void *one, const void *two);
 static ngx_int_t ngx_http_blog_pager(ngx_http_blog_render_t *rn,
     ngx_str_t *base, ngx_uint_t number, ngx_uint_t total);
-
-static ngx_int_t ngx_http_blog_var_url(ngx_http_blog_render_t *rn,
-    ngx_array_t *vars, const char *name, ngx_str_t *route, u_char *slug,
-    size_t len);
-static ngx_int_t ngx_http_blog_var_time(ngx_http_blog_render_t *rn,
-    ngx_array_t *vars, const char *prefix, time_t t);
-static ngx_int_t ngx_http_blog_step(ngx_http_blog_render_t *rn,
-    sqlite3_stmt *stmt);
 
 
 static const char *ngx_http_blog_months[] = {
@@ -282,6 +262,20 @@ ngx_http_blog_route_page(ngx_http_blog_render_t *rn, ngx_str_t *path)
         return ngx_http_blog_robots(rn);
     }
 
+    if (path->len == route[BLOG_ROUTE_SEARCH].len
+        && ngx_strncmp(p, route[BLOG_ROUTE_SEARCH].data, path->len) == 0)
+    {
+        return ngx_http_blog_search(rn);
+    }
+
+    if (path->len == route[BLOG_ROUTE_OPENSEARCH].len
+        && ngx_strncmp(p, route[BLOG_ROUTE_OPENSEARCH].data, path->len) == 0)
+    {
+        rn->tpl = BLOG_TPL_OPENSEARCH;
+        rn->content_type = BLOG_TYPE_OPENSEARCH;
+        return NGX_OK;
+    }
+
     if (ngx_http_blog_sitemap_parse(rn, path, &part) == NGX_OK) {
         return ngx_http_blog_sitemap_part(rn, &part);
     }
@@ -394,6 +388,12 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
            != NGX_OK
         || ngx_http_blog_var_url(rn, &rn->root, "feed_url",
                                  &blcf->route[BLOG_ROUTE_FEED], NULL, 0)
+           != NGX_OK
+        || ngx_http_blog_var_url(rn, &rn->root, "search_url",
+                                 &blcf->route[BLOG_ROUTE_SEARCH], NULL, 0)
+           != NGX_OK
+        || ngx_http_blog_var_url(rn, &rn->root, "opensearch_url",
+                                 &blcf->route[BLOG_ROUTE_OPENSEARCH], NULL, 0)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1259,7 +1259,7 @@ ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
  * which would reset the statement, so they are read after the columns.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
     sqlite3_stmt *stmt, ngx_uint_t with_body)
 {
@@ -1371,7 +1371,7 @@ ngx_http_blog_tag_cmp(const void *one, const void *two)
  * route NULL means a slug straight under the prefix (pages).
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_blog_var_url(ngx_http_blog_render_t *rn, ngx_array_t *vars,
     const char *name, ngx_str_t *route, u_char *slug, size_t len)
 {
@@ -1406,7 +1406,7 @@ ngx_http_blog_var_url(ngx_http_blog_render_t *rn, ngx_array_t *vars,
 
 /* "prefix_date" (May 1, 2026) and "prefix_iso" (2026-05-01T10:00:00Z) */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_blog_var_time(ngx_http_blog_render_t *rn, ngx_array_t *vars,
     const char *prefix, time_t t)
 {
@@ -1454,7 +1454,7 @@ ngx_http_blog_var_time(ngx_http_blog_render_t *rn, ngx_array_t *vars,
  * after logging; stmt NULL reports a failed prepare or bind.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_blog_step(ngx_http_blog_render_t *rn, sqlite3_stmt *stmt)
 {
     int  rc;
