@@ -54,6 +54,9 @@ my %posts = (
 );
 my $site = admin_site(posts => \%posts, location => "blog_posts_per_page 2;\n");
 my $db = $site->db;
+# a second revision, whose diff has a line longer than a phone is wide
+$posts{'code.md'} =~ s/A paragraph/A first paragraph, rewritten so that its line is longer than any phone screen is wide,/;
+$site->import_posts({ 'code.md' => $posts{'code.md'} });
 my $now = time;
 my $code_id = sql($db, "SELECT id FROM posts WHERE slug = 'code'");
 sql($db, "INSERT INTO comments (post_id, author_name, author_email, body_md, body_html,"
@@ -91,7 +94,8 @@ my @public = (index => '/', page2 => '/page/2', post => '/posts/code',
               login => '/admin/login');
 my @admin = (posts => '/admin/posts', pages => '/admin/posts?type=page',
              edit => "/admin/posts/$code_id", new => '/admin/posts/new',
-             revisions => "/admin/posts/$code_id/revisions", media => '/admin/media',
+             revisions => "/admin/posts/$code_id/revisions",
+             diff => "/admin/posts/$code_id/revisions?rev=2", media => '/admin/media',
              comments => '/admin/comments', analytics => '/admin/analytics',
              jobs => '/admin/jobs');
 my %is_admin = @admin;
