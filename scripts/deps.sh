@@ -27,6 +27,8 @@ if [ "${1:-}" = test ]; then
     # the browser test: Debian's chromium, driven by playwright-core (npm);
     # a Node.js from elsewhere brings its own npm
     packages="$packages chromium nodejs"
+    # the Nu HTML checker of t/55-a11y.t (npm vnu-jar) runs on Java
+    packages="$packages default-jre-headless"
     # the events benchmark's peer; valgrind for the jobrunner
     packages="$packages goaccess valgrind"
     # writes the .mmdb country database of t/47-geo-workers.t
