@@ -146,7 +146,8 @@ for my $name (@names) {
             cmp_ok $p->{bar} // 999, '<', 70, "$key: the panel's bar is one row ($p->{bar} px high)";
         }
         if ($is_admin{$name} && $width == 1280) {
-            is $p->{menu}, '7/7', "$key: all the panel's links show";
+            my ($shown, $all) = split m{/}, $p->{menu} // '0/0';
+            ok $all >= 7 && $shown == $all, "$key: all the panel's links show ($p->{menu})";
             is $p->{opened}, '-', "$key: ... with no menu to open";
         }
         if ($width == 390) {
@@ -154,8 +155,9 @@ for my $name (@names) {
                 "$key: no horizontal overflow ($p->{scroll} px in $p->{inner})";
         }
         if ($is_admin{$name} && $width == 390) {
-            is $p->{menu}, '0/7', "$key: the panel's links fold into a menu";
-            is $p->{opened}, '7/7', "$key: ... that opens from the keyboard with every link on screen";
+            my ($shown, $all) = split m{/}, $p->{menu} // '0/0';
+            ok $all >= 7 && $shown == 0, "$key: the panel's links fold into a menu ($p->{menu})";
+            is $p->{opened}, "$all/$all", "$key: ... that opens from the keyboard with every link on screen";
             cmp_ok $p->{scroll_opened} // 999, '<=', $p->{inner}, "$key: ... and no overflow";
         }
         my $shot = read_file("$keep/$name-$width.png") // '';
