@@ -17,6 +17,7 @@ typedef struct {
     ngx_array_t                root;        /* blog_tpl_var_t */
     ngx_str_t                  base_url;    /* absolute, without the prefix */
     time_t                     last_modified;
+    int64_t                    post_id;     /* of a post's or page's page */
     ngx_uint_t                 status;
     ngx_uint_t                 content_type;
     ngx_http_blog_tpl_e        tpl;
