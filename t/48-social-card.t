@@ -139,6 +139,16 @@ like $off->jobrunner_log, qr/social cards are off/, 'the log says so';
 ok !og_image($off->get('/posts/plain')->{body})->{'og:image'}, 'and no og:image';
 $off->stop_jobrunner;
 
+# no theme in the jobrunner's configuration: no cards
+my $bare = new_site(posts => { 'plain.md' => post_md('No theme') });
+$bare->start;
+$bare->start_jobrunner;
+sleep 3;
+is card_jobs($bare), 0, 'no theme: no job';
+like $bare->jobrunner_log, qr/social cards are off \(no \[jobrunner\] theme\)/,
+    'the log says why';
+$bare->stop_jobrunner;
+
 # a bad card.ini stops the jobrunner with its file and line
 BlogTest::write_file("$theme/card.ini", "[card]\nenabled = true\nbackground = green\n");
 $off->write_conf;

@@ -18,8 +18,10 @@
  * title it shows; the module uses a card only while that is the post's
  * title (BLOG_STMT_CARD).
  *
- * The theme's card.ini ([jobrunner] theme = the folder of blog_theme)
- * sets the colours and the font, or turns cards off: then nothing runs.
+ * Cards are made for a theme: with [jobrunner] theme = the folder of
+ * blog_theme, whose card.ini sets the colours and the font (the defaults
+ * without one) or turns cards off.  Without a theme, or off, nothing
+ * runs and pages do not change under the jobrunner's hands.
  */
 
 #include <errno.h>
@@ -161,8 +163,9 @@ jr_card_ini(void *user, const char *section, const char *name,
 
 
 /*
- * The card settings: the default theme's colours, then the theme's
- * card.ini if it has one.  0, or -1 after logging why.
+ * The card settings: off without a theme; else the default theme's
+ * colours, then the theme's card.ini if it has one.  0, or -1 after
+ * logging why.
  */
 static int
 jr_card_conf(const jr_jobs_conf_t *jc, jr_card_conf_t *cc)
@@ -170,7 +173,7 @@ jr_card_conf(const jr_jobs_conf_t *jc, jr_card_conf_t *cc)
     int   rc;
     char  file[JR_CARD_PATH_MAX];
 
-    cc->enabled = 1;
+    cc->enabled = jc->theme != NULL;
     (void) jr_card_colour("#0b6e4f", cc->background);
     (void) jr_card_colour("#fdfdfc", cc->foreground);
     (void) jr_card_colour("#e4e4e0", cc->accent);
@@ -228,7 +231,8 @@ jr_card_start(jr_jobs_t *jobs, void **ctx)
     }
 
     if (!cc.enabled) {
-        jr_log(JR_LOG_INFO, "card: social cards are off in the theme");
+        jr_log(JR_LOG_INFO, "card: social cards are off %s",
+               jc->theme ? "in the theme" : "(no [jobrunner] theme)");
         return 0;
     }
 
@@ -499,8 +503,8 @@ jr_card_prepare(jr_work_t *w)
     }
 
     if (w->ctx == NULL) {
-        jr_work_fail(w, 1, "social cards are off (no media_root, or the "
-                     "theme's card.ini)");
+        jr_work_fail(w, 1, "social cards are off (no media_root, no theme, "
+                     "or the theme's card.ini)");
         return -1;
     }
 
