@@ -10,7 +10,7 @@
 const char *const  blog_reader_sql[BLOG_STMT_N] = {
 
     /* BLOG_STMT_DATA_VERSION */
-    "PRAGMA data_version",
+    "PRAGMA main.data_version",
 
     /* BLOG_STMT_SETTINGS: a handful of rows, all of them used */
     "SELECT key, value FROM settings",
@@ -75,6 +75,9 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
     " FROM media m LEFT JOIN media_variants v ON v.media_id = m.id"
     " WHERE m.path = ?1 ORDER BY v.format, v.width",
 
-    /* BLOG_STMT_VIEWS: ?1 path; the jobrunner's count of all time */
-    "SELECT views FROM analytics_path_totals WHERE path = ?1"
+    /*
+     * BLOG_STMT_VIEWS: ?1 path; the jobrunner's count of all time, in
+     * analytics.db, attached (blog_split.h)
+     */
+    "SELECT views FROM analytics.analytics_path_totals WHERE path = ?1"
 };
