@@ -28,6 +28,7 @@ static int blog_split_copy(const char *data_path, const char *analytics_path,
     const char *queue_path, int busy_timeout, blog_db_error_t *err);
 static int blog_split_fail(sqlite3 *db, int rc, const char *what,
     const char *msg, blog_db_error_t *err);
+static void blog_split_close(sqlite3 *db);
 
 
 int
@@ -55,7 +56,7 @@ blog_split(const char *data_path, const char *analytics_path,
                       err);
 
     if (rc == SQLITE_OK) {
-        sqlite3_close(db);
+        blog_split_close(db);
         return SQLITE_OK;
     }
 
@@ -93,7 +94,7 @@ blog_split(const char *data_path, const char *analytics_path,
                              busy_timeout, err);
         if (rc != SQLITE_OK) {
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            sqlite3_close(db);
+            blog_split_close(db);
             return rc;
         }
 
@@ -117,7 +118,7 @@ blog_split(const char *data_path, const char *analytics_path,
         return rc;
     }
 
-    sqlite3_close(db);
+    blog_split_close(db);
 
     return SQLITE_OK;
 }
@@ -162,6 +163,10 @@ blog_split_copy(const char *data_path, const char *analytics_path,
     rc = sqlite3_busy_timeout(db, busy_timeout);
 
     if (rc == SQLITE_OK) {
+        rc = sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    }
+
+    if (rc == SQLITE_OK) {
         rc = blog_db_attach(db, data_path, "data");
     }
 
@@ -199,9 +204,22 @@ blog_split_copy(const char *data_path, const char *analytics_path,
         return blog_split_fail(db, rc, "copy", sqlite3_errmsg(db), err);
     }
 
-    sqlite3_close(db);
+    blog_split_close(db);
 
     return SQLITE_OK;
+}
+
+
+/*
+ * The last connection to close a WAL file checkpoints it and deletes the
+ * WAL; ours are not the program's connection to data.db, whose WAL
+ * [backup] follows from a saved position: they leave it as it is.
+ */
+static void
+blog_split_close(sqlite3 *db)
+{
+    (void) sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    sqlite3_close(db);
 }
 
 
