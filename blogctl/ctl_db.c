@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "blog_db.h"
+#include "blog_split.h"
 #include "ctl_db.h"
 #include "ctl_util.h"
 
@@ -19,7 +20,29 @@ ctl_db_open(const char *path, int writable)
 {
     int              rc;
     sqlite3         *db;
+    char             analytics[4096], queue[4096];
     blog_db_error_t  err;
+
+    /*
+     * A writer migrates; an old data.db gives its analytics and jobs rows
+     * to the files beside it first (blog_split.h), where the jobrunner and
+     * the module look for them unless configured otherwise.
+     */
+    if (writable) {
+        if (blog_db_sibling(analytics, sizeof(analytics), path,
+                            "analytics.db") != 0
+            || blog_db_sibling(queue, sizeof(queue), path, "queue.db") != 0)
+        {
+            ctl_error("%s: path too long", path);
+            return NULL;
+        }
+
+        rc = blog_split(path, analytics, queue, CTL_BUSY_TIMEOUT, &err);
+        if (rc != SQLITE_OK) {
+            ctl_error("%s: %s: %s", path, err.what, err.msg);
+            return NULL;
+        }
+    }
 
     rc = blog_db_open(&db, path, &blog_data_schema,
                       BLOG_DB_EXTENDED_CODES

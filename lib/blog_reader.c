@@ -10,7 +10,7 @@
 const char *const  blog_reader_sql[BLOG_STMT_N] = {
 
     /* BLOG_STMT_DATA_VERSION */
-    "PRAGMA data_version",
+    "PRAGMA main.data_version",
 
     /*
      * BLOG_STMT_BEGIN, BLOG_STMT_COMMIT: a page's statements share one
@@ -83,8 +83,11 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
     " FROM media m LEFT JOIN media_variants v ON v.media_id = m.id"
     " WHERE m.path = ?1 ORDER BY v.format, v.width",
 
-    /* BLOG_STMT_VIEWS: ?1 path; the jobrunner's count of all time */
-    "SELECT views FROM analytics_path_totals WHERE path = ?1",
+    /*
+     * BLOG_STMT_VIEWS: ?1 path; the jobrunner's count of all time, in
+     * analytics.db, attached (blog_split.h)
+     */
+    "SELECT views FROM analytics.analytics_path_totals WHERE path = ?1",
 
     /* BLOG_STMT_CARD: ?1 post id; its card while it shows its title */
     "SELECT c.path, c.width, c.height FROM cards c"

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "blog_schema.h"
+#include "blog_split.h"
 
 
 /*
@@ -649,7 +650,31 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "  updated_at INTEGER NOT NULL"
     ");",
 
-    BLOG_MIGRATION_SEARCH
+    BLOG_MIGRATION_SEARCH,
+
+    /*
+     * 12: data.db changes when content does, and only then.  Analytics
+     * moved to analytics.db and the job queue to queue.db
+     * (blog_analytics_schema.h, blog_queue_schema.h): blog_split() copies
+     * their rows there and commits before this migration drops them, in
+     * one write lock of data.db.
+     *
+     * job_outbox: a job that must exist exactly when some content does
+     * (an upload's thumbnails, a comment's notification), written in the
+     * content's transaction; the jobrunner moves each row into queue.db's
+     * jobs, its id as the job's outbox_id, and only then deletes it here.
+     * AUTOINCREMENT: an id is never given again once the outbox is empty,
+     * or the new row would meet an old job's outbox_id and be dropped.
+     */
+    BLOG_SPLIT_DROPPED
+    "CREATE TABLE job_outbox ("
+    "  id         INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind       TEXT NOT NULL,"
+    "  dedupe_key TEXT,"
+    "  payload    TEXT NOT NULL DEFAULT '{}',"
+    "  run_after  INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
 };
 
 
@@ -689,9 +714,7 @@ blog_schema_check(sqlite3 *db, const blog_schema_t *schema, int *version)
 int
 blog_migrate(sqlite3 *db, const blog_schema_t *schema, char **err)
 {
-    int            rc, version, v;
-    char           sql[64];
-    sqlite3_stmt  *stmt;
+    int  rc;
 
     *err = NULL;
 
@@ -705,10 +728,29 @@ blog_migrate(sqlite3 *db, const blog_schema_t *schema, char **err)
         return rc;
     }
 
+    rc = blog_migrate_locked(db, schema, err);
+    if (rc != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+
+    return sqlite3_exec(db, "COMMIT", NULL, NULL, err);
+}
+
+
+int
+blog_migrate_locked(sqlite3 *db, const blog_schema_t *schema, char **err)
+{
+    int            rc, version, v;
+    char           sql[64];
+    sqlite3_stmt  *stmt;
+
+    *err = NULL;
+
     /* read the version inside the write lock, so two migrators cannot race */
     rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL);
     if (rc != SQLITE_OK) {
-        goto failed;
+        return rc;
     }
 
     rc = sqlite3_step(stmt);
@@ -716,40 +758,28 @@ blog_migrate(sqlite3 *db, const blog_schema_t *schema, char **err)
     sqlite3_finalize(stmt);
 
     if (rc != SQLITE_ROW) {
-        rc = rc == SQLITE_DONE ? SQLITE_ERROR : rc;
-        goto failed;
+        return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
     }
 
     if (version > schema->version) {
         *err = sqlite3_mprintf("%s schema version %d is newer than this "
                                "build (%d)", schema->what, version,
                                schema->version);
-        rc = SQLITE_SCHEMA;
-        goto failed;
+        return SQLITE_SCHEMA;
     }
 
     if (version == schema->version) {
-        return sqlite3_exec(db, "COMMIT", NULL, NULL, err);
+        return SQLITE_OK;
     }
 
     for (v = version; v < schema->version; v++) {
         rc = sqlite3_exec(db, schema->migrations[v], NULL, NULL, err);
         if (rc != SQLITE_OK) {
-            goto failed;
+            return rc;
         }
     }
 
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", schema->version);
 
-    rc = sqlite3_exec(db, sql, NULL, NULL, err);
-    if (rc != SQLITE_OK) {
-        goto failed;
-    }
-
-    return sqlite3_exec(db, "COMMIT", NULL, NULL, err);
-
-failed:
-
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    return sqlite3_exec(db, sql, NULL, NULL, err);
 }

@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 /* The schema version this build reads and writes. */
-#define BLOG_SCHEMA_VERSION  11
+#define BLOG_SCHEMA_VERSION  12
 
 /*
  * The most URLs in one file of the sitemap, the protocol's limit
@@ -43,6 +43,13 @@ extern const blog_schema_t  blog_data_schema;
  * never touched.
  */
 int blog_migrate(sqlite3 *db, const blog_schema_t *schema, char **err);
+
+/*
+ * blog_migrate() inside a write transaction (BEGIN IMMEDIATE) the caller
+ * holds, and commits or rolls back: for a caller that must do something
+ * else under the same lock first (blog_split()).
+ */
+int blog_migrate_locked(sqlite3 *db, const blog_schema_t *schema, char **err);
 
 /*
  * Reads user_version into *version.  Returns SQLITE_OK when it is the

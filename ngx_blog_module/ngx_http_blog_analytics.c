@@ -26,6 +26,8 @@
 #include "ngx_http_blog_scope.h"
 #include "ngx_http_blog_response.h"
 #include "blog_db.h"
+#include "blog_analytics_schema.h"
+#include "blog_split.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -72,6 +74,7 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
     int                               rc;
     ngx_int_t                         nrc;
     sqlite3                          *db;
+    char                              path[NGX_MAX_PATH];
     blog_db_error_t                   err;
     ngx_buf_t                        *b;
     blog_buf_t                        out;
@@ -110,14 +113,22 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
         return NGX_HTTP_UNAUTHORIZED;
     }
 
-    rc = blog_db_open(&db, (char *) elcf->analytics_db.data,
-                      &blog_data_schema,
+    /* the blog's counts are in analytics.db beside data.db: blog_split.h */
+    if (blog_db_sibling(path, sizeof(path), (char *) elcf->analytics_db.data,
+                        "analytics.db") != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "blog_analytics: database \"%V\": the path of "
+                      "analytics.db is too long", &elcf->analytics_db);
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    rc = blog_db_open(&db, path, &blog_analytics_schema,
                       BLOG_DB_QUERY_ONLY | BLOG_DB_ONE_THREAD, 0, &err);
 
     if (rc != SQLITE_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "blog_analytics: database \"%V\": %s",
-                      &elcf->analytics_db,
+                      "blog_analytics: database \"%s\": %s", path,
                       rc == SQLITE_SCHEMA ? "another schema version"
                                           : err.msg);
         return NGX_HTTP_SERVICE_UNAVAILABLE;

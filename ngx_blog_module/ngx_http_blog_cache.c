@@ -70,6 +70,15 @@ ngx_http_blog_cache_lookup(ngx_http_blog_cache_t *cache, ngx_str_t *key,
     page = (ngx_http_blog_page_t *)
                ((u_char *) node - offsetof(ngx_http_blog_page_t, key));
 
+    /* a view count older than blog_views_max_age: rendered again */
+    if (page->expires && (ngx_msec_int_t) (ngx_current_msec - page->expires)
+                         >= 0)
+    {
+        ngx_http_blog_cache_evict(cache, page);
+        cache->misses++;
+        return NULL;
+    }
+
     ngx_queue_remove(&page->lru);
     ngx_queue_insert_head(&cache->lru, &page->lru);
     cache->hits++;

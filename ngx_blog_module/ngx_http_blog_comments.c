@@ -371,13 +371,13 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
     /* the event: the jobrunner notifies the owner and pushes it live */
     if (rc == SQLITE_OK) {
         rc = ngx_http_blog_sql_exec(r, data,
-                 "INSERT INTO jobs (kind, dedupe_key, payload, run_after,"
-                 "  created_at, updated_at)"
+                 "INSERT INTO job_outbox (kind, dedupe_key, payload,"
+                 "  run_after, created_at)"
                  " SELECT 'comment', 'comment:' || id,"
                  "  json_object('comment_id', id, 'post_id', post_id,"
                  "    'slug', ?2, 'status', status, 'name', author_name,"
                  "    'html', body_html, 'created_at', created_at),"
-                 "  ?3, ?3, ?3"
+                 "  ?3, ?3"
                  " FROM comments WHERE id = ?1",
                  "iti", id, &ctx->slug, now);
     }

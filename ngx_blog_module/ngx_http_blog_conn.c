@@ -14,10 +14,17 @@
 #include "ngx_http_blog_module.h"
 #include "blog_db.h"
 #include "blog_ttl_schema.h"
+#include "blog_analytics_schema.h"
+#include "blog_queue_schema.h"
+#include "blog_split.h"
 
 
 #define NGX_HTTP_BLOG_WRITE_BUSY  250           /* ms */
 #define NGX_HTTP_BLOG_CONN_RETRY  1000          /* ms */
+
+
+static ngx_int_t ngx_http_blog_conn_attach(ngx_http_blog_conn_t *c,
+    ngx_log_t *log);
 
 
 /*
@@ -100,6 +107,61 @@ ngx_http_blog_conn_ready(ngx_http_blog_conn_t *c, ngx_log_t *log)
                       "%s (%d)", schema->what, &c->path, err.what, err.msg,
                       rc);
         return NGX_ERROR;
+    }
+
+    if (!c->ttl && ngx_http_blog_conn_attach(c, log) != NGX_OK) {
+        ngx_http_blog_conn_close(c);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * analytics.db and queue.db beside data.db, attached: the panel reads the
+ * analytics and the jobs, retries jobs and queues sign-in code mails
+ * through the data.db connection, with their tables' names unqualified
+ * (data.db has none of them: blog_split.h).  Like ttl.db, the module may
+ * create them: they hold nothing before the jobrunner ran.
+ */
+static ngx_int_t
+ngx_http_blog_conn_attach(ngx_http_blog_conn_t *c, ngx_log_t *log)
+{
+    int                   rc;
+    char                  path[NGX_MAX_PATH];
+    ngx_uint_t            i;
+    blog_db_error_t       err;
+    static const char    *names[] = { "analytics", "queue" };
+    static const char    *files[] = { "analytics.db", "queue.db" };
+    const blog_schema_t  *schemas[] = { &blog_analytics_schema,
+                                        &blog_queue_schema };
+
+    for (i = 0; i < 2; i++) {
+        if (blog_db_sibling(path, sizeof(path), (char *) c->path.data,
+                            files[i])
+            != 0)
+        {
+            ngx_log_error(NGX_LOG_ERR, log, 0, "blog database \"%V\": the "
+                          "path of %s is too long", &c->path, files[i]);
+            return NGX_ERROR;
+        }
+
+        rc = blog_db_create(path, schemas[i], NGX_HTTP_BLOG_WRITE_BUSY, &err);
+        if (rc != SQLITE_OK) {
+            ngx_log_error(NGX_LOG_ERR, log, 0, "blog %s \"%s\": %s failed: "
+                          "%s (%d)", schemas[i]->what, path, err.what,
+                          err.msg, rc);
+            return NGX_ERROR;
+        }
+
+        rc = blog_db_attach(c->db, path, names[i]);
+        if (rc != SQLITE_OK) {
+            ngx_log_error(NGX_LOG_ERR, log, 0, "blog %s \"%s\": attach "
+                          "failed: %s (%d)", schemas[i]->what, path,
+                          sqlite3_errmsg(c->db), rc);
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;

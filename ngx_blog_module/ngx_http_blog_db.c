@@ -10,6 +10,7 @@
 
 #include "ngx_http_blog_module.h"
 #include "blog_db.h"
+#include "blog_split.h"
 
 
 #define NGX_HTTP_BLOG_DB_RETRY  1000    /* ms between attempts to reopen */
@@ -85,6 +86,7 @@ static ngx_int_t
 ngx_http_blog_db_open(ngx_http_blog_db_t *bdb, ngx_log_t *log)
 {
     int              rc;
+    char             path[NGX_MAX_PATH];
     ngx_file_info_t  fi;
     blog_db_error_t  err;
 
@@ -108,6 +110,25 @@ ngx_http_blog_db_open(ngx_http_blog_db_t *bdb, ngx_log_t *log)
     if (rc != SQLITE_OK) {
         ngx_http_blog_db_log(bdb, log, rc, err.what, err.msg);
         return NGX_ERROR;
+    }
+
+    /*
+     * The view counts are analytics.db's, beside it (blog_split.h).  Until
+     * the jobrunner has made it, pages show none; the file is looked for
+     * again when the connection is next opened.
+     */
+    bdb->analytics = 0;
+
+    if (blog_db_sibling(path, sizeof(path), (char *) bdb->path.data,
+                        "analytics.db") == 0
+        && blog_db_attach(bdb->db, path, "analytics") == SQLITE_OK)
+    {
+        bdb->analytics = 1;
+
+    } else {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0, "blog database \"%V\": no "
+                      "view counts: cannot attach \"%s\": %s", &bdb->path,
+                      path, sqlite3_errmsg(bdb->db));
     }
 
     /* the file this connection has, for ngx_http_blog_db_ready() */

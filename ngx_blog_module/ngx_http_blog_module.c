@@ -100,6 +100,13 @@ static ngx_command_t  ngx_http_blog_commands[] = {
       offsetof(ngx_http_blog_loc_conf_t, cache),
       NULL },
 
+    { ngx_string("blog_views_max_age"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, views_max_age),
+      NULL },
+
     { ngx_string("blog_cache_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -1046,6 +1053,7 @@ ngx_http_blog_create_loc_conf(ngx_conf_t *cf)
     blcf->per_page = NGX_CONF_UNSET_UINT;
     blcf->cache = NGX_CONF_UNSET;
     blcf->cache_size = NGX_CONF_UNSET_SIZE;
+    blcf->views_max_age = NGX_CONF_UNSET_MSEC;
     blcf->compress = NGX_CONF_UNSET;
     blcf->compress_level[BLOG_CODING_GZIP] = NGX_CONF_UNSET;
     blcf->compress_level[BLOG_CODING_BR] = NGX_CONF_UNSET;
@@ -1088,6 +1096,8 @@ ngx_http_blog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_uint_value(conf->per_page, prev->per_page, 10);
     ngx_conf_merge_value(conf->cache, prev->cache, 1);
+    ngx_conf_merge_msec_value(conf->views_max_age, prev->views_max_age,
+                              60000);
     ngx_conf_merge_size_value(conf->cache_size, prev->cache_size,
                               8 * 1024 * 1024);
     ngx_conf_merge_value(conf->compress, prev->compress, 1);

@@ -60,6 +60,7 @@ typedef struct {
     ino_t                     ino;
     ngx_msec_t                file_checked;
     unsigned                  reopen:1;
+    unsigned                  analytics:1;   /* analytics.db attached */
 } ngx_http_blog_db_t;
 
 
@@ -134,6 +135,7 @@ typedef struct {
     ngx_http_blog_coded_t     coded[BLOG_CODING_N];
     size_t                    cost;           /* charged to the cache */
     ngx_uint_t                refs;
+    ngx_msec_t                expires;        /* 0: while the generation */
     unsigned                  cached:1;
 } ngx_http_blog_page_t;
 
@@ -167,6 +169,7 @@ typedef struct {
     ngx_uint_t                per_page;
     ngx_flag_t                cache;
     size_t                    cache_size;
+    ngx_msec_t                views_max_age;  /* of a cached view count */
     ngx_flag_t                compress;
     ngx_int_t                 compress_level[BLOG_CODING_N];
     ngx_str_t                 base_url;

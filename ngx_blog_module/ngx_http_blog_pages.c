@@ -169,6 +169,13 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
     page->last_modified = rn.last_modified;
 
     /*
+     * Views are counted in analytics.db, which does not move the
+     * generation: a page that shows a count is rendered again after
+     * blog_views_max_age (the theme's script keeps it live meanwhile).
+     */
+    page->expires = rn.expires ? ngx_current_msec + blcf->views_max_age : 0;
+
+    /*
      * A hash of the body: a strong validator that survives a re-render in
      * any worker.  XXH3 rather than a byte-at-a-time hash: on an uncached
      * page it is paid per response (FNV-1a was 6% of the worker's time).
@@ -677,21 +684,31 @@ ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
 
     ngx_sprintf(p, "metrics.views.%V%V%V", prefix, route, slug);
 
-    /* the page's path: the topic without "metrics.views." */
-    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_VIEWS);
-    if (stmt == NULL
-        || sqlite3_bind_text(stmt, 1, (char *) p + 14, len - 14,
-                             SQLITE_STATIC) != SQLITE_OK)
-    {
-        return ngx_http_blog_step(rn, NULL);
+    /* none counted yet where the jobrunner has not made analytics.db */
+    views = 0;
+
+    if (rn->db->analytics) {
+        /* the page's path: the topic without "metrics.views." */
+        stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_VIEWS);
+        if (stmt == NULL
+            || sqlite3_bind_text(stmt, 1, (char *) p + 14, len - 14,
+                                 SQLITE_STATIC) != SQLITE_OK)
+        {
+            return ngx_http_blog_step(rn, NULL);
+        }
+
+        rc = ngx_http_blog_step(rn, stmt);
+        if (rc != NGX_AGAIN && rc != NGX_OK) {
+            return rc;
+        }
+
+        if (rc == NGX_AGAIN) {
+            views = sqlite3_column_int64(stmt, 0);
+        }
     }
 
-    rc = ngx_http_blog_step(rn, stmt);
-    if (rc != NGX_AGAIN && rc != NGX_OK) {
-        return rc;
-    }
-
-    views = (rc == NGX_AGAIN) ? sqlite3_column_int64(stmt, 0) : 0;
+    /* counted views do not move data.db: the page is kept a while only */
+    rn->expires = 1;
     n = ngx_sprintf(p + len, "%L", views);
 
     if (ngx_http_blog_scope_push(&rn->root, "views", BLOG_TPL_TEXT, p + len,

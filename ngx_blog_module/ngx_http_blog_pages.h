@@ -21,6 +21,7 @@ typedef struct {
     ngx_uint_t                 status;
     ngx_uint_t                 content_type;
     ngx_http_blog_tpl_e        tpl;
+    unsigned                   expires:1;   /* shows a view count */
 } ngx_http_blog_render_t;
 
 

@@ -135,8 +135,8 @@ like $body, qr/&lt;script&gt;alert\(1\)&lt;\/script&gt;\.example/,
 is $site->request('POST', '/_analytics', Authorization => "Bearer $TOKEN")
     ->{status}, 405, 'POST: 405';
 
-# a database of another schema version
-sql($db, 'PRAGMA user_version = 99');
+# an analytics.db (beside data.db) of another schema version
+sql($site->dir . '/analytics.db', 'PRAGMA user_version = 99');
 is $site->get('/_analytics', Authorization => "Bearer $TOKEN")->{status},
     503, 'a database of another schema version: 503';
 like $site->error_log, qr/blog_analytics: database .*another schema version/,

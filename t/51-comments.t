@@ -42,8 +42,8 @@ is $r->{status}, 303, 'a comment is accepted';
 like $r->{headers}{location}, qr{/posts/hello#comment-pending$}, '... and waits for moderation';
 is sql($db, 'SELECT author_name, author_email, status, body_html FROM comments'),
     "Ann|ann\@example.org|pending|<p>Nice <em>post</em>!</p>\n", 'stored pending, Markdown rendered';
-is sql($db, "SELECT kind, json_extract(payload, '\$.slug'), json_extract(payload, '\$.status') FROM jobs"),
-    'comment|hello|pending', 'a comment event is queued for the jobrunner';
+is sql($db, "SELECT kind, json_extract(payload, '\$.slug'), json_extract(payload, '\$.status') FROM job_outbox"),
+    'comment|hello|pending', "a comment event is queued for the jobrunner, in data.db's outbox";
 $r = $site->get('/posts/hello');
 unlike $r->{body}, qr{Nice <em>post</em>}, 'a pending comment is not shown';
 like $r->{body}, qr{id="comment-pending"}, 'the page has the awaiting-moderation note';
@@ -134,8 +134,11 @@ like $site->get('/posts/hello')->{body}, qr{From the owner.*first.*hi}s, 'all ap
 
 # the jobrunner takes the comment events
 $site->start_jobrunner;
-ok wait_for(sub { sql($db, "SELECT count(*) FROM jobs WHERE kind = 'comment' AND state != 'done'") eq '0' }, 20),
-    'the jobrunner handles every comment event' or diag $site->jobrunner_log;
+my $events = sql($db, "SELECT count(*) FROM job_outbox");
+ok wait_for(sub { sql($db, "SELECT (SELECT count(*) FROM job_outbox), (SELECT count(*) FROM jobs"
+                           . " WHERE kind = 'comment' AND state = 'done')") eq "0|$events" }, 20),
+    "the jobrunner moves the $events comment events from the outbox and handles each"
+    or diag $site->jobrunner_log;
 like $site->jobrunner_log, qr/new comment \d+ on "hello", awaiting moderation/,
     '... and tells the owner in its log';
 like $site->jobrunner_log, qr/new comment \d+ on "hello", published/, '... or that it is published';

@@ -30,7 +30,8 @@ my $FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 '
 
 my $site = admin_site(
     extra => "blog_comment_limit 1000 10m;\n",
-    location => "blog_live_url /events/;\n",
+    # a cached page shows a count as fresh as analytics.db's
+    location => "blog_live_url /events/;\nblog_views_max_age 0;\n",
     posts => {
         'hello.md' => "---\ntitle: Hello\ndate: 2026-10-01\n---\nHi.\n",
         'other.md' => "---\ntitle: Other\ndate: 2026-10-02\n---\nYo.\n",

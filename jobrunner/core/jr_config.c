@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blog_split.h"
 #include "core/jr_conf.h"
 #include "core/jr_config.h"
 #include "core/jr_log.h"
@@ -38,8 +39,43 @@ static const jr_conf_type_t  jr_config_log_level = {
     jr_config_set_log_level, 0
 };
 
+/*
+ * analytics_db and queue_db default to the files beside data_db, where the
+ * module looks for them unless told otherwise (blog_split.h).
+ */
+static int
+jr_config_finish(jr_conf_t *cf, void *conf)
+{
+    size_t        n;
+    jr_config_t  *c = conf;
+    char        **path, **paths[] = { &c->analytics_db, &c->queue_db };
+    const char   *names[] = { "analytics.db", "queue.db" };
+
+    for (n = 0; n < 2; n++) {
+        path = paths[n];
+
+        if (*path != NULL || c->data_db == NULL) {
+            continue;
+        }
+
+        *path = malloc(strlen(c->data_db) + sizeof("/analytics.db"));
+        if (*path == NULL) {
+            return jr_conf_error(cf, "out of memory");
+        }
+
+        (void) blog_db_sibling(*path, strlen(c->data_db)
+                               + sizeof("/analytics.db"), c->data_db,
+                               names[n]);
+    }
+
+    return 0;
+}
+
+
 static const jr_conf_key_t  jr_config_keys[] = {
     { "data_db", &jr_conf_path, JR_CONFIG(data_db), .required = 1 },
+    { "analytics_db", &jr_conf_path, JR_CONFIG(analytics_db) },
+    { "queue_db", &jr_conf_path, JR_CONFIG(queue_db) },
     /* "-" is stderr, which a NULL path already means */
     { "log", &jr_conf_path, JR_CONFIG(log), .data = "-" },
     { "log_level", &jr_config_log_level, JR_CONFIG(log_level),
@@ -51,7 +87,8 @@ static const jr_conf_key_t  jr_config_keys[] = {
 };
 
 static const jr_conf_section_t  jr_config_jobrunner = {
-    .name = "jobrunner", .flags = JR_CONF_IMPLICIT, .keys = jr_config_keys
+    .name = "jobrunner", .flags = JR_CONF_IMPLICIT, .keys = jr_config_keys,
+    .finish = jr_config_finish
 };
 
 /*

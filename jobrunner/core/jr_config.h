@@ -3,6 +3,8 @@
  *
  *     [jobrunner]
  *     data_db         = data.db
+ *     analytics_db    = analytics.db  (default: beside data_db)
+ *     queue_db        = queue.db      (default: beside data_db)
  *     log             = jobrunner.log
  *     log_level       = info
  *     pid             = jobrunner.pid
@@ -39,6 +41,8 @@
 
 typedef struct {
     char      *data_db;          /* required */
+    char      *analytics_db;     /* page-view aggregates: blog_split.h */
+    char      *queue_db;         /* jobs and timers: blog_split.h */
     char      *log;              /* NULL: stderr */
     char      *pid;              /* NULL: no pid file */
     int        log_level;        /* a jr_log_level_t */

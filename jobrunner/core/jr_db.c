@@ -2,6 +2,12 @@
  * data.db: open and migrate.  The jobrunner migrates, as blogctl does, so
  * whichever starts first after an upgrade brings the file up to date; the
  * nginx module only checks the version.
+ *
+ * analytics.db and queue.db are attached to the same connection under
+ * those names.  data.db has none of their tables from version 10 on, so
+ * the SQL of the events, the NATS consumer and the jobs names them
+ * unqualified and reaches the hot files; a transaction that writes only
+ * them leaves data.db, its data_version and its WAL as they were.
  */
 
 #include <stddef.h>
@@ -9,6 +15,9 @@
 #include <sqlite3.h>
 
 #include "blog_db.h"
+#include "blog_analytics_schema.h"
+#include "blog_queue_schema.h"
+#include "blog_split.h"
 #include "core/jr_db.h"
 #include "core/jr_log.h"
 
@@ -22,11 +31,38 @@
 
 
 sqlite3 *
-jr_db_open(const char *path, int replica)
+jr_db_open(const jr_config_t *cf, int replica)
 {
     int              rc;
     sqlite3         *db;
+    const char      *path;
     blog_db_error_t  err;
+
+    path = cf->data_db;
+
+    /*
+     * A replica's hot files are its own (it follows data.db only); a
+     * primary's data.db gives them its rows first, if it still has them.
+     */
+    if (replica) {
+        rc = blog_db_create(cf->analytics_db, &blog_analytics_schema,
+                            JR_DB_BUSY_TIMEOUT_MS, &err);
+        if (rc == SQLITE_OK) {
+            rc = blog_db_create(cf->queue_db, &blog_queue_schema,
+                                JR_DB_BUSY_TIMEOUT_MS, &err);
+        }
+
+    } else {
+        rc = blog_split(path, cf->analytics_db, cf->queue_db,
+                        JR_DB_BUSY_TIMEOUT_MS, &err);
+    }
+
+    if (rc != SQLITE_OK) {
+        jr_log(JR_LOG_ERROR, "cannot prepare analytics_db \"%s\" and "
+               "queue_db \"%s\": %s: %s", cf->analytics_db, cf->queue_db,
+               err.what, err.msg);
+        return NULL;
+    }
 
     /* a replica's data.db is the primary's: read, never migrated */
     rc = blog_db_open(&db, path, &blog_data_schema,
@@ -35,7 +71,20 @@ jr_db_open(const char *path, int replica)
                       JR_DB_BUSY_TIMEOUT_MS, &err);
 
     if (rc == SQLITE_OK) {
-        return db;
+        rc = blog_db_attach(db, cf->analytics_db, "analytics");
+        if (rc == SQLITE_OK) {
+            rc = blog_db_attach(db, cf->queue_db, "queue");
+        }
+
+        if (rc == SQLITE_OK) {
+            return db;
+        }
+
+        jr_log(JR_LOG_ERROR, "cannot attach analytics_db \"%s\" and "
+               "queue_db \"%s\": %s", cf->analytics_db, cf->queue_db,
+               sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
     }
 
     if (err.step == BLOG_DB_OPEN) {

@@ -72,7 +72,7 @@ jr_runner_run(const jr_config_t *cf)
         goto failed;
     }
 
-    r.db = jr_db_open(cf->data_db, cf->replica.line != 0);
+    r.db = jr_db_open(cf, cf->replica.line != 0);
     if (r.db == NULL) {
         goto failed;
     }

@@ -6,7 +6,8 @@
  * Bulk kinds (thumbnails) take at most all threads but one: a backlog of
  * thousands of images after an import must not hold up a cronhook or a
  * cleanup.
- * A one-second timer reclaims leases that ran out in a dead process,
+ * A one-second timer moves the jobs the module queued with content out of
+ * data.db's outbox, reclaims leases that ran out in a dead process,
  * renews ours, and starts jobs whose backoff has passed; enqueueing and
  * each finished job start more at once.
  */
@@ -379,6 +380,7 @@ jr_jobs_poll(uv_timer_t *timer)
     jobs = timer->data;
     now = time(NULL);
 
+    (void) jr_queue_outbox(&jobs->queue);
     (void) jr_queue_reclaim(&jobs->queue, now);
 
     /* renewed three times per lease, one lost renewal is no harm */

@@ -70,7 +70,24 @@ static const char *const  jr_queue_sql[JR_QUEUE_STMT_N] = {
     " AND state IN ('queued', 'leased') LIMIT 1",
 
     /* PURGE: ?1 before */
-    "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1"
+    "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1",
+
+    /* OUTBOX_LAST: the newest row of data.db's outbox, if any */
+    "SELECT max(id) FROM main.job_outbox",
+
+    /*
+     * OUTBOX_COPY: ?1 the newest row to move.  A row moved before (a crash
+     * between this commit and OUTBOX_DELETE's) meets its outbox_id and is
+     * not queued again; one whose dedupe_key is queued already, neither.
+     */
+    "INSERT INTO queue.jobs (kind, dedupe_key, payload, run_after,"
+    " created_at, updated_at, outbox_id)"
+    " SELECT kind, dedupe_key, payload, run_after, created_at, created_at, id"
+    " FROM main.job_outbox WHERE id <= ?1 ORDER BY id"
+    " ON CONFLICT DO NOTHING",
+
+    /* OUTBOX_DELETE: ?1 the newest row moved */
+    "DELETE FROM main.job_outbox WHERE id <= ?1"
 };
 
 
@@ -488,6 +505,61 @@ jr_queue_purge(jr_queue_t *q, time_t before)
     }
 
     return sqlite3_changes(q->db);
+}
+
+
+int
+jr_queue_outbox(jr_queue_t *q)
+{
+    int            rc, moved;
+    int64_t        last;
+    sqlite3_stmt  *stmt;
+
+    stmt = q->stmt[JR_QUEUE_STMT_OUTBOX_LAST];
+
+    rc = sqlite3_step(stmt);
+    last = (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+           ? sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_reset(stmt);
+
+    if (rc != SQLITE_ROW) {
+        goto failed;
+    }
+
+    if (last == 0) {
+        return 0;
+    }
+
+    /* queue.db's commit first: a crash after it leaves the rows to delete */
+    stmt = q->stmt[JR_QUEUE_STMT_OUTBOX_COPY];
+    sqlite3_bind_int64(stmt, 1, last);
+
+    rc = jr_queue_exec(stmt);
+    if (rc != SQLITE_OK) {
+        goto failed;
+    }
+
+    moved = sqlite3_changes(q->db);
+
+    stmt = q->stmt[JR_QUEUE_STMT_OUTBOX_DELETE];
+    sqlite3_bind_int64(stmt, 1, last);
+
+    rc = jr_queue_exec(stmt);
+    if (rc != SQLITE_OK) {
+        goto failed;
+    }
+
+    jr_log(JR_LOG_DEBUG, "queue: %d jobs from the outbox, up to %lld", moved,
+           (long long) last);
+
+    return moved;
+
+failed:
+
+    jr_log(JR_LOG_ERROR, "queue: cannot move jobs from the outbox: %s",
+           sqlite3_errmsg(q->db));
+
+    return -1;
 }
 
 

@@ -37,6 +37,9 @@ typedef enum {
     JR_QUEUE_STMT_RECLAIM,
     JR_QUEUE_STMT_ACTIVE,
     JR_QUEUE_STMT_PURGE,
+    JR_QUEUE_STMT_OUTBOX_LAST,
+    JR_QUEUE_STMT_OUTBOX_COPY,
+    JR_QUEUE_STMT_OUTBOX_DELETE,
     JR_QUEUE_STMT_N
 } jr_queue_stmt_e;
 
@@ -110,6 +113,14 @@ int jr_queue_active(jr_queue_t *q, const char *prefix);
 
 /* Deletes done jobs last changed before "before".  Returns the count. */
 int jr_queue_purge(jr_queue_t *q, time_t before);
+
+/*
+ * Moves the jobs the module queued with content (data.db's job_outbox)
+ * into the queue: copied in one commit of queue.db, then deleted from the
+ * outbox in one of data.db.  Returns how many were queued, or -1 after
+ * logging why.
+ */
+int jr_queue_outbox(jr_queue_t *q);
 
 void jr_queue_job_free(jr_job_t *job);
 

@@ -218,14 +218,14 @@ ngx_http_blog_comment_act(ngx_http_request_t *r,
      */
     if (rc == SQLITE_OK && approve) {
         rc = ngx_http_blog_sql_exec(r, data,
-                 "INSERT OR IGNORE INTO jobs (kind, dedupe_key, payload,"
-                 "  run_after, created_at, updated_at)"
+                 "INSERT INTO job_outbox (kind, dedupe_key, payload,"
+                 "  run_after, created_at)"
                  " SELECT 'comment', 'comment:' || c.id || ':approved:' || ?2,"
                  "  json_object('comment_id', c.id, 'post_id', c.post_id,"
                  "    'slug', p.slug, 'status', 'approved',"
                  "    'moderated', json('true'), 'name', c.author_name,"
                  "    'html', c.body_html, 'created_at', c.created_at),"
-                 "  ?2, ?2, ?2"
+                 "  ?2, ?2"
                  " FROM comments c JOIN posts p ON p.id = c.post_id"
                  " WHERE c.id = ?1 AND c.status != 'approved'"
                  "  AND p.type = 'post' AND p.status = 'published'",

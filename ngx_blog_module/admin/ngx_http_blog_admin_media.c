@@ -310,13 +310,12 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
      */
     if (rc == SQLITE_OK) {
         rc = ngx_http_blog_sql_exec(r, data,
-                 "INSERT INTO jobs (kind, dedupe_key, payload, run_after,"
-                 "  created_at, updated_at)"
+                 "INSERT INTO job_outbox (kind, dedupe_key, payload,"
+                 "  run_after, created_at)"
                  " VALUES ('thumb',"
                  "  'thumb:' || ?1 || ':' || ?2 || ':' || ?3 || ':upload',"
                  "  json_object('mtime', ?3, 'path', ?1, 'size', ?2),"
-                 "  ?4, ?4, ?4)"
-                 " ON CONFLICT (dedupe_key) DO NOTHING",
+                 "  ?4, ?4)",
                  "tiii", &rel, (int64_t) file->len, (int64_t) mtime, now);
     }
 

@@ -20,7 +20,7 @@ use Socket qw(SOCK_DGRAM);
 use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(new_site write_file read_file sql blogctl free_port
-                 http_request https_request wait_for jobrunner_command
+                 data_migrations http_request https_request wait_for jobrunner_command
                  make_certificate);
 
 our $ROOT  = abs_path(dirname(__FILE__) . '/../..');
@@ -50,16 +50,54 @@ sub read_file {
     return scalar <$fh>;
 }
 
-# sqlite3 CLI on a database; returns the output rows joined by "\n".
+# sqlite3 CLI on a database; returns the output rows joined by "\n".  A
+# data.db's analytics.db and queue.db beside it, once made, are attached as
+# the programs attach them, so the analytics and jobs tables are named as
+# they always were (data.db has none of them: lib/blog_split.h).
 sub sql {
     my ($db, $query) = @_;
+    my @attach;
+    if ($db =~ m{(.*/)?data\.db\z}) {
+        my $dir = $1 // '';
+        for my $name (qw(analytics queue)) {
+            push @attach, '-cmd', "ATTACH '$dir$name.db' AS $name"
+                if -e "$dir$name.db";
+        }
+    }
     open my $fh, '-|', 'sqlite3', '-batch', '-noheader', '-cmd',
-        '.timeout 5000', $db, $query or die "sqlite3: $!";
+        '.timeout 5000', @attach, $db, $query or die "sqlite3: $!";
     local $/;
     my $out = <$fh> // '';
     close $fh;
     $out =~ s/\n\z//;
     return $out;
+}
+
+# The SQL of each data.db migration, read from lib/blog_schema.c as the
+# C preprocessor leaves it (a migration may be a macro of string
+# literals): for a database of an older schema.
+sub data_migrations {
+    my $file = "$ROOT/lib/blog_schema.c";
+    my $src = `cc -E -P -D_GNU_SOURCE -I$ROOT/lib $file`;
+    die "$file: the preprocessor failed\n" if $? || !defined $src;
+    my ($list) = $src =~ /blog_migrations\[\w+\]\s*=\s*\{(.*?)\n\};/s
+        or die "$file: no blog_migrations array";
+    $list =~ s{/\*.*?\*/}{}gs;
+    my (@sql, $cur);
+    while ($list =~ /\G\s*(?:"([^"\\]*)"|(,)|\z)/gc) {
+        if (defined $1) {
+            $cur .= $1;
+        } elsif (defined $2) {
+            push @sql, $cur;
+            undef $cur;
+        } else {
+            last;
+        }
+    }
+    die "$file: blog_migrations unread from offset " . pos($list)
+        if (pos($list) // 0) != length $list;
+    push @sql, $cur if defined $cur;
+    return @sql;
 }
 
 # blogctl with arguments; returns (exit code, stdout+stderr).

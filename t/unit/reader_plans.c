@@ -13,10 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <sqlite3.h>
 
+#include "blog_analytics_schema.h"
 #include "blog_reader.h"
 #include "blog_schema.h"
+#include "blog_split.h"
 #include "tap.h"
 
 
@@ -300,11 +304,27 @@ shuffle(sqlite3 *db, unsigned seed, int rounds)
 int
 main(void)
 {
-    char     *err;
-    sqlite3  *db;
+    char             *err, analytics[64], wal[80];
+    sqlite3          *db, *hot;
+    blog_db_error_t   dberr;
+
+    /* the module's reader attaches analytics.db for the view counts */
+    snprintf(analytics, sizeof(analytics), "/tmp/reader-plans-%ld.db",
+             (long) getpid());
+
+    if (blog_db_open(&hot, analytics, &blog_analytics_schema,
+                     BLOG_DB_CREATE | BLOG_DB_MIGRATE, 0, &dberr)
+        != SQLITE_OK)
+    {
+        printf("Bail out! %s\n", dberr.msg);
+        return 1;
+    }
+
+    sqlite3_close(hot);
 
     if (sqlite3_open(":memory:", &db) != SQLITE_OK
-        || blog_migrate(db, &blog_data_schema, &err) != SQLITE_OK)
+        || blog_migrate(db, &blog_data_schema, &err) != SQLITE_OK
+        || blog_db_attach(db, analytics, "analytics") != SQLITE_OK)
     {
         printf("Bail out! %s\n", db ? sqlite3_errmsg(db) : "no memory");
         return 1;
@@ -357,6 +377,12 @@ main(void)
            "the index's newest post");
 
     sqlite3_close(db);
+
+    unlink(analytics);
+    snprintf(wal, sizeof(wal), "%s-wal", analytics);
+    unlink(wal);
+    snprintf(wal, sizeof(wal), "%s-shm", analytics);
+    unlink(wal);
 
     return tap_done();
 }
