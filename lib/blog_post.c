@@ -143,14 +143,21 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
     int64_t now)
 {
     int            rc;
+    char          *toc;
     sqlite3_stmt  *stmt;
+
+    /* the table of contents and reading time follow from the Markdown */
+    if (blog_markdown_toc(st->body_md, strlen(st->body_md), &toc) != 0) {
+        return SQLITE_NOMEM;
+    }
 
     if (*id == 0) {
         rc = sqlite3_prepare_v2(db,
                  "INSERT INTO posts (type, title, summary, body_md, body_html,"
                  "  status, published_at, updated_at, source, created_at,"
-                 "  slug)"
-                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?10)",
+                 "  slug, toc_html, reading_minutes)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?10, ?12,"
+                 "  ?13)",
                  -1, &stmt, NULL);
 
     } else {
@@ -159,12 +166,14 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
                  "  body_md = ?4, body_html = ?5, status = ?6,"
                  "  published_at = ?7, updated_at = ?8,"
                  "  source = coalesce(?9, source),"
-                 "  slug = coalesce(?10, slug)"
+                 "  slug = coalesce(?10, slug),"
+                 "  toc_html = ?12, reading_minutes = ?13"
                  " WHERE id = ?11",
                  -1, &stmt, NULL);
     }
 
     if (rc != SQLITE_OK) {
+        free(toc);
         return rc;
     }
 
@@ -187,13 +196,21 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
         || (rc = sqlite3_bind_text(stmt, 10, slug, -1, SQLITE_STATIC))
             != SQLITE_OK
         || (*id != 0 && (rc = sqlite3_bind_int64(stmt, 11, *id)) != SQLITE_OK)
+        || (rc = sqlite3_bind_text(stmt, 12, toc, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_int(stmt, 13,
+                     blog_markdown_reading_minutes(st->body_md,
+                                                   strlen(st->body_md))))
+            != SQLITE_OK
         || (rc = blog_step_done(stmt)) != SQLITE_OK)
     {
         sqlite3_finalize(stmt);
+        free(toc);
         return rc;
     }
 
     sqlite3_finalize(stmt);
+    free(toc);
 
     if (*id == 0) {
         *id = sqlite3_last_insert_rowid(db);
