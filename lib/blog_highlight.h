@@ -19,7 +19,7 @@ extern "C" {
  * highlighting runs in the nginx worker that saves the post, and costs
  * about a microsecond a byte.
  */
-#define BLOG_HIGHLIGHT_MAX  (64 * 1024)
+#define BLOG_HIGHLIGHT_MAX  (32 * 1024)
 
 /*
  * Highlights code[0..len) as language lang (a name of source-highlight's
