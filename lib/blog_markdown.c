@@ -389,7 +389,7 @@ static int
 blog_markdown_heading(cmark_node *node, blog_heading_t *h, const char *text,
     size_t text_len, blog_buf_t *toc)
 {
-    char        *html, *open_end, *close;
+    char        *html, *open_end, *close, *p;
     char         level[2];
     blog_buf_t   out;
     cmark_node  *block;
@@ -397,9 +397,13 @@ blog_markdown_heading(cmark_node *node, blog_heading_t *h, const char *text,
 
     html = cmark_render_html(node, BLOG_CMARK_OPTIONS);
 
-    /* "<hN>" ... "</hN>\n" */
+    /* "<hN>" ... "</hN>\n": the last "</h" closes it */
     open_end = strchr(html, '>');
-    close = strstr(html, "</h");
+    close = NULL;
+
+    for (p = strstr(html, "</h"); p != NULL; p = strstr(p + 1, "</h")) {
+        close = p;
+    }
 
     if (open_end == NULL || close == NULL || close < open_end) {
         free(html);
