@@ -30,8 +30,6 @@
 #define BLOG_HIGHLIGHT_DATADIR  "/usr/share/source-highlight"
 #endif
 
-#define BLOG_LANG_NAME_MAX  32
-
 
 namespace {
 
@@ -145,7 +143,7 @@ blog_hl_lang_valid(const char *lang)
     size_t  i;
 
     for (i = 0; lang[i] != '\0'; i++) {
-        if (i == BLOG_LANG_NAME_MAX
+        if (i == BLOG_HIGHLIGHT_LANG_MAX
             || (strchr("+#_-.", lang[i]) == NULL
                 && !((lang[i] >= 'a' && lang[i] <= 'z')
                      || (lang[i] >= 'A' && lang[i] <= 'Z')

@@ -21,6 +21,9 @@ extern "C" {
  */
 #define BLOG_HIGHLIGHT_MAX  (32 * 1024)
 
+/* A language name is at most this long. */
+#define BLOG_HIGHLIGHT_LANG_MAX  32
+
 /*
  * Highlights code[0..len) as language lang (a name of source-highlight's
  * lang.map: "c", "python", "sh"...) into *html: the code HTML-escaped,

@@ -27,8 +27,11 @@
 
 #define BLOG_CMARK_OPTIONS  (CMARK_OPT_DEFAULT | CMARK_OPT_SMART)
 
-/* A post's heading ids: "section" when a heading has no ASCII letter. */
-#define BLOG_ID_MAX     64
+/*
+ * A heading's id is at most BLOG_ID_MAX characters of its text, and a
+ * suffix; the first BLOG_HEADINGS_MAX headings of a post get one.
+ */
+#define BLOG_ID_MAX        64
 #define BLOG_HEADINGS_MAX  256
 
 /* appends a string literal; with its NUL when it ends the buffer */
@@ -201,13 +204,16 @@ blog_markdown_summary(cmark_node *doc, char **summary)
 }
 
 
-
-/* <pre><code class="language-LANG">, highlighted, </code></pre> */
+/*
+ * <pre><code class="language-LANG">, highlighted, </code></pre>.  The
+ * budget is charged before trying: code the library gives up on costs
+ * time too.
+ */
 static int
 blog_markdown_code(cmark_node *node, size_t *budget)
 {
     int          rc;
-    char        *code, lang[33];
+    char        *code, lang[BLOG_HIGHLIGHT_LANG_MAX + 1];
     size_t       n, len;
     cmark_node  *block;
     blog_buf_t   out;
@@ -234,11 +240,11 @@ blog_markdown_code(cmark_node *node, size_t *budget)
     memcpy(lang, info, n);
     lang[n] = '\0';
 
+    *budget -= len;
+
     if (blog_highlight(lang, literal, len, &code) != 0) {
         return 0;            /* cmark writes it plain */
     }
-
-    *budget -= len;
 
     out.data = NULL;
     out.len = 0;
@@ -248,8 +254,7 @@ blog_markdown_code(cmark_node *node, size_t *budget)
          || blog_buf_append_escaped(&out, lang, n) != 0
          || blog_buf_lit(&out, "\">") != 0
          || blog_buf_append(&out, code, strlen(code)) != 0
-         || blog_buf_end(&out, "</code></pre>")
-            != 0;
+         || blog_buf_end(&out, "</code></pre>") != 0;
 
     free(code);
 
@@ -354,7 +359,8 @@ typedef struct {
 } blog_heading_t;
 
 
-static int
+/* Heading n's id, "-2", "-3"... after one that headings[0..n) have. */
+static void
 blog_heading_id(blog_heading_t *headings, size_t n, const char *text,
     size_t len)
 {
@@ -372,7 +378,7 @@ blog_heading_id(blog_heading_t *headings, size_t n, const char *text,
         }
 
         if (i == n) {
-            return 0;
+            return;
         }
 
         snprintf(id + base, sizeof(headings[n].id) - base, "-%u", k);
