@@ -20,23 +20,13 @@
 
 #include <cmark.h>
 
+#include "blog_headings.h"
 #include "blog_highlight.h"
 #include "blog_markdown.h"
 #include "blog_template.h"
 
 
 #define BLOG_CMARK_OPTIONS  (CMARK_OPT_DEFAULT | CMARK_OPT_SMART)
-
-/*
- * A heading's id is at most BLOG_ID_MAX characters of its text, and a
- * suffix; the first BLOG_HEADINGS_MAX headings of a post get one.
- */
-#define BLOG_ID_MAX        64
-#define BLOG_HEADINGS_MAX  256
-
-/* appends a string literal; with its NUL when it ends the buffer */
-#define blog_buf_lit(buf, s)     blog_buf_append(buf, s, sizeof(s) - 1)
-#define blog_buf_end(buf, s)     blog_buf_append(buf, s, sizeof(s))
 
 #define blog_is_space(c)  ((c) == ' ' || (c) == '\t' || (c) == '\n'          \
                           || (c) == '\r')
@@ -274,327 +264,79 @@ blog_markdown_code(cmark_node *node, size_t *budget)
 }
 
 
-/* A heading's text: its text and code spans, without the markup. */
+/*
+ * Highlights the code blocks if code is set, and with toc not NULL gives
+ * h2-h4 their ids and writes the table of contents into *toc.  Nodes are
+ * collected first: the tree is changed after the walk, never under the
+ * iterator.
+ */
 static int
-blog_heading_text(cmark_node *heading, blog_buf_t *text)
+blog_markdown_rewrite(cmark_node *doc, int code, char **toc)
 {
-    cmark_iter        *iter;
-    cmark_node        *node;
-    cmark_node_type    type;
-    cmark_event_type   ev;
-    const char        *lit;
-    int                rc;
+    int               rc;
+    size_t            i, n, size, budget;
+    cmark_iter       *iter;
+    cmark_node       *node, **nodes, **more;
+    cmark_node_type   type;
+    cmark_event_type  ev;
+    blog_headings_t   headings;
 
+    nodes = NULL;
+    n = 0;
+    size = 0;
     rc = 0;
-    iter = cmark_iter_new(heading);
+    iter = cmark_iter_new(doc);
 
     while (rc == 0 && (ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
         node = cmark_iter_get_node(iter);
         type = cmark_node_get_type(node);
 
-        if (ev != CMARK_EVENT_ENTER) {
+        if (ev != CMARK_EVENT_ENTER
+            || !((code && type == CMARK_NODE_CODE_BLOCK)
+                 || (toc != NULL && type == CMARK_NODE_HEADING
+                     && cmark_node_get_heading_level(node) >= 2
+                     && cmark_node_get_heading_level(node) <= 4)))
+        {
             continue;
         }
 
-        if (type == CMARK_NODE_TEXT || type == CMARK_NODE_CODE) {
-            lit = cmark_node_get_literal(node);
-            rc = blog_buf_append(text, lit, strlen(lit));
-
-        } else if (type == CMARK_NODE_SOFTBREAK
-                   || type == CMARK_NODE_LINEBREAK)
-        {
-            rc = blog_buf_lit(text, " ");
-        }
-    }
-
-    cmark_iter_free(iter);
-
-    return rc;
-}
-
-
-/*
- * The id of a heading: its text's ASCII letters and digits, lowercased,
- * other runs of characters as one "-"; "-2", "-3"... after an id already
- * given in the post.  Characters outside ASCII are left out, so an id is
- * the same in any tool that reads it.
- */
-void
-blog_markdown_slug(const char *text, size_t len, char *id, size_t size)
-{
-    size_t         i, n;
-    unsigned char  c;
-
-    n = 0;
-
-    for (i = 0; i < len && n + 1 < size; i++) {
-        c = (unsigned char) text[i];
-
-        if (c >= 'A' && c <= 'Z') {
-            id[n++] = (char) (c - 'A' + 'a');
-
-        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-            id[n++] = (char) c;
-
-        } else if (c < 0x80 && n > 0 && id[n - 1] != '-') {
-            id[n++] = '-';
-        }
-    }
-
-    while (n > 0 && id[n - 1] == '-') {
-        n--;
-    }
-
-    if (n == 0) {
-        n = snprintf(id, size, "section");
-    }
-
-    id[n] = '\0';
-}
-
-
-typedef struct {
-    char    id[BLOG_ID_MAX + 8];
-    int     level;
-} blog_heading_t;
-
-
-/* Heading n's id, "-2", "-3"... after one that headings[0..n) have. */
-static void
-blog_heading_id(blog_heading_t *headings, size_t n, const char *text,
-    size_t len)
-{
-    char      *id;
-    size_t     i, base;
-    unsigned   k;
-
-    id = headings[n].id;
-    blog_markdown_slug(text, len, id, BLOG_ID_MAX + 1);
-    base = strlen(id);
-
-    for (k = 2; ; k++) {
-        for (i = 0; i < n && strcmp(headings[i].id, id) != 0; i++) {
-            /* void */
-        }
-
-        if (i == n) {
-            return;
-        }
-
-        snprintf(id + base, sizeof(headings[n].id) - base, "-%u", k);
-    }
-}
-
-
-/*
- * <hN id="ID">text <a class="anchor" href="#ID">#</a></hN>, the heading
- * as cmark renders it with the id and the link put in, and its entry in
- * the table of contents.
- */
-static int
-blog_markdown_heading(cmark_node *node, blog_heading_t *h, const char *text,
-    size_t text_len, blog_buf_t *toc)
-{
-    char        *html, *open_end, *close, *p;
-    char         level[2];
-    blog_buf_t   out;
-    cmark_node  *block;
-    int          rc;
-
-    html = cmark_render_html(node, BLOG_CMARK_OPTIONS);
-
-    /* "<hN>" ... "</hN>\n": the last "</h" closes it */
-    open_end = strchr(html, '>');
-    close = NULL;
-
-    for (p = strstr(html, "</h"); p != NULL; p = strstr(p + 1, "</h")) {
-        close = p;
-    }
-
-    if (open_end == NULL || close == NULL || close < open_end) {
-        free(html);
-        return -1;
-    }
-
-    level[0] = (char) ('0' + h->level);
-    level[1] = '\0';
-
-    out.data = NULL;
-    out.len = 0;
-    out.size = 0;
-
-    rc = blog_buf_append(&out, html, open_end - html) != 0
-         || blog_buf_lit(&out, " id=\"") != 0
-         || blog_buf_append(&out, h->id, strlen(h->id)) != 0
-         || blog_buf_lit(&out, "\">") != 0
-         || blog_buf_append(&out, open_end + 1, close - open_end - 1) != 0
-         || blog_buf_lit(&out, " <a class=\"anchor\" href=\"#") != 0
-         || blog_buf_append(&out, h->id, strlen(h->id)) != 0
-         || blog_buf_lit(&out, "\" aria-label=\"Link to this section\">"
-                            "#</a>") != 0
-         || blog_buf_append(&out, close, strlen(close) + 1) != 0;
-
-    rc = rc
-         || blog_buf_lit(toc, "<li class=\"toc-h") != 0
-         || blog_buf_append(toc, level, 1) != 0
-         || blog_buf_lit(toc, "\"><a href=\"#") != 0
-         || blog_buf_append(toc, h->id, strlen(h->id)) != 0
-         || blog_buf_lit(toc, "\">") != 0
-         || blog_buf_append_escaped(toc, text, text_len) != 0
-         || blog_buf_lit(toc, "</a></li>") != 0;
-
-    free(html);
-
-    if (rc != 0) {
-        free(out.data);
-        return -1;
-    }
-
-    block = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
-    cmark_node_set_on_enter(block, out.data);
-    free(out.data);
-
-    cmark_node_replace(node, block);
-    cmark_node_free(node);
-
-    return 0;
-}
-
-
-/*
- * Highlights the code blocks if code is set, and with toc not NULL gives h2-h4 their ids
- * and writes the table of contents into *toc ("" under BLOG_TOC_MIN
- * headings).  Nodes are collected first: the tree is changed after the
- * walk, never under the iterator.
- */
-static int
-blog_markdown_rewrite(cmark_node *doc, int code, char **toc)
-{
-    int               rc, level, nheadings;
-    size_t            i, n, budget;
-    cmark_iter       *iter;
-    cmark_node       *node, **nodes, **more;
-    cmark_node_type   type;
-    cmark_event_type  ev;
-    blog_buf_t        text, list;
-    blog_heading_t   *headings;
-
-    nodes = NULL;
-    n = 0;
-    iter = cmark_iter_new(doc);
-
-    while ((ev = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
-        node = cmark_iter_get_node(iter);
-        type = cmark_node_get_type(node);
-
-        if (ev != CMARK_EVENT_ENTER) {
-            continue;
-        }
-
-        if ((code && type == CMARK_NODE_CODE_BLOCK)
-            || (toc != NULL && type == CMARK_NODE_HEADING
-                && cmark_node_get_heading_level(node) >= 2
-                && cmark_node_get_heading_level(node) <= 4))
-        {
-            more = realloc(nodes, (n + 1) * sizeof(cmark_node *));
+        if (n == size) {
+            size = size ? size * 2 : 16;
+            more = realloc(nodes, size * sizeof(cmark_node *));
             if (more == NULL) {
-                cmark_iter_free(iter);
-                free(nodes);
-                return -1;
+                rc = -1;
+                break;
             }
 
             nodes = more;
-            nodes[n++] = node;
         }
+
+        nodes[n++] = node;
     }
 
     cmark_iter_free(iter);
 
-    headings = calloc(BLOG_HEADINGS_MAX, sizeof(blog_heading_t));
-    if (headings == NULL) {
+    if (rc != 0 || blog_headings_init(&headings, BLOG_CMARK_OPTIONS) != 0) {
         free(nodes);
         return -1;
     }
 
     budget = BLOG_HIGHLIGHT_DOC_MAX;
-    nheadings = 0;
-    rc = 0;
-
-    text.data = NULL;
-    text.size = 0;
-    list.data = NULL;
-    list.len = 0;
-    list.size = 0;
 
     for (i = 0; rc == 0 && i < n; i++) {
-        node = nodes[i];
-
-        if (cmark_node_get_type(node) == CMARK_NODE_CODE_BLOCK) {
-            rc = blog_markdown_code(node, &budget);
-            continue;
-        }
-
-        /* past BLOG_HEADINGS_MAX, headings stay as they are */
-        if (nheadings == BLOG_HEADINGS_MAX) {
-            continue;
-        }
-
-        level = cmark_node_get_heading_level(node);
-        text.len = 0;
-
-        rc = blog_heading_text(node, &text);
-        if (rc == 0) {
-            headings[nheadings].level = level;
-            blog_heading_id(headings, nheadings, text.data, text.len);
-            rc = blog_markdown_heading(node, &headings[nheadings], text.data,
-                                       text.len, &list);
-            nheadings++;
-        }
+        rc = cmark_node_get_type(nodes[i]) == CMARK_NODE_CODE_BLOCK
+             ? blog_markdown_code(nodes[i], &budget)
+             : blog_headings_add(&headings, nodes[i]);
     }
 
-    free(text.data);
-    free(headings);
+    if (rc == 0 && toc != NULL) {
+        rc = blog_headings_toc(&headings, toc);
+    }
+
+    blog_headings_free(&headings);
     free(nodes);
 
-    if (rc != 0) {
-        free(list.data);
-        return -1;
-    }
-
-    if (toc == NULL) {
-        free(list.data);
-        return 0;
-    }
-
-    *toc = NULL;
-
-    if (nheadings < BLOG_TOC_MIN) {
-        list.len = 0;
-        rc = blog_buf_end(&list, "");
-
-    } else {
-        text.data = NULL;
-        text.len = 0;
-        text.size = 0;
-
-        rc = blog_buf_lit(&text, "<nav class=\"toc\" aria-label=\"Contents\">"
-                             "<ol>") != 0
-             || blog_buf_append(&text, list.data, list.len) != 0
-             || blog_buf_end(&text, "</ol></nav>")
-                != 0;
-
-        free(list.data);
-        list = text;
-    }
-
-    if (rc != 0) {
-        free(list.data);
-        return -1;
-    }
-
-    *toc = list.data;
-
-    return 0;
+    return rc;
 }
 
 

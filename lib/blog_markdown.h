@@ -39,7 +39,7 @@
  * is highlighted into <pre><code class="language-LANG"> with
  * <span class="hl-ELEMENT"> tokens, every byte of the code escaped; other
  * code is shown plain, as is code past BLOG_HIGHLIGHT_DOC_MAX.  h2-h4
- * headings get an id, unique in the post and ASCII (blog_markdown_slug),
+ * headings get an id, unique in the post and ASCII (blog_heading_slug),
  * and a link to themselves.
  */
 int blog_markdown_render(const char *md, size_t len, char **html,
@@ -54,13 +54,6 @@ int blog_markdown_toc(const char *md, size_t len, char **toc);
 
 /* A reader's comment: code highlighted, headings left without ids. */
 int blog_markdown_render_comment(const char *md, size_t len, char **html);
-
-/*
- * The id of a heading of text[0..len): ASCII letters and digits
- * lowercased, other runs as "-", "section" if none, at most size - 1
- * characters.
- */
-void blog_markdown_slug(const char *text, size_t len, char *id, size_t size);
 
 /*
  * Words: runs of characters other than space, tab, CR and LF; the

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blog_headings.h"
 #include "blog_highlight.h"
 #include "blog_markdown.h"
 #include "ctl_util.h"
@@ -246,11 +247,11 @@ test_headings(void)
     is_str(toc, "", "under BLOG_TOC_MIN headings: no toc");
     free(toc);
 
-    blog_markdown_slug("a-2", 3, id, sizeof(id));
+    blog_heading_slug("a-2", 3, id, sizeof(id));
     is_str(id, "a-2", "slug kept");
-    blog_markdown_slug("  Hello,   World!  ", 19, id, sizeof(id));
+    blog_heading_slug("  Hello,   World!  ", 19, id, sizeof(id));
     is_str(id, "hello-world", "slug: runs of marks are one dash");
-    blog_markdown_slug("abcdefghijklmnopqrstuvwxyz", 26, id, 8);
+    blog_heading_slug("abcdefghijklmnopqrstuvwxyz", 26, id, 8);
     is_str(id, "abcdefg", "slug: cut to its room");
 
     ok(render("## A\n\n## A-2\n\n## A\n") == CTL_OK
