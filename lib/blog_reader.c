@@ -16,6 +16,14 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
     /* BLOG_STMT_DATA_VERSION */
     "PRAGMA data_version",
 
+    /*
+     * BLOG_STMT_BEGIN, BLOG_STMT_COMMIT: a page's statements share one
+     * read transaction, so it sees one snapshot and takes the file's locks
+     * once, not once per statement.
+     */
+    "BEGIN",
+    "COMMIT",
+
     /* BLOG_STMT_SETTINGS: a handful of rows, all of them used */
     "SELECT key, value FROM settings",
 

@@ -393,9 +393,11 @@ blog_tpl_lookup(const blog_tpl_ctx_t *ctx, const blog_tpl_node_t *node)
 {
     size_t  i;
 
+    /* the first byte before the call: most names differ there */
     for ( /* void */ ; ctx; ctx = ctx->parent) {
         for (i = 0; i < ctx->nvars; i++) {
-            if (strncmp(ctx->vars[i].name, node->str, node->len) == 0
+            if (ctx->vars[i].name[0] == node->str[0]
+                && strncmp(ctx->vars[i].name, node->str, node->len) == 0
                 && ctx->vars[i].name[node->len] == '\0')
             {
                 return &ctx->vars[i];

@@ -298,14 +298,9 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
                    "The comment is longer than 10000 characters.");
     }
 
-    key.data = ngx_pnalloc(r->pool, sizeof("comment:")
-                                    + r->connection->addr_text.len);
-    if (key.data == NULL) {
+    if (ngx_http_blog_client_key(r, "comment", &key) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    key.len = ngx_sprintf(key.data, "comment:%V", &r->connection->addr_text)
-              - key.data;
 
     retry = 0;
 

@@ -24,6 +24,7 @@
  */
 
 #include "ngx_http_blog_module.h"
+#include "ngx_http_blog_rate.h"
 #include "ngx_http_blog_response.h"
 
 
@@ -33,9 +34,6 @@
 
 /* the node of an address's total; other nodes are a worker slot's share */
 #define NGX_HTTP_BLOG_LIVE_TOTAL        0xffff
-
-/* IPv4, or the /64 of an IPv6 address, which one client usually has */
-#define NGX_HTTP_BLOG_LIVE_KEY_MAX      8
 
 
 typedef struct {
@@ -53,7 +51,7 @@ typedef struct {
     u_char             len;
     uint16_t           slot;
     uint32_t           streams;
-    u_char             addr[NGX_HTTP_BLOG_LIVE_KEY_MAX];
+    u_char             addr[NGX_HTTP_BLOG_CLIENT_NET_MAX];
 } ngx_http_blog_live_node_t;
 
 typedef struct {
@@ -71,14 +69,13 @@ typedef struct {
     ngx_shm_zone_t    *zone;
     uint16_t           slot;
     u_char             len;
-    u_char             addr[NGX_HTTP_BLOG_LIVE_KEY_MAX];
+    u_char             addr[NGX_HTTP_BLOG_CLIENT_NET_MAX];
 } ngx_http_blog_live_cleanup_t;
 
 
 static ngx_int_t ngx_http_blog_live_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_blog_live_refuse(ngx_http_request_t *r);
 static void ngx_http_blog_live_cleanup(void *data);
-static ngx_uint_t ngx_http_blog_live_key(ngx_http_request_t *r, u_char *key);
 static ngx_rbtree_node_t *ngx_http_blog_live_lookup(
     ngx_http_blog_live_zone_t *ctx, uint16_t slot, u_char *addr,
     ngx_uint_t len, ngx_uint_t create);
@@ -155,7 +152,7 @@ static u_char  ngx_http_blog_live_refusal[] =
 static ngx_int_t
 ngx_http_blog_live_handler(ngx_http_request_t *r)
 {
-    u_char                           key[NGX_HTTP_BLOG_LIVE_KEY_MAX];
+    u_char                           key[NGX_HTTP_BLOG_CLIENT_NET_MAX];
     ngx_uint_t                       len, at_cap;
     ngx_pool_cleanup_t              *cln;
     ngx_rbtree_node_t               *total, *mine;
@@ -181,7 +178,7 @@ ngx_http_blog_live_handler(ngx_http_request_t *r)
     lmcf = ngx_http_get_module_main_conf(r, ngx_http_blog_live_module);
     ctx = lmcf->zone->data;
 
-    len = ngx_http_blog_live_key(r, key);
+    len = ngx_http_blog_client_net(r, key);
 
     /* the cleanup first: once counted, nothing may fail before it is set */
     cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_blog_live_cleanup_t));
@@ -320,48 +317,6 @@ ngx_http_blog_live_give_back(ngx_http_blog_live_zone_t *ctx, uint16_t slot,
             ngx_rbtree_delete(&ctx->sh->rbtree, node);
             ngx_slab_free_locked(ctx->shpool, node);
         }
-    }
-}
-
-
-/*
- * The client's address as a key: the 4 bytes of IPv4 (an IPv4-mapped IPv6
- * address included), the first 8 of IPv6, since a client usually has a
- * whole /64 to pick from; all Unix-socket clients share the empty key.
- * Behind a proxy, the realip module makes it the client's, not the proxy's.
- */
-static ngx_uint_t
-ngx_http_blog_live_key(ngx_http_request_t *r, u_char *key)
-{
-    struct sockaddr_in   *sin;
-#if (NGX_HAVE_INET6)
-    u_char               *p;
-    struct sockaddr_in6  *sin6;
-#endif
-
-    switch (r->connection->sockaddr->sa_family) {
-
-    case AF_INET:
-        sin = (struct sockaddr_in *) r->connection->sockaddr;
-        ngx_memcpy(key, &sin->sin_addr, 4);
-        return 4;
-
-#if (NGX_HAVE_INET6)
-    case AF_INET6:
-        sin6 = (struct sockaddr_in6 *) r->connection->sockaddr;
-        p = sin6->sin6_addr.s6_addr;
-
-        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-            ngx_memcpy(key, p + 12, 4);
-            return 4;
-        }
-
-        ngx_memcpy(key, p, 8);
-        return 8;
-#endif
-
-    default:
-        return 0;
     }
 }
 

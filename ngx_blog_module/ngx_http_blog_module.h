@@ -200,6 +200,7 @@ ngx_int_t ngx_http_blog_db_ready(ngx_http_blog_db_t *bdb, ngx_log_t *log);
 sqlite3_stmt *ngx_http_blog_db_stmt(ngx_http_blog_db_t *bdb, blog_stmt_e n);
 void ngx_http_blog_db_error(ngx_http_blog_db_t *bdb, ngx_log_t *log,
     int rc, const char *what);
+ngx_int_t ngx_http_blog_db_begin(ngx_http_blog_db_t *bdb, ngx_log_t *log);
 void ngx_http_blog_db_done(ngx_http_blog_db_t *bdb);
 void ngx_http_blog_db_close(ngx_http_blog_db_t *bdb);
 

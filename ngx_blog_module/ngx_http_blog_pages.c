@@ -15,6 +15,8 @@
  * it may outlive the request in the page cache.
  */
 
+#include <xxhash.h>
+
 #include "ngx_http_blog_module.h"
 #include "ngx_http_blog_scope.h"
 #include "blog_path.h"
@@ -140,6 +142,10 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
         *(blog_tpl_var_t *) ngx_array_push(&rn.root) = extra[i];
     }
 
+    if (ngx_http_blog_db_begin(rn.db, r->connection->log) != NGX_OK) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
     rc = ngx_http_blog_settings(&rn);
     if (rc != NGX_OK) {
         ngx_http_blog_db_done(rn.db);
@@ -177,13 +183,14 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
     page->content_type = rn.content_type;
     page->last_modified = rn.last_modified;
 
-    /* FNV-1a of the body: a strong validator that survives a re-render */
-    hash = 0xcbf29ce484222325ULL;
-    for (i = 0; i < out.len; i++) {
-        hash = (hash ^ (u_char) out.data[i]) * 0x100000001b3ULL;
-    }
+    /*
+     * A hash of the body: a strong validator that survives a re-render in
+     * any worker.  XXH3 rather than a byte-at-a-time hash: on an uncached
+     * page it is paid per response (FNV-1a was 6% of the worker's time).
+     */
+    hash = XXH3_64bits(out.data, out.len);
 
-    ngx_sprintf(page->etag, "\"%016xL\"", hash);
+    ngx_sprintf(page->etag, "\"%016xL\"", (uint64_t) hash);
 
     return NGX_OK;
 }

@@ -8,6 +8,87 @@
 #include "ngx_http_blog_rate.h"
 
 
+ngx_uint_t
+ngx_http_blog_client_net(ngx_http_request_t *r, u_char *net)
+{
+    struct sockaddr_in   *sin;
+#if (NGX_HAVE_INET6)
+    u_char               *p;
+    struct sockaddr_in6  *sin6;
+#endif
+
+    switch (r->connection->sockaddr->sa_family) {
+
+    case AF_INET:
+        sin = (struct sockaddr_in *) r->connection->sockaddr;
+        ngx_memcpy(net, &sin->sin_addr, 4);
+        return 4;
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        sin6 = (struct sockaddr_in6 *) r->connection->sockaddr;
+        p = sin6->sin6_addr.s6_addr;
+
+        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+            ngx_memcpy(net, p + 12, 4);
+            return 4;
+        }
+
+        ngx_memcpy(net, p, 8);
+        return 8;
+#endif
+
+    default:
+        return 0;
+    }
+}
+
+
+ngx_int_t
+ngx_http_blog_client_key(ngx_http_request_t *r, const char *prefix,
+    ngx_str_t *key)
+{
+    u_char      net[NGX_HTTP_BLOG_CLIENT_NET_MAX], *p;
+    size_t      len;
+    ngx_uint_t  n;
+
+    n = ngx_http_blog_client_net(r, net);
+    len = ngx_strlen(prefix);
+
+    /* the longest text: the address of a socket, or "hhhh:" x 4 ":/64" */
+    p = ngx_pnalloc(r->pool, len + 1 + ngx_max(r->connection->addr_text.len,
+                                               sizeof("ffff:") * 4 + 4));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->data = p;
+    p = ngx_sprintf(p, "%s:", prefix);
+
+    switch (n) {
+    case 4:
+        p = ngx_sprintf(p, "%ud.%ud.%ud.%ud", net[0], net[1], net[2], net[3]);
+        break;
+
+    case 8:
+        p = ngx_sprintf(p, "%xd:%xd:%xd:%xd::/64",
+                        (ngx_uint_t) (net[0] << 8 | net[1]),
+                        (ngx_uint_t) (net[2] << 8 | net[3]),
+                        (ngx_uint_t) (net[4] << 8 | net[5]),
+                        (ngx_uint_t) (net[6] << 8 | net[7]));
+        break;
+
+    default:
+        p = ngx_cpymem(p, r->connection->addr_text.data,
+                       r->connection->addr_text.len);
+    }
+
+    key->len = p - key->data;
+
+    return NGX_OK;
+}
+
+
 /* blog_login_limit 5 15m; blog_comment_limit 5 10m; -- count and time */
 
 char *

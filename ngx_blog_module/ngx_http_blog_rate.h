@@ -17,6 +17,27 @@ typedef struct {
 } ngx_http_blog_limit_t;
 
 
+/* The most bytes ngx_http_blog_client_net() writes. */
+#define NGX_HTTP_BLOG_CLIENT_NET_MAX  8
+
+
+/*
+ * The client that limits count, as bytes: the 4 of IPv4 (an IPv4-mapped
+ * IPv6 address included), the first 8 of IPv6, since one client usually
+ * has a whole /64 to pick from; none for a Unix socket.  Behind a proxy,
+ * the realip module makes it the client's, not the proxy's.  Returns the
+ * length.
+ */
+ngx_uint_t ngx_http_blog_client_net(ngx_http_request_t *r, u_char *net);
+
+/*
+ * "prefix:client" for a ttl.db rate_limits key, with the client as text:
+ * "192.0.2.7" or "2001:db8:1:2::/64" (the address itself for a socket).
+ */
+ngx_int_t ngx_http_blog_client_key(ngx_http_request_t *r, const char *prefix,
+    ngx_str_t *key);
+
+
 /* "directive COUNT TIME;" into the ngx_http_blog_limit_t at cmd->offset */
 char *ngx_http_blog_conf_set_limit_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

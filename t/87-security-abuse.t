@@ -13,7 +13,8 @@
 #   - a stranger cannot lock the owner out: wrong passwords lock their
 #     address for the name, not the owner's; many addresses slow the name
 #     down, backing off; the e-mailed code still signs the owner in, and
-#     others cannot spoil it.
+#     others cannot spoil it;
+#   - an IPv6 client is limited by its /64, not by each address it holds.
 
 use strict;
 use warnings;
@@ -62,6 +63,8 @@ $site->{http} = "blog_events unix:$d/events.sock;\n"
               . "    blog_events_spool $d/spool;\n"
               . "    keepalive_requests 100000;\n";
 $site->{server} .= <<"EOF";
+        set_real_ip_from 127.0.0.1;
+        real_ip_header X-Forwarded-For;
         location = /_analytics {
             blog_analytics $db;
             blog_theme $BlogTest::ROOT/conf/theme;
@@ -446,6 +449,32 @@ is sql($ttl, "SELECT count(*) FROM rate_limits"
     "(the strangers' own addresses stay locked)";
 is sign_in('admin', $PW, '127.0.0.15')->{status}, 303,
     'so her password works again';
+
+# --- an IPv6 client is its /64 --------------------------------------------
+
+# one client usually holds a whole /64: a new address per guess must not
+# buy new guesses (the realip module gives the addresses here)
+sub sign_in_v6 {
+    my ($password, $addr) = @_;
+    my $jar = {};
+    my $page = jar_get($site, $jar, '/admin/login', 'X-Forwarded-For' => $addr);
+    return jar_post($site, $jar, '/admin/login',
+                    [csrf => csrf_of($page->{body}) // '', name => 'admin',
+                     password => $password], 'X-Forwarded-For' => $addr);
+}
+
+sql($ttl, 'DELETE FROM rate_limits');
+@st = map { sign_in_v6("guess $_", "2001:db8:1:2::$_")->{status} } 1 .. 5;
+is "@st", '403 403 403 403 403', 'five wrong passwords from five addresses of 2001:db8:1:2::/64';
+is sign_in_v6($PW, '2001:db8:1:2:ffff::6')->{status}, 429,
+    '... lock the whole /64 out for the name';
+is sql($ttl, "SELECT count(*) FROM rate_limits"
+             . " WHERE key = 'login-pair:2001:db8:1:2::/64 admin'"), 1,
+    '... under one key';
+is sign_in_v6($PW, '2001:db8:1:3::1')->{status}, 303, 'the next /64 signs in';
+is sign_in_v6($PW, '::ffff:192.0.2.9')->{status}, 303,
+    'an IPv4-mapped address counts as its IPv4 address';
+sql($ttl, 'DELETE FROM rate_limits');
 
 unlike $site->error_log, qr/\[(alert|crit|emerg)\]/, 'no alerts in the error log';
 

@@ -181,14 +181,13 @@ ngx_http_blog_code_ask(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     }
 
     /* per name as typed, case aside: the same for a known name as not */
-    addr_key.data = ngx_pnalloc(r->pool, sizeof("code-addr:") + addr->len);
     user_key.data = ngx_pnalloc(r->pool, sizeof("code-user:") + login.len);
-    if (addr_key.data == NULL || user_key.data == NULL) {
+    if (user_key.data == NULL
+        || ngx_http_blog_client_key(r, "code-addr", &addr_key) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    addr_key.len = ngx_sprintf(addr_key.data, "code-addr:%V", addr)
-                   - addr_key.data;
     p = ngx_cpymem(user_key.data, "code-user:", sizeof("code-user:") - 1);
     ngx_strlow(p, login.data, login.len);
     user_key.len = sizeof("code-user:") - 1 + login.len;

@@ -457,28 +457,27 @@ ngx_int_t
 ngx_http_blog_login_keys(ngx_http_request_t *r, ngx_str_t *name,
     ngx_http_blog_login_keys_t *keys)
 {
-    ngx_str_t  *addr;
+    ngx_str_t  client;
 
-    addr = &r->connection->addr_text;
-
-    keys->pair.data = ngx_pnalloc(r->pool, sizeof("login-pair: ")
-                                           + addr->len + name->len);
-    keys->addr.data = ngx_pnalloc(r->pool, sizeof("login-addr:")
-                                           + addr->len);
-    keys->name.data = ngx_pnalloc(r->pool, sizeof("login-name:")
-                                           + name->len);
-    if (keys->pair.data == NULL || keys->addr.data == NULL
-        || keys->name.data == NULL)
-    {
+    if (ngx_http_blog_client_key(r, "login-addr", &keys->addr) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    /* an address has no blank: the pair's key is unambiguous */
-    keys->pair.len = ngx_sprintf(keys->pair.data, "login-pair:%V %V", addr,
-                                 name)
+    client.data = keys->addr.data + sizeof("login-addr:") - 1;
+    client.len = keys->addr.len - (sizeof("login-addr:") - 1);
+
+    keys->pair.data = ngx_pnalloc(r->pool, sizeof("login-pair: ")
+                                           + client.len + name->len);
+    keys->name.data = ngx_pnalloc(r->pool, sizeof("login-name:")
+                                           + name->len);
+    if (keys->pair.data == NULL || keys->name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* a client has no blank: the pair's key is unambiguous */
+    keys->pair.len = ngx_sprintf(keys->pair.data, "login-pair:%V %V",
+                                 &client, name)
                      - keys->pair.data;
-    keys->addr.len = ngx_sprintf(keys->addr.data, "login-addr:%V", addr)
-                     - keys->addr.data;
     keys->name.len = ngx_sprintf(keys->name.data, "login-name:%V", name)
                      - keys->name.data;
 
