@@ -7,6 +7,7 @@
 BUILD     ?= build
 NGINX_SRC ?= /usr/share/nginx/src
 CC        ?= cc
+CXX       ?= c++
 AR        ?= ar
 CFLAGS    ?= -O2 -g
 WARN       = -Wall -Wextra -Werror
@@ -25,9 +26,13 @@ JOBS      ?= $(shell nproc)
 # The programs, the unit tests and the test tools link them.
 OBJ        = $(BUILD)/obj
 
+# lib/*.cc is C++ behind a C interface (blog_highlight.cc: GNU
+# source-highlight's library), so the programs link libstdc++.
 LIB_SRCS   = $(wildcard lib/*.c)
-LIB_OBJS   = $(patsubst %.c, $(OBJ)/%.o, $(LIB_SRCS))
-LIB_LIBS   = -lsqlite3 -lcmark -largon2 -lcrypto
+LIB_CXX    = $(wildcard lib/*.cc)
+LIB_OBJS   = $(patsubst %.c, $(OBJ)/%.o, $(LIB_SRCS)) \
+             $(patsubst %.cc, $(OBJ)/%.o, $(LIB_CXX))
+LIB_LIBS   = -lsqlite3 -lcmark -largon2 -lcrypto -lsource-highlight -lstdc++
 
 JR_SRCS    = $(wildcard jobrunner/*/*.c)
 JR_OBJS    = $(patsubst %.c, $(OBJ)/%.o, $(JR_SRCS))
@@ -81,6 +86,10 @@ deps-test:
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(INCS) $(CFLAGS) $(WARN) -fPIC -MMD -MP -c -o $@ $<
+
+$(OBJ)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(INCS) $(CFLAGS) $(WARN) -fPIC -MMD -MP -c -o $@ $<
 
 $(BUILD)/libblog.a: $(LIB_OBJS)
 $(BUILD)/libjr.a: $(JR_OBJS)

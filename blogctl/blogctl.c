@@ -30,6 +30,7 @@ static const ctl_command_t  ctl_commands[] = {
     { "init",        0, 0, 1, NULL },
     { "import",      1, 0, 1, ctl_cmd_import },
     { "list",        0, 0, 0, ctl_cmd_list },
+    { "rerender",    0, 0, 1, ctl_cmd_rerender },
     { "revisions",   1, 0, 0, ctl_cmd_revisions },
     { "rollback",    2, 0, 1, ctl_cmd_rollback },
     { "set",         2, 0, 1, ctl_cmd_set },
@@ -48,6 +49,7 @@ ctl_usage(FILE *f)
           "  init                create or migrate the database\n"
           "  import DIR          import the *.md files of DIR\n"
           "  list                list posts and pages\n"
+          "  rerender            render every post again with this build\n"
           "  revisions SLUG      list the revisions of a post\n"
           "  rollback SLUG REV   make revision REV current again\n"
           "  set KEY VALUE       set title, description, author or base_url\n"

@@ -12,6 +12,7 @@
 
 int ctl_cmd_import(sqlite3 *db, char *const *args);     /* DIR */
 int ctl_cmd_list(sqlite3 *db, char *const *args);       /* none */
+int ctl_cmd_rerender(sqlite3 *db, char *const *args);   /* none */
 int ctl_cmd_revisions(sqlite3 *db, char *const *args);  /* SLUG */
 int ctl_cmd_rollback(sqlite3 *db, char *const *args);   /* SLUG REV */
 int ctl_cmd_set(sqlite3 *db, char *const *args);        /* KEY VALUE */

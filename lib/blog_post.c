@@ -143,14 +143,21 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
     int64_t now)
 {
     int            rc;
+    char          *toc;
     sqlite3_stmt  *stmt;
+
+    /* the table of contents and reading time follow from the Markdown */
+    if (blog_markdown_toc(st->body_md, strlen(st->body_md), &toc) != 0) {
+        return SQLITE_NOMEM;
+    }
 
     if (*id == 0) {
         rc = sqlite3_prepare_v2(db,
                  "INSERT INTO posts (type, title, summary, body_md, body_html,"
                  "  status, published_at, updated_at, source, created_at,"
-                 "  slug)"
-                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?10)",
+                 "  slug, toc_html, reading_minutes)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?10, ?12,"
+                 "  ?13)",
                  -1, &stmt, NULL);
 
     } else {
@@ -159,12 +166,14 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
                  "  body_md = ?4, body_html = ?5, status = ?6,"
                  "  published_at = ?7, updated_at = ?8,"
                  "  source = coalesce(?9, source),"
-                 "  slug = coalesce(?10, slug)"
+                 "  slug = coalesce(?10, slug),"
+                 "  toc_html = ?12, reading_minutes = ?13"
                  " WHERE id = ?11",
                  -1, &stmt, NULL);
     }
 
     if (rc != SQLITE_OK) {
+        free(toc);
         return rc;
     }
 
@@ -187,13 +196,21 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
         || (rc = sqlite3_bind_text(stmt, 10, slug, -1, SQLITE_STATIC))
             != SQLITE_OK
         || (*id != 0 && (rc = sqlite3_bind_int64(stmt, 11, *id)) != SQLITE_OK)
+        || (rc = sqlite3_bind_text(stmt, 12, toc, -1, SQLITE_STATIC))
+            != SQLITE_OK
+        || (rc = sqlite3_bind_int(stmt, 13,
+                     blog_markdown_reading_minutes(st->body_md,
+                                                   strlen(st->body_md))))
+            != SQLITE_OK
         || (rc = blog_step_done(stmt)) != SQLITE_OK)
     {
         sqlite3_finalize(stmt);
+        free(toc);
         return rc;
     }
 
     sqlite3_finalize(stmt);
+    free(toc);
 
     if (*id == 0) {
         *id = sqlite3_last_insert_rowid(db);
@@ -516,6 +533,97 @@ blog_post_publish_due(sqlite3 *db, int64_t now, int *n)
     }
 
     sqlite3_finalize(stmt);
+
+    return rc;
+}
+
+
+int
+blog_post_rerender(sqlite3 *db, int64_t id, int64_t now, int *changed)
+{
+    int            rc;
+    char          *html, *toc;
+    unsigned       minutes;
+    const char    *md, *old_html, *old_toc;
+    sqlite3_stmt  *stmt, *upd;
+
+    *changed = 0;
+
+    rc = sqlite3_prepare_v2(db,
+             "SELECT body_md, body_html, toc_html, reading_minutes"
+             " FROM posts WHERE id = ?1", -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    rc = sqlite3_bind_int64(stmt, 1, id);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(stmt);
+    }
+
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(stmt);
+        return rc == SQLITE_DONE ? SQLITE_NOTFOUND : rc;
+    }
+
+    md = (const char *) sqlite3_column_text(stmt, 0);
+    old_html = (const char *) sqlite3_column_text(stmt, 1);
+    old_toc = (const char *) sqlite3_column_text(stmt, 2);
+
+    if (md == NULL || old_html == NULL || old_toc == NULL) {
+        sqlite3_finalize(stmt);
+        return SQLITE_NOMEM;
+    }
+
+    if (blog_markdown_render(md, strlen(md), &html, NULL) != 0) {
+        sqlite3_finalize(stmt);
+        return SQLITE_NOMEM;
+    }
+
+    if (blog_markdown_toc(md, strlen(md), &toc) != 0) {
+        free(html);
+        sqlite3_finalize(stmt);
+        return SQLITE_NOMEM;
+    }
+
+    minutes = blog_markdown_reading_minutes(md, strlen(md));
+
+    /* unchanged posts keep their updated_at, and the pages their dates */
+    if (strcmp(html, old_html) == 0 && strcmp(toc, old_toc) == 0
+        && minutes == (unsigned) sqlite3_column_int(stmt, 3))
+    {
+        free(html);
+        free(toc);
+        sqlite3_finalize(stmt);
+        return SQLITE_OK;
+    }
+
+    sqlite3_finalize(stmt);
+
+    rc = sqlite3_prepare_v2(db,
+             "UPDATE posts SET body_html = ?1, toc_html = ?2,"
+             "  reading_minutes = ?3, updated_at = ?4 WHERE id = ?5",
+             -1, &upd, NULL);
+
+    if (rc == SQLITE_OK) {
+        if ((rc = sqlite3_bind_text(upd, 1, html, -1, SQLITE_STATIC))
+                == SQLITE_OK
+            && (rc = sqlite3_bind_text(upd, 2, toc, -1, SQLITE_STATIC))
+                == SQLITE_OK
+            && (rc = sqlite3_bind_int(upd, 3, (int) minutes)) == SQLITE_OK
+            && (rc = sqlite3_bind_int64(upd, 4, now)) == SQLITE_OK
+            && (rc = sqlite3_bind_int64(upd, 5, id)) == SQLITE_OK)
+        {
+            rc = blog_step_done(upd);
+        }
+
+        sqlite3_finalize(upd);
+    }
+
+    free(html);
+    free(toc);
+
+    *changed = rc == SQLITE_OK;
 
     return rc;
 }

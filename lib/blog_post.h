@@ -72,4 +72,13 @@ int blog_post_delete(sqlite3 *db, int64_t id);
  */
 int blog_post_publish_due(sqlite3 *db, int64_t now, int *n);
 
+/*
+ * Renders post id's Markdown again, as a new version of the renderer does
+ * (highlighting, heading ids, the table of contents, the reading time),
+ * and stores what changed, moving updated_at to now; *changed tells
+ * whether it did.  No revision is added: the author's text is the same.
+ * Inside the caller's transaction.  SQLITE_NOTFOUND for no such post.
+ */
+int blog_post_rerender(sqlite3 *db, int64_t id, int64_t now, int *changed);
+
 #endif /* BLOG_POST_H */

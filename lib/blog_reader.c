@@ -7,6 +7,10 @@
 #include "blog_reader.h"
 
 
+#define BLOG_STR(x)   BLOG_STR_(x)
+#define BLOG_STR_(x)  #x
+
+
 const char *const  blog_reader_sql[BLOG_STMT_N] = {
 
     /* BLOG_STMT_DATA_VERSION */
@@ -27,7 +31,8 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
      * BLOG_STMT_LISTING: ?1 tag id (0: the index), ?2 and ?3 the seq of
      * the page's oldest and newest posts
      */
-    "SELECT p.id, p.slug, p.title, p.summary, p.published_at, p.updated_at"
+    "SELECT p.id, p.slug, p.title, p.summary, p.published_at, p.updated_at,"
+    "       p.reading_minutes"
     " FROM listing_posts l JOIN posts p ON p.id = l.post_id"
     " WHERE l.tag_id = ?1 AND l.seq BETWEEN ?2 AND ?3"
     " ORDER BY l.seq DESC",
@@ -36,7 +41,8 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
     "SELECT posts, updated_at FROM listings WHERE tag_id = ?1",
 
     /* BLOG_STMT_POST: ?1 slug, ?2 type */
-    "SELECT id, slug, title, summary, published_at, updated_at, body_html"
+    "SELECT id, slug, title, summary, published_at, updated_at,"
+    "       reading_minutes, body_html, toc_html"
     " FROM posts WHERE slug = ?1 AND type = ?2 AND status = 'published'",
 
     /* BLOG_STMT_POST_TAGS: ?1 post id; the page sorts them by name */
@@ -48,7 +54,7 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
 
     /* BLOG_STMT_FEED: ?1 limit; the index's newest */
     "SELECT p.id, p.slug, p.title, p.summary, p.published_at, p.updated_at,"
-    "       p.body_html"
+    "       p.reading_minutes, p.body_html"
     " FROM listing_posts l JOIN posts p ON p.id = l.post_id"
     " WHERE l.tag_id = 0 ORDER BY l.seq DESC LIMIT ?1",
 
@@ -123,5 +129,36 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
      * newest posts only, as many as the pages shown hold.
      */
     "SELECT rowid FROM search WHERE search MATCH ?1"
-    " ORDER BY rowid DESC LIMIT 1 OFFSET ?2"
+    " ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+
+    /*
+     * BLOG_STMT_NEIGHBOURS: ?1 post id; the published posts just before
+     * (-1) and after (1) it in the index's order, by their seq
+     */
+    "SELECT l.seq - s.seq, p.slug, p.title"
+    " FROM listing_posts s"
+    " JOIN listing_posts l ON l.tag_id = 0 AND l.seq IN (s.seq - 1, s.seq + 1)"
+    " JOIN posts p ON p.id = l.post_id"
+    " WHERE s.tag_id = 0 AND s.post_id = ?1",
+
+    /*
+     * BLOG_STMT_RELATED: ?1 post id; BLOG_RELATED posts sharing the most
+     * tags with it, the newest first among equals, chosen among the
+     * BLOG_RELATED_WINDOW newest of each of its tags: a few hundred rows
+     * at most to rank, however many posts a tag has
+     */
+    "SELECT p.id, p.slug, p.title, p.summary, p.published_at, p.updated_at,"
+    "       p.reading_minutes"
+    " FROM (SELECT DISTINCT l.post_id AS id"
+    "         FROM post_tags m"
+    "         JOIN listings n ON n.tag_id = m.tag_id"
+    "         JOIN listing_posts l ON l.tag_id = m.tag_id"
+    "          AND l.seq > n.posts - " BLOG_STR(BLOG_RELATED_WINDOW)
+    "        WHERE m.post_id = ?1 AND l.post_id <> ?1) c"
+    " JOIN posts p ON p.id = c.id"
+    " ORDER BY (SELECT count(*) FROM post_tags a"
+    "            JOIN post_tags b ON b.post_id = c.id AND b.tag_id = a.tag_id"
+    "           WHERE a.post_id = ?1) DESC,"
+    "          p.published_at DESC, p.id DESC"
+    " LIMIT " BLOG_STR(BLOG_RELATED)
 };

@@ -8,6 +8,13 @@
 #ifndef BLOG_READER_H
 #define BLOG_READER_H
 
+/*
+ * A post page shows this many related posts, found among the
+ * BLOG_RELATED_WINDOW newest posts of each of its tags.
+ */
+#define BLOG_RELATED         3
+#define BLOG_RELATED_WINDOW  50
+
 typedef enum {
     BLOG_STMT_DATA_VERSION = 0,
     BLOG_STMT_BEGIN,
@@ -30,6 +37,8 @@ typedef enum {
     BLOG_STMT_SEARCH,
     BLOG_STMT_SEARCH_COUNT,
     BLOG_STMT_SEARCH_FLOOR,
+    BLOG_STMT_NEIGHBOURS,
+    BLOG_STMT_RELATED,
     BLOG_STMT_N
 } blog_stmt_e;
 

@@ -674,7 +674,31 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "  payload    TEXT NOT NULL DEFAULT '{}',"
     "  run_after  INTEGER NOT NULL,"
     "  created_at INTEGER NOT NULL"
-    ");"
+    ");",
+
+    /*
+     * 13: what a post page shows besides its body, computed from the
+     * Markdown when the post is saved (lib/blog_post.c): its reading
+     * time in minutes and its table of contents.  Existing posts get
+     * their reading time here, words counted as blog_markdown_words()
+     * does (runs of characters other than space, tab, CR, LF: the
+     * replace()s fold runs of up to 64 spaces, which covers indented
+     * code); their table of contents, heading ids and highlighted code
+     * come with "blogctl rerender".
+     */
+    "ALTER TABLE posts ADD COLUMN reading_minutes INTEGER NOT NULL"
+    "  DEFAULT 1;"
+    "ALTER TABLE posts ADD COLUMN toc_html TEXT NOT NULL DEFAULT '';"
+    "UPDATE posts SET reading_minutes = max(1, (words + 229) / 230)"
+    "  FROM (SELECT id AS wid, CASE WHEN s = '' THEN 0"
+    "               ELSE length(s) - length(replace(s, ' ', '')) + 1 END"
+    "               AS words"
+    "          FROM (SELECT id, trim(replace(replace(replace(replace("
+    "                  replace(replace(replace(replace(replace(body_md,"
+    "                  char(13), ' '), char(10), ' '), char(9), ' '),"
+    "                  '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' '),"
+    "                  '  ', ' '), '  ', ' ')) AS s FROM posts))"
+    " WHERE id = wid;"
 };
 
 

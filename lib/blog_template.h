@@ -69,6 +69,10 @@ int blog_tpl_render(const blog_tpl_t *tpl, const blog_tpl_ctx_t *ctx,
     blog_buf_t *out);
 
 int blog_buf_append(blog_buf_t *buf, const char *data, size_t len);
+
+/* Appends a string literal; blog_buf_end() with its NUL, to end it. */
+#define blog_buf_lit(buf, s)  blog_buf_append(buf, s, sizeof(s) - 1)
+#define blog_buf_end(buf, s)  blog_buf_append(buf, s, sizeof(s))
 int blog_buf_append_escaped(blog_buf_t *buf, const char *data, size_t len);
 
 #endif /* BLOG_TEMPLATE_H */

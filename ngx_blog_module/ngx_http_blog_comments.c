@@ -333,7 +333,7 @@ ngx_http_blog_comment_save(ngx_http_request_t *r,
     commenter.data = hash;
     commenter.len = BLOG_TOKEN_LEN;
 
-    if (blog_markdown_render((char *) body.data, body.len, &html, NULL) != 0)
+    if (blog_markdown_render_comment((char *) body.data, body.len, &html) != 0)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -64,6 +64,10 @@ static ngx_int_t ngx_http_blog_sitemap_parse(ngx_http_blog_render_t *rn,
 static ngx_int_t ngx_http_blog_head(ngx_http_blog_render_t *rn,
     ngx_str_t *path);
 static ngx_int_t ngx_http_blog_settings(ngx_http_blog_render_t *rn);
+static ngx_int_t ngx_http_blog_neighbours(ngx_http_blog_render_t *rn,
+    int64_t post);
+static ngx_int_t ngx_http_blog_related(ngx_http_blog_render_t *rn,
+    int64_t post);
 static ngx_int_t ngx_http_blog_post_list(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, const char *name, sqlite3_stmt *stmt,
     ngx_uint_t with_body);
@@ -641,7 +645,25 @@ ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
         return rc;
     }
 
+    if (ngx_http_blog_scope_trusted(rn->r, &rn->root, "toc_html",
+                                    sqlite3_column_text(stmt, 8),
+                                    sqlite3_column_bytes(stmt, 8))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (type[1] == 'o') {
+        rc = ngx_http_blog_neighbours(rn, sqlite3_column_int64(stmt, 0));
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        rc = ngx_http_blog_related(rn, sqlite3_column_int64(stmt, 0));
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
         rc = ngx_http_blog_views(rn, slug,
                                  ngx_http_blog_comments_enabled(rn->r));
         if (rc != NGX_OK) {
@@ -652,6 +674,83 @@ ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
     /* images with variants made by the jobrunner get srcset and sizes */
     return ngx_http_blog_srcset(rn->r, rn->blcf, rn->db, &rn->root) == NGX_OK
            ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/*
+ * "prev_url" and "prev_title", the post published before this one, and
+ * "next_url" and "next_title", the one after: its neighbours in the
+ * index's numbering (migration 8), two rows of an index whatever the site
+ * holds.
+ */
+
+static ngx_int_t
+ngx_http_blog_neighbours(ngx_http_blog_render_t *rn, int64_t post)
+{
+    ngx_int_t      rc;
+    ngx_uint_t     next;
+    sqlite3_stmt  *stmt;
+
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_NEIGHBOURS);
+    if (stmt == NULL || sqlite3_bind_int64(stmt, 1, post) != SQLITE_OK) {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
+        next = sqlite3_column_int(stmt, 0) > 0;
+
+        if (ngx_http_blog_var_url(rn, &rn->root,
+                                  next ? "next_url" : "prev_url",
+                                  &rn->blcf->route[BLOG_ROUTE_POST],
+                                  (u_char *) sqlite3_column_text(stmt, 1),
+                                  sqlite3_column_bytes(stmt, 1))
+            != NGX_OK
+            || ngx_http_blog_scope_column(rn->r, &rn->root,
+                                          next ? "next_title" : "prev_title",
+                                          stmt, 2)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return rc;
+}
+
+
+/*
+ * "related": up to BLOG_RELATED published posts that share the most tags
+ * with this one (lib/blog_reader.c), as the listings' cards show them,
+ * and "has_related" when there is one.
+ */
+
+static ngx_int_t
+ngx_http_blog_related(ngx_http_blog_render_t *rn, int64_t post)
+{
+    ngx_int_t        rc;
+    sqlite3_stmt    *stmt;
+    blog_tpl_var_t  *var;
+
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_RELATED);
+    if (stmt == NULL || sqlite3_bind_int64(stmt, 1, post) != SQLITE_OK) {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    rc = ngx_http_blog_post_list(rn, &rn->root, "related", stmt, 0);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* the list just added: "has_related" lets the theme title it once */
+    var = rn->root.elts;
+    var += rn->root.nelts - 1;
+
+    if (var->nitems == 0) {
+        return NGX_OK;
+    }
+
+    return ngx_http_blog_scope_push(&rn->root, "has_related", BLOG_TPL_TEXT,
+                                    (u_char *) "1", 1);
 }
 
 
@@ -1229,7 +1328,7 @@ ngx_http_blog_sitemap_parse(ngx_http_blog_render_t *rn, ngx_str_t *path,
 
 /*
  * Reads every row of stmt into a list "name" of post scopes; the columns
- * are those of BLOG_STMT_POSTS, plus body_html when with_body is set.
+ * are those of BLOG_STMT_LISTING, plus body_html when with_body is set.
  */
 
 static ngx_int_t
@@ -1271,7 +1370,7 @@ ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
 
 /*
  * One post's scope from the current row: id, slug, title, summary,
- * published_at, updated_at [, body_html].  Pages live at the top of the
+ * published_at, updated_at, reading_minutes [, body_html].  Pages live at the top of the
  * blog, posts under their route.  Tags need their own query,
  * which would reset the statement, so they are read after the columns.
  */
@@ -1304,10 +1403,12 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
         || ngx_http_blog_var_time(rn, vars, "updated",
                                   sqlite3_column_int64(stmt, 5))
            != NGX_OK
+        || ngx_http_blog_scope_column(rn->r, vars, "reading_minutes", stmt, 6)
+           != NGX_OK
         || (with_body
             && ngx_http_blog_scope_trusted(rn->r, vars, "body_html",
-                                           sqlite3_column_text(stmt, 6),
-                                           sqlite3_column_bytes(stmt, 6))
+                                           sqlite3_column_text(stmt, 7),
+                                           sqlite3_column_bytes(stmt, 7))
                != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -1,11 +1,15 @@
 /*
- * Unit tests of the Markdown rendering: safe mode, smart punctuation, and
- * the summary taken from the first paragraph.
+ * Unit tests of the Markdown rendering: safe mode, smart punctuation, the
+ * summary taken from the first paragraph, highlighted code, heading ids,
+ * the table of contents and the reading time.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blog_headings.h"
+#include "blog_highlight.h"
 #include "blog_markdown.h"
 #include "ctl_util.h"
 #include "tap.h"
@@ -24,6 +28,20 @@ render(const char *md)
     summary = NULL;
 
     return blog_markdown_render(md, strlen(md), &html, &summary);
+}
+
+
+static int
+render_comment(const char *md, char **out)
+{
+    return blog_markdown_render_comment(md, strlen(md), out);
+}
+
+
+static int
+toc_of(const char *md, char **toc)
+{
+    return blog_markdown_toc(md, strlen(md), toc);
 }
 
 
@@ -81,9 +99,192 @@ test_rendering(void)
     ok(strstr(html, "\xe2\x80\x93") != NULL, "-- becomes an en dash");
     ok(strstr(html, "\xe2\x80\xa6") != NULL, "... becomes an ellipsis");
     ok(strstr(html, "<code>a &lt; b</code>") != NULL, "code span escaped");
-    ok(strstr(html, "<pre><code class=\"language-sh\">nginx -t &amp;&amp; "
+    ok(strstr(html, "<pre><code class=\"language-sh\">nginx -t "
+                    "<span class=\"hl-symbol\">&amp;&amp;</span> "
                     "nginx -s reload\n</code></pre>") != NULL,
-       "fenced code block with its language");
+       "fenced code block with its language, highlighted");
+}
+
+
+static void
+test_code(void)
+{
+    char    *big, *p, *comment;
+    size_t   i, j;
+
+    ok(render("```c\n#include <stdio.h>\n/* two\n lines */\n"
+              "int main(void) { return 0; }\n```\n") == CTL_OK, "C renders");
+    ok(strstr(html, "<pre><code class=\"language-c\">"
+                    "<span class=\"hl-preproc\">#include</span> "
+                    "<span class=\"hl-string\">&lt;stdio.h&gt;</span>\n"
+                    "<span class=\"hl-comment\">/* two</span>\n"
+                    "<span class=\"hl-comment\"> lines */</span>\n"
+                    "<span class=\"hl-type\">int</span> ") != NULL,
+       "C: preprocessor, string, a comment over two lines, a type");
+    ok(strstr(html, "<span class=\"hl-keyword\">return</span>") != NULL,
+       "C: keyword");
+
+    ok(render("```python\ndef f(x):\n    return 'a' + x  # add\n```\n")
+       == CTL_OK, "Python renders");
+    ok(strstr(html, "<span class=\"hl-keyword\">def</span> "
+                    "<span class=\"hl-function\">f</span>") != NULL
+       && strstr(html, "<span class=\"hl-string\">&#39;a&#39;</span>") == NULL
+       && strstr(html, "<span class=\"hl-string\">'a'</span>") != NULL
+       && strstr(html, "<span class=\"hl-comment\"># add</span>") != NULL,
+       "Python: keyword, function, string, comment");
+
+    ok(render("```nosuchlanguage\nif (a < b) x;\n```\n\n"
+              "```\nif (a < b) x;\n```\n") == CTL_OK, "plain code renders");
+    ok(strstr(html, "<pre><code class=\"language-nosuchlanguage\">"
+                    "if (a &lt; b) x;\n</code></pre>") != NULL,
+       "unknown language: plain, escaped");
+    ok(strstr(html, "<pre><code>if (a &lt; b) x;\n</code></pre>") != NULL,
+       "no language: plain, escaped");
+    ok(strstr(html, "<span") == NULL, "no span in plain code");
+
+    ok(render("```c\nint a = b;\n\"unterminated") == CTL_OK
+       && strstr(html, "<span class=\"hl-type\">int</span>") != NULL,
+       "an unterminated block is highlighted to its end");
+
+    /* the library's regular expressions give up on long tokens: plain */
+    big = malloc(8192);
+    p = big + sprintf(big, "```c\nint ");
+    memset(p, 'x', 4000);
+    strcpy(p + 4000, ";\n```\n");
+    ok(render(big) == CTL_OK
+       && strstr(html, "<pre><code class=\"language-c\">int xxx") != NULL,
+       "code the highlighter fails on: plain, nothing lost");
+    free(big);
+
+    ok(render("```../../../../etc/passwd\nx\n```\n") == CTL_OK
+       && strstr(html, "<span") == NULL, "a path as language: plain");
+
+    ok(render_comment("```c\n</code><script>alert(1)</script>"
+                                    "\n\"</code></pre><script>\"\n```\n"
+                                    "```html\n<script>alert(2)</script>\n"
+                                    "```\n", &comment) == 0,
+       "hostile code in a comment renders");
+    ok(strstr(comment, "<script") == NULL
+       && strstr(comment, "</code><script") == NULL,
+       "no <script> gets out of the code");
+    ok(strstr(comment, "&quot;&lt;/code&gt;&lt;/pre&gt;&lt;script&gt;&quot;")
+       != NULL,
+       "the code is shown escaped");
+    ok(strstr(comment, "<span class=\"hl-") != NULL,
+       "comments are highlighted too");
+    free(comment);
+
+    ok(render_comment("## Comments\n\nhi\n", &comment)
+       == 0 && strstr(comment, "<h2>Comments</h2>") != NULL,
+       "a comment's headings get no id");
+    free(comment);
+
+    /* past BLOG_HIGHLIGHT_MAX a block is plain; the document has a budget */
+    big = malloc(BLOG_HIGHLIGHT_DOC_MAX * 2);
+    p = big + sprintf(big, "```c\n");
+    for (i = 0; i < BLOG_HIGHLIGHT_MAX / 10 + 1; i++) {
+        p += sprintf(p, "int a%04zu;\n", i % 10000);
+    }
+    p += sprintf(p, "```\n\n```c\nint small;\n```\n");
+
+    ok(render(big) == CTL_OK, "a long code block renders");
+    ok(strstr(html, "<pre><code class=\"language-c\">int a0000;") != NULL,
+       "over BLOG_HIGHLIGHT_MAX: plain");
+    ok(strstr(html, "<span class=\"hl-type\">int</span> small") != NULL,
+       "the next block is still highlighted");
+
+    p = big;
+    for (i = 0; i < BLOG_HIGHLIGHT_DOC_MAX / 4000 + 2; i++) {
+        p += sprintf(p, "```c\n");
+        for (j = 0; j < 570; j++) {
+            p += sprintf(p, "int x;\n");
+        }
+        p += sprintf(p, "```\n\n");
+    }
+
+    ok(render(big) == CTL_OK, "many code blocks render");
+    ok(strstr(html, "<pre><code class=\"language-c\">"
+                    "<span class=\"hl-type\">int</span> x") != NULL
+       && strstr(html, "<pre><code class=\"language-c\">int x;") != NULL,
+       "past BLOG_HIGHLIGHT_DOC_MAX in all: plain");
+    free(big);
+}
+
+
+static void
+test_headings(void)
+{
+    char  *toc, id[16];
+
+    ok(render("# Top\n\n## Intro\n\ntext\n\n### Set *up* `x`\n\n"
+              "## Intro\n\n#### Caf\xc3\xa9 & <b>co</b>!\n\n##### Deep\n\n"
+              "## ***\n") == CTL_OK, "headings render");
+    ok(strstr(html, "<h1>Top</h1>") != NULL, "h1 has no id");
+    ok(strstr(html, "<h2 id=\"intro\">Intro <a class=\"anchor\" "
+                    "href=\"#intro\" aria-label=\"Link to this section\">#"
+                    "</a></h2>") != NULL, "h2: id and a link to itself");
+    ok(strstr(html, "<h3 id=\"set-up-x\">Set <em>up</em> <code>x</code> "
+                    "<a ") != NULL, "h3: id from the text, markup kept");
+    ok(strstr(html, "<h2 id=\"intro-2\">") != NULL,
+       "the same heading again: a unique id");
+    ok(strstr(html, "<h4 id=\"caf-co\">") != NULL,
+       "h4: ASCII only, raw HTML dropped");
+    ok(strstr(html, "<h5>Deep</h5>") != NULL, "h5 has no id");
+    ok(strstr(html, "<h2 id=\"section\">") != NULL,
+       "no letters: \"section\"");
+
+    ok(toc_of("## Intro\n\n### Set *up*\n\n## Intro\n\n"
+                         "#### A <b> & B\n", &toc) == 0, "toc");
+    is_str(toc, "<nav class=\"toc\" aria-label=\"Contents\"><ol>"
+                "<li class=\"toc-h2\"><a href=\"#intro\">Intro</a></li>"
+                "<li class=\"toc-h3\"><a href=\"#set-up\">Set up</a></li>"
+                "<li class=\"toc-h2\"><a href=\"#intro-2\">Intro</a></li>"
+                "<li class=\"toc-h4\"><a href=\"#a-b\">A  &amp; B</a></li>"
+                "</ol></nav>", "toc links to each heading's id");
+    free(toc);
+
+    ok(toc_of("## One\n\n## Two\n", &toc) == 0, "short");
+    is_str(toc, "", "under BLOG_TOC_MIN headings: no toc");
+    free(toc);
+
+    blog_heading_slug("a-2", 3, id, sizeof(id));
+    is_str(id, "a-2", "slug kept");
+    blog_heading_slug("  Hello,   World!  ", 19, id, sizeof(id));
+    is_str(id, "hello-world", "slug: runs of marks are one dash");
+    blog_heading_slug("abcdefghijklmnopqrstuvwxyz", 26, id, 8);
+    is_str(id, "abcdefg", "slug: cut to its room");
+
+    ok(render("## A\n\n## A-2\n\n## A\n") == CTL_OK
+       && strstr(html, "id=\"a\"") != NULL
+       && strstr(html, "id=\"a-2\"") != NULL
+       && strstr(html, "id=\"a-3\"") != NULL,
+       "an id taken by a heading's own text is not given twice");
+}
+
+
+static void
+test_reading_time(void)
+{
+    char    *md;
+    size_t   i;
+
+    is_int(blog_markdown_words("", 0), 0, "no words");
+    md = "  one\ttwo\r\n  three  ";
+    is_int(blog_markdown_words(md, strlen(md)), 3,
+           "words between blanks");
+    is_int(blog_markdown_reading_minutes("", 0), 1, "at least a minute");
+
+    md = malloc(231 * 6 + 1);
+    md[0] = '\0';
+    for (i = 0; i < 230; i++) {
+        strcat(md, "word ");
+    }
+    is_int(blog_markdown_reading_minutes(md, strlen(md)), 1,
+           "230 words: 1 min");
+    strcat(md, "more");
+    is_int(blog_markdown_reading_minutes(md, strlen(md)), 2,
+           "231 words: 2 min");
+    free(md);
 }
 
 
@@ -156,6 +357,9 @@ main(void)
 {
     test_safe();
     test_rendering();
+    test_code();
+    test_headings();
+    test_reading_time();
     test_summary();
 
     free(html);

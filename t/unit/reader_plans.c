@@ -1,7 +1,8 @@
 /*
  * The reader pages' statements (lib/blog_reader.c) against a database of
  * schema 8 with a few thousand posts: no statement scans a table that
- * grows with the site or sorts into a temporary B-tree, with and without
+ * grows with the site or sorts into a temporary B-tree (but the bounded
+ * ranking of related posts), with and without
  * ANALYZE's statistics; and the tables the triggers keep (listing_posts,
  * listings, sitemap_parts, the search index) stay equal to what a scan of
  * the posts gives, through inserts, publishing, unpublishing, dates moved,
@@ -139,6 +140,21 @@ plan_grows(const char *detail)
 }
 
 
+/*
+ * Related posts are ranked by the tags they share: the candidates, c, are
+ * at most the post's tags times BLOG_RELATED_WINDOW rows, however large
+ * the site, and are scanned, made distinct and sorted.
+ */
+static int
+related_bounded(const char *detail)
+{
+    return detail != NULL
+           && (strcmp(detail, "SCAN c") == 0
+               || strcmp(detail, "USE TEMP B-TREE FOR DISTINCT") == 0
+               || strcmp(detail, "USE TEMP B-TREE FOR ORDER BY") == 0);
+}
+
+
 static void
 check_plans(sqlite3 *db, const char *when)
 {
@@ -162,6 +178,10 @@ check_plans(sqlite3 *db, const char *when)
 
         while (sqlite3_step(stmt) == SQLITE_ROW) {
             detail = (const char *) sqlite3_column_text(stmt, 3);
+
+            if (i == BLOG_STMT_RELATED && related_bounded(detail)) {
+                continue;
+            }
 
             if (detail != NULL && plan_grows(detail)) {
                 printf("#   %s\n", detail);

@@ -1,0 +1,231 @@
+#!/usr/bin/perl
+# What a post page shows around its body, against a real nginx: code
+# highlighted at save time (C, Python; unknown languages plain; hostile
+# code escaped in posts and comments), heading ids and the table of
+# contents, reading time, previous/next and related posts (drafts never
+# among them), from blogctl import, the panel, and blogctl rerender.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use BlogTest;
+use BlogAdmin;
+
+my $words = join ' ', ('word') x 700;    # 700 words: 4 minutes at 230
+
+my $gamma = <<'EOF';
+---
+title: Gamma
+date: 2026-03-01
+tags: [c, nginx, sqlite]
+---
+Some code in three languages.
+
+## Setup
+
+```c
+#include <stdio.h>
+/* a comment */
+int main(void) { return printf("hi\n"); }
+```
+
+### Build it
+
+```python
+def add(a, b):
+    return a + b  # sum
+```
+
+## Setup
+
+```nosuchlanguage
+if (a < b) { x(); }
+```
+
+#### Café & <b>notes</b>
+
+```html
+</code></pre><script>alert(1)</script>
+```
+
+```c
+"</code><script>alert(2)</script>"
+```
+EOF
+
+my %posts = (
+    'alpha.md'   => "---\ntitle: Alpha\ndate: 2026-01-01\ntags: [c, nginx]\n---\nA.\n",
+    'beta.md'    => "---\ntitle: Beta\ndate: 2026-02-01\ntags: [python]\n---\nB.\n",
+    'gamma.md'   => $gamma,
+    'zeta.md'    => "---\ntitle: Zeta draft\ndate: 2026-03-15\ntags: [c, nginx, sqlite]\n"
+                  . "draft: true\n---\nZ.\n",
+    'delta.md'   => "---\ntitle: Delta\ndate: 2026-04-01\ntags: [c]\n---\nD.\n",
+    'epsilon.md' => "---\ntitle: Epsilon\ndate: 2026-05-01\ntags: [nginx, sqlite]\n---\nE.\n",
+    'eta.md'     => "---\ntitle: Eta\ndate: 2026-06-01\ntags: [sqlite]\n---\n$words\n",
+    'about.md'   => "---\ntitle: About\ntype: page\n---\n## One\n\n## Two\n\n## Three\n",
+);
+
+my $site = admin_site(posts => \%posts);
+$site->start;
+my $db = $site->db;
+
+# --- highlighting ------------------------------------------------------------
+
+my $r = $site->get('/posts/gamma');
+is $r->{status}, 200, 'the post page';
+my $body = $r->{body};
+
+like $body, qr{<pre><code class="language-c"><span class="hl-preproc">#include</span> <span class="hl-string">&lt;stdio.h&gt;</span>},
+    'C: highlighted, its text escaped';
+like $body, qr{<span class="hl-comment">/\* a comment \*/</span>}, 'C: a comment';
+like $body, qr{<span class="hl-type">int</span> <span class="hl-function">main</span>}, 'C: type and function';
+like $body, qr{<pre><code class="language-python"><span class="hl-keyword">def</span> <span class="hl-function">add</span>},
+    'Python: keyword and function';
+like $body, qr{<span class="hl-comment"># sum</span>}, 'Python: a comment';
+like $body, qr{<pre><code class="language-nosuchlanguage">if \(a &lt; b\) \{ x\(\); \}\n</code></pre>},
+    'an unknown language: plain, escaped';
+unlike $body, qr{<script>alert}, 'no script of the code gets out';
+(my $text = $body) =~ s/<span class="hl-\w+">|<\/span>//g;
+like $text, qr{<code class="language-html">&lt;/code&gt;&lt;/pre&gt;&lt;script&gt;alert\(1\)&lt;/script&gt;\n</code>},
+    'a fence of HTML: highlighted, every tag in it escaped';
+like $body, qr{<span class="hl-string">&quot;&lt;/code&gt;&lt;script&gt;alert\(2\)&lt;/script&gt;&quot;</span>},
+    'a C string closing the code: escaped inside its span';
+like $r->{headers}{'content-type'}, qr{^text/html}, 'still a page';
+
+# the theme styles the tokens, light and dark
+my $css = $site->get('/static/style.css');
+is $css->{status}, 200, 'the theme\'s stylesheet';
+like $css->{body}, qr{\.hl-keyword}, 'the theme styles the tokens';
+like $css->{body}, qr{prefers-color-scheme: dark\)[^\n]*\n(?:[^\n]*\n)*?\s*\.hl-keyword}, '... in dark mode too';
+
+# --- heading ids and the table of contents ---------------------------------
+
+my @ids = $body =~ /<h[2-4] id="([^"]+)"/g;
+is "@ids", 'setup build-it setup-2 caf-notes', 'h2-h4 get ids, unique, ASCII (raw HTML left out)';
+my %seen;
+ok !(grep { $seen{$_}++ } $body =~ /\sid="([^"]+)"/g), 'no id twice in the page';
+like $body, qr{<h2 id="setup">Setup <a class="anchor" href="#setup" aria-label="Link to this section">#</a></h2>},
+    'a heading links to itself';
+my ($toc) = $body =~ m{(<nav class="toc".*?</nav>)}s;
+ok $toc, 'a table of contents (4 headings)';
+my @links = ($toc // '') =~ /href="#([^"]+)"/g;
+is "@links", "@ids", 'the table of contents links every heading, in order';
+ok !(grep { my $id = $_; $body !~ /\sid="\Q$id\E"/ } @links), 'every link resolves to an id in the page';
+like $toc, qr{Caf\x{c3}\x{a9} &amp; notes}, 'entries are the headings\' text, escaped';
+ok index($body, $toc) < index($body, '<div class="body">'), 'the table of contents comes before the body';
+
+unlike $site->get('/posts/alpha')->{body}, qr{class="toc"}, 'no table of contents without headings';
+unlike $site->get('/about')->{body}, qr{class="toc"}, 'pages show none either';
+
+# --- reading time ------------------------------------------------------------
+
+is sql($db, "SELECT slug || ':' || reading_minutes FROM posts WHERE slug IN ('eta', 'alpha') ORDER BY slug"),
+    "alpha:1\neta:4", 'reading time stored: 700 words, 4 minutes; a short post, 1';
+like $site->get('/posts/eta')->{body}, qr{<span class="reading">4 min read</span>}, 'shown on the post page';
+like $site->get('/')->{body}, qr{<a href="/posts/eta">Eta</a></h2>\s*<p class="meta">.*?4 min read}s,
+    'and on its card';
+
+# --- previous / next ---------------------------------------------------------
+
+sub nav_of {
+    my ($slug) = @_;
+    my $b = $site->get("/posts/$slug")->{body};
+    my ($nav) = $b =~ m{<nav class="post-nav"[^>]*>(.*?)</nav>}s;
+    $nav //= '';
+    my ($prev) = $nav =~ m{rel="prev" href="/posts/([^"]+)"};
+    my ($next) = $nav =~ m{rel="next" href="/posts/([^"]+)"};
+    return ($prev // '-') . ' ' . ($next // '-');
+}
+
+is nav_of('gamma'), 'beta delta', 'gamma: previous beta, next delta (the draft between is skipped)';
+is nav_of('alpha'), '- beta', 'the oldest: no previous';
+is nav_of('eta'), 'epsilon -', 'the newest: no next';
+like $site->get('/posts/gamma')->{body}, qr{rel="prev" href="/posts/beta">← Beta</a>}, 'links carry the titles';
+
+# --- related -----------------------------------------------------------------
+
+sub related_of {
+    my ($slug) = @_;
+    my $b = $site->get("/posts/$slug")->{body};
+    my ($sec) = $b =~ m{<section class="related"[^>]*>(.*?)</section>}s;
+    return join ' ', ($sec // '') =~ m{<a href="/posts/([^"]+)"}g;
+}
+
+# gamma (c, nginx, sqlite): epsilon and alpha share 2 (epsilon newer),
+# eta and delta 1 (eta newer); beta none; the draft zeta shares 3
+is related_of('gamma'), 'epsilon alpha eta', 'related: most shared tags, then the newest';
+is related_of('beta'), '', 'no shared tag: no related posts';
+unlike $site->get('/posts/beta')->{body}, qr{Related posts}, '... and no empty section';
+my $all = join ' ', map { nav_of($_) . ' ' . related_of($_) } qw(alpha beta gamma delta epsilon eta);
+unlike $all, qr/zeta/, 'the draft is never previous, next or related';
+
+# publishing the draft puts it in (the page cache follows the database)
+sql($db, "UPDATE posts SET status = 'published' WHERE slug = 'zeta'");
+is nav_of('gamma'), 'beta zeta', 'published, it is gamma\'s next';
+is related_of('gamma'), 'zeta epsilon alpha', 'and first among related (3 shared)';
+sql($db, "UPDATE posts SET status = 'draft' WHERE slug = 'zeta'");
+is nav_of('gamma'), 'beta delta', 'a draft again: gone';
+
+# --- comments: highlighted, hostile code escaped, no heading ids -----------
+
+sub comment {
+    my ($slug, %f) = @_;
+    my $b = join '&', map { urlencode($_) . '=' . urlencode($f{$_}) } sort keys %f;
+    return $site->request('POST', "/posts/$slug/comments",
+                          'Content-Type' => 'application/x-www-form-urlencoded', _body => $b);
+}
+
+$r = comment('alpha', name => 'Mallory',
+             body => "## Comments\n\n```c\n</code><script>alert(3)</script>\nint x;\n```\n\n"
+                   . "```python\n'''</code></pre><script>alert(4)</script>'''\n```\n");
+is $r->{status}, 303, 'a comment with code';
+sql($db, "UPDATE comments SET status = 'approved' WHERE author_name = 'Mallory'");
+$body = $site->get('/posts/alpha')->{body};
+my ($c) = $body =~ m{(<article class="comment".*?</article>)}s;
+ok $c, 'the comment is shown';
+unlike $c // '', qr{<script}, 'no script gets out of a comment\'s code';
+like $c // '', qr{<pre><code class="language-c"><span class="hl-symbol">&lt;/</span>code}, 'a comment\'s code is highlighted, escaped';
+like $c // '', qr{&lt;/code&gt;&lt;/pre&gt;&lt;script&gt;}, '... in a Python string too';
+like $c // '', qr{<h2>Comments</h2>}, 'a comment\'s heading gets no id';
+
+# --- the panel saves the same ---------------------------------------------
+
+my (undef, $jar) = login_as($site, 'admin', 'correct horse battery');
+my $csrf = csrf_of(jar_get($site, $jar, '/admin/posts')->{body});
+$r = jar_post($site, $jar, '/admin/posts/new',
+              [csrf => $csrf, title => 'Panel', slug => 'panel', type => 'post',
+               status => 'published', published => '2026-07-01T10:00', tags => 'python',
+               summary => '', body => "## A\n\n## B\n\n## B\n\n```python\nimport os\n```\n\n$words $words\n",
+               base => '', action => 'save'],
+              Origin => 'http://localhost');
+is $r->{status}, 303, 'a post saved in the panel';
+$body = $site->get('/posts/panel')->{body};
+like $body, qr{<nav class="toc".*href="#b-2"}s, 'its table of contents';
+like $body, qr{<span class="hl-preproc">import</span> os}, 'its code highlighted';
+like $body, qr{7 min read}, 'its reading time (1406 words)';
+is related_of('panel'), 'beta', 'related by its tag';
+is nav_of('panel'), 'eta -', 'the newest now';
+
+# --- blogctl rerender: posts saved by an older renderer --------------------
+
+my $before = sql($db, "SELECT updated_at FROM posts WHERE slug = 'delta'");
+sql($db, "UPDATE posts SET body_html = '<p>old</p>', toc_html = '', reading_minutes = 1,"
+       . " updated_at = 1 WHERE slug = 'gamma'");
+unlike $site->get('/posts/gamma')->{body}, qr{class="toc"}, 'an old post: no table of contents';
+my ($rc, $out) = blogctl('-d', $db, 'rerender');
+is $rc, 0, 'blogctl rerender';
+like $out, qr{^1 of 9 posts rendered anew$}m, 'only the old one changed';
+$body = $site->get('/posts/gamma')->{body};
+like $body, qr{<nav class="toc"}, 'rendered anew: the table of contents';
+like $body, qr{<h2 id="setup">}, 'heading ids';
+like $body, qr{<span class="hl-preproc">#include</span>}, 'highlighted code';
+isnt sql($db, "SELECT updated_at FROM posts WHERE slug = 'gamma'"), 1, 'its updated_at moved';
+is sql($db, "SELECT updated_at FROM posts WHERE slug = 'delta'"), $before, 'the others\' did not';
+is sql($db, "SELECT count(*) FROM revisions WHERE post_id = (SELECT id FROM posts WHERE slug = 'gamma')"),
+    1, 'no revision added: the text is the same';
+
+unlike $site->error_log, qr/\[(?:alert|emerg|crit)\]/, 'no alert in the error log';
+
+done_testing;
