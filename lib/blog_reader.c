@@ -76,5 +76,15 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
     " WHERE m.path = ?1 ORDER BY v.format, v.width",
 
     /* BLOG_STMT_VIEWS: ?1 path; the jobrunner's count of all time */
-    "SELECT views FROM analytics_path_totals WHERE path = ?1"
+    "SELECT views FROM analytics_path_totals WHERE path = ?1",
+
+    /*
+     * BLOG_STMT_REDIRECT: ?1 kind, ?2 from; only asked when nothing was
+     * found.  A row that leads to a post leads nowhere while it is not
+     * published: its type and slug are then NULL.
+     */
+    "SELECT r.status, r.to_url, r.post_id, p.type, p.slug"
+    " FROM redirects r LEFT JOIN posts p"
+    "   ON p.id = r.post_id AND p.status = 'published'"
+    " WHERE r.kind = ?1 AND r.from_path = ?2"
 };

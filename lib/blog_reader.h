@@ -24,6 +24,7 @@ typedef enum {
     BLOG_STMT_COMMENTS,
     BLOG_STMT_MEDIA,
     BLOG_STMT_VIEWS,
+    BLOG_STMT_REDIRECT,
     BLOG_STMT_N
 } blog_stmt_e;
 

@@ -11,6 +11,8 @@
 static ngx_int_t ngx_http_blog_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_blog_send_page(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path);
+static ngx_int_t ngx_http_blog_send_redirect(ngx_http_request_t *r,
+    ngx_http_blog_page_t *page);
 static ngx_int_t ngx_http_blog_page_key(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path, ngx_str_t *key);
 static ngx_int_t ngx_http_blog_variable(ngx_http_request_t *r,
@@ -375,6 +377,12 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
             return rc;
         }
 
+        if (page->location.len) {
+            rc = ngx_http_blog_send_redirect(r, page);
+            ngx_http_blog_page_release(page);
+            return rc;
+        }
+
         /* a 404 for every made-up URL would push real pages out */
         if (blcf->page_cache && page->status == NGX_HTTP_OK) {
             (void) ngx_http_blog_cache_insert(blcf->page_cache, page);
@@ -445,6 +453,23 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     }
 
     return ngx_http_blog_send_body(r, body, len);
+}
+
+
+/*
+ * A moved page: nginx sends the status with its own short body, and makes
+ * a Location of "/..." absolute as the request came (absolute_redirect).
+ */
+
+static ngx_int_t
+ngx_http_blog_send_redirect(ngx_http_request_t *r, ngx_http_blog_page_t *page)
+{
+    ngx_http_complex_value_t  cv;
+
+    ngx_memzero(&cv, sizeof(ngx_http_complex_value_t));
+    cv.value = page->location;
+
+    return ngx_http_send_response(r, page->status, NULL, &cv);
 }
 
 

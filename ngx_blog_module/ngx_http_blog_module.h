@@ -122,6 +122,8 @@ typedef struct {
     time_t                    last_modified;
     u_char                   *body;
     size_t                    len;
+    /* a redirect's target, in the request's pool: never cached */
+    ngx_str_t                 location;
     u_char                    etag[20];       /* "16 hex digits" */
     ngx_http_blog_coded_t     coded[BLOG_CODING_N];
     size_t                    cost;           /* charged to the cache */
