@@ -23,6 +23,7 @@ typedef struct {
     char        *summary;     /* NULL when not given */
     char        *tags;        /* the names as written, joined by ',' */
     char        *body;        /* the Markdown after the front matter */
+    char        *aliases;     /* redirect keys, each followed by '\n' */
     const char  *type;        /* "post" or "page", static */
     int          draft;
     int          has_date;

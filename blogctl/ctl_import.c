@@ -21,6 +21,7 @@
 #include "ctl_util.h"
 #include "blog_markdown.h"
 #include "blog_post.h"
+#include "blog_redirect.h"
 #include "blog_tags.h"
 
 
@@ -254,7 +255,8 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
 
         if (same) {
             c->unchanged++;
-            return CTL_OK;
+            return blog_redirect_aliases(db, id, f->doc.aliases, now)
+                   == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
         }
     }
 
@@ -279,6 +281,10 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
     rc = blog_post_save(db, &id, f->doc.slug, f->name, &st, f->html, origin,
                         now, &rev);
     sqlite3_free(origin);
+
+    if (rc == SQLITE_OK) {
+        rc = blog_redirect_aliases(db, id, f->doc.aliases, now);
+    }
 
     return rc == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
 }

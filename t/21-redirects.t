@@ -109,6 +109,47 @@ is sql($db, "SELECT count(*) FROM redirects WHERE post_id = $first"), 0,
     'a deleted post\'s redirects go with it';
 is $site->get('/posts/second')->{status}, 404, 'and its old URLs are 404';
 
+# -- aliases in front matter lead to the post
+my $moved = <<'EOF';
+---
+title: Moved here
+date: 2026-10-04
+aliases: [/2019/05/old-name/, "/old-name.html", /caf%C3%A9]
+---
+Once elsewhere.
+EOF
+write_file($site->dir . '/posts3/moved.md', $moved);
+($rc, $out) = blogctl('-d', $db, 'import', $site->dir . '/posts3');
+is $rc, 0, 'import with aliases' or diag $out;
+for my $path ('/2019/05/old-name', '/2019/05/old-name/', '/old-name.html',
+              '/caf%C3%A9', '/caf%c3%a9/')
+{
+    ($st, $loc) = location_of($path);
+    is "$st $loc", "301 http://localhost:$port/posts/moved", "alias $path";
+}
+my $rows = sql($db, "SELECT id, from_path, updated_at FROM redirects"
+                    . " ORDER BY id");
+($rc, $out) = blogctl('-d', $db, 'import', $site->dir . '/posts3');
+is $rc, 0, 'the same import again';
+is sql($db, "SELECT id, from_path, updated_at FROM redirects ORDER BY id"),
+    $rows, 'imported again: the redirects did not change';
+
+$moved =~ s{aliases: .*}{aliases: /old-name.html};
+write_file($site->dir . '/posts3/moved.md', $moved);
+($rc, $out) = blogctl('-d', $db, 'import', $site->dir . '/posts3');
+is $rc, 0, 'import with one alias left' or diag $out;
+is $site->get('/2019/05/old-name')->{status}, 404, 'a dropped alias: 404';
+is $site->get('/old-name.html')->{status}, 301, 'the alias kept: 301';
+
+$moved =~ s{aliases: .*}{aliases: [/ok, /a/../b]};
+write_file($site->dir . '/posts3/moved.md', $moved);
+($rc, $out) = blogctl('-d', $db, 'import', $site->dir . '/posts3');
+isnt $rc, 0, 'an alias with ".." refused';
+like $out, qr{moved\.md:4: aliases: "/a/\.\./b" has an empty, "\." or "\.\." segment},
+    'the error names the file, the line and why';
+is $site->get('/old-name.html')->{status}, 301,
+    'a refused import changed nothing';
+
 # -- found pages pay nothing: no Location, no redirect asked
 for my $path ('/', '/posts/third', '/who', '/feed.xml', '/sitemap.xml') {
     my $r = $site->get($path);
