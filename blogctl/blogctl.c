@@ -47,6 +47,7 @@ ctl_usage(FILE *f)
           "\n"
           "  init                create or migrate the database\n"
           "  import DIR          import the *.md files of DIR\n"
+          "  import FILE.xml     import a WordPress export (WXR)\n"
           "  list                list posts and pages\n"
           "  revisions SLUG      list the revisions of a post\n"
           "  rollback SLUG REV   make revision REV current again\n"

@@ -348,7 +348,9 @@ ctl_md_element(ctl_md_ctx_t *cx, ctl_md_t *out, xmlNode *node)
 
     if (ctl_md_is(node, "p") || ctl_md_is(node, "div")
         || ctl_md_is(node, "figure") || ctl_md_is(node, "table")
-        || ctl_md_is(node, "tr") || ctl_md_is(node, "section"))
+        || ctl_md_is(node, "tr") || ctl_md_is(node, "section")
+        || ctl_md_is(node, "dl") || ctl_md_is(node, "dt")
+        || ctl_md_is(node, "dd"))
     {
         ctl_md_block(out);
         ctl_md_children(cx, out, node);

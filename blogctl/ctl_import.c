@@ -1,5 +1,7 @@
 /*
- * blogctl import DIR: makes the posts match the *.md files of a folder.
+ * blogctl import DIR: makes the posts match the *.md files of a folder;
+ * blogctl import FILE.xml: the posts and pages of a WordPress export
+ * (ctl_wxr.c), written the same way.
  *
  * Every file is read and parsed before anything is written, so that all the
  * mistakes in a folder are reported at once; then one transaction writes
@@ -15,23 +17,18 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
+
 #include "ctl_commands.h"
 #include "ctl_db.h"
 #include "ctl_frontmatter.h"
+#include "ctl_import.h"
 #include "ctl_util.h"
 #include "blog_markdown.h"
 #include "blog_post.h"
 #include "blog_redirect.h"
 #include "blog_tags.h"
 
-
-typedef struct {
-    char       *name;           /* in the folder */
-    char       *path;
-    ctl_doc_t   doc;
-    char       *html;
-    char       *summary;        /* the derived one, if doc.summary is NULL */
-} ctl_file_t;
 
 typedef struct {
     size_t      added;
@@ -362,24 +359,24 @@ ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n, ctl_counts_t *c)
 }
 
 
-int
-ctl_cmd_import(sqlite3 *db, char *const *args)
+/* The posts and pages of the *.md files of dir, read and rendered. */
+static int
+ctl_import_folder(const char *dir, ctl_file_t **files, size_t *n)
 {
-    int            rc;
-    char         **names;
-    size_t         n, i, bad;
-    ctl_file_t    *files;
-    ctl_counts_t   c;
+    char   **names;
+    size_t   i, bad;
 
-    if (ctl_import_list(args[0], &names, &n) != CTL_OK) {
+    *files = NULL;
+
+    if (ctl_import_list(dir, &names, n) != CTL_OK) {
         return CTL_ERROR;
     }
 
-    files = calloc(n > 0 ? n : 1, sizeof(ctl_file_t));
+    *files = calloc(*n > 0 ? *n : 1, sizeof(ctl_file_t));
 
-    if (files == NULL) {
+    if (*files == NULL) {
         ctl_error("out of memory");
-        for (i = 0; i < n; i++) {
+        for (i = 0; i < *n; i++) {
             free(names[i]);
         }
         free(names);
@@ -388,33 +385,67 @@ ctl_cmd_import(sqlite3 *db, char *const *args)
 
     bad = 0;
 
-    for (i = 0; i < n; i++) {
-        files[i].name = names[i];
+    for (i = 0; i < *n; i++) {
+        (*files)[i].name = names[i];
 
-        if (ctl_import_load(&files[i], args[0]) != CTL_OK) {
+        if (ctl_import_load(&(*files)[i], dir) != CTL_OK) {
             bad++;
         }
     }
 
+    free(names);
+
+    return bad ? CTL_ERROR : CTL_OK;
+}
+
+
+/* blogctl import DIR | FILE.xml (a WordPress export) */
+int
+ctl_cmd_import(sqlite3 *db, char *const *args)
+{
+    int            rc;
+    size_t         n, i, skipped;
+    ctl_file_t    *files;
+    struct stat    st;
+    ctl_counts_t   c;
+
+    skipped = 0;
+
+    if (stat(args[0], &st) == 0 && S_ISREG(st.st_mode)) {
+        rc = ctl_wxr_load(args[0], &files, &n, &skipped);
+
+    } else {
+        rc = ctl_import_folder(args[0], &files, &n);
+    }
+
+    if (files == NULL) {
+        return CTL_ERROR;
+    }
+
     if (ctl_import_check_slugs(files, n) != CTL_OK) {
-        bad++;
+        rc = CTL_ERROR;
     }
 
     c.added = 0;
     c.updated = 0;
     c.unchanged = 0;
 
-    if (bad > 0) {
+    if (rc != CTL_OK) {
         ctl_error("%s: errors found, nothing imported", args[0]);
-        rc = CTL_ERROR;
 
     } else {
         rc = ctl_import_write(db, files, n, &c);
     }
 
     if (rc == CTL_OK) {
-        printf("imported %zu new, %zu updated, %zu unchanged\n",
-               c.added, c.updated, c.unchanged);
+        printf("imported %zu new, %zu updated, %zu unchanged", c.added,
+               c.updated, c.unchanged);
+
+        if (skipped) {
+            printf(", %zu skipped", skipped);
+        }
+
+        printf("\n");
     }
 
     for (i = 0; i < n; i++) {
@@ -426,7 +457,6 @@ ctl_cmd_import(sqlite3 *db, char *const *args)
     }
 
     free(files);
-    free(names);
 
     return rc;
 }

@@ -25,10 +25,22 @@ size_t
 blog_redirect_from(const char *in, size_t len, char *out, const char **why)
 {
     int            hi, lo;
-    size_t         i, n, seg;
+    size_t         i, n, seg, path_len;
+    const char    *query;
     unsigned char  c;
 
     *why = NULL;
+
+    /* "/?p=123": a query is kept as sent, for the index's (see .h) */
+    query = memchr(in, '?', len);
+    path_len = query ? (size_t) (query - in) : len;
+
+    if (query != NULL
+        && !blog_redirect_query_valid(query + 1, len - path_len - 1))
+    {
+        *why = "has a query string that is empty or not printable ASCII";
+        return 0;
+    }
 
     if (len == 0 || in[0] != '/') {
         *why = "must start with \"/\"";
@@ -42,12 +54,12 @@ blog_redirect_from(const char *in, size_t len, char *out, const char **why)
 
     n = 0;
 
-    for (i = 0; i < len; i++) {
+    for (i = 0; i < path_len; i++) {
         c = (unsigned char) in[i];
 
         if (c == '%') {
-            hi = (i + 2 < len) ? blog_hex(in[i + 1]) : -1;
-            lo = (i + 2 < len) ? blog_hex(in[i + 2]) : -1;
+            hi = (i + 2 < path_len) ? blog_hex(in[i + 1]) : -1;
+            lo = (i + 2 < path_len) ? blog_hex(in[i + 2]) : -1;
 
             if (hi < 0 || lo < 0) {
                 *why = "has a \"%\" not followed by two hex digits";
@@ -63,8 +75,8 @@ blog_redirect_from(const char *in, size_t len, char *out, const char **why)
             return 0;
         }
 
-        if (c == '?' || c == '#') {
-            *why = "has a query string or fragment, which are not matched";
+        if (c == '#') {
+            *why = "has a fragment, which browsers never send";
             return 0;
         }
 
@@ -98,7 +110,33 @@ blog_redirect_from(const char *in, size_t len, char *out, const char **why)
         seg = i + 1;
     }
 
+    if (query != NULL) {
+        memcpy(out + n, query, len - path_len);
+        n += len - path_len;
+    }
+
     return n;
+}
+
+
+int
+blog_redirect_query_valid(const char *q, size_t len)
+{
+    size_t  i;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) q[i] <= 0x20 || (unsigned char) q[i] >= 0x7f
+            || q[i] == '#')
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -22,12 +22,18 @@
  * Writes the key of a "from" path to out (room for len bytes): the path a
  * reader's request must have for it to apply, as nginx leaves r->uri:
  * percent-decoded, then without trailing '/' (but "/" itself).  It must
- * start with '/'; no query string, no "." or ".." segment, no empty
- * segment, no control character: nginx's URI never has them, so such a
- * "from" could never match.  Returns the key's length, or 0 with *why set.
+ * start with '/'; no "." or ".." segment, no empty segment, no control
+ * character: nginx's URI never has them, so such a "from" could never
+ * match.  A query ("/?p=123", WordPress's permalinks) is kept as sent,
+ * not decoded: the module asks for it only on the blog's index, with the
+ * request's query as it came.  Returns the key's length, or 0 with *why
+ * set.
  */
 size_t blog_redirect_from(const char *in, size_t len, char *out,
     const char **why);
+
+/* Whether q[0..len) may be a "from" query: printable ASCII, no '#'. */
+int blog_redirect_query_valid(const char *q, size_t len);
 
 /* The length of a request's path as a key: without trailing '/'. */
 size_t blog_redirect_key_len(const char *path, size_t len);

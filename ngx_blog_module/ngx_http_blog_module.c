@@ -330,7 +330,7 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_str_t               key, *route;
     ngx_table_elt_t        *etag;
     ngx_http_blog_ctx_t    *ctx;
-    ngx_http_blog_page_t   *page;
+    ngx_http_blog_page_t   *page, moved;
     ngx_http_blog_coded_t  *coded;
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_ctx_t));
@@ -342,6 +342,19 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 
     if (ngx_http_blog_db_ready(blcf->db, r->connection->log) != NGX_OK) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    /*
+     * The index with a query may be an old permalink ("/?p=123"): asked
+     * before the cache, which keys pages without their query.
+     */
+    if (path->len == 0 && r->args.len) {
+        ngx_memzero(&moved, sizeof(ngx_http_blog_page_t));
+
+        rc = ngx_http_blog_render_query(r, blcf, &moved);
+        if (rc != NGX_DECLINED) {
+            return rc == NGX_OK ? ngx_http_blog_send_redirect(r, &moved) : rc;
+        }
     }
 
     if (ngx_http_blog_page_key(r, blcf, path, &key) != NGX_OK) {

@@ -208,6 +208,64 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
 
 
 /*
+ * The index asked with a query: an old permalink of another blog
+ * ("/?p=123", WordPress's) when a redirect has that path and query.
+ * NGX_OK with page->status and page->location set, NGX_DECLINED when
+ * none has (the index is served), or an HTTP status.
+ */
+
+ngx_int_t
+ngx_http_blog_render_query(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_page_t *page)
+{
+    u_char                  *p;
+    size_t                   len;
+    ngx_int_t                rc;
+    ngx_http_blog_render_t   rn;
+
+    ngx_memzero(&rn, sizeof(ngx_http_blog_render_t));
+
+    rn.r = r;
+    rn.blcf = blcf;
+    rn.db = blcf->db;
+
+    if (ngx_array_init(&rn.root, r->pool, 16, sizeof(blog_tpl_var_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = blog_redirect_key_len((char *) r->uri.data, r->uri.len);
+
+    p = ngx_pnalloc(r->pool, len + 1 + r->args.len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(p, "%*s?%V", len, r->uri.data, &r->args);
+
+    rc = ngx_http_blog_settings(&rn);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_blog_redirect_find(&rn, "path", p,
+                                         len + 1 + r->args.len);
+    }
+
+    ngx_http_blog_db_done(rn.db);
+
+    /* a 410 has no place here: the index is still there */
+    if (rc != NGX_OK || rn.location.len == 0) {
+        return rc == NGX_OK ? NGX_DECLINED : rc;
+    }
+
+    page->status = rn.status;
+    page->location = rn.location;
+
+    return NGX_OK;
+}
+
+
+/*
  * Returns NGX_OK with rn->tpl set, NGX_DECLINED for "not found", or an
  * HTTP status for failures.
  */

@@ -214,6 +214,17 @@ $r = add_redirect(from => '/permanent', to => '/posts/kept-renamed',
                   status => '308');
 is $admin->get('/permanent')->{status}, 308, 'a 308';
 
+# an old permalink with a query, on the index: WordPress's /?p=N
+$r = add_redirect(from => '/?p=42', to => '/posts/kept-renamed');
+is $r->{status}, 303, 'a redirect from /?p=42 added';
+$r = $admin->get('/?p=42');
+is "$r->{status} " . ($r->{headers}{location} // ''),
+    "301 http://localhost:$aport/posts/kept-renamed", '/?p=42: 301';
+$r = $admin->get('/?p=43');
+is $r->{status}, 200, '/?p=43, which has none: the index';
+like $r->{body}, qr/Kept/, '... with its posts';
+is $admin->get('/?utm_source=x')->{status}, 200, 'any other query: the index';
+
 # edit, then delete
 my $rid = sql($adb, "SELECT id FROM redirects WHERE from_path = '/elsewhere'");
 $r = jar_post($admin, $jar, "/admin/redirects/$rid",
@@ -261,7 +272,8 @@ for my $bad (['javascript:alert(1)', 'must be a local path'],
        || $r->{headers}{'set-cookie'} !~ /\ba=1/, '... and sets no cookie';
 }
 for my $bad (['old', 'must start with'], ['/a/../b', 'segment'],
-             ['/a%0d%0ab', 'control'], ['/a?p=1', 'query string'])
+             ['/a%0d%0ab', 'control'], ['/a#top', 'fragment'],
+             ['/a?', 'query string'])
 {
     my ($from, $why) = @$bad;
     $r = add_redirect(from => $from, to => '/y');

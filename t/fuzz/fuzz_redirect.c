@@ -2,7 +2,8 @@
  * libFuzzer target: redirects' "from" and "to" (blog_redirect.c).  Beyond
  * "no crash", it checks the promises the module relies on: a "from" key
  * is a path as nginx leaves a URI (from '/', no control character, no
- * empty, "." or ".." segment, no trailing '/'), and an accepted "to" is a
+ * empty, "." or ".." segment, no trailing '/'), then maybe a query in
+ * printable ASCII, and an accepted "to" is a
  * local path or an http(s) URL in printable ASCII, so a Location never
  * carries CR, LF, a space or another scheme.
  */
@@ -21,7 +22,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 check_from(const char *key, size_t n)
 {
-    size_t  i;
+    size_t       i;
+    const char  *q;
+
+    /* a query is kept as sent: printable ASCII, checked on its own */
+    q = memchr(key, '?', n);
+    if (q != NULL) {
+        for (i = (size_t) (q - key) + 1; i < n; i++) {
+            if ((unsigned char) key[i] <= 0x20
+                || (unsigned char) key[i] >= 0x7f || key[i] == '#')
+            {
+                abort();
+            }
+        }
+
+        if ((size_t) (q - key) + 1 == n) {
+            abort();
+        }
+
+        n = (size_t) (q - key);
+    }
 
     if (n == 0 || key[0] != '/' || (n > 1 && key[n - 1] == '/')) {
         abort();

@@ -441,8 +441,9 @@ test_aliases(void)
              "\"..\" segment", "alias with ..");
     fails_at("---\ntitle: t\ndraft: true\naliases: [/a\n---\n", 4,
              "'[' without ']'", "alias list not closed");
-    fails_at("---\ntitle: t\ndraft: true\naliases: /a?p=1\n---\n", 4,
-             "query string", "alias with a query");
+    fails_at("---\ntitle: t\ndraft: true\naliases: /a#top\n---\n", 4,
+             "fragment", "alias with a fragment");
+    aliases_are("/?p=12", "/?p=12\n");
 }
 
 

@@ -94,7 +94,12 @@ main(void)
     from_is("/a/../etc/passwd", NULL);
     from_is("/a/./b", NULL);
     from_is("/a/%2e%2e/b", NULL);
-    from_is("/a?p=1", NULL);
+    from_is("/?p=123", "/?p=123");
+    from_is("/blog/?page_id=2", "/blog?page_id=2");
+    from_is("/a%41?q=%41", "/aA?q=%41");
+    from_is("/a?", NULL);
+    from_is("/a?p=1 2", NULL);
+    from_is("/a?p=1#x", NULL);
     from_is("/a#x", NULL);
     from_is("/a%0d%0aSet-Cookie:x", NULL);
     from_is("/a%00", NULL);
