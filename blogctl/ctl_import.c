@@ -419,6 +419,7 @@ ctl_cmd_import(sqlite3 *db, char *const *args)
     }
 
     if (files == NULL) {
+        ctl_error("%s: errors found, nothing imported", args[0]);
         return CTL_ERROR;
     }
 

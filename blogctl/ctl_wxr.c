@@ -8,8 +8,9 @@
  * pending and private are drafts: nothing is shown that was not shown),
  * tags (its categories and tags, as tags), summary (excerpt:encoded) and
  * body (content:encoded, turned into Markdown by ctl_html2md.c).  Its old
- * permalinks become aliases (blog_redirect.h): the path of its <link>,
- * and for a post WordPress's /YYYY/MM/DD/slug/ of its local date.
+ * permalinks become aliases (blog_redirect.h): the path and query of its
+ * <link> ("/?p=123" too), and for a post WordPress's /YYYY/MM/DD/slug/ of
+ * its local date.
  */
 
 #include <stdio.h>
@@ -306,16 +307,27 @@ ctl_wxr_slug(const char *post_name, const char *title, const char *id,
 static int
 ctl_wxr_alias(char **aliases, const char *path, size_t len)
 {
-    char        *key, *grown;
-    size_t       k, have;
+    char        *key, *grown, *merged;
+    size_t       i, m, k, have;
     const char  *why, *line, *nl;
 
     key = malloc(len + 1);
-    if (key == NULL) {
+    merged = malloc(len + 1);
+    if (key == NULL || merged == NULL) {
+        free(key);
+        free(merged);
         return CTL_ERROR;
     }
 
-    k = blog_redirect_from(path, len, key, &why);
+    /* "//" is one '/', as nginx reads a request's path (merge_slashes) */
+    for (i = 0, m = 0; i < len; i++) {
+        if (path[i] != '/' || m == 0 || merged[m - 1] != '/') {
+            merged[m++] = path[i];
+        }
+    }
+
+    k = blog_redirect_from(merged, m, key, &why);
+    free(merged);
 
     for (line = *aliases; k > 1 && *line; line = nl + 1) {
         nl = strchr(line, '\n');
@@ -345,7 +357,7 @@ ctl_wxr_alias(char **aliases, const char *path, size_t len)
 }
 
 
-/* The old permalinks: <link>'s path (not "/?p=N"), /YYYY/MM/DD/slug/. */
+/* The old permalinks: <link>'s path and query, /YYYY/MM/DD/slug/. */
 static int
 ctl_wxr_aliases(ctl_doc_t *doc, const char *link, const char *local,
     const char *post_name)
@@ -358,12 +370,13 @@ ctl_wxr_aliases(ctl_doc_t *doc, const char *link, const char *local,
         return CTL_ERROR;
     }
 
+    /* the link's path and query: "/?p=123" is asked on the index */
     p = strstr(link, "://");
     if (p != NULL) {
         p = strchr(p + 3, '/');
-        end = p ? p + strcspn(p, "?#") : NULL;
+        end = p ? p + strcspn(p, "# \t\r\n") : NULL;
 
-        if (p != NULL && *end == '\0'
+        if (p != NULL
             && ctl_wxr_alias(&doc->aliases, p, (size_t) (end - p))
                != CTL_OK)
         {
@@ -577,7 +590,7 @@ ctl_wxr_load(const char *path, ctl_file_t **files, size_t *n,
     size_t            i, size;
     xmlDoc           *doc;
     xmlNode          *root, *channel, *item;
-    const char       *why;
+    const char       *why, *msg;
     const xmlError   *e;
     xmlParserCtxt    *ctxt;
 
@@ -602,9 +615,9 @@ ctl_wxr_load(const char *path, ctl_file_t **files, size_t *n,
 
     if (doc == NULL) {
         e = xmlCtxtGetLastError(ctxt);
-        ctl_error("%s:%d: not a WordPress export: %s", path,
-                  e ? e->line : 0,
-                  e && e->message ? e->message : "unreadable\n");
+        msg = (e && e->message) ? e->message : "unreadable";
+        ctl_error("%s:%d: not a WordPress export: %.*s", path,
+                  e ? e->line : 0, (int) strcspn(msg, "\n"), msg);
         xmlFreeParserCtxt(ctxt);
         return CTL_ERROR;
     }
