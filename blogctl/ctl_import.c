@@ -333,6 +333,13 @@ ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n, ctl_counts_t *c)
 
     qsort(order, n, sizeof(ctl_file_t *), ctl_date_cmp);
 
+    /*
+     * One transaction of many posts: a page cache that holds it (64 MB,
+     * SQLite's default is 2) keeps SQLite from spilling pages to the
+     * file before the commit, and writing them again after.
+     */
+    (void) sqlite3_exec(db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+
     if (ctl_db_begin(db) != CTL_OK) {
         free(order);
         return CTL_ERROR;
