@@ -160,6 +160,23 @@ is "$r->{status} " . ($r->{headers}{location} // ''),
     "301 http://localhost:" . $site->port . "/posts/hello-world",
     'the blog at the old site\'s root: /?p=1 leads to the post';
 
+# WXR 1.1, and UTF-8 that tries to fool readers
+my $other = new_site();
+$other->start;
+($rc, $out) = blogctl('-d', $other->db, 'import', "$data/valid-wxr-1.1.xml");
+is $rc, 0, 'a WXR 1.1 export' or diag $out;
+like $other->get('/posts/hello-world')->{body}, qr/Hello world!/,
+    'its post at its slug';
+like $other->get('/about')->{body}, qr/This is an example of a WordPress page/,
+    'its page at its slug';
+($rc, $out) = blogctl('-d', $other->db, 'import', "$data/wxr-utf-8-challenges.xml");
+is $rc, 0, 'an export with bidirectional controls and emoji' or diag $out;
+my $slug = sql($other->db, "SELECT slug FROM posts WHERE title LIKE '%Taken%by%'");
+like $slug, qr/^[a-z0-9-]+$/, "a post_name that is no slug gives one: $slug";
+$r = $other->get("/posts/$slug");
+is $r->{status}, 200, '... served there';
+like $r->{body}, qr/&quot;The Road/, '... with its title, escaped';
+
 # a malformed file: its line, and nothing imported
 $before = $snapshot->();
 ($rc, $out) = blogctl('-d', $db, 'import', "$data/malformed-simple.xml");
