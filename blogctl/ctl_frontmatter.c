@@ -265,7 +265,7 @@ ctl_days_from_civil(int y, int m, int d)
  * followed by 'Z' or an offset +HH:MM / -HH:MM.  No zone means UTC: the
  * result must not depend on the machine that imports.
  */
-static int
+int
 ctl_parse_date(const char *s, size_t n, int64_t *t)
 {
     int          y, mo, d, h, mi, sec, oh, om, off, mdays;

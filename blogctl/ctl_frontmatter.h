@@ -47,4 +47,10 @@ int ctl_frontmatter_parse(const char *buf, size_t len, const char *name,
 
 void ctl_doc_free(ctl_doc_t *doc);
 
+/*
+ * A front matter's date into Unix seconds: YYYY-MM-DD, then maybe 'T' or
+ * ' ' and HH:MM[:SS], then maybe 'Z' or +HH:MM / -HH:MM; no zone is UTC.
+ */
+int ctl_parse_date(const char *s, size_t n, int64_t *t);
+
 #endif /* CTL_FRONTMATTER_H */

@@ -406,27 +406,16 @@ ctl_import_folder(const char *dir, ctl_file_t **files, size_t *n)
 }
 
 
-/* blogctl import DIR | FILE.xml (a WordPress export) */
-int
-ctl_cmd_import(sqlite3 *db, char *const *args)
+/* Writes what was loaded, reports, frees. */
+static int
+ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
+    size_t n, size_t skipped)
 {
-    int            rc;
-    size_t         n, i, skipped;
-    ctl_file_t    *files;
-    struct stat    st;
+    size_t         i;
     ctl_counts_t   c;
 
-    skipped = 0;
-
-    if (stat(args[0], &st) == 0 && S_ISREG(st.st_mode)) {
-        rc = ctl_wxr_load(args[0], &files, &n, &skipped);
-
-    } else {
-        rc = ctl_import_folder(args[0], &files, &n);
-    }
-
     if (files == NULL) {
-        ctl_error("%s: errors found, nothing imported", args[0]);
+        ctl_error("%s: errors found, nothing imported", from);
         return CTL_ERROR;
     }
 
@@ -439,7 +428,7 @@ ctl_cmd_import(sqlite3 *db, char *const *args)
     c.unchanged = 0;
 
     if (rc != CTL_OK) {
-        ctl_error("%s: errors found, nothing imported", args[0]);
+        ctl_error("%s: errors found, nothing imported", from);
 
     } else {
         rc = ctl_import_write(db, files, n, &c);
@@ -467,4 +456,40 @@ ctl_cmd_import(sqlite3 *db, char *const *args)
     free(files);
 
     return rc;
+}
+
+
+/* blogctl import DIR | FILE.xml (a WordPress export) */
+int
+ctl_cmd_import(sqlite3 *db, char *const *args)
+{
+    int            rc;
+    size_t         n, skipped;
+    ctl_file_t    *files;
+    struct stat    st;
+
+    skipped = 0;
+
+    if (stat(args[0], &st) == 0 && S_ISREG(st.st_mode)) {
+        rc = ctl_wxr_load(args[0], &files, &n, &skipped);
+
+    } else {
+        rc = ctl_import_folder(args[0], &files, &n);
+    }
+
+    return ctl_import_run(db, args[0], rc, files, n, skipped);
+}
+
+
+/* blogctl import hugo DIR */
+int
+ctl_cmd_import_hugo(sqlite3 *db, char *const *args)
+{
+    int          rc;
+    size_t       n, skipped;
+    ctl_file_t  *files;
+
+    rc = ctl_hugo_load(args[0], &files, &n, &skipped);
+
+    return ctl_import_run(db, args[0], rc, files, n, skipped);
 }

@@ -33,4 +33,14 @@ typedef struct {
 int ctl_wxr_load(const char *path, ctl_file_t **files, size_t *n,
     size_t *skipped);
 
+/*
+ * ctl_hugo.c: the Markdown files of a Hugo content folder, the same way:
+ * files that are not content (a section's _index.md, no title, a post
+ * without a date) skipped with a line saying why; on CTL_ERROR (every
+ * error reported, with its file and line) *files is still the caller's
+ * to free.
+ */
+int ctl_hugo_load(const char *dir, ctl_file_t **files, size_t *n,
+    size_t *skipped);
+
 #endif /* CTL_IMPORT_H */

@@ -3,7 +3,8 @@
 # test data (t/data/wordpress/, GPL-2.0 like its source, see LICENSE
 # there), imported, then served with the right slugs, dates and tags; old
 # permalinks redirect; a second run changes nothing; a malformed file
-# names its line and imports nothing.
+# names its line and imports nothing.  Then a Hugo content folder, Hugo's
+# own example site (t/data/hugo/, MIT), the same way.
 
 use strict;
 use warnings;
@@ -197,5 +198,88 @@ like $out, qr{bad\.xml:\d+: <wp:post_date_gmt>: invalid date "2009-13-45 08:00:3
     '... naming the file, the item\'s line and the element';
 like $out, qr/nothing imported/, '... saying nothing was imported';
 is sql($fresh->db, 'SELECT count(*) FROM posts'), 0, '... and nothing was';
+
+# -- a Hugo content folder: gohugoio/hugoBasicExample's (t/data/hugo,
+# MIT), TOML ("+++") and YAML ("---") front matter
+my $hugo = new_site();
+$hugo->start;
+my $content = "$FindBin::Bin/data/hugo/content";
+($rc, $out) = blogctl('-d', $hugo->db, 'import', 'hugo', $content);
+is $rc, 0, 'a Hugo content folder imports' or diag $out;
+like $out, qr/^imported 6 new, 0 updated, 0 unchanged, 6 skipped$/m,
+    '6 posts and pages, 6 files skipped';
+like $out, qr{^skipped \S+/content/post/_index\.md: a section's list page, not content$}m,
+    'a section\'s _index.md skipped, saying why';
+like $out, qr{^skipped \S+/content/archives\.md: no title$}m,
+    'a file without a title skipped, saying why';
+like $out, qr{^skipped \S+/content/homepage/work\.md: a post without a date$}m,
+    'a post without a date skipped, saying why';
+
+$r = $hugo->get('/posts/markdown-syntax');
+is $r->{status}, 200, 'a TOML post at its slug';
+like $r->{body}, qr/Markdown Syntax Guide/, '... its title';
+like $r->{body}, qr/March 11, 2019/, '... its date';
+like $r->{body}, qr{<h2[^>]*>Headings</h2>}, '... its Markdown rendered';
+is sql($hugo->db, "SELECT group_concat(t.slug) FROM (SELECT t.slug FROM post_tags pt"
+                  . " JOIN tags t ON t.id = pt.tag_id JOIN posts p ON p.id = pt.post_id"
+                  . " WHERE p.slug = 'markdown-syntax' ORDER BY t.slug) t"),
+    'css,html,markdown,syntax,themes', '... its tags and categories, as tags';
+like sql($hugo->db, "SELECT summary FROM posts WHERE slug = 'markdown-syntax'"),
+    qr/^Sample article showcasing/, '... its description as summary';
+
+$r = $hugo->get('/posts/math-typesetting');
+is $r->{status}, 200, 'a YAML post at its slug';
+like $r->{body}, qr/Math Typesetting/, '... its title';
+like $r->{body}, qr/March 8, 2019/, '... its date';
+
+$r = $hugo->get('/about');
+is $r->{status}, 200, 'a file at the top is a page';
+my $hport = $hugo->port;
+for ([ '/post/markdown-syntax/', '/posts/markdown-syntax', 'its Hugo URL' ],
+     [ '/post/migrate-from-jekyl', '/posts/markdown-syntax',
+       'a relative alias, under its section' ],
+     [ '/about-us', '/about', 'a page\'s alias' ],
+     [ '/contact/', '/about', 'another' ])
+{
+    my ($from, $to, $what) = @$_;
+    $r = $hugo->get($from);
+    is "$r->{status} " . ($r->{headers}{location} // ''),
+        "301 http://localhost:$hport$to", "$what: $from -> $to";
+}
+
+my $hsnap = sub {
+    return join "\n", sql($hugo->db, 'SELECT id, slug, updated_at FROM posts ORDER BY id'),
+        sql($hugo->db, 'SELECT id, from_path, updated_at FROM redirects ORDER BY id'),
+        sql($hugo->db, 'SELECT count(*) FROM revisions');
+};
+$before = $hsnap->();
+($rc, $out) = blogctl('-d', $hugo->db, 'import', 'hugo', $content);
+like $out, qr/^imported 0 new, 0 updated, 6 unchanged, 6 skipped$/m,
+    'imported again: all unchanged';
+is $hsnap->(), $before, '... and no row changed';
+
+# malformed front matter: the file and line, nothing imported
+for my $case (['post/markdown-syntax.md', qr/^tags = \[\n/m, "tags = [\n    \"markdown\"\n    \"css\" \"x\n",
+               qr{markdown-syntax\.md:\d+: TOML: a malformed array}, 'TOML'],
+              ['post/math-typesetting.md', qr/^title: Math Typesetting$/m,
+               "title: [Math Typesetting\n", qr{math-typesetting\.md:[345]: YAML: did not find expected}, 'YAML'],
+              ['post/placeholder-text.md', qr/^date = "2019-03-09"$/m,
+               'date = "2019-02-30"', qr{placeholder-text\.md:4: date: invalid date "2019-02-30"},
+               'an impossible date'])
+{
+    my ($file, $re, $with, $want, $what) = @$case;
+    my $copy = $hugo->dir . '/content';
+    system('rm', '-rf', $copy);
+    system('cp', '-r', $content, $copy);
+    my $text = read_file("$copy/$file");
+    $text =~ s/$re/$with/ or die "no $re in $file";
+    write_file("$copy/$file", $text);
+    $before = $hsnap->();
+    ($rc, $out) = blogctl('-d', $hugo->db, 'import', 'hugo', $copy);
+    isnt $rc, 0, "$what: refused";
+    like $out, $want, "$what: names the file and line";
+    like $out, qr/errors found, nothing imported/, "$what: nothing imported";
+    is $hsnap->(), $before, "$what: no row changed";
+}
 
 done_testing;
