@@ -72,8 +72,8 @@ ctl_fm_fail(ctl_fm_error_t *err, unsigned line, const char *fmt, ...)
  * SQLite stores TEXT as UTF-8 and the pages are served as UTF-8: a file in
  * another encoding is refused where the author can fix it, with a line.
  */
-static int
-ctl_fm_check_text(const char *buf, size_t len, ctl_fm_error_t *err)
+int
+ctl_check_text(const char *buf, size_t len, ctl_fm_error_t *err)
 {
     size_t          i, k, more;
     unsigned        line;
@@ -764,7 +764,7 @@ ctl_frontmatter_parse(const char *buf, size_t len, const char *name,
     doc->type = "post";
     doc->slug_line = 1;
 
-    if (ctl_fm_check_text(buf, len, err) != CTL_OK) {
+    if (ctl_check_text(buf, len, err) != CTL_OK) {
         return CTL_ERROR;
     }
 

@@ -53,4 +53,10 @@ void ctl_doc_free(ctl_doc_t *doc);
  */
 int ctl_parse_date(const char *s, size_t n, int64_t *t);
 
+/*
+ * Whether buf[0..len) is UTF-8 text, as SQLite stores it and the pages are
+ * served: CTL_ERROR with the line and what is wrong in *err.
+ */
+int ctl_check_text(const char *buf, size_t len, ctl_fm_error_t *err);
+
 #endif /* CTL_FRONTMATTER_H */

@@ -662,19 +662,16 @@ ctl_hugo_doc(ctl_file_t *f, ctl_hugo_fm_t *fm, const char *name,
 }
 
 
-/* One file: read, its front matter parsed, its Markdown rendered. */
+/* One file: read, then parsed. */
 static int
 ctl_hugo_file(const char *dir, const char *rel, ctl_file_t *f,
     const char **why)
 {
-    int             rc;
-    char           *buf, *name, *section, *slash, *dot;
-    size_t          len, n;
-    unsigned        line;
-    const char     *fence, *text, *close, *body, *base;
-    ctl_hugo_fm_t   fm;
+    int          rc;
+    char        *buf;
+    size_t       len;
+    const char  *base;
 
-    memset(&fm, 0, sizeof(ctl_hugo_fm_t));
     *why = NULL;
 
     if (asprintf(&f->path, "%s/%s", dir, rel) == -1
@@ -694,6 +691,33 @@ ctl_hugo_file(const char *dir, const char *rel, ctl_file_t *f,
     }
 
     if (ctl_read_file(f->path, &buf, &len) != CTL_OK) {
+        return CTL_ERROR;
+    }
+
+    rc = ctl_hugo_parse(rel, buf, len, f, why);
+    free(buf);
+
+    return rc;
+}
+
+
+int
+ctl_hugo_parse(const char *rel, const char *buf, size_t len, ctl_file_t *f,
+    const char **why)
+{
+    int             rc;
+    char           *name, *section, *slash, *dot;
+    size_t          n;
+    unsigned        line;
+    const char     *fence, *text, *close, *body, *base;
+    ctl_hugo_fm_t   fm;
+    ctl_fm_error_t  err;
+
+    memset(&fm, 0, sizeof(ctl_hugo_fm_t));
+    *why = NULL;
+
+    if (ctl_check_text(buf, len, &err) != CTL_OK) {
+        ctl_error("%s:%u: %s", f->path, err.line, err.msg);
         return CTL_ERROR;
     }
 
@@ -719,7 +743,6 @@ ctl_hugo_file(const char *dir, const char *rel, ctl_file_t *f,
     }
 
     if (fence == NULL || close == NULL || close >= buf + len) {
-        free(buf);
         *why = fence ? "its front matter is not closed" : "no front matter";
         if (fence) {
             ctl_error("%s:1: the front matter is not closed by \"%.3s\"",
@@ -770,9 +793,16 @@ ctl_hugo_file(const char *dir, const char *rel, ctl_file_t *f,
         rc = ctl_hugo_doc(f, &fm, base, section, why);
     }
 
+    /* the body: after the closing fence's line (the text has no NUL) */
     body = close + 3;
-    body += strspn(body, "\r");
-    body += (*body == '\n');
+
+    while (body < buf + len && *body == '\r') {
+        body++;
+    }
+
+    if (body < buf + len && *body == '\n') {
+        body++;
+    }
 
     if (rc == CTL_OK) {
         f->doc.body = strndup(body, (size_t) (buf + len - body));
@@ -790,7 +820,6 @@ ctl_hugo_file(const char *dir, const char *rel, ctl_file_t *f,
 
     free(name);
     free(section);
-    free(buf);
     ctl_hugo_fm_free(&fm);
 
     return rc;

@@ -43,4 +43,13 @@ int ctl_wxr_load(const char *path, ctl_file_t **files, size_t *n,
 int ctl_hugo_load(const char *dir, ctl_file_t **files, size_t *n,
     size_t *skipped);
 
+/*
+ * One Hugo file's text, buf[0..len), as if at rel under the content
+ * folder, into f (f->path names it in errors): CTL_OK, CTL_ERROR
+ * (reported), or 1 with *why for a file that is not content.  Pure: no
+ * files read, for the importer and the fuzzer (t/fuzz/fuzz_hugo.c).
+ */
+int ctl_hugo_parse(const char *rel, const char *buf, size_t len,
+    ctl_file_t *f, const char **why);
+
 #endif /* CTL_IMPORT_H */
