@@ -442,19 +442,19 @@ ctl_wxr_elements(xmlNode *item, ctl_wxr_item_t *it)
 
 
 /*
- * One item into f, or CTL_WXR_SKIP with why for one that is skipped.
+ * One item into f, or CTL_WXR_SKIP for one that is skipped, with a line
+ * on stdout saying why.
  * Errors are reported here, with the item's line.
  */
 static int
 ctl_wxr_item(const char *path, xmlNode *item, ctl_file_t *f,
-    ctl_file_t *files, size_t n, const char **why)
+    ctl_file_t *files, size_t n)
 {
     int              rc;
     char            *type, *id, *post_name, *date, *local, *link, *html, *excerpt;
     int64_t          t;
     ctl_wxr_item_t   it;
 
-    *why = NULL;
     ctl_wxr_elements(item, &it);
 
     if (it.post_type == NULL) {
@@ -470,10 +470,9 @@ ctl_wxr_item(const char *path, xmlNode *item, ctl_file_t *f,
         f->doc.type = "page";
 
     } else {
-        *why = "not a post or page";
         type = ctl_wxr_text(it.post_type);
-        printf("skipped %s:%d: %s, %s\n", path, item->line,
-               type ? type : "", *why);
+        printf("skipped %s:%d: %s, not a post or page\n", path, item->line,
+               type ? type : "");
         free(type);
         return CTL_WXR_SKIP;
     }
@@ -482,8 +481,8 @@ ctl_wxr_item(const char *path, xmlNode *item, ctl_file_t *f,
         || ctl_wxr_text_is(it.status, "auto-draft")
         || ctl_wxr_text_is(it.status, "inherit"))
     {
-        *why = "deleted, or a draft WordPress made by itself";
-        printf("skipped %s:%d: %s\n", path, item->line, *why);
+        printf("skipped %s:%d: deleted, or a draft WordPress made by "
+               "itself\n", path, item->line);
         return CTL_WXR_SKIP;
     }
 
@@ -590,7 +589,7 @@ ctl_wxr_load(const char *path, ctl_file_t **files, size_t *n,
     size_t            i, size;
     xmlDoc           *doc;
     xmlNode          *root, *channel, *item;
-    const char       *why, *msg;
+    const char       *msg;
     const xmlError   *e;
     xmlParserCtxt    *ctxt;
 
@@ -661,7 +660,7 @@ ctl_wxr_load(const char *path, ctl_file_t **files, size_t *n,
             continue;
         }
 
-        switch (ctl_wxr_item(path, item, &(*files)[*n], *files, *n, &why)) {
+        switch (ctl_wxr_item(path, item, &(*files)[*n], *files, *n)) {
 
         case CTL_OK:
             (*n)++;

@@ -154,7 +154,8 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
 
     rc = ngx_http_blog_route_page(&rn, path);
 
-    if (rc == NGX_DECLINED) {
+    /* a page that moved answers a GET or HEAD, not a comment's POST */
+    if (rc == NGX_DECLINED && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         rc = ngx_http_blog_redirect(&rn, path);
     }
 
