@@ -47,6 +47,10 @@ JR_LIBS    = -luv -linih -lm $(shell pkg-config --libs vips libxml-2.0) \
              -lcurl -ljansson -lmaxminddb -lGeoIP -lhttp_parser -lnats \
              -lpthread
 
+# imports read WordPress's XML and HTML with libxml2, Hugo's YAML with
+# libyaml
+CTL_CFLAGS = $(shell pkg-config --cflags libxml-2.0)
+CTL_LIBS   = -lyaml
 CTL_SRCS   = $(filter-out blogctl/blogctl.c, $(wildcard blogctl/*.c))
 CTL_OBJS   = $(patsubst %.c, $(OBJ)/%.o, $(CTL_SRCS))
 CTL_MAIN   = $(OBJ)/blogctl/blogctl.o
@@ -64,11 +68,11 @@ TEST_OBJS  = $(patsubst t/%.c, $(OBJ)/t/%.o, $(UNIT_SRCS) $(TOOL_SRCS))
 
 $(OBJ)/lib/%.o:       INCS = -Ilib
 $(OBJ)/jobrunner/%.o: INCS = -Ilib -Ijobrunner $(JR_CFLAGS)
-$(OBJ)/blogctl/%.o:   INCS = -Ilib -Iblogctl
+$(OBJ)/blogctl/%.o:   INCS = -Ilib -Iblogctl $(CTL_CFLAGS)
 $(OBJ)/t/%.o:         INCS = -Ilib -Ijobrunner -Iblogctl -It/unit $(JR_CFLAGS)
 
 ALL_LIBS   = $(BUILD)/libctl.a $(BUILD)/libjr.a $(BUILD)/libblog.a
-LINK_LIBS  = -Wl,--as-needed $(JR_LIBS) $(LIB_LIBS)
+LINK_LIBS  = -Wl,--as-needed $(CTL_LIBS) $(JR_LIBS) $(LIB_LIBS)
 
 .SECONDARY:
 

@@ -28,6 +28,8 @@ typedef struct {
 static const ctl_command_t  ctl_commands[] = {
     /* init: opening for writing is all it takes */
     { "init",        0, 0, 1, NULL },
+    /* before "import": a folder named "hugo" is "import ./hugo" */
+    { "import hugo", 1, 0, 1, ctl_cmd_import_hugo },
     { "import",      1, 0, 1, ctl_cmd_import },
     { "list",        0, 0, 0, ctl_cmd_list },
     { "rerender",    0, 0, 1, ctl_cmd_rerender },
@@ -48,6 +50,8 @@ ctl_usage(FILE *f)
           "\n"
           "  init                create or migrate the database\n"
           "  import DIR          import the *.md files of DIR\n"
+          "  import FILE.xml     import a WordPress export (WXR)\n"
+          "  import hugo DIR     import a Hugo content folder\n"
           "  list                list posts and pages\n"
           "  rerender            render every post again with this build\n"
           "  revisions SLUG      list the revisions of a post\n"

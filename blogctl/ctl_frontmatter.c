@@ -14,6 +14,7 @@
 
 #include "blog_path.h"
 #include "ctl_frontmatter.h"
+#include "blog_redirect.h"
 #include "blog_tags.h"
 #include "ctl_util.h"
 
@@ -27,11 +28,13 @@ enum {
     CTL_KEY_SUMMARY,
     CTL_KEY_TYPE,
     CTL_KEY_DESCRIPTION,
+    CTL_KEY_ALIASES,
     CTL_KEY_N
 };
 
 static const char *const ctl_fm_keys[CTL_KEY_N] = {
-    "title", "date", "tags", "draft", "slug", "summary", "type", "description"
+    "title", "date", "tags", "draft", "slug", "summary", "type", "description",
+    "aliases"
 };
 
 
@@ -71,8 +74,8 @@ ctl_fm_fail(ctl_fm_error_t *err, unsigned line, const char *fmt, ...)
  * SQLite stores TEXT as UTF-8 and the pages are served as UTF-8: a file in
  * another encoding is refused where the author can fix it, with a line.
  */
-static int
-ctl_fm_check_text(const char *buf, size_t len, ctl_fm_error_t *err)
+int
+ctl_check_text(const char *buf, size_t len, ctl_fm_error_t *err)
 {
     size_t          i, k, more;
     unsigned        line;
@@ -264,7 +267,7 @@ ctl_days_from_civil(int y, int m, int d)
  * followed by 'Z' or an offset +HH:MM / -HH:MM.  No zone means UTC: the
  * result must not depend on the machine that imports.
  */
-static int
+int
 ctl_parse_date(const char *s, size_t n, int64_t *t)
 {
     int          y, mo, d, h, mi, sec, oh, om, off, mdays;
@@ -505,12 +508,84 @@ done:
 }
 
 
+/*
+ * aliases: "/a, /b" or "[/a, '/b/']", URL paths from the site's root that
+ * lead to the post (Hugo's and Jekyll's key).  Kept as redirect keys
+ * (blog_redirect.h), each followed by '\n'; a path may not contain ','
+ * (percent-encode it).
+ */
+static int
+ctl_fm_aliases(ctl_doc_t *doc, const char *v, size_t n, unsigned line,
+    ctl_fm_error_t *err)
+{
+    char        *out;
+    size_t       len, ilen, k;
+    const char  *p, *end, *item, *sep, *why;
+
+    if (n > 0 && v[0] == '[') {
+        if (v[n - 1] != ']') {
+            return ctl_fm_fail(err, line, "aliases: '[' without ']'");
+        }
+
+        v++;
+        n -= 2;
+        ctl_trim(&v, &n);
+    }
+
+    /* each key is no longer than its item, and its '\n' takes the ',' */
+    out = malloc(n + 2);
+    if (out == NULL) {
+        return ctl_fm_fail(err, line, "out of memory");
+    }
+
+    len = 0;
+    p = v;
+    end = v + n;
+
+    while (p < end) {
+        sep = memchr(p, ',', (size_t) (end - p));
+        item = p;
+        ilen = (size_t) ((sep != NULL ? sep : end) - p);
+        p = (sep != NULL) ? sep + 1 : end;
+
+        ctl_trim(&item, &ilen);
+
+        if (ctl_unquote(&item, &ilen) != CTL_OK) {
+            free(out);
+            return ctl_fm_fail(err, line, "aliases: unterminated quoted "
+                               "path");
+        }
+
+        k = blog_redirect_from(item, ilen, out + len, &why);
+        if (k == 0) {
+            free(out);
+            return ctl_fm_fail(err, line, "aliases: \"%.*s\" %s",
+                               CTL_FM_SHOW(ilen), item, why);
+        }
+
+        len += k;
+        out[len++] = '\n';
+    }
+
+    out[len] = '\0';
+
+    free(doc->aliases);
+    doc->aliases = out;
+
+    return CTL_OK;
+}
+
+
 static int
 ctl_fm_value(ctl_doc_t *doc, int key, const char *v, size_t n, unsigned line,
     ctl_fm_error_t *err)
 {
     if (key == CTL_KEY_TAGS) {
         return ctl_fm_tags(doc, v, n, line, err);
+    }
+
+    if (key == CTL_KEY_ALIASES) {
+        return ctl_fm_aliases(doc, v, n, line, err);
     }
 
     if (ctl_unquote(&v, &n) != CTL_OK) {
@@ -698,7 +773,7 @@ ctl_frontmatter_parse(const char *buf, size_t len, const char *name,
     doc->type = "post";
     doc->slug_line = 1;
 
-    if (ctl_fm_check_text(buf, len, err) != CTL_OK) {
+    if (ctl_check_text(buf, len, err) != CTL_OK) {
         return CTL_ERROR;
     }
 
@@ -756,6 +831,12 @@ ctl_frontmatter_parse(const char *buf, size_t len, const char *name,
         goto failed;
     }
 
+    if (doc->aliases == NULL
+        && ctl_fm_dup(&doc->aliases, "", 0, 1, err) != CTL_OK)
+    {
+        goto failed;
+    }
+
     if (ctl_fm_dup(&doc->body, body, (size_t) (buf + len - body), ln.line,
                    err) != CTL_OK)
     {
@@ -779,7 +860,9 @@ ctl_doc_free(ctl_doc_t *doc)
     free(doc->summary);
     free(doc->tags);
     free(doc->body);
+    free(doc->aliases);
 
+    doc->aliases = NULL;
     doc->title = NULL;
     doc->slug = NULL;
     doc->summary = NULL;

@@ -23,6 +23,7 @@ typedef struct {
     char        *summary;     /* NULL when not given */
     char        *tags;        /* the names as written, joined by ',' */
     char        *body;        /* the Markdown after the front matter */
+    char        *aliases;     /* redirect keys, each followed by '\n' */
     const char  *type;        /* "post" or "page", static */
     int          draft;
     int          has_date;
@@ -45,5 +46,17 @@ int ctl_frontmatter_parse(const char *buf, size_t len, const char *name,
     ctl_doc_t *doc, ctl_fm_error_t *err);
 
 void ctl_doc_free(ctl_doc_t *doc);
+
+/*
+ * A front matter's date into Unix seconds: YYYY-MM-DD, then maybe 'T' or
+ * ' ' and HH:MM[:SS], then maybe 'Z' or +HH:MM / -HH:MM; no zone is UTC.
+ */
+int ctl_parse_date(const char *s, size_t n, int64_t *t);
+
+/*
+ * Whether buf[0..len) is UTF-8 text, as SQLite stores it and the pages are
+ * served: CTL_ERROR with the line and what is wrong in *err.
+ */
+int ctl_check_text(const char *buf, size_t len, ctl_fm_error_t *err);
 
 #endif /* CTL_FRONTMATTER_H */

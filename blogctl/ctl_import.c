@@ -1,5 +1,7 @@
 /*
- * blogctl import DIR: makes the posts match the *.md files of a folder.
+ * blogctl import DIR: makes the posts match the *.md files of a folder;
+ * blogctl import FILE.xml: the posts and pages of a WordPress export
+ * (ctl_wxr.c), written the same way.
  *
  * Every file is read and parsed before anything is written, so that all the
  * mistakes in a folder are reported at once; then one transaction writes
@@ -15,22 +17,18 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
+
 #include "ctl_commands.h"
 #include "ctl_db.h"
 #include "ctl_frontmatter.h"
+#include "ctl_import.h"
 #include "ctl_util.h"
 #include "blog_markdown.h"
 #include "blog_post.h"
+#include "blog_redirect.h"
 #include "blog_tags.h"
 
-
-typedef struct {
-    char       *name;           /* in the folder */
-    char       *path;
-    ctl_doc_t   doc;
-    char       *html;
-    char       *summary;        /* the derived one, if doc.summary is NULL */
-} ctl_file_t;
 
 typedef struct {
     size_t      added;
@@ -254,7 +252,8 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
 
         if (same) {
             c->unchanged++;
-            return CTL_OK;
+            return blog_redirect_aliases(db, id, f->doc.aliases, now)
+                   == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
         }
     }
 
@@ -279,6 +278,10 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
     rc = blog_post_save(db, &id, f->doc.slug, f->name, &st, f->html, origin,
                         now, &rev);
     sqlite3_free(origin);
+
+    if (rc == SQLITE_OK) {
+        rc = blog_redirect_aliases(db, id, f->doc.aliases, now);
+    }
 
     return rc == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
 }
@@ -330,6 +333,13 @@ ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n, ctl_counts_t *c)
 
     qsort(order, n, sizeof(ctl_file_t *), ctl_date_cmp);
 
+    /*
+     * One transaction of many posts: a page cache that holds it (64 MB,
+     * SQLite's default is 2) keeps SQLite from spilling pages to the
+     * file before the commit, and writing them again after.
+     */
+    (void) sqlite3_exec(db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+
     if (ctl_db_begin(db) != CTL_OK) {
         free(order);
         return CTL_ERROR;
@@ -356,24 +366,24 @@ ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n, ctl_counts_t *c)
 }
 
 
-int
-ctl_cmd_import(sqlite3 *db, char *const *args)
+/* The posts and pages of the *.md files of dir, read and rendered. */
+static int
+ctl_import_folder(const char *dir, ctl_file_t **files, size_t *n)
 {
-    int            rc;
-    char         **names;
-    size_t         n, i, bad;
-    ctl_file_t    *files;
-    ctl_counts_t   c;
+    char   **names;
+    size_t   i, bad;
 
-    if (ctl_import_list(args[0], &names, &n) != CTL_OK) {
+    *files = NULL;
+
+    if (ctl_import_list(dir, &names, n) != CTL_OK) {
         return CTL_ERROR;
     }
 
-    files = calloc(n > 0 ? n : 1, sizeof(ctl_file_t));
+    *files = calloc(*n > 0 ? *n : 1, sizeof(ctl_file_t));
 
-    if (files == NULL) {
+    if (*files == NULL) {
         ctl_error("out of memory");
-        for (i = 0; i < n; i++) {
+        for (i = 0; i < *n; i++) {
             free(names[i]);
         }
         free(names);
@@ -382,33 +392,57 @@ ctl_cmd_import(sqlite3 *db, char *const *args)
 
     bad = 0;
 
-    for (i = 0; i < n; i++) {
-        files[i].name = names[i];
+    for (i = 0; i < *n; i++) {
+        (*files)[i].name = names[i];
 
-        if (ctl_import_load(&files[i], args[0]) != CTL_OK) {
+        if (ctl_import_load(&(*files)[i], dir) != CTL_OK) {
             bad++;
         }
     }
 
+    free(names);
+
+    return bad ? CTL_ERROR : CTL_OK;
+}
+
+
+/* Writes what was loaded, reports, frees. */
+static int
+ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
+    size_t n, size_t skipped)
+{
+    size_t         i;
+    ctl_counts_t   c;
+
+    if (files == NULL) {
+        ctl_error("%s: errors found, nothing imported", from);
+        return CTL_ERROR;
+    }
+
     if (ctl_import_check_slugs(files, n) != CTL_OK) {
-        bad++;
+        rc = CTL_ERROR;
     }
 
     c.added = 0;
     c.updated = 0;
     c.unchanged = 0;
 
-    if (bad > 0) {
-        ctl_error("%s: errors found, nothing imported", args[0]);
-        rc = CTL_ERROR;
+    if (rc != CTL_OK) {
+        ctl_error("%s: errors found, nothing imported", from);
 
     } else {
         rc = ctl_import_write(db, files, n, &c);
     }
 
     if (rc == CTL_OK) {
-        printf("imported %zu new, %zu updated, %zu unchanged\n",
-               c.added, c.updated, c.unchanged);
+        printf("imported %zu new, %zu updated, %zu unchanged", c.added,
+               c.updated, c.unchanged);
+
+        if (skipped) {
+            printf(", %zu skipped", skipped);
+        }
+
+        printf("\n");
     }
 
     for (i = 0; i < n; i++) {
@@ -420,7 +454,42 @@ ctl_cmd_import(sqlite3 *db, char *const *args)
     }
 
     free(files);
-    free(names);
 
     return rc;
+}
+
+
+/* blogctl import DIR | FILE.xml (a WordPress export) */
+int
+ctl_cmd_import(sqlite3 *db, char *const *args)
+{
+    int            rc;
+    size_t         n, skipped;
+    ctl_file_t    *files;
+    struct stat    st;
+
+    skipped = 0;
+
+    if (stat(args[0], &st) == 0 && S_ISREG(st.st_mode)) {
+        rc = ctl_wxr_load(args[0], &files, &n, &skipped);
+
+    } else {
+        rc = ctl_import_folder(args[0], &files, &n);
+    }
+
+    return ctl_import_run(db, args[0], rc, files, n, skipped);
+}
+
+
+/* blogctl import hugo DIR */
+int
+ctl_cmd_import_hugo(sqlite3 *db, char *const *args)
+{
+    int          rc;
+    size_t       n, skipped;
+    ctl_file_t  *files;
+
+    rc = ctl_hugo_load(args[0], &files, &n, &skipped);
+
+    return ctl_import_run(db, args[0], rc, files, n, skipped);
 }

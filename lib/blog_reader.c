@@ -160,5 +160,15 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
     "            JOIN post_tags b ON b.post_id = c.id AND b.tag_id = a.tag_id"
     "           WHERE a.post_id = ?1) DESC,"
     "          p.published_at DESC, p.id DESC"
-    " LIMIT " BLOG_STR(BLOG_RELATED)
+    " LIMIT " BLOG_STR(BLOG_RELATED),
+
+    /*
+     * BLOG_STMT_REDIRECT: ?1 kind, ?2 from; only asked when nothing was
+     * found.  A row that leads to a post leads nowhere while it is not
+     * published: its type and slug are then NULL.
+     */
+    "SELECT r.status, r.to_url, r.post_id, p.type, p.slug"
+    " FROM redirects r LEFT JOIN posts p"
+    "   ON p.id = r.post_id AND p.status = 'published'"
+    " WHERE r.kind = ?1 AND r.from_path = ?2"
 };

@@ -39,6 +39,7 @@ typedef enum {
     BLOG_STMT_SEARCH_FLOOR,
     BLOG_STMT_NEIGHBOURS,
     BLOG_STMT_RELATED,
+    BLOG_STMT_REDIRECT,
     BLOG_STMT_N
 } blog_stmt_e;
 

@@ -327,6 +327,60 @@
     "END;"
 
 
+/*
+ * 14: redirects, read by the module only for a request that found nothing
+ * (ngx_http_blog_pages.c), so pages that exist pay nothing for them.
+ *
+ * kind 'path': from_path is a URL path as a reader sends it, from the
+ * site's root, percent-decoded, without a trailing '/' (blog_redirect.h);
+ * written by the panel, by aliases in front matter and by importers.
+ * kind 'post' or 'page': from_path is a slug the post had, under that
+ * kind's route; written by the triggers below, whoever renames the post
+ * (the panel, blogctl, a hand-typed UPDATE).
+ *
+ * A row with post_id leads to that post wherever it is now, so chains
+ * collapse by themselves: a -> b, then b -> c, and a leads to c.  A row
+ * without one leads to to_url (a local path or an http(s) URL), or says
+ * 410 Gone.  A post that takes a slug again takes its URL back: its own
+ * kind's row for that slug is deleted.
+ */
+#define BLOG_MIGRATION_REDIRECTS                                              \
+    "CREATE TABLE redirects ("                                                \
+    "  id         INTEGER PRIMARY KEY,"                                       \
+    "  kind       TEXT NOT NULL CHECK (kind IN ('path', 'post', 'page')),"    \
+    "  from_path  TEXT NOT NULL,"                                             \
+    "  post_id    INTEGER REFERENCES posts (id) ON DELETE CASCADE,"           \
+    "  to_url     TEXT NOT NULL DEFAULT '',"                                  \
+    "  status     INTEGER NOT NULL DEFAULT 301"                               \
+    "               CHECK (status IN (301, 302, 308, 410)),"                  \
+    "  origin     TEXT NOT NULL,"                                             \
+    "  created_at INTEGER NOT NULL,"                                          \
+    "  updated_at INTEGER NOT NULL,"                                          \
+    "  UNIQUE (kind, from_path),"                                             \
+    "  CHECK (post_id IS NOT NULL OR to_url != '' OR status = 410)"           \
+    ");"                                                                      \
+    "CREATE INDEX redirects_by_post ON redirects (post_id)"                   \
+    "  WHERE post_id IS NOT NULL;"                                            \
+    "CREATE TRIGGER redirects_slug_taken AFTER INSERT ON posts BEGIN "        \
+    "  DELETE FROM redirects WHERE kind = new.type AND from_path = new.slug;" \
+    "END;"                                                                    \
+    "CREATE TRIGGER redirects_slug_moved AFTER UPDATE OF slug, type ON posts" \
+    " WHEN old.slug != new.slug OR old.type != new.type BEGIN "               \
+    "  DELETE FROM redirects WHERE kind = new.type AND from_path = new.slug;" \
+    "  INSERT INTO redirects (kind, from_path, post_id, status, origin,"      \
+    "    created_at, updated_at)"                                             \
+    "  VALUES (old.type, old.slug, new.id, 301, 'slug', " BLOG_NOW ","        \
+    "    " BLOG_NOW ")"                                                       \
+    "  ON CONFLICT (kind, from_path) DO UPDATE SET post_id = excluded.post_id,"\
+    "    to_url = '', status = 301, origin = 'slug',"                         \
+    "    updated_at = excluded.updated_at;"                                   \
+    "END;"                                                                    \
+    /* without foreign keys on, as blogctl and the module run */             \
+    "CREATE TRIGGER redirects_post_deleted AFTER DELETE ON posts BEGIN "      \
+    "  DELETE FROM redirects WHERE post_id = old.id;"                         \
+    "END;"
+
+
 static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
 
     /* 1: content.  Times are Unix seconds (UTC). */
@@ -698,7 +752,9 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "                  char(13), ' '), char(10), ' '), char(9), ' '),"
     "                  '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' '),"
     "                  '  ', ' '), '  ', ' ')) AS s FROM posts))"
-    " WHERE id = wid;"
+    " WHERE id = wid;",
+
+    BLOG_MIGRATION_REDIRECTS
 };
 
 

@@ -11,6 +11,8 @@
 static ngx_int_t ngx_http_blog_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_blog_send_page(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path);
+static ngx_int_t ngx_http_blog_send_redirect(ngx_http_request_t *r,
+    ngx_http_blog_page_t *page);
 static ngx_int_t ngx_http_blog_page_key(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path, ngx_str_t *key);
 static ngx_int_t ngx_http_blog_variable(ngx_http_request_t *r,
@@ -362,7 +364,7 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_str_t               key, *route;
     ngx_table_elt_t        *etag;
     ngx_http_blog_ctx_t    *ctx;
-    ngx_http_blog_page_t   *page;
+    ngx_http_blog_page_t   *page, moved;
     ngx_http_blog_cache_t  *cache;
     ngx_http_blog_coded_t  *coded;
 
@@ -375,6 +377,19 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 
     if (ngx_http_blog_db_ready(blcf->db, r->connection->log) != NGX_OK) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    /*
+     * The index with a query may be an old permalink ("/?p=123"): asked
+     * before the cache, which keys pages without their query.
+     */
+    if (path->len == 0 && r->args.len) {
+        ngx_memzero(&moved, sizeof(ngx_http_blog_page_t));
+
+        rc = ngx_http_blog_render_query(r, blcf, &moved);
+        if (rc != NGX_DECLINED) {
+            return rc == NGX_OK ? ngx_http_blog_send_redirect(r, &moved) : rc;
+        }
     }
 
     if (ngx_http_blog_page_key(r, blcf, path, &key) != NGX_OK) {
@@ -414,6 +429,12 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 
         rc = ngx_http_blog_render(r, blcf, path, page);
         if (rc != NGX_OK) {
+            ngx_http_blog_page_release(page);
+            return rc;
+        }
+
+        if (page->location.len) {
+            rc = ngx_http_blog_send_redirect(r, page);
             ngx_http_blog_page_release(page);
             return rc;
         }
@@ -488,6 +509,23 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     }
 
     return ngx_http_blog_send_body(r, body, len);
+}
+
+
+/*
+ * A moved page: nginx sends the status with its own short body, and makes
+ * a Location of "/..." absolute as the request came (absolute_redirect).
+ */
+
+static ngx_int_t
+ngx_http_blog_send_redirect(ngx_http_request_t *r, ngx_http_blog_page_t *page)
+{
+    ngx_http_complex_value_t  cv;
+
+    ngx_memzero(&cv, sizeof(ngx_http_complex_value_t));
+    cv.value = page->location;
+
+    return ngx_http_send_response(r, page->status, NULL, &cv);
 }
 
 

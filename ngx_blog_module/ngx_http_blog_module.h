@@ -131,6 +131,8 @@ typedef struct {
     time_t                    last_modified;
     u_char                   *body;
     size_t                    len;
+    /* a redirect's target, in the request's pool: never cached */
+    ngx_str_t                 location;
     u_char                    etag[20];       /* "16 hex digits" */
     ngx_http_blog_coded_t     coded[BLOG_CODING_N];
     size_t                    cost;           /* charged to the cache */
@@ -252,6 +254,8 @@ ngx_int_t ngx_http_blog_render(ngx_http_request_t *r,
 ngx_int_t ngx_http_blog_render_with(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path,
     ngx_http_blog_page_t *page, blog_tpl_var_t *extra, ngx_uint_t nextra);
+ngx_int_t ngx_http_blog_render_query(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_page_t *page);
 
 /* ngx_http_blog_comments.c: readers' comments */
 ngx_int_t ngx_http_blog_comment_post(ngx_http_request_t *r,

@@ -13,7 +13,9 @@
  *   opensearch.xml         the OpenSearch description of the search
  *   SLUG                   a published page ("about")
  *
- * Everything else, and every draft, is the theme's 404.  Strings copied out
+ * A path that finds nothing may have moved: the redirects table
+ * (lib/blog_redirect.h) is asked then, and only then.  Everything else,
+ * and every draft, is the theme's 404.  Strings copied out
  * of SQLite live in the request pool; the rendering itself is malloc'ed, as
  * it may outlive the request in the page cache.
  */
@@ -24,10 +26,12 @@
 #include "ngx_http_blog_pages.h"
 #include "ngx_http_blog_scope.h"
 #include "blog_path.h"
+#include "blog_redirect.h"
 #include "blog_schema.h"
 
 
 #define NGX_HTTP_BLOG_FEED_ENTRIES  20
+#define NGX_HTTP_BLOG_GONE          410     /* nginx names no such status */
 
 
 /* A file of the sitemap: a row of sitemap_parts. */
@@ -40,6 +44,10 @@ typedef struct {
 
 static ngx_int_t ngx_http_blog_route_page(ngx_http_blog_render_t *rn,
     ngx_str_t *path);
+static ngx_int_t ngx_http_blog_redirect(ngx_http_blog_render_t *rn,
+    ngx_str_t *path);
+static ngx_int_t ngx_http_blog_redirect_find(ngx_http_blog_render_t *rn,
+    const char *kind, u_char *from, size_t len);
 static ngx_int_t ngx_http_blog_index(ngx_http_blog_render_t *rn,
     ngx_str_t *tag, ngx_uint_t number);
 static ngx_int_t ngx_http_blog_post(ngx_http_blog_render_t *rn,
@@ -139,7 +147,13 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
 
     rc = ngx_http_blog_route_page(&rn, path);
 
-    if (rc == NGX_OK && rn.content_type == BLOG_TYPE_HTML) {
+    /* a page that moved answers a GET or HEAD, not a comment's POST */
+    if (rc == NGX_DECLINED && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        rc = ngx_http_blog_redirect(&rn, path);
+    }
+
+    if (rc == NGX_OK && rn.content_type == BLOG_TYPE_HTML
+        && rn.location.len == 0) {
         rc = ngx_http_blog_head(&rn, path);
     }
 
@@ -149,8 +163,16 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
         return rc;
     }
 
+    if (rn.location.len) {
+        page->status = rn.status;
+        page->location = rn.location;
+        return NGX_OK;
+    }
+
+    /* not found, or gone for good (a redirect's 410): the theme's 404 */
     if (rc == NGX_DECLINED) {
-        rn.status = NGX_HTTP_NOT_FOUND;
+        rn.status = (rn.status == NGX_HTTP_BLOG_GONE) ? NGX_HTTP_BLOG_GONE
+                                                 : NGX_HTTP_NOT_FOUND;
         rn.content_type = BLOG_TYPE_HTML;
         rn.tpl = BLOG_TPL_NOT_FOUND;
     }
@@ -187,6 +209,64 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
     hash = XXH3_64bits(out.data, out.len);
 
     ngx_sprintf(page->etag, "\"%016xL\"", (uint64_t) hash);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The index asked with a query: an old permalink of another blog
+ * ("/?p=123", WordPress's) when a redirect has that path and query.
+ * NGX_OK with page->status and page->location set, NGX_DECLINED when
+ * none has (the index is served), or an HTTP status.
+ */
+
+ngx_int_t
+ngx_http_blog_render_query(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_page_t *page)
+{
+    u_char                  *p;
+    size_t                   len;
+    ngx_int_t                rc;
+    ngx_http_blog_render_t   rn;
+
+    ngx_memzero(&rn, sizeof(ngx_http_blog_render_t));
+
+    rn.r = r;
+    rn.blcf = blcf;
+    rn.db = blcf->db;
+
+    if (ngx_array_init(&rn.root, r->pool, 16, sizeof(blog_tpl_var_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = blog_redirect_key_len((char *) r->uri.data, r->uri.len);
+
+    p = ngx_pnalloc(r->pool, len + 1 + r->args.len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(p, "%*s?%V", len, r->uri.data, &r->args);
+
+    rc = ngx_http_blog_settings(&rn);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_blog_redirect_find(&rn, "path", p,
+                                         len + 1 + r->args.len);
+    }
+
+    ngx_http_blog_db_done(rn.db);
+
+    /* a 410 has no place here: the index is still there */
+    if (rc != NGX_OK || rn.location.len == 0) {
+        return rc == NGX_OK ? NGX_DECLINED : rc;
+    }
+
+    page->status = rn.status;
+    page->location = rn.location;
 
     return NGX_OK;
 }
@@ -320,6 +400,143 @@ ngx_http_blog_head(ngx_http_blog_render_t *rn, ngx_str_t *path)
 }
 
 
+/*
+ * A path that found nothing: a redirect of the request's path (the
+ * panel's, an alias, an importer's), else, for a post's or a page's URL,
+ * of a slug a post had.  NGX_OK with rn->status and rn->location set,
+ * NGX_DECLINED (rn->status NGX_HTTP_BLOG_GONE for a 410), or an HTTP status.
+ */
+
+static ngx_int_t
+ngx_http_blog_redirect(ngx_http_blog_render_t *rn, ngx_str_t *path)
+{
+    size_t       len;
+    ngx_int_t    rc;
+    ngx_str_t   *route, slug;
+    const char  *kind;
+
+    /* r->uri as nginx leaves it: decoded, no "//", no dot segments */
+    len = blog_redirect_key_len((char *) rn->r->uri.data, rn->r->uri.len);
+
+    rc = ngx_http_blog_redirect_find(rn, "path", rn->r->uri.data, len);
+    if (rc != NGX_DECLINED || rn->status == NGX_HTTP_BLOG_GONE) {
+        return rc;
+    }
+
+    slug.data = path->data;
+    slug.len = blog_redirect_key_len((char *) path->data, path->len);
+    route = &rn->blcf->route[BLOG_ROUTE_POST];
+
+    if (slug.len > route->len
+        && ngx_strncmp(slug.data, route->data, route->len) == 0)
+    {
+        kind = "post";
+        slug.data += route->len;
+        slug.len -= route->len;
+
+    } else {
+        kind = "page";
+    }
+
+    if (!blog_slug_valid((char *) slug.data, slug.len)) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_blog_redirect_find(rn, kind, slug.data, slug.len);
+}
+
+
+static ngx_int_t
+ngx_http_blog_redirect_find(ngx_http_blog_render_t *rn, const char *kind,
+    u_char *from, size_t len)
+{
+    u_char        *p;
+    size_t         n;
+    ngx_int_t      rc;
+    ngx_str_t      to, slug, *route, base;
+    const char    *why;
+    sqlite3_stmt  *stmt;
+
+    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_REDIRECT);
+    if (stmt == NULL
+        || sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_text(stmt, 2, (char *) from, len, SQLITE_STATIC)
+           != SQLITE_OK)
+    {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    rc = ngx_http_blog_step(rn, stmt);
+    if (rc != NGX_AGAIN) {
+        return rc == NGX_OK ? NGX_DECLINED : rc;
+    }
+
+    if (sqlite3_column_int(stmt, 0) == NGX_HTTP_BLOG_GONE) {
+        rn->status = NGX_HTTP_BLOG_GONE;
+        return NGX_DECLINED;
+    }
+
+    /*
+     * Without a base URL set, a local target stays "/...": nginx makes it
+     * absolute with the request's scheme, host and port (absolute_redirect).
+     */
+    base.len = rn->base_is_host ? 0 : rn->base_url.len;
+    base.data = rn->base_url.data;
+
+    if (sqlite3_column_type(stmt, 2) != SQLITE_NULL) {
+
+        /* a post that is not published leads nowhere */
+        if (sqlite3_column_type(stmt, 3) == SQLITE_NULL) {
+            return NGX_DECLINED;
+        }
+
+        route = ngx_strcmp(sqlite3_column_text(stmt, 3), "post") == 0
+                ? &rn->blcf->route[BLOG_ROUTE_POST]
+                : &(ngx_str_t) ngx_null_string;
+        slug.data = (u_char *) sqlite3_column_text(stmt, 4);
+        slug.len = sqlite3_column_bytes(stmt, 4);
+
+        n = base.len + rn->blcf->prefix.len + route->len + slug.len;
+        p = ngx_pnalloc(rn->r->pool, n);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_sprintf(p, "%V%V%V%V", &base, &rn->blcf->prefix, route, &slug);
+
+    } else {
+        to.data = (u_char *) sqlite3_column_text(stmt, 1);
+        to.len = sqlite3_column_bytes(stmt, 1);
+
+        /* the panel checks it; a hand-typed INSERT may not have */
+        if (!blog_redirect_to_valid((char *) to.data, to.len, &why)) {
+            ngx_log_error(NGX_LOG_ERR, rn->r->connection->log, 0,
+                          "blog redirect from \"%*s\": its target %s, "
+                          "ignored", len, from, why);
+            return NGX_DECLINED;
+        }
+
+        if (to.data[0] != '/') {
+            base.len = 0;
+        }
+
+        n = base.len + to.len;
+        p = ngx_pnalloc(rn->r->pool, n);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_sprintf(p, "%V%V", &base, &to);
+    }
+
+    rn->status = sqlite3_column_int(stmt, 0);
+    rn->location.data = p;
+    rn->location.len = n;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_blog_settings(ngx_http_blog_render_t *rn)
 {
@@ -382,11 +599,16 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
         return rc;
     }
 
-    /* without one, absolute links follow the request (ngx_http_blog_url.c) */
-    if (rn->base_url.len == 0
-        && ngx_http_blog_site_url(r, blcf, &rn->base_url) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    /*
+     * Without a configured base URL, absolute links follow the request
+     * (ngx_http_blog_url.c); a redirect's Location is then left to nginx.
+     */
+    if (rn->base_url.len == 0) {
+        rn->base_is_host = 1;
+
+        if (ngx_http_blog_site_url(r, blcf, &rn->base_url) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     if (ngx_http_blog_scope_push(&rn->root, "base_url", BLOG_TPL_TEXT,

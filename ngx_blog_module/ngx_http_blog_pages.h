@@ -16,6 +16,8 @@ typedef struct {
     ngx_http_blog_db_t        *db;
     ngx_array_t                root;        /* blog_tpl_var_t */
     ngx_str_t                  base_url;    /* absolute, without the prefix */
+    ngx_uint_t                 base_is_host; /* base_url made of the Host */
+    ngx_str_t                  location;    /* a redirect's */
     time_t                     last_modified;
     int64_t                    post_id;     /* of a post's or page's page */
     ngx_uint_t                 status;

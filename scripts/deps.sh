@@ -8,7 +8,7 @@ set -eu
 packages="build-essential pkg-config nginx nginx-dev
 libsqlite3-dev sqlite3 libcmark-dev libuv1-dev libinih-dev libssl-dev
 perl curl wrk procps libxml2-utils
-libvips-dev libcurl4-openssl-dev libjansson-dev libargon2-dev libxml2-dev
+libvips-dev libcurl4-openssl-dev libjansson-dev libargon2-dev libxml2-dev libyaml-dev
 libmaxminddb-dev libgeoip-dev geoip-database libhttp-parser-dev libnats-dev
 zlib1g-dev libbrotli-dev libxxhash-dev libsource-highlight-dev"
 

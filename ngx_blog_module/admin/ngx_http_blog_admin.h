@@ -38,6 +38,7 @@ typedef enum {
     BLOG_ATPL_JOBS,
     BLOG_ATPL_MESSAGE,
     BLOG_ATPL_ANALYTICS,
+    BLOG_ATPL_REDIRECTS,
     BLOG_ATPL_N
 } ngx_http_blog_atpl_e;
 
@@ -172,6 +173,10 @@ ngx_int_t ngx_http_blog_admin_media(ngx_http_request_t *r,
 
 /* ngx_http_blog_admin_comments.c */
 ngx_int_t ngx_http_blog_admin_comments(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *rest);
+
+/* ngx_http_blog_admin_redirects.c */
+ngx_int_t ngx_http_blog_admin_redirects(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *rest);
 
 /* ngx_http_blog_admin_jobs.c */

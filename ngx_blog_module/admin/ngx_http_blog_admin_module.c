@@ -20,6 +20,8 @@
  *   media                         uploads; POST multipart uploads one
  *   comments[?status=...]         moderation queue
  *   comments/ID                   (POST action=approve|spam|delete|trust)
+ *   redirects                     the redirects; POST adds one
+ *   redirects/ID                  (POST action=save|delete)
  *   jobs                          the jobrunner's queue and dead letters
  *   analytics                     views, visitors, referrers: 30 days
  *   static/...                    the theme's admin/static/ files
@@ -167,7 +169,7 @@ ngx_module_t  ngx_http_blog_admin_module = {
 static char  *ngx_http_blog_admin_tpl_files[BLOG_ATPL_N] = {
     "login.html", "posts.html", "edit.html", "revisions.html",
     "comments.html", "media.html", "jobs.html", "message.html",
-    "analytics.html"
+    "analytics.html", "redirects.html"
 };
 
 
@@ -366,6 +368,12 @@ ngx_http_blog_admin_route(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
         rest.data = path->data + ngx_min(path->len, sizeof("comments/") - 1);
         rest.len = path->len - (rest.data - path->data);
         return ngx_http_blog_admin_comments(r, ctx, &rest);
+    }
+
+    if (ngx_http_blog_is("redirects") || ngx_http_blog_under("redirects/")) {
+        rest.data = path->data + ngx_min(path->len, sizeof("redirects/") - 1);
+        rest.len = path->len - (rest.data - path->data);
+        return ngx_http_blog_admin_redirects(r, ctx, &rest);
     }
 
     if (ngx_http_blog_is("jobs")) {

@@ -411,6 +411,49 @@ test_slugs(void)
 }
 
 
+static void
+aliases_are(const char *value, const char *want)
+{
+    char  text[256];
+
+    snprintf(text, sizeof(text),
+             "---\ntitle: t\ndraft: true\naliases: %s\n---\n", value);
+
+    if (!ok(parse(text) == CTL_OK, "aliases %s accepted", value)) {
+        printf("#   %u: %s\n", err.line, err.msg);
+        return;
+    }
+
+    /* each key ends with '\n', which a TAP line cannot show */
+    ok(strcmp(doc.aliases, want) == 0, "aliases %s: the keys wanted", value);
+}
+
+
+static void
+test_aliases(void)
+{
+    aliases_are("/old/", "/old\n");
+    aliases_are("[/a, \"/b/\", '/2019/01/02/c/']",
+                "/a\n/b\n/2019/01/02/c\n");
+    aliases_are("[]", "");
+    aliases_are("/caf%C3%A9", "/caf\xc3\xa9\n");
+
+    is_int(parse("---\ntitle: t\ndraft: true\n---\n"), CTL_OK,
+           "no aliases");
+    is_str(doc.aliases, "", "no aliases: empty");
+
+    fails_at("---\ntitle: t\ndraft: true\naliases: old\n---\n", 4,
+             "aliases: \"old\" must start with \"/\"", "relative alias");
+    fails_at("---\ntitle: t\ndraft: true\naliases: [/a, /../b]\n---\n", 4,
+             "\"..\" segment", "alias with ..");
+    fails_at("---\ntitle: t\ndraft: true\naliases: [/a\n---\n", 4,
+             "'[' without ']'", "alias list not closed");
+    fails_at("---\ntitle: t\ndraft: true\naliases: /a#top\n---\n", 4,
+             "fragment", "alias with a fragment");
+    aliases_are("/?p=12", "/?p=12\n");
+}
+
+
 int
 main(void)
 {
@@ -423,6 +466,7 @@ main(void)
     test_pages_and_drafts();
     test_layout();
     test_slugs();
+    test_aliases();
 
     ctl_doc_free(&doc);
 
