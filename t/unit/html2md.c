@@ -14,7 +14,29 @@
 #include "tap.h"
 
 
-/* The text an HTML fragment shows: blanks collapsed, scripts dropped. */
+static int
+is_anchor(xmlNode *n)
+{
+    xmlChar  *cls;
+    int       yes;
+
+    if (xmlStrcasecmp(n->name, (const xmlChar *) "a") != 0) {
+        return 0;
+    }
+
+    cls = xmlGetProp(n, (const xmlChar *) "class");
+    yes = cls != NULL && xmlStrcmp(cls, (const xmlChar *) "anchor") == 0;
+    xmlFree(cls);
+
+    return yes;
+}
+
+
+/*
+ * The text an HTML fragment shows: blanks collapsed, scripts dropped, and
+ * the renderer's heading anchors ("#" links of class "anchor"), which are
+ * its decoration, not the author's text.
+ */
 static void
 text_of(xmlNode *n, char *out, size_t *len, size_t size)
 {
@@ -23,7 +45,8 @@ text_of(xmlNode *n, char *out, size_t *len, size_t size)
     for ( ; n; n = n->next) {
         if (n->type == XML_ELEMENT_NODE
             && (xmlStrcasecmp(n->name, (const xmlChar *) "script") == 0
-                || xmlStrcasecmp(n->name, (const xmlChar *) "style") == 0))
+                || xmlStrcasecmp(n->name, (const xmlChar *) "style") == 0
+                || is_anchor(n)))
         {
             continue;
         }
