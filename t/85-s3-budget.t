@@ -25,9 +25,15 @@ my $primary = new_site(posts => {
 my $pdb = $primary->db;
 my $pport = free_port();
 
+# a hot database next to data.db: its copy, PREFIX/hot/..., sorts after
+# every segment, and must not look like news to an idle replica
+(my $pdir = $pdb) =~ s{/[^/]+\z}{};
+sql("$pdir/queue.db", 'PRAGMA journal_mode = WAL; CREATE TABLE q (id '
+    . 'INTEGER PRIMARY KEY); INSERT INTO q DEFAULT VALUES');
+
 $primary->start_jobrunner("metrics_listen = 127.0.0.1:$pport\n"
     . $s3->conf(max_attempts => 3, timeout => '5s')
-    . "[backup]\nprefix = $prefix\ninterval_ms = 50\n");
+    . "[backup]\nprefix = $prefix\ninterval_ms = 50\nhot_interval = 1s\n");
 ok(wait_for(sub { grep { /\.ok$/ } $s3->keys("$prefix/") }, 20),
    'the primary has a complete snapshot in the bucket')
     or diag $primary->jobrunner_log;
@@ -45,6 +51,9 @@ sub rows { sql($replica->db, 'SELECT count(*) FROM budget') // '' }
 
 ok(wait_for(sub { rows() eq '0' }, 20), 'the replica follows the primary')
     or diag $replica->jobrunner_log;
+ok(wait_for(sub { grep { m{^\Q$prefix\E/hot/queue\.db/} } $s3->keys("$prefix/") },
+            10), 'the hot queue.db has a copy in the bucket, after every '
+   . 'segment in key order') or diag $primary->jobrunner_log;
 
 # the primary writes nothing from here: every request is the replica's
 # unless the primary's backup looks at the bucket while idle, and then

@@ -122,6 +122,10 @@ jr_backup_start(jr_backup_t **out, uv_loop_t *loop, const jr_config_t *cf,
     jr_log(JR_LOG_INFO, "backup: %s to s3://%s/%s/, local copies in %s",
            cf->data_db, cf->s3.bucket, b->bc->prefix, b->bc->local_dir);
 
+    if (jr_backup_hot_start(&b->hot, loop, cf) != 0) {
+        return -1;
+    }
+
     return 0;
 }
 
@@ -163,6 +167,9 @@ jr_backup_stop(jr_backup_t *b)
     }
 
     b->stopping = 1;
+
+    /* its last pass runs in the pool while the thread takes its last look */
+    jr_backup_hot_stop(b->hot);
 
     if (b->thread_started) {
         uv_mutex_lock(&b->mu);
@@ -209,6 +216,7 @@ jr_backup_free(jr_backup_t *b)
 
     free(b->ret_keys);
     free(b->buf);
+    jr_backup_hot_free(b->hot);
 
     if (b->db_fd != -1) {
         close(b->db_fd);
@@ -906,4 +914,6 @@ jr_backup_render(jr_backup_t *b, FILE *out)
             (unsigned long long) snap_ms / 1000,
             (unsigned long long) gens, (unsigned long long) ckpts,
             (unsigned long long) b->deleted);
+
+    jr_backup_hot_render(b->hot, out);
 }

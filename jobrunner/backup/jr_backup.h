@@ -19,6 +19,9 @@
  * in the pool, multipart) are taken at each new generation and every
  * snapshot_interval; old snapshots and segments are deleted after
  * retention; a lag over lag_alert raises the "backup.lag" alert.
+ *
+ * The hot databases (hot_databases, jr_backup_hot.h) are copied whole
+ * instead; they start, stop and render with the backup.
  */
 
 #ifndef JR_BACKUP_H

@@ -966,7 +966,14 @@ jr_follow_probe(jr_follow_t *f)
     rc = -1;
 
     if (jr_s3_perform(req) == 0) {
-        rc = jr_s3_result(req)->list.nobjects > 0;
+        r = jr_s3_result(req);
+
+        /* PREFIX/hot/ sorts after every generation: nothing to replay */
+        rc = r->list.nobjects > 0
+             && !(strncmp(r->list.objects[0].key, prefix, strlen(prefix))
+                  == 0
+                  && strncmp(r->list.objects[0].key + strlen(prefix), "hot/",
+                             4) == 0);
 
     } else {
         r = jr_s3_result(req);
