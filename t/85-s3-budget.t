@@ -2,7 +2,9 @@
 #
 # S3 requests as a budget: an idle replica backs off from poll_ms to
 # poll_max_ms and sends one LIST per look, counted at s3rver; after a
-# write it catches up within poll_max_ms and polls every poll_ms again.
+# write it catches up within poll_max_ms and polls every poll_ms again;
+# a hot database's copy in the bucket is no news to it; the expositions
+# of both jobrunners and of the module pass promtool check metrics.
 
 use strict;
 use warnings;
@@ -144,19 +146,32 @@ ok($replica_by_op->{LIST} > 0 && $replica_by_op->{GET} > 0,
 is($replica_by_op->{PUT}, 0, 'and no PUT');
 ok(by_op(metrics($pport), 'backup')->{PUT} > 0, "the primary's PUTs");
 
-# the exposition is valid for Prometheus's own checker
+# the expositions are valid for Prometheus's own checker: both
+# jobrunners' (the primary's with the hot databases' lines) and the
+# module's, after a page view and a page cache hit
+$primary->{server} = "location = /_metrics { blog_metrics; }\n";
+$primary->start;
+$primary->get('/posts/hello') for 1 .. 2;
+my $module = $primary->get('/_metrics')->{body} // '';
+like($module, qr/^nginx_blog_requests_total\{status="200"\} \d+$/m,
+     "the module's metrics");
+like(metrics($pport), qr/^jobrunner_backup_hot_copies_total\{db="queue\.db"\} [1-9]/m,
+     "the primary's hot database copies");
 my ($promtool) = grep { -x } $ENV{PROMTOOL} // (),
     map { "$_/promtool" } split /:/, $ENV{PATH};
 SKIP: {
-    skip 'no promtool (Debian: prometheus; or set PROMTOOL)', 2
+    skip 'no promtool (Debian: prometheus; or set PROMTOOL)', 3
         unless $promtool;
-    for my $port ($mport, $pport) {
-        my $file = "$replica->{dir}/metrics-$port.txt";
-        write_file($file, metrics($port));
+    for my $src ([replica => metrics($mport)], [primary => metrics($pport)],
+                 [module => $module])
+    {
+        my $file = "$replica->{dir}/metrics-$src->[0].txt";
+        write_file($file, $src->[1]);
         my $out = `$promtool check metrics < $file 2>&1`;
-        is($?, 0, "promtool check metrics: port $port") or diag $out;
+        is($?, 0, "promtool check metrics: the $src->[0]'s") or diag $out;
     }
 }
+$primary->stop;
 
 # --- configuration -------------------------------------------------------
 
