@@ -14,6 +14,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use BlogTest;
 use BlogS3;
+use BlogNats;
 
 my $bin = "$BlogTest::BUILD/jobrunner";
 -x $bin or BAIL_OUT('jobrunner not built: run make');
@@ -184,5 +185,88 @@ like(scalar `$bin -t -c $file 2>&1`,
 
 $replica->stop_jobrunner;
 $primary->stop_jobrunner;
+
+# --- with NATS: segments announced, fetched by name, no LIST ---------------
+
+SKIP: {
+    skip 'nats-server not installed', 12 unless -x $BlogNats::SERVER;
+
+    my $nats = start_nats();
+    my $nprefix = 'nats/data.db';
+    my $p2 = new_site(posts => {
+        'hello.md' => "---\ntitle: Hello\ndate: 2026-10-01\n---\nHi.\n" });
+    sql($p2->db, 'CREATE TABLE n (id INTEGER PRIMARY KEY, t INTEGER)');
+    my $p2port = free_port();
+    $p2->start_jobrunner("metrics_listen = 127.0.0.1:$p2port\n"
+        . $s3->conf(max_attempts => 3, timeout => '5s')
+        . "[backup]\nprefix = $nprefix\ninterval_ms = 50\n"
+        . "hot_databases = off\n"
+        . "[nats]\nurl = " . $nats->url . "\nrole = consumer\nnode = p2\n");
+    ok(wait_for(sub { grep { /\.ok$/ } $s3->keys("$nprefix/") }, 20),
+       'NATS: the primary has a snapshot') or diag $p2->jobrunner_log;
+
+    my $r2 = new_site(no_db => 1);
+    mkdir "$r2->{dir}/spool";
+    my $r2port = free_port();
+    $r2->start_jobrunner("metrics_listen = 127.0.0.1:$r2port\n"
+        . "spool_dir = $r2->{dir}/spool\n"
+        . $s3->conf(max_attempts => 3, timeout => '5s')
+        . "[replica]\nprefix = $nprefix\npoll_ms = $poll_ms\n"
+        . "poll_max_ms = $poll_max_ms\n"
+        . "[nats]\nurl = " . $nats->url . "\nrole = publisher\nnode = r2\n");
+    sub nrows { sql($r2->db, 'SELECT count(*) FROM n') // '' }
+    ok(wait_for(sub { nrows() eq '0'
+                      && $r2->jobrunner_log =~ /segments announced on "blog\.backup" are fetched by name/ },
+                20), 'the replica follows and listens to the announcements')
+        or diag $r2->jobrunner_log;
+
+    # after start-up catch-up: writes for 3 s, applied with no LIST
+    sleep 1;
+    my $from = () = $s3->requests;
+    for my $i (1 .. 30) {
+        sql($p2->db, 'INSERT INTO n (t) VALUES (' . int(time * 1000) . ')');
+        sleep 0.1;
+    }
+    my $t_last = time;
+    ok(wait_for(sub { nrows() eq '30' }, 10), 'the replica applied 30 '
+       . 'writes') or diag $r2->jobrunner_log;
+    my $lag = time - $t_last;
+    my @window = ($s3->requests)[$from .. scalar($s3->requests) - 1];
+    my @mine = grep { $_->{agent} =~ /\(replica\)/ } @window;
+    my $lists = grep { $_->{op} eq 'LIST' } @mine;
+    my $gets = grep { $_->{op} eq 'GET' } @mine;
+    is($lists, 0, "no LIST by the replica over the writes ($gets GETs)");
+    ok($gets >= 1, 'each segment fetched by name');
+    ok($lag < 2, sprintf('the last write applied %.2f s after it', $lag));
+    like(metrics($r2port) // '',
+         qr/^jobrunner_replica_announced_segments_total [1-9]/m,
+         'counted as announced segments');
+    like(metrics($p2port) // '', qr/^jobrunner_backup_announced_total [1-9]/m,
+         'and on the primary as announced');
+
+    # NATS stopped: the replica heals by polling
+    $nats->stop;
+    sql($p2->db, 'INSERT INTO n (t) VALUES (0)') for 1 .. 3;
+    ok(wait_for(sub { nrows() eq '33' }, $poll_max_ms / 1000 * 3 + 5),
+       'NATS stopped: the writes reach the replica by polling')
+        or diag $r2->jobrunner_log;
+
+    # NATS back: announcements again, after a look to catch up
+    $nats->start;
+    ok(wait_for(sub {
+        sql($p2->db, 'INSERT INTO n (t) VALUES (1)');
+        my ($n) = (metrics($r2port) // '')
+            =~ /^jobrunner_replica_announced_segments_total (\d+)/m;
+        sleep 0.5;
+        ($n // 0) < ((metrics($r2port) // '')
+            =~ /^jobrunner_replica_announced_segments_total (\d+)/m)[0]
+    }, 30), 'NATS back: segments fetched by name again')
+        or diag $r2->jobrunner_log;
+    my $count = sql($p2->db, 'SELECT count(*) FROM n');
+    ok(wait_for(sub { nrows() eq $count }, 10), "all $count rows applied");
+
+    is($r2->stop_jobrunner, 0, 'the replica stops cleanly');
+    is($p2->stop_jobrunner, 0, 'the primary too');
+}
 
 done_testing;
