@@ -2,7 +2,9 @@
 #
 # S3 requests as a budget: an idle replica backs off from poll_ms to
 # poll_max_ms and sends one LIST per look, counted at s3rver; after a
-# write it catches up within poll_max_ms and polls every poll_ms again.
+# write it catches up within poll_max_ms and polls every poll_ms again;
+# a hot database's copy in the bucket is no news to it; the expositions
+# of both jobrunners and of the module pass promtool check metrics.
 
 use strict;
 use warnings;
@@ -12,6 +14,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use BlogTest;
 use BlogS3;
+use BlogNats;
 
 my $bin = "$BlogTest::BUILD/jobrunner";
 -x $bin or BAIL_OUT('jobrunner not built: run make');
@@ -25,9 +28,15 @@ my $primary = new_site(posts => {
 my $pdb = $primary->db;
 my $pport = free_port();
 
+# a hot database next to data.db: its copy, PREFIX/hot/..., sorts after
+# every segment, and must not look like news to an idle replica
+(my $pdir = $pdb) =~ s{/[^/]+\z}{};
+sql("$pdir/queue.db", 'PRAGMA journal_mode = WAL; CREATE TABLE q (id '
+    . 'INTEGER PRIMARY KEY); INSERT INTO q DEFAULT VALUES');
+
 $primary->start_jobrunner("metrics_listen = 127.0.0.1:$pport\n"
     . $s3->conf(max_attempts => 3, timeout => '5s')
-    . "[backup]\nprefix = $prefix\ninterval_ms = 50\n");
+    . "[backup]\nprefix = $prefix\ninterval_ms = 50\nhot_interval = 1s\n");
 ok(wait_for(sub { grep { /\.ok$/ } $s3->keys("$prefix/") }, 20),
    'the primary has a complete snapshot in the bucket')
     or diag $primary->jobrunner_log;
@@ -45,6 +54,9 @@ sub rows { sql($replica->db, 'SELECT count(*) FROM budget') // '' }
 
 ok(wait_for(sub { rows() eq '0' }, 20), 'the replica follows the primary')
     or diag $replica->jobrunner_log;
+ok(wait_for(sub { grep { m{^\Q$prefix\E/hot/queue\.db/} } $s3->keys("$prefix/") },
+            10), 'the hot queue.db has a copy in the bucket, after every '
+   . 'segment in key order') or diag $primary->jobrunner_log;
 
 # the primary writes nothing from here: every request is the replica's
 # unless the primary's backup looks at the bucket while idle, and then
@@ -135,19 +147,32 @@ ok($replica_by_op->{LIST} > 0 && $replica_by_op->{GET} > 0,
 is($replica_by_op->{PUT}, 0, 'and no PUT');
 ok(by_op(metrics($pport), 'backup')->{PUT} > 0, "the primary's PUTs");
 
-# the exposition is valid for Prometheus's own checker
+# the expositions are valid for Prometheus's own checker: both
+# jobrunners' (the primary's with the hot databases' lines) and the
+# module's, after a page view and a page cache hit
+$primary->{server} = "location = /_metrics { blog_metrics; }\n";
+$primary->start;
+$primary->get('/posts/hello') for 1 .. 2;
+my $module = $primary->get('/_metrics')->{body} // '';
+like($module, qr/^nginx_blog_requests_total\{status="200"\} \d+$/m,
+     "the module's metrics");
+like(metrics($pport), qr/^jobrunner_backup_hot_copies_total\{db="queue\.db"\} [1-9]/m,
+     "the primary's hot database copies");
 my ($promtool) = grep { -x } $ENV{PROMTOOL} // (),
     map { "$_/promtool" } split /:/, $ENV{PATH};
 SKIP: {
-    skip 'no promtool (Debian: prometheus; or set PROMTOOL)', 2
+    skip 'no promtool (Debian: prometheus; or set PROMTOOL)', 3
         unless $promtool;
-    for my $port ($mport, $pport) {
-        my $file = "$replica->{dir}/metrics-$port.txt";
-        write_file($file, metrics($port));
+    for my $src ([replica => metrics($mport)], [primary => metrics($pport)],
+                 [module => $module])
+    {
+        my $file = "$replica->{dir}/metrics-$src->[0].txt";
+        write_file($file, $src->[1]);
         my $out = `$promtool check metrics < $file 2>&1`;
-        is($?, 0, "promtool check metrics: port $port") or diag $out;
+        is($?, 0, "promtool check metrics: the $src->[0]'s") or diag $out;
     }
 }
+$primary->stop;
 
 # --- configuration -------------------------------------------------------
 
@@ -160,5 +185,88 @@ like(scalar `$bin -t -c $file 2>&1`,
 
 $replica->stop_jobrunner;
 $primary->stop_jobrunner;
+
+# --- with NATS: segments announced, fetched by name, no LIST ---------------
+
+SKIP: {
+    skip 'nats-server not installed', 12 unless -x $BlogNats::SERVER;
+
+    my $nats = start_nats();
+    my $nprefix = 'nats/data.db';
+    my $p2 = new_site(posts => {
+        'hello.md' => "---\ntitle: Hello\ndate: 2026-10-01\n---\nHi.\n" });
+    sql($p2->db, 'CREATE TABLE n (id INTEGER PRIMARY KEY, t INTEGER)');
+    my $p2port = free_port();
+    $p2->start_jobrunner("metrics_listen = 127.0.0.1:$p2port\n"
+        . $s3->conf(max_attempts => 3, timeout => '5s')
+        . "[backup]\nprefix = $nprefix\ninterval_ms = 50\n"
+        . "hot_databases = off\n"
+        . "[nats]\nurl = " . $nats->url . "\nrole = consumer\nnode = p2\n");
+    ok(wait_for(sub { grep { /\.ok$/ } $s3->keys("$nprefix/") }, 20),
+       'NATS: the primary has a snapshot') or diag $p2->jobrunner_log;
+
+    my $r2 = new_site(no_db => 1);
+    mkdir "$r2->{dir}/spool";
+    my $r2port = free_port();
+    $r2->start_jobrunner("metrics_listen = 127.0.0.1:$r2port\n"
+        . "spool_dir = $r2->{dir}/spool\n"
+        . $s3->conf(max_attempts => 3, timeout => '5s')
+        . "[replica]\nprefix = $nprefix\npoll_ms = $poll_ms\n"
+        . "poll_max_ms = $poll_max_ms\n"
+        . "[nats]\nurl = " . $nats->url . "\nrole = publisher\nnode = r2\n");
+    sub nrows { sql($r2->db, 'SELECT count(*) FROM n') // '' }
+    ok(wait_for(sub { nrows() eq '0'
+                      && $r2->jobrunner_log =~ /segments announced on "blog\.backup" are fetched by name/ },
+                20), 'the replica follows and listens to the announcements')
+        or diag $r2->jobrunner_log;
+
+    # after start-up catch-up: writes for 3 s, applied with no LIST
+    sleep 1;
+    my $from = () = $s3->requests;
+    for my $i (1 .. 30) {
+        sql($p2->db, 'INSERT INTO n (t) VALUES (' . int(time * 1000) . ')');
+        sleep 0.1;
+    }
+    my $t_last = time;
+    ok(wait_for(sub { nrows() eq '30' }, 10), 'the replica applied 30 '
+       . 'writes') or diag $r2->jobrunner_log;
+    my $lag = time - $t_last;
+    my @window = ($s3->requests)[$from .. scalar($s3->requests) - 1];
+    my @mine = grep { $_->{agent} =~ /\(replica\)/ } @window;
+    my $lists = grep { $_->{op} eq 'LIST' } @mine;
+    my $gets = grep { $_->{op} eq 'GET' } @mine;
+    is($lists, 0, "no LIST by the replica over the writes ($gets GETs)");
+    ok($gets >= 1, 'each segment fetched by name');
+    ok($lag < 2, sprintf('the last write applied %.2f s after it', $lag));
+    like(metrics($r2port) // '',
+         qr/^jobrunner_replica_announced_segments_total [1-9]/m,
+         'counted as announced segments');
+    like(metrics($p2port) // '', qr/^jobrunner_backup_announced_total [1-9]/m,
+         'and on the primary as announced');
+
+    # NATS stopped: the replica heals by polling
+    $nats->stop;
+    sql($p2->db, 'INSERT INTO n (t) VALUES (0)') for 1 .. 3;
+    ok(wait_for(sub { nrows() eq '33' }, $poll_max_ms / 1000 * 3 + 5),
+       'NATS stopped: the writes reach the replica by polling')
+        or diag $r2->jobrunner_log;
+
+    # NATS back: announcements again, after a look to catch up
+    $nats->start;
+    ok(wait_for(sub {
+        sql($p2->db, 'INSERT INTO n (t) VALUES (1)');
+        my ($n) = (metrics($r2port) // '')
+            =~ /^jobrunner_replica_announced_segments_total (\d+)/m;
+        sleep 0.5;
+        ($n // 0) < ((metrics($r2port) // '')
+            =~ /^jobrunner_replica_announced_segments_total (\d+)/m)[0]
+    }, 30), 'NATS back: segments fetched by name again')
+        or diag $r2->jobrunner_log;
+    my $count = sql($p2->db, 'SELECT count(*) FROM n');
+    ok(wait_for(sub { nrows() eq $count }, 10), "all $count rows applied");
+
+    is($r2->stop_jobrunner, 0, 'the replica stops cleanly');
+    is($p2->stop_jobrunner, 0, 'the primary too');
+}
 
 done_testing;

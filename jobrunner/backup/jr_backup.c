@@ -38,7 +38,7 @@ static void jr_backup_work(jr_backup_t *b);
 
 int
 jr_backup_start(jr_backup_t **out, uv_loop_t *loop, const jr_config_t *cf,
-    jr_s3_t *s3)
+    jr_s3_t *s3, jr_nats_t *nats)
 {
     jr_backup_t  *b;
 
@@ -122,6 +122,18 @@ jr_backup_start(jr_backup_t **out, uv_loop_t *loop, const jr_config_t *cf,
     jr_log(JR_LOG_INFO, "backup: %s to s3://%s/%s/, local copies in %s",
            cf->data_db, cf->s3.bucket, b->bc->prefix, b->bc->local_dir);
 
+    if (jr_backup_hot_start(&b->hot, loop, cf) != 0) {
+        return -1;
+    }
+
+    if (nats) {
+        b->announce = jr_backup_announce_start(loop, nats,
+                                               cf->nats.backup_subject);
+        if (b->announce == NULL) {
+            return -1;
+        }
+    }
+
     return 0;
 }
 
@@ -163,6 +175,10 @@ jr_backup_stop(jr_backup_t *b)
     }
 
     b->stopping = 1;
+
+    /* its last pass runs in the pool while the thread takes its last look */
+    jr_backup_hot_stop(b->hot);
+    jr_backup_announce_stop(b->announce);
 
     if (b->thread_started) {
         uv_mutex_lock(&b->mu);
@@ -209,6 +225,9 @@ jr_backup_free(jr_backup_t *b)
 
     free(b->ret_keys);
     free(b->buf);
+    jr_backup_hot_free(b->hot);
+    jr_backup_announce_free(b->announce);
+    free(b->announced);
 
     if (b->db_fd != -1) {
         close(b->db_fd);
@@ -225,6 +244,37 @@ jr_backup_free(jr_backup_t *b)
 
 
 /* --- segments -------------------------------------------------------- */
+
+/*
+ * To replicas: the key and the one stored before it, when that is of the
+ * same generation (segments go up in order, one at a time).
+ */
+static void
+jr_backup_announce_segment(jr_backup_t *b, const jr_backup_seg_t *seg)
+{
+    char    *key, *prev;
+    size_t   len;
+
+    if (b->announce == NULL
+        || asprintf(&key, "%s/%s/wal/%s", b->bc->prefix, seg->gen, seg->file)
+           < 0)
+    {
+        return;
+    }
+
+    len = strlen(b->bc->prefix) + 1 + JR_BUCKET_GEN_LEN;
+    prev = b->announced;
+
+    if (prev && strncmp(prev, key, len) != 0) {
+        prev = NULL;
+    }
+
+    jr_backup_announce(b->announce, key, seg->len, prev);
+
+    free(b->announced);
+    b->announced = key;
+}
+
 
 static void
 jr_backup_uploaded(jr_s3_req_t *req, void *data)
@@ -275,6 +325,8 @@ jr_backup_uploaded(jr_s3_req_t *req, void *data)
            "ms, put %llu ms", seg->gen, seg->file, seg->len,
            (unsigned long long) (now - seg->since_ms),
            (unsigned long long) (now - b->upload_started));
+
+    jr_backup_announce_segment(b, seg);
 
     uv_mutex_lock(&b->mu);
     b->uploaded = 1;
@@ -906,4 +958,7 @@ jr_backup_render(jr_backup_t *b, FILE *out)
             (unsigned long long) snap_ms / 1000,
             (unsigned long long) gens, (unsigned long long) ckpts,
             (unsigned long long) b->deleted);
+
+    jr_backup_hot_render(b->hot, out);
+    jr_backup_announce_render(b->announce, out);
 }

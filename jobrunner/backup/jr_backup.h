@@ -19,6 +19,9 @@
  * in the pool, multipart) are taken at each new generation and every
  * snapshot_interval; old snapshots and segments are deleted after
  * retention; a lag over lag_alert raises the "backup.lag" alert.
+ *
+ * The hot databases (hot_databases, jr_backup_hot.h) are copied whole
+ * instead; they start, stop and render with the backup.
  */
 
 #ifndef JR_BACKUP_H
@@ -29,17 +32,19 @@
 #include <uv.h>
 
 #include "core/jr_config.h"
+#include "nats/jr_nats.h"
 #include "s3/jr_s3.h"
 
 typedef struct jr_backup_s  jr_backup_t;
 
 /*
- * Starts replication of cf->data_db with the client s3.  Returns 0 with
- * *out set, or -1 after logging why (*out is set too, for
- * jr_backup_stop/free).
+ * Starts replication of cf->data_db with the client s3; with nats (or
+ * NULL), each segment stored is announced to replicas
+ * (jr_backup_announce.h).  Returns 0 with *out set, or -1 after logging
+ * why (*out is set too, for jr_backup_stop/free).
  */
 int jr_backup_start(jr_backup_t **out, uv_loop_t *loop,
-    const jr_config_t *cf, jr_s3_t *s3);
+    const jr_config_t *cf, jr_s3_t *s3, jr_nats_t *nats);
 
 /*
  * Shutdown, before the S3 client closes: the thread copies what is

@@ -10,6 +10,8 @@
  *     snapshot_interval = 1d
  *     retention         = 7d
  *     lag_alert         = 10s
+ *     hot_databases     = queue.db analytics.db
+ *     hot_interval      = 60s
  */
 
 #ifndef JR_BACKUP_CONF_H
@@ -27,6 +29,17 @@ typedef struct {
     long        snapshot_interval;  /* seconds */
     long        retention;          /* seconds */
     long        lag_alert;          /* seconds */
+
+    /*
+     * Databases written on every page view or job, copied whole (a
+     * consistent image) at most once per hot_interval when they changed,
+     * rather than frame by frame: jr_backup_hot.c.
+     */
+    char       *hot_databases;      /* as written: paths, relative to
+                                       data_db's folder, or "off" */
+    long        hot_interval;       /* seconds */
+    char      **hot_paths;          /* from hot_databases, by finish */
+    unsigned    nhot;
 } jr_backup_conf_t;
 
 extern const jr_conf_section_t  jr_backup_conf_section;
@@ -58,5 +71,8 @@ extern const jr_conf_check_t  jr_backup_conf_prefix;
  * suffix ("-backup"), next to it.  0 or -1.
  */
 int jr_backup_conf_local_dir(jr_conf_t *cf, char **dir, const char *suffix);
+
+/* The file name of a hot database's path: its name in the bucket. */
+const char *jr_backup_conf_hot_name(const char *path);
 
 #endif /* JR_BACKUP_CONF_H */

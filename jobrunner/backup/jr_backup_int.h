@@ -14,6 +14,8 @@
 #include <uv.h>
 
 #include "backup/jr_backup.h"
+#include "backup/jr_backup_announce.h"
+#include "backup/jr_backup_hot.h"
 #include "backup/jr_bucket.h"
 #include "backup/jr_wal.h"
 
@@ -60,6 +62,9 @@ struct jr_backup_s {
     jr_s3_t                 *s3;
     int                      db_fd;        /* data.db, for snapshots; open
                                               for the jobrunner's life */
+    jr_backup_hot_t         *hot;          /* hot_databases; NULL: none */
+    jr_backup_announce_t    *announce;     /* with [nats]; NULL: none */
+    char                    *announced;    /* the last key announced */
 
     /* the thread's own */
     uv_thread_t              thread;

@@ -3,6 +3,7 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -173,6 +174,58 @@ jr_bucket_parse(const char *prefix, const char *key, jr_bucket_name_t *n)
 
     n->bound_index = (uint32_t) v;
     n->kind = JR_BUCKET_SNAPSHOT_OK;
+
+    return 0;
+}
+
+
+char *
+jr_bucket_hot_prefix(const char *prefix)
+{
+    char  *s;
+
+    return asprintf(&s, "%s/hot/", prefix) < 0 ? NULL : s;
+}
+
+
+char *
+jr_bucket_hot_key(const char *prefix, const char *name, uint64_t ms)
+{
+    char  *s;
+
+    return asprintf(&s, "%s/hot/%s/%013llu.db", prefix, name,
+                    (unsigned long long) ms) < 0 ? NULL : s;
+}
+
+
+int
+jr_bucket_hot_parse(const char *prefix, const char *key, char *name,
+    size_t size, uint64_t *ms)
+{
+    size_t       len;
+    const char  *p, *slash;
+
+    len = strlen(prefix);
+
+    if (strncmp(key, prefix, len) != 0 || strncmp(key + len, "/hot/", 5) != 0)
+    {
+        return -1;
+    }
+
+    p = key + len + 5;
+    slash = strchr(p, '/');
+
+    if (slash == NULL || slash == p || (size_t) (slash - p) >= size) {
+        return -1;
+    }
+
+    memcpy(name, p, slash - p);
+    name[slash - p] = '\0';
+    p = slash + 1;
+
+    if (jr_bucket_field(&p, 13, 0, ms) != 0 || strcmp(p, ".db") != 0) {
+        return -1;
+    }
 
     return 0;
 }

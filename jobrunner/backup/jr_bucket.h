@@ -17,6 +17,12 @@
  *       the snapshot is complete (at D), and its bound is offset E of index
  *       B; a .db without its .ok is not used.
  *
+ *   PREFIX/hot/NAME/MMMMMMMMMMMMM.db
+ *       a hot database (jr_backup_hot.c): a consistent copy of the file
+ *       NAME, a sibling of data.db, made at M.  "hot/" sorts after every
+ *       generation (they begin with a year), so a look for keys after the
+ *       last segment stops at it.
+ *
  * GEN, a generation, is "YYYYMMDDTHHMMSSZ-xxxxxxxx": its start, UTC, and
  * 32 random bits; a new one begins whenever the chain of WAL segments
  * cannot be continued.  Fixed-width hex and decimal fields make the
@@ -61,6 +67,19 @@ int jr_bucket_parse(const char *prefix, const char *key,
 /* The file name of a segment, "IIIIIIII-OOOOOOOOOOOO-MMMMMMMMMMMMM.wal". */
 void jr_bucket_segment_name(char *out, size_t size, uint32_t index,
     uint64_t offset, uint64_t ms);
+
+/* "PREFIX/hot/", the hot databases' folder: malloc'ed, or NULL. */
+char *jr_bucket_hot_prefix(const char *prefix);
+
+/* A hot database's key for a copy made at ms: malloc'ed, or NULL. */
+char *jr_bucket_hot_key(const char *prefix, const char *name, uint64_t ms);
+
+/*
+ * Parses a key under "PREFIX/hot/": NAME into name (size bytes) and the
+ * time of the copy; 0, or -1 for any other key.
+ */
+int jr_bucket_hot_parse(const char *prefix, const char *key, char *name,
+    size_t size, uint64_t *ms);
 
 /* Unix time in milliseconds. */
 uint64_t jr_bucket_now_ms(void);

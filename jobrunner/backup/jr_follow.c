@@ -140,6 +140,8 @@ jr_follow_stop(jr_follow_t *f)
         jr_follow_flush_logs(f);
     }
 
+    jr_follow_nats_stop(f);
+
     /* jr_runner_stop() closes them with every other handle */
 }
 
@@ -150,6 +152,8 @@ jr_follow_free(jr_follow_t *f)
     if (f == NULL) {
         return;
     }
+
+    jr_follow_ann_free(f->ann);
 
     if (f->db) {
         (void) sqlite3_close(f->db);
@@ -325,6 +329,21 @@ jr_follow_render(jr_follow_t *f, FILE *out)
             (unsigned long long) f->checkpoints,
             (unsigned long long) f->restores,
             (unsigned long long) f->errors);
+
+    if (f->nats) {
+        fprintf(out,
+                "# HELP jobrunner_replica_announced_segments_total Segments "
+                "fetched by name, as the primary announced them on NATS.\n"
+                "# TYPE jobrunner_replica_announced_segments_total counter\n"
+                "jobrunner_replica_announced_segments_total %llu\n"
+                "# HELP jobrunner_replica_announced_polls_total Polls of the "
+                "bucket while announcements came: catching up, a gap, or "
+                "poll_max_ms without one.\n"
+                "# TYPE jobrunner_replica_announced_polls_total counter\n"
+                "jobrunner_replica_announced_polls_total %llu\n",
+                (unsigned long long) f->ann_applied,
+                (unsigned long long) f->ann_polls);
+    }
 
     uv_mutex_unlock(&f->mu);
 }

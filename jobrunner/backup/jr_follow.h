@@ -42,6 +42,7 @@
 #include <uv.h>
 
 #include "core/jr_config.h"
+#include "nats/jr_nats.h"
 
 typedef struct jr_follow_s  jr_follow_t;
 
@@ -53,6 +54,17 @@ typedef struct jr_follow_s  jr_follow_t;
  */
 int jr_follow_start(jr_follow_t **out, uv_loop_t *loop,
     const jr_config_t *cf);
+
+/*
+ * With [nats] (nats not NULL): the primary's announcements of its
+ * segments ([nats] backup_subject) are heard, and each segment is fetched
+ * by name instead of listed for (jr_follow_nats.c).  Before the loop runs.
+ * 0 or -1.
+ */
+int jr_follow_nats(jr_follow_t *f, jr_nats_t *nats);
+
+/* Drops the subscription: on the loop, at shutdown. */
+void jr_follow_nats_stop(jr_follow_t *f);
 
 /* Ends the thread and closes the handles.  Safe twice, and with NULL. */
 void jr_follow_stop(jr_follow_t *f);

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include <nats/nats.h>
 #include <sqlite3.h>
 #include <uv.h>
 
@@ -17,9 +18,22 @@
 #include "backup/jr_restore.h"
 #include "s3/jr_s3.h"
 #include "backup/jr_wal.h"
+#include "nats/jr_nats.h"
 
 #define JR_FOLLOW_LOGS      32
 #define JR_FOLLOW_LOGLEN    512
+
+/* A segment announced by the primary (jr_follow_nats.c). */
+typedef struct jr_follow_ann_s  jr_follow_ann_t;
+
+struct jr_follow_ann_s {
+    jr_follow_ann_t  *next;
+    uint64_t          size;
+    char             *prev;        /* NULL: not known */
+    char              key[];
+};
+
+#define JR_FOLLOW_ANN_MAX   10000  /* queued; past it, a LIST instead */
 
 /* The local WAL: data.db-wal as this node writes it. */
 typedef struct {
@@ -66,6 +80,13 @@ struct jr_follow_s {
     int                        handles;     /* initialized, to close */
     int                        alerting;    /* loop: "replica.lag" raised */
 
+    /* the loop's: the subscription to the primary's announcements */
+    jr_nats_t                 *nats;
+    natsSubscription          *sub;
+    uv_work_t                  sub_req;
+    int                        sub_busy;
+    char                       sub_err[256];
+
     /* under mu */
     uv_mutex_t                 mu;
     uv_cond_t                  cond;
@@ -85,6 +106,13 @@ struct jr_follow_s {
     uint64_t                   checkpoints;
     uint64_t                   restores;
     uint64_t                   errors;
+    jr_follow_ann_t           *ann;         /* announced, oldest first */
+    jr_follow_ann_t           *ann_tail;
+    unsigned                   nann;
+    int                        ann_live;    /* subscribed and connected */
+    int                        ann_lost;    /* one was dropped: list */
+    uint64_t                   ann_applied; /* segments fetched by name */
+    uint64_t                   ann_polls;   /* lists while announced to */
 };
 
 /* Writes the queued lines; on the loop, or before the thread starts. */
@@ -98,5 +126,8 @@ int jr_follow_open(jr_follow_t *f);
 
 /* The thread's body. */
 void jr_follow_thread(void *arg);
+
+/* Frees a list of announcements. */
+void jr_follow_ann_free(jr_follow_ann_t *a);
 
 #endif /* JR_FOLLOW_INT_H */

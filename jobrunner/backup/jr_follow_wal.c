@@ -34,6 +34,7 @@
 #define JR_FOLLOW_OUT_MAX       ((size_t) 16 << 20)     /* then publish */
 #define JR_FOLLOW_GEN_MS        1000    /* between looks for a generation */
 #define JR_FOLLOW_MAX_SEGMENT   ((size_t) 1 << 30)
+#define JR_FOLLOW_GAP           (-2)    /* an announcement does not follow */
 
 
 static int jr_follow_restore(jr_follow_t *f, int cold);
@@ -966,7 +967,14 @@ jr_follow_probe(jr_follow_t *f)
     rc = -1;
 
     if (jr_s3_perform(req) == 0) {
-        rc = jr_s3_result(req)->list.nobjects > 0;
+        r = jr_s3_result(req);
+
+        /* PREFIX/hot/ sorts after every generation: nothing to replay */
+        rc = r->list.nobjects > 0
+             && !(strncmp(r->list.objects[0].key, prefix, strlen(prefix))
+                  == 0
+                  && strncmp(r->list.objects[0].key + strlen(prefix), "hot/",
+                             4) == 0);
 
     } else {
         r = jr_s3_result(req);
@@ -1077,21 +1085,173 @@ jr_follow_poll(jr_follow_t *f)
 }
 
 
+static int
+jr_follow_ann_cmp(const void *a, const void *b)
+{
+    return strcmp((*(jr_follow_ann_t * const *) a)->key,
+                  (*(jr_follow_ann_t * const *) b)->key);
+}
+
+
+/*
+ * Segments the primary announced (jr_follow_nats.c), fetched by name in
+ * key order (the replay order: announcements that came out of order are
+ * put back in it): each one whose PREV is the last segment applied
+ * (seen) is applied, one at or before seen is skipped.  Returns how many
+ * were applied, JR_FOLLOW_GAP when one does not follow (one was missed,
+ * or the position was not reached by a listing: the thread lists), or -1.
+ */
+static int
+jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
+{
+    int                 rc, applied;
+    size_t              i, n;
+    jr_follow_ann_t    *a, **v;
+    jr_bucket_name_t   name;
+
+    for (n = 0, a = list; a; a = a->next) {
+        n++;
+    }
+
+    v = malloc(n * sizeof(jr_follow_ann_t *));
+    if (v == NULL) {
+        return JR_FOLLOW_GAP;
+    }
+
+    for (i = 0, a = list; a; a = a->next) {
+        v[i++] = a;
+    }
+
+    qsort(v, n, sizeof(jr_follow_ann_t *), jr_follow_ann_cmp);
+
+    rc = 0;
+    applied = 0;
+
+    for (i = 0; i < n && !jr_follow_stopping(f); i++) {
+        a = v[i];
+
+        /* another primary's, on the same subject */
+        if (jr_bucket_parse(f->rc->prefix, a->key, &name) != 0
+            || name.kind != JR_BUCKET_SEGMENT)
+        {
+            continue;
+        }
+
+        if (f->seen && strcmp(a->key, f->seen) <= 0) {
+            continue;                               /* applied before */
+        }
+
+        if (f->seen == NULL || a->prev == NULL
+            || strcmp(a->prev, f->seen) != 0
+            || strcmp(name.gen, f->pos.gen) != 0)
+        {
+            rc = JR_FOLLOW_GAP;
+            break;
+        }
+
+        if (name.index != f->pos.index) {
+            /* PREV was the last segment of the current WAL */
+            if (name.index != f->pos.index + 1 || name.offset != 0) {
+                rc = JR_FOLLOW_GAP;
+                break;
+            }
+
+            f->pos.index = name.index;
+            f->pos.offset = 0;
+            f->pos.has_chain = 0;
+
+        } else if (f->pos.has_chain ? name.offset > f->pos.offset
+                                    : name.offset != 0)
+        {
+            rc = JR_FOLLOW_GAP;
+            break;
+        }
+
+        if (jr_follow_segment(f, a->key, &name) != 0) {
+            rc = -1;
+            break;
+        }
+
+        jr_follow_seen(f, a->key);
+        applied++;
+
+        if (f->out_len >= JR_FOLLOW_OUT_MAX && jr_follow_commit(f) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+
+    free(v);
+
+    /* the transactions before a bad segment are good */
+    if (jr_follow_commit(f) != 0) {
+        rc = -1;
+    }
+
+    if (applied) {
+        uv_mutex_lock(&f->mu);
+        f->ann_applied += applied;
+        f->ok_ms = jr_bucket_now_ms();
+        uv_mutex_unlock(&f->mu);
+    }
+
+    return rc < 0 ? rc : applied;
+}
+
+
+/*
+ * Without announcements, the thread polls: at once while catching up,
+ * after poll_ms when nothing came, doubled after each empty poll up to
+ * poll_max_ms, since every look is a request billed (and back to poll_ms
+ * once something came); after an error, five times poll_ms.
+ *
+ * While announcements come (ann_live), it polls only to catch up (at the
+ * start, after a gap), then waits for them: a segment announced is
+ * fetched by name, with no LIST; when none came for poll_max_ms, one poll
+ * makes sure none was missed.
+ */
 void
 jr_follow_thread(void *arg)
 {
-    int           rc;
-    uint64_t      wait, idle;
-    jr_follow_t  *f = arg;
+    int               rc, live, poll;
+    uint64_t          wait, idle;
+    jr_follow_t      *f = arg;
+    jr_follow_ann_t  *ann;
 
     idle = f->rc->poll_ms;
+    poll = 1;
 
     uv_mutex_lock(&f->mu);
 
     while (!f->stopping) {
+        ann = f->ann;
+        f->ann = NULL;
+        f->ann_tail = NULL;
+        f->nann = 0;
+        live = f->ann_live;
+
+        if (f->ann_lost || !live) {
+            f->ann_lost = 0;
+            poll = 1;
+        }
+
         uv_mutex_unlock(&f->mu);
 
-        rc = jr_follow_poll(f);
+        rc = 0;
+
+        if (!poll && ann) {
+            rc = f->written || f->resync ? JR_FOLLOW_GAP
+                                         : jr_follow_announced(f, ann);
+            if (rc == JR_FOLLOW_GAP) {
+                poll = 1;
+            }
+        }
+
+        jr_follow_ann_free(ann);
+
+        if (poll) {
+            rc = jr_follow_poll(f);
+        }
 
         if (rc < 0) {
             /* the saved state and the WAL are what is sure */
@@ -1105,23 +1265,40 @@ jr_follow_thread(void *arg)
             f->errors++;
         }
 
-        /*
-         * Catching up: at once.  Nothing new: after poll_ms, doubled after
-         * each empty poll up to poll_max_ms, since every look is a request
-         * billed (and back to poll_ms once something came).  After an
-         * error: five times poll_ms.
-         */
-        if (rc > 0) {
+        if (poll && live) {
+            f->ann_polls++;
+        }
+
+        if (f->stopping) {
+            break;
+        }
+
+        if (rc < 0) {
+            (void) uv_cond_timedwait(&f->cond, &f->mu,
+                                     (uint64_t) f->rc->poll_ms * 5 * 1000000);
+            poll = 1;
+
+        } else if (live) {
+            /* a poll that found something: more may wait */
+            poll = poll && rc > 0;
+
+            if (!poll && f->ann == NULL && !f->ann_lost) {
+                (void) uv_cond_timedwait(&f->cond, &f->mu,
+                                         (uint64_t) f->rc->poll_max_ms
+                                         * 1000000);
+
+                /* nothing heard for that long: look, in case */
+                poll = f->ann == NULL && !f->ann_lost;
+            }
+
+        } else if (rc > 0) {
             idle = f->rc->poll_ms;
 
-        } else if (!f->stopping) {
-            wait = rc < 0 ? (uint64_t) f->rc->poll_ms * 5 : idle;
+        } else {
+            wait = idle;
             (void) uv_cond_timedwait(&f->cond, &f->mu, wait * 1000000);
-
-            if (rc == 0) {
-                idle = idle * 2 > f->rc->poll_max_ms ? f->rc->poll_max_ms
-                                                     : idle * 2;
-            }
+            idle = idle * 2 > f->rc->poll_max_ms ? f->rc->poll_max_ms
+                                                 : idle * 2;
         }
     }
 

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,7 +109,7 @@ jr_restore_time(const char *text, uint64_t *ms)
 }
 
 
-static const char *
+const char *
 jr_restore_iso(uint64_t ms, char *buf, size_t size)
 {
     time_t     t;
@@ -475,7 +474,7 @@ jr_restore_replay(jr_restore_t *r)
 }
 
 
-static int
+int
 jr_restore_check(const char *path, FILE *out)
 {
     int            rc;
@@ -514,44 +513,6 @@ jr_restore_check(const char *path, FILE *out)
     sqlite3_close(db);
 
     return rc;
-}
-
-
-int
-jr_restore(const jr_config_t *cf, const char *output, uint64_t target_ms,
-    int force, FILE *out)
-{
-    int               rc;
-    struct stat       st;
-    jr_s3_t          *s3;
-    jr_restore_pos_t  pos;
-
-    if (cf->s3.line == 0 || cf->backup.line == 0) {
-        fprintf(out, "restore: the configuration has no [s3] and [backup] "
-                "sections: nothing to restore from\n");
-        return 1;
-    }
-
-    if (!force && stat(output, &st) == 0) {
-        fprintf(out, "restore: %s exists; give -f to replace it\n", output);
-        return 1;
-    }
-
-    s3 = jr_s3_open(&cf->s3, NULL);
-    if (s3 == NULL) {
-        fprintf(out, "restore: out of memory\n");
-        return 1;
-    }
-
-    jr_s3_set_user(s3, JR_S3_USER_RESTORE);
-
-    rc = jr_restore_from(s3, cf->s3.bucket, cf->backup.prefix, output,
-                         target_ms, out, &pos);
-
-    jr_s3_close(s3);
-    jr_s3_free(s3);
-
-    return rc == 0 ? 0 : 1;
 }
 
 

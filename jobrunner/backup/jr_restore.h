@@ -46,7 +46,9 @@ typedef struct {
 int jr_restore_time(const char *text, uint64_t *ms);
 
 /*
- * Restores into output (refused if it exists, unless force).  target_ms 0
+ * The command (jr_restore_cmd.c): restores into output (refused if it
+ * exists, unless force), and the hot databases next to it
+ * (jr_restore_hot.h).  target_ms 0
  * is the latest.  Progress and errors go to out.  Returns the exit status:
  * 0, or 1.
  */
@@ -61,5 +63,11 @@ int jr_restore(const jr_config_t *cf, const char *output, uint64_t target_ms,
  */
 int jr_restore_from(jr_s3_t *s3, const char *bucket, const char *base,
     const char *output, uint64_t target_ms, FILE *out, jr_restore_pos_t *pos);
+
+/* ms as "2026-05-01T12:00:00.000Z" in buf; returns buf. */
+const char *jr_restore_iso(uint64_t ms, char *buf, size_t size);
+
+/* PRAGMA integrity_check of the file at path: 0 if "ok", or -1. */
+int jr_restore_check(const char *path, FILE *out);
 
 #endif /* JR_RESTORE_H */

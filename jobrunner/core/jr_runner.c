@@ -116,6 +116,11 @@ jr_runner_run(const jr_config_t *cf)
         goto failed;
     }
 
+    /* a replica hears of the primary's segments */
+    if (jr_follow_nats(r.follow, r.nats) != 0) {
+        goto failed;
+    }
+
     /* the hub shares its messages with the other nodes' hubs */
     if (r.sse && r.nats && cf->nats.sse) {
         r.ssenats = jr_sse_nats_start(r.loop, r.nats, &cf->nats);
@@ -130,7 +135,7 @@ jr_runner_run(const jr_config_t *cf)
     }
 
     if (cf->backup.line
-        && jr_backup_start(&r.backup, r.loop, cf, r.s3) != 0)
+        && jr_backup_start(&r.backup, r.loop, cf, r.s3, r.nats) != 0)
     {
         goto failed;
     }

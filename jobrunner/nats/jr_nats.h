@@ -39,9 +39,10 @@
 
 /*
  * Threads of the uv pool the NATS users may hold at once (jr_runner.c):
- * the events' publisher or consumer, and the realtime hub's publisher.
+ * the events' publisher or consumer, the realtime hub's publisher, and
+ * the backup's announcements (or a replica's subscription).
  */
-#define JR_NATS_THREADS     3
+#define JR_NATS_THREADS     4
 
 /* Events given to handlers, or'ed. */
 #define JR_NATS_UP          0x01    /* connected, the first time or again */

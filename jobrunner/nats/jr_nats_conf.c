@@ -161,6 +161,20 @@ jr_nats_conf_finish(jr_conf_t *cf, void *conf)
                                 "other", nc->sse_subject, nc->subject);
     }
 
+    /* no announcement stored as an event or sent to readers */
+    if (jr_nats_conf_within(nc->backup_subject, nc->subject)
+        || jr_nats_conf_within(nc->subject, nc->backup_subject)
+        || jr_nats_conf_within(nc->backup_subject, nc->sse_subject)
+        || jr_nats_conf_within(nc->sse_subject, nc->backup_subject))
+    {
+        return jr_conf_error_at(cf, jr_conf_line(cf, "backup_subject"),
+                                "backup_subject \"%s\" overlaps "
+                                "subject_prefix \"%s\" or sse_subject_prefix "
+                                "\"%s\": one is, or is under, the other",
+                                nc->backup_subject, nc->subject,
+                                nc->sse_subject);
+    }
+
     return 0;
 }
 
@@ -209,6 +223,8 @@ static const jr_conf_key_t  jr_nats_conf_keys[] = {
     { "sse", &jr_conf_flag, JR_NATS(sse), .def = "on" },
     { "sse_subject_prefix", &jr_conf_string, JR_NATS(sse_subject),
       .data = &jr_nats_conf_subject, .def = "blog.sse" },
+    { "backup_subject", &jr_conf_string, JR_NATS(backup_subject),
+      .data = &jr_nats_conf_subject, .def = "blog.backup" },
     { NULL }
 };
 

@@ -47,6 +47,9 @@ typedef struct {
     long       ack_wait;          /* seconds */
     int        sse;               /* the hub's messages over NATS */
     char      *sse_subject;       /* their prefix: "<prefix>.<topic>" */
+    char      *backup_subject;    /* core NATS: a primary announces each
+                                     object its backup stored, replicas
+                                     fetch it without a LIST */
 } jr_nats_conf_t;
 
 /*

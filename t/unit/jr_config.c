@@ -757,6 +757,28 @@ test_backup(void)
     is_int(cf.backup.snapshot_interval, 86400, "default snapshot_interval");
     is_int(cf.backup.retention, 7 * 86400, "default retention");
     is_int(cf.backup.lag_alert, 10, "default lag_alert");
+    is_int(cf.backup.hot_interval, 60, "default hot_interval");
+    is_int(cf.backup.nhot, 2, "default hot_databases: two");
+    is_str(cf.backup.nhot == 2 ? cf.backup.hot_paths[0] : NULL,
+           "/etc/blog/queue.db", "queue.db, next to data_db");
+    is_str(cf.backup.nhot == 2 ? cf.backup.hot_paths[1] : NULL,
+           "/etc/blog/analytics.db", "analytics.db, next to data_db");
+    jr_config_free(&cf);
+
+    rc = parse(BASE S3 "[backup]\nhot_databases = off\n");
+    is_int(rc, 0, "hot_databases = off: parsed");
+    is_int(cf.backup.nhot, 0, "no hot database");
+    jr_config_free(&cf);
+
+    rc = parse(BASE S3 "[backup]\nhot_databases = /var/q.db  sub/a-1.db\n"
+               "hot_interval = 5m\n");
+    is_int(rc, 0, "hot_databases and hot_interval: parsed");
+    is_int(cf.backup.nhot, 2, "two hot databases");
+    is_str(cf.backup.nhot == 2 ? cf.backup.hot_paths[0] : NULL, "/var/q.db",
+           "an absolute path as it is");
+    is_str(cf.backup.nhot == 2 ? cf.backup.hot_paths[1] : NULL,
+           "/etc/blog/sub/a-1.db", "a relative one in data_db's folder");
+    is_int(cf.backup.hot_interval, 300, "hot_interval");
     jr_config_free(&cf);
 
     rc = parse(BASE S3 "[backup]\nprefix = blog/data.db\nlocal_dir = bk\n"
@@ -962,7 +984,7 @@ test_engine(void)
     fails(BASE "[backup]\nbogus =\n",
           FILE_NAME ":4: unknown key \"bogus\" in [backup] (expected prefix, "
           "local_dir, checkpoint_pages, lag_alert, interval_ms, "
-          "snapshot_interval or retention)",
+          "snapshot_interval, retention, hot_databases or hot_interval)",
           "an unknown key before an empty value");
     fails(BASE "[nats]\nrole = both\nrole =\n",
           FILE_NAME ":5: duplicate key \"role\" (first set on line 4)",

@@ -1,0 +1,43 @@
+/*
+ * Announcements of the backup's segments on core NATS ([nats]
+ * backup_subject), so that replicas fetch each one by name instead of
+ * listing the bucket (jr_follow_nats.c).  After a segment is stored, its
+ * key, size and the key of the segment before it in the same generation
+ * ("-" when not known: the first since the start or of a generation) go
+ * out as one message "KEY SIZE PREV".  A replica applies a segment whose
+ * PREV is the last one it applied; anything else makes it list.
+ *
+ * Published in libuv's pool (a publish may wait for the socket), in the
+ * order stored; nothing is sent while NATS is down (replicas poll then).
+ */
+
+#ifndef JR_BACKUP_ANNOUNCE_H
+#define JR_BACKUP_ANNOUNCE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <uv.h>
+
+#include "nats/jr_nats.h"
+
+typedef struct jr_backup_announce_s  jr_backup_announce_t;
+
+/* NULL when out of memory (logged). */
+jr_backup_announce_t *jr_backup_announce_start(uv_loop_t *loop,
+    jr_nats_t *nats, const char *subject);
+
+/* The loop: key (size bytes) was stored after prev (NULL: not known). */
+void jr_backup_announce(jr_backup_announce_t *a, const char *key,
+    uint64_t size, const char *prev);
+
+/* No more; a publish under way ends with the loop.  Safe with NULL. */
+void jr_backup_announce_stop(jr_backup_announce_t *a);
+
+/* After the loop has ended. */
+void jr_backup_announce_free(jr_backup_announce_t *a);
+
+/* Prometheus lines: jobrunner_backup_announced_total and _lost_total. */
+void jr_backup_announce_render(jr_backup_announce_t *a, FILE *out);
+
+#endif /* JR_BACKUP_ANNOUNCE_H */
