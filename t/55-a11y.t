@@ -91,13 +91,14 @@ sql($db, "UPDATE jobs SET state = 'dead', attempts = 5, last_error = 'vips: not 
 
 my @public = (index => '/', page2 => '/page/2', post => '/posts/code',
               page => '/about', tag => '/tags/nginx', notfound => '/no-such-page',
-              login => '/admin/login');
+              search => '/search?q=nginx', login => '/admin/login');
 my @admin = (posts => '/admin/posts', pages => '/admin/posts?type=page',
              edit => "/admin/posts/$code_id", new => '/admin/posts/new',
              revisions => "/admin/posts/$code_id/revisions",
              diff => "/admin/posts/$code_id/revisions?rev=2", media => '/admin/media',
              comments => '/admin/comments', analytics => '/admin/analytics',
-             jobs => '/admin/jobs', missing => '/admin/posts/999999');
+             jobs => '/admin/jobs', redirects => '/admin/redirects',
+             missing => '/admin/posts/999999');
 my %is_admin = @admin;
 
 my $keep = "$BlogTest::ROOT/build/screenshots/a11y";
