@@ -27,7 +27,8 @@ use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-use BlogTest qw(http_request sql wait_for free_port write_file read_file);
+use BlogTest qw(http_request sql wait_for free_port write_file read_file
+                data_migrations);
 
 my $ROOT = $BlogTest::ROOT;
 my @PACKAGES = qw(libnginx-mod-http-blog ngx-blog);
@@ -109,34 +110,6 @@ sub mode_of {
     my @st = stat $path or return 'missing';
     return sprintf '%s:%s %04o', scalar getpwuid($st[4]),
         scalar getgrgid($st[5]), $st[2] & 07777;
-}
-
-# The SQL of each data.db migration, read from lib/blog_schema.c as the
-# C preprocessor leaves it (a migration may be a macro of string
-# literals): the upgrade below needs a database of the schema before this
-# one.
-sub migrations {
-    my $file = "$ROOT/lib/blog_schema.c";
-    my $src = `cc -E -P -D_GNU_SOURCE -I$ROOT/lib $file`;
-    die "$file: the preprocessor failed\n" if $? || !defined $src;
-    my ($list) = $src =~ /blog_migrations\[\w+\]\s*=\s*\{(.*?)\n\};/s
-        or die "$file: no blog_migrations array";
-    $list =~ s{/\*.*?\*/}{}gs;
-    my (@sql, $cur);
-    while ($list =~ /\G\s*(?:"([^"\\]*)"|(,)|\z)/gc) {
-        if (defined $1) {
-            $cur .= $1;
-        } elsif (defined $2) {
-            push @sql, $cur;
-            undef $cur;
-        } else {
-            last;
-        }
-    }
-    die "$file: blog_migrations unread from offset " . pos($list)
-        if (pos($list) // 0) != length $list;
-    push @sql, $cur if defined $cur;
-    return @sql;
 }
 
 # The database as the previous version left it: the migrations but the
@@ -296,7 +269,7 @@ is(mode_of('/var/lib/ngx-blog'), 'blog:www-data 2770', '/var/lib/ngx-blog');
 is(mode_of($_), 'blog:www-data 2770', $_)
     for '/var/lib/ngx-blog/media', '/var/lib/ngx-blog/spool';
 is(mode_of($DB), 'blog:www-data 0660', 'data.db made by the package');
-my @migrations = migrations();
+my @migrations = data_migrations();
 my $schema = @migrations;
 is(sql($DB, 'PRAGMA user_version'), $schema, "at schema $schema");
 is(mode_of('/run/ngx-blog'), 'blog:www-data 0750', '/run/ngx-blog (tmpfiles)');

@@ -73,7 +73,7 @@ main(void)
     ok(rc == SQLITE_OK, "insert prepared");
 
     for (i = 0; i < 8; i++) {
-        char  slug[8];
+        char  slug[16];
 
         snprintf(slug, sizeof(slug), "p%d", i);
         sqlite3_bind_text(stmt, 1, slug, -1, SQLITE_TRANSIENT);
@@ -92,7 +92,7 @@ main(void)
                            " WHERE slug = ?1", -1, &stmt, NULL);
 
     for (i = 0; i < 8; i++) {
-        char  slug[8];
+        char  slug[16];
 
         snprintf(slug, sizeof(slug), "p%d", i);
         sqlite3_bind_text(stmt, 1, slug, -1, SQLITE_TRANSIENT);
