@@ -80,6 +80,12 @@ blog_redirect_from(const char *in, size_t len, char *out, const char **why)
             return 0;
         }
 
+        /* only "%3F" gives one here: the key's "?" must start its query */
+        if (c == '?') {
+            *why = "has an encoded \"?\" in its path";
+            return 0;
+        }
+
         if (c == '\\') {
             *why = "has a backslash";
             return 0;
