@@ -496,8 +496,9 @@ static int
 ctl_hugo_alias(char **out, const char *section, const char *alias,
     const char *path, unsigned line)
 {
-    char        *full, *key, *grown;
-    size_t       k, have;
+    int          rc;
+    char        *full, *key;
+    size_t       k;
     const char  *why;
 
     if (asprintf(&full, "%s%s%s%s", alias[0] == '/' ? "" : "/",
@@ -525,20 +526,10 @@ ctl_hugo_alias(char **out, const char *section, const char *alias,
 
     free(full);
 
-    have = strlen(*out);
-    grown = realloc(*out, have + k + 2);
-    if (grown == NULL) {
-        free(key);
-        return CTL_ERROR;
-    }
-
-    memcpy(grown + have, key, k);
-    grown[have + k] = '\n';
-    grown[have + k + 1] = '\0';
-    *out = grown;
+    rc = ctl_lines_append(out, key, k);
     free(key);
 
-    return CTL_OK;
+    return rc;
 }
 
 

@@ -98,3 +98,25 @@ ctl_iso8601(int64_t t, char buf[CTL_ISO8601_SIZE])
         snprintf(buf, CTL_ISO8601_SIZE, "%s", "?");
     }
 }
+
+
+int
+ctl_lines_append(char **list, const char *s, size_t n)
+{
+    char    *grown;
+    size_t   have;
+
+    have = strlen(*list);
+
+    grown = realloc(*list, have + n + 2);
+    if (grown == NULL) {
+        return CTL_ERROR;
+    }
+
+    memcpy(grown + have, s, n);
+    grown[have + n] = '\n';
+    grown[have + n + 1] = '\0';
+    *list = grown;
+
+    return CTL_OK;
+}

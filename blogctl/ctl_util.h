@@ -31,4 +31,11 @@ int ctl_read_file(const char *path, char **buf, size_t *len);
 /* Formats Unix seconds as ISO-8601 UTC, e.g. "2026-10-03T08:30:00Z". */
 void ctl_iso8601(int64_t t, char buf[CTL_ISO8601_SIZE]);
 
+/*
+ * Appends the n bytes of s and a newline to *list, a malloc'ed string of
+ * such lines (aliases, as front matter gives them).  CTL_OK or CTL_ERROR
+ * (out of memory: *list is left as it was).
+ */
+int ctl_lines_append(char **list, const char *s, size_t n);
+
 #endif /* CTL_UTIL_H */

@@ -307,8 +307,9 @@ ctl_wxr_slug(const char *post_name, const char *title, const char *id,
 static int
 ctl_wxr_alias(char **aliases, const char *path, size_t len)
 {
-    char        *key, *grown, *merged;
-    size_t       i, m, k, have;
+    int          rc;
+    char        *key, *merged;
+    size_t       i, m, k;
     const char  *why, *line, *nl;
 
     key = malloc(len + 1);
@@ -336,24 +337,10 @@ ctl_wxr_alias(char **aliases, const char *path, size_t len)
         }
     }
 
-    if (k > 1) {
-        have = strlen(*aliases);
-
-        grown = realloc(*aliases, have + k + 2);
-        if (grown == NULL) {
-            free(key);
-            return CTL_ERROR;
-        }
-
-        memcpy(grown + have, key, k);
-        grown[have + k] = '\n';
-        grown[have + k + 1] = '\0';
-        *aliases = grown;
-    }
-
+    rc = k > 1 ? ctl_lines_append(aliases, key, k) : CTL_OK;
     free(key);
 
-    return CTL_OK;
+    return rc;
 }
 
 
