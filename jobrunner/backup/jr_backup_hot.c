@@ -12,6 +12,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,51 +584,57 @@ jr_backup_hot_tick(uv_timer_t *timer)
 }
 
 
+/* The metrics of each hot database: one line per database under each. */
+static const struct {
+    const char  *name;
+    const char  *help;
+    const char  *type;
+    size_t       offset;            /* a uint64_t of jr_backup_hot_db_t */
+    uint64_t     divisor;
+} jr_backup_hot_metrics[] = {
+    { "jobrunner_backup_hot_copies_total",
+      "Copies of a hot database stored.", "counter",
+      offsetof(jr_backup_hot_db_t, copies), 1 },
+    { "jobrunner_backup_hot_bytes_total",
+      "Bytes of the copies of a hot database stored.", "counter",
+      offsetof(jr_backup_hot_db_t, bytes), 1 },
+    { "jobrunner_backup_hot_failures_total",
+      "Passes that could not copy or store a hot database.", "counter",
+      offsetof(jr_backup_hot_db_t, failures), 1 },
+    { "jobrunner_backup_hot_last_copy_timestamp_seconds",
+      "When the last copy of a hot database was stored (0: none since the "
+      "start).", "gauge",
+      offsetof(jr_backup_hot_db_t, stored_ms), 1000 },
+};
+
+
 void
 jr_backup_hot_render(jr_backup_hot_t *h, FILE *out)
 {
+    size_t               m;
     unsigned             i;
+    uint64_t             v;
     jr_backup_hot_db_t  *d;
 
     if (h == NULL) {
         return;
     }
 
-    fprintf(out, "# HELP jobrunner_backup_hot_copies_total Copies of a hot "
-            "database stored.\n"
-            "# TYPE jobrunner_backup_hot_copies_total counter\n");
-    for (i = 0; i < h->ndbs; i++) {
-        d = &h->dbs[i];
-        fprintf(out, "jobrunner_backup_hot_copies_total{db=\"%s\"} %llu\n",
-                d->name, (unsigned long long) d->copies);
-    }
+    for (m = 0; m < sizeof(jr_backup_hot_metrics)
+                    / sizeof(jr_backup_hot_metrics[0]); m++)
+    {
+        fprintf(out, "# HELP %s %s\n# TYPE %s %s\n",
+                jr_backup_hot_metrics[m].name, jr_backup_hot_metrics[m].help,
+                jr_backup_hot_metrics[m].name, jr_backup_hot_metrics[m].type);
 
-    fprintf(out, "# HELP jobrunner_backup_hot_bytes_total Bytes of the "
-            "copies of a hot database stored.\n"
-            "# TYPE jobrunner_backup_hot_bytes_total counter\n");
-    for (i = 0; i < h->ndbs; i++) {
-        d = &h->dbs[i];
-        fprintf(out, "jobrunner_backup_hot_bytes_total{db=\"%s\"} %llu\n",
-                d->name, (unsigned long long) d->bytes);
-    }
-
-    fprintf(out, "# HELP jobrunner_backup_hot_failures_total Passes that "
-            "could not copy or store a hot database.\n"
-            "# TYPE jobrunner_backup_hot_failures_total counter\n");
-    for (i = 0; i < h->ndbs; i++) {
-        d = &h->dbs[i];
-        fprintf(out, "jobrunner_backup_hot_failures_total{db=\"%s\"} %llu\n",
-                d->name, (unsigned long long) d->failures);
-    }
-
-    fprintf(out, "# HELP jobrunner_backup_hot_last_copy_timestamp_seconds "
-            "When the last copy of a hot database was stored (0: none since "
-            "the start).\n"
-            "# TYPE jobrunner_backup_hot_last_copy_timestamp_seconds gauge\n");
-    for (i = 0; i < h->ndbs; i++) {
-        d = &h->dbs[i];
-        fprintf(out, "jobrunner_backup_hot_last_copy_timestamp_seconds"
-                "{db=\"%s\"} %llu\n", d->name,
-                (unsigned long long) d->stored_ms / 1000);
+        for (i = 0; i < h->ndbs; i++) {
+            d = &h->dbs[i];
+            memcpy(&v, (char *) d + jr_backup_hot_metrics[m].offset,
+                   sizeof(v));
+            v /= jr_backup_hot_metrics[m].divisor;
+            fprintf(out, "%s{db=\"%s\"} %llu\n",
+                    jr_backup_hot_metrics[m].name, d->name,
+                    (unsigned long long) v);
+        }
     }
 }
