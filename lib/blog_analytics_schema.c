@@ -54,7 +54,81 @@ static const char *const
     "  node   TEXT PRIMARY KEY,"
     "  file   INTEGER NOT NULL,"
     "  offset INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
+
+    /*
+     * 2: visits and their page views (docs/analytics.md).  A visit is a run
+     * of one visitor's views with gaps under [events] visit_gap; a view
+     * belongs to one visit.  Rows are kept for [events] raw_days, so that
+     * any range and filter can be answered from them; a day that has
+     * closed is also summed into analytics_rollup, per dimension, which
+     * answers the unfiltered and one-filter questions for any range and
+     * outlives the rows.
+     *
+     * visitor is the visitor's 64-bit hash under its day's salt
+     * (jobrunner/events/jr_salt.c); the salt is gone after its day, so the
+     * hash names no one afterwards, and a visitor counts once per day over
+     * a range of days.  A visit belongs to the day it starts (UTC days
+     * since 1970); times are Unix milliseconds.  Text columns are '' when
+     * not known.  device is 'desktop', 'phone', 'tablet' or ''; channel is
+     * 'direct', 'search', 'social', 'email', 'campaign' or 'referral'.
+     */
+    "CREATE TABLE analytics_visits ("
+    "  id           INTEGER PRIMARY KEY,"
+    "  day          INTEGER NOT NULL,"
+    "  visitor      INTEGER NOT NULL,"
+    "  start_ms     INTEGER NOT NULL,"
+    "  end_ms       INTEGER NOT NULL,"
+    "  views        INTEGER NOT NULL,"
+    "  entry        TEXT NOT NULL,"
+    "  exit         TEXT NOT NULL,"
+    "  source       TEXT NOT NULL DEFAULT '',"
+    "  channel      TEXT NOT NULL DEFAULT '',"
+    "  ref_host     TEXT NOT NULL DEFAULT '',"
+    "  ref_path     TEXT NOT NULL DEFAULT '',"
+    "  utm_source   TEXT NOT NULL DEFAULT '',"
+    "  utm_medium   TEXT NOT NULL DEFAULT '',"
+    "  utm_campaign TEXT NOT NULL DEFAULT '',"
+    "  country      TEXT NOT NULL DEFAULT '',"
+    "  region       TEXT NOT NULL DEFAULT '',"
+    "  device       TEXT NOT NULL DEFAULT '',"
+    "  browser      TEXT NOT NULL DEFAULT '',"
+    "  os           TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX analytics_visits_day ON analytics_visits (day);"
+    "CREATE TABLE analytics_views ("
+    "  id        INTEGER PRIMARY KEY,"
+    "  visit     INTEGER NOT NULL,"
+    "  day       INTEGER NOT NULL,"
+    "  time_ms   INTEGER NOT NULL,"
+    "  path      TEXT NOT NULL,"
+    "  status    INTEGER NOT NULL,"
+    "  ref_host  TEXT NOT NULL DEFAULT '',"
+    "  ref_path  TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX analytics_views_day ON analytics_views (day);"
+    "CREATE INDEX analytics_views_visit ON analytics_views (visit);"
+    /*
+     * A closed day's sums: dim '' (key '') is the site's, the others are
+     * blog_stats's dimension names (lib/blog_stats.h) with one row per
+     * value.  bounces are visits of one view; duration_ms sums the
+     * visits' end_ms - start_ms.  For a page, views and visitors are its
+     * own, visits those that saw it.
+     */
+    "CREATE TABLE analytics_rollup ("
+    "  day         INTEGER NOT NULL,"
+    "  dim         TEXT NOT NULL,"
+    "  key         TEXT NOT NULL,"
+    "  visitors    INTEGER NOT NULL,"
+    "  visits      INTEGER NOT NULL,"
+    "  views       INTEGER NOT NULL,"
+    "  bounces     INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (dim, day, key)"
     ") WITHOUT ROWID;"
+    "CREATE TABLE analytics_rolled ("
+    "  day INTEGER PRIMARY KEY"
+    ");"
 };
 
 
