@@ -124,18 +124,18 @@ ngx_http_blog_conf_set_limit_slot(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
- * NGX_DECLINED with the seconds left in *retry when key has used up its
- * limit in the current window; NGX_OK otherwise, NGX_ERROR on failure.
+ * key's live row: its hits and when it expires, both 0 when it has none
+ * (or it expired).  NGX_OK or NGX_ERROR.
  */
-ngx_int_t
-ngx_http_blog_rate_check(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
-    ngx_str_t *key, ngx_http_blog_limit_t *limit, time_t *retry)
+static ngx_int_t
+ngx_http_blog_rate_read(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
+    ngx_str_t *key, time_t now, int64_t *hits, time_t *expires)
 {
     int            rc;
-    time_t         now;
     sqlite3_stmt  *stmt;
 
-    now = ngx_time();
+    *hits = 0;
+    *expires = 0;
 
     stmt = ngx_http_blog_sql(r, ttl,
                              "SELECT hits, expires_at FROM rate_limits"
@@ -148,24 +148,44 @@ ngx_http_blog_rate_check(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
     rc = sqlite3_step(stmt);
 
     if (rc == SQLITE_ROW) {
-        *retry = (time_t) sqlite3_column_int64(stmt, 1) - now;
-        rc = (sqlite3_column_int64(stmt, 0) >= (int64_t) limit->count)
-             ? SQLITE_FULL : SQLITE_OK;
+        *hits = sqlite3_column_int64(stmt, 0);
+        *expires = (time_t) sqlite3_column_int64(stmt, 1);
 
-    } else if (rc == SQLITE_DONE) {
-        rc = SQLITE_OK;
-
-    } else {
+    } else if (rc != SQLITE_DONE) {
         ngx_http_blog_sql_error(r, ttl, rc, "rate limit");
     }
 
     sqlite3_finalize(stmt);
 
-    if (rc == SQLITE_FULL) {
-        return NGX_DECLINED;
+    return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * NGX_DECLINED with the seconds left in *retry when key has used up its
+ * limit in the current window; NGX_OK otherwise, NGX_ERROR on failure.
+ */
+ngx_int_t
+ngx_http_blog_rate_check(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
+    ngx_str_t *key, ngx_http_blog_limit_t *limit, time_t *retry)
+{
+    time_t   now, expires;
+    int64_t  hits;
+
+    now = ngx_time();
+
+    if (ngx_http_blog_rate_read(r, ttl, key, now, &hits, &expires) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    return rc == SQLITE_OK ? NGX_OK : NGX_ERROR;
+    if (hits < (int64_t) limit->count) {
+        return NGX_OK;
+    }
+
+    *retry = expires - now;
+
+    return NGX_DECLINED;
 }
 
 
@@ -205,43 +225,18 @@ ngx_http_blog_backoff_check(ngx_http_request_t *r, ngx_http_blog_conn_t *ttl,
     ngx_str_t *key, ngx_http_blog_limit_t *limit, ngx_uint_t spared,
     time_t *retry)
 {
-    int            rc;
-    time_t         now, last, wait;
-    int64_t        hits, over;
-    sqlite3_stmt  *stmt;
+    time_t   now, expires, last, wait;
+    int64_t  hits, over;
 
     now = ngx_time();
 
-    stmt = ngx_http_blog_sql(r, ttl,
-                             "SELECT hits, expires_at FROM rate_limits"
-                             " WHERE key = ?1 AND expires_at > ?2",
-                             "ti", key, (int64_t) now);
-    if (stmt == NULL) {
+    if (ngx_http_blog_rate_read(r, ttl, key, now, &hits, &expires) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    rc = sqlite3_step(stmt);
-    hits = 0;
-    last = 0;
-
-    if (rc == SQLITE_ROW) {
-        hits = sqlite3_column_int64(stmt, 0);
-        /* each hit sets the row to expire a window after it */
-        last = (time_t) sqlite3_column_int64(stmt, 1) - limit->window;
-        rc = SQLITE_OK;
-
-    } else if (rc == SQLITE_DONE) {
-        rc = SQLITE_OK;
-
-    } else {
-        ngx_http_blog_sql_error(r, ttl, rc, "rate limit");
-    }
-
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_OK) {
-        return NGX_ERROR;
-    }
+    /* each hit sets the row to expire a window after it */
+    last = expires - limit->window;
 
     over = hits - (int64_t) spared;
 
