@@ -128,6 +128,11 @@ delete $edit{base};
 $r = jar_post($site, $jar, "/admin/posts/$id", [csrf => $csrf, %edit, base => $base]);
 is $r->{status}, 303, 'publish';
 like $r->{headers}{location}, qr{\?done=saved$}, '... saved';
+like jar_get($site, $jar, "/admin/posts/$id?done=saved")->{body},
+     qr{<p class="notice" role="status">Saved\.</p>}, '... and the editor says so';
+like jar_get($site, $jar, "/admin/posts?done=%3Cb%3E")->{body},
+     qr{<main[^>]*>(?:(?!class="notice").)*</main>}s,
+     'a ?done= not in the list shows no notice (nothing echoed)';
 $r = $site->get('/posts/first-post');
 is $r->{status}, 200, 'the post is on the site';
 like $r->{body}, qr{<em>world</em>}, '... rendered';

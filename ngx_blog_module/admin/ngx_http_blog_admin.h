@@ -162,7 +162,6 @@ ngx_int_t ngx_http_blog_admin_posts(ngx_http_request_t *r,
 ngx_int_t ngx_http_blog_admin_preview(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
 void ngx_http_blog_publish_timer(ngx_event_t *ev);
-const char *ngx_http_blog_done_notice(ngx_http_request_t *r);
 ngx_int_t ngx_http_blog_go(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, const char *fmt, int64_t id,
     const char *done);
@@ -186,6 +185,55 @@ ngx_int_t ngx_http_blog_admin_jobs(ngx_http_request_t *r,
 /* ngx_http_blog_admin_analytics.c */
 ngx_int_t ngx_http_blog_admin_analytics(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
+
+/* ngx_http_blog_admin_list.c */
+
+/* How a column of a list's SELECT is shown in its row's item. */
+typedef enum {
+    NGX_HTTP_BLOG_ACOL_END = 0,     /* ends the table */
+    NGX_HTTP_BLOG_ACOL_TEXT,        /* escaped text */
+    NGX_HTTP_BLOG_ACOL_INT,
+    NGX_HTTP_BLOG_ACOL_TIME,        /* Unix seconds, shown as a date */
+    NGX_HTTP_BLOG_ACOL_TRUSTED,     /* HTML we rendered: shown raw */
+    NGX_HTTP_BLOG_ACOL_COUNT,       /* an integer, not set when 0 */
+    NGX_HTTP_BLOG_ACOL_FLAG,        /* "1" when not 0, else not set */
+    NGX_HTTP_BLOG_ACOL_SKIP         /* read by the row hook only */
+} ngx_http_blog_admin_col_e;
+
+typedef struct {
+    const char                 *name;
+    ngx_http_blog_admin_col_e   kind;
+} ngx_http_blog_admin_col_t;
+
+/* What a row shows beyond its columns (a URL made of two of them...). */
+typedef ngx_int_t (*ngx_http_blog_admin_row_pt)(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_array_t *item, sqlite3_stmt *stmt);
+
+typedef struct {
+    const char                       *name;  /* the list's, and the log's */
+    const ngx_http_blog_admin_col_t  *cols;  /* in the SELECT's order */
+    ngx_http_blog_admin_row_pt        row;   /* or NULL */
+    ngx_uint_t                        max;   /* rows shown, 0: all */
+} ngx_http_blog_admin_list_t;
+
+/*
+ * Steps stmt (finalized here) and sets list->name in vars to its rows;
+ * past list->max of them (the SELECT asks for one more), "more" is set to
+ * list->max.
+ * NGX_OK, NGX_HTTP_SERVICE_UNAVAILABLE when SQLite failed (logged) or
+ * NGX_HTTP_INTERNAL_SERVER_ERROR.
+ */
+ngx_int_t ngx_http_blog_admin_list(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, sqlite3_stmt *stmt,
+    const ngx_http_blog_admin_list_t *list, ngx_array_t *vars);
+
+/* Sets name in item to the blog's address of path under route. */
+ngx_int_t ngx_http_blog_admin_link(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_array_t *item, const char *name,
+    ngx_str_t *route, const u_char *path, size_t len);
+
+/* A row's id, as in "comments/12" or a form's id=12: > 0, or 0 if not. */
+int64_t ngx_http_blog_admin_id(u_char *text, size_t len);
 
 /* ngx_http_blog_admin_view.c */
 ngx_int_t ngx_http_blog_admin_page(ngx_http_request_t *r,

@@ -16,11 +16,28 @@ static ngx_int_t ngx_http_blog_comment_act(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, int64_t id);
 
 
+static const ngx_http_blog_admin_col_t  ngx_http_blog_comments_cols[] = {
+    { "id", NGX_HTTP_BLOG_ACOL_INT },
+    { "name", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "email", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "body_html", NGX_HTTP_BLOG_ACOL_TRUSTED },
+    { "created", NGX_HTTP_BLOG_ACOL_TIME },
+    { "address", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "post_id", NGX_HTTP_BLOG_ACOL_INT },
+    { "post_title", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "trustable", NGX_HTTP_BLOG_ACOL_FLAG },
+    { NULL, NGX_HTTP_BLOG_ACOL_END }
+};
+
+static const ngx_http_blog_admin_list_t  ngx_http_blog_comments_list = {
+    "comments", ngx_http_blog_comments_cols, NULL, 0
+};
+
+
 ngx_int_t
 ngx_http_blog_admin_comments(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *rest)
 {
-    size_t   i;
     int64_t  id;
 
     if (rest->len == 0) {
@@ -29,18 +46,9 @@ ngx_http_blog_admin_comments(ngx_http_request_t *r,
                                                                          ctx);
     }
 
-    id = 0;
+    id = ngx_http_blog_admin_id(rest->data, rest->len);
 
-    for (i = 0; i < rest->len && i < 15; i++) {
-        if (rest->data[i] < '0' || rest->data[i] > '9') {
-            id = 0;
-            break;
-        }
-
-        id = id * 10 + (rest->data[i] - '0');
-    }
-
-    if (id <= 0 || i != rest->len || r->method != NGX_HTTP_POST) {
+    if (id == 0 || r->method != NGX_HTTP_POST) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_NOT_FOUND,
                    "Not found", "The admin panel has no such page.");
     }
@@ -53,10 +61,10 @@ static ngx_int_t
 ngx_http_blog_comments_queue(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx)
 {
-    int            rc;
+    ngx_int_t      rc;
     ngx_str_t      arg;
-    const char    *status, *notice;
-    ngx_array_t   *vars, items, *item;
+    const char    *status;
+    ngx_array_t   *vars;
     sqlite3_stmt  *stmt;
 
     status = "pending";
@@ -71,10 +79,7 @@ ngx_http_blog_comments_queue(ngx_http_request_t *r,
     }
 
     vars = ngx_http_blog_scope_create(r);
-    if (vars == NULL
-        || ngx_array_init(&items, r->pool, 32, sizeof(blog_tpl_ctx_t))
-           != NGX_OK)
-    {
+    if (vars == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -89,50 +94,15 @@ ngx_http_blog_comments_queue(ngx_http_request_t *r,
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        item = ngx_http_blog_scope_item(r->pool, &items, 9);
-        if (item == NULL
-            || ngx_http_blog_scope_int(r, item, "id",
-                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "name", stmt, 1) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "email", stmt, 2) != NGX_OK
-            || ngx_http_blog_scope_trusted(r, item, "body_html",
-                                           sqlite3_column_text(stmt, 3),
-                                           sqlite3_column_bytes(stmt, 3))
-               != NGX_OK
-            || ngx_http_blog_scope_time(r, item, "created",
-                                        sqlite3_column_int64(stmt, 4))
-               != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "address", stmt, 5)
-               != NGX_OK
-            || ngx_http_blog_scope_int(r, item, "post_id",
-                                       sqlite3_column_int64(stmt, 6)) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "post_title", stmt, 7)
-               != NGX_OK
-            || (sqlite3_column_int(stmt, 8)
-                && ngx_http_blog_scope_cstr(r, item, "trustable", "1")
-                   != NGX_OK))
-        {
-            sqlite3_finalize(stmt);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    rc = ngx_http_blog_admin_list(r, ctx, stmt, &ngx_http_blog_comments_list,
+                                  vars);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_DONE) {
-        ngx_http_blog_sql_error(r, ctx->alcf->data, rc, "comments");
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
-    }
-
-    notice = ngx_http_blog_done_notice(r);
-
-    if (ngx_http_blog_scope_list(vars, "comments", &items) != NGX_OK
-        || ngx_http_blog_scope_cstr(r, vars, status[0] == 'p' ? "is_pending"
-                                    : status[0] == 'a' ? "is_approved"
-                                    : "is_spam", "1") != NGX_OK
-        || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
-                      != NGX_OK))
+    if (ngx_http_blog_scope_cstr(r, vars, status[0] == 'p' ? "is_pending"
+                                 : status[0] == 'a' ? "is_approved"
+                                 : "is_spam", "1") != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

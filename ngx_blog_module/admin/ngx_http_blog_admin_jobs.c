@@ -12,12 +12,36 @@ static ngx_int_t ngx_http_blog_jobs_retry(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
 
 
+static const ngx_http_blog_admin_col_t  ngx_http_blog_jobs_state_cols[] = {
+    { "state", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "count", NGX_HTTP_BLOG_ACOL_INT },
+    { NULL, NGX_HTTP_BLOG_ACOL_END }
+};
+
+static const ngx_http_blog_admin_list_t  ngx_http_blog_jobs_states = {
+    "states", ngx_http_blog_jobs_state_cols, NULL, 0
+};
+
+static const ngx_http_blog_admin_col_t  ngx_http_blog_jobs_dead_cols[] = {
+    { "id", NGX_HTTP_BLOG_ACOL_INT },
+    { "kind", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "key", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "attempts", NGX_HTTP_BLOG_ACOL_INT },
+    { "error", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "updated", NGX_HTTP_BLOG_ACOL_TIME },
+    { NULL, NGX_HTTP_BLOG_ACOL_END }
+};
+
+static const ngx_http_blog_admin_list_t  ngx_http_blog_jobs_dead = {
+    "dead", ngx_http_blog_jobs_dead_cols, NULL, 0
+};
+
+
 ngx_int_t
 ngx_http_blog_admin_jobs(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 {
-    int            rc;
-    const char    *notice;
-    ngx_array_t   *vars, states, dead, *item;
+    ngx_int_t      rc;
+    ngx_array_t   *vars;
     sqlite3_stmt  *stmt;
 
     if (r->method == NGX_HTTP_POST) {
@@ -25,12 +49,7 @@ ngx_http_blog_admin_jobs(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     }
 
     vars = ngx_http_blog_scope_create(r);
-    if (vars == NULL
-        || ngx_array_init(&states, r->pool, 4, sizeof(blog_tpl_ctx_t))
-           != NGX_OK
-        || ngx_array_init(&dead, r->pool, 16, sizeof(blog_tpl_ctx_t))
-           != NGX_OK)
-    {
+    if (vars == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -41,23 +60,10 @@ ngx_http_blog_admin_jobs(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        item = ngx_http_blog_scope_item(r->pool, &states, 8);
-        if (item == NULL
-            || ngx_http_blog_scope_column(r, item, "state", stmt, 0) != NGX_OK
-            || ngx_http_blog_scope_int(r, item, "count",
-                                       sqlite3_column_int64(stmt, 1))
-               != NGX_OK)
-        {
-            sqlite3_finalize(stmt);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_DONE) {
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    rc = ngx_http_blog_admin_list(r, ctx, stmt, &ngx_http_blog_jobs_states,
+                                  vars);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     stmt = ngx_http_blog_sql(r, ctx->alcf->data,
@@ -69,39 +75,10 @@ ngx_http_blog_admin_jobs(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        item = ngx_http_blog_scope_item(r->pool, &dead, 8);
-        if (item == NULL
-            || ngx_http_blog_scope_int(r, item, "id",
-                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "kind", stmt, 1) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "key", stmt, 2) != NGX_OK
-            || ngx_http_blog_scope_int(r, item, "attempts",
-                                       sqlite3_column_int64(stmt, 3)) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "error", stmt, 4) != NGX_OK
-            || ngx_http_blog_scope_time(r, item, "updated",
-                                        sqlite3_column_int64(stmt, 5))
-               != NGX_OK)
-        {
-            sqlite3_finalize(stmt);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_DONE) {
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
-    }
-
-    notice = ngx_http_blog_done_notice(r);
-
-    if (ngx_http_blog_scope_list(vars, "states", &states) != NGX_OK
-        || ngx_http_blog_scope_list(vars, "dead", &dead) != NGX_OK
-        || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
-                      != NGX_OK))
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_blog_admin_list(r, ctx, stmt, &ngx_http_blog_jobs_dead,
+                                  vars);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     return ngx_http_blog_admin_page(r, ctx, NGX_HTTP_OK, BLOG_ATPL_JOBS,
@@ -114,23 +91,13 @@ static ngx_int_t
 ngx_http_blog_jobs_retry(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 {
     int                  rc;
-    size_t               i;
     int64_t              id;
     const blog_field_t  *f;
 
     f = ngx_http_blog_body_field(r, &ctx->body, "id");
-    id = 0;
+    id = f ? ngx_http_blog_admin_id((u_char *) f->value, f->len) : 0;
 
-    for (i = 0; f && i < f->len && i < 15; i++) {
-        if (f->value[i] < '0' || f->value[i] > '9') {
-            id = 0;
-            break;
-        }
-
-        id = id * 10 + (f->value[i] - '0');
-    }
-
-    if (id <= 0) {
+    if (id == 0) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Bad request", "No job was given.");
     }

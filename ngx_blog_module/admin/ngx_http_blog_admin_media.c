@@ -103,26 +103,42 @@ ngx_http_blog_admin_media(ngx_http_request_t *r,
 }
 
 
+/* An upload's address, from its path (column 0). */
+static ngx_int_t
+ngx_http_blog_media_row(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
+    ngx_array_t *item, sqlite3_stmt *stmt)
+{
+    return ngx_http_blog_admin_link(r, ctx, item, "url",
+                                    &ctx->alcf->blog->route[BLOG_ROUTE_MEDIA],
+                                    sqlite3_column_text(stmt, 0),
+                                    sqlite3_column_bytes(stmt, 0));
+}
+
+
+static const ngx_http_blog_admin_col_t  ngx_http_blog_media_cols[] = {
+    { NULL, NGX_HTTP_BLOG_ACOL_SKIP },
+    { "type", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "size", NGX_HTTP_BLOG_ACOL_INT },
+    { "name", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "created", NGX_HTTP_BLOG_ACOL_TIME },
+    { NULL, NGX_HTTP_BLOG_ACOL_END }
+};
+
+static const ngx_http_blog_admin_list_t  ngx_http_blog_media_list = {
+    "uploads", ngx_http_blog_media_cols, ngx_http_blog_media_row, 0
+};
+
+
 static ngx_int_t
 ngx_http_blog_media_page(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     ngx_uint_t status, const char *error)
 {
-    int                        rc;
-    u_char                    *p;
-    ngx_str_t                  url, *route;
-    const char                *notice;
-    ngx_array_t               *vars, items, *item;
-    sqlite3_stmt              *stmt;
-    ngx_http_blog_loc_conf_t  *blog;
-
-    blog = ctx->alcf->blog;
-    route = &blog->route[BLOG_ROUTE_MEDIA];
+    ngx_int_t      rc;
+    ngx_array_t   *vars;
+    sqlite3_stmt  *stmt;
 
     vars = ngx_http_blog_scope_create(r);
-    if (vars == NULL
-        || ngx_array_init(&items, r->pool, 32, sizeof(blog_tpl_ctx_t))
-           != NGX_OK)
-    {
+    if (vars == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -133,54 +149,17 @@ ngx_http_blog_media_page(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        url.len = blog->prefix.len + route->len
-                  + sqlite3_column_bytes(stmt, 0);
-        url.data = ngx_pnalloc(r->pool, url.len);
-        item = ngx_http_blog_scope_item(r->pool, &items, 8);
-
-        if (url.data == NULL || item == NULL) {
-            sqlite3_finalize(stmt);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        p = ngx_cpymem(url.data, blog->prefix.data, blog->prefix.len);
-        p = ngx_cpymem(p, route->data, route->len);
-        ngx_memcpy(p, sqlite3_column_text(stmt, 0),
-                   sqlite3_column_bytes(stmt, 0));
-
-        if (ngx_http_blog_scope_str(r, item, "url", url.data, url.len)
-            != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "type", stmt, 1) != NGX_OK
-            || ngx_http_blog_scope_int(r, item, "size",
-                                       sqlite3_column_int64(stmt, 2)) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "name", stmt, 3) != NGX_OK
-            || ngx_http_blog_scope_time(r, item, "created",
-                                        sqlite3_column_int64(stmt, 4))
-               != NGX_OK)
-        {
-            sqlite3_finalize(stmt);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    rc = ngx_http_blog_admin_list(r, ctx, stmt, &ngx_http_blog_media_list,
+                                  vars);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_DONE) {
-        ngx_http_blog_sql_error(r, ctx->alcf->data, rc, "uploads");
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
-    }
-
-    notice = ngx_http_blog_done_notice(r);
-
-    if (ngx_http_blog_scope_list(vars, "uploads", &items) != NGX_OK
-        || ngx_http_blog_scope_int(r, vars, "max_mb",
-                                   (int64_t) (ctx->alcf->upload_max
-                                             / (1024 * 1024))) != NGX_OK
+    if (ngx_http_blog_scope_int(r, vars, "max_mb",
+                                (int64_t) (ctx->alcf->upload_max
+                                          / (1024 * 1024))) != NGX_OK
         || (error && ngx_http_blog_scope_cstr(r, vars, "error", error)
-                     != NGX_OK)
-        || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
-                      != NGX_OK))
+                     != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -159,54 +159,48 @@ ngx_http_blog_parse_id(u_char *p, size_t len)
 }
 
 
-/* The message of ?done=..., from a fixed list: nothing is echoed. */
-const char *
-ngx_http_blog_done_notice(ngx_http_request_t *r)
+/* A published one's public address, from its type and slug. */
+static ngx_int_t
+ngx_http_blog_posts_row(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
+    ngx_array_t *item, sqlite3_stmt *stmt)
 {
-    ngx_str_t  v;
-
-    static const char  *notices[][2] = {
-        { "saved", "Saved." },
-        { "created", "Created." },
-        { "unchanged", "Nothing changed: not saved again." },
-        { "deleted", "Deleted." },
-        { "rolledback", "Rolled back: the old revision is current again, as "
-                        "a new revision." },
-        { "uploaded", "Uploaded." },
-        { "moderated", "Done." },
-        { "retried", "The job is queued again." },
-        { NULL, NULL }
-    };
-
-    ngx_uint_t  i;
-
-    if (ngx_http_arg(r, (u_char *) "done", 4, &v) != NGX_OK) {
-        return NULL;
+    if (ngx_strcmp(sqlite3_column_text(stmt, 3), "published") != 0) {
+        return NGX_OK;
     }
 
-    for (i = 0; notices[i][0]; i++) {
-        if (v.len == ngx_strlen(notices[i][0])
-            && ngx_strncmp(v.data, notices[i][0], v.len) == 0)
-        {
-            return notices[i][1];
-        }
-    }
-
-    return NULL;
+    return ngx_http_blog_admin_link(r, ctx, item, "url",
+               ngx_strcmp(sqlite3_column_text(stmt, 7), "post") == 0
+               ? &ctx->alcf->blog->route[BLOG_ROUTE_POST]
+               : &(ngx_str_t) ngx_null_string,
+               sqlite3_column_text(stmt, 1), sqlite3_column_bytes(stmt, 1));
 }
+
+
+static const ngx_http_blog_admin_col_t  ngx_http_blog_posts_cols[] = {
+    { "id", NGX_HTTP_BLOG_ACOL_INT },
+    { "slug", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "title", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "status", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "published", NGX_HTTP_BLOG_ACOL_TIME },
+    { "updated", NGX_HTTP_BLOG_ACOL_TIME },
+    { "pending", NGX_HTTP_BLOG_ACOL_COUNT },
+    { NULL, NGX_HTTP_BLOG_ACOL_SKIP },
+    { NULL, NGX_HTTP_BLOG_ACOL_END }
+};
+
+static const ngx_http_blog_admin_list_t  ngx_http_blog_posts_rows = {
+    "posts", ngx_http_blog_posts_cols, ngx_http_blog_posts_row, 0
+};
 
 
 static ngx_int_t
 ngx_http_blog_posts_list(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 {
-    int                        rc;
-    ngx_str_t                  arg, slug;
-    const char                *type, *notice;
-    ngx_array_t               *vars, items, *item;
-    sqlite3_stmt              *stmt;
-    ngx_http_blog_loc_conf_t  *blog;
-
-    blog = ctx->alcf->blog;
+    ngx_int_t      rc;
+    ngx_str_t      arg;
+    const char    *type;
+    ngx_array_t   *vars;
+    sqlite3_stmt  *stmt;
 
     type = "post";
     if (ngx_http_arg(r, (u_char *) "type", 4, &arg) == NGX_OK
@@ -216,10 +210,7 @@ ngx_http_blog_posts_list(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     }
 
     vars = ngx_http_blog_scope_create(r);
-    if (vars == NULL
-        || ngx_array_init(&items, r->pool, 32, sizeof(blog_tpl_ctx_t))
-           != NGX_OK)
-    {
+    if (vars == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -227,7 +218,8 @@ ngx_http_blog_posts_list(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
                "SELECT p.id, p.slug, p.title, p.status, p.published_at,"
                "  p.updated_at,"
                "  (SELECT count(*) FROM comments c"
-               "    WHERE c.post_id = p.id AND c.status = 'pending')"
+               "    WHERE c.post_id = p.id AND c.status = 'pending'),"
+               "  p.type"
                " FROM posts p WHERE p.type = ?1"
                " ORDER BY p.updated_at DESC, p.id DESC",
                "s", type);
@@ -235,70 +227,15 @@ ngx_http_blog_posts_list(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        item = ngx_http_blog_scope_item(r->pool, &items, 8);
-        if (item == NULL
-            || ngx_http_blog_scope_int(r, item, "id",
-                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "slug", stmt, 1) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "title", stmt, 2) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "status", stmt, 3)
-               != NGX_OK
-            || ngx_http_blog_scope_time(r, item, "published",
-                                        sqlite3_column_int64(stmt, 4))
-               != NGX_OK
-            || ngx_http_blog_scope_time(r, item, "updated",
-                                        sqlite3_column_int64(stmt, 5))
-               != NGX_OK
-            || (sqlite3_column_int64(stmt, 6)
-                && ngx_http_blog_scope_int(r, item, "pending",
-                                           sqlite3_column_int64(stmt, 6))
-                   != NGX_OK))
-        {
-            sqlite3_finalize(stmt);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        /* the public address, for published ones */
-        if (ngx_strcmp(sqlite3_column_text(stmt, 3), "published") == 0) {
-            slug.len = blog->prefix.len + sqlite3_column_bytes(stmt, 1)
-                       + (type[1] == 'o' ? blog->route[BLOG_ROUTE_POST].len
-                                         : 0);
-            slug.data = ngx_pnalloc(r->pool, slug.len);
-            if (slug.data == NULL) {
-                sqlite3_finalize(stmt);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            ngx_sprintf(slug.data, "%V%V%s", &blog->prefix,
-                        type[1] == 'o' ? &blog->route[BLOG_ROUTE_POST]
-                                       : &(ngx_str_t) ngx_null_string,
-                        sqlite3_column_text(stmt, 1));
-
-            if (ngx_http_blog_scope_str(r, item, "url", slug.data, slug.len)
-                != NGX_OK)
-            {
-                sqlite3_finalize(stmt);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
+    rc = ngx_http_blog_admin_list(r, ctx, stmt, &ngx_http_blog_posts_rows,
+                                  vars);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_DONE) {
-        ngx_http_blog_sql_error(r, ctx->alcf->data, rc, "posts");
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
-    }
-
-    notice = ngx_http_blog_done_notice(r);
-
-    if (ngx_http_blog_scope_list(vars, "posts", &items) != NGX_OK
-        || ngx_http_blog_scope_cstr(r, vars, type[1] == 'o' ? "type_post"
-                                                           : "type_page",
-                                    "1") != NGX_OK
-        || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
-                      != NGX_OK))
+    if (ngx_http_blog_scope_cstr(r, vars, type[1] == 'o' ? "type_post"
+                                                        : "type_page",
+                                 "1") != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -432,8 +369,7 @@ ngx_http_blog_post_edit(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     free(html);
     free(summary);
 
-    return ngx_http_blog_post_form_page(r, ctx, &pf, NGX_HTTP_OK,
-                                        ngx_http_blog_done_notice(r), 0);
+    return ngx_http_blog_post_form_page(r, ctx, &pf, NGX_HTTP_OK, NULL, 0);
 }
 
 

@@ -38,11 +38,32 @@ static ngx_int_t ngx_http_blog_redirect_write(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, int64_t id);
 
 
+/* The SELECT's columns: id, kind, from_path, to_url, status, origin,
+   post_id, and the post's type, slug and title (ngx_http_blog_redirect_item) */
+static const ngx_http_blog_admin_col_t  ngx_http_blog_redirects_cols[] = {
+    { "id", NGX_HTTP_BLOG_ACOL_INT },
+    { NULL, NGX_HTTP_BLOG_ACOL_SKIP },
+    { NULL, NGX_HTTP_BLOG_ACOL_SKIP },
+    { "to", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "status", NGX_HTTP_BLOG_ACOL_INT },
+    { "origin", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "post_id", NGX_HTTP_BLOG_ACOL_INT },
+    { NULL, NGX_HTTP_BLOG_ACOL_SKIP },
+    { NULL, NGX_HTTP_BLOG_ACOL_SKIP },
+    { "post_title", NGX_HTTP_BLOG_ACOL_TEXT },
+    { NULL, NGX_HTTP_BLOG_ACOL_END }
+};
+
+static const ngx_http_blog_admin_list_t  ngx_http_blog_redirects_rows = {
+    "redirects", ngx_http_blog_redirects_cols, ngx_http_blog_redirect_item,
+    NGX_HTTP_BLOG_REDIRECTS_SHOWN
+};
+
+
 ngx_int_t
 ngx_http_blog_admin_redirects(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *rest)
 {
-    size_t   i;
     int64_t  id;
 
     if (rest->len == 0) {
@@ -51,18 +72,9 @@ ngx_http_blog_admin_redirects(ngx_http_request_t *r,
                : ngx_http_blog_redirects_list(r, ctx, NGX_HTTP_OK, NULL);
     }
 
-    id = 0;
+    id = ngx_http_blog_admin_id(rest->data, rest->len);
 
-    for (i = 0; i < rest->len && i < 15; i++) {
-        if (rest->data[i] < '0' || rest->data[i] > '9') {
-            id = 0;
-            break;
-        }
-
-        id = id * 10 + (rest->data[i] - '0');
-    }
-
-    if (id <= 0 || i != rest->len || r->method != NGX_HTTP_POST) {
+    if (id == 0 || r->method != NGX_HTTP_POST) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_NOT_FOUND,
                    "Not found", "The admin panel has no such page.");
     }
@@ -77,17 +89,12 @@ ngx_http_blog_redirects_list(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_uint_t status,
     ngx_http_blog_redirect_form_t *rf)
 {
-    int            rc;
-    ngx_int_t      n;
-    const char    *notice;
-    ngx_array_t   *vars, items, *item;
+    ngx_int_t      rc;
+    ngx_array_t   *vars;
     sqlite3_stmt  *stmt;
 
     vars = ngx_http_blog_scope_create(r);
-    if (vars == NULL
-        || ngx_array_init(&items, r->pool, 32, sizeof(blog_tpl_ctx_t))
-           != NGX_OK)
-    {
+    if (vars == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -101,44 +108,13 @@ ngx_http_blog_redirects_list(ngx_http_request_t *r,
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    n = 0;
-
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (++n > NGX_HTTP_BLOG_REDIRECTS_SHOWN) {
-            if (ngx_http_blog_scope_int(r, vars, "more",
-                                        NGX_HTTP_BLOG_REDIRECTS_SHOWN)
-                != NGX_OK)
-            {
-                sqlite3_finalize(stmt);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            continue;
-        }
-
-        item = ngx_http_blog_scope_item(r->pool, &items, 16);
-        if (item == NULL
-            || ngx_http_blog_redirect_item(r, ctx, item, stmt) != NGX_OK)
-        {
-            sqlite3_finalize(stmt);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    rc = ngx_http_blog_admin_list(r, ctx, stmt, &ngx_http_blog_redirects_rows,
+                                  vars);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_DONE) {
-        ngx_http_blog_sql_error(r, ctx->alcf->data, rc, "redirects");
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
-    }
-
-    notice = ngx_http_blog_done_notice(r);
-
-    if (ngx_http_blog_scope_list(vars, "redirects", &items) != NGX_OK
-        || ngx_http_blog_scope_cstr(r, vars, "title", "Redirects") != NGX_OK
-        || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
-                      != NGX_OK))
-    {
+    if (ngx_http_blog_scope_cstr(r, vars, "title", "Redirects") != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -176,43 +152,29 @@ static ngx_int_t
 ngx_http_blog_redirect_item(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_array_t *item, sqlite3_stmt *stmt)
 {
-    u_char                    *p;
-    ngx_str_t                  kind, from, slug, *route;
+    ngx_str_t                  kind, *route;
     ngx_http_blog_loc_conf_t  *blog;
 
     blog = ctx->alcf->blog;
 
     if (ngx_http_blog_column(r, stmt, 1, &kind) != NGX_OK
-        || ngx_http_blog_column(r, stmt, 2, &from) != NGX_OK
-        || ngx_http_blog_column(r, stmt, 8, &slug) != NGX_OK)
+        || ngx_http_blog_status_vars(r, item, 0,
+                                     sqlite3_column_int(stmt, 4)) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     /* an old slug: the URL it had, under the route of its kind */
-    if (kind.len == 4 && ngx_strncmp(kind.data, "path", 4) != 0) {
-        route = (kind.data[1] == 'o') ? &blog->route[BLOG_ROUTE_POST]
-                                      : &(ngx_str_t) ngx_null_string;
+    route = (kind.len == 4 && ngx_strncmp(kind.data, "path", 4) == 0)
+            ? NULL
+            : (kind.data[1] == 'o') ? &blog->route[BLOG_ROUTE_POST]
+                                    : &(ngx_str_t) ngx_null_string;
 
-        p = ngx_pnalloc(r->pool, blog->prefix.len + route->len + from.len);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        from.len = ngx_sprintf(p, "%V%V%V", &blog->prefix, route, &from) - p;
-        from.data = p;
-    }
-
-    if (ngx_http_blog_scope_int(r, item, "id", sqlite3_column_int64(stmt, 0))
-           != NGX_OK
-        || ngx_http_blog_scope_str(r, item, "from", from.data, from.len)
-           != NGX_OK
-        || ngx_http_blog_scope_column(r, item, "to", stmt, 3) != NGX_OK
-        || ngx_http_blog_scope_int(r, item, "status",
-                                   sqlite3_column_int(stmt, 4)) != NGX_OK
-        || ngx_http_blog_scope_column(r, item, "origin", stmt, 5) != NGX_OK
-        || ngx_http_blog_status_vars(r, item, 0,
-                                     sqlite3_column_int(stmt, 4)) != NGX_OK)
+    if (route == NULL
+        ? ngx_http_blog_scope_column(r, item, "from", stmt, 2) != NGX_OK
+        : ngx_http_blog_admin_link(r, ctx, item, "from", route,
+                                   sqlite3_column_text(stmt, 2),
+                                   sqlite3_column_bytes(stmt, 2)) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -225,25 +187,9 @@ ngx_http_blog_redirect_item(ngx_http_request_t *r,
              && sqlite3_column_text(stmt, 7)[1] == 'o')
             ? &blog->route[BLOG_ROUTE_POST] : &(ngx_str_t) ngx_null_string;
 
-    p = ngx_pnalloc(r->pool, blog->prefix.len + route->len + slug.len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    slug.len = ngx_sprintf(p, "%V%V%V", &blog->prefix, route, &slug) - p;
-    slug.data = p;
-
-    if (ngx_http_blog_scope_int(r, item, "post_id",
-                                sqlite3_column_int64(stmt, 6)) != NGX_OK
-        || ngx_http_blog_scope_column(r, item, "post_title", stmt, 9)
-           != NGX_OK
-        || ngx_http_blog_scope_str(r, item, "post_url", slug.data, slug.len)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return ngx_http_blog_admin_link(r, ctx, item, "post_url", route,
+                                    sqlite3_column_text(stmt, 8),
+                                    sqlite3_column_bytes(stmt, 8));
 }
 
 

@@ -7,16 +7,73 @@
 #include "admin/ngx_http_blog_admin.h"
 
 
+/* The message of ?done=..., from a fixed list: nothing is echoed. */
+static const char *
+ngx_http_blog_done_notice(ngx_http_request_t *r)
+{
+    ngx_str_t  v;
+
+    static const char  *notices[][2] = {
+        { "saved", "Saved." },
+        { "created", "Created." },
+        { "unchanged", "Nothing changed: not saved again." },
+        { "deleted", "Deleted." },
+        { "rolledback", "Rolled back: the old revision is current again, as "
+                        "a new revision." },
+        { "uploaded", "Uploaded." },
+        { "moderated", "Done." },
+        { "retried", "The job is queued again." },
+        { NULL, NULL }
+    };
+
+    ngx_uint_t  i;
+
+    if (ngx_http_arg(r, (u_char *) "done", 4, &v) != NGX_OK) {
+        return NULL;
+    }
+
+    for (i = 0; notices[i][0]; i++) {
+        if (v.len == ngx_strlen(notices[i][0])
+            && ngx_strncmp(v.data, notices[i][0], v.len) == 0)
+        {
+            return notices[i][1];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* Whether vars has name already. */
+static ngx_uint_t
+ngx_http_blog_admin_has(ngx_array_t *vars, const char *name)
+{
+    ngx_uint_t       i;
+    blog_tpl_var_t  *v;
+
+    v = vars->elts;
+
+    for (i = 0; i < vars->nelts; i++) {
+        if (ngx_strcmp(v[i].name, name) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /*
  * Renders a panel template with vars and what every page shows: the
- * panel's and the blog's addresses, the signed-in user and the CSRF token
- * every form carries.
+ * panel's and the blog's addresses, the signed-in user, the CSRF token
+ * every form carries, and the notice of ?done= when vars has none.
  */
 ngx_int_t
 ngx_http_blog_admin_page(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     ngx_uint_t status, ngx_http_blog_atpl_e tpl, ngx_array_t *vars)
 {
     u_char                          *p;
+    const char                      *notice;
     blog_buf_t                       out;
     blog_tpl_ctx_t                   scope;
     ngx_http_blog_admin_loc_conf_t  *alcf;
@@ -30,6 +87,9 @@ ngx_http_blog_admin_page(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
 
     ngx_sprintf(p, "%Vstatic/%Z", &alcf->prefix);
 
+    notice = ngx_http_blog_admin_has(vars, "notice")
+             ? NULL : ngx_http_blog_done_notice(r);
+
     if (ngx_http_blog_scope_str(r, vars, "admin", alcf->prefix.data,
                                 alcf->prefix.len) != NGX_OK
         || ngx_http_blog_scope_cstr(r, vars, "admin_static", (char *) p)
@@ -37,6 +97,8 @@ ngx_http_blog_admin_page(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
         || ngx_http_blog_scope_str(r, vars, "blog_home",
                                    alcf->blog->prefix.data,
                                    alcf->blog->prefix.len) != NGX_OK
+        || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
+                      != NGX_OK)
         || (ctx->user_id
             && (ngx_http_blog_scope_str(r, vars, "user", ctx->user_name.data,
                                         ctx->user_name.len) != NGX_OK
