@@ -85,8 +85,9 @@ jr_mail_start(jr_jobs_t *jobs, void **ctx)
         return 0;
     }
 
-    jr_log(JR_LOG_INFO, "mail: sign-in codes are sent through %s as %s",
-           mc->smtp_url, mc->from_addr);
+    jr_log(JR_LOG_INFO, "mail: sign-in codes are sent through %s as %s%s%s",
+           mc->smtp_url, mc->from_addr, mc->dkim ? ", DKIM-signed with " : "",
+           mc->dkim ? jr_dkim_algorithm(mc->dkim) : "");
 
     rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK) {
@@ -384,6 +385,14 @@ jr_mail_send(jr_work_t *w)
 
     m = w->data;
     mc = &w->jobs->cf->mail;
+
+    if (mc->dkim != NULL
+        && jr_dkim_prepend(mc->dkim, &m->message, &m->len, time(NULL)) != 0)
+    {
+        jr_work_fail(w, 0, "cannot sign the mail with DKIM (%s): libcrypto "
+                     "failed", jr_dkim_algorithm(mc->dkim));
+        return;
+    }
 
     snprintf(rcpt, sizeof(rcpt), "<%s>", m->to);
     snprintf(from, sizeof(from), "<%s>", mc->from_addr);

@@ -10,6 +10,9 @@
  *     starttls = required               ; required, try or off (smtp://)
  *     ca_file  = /etc/ssl/private-ca.pem
  *     timeout  = 30s
+ *     dkim_key_file = dkim.key          ; signs every mail: jr_dkim.h
+ *     dkim_selector = mail
+ *     dkim_domain   = example.org       ; default: the From domain
  *
  * Without a [mail] section nothing is sent: the codes are written to the
  * jobrunner's log instead, which is what "make run" does.  The user name
@@ -24,6 +27,7 @@
 #include <stddef.h>
 
 #include "core/jr_conf.h"
+#include "mail/jr_dkim.h"
 
 
 #define JR_MAIL_ENV_USERNAME  "JOBRUNNER_SMTP_USERNAME"
@@ -47,6 +51,10 @@ typedef struct {
     char          *ca_file;      /* NULL: the system's CAs */
     jr_starttls_e  starttls;
     unsigned       timeout;      /* seconds */
+    char          *dkim_key_file;
+    char          *dkim_selector;
+    char          *dkim_domain;
+    jr_dkim_t     *dkim;         /* NULL: mails go unsigned */
     int            line;         /* of "[mail]", 0 if none */
 } jr_mail_conf_t;
 

@@ -5,11 +5,15 @@
 # its command line cannot do: require AUTH with a given user and password.
 #
 #   smtpd.py HOST PORT MAILDIR [--tls CERT KEY] [--auth USER PASSWORD]
+#                              [--raw]
 #
 # With --tls, STARTTLS is offered and required before any mail; AUTH is
-# only offered over TLS.  It runs until killed.
+# only offered over TLS.  With --raw each mail is stored as the bytes
+# received (Mailbox parses and writes it again, with headers of its own):
+# what a signature check needs.  It runs until killed.
 
 import asyncio
+import mailbox
 import ssl
 import sys
 
@@ -17,10 +21,22 @@ from aiosmtpd.handlers import Mailbox
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
+class Raw:
+    """Stores the bytes of each mail as they came, DATA's dots undone."""
+
+    def __init__(self, maildir):
+        self.mailbox = mailbox.Maildir(maildir)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.mailbox.add(envelope.original_content)
+        return '250 OK'
+
+
 def main(argv):
     host, port, maildir = argv[1], int(argv[2]), argv[3]
     rest = argv[4:]
     kw = {}
+    handler = Mailbox(maildir)
 
     while rest:
         opt = rest.pop(0)
@@ -42,10 +58,11 @@ def main(argv):
 
             kw['authenticator'] = authenticator
             kw['auth_required'] = True
+        elif opt == '--raw':
+            handler = Raw(maildir)
         else:
             sys.exit('smtpd.py: unknown option ' + opt)
 
-    handler = Mailbox(maildir)
     loop = asyncio.new_event_loop()
     server = loop.run_until_complete(
         loop.create_server(lambda: SMTP(handler, **kw), host, port))
