@@ -176,7 +176,7 @@ jr_mail_user(jr_work_t *w, jr_mail_t *m, const char *login)
         return 0;
     }
 
-    if (!jr_mail_addr_valid(m->to, strlen(m->to))) {
+    if (!blog_email_valid(m->to, strlen(m->to))) {
         jr_work_fail(w, 1, "user \"%s\" has an e-mail address that cannot "
                      "be mailed to", m->name);
         return -1;

@@ -5,42 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blog_newsletter.h"
 #include "mail/jr_mail_conf.h"
 
 
 #define JR_MAIL(member)  JR_CONF_FIELD(jr_mail_conf_t, member)
-
-
-int
-jr_mail_addr_valid(const char *s, size_t len)
-{
-    size_t       i, at;
-    const char  *bad = "<>()[]\\,;:\"";
-
-    if (len == 0 || len > JR_MAIL_ADDR_MAX) {
-        return 0;
-    }
-
-    at = len;
-
-    for (i = 0; i < len; i++) {
-        if ((unsigned char) s[i] <= ' ' || s[i] == 0x7f
-            || strchr(bad, s[i]) != NULL)
-        {
-            return 0;
-        }
-
-        if (s[i] == '@') {
-            if (at != len) {
-                return 0;
-            }
-
-            at = i;
-        }
-    }
-
-    return at > 0 && at < len - 1;
-}
 
 
 /* "Name <addr>" or "addr": the address, copied into mc->from_addr. */
@@ -71,7 +40,7 @@ jr_mail_conf_set_from(jr_conf_t *cf, const jr_conf_key_t *key, void *conf,
         len = (size_t) (value + len - 1 - addr);
     }
 
-    if (!jr_mail_addr_valid(addr, len)) {
+    if (!blog_email_valid(addr, len)) {
         goto invalid;
     }
 

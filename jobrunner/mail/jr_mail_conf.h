@@ -33,8 +33,10 @@
 #define JR_MAIL_ENV_USERNAME  "JOBRUNNER_SMTP_USERNAME"
 #define JR_MAIL_ENV_PASSWORD  "JOBRUNNER_SMTP_PASSWORD"
 
-/* RFC 5321's longest path: the longest address we send to or from. */
-#define JR_MAIL_ADDR_MAX      254
+#include "blog_newsletter.h"
+
+/* the longest address we send to or from (blog_email_valid) */
+#define JR_MAIL_ADDR_MAX      BLOG_EMAIL_MAX
 
 typedef enum {
     JR_STARTTLS_REQUIRED = 0,
@@ -64,12 +66,5 @@ typedef struct {
  * does not set them, and go over TLS only.
  */
 extern const jr_conf_section_t  jr_mail_conf_section;
-
-/*
- * Whether s is an address we send mail to or from: 1 to 254 bytes with
- * one "@" between a local part and a domain, and none of the characters
- * that would need quoting or could end a header or an SMTP command.
- */
-int jr_mail_addr_valid(const char *s, size_t len);
 
 #endif /* JR_MAIL_CONF_H */
