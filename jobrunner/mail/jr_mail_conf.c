@@ -254,6 +254,10 @@ static const jr_conf_key_t  jr_mail_conf_keys[] = {
       .data = &jr_mail_conf_dns },
     { "dkim_domain", &jr_conf_string, JR_MAIL(dkim_domain),
       .data = &jr_mail_conf_dns },
+    { "newsletter_progress", &jr_conf_duration, JR_MAIL(newsletter_progress),
+      .max = 60, .def = "1s" },
+    { "newsletter_stall", &jr_conf_duration, JR_MAIL(newsletter_stall),
+      .max = 86400, .def = "10m" },
     { NULL }
 };
 

@@ -13,6 +13,8 @@
  *     dkim_key_file = dkim.key          ; signs every mail: jr_dkim.h
  *     dkim_selector = mail
  *     dkim_domain   = example.org       ; default: the From domain
+ *     newsletter_progress = 1s          ; jr_nl_progress.h
+ *     newsletter_stall    = 10m
  *
  * Without a [mail] section nothing is sent: the codes are written to the
  * jobrunner's log instead, which is what "make run" does.  The user name
@@ -57,6 +59,8 @@ typedef struct {
     char          *dkim_selector;
     char          *dkim_domain;
     jr_dkim_t     *dkim;         /* NULL: mails go unsigned */
+    unsigned       newsletter_progress;   /* seconds between counts */
+    unsigned       newsletter_stall;      /* seconds without progress */
     int            line;         /* of "[mail]", 0 if none */
 } jr_mail_conf_t;
 
