@@ -172,6 +172,16 @@ static const jr_conf_key_t  jr_mail_conf_keys[] = {
     { "ca_file", &jr_conf_path, JR_MAIL(ca_file) },
     { "timeout", &jr_conf_duration, JR_MAIL(timeout),
       .max = 600, .def = "30s" },
+    { "rate", &jr_conf_number, JR_MAIL(rate), .min = 1, .max = 10000,
+      .def = "10" },
+    { "per_connection", &jr_conf_number, JR_MAIL(per_connection),
+      .min = 1, .max = 100000, .def = "100" },
+    { "retry", &jr_conf_duration, JR_MAIL(retry), .min = 1, .max = 86400,
+      .def = "1m" },
+    { "attempts", &jr_conf_number, JR_MAIL(attempts), .min = 1, .max = 100,
+      .def = "5" },
+    { "confirm_ttl", &jr_conf_duration, JR_MAIL(confirm_ttl), .min = 60,
+      .max = 30 * 86400, .def = "2d" },
     { NULL }
 };
 

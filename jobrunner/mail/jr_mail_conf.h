@@ -11,6 +11,13 @@
  *     ca_file  = /etc/ssl/private-ca.pem
  *     timeout  = 30s
  *
+ *     ; the newsletter (jr_newsletter.c, jr_subscribe.c)
+ *     rate           = 10           ; messages per second, at most
+ *     per_connection = 100          ; messages over one SMTP connection
+ *     retry          = 1m           ; after a 4xx, doubled per attempt
+ *     attempts       = 5            ; then the message is failed
+ *     confirm_ttl    = 2d           ; a confirmation link's life
+ *
  * Without a [mail] section nothing is sent: the codes are written to the
  * jobrunner's log instead, which is what "make run" does.  The user name
  * and password may come from the environment (JOBRUNNER_SMTP_USERNAME,
@@ -49,6 +56,12 @@ typedef struct {
     char          *ca_file;      /* NULL: the system's CAs */
     jr_starttls_e  starttls;
     unsigned       timeout;      /* seconds */
+    unsigned       rate;         /* newsletter messages per second */
+    unsigned       per_connection; /* messages before a new connection */
+    unsigned       retry;        /* seconds before a 4xx is tried again,
+                                    doubled per attempt */
+    unsigned       attempts;     /* SMTP tries of one message at most */
+    unsigned       confirm_ttl;  /* seconds a confirmation link works */
     int            line;         /* of "[mail]", 0 if none */
 } jr_mail_conf_t;
 

@@ -338,7 +338,7 @@ test_conf(void)
           "to 10m)", "a long timeout");
     fails(BASE "[mail]\nhost = x\n",
           FILE_NAME ":4: unknown key \"host\" in [mail] (expected smtp_url, "
-          "from, username, password, starttls, ca_file or timeout)",
+          "from, username, password, starttls, ca_file, timeout, rate, per_connection, retry, attempts or confirm_ttl)",
           "an unknown key");
     fails(BASE "[mail]\nusername = a\nusername = b\n",
           FILE_NAME ":5: duplicate key \"username\" (first set on line 4)",
