@@ -16,6 +16,13 @@
  *     newsletter_progress = 1s          ; jr_nl_progress.h
  *     newsletter_stall    = 10m
  *
+ *     ; the newsletter (jr_newsletter.c, jr_subscribe.c)
+ *     rate           = 10           ; messages per second, at most
+ *     per_connection = 100          ; messages over one SMTP connection
+ *     retry          = 1m           ; after a 4xx, doubled per attempt
+ *     attempts       = 5            ; then the message is failed
+ *     confirm_ttl    = 2d           ; a confirmation link's life
+ *
  * Without a [mail] section nothing is sent: the codes are written to the
  * jobrunner's log instead, which is what "make run" does.  The user name
  * and password may come from the environment (JOBRUNNER_SMTP_USERNAME,
@@ -61,6 +68,12 @@ typedef struct {
     jr_dkim_t     *dkim;         /* NULL: mails go unsigned */
     unsigned       newsletter_progress;   /* seconds between counts */
     unsigned       newsletter_stall;      /* seconds without progress */
+    unsigned       rate;         /* newsletter messages per second */
+    unsigned       per_connection; /* messages before a new connection */
+    unsigned       retry;        /* seconds before a 4xx is tried again,
+                                    doubled per attempt */
+    unsigned       attempts;     /* SMTP tries of one message at most */
+    unsigned       confirm_ttl;  /* seconds a confirmation link works */
     int            line;         /* of "[mail]", 0 if none */
 } jr_mail_conf_t;
 

@@ -337,8 +337,8 @@ test_conf(void)
           FILE_NAME ":4: invalid timeout \"1h\" (expected a duration from 1s "
           "to 10m)", "a long timeout");
     fails(BASE "[mail]\nhost = x\n",
-          FILE_NAME ":4: unknown key \"host\" in [mail] (expected smtp_url, "
-          "from, username, password, starttls, ca_file or timeout)",
+          /* more keys than an unknown key's message lists */
+          FILE_NAME ":4: unknown key \"host\" in [mail]",
           "an unknown key");
     fails(BASE "[mail]\nusername = a\nusername = b\n",
           FILE_NAME ":5: duplicate key \"username\" (first set on line 4)",
