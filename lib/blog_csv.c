@@ -100,9 +100,12 @@ blog_csv_record(const char *text, size_t len, size_t *pos, char *out,
 
 bad:
 
-    /* on to the next line: the caller reports this one and goes on */
-    while (i < len && text[i] != '\n') {
-        i++;
+    /*
+     * On to the line after the record's first: the caller reports this
+     * one and goes on; an unclosed quote does not swallow the rest.
+     */
+    for (i = *pos; i < len && text[i] != '\n'; i++) {
+        /* void */
     }
 
     *pos = i < len ? i + 1 : len;

@@ -20,7 +20,6 @@ ngx_int_t
 ngx_http_blog_admin_comments(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *rest)
 {
-    size_t   i;
     int64_t  id;
 
     if (rest->len == 0) {
@@ -29,18 +28,9 @@ ngx_http_blog_admin_comments(ngx_http_request_t *r,
                                                                          ctx);
     }
 
-    id = 0;
+    id = ngx_http_blog_admin_id(rest->data, rest->len);
 
-    for (i = 0; i < rest->len && i < 15; i++) {
-        if (rest->data[i] < '0' || rest->data[i] > '9') {
-            id = 0;
-            break;
-        }
-
-        id = id * 10 + (rest->data[i] - '0');
-    }
-
-    if (id <= 0 || i != rest->len || r->method != NGX_HTTP_POST) {
+    if (id <= 0 || r->method != NGX_HTTP_POST) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_NOT_FOUND,
                    "Not found", "The admin panel has no such page.");
     }

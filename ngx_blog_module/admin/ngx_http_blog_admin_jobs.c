@@ -114,21 +114,11 @@ static ngx_int_t
 ngx_http_blog_jobs_retry(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
 {
     int                  rc;
-    size_t               i;
     int64_t              id;
     const blog_field_t  *f;
 
     f = ngx_http_blog_body_field(r, &ctx->body, "id");
-    id = 0;
-
-    for (i = 0; f && i < f->len && i < 15; i++) {
-        if (f->value[i] < '0' || f->value[i] > '9') {
-            id = 0;
-            break;
-        }
-
-        id = id * 10 + (f->value[i] - '0');
-    }
+    id = f ? ngx_http_blog_admin_id((u_char *) f->value, f->len) : 0;
 
     if (id <= 0) {
         return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,

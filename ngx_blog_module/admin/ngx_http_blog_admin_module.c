@@ -24,6 +24,12 @@
  *   redirects/ID                  (POST action=save|delete)
  *   jobs                          the jobrunner's queue and dead letters
  *   analytics                     views, visitors, referrers: 30 days
+ *   subscribers[?q=&status=]      the newsletter's subscribers, counts
+ *   subscribers/import            (POST a CSV file: email,name)
+ *   subscribers/export.csv        every subscriber, as CSV
+ *   newsletters                   the sends, each with its counts
+ *   newsletters/ID                one send's live progress, dead letters
+ *                                 (POST action=retry [delivery=N])
  *   static/...                    the theme's admin/static/ files
  */
 
@@ -169,7 +175,8 @@ ngx_module_t  ngx_http_blog_admin_module = {
 static char  *ngx_http_blog_admin_tpl_files[BLOG_ATPL_N] = {
     "login.html", "posts.html", "edit.html", "revisions.html",
     "comments.html", "media.html", "jobs.html", "message.html",
-    "analytics.html", "redirects.html"
+    "analytics.html", "redirects.html", "subscribers.html",
+    "newsletters.html", "newsletter.html"
 };
 
 
@@ -376,6 +383,24 @@ ngx_http_blog_admin_route(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
         return ngx_http_blog_admin_redirects(r, ctx, &rest);
     }
 
+    if (ngx_http_blog_is("subscribers")
+        || ngx_http_blog_under("subscribers/"))
+    {
+        rest.data = path->data
+                    + ngx_min(path->len, sizeof("subscribers/") - 1);
+        rest.len = path->len - (rest.data - path->data);
+        return ngx_http_blog_admin_subscribers(r, ctx, &rest);
+    }
+
+    if (ngx_http_blog_is("newsletters")
+        || ngx_http_blog_under("newsletters/"))
+    {
+        rest.data = path->data
+                    + ngx_min(path->len, sizeof("newsletters/") - 1);
+        rest.len = path->len - (rest.data - path->data);
+        return ngx_http_blog_admin_newsletters(r, ctx, &rest);
+    }
+
     if (ngx_http_blog_is("jobs")) {
         return ngx_http_blog_admin_jobs(r, ctx);
     }
@@ -390,6 +415,31 @@ ngx_http_blog_admin_route(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
     return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_NOT_FOUND,
                                        "Not found",
                                        "The admin panel has no such page.");
+}
+
+
+/* The id of a row in a path or a form: 1 to 15 digits; else 0. */
+int64_t
+ngx_http_blog_admin_id(u_char *s, size_t len)
+{
+    size_t   i;
+    int64_t  id;
+
+    if (len == 0 || len > 15) {
+        return 0;
+    }
+
+    id = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+
+        id = id * 10 + (s[i] - '0');
+    }
+
+    return id;
 }
 
 

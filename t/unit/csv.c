@@ -66,7 +66,8 @@ test_read(void)
     records_are("\"\",x\n", "|x;", "an empty quoted field");
     records_are("a\"b,c\n", "a\"b|c;", "a quote inside an unquoted field");
     records_are("a\rb,c\n", "a\rb|c;", "a bare CR inside a field");
-    records_are("\"open,x\nnext,y\n", "!;", "an unclosed quote: bad, to the end");
+    records_are("\"open,x\nnext,y\n", "!;next|y;",
+                "an unclosed quote: bad, the next line read");
     records_are("\"a\"b,c\nd,e\n", "!;d|e;",
                 "text after a closing quote: bad, the next line read");
     records_are("a,b,c,d,e,f,g,h,i,j\n", "a|b|c|d|e|f|g|h|",
