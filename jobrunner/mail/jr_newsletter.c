@@ -318,8 +318,8 @@ jr_nl_render_file(jr_work_t *w, const char *file, blog_tpl_var_t *vars,
 /*
  * The post rendered into run->subject, html and text: the HTML template
  * gets the post's HTML with absolute links, the text one its Markdown
- * (plain text already, and raw: {{...}} escapes nothing in a text part,
- * the variables being given as trusted).  0 or -1.
+ * (plain text already; the text template writes its variables raw with
+ * {{{...}}}, which they may be, given as trusted there).  0 or -1.
  */
 static int
 jr_nl_render(jr_nl_run_t *run)
