@@ -33,13 +33,13 @@ static const char  *ngx_http_blog_delivery_status[][2] = {
 };
 
 
-static ngx_int_t ngx_http_blog_newsletters_list(ngx_http_request_t *r,
+static ngx_int_t ngx_http_blog_admin_nl_list(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
-static ngx_int_t ngx_http_blog_newsletter_page(ngx_http_request_t *r,
+static ngx_int_t ngx_http_blog_admin_nl_page(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, int64_t id);
-static ngx_int_t ngx_http_blog_newsletter_counts(ngx_http_request_t *r,
+static ngx_int_t ngx_http_blog_admin_nl_counts(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_array_t *vars, int64_t id);
-static ngx_int_t ngx_http_blog_newsletter_retry(ngx_http_request_t *r,
+static ngx_int_t ngx_http_blog_admin_nl_retry(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, int64_t id);
 
 
@@ -53,7 +53,7 @@ ngx_http_blog_admin_newsletters(ngx_http_request_t *r,
         return r->method == NGX_HTTP_POST
                ? ngx_http_blog_admin_message(r, ctx, NGX_HTTP_NOT_ALLOWED,
                      "Not allowed", "This page takes no form.")
-               : ngx_http_blog_newsletters_list(r, ctx);
+               : ngx_http_blog_admin_nl_list(r, ctx);
     }
 
     id = ngx_http_blog_admin_id(rest->data, rest->len);
@@ -64,13 +64,13 @@ ngx_http_blog_admin_newsletters(ngx_http_request_t *r,
     }
 
     return r->method == NGX_HTTP_POST
-           ? ngx_http_blog_newsletter_retry(r, ctx, id)
-           : ngx_http_blog_newsletter_page(r, ctx, id);
+           ? ngx_http_blog_admin_nl_retry(r, ctx, id)
+           : ngx_http_blog_admin_nl_page(r, ctx, id);
 }
 
 
 static ngx_int_t
-ngx_http_blog_newsletters_list(ngx_http_request_t *r,
+ngx_http_blog_admin_nl_list(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx)
 {
     int            rc;
@@ -111,7 +111,7 @@ ngx_http_blog_newsletters_list(ngx_http_request_t *r,
             || ngx_http_blog_scope_time(r, item, "finished",
                                         sqlite3_column_int64(stmt, 4))
                != NGX_OK
-            || ngx_http_blog_newsletter_counts(r, ctx, item, id) != NGX_OK)
+            || ngx_http_blog_admin_nl_counts(r, ctx, item, id) != NGX_OK)
         {
             sqlite3_finalize(stmt);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -142,7 +142,7 @@ ngx_http_blog_newsletters_list(ngx_http_request_t *r,
  * (the share of messages that ended) of newsletter id, into vars.
  */
 static ngx_int_t
-ngx_http_blog_newsletter_counts(ngx_http_request_t *r,
+ngx_http_blog_admin_nl_counts(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_array_t *vars, int64_t id)
 {
     int            rc;
@@ -204,7 +204,7 @@ ngx_http_blog_newsletter_counts(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_blog_newsletter_page(ngx_http_request_t *r,
+ngx_http_blog_admin_nl_page(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, int64_t id)
 {
     int                        rc;
@@ -266,7 +266,7 @@ ngx_http_blog_newsletter_page(ngx_http_request_t *r,
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    if (ngx_http_blog_newsletter_counts(r, ctx, vars, id) != NGX_OK) {
+    if (ngx_http_blog_admin_nl_counts(r, ctx, vars, id) != NGX_OK) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
@@ -350,7 +350,7 @@ ngx_http_blog_newsletter_page(ngx_http_request_t *r,
  * continuation would be.
  */
 static ngx_int_t
-ngx_http_blog_newsletter_retry(ngx_http_request_t *r,
+ngx_http_blog_admin_nl_retry(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, int64_t id)
 {
     int                    rc;
