@@ -5,6 +5,7 @@
 # bytes), with a DNS stub that holds the selector's public key.  Both
 # algorithms verify; a changed body or subject, or another key, does not;
 # a key file others can read stops the start without showing the key.
+# Sign-in codes, confirmation links and newsletters are all signed.
 
 use strict;
 use warnings;
@@ -19,8 +20,11 @@ system('/usr/bin/python3', '-c', 'import dkim') == 0
     or die "python3-dkim is missing: run scripts/deps.sh test\n";
 
 my $site = admin_site(email => 'admin@example.net',
+                      location => "blog_newsletter on;\n",
                       extra => "blog_login_code on;\n"
-                             . "blog_login_code_limit 10 15m;\n");
+                             . "blog_login_code_limit 10 15m;\n"
+                             . "blog_newsletter_limit 10 1h;\n");
+blogctl('-d', $site->db, 'set', 'base_url', 'http://127.0.0.1:' . $site->port);
 $site->start;
 my $dir = $site->dir;
 my $db = $site->db;
@@ -46,25 +50,32 @@ sub new_key {
 sub jobrunner_with {
     my ($key, $selector) = @_;
     $site->stop_jobrunner;
-    $site->start_jobrunner("queue_backoff = 1s\n[mail]\n"
+    $site->start_jobrunner("queue_backoff = 1s\n"
+        . "theme = $BlogTest::ROOT/conf/theme\n[mail]\n"
         . "smtp_url = smtp://127.0.0.1:" . smtp_port() . "\n"
         . "from = Blog <blog\@example.org>\nstarttls = off\n"
         . "dkim_key_file = $key\ndkim_selector = $selector\n");
 }
 
-# Asks for a sign-in code; returns the mail that brings it, as received.
-my $asked = 0;
+# The next mail to arrive, as received.
+my $seen = 0;
+sub next_mail {
+    my @mails = wait_mails(++$seen);
+    return $mails[$seen - 1] // '';
+}
+
+# Asks for a sign-in code; returns the mail that brings it.
 sub signed_mail {
     my $jar = {};
     my $page = jar_get($site, $jar, '/admin/login/code');
     my $r = jar_post($site, $jar, '/admin/login/code',
                      [csrf => csrf_of($page->{body}) // '', login => 'admin']);
     $r->{status} == 200 or die "asking for a code: $r->{status}";
-    my @mails = wait_mails(++$asked);
-    return $mails[$asked - 1] // '';
+    return next_mail();
 }
 
 # Runs the verifier on $mail; returns (passed, its output).
+my $r;
 sub verify {
     my ($mail, $name, $record) = @_;
     write_file("$dir/check.eml", $mail);
@@ -119,6 +130,30 @@ for my $alg (['ed25519', '-algorithm', 'ed25519'],
     my (undef, $other) = new_key("$name-other", @genpkey);
     ($ok, $out) = verify($mail, $dns, $other);
     ok !$ok, "$name: another key does not verify it" or diag $out;
+
+    # the other mails: a newsletter's confirmation link, a newsletter
+    $r = $site->request('POST', '/subscribe',
+                        'Content-Type' => 'application/x-www-form-urlencoded',
+                        _body => "email=reader-$name%40example.net&name=Reader");
+    $mail = next_mail();
+    like $mail, qr/^Subject: .*[Cc]onfirm/m, "$name: a confirmation mail";
+    ($ok, $out) = verify($mail, $dns, $record);
+    ok $ok, "$name: ... verifies" or diag $out;
+
+    my $now = time;
+    sql($db, "INSERT OR IGNORE INTO subscribers (email, name, status, source, created_at,"
+           . " confirmed_at, updated_at) VALUES ('sub\@example.net', 'Sub', 'active',"
+           . " 'import', 1, 1, 1)");
+    sql($db, "INSERT INTO posts (type, slug, title, body_md, body_html, status,"
+           . " published_at, created_at, updated_at) VALUES ('post', 'news-$name',"
+           . " 'News $name', 'x', '<p>News.</p>', 'published', $now, $now, $now)");
+    $mail = next_mail();
+    like $mail, qr/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m,
+        "$name: a newsletter, with its one-click unsubscription";
+    like $mail, qr/^ t=\d+; h=[a-z:-]*:list-unsubscribe:list-unsubscribe-post:[a-z:-]*from;\r$/m,
+        "$name: ... whose List-Unsubscribe headers are signed";
+    ($ok, $out) = verify($mail, $dns, $record);
+    ok $ok, "$name: ... verifies" or diag $out;
 }
 
 like $site->jobrunner_log, qr/DKIM-signed with rsa-sha256/,
