@@ -38,6 +38,14 @@ fi
 sqlite3 "$site/data.db" \
     "UPDATE users SET email = 'admin@example.org' WHERE name = 'admin' AND email = ''"
 
+# a few newsletter subscribers, for the panel's Subscribers page (made
+# once; without [mail] nothing is sent to them)
+sqlite3 "$site/data.db" "INSERT OR IGNORE INTO subscribers (email, name,
+    status, source, created_at, confirmed_at, updated_at) VALUES
+    ('ada@example.org', 'Ada Lovelace', 'active', 'import', unixepoch(), unixepoch(), unixepoch()),
+    ('grace@example.org', 'Grace Hopper', 'pending', 'import', unixepoch(), NULL, unixepoch()),
+    ('alan@example.org', 'Alan Turing', 'unsubscribed', 'form', unixepoch(), unixepoch(), unixepoch())"
+
 user=""
 if [ "$(id -u)" -eq 0 ]; then
     # as root, workers would run as nobody, who cannot write data.db-shm here
@@ -101,6 +109,8 @@ ngx_blog demo is running (Ctrl-C stops it):
   $url/admin/            admin panel: admin / demo-password, or "E-mail me a
                          sign-in code" for admin: the code is written to
                          $run/logs/jobrunner.log
+  $url/admin/subscribers newsletter subscribers: search, CSV import/export;
+                         $url/admin/newsletters: each send, live
   $url/_analytics        analytics: any user, password demo-token
   $url/_metrics          Prometheus metrics (jobrunner's: http://127.0.0.1:$((port + 1))/metrics)
 
