@@ -39,12 +39,15 @@ $site->{server} .= <<"EOF";
 EOF
 $site->start;
 smtp_setup($d);
-start_smtp();
+# "defer..." recipients get 451 twice, then 250 (t/lib/smtpd.py --rules)
+mkdir "$d/smtp-state" or die "smtp-state: $!";
+start_smtp('--rules', "$d/smtp-state");
 $site->start_jobrunner("metrics_listen = 127.0.0.1:$metrics_port\n"
     . "sse_socket = $sse\nsse_heartbeat_ms = 1000\n"
     . "theme = $BlogTest::ROOT/conf/theme\n"
     . "[mail]\nsmtp_url = smtp://127.0.0.1:" . smtp_port() . "\n"
     . "from = blog\@example.org\nstarttls = off\n"
+    . "rate = 100\nretry = 1s\nattempts = 1\n"
     . "newsletter_progress = 1s\nnewsletter_stall = 3s\n");
 
 my ($res, $jar) = login_as($site, 'admin', 'correct horse battery');
@@ -298,6 +301,50 @@ is $r->{status}, 404, 'retrying again: none left, 404';
 $r = jar_post($site, $jar, '/admin/newsletters/7', [csrf => $csrf, action => 'send']);
 is $r->{status}, 400, 'an unknown action: 400';
 is jar_get($site, $jar, '/admin/newsletters/8')->{status}, 404, 'an unknown newsletter: 404';
+
+# --- a real send: its dead letter retried from the panel until it goes ------
+
+sql($db, "INSERT INTO subscribers (email, name, status, source, created_at, confirmed_at,"
+       . " updated_at) VALUES ('defer-1\@example.org', 'Slow', 'active', 'import', 1, 1, 1)");
+$now = time;
+sql($db, "INSERT INTO posts (type, slug, title, body_md, body_html, status, published_at,"
+       . " created_at, updated_at) VALUES ('post', 'news', 'News', 'x', '<p>News.</p>',"
+       . " 'published', $now, $now, $now)");
+my $nl = sql($db, "SELECT n.id FROM newsletters n JOIN posts p ON p.id = n.post_id WHERE p.slug = 'news'");
+ok $nl, 'publishing a post makes its newsletter';
+
+sub sent_out {
+    return wait_for(sub { sql($db, "SELECT status FROM newsletters WHERE id = $nl") eq 'sent' }, 90);
+}
+
+sub delivery_to {
+    my ($email) = @_;
+    return sql($db, "SELECT d.status || ':' || d.attempts FROM deliveries d"
+                  . " JOIN subscribers s ON s.id = d.subscriber_id"
+                  . " WHERE d.newsletter_id = $nl AND s.email = '$email'");
+}
+
+ok sent_out(), 'the send ends' or diag sql($db, "SELECT status, count(*) FROM deliveries WHERE newsletter_id = $nl GROUP BY status");
+is delivery_to('defer-1@example.org'), 'failed:1', 'a 451 with one attempt allowed: a dead letter';
+is delivery_to('linus@example.org'), 'sent:1', 'the others are sent';
+$r = jar_get($site, $jar, "/admin/newsletters/$nl");
+like $r->{body}, qr{<strong>defer-1\@example\.org</strong> · 1 attempts}, 'its page lists the dead letter';
+like $r->{body}, qr{<pre>[^<]*451[^<]*</pre>}, '... with the 451';
+my ($did) = $r->{body} =~ /<article class="job" id="delivery-(\d+)">/;
+
+$r = jar_post($site, $jar, "/admin/newsletters/$nl", [csrf => $csrf, action => 'retry', delivery => $did // 0]);
+is $r->{status}, 303, 'retry the one dead letter';
+ok sent_out(), '... the send runs and ends again';
+is delivery_to('defer-1@example.org'), 'failed:1', '... a second 451: dead again';
+
+$r = jar_post($site, $jar, "/admin/newsletters/$nl", [csrf => $csrf, action => 'retry']);
+ok sent_out(), 'retried once more';
+is delivery_to('defer-1@example.org'), 'sent:1', '... the third try is taken';
+is scalar(grep { /^X-RcptTo: defer-1\@example\.org\r?$/m && /^Message-ID: <nl-$nl-/m } mails()), 1,
+    '... and the message arrives, once';
+is sql($db, "SELECT sent || ':' || failed FROM newsletters WHERE id = $nl"),
+    sql($db, "SELECT count(*) FROM deliveries WHERE newsletter_id = $nl AND status = 'sent'") . ':0',
+    'the newsletter\'s final counts: all sent, none failed';
 
 $live->close_sub;
 $anon->close_sub;
