@@ -511,26 +511,16 @@ ngx_http_blog_subscribers_import(ngx_http_request_t *r,
     ngx_str_t               email, name;
     ngx_uint_t              line, rows;
     const char             *why;
-    blog_part_t            *file, *part;
+    blog_part_t            *file;
     blog_csv_field_t        f[2];
     const blog_field_t     *consent;
     ngx_http_blog_conn_t   *data;
     ngx_http_blog_import_t  im;
 
     data = ctx->alcf->data;
-    file = NULL;
+    file = ngx_http_blog_body_file(&ctx->body, "file");
 
-    for (i = 0; i < ctx->body.nparts; i++) {
-        part = &ctx->body.parts[i];
-
-        if (part->filename != NULL && part->name_len == 4
-            && ngx_strncmp(part->name, "file", 4) == 0)
-        {
-            file = part;
-        }
-    }
-
-    if (!ctx->body.multipart || file == NULL || file->len == 0) {
+    if (file == NULL || file->len == 0) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "blog admin: subscriber import without a file");
         return ngx_http_blog_subscribers_list(r, ctx,
