@@ -222,6 +222,9 @@ write_file("$dir/media/pic.png", 'not really a picture');
 $site->import_posts({ 'new.md' => "---\ntitle: New\ndate: $date\ndraft: true\n---\n"
     . "A [link](/posts/old) and ![a picture](/media/pic.png) & more.\n" });
 is sql($db, "SELECT count(*) FROM newsletters"), 0, 'a draft has no newsletter';
+$site->import_posts({ 'quiet.md' => "---\ntitle: Quiet\ndate: $date\nnewsletter: false\n---\nNot mailed.\n" });
+is sql($db, "SELECT status, newsletter FROM posts WHERE slug = 'quiet'"), 'published|0', 'a post with "newsletter: false" is published';
+is sql($db, "SELECT count(*) FROM newsletters"), 0, '... without a newsletter';
 sql($db, "UPDATE posts SET title = 'Hi' || char(13, 10) || 'Bcc: evil\@example.org <script>x</script>',"
     . " status = 'published', published_at = $now WHERE slug = 'new'");
 my $nl = sql($db, "SELECT id FROM newsletters");
