@@ -296,6 +296,19 @@ like $html // '', qr{<a href="\Q$base\E/posts/old">link</a>}, '... links made ab
 like $html // '', qr{<img src="\Q$base\E/media/pic\.png"}, '... images by absolute URL';
 like $html // '', qr{<a href="\Q$unsub\E"}, '... and the unsubscribe link';
 
+# --- a test message ---------------------------------------------------------
+
+my $deliveries = sql($db, "SELECT count(*) FROM deliveries");
+my ($rc, $out) = blogctl('-d', $db, 'newsletter', 'test', 'new', 'proof@example.org');
+is $rc, 0, 'blogctl newsletter test queues a test message';
+ok wait_for(sub { scalar mails_to('proof@example.org') }, 60), '... which arrives';
+my ($proof) = mails_to('proof@example.org');
+like $proof // '', qr/^Message-ID: <nl-test-[0-9a-f]{32}\@example\.org>\r?$/m, '... with a Message-ID of its own';
+like $proof // '', qr/^Subject: Hi  Bcc: evil\@example\.org/m, '... and the post\'s subject';
+is sql($db, "SELECT count(*) FROM deliveries"), $deliveries, '... recording no delivery';
+($rc, $out) = blogctl('-d', $db, 'newsletter', 'test', 'new', 'not an address');
+isnt $rc, 0, 'a test to something that is not an address is refused';
+
 # --- unsubscribe -------------------------------------------------------------
 
 $r = $site->get(path_of($unsub));
