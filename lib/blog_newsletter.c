@@ -120,6 +120,11 @@ blog_b64url_decode(const char *in, size_t len, unsigned char *out,
         }
     }
 
+    /* the bits past the last byte are zero: one spelling per token */
+    if (bits > 0 && (v & ((1u << bits) - 1)) != 0) {
+        return -1;
+    }
+
     return (int) n;
 }
 

@@ -26,6 +26,9 @@ mkdir -p "$site/media" "$run/logs" "$run/tmp" "$run/spool"
 "$build/blogctl" -d "$site/data.db" set description \
     "Running small, fast things on nginx and SQLite" >/dev/null
 "$build/blogctl" -d "$site/data.db" set author "Demo Author" >/dev/null
+# the newsletter's mails link back here
+"$build/blogctl" -d "$site/data.db" set base_url "http://127.0.0.1:$port" \
+    >/dev/null
 cp -p "$root"/conf/demo/media/* "$site/media/"
 
 # the admin panel's demo account, made once; its e-mail address is where
@@ -58,7 +61,8 @@ sed -e "s|@BUILD@|$build|g" -e "s|@RUN@|$run|g" -e "s|@SITE@|$site|g" \
     -e "s|@ANALYTICS_SHA256@|$(printf %s demo-token | sha256sum | cut -c1-64)|g" \
     "$root/conf/nginx.demo.conf.in" > "$run/nginx.conf"
 
-# no [mail]: sign-in codes go to the log instead of an SMTP server
+# no [mail]: sign-in codes and newsletter confirmation links go to the log
+# instead of an SMTP server
 cat > "$run/jobrunner.conf" <<CONF
 [jobrunner]
 data_db = $site/data.db

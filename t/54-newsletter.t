@@ -222,6 +222,9 @@ write_file("$dir/media/pic.png", 'not really a picture');
 $site->import_posts({ 'new.md' => "---\ntitle: New\ndate: $date\ndraft: true\n---\n"
     . "A [link](/posts/old) and ![a picture](/media/pic.png) & more.\n" });
 is sql($db, "SELECT count(*) FROM newsletters"), 0, 'a draft has no newsletter';
+$site->import_posts({ 'quiet.md' => "---\ntitle: Quiet\ndate: $date\nnewsletter: false\n---\nNot mailed.\n" });
+is sql($db, "SELECT status, newsletter FROM posts WHERE slug = 'quiet'"), 'published|0', 'a post with "newsletter: false" is published';
+is sql($db, "SELECT count(*) FROM newsletters"), 0, '... without a newsletter';
 sql($db, "UPDATE posts SET title = 'Hi' || char(13, 10) || 'Bcc: evil\@example.org <script>x</script>',"
     . " status = 'published', published_at = $now WHERE slug = 'new'");
 my $nl = sql($db, "SELECT id FROM newsletters");
@@ -292,6 +295,19 @@ unlike $html // '', qr{<script>}, '... no script in it';
 like $html // '', qr{<a href="\Q$base\E/posts/old">link</a>}, '... links made absolute';
 like $html // '', qr{<img src="\Q$base\E/media/pic\.png"}, '... images by absolute URL';
 like $html // '', qr{<a href="\Q$unsub\E"}, '... and the unsubscribe link';
+
+# --- a test message ---------------------------------------------------------
+
+my $deliveries = sql($db, "SELECT count(*) FROM deliveries");
+my ($rc, $out) = blogctl('-d', $db, 'newsletter', 'test', 'new', 'proof@example.org');
+is $rc, 0, 'blogctl newsletter test queues a test message';
+ok wait_for(sub { scalar mails_to('proof@example.org') }, 60), '... which arrives';
+my ($proof) = mails_to('proof@example.org');
+like $proof // '', qr/^Message-ID: <nl-test-[0-9a-f]{32}\@example\.org>\r?$/m, '... with a Message-ID of its own';
+like $proof // '', qr/^Subject: Hi  Bcc: evil\@example\.org/m, '... and the post\'s subject';
+is sql($db, "SELECT count(*) FROM deliveries"), $deliveries, '... recording no delivery';
+($rc, $out) = blogctl('-d', $db, 'newsletter', 'test', 'new', 'not an address');
+isnt $rc, 0, 'a test to something that is not an address is refused';
 
 # --- unsubscribe -------------------------------------------------------------
 

@@ -86,6 +86,7 @@ typedef struct {
 
     /* the outcome, for commit() and done() */
     unsigned        finished:1;
+    unsigned        nobody:1;       /* no subscriber, no [mail]: no send */
     time_t          next;           /* the next run, when not finished */
     unsigned        sent;           /* by this run */
     unsigned        bounced;
@@ -107,6 +108,57 @@ typedef struct {
     unsigned        smtp_open:1;
     struct timespec next_send;      /* the rate's next slot, monotonic */
 } jr_nl_run_t;
+
+
+/*
+ * Without [mail] or a theme nothing can be sent: a dead job that says why,
+ * unless there is nobody to send to (a blog that has no newsletter):
+ * then the newsletter ends at once, sent to none, and the panel's dead
+ * letters stay for what went wrong.  0 or -1.
+ */
+static int
+jr_nl_can_send(jr_work_t *w)
+{
+    int            rc;
+    jr_nl_t       *nl;
+    const char    *why;
+    sqlite3_stmt  *stmt;
+
+    nl = w->data;
+
+    why = (w->jobs->cf->mail.smtp_url == NULL)
+          ? "no [mail] smtp_url: newsletters are not sent"
+          : (w->jobs->cf->jobs.theme == NULL)
+          ? "no theme in [jobrunner]: the newsletter's templates ("
+            JR_NL_HTML ", " JR_NL_TEXT ") are there"
+          : NULL;
+
+    if (why == NULL) {
+        return 0;
+    }
+
+    rc = sqlite3_prepare_v2(w->jobs->db, "SELECT EXISTS (SELECT 1 FROM"
+                            " subscribers WHERE status = 'active')",
+                            -1, &stmt, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(stmt);
+    }
+
+    if (rc == SQLITE_ROW && nl->test == NULL
+        && sqlite3_column_int(stmt, 0) == 0)
+    {
+        sqlite3_finalize(stmt);
+        nl->nobody = 1;
+        nl->finished = 1;
+        return 0;
+    }
+
+    sqlite3_finalize(stmt);
+
+    jr_work_fail(w, 1, "%s", why);
+
+    return -1;
+}
 
 
 static int
@@ -132,17 +184,6 @@ jr_nl_prepare(jr_work_t *w)
         return -1;
     }
 
-    if (w->jobs->cf->mail.smtp_url == NULL) {
-        jr_work_fail(w, 1, "no [mail] smtp_url: newsletters are not sent");
-        return -1;
-    }
-
-    if (w->jobs->cf->jobs.theme == NULL) {
-        jr_work_fail(w, 1, "no theme in [jobrunner]: the newsletter's "
-                     "templates (" JR_NL_HTML ", " JR_NL_TEXT ") are there");
-        return -1;
-    }
-
     nl = calloc(1, sizeof(jr_nl_t));
     if (nl == NULL) {
         jr_work_fail(w, 0, "out of memory");
@@ -160,7 +201,7 @@ jr_nl_prepare(jr_work_t *w)
             return -1;
         }
 
-        return 0;
+        return jr_nl_can_send(w);
     }
 
     rc = sqlite3_prepare_v2(w->jobs->db, "SELECT id, status FROM newsletters"
@@ -192,7 +233,7 @@ jr_nl_prepare(jr_work_t *w)
         return -1;
     }
 
-    return 0;
+    return jr_nl_can_send(w);
 }
 
 
@@ -927,8 +968,9 @@ jr_nl_work_thread(jr_work_t *w)
     run.w = w;
     run.nl = nl;
 
-    if (nl->status != NULL && (strcmp(nl->status, "sent") == 0
-                               || strcmp(nl->status, "cancelled") == 0))
+    if (nl->nobody
+        || (nl->status != NULL && (strcmp(nl->status, "sent") == 0
+                                   || strcmp(nl->status, "cancelled") == 0)))
     {
         nl->finished = 1;
         return;

@@ -43,6 +43,7 @@ typedef struct {
     ngx_str_t                body;
     ngx_str_t                base;          /* "updated_at.rev" */
     time_t                   published_at;
+    ngx_uint_t               newsletter;    /* mailed when published */
     ngx_array_t             *errors;        /* blog_tpl_ctx_t list items */
 } ngx_http_blog_post_form_t;
 
@@ -363,6 +364,7 @@ ngx_http_blog_post_edit(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     pf.id = id;
     ngx_str_set(&pf.type, "post");
     ngx_str_set(&pf.status, "draft");
+    pf.newsletter = 1;
 
     if (id == 0) {
         if (ngx_http_arg(r, (u_char *) "type", 4, &arg) == NGX_OK
@@ -391,7 +393,7 @@ ngx_http_blog_post_edit(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
                "SELECT p.title, p.slug, p.type, p.status, p.published_at,"
                "  p.summary, p.body_md,"
                "  coalesce((SELECT tags FROM revisions WHERE post_id = p.id"
-               "    ORDER BY rev DESC LIMIT 1), '')"
+               "    ORDER BY rev DESC LIMIT 1), ''), p.newsletter"
                " FROM posts p WHERE p.id = ?1", "i", id);
     if (stmt == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -418,6 +420,7 @@ ngx_http_blog_post_edit(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     }
 
     pf.published_at = (time_t) sqlite3_column_int64(stmt, 4);
+    pf.newsletter = sqlite3_column_int(stmt, 8) != 0;
     sqlite3_finalize(stmt);
 
     /* a summary derived from the body shows as empty: it follows edits */
@@ -522,6 +525,10 @@ ngx_http_blog_post_form_read(ngx_http_request_t *r,
     ngx_http_blog_post_field(r, ctx, "summary", &pf->summary);
     ngx_http_blog_post_field(r, ctx, "body", &pf->body);
     ngx_http_blog_post_field(r, ctx, "base", &pf->base);
+
+    /* a checkbox: sent when checked, absent when not */
+    ngx_http_blog_post_field(r, ctx, "newsletter", &name);
+    pf->newsletter = name.len != 0;
 
 #define ngx_http_blog_fail(text)                                              \
     if (ngx_http_blog_post_error(r, pf, text) != NGX_OK) {                    \
@@ -800,6 +807,7 @@ ngx_http_blog_post_write(ngx_http_request_t *r,
     st.tags = (char *) pf->tags.data;
     st.has_published = pf->published_at != 0;
     st.published_at = pf->published_at;
+    st.newsletter = (int) pf->newsletter;
 
     origin = NULL;
     stmt = NULL;
@@ -1038,6 +1046,9 @@ ngx_http_blog_post_form_page(ngx_http_request_t *r,
         || (pf->published.len == 0 && pf->published_at
             && ngx_http_blog_scope_time(r, vars, "published_at",
                                         pf->published_at) != NGX_OK)
+        || (pf->newsletter
+            && ngx_http_blog_scope_cstr(r, vars, "newsletter", "1")
+               != NGX_OK)
         || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
                       != NGX_OK)
         || (pf->errors && ngx_http_blog_scope_list(vars, "errors", pf->errors)
