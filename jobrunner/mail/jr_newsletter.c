@@ -20,8 +20,10 @@
  *   3. sends, in the order of the rows, at most [mail] rate messages a
  *      second over one SMTP connection (per_connection messages each),
  *      each one:  queued --commit--> sending --SMTP--> --commit--> sent;
- *      a 4xx or a network error puts it back to queued with a backoff
- *      (retry, doubled per attempt; failed after [mail] attempts), a 5xx
+ *      a 4xx puts it back to queued with a backoff (retry, doubled per
+ *      attempt; failed after [mail] attempts); a server that does not
+ *      answer at all puts it back uncounted and fails the run, which the
+ *      queue retries with its own backoff; a 5xx
  *      for its recipient marks the subscriber bounced (data.db) and it
  *      bounced; a subscriber no longer active when her turn comes is
  *      skipped;
@@ -809,6 +811,25 @@ jr_nl_deliver(jr_nl_run_t *run)
         jr_smtp_error(&run->smtp, err, sizeof(err));
         refused = jr_nl_recipient_refused(&run->smtp);
 
+        /*
+         * No answer at all: the server is down or unreachable, which is no
+         * fault of this message: it waits, its attempt not counted, and
+         * the job is retried with the queue's backoff.
+         */
+        if (run->smtp.reply == 0) {
+            rc = jr_nl_exec(run->db, "UPDATE queue.deliveries"
+                            " SET status = 'queued', attempts = attempts - 1,"
+                            "   last_error = ?2, updated_at = ?3"
+                            " WHERE id = ?1", "isi", id, err, (int64_t) now);
+            if (rc != SQLITE_OK) {
+                goto db_failed;
+            }
+
+            sqlite3_finalize(stmt);
+            jr_work_fail(w, 0, "%s", err);
+            return -1;
+        }
+
         if (refused) {
             /* data.db first: a crash between resends, and meets the 5xx */
             rc = jr_nl_exec(run->db, "UPDATE main.subscribers"
@@ -858,12 +879,6 @@ jr_nl_deliver(jr_nl_run_t *run)
             sqlite3_finalize(stmt);
             jr_work_fail(w, 1, "%s", err);
             return -1;
-        }
-
-        /* no answer at all: the server is down, the next run tries again */
-        if (run->smtp.reply == 0) {
-            nl->retried++;
-            break;
         }
 
         nl->retried++;
