@@ -357,6 +357,20 @@ $got{lc $_}++ for map { /^X-RcptTo: (\S+?)\r?$/m ? $1 : () }
 is join(',', sort keys %got), join(',', sort @left), '... to each reader left';
 is scalar(grep { $_ > 1 } values %got), 0, '... once';
 
+# --- a scheduled post ------------------------------------------------------
+
+# scheduled as the panel schedules; the panel's timer publishes it
+$site->import_posts({ 'later.md' => "---\ntitle: Scheduled\ndate: $date\ndraft: true\n---\nOn time.\n" });
+sql($db, "UPDATE posts SET status = 'scheduled', published_at = " . (time + 1) . " WHERE slug = 'later'");
+ok wait_for(sub { sql($db, "SELECT status FROM posts WHERE slug = 'later'") eq 'published' }, 30),
+    'a scheduled post is published at its time';
+my $nl3 = sql($db, "SELECT id FROM newsletters WHERE post_id = (SELECT id FROM posts WHERE slug = 'later')");
+ok $nl3, '... with its newsletter';
+ok wait_for(sub { sql($db, "SELECT status FROM newsletters WHERE id = $nl3") eq 'sent' }, 120),
+    '... which is sent';
+is scalar(grep { /^Message-ID: <nl-$nl3-\d+\@example\.org>\r?$/m } mails()), scalar @left,
+    '... to each reader';
+
 unlike $site->error_log, qr/\[(?:alert|emerg|crit)\]/, 'no alerts in the error log';
 unlike $site->jobrunner_log, qr/\b(?:CRIT|ALERT)\b/, 'nothing critical in the jobrunner log';
 
