@@ -870,8 +870,10 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "  started_at  INTEGER,"
     "  finished_at INTEGER"
     ");"
+    /* a key already there (a file put back together by hand) is kept */
     "INSERT INTO settings (key, value)"
-    "  VALUES ('newsletter_key', lower(hex(randomblob(32))));"
+    "  VALUES ('newsletter_key', lower(hex(randomblob(32))))"
+    "  ON CONFLICT (key) DO NOTHING;"
     BLOG_NEWSLETTER_TRIGGER("inserted", "INSERT", "")
     BLOG_NEWSLETTER_TRIGGER("published", "UPDATE OF status",
                             " AND old.status != 'published'")

@@ -334,6 +334,43 @@ $r = $site->request('POST', "/unsubscribe?t=$forged",
                     _body => 'List-Unsubscribe=One-Click');
 is $r->{status}, 400, 'a forged unsubscribe link is refused';
 
+# --- the SMTP server down ------------------------------------------------
+
+# a few readers left, the server stopped, a post published
+sql($db, "UPDATE subscribers SET status = 'unsubscribed' WHERE email LIKE 'reader%' AND email NOT IN ('reader001\@example.org', 'reader002\@example.org')");
+my @left = split /\n/, sql($db, "SELECT lower(email) FROM subscribers WHERE status = 'active' ORDER BY id");
+is scalar @left, 6, 'six readers left';
+stop_smtp();
+$site->import_posts({ 'down.md' => "---\ntitle: While it was down\ndate: $date\n---\nLater.\n" });
+my $nl2 = sql($db, "SELECT id FROM newsletters WHERE post_id = (SELECT id FROM posts WHERE slug = 'down')");
+ok $nl2, 'a second newsletter';
+ok wait_for(sub { sql($db, "SELECT count(*) FROM jobs WHERE kind = 'newsletter' AND last_error LIKE '%connect%'") > 0 }, 60),
+    'with the server down, its job fails and waits for a retry';
+is sql($db, "SELECT group_concat(DISTINCT status || ':' || attempts) FROM deliveries WHERE newsletter_id = $nl2"),
+    'queued:0', '... its messages queued, no attempt counted against them';
+start_smtp('--rules', $state);
+ok wait_for(sub { sql($db, "SELECT status FROM newsletters WHERE id = $nl2") eq 'sent' }, 120),
+    'the server back, the newsletter is sent';
+my %got;
+$got{lc $_}++ for map { /^X-RcptTo: (\S+?)\r?$/m ? $1 : () }
+    grep { /^Message-ID: <nl-$nl2-\d+\@example\.org>\r?$/m } mails();
+is join(',', sort keys %got), join(',', sort @left), '... to each reader left';
+is scalar(grep { $_ > 1 } values %got), 0, '... once';
+
+# --- a scheduled post ------------------------------------------------------
+
+# scheduled as the panel schedules; the panel's timer publishes it
+$site->import_posts({ 'later.md' => "---\ntitle: Scheduled\ndate: $date\ndraft: true\n---\nOn time.\n" });
+sql($db, "UPDATE posts SET status = 'scheduled', published_at = " . (time + 1) . " WHERE slug = 'later'");
+ok wait_for(sub { sql($db, "SELECT status FROM posts WHERE slug = 'later'") eq 'published' }, 30),
+    'a scheduled post is published at its time';
+my $nl3 = sql($db, "SELECT id FROM newsletters WHERE post_id = (SELECT id FROM posts WHERE slug = 'later')");
+ok $nl3, '... with its newsletter';
+ok wait_for(sub { sql($db, "SELECT status FROM newsletters WHERE id = $nl3") eq 'sent' }, 120),
+    '... which is sent';
+is scalar(grep { /^Message-ID: <nl-$nl3-\d+\@example\.org>\r?$/m } mails()), scalar @left,
+    '... to each reader';
+
 unlike $site->error_log, qr/\[(?:alert|emerg|crit)\]/, 'no alerts in the error log';
 unlike $site->jobrunner_log, qr/\b(?:CRIT|ALERT)\b/, 'nothing critical in the jobrunner log';
 

@@ -20,8 +20,10 @@
  *   3. sends, in the order of the rows, at most [mail] rate messages a
  *      second over one SMTP connection (per_connection messages each),
  *      each one:  queued --commit--> sending --SMTP--> --commit--> sent;
- *      a 4xx or a network error puts it back to queued with a backoff
- *      (retry, doubled per attempt; failed after [mail] attempts), a 5xx
+ *      a 4xx puts it back to queued with a backoff (retry, doubled per
+ *      attempt; failed after [mail] attempts); a server that does not
+ *      answer at all puts it back uncounted and fails the run, which the
+ *      queue retries with its own backoff; a 5xx
  *      for its recipient marks the subscriber bounced (data.db) and it
  *      bounced; a subscriber no longer active when her turn comes is
  *      skipped;
@@ -52,7 +54,6 @@
 
 #include "blog_newsletter.h"
 #include "blog_secret.h"
-#include "blog_template.h"
 #include "jobs/jr_jobs.h"
 #include "jobs/jr_kinds.h"
 #include "core/jr_log.h"
@@ -63,15 +64,6 @@
 
 /* Seconds of sending per run; the next run is a job of its own. */
 #define JR_NL_SLICE        5
-
-/*
- * Where a message has its reader's unsubscribe link: rendered once as the
- * template's {{unsubscribe_url}}, replaced per message.
- */
-#define JR_NL_MARK         "@@BLOG-UNSUBSCRIBE-URL@@"
-
-#define JR_NL_HTML         "newsletter-mail.html"
-#define JR_NL_TEXT         "newsletter-mail.txt"
 
 /* The longest wait for a retry: the queue's own ceiling (docs/jobs.md). */
 #define JR_NL_BACKOFF_MAX  (6 * 3600)
@@ -101,9 +93,7 @@ typedef struct {
     jr_nl_t        *nl;
     sqlite3        *db;
     jr_nl_site_t    site;
-    char           *subject;
-    char           *html;
-    char           *text;
+    jr_nl_letter_t  letter;
     jr_smtp_t       smtp;
     unsigned        smtp_open:1;
     struct timespec next_send;      /* the rate's next slot, monotonic */
@@ -274,191 +264,6 @@ jr_nl_exec(sqlite3 *db, const char *sql, const char *types, ...)
 
 
 /*
- * The post's HTML with its site-relative links (href="/...", src="/...")
- * made absolute with base_url's scheme and host: a mail has no base.
- */
-static char *
-jr_nl_absolute(const char *html, const char *base_url)
-{
-    int          attr;
-    size_t       origin;
-    const char  *p, *q, *host;
-    blog_buf_t   out;
-
-    memset(&out, 0, sizeof(out));
-
-    host = strstr(base_url, "://");
-    host = host ? host + 3 : base_url;
-    origin = (size_t) (host - base_url) + strcspn(host, "/");
-
-    for (p = html; (q = strstr(p, "=\"/")) != NULL; p = q + 2) {
-        attr = (q - html >= 4 && strncmp(q - 4, "href", 4) == 0)
-               || (q - html >= 3 && strncmp(q - 3, "src", 3) == 0);
-
-        /* not "//host": a scheme-relative link is absolute already */
-        if (blog_buf_append(&out, p, (size_t) (q - p) + 2) != 0
-            || (attr && q[3] != '/'
-                && blog_buf_append(&out, base_url, origin) != 0))
-        {
-            free(out.data);
-            return NULL;
-        }
-    }
-
-    if (blog_buf_append(&out, p, strlen(p) + 1) != 0) {
-        free(out.data);
-        return NULL;
-    }
-
-    return out.data;
-}
-
-
-#define jr_nl_var(v, n, t, s)                                                 \
-    do { (v)->name = n; (v)->type = t; (v)->str = s; (v)->len = strlen(s);   \
-         (v)->items = NULL; (v)->nitems = 0; } while (0)
-
-
-/* Renders dir/file with vars into *out (malloc'ed, NUL-terminated). */
-static int
-jr_nl_render_file(jr_work_t *w, const char *file, blog_tpl_var_t *vars,
-    size_t n, char **out)
-{
-    char             err[256];
-    blog_tpl_t      *tpl;
-    blog_buf_t       buf;
-    blog_tpl_ctx_t   ctx;
-
-    tpl = blog_tpl_load(w->jobs->cf->jobs.theme, file, err, sizeof(err));
-    if (tpl == NULL) {
-        jr_work_fail(w, 1, "theme: %s", err);
-        return -1;
-    }
-
-    memset(&buf, 0, sizeof(buf));
-    ctx.parent = NULL;
-    ctx.vars = vars;
-    ctx.nvars = n;
-
-    if (blog_tpl_render(tpl, &ctx, &buf) != 0
-        || blog_buf_append(&buf, "", 1) != 0)
-    {
-        blog_tpl_free(tpl);
-        free(buf.data);
-        jr_work_fail(w, 0, "out of memory");
-        return -1;
-    }
-
-    blog_tpl_free(tpl);
-    *out = buf.data;
-
-    return 0;
-}
-
-
-/*
- * The post rendered into run->subject, html and text: the HTML template
- * gets the post's HTML with absolute links, the text one its Markdown
- * (plain text already; the text template writes its variables raw with
- * {{{...}}}, which they may be, given as trusted there).  0 or -1.
- */
-static int
-jr_nl_render(jr_nl_run_t *run)
-{
-    int             rc;
-    char           *body, *url, date[32], unsub[] = JR_NL_MARK;
-    size_t          n;
-    time_t          when;
-    struct tm       tm;
-    jr_work_t      *w;
-    const char     *title, *slug, *summary, *md, *html;
-    sqlite3_stmt   *stmt;
-    blog_tpl_var_t  vars[9];
-
-    w = run->w;
-    body = NULL;
-    url = NULL;
-
-    rc = sqlite3_prepare_v2(run->db, "SELECT title, slug, summary, body_html,"
-                            " body_md, ifnull(published_at, 0)"
-                            " FROM main.posts WHERE id = ?1", -1, &stmt,
-                            NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_bind_int64(stmt, 1, run->nl->post);
-    }
-
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(stmt);
-    }
-
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(stmt);
-
-        if (rc == SQLITE_DONE) {
-            jr_work_fail(w, 1, "post %lld is gone", (long long) run->nl->post);
-
-        } else {
-            jr_work_fail(w, 0, "cannot read post %lld: %s",
-                         (long long) run->nl->post, sqlite3_errstr(rc));
-        }
-
-        return -1;
-    }
-
-    title = (const char *) sqlite3_column_text(stmt, 0);
-    slug = (const char *) sqlite3_column_text(stmt, 1);
-    summary = (const char *) sqlite3_column_text(stmt, 2);
-    html = (const char *) sqlite3_column_text(stmt, 3);
-    md = (const char *) sqlite3_column_text(stmt, 4);
-    when = (time_t) sqlite3_column_int64(stmt, 5);
-
-    gmtime_r(&when, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-
-    n = strlen(run->site.base_url) + sizeof("posts/") + strlen(slug);
-    url = malloc(n);
-    body = jr_nl_absolute(html ? html : "", run->site.base_url);
-    run->subject = strdup(title ? title : "");
-
-    if (url == NULL || body == NULL || run->subject == NULL) {
-        sqlite3_finalize(stmt);
-        free(url);
-        free(body);
-        jr_work_fail(w, 0, "out of memory");
-        return -1;
-    }
-
-    snprintf(url, n, "%sposts/%s", run->site.base_url, slug);
-
-    jr_nl_var(&vars[0], "site_title", BLOG_TPL_TEXT, run->site.title);
-    jr_nl_var(&vars[1], "site_url", BLOG_TPL_TEXT, run->site.base_url);
-    jr_nl_var(&vars[2], "title", BLOG_TPL_TEXT, run->subject);
-    jr_nl_var(&vars[3], "url", BLOG_TPL_TEXT, url);
-    jr_nl_var(&vars[4], "summary", BLOG_TPL_TEXT, summary ? summary : "");
-    jr_nl_var(&vars[5], "body_html", BLOG_TPL_TRUSTED, body);
-    jr_nl_var(&vars[6], "published_date", BLOG_TPL_TEXT, date);
-    jr_nl_var(&vars[7], "unsubscribe_url", BLOG_TPL_TEXT, unsub);
-    jr_nl_var(&vars[8], "body_text", BLOG_TPL_TEXT, md ? md : "");
-
-    rc = jr_nl_render_file(w, JR_NL_HTML, vars, 9, &run->html);
-
-    if (rc == 0) {
-        for (n = 0; n < 9; n++) {
-            vars[n].type = BLOG_TPL_TRUSTED;
-        }
-
-        rc = jr_nl_render_file(w, JR_NL_TEXT, vars, 9, &run->text);
-    }
-
-    sqlite3_finalize(stmt);
-    free(url);
-    free(body);
-
-    return rc;
-}
-
-
-/*
  * Step 1 and 2: the rendering, stored once (or read back), and the
  * deliveries, made once.  0 or -1.
  */
@@ -485,10 +290,10 @@ jr_nl_begin(jr_nl_run_t *run)
     }
 
     if (rc == SQLITE_ROW) {
-        run->subject = strdup((const char *) sqlite3_column_text(stmt, 0));
-        run->html = strdup((const char *) sqlite3_column_text(stmt, 1));
-        run->text = strdup((const char *) sqlite3_column_text(stmt, 2));
-        rc = (run->subject && run->html && run->text) ? SQLITE_OK
+        run->letter.subject = strdup((const char *) sqlite3_column_text(stmt, 0));
+        run->letter.html = strdup((const char *) sqlite3_column_text(stmt, 1));
+        run->letter.text = strdup((const char *) sqlite3_column_text(stmt, 2));
+        rc = (run->letter.subject && run->letter.html && run->letter.text) ? SQLITE_OK
                                                       : SQLITE_NOMEM;
     }
 
@@ -496,7 +301,7 @@ jr_nl_begin(jr_nl_run_t *run)
 
     if (rc == SQLITE_DONE) {
         /* the subject is the title when it was published, kept as it was */
-        if (jr_nl_render(run) != 0) {
+        if (jr_nl_render(run->w, run->db, &run->site, run->nl->post, &run->letter) != 0) {
             return -1;
         }
 
@@ -504,12 +309,12 @@ jr_nl_begin(jr_nl_run_t *run)
 
         rc = jr_nl_exec(run->db, "UPDATE main.newsletters SET html = ?2,"
                         "  text = ?3, status = 'sending', started_at = ?4"
-                        " WHERE id = ?1", "issi", run->nl->id, run->html,
-                        run->text, (int64_t) now);
+                        " WHERE id = ?1", "issi", run->nl->id, run->letter.html,
+                        run->letter.text, (int64_t) now);
 
         if (rc == SQLITE_OK) {
-            free(run->subject);
-            run->subject = NULL;
+            free(run->letter.subject);
+            run->letter.subject = NULL;
 
             rc = sqlite3_prepare_v2(run->db, "SELECT subject FROM"
                                     " main.newsletters WHERE id = ?1", -1,
@@ -519,9 +324,9 @@ jr_nl_begin(jr_nl_run_t *run)
             }
 
             if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-                run->subject = strdup((const char *)
+                run->letter.subject = strdup((const char *)
                                       sqlite3_column_text(stmt, 0));
-                rc = run->subject ? SQLITE_OK : SQLITE_NOMEM;
+                rc = run->letter.subject ? SQLITE_OK : SQLITE_NOMEM;
             }
 
             sqlite3_finalize(stmt);
@@ -628,9 +433,9 @@ jr_nl_send_one(jr_nl_run_t *run, const char *to, const char *unsubscribe,
     msg.from = mc->from;
     msg.from_addr = mc->from_addr;
     msg.to = to;
-    msg.subject = run->subject;
-    msg.text = run->text;
-    msg.html = run->html;
+    msg.subject = run->letter.subject;
+    msg.text = run->letter.text;
+    msg.html = run->letter.html;
     msg.mark = JR_NL_MARK;
     msg.unsubscribe = unsubscribe;
     msg.now = time(NULL);
@@ -809,6 +614,25 @@ jr_nl_deliver(jr_nl_run_t *run)
         jr_smtp_error(&run->smtp, err, sizeof(err));
         refused = jr_nl_recipient_refused(&run->smtp);
 
+        /*
+         * No answer at all: the server is down or unreachable, which is no
+         * fault of this message: it waits, its attempt not counted, and
+         * the job is retried with the queue's backoff.
+         */
+        if (run->smtp.reply == 0) {
+            rc = jr_nl_exec(run->db, "UPDATE queue.deliveries"
+                            " SET status = 'queued', attempts = attempts - 1,"
+                            "   last_error = ?2, updated_at = ?3"
+                            " WHERE id = ?1", "isi", id, err, (int64_t) now);
+            if (rc != SQLITE_OK) {
+                goto db_failed;
+            }
+
+            sqlite3_finalize(stmt);
+            jr_work_fail(w, 0, "%s", err);
+            return -1;
+        }
+
         if (refused) {
             /* data.db first: a crash between resends, and meets the 5xx */
             rc = jr_nl_exec(run->db, "UPDATE main.subscribers"
@@ -858,12 +682,6 @@ jr_nl_deliver(jr_nl_run_t *run)
             sqlite3_finalize(stmt);
             jr_work_fail(w, 1, "%s", err);
             return -1;
-        }
-
-        /* no answer at all: the server is down, the next run tries again */
-        if (run->smtp.reply == 0) {
-            nl->retried++;
-            break;
         }
 
         nl->retried++;
@@ -921,7 +739,7 @@ jr_nl_test(jr_nl_run_t *run)
 {
     char  rnd[33], mid[64], err[JR_WORK_ERRLEN], *url;
 
-    if (jr_nl_render(run) != 0) {
+    if (jr_nl_render(run->w, run->db, &run->site, run->nl->post, &run->letter) != 0) {
         return;
     }
 
@@ -1010,9 +828,7 @@ done:
     }
 
     jr_nl_site_free(&run.site);
-    free(run.subject);
-    free(run.html);
-    free(run.text);
+    jr_nl_letter_free(&run.letter);
     sqlite3_close(run.db);
 }
 
