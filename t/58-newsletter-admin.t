@@ -324,7 +324,22 @@ sub delivery_to {
                   . " WHERE d.newsletter_id = $nl AND s.email = '$email'");
 }
 
+my $follow = subscribe($site->port, ["newsletters.$nl"], Cookie => $cookie);
 ok sent_out(), 'the send ends' or diag sql($db, "SELECT status, count(*) FROM deliveries WHERE newsletter_id = $nl GROUP BY status");
+
+# its events as the send went: counts that only grow, and the end
+my @progress;
+while (my $e = $follow->next_event('progress', 5)) {
+    push @progress, $e->{json};
+    last if $e->{json}{status} eq 'sent';
+}
+my $total = sql($db, "SELECT count(*) FROM deliveries WHERE newsletter_id = $nl");
+ok @progress >= 1, 'the send\'s progress came as events: ' . scalar @progress;
+is_deeply $progress[-1] && [@{ $progress[-1] }{qw(status sent failed queued sending total)}],
+    ['sent', $total - 1, 1, 0, 0, $total], '... the last one: sent, the counts final';
+my @sent = map { $_->{sent} } @progress;
+is_deeply [@sent], [sort { $a <=> $b } @sent], '... the sent count never going back';
+$follow->close_sub;
 is delivery_to('defer-1@example.org'), 'failed:1', 'a 451 with one attempt allowed: a dead letter';
 is delivery_to('linus@example.org'), 'sent:1', 'the others are sent';
 $r = jar_get($site, $jar, "/admin/newsletters/$nl");
