@@ -32,6 +32,7 @@ static const ctl_command_t  ctl_commands[] = {
     { "import hugo", 1, 0, 1, ctl_cmd_import_hugo },
     { "import",      1, 0, 1, ctl_cmd_import },
     { "list",        0, 0, 0, ctl_cmd_list },
+    { "newsletter test", 2, 0, 1, ctl_cmd_newsletter_test },
     { "rerender",    0, 0, 1, ctl_cmd_rerender },
     { "revisions",   1, 0, 0, ctl_cmd_revisions },
     { "rollback",    2, 0, 1, ctl_cmd_rollback },
@@ -53,6 +54,8 @@ ctl_usage(FILE *f)
           "  import FILE.xml     import a WordPress export (WXR)\n"
           "  import hugo DIR     import a Hugo content folder\n"
           "  list                list posts and pages\n"
+          "  newsletter test SLUG ADDRESS\n"
+          "                      mail the post's newsletter to one address\n"
           "  rerender            render every post again with this build\n"
           "  revisions SLUG      list the revisions of a post\n"
           "  rollback SLUG REV   make revision REV current again\n"

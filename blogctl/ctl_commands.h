@@ -13,6 +13,7 @@
 int ctl_cmd_import(sqlite3 *db, char *const *args);     /* DIR | FILE.xml */
 int ctl_cmd_import_hugo(sqlite3 *db, char *const *args); /* DIR */
 int ctl_cmd_list(sqlite3 *db, char *const *args);       /* none */
+int ctl_cmd_newsletter_test(sqlite3 *db, char *const *args); /* SLUG ADDR */
 int ctl_cmd_rerender(sqlite3 *db, char *const *args);   /* none */
 int ctl_cmd_revisions(sqlite3 *db, char *const *args);  /* SLUG */
 int ctl_cmd_rollback(sqlite3 *db, char *const *args);   /* SLUG REV */

@@ -29,12 +29,13 @@ enum {
     CTL_KEY_TYPE,
     CTL_KEY_DESCRIPTION,
     CTL_KEY_ALIASES,
+    CTL_KEY_NEWSLETTER,
     CTL_KEY_N
 };
 
 static const char *const ctl_fm_keys[CTL_KEY_N] = {
     "title", "date", "tags", "draft", "slug", "summary", "type", "description",
-    "aliases"
+    "aliases", "newsletter"
 };
 
 
@@ -627,21 +628,24 @@ ctl_fm_value(ctl_doc_t *doc, int key, const char *v, size_t n, unsigned line,
         return CTL_OK;
 
     case CTL_KEY_DRAFT:
+    case CTL_KEY_NEWSLETTER:
         if ((n == 4 && strncasecmp(v, "true", 4) == 0)
             || (n == 3 && strncasecmp(v, "yes", 3) == 0))
         {
-            doc->draft = 1;
+            *(key == CTL_KEY_DRAFT ? &doc->draft : &doc->newsletter) = 1;
             return CTL_OK;
         }
 
         if ((n == 5 && strncasecmp(v, "false", 5) == 0)
             || (n == 2 && strncasecmp(v, "no", 2) == 0))
         {
-            doc->draft = 0;
+            *(key == CTL_KEY_DRAFT ? &doc->draft : &doc->newsletter) =
+                (key == CTL_KEY_DRAFT) ? 0 : -1;
             return CTL_OK;
         }
 
-        return ctl_fm_fail(err, line, "draft must be true, false, yes or no");
+        return ctl_fm_fail(err, line, "%s must be true, false, yes or no",
+                           ctl_fm_keys[key]);
 
     default: /* CTL_KEY_TYPE */
         if (n == 4 && memcmp(v, "post", 4) == 0) {

@@ -26,6 +26,7 @@ typedef struct {
     char        *aliases;     /* redirect keys, each followed by '\n' */
     const char  *type;        /* "post" or "page", static */
     int          draft;
+    int          newsletter;  /* 1 true, -1 false, 0 not given */
     int          has_date;
     int64_t      date;        /* Unix seconds, UTC */
     unsigned     slug_line;   /* where slug was set, 1 if from the name */

@@ -214,6 +214,7 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
     st.tags = f->doc.tags;
     st.has_published = f->doc.has_date;
     st.published_at = f->doc.date;
+    st.newsletter = f->doc.newsletter == 0 ? -1 : f->doc.newsletter > 0;
 
     id = 0;
     rev = 0;

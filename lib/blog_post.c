@@ -103,6 +103,7 @@ blog_revision_read(sqlite3 *db, int64_t id, int *rev, sqlite3_stmt **stmt,
     st->has_published = sqlite3_column_type(*stmt, 6) != SQLITE_NULL;
     st->published_at = sqlite3_column_int64(*stmt, 6);
     st->tags = (const char *) sqlite3_column_text(*stmt, 7);
+    st->newsletter = -1;
 
     /* a NULL here is SQLite out of memory converting the value */
     if (st->type == NULL || st->title == NULL || st->summary == NULL
@@ -155,9 +156,9 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
         rc = sqlite3_prepare_v2(db,
                  "INSERT INTO posts (type, title, summary, body_md, body_html,"
                  "  status, published_at, updated_at, source, created_at,"
-                 "  slug, toc_html, reading_minutes)"
+                 "  slug, toc_html, reading_minutes, newsletter)"
                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?10, ?12,"
-                 "  ?13)",
+                 "  ?13, ifnull(?14, 1))",
                  -1, &stmt, NULL);
 
     } else {
@@ -167,7 +168,8 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
                  "  published_at = ?7, updated_at = ?8,"
                  "  source = coalesce(?9, source),"
                  "  slug = coalesce(?10, slug),"
-                 "  toc_html = ?12, reading_minutes = ?13"
+                 "  toc_html = ?12, reading_minutes = ?13,"
+                 "  newsletter = ifnull(?14, newsletter)"
                  " WHERE id = ?11",
                  -1, &stmt, NULL);
     }
@@ -202,6 +204,9 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
                      blog_markdown_reading_minutes(st->body_md,
                                                    strlen(st->body_md))))
             != SQLITE_OK
+        || (st->newsletter >= 0
+            && (rc = sqlite3_bind_int(stmt, 14, st->newsletter != 0))
+               != SQLITE_OK)
         || (rc = blog_step_done(stmt)) != SQLITE_OK)
     {
         sqlite3_finalize(stmt);
@@ -338,6 +343,7 @@ blog_state_copy(blog_state_t *to, const blog_state_t *from, char **mem)
 
     to->has_published = from->has_published;
     to->published_at = from->published_at;
+    to->newsletter = from->newsletter;
 
     return SQLITE_OK;
 }

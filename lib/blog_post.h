@@ -23,6 +23,12 @@ typedef struct {
     const char  *tags;            /* names joined by ',' */
     int          has_published;
     int64_t      published_at;
+    /*
+     * posts.newsletter: 1 send the post to the subscribers when it is
+     * published, 0 not, -1 leave it as the post has it (1 for a new one).
+     * Not a revision's: a rollback does not change it.
+     */
+    int          newsletter;
 } blog_state_t;
 
 

@@ -22,7 +22,7 @@
 #include "blog_schema.h"
 
 /* The queue.db schema version this build reads and writes. */
-#define BLOG_QUEUE_SCHEMA_VERSION  1
+#define BLOG_QUEUE_SCHEMA_VERSION  2
 
 extern const blog_schema_t  blog_queue_schema;
 

@@ -381,6 +381,26 @@
     "END;"
 
 
+/*
+ * A post published now, with its newsletter on, gets its newsletter and
+ * the job that sends it, once: a post unpublished and published again
+ * already has its row.
+ */
+#define BLOG_NEWSLETTER_TRIGGER(name, on, when)                               \
+    "CREATE TRIGGER newsletter_" name " AFTER " on " ON posts"               \
+    " WHEN new.type = 'post' AND new.status = 'published'"                   \
+    "  AND new.newsletter = 1" when                                          \
+    "  AND ifnull(new.published_at, 0) > " BLOG_NOW " - 86400 BEGIN "         \
+    "  INSERT INTO job_outbox (kind, dedupe_key, payload, run_after,"         \
+    "    created_at)"                                                         \
+    "  SELECT 'newsletter', 'newsletter:' || new.id,"                         \
+    "    json_object('post', new.id), " BLOG_NOW ", " BLOG_NOW                \
+    "   WHERE NOT EXISTS (SELECT 1 FROM newsletters WHERE post_id = new.id);" \
+    "  INSERT INTO newsletters (post_id, subject, created_at)"                \
+    "  VALUES (new.id, new.title, " BLOG_NOW ")"                              \
+    "  ON CONFLICT (post_id) DO NOTHING;"                                     \
+    "END;"
+
 static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
 
     /* 1: content.  Times are Unix seconds (UTC). */
@@ -754,7 +774,109 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "                  '  ', ' '), '  ', ' ')) AS s FROM posts))"
     " WHERE id = wid;",
 
-    BLOG_MIGRATION_REDIRECTS
+    BLOG_MIGRATION_REDIRECTS,
+
+    /*
+     * 15: the newsletter (docs/newsletter.md).  People and what was
+     * decided about them live here; the state of each message of a send
+     * is hot and lives in queue.db (its migration 2).
+     *
+     * subscribers: one row per address that confirmed, or that an owner
+     * brought in.
+     *   email           the address, unique whatever its case
+     *   name            what the reader typed, '' when nothing; shown
+     *                   escaped, written in headers without control bytes
+     *   status          pending: brought in by an owner (CSV import,
+     *                     blogctl) and not confirmed yet, gets no
+     *                     newsletter; a reader's form never makes one, as
+     *                     the address is stored only when its link is
+     *                     followed;
+     *                   active: gets every newsletter;
+     *                   unsubscribed: by its link (or the owner);
+     *                   bounced: a 5xx answer to its RCPT or DATA
+     *   source          how the row came: 'form', 'import', 'blogctl',
+     *                   'admin'
+     *   created_at      when the row was made
+     *   confirmed_at    when the address was last confirmed (its link
+     *                   followed or consent recorded); NULL when never.
+     *                   A confirmation link older than this, or than
+     *                   unsubscribed_at, is a used one
+     *   unsubscribed_at when it last unsubscribed; NULL when never
+     *   bounced_at      when the last hard bounce came; NULL when none
+     *   updated_at      the last change of the row
+     *
+     * posts.newsletter: 1 (the default) sends the post to the
+     * subscribers when it is published; 0 (front matter "newsletter:
+     * false", the panel's post form) does not.
+     *
+     * newsletters: one per post, made by the triggers below when the post
+     * is published (by anyone: the panel, blogctl, a scheduled time), in
+     * the publishing transaction, with its "newsletter" job in job_outbox.
+     *   post_id     the post; the row stays if the post is deleted, its
+     *               send already made
+     *   subject     the post's title when it was published
+     *   status      queued: waits for its job; sending: rendered, its
+     *               deliveries made in queue.db; sent: every delivery
+     *               ended (sent, failed, bounced or skipped);
+     *               cancelled: the owner stopped it
+     *   html, text  the message body, rendered once by the jobrunner from
+     *               the theme's newsletter templates with absolute links;
+     *               NULL until then
+     *   recipients  deliveries made (active subscribers at the start)
+     *   sent, failed, bounced  final counts, written when the send ends
+     *               (live counts are queue.db's deliveries)
+     *   created_at  when the post was published; started_at when it was
+     *               rendered; finished_at when it ended
+     *
+     * Only a post published within a day of its published_at sends: an
+     * import of old posts, or a post published again, sends nothing.
+     *
+     * settings.newsletter_key: 64 hex digits, the HMAC-SHA256 key of the
+     * confirmation and unsubscribe links, made here once.  In data.db so
+     * that the module (which checks links) and the jobrunner (which
+     * writes them) share it and a restored backup keeps old links valid.
+     */
+    "CREATE TABLE subscribers ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  email           TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  name            TEXT NOT NULL DEFAULT '',"
+    "  status          TEXT NOT NULL DEFAULT 'pending'"
+    "                    CHECK (status IN ('pending', 'active',"
+    "                                      'unsubscribed', 'bounced')),"
+    "  source          TEXT NOT NULL DEFAULT 'form',"
+    "  created_at      INTEGER NOT NULL,"
+    "  confirmed_at    INTEGER,"
+    "  unsubscribed_at INTEGER,"
+    "  bounced_at      INTEGER,"
+    "  updated_at      INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX subscribers_by_status ON subscribers (status, id);"
+    "ALTER TABLE posts ADD COLUMN newsletter INTEGER NOT NULL DEFAULT 1"
+    "  CHECK (newsletter IN (0, 1));"
+    "CREATE TABLE newsletters ("
+    "  id          INTEGER PRIMARY KEY,"
+    "  post_id     INTEGER NOT NULL UNIQUE,"
+    "  subject     TEXT NOT NULL,"
+    "  status      TEXT NOT NULL DEFAULT 'queued'"
+    "                CHECK (status IN ('queued', 'sending', 'sent',"
+    "                                  'cancelled')),"
+    "  html        TEXT,"
+    "  text        TEXT,"
+    "  recipients  INTEGER NOT NULL DEFAULT 0,"
+    "  sent        INTEGER NOT NULL DEFAULT 0,"
+    "  failed      INTEGER NOT NULL DEFAULT 0,"
+    "  bounced     INTEGER NOT NULL DEFAULT 0,"
+    "  created_at  INTEGER NOT NULL,"
+    "  started_at  INTEGER,"
+    "  finished_at INTEGER"
+    ");"
+    /* a key already there (a file put back together by hand) is kept */
+    "INSERT INTO settings (key, value)"
+    "  VALUES ('newsletter_key', lower(hex(randomblob(32))))"
+    "  ON CONFLICT (key) DO NOTHING;"
+    BLOG_NEWSLETTER_TRIGGER("inserted", "INSERT", "")
+    BLOG_NEWSLETTER_TRIGGER("published", "UPDATE OF status",
+                            " AND old.status != 'published'")
 };
 
 

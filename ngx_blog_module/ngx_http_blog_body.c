@@ -188,3 +188,29 @@ ngx_http_blog_body_field(ngx_http_request_t *r, ngx_http_blog_body_t *body,
 
     return NULL;
 }
+
+
+blog_part_t *
+ngx_http_blog_body_file(ngx_http_blog_body_t *body, const char *name)
+{
+    size_t        i, n;
+    blog_part_t  *part;
+
+    if (!body->multipart) {
+        return NULL;
+    }
+
+    n = ngx_strlen(name);
+
+    for (i = 0; i < body->nparts; i++) {
+        part = &body->parts[i];
+
+        if (part->filename != NULL && part->name_len == n
+            && ngx_strncmp(part->name, name, n) == 0)
+        {
+            return part;
+        }
+    }
+
+    return NULL;
+}

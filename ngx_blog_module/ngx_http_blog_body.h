@@ -39,4 +39,8 @@ ngx_int_t ngx_http_blog_body_parse(ngx_http_request_t *r,
 const blog_field_t *ngx_http_blog_body_field(ngx_http_request_t *r,
     ngx_http_blog_body_t *body, const char *name);
 
+/* The first file a multipart body sends as field name, or NULL. */
+blog_part_t *ngx_http_blog_body_file(ngx_http_blog_body_t *body,
+    const char *name);
+
 #endif /* NGX_HTTP_BLOG_BODY_H */

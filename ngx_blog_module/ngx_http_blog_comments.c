@@ -75,7 +75,7 @@ ngx_http_blog_comments_enabled(ngx_http_request_t *r)
 
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_module);
 
-    return blcf->comment_conn != NULL;
+    return blcf->comments && blcf->comment_conn != NULL;
 }
 
 
@@ -110,7 +110,7 @@ ngx_http_blog_comment_post(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (blcf->comment_conn == NULL) {
+    if (!blcf->comments || blcf->comment_conn == NULL) {
         return NGX_DECLINED;
     }
 

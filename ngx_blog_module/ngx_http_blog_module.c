@@ -186,6 +186,27 @@ static ngx_command_t  ngx_http_blog_commands[] = {
       offsetof(ngx_http_blog_loc_conf_t, comment_limit),
       NULL },
 
+    { ngx_string("blog_newsletter"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, newsletter),
+      NULL },
+
+    { ngx_string("blog_newsletter_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_blog_conf_set_limit_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, newsletter_limit),
+      NULL },
+
+    { ngx_string("blog_newsletter_address_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_blog_conf_set_limit_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, newsletter_address_limit),
+      NULL },
+
       ngx_null_command
 };
 
@@ -250,7 +271,7 @@ static ngx_str_t  ngx_http_blog_route_defaults[BLOG_ROUTE_N] = {
 static char  *ngx_http_blog_tpl_files[BLOG_TPL_N] = {
     "index.html", "post.html", "page.html", "tag.html", "404.html",
     "feed.xml", "sitemap.xml", "sitemap-index.xml", "robots.txt",
-    "search.html", "opensearch.xml"
+    "search.html", "opensearch.xml", "newsletter.html"
 };
 
 /*
@@ -309,7 +330,13 @@ ngx_http_blog_handler(ngx_http_request_t *r)
         path.data = r->uri.data + blcf->prefix.len;
     }
 
-    /* a reader's comment is the one POST a blog takes (blog_comments) */
+    /* the newsletter's pages take a POST too, and tokens in the query */
+    rc = ngx_http_blog_newsletter(r, blcf, &path);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    /* a reader's comment is the one other POST a blog takes */
     if (r->method == NGX_HTTP_POST) {
         rc = ngx_http_blog_comment_post(r, blcf, &path);
         return (rc == NGX_DECLINED) ? NGX_HTTP_NOT_ALLOWED : rc;
@@ -1098,8 +1125,22 @@ ngx_http_blog_create_loc_conf(ngx_conf_t *cf)
     blcf->ttl = NGX_CONF_UNSET_PTR;
     blcf->comments = NGX_CONF_UNSET;
     blcf->comment_limit.count = NGX_CONF_UNSET_UINT;
+    blcf->newsletter = NGX_CONF_UNSET;
+    blcf->newsletter_limit.count = NGX_CONF_UNSET_UINT;
+    blcf->newsletter_address_limit.count = NGX_CONF_UNSET_UINT;
 
     return blcf;
+}
+
+
+static void
+ngx_http_blog_merge_limit(ngx_http_blog_limit_t *conf,
+    ngx_http_blog_limit_t *prev, ngx_uint_t count, time_t window)
+{
+    if (conf->count == NGX_CONF_UNSET_UINT) {
+        *conf = prev->count != NGX_CONF_UNSET_UINT
+                ? *prev : (ngx_http_blog_limit_t) { count, window };
+    }
 }
 
 
@@ -1152,25 +1193,28 @@ ngx_http_blog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->ttl, prev->ttl, NULL);
     ngx_conf_merge_value(conf->comments, prev->comments, 0);
 
-    if (conf->comment_limit.count == NGX_CONF_UNSET_UINT) {
-        conf->comment_limit = prev->comment_limit;
-    }
+    ngx_http_blog_merge_limit(&conf->comment_limit, &prev->comment_limit,
+                              5, 10 * 60);
 
-    if (conf->comment_limit.count == NGX_CONF_UNSET_UINT) {
-        conf->comment_limit.count = 5;
-        conf->comment_limit.window = 10 * 60;
-    }
+    ngx_conf_merge_value(conf->newsletter, prev->newsletter, 0);
+    ngx_http_blog_merge_limit(&conf->newsletter_limit,
+                              &prev->newsletter_limit, 5, 60 * 60);
+    ngx_http_blog_merge_limit(&conf->newsletter_address_limit,
+                              &prev->newsletter_address_limit, 3, 24 * 3600);
 
     if (conf->db == NULL) {
         return NGX_CONF_OK;
     }
 
-    /* readers' comments write through a connection of their own */
-    if (conf->comments) {
+    /* readers' comments and subscriptions write through a connection */
+    if (conf->comments || conf->newsletter) {
         if (conf->ttl == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"blog_comments on\" "
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%s on\" "
                                "in location \"%V\" needs \"blog_ttl_db\" "
-                               "for its rate limit", &conf->prefix);
+                               "for its rate limit",
+                               conf->comments ? "blog_comments"
+                                              : "blog_newsletter",
+                               &conf->prefix);
             return NGX_CONF_ERROR;
         }
 

@@ -65,6 +65,9 @@ typedef struct {
 
 
 /* The templates a theme must provide. */
+#define NGX_HTTP_BLOG_GONE  410         /* nginx names no such status */
+
+
 typedef enum {
     BLOG_TPL_INDEX = 0,
     BLOG_TPL_POST,
@@ -77,6 +80,7 @@ typedef enum {
     BLOG_TPL_ROBOTS,                /* optional: none, no robots.txt */
     BLOG_TPL_SEARCH,
     BLOG_TPL_OPENSEARCH,
+    BLOG_TPL_NEWSLETTER,            /* optional: blog_newsletter's pages */
     BLOG_TPL_N
 } ngx_http_blog_tpl_e;
 
@@ -184,17 +188,25 @@ typedef struct {
 
     ngx_flag_t                comments;
     ngx_http_blog_limit_t     comment_limit;
-    ngx_http_blog_conn_t     *comment_conn;   /* writable data.db, or NULL */
+
+    ngx_flag_t                newsletter;
+    ngx_http_blog_limit_t     newsletter_limit;         /* per client */
+    ngx_http_blog_limit_t     newsletter_address_limit; /* per address */
+
+    /* writable data.db, for comments and the newsletter, or NULL */
+    ngx_http_blog_conn_t     *comment_conn;
 } ngx_http_blog_loc_conf_t;
 
 
-typedef struct ngx_http_blog_comment_s  ngx_http_blog_comment_t;
+typedef struct ngx_http_blog_comment_s     ngx_http_blog_comment_t;
+typedef struct ngx_http_blog_newsletter_s  ngx_http_blog_newsletter_t;
 
 /* A request's own: what $blog_cache_status and $blog_slug give. */
 typedef struct {
     ngx_str_t                 cache_status;
     ngx_str_t                 slug;           /* of the post served */
     ngx_http_blog_comment_t  *comment;        /* a reader's, being read */
+    ngx_http_blog_newsletter_t  *newsletter;  /* a subscription's form */
 } ngx_http_blog_ctx_t;
 
 
@@ -261,6 +273,20 @@ ngx_int_t ngx_http_blog_render_query(ngx_http_request_t *r,
 ngx_int_t ngx_http_blog_comment_post(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path);
 ngx_int_t ngx_http_blog_comments_enabled(ngx_http_request_t *r);
+
+/*
+ * ngx_http_blog_newsletter.c: subscribe, confirm, unsubscribe.  From the
+ * blog's handler, for any method; NGX_DECLINED when path is none of
+ * theirs or blog_newsletter is off.
+ */
+ngx_int_t ngx_http_blog_newsletter(ngx_http_request_t *r,
+    ngx_http_blog_loc_conf_t *blcf, ngx_str_t *path);
+
+/* Whether path is one of the newsletter's pages (BLOG_TPL_NEWSLETTER). */
+ngx_uint_t ngx_http_blog_newsletter_page(ngx_http_blog_loc_conf_t *blcf,
+    ngx_str_t *path);
+
+extern ngx_str_t  ngx_http_blog_subscribe_route;
 
 /*
  * admin/ngx_http_blog_session.c: the user signed in to the admin panel

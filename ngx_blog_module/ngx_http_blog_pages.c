@@ -31,7 +31,6 @@
 
 
 #define NGX_HTTP_BLOG_FEED_ENTRIES  20
-#define NGX_HTTP_BLOG_GONE          410     /* nginx names no such status */
 
 
 /* A file of the sitemap: a row of sitemap_parts. */
@@ -293,6 +292,11 @@ ngx_http_blog_route_page(ngx_http_blog_render_t *rn, ngx_str_t *path)
 
     if (p == last) {
         return ngx_http_blog_index(rn, NULL, 1);
+    }
+
+    if (ngx_http_blog_newsletter_page(blcf, path)) {
+        rn->tpl = BLOG_TPL_NEWSLETTER;
+        return NGX_OK;
     }
 
 #define ngx_http_blog_starts(n)                                               \
@@ -627,6 +631,15 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
            != NGX_OK
         || ngx_http_blog_var_url(rn, &rn->root, "opensearch_url",
                                  &blcf->route[BLOG_ROUTE_OPENSEARCH], NULL, 0)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the theme shows the subscription form where it has this */
+    if (blcf->newsletter
+        && ngx_http_blog_var_url(rn, &rn->root, "subscribe_url",
+                                 &ngx_http_blog_subscribe_route, NULL, 0)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

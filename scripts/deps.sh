@@ -36,6 +36,8 @@ if [ "${1:-}" = test ]; then
     # the SMTP server that receives the sign-in codes of t/53-signin-code.t,
     # and its certificate for STARTTLS
     packages="$packages python3-aiosmtpd openssl"
+    # the independent DKIM verifier of t/57-dkim.t (dkimpy)
+    packages="$packages python3-dkim"
     # reads the Atom feed as a feed reader would in t/17-links.t
     packages="$packages python3-feedparser"
     # the JetStream server of t/8x-nats*.t and scripts/bench-nats

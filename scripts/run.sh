@@ -26,6 +26,9 @@ mkdir -p "$site/media" "$run/logs" "$run/tmp" "$run/spool"
 "$build/blogctl" -d "$site/data.db" set description \
     "Running small, fast things on nginx and SQLite" >/dev/null
 "$build/blogctl" -d "$site/data.db" set author "Demo Author" >/dev/null
+# the newsletter's mails link back here
+"$build/blogctl" -d "$site/data.db" set base_url "http://127.0.0.1:$port" \
+    >/dev/null
 cp -p "$root"/conf/demo/media/* "$site/media/"
 
 # the admin panel's demo account, made once; its e-mail address is where
@@ -37,6 +40,14 @@ fi
 # a demo made before sign-in codes existed has the account without one
 sqlite3 "$site/data.db" \
     "UPDATE users SET email = 'admin@example.org' WHERE name = 'admin' AND email = ''"
+
+# a few newsletter subscribers, for the panel's Subscribers page (made
+# once; without [mail] nothing is sent to them)
+sqlite3 "$site/data.db" "INSERT OR IGNORE INTO subscribers (email, name,
+    status, source, created_at, confirmed_at, updated_at) VALUES
+    ('ada@example.org', 'Ada Lovelace', 'active', 'import', unixepoch(), unixepoch(), unixepoch()),
+    ('grace@example.org', 'Grace Hopper', 'pending', 'import', unixepoch(), NULL, unixepoch()),
+    ('alan@example.org', 'Alan Turing', 'unsubscribed', 'form', unixepoch(), unixepoch(), unixepoch())"
 
 user=""
 if [ "$(id -u)" -eq 0 ]; then
@@ -50,7 +61,8 @@ sed -e "s|@BUILD@|$build|g" -e "s|@RUN@|$run|g" -e "s|@SITE@|$site|g" \
     -e "s|@ANALYTICS_SHA256@|$(printf %s demo-token | sha256sum | cut -c1-64)|g" \
     "$root/conf/nginx.demo.conf.in" > "$run/nginx.conf"
 
-# no [mail]: sign-in codes go to the log instead of an SMTP server
+# no [mail]: sign-in codes and newsletter confirmation links go to the log
+# instead of an SMTP server
 cat > "$run/jobrunner.conf" <<CONF
 [jobrunner]
 data_db = $site/data.db
@@ -101,6 +113,8 @@ ngx_blog demo is running (Ctrl-C stops it):
   $url/admin/            admin panel: admin / demo-password, or "E-mail me a
                          sign-in code" for admin: the code is written to
                          $run/logs/jobrunner.log
+  $url/admin/subscribers newsletter subscribers: search, CSV import/export;
+                         $url/admin/newsletters: each send, live
   $url/_analytics        analytics: any user, password demo-token
   $url/_metrics          Prometheus metrics (jobrunner's: http://127.0.0.1:$((port + 1))/metrics)
 

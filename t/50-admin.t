@@ -265,10 +265,12 @@ $r = jar_get($site, $jar, '/admin/media');
 like $r->{body}, qr{<code>!\[dot&amp;1.png\]\(/media/\Q$path\E\)</code>}, 'media list with a Markdown snippet';
 
 # no jobrunner runs here: the job is put in queue.db as its outbox move
-# would (t/88-hot-split.t runs the real one)
+# would (t/88-hot-split.t runs the real one); the posts published above
+# have their newsletters' jobs there too, left out
 sql($db, "INSERT INTO jobs (kind, dedupe_key, payload, run_after, created_at,"
          . " updated_at, outbox_id) SELECT kind, dedupe_key, payload,"
-         . " run_after, created_at, created_at, id FROM job_outbox");
+         . " run_after, created_at, created_at, id FROM job_outbox"
+         . " WHERE kind = 'thumb'");
 $r = jar_get($site, $jar, '/admin/jobs');
 is $r->{status}, 200, 'jobs page';
 like $r->{body}, qr{<td>queued</td><td>1</td>}, 'shows the queued thumbnail job';

@@ -86,6 +86,15 @@ $res = $site->request('POST', '/admin/media', Cookie => "blog_session=$jar->{blo
                       'Content-Type' => $ct, _body => $body);
 is $res->{status}, 303, 'an image uploaded';
 sql($db, "UPDATE jobs SET state = 'dead', attempts = 5, last_error = 'vips: not a PNG file'");
+# the newsletter's pages: subscribers, a send with a dead letter
+sql($db, "INSERT INTO subscribers (email, name, status, source, created_at, confirmed_at,"
+       . " updated_at) VALUES ('ada\@example.org', 'Ada Lovelace', 'active', 'import',"
+       . " $now, $now, $now), ('grace\@example.org', 'Grace', 'pending', 'form', $now, NULL, $now);"
+       . "INSERT INTO newsletters (id, post_id, subject, status, created_at, started_at)"
+       . " VALUES (1, $code_id, 'Code', 'sending', $now, $now);"
+       . "INSERT INTO deliveries (newsletter_id, subscriber_id, status, attempts, next_try,"
+       . " last_error, updated_at) VALUES (1, 1, 'sent', 1, $now, NULL, $now),"
+       . " (1, 2, 'failed', 5, $now, 'smtp://mx: 451 4.2.1 Mailbox busy', $now)");
 
 # --- every page, at both widths ------------------------------------------
 
@@ -98,6 +107,8 @@ my @admin = (posts => '/admin/posts', pages => '/admin/posts?type=page',
              diff => "/admin/posts/$code_id/revisions?rev=2", media => '/admin/media',
              comments => '/admin/comments', analytics => '/admin/analytics',
              jobs => '/admin/jobs', redirects => '/admin/redirects',
+             subscribers => '/admin/subscribers', newsletters => '/admin/newsletters',
+             newsletter => '/admin/newsletters/1',
              missing => '/admin/posts/999999');
 my %is_admin = @admin;
 

@@ -19,6 +19,7 @@
 #include "jobs/jr_jobs.h"
 #include "jobs/jr_kinds.h"
 #include "jobs/jr_timers.h"
+#include "mail/jr_nl_progress.h"
 #include "core/jr_log.h"
 #include "nats/jr_nats.h"
 #include "core/jr_metrics.h"
@@ -111,6 +112,14 @@ jr_runner_run(const jr_config_t *cf)
         goto failed;
     }
 
+    /* the sends' progress: watched where they are sent, not on a replica */
+    if (!cf->replica.line) {
+        r.nlprogress = jr_nl_progress_start(r.loop, r.db, cf);
+        if (r.nlprogress == NULL) {
+            goto failed;
+        }
+    }
+
     /* connects in the thread pool; its users start with the loop */
     if (cf->nats.line && jr_nats_start(&r.nats, r.loop, &cf->nats) != 0) {
         goto failed;
@@ -172,6 +181,7 @@ jr_runner_run(const jr_config_t *cf)
     /* their statements go before the database they belong to */
     jr_timers_free(r.timers);
     jr_jobs_free(r.jobs);
+    jr_nl_progress_free(r.nlprogress);
     jr_s3_free(r.s3);
 
     if (jr_events_free(r.events) != 0) {
@@ -216,6 +226,7 @@ failed:
 
     jr_timers_free(r.timers);
     jr_jobs_free(r.jobs);
+    jr_nl_progress_free(r.nlprogress);
     jr_s3_free(r.s3);
     (void) jr_events_free(r.events);
     jr_sse_free(r.sse);
@@ -303,6 +314,7 @@ jr_runner_render(void *data, FILE *out)
     }
     jr_backup_render(r->backup, out);
     jr_jobs_render(r->jobs, out);
+    jr_nl_progress_render(r->nlprogress, out);
     jr_follow_render(r->follow, out);
 
     if (r->s3) {

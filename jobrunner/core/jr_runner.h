@@ -29,6 +29,7 @@ struct jr_runner_s {
     struct jr_backup_s  *backup;    /* replication of data.db, or NULL */
     struct jr_follow_s  *follow;    /* replica mode, or NULL */
     struct jr_metrics_s  *metrics;  /* GET /metrics, or NULL */
+    struct jr_nl_progress_s  *nlprogress;  /* newsletters' sends, or NULL */
 };
 
 /*

@@ -37,6 +37,12 @@ extern const jr_kind_t  jr_comment_kind;
 /* mail/jr_mail.c: "mail", a sign-in code asked for on the panel, e-mailed */
 extern const jr_kind_t  jr_mail_kind;
 
+/* mail/jr_subscribe.c: "subscribe", a newsletter's confirmation link */
+extern const jr_kind_t  jr_subscribe_kind;
+
+/* mail/jr_newsletter.c: "newsletter", a post sent to the subscribers */
+extern const jr_kind_t  jr_newsletter_kind;
+
 /* backup/jr_mirror.c: "mirror", the live copy; "mirror_tier", a tier */
 extern const jr_kind_t  jr_mirror_kind;
 extern const jr_kind_t  jr_mirror_tier_kind;

@@ -33,4 +33,43 @@ typedef struct {
  */
 char *jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len);
 
+
+/* A newsletter's confirmation mail (jr_subscribe.c). */
+typedef struct {
+    const char  *from;
+    const char  *from_addr;
+    const char  *to;
+    const char  *name;        /* the reader's, may be empty */
+    const char  *title;       /* the blog's title; may be empty */
+    const char  *link;        /* the signed confirmation URL */
+    long         ttl;         /* seconds the link works */
+    time_t       now;
+    const char  *message_id;
+} jr_mail_confirm_t;
+
+char *jr_mail_confirm_message(const jr_mail_confirm_t *m, size_t *len);
+
+
+/*
+ * One message of a newsletter (jr_newsletter.c): the text and HTML
+ * rendered once for every subscriber, with each mark in them replaced
+ * by this subscriber's unsubscribe URL, which the List-Unsubscribe
+ * header has too (RFC 8058's one-click POST).  The parts are sent in
+ * base64, so no line of the rendering can be too long for SMTP.
+ */
+typedef struct {
+    const char  *from;
+    const char  *from_addr;
+    const char  *to;
+    const char  *subject;
+    const char  *text;
+    const char  *html;
+    const char  *mark;
+    const char  *unsubscribe;
+    time_t       now;
+    const char  *message_id;  /* the same on every attempt */
+} jr_mail_letter_t;
+
+char *jr_mail_letter_message(const jr_mail_letter_t *m, size_t *len);
+
 #endif /* JR_MAIL_H */

@@ -5,42 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blog_newsletter.h"
 #include "mail/jr_mail_conf.h"
 
 
 #define JR_MAIL(member)  JR_CONF_FIELD(jr_mail_conf_t, member)
-
-
-int
-jr_mail_addr_valid(const char *s, size_t len)
-{
-    size_t       i, at;
-    const char  *bad = "<>()[]\\,;:\"";
-
-    if (len == 0 || len > JR_MAIL_ADDR_MAX) {
-        return 0;
-    }
-
-    at = len;
-
-    for (i = 0; i < len; i++) {
-        if ((unsigned char) s[i] <= ' ' || s[i] == 0x7f
-            || strchr(bad, s[i]) != NULL)
-        {
-            return 0;
-        }
-
-        if (s[i] == '@') {
-            if (at != len) {
-                return 0;
-            }
-
-            at = i;
-        }
-    }
-
-    return at > 0 && at < len - 1;
-}
 
 
 /* "Name <addr>" or "addr": the address, copied into mc->from_addr. */
@@ -71,7 +40,7 @@ jr_mail_conf_set_from(jr_conf_t *cf, const jr_conf_key_t *key, void *conf,
         len = (size_t) (value + len - 1 - addr);
     }
 
-    if (!jr_mail_addr_valid(addr, len)) {
+    if (!blog_email_valid(addr, len)) {
         goto invalid;
     }
 
@@ -140,7 +109,78 @@ jr_mail_conf_set_url(jr_conf_t *cf, const jr_conf_key_t *key, void *conf,
 }
 
 
-/* Both credentials or none, and over TLS only. */
+/* A DNS name: labels of letters, digits and "-" between dots. */
+static int
+jr_mail_conf_dns_name(const char *s)
+{
+    size_t  label;
+
+    label = 0;
+
+    for ( /* void */ ; *s; s++) {
+        if (*s == '.') {
+            if (label == 0) {
+                return -1;
+            }
+
+            label = 0;
+            continue;
+        }
+
+        if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z')
+            && !(*s >= '0' && *s <= '9') && *s != '-')
+        {
+            return -1;
+        }
+
+        if (++label > 63) {
+            return -1;
+        }
+    }
+
+    return label ? 0 : -1;
+}
+
+
+/* The key read now: a key that cannot sign stops the start, not a mail. */
+static int
+jr_mail_conf_dkim(jr_conf_t *cf, jr_mail_conf_t *mc)
+{
+    char        err[512];
+    const char  *domain;
+
+    if (mc->dkim_key_file == NULL) {
+        if (mc->dkim_selector || mc->dkim_domain) {
+            return jr_conf_error(cf, "[mail] has a dkim_%s but no "
+                                 "dkim_key_file",
+                                 mc->dkim_selector ? "selector" : "domain");
+        }
+
+        return 0;
+    }
+
+    if (mc->dkim_selector == NULL) {
+        return jr_conf_error_at(cf, jr_conf_line(cf, "dkim_key_file"),
+                                "[mail] dkim_key_file needs a dkim_selector: "
+                                "the DNS name SELECTOR._domainkey.DOMAIN has "
+                                "the public key");
+    }
+
+    domain = mc->dkim_domain ? mc->dkim_domain
+                             : strrchr(mc->from_addr, '@') + 1;
+
+    mc->dkim = jr_dkim_load(domain, mc->dkim_selector, mc->dkim_key_file,
+                            err, sizeof(err));
+    if (mc->dkim == NULL) {
+        return jr_conf_error_at(cf, jr_conf_line(cf, "dkim_key_file"), "%s",
+                                err);
+    }
+
+    return 0;
+}
+
+
+/* Both credentials or none, and over TLS only; the DKIM key. */
 static int
 jr_mail_conf_finish(jr_conf_t *cf, void *conf)
 {
@@ -163,7 +203,7 @@ jr_mail_conf_finish(jr_conf_t *cf, void *conf)
                                 "only: use smtps:// or starttls = required");
     }
 
-    return 0;
+    return jr_mail_conf_dkim(cf, mc);
 }
 
 
@@ -174,6 +214,8 @@ jr_mail_conf_free(void *conf)
 
     free(mc->from_addr);
     mc->from_addr = NULL;
+    jr_dkim_free(mc->dkim);
+    mc->dkim = NULL;
 }
 
 
@@ -190,6 +232,10 @@ static const jr_conf_enum_t  jr_mail_conf_starttls[] = {
     { "off", JR_STARTTLS_OFF }, { NULL, 0 }
 };
 
+static const jr_conf_check_t  jr_mail_conf_dns = {
+    jr_mail_conf_dns_name, "expected a DNS name: mail, 2026a.example.org"
+};
+
 /* the user name too is never repeated in a message: it may be a secret */
 static const jr_conf_key_t  jr_mail_conf_keys[] = {
     { "smtp_url", &jr_mail_conf_url, JR_MAIL(smtp_url), .required = 1 },
@@ -203,6 +249,25 @@ static const jr_conf_key_t  jr_mail_conf_keys[] = {
     { "ca_file", &jr_conf_path, JR_MAIL(ca_file) },
     { "timeout", &jr_conf_duration, JR_MAIL(timeout),
       .max = 600, .def = "30s" },
+    { "rate", &jr_conf_number, JR_MAIL(rate), .min = 1, .max = 10000,
+      .def = "10" },
+    { "per_connection", &jr_conf_number, JR_MAIL(per_connection),
+      .min = 1, .max = 100000, .def = "100" },
+    { "retry", &jr_conf_duration, JR_MAIL(retry), .min = 1, .max = 86400,
+      .def = "1m" },
+    { "attempts", &jr_conf_number, JR_MAIL(attempts), .min = 1, .max = 100,
+      .def = "5" },
+    { "confirm_ttl", &jr_conf_duration, JR_MAIL(confirm_ttl), .min = 60,
+      .max = 30 * 86400, .def = "2d" },
+    { "dkim_key_file", &jr_conf_path, JR_MAIL(dkim_key_file) },
+    { "dkim_selector", &jr_conf_string, JR_MAIL(dkim_selector),
+      .data = &jr_mail_conf_dns },
+    { "dkim_domain", &jr_conf_string, JR_MAIL(dkim_domain),
+      .data = &jr_mail_conf_dns },
+    { "newsletter_progress", &jr_conf_duration, JR_MAIL(newsletter_progress),
+      .max = 60, .def = "1s" },
+    { "newsletter_stall", &jr_conf_duration, JR_MAIL(newsletter_stall),
+      .max = 86400, .def = "10m" },
     { NULL }
 };
 

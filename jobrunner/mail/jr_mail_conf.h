@@ -10,6 +10,18 @@
  *     starttls = required               ; required, try or off (smtp://)
  *     ca_file  = /etc/ssl/private-ca.pem
  *     timeout  = 30s
+ *     dkim_key_file = dkim.key          ; signs every mail: jr_dkim.h
+ *     dkim_selector = mail
+ *     dkim_domain   = example.org       ; default: the From domain
+ *     newsletter_progress = 1s          ; jr_nl_progress.h
+ *     newsletter_stall    = 10m
+ *
+ *     ; the newsletter (jr_newsletter.c, jr_subscribe.c)
+ *     rate           = 10           ; messages per second, at most
+ *     per_connection = 100          ; messages over one SMTP connection
+ *     retry          = 1m           ; after a 4xx, doubled per attempt
+ *     attempts       = 5            ; then the message is failed
+ *     confirm_ttl    = 2d           ; a confirmation link's life
  *
  * Without a [mail] section nothing is sent: the codes are written to the
  * jobrunner's log instead, which is what "make run" does.  The user name
@@ -24,13 +36,16 @@
 #include <stddef.h>
 
 #include "core/jr_conf.h"
+#include "mail/jr_dkim.h"
 
 
 #define JR_MAIL_ENV_USERNAME  "JOBRUNNER_SMTP_USERNAME"
 #define JR_MAIL_ENV_PASSWORD  "JOBRUNNER_SMTP_PASSWORD"
 
-/* RFC 5321's longest path: the longest address we send to or from. */
-#define JR_MAIL_ADDR_MAX      254
+#include "blog_newsletter.h"
+
+/* the longest address we send to or from (blog_email_valid) */
+#define JR_MAIL_ADDR_MAX      BLOG_EMAIL_MAX
 
 typedef enum {
     JR_STARTTLS_REQUIRED = 0,
@@ -47,6 +62,18 @@ typedef struct {
     char          *ca_file;      /* NULL: the system's CAs */
     jr_starttls_e  starttls;
     unsigned       timeout;      /* seconds */
+    char          *dkim_key_file;
+    char          *dkim_selector;
+    char          *dkim_domain;
+    jr_dkim_t     *dkim;         /* NULL: mails go unsigned */
+    unsigned       newsletter_progress;   /* seconds between counts */
+    unsigned       newsletter_stall;      /* seconds without progress */
+    unsigned       rate;         /* newsletter messages per second */
+    unsigned       per_connection; /* messages before a new connection */
+    unsigned       retry;        /* seconds before a 4xx is tried again,
+                                    doubled per attempt */
+    unsigned       attempts;     /* SMTP tries of one message at most */
+    unsigned       confirm_ttl;  /* seconds a confirmation link works */
     int            line;         /* of "[mail]", 0 if none */
 } jr_mail_conf_t;
 
@@ -56,12 +83,5 @@ typedef struct {
  * does not set them, and go over TLS only.
  */
 extern const jr_conf_section_t  jr_mail_conf_section;
-
-/*
- * Whether s is an address we send mail to or from: 1 to 254 bytes with
- * one "@" between a local part and a domain, and none of the characters
- * that would need quoting or could end a header or an SMTP command.
- */
-int jr_mail_addr_valid(const char *s, size_t len);
 
 #endif /* JR_MAIL_CONF_H */

@@ -167,13 +167,17 @@ jr_mail_header_text(jr_mail_buf_t *b, const char *s, size_t len)
 }
 
 
-char *
-jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len)
+/*
+ * Date, From, To, Subject (subject: one line of text, cut and cleaned by
+ * jr_mail_text) and Message-ID <id@the sender's domain>.
+ */
+static void
+jr_mail_headers(jr_mail_buf_t *b, const char *from, const char *from_addr,
+    const char *to, jr_mail_buf_t *subject, const char *message_id,
+    time_t now)
 {
-    long            min;
-    const char     *domain;
-    struct tm       tm;
-    jr_mail_buf_t   b, subject;
+    const char  *domain;
+    struct tm    tm;
 
     static const char *const  days[] = {
         "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
@@ -184,22 +188,62 @@ jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len)
         "Nov", "Dec"
     };
 
-    memset(&b, 0, sizeof(b));
-    memset(&subject, 0, sizeof(subject));
-
-    domain = strrchr(m->from_addr, '@');
+    domain = strrchr(from_addr, '@');
     domain = domain ? domain + 1 : "localhost";
 
     /* the names of days and months by hand: RFC 5322's, not a locale's */
-    gmtime_r(&m->now, &tm);
-    jr_mail_printf(&b, "Date: %s, %02d %s %d %02d:%02d:%02d +0000\r\n",
+    gmtime_r(&now, &tm);
+    jr_mail_printf(b, "Date: %s, %02d %s %d %02d:%02d:%02d +0000\r\n",
                    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
                    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 
-    jr_mail_puts(&b, "From: ");
-    jr_mail_text(&b, m->from);
-    jr_mail_puts(&b, "\r\nTo: ");
-    jr_mail_text(&b, m->to);
+    jr_mail_puts(b, "From: ");
+    jr_mail_text(b, from);
+    jr_mail_puts(b, "\r\nTo: ");
+    jr_mail_text(b, to);
+
+    jr_mail_puts(b, "\r\nSubject: ");
+    if (subject->failed) {
+        b->failed = 1;
+
+    } else if (subject->len) {
+        jr_mail_header_text(b, subject->data, subject->len);
+    }
+
+    jr_mail_puts(b, "\r\nMessage-ID: <");
+    jr_mail_text(b, message_id);
+    jr_mail_puts(b, "@");
+    jr_mail_text(b, domain);
+    jr_mail_puts(b, ">\r\nMIME-Version: 1.0\r\n");
+}
+
+
+/* The message in b, or NULL when something failed; frees subject. */
+static char *
+jr_mail_end(jr_mail_buf_t *b, jr_mail_buf_t *subject, size_t *len)
+{
+    free(subject->data);
+
+    if (b->failed || subject->failed) {
+        free(b->data);
+        return NULL;
+    }
+
+    *len = b->len;
+
+    return b->data;
+}
+
+
+char *
+jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len)
+{
+    long            min;
+    struct tm       tm;
+    jr_mail_buf_t   b, subject;
+
+    memset(&b, 0, sizeof(b));
+    memset(&subject, 0, sizeof(subject));
 
     jr_mail_puts(&subject, "Your sign-in code");
     if (m->title[0] != '\0') {
@@ -207,17 +251,10 @@ jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len)
         jr_mail_text(&subject, m->title);
     }
 
-    jr_mail_puts(&b, "\r\nSubject: ");
-    if (!subject.failed) {
-        jr_mail_header_text(&b, subject.data, subject.len);
-    }
+    jr_mail_headers(&b, m->from, m->from_addr, m->to, &subject,
+                    m->message_id, m->now);
 
-    jr_mail_printf(&b, "\r\nMessage-ID: <%s@", m->message_id);
-    jr_mail_text(&b, domain);
-    jr_mail_puts(&b, ">\r\n");
-
-    jr_mail_puts(&b, "MIME-Version: 1.0\r\n"
-                "Content-Type: text/plain; charset=utf-8\r\n"
+    jr_mail_puts(&b, "Content-Type: text/plain; charset=utf-8\r\n"
                 "Content-Transfer-Encoding: 8bit\r\n"
                 "Auto-Submitted: auto-generated\r\n"
                 "\r\n");
@@ -247,14 +284,144 @@ jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len)
     jr_mail_puts(&b, ".\r\n\r\nIf that was not you, you can ignore this "
                 "mail: nobody can sign in\r\nwithout the code.\r\n");
 
-    free(subject.data);
+    return jr_mail_end(&b, &subject, len);
+}
 
-    if (b.failed || subject.failed) {
-        free(b.data);
-        return NULL;
+
+char *
+jr_mail_confirm_message(const jr_mail_confirm_t *m, size_t *len)
+{
+    long            hours;
+    jr_mail_buf_t   b, subject;
+
+    memset(&b, 0, sizeof(b));
+    memset(&subject, 0, sizeof(subject));
+
+    jr_mail_puts(&subject, "Confirm your subscription");
+    if (m->title[0] != '\0') {
+        jr_mail_puts(&subject, " to ");
+        jr_mail_text(&subject, m->title);
     }
 
-    *len = b.len;
+    jr_mail_headers(&b, m->from, m->from_addr, m->to, &subject,
+                    m->message_id, m->now);
 
-    return b.data;
+    jr_mail_puts(&b, "Content-Type: text/plain; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n"
+                "Auto-Submitted: auto-generated\r\n"
+                "\r\n");
+
+    jr_mail_puts(&b, "Hello");
+    if (m->name[0] != '\0') {
+        jr_mail_puts(&b, " ");
+        jr_mail_text(&b, m->name);
+    }
+
+    jr_mail_puts(&b, ",\r\n\r\nsomeone, probably you, asked to get the new "
+                "posts of ");
+    jr_mail_text(&b, m->title[0] != '\0' ? m->title : "this blog");
+    jr_mail_puts(&b, "\r\nby e-mail at this address. To confirm, open this "
+                "link:\r\n\r\n");
+    jr_mail_put(&b, m->link, strlen(m->link));
+
+    hours = m->ttl / 3600 > 0 ? m->ttl / 3600 : 1;
+
+    jr_mail_printf(&b, "\r\n\r\nIt works once, for %ld hour%s. If you did "
+                   "not ask, ignore this mail:\r\nwithout the link nothing "
+                   "is stored and nothing more is sent.\r\n",
+                   hours, hours == 1 ? "" : "s");
+
+    return jr_mail_end(&b, &subject, len);
+}
+
+
+/*
+ * data[0..len) in base64, 76 characters a line, with each mark replaced
+ * by with: the body of a part, whatever its line lengths.
+ */
+static void
+jr_mail_base64(jr_mail_buf_t *b, const char *data, size_t len,
+    const char *mark, const char *with)
+{
+    size_t          n, mlen;
+    const char     *p, *end, *hit;
+    jr_mail_buf_t   t;
+    unsigned char   line[80];
+
+    memset(&t, 0, sizeof(t));
+    mlen = strlen(mark);
+    end = data + len;
+
+    for (p = data; p < end; p = hit + mlen) {
+        hit = memmem(p, end - p, mark, mlen);
+        if (hit == NULL) {
+            jr_mail_put(&t, p, end - p);
+            break;
+        }
+
+        jr_mail_put(&t, p, hit - p);
+        jr_mail_puts(&t, with);
+    }
+
+    if (t.failed) {
+        b->failed = 1;
+        return;
+    }
+
+    for (p = t.data; t.data != NULL && p < t.data + t.len; p += n) {
+        n = (size_t) (t.data + t.len - p);
+        if (n > 57) {
+            n = 57;
+        }
+
+        EVP_EncodeBlock(line, (const unsigned char *) p, (int) n);
+        jr_mail_puts(b, (char *) line);
+        jr_mail_puts(b, "\r\n");
+    }
+
+    free(t.data);
+}
+
+
+#define JR_MAIL_BOUNDARY  "=_blog-newsletter_="
+
+
+char *
+jr_mail_letter_message(const jr_mail_letter_t *m, size_t *len)
+{
+    jr_mail_buf_t  b, subject;
+
+    memset(&b, 0, sizeof(b));
+    memset(&subject, 0, sizeof(subject));
+
+    jr_mail_text(&subject, m->subject);
+
+    jr_mail_headers(&b, m->from, m->from_addr, m->to, &subject,
+                    m->message_id, m->now);
+
+    /* RFC 2369 and RFC 8058: the one-click POST to the signed link */
+    jr_mail_puts(&b, "List-Unsubscribe: <");
+    jr_mail_text(&b, m->unsubscribe);
+    jr_mail_puts(&b, ">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click"
+                "\r\nPrecedence: bulk\r\n"
+                "Content-Type: multipart/alternative; boundary=\""
+                JR_MAIL_BOUNDARY "\"\r\n"
+                "\r\n"
+                "--" JR_MAIL_BOUNDARY "\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: base64\r\n"
+                "\r\n");
+
+    jr_mail_base64(&b, m->text, strlen(m->text), m->mark, m->unsubscribe);
+
+    jr_mail_puts(&b, "\r\n--" JR_MAIL_BOUNDARY "\r\n"
+                "Content-Type: text/html; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: base64\r\n"
+                "\r\n");
+
+    jr_mail_base64(&b, m->html, strlen(m->html), m->mark, m->unsubscribe);
+
+    jr_mail_puts(&b, "\r\n--" JR_MAIL_BOUNDARY "--\r\n");
+
+    return jr_mail_end(&b, &subject, len);
 }

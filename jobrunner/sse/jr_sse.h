@@ -10,6 +10,7 @@
  *     metrics.views.<path>   the views of a page, after each analytics batch
  *     comments.<slug>        approved comments of a post
  *     alerts.<kind>          errors, dead jobs, corrupt events (admins only)
+ *     newsletters.<id>       a send's counts (admins only: jr_nl_progress.h)
  *
  * Each message is formatted once into one reference-counted buffer that
  * every subscriber's write shares; each topic keeps its last messages for

@@ -481,12 +481,17 @@ jr_sse_on_complete(http_parser *p)
 }
 
 
-/* Whether a topic is for admins only: "alerts" and "alerts.*". */
+/*
+ * Whether a topic is for admins only: "alerts" and "alerts.*", and
+ * "newsletters" and "newsletters.*" (a send's counts: jr_nl_progress.h).
+ */
 static int
 jr_sse_admin_topic(const char *name, size_t len)
 {
-    return len >= 6 && memcmp(name, "alerts", 6) == 0
-           && (len == 6 || name[6] == '.');
+    return (len >= 6 && memcmp(name, "alerts", 6) == 0
+            && (len == 6 || name[6] == '.'))
+           || (len >= 11 && memcmp(name, "newsletters", 11) == 0
+               && (len == 11 || name[11] == '.'));
 }
 
 

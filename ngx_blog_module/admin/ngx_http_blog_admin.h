@@ -39,6 +39,9 @@ typedef enum {
     BLOG_ATPL_MESSAGE,
     BLOG_ATPL_ANALYTICS,
     BLOG_ATPL_REDIRECTS,
+    BLOG_ATPL_SUBSCRIBERS,
+    BLOG_ATPL_NEWSLETTERS,
+    BLOG_ATPL_NEWSLETTER,
     BLOG_ATPL_N
 } ngx_http_blog_atpl_e;
 
@@ -176,6 +179,14 @@ ngx_int_t ngx_http_blog_admin_comments(ngx_http_request_t *r,
 
 /* ngx_http_blog_admin_redirects.c */
 ngx_int_t ngx_http_blog_admin_redirects(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *rest);
+
+/* ngx_http_blog_admin_subscribers.c */
+ngx_int_t ngx_http_blog_admin_subscribers(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *rest);
+
+/* ngx_http_blog_admin_newsletters.c */
+ngx_int_t ngx_http_blog_admin_newsletters(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_str_t *rest);
 
 /* ngx_http_blog_admin_jobs.c */

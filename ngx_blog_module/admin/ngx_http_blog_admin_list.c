@@ -152,6 +152,11 @@ ngx_http_blog_admin_id(u_char *text, size_t len)
 {
     ngx_int_t  id;
 
+    /* one way to write an id: no leading zero */
+    if (len == 0 || text[0] == '0') {
+        return 0;
+    }
+
     /* ngx_atoi() takes digits only: no sign, no space, no overflow */
     id = ngx_atoi(text, len);
 

@@ -179,7 +179,7 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
     int64_t                        now;
     ngx_str_t                      rel, name, *root;
     unsigned int                   mdlen;
-    blog_part_t                   *file, *part;
+    blog_part_t                   *file;
     ngx_http_blog_conn_t          *data;
     const ngx_http_blog_image_t   *img;
 
@@ -192,20 +192,9 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
                    "the blog's location.");
     }
 
-    file = NULL;
+    file = ngx_http_blog_body_file(&ctx->body, "file");
 
-    for (i = 0; i < ctx->body.nparts; i++) {
-        part = &ctx->body.parts[i];
-
-        if (part->filename != NULL && part->name_len == 4
-            && ngx_strncmp(part->name, "file", 4) == 0)
-        {
-            file = part;
-            break;
-        }
-    }
-
-    if (!ctx->body.multipart || file == NULL || file->len == 0) {
+    if (file == NULL || file->len == 0) {
         return ngx_http_blog_media_page(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Choose a file to upload.");
     }

@@ -24,6 +24,12 @@
  *   redirects/ID                  (POST action=save|delete)
  *   jobs                          the jobrunner's queue and dead letters
  *   analytics                     views, visitors, referrers: 30 days
+ *   subscribers[?q=&status=]      the newsletter's subscribers, counts
+ *   subscribers/import            (POST a CSV file: email,name)
+ *   subscribers/export.csv        every subscriber, as CSV
+ *   newsletters                   the sends, each with its counts
+ *   newsletters/ID                one send's live progress, dead letters
+ *                                 (POST action=retry [delivery=N])
  *   static/...                    the theme's admin/static/ files
  */
 
@@ -169,7 +175,8 @@ ngx_module_t  ngx_http_blog_admin_module = {
 static char  *ngx_http_blog_admin_tpl_files[BLOG_ATPL_N] = {
     "login.html", "posts.html", "edit.html", "revisions.html",
     "comments.html", "media.html", "jobs.html", "message.html",
-    "analytics.html", "redirects.html"
+    "analytics.html", "redirects.html", "subscribers.html",
+    "newsletters.html", "newsletter.html"
 };
 
 
@@ -374,6 +381,24 @@ ngx_http_blog_admin_route(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx)
         rest.data = path->data + ngx_min(path->len, sizeof("redirects/") - 1);
         rest.len = path->len - (rest.data - path->data);
         return ngx_http_blog_admin_redirects(r, ctx, &rest);
+    }
+
+    if (ngx_http_blog_is("subscribers")
+        || ngx_http_blog_under("subscribers/"))
+    {
+        rest.data = path->data
+                    + ngx_min(path->len, sizeof("subscribers/") - 1);
+        rest.len = path->len - (rest.data - path->data);
+        return ngx_http_blog_admin_subscribers(r, ctx, &rest);
+    }
+
+    if (ngx_http_blog_is("newsletters")
+        || ngx_http_blog_under("newsletters/"))
+    {
+        rest.data = path->data
+                    + ngx_min(path->len, sizeof("newsletters/") - 1);
+        rest.len = path->len - (rest.data - path->data);
+        return ngx_http_blog_admin_newsletters(r, ctx, &rest);
     }
 
     if (ngx_http_blog_is("jobs")) {

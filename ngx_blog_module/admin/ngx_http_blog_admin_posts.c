@@ -43,6 +43,7 @@ typedef struct {
     ngx_str_t                body;
     ngx_str_t                base;          /* "updated_at.rev" */
     time_t                   published_at;
+    ngx_uint_t               newsletter;    /* mailed when published */
     ngx_array_t             *errors;        /* blog_tpl_ctx_t list items */
 } ngx_http_blog_post_form_t;
 
@@ -71,7 +72,6 @@ static ngx_int_t ngx_http_blog_post_error(ngx_http_request_t *r,
 static ngx_int_t ngx_http_blog_base(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, int64_t id, ngx_str_t *base);
 static time_t ngx_http_blog_parse_datetime(ngx_str_t *s);
-static int64_t ngx_http_blog_parse_id(u_char *p, size_t len);
 
 
 /* posts, posts/new, posts/ID, posts/ID/delete|revisions|rollback */
@@ -98,7 +98,7 @@ ngx_http_blog_admin_posts(ngx_http_request_t *r,
 
     slash = ngx_strlchr(rest->data, rest->data + rest->len, '/');
 
-    id = ngx_http_blog_parse_id(rest->data,
+    id = ngx_http_blog_admin_id(rest->data,
                                 (slash ? slash : rest->data + rest->len)
                                 - rest->data);
     if (id <= 0) {
@@ -131,31 +131,6 @@ ngx_http_blog_admin_posts(ngx_http_request_t *r,
     return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_NOT_FOUND,
                                        "Not found",
                                        "The admin panel has no such page.");
-}
-
-
-/* Decimal digits without a leading zero, at most 15 of them; else 0. */
-static int64_t
-ngx_http_blog_parse_id(u_char *p, size_t len)
-{
-    size_t   i;
-    int64_t  id;
-
-    if (len == 0 || len > 15 || p[0] == '0') {
-        return 0;
-    }
-
-    id = 0;
-
-    for (i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return 0;
-        }
-
-        id = id * 10 + (p[i] - '0');
-    }
-
-    return id;
 }
 
 
@@ -298,6 +273,7 @@ ngx_http_blog_post_edit(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     pf.id = id;
     ngx_str_set(&pf.type, "post");
     ngx_str_set(&pf.status, "draft");
+    pf.newsletter = 1;
 
     if (id == 0) {
         if (ngx_http_arg(r, (u_char *) "type", 4, &arg) == NGX_OK
@@ -326,7 +302,7 @@ ngx_http_blog_post_edit(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
                "SELECT p.title, p.slug, p.type, p.status, p.published_at,"
                "  p.summary, p.body_md,"
                "  coalesce((SELECT tags FROM revisions WHERE post_id = p.id"
-               "    ORDER BY rev DESC LIMIT 1), '')"
+               "    ORDER BY rev DESC LIMIT 1), ''), p.newsletter"
                " FROM posts p WHERE p.id = ?1", "i", id);
     if (stmt == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -353,6 +329,7 @@ ngx_http_blog_post_edit(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
     }
 
     pf.published_at = (time_t) sqlite3_column_int64(stmt, 4);
+    pf.newsletter = sqlite3_column_int(stmt, 8) != 0;
     sqlite3_finalize(stmt);
 
     /* a summary derived from the body shows as empty: it follows edits */
@@ -456,6 +433,10 @@ ngx_http_blog_post_form_read(ngx_http_request_t *r,
     ngx_http_blog_post_field(r, ctx, "summary", &pf->summary);
     ngx_http_blog_post_field(r, ctx, "body", &pf->body);
     ngx_http_blog_post_field(r, ctx, "base", &pf->base);
+
+    /* a checkbox: sent when checked, absent when not */
+    ngx_http_blog_post_field(r, ctx, "newsletter", &name);
+    pf->newsletter = name.len != 0;
 
 #define ngx_http_blog_fail(text)                                              \
     if (ngx_http_blog_post_error(r, pf, text) != NGX_OK) {                    \
@@ -734,6 +715,7 @@ ngx_http_blog_post_write(ngx_http_request_t *r,
     st.tags = (char *) pf->tags.data;
     st.has_published = pf->published_at != 0;
     st.published_at = pf->published_at;
+    st.newsletter = (int) pf->newsletter;
 
     origin = NULL;
     stmt = NULL;
@@ -972,6 +954,9 @@ ngx_http_blog_post_form_page(ngx_http_request_t *r,
         || (pf->published.len == 0 && pf->published_at
             && ngx_http_blog_scope_time(r, vars, "published_at",
                                         pf->published_at) != NGX_OK)
+        || (pf->newsletter
+            && ngx_http_blog_scope_cstr(r, vars, "newsletter", "1")
+               != NGX_OK)
         || (notice && ngx_http_blog_scope_cstr(r, vars, "notice", notice)
                       != NGX_OK)
         || (pf->errors && ngx_http_blog_scope_list(vars, "errors", pf->errors)
@@ -1114,7 +1099,7 @@ ngx_http_blog_post_revisions(ngx_http_request_t *r,
     want = 0;
 
     if (ngx_http_arg(r, (u_char *) "rev", 3, &arg) == NGX_OK) {
-        want = (int) ngx_http_blog_parse_id(arg.data, ngx_min(arg.len, 9));
+        want = (int) ngx_http_blog_admin_id(arg.data, ngx_min(arg.len, 9));
     }
 
     vars = ngx_http_blog_scope_create(r);
@@ -1272,7 +1257,7 @@ ngx_http_blog_post_rollback(ngx_http_request_t *r,
     data = ctx->alcf->data;
 
     ngx_http_blog_post_field(r, ctx, "rev", &v);
-    rev = (int) ngx_http_blog_parse_id(v.data, ngx_min(v.len, 9));
+    rev = (int) ngx_http_blog_admin_id(v.data, ngx_min(v.len, 9));
 
     rc = ngx_http_blog_sql_begin(r, data);
 

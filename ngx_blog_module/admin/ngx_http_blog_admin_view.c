@@ -23,6 +23,8 @@ ngx_http_blog_done_notice(ngx_http_request_t *r)
         { "uploaded", "Uploaded." },
         { "moderated", "Done." },
         { "retried", "The job is queued again." },
+        { "requeued", "The dead letters are queued again: the send goes "
+                      "on." },
         { NULL, NULL }
     };
 

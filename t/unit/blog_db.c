@@ -144,7 +144,8 @@ fresh_data_db(void)
     is_int(query_int(db, "PRAGMA query_only"), 1, "query_only is set");
     is_int(sqlite3_exec(db, "DELETE FROM settings", NULL, NULL, NULL),
            SQLITE_READONLY, "a write is refused");
-    is_int(query_int(db, "SELECT count(*) FROM settings"), 3,
+    /* title, description, author and the newsletter_key */
+    is_int(query_int(db, "SELECT count(*) FROM settings"), 4,
            "and nothing was deleted");
 
     sqlite3_close(db);

@@ -3,6 +3,9 @@
  *   - "Preview" renders the Markdown in place instead of reloading the page
  *     (the server renders it, with the same safe cmark as the site).
  *   - Forms with data-confirm ask first.
+ *   - A newsletter's page follows its send live: the realtime hub's
+ *     "progress" events of its topic (data-topic) update the counts and
+ *     the bar; the browser's EventSource reconnects by itself.
  */
 (function () {
     'use strict';
@@ -49,4 +52,35 @@
             ev.preventDefault();
         }
     });
+
+    (function () {
+        var page = document.querySelector('#newsletter[data-events]');
+        var es;
+
+        if (!page || !window.EventSource) {
+            return;
+        }
+
+        es = new EventSource(page.getAttribute('data-events') + '?topic='
+                             + encodeURIComponent(page.getAttribute('data-topic')));
+
+        es.addEventListener('progress', function (ev) {
+            var c = JSON.parse(ev.data);
+            var bar = document.getElementById('progress');
+            var cells = page.querySelectorAll('[data-count]');
+            var i, name;
+
+            for (i = 0; i < cells.length; i++) {
+                name = cells[i].getAttribute('data-count');
+                if (c[name] !== undefined) {
+                    cells[i].textContent = String(c[name]);
+                }
+            }
+
+            if (bar && c.total > 0) {
+                bar.value = Math.floor((c.total - c.queued - c.sending) * 100 / c.total);
+                bar.textContent = bar.value + '%';
+            }
+        });
+    }());
 }());

@@ -1,0 +1,136 @@
+/*
+ * The newsletter's settings and connections; see jr_newsletter.h.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blog_db.h"
+#include "blog_split.h"
+#include "mail/jr_newsletter.h"
+
+
+/* as the jobrunner's own connection waits (jr_db.c) */
+#define JR_NL_BUSY_TIMEOUT_MS  5000
+
+
+int
+jr_nl_site_read(sqlite3 *db, jr_nl_site_t *site, char *err, size_t len)
+{
+    int            rc;
+    size_t         n;
+    char         **to;
+    const char    *key, *value;
+    sqlite3_stmt  *stmt;
+
+    memset(site, 0, sizeof(jr_nl_site_t));
+
+    rc = sqlite3_prepare_v2(db, "SELECT key, value FROM main.settings"
+                            " WHERE key IN ('title', 'base_url',"
+                            "               'newsletter_key')",
+                            -1, &stmt, NULL);
+
+    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        key = (const char *) sqlite3_column_text(stmt, 0);
+        value = (const char *) sqlite3_column_text(stmt, 1);
+        value = value ? value : "";
+
+        to = strcmp(key, "title") == 0 ? &site->title
+             : strcmp(key, "base_url") == 0 ? &site->base_url : &site->key;
+
+        free(*to);
+        n = strlen(value);
+
+        /* base_url gets its "/": links are written after it */
+        *to = malloc(n + 2);
+        if (*to == NULL) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+
+        memcpy(*to, value, n + 1);
+
+        if (to == &site->base_url && n && value[n - 1] != '/') {
+            memcpy(*to + n, "/", 2);
+        }
+
+        rc = SQLITE_OK;
+    }
+
+    sqlite3_finalize(stmt);
+
+    if (rc != SQLITE_DONE) {
+        snprintf(err, len, "cannot read the settings: %s",
+                 sqlite3_errstr(rc));
+        jr_nl_site_free(site);
+        return -1;
+    }
+
+    if (site->base_url == NULL || site->base_url[0] == '\0'
+        || (strncmp(site->base_url, "https://", 8) != 0
+            && strncmp(site->base_url, "http://", 7) != 0))
+    {
+        snprintf(err, len, "no base_url setting (https://...): the mail's "
+                 "links need the blog's address; set it with \"blogctl set "
+                 "base_url URL\"");
+        jr_nl_site_free(site);
+        return -1;
+    }
+
+    if (site->key == NULL || strlen(site->key) < 32) {
+        snprintf(err, len, "no newsletter_key setting (data.db's migration "
+                 "15 makes it)");
+        jr_nl_site_free(site);
+        return -1;
+    }
+
+    if (site->title == NULL && (site->title = strdup("")) == NULL) {
+        snprintf(err, len, "out of memory");
+        jr_nl_site_free(site);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
+jr_nl_site_free(jr_nl_site_t *site)
+{
+    free(site->title);
+    free(site->base_url);
+
+    if (site->key != NULL) {
+        explicit_bzero(site->key, strlen(site->key));
+        free(site->key);
+    }
+
+    memset(site, 0, sizeof(jr_nl_site_t));
+}
+
+
+sqlite3 *
+jr_nl_db_open(const jr_config_t *cf, char *err, size_t len)
+{
+    int              rc;
+    sqlite3         *db;
+    blog_db_error_t  dberr;
+
+    rc = blog_db_open(&db, cf->data_db, &blog_data_schema, 0,
+                      JR_NL_BUSY_TIMEOUT_MS, &dberr);
+    if (rc != SQLITE_OK) {
+        snprintf(err, len, "cannot open \"%s\": %s", cf->data_db, dberr.msg);
+        return NULL;
+    }
+
+    rc = blog_db_attach(db, cf->queue_db, "queue");
+    if (rc != SQLITE_OK) {
+        snprintf(err, len, "cannot attach \"%s\": %s", cf->queue_db,
+                 sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
+    }
+
+    return db;
+}
