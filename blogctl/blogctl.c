@@ -28,8 +28,10 @@ typedef struct {
 static const ctl_command_t  ctl_commands[] = {
     /* init: opening for writing is all it takes */
     { "init",        0, 0, 1, NULL },
-    /* before "import": a folder named "hugo" is "import ./hugo" */
+    /* before "import": a folder named "hugo" is "import ./hugo", etc. */
     { "import hugo", 1, 0, 1, ctl_cmd_import_hugo },
+    { "import jekyll", 1, 0, 1, ctl_cmd_import_jekyll },
+    { "import ghost", 1, 0, 1, ctl_cmd_import_ghost },
     { "import",      1, 0, 1, ctl_cmd_import },
     { "list",        0, 0, 0, ctl_cmd_list },
     { "rerender",    0, 0, 1, ctl_cmd_rerender },
@@ -52,6 +54,8 @@ ctl_usage(FILE *f)
           "  import DIR          import the *.md files of DIR\n"
           "  import FILE.xml     import a WordPress export (WXR)\n"
           "  import hugo DIR     import a Hugo content folder\n"
+          "  import jekyll DIR   import a Jekyll site\n"
+          "  import ghost FILE.json  import a Ghost export\n"
           "  list                list posts and pages\n"
           "  rerender            render every post again with this build\n"
           "  revisions SLUG      list the revisions of a post\n"

@@ -861,8 +861,10 @@ ctl_doc_free(ctl_doc_t *doc)
     free(doc->tags);
     free(doc->body);
     free(doc->aliases);
+    free(doc->author);
 
     doc->aliases = NULL;
+    doc->author = NULL;
     doc->title = NULL;
     doc->slug = NULL;
     doc->summary = NULL;

@@ -196,6 +196,40 @@ ctl_import_check_slugs(ctl_file_t *files, size_t n)
 }
 
 
+/*
+ * The post's author's name, written only when it changed, so that a second
+ * import writes nothing.  Not part of the revisions: a byline, not text.
+ */
+static int
+ctl_import_author(sqlite3 *db, int64_t id, const char *author)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_prepare_v2(db,
+             "UPDATE posts SET author = ?1 WHERE id = ?2 AND author != ?1",
+             -1, &stmt, NULL);
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_text(stmt, 1, author ? author : "", -1,
+                               SQLITE_STATIC);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_int64(stmt, 2, id);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(stmt);
+        rc = (rc == SQLITE_DONE) ? SQLITE_OK : rc;
+    }
+
+    sqlite3_finalize(stmt);
+
+    return rc;
+}
+
+
 /* Writes one file's post, unless its latest revision already says it all. */
 static int
 ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
@@ -252,8 +286,13 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
 
         if (same) {
             c->unchanged++;
-            return blog_redirect_aliases(db, id, f->doc.aliases, now)
-                   == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
+            rc = blog_redirect_aliases(db, id, f->doc.aliases, now);
+
+            if (rc == SQLITE_OK) {
+                rc = ctl_import_author(db, id, f->doc.author);
+            }
+
+            return rc == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
         }
     }
 
@@ -281,6 +320,10 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
 
     if (rc == SQLITE_OK) {
         rc = blog_redirect_aliases(db, id, f->doc.aliases, now);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = ctl_import_author(db, id, f->doc.author);
     }
 
     return rc == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
@@ -312,8 +355,61 @@ ctl_date_cmp(const void *a, const void *b)
 }
 
 
+/*
+ * Redirects that lead to no post ("FROM TO" lines: Ghost's tag pages),
+ * each written once: one already there, the panel's or an earlier
+ * import's, is left as it is.
+ */
 static int
-ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n, ctl_counts_t *c)
+ctl_import_links(sqlite3 *db, const char *links, int64_t now)
+{
+    int            rc;
+    const char    *p, *sp, *nl;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_prepare_v2(db,
+             "INSERT INTO redirects (kind, from_path, to_url, status, origin,"
+             "  created_at, updated_at)"
+             " VALUES ('path', ?1, ?2, 301, 'import', ?3, ?3)"
+             " ON CONFLICT (kind, from_path) DO NOTHING",
+             -1, &stmt, NULL);
+
+    for (p = links; rc == SQLITE_OK && (nl = strchr(p, '\n')) != NULL;
+         p = nl + 1)
+    {
+        sp = memchr(p, ' ', (size_t) (nl - p));
+        if (sp == NULL) {
+            continue;
+        }
+
+        rc = sqlite3_bind_text(stmt, 1, p, (int) (sp - p), SQLITE_STATIC);
+
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_bind_text(stmt, 2, sp + 1, (int) (nl - sp - 1),
+                                   SQLITE_STATIC);
+        }
+
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_bind_int64(stmt, 3, now);
+        }
+
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(stmt);
+            rc = (rc == SQLITE_DONE) ? SQLITE_OK : rc;
+        }
+
+        sqlite3_reset(stmt);
+    }
+
+    sqlite3_finalize(stmt);
+
+    return rc == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
+}
+
+
+static int
+ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n,
+    const char *links, ctl_counts_t *c)
 {
     size_t        i;
     int64_t       now;
@@ -355,6 +451,11 @@ ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n, ctl_counts_t *c)
     }
 
     free(order);
+
+    if (links != NULL && ctl_import_links(db, links, now) != CTL_OK) {
+        ctl_db_rollback(db);
+        return CTL_ERROR;
+    }
 
     if (blog_tags_prune(db) != SQLITE_OK) {
         ctl_db_fail(db);
@@ -409,7 +510,7 @@ ctl_import_folder(const char *dir, ctl_file_t **files, size_t *n)
 /* Writes what was loaded, reports, frees. */
 static int
 ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
-    size_t n, size_t skipped)
+    size_t n, size_t skipped, const char *links)
 {
     size_t         i;
     ctl_counts_t   c;
@@ -431,7 +532,7 @@ ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
         ctl_error("%s: errors found, nothing imported", from);
 
     } else {
-        rc = ctl_import_write(db, files, n, &c);
+        rc = ctl_import_write(db, files, n, links, &c);
     }
 
     if (rc == CTL_OK) {
@@ -477,7 +578,7 @@ ctl_cmd_import(sqlite3 *db, char *const *args)
         rc = ctl_import_folder(args[0], &files, &n);
     }
 
-    return ctl_import_run(db, args[0], rc, files, n, skipped);
+    return ctl_import_run(db, args[0], rc, files, n, skipped, NULL);
 }
 
 
@@ -491,5 +592,37 @@ ctl_cmd_import_hugo(sqlite3 *db, char *const *args)
 
     rc = ctl_hugo_load(args[0], &files, &n, &skipped);
 
-    return ctl_import_run(db, args[0], rc, files, n, skipped);
+    return ctl_import_run(db, args[0], rc, files, n, skipped, NULL);
+}
+
+
+/* blogctl import jekyll DIR */
+int
+ctl_cmd_import_jekyll(sqlite3 *db, char *const *args)
+{
+    int          rc;
+    size_t       n, skipped;
+    ctl_file_t  *files;
+
+    rc = ctl_jekyll_load(args[0], &files, &n, &skipped);
+
+    return ctl_import_run(db, args[0], rc, files, n, skipped, NULL);
+}
+
+
+/* blogctl import ghost FILE.json */
+int
+ctl_cmd_import_ghost(sqlite3 *db, char *const *args)
+{
+    int          rc;
+    size_t       n, skipped;
+    ctl_file_t  *files;
+
+    char        *links;
+
+    rc = ctl_ghost_load(args[0], &files, &n, &skipped, &links);
+    rc = ctl_import_run(db, args[0], rc, files, n, skipped, links);
+    free(links);
+
+    return rc;
 }

@@ -52,4 +52,27 @@ int ctl_hugo_load(const char *dir, ctl_file_t **files, size_t *n,
 int ctl_hugo_parse(const char *rel, const char *buf, size_t len,
     ctl_file_t *f, const char **why);
 
+/*
+ * ctl_jekyll.c: the posts, drafts and pages of a Jekyll site, the same
+ * way as ctl_hugo_load.
+ */
+int ctl_jekyll_load(const char *dir, ctl_file_t **files, size_t *n,
+    size_t *skipped);
+
+/*
+ * One Jekyll file's text as if at rel under the site, with the site's
+ * permalink (a pattern or a style name): as ctl_hugo_parse.
+ */
+int ctl_jekyll_parse(const char *rel, const char *buf, size_t len,
+    const char *permalink, ctl_file_t *f, const char **why);
+
+/*
+ * ctl_ghost.c: the posts and pages of a Ghost export (JSON), the same
+ * way as ctl_hugo_load: a file that is not a Ghost export, or a post that
+ * cannot be read, is an error naming the file and the element.  *links:
+ * redirects that lead to no post (Ghost's tag pages), "FROM TO" lines.
+ */
+int ctl_ghost_load(const char *path, ctl_file_t **files, size_t *n,
+    size_t *skipped, char **links);
+
 #endif /* CTL_IMPORT_H */

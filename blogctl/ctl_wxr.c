@@ -45,6 +45,7 @@ typedef struct {
     xmlNode    *status;
     xmlNode    *date;           /* wp:post_date, the site's local time */
     xmlNode    *date_gmt;
+    xmlNode    *creator;        /* dc:creator, the author's login */
 } ctl_wxr_item_t;
 
 
@@ -407,6 +408,8 @@ ctl_wxr_elements(xmlNode *item, ctl_wxr_item_t *it)
                               "encoded"))
         {
             it->content = c;
+        } else if (ctl_wxr_is(c, "purl.org/dc/elements/1.1/", "creator")) {
+            it->creator = c;
         } else if (ctl_wxr_is(c, "wordpress.org/export/", "encoded")) {
             it->excerpt = c;            /* .../1.x/excerpt/ */
         } else if (!ctl_wxr_ns(c, "wordpress.org/export/")) {
@@ -429,6 +432,62 @@ ctl_wxr_elements(xmlNode *item, ctl_wxr_item_t *it)
 
 
 /*
+ * The author of an item: the display name the channel's <wp:author> gives
+ * the login of its <dc:creator>, else the login.  NULL for none, or when
+ * out of memory (*oom set).
+ */
+static char *
+ctl_wxr_author(xmlNode *item, xmlNode *creator, int *oom)
+{
+    int       same;
+    char     *login, *name, *v;
+    xmlNode  *a, *c, *display;
+
+    login = creator ? ctl_wxr_text(creator) : NULL;
+    *oom = (creator != NULL && login == NULL);
+
+    if (login == NULL || login[0] == '\0') {
+        free(login);
+        return NULL;
+    }
+
+    for (a = item->parent->children; a; a = a->next) {
+        if (!ctl_wxr_is(a, "wordpress.org/export/", "author")) {
+            continue;
+        }
+
+        same = 0;
+        display = NULL;
+
+        for (c = a->children; c; c = c->next) {
+            if (ctl_wxr_is(c, "wordpress.org/export/", "author_login")) {
+                v = ctl_wxr_text(c);
+                same = (v != NULL && strcmp(v, login) == 0);
+                free(v);
+
+            } else if (ctl_wxr_is(c, "wordpress.org/export/",
+                                  "author_display_name"))
+            {
+                display = c;
+            }
+        }
+
+        if (same && display != NULL) {
+            name = ctl_wxr_text(display);
+            if (name != NULL && name[0] != '\0') {
+                free(login);
+                return name;
+            }
+
+            free(name);
+        }
+    }
+
+    return login;
+}
+
+
+/*
  * One item into f, or CTL_WXR_SKIP for one that is skipped, with a line
  * on stdout saying why.
  * Errors are reported here, with the item's line.
@@ -437,7 +496,7 @@ static int
 ctl_wxr_item(const char *path, xmlNode *item, ctl_file_t *f,
     ctl_file_t *files, size_t n)
 {
-    int              rc;
+    int              rc, oom;
     char            *type, *id, *post_name, *date, *local, *link, *html, *excerpt;
     int64_t          t;
     ctl_wxr_item_t   it;
@@ -483,12 +542,13 @@ ctl_wxr_item(const char *path, xmlNode *item, ctl_file_t *f,
     html = ctl_wxr_text(it.content);
     excerpt = ctl_wxr_text(it.excerpt);
     f->doc.title = ctl_wxr_text(it.title);
+    f->doc.author = ctl_wxr_author(item, it.creator, &oom);
 
     rc = CTL_ERROR;
 
     if (id == NULL || post_name == NULL || date == NULL || local == NULL
         || link == NULL || html == NULL || excerpt == NULL
-        || f->doc.title == NULL)
+        || f->doc.title == NULL || oom)
     {
         ctl_error("out of memory");
         goto done;

@@ -1,0 +1,991 @@
+/*
+ * blogctl import ghost FILE.json: a Ghost export (Settings > Labs >
+ * Export: {"db": [{"meta": ..., "data": {"posts": [...], "tags": [...],
+ * "posts_tags": [...], "users": [...], "posts_authors": [...]}}]}), read
+ * with jansson.
+ *
+ * The body is Ghost's editor document: Lexical (Ghost 5) or Mobiledoc
+ * (Ghost 1 to 4), whose sections and cards are written as HTML here and
+ * made Markdown by the converter WordPress's bodies go through
+ * (ctl_html2md.c), so that one piece of code decides what HTML becomes;
+ * a Markdown card is rendered by cmark first, an HTML card is the HTML
+ * the author wrote (html2md keeps its text and drops its scripts).  A
+ * post with a card not understood here (a bookmark, a gallery, a signup
+ * form...) takes Ghost's own rendering, the export's "html", instead, so
+ * that nothing the readers saw is lost; without one, the card is left
+ * out and the report says so.  Ghost 0.x's "markdown" is used as it is.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ctl_html2md.h"
+#include "ctl_import.h"
+#include "ctl_kv.h"
+#include "ctl_util.h"
+#include "blog_markdown.h"
+#include "blog_path.h"
+#include "blog_tags.h"
+
+
+#define CTL_GHOST_SKIP  1
+
+/* Lexical's text formats (lexical's TextNode: IS_BOLD...) */
+#define CTL_LEX_BOLD     1
+#define CTL_LEX_ITALIC   2
+#define CTL_LEX_STRIKE   4
+#define CTL_LEX_CODE     16
+
+
+typedef struct {
+    const char  *path;
+    json_t      *tag_names;     /* post id -> [tag name...] */
+    json_t      *author_names;  /* post id -> [user name...] */
+    const char  *unknown;       /* the first card not understood */
+} ctl_ghost_t;
+
+
+static const char *
+ctl_ghost_str(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+
+/* An id, a string in Ghost 1+ and a number before, as a string. */
+static const char *
+ctl_ghost_id(json_t *v, char buf[32])
+{
+    if (json_is_string(v)) {
+        return json_string_value(v);
+    }
+
+    if (json_is_integer(v)) {
+        snprintf(buf, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf;
+    }
+
+    return NULL;
+}
+
+
+static void
+ctl_ghost_esc(FILE *out, const char *s, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '&':  fputs("&amp;", out);  break;
+        case '<':  fputs("&lt;", out);   break;
+        case '>':  fputs("&gt;", out);   break;
+        case '"':  fputs("&quot;", out); break;
+        default:   fputc(s[i], out);
+        }
+    }
+}
+
+
+static void
+ctl_ghost_esc_str(FILE *out, const char *s)
+{
+    if (s != NULL) {
+        ctl_ghost_esc(out, s, strlen(s));
+    }
+}
+
+
+/* An image card, Lexical's or Mobiledoc's: the same keys. */
+static void
+ctl_ghost_image(FILE *out, json_t *card)
+{
+    const char  *caption;
+
+    fputs("<figure><img src=\"", out);
+    ctl_ghost_esc_str(out, ctl_ghost_str(card, "src"));
+    fputs("\" alt=\"", out);
+    ctl_ghost_esc_str(out, ctl_ghost_str(card, "alt"));
+    fputs("\">", out);
+
+    /* the caption is the editor's HTML */
+    caption = ctl_ghost_str(card, "caption");
+    if (caption != NULL && caption[0] != '\0') {
+        fprintf(out, "<figcaption>%s</figcaption>", caption);
+    }
+
+    fputs("</figure>\n", out);
+}
+
+
+static void
+ctl_ghost_code(FILE *out, json_t *card)
+{
+    const char  *lang;
+
+    lang = ctl_ghost_str(card, "language");
+
+    fputs("<pre><code", out);
+    if (lang != NULL && lang[0] != '\0') {
+        fputs(" class=\"language-", out);
+        ctl_ghost_esc_str(out, lang);
+        fputc('"', out);
+    }
+
+    fputc('>', out);
+    ctl_ghost_esc_str(out, ctl_ghost_str(card, "code"));
+    fputs("</code></pre>\n", out);
+}
+
+
+/* A Markdown card, rendered by cmark as any post's Markdown. */
+static int
+ctl_ghost_markdown(FILE *out, const char *md)
+{
+    char  *html;
+
+    if (md == NULL) {
+        return CTL_OK;
+    }
+
+    if (blog_markdown_render(md, strlen(md), &html, NULL) != 0) {
+        return CTL_ERROR;
+    }
+
+    fputs(html, out);
+    free(html);
+
+    return CTL_OK;
+}
+
+
+/*
+ * The cards Lexical and Mobiledoc share by name: CTL_OK, CTL_ERROR (out
+ * of memory) or CTL_NOTFOUND for a card not understood.
+ */
+static int
+ctl_ghost_card(FILE *out, const char *name, json_t *card)
+{
+    const char  *html;
+
+    if (strcmp(name, "image") == 0) {
+        ctl_ghost_image(out, card);
+
+    } else if (strcmp(name, "code") == 0 || strcmp(name, "codeblock") == 0) {
+        ctl_ghost_code(out, card);
+
+    } else if (strcmp(name, "markdown") == 0
+               || strcmp(name, "card-markdown") == 0)
+    {
+        return ctl_ghost_markdown(out, ctl_ghost_str(card, "markdown"));
+
+    } else if (strcmp(name, "html") == 0) {
+        html = ctl_ghost_str(card, "html");
+        fputs(html ? html : "", out);
+
+    } else if (strcmp(name, "hr") == 0
+               || strcmp(name, "horizontalrule") == 0)
+    {
+        fputs("<hr>\n", out);
+
+    } else {
+        return CTL_NOTFOUND;
+    }
+
+    return CTL_OK;
+}
+
+
+static int ctl_lex_children(ctl_ghost_t *g, FILE *out, json_t *node);
+
+
+/* One Lexical node as HTML. */
+static int
+ctl_lex_node(ctl_ghost_t *g, FILE *out, json_t *node)
+{
+    int          rc;
+    json_int_t   format;
+    const char  *type, *tag, *text;
+
+    type = ctl_ghost_str(node, "type");
+    if (type == NULL) {
+        return CTL_OK;
+    }
+
+    /* Ghost's own kinds of Lexical's nodes: "extended-text"... */
+    if (strncmp(type, "extended-", 9) == 0) {
+        type += 9;
+    }
+
+    if (strcmp(type, "root") == 0) {
+        return ctl_lex_children(g, out, node);
+    }
+
+    if (strcmp(type, "text") == 0) {
+        text = ctl_ghost_str(node, "text");
+        format = json_integer_value(json_object_get(node, "format"));
+
+        fputs(format & CTL_LEX_CODE ? "<code>" : "", out);
+        fputs(format & CTL_LEX_BOLD ? "<strong>" : "", out);
+        fputs(format & CTL_LEX_ITALIC ? "<em>" : "", out);
+        fputs(format & CTL_LEX_STRIKE ? "<s>" : "", out);
+        ctl_ghost_esc_str(out, text);
+        fputs(format & CTL_LEX_STRIKE ? "</s>" : "", out);
+        fputs(format & CTL_LEX_ITALIC ? "</em>" : "", out);
+        fputs(format & CTL_LEX_BOLD ? "</strong>" : "", out);
+        fputs(format & CTL_LEX_CODE ? "</code>" : "", out);
+
+        return CTL_OK;
+    }
+
+    if (strcmp(type, "linebreak") == 0) {
+        fputs("<br>", out);
+        return CTL_OK;
+    }
+
+    if (strcmp(type, "tab") == 0) {
+        fputc('\t', out);
+        return CTL_OK;
+    }
+
+    if (strcmp(type, "link") == 0 || strcmp(type, "autolink") == 0) {
+        fputs("<a href=\"", out);
+        ctl_ghost_esc_str(out, ctl_ghost_str(node, "url"));
+        fputs("\">", out);
+        rc = ctl_lex_children(g, out, node);
+        fputs("</a>", out);
+        return rc;
+    }
+
+    if (strcmp(type, "paragraph") == 0) {
+        tag = "p";
+
+    } else if (strcmp(type, "heading") == 0) {
+        tag = ctl_ghost_str(node, "tag");
+        if (tag == NULL || tag[0] != 'h' || tag[1] < '1' || tag[1] > '6'
+            || tag[2] != '\0')
+        {
+            tag = "h2";
+        }
+
+    } else if (strcmp(type, "quote") == 0 || strcmp(type, "aside") == 0) {
+        tag = "blockquote";
+
+    } else if (strcmp(type, "list") == 0) {
+        tag = ctl_ghost_str(node, "listType");
+        tag = (tag != NULL && strcmp(tag, "number") == 0) ? "ol" : "ul";
+
+    } else if (strcmp(type, "listitem") == 0) {
+        tag = "li";
+
+    } else {
+        rc = ctl_ghost_card(out, type, node);
+
+        if (rc == CTL_NOTFOUND) {
+            g->unknown = g->unknown ? g->unknown : type;
+            rc = CTL_OK;
+        }
+
+        return rc;
+    }
+
+    fprintf(out, "<%s>", tag);
+    rc = ctl_lex_children(g, out, node);
+    fprintf(out, "</%s>\n", tag);
+
+    return rc;
+}
+
+
+static int
+ctl_lex_children(ctl_ghost_t *g, FILE *out, json_t *node)
+{
+    size_t   i;
+    json_t  *child;
+
+    json_array_foreach(json_object_get(node, "children"), i, child) {
+        if (ctl_lex_node(g, out, child) != CTL_OK) {
+            return CTL_ERROR;
+        }
+    }
+
+    return CTL_OK;
+}
+
+
+/*
+ * Mobiledoc's markers: text runs that open markups (indexes into
+ * markups: [tag, [attr, value...]]) and close the last n opened; atoms
+ * (a soft return is a line break).
+ */
+static void
+ctl_mob_markers(FILE *out, json_t *doc, json_t *markers)
+{
+    size_t       i, k, depth, n;
+    json_t      *m, *open, *markup, *attrs, *atom;
+    const char  *tag, *name, *stack[64];
+
+    depth = 0;
+
+    json_array_foreach(markers, i, m) {
+        json_array_foreach(json_array_get(m, 1), k, open) {
+            markup = json_array_get(json_object_get(doc, "markups"),
+                                    (size_t) json_integer_value(open));
+            tag = json_string_value(json_array_get(markup, 0));
+
+            if (tag == NULL || depth == 64
+                || strspn(tag, "abcdefghijklmnopqrstuvwxyz") != strlen(tag))
+            {
+                continue;
+            }
+
+            stack[depth++] = tag;
+            fprintf(out, "<%s", tag);
+
+            attrs = json_array_get(markup, 1);
+            if (strcmp(tag, "a") == 0
+                && json_is_string(json_array_get(attrs, 0))
+                && strcmp(json_string_value(json_array_get(attrs, 0)),
+                          "href") == 0)
+            {
+                fputs(" href=\"", out);
+                ctl_ghost_esc_str(out,
+                    json_string_value(json_array_get(attrs, 1)));
+                fputc('"', out);
+            }
+
+            fputc('>', out);
+        }
+
+        if (json_integer_value(json_array_get(m, 0)) == 1) {
+            atom = json_array_get(json_object_get(doc, "atoms"),
+                (size_t) json_integer_value(json_array_get(m, 3)));
+            name = json_string_value(json_array_get(atom, 0));
+
+            if (name != NULL && strcmp(name, "soft-return") == 0) {
+                fputs("<br>", out);
+
+            } else {
+                ctl_ghost_esc_str(out,
+                                  json_string_value(json_array_get(atom, 1)));
+            }
+
+        } else {
+            ctl_ghost_esc_str(out, json_string_value(json_array_get(m, 3)));
+        }
+
+        n = (size_t) json_integer_value(json_array_get(m, 2));
+        while (n-- > 0 && depth > 0) {
+            fprintf(out, "</%s>", stack[--depth]);
+        }
+    }
+
+    while (depth > 0) {
+        fprintf(out, "</%s>", stack[--depth]);
+    }
+}
+
+
+/* A Mobiledoc document (0.3) as HTML. */
+static int
+ctl_mob_doc(ctl_ghost_t *g, FILE *out, json_t *doc)
+{
+    int          rc;
+    size_t       i, k;
+    json_t      *s, *item, *card;
+    const char  *tag, *name;
+
+    json_array_foreach(json_object_get(doc, "sections"), i, s) {
+        tag = json_string_value(json_array_get(s, 1));
+
+        switch (json_integer_value(json_array_get(s, 0))) {
+
+        case 1:                                 /* markup section */
+            if (tag != NULL && (strcmp(tag, "aside") == 0
+                                || strcmp(tag, "pull-quote") == 0))
+            {
+                tag = "blockquote";             /* Ghost's other quotes */
+
+            } else if (tag == NULL || !(strcmp(tag, "p") == 0
+                                        || strcmp(tag, "blockquote") == 0
+                                        || (tag[0] == 'h' && tag[1] >= '1'
+                                            && tag[1] <= '6'
+                                            && tag[2] == '\0')))
+            {
+                tag = "p";
+            }
+
+            fprintf(out, "<%s>", tag);
+            ctl_mob_markers(out, doc, json_array_get(s, 2));
+            fprintf(out, "</%s>\n", tag);
+            break;
+
+        case 2:                                 /* image section */
+            fputs("<p><img src=\"", out);
+            ctl_ghost_esc_str(out, tag);
+            fputs("\"></p>\n", out);
+            break;
+
+        case 3:                                 /* list section */
+            tag = (tag != NULL && strcmp(tag, "ol") == 0) ? "ol" : "ul";
+            fprintf(out, "<%s>", tag);
+
+            json_array_foreach(json_array_get(s, 2), k, item) {
+                fputs("<li>", out);
+                ctl_mob_markers(out, doc, item);
+                fputs("</li>", out);
+            }
+
+            fprintf(out, "</%s>\n", tag);
+            break;
+
+        case 10:                                /* card */
+            card = json_array_get(json_object_get(doc, "cards"),
+                       (size_t) json_integer_value(json_array_get(s, 1)));
+            name = json_string_value(json_array_get(card, 0));
+
+            rc = (name != NULL)
+                 ? ctl_ghost_card(out, name, json_array_get(card, 1))
+                 : CTL_NOTFOUND;
+
+            if (rc == CTL_ERROR) {
+                return CTL_ERROR;
+            }
+
+            if (rc == CTL_NOTFOUND) {
+                g->unknown = g->unknown ? g->unknown : (name ? name : "?");
+            }
+
+            break;
+        }
+    }
+
+    return CTL_OK;
+}
+
+
+/*
+ * Ghost 5 writes its own site's URL as "__GHOST_URL__": the links become
+ * paths from the root ("/content/images/...", "/about/"), to this site.
+ */
+static void
+ctl_ghost_url(char *s)
+{
+    char    *p;
+    size_t   n;
+
+    n = sizeof("__GHOST_URL__") - 1;
+
+    while ((p = strstr(s, "__GHOST_URL__")) != NULL) {
+        memmove(p, p + n, strlen(p + n) + 1);
+        s = p;
+    }
+}
+
+
+/*
+ * The post's body as HTML, from its Lexical or Mobiledoc (a JSON string
+ * in the export), or its "html" when a card is not understood here.
+ */
+static int
+ctl_ghost_html(ctl_ghost_t *g, json_t *post, const char *where, char **html)
+{
+    int            rc;
+    FILE          *out;
+    size_t         len;
+    json_t        *doc;
+    const char    *src, *ghost_html, *field, *feature;
+    json_error_t   err;
+
+    *html = NULL;
+    doc = NULL;
+    g->unknown = NULL;
+    ghost_html = ctl_ghost_str(post, "html");
+
+    field = "lexical";
+    src = ctl_ghost_str(post, field);
+    if (src == NULL) {
+        field = "mobiledoc";
+        src = ctl_ghost_str(post, field);
+    }
+
+    out = open_memstream(html, &len);
+    if (out == NULL) {
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    /* the feature image heads the post, as Ghost's themes show it */
+    feature = ctl_ghost_str(post, "feature_image");
+    if (feature != NULL && feature[0] != '\0') {
+        fputs("<p><img src=\"", out);
+        ctl_ghost_esc_str(out, feature);
+        fputs("\" alt=\"\"></p>\n", out);
+    }
+
+    rc = CTL_OK;
+
+    if (src != NULL) {
+        doc = json_loads(src, 0, &err);
+
+        if (doc == NULL) {
+            fclose(out);
+            ctl_error("%s: %s: not JSON: %s (column %d)", where, field,
+                      err.text, err.column);
+            return CTL_ERROR;
+        }
+
+        rc = (field[0] == 'l') ? ctl_lex_node(g, out, json_object_get(doc,
+                                                                "root"))
+                               : ctl_mob_doc(g, out, doc);
+
+        if (g->unknown != NULL && ghost_html != NULL) {
+            printf("note %s: the %s card is not understood here: Ghost's "
+                   "HTML of the post is imported instead\n", where,
+                   g->unknown);
+
+        } else if (g->unknown != NULL) {
+            printf("note %s: the %s card is not understood here and has "
+                   "no HTML: left out\n", where, g->unknown);
+        }
+
+    } else if (ghost_html != NULL) {
+        fputs(ghost_html, out);
+    }
+
+    if (fclose(out) != 0 || rc != CTL_OK) {
+        json_decref(doc);
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    if (g->unknown != NULL && ghost_html != NULL) {
+        free(*html);
+        *html = strdup(ghost_html);
+    }
+
+    /* g->unknown points into the document */
+    json_decref(doc);
+    g->unknown = NULL;
+
+    if (*html == NULL) {
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    ctl_ghost_url(*html);
+
+    return CTL_OK;
+}
+
+
+/* The names of post id's tags or authors, from an index built below. */
+static char *
+ctl_ghost_names(json_t *index, const char *id, int tags)
+{
+    size_t       i, n;
+    json_t      *v, *names;
+    const char  *a[CTL_KV_MAXV];
+    char        *s, *p;
+    size_t       len;
+
+    names = json_object_get(index, id);
+    n = 0;
+
+    json_array_foreach(names, i, v) {
+        if (n < CTL_KV_MAXV) {
+            a[n++] = json_string_value(v);
+        }
+    }
+
+    if (tags) {
+        return ctl_tags_join(a, n);
+    }
+
+    /* authors: "A, B" */
+    len = 1;
+    for (i = 0; i < n; i++) {
+        len += strlen(a[i]) + 2;
+    }
+
+    s = malloc(len);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    p = s;
+    *p = '\0';
+    for (i = 0; i < n; i++) {
+        p += sprintf(p, "%s%s", i ? ", " : "", a[i]);
+    }
+
+    return s;
+}
+
+
+/*
+ * index: post id -> names, from a link table (posts_tags, posts_authors)
+ * and the table of what it links (tags, users).  Ghost's internal tags
+ * ("#name") are its themes' switches, not the post's subjects: left out.
+ */
+static json_t *
+ctl_ghost_index(json_t *data, const char *links, const char *things,
+    const char *key)
+{
+    size_t       i;
+    char         b1[32], b2[32];
+    json_t      *index, *names, *link, *thing, *v;
+    const char  *post_id, *thing_id, *name;
+
+    names = json_object();
+    index = json_object();
+
+    if (names == NULL || index == NULL) {
+        json_decref(names);
+        json_decref(index);
+        return NULL;
+    }
+
+    json_array_foreach(json_object_get(data, things), i, thing) {
+        thing_id = ctl_ghost_id(json_object_get(thing, "id"), b1);
+        name = ctl_ghost_str(thing, "name");
+
+        if (thing_id != NULL && name != NULL && name[0] != '#') {
+            json_object_set_new(names, thing_id, json_string(name));
+        }
+    }
+
+    json_array_foreach(json_object_get(data, links), i, link) {
+        post_id = ctl_ghost_id(json_object_get(link, "post_id"), b1);
+        thing_id = ctl_ghost_id(json_object_get(link, key), b2);
+
+        v = (post_id && thing_id) ? json_object_get(names, thing_id) : NULL;
+        if (v == NULL) {
+            continue;
+        }
+
+        if (json_object_get(index, post_id) == NULL) {
+            json_object_set_new(index, post_id, json_array());
+        }
+
+        json_array_append(json_object_get(index, post_id), v);
+    }
+
+    json_decref(names);
+
+    return index;
+}
+
+
+/* "2025-01-01T00:00:00.000Z", or milliseconds (Ghost 0.x) */
+static int
+ctl_ghost_date(json_t *v, int64_t *t)
+{
+    char         buf[64];
+    size_t       n, frac;
+    const char  *s;
+
+    if (json_is_integer(v)) {
+        *t = (int64_t) (json_integer_value(v) / 1000);
+        return CTL_OK;
+    }
+
+    s = json_string_value(v);
+    n = s ? strlen(s) : 0;
+
+    if (n < 19 || n >= sizeof(buf)) {
+        return CTL_ERROR;
+    }
+
+    /* without the milliseconds, which ctl_parse_date does not read */
+    memcpy(buf, s, 19);
+    frac = (s[19] == '.') ? 1 + strspn(s + 20, "0123456789") : 0;
+    snprintf(buf + 19, sizeof(buf) - 19, "%s", s + 19 + frac);
+
+    return ctl_parse_date(buf, strlen(buf), t);
+}
+
+
+static int
+ctl_ghost_post(ctl_ghost_t *g, json_t *post, size_t i, ctl_file_t *f)
+{
+    int          page;
+    char         b[32], *html, *p;
+    json_t      *v;
+    const char  *id, *slug, *status, *title, *type, *excerpt;
+    ctl_doc_t   *doc = &f->doc;
+
+    id = ctl_ghost_id(json_object_get(post, "id"), b);
+    slug = ctl_ghost_str(post, "slug");
+
+    if (asprintf(&f->path, "%s: posts[%zu] (slug \"%.60s\")", g->path, i,
+                 slug ? slug : "") == -1
+        || asprintf(&f->name, "ghost:%s", id ? id : "") == -1)
+    {
+        f->path = NULL;
+        f->name = NULL;
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    if (!json_is_object(post) || id == NULL || slug == NULL) {
+        ctl_error("%s: a post without an id or a slug", f->path);
+        return CTL_ERROR;
+    }
+
+    type = ctl_ghost_str(post, "type");
+    v = json_object_get(post, "page");
+    page = type ? strcmp(type, "page") == 0
+                : (json_is_true(v) || json_integer_value(v) == 1);
+    doc->type = page ? "page" : "post";
+
+    /* scheduled: a draft, so that nothing is shown that Ghost did not */
+    status = ctl_ghost_str(post, "status");
+    if (status == NULL || (strcmp(status, "published") != 0
+                           && strcmp(status, "draft") != 0
+                           && strcmp(status, "scheduled") != 0))
+    {
+        printf("skipped %s: status \"%s\", not on the site\n", f->path,
+               status ? status : "");
+        return CTL_GHOST_SKIP;
+    }
+
+    doc->draft = strcmp(status, "published") != 0;
+
+    v = json_object_get(post, "published_at");
+    if (!json_is_null(v) && v != NULL) {
+        if (ctl_ghost_date(v, &doc->date) != CTL_OK) {
+            ctl_error("%s: published_at: invalid date", f->path);
+            return CTL_ERROR;
+        }
+
+        doc->has_date = 1;
+
+    } else if (!doc->draft && !page) {
+        ctl_error("%s: a published post without published_at", f->path);
+        return CTL_ERROR;
+    }
+
+    /* a slug here is [a-z0-9-]: Ghost's are, unless typed by hand */
+    doc->slug = malloc(strlen(slug) + 1);
+    if (doc->slug == NULL) {
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    if (blog_tag_slug(slug, strlen(slug), doc->slug) == 0) {
+        ctl_error("%s: the slug gives no slug here (a-z, 0-9 and '-')",
+                  f->path);
+        return CTL_ERROR;
+    }
+
+    doc->slug_line = 1;
+
+    title = ctl_ghost_str(post, "title");
+    doc->title = strdup(title && title[0] ? title : doc->slug);
+
+    excerpt = ctl_ghost_str(post, "custom_excerpt");
+    if (excerpt != NULL && excerpt[0] != '\0') {
+        doc->summary = strdup(excerpt);
+    }
+
+    doc->tags = ctl_ghost_names(g->tag_names, id, 1);
+    doc->author = ctl_ghost_names(g->author_names, id, 0);
+    doc->aliases = strdup("");
+
+    if (doc->title == NULL || doc->tags == NULL || doc->author == NULL
+        || doc->aliases == NULL
+        || (excerpt != NULL && excerpt[0] != '\0' && doc->summary == NULL))
+    {
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    /* Ghost's URL of posts and pages alike: /SLUG/ */
+    if (!doc->draft) {
+        if (asprintf(&p, "/%s/", slug) == -1) {
+            ctl_error("out of memory");
+            return CTL_ERROR;
+        }
+
+        if (ctl_alias_append(&doc->aliases, p, f->path, 1) != CTL_OK) {
+            free(p);
+            return CTL_ERROR;
+        }
+
+        free(p);
+    }
+
+    /* the body: Ghost 0.x's Markdown as it is, else the editor's made so */
+    if (ctl_ghost_str(post, "markdown") != NULL
+        && ctl_ghost_str(post, "mobiledoc") == NULL
+        && ctl_ghost_str(post, "lexical") == NULL)
+    {
+        doc->body = strdup(ctl_ghost_str(post, "markdown"));
+        if (doc->body != NULL) {
+            ctl_ghost_url(doc->body);
+        }
+
+    } else {
+        if (ctl_ghost_html(g, post, f->path, &html) != CTL_OK) {
+            return CTL_ERROR;
+        }
+
+        doc->body = ctl_html2md(html, strlen(html), 0);
+        free(html);
+    }
+
+    if (doc->body == NULL
+        || blog_markdown_render(doc->body, strlen(doc->body), &f->html,
+                                doc->summary == NULL ? &f->summary : NULL)
+           != 0)
+    {
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    return CTL_OK;
+}
+
+
+/*
+ * Ghost's tag pages, /tag/SLUG/, lead to this blog's, /tags/SLUG (the
+ * default blog_routes): "FROM TO" lines for ctl_import.c.
+ */
+static int
+ctl_ghost_tag_links(json_t *data, char **links)
+{
+    int          rc;
+    char        *line, *to;
+    size_t       i;
+    json_t      *tag;
+    const char  *slug, *name;
+
+    *links = strdup("");
+    if (*links == NULL) {
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    json_array_foreach(json_object_get(data, "tags"), i, tag) {
+        slug = ctl_ghost_str(tag, "slug");
+        name = ctl_ghost_str(tag, "name");
+
+        if (slug == NULL || name == NULL || name[0] == '#') {
+            continue;
+        }
+
+        /* our tag's slug is made of its name */
+        to = malloc(strlen(name) + 1);
+        if (to == NULL) {
+            ctl_error("out of memory");
+            return CTL_ERROR;
+        }
+
+        if (blog_tag_slug(name, strlen(name), to) == 0
+            || strspn(slug, "abcdefghijklmnopqrstuvwxyz0123456789-")
+               != strlen(slug))
+        {
+            free(to);
+            continue;
+        }
+
+        rc = CTL_ERROR;
+
+        if (asprintf(&line, "/tag/%s /tags/%s", slug, to) != -1) {
+            rc = ctl_lines_append(links, line, strlen(line));
+            free(line);
+        }
+
+        free(to);
+
+        if (rc != CTL_OK) {
+            ctl_error("out of memory");
+            return CTL_ERROR;
+        }
+    }
+
+    return CTL_OK;
+}
+
+
+int
+ctl_ghost_load(const char *path, ctl_file_t **files, size_t *n,
+    size_t *skipped, char **links)
+{
+    int            rc, r;
+    size_t         i, size;
+    json_t        *root, *data, *posts, *post;
+    ctl_ghost_t    g;
+    json_error_t   err;
+
+    *files = NULL;
+    *n = 0;
+    *skipped = 0;
+    *links = NULL;
+
+    root = json_load_file(path, 0, &err);
+    if (root == NULL) {
+        ctl_error("%s:%d: not a Ghost export: %s", path, err.line, err.text);
+        return CTL_ERROR;
+    }
+
+    data = json_object_get(json_array_get(json_object_get(root, "db"), 0),
+                           "data");
+    posts = json_object_get(data, "posts");
+
+    if (!json_is_array(posts)) {
+        ctl_error("%s:1: not a Ghost export: no db[0].data.posts", path);
+        json_decref(root);
+        return CTL_ERROR;
+    }
+
+    memset(&g, 0, sizeof(ctl_ghost_t));
+    g.path = path;
+    g.tag_names = ctl_ghost_index(data, "posts_tags", "tags", "tag_id");
+    g.author_names = ctl_ghost_index(data, "posts_authors", "users",
+                                     "author_id");
+
+    size = json_array_size(posts);
+    *files = calloc(size > 0 ? size : 1, sizeof(ctl_file_t));
+
+    rc = CTL_OK;
+
+    if (*files == NULL || g.tag_names == NULL || g.author_names == NULL) {
+        ctl_error("out of memory");
+        rc = CTL_ERROR;
+    }
+
+    /* every post is read, so that all the mistakes are reported */
+    for (i = 0; *files != NULL && i < size; i++) {
+        post = json_array_get(posts, i);
+        r = ctl_ghost_post(&g, post, i, &(*files)[*n]);
+
+        if (r == CTL_GHOST_SKIP) {
+            (*skipped)++;
+            free((*files)[*n].name);
+            free((*files)[*n].path);
+            ctl_doc_free(&(*files)[*n].doc);
+            memset(&(*files)[*n], 0, sizeof(ctl_file_t));
+            continue;
+        }
+
+        (*n)++;
+
+        if (r != CTL_OK) {
+            rc = CTL_ERROR;
+        }
+    }
+
+    if (rc == CTL_OK && ctl_ghost_tag_links(data, links) != CTL_OK) {
+        rc = CTL_ERROR;
+    }
+
+    json_decref(g.tag_names);
+    json_decref(g.author_names);
+    json_decref(root);
+
+    return rc;
+}
