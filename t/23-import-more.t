@@ -1,0 +1,213 @@
+#!/usr/bin/perl
+# blogctl import jekyll DIR and import ghost FILE.json, and the authors of
+# every importer: Jekyll's own news site (t/data/jekyll/, MIT) and a Ghost
+# export of Ghost's migration tools (t/data/ghost/, MIT) imported, served
+# with their slugs, dates, statuses, tags and authors; their old
+# permalinks answered by nginx with a 301; a second run changes nothing
+# (rows and PRAGMA data_version); malformed input names the file and the
+# line or element and imports nothing.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::Local qw(timegm);
+use BlogTest;
+
+my $jekyll = "$FindBin::Bin/data/jekyll";
+my $ghost = "$FindBin::Bin/data/ghost/ghost.json";
+
+# What the Jekyll posts hold, read apart from blogctl
+my @posts;
+opendir my $dh, "$jekyll/_posts" or die $!;
+for my $name (sort grep { /^\d{4}-\d\d-\d\d-.*\.(md|markdown)$/ } readdir $dh) {
+    my $text = read_file("$jekyll/_posts/$name");
+    my ($fm) = $text =~ /\A---\n(.*?)\n---\n/s or die "no front matter in $name";
+    my %p = (file => $name);
+    ($p{title}) = $fm =~ /^title:\s*["']?(.*?)["']?\s*$/m;
+    ($p{author}) = $fm =~ /^author:\s*(\S+)/m;
+    ($p{date}) = $fm =~ /^date:\s*["']?(\d{4}-\d\d-\d\d)/m;
+    ($p{day}, $p{name}) = $name =~ /^(\d{4}-\d\d-\d\d)-(.*)\.\w+$/;
+    $p{date} //= $p{day};
+    ($p{slug} = lc $p{name}) =~ s/[^a-z0-9]+/-/g;
+    push @posts, \%p;
+}
+closedir $dh;
+is scalar(@posts), 102, '102 posts in Jekyll\'s news';
+
+my $site = new_site();
+my $db = $site->db;
+$site->start;
+my $port = $site->port;
+
+my ($rc, $out) = blogctl('-d', $db, 'import', 'jekyll', $jekyll);
+is $rc, 0, 'the Jekyll site imports' or diag $out;
+like $out, qr/^imported 105 new, 0 updated, 0 unchanged, 1 skipped$/m,
+    '102 posts and 3 pages, reported';
+like $out, qr{^skipped \S+/jekyll/README\.md: no front matter: a static file, not a post or page$}m,
+    'a file without front matter skipped (Jekyll copies it as it is), saying why';
+is sql($db, "SELECT count(*) FROM posts WHERE type = 'post' AND status = 'published'"),
+    102, 'every post published';
+is sql($db, "SELECT count(*) FROM posts WHERE type = 'page'"), 3, 'the 3 pages';
+
+my ($slugs, $dates, $authors, $redirects) = (0, 0, 0, 0);
+for my $p (@posts) {
+    my $row = sql($db, "SELECT published_at || '|' || author FROM posts WHERE slug = '$p->{slug}'");
+    next if $row eq '';
+    $slugs++;
+    my ($t, $author) = split /\|/, $row, 2;
+    my @g = gmtime($t);
+    # the written date, in its own zone: the day may be the one after in UTC
+    my $day = sprintf('%04d-%02d-%02d', $g[5] + 1900, $g[4] + 1, $g[3]);
+    my ($y, $m, $d) = split /-/, $p->{date};
+    $dates++ if abs($t - timegm(0, 0, 12, $d, $m - 1, $y)) <= 36 * 3600;
+    $authors++ if $author eq ($p->{author} // '');
+}
+is $slugs, 102, 'each post at the slug of its file name (a "." made a "-")';
+is $dates, 102, '... dated as its front matter or its file name says';
+is $authors, 102, '... with its author';
+
+my ($one) = grep { $_->{file} eq '2013-05-06-jekyll-1-0-0-released.markdown' } @posts;
+my $r = $site->get('/posts/jekyll-1-0-0-released');
+is $r->{status}, 200, 'a post served at its slug';
+like $r->{body}, qr/Jekyll 1\.0\.0 Released/, '... its title';
+like $r->{body}, qr/May (5|6), 2013/, '... its date';
+like $r->{body}, qr{<span class="author">parkr</span>}, '... its author on the page';
+like $r->{body}, qr{href="/tags/release"}, '... its category as a tag';
+
+# the site's permalink, collections.posts.permalink in _config.yml
+for ([ '/news/2013/05/06/jekyll-1-0-0-released/', '/posts/jekyll-1-0-0-released' ],
+     [ '/news/2022/12/21/jekyll-sass-converter-3.0-released/',
+       '/posts/jekyll-sass-converter-3-0-released' ],
+     [ '/news/2023/01/29/jekyll-3-9-3-released/', '/posts/jekyll-3-9-3-released' ],
+     [ '/philosophy/', '/philosophy' ],
+     [ '/docs/resources/', '/resources' ],
+     [ '/news/2019/07/20/jekyll-4-0-0-pre-beta1-released/',
+       '/posts/jekyll-4-0-0-pre-beta1-released' ])
+{
+    my ($from, $to) = @$_;
+    $r = $site->get($from);
+    is "$r->{status} " . ($r->{headers}{location} // ''),
+        "301 http://localhost:$port$to", "$from: 301 to $to";
+}
+is sql($db, "SELECT count(DISTINCT post_id) FROM redirects WHERE from_path LIKE '/news/%'"),
+    102, 'each post\'s Jekyll URL is a redirect';
+
+$r = $site->get('/team');
+is $r->{status}, 200, 'a page with a permalink, at its slug';
+like $r->{body}, qr/Core Team/, '... its Markdown rendered';
+
+# {% highlight %} became a fenced block: highlighted code
+my ($hl) = grep { read_file("$jekyll/_posts/$_->{file}") =~ /\{% highlight/ } @posts;
+SKIP: {
+    skip 'no {% highlight %} in the posts', 1 unless $hl;
+    unlike sql($db, "SELECT body_html FROM posts WHERE slug = '$hl->{slug}'"),
+        qr/\{% (end)?highlight/, "$hl->{file}: {% highlight %} is a code block";
+}
+
+# again: nothing changes, not a row, not the file
+my $snapshot = sub {
+    my ($file) = @_;
+    return join "\n", sql($file, 'SELECT id, slug, updated_at, status, author FROM posts ORDER BY id'),
+        sql($file, 'SELECT count(*) FROM revisions'),
+        sql($file, 'SELECT id, from_path, post_id, to_url, updated_at FROM redirects ORDER BY id'),
+        sql($file, 'SELECT post_id, tag_id FROM post_tags ORDER BY 1, 2');
+};
+my $before = $snapshot->($db);
+my $version = data_version_watcher($db);
+my $vbefore = $version->();
+($rc, $out) = blogctl('-d', $db, 'import', 'jekyll', $jekyll);
+is $rc, 0, 'imported again';
+like $out, qr/^imported 0 new, 0 updated, 105 unchanged, 1 skipped$/m, '... all unchanged';
+is $snapshot->($db), $before, '... and no row changed';
+is $version->(), $vbefore, '... and PRAGMA data_version did not move';
+
+# malformed YAML: the file and line, nothing imported
+my $copy = $site->dir . '/jekyll';
+system('cp', '-r', $jekyll, $copy) == 0 or die;
+my $victim = "$copy/_posts/2013-05-06-jekyll-1-0-0-released.markdown";
+my $text = read_file($victim);
+$text =~ s/^author: parkr$/author: [parkr/m or die;
+$text =~ s/^title: "Jekyll 1.0.0 Released"$/title: "Jekyll 1.0.0 Rereleased"/m or die;
+write_file($victim, $text);
+my $fresh = new_site();
+($rc, $out) = blogctl('-d', $fresh->db, 'import', 'jekyll', $copy);
+isnt $rc, 0, 'bad YAML: refused';
+like $out, qr{2013-05-06-jekyll-1-0-0-released\.markdown:[3-6]: YAML: },
+    '... naming the file and line';
+like $out, qr/errors found, nothing imported/, '... saying nothing was imported';
+is sql($fresh->db, 'SELECT count(*) FROM posts'), 0, '... and nothing was';
+
+# -- Ghost
+my $g = new_site();
+$g->start;
+my $gport = $g->port;
+($rc, $out) = blogctl('-d', $g->db, 'import', 'ghost', $ghost);
+is $rc, 0, 'the Ghost export imports' or diag $out;
+like $out, qr/^imported 3 new, 0 updated, 0 unchanged$/m, '3 posts, reported';
+
+is sql($g->db, "SELECT slug || '|' || status || '|' || published_at || '|' || author"
+               . " FROM posts ORDER BY slug"),
+    "post-1|published|1735689600|Alice Johnson\n"
+         . "post-2|published|1735776000|Bob Smith\n"
+         . "post-3-lexical|published|1735862400|",
+    'slugs, statuses, published_at and authors (posts_authors -> users)';
+is sql($g->db, "SELECT p.slug || ':' || t.name FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
+               . " JOIN tags t ON t.id = pt.tag_id ORDER BY 1"),
+    "post-1:News\npost-2:Technology", 'tags (posts_tags -> tags)';
+
+$r = $g->get('/posts/post-1');
+is $r->{status}, 200, 'a Ghost post at its slug';
+like $r->{body}, qr{<img src="https://example\.com/images/feature-1\.jpg"}, '... its feature image';
+like $r->{body}, qr{<p>Hello world</p>\s*<p><img src="https://example\.com/images/photo-1\.jpg"},
+    '... its HTML body as Markdown, rendered';
+like $r->{body}, qr{<span class="author">Alice Johnson</span>}, '... its author';
+like $g->get('/posts/post-3-lexical')->{body},
+    qr{<img src="https://example\.com/images/lexical-image\.jpg"},
+    'a Lexical body: its image card';
+
+for ([ '/post-1/', '/posts/post-1' ], [ '/post-3-lexical/', '/posts/post-3-lexical' ],
+     [ '/tag/news/', '/tags/news' ])
+{
+    my ($from, $to) = @$_;
+    $r = $g->get($from);
+    is "$r->{status} " . ($r->{headers}{location} // ''),
+        "301 http://localhost:$gport$to", "Ghost's $from: 301 to $to";
+}
+
+$before = $snapshot->($g->db);
+$version = data_version_watcher($g->db);
+$vbefore = $version->();
+($rc, $out) = blogctl('-d', $g->db, 'import', 'ghost', $ghost);
+like $out, qr/^imported 0 new, 0 updated, 3 unchanged$/m, 'Ghost again: all unchanged';
+is $snapshot->($g->db), $before, '... no row changed';
+is $version->(), $vbefore, '... nor PRAGMA data_version';
+
+# a truncated export: its line, nothing imported
+my $json = read_file($ghost);
+write_file($g->dir . '/cut.json', substr($json, 0, int(length($json) / 2)));
+$fresh = new_site();
+($rc, $out) = blogctl('-d', $fresh->db, 'import', 'ghost', $g->dir . '/cut.json');
+isnt $rc, 0, 'a truncated export: refused';
+like $out, qr{cut\.json:\d+: not a Ghost export: }, '... naming the file and line';
+is sql($fresh->db, 'SELECT count(*) FROM posts'), 0, '... nothing imported';
+
+# a post that cannot be read: the element, nothing imported
+(my $bad = $json) =~ s/"published_at": "2025-01-02T00:00:00.000Z"/"published_at": "2025-02-30T00:00:00.000Z"/
+    or die;
+write_file($g->dir . '/bad.json', $bad);
+($rc, $out) = blogctl('-d', $fresh->db, 'import', 'ghost', $g->dir . '/bad.json');
+isnt $rc, 0, 'an impossible date: refused';
+like $out, qr{bad\.json: posts\[1\] \(slug "post-2"\): published_at: invalid date},
+    '... naming the file and the element';
+is sql($fresh->db, 'SELECT count(*) FROM posts'), 0, '... nothing imported';
+
+# -- WordPress's authors: dc:creator, by the display name of wp:author
+my $w = new_site();
+($rc, $out) = blogctl('-d', $w->db, 'import', "$FindBin::Bin/data/wordpress/theme-unit-test-data.xml");
+is $rc, 0, 'the WordPress export imports' or diag $out;
+is sql($w->db, "SELECT author FROM posts WHERE slug = 'edge-case-many-tags'"), 'Theme Buster',
+    'a WordPress post\'s author: the display name of its dc:creator';
+
+done_testing;
