@@ -1,7 +1,9 @@
 /*
  * blogctl import DIR: makes the posts match the *.md files of a folder;
  * blogctl import FILE.xml: the posts and pages of a WordPress export
- * (ctl_wxr.c), written the same way.
+ * (ctl_wxr.c), written the same way, as are a Hugo folder (ctl_hugo.c),
+ * a Jekyll site (ctl_jekyll.c) and a Ghost export (ctl_ghost.c); with
+ * --uploads DIR, the images they link to (ctl_media.c).
  *
  * Every file is read and parsed before anything is written, so that all the
  * mistakes in a folder are reported at once; then one transaction writes
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sys/stat.h>
 
@@ -23,6 +26,7 @@
 #include "ctl_db.h"
 #include "ctl_frontmatter.h"
 #include "ctl_import.h"
+#include "ctl_media.h"
 #include "ctl_util.h"
 #include "blog_markdown.h"
 #include "blog_post.h"
@@ -409,7 +413,7 @@ ctl_import_links(sqlite3 *db, const char *links, int64_t now)
 
 static int
 ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n,
-    const char *links, ctl_counts_t *c)
+    const char *links, ctl_media_t *m, ctl_counts_t *c)
 {
     size_t        i;
     int64_t       now;
@@ -452,7 +456,9 @@ ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n,
 
     free(order);
 
-    if (links != NULL && ctl_import_links(db, links, now) != CTL_OK) {
+    if ((links != NULL && ctl_import_links(db, links, now) != CTL_OK)
+        || ctl_media_record(m, db, now) != CTL_OK)
+    {
         ctl_db_rollback(db);
         return CTL_ERROR;
     }
@@ -510,7 +516,7 @@ ctl_import_folder(const char *dir, ctl_file_t **files, size_t *n)
 /* Writes what was loaded, reports, frees. */
 static int
 ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
-    size_t n, size_t skipped, const char *links)
+    size_t n, size_t skipped, const char *links, ctl_media_t *m)
 {
     size_t         i;
     ctl_counts_t   c;
@@ -532,7 +538,7 @@ ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
         ctl_error("%s: errors found, nothing imported", from);
 
     } else {
-        rc = ctl_import_write(db, files, n, links, &c);
+        rc = ctl_import_write(db, files, n, links, m, &c);
     }
 
     if (rc == CTL_OK) {
@@ -544,6 +550,7 @@ ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
         }
 
         printf("\n");
+        ctl_media_report(m);
     }
 
     for (i = 0; i < n; i++) {
@@ -560,69 +567,178 @@ ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
 }
 
 
-/* blogctl import DIR | FILE.xml (a WordPress export) */
+/* Where an export's links say its media are (ctl_media.h) */
+static const char *const  ctl_import_wxr_media[] = {
+    "/wp-content/uploads/", ".files.wordpress.com/", NULL
+};
+
+static const char *const  ctl_import_ghost_media[] = {
+    "/content/images/", NULL
+};
+
+
+/* The importers, as the commands name them */
+typedef enum {
+    CTL_IMPORT_FOLDER = 0,      /* DIR of *.md, or a WordPress FILE.xml */
+    CTL_IMPORT_HUGO,
+    CTL_IMPORT_JEKYLL,
+    CTL_IMPORT_GHOST
+} ctl_import_e;
+
+
+/*
+ * The options after the source: --uploads DIR, --media DIR (default: the
+ * "media" folder beside the database, as the packages and the demo lay
+ * the blog out), --media-url URL (default "/media/", the media route of a
+ * blog at the site's root).
+ */
+static int
+ctl_import_options(sqlite3 *db, char *const *args, ctl_media_t *m,
+    char **media)
+{
+    char        *slash;
+    const char  *file;
+
+    *media = NULL;
+
+    for (args++; *args != NULL; args += 2) {
+        if (args[1] == NULL) {
+            ctl_error("%s needs a value", args[0]);
+            return CTL_ERROR;
+        }
+
+        if (strcmp(args[0], "--uploads") == 0) {
+            m->uploads = args[1];
+
+        } else if (strcmp(args[0], "--media") == 0) {
+            m->media = args[1];
+
+        } else if (strcmp(args[0], "--media-url") == 0) {
+            m->url = args[1];
+
+        } else {
+            ctl_error("unknown option \"%s\" (--uploads DIR, --media DIR, "
+                      "--media-url URL)", args[0]);
+            return CTL_ERROR;
+        }
+    }
+
+    if (m->media == NULL) {
+        file = sqlite3_db_filename(db, "main");
+        slash = (file != NULL) ? strrchr(file, '/') : NULL;
+
+        if (asprintf(media, "%.*s%smedia", slash ? (int) (slash - file) : 0,
+                     file, slash ? "/" : "") == -1)
+        {
+            *media = NULL;
+            ctl_error("out of memory");
+            return CTL_ERROR;
+        }
+
+        m->media = *media;
+    }
+
+    if (m->uploads != NULL && access(m->media, W_OK) != 0) {
+        ctl_error("%s: %s (the media folder: --media DIR)", m->media,
+                  strerror(errno));
+        return CTL_ERROR;
+    }
+
+    return CTL_OK;
+}
+
+
+/* Loads with the importer, copies the media, writes, reports, frees. */
+static int
+ctl_import(sqlite3 *db, char *const *args, ctl_import_e kind)
+{
+    int           rc;
+    char         *links, *media;
+    size_t        n, i, skipped;
+    ctl_file_t   *files;
+    ctl_media_t   m;
+    struct stat   st;
+
+    memset(&m, 0, sizeof(ctl_media_t));
+    m.url = "/media/";
+    links = NULL;
+    files = NULL;
+    n = 0;
+    skipped = 0;
+
+    if (ctl_import_options(db, args, &m, &media) != CTL_OK) {
+        free(media);
+        return CTL_ERROR;
+    }
+
+    switch (kind) {
+
+    case CTL_IMPORT_HUGO:
+        m.source = args[0];
+        rc = ctl_hugo_load(args[0], &files, &n, &skipped);
+        break;
+
+    case CTL_IMPORT_JEKYLL:
+        rc = ctl_jekyll_load(args[0], &files, &n, &skipped);
+        break;
+
+    case CTL_IMPORT_GHOST:
+        m.markers = ctl_import_ghost_media;
+        rc = ctl_ghost_load(args[0], &files, &n, &skipped, &links);
+        break;
+
+    default:
+        if (stat(args[0], &st) == 0 && S_ISREG(st.st_mode)) {
+            m.markers = ctl_import_wxr_media;
+            rc = ctl_wxr_load(args[0], &files, &n, &skipped);
+
+        } else {
+            rc = ctl_import_folder(args[0], &files, &n);
+        }
+    }
+
+    /* the media only once everything was read and found right */
+    for (i = 0; rc == CTL_OK && files != NULL && i < n; i++) {
+        rc = ctl_media_post(&m, &files[i]);
+    }
+
+    rc = ctl_import_run(db, args[0], rc, files, n, skipped, links, &m);
+
+    ctl_media_free(&m);
+    free(links);
+    free(media);
+
+    return rc;
+}
+
+
+/* blogctl import DIR | FILE.xml (a WordPress export) [OPTIONS] */
 int
 ctl_cmd_import(sqlite3 *db, char *const *args)
 {
-    int            rc;
-    size_t         n, skipped;
-    ctl_file_t    *files;
-    struct stat    st;
-
-    skipped = 0;
-
-    if (stat(args[0], &st) == 0 && S_ISREG(st.st_mode)) {
-        rc = ctl_wxr_load(args[0], &files, &n, &skipped);
-
-    } else {
-        rc = ctl_import_folder(args[0], &files, &n);
-    }
-
-    return ctl_import_run(db, args[0], rc, files, n, skipped, NULL);
+    return ctl_import(db, args, CTL_IMPORT_FOLDER);
 }
 
 
-/* blogctl import hugo DIR */
+/* blogctl import hugo DIR [OPTIONS] */
 int
 ctl_cmd_import_hugo(sqlite3 *db, char *const *args)
 {
-    int          rc;
-    size_t       n, skipped;
-    ctl_file_t  *files;
-
-    rc = ctl_hugo_load(args[0], &files, &n, &skipped);
-
-    return ctl_import_run(db, args[0], rc, files, n, skipped, NULL);
+    return ctl_import(db, args, CTL_IMPORT_HUGO);
 }
 
 
-/* blogctl import jekyll DIR */
+/* blogctl import jekyll DIR [OPTIONS] */
 int
 ctl_cmd_import_jekyll(sqlite3 *db, char *const *args)
 {
-    int          rc;
-    size_t       n, skipped;
-    ctl_file_t  *files;
-
-    rc = ctl_jekyll_load(args[0], &files, &n, &skipped);
-
-    return ctl_import_run(db, args[0], rc, files, n, skipped, NULL);
+    return ctl_import(db, args, CTL_IMPORT_JEKYLL);
 }
 
 
-/* blogctl import ghost FILE.json */
+/* blogctl import ghost FILE.json [OPTIONS] */
 int
 ctl_cmd_import_ghost(sqlite3 *db, char *const *args)
 {
-    int          rc;
-    size_t       n, skipped;
-    ctl_file_t  *files;
-
-    char        *links;
-
-    rc = ctl_ghost_load(args[0], &files, &n, &skipped, &links);
-    rc = ctl_import_run(db, args[0], rc, files, n, skipped, links);
-    free(links);
-
-    return rc;
+    return ctl_import(db, args, CTL_IMPORT_GHOST);
 }

@@ -210,4 +210,99 @@ is $rc, 0, 'the WordPress export imports' or diag $out;
 is sql($w->db, "SELECT author FROM posts WHERE slug = 'edge-case-many-tags'"), 'Theme Buster',
     'a WordPress post\'s author: the display name of its dc:creator';
 
+# -- --uploads DIR: the images an export links to, copied into the media
+# as uploads are (by content, an "uploads" row and a "thumb" job), links
+# rewritten; missing ones reported, not fatal; nothing out of DIR
+my $png = read_file("$BlogTest::ROOT/conf/demo/media/alps-sunset.png");
+my $png2 = read_file("$BlogTest::ROOT/conf/demo/media/latency.png");
+my $media_of = sub {
+    my ($s) = @_;
+    return sql($s->db, 'SELECT path FROM uploads ORDER BY path');
+};
+
+# WordPress.com's uploads: https://SITE.files.wordpress.com/YYYY/MM/NAME
+my $up = $w->dir . '/uploads';
+system('mkdir', '-p', "$up/2008/06", "$up/2013/03") == 0 or die;
+write_file("$up/2008/06/dsc04563.jpg", $png);
+write_file("$up/2013/03/image-alignment-300x200.jpg", $png2);
+symlink('/etc/passwd', "$up/2013/03/image-alignment-150x150.jpg") or die;
+$w->start;
+($rc, $out) = blogctl('-d', $w->db, 'import', "$FindBin::Bin/data/wordpress/theme-unit-test-data.xml",
+                      '--uploads', $up);
+is $rc, 0, 'WordPress with --uploads: imported, though files are missing' or diag $out;
+like $out, qr/^media: 2 images, \d+ missing, 1 refused$/m, '... the media reported';
+like $out, qr{^missing \S+theme-unit-test-data\.xml:\d+: https://wpthemetestdata\.files\.wordpress\.com/2008/06/img_0767\.jpg: no file \S+/2008/06/img_0767\.jpg$}m,
+    '... a missing file named, with the item\'s line';
+like $out, qr{^refused \S+: https://wpthemetestdata\.files\.wordpress\.com/2013/03/image-alignment-150x150\.jpg: leaves the uploads folder$}m,
+    '... a symbolic link out of the folder refused';
+my @paths = split /\n/, $media_of->($w);
+is scalar(@paths), 2, '... two uploads recorded';
+is sql($w->db, "SELECT count(*) FROM job_outbox WHERE kind = 'thumb'"), 2,
+    '... each with its thumb job';
+my ($stored) = grep { -f $w->media . "/$_" } @paths;
+is scalar(grep { -f $w->media . "/$_" } @paths), 2, '... stored in the media folder';
+like sql($w->db, "SELECT body_md FROM posts WHERE slug = 'markup-image-alignment'"),
+    qr{\(/media/[0-9a-f]{2}/[0-9a-f]{64}\.png\)}, '... the links rewritten';
+$r = $w->get("/media/$stored");
+is "$r->{status} " . length($r->{body} // ''), '200 ' . (-s $w->media . "/$stored"),
+    '... and served by nginx';
+$r = $w->get('/posts/markup-image-alignment');
+like $r->{body}, qr{<img src="/media/[0-9a-f]{2}/[0-9a-f]{64}\.png"}, '... the page shows them';
+
+$before = $snapshot->($w->db);
+$version = data_version_watcher($w->db);
+$vbefore = $version->();
+($rc, $out) = blogctl('-d', $w->db, 'import', "$FindBin::Bin/data/wordpress/theme-unit-test-data.xml",
+                      '--uploads', $up);
+like $out, qr/^imported 0 new, 0 updated, \d+ unchanged/m, 'again with --uploads: unchanged';
+is $snapshot->($w->db) . $media_of->($w), $before . join("\n", @paths), '... no row changed';
+is $version->(), $vbefore, '... nor PRAGMA data_version';
+
+# Jekyll: /img/NAME.png from the site's root; a ".." refused
+my $jsite = $g->dir . '/jsite';
+system('cp', '-r', $jekyll, $jsite) == 0 or die;
+mkdir "$jsite/img" or die;
+write_file("$jsite/img/jekyll-sticker.png", $png);
+my $sneaky = "$jsite/_posts/2013-05-06-jekyll-1-0-0-released.markdown";
+write_file($sneaky, read_file($sneaky) . "\n![x](/img/../../../etc/hostname.png)\n");
+my $js = new_site();
+$js->start;
+($rc, $out) = blogctl('-d', $js->db, 'import', 'jekyll', $jsite, '--uploads', $jsite);
+is $rc, 0, 'Jekyll with --uploads' or diag $out;
+like $out, qr/^media: 1 images, 0 missing, 1 refused$/m, '... reported';
+like $out, qr{^refused \S+2013-05-06-jekyll-1-0-0-released\.markdown: /img/\.\./\.\./\.\./etc/hostname\.png: leaves the uploads folder$}m,
+    '... a path with ".." refused, naming the file';
+$r = $js->get('/posts/jekyll-stickers-1-dollar-stickermule');
+like $r->{body}, qr{<img src="/media/[0-9a-f]{2}/[0-9a-f]{64}\.png"}, '... its image link rewritten';
+
+# Ghost 5 links its images as __GHOST_URL__/content/images/...
+(my $gjson = $json) =~ s{https://example\.com/images/}{__GHOST_URL__/content/images/}g;
+write_file($g->dir . '/ghost-images.json', $gjson);
+my $gup = $g->dir . '/content-images';
+mkdir $gup or die;
+write_file("$gup/photo-1.jpg", $png);
+write_file("$gup/lexical-image.jpg", $png2);
+my $gs = new_site();
+$gs->start;
+($rc, $out) = blogctl('-d', $gs->db, 'import', 'ghost', $g->dir . '/ghost-images.json',
+                      '--uploads', $gup);
+is $rc, 0, 'Ghost with --uploads' or diag $out;
+like $out, qr/^media: 2 images, 3 missing, 0 refused$/m, '... 2 found, the feature images missing';
+like $gs->get('/posts/post-1')->{body}, qr{<p>Hello world</p>\s*<p><img src="/media/[0-9a-f]{2}/[0-9a-f]{64}\.png"},
+    '... an image of its HTML';
+like $gs->get('/posts/post-3-lexical')->{body}, qr{<img src="/media/[0-9a-f]{2}/[0-9a-f]{64}\.png"},
+    '... of a Lexical image card';
+
+# Hugo: a page bundle's images, beside its index.md
+my $hc = $gs->dir . '/hugo';
+system('cp', '-r', "$FindBin::Bin/data/hugo/content", $hc) == 0 or die;
+mkdir "$hc/post/trip" or die;
+write_file("$hc/post/trip/index.md", "---\ntitle: Trip\ndate: 2024-05-01\n---\n![Sunset](sunset.png)\n");
+write_file("$hc/post/trip/sunset.png", $png);
+($rc, $out) = blogctl('-d', $gs->db, 'import', 'hugo', $hc, '--uploads', $gs->dir);
+is $rc, 0, 'Hugo with --uploads' or diag $out;
+like $out, qr/^media: 1 images, 0 missing, 0 refused$/m, '... a bundle\'s image found';
+like $gs->get('/posts/trip')->{body}, qr{<img src="/media/[0-9a-f]{2}/[0-9a-f]{64}\.png" alt="Sunset"},
+    '... and its link rewritten';
+
 done_testing;
