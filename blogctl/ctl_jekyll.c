@@ -265,12 +265,14 @@ ctl_jekyll_date(const char *s, int64_t *t)
 
 /*
  * The Markdown of a Jekyll body: the Liquid tags blogs use most made
- * Markdown ({% highlight LANG %} ... {% endhighlight %} a fenced block,
- * {% raw %} and {% endraw %} gone); other Liquid stays as text.
+ * Markdown ({% highlight LANG %} ... {% endhighlight %} a fenced block;
+ * {% raw %} and {% endraw %} gone, what is between them kept as written);
+ * other Liquid stays as text.
  */
 static char *
 ctl_jekyll_liquid(const char *body, size_t len)
 {
+    int          raw;
     char        *out, *o;
     size_t       n;
     const char  *p, *end, *close, *w;
@@ -282,6 +284,7 @@ ctl_jekyll_liquid(const char *body, size_t len)
 
     o = out;
     end = body + len;
+    raw = 0;
 
     for (p = body; p < end; /* void */) {
         if (end - p < 2 || p[0] != '{' || p[1] != '%') {
@@ -301,7 +304,19 @@ ctl_jekyll_liquid(const char *body, size_t len)
 
         n = (size_t) (close - w);
 
-        if (n >= 9 && strncmp(w, "highlight", 9) == 0
+        if (n >= 6 && strncmp(w, "endraw", 6) == 0) {
+            raw = 0;
+
+        } else if (raw) {
+            memcpy(o, p, (size_t) (close + 2 - p));
+            o += close + 2 - p;
+
+        } else if (n >= 3 && strncmp(w, "raw", 3) == 0
+                   && (w[3] == ' ' || w[3] == '-' || w[3] == '%'))
+        {
+            raw = 1;
+
+        } else if (n >= 9 && strncmp(w, "highlight", 9) == 0
             && (w[9] == ' ' || w[9] == '\t'))
         {
             /* "```LANG", the options (linenos) left */
@@ -316,9 +331,7 @@ ctl_jekyll_liquid(const char *body, size_t len)
         } else if (n >= 12 && strncmp(w, "endhighlight", 12) == 0) {
             o = stpcpy(o, (o == out || o[-1] == '\n') ? "```" : "\n```");
 
-        } else if (!((n >= 3 && strncmp(w, "raw", 3) == 0)
-                     || (n >= 6 && strncmp(w, "endraw", 6) == 0)))
-        {
+        } else {
             memcpy(o, p, (size_t) (close + 2 - p));
             o += close + 2 - p;
         }
