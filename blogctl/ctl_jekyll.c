@@ -383,7 +383,7 @@ ctl_jekyll_tags(ctl_kvs_t *fm, char *dirs, ctl_doc_t *doc,
     ctl_jekyll_url_t *u)
 {
     char      *v[CTL_KV_MAXV], *p, *save, *o;
-    size_t     n, ncats, i;
+    size_t     n, ncats, i, size;
 
     n = 0;
 
@@ -398,14 +398,21 @@ ctl_jekyll_tags(ctl_kvs_t *fm, char *dirs, ctl_doc_t *doc,
     n = ctl_jekyll_words(ctl_kvs_get(fm, "categories"), v, n);
     ncats = n;
 
-    u->cats = malloc(4096);
+    size = 1;
+    for (i = 0; i < ncats; i++) {
+        size += strlen(v[i]) + 1;
+    }
+
+    u->cats = malloc(size);
     if (u->cats == NULL) {
         return CTL_ERROR;
     }
 
     o = u->cats;
-    for (i = 0; i < ncats && o < u->cats + 3800; i++) {
-        o += snprintf(o, 200, "%s%.190s", i ? "/" : "", v[i]);
+    *o = '\0';
+
+    for (i = 0; i < ncats; i++) {
+        o += sprintf(o, "%s%s", i ? "/" : "", v[i]);
     }
 
     for (p = u->cats; *p; p++) {
