@@ -87,21 +87,20 @@ ctl_media_rel(ctl_media_t *m, const char *url, const char *file_dir,
 
     end = url + strcspn(url, "?#");
 
-    /* a marker anywhere: in the path, or in the host (WordPress.com's) */
-    for (i = 0; m->markers != NULL && m->markers[i] != NULL; i++) {
-        p = strstr(url, m->markers[i]);
-        if (p != NULL && p < end) {
-            p += strlen(m->markers[i]);
-            *base = m->uploads_real;
-            break;
+    p = NULL;
+
+    if (m->markers != NULL) {
+        /* a marker anywhere: in the path, or in the host (WordPress.com's) */
+        for (i = 0; p == NULL && m->markers[i] != NULL; i++) {
+            p = strstr(url, m->markers[i]);
+            p = (p != NULL && p < end) ? p + strlen(m->markers[i]) : NULL;
         }
-    }
 
-    if (m->markers != NULL && m->markers[i] == NULL) {
-        return NULL;
+        if (p == NULL) {
+            return NULL;
+        }
 
-    } else if (m->markers != NULL) {
-        /* found */
+        *base = m->uploads_real;
 
     } else if (url[0] == '/' && url[1] != '/') {
         p = url + 1;                    /* a path from the site's root */
