@@ -714,7 +714,7 @@ ctl_ghost_post(ctl_ghost_t *g, json_t *post, size_t i, ctl_file_t *f)
     int          page;
     char         b[32], *html, *p;
     json_t      *v;
-    const char  *id, *slug, *status, *title, *type, *excerpt;
+    const char  *id, *slug, *status, *title, *type, *excerpt, *visibility;
     ctl_doc_t   *doc = &f->doc;
 
     id = ctl_ghost_id(json_object_get(post, "id"), b);
@@ -753,6 +753,16 @@ ctl_ghost_post(ctl_ghost_t *g, json_t *post, size_t i, ctl_file_t *f)
     }
 
     doc->draft = strcmp(status, "published") != 0;
+
+    /* members-only and paid posts were not for every reader: drafts */
+    visibility = ctl_ghost_str(post, "visibility");
+    if (!doc->draft && visibility != NULL
+        && strcmp(visibility, "public") != 0)
+    {
+        printf("note %s: visibility \"%s\": imported as a draft\n",
+               f->path, visibility);
+        doc->draft = 1;
+    }
 
     v = json_object_get(post, "published_at");
     if (!json_is_null(v) && v != NULL) {

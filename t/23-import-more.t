@@ -203,6 +203,15 @@ like $out, qr{bad\.json: posts\[1\] \(slug "post-2"\): published_at: invalid dat
     '... naming the file and the element';
 is sql($fresh->db, 'SELECT count(*) FROM posts'), 0, '... nothing imported';
 
+# a post for members (or paid) was not for every reader: a draft
+(my $paid = $json) =~ s/("slug": "post-2",.*?"visibility": )"public"/$1"paid"/s or die;
+write_file($g->dir . '/paid.json', $paid);
+my $p = new_site();
+($rc, $out) = blogctl('-d', $p->db, 'import', 'ghost', $g->dir . '/paid.json');
+like $out, qr{^note \S+paid\.json: posts\[1\] \(slug "post-2"\): visibility "paid": imported as a draft$}m,
+    'a paid post: said';
+is sql($p->db, "SELECT status FROM posts WHERE slug = 'post-2'"), 'draft', '... and a draft';
+
 # Mobiledoc (Ghost 1 to 4): the documents of Ghost's Admin API docs (a
 # paragraph; a Markdown card), one with a heading, a list and markups,
 # and one with a card not understood here, which takes Ghost's "html"
