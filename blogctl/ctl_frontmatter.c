@@ -29,12 +29,13 @@ enum {
     CTL_KEY_TYPE,
     CTL_KEY_DESCRIPTION,
     CTL_KEY_ALIASES,
+    CTL_KEY_AUTHOR,
     CTL_KEY_N
 };
 
 static const char *const ctl_fm_keys[CTL_KEY_N] = {
     "title", "date", "tags", "draft", "slug", "summary", "type", "description",
-    "aliases"
+    "aliases", "author"
 };
 
 
@@ -604,6 +605,9 @@ ctl_fm_value(ctl_doc_t *doc, int key, const char *v, size_t n, unsigned line,
 
     case CTL_KEY_SUMMARY:
         return ctl_fm_dup(&doc->summary, v, n, line, err);
+
+    case CTL_KEY_AUTHOR:
+        return ctl_fm_dup(&doc->author, v, n, line, err);
 
     case CTL_KEY_SLUG:
         if (!blog_slug_valid(v, n)) {
