@@ -292,6 +292,14 @@ is "$r->{status} " . length($r->{body} // ''), '200 ' . (-s $w->media . "/$store
 $r = $w->get('/posts/markup-image-alignment');
 like $r->{body}, qr{<img src="/media/[0-9a-f]{2}/[0-9a-f]{64}\.png"}, '... the page shows them';
 
+# the jobrunner makes their thumbnails, as an upload's
+$w->start_jobrunner("threadpool_size = 1\nthumb_widths = 160\n");
+ok wait_for(sub {
+    sql($w->db, "SELECT count(DISTINCT m.path) FROM media_variants v JOIN media m"
+                . " ON m.id = v.media_id WHERE m.path IN ('" . join("', '", @paths) . "')") == 2
+}, 60), '... and the jobrunner made their thumbnails' or diag $w->jobrunner_log;
+$w->stop_jobrunner;
+
 $before = $snapshot->($w->db);
 $version = data_version_watcher($w->db);
 $vbefore = $version->();
