@@ -59,12 +59,15 @@ int ctl_hugo_parse(const char *rel, const char *buf, size_t len,
 int ctl_jekyll_load(const char *dir, ctl_file_t **files, size_t *n,
     size_t *skipped);
 
-/*
- * One Jekyll file's text as if at rel under the site, with the site's
- * permalink (a pattern or a style name): as ctl_hugo_parse.
- */
+/* What a Jekyll site's _config.yml says of its posts */
+typedef struct {
+    const char  *permalink;     /* a pattern or a style name ("date") */
+    const char  *timezone;      /* of dates without a zone; NULL: UTC */
+} ctl_jekyll_site_t;
+
+/* One Jekyll file's text as if at rel under the site: as ctl_hugo_parse. */
 int ctl_jekyll_parse(const char *rel, const char *buf, size_t len,
-    const char *permalink, ctl_file_t *f, const char **why);
+    const ctl_jekyll_site_t *site, ctl_file_t *f, const char **why);
 
 /*
  * ctl_ghost.c: the posts and pages of a Ghost export (JSON), the same

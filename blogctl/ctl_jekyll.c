@@ -14,11 +14,13 @@
  * old URLs).  The post's URL on the Jekyll site becomes an alias: its
  * permalink, or the site's (_config.yml's permalink or
  * collections.posts.permalink, default "date") expanded as Jekyll does.
+ * A date without a zone is in the site's timezone (_config.yml's).
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl_html2md.h"
@@ -37,6 +39,7 @@
 /* Where a file is in the site, and what its URL is made of. */
 typedef struct {
     const char  *permalink;     /* the site's pattern */
+    const char  *tz;            /* the site's timezone, or NULL: UTC */
     char        *cats;          /* the URL's categories: "a/b" */
     const char  *path;          /* a page's folder: "docs/a" */
     char         title[256];    /* :title, as in the file's name */
@@ -230,34 +233,92 @@ ctl_jekyll_expand(const char *pattern, const ctl_jekyll_url_t *u)
 
 
 /*
- * Jekyll's "2014-01-12 10:00:00 +0100" as ctl_parse_date reads it; words
- * between the time and the zone are ignored, as Ruby's Time.parse ignores
- * them (Jekyll's own news has "2023-01-29 18:30:22 2023 -0800").
+ * A time written without a zone, *t read as UTC, made the time it is in
+ * the site's timezone (_config.yml's "timezone", a name of the tz
+ * database), as Jekyll reads it.
  */
 static int
-ctl_jekyll_date(const char *s, int64_t *t)
+ctl_jekyll_local(const char *tz, int64_t *t)
+{
+    int         rc;
+    char       *old;
+    time_t      naive, real;
+    struct tm   tm;
+
+    old = getenv("TZ");
+    old = old ? strdup(old) : NULL;
+
+    naive = (time_t) *t;
+    gmtime_r(&naive, &tm);
+    tm.tm_isdst = -1;
+
+    rc = setenv("TZ", tz, 1);
+    tzset();
+    real = mktime(&tm);
+
+    if (old != NULL) {
+        rc |= setenv("TZ", old, 1);
+
+    } else {
+        rc |= unsetenv("TZ");
+    }
+
+    tzset();
+    free(old);
+
+    if (rc != 0 || real == (time_t) -1) {
+        return CTL_ERROR;
+    }
+
+    *t = (int64_t) real;
+
+    return CTL_OK;
+}
+
+
+/*
+ * Jekyll's "2014-01-12 10:00:00 +0100" as ctl_parse_date reads it; words
+ * between the time and the zone are ignored, as Ruby's Time.parse ignores
+ * them (Jekyll's own news has "2023-01-29 18:30:22 2023 -0800"); without
+ * a zone, the site's timezone if it has one, else UTC.
+ */
+static int
+ctl_jekyll_date(const char *s, const char *tz, int64_t *t)
 {
     char         buf[32];
-    size_t       n;
+    size_t       n, dt;
     const char  *zone;
 
     n = strlen(s);
 
     if (ctl_parse_date(s, n, t) == CTL_OK) {
-        return CTL_OK;
+        zone = s + n - (n >= 6 ? 6 : n);
+
+        if (tz == NULL || (n > 0 && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
+            || (n >= 16 && (zone[0] == '+' || zone[0] == '-')
+                && zone[3] == ':'))
+        {
+            return CTL_OK;
+        }
+
+        return ctl_jekyll_local(tz, t);
     }
 
+    /* "DATE TIME [WORDS] ZONE": the zone +HHMM or +HH:MM, last */
     zone = strrchr(s, ' ');
+    dt = (n > 16 && s[16] == ':') ? 19 : 16;
 
-    if (n < 19 || zone == NULL || zone < s + 19 || strlen(zone) != 6
+    if (n < 16 || zone == NULL || zone < s + dt
         || (zone[1] != '+' && zone[1] != '-')
-        || strspn(zone + 2, "0123456789") != 4)
+        || !((strlen(zone) == 6 && strspn(zone + 2, "0123456789") == 4)
+             || (strlen(zone) == 7 && strspn(zone + 2, "0123456789") == 2
+                 && zone[4] == ':' && strspn(zone + 5, "0123456789") == 2)))
     {
         return CTL_ERROR;
     }
 
-    n = (size_t) snprintf(buf, sizeof(buf), "%.19s%.3s:%.2s", s, zone + 1,
-                          zone + 4);
+    n = (size_t) snprintf(buf, sizeof(buf), "%.*s%.3s:%.2s", (int) dt, s,
+                          zone + 1, zone + (strlen(zone) == 6 ? 4 : 5));
 
     return ctl_parse_date(buf, n, t);
 }
@@ -560,7 +621,7 @@ ctl_jekyll_doc(ctl_file_t *f, ctl_kvs_t *fm, ctl_jekyll_url_t *u,
 
     kv = ctl_kvs_get(fm, "date");
     if (kv != NULL) {
-        if (ctl_jekyll_date(kv->v[0], &doc->date) != CTL_OK) {
+        if (ctl_jekyll_date(kv->v[0], u->tz, &doc->date) != CTL_OK) {
             ctl_error("%s:%u: date: invalid date \"%.40s\"", f->path,
                       kv->line, kv->v[0]);
             return CTL_ERROR;
@@ -575,7 +636,8 @@ ctl_jekyll_doc(ctl_file_t *f, ctl_kvs_t *fm, ctl_jekyll_url_t *u,
         doc->has_date = 1;
 
     } else if (u->date[0]) {
-        doc->has_date = (ctl_parse_date(u->date, 10, &doc->date) == CTL_OK);
+        doc->has_date = (ctl_jekyll_date(u->date, u->tz, &doc->date)
+                         == CTL_OK);
 
         if (!doc->has_date) {
             ctl_error("%s:1: the file name's date \"%s\" is no date",
@@ -669,7 +731,7 @@ ctl_jekyll_doc(ctl_file_t *f, ctl_kvs_t *fm, ctl_jekyll_url_t *u,
 
 int
 ctl_jekyll_parse(const char *rel, const char *buf, size_t len,
-    const char *permalink, ctl_file_t *f, const char **why)
+    const ctl_jekyll_site_t *site, ctl_file_t *f, const char **why)
 {
     int               rc, draft;
     char             *dirs, *md;
@@ -682,7 +744,8 @@ ctl_jekyll_parse(const char *rel, const char *buf, size_t len,
     memset(&fm, 0, sizeof(ctl_kvs_t));
     memset(&u, 0, sizeof(ctl_jekyll_url_t));
     u.path = "";
-    u.permalink = ctl_jekyll_pattern(permalink);
+    u.permalink = ctl_jekyll_pattern(site->permalink);
+    u.tz = site->timezone;
     *why = NULL;
     dirs = NULL;
     draft = 0;
@@ -748,18 +811,21 @@ ctl_jekyll_parse(const char *rel, const char *buf, size_t len,
 }
 
 
-/* The site's permalink: _config.yml's, the posts collection's, or "date" */
+/*
+ * The site's permalink (_config.yml's, the posts collection's, or
+ * "date") and timezone (NULL: none), in site (free both).
+ */
 static int
-ctl_jekyll_config(const char *dir, char **permalink)
+ctl_jekyll_config(const char *dir, ctl_jekyll_site_t *site)
 {
-    int         rc;
-    char       *path, *buf;
-    size_t      len;
-    ctl_kv_t   *kv;
-    ctl_kvs_t   fm;
+    int          rc;
+    char        *path, *buf, *zone;
+    size_t       len;
+    ctl_kv_t    *kv, *tz;
+    ctl_kvs_t    fm;
 
     memset(&fm, 0, sizeof(ctl_kvs_t));
-    *permalink = NULL;
+    memset(site, 0, sizeof(ctl_jekyll_site_t));
 
     if (asprintf(&path, "%s/_config.yml", dir) == -1) {
         ctl_error("out of memory");
@@ -780,12 +846,34 @@ ctl_jekyll_config(const char *dir, char **permalink)
     kv = ctl_kvs_get(&fm, "collections.posts.permalink");
     kv = kv ? kv : ctl_kvs_get(&fm, "permalink");
 
-    *permalink = strdup(kv ? kv->v[0] : "date");
-    if (*permalink == NULL) {
+    site->permalink = strdup(kv ? kv->v[0] : "date");
+    if (site->permalink == NULL) {
         ctl_error("out of memory");
         rc = CTL_ERROR;
     }
 
+    /* a name of the tz database, as Jekyll takes it */
+    tz = ctl_kvs_get(&fm, "timezone");
+    zone = NULL;
+
+    if (rc == CTL_OK && tz != NULL
+        && (strstr(tz->v[0], "..") != NULL || tz->v[0][0] == '/'
+            || asprintf(&zone, "/usr/share/zoneinfo/%s", tz->v[0]) == -1
+            || access(zone, R_OK) != 0))
+    {
+        ctl_error("%s:%u: timezone: \"%.60s\" is no timezone of "
+                  "/usr/share/zoneinfo", path, tz->line, tz->v[0]);
+        rc = CTL_ERROR;
+
+    } else if (rc == CTL_OK && tz != NULL) {
+        site->timezone = strdup(tz->v[0]);
+        if (site->timezone == NULL) {
+            ctl_error("out of memory");
+            rc = CTL_ERROR;
+        }
+    }
+
+    free(zone);
     ctl_kvs_free(&fm);
     free(path);
 
@@ -798,8 +886,9 @@ ctl_jekyll_load(const char *dir, ctl_file_t **files, size_t *n,
     size_t *skipped)
 {
     int          rc, r;
-    char        *buf, *permalink;
+    char        *buf;
     size_t       i, len, bad;
+    ctl_jekyll_site_t  site;
     const char  *why;
     ctl_file_t  *f;
     ctl_walk_t   list;
@@ -809,7 +898,7 @@ ctl_jekyll_load(const char *dir, ctl_file_t **files, size_t *n,
     *skipped = 0;
     bad = 0;
 
-    rc = ctl_jekyll_config(dir, &permalink);
+    rc = ctl_jekyll_config(dir, &site);
 
     if (rc == CTL_OK) {
         rc = ctl_walk(dir, ctl_jekyll_want, &list);
@@ -841,8 +930,7 @@ ctl_jekyll_load(const char *dir, ctl_file_t **files, size_t *n,
         r = ctl_read_file(f->path, &buf, &len);
 
         if (r == CTL_OK) {
-            r = ctl_jekyll_parse(list.paths[i], buf, len, permalink, f,
-                                 &why);
+            r = ctl_jekyll_parse(list.paths[i], buf, len, &site, f, &why);
             free(buf);
         }
 
@@ -863,7 +951,8 @@ ctl_jekyll_load(const char *dir, ctl_file_t **files, size_t *n,
     }
 
     ctl_walk_free(&list);
-    free(permalink);
+    free((char *) site.permalink);
+    free((char *) site.timezone);
 
     return (rc == CTL_OK && bad == 0) ? CTL_OK : CTL_ERROR;
 }

@@ -2,8 +2,8 @@
  * libFuzzer target: a Jekyll file (ctl_jekyll.c): YAML by libyaml,
  * permalinks expanded, Liquid's highlight and raw tags, HTML bodies made
  * Markdown.  The first byte picks where the file is (a post, a post in a
- * category folder, a draft, a page, an HTML page) and the site's
- * permalink; the rest is its text.  Beyond "no crash", it checks what the
+ * category folder, a draft, a page, an HTML page), the site's
+ * permalink and timezone; the rest is its text.  Beyond "no crash", it checks what the
  * import relies on: an accepted file has a title, a valid slug, tags and
  * aliases that are redirect keys (each from '/', one a line).
  */
@@ -23,8 +23,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int          rc;
-    const char  *why, *p, *rel, *permalink;
-    ctl_file_t   f;
+    const char         *why, *p, *rel;
+    ctl_file_t          f;
+    ctl_jekyll_site_t   site;
 
     static const char  *rels[] = {
         "_posts/2014-01-02-a-post.md", "blog/_posts/2014-01-02-x.1.markdown",
@@ -41,13 +42,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     rel = rels[data[0] % 5];
-    permalink = permalinks[(data[0] / 5) % 4];
+    site.permalink = permalinks[(data[0] / 5) % 4];
+    site.timezone = (data[0] & 0x80) ? "Europe/Zurich" : NULL;
 
     memset(&f, 0, sizeof(ctl_file_t));
     f.path = (char *) "fuzz.md";
 
-    rc = ctl_jekyll_parse(rel, (const char *) data + 1, size - 1, permalink,
-                          &f, &why);
+    rc = ctl_jekyll_parse(rel, (const char *) data + 1, size - 1, &site, &f,
+                          &why);
 
     if (rc == 0) {
         if (f.doc.title == NULL || f.doc.slug == NULL

@@ -21,9 +21,19 @@ static const char  *why;
 static int
 parse(const char *rel, const char *permalink, const char *text)
 {
-    int     rc;
-    char   *buf;
-    size_t  len;
+    int                 rc;
+    char               *buf;
+    size_t              len;
+    ctl_jekyll_site_t   site;
+
+    site.permalink = permalink;
+    site.timezone = NULL;
+
+    /* "tz:" before a file's place: the site's timezone is Zurich's */
+    if (strncmp(rel, "tz:", 3) == 0) {
+        rel += 3;
+        site.timezone = "Europe/Zurich";
+    }
 
     ctl_doc_free(&f.doc);
     free(f.html);
@@ -35,7 +45,7 @@ parse(const char *rel, const char *permalink, const char *text)
     buf = malloc(len ? len : 1);
     memcpy(buf, text, len);
 
-    rc = ctl_jekyll_parse(rel, buf, len, permalink, &f, &why);
+    rc = ctl_jekyll_parse(rel, buf, len, &site, &f, &why);
     free(buf);
 
     return rc;
@@ -71,6 +81,15 @@ main(void)
     parse("_posts/2023-01-29-x.md", "date",
           "---\ntitle: X\ndate: 2023-01-29 18:30:22 2023 -0800\n---\n");
     is_int(f.doc.has_date, 1, "a stray word before the zone, as Time.parse");
+
+    parse("tz:_posts/2014-07-01-x.md", "date",
+          "---\ntitle: X\ndate: 2014-07-01 10:00\n---\n");
+    is_int(f.doc.date, 1404201600, "no zone: the site's timezone (CEST)");
+    parse("tz:_posts/2014-01-12-x.md", "date", "---\ntitle: X\n---\n");
+    is_int(f.doc.date, 1389481200, "the name's day: its midnight there (CET)");
+    parse("tz:_posts/2014-01-12-x.md", "date",
+          "---\ntitle: X\ndate: 2014-01-12 10:00 +05:00\n---\n");
+    is_int(f.doc.date, 1389502800, "a zone written wins");
 
     is_int(parse("_posts/2014-01-12-x.md", "date",
                  "---\ntitle: X\ndate: 2014-02-30\n---\n"), -1,
