@@ -532,6 +532,8 @@ ctl_ghost_html(ctl_ghost_t *g, json_t *post, const char *where, char **html)
 
         if (doc == NULL) {
             fclose(out);
+            free(*html);
+            *html = NULL;
             ctl_error("%s: %s: not JSON: %s (column %d)", where, field,
                       err.text, err.column);
             return CTL_ERROR;
@@ -557,6 +559,8 @@ ctl_ghost_html(ctl_ghost_t *g, json_t *post, const char *where, char **html)
 
     if (fclose(out) != 0 || rc != CTL_OK) {
         json_decref(doc);
+        free(*html);
+        *html = NULL;
         ctl_error("out of memory");
         return CTL_ERROR;
     }
