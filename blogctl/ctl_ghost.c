@@ -44,6 +44,7 @@ typedef struct {
     const char  *path;
     json_t      *tag_names;     /* post id -> [tag name...] */
     json_t      *author_names;  /* post id -> [user name...] */
+    json_t      *users;         /* user id -> name */
     const char  *unknown;       /* the first card not understood */
 } ctl_ghost_t;
 
@@ -630,35 +631,50 @@ ctl_ghost_names(json_t *index, const char *id, int tags)
 
 
 /*
- * index: post id -> names, from a link table (posts_tags, posts_authors)
- * and the table of what it links (tags, users).  Ghost's internal tags
+ * id -> name of a table's rows (tags, users).  Ghost's internal tags
  * ("#name") are its themes' switches, not the post's subjects: left out.
  */
 static json_t *
-ctl_ghost_index(json_t *data, const char *links, const char *things,
-    const char *key)
+ctl_ghost_names_of(json_t *data, const char *things)
 {
     size_t       i;
-    char         b1[32], b2[32];
-    json_t      *index, *names, *link, *thing, *v;
-    const char  *post_id, *thing_id, *name;
+    char         b[32];
+    json_t      *names, *thing;
+    const char  *thing_id, *name;
 
     names = json_object();
-    index = json_object();
-
-    if (names == NULL || index == NULL) {
-        json_decref(names);
-        json_decref(index);
+    if (names == NULL) {
         return NULL;
     }
 
     json_array_foreach(json_object_get(data, things), i, thing) {
-        thing_id = ctl_ghost_id(json_object_get(thing, "id"), b1);
+        thing_id = ctl_ghost_id(json_object_get(thing, "id"), b);
         name = ctl_ghost_str(thing, "name");
 
         if (thing_id != NULL && name != NULL && name[0] != '#') {
             json_object_set_new(names, thing_id, json_string(name));
         }
+    }
+
+    return names;
+}
+
+
+/* index: post id -> names, from a link table (posts_tags, posts_authors) */
+static json_t *
+ctl_ghost_index(json_t *data, const char *links, json_t *names,
+    const char *key)
+{
+    size_t       i;
+    char         b1[32], b2[32];
+    json_t      *index, *link, *v;
+    const char  *post_id, *thing_id;
+
+    index = json_object();
+
+    if (names == NULL || index == NULL) {
+        json_decref(index);
+        return NULL;
     }
 
     json_array_foreach(json_object_get(data, links), i, link) {
@@ -676,8 +692,6 @@ ctl_ghost_index(json_t *data, const char *links, const char *things,
 
         json_array_append(json_object_get(index, post_id), v);
     }
-
-    json_decref(names);
 
     return index;
 }
@@ -718,7 +732,9 @@ ctl_ghost_post(ctl_ghost_t *g, json_t *post, size_t i, ctl_file_t *f)
     int          page;
     char         b[32], *html, *p;
     json_t      *v;
+    char         ab[32];
     const char  *id, *slug, *status, *title, *type, *excerpt, *visibility;
+    const char  *author_id;
     ctl_doc_t   *doc = &f->doc;
 
     id = ctl_ghost_id(json_object_get(post, "id"), b);
@@ -807,6 +823,16 @@ ctl_ghost_post(ctl_ghost_t *g, json_t *post, size_t i, ctl_file_t *f)
 
     doc->tags = ctl_ghost_names(g->tag_names, id, 1);
     doc->author = ctl_ghost_names(g->author_names, id, 0);
+
+    /* before Ghost 1's posts_authors, a post had one author_id */
+    author_id = ctl_ghost_id(json_object_get(post, "author_id"), ab);
+    v = author_id ? json_object_get(g->users, author_id) : NULL;
+    if (doc->author != NULL && doc->author[0] == '\0'
+        && json_string_value(v) != NULL)
+    {
+        free(doc->author);
+        doc->author = strdup(json_string_value(v));
+    }
     doc->aliases = strdup("");
 
     if (doc->title == NULL || doc->tags == NULL || doc->author == NULL
@@ -931,7 +957,7 @@ ctl_ghost_load(const char *path, ctl_file_t **files, size_t *n,
 {
     int            rc, r;
     size_t         i, size;
-    json_t        *root, *data, *posts, *post;
+    json_t        *root, *data, *posts, *post, *tags;
     ctl_ghost_t    g;
     json_error_t   err;
 
@@ -958,9 +984,12 @@ ctl_ghost_load(const char *path, ctl_file_t **files, size_t *n,
 
     memset(&g, 0, sizeof(ctl_ghost_t));
     g.path = path;
-    g.tag_names = ctl_ghost_index(data, "posts_tags", "tags", "tag_id");
-    g.author_names = ctl_ghost_index(data, "posts_authors", "users",
+    tags = ctl_ghost_names_of(data, "tags");
+    g.users = ctl_ghost_names_of(data, "users");
+    g.tag_names = ctl_ghost_index(data, "posts_tags", tags, "tag_id");
+    g.author_names = ctl_ghost_index(data, "posts_authors", g.users,
                                      "author_id");
+    json_decref(tags);
 
     size = json_array_size(posts);
     *files = calloc(size > 0 ? size : 1, sizeof(ctl_file_t));
@@ -999,6 +1028,7 @@ ctl_ghost_load(const char *path, ctl_file_t **files, size_t *n,
 
     json_decref(g.tag_names);
     json_decref(g.author_names);
+    json_decref(g.users);
     json_decref(root);
 
     return rc;

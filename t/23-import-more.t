@@ -246,6 +246,18 @@ like $out, qr{^note \S+mobiledoc\.json: posts\[3\] \(slug "gallery"\): the galle
     'a card not understood: reported';
 like $m->get('/posts/gallery')->{body}, qr{<p>Ghost rendered this</p>}, '... and Ghost\'s HTML imported';
 
+# Ghost 0.x: Markdown, numeric ids, one author_id, milliseconds (the post
+# of Ghost's own import fixture, test/utils/fixtures/import/import-data-1.json)
+write_file($g->dir . '/ghost0.json', '{"db": [{"meta": {"version": "000"}, "data": {"posts": [{"id": 1,'
+    . ' "title": "Welcome to Ghost", "slug": "welcome-to-ghost", "markdown": "You\'re live! Nice.",'
+    . ' "html": "<p>You\'re live! Nice.</p>", "status": "published", "page": 0, "author_id": 1,'
+    . ' "published_at": 1388318310783}], "users": [{"id": 1, "name": "test user"}],'
+    . ' "tags": [{"id": 1, "name": "Getting Started"}], "posts_tags": [{"id": 1, "post_id": 1, "tag_id": 1}]}}]}');
+($rc, $out) = blogctl('-d', $m->db, 'import', 'ghost', $g->dir . '/ghost0.json');
+is $rc, 0, 'a Ghost 0.x export' or diag $out;
+is sql($m->db, "SELECT author || '|' || published_at || '|' || body_md FROM posts WHERE slug = 'welcome-to-ghost'"),
+    "test user|1388318310|You're live! Nice.", '... its author_id, milliseconds and Markdown';
+
 # -- WordPress's authors: dc:creator, by the display name of wp:author
 my $w = new_site();
 ($rc, $out) = blogctl('-d', $w->db, 'import', "$FindBin::Bin/data/wordpress/theme-unit-test-data.xml");
