@@ -28,9 +28,11 @@ typedef struct {
 static const ctl_command_t  ctl_commands[] = {
     /* init: opening for writing is all it takes */
     { "init",        0, 0, 1, NULL },
-    /* before "import": a folder named "hugo" is "import ./hugo" */
-    { "import hugo", 1, 0, 1, ctl_cmd_import_hugo },
-    { "import",      1, 0, 1, ctl_cmd_import },
+    /* before "import": a folder named "hugo" is "import ./hugo", etc. */
+    { "import hugo", 1, 6, 1, ctl_cmd_import_hugo },
+    { "import jekyll", 1, 6, 1, ctl_cmd_import_jekyll },
+    { "import ghost", 1, 6, 1, ctl_cmd_import_ghost },
+    { "import",      1, 6, 1, ctl_cmd_import },
     { "list",        0, 0, 0, ctl_cmd_list },
     { "newsletter test", 2, 0, 1, ctl_cmd_newsletter_test },
     { "rerender",    0, 0, 1, ctl_cmd_rerender },
@@ -53,6 +55,12 @@ ctl_usage(FILE *f)
           "  import DIR          import the *.md files of DIR\n"
           "  import FILE.xml     import a WordPress export (WXR)\n"
           "  import hugo DIR     import a Hugo content folder\n"
+          "  import jekyll DIR   import a Jekyll site\n"
+          "  import ghost FILE.json  import a Ghost export\n"
+          "    --uploads DIR     with the images they link to, found in DIR\n"
+          "    --media DIR       the blog's media folder (default: ./media\n"
+          "                      beside the database)\n"
+          "    --media-url URL   its URL (default: /media/)\n"
           "  list                list posts and pages\n"
           "  newsletter test SLUG ADDRESS\n"
           "                      mail the post's newsletter to one address\n"

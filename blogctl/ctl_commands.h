@@ -12,6 +12,8 @@
 
 int ctl_cmd_import(sqlite3 *db, char *const *args);     /* DIR | FILE.xml */
 int ctl_cmd_import_hugo(sqlite3 *db, char *const *args); /* DIR */
+int ctl_cmd_import_jekyll(sqlite3 *db, char *const *args); /* DIR */
+int ctl_cmd_import_ghost(sqlite3 *db, char *const *args); /* FILE.json */
 int ctl_cmd_list(sqlite3 *db, char *const *args);       /* none */
 int ctl_cmd_newsletter_test(sqlite3 *db, char *const *args); /* SLUG ADDR */
 int ctl_cmd_rerender(sqlite3 *db, char *const *args);   /* none */

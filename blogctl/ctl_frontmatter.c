@@ -30,12 +30,13 @@ enum {
     CTL_KEY_DESCRIPTION,
     CTL_KEY_ALIASES,
     CTL_KEY_NEWSLETTER,
+    CTL_KEY_AUTHOR,
     CTL_KEY_N
 };
 
 static const char *const ctl_fm_keys[CTL_KEY_N] = {
     "title", "date", "tags", "draft", "slug", "summary", "type", "description",
-    "aliases", "newsletter"
+    "aliases", "newsletter", "author"
 };
 
 
@@ -606,6 +607,9 @@ ctl_fm_value(ctl_doc_t *doc, int key, const char *v, size_t n, unsigned line,
     case CTL_KEY_SUMMARY:
         return ctl_fm_dup(&doc->summary, v, n, line, err);
 
+    case CTL_KEY_AUTHOR:
+        return ctl_fm_dup(&doc->author, v, n, line, err);
+
     case CTL_KEY_SLUG:
         if (!blog_slug_valid(v, n)) {
             return ctl_fm_fail(err, line, "invalid slug \"%.*s\": use a-z, "
@@ -865,8 +869,10 @@ ctl_doc_free(ctl_doc_t *doc)
     free(doc->tags);
     free(doc->body);
     free(doc->aliases);
+    free(doc->author);
 
     doc->aliases = NULL;
+    doc->author = NULL;
     doc->title = NULL;
     doc->slug = NULL;
     doc->summary = NULL;

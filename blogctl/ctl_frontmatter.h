@@ -24,6 +24,7 @@ typedef struct {
     char        *tags;        /* the names as written, joined by ',' */
     char        *body;        /* the Markdown after the front matter */
     char        *aliases;     /* redirect keys, each followed by '\n' */
+    char        *author;      /* the author's name, NULL when not given */
     const char  *type;        /* "post" or "page", static */
     int          draft;
     int          newsletter;  /* 1 true, -1 false, 0 not given */

@@ -15,17 +15,15 @@
  * naming the file and line.
  */
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/stat.h>
-#include <yaml.h>
 
 #include "ctl_import.h"
+#include "ctl_kv.h"
 #include "ctl_util.h"
+#include "ctl_walk.h"
 #include "blog_markdown.h"
 #include "blog_path.h"
 #include "blog_redirect.h"
@@ -33,181 +31,6 @@
 
 
 #define CTL_HUGO_SKIP   1
-#define CTL_HUGO_MAXV   256         /* values of one key, at most */
-
-
-/* One key of a front matter: its values, a list's or the one. */
-typedef struct {
-    char        *key;
-    char        *v[CTL_HUGO_MAXV];
-    size_t       nv;
-    unsigned     line;
-} ctl_hugo_kv_t;
-
-typedef struct {
-    ctl_hugo_kv_t  *kv;
-    size_t          n;
-    size_t          size;
-} ctl_hugo_fm_t;
-
-/* The files found, relative to DIR. */
-typedef struct {
-    char          **paths;
-    size_t          n;
-    size_t          size;
-} ctl_hugo_list_t;
-
-
-static void
-ctl_hugo_fm_free(ctl_hugo_fm_t *fm)
-{
-    size_t  i, k;
-
-    for (i = 0; i < fm->n; i++) {
-        free(fm->kv[i].key);
-        for (k = 0; k < fm->kv[i].nv; k++) {
-            free(fm->kv[i].v[k]);
-        }
-    }
-
-    free(fm->kv);
-    memset(fm, 0, sizeof(ctl_hugo_fm_t));
-}
-
-
-static ctl_hugo_kv_t *
-ctl_hugo_fm_add(ctl_hugo_fm_t *fm, const char *key, size_t len,
-    unsigned line)
-{
-    ctl_hugo_kv_t  *kv;
-
-    if (fm->n == fm->size) {
-        kv = realloc(fm->kv, (fm->size ? fm->size * 2 : 16)
-                             * sizeof(ctl_hugo_kv_t));
-        if (kv == NULL) {
-            return NULL;
-        }
-
-        fm->kv = kv;
-        fm->size = fm->size ? fm->size * 2 : 16;
-    }
-
-    kv = &fm->kv[fm->n];
-    memset(kv, 0, sizeof(ctl_hugo_kv_t));
-
-    kv->key = strndup(key, len);
-    kv->line = line;
-
-    if (kv->key == NULL) {
-        return NULL;
-    }
-
-    fm->n++;
-
-    return kv;
-}
-
-
-static int
-ctl_hugo_value(ctl_hugo_kv_t *kv, const char *s, size_t len)
-{
-    if (kv->nv == CTL_HUGO_MAXV) {
-        return CTL_OK;                      /* the rest are left */
-    }
-
-    kv->v[kv->nv] = strndup(s, len);
-
-    return kv->v[kv->nv++] != NULL ? CTL_OK : CTL_ERROR;
-}
-
-
-/*
- * YAML: the top mapping's keys whose values are scalars or sequences of
- * scalars.  first is the file line of the text's first line.
- */
-static int
-ctl_hugo_yaml(const char *path, const char *text, size_t len,
-    unsigned first, ctl_hugo_fm_t *fm)
-{
-    int                rc;
-    yaml_node_t       *root, *k, *v, *item;
-    yaml_parser_t      parser;
-    yaml_document_t    doc;
-    yaml_node_pair_t  *pair;
-    yaml_node_item_t  *it;
-    ctl_hugo_kv_t     *kv;
-
-    if (!yaml_parser_initialize(&parser)) {
-        ctl_error("out of memory");
-        return CTL_ERROR;
-    }
-
-    yaml_parser_set_input_string(&parser, (const unsigned char *) text, len);
-
-    if (!yaml_parser_load(&parser, &doc)) {
-        ctl_error("%s:%zu: YAML: %s%s%s", path,
-                  first + parser.problem_mark.line,
-                  parser.problem ? parser.problem : "unreadable",
-                  parser.context ? " " : "",
-                  parser.context ? parser.context : "");
-        yaml_parser_delete(&parser);
-        return CTL_ERROR;
-    }
-
-    rc = CTL_OK;
-    root = yaml_document_get_root_node(&doc);
-
-    if (root != NULL && root->type != YAML_MAPPING_NODE) {
-        ctl_error("%s:%u: YAML: the front matter is not a mapping", path,
-                  first);
-        rc = CTL_ERROR;
-    }
-
-    for (pair = root && rc == CTL_OK ? root->data.mapping.pairs.start : NULL;
-         pair && pair < root->data.mapping.pairs.top && rc == CTL_OK;
-         pair++)
-    {
-        k = yaml_document_get_node(&doc, pair->key);
-        v = yaml_document_get_node(&doc, pair->value);
-
-        if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE) {
-            continue;
-        }
-
-        kv = ctl_hugo_fm_add(fm, (char *) k->data.scalar.value,
-                             k->data.scalar.length,
-                             first + (unsigned) k->start_mark.line);
-        if (kv == NULL) {
-            rc = CTL_ERROR;
-            break;
-        }
-
-        if (v->type == YAML_SCALAR_NODE) {
-            rc = ctl_hugo_value(kv, (char *) v->data.scalar.value,
-                                v->data.scalar.length);
-            continue;
-        }
-
-        if (v->type != YAML_SEQUENCE_NODE) {
-            continue;
-        }
-
-        for (it = v->data.sequence.items.start;
-             it < v->data.sequence.items.top && rc == CTL_OK; it++)
-        {
-            item = yaml_document_get_node(&doc, *it);
-            if (item != NULL && item->type == YAML_SCALAR_NODE) {
-                rc = ctl_hugo_value(kv, (char *) item->data.scalar.value,
-                                    item->data.scalar.length);
-            }
-        }
-    }
-
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-
-    return rc;
-}
 
 
 /*
@@ -216,7 +39,7 @@ ctl_hugo_yaml(const char *path, const char *text, size_t len,
  * ']', '#' or the line's end.  NULL at a malformed one.
  */
 static const char *
-ctl_toml_scalar(const char *p, const char *end, ctl_hugo_kv_t *kv)
+ctl_toml_scalar(const char *p, const char *end, ctl_kv_t *kv)
 {
     char        *s, *o;
     const char  *q;
@@ -243,7 +66,7 @@ ctl_toml_scalar(const char *p, const char *end, ctl_hugo_kv_t *kv)
             return NULL;
         }
 
-        if (kv->nv < CTL_HUGO_MAXV) {
+        if (kv->nv < CTL_KV_MAXV) {
             kv->v[kv->nv++] = strndup(s, (size_t) (o - s));
         }
 
@@ -265,7 +88,7 @@ ctl_toml_scalar(const char *p, const char *end, ctl_hugo_kv_t *kv)
         return NULL;
     }
 
-    if (ctl_hugo_value(kv, p, (size_t) (q - p)) != CTL_OK) {
+    if (ctl_kvs_value(kv, p, (size_t) (q - p)) != CTL_OK) {
         return NULL;
     }
 
@@ -305,12 +128,12 @@ ctl_toml_skip(const char *p, const char *end, unsigned *line, int newlines)
 /* TOML's "key = value" lines, arrays across lines; tables are left. */
 static int
 ctl_hugo_toml(const char *path, const char *text, size_t len,
-    unsigned first, ctl_hugo_fm_t *fm)
+    unsigned first, ctl_kvs_t *fm)
 {
     int             in_table;
     unsigned        line;
     const char     *p, *end, *key, *kend;
-    ctl_hugo_kv_t  *kv;
+    ctl_kv_t  *kv;
 
     p = text;
     end = text + len;
@@ -356,7 +179,7 @@ ctl_hugo_toml(const char *path, const char *text, size_t len,
             kend--;
         }
 
-        kv = ctl_hugo_fm_add(fm, key, (size_t) (kend - key), line);
+        kv = ctl_kvs_add(fm, key, (size_t) (kend - key), line);
         if (kv == NULL) {
             ctl_error("out of memory");
             return CTL_ERROR;
@@ -413,82 +236,8 @@ ctl_hugo_toml(const char *path, const char *text, size_t len,
 }
 
 
-static ctl_hugo_kv_t *
-ctl_hugo_get(ctl_hugo_fm_t *fm, const char *key)
-{
-    size_t  i;
-
-    for (i = 0; i < fm->n; i++) {
-        if (strcmp(fm->kv[i].key, key) == 0 && fm->kv[i].nv > 0) {
-            return &fm->kv[i];
-        }
-    }
-
-    return NULL;
-}
-
-
-/*
- * Tags and categories, all as tags: names joined by ',' (a ',' in a name
- * is a space), one per slug, a name without a letter or digit left out.
- */
-static char *
-ctl_hugo_tags(ctl_hugo_fm_t *fm)
-{
-    char           *names, *slugs, *cand, *p;
-    size_t          len, size, sl, i, k;
-    ctl_hugo_kv_t  *kv[2];
-
-    kv[0] = ctl_hugo_get(fm, "tags");
-    kv[1] = ctl_hugo_get(fm, "categories");
-
-    size = 1;
-    for (i = 0; i < 2; i++) {
-        for (k = 0; kv[i] && k < kv[i]->nv; k++) {
-            size += strlen(kv[i]->v[k]) + 1;
-        }
-    }
-
-    names = malloc(size);
-    slugs = malloc(size + 2);
-    cand = malloc(size + 2);
-    if (names == NULL || slugs == NULL || cand == NULL) {
-        free(names);
-        free(slugs);
-        free(cand);
-        return NULL;
-    }
-
-    len = 0;
-    names[0] = '\0';
-    strcpy(slugs, ",");
-
-    for (i = 0; i < 2; i++) {
-        for (k = 0; kv[i] && k < kv[i]->nv; k++) {
-            for (p = kv[i]->v[k]; *p; p++) {
-                *p = (*p == ',') ? ' ' : *p;
-            }
-
-            sl = blog_tag_slug(kv[i]->v[k], strlen(kv[i]->v[k]), cand + 1);
-            cand[0] = ',';
-            cand[sl + 1] = ',';
-            cand[sl + 2] = '\0';
-
-            if (sl == 0 || strstr(slugs, cand) != NULL) {
-                continue;
-            }
-
-            strcat(slugs, cand + 1);
-            len += (size_t) sprintf(names + len, "%s%s", len ? "," : "",
-                                    kv[i]->v[k]);
-        }
-    }
-
-    free(slugs);
-    free(cand);
-
-    return names;
-}
+/* Hugo's taxonomies, both made tags here */
+static const char *const  ctl_hugo_tag_keys[] = { "tags", "categories", NULL };
 
 
 /* Appends the key of an alias ('/'-less: under the section) to *out. */
@@ -496,10 +245,8 @@ static int
 ctl_hugo_alias(char **out, const char *section, const char *alias,
     const char *path, unsigned line)
 {
-    int          rc;
-    char        *full, *key;
-    size_t       k;
-    const char  *why;
+    int    rc;
+    char  *full;
 
     if (asprintf(&full, "%s%s%s%s", alias[0] == '/' ? "" : "/",
                  alias[0] == '/' ? "" : section,
@@ -509,25 +256,8 @@ ctl_hugo_alias(char **out, const char *section, const char *alias,
         return CTL_ERROR;
     }
 
-    key = malloc(strlen(full) + 1);
-    if (key == NULL) {
-        free(full);
-        return CTL_ERROR;
-    }
-
-    k = blog_redirect_from(full, strlen(full), key, &why);
-
-    if (k == 0) {
-        ctl_error("%s:%u: aliases: \"%.60s\" %s", path, line, full, why);
-        free(full);
-        free(key);
-        return CTL_ERROR;
-    }
-
+    rc = ctl_alias_append(out, full, path, line);
     free(full);
-
-    rc = ctl_lines_append(out, key, k);
-    free(key);
 
     return rc;
 }
@@ -538,18 +268,18 @@ ctl_hugo_alias(char **out, const char *section, const char *alias,
  * CTL_ERROR (reported).  name is the default slug, section "" for a page.
  */
 static int
-ctl_hugo_doc(ctl_file_t *f, ctl_hugo_fm_t *fm, const char *name,
+ctl_hugo_doc(ctl_file_t *f, ctl_kvs_t *fm, const char *name,
     const char *section, const char **why)
 {
     char           *url;
     size_t          i, len;
-    ctl_hugo_kv_t  *kv;
+    ctl_kv_t  *kv;
 
     ctl_doc_t  *doc = &f->doc;
 
     doc->type = section[0] ? "post" : "page";
 
-    kv = ctl_hugo_get(fm, "title");
+    kv = ctl_kvs_get(fm, "title");
     if (kv == NULL || kv->v[0][0] == '\0') {
         *why = "no title";
         return CTL_HUGO_SKIP;
@@ -557,7 +287,7 @@ ctl_hugo_doc(ctl_file_t *f, ctl_hugo_fm_t *fm, const char *name,
 
     doc->title = strdup(kv->v[0]);
 
-    kv = ctl_hugo_get(fm, "date");
+    kv = ctl_kvs_get(fm, "date");
     if (kv != NULL) {
         if (ctl_parse_date(kv->v[0], strlen(kv->v[0]), &doc->date)
             != CTL_OK)
@@ -570,7 +300,7 @@ ctl_hugo_doc(ctl_file_t *f, ctl_hugo_fm_t *fm, const char *name,
         doc->has_date = 1;
     }
 
-    kv = ctl_hugo_get(fm, "draft");
+    kv = ctl_kvs_get(fm, "draft");
     doc->draft = kv != NULL && strcmp(kv->v[0], "true") == 0;
 
     if (!doc->has_date && !doc->draft && section[0]) {
@@ -578,7 +308,7 @@ ctl_hugo_doc(ctl_file_t *f, ctl_hugo_fm_t *fm, const char *name,
         return CTL_HUGO_SKIP;
     }
 
-    kv = ctl_hugo_get(fm, "slug");
+    kv = ctl_kvs_get(fm, "slug");
     if (kv != NULL) {
         if (!blog_slug_valid(kv->v[0], strlen(kv->v[0]))) {
             ctl_error("%s:%u: slug: \"%.60s\" is no slug: use a-z, 0-9 "
@@ -606,13 +336,21 @@ ctl_hugo_doc(ctl_file_t *f, ctl_hugo_fm_t *fm, const char *name,
         }
     }
 
-    kv = ctl_hugo_get(fm, "summary");
-    kv = kv ? kv : ctl_hugo_get(fm, "description");
+    kv = ctl_kvs_get(fm, "summary");
+    kv = kv ? kv : ctl_kvs_get(fm, "description");
     if (kv != NULL) {
         doc->summary = strdup(kv->v[0]);
     }
 
-    doc->tags = ctl_hugo_tags(fm);
+    doc->tags = ctl_kvs_tags(fm, ctl_hugo_tag_keys);
+
+    /* "author" is not Hugo's own, but themes read it: the first, if many */
+    kv = ctl_kvs_get(fm, "author");
+    kv = kv ? kv : ctl_kvs_get(fm, "authors");
+    if (kv != NULL && kv->v[0][0] && (doc->author = strdup(kv->v[0])) == NULL) {
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
     doc->aliases = strdup("");
 
     if (doc->title == NULL || doc->slug == NULL || doc->tags == NULL
@@ -622,7 +360,7 @@ ctl_hugo_doc(ctl_file_t *f, ctl_hugo_fm_t *fm, const char *name,
         return CTL_ERROR;
     }
 
-    kv = ctl_hugo_get(fm, "aliases");
+    kv = ctl_kvs_get(fm, "aliases");
     for (i = 0; kv && i < kv->nv; i++) {
         if (ctl_hugo_alias(&doc->aliases, section, kv->v[i], f->path,
                            kv->line) != CTL_OK)
@@ -701,10 +439,10 @@ ctl_hugo_parse(const char *rel, const char *buf, size_t len, ctl_file_t *f,
     size_t          n;
     unsigned        line;
     const char     *fence, *text, *close, *body, *base;
-    ctl_hugo_fm_t   fm;
+    ctl_kvs_t   fm;
     ctl_fm_error_t  err;
 
-    memset(&fm, 0, sizeof(ctl_hugo_fm_t));
+    memset(&fm, 0, sizeof(ctl_kvs_t));
     *why = NULL;
 
     if (ctl_check_text(buf, len, &err) != CTL_OK) {
@@ -718,19 +456,7 @@ ctl_hugo_parse(const char *rel, const char *buf, size_t len, ctl_file_t *f,
     close = NULL;
 
     if (fence != NULL) {
-        text = buf + 4;
-        for (close = text; close != NULL && close < buf + len;
-             close = memchr(close, '\n', (size_t) (buf + len - close)),
-             close = close ? close + 1 : NULL)
-        {
-            if ((size_t) (buf + len - close) >= 3
-                && memcmp(close, fence, 3) == 0
-                && (close + 3 == buf + len || close[3] == '\n'
-                    || close[3] == '\r'))
-            {
-                break;
-            }
-        }
+        close = ctl_kv_close(buf, len);
     }
 
     if (fence == NULL || close == NULL || close >= buf + len) {
@@ -747,7 +473,7 @@ ctl_hugo_parse(const char *rel, const char *buf, size_t len, ctl_file_t *f,
     n = (size_t) (close - text);
     line = 2;
 
-    rc = (fence[0] == '-') ? ctl_hugo_yaml(f->path, text, n, line, &fm)
+    rc = (fence[0] == '-') ? ctl_kvs_yaml(f->path, text, n, line, &fm)
                            : ctl_hugo_toml(f->path, text, n, line, &fm);
 
     /* the default slug and the section, from where the file is */
@@ -784,16 +510,7 @@ ctl_hugo_parse(const char *rel, const char *buf, size_t len, ctl_file_t *f,
         rc = ctl_hugo_doc(f, &fm, base, section, why);
     }
 
-    /* the body: after the closing fence's line (the text has no NUL) */
-    body = close + 3;
-
-    while (body < buf + len && *body == '\r') {
-        body++;
-    }
-
-    if (body < buf + len && *body == '\n') {
-        body++;
-    }
+    body = ctl_kv_body(close, buf + len);
 
     if (rc == CTL_OK) {
         f->doc.body = strndup(body, (size_t) (buf + len - body));
@@ -811,100 +528,22 @@ ctl_hugo_parse(const char *rel, const char *buf, size_t len, ctl_file_t *f,
 
     free(name);
     free(section);
-    ctl_hugo_fm_free(&fm);
+    ctl_kvs_free(&fm);
 
     return rc;
 }
 
 
+/* Hugo's content: Markdown files, in any folder but dot ones */
 static int
-ctl_hugo_cmp(const void *a, const void *b)
+ctl_hugo_want(const char *name, size_t len, int is_dir)
 {
-    return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-
-/* The *.md and *.markdown files under dir/rel, relative to dir. */
-static int
-ctl_hugo_walk(const char *dir, const char *rel, ctl_hugo_list_t *list)
-{
-    DIR            *d;
-    int             rc;
-    char           *path, *sub, **grown;
-    size_t          len;
-    struct stat     st;
-    struct dirent  *de;
-
-    if (asprintf(&path, "%s%s%s", dir, rel[0] ? "/" : "", rel) == -1) {
-        return CTL_ERROR;
+    if (name[0] == '.') {
+        return 0;
     }
 
-    d = opendir(path);
-    if (d == NULL) {
-        ctl_error("%s: %s", path, strerror(errno));
-        free(path);
-        return CTL_ERROR;
-    }
-
-    rc = CTL_OK;
-
-    while (rc == CTL_OK && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.') {
-            continue;
-        }
-
-        if (asprintf(&sub, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name)
-            == -1)
-        {
-            rc = CTL_ERROR;
-            break;
-        }
-
-        free(path);
-        if (asprintf(&path, "%s/%s", dir, sub) == -1 || stat(path, &st)) {
-            ctl_error("%s/%s: %s", dir, sub, strerror(errno));
-            free(sub);
-            path = NULL;
-            rc = CTL_ERROR;
-            break;
-        }
-
-        len = strlen(sub);
-
-        if (S_ISDIR(st.st_mode)) {
-            rc = ctl_hugo_walk(dir, sub, list);
-            free(sub);
-            continue;
-        }
-
-        if (!S_ISREG(st.st_mode)
-            || !((len > 3 && strcmp(sub + len - 3, ".md") == 0)
-                 || (len > 9 && strcmp(sub + len - 9, ".markdown") == 0)))
-        {
-            free(sub);
-            continue;
-        }
-
-        if (list->n == list->size) {
-            grown = realloc(list->paths, (list->size ? list->size * 2 : 64)
-                                         * sizeof(char *));
-            if (grown == NULL) {
-                free(sub);
-                rc = CTL_ERROR;
-                break;
-            }
-
-            list->paths = grown;
-            list->size = list->size ? list->size * 2 : 64;
-        }
-
-        list->paths[list->n++] = sub;
-    }
-
-    free(path);
-    closedir(d);
-
-    return rc;
+    return is_dir || (len > 3 && strcmp(name + len - 3, ".md") == 0)
+           || (len > 9 && strcmp(name + len - 9, ".markdown") == 0);
 }
 
 
@@ -916,18 +555,15 @@ ctl_hugo_load(const char *dir, ctl_file_t **files, size_t *n,
     size_t            i, bad;
     const char       *why;
     ctl_file_t       *f;
-    ctl_hugo_list_t   list;
+    ctl_walk_t        list;
 
     *files = NULL;
     *n = 0;
     *skipped = 0;
 
-    memset(&list, 0, sizeof(ctl_hugo_list_t));
-
-    rc = ctl_hugo_walk(dir, "", &list);
+    rc = ctl_walk(dir, ctl_hugo_want, &list);
 
     if (rc == CTL_OK) {
-        qsort(list.paths, list.n, sizeof(char *), ctl_hugo_cmp);
 
         *files = calloc(list.n > 0 ? list.n : 1, sizeof(ctl_file_t));
         if (*files == NULL) {
@@ -957,11 +593,7 @@ ctl_hugo_load(const char *dir, ctl_file_t **files, size_t *n,
         bad += (r != CTL_OK);
     }
 
-    for (i = 0; i < list.n; i++) {
-        free(list.paths[i]);
-    }
-
-    free(list.paths);
+    ctl_walk_free(&list);
 
     return (rc == CTL_OK && bad == 0) ? CTL_OK : CTL_ERROR;
 }

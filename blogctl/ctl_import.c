@@ -1,7 +1,9 @@
 /*
  * blogctl import DIR: makes the posts match the *.md files of a folder;
  * blogctl import FILE.xml: the posts and pages of a WordPress export
- * (ctl_wxr.c), written the same way.
+ * (ctl_wxr.c), written the same way, as are a Hugo folder (ctl_hugo.c),
+ * a Jekyll site (ctl_jekyll.c) and a Ghost export (ctl_ghost.c); with
+ * --uploads DIR, the images they link to (ctl_media.c).
  *
  * Every file is read and parsed before anything is written, so that all the
  * mistakes in a folder are reported at once; then one transaction writes
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sys/stat.h>
 
@@ -23,6 +26,7 @@
 #include "ctl_db.h"
 #include "ctl_frontmatter.h"
 #include "ctl_import.h"
+#include "ctl_media.h"
 #include "ctl_util.h"
 #include "blog_markdown.h"
 #include "blog_post.h"
@@ -196,6 +200,40 @@ ctl_import_check_slugs(ctl_file_t *files, size_t n)
 }
 
 
+/*
+ * The post's author's name, written only when it changed, so that a second
+ * import writes nothing.  Not part of the revisions: a byline, not text.
+ */
+static int
+ctl_import_author(sqlite3 *db, int64_t id, const char *author)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_prepare_v2(db,
+             "UPDATE posts SET author = ?1 WHERE id = ?2 AND author != ?1",
+             -1, &stmt, NULL);
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_text(stmt, 1, author ? author : "", -1,
+                               SQLITE_STATIC);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_int64(stmt, 2, id);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(stmt);
+        rc = (rc == SQLITE_DONE) ? SQLITE_OK : rc;
+    }
+
+    sqlite3_finalize(stmt);
+
+    return rc;
+}
+
+
 /* Writes one file's post, unless its latest revision already says it all. */
 static int
 ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
@@ -253,8 +291,13 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
 
         if (same) {
             c->unchanged++;
-            return blog_redirect_aliases(db, id, f->doc.aliases, now)
-                   == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
+            rc = blog_redirect_aliases(db, id, f->doc.aliases, now);
+
+            if (rc == SQLITE_OK) {
+                rc = ctl_import_author(db, id, f->doc.author);
+            }
+
+            return rc == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
         }
     }
 
@@ -282,6 +325,10 @@ ctl_import_file(sqlite3 *db, ctl_file_t *f, int64_t now, ctl_counts_t *c)
 
     if (rc == SQLITE_OK) {
         rc = blog_redirect_aliases(db, id, f->doc.aliases, now);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = ctl_import_author(db, id, f->doc.author);
     }
 
     return rc == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
@@ -313,8 +360,61 @@ ctl_date_cmp(const void *a, const void *b)
 }
 
 
+/*
+ * Redirects that lead to no post ("FROM TO" lines: Ghost's tag pages),
+ * each written once: one already there, the panel's or an earlier
+ * import's, is left as it is.
+ */
 static int
-ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n, ctl_counts_t *c)
+ctl_import_links(sqlite3 *db, const char *links, int64_t now)
+{
+    int            rc;
+    const char    *p, *sp, *nl;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_prepare_v2(db,
+             "INSERT INTO redirects (kind, from_path, to_url, status, origin,"
+             "  created_at, updated_at)"
+             " VALUES ('path', ?1, ?2, 301, 'import', ?3, ?3)"
+             " ON CONFLICT (kind, from_path) DO NOTHING",
+             -1, &stmt, NULL);
+
+    for (p = links; rc == SQLITE_OK && (nl = strchr(p, '\n')) != NULL;
+         p = nl + 1)
+    {
+        sp = memchr(p, ' ', (size_t) (nl - p));
+        if (sp == NULL) {
+            continue;
+        }
+
+        rc = sqlite3_bind_text(stmt, 1, p, (int) (sp - p), SQLITE_STATIC);
+
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_bind_text(stmt, 2, sp + 1, (int) (nl - sp - 1),
+                                   SQLITE_STATIC);
+        }
+
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_bind_int64(stmt, 3, now);
+        }
+
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(stmt);
+            rc = (rc == SQLITE_DONE) ? SQLITE_OK : rc;
+        }
+
+        sqlite3_reset(stmt);
+    }
+
+    sqlite3_finalize(stmt);
+
+    return rc == SQLITE_OK ? CTL_OK : ctl_db_fail(db);
+}
+
+
+static int
+ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n,
+    const char *links, ctl_media_t *m, ctl_counts_t *c)
 {
     size_t        i;
     int64_t       now;
@@ -356,6 +456,13 @@ ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n, ctl_counts_t *c)
     }
 
     free(order);
+
+    if ((links != NULL && ctl_import_links(db, links, now) != CTL_OK)
+        || ctl_media_record(m, db, now) != CTL_OK)
+    {
+        ctl_db_rollback(db);
+        return CTL_ERROR;
+    }
 
     if (blog_tags_prune(db) != SQLITE_OK) {
         ctl_db_fail(db);
@@ -410,7 +517,7 @@ ctl_import_folder(const char *dir, ctl_file_t **files, size_t *n)
 /* Writes what was loaded, reports, frees. */
 static int
 ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
-    size_t n, size_t skipped)
+    size_t n, size_t skipped, const char *links, ctl_media_t *m)
 {
     size_t         i;
     ctl_counts_t   c;
@@ -432,7 +539,7 @@ ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
         ctl_error("%s: errors found, nothing imported", from);
 
     } else {
-        rc = ctl_import_write(db, files, n, &c);
+        rc = ctl_import_write(db, files, n, links, m, &c);
     }
 
     if (rc == CTL_OK) {
@@ -444,6 +551,7 @@ ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
         }
 
         printf("\n");
+        ctl_media_report(m);
     }
 
     for (i = 0; i < n; i++) {
@@ -460,37 +568,178 @@ ctl_import_run(sqlite3 *db, const char *from, int rc, ctl_file_t *files,
 }
 
 
-/* blogctl import DIR | FILE.xml (a WordPress export) */
-int
-ctl_cmd_import(sqlite3 *db, char *const *args)
+/* Where an export's links say its media are (ctl_media.h) */
+static const char *const  ctl_import_wxr_media[] = {
+    "/wp-content/uploads/", ".files.wordpress.com/", NULL
+};
+
+static const char *const  ctl_import_ghost_media[] = {
+    "/content/images/", NULL
+};
+
+
+/* The importers, as the commands name them */
+typedef enum {
+    CTL_IMPORT_FOLDER = 0,      /* DIR of *.md, or a WordPress FILE.xml */
+    CTL_IMPORT_HUGO,
+    CTL_IMPORT_JEKYLL,
+    CTL_IMPORT_GHOST
+} ctl_import_e;
+
+
+/*
+ * The options after the source: --uploads DIR, --media DIR (default: the
+ * "media" folder beside the database, as the packages and the demo lay
+ * the blog out), --media-url URL (default "/media/", the media route of a
+ * blog at the site's root).
+ */
+static int
+ctl_import_options(sqlite3 *db, char *const *args, ctl_media_t *m,
+    char **media)
 {
-    int            rc;
-    size_t         n, skipped;
-    ctl_file_t    *files;
-    struct stat    st;
+    char        *slash;
+    const char  *file;
 
-    skipped = 0;
+    *media = NULL;
 
-    if (stat(args[0], &st) == 0 && S_ISREG(st.st_mode)) {
-        rc = ctl_wxr_load(args[0], &files, &n, &skipped);
+    for (args++; *args != NULL; args += 2) {
+        if (args[1] == NULL) {
+            ctl_error("%s needs a value", args[0]);
+            return CTL_ERROR;
+        }
 
-    } else {
-        rc = ctl_import_folder(args[0], &files, &n);
+        if (strcmp(args[0], "--uploads") == 0) {
+            m->uploads = args[1];
+
+        } else if (strcmp(args[0], "--media") == 0) {
+            m->media = args[1];
+
+        } else if (strcmp(args[0], "--media-url") == 0) {
+            m->url = args[1];
+
+        } else {
+            ctl_error("unknown option \"%s\" (--uploads DIR, --media DIR, "
+                      "--media-url URL)", args[0]);
+            return CTL_ERROR;
+        }
     }
 
-    return ctl_import_run(db, args[0], rc, files, n, skipped);
+    if (m->media == NULL) {
+        file = sqlite3_db_filename(db, "main");
+        slash = (file != NULL) ? strrchr(file, '/') : NULL;
+
+        if (asprintf(media, "%.*s%smedia", slash ? (int) (slash - file) : 0,
+                     file, slash ? "/" : "") == -1)
+        {
+            *media = NULL;
+            ctl_error("out of memory");
+            return CTL_ERROR;
+        }
+
+        m->media = *media;
+    }
+
+    if (m->uploads != NULL && access(m->media, W_OK) != 0) {
+        ctl_error("%s: %s (the media folder: --media DIR)", m->media,
+                  strerror(errno));
+        return CTL_ERROR;
+    }
+
+    return CTL_OK;
 }
 
 
-/* blogctl import hugo DIR */
+/* Loads with the importer, copies the media, writes, reports, frees. */
+static int
+ctl_import(sqlite3 *db, char *const *args, ctl_import_e kind)
+{
+    int           rc;
+    char         *links, *media;
+    size_t        n, i, skipped;
+    ctl_file_t   *files;
+    ctl_media_t   m;
+    struct stat   st;
+
+    memset(&m, 0, sizeof(ctl_media_t));
+    m.url = "/media/";
+    links = NULL;
+    files = NULL;
+    n = 0;
+    skipped = 0;
+
+    if (ctl_import_options(db, args, &m, &media) != CTL_OK) {
+        free(media);
+        return CTL_ERROR;
+    }
+
+    switch (kind) {
+
+    case CTL_IMPORT_HUGO:
+        m.source = args[0];
+        rc = ctl_hugo_load(args[0], &files, &n, &skipped);
+        break;
+
+    case CTL_IMPORT_JEKYLL:
+        rc = ctl_jekyll_load(args[0], &files, &n, &skipped);
+        break;
+
+    case CTL_IMPORT_GHOST:
+        m.markers = ctl_import_ghost_media;
+        rc = ctl_ghost_load(args[0], &files, &n, &skipped, &links);
+        break;
+
+    default:
+        if (stat(args[0], &st) == 0 && S_ISREG(st.st_mode)) {
+            m.markers = ctl_import_wxr_media;
+            rc = ctl_wxr_load(args[0], &files, &n, &skipped);
+
+        } else {
+            rc = ctl_import_folder(args[0], &files, &n);
+        }
+    }
+
+    /* the media only once everything was read and found right */
+    for (i = 0; rc == CTL_OK && files != NULL && i < n; i++) {
+        rc = ctl_media_post(&m, &files[i]);
+    }
+
+    rc = ctl_import_run(db, args[0], rc, files, n, skipped, links, &m);
+
+    ctl_media_free(&m);
+    free(links);
+    free(media);
+
+    return rc;
+}
+
+
+/* blogctl import DIR | FILE.xml (a WordPress export) [OPTIONS] */
+int
+ctl_cmd_import(sqlite3 *db, char *const *args)
+{
+    return ctl_import(db, args, CTL_IMPORT_FOLDER);
+}
+
+
+/* blogctl import hugo DIR [OPTIONS] */
 int
 ctl_cmd_import_hugo(sqlite3 *db, char *const *args)
 {
-    int          rc;
-    size_t       n, skipped;
-    ctl_file_t  *files;
+    return ctl_import(db, args, CTL_IMPORT_HUGO);
+}
 
-    rc = ctl_hugo_load(args[0], &files, &n, &skipped);
 
-    return ctl_import_run(db, args[0], rc, files, n, skipped);
+/* blogctl import jekyll DIR [OPTIONS] */
+int
+ctl_cmd_import_jekyll(sqlite3 *db, char *const *args)
+{
+    return ctl_import(db, args, CTL_IMPORT_JEKYLL);
+}
+
+
+/* blogctl import ghost FILE.json [OPTIONS] */
+int
+ctl_cmd_import_ghost(sqlite3 *db, char *const *args)
+{
+    return ctl_import(db, args, CTL_IMPORT_GHOST);
 }

@@ -52,4 +52,30 @@ int ctl_hugo_load(const char *dir, ctl_file_t **files, size_t *n,
 int ctl_hugo_parse(const char *rel, const char *buf, size_t len,
     ctl_file_t *f, const char **why);
 
+/*
+ * ctl_jekyll.c: the posts, drafts and pages of a Jekyll site, the same
+ * way as ctl_hugo_load.
+ */
+int ctl_jekyll_load(const char *dir, ctl_file_t **files, size_t *n,
+    size_t *skipped);
+
+/* What a Jekyll site's _config.yml says of its posts */
+typedef struct {
+    const char  *permalink;     /* a pattern or a style name ("date") */
+    const char  *timezone;      /* of dates without a zone; NULL: UTC */
+} ctl_jekyll_site_t;
+
+/* One Jekyll file's text as if at rel under the site: as ctl_hugo_parse. */
+int ctl_jekyll_parse(const char *rel, const char *buf, size_t len,
+    const ctl_jekyll_site_t *site, ctl_file_t *f, const char **why);
+
+/*
+ * ctl_ghost.c: the posts and pages of a Ghost export (JSON), the same
+ * way as ctl_hugo_load: a file that is not a Ghost export, or a post that
+ * cannot be read, is an error naming the file and the element.  *links:
+ * redirects that lead to no post (Ghost's tag pages), "FROM TO" lines.
+ */
+int ctl_ghost_load(const char *path, ctl_file_t **files, size_t *n,
+    size_t *skipped, char **links);
+
 #endif /* CTL_IMPORT_H */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "ctl_util.h"
+#include "blog_redirect.h"
 
 
 void
@@ -119,4 +120,38 @@ ctl_lines_append(char **list, const char *s, size_t n)
     *list = grown;
 
     return CTL_OK;
+}
+
+
+int
+ctl_alias_append(char **aliases, const char *path, const char *file,
+    unsigned line)
+{
+    int          rc;
+    char        *key;
+    size_t       k;
+    const char  *why;
+
+    key = malloc(strlen(path) + 1);
+    if (key == NULL) {
+        ctl_error("out of memory");
+        return CTL_ERROR;
+    }
+
+    k = blog_redirect_from(path, strlen(path), key, &why);
+
+    if (k == 0) {
+        ctl_error("%s:%u: old URL \"%.60s\" %s", file, line, path, why);
+        free(key);
+        return CTL_ERROR;
+    }
+
+    rc = ctl_lines_append(aliases, key, k);
+    free(key);
+
+    if (rc != CTL_OK) {
+        ctl_error("out of memory");
+    }
+
+    return rc;
 }

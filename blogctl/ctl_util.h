@@ -38,4 +38,12 @@ void ctl_iso8601(int64_t t, char buf[CTL_ISO8601_SIZE]);
  */
 int ctl_lines_append(char **list, const char *s, size_t n);
 
+/*
+ * Appends the redirect key of path, an old URL's path (blog_redirect.h),
+ * to *aliases: CTL_OK, or CTL_ERROR reported as FILE:LINE when path
+ * cannot be one.
+ */
+int ctl_alias_append(char **aliases, const char *path, const char *file,
+    unsigned line);
+
 #endif /* CTL_UTIL_H */

@@ -20,6 +20,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlreader.h>
 
 #include "ctl_import.h"
 #include "ctl_html2md.h"
@@ -31,6 +32,18 @@
 
 
 #define CTL_WXR_SKIP  1
+
+
+/* The channel's authors: <wp:author>'s login and display name. */
+typedef struct {
+    char       *login;
+    char       *name;
+} ctl_wxr_author_t;
+
+typedef struct {
+    ctl_wxr_author_t  *v;
+    size_t             n;
+} ctl_wxr_authors_t;
 
 
 /* An item's elements, as libxml2 owns them. */
@@ -45,6 +58,7 @@ typedef struct {
     xmlNode    *status;
     xmlNode    *date;           /* wp:post_date, the site's local time */
     xmlNode    *date_gmt;
+    xmlNode    *creator;        /* dc:creator, the author's login */
 } ctl_wxr_item_t;
 
 
@@ -407,6 +421,8 @@ ctl_wxr_elements(xmlNode *item, ctl_wxr_item_t *it)
                               "encoded"))
         {
             it->content = c;
+        } else if (ctl_wxr_is(c, "purl.org/dc/elements/1.1/", "creator")) {
+            it->creator = c;
         } else if (ctl_wxr_is(c, "wordpress.org/export/", "encoded")) {
             it->excerpt = c;            /* .../1.x/excerpt/ */
         } else if (!ctl_wxr_ns(c, "wordpress.org/export/")) {
@@ -428,6 +444,82 @@ ctl_wxr_elements(xmlNode *item, ctl_wxr_item_t *it)
 }
 
 
+/* A <wp:author> of the channel, kept for its items. */
+static int
+ctl_wxr_add_author(xmlNode *a, ctl_wxr_authors_t *authors)
+{
+    char              *login, *name;
+    xmlNode           *c;
+    ctl_wxr_author_t  *v;
+
+    login = NULL;
+    name = NULL;
+
+    for (c = a->children; c; c = c->next) {
+        if (ctl_wxr_is(c, "wordpress.org/export/", "author_login")) {
+            free(login);
+            login = ctl_wxr_text(c);
+
+        } else if (ctl_wxr_is(c, "wordpress.org/export/",
+                              "author_display_name"))
+        {
+            free(name);
+            name = ctl_wxr_text(c);
+        }
+    }
+
+    v = realloc(authors->v, (authors->n + 1) * sizeof(ctl_wxr_author_t));
+
+    if (v == NULL || login == NULL || name == NULL) {
+        free(login);
+        free(name);
+        authors->v = v ? v : authors->v;
+        return CTL_ERROR;
+    }
+
+    authors->v = v;
+    v[authors->n].login = login;
+    v[authors->n].name = name;
+    authors->n++;
+
+    return CTL_OK;
+}
+
+
+/*
+ * The author of an item: the display name the channel's <wp:author> gives
+ * the login of its <dc:creator>, else the login.  NULL for none, or when
+ * out of memory (*oom set).
+ */
+static char *
+ctl_wxr_author(ctl_wxr_authors_t *authors, xmlNode *creator, int *oom)
+{
+    char    *login, *name;
+    size_t   i;
+
+    login = creator ? ctl_wxr_text(creator) : NULL;
+    *oom = (creator != NULL && login == NULL);
+
+    if (login == NULL || login[0] == '\0') {
+        free(login);
+        return NULL;
+    }
+
+    for (i = 0; i < authors->n; i++) {
+        if (strcmp(authors->v[i].login, login) == 0
+            && authors->v[i].name[0] != '\0')
+        {
+            name = strdup(authors->v[i].name);
+            *oom = (name == NULL);
+            free(login);
+            return name;
+        }
+    }
+
+    return login;
+}
+
+
 /*
  * One item into f, or CTL_WXR_SKIP for one that is skipped, with a line
  * on stdout saying why.
@@ -435,9 +527,9 @@ ctl_wxr_elements(xmlNode *item, ctl_wxr_item_t *it)
  */
 static int
 ctl_wxr_item(const char *path, xmlNode *item, ctl_file_t *f,
-    ctl_file_t *files, size_t n)
+    ctl_file_t *files, size_t n, ctl_wxr_authors_t *authors)
 {
-    int              rc;
+    int              rc, oom;
     char            *type, *id, *post_name, *date, *local, *link, *html, *excerpt;
     int64_t          t;
     ctl_wxr_item_t   it;
@@ -483,12 +575,13 @@ ctl_wxr_item(const char *path, xmlNode *item, ctl_file_t *f,
     html = ctl_wxr_text(it.content);
     excerpt = ctl_wxr_text(it.excerpt);
     f->doc.title = ctl_wxr_text(it.title);
+    f->doc.author = ctl_wxr_author(authors, it.creator, &oom);
 
     rc = CTL_ERROR;
 
     if (id == NULL || post_name == NULL || date == NULL || local == NULL
         || link == NULL || html == NULL || excerpt == NULL
-        || f->doc.title == NULL)
+        || f->doc.title == NULL || oom)
     {
         ctl_error("out of memory");
         goto done;
@@ -568,86 +661,134 @@ done:
 }
 
 
+/* The first error libxml2 reports, kept for the message. */
+static void
+ctl_wxr_error(void *arg, const xmlError *e)
+{
+    xmlError  *first = arg;
+
+    if (first->message == NULL && e->message != NULL) {
+        first->message = strdup(e->message);
+        first->line = e->line;
+    }
+}
+
+
+/*
+ * The export is read as a stream (xmlTextReader): one <item> at a time is
+ * made a tree, turned into a post and freed, so that a big export does
+ * not need its whole tree in memory (scripts/bench-import).
+ */
 int
 ctl_wxr_load(const char *path, ctl_file_t **files, size_t *n,
     size_t *skipped)
 {
-    int               rc;
-    size_t            i, size;
-    xmlDoc           *doc;
-    xmlNode          *root, *channel, *item;
-    const char       *msg;
-    const xmlError   *e;
-    xmlParserCtxt    *ctxt;
+    int                 rc, r, depth, moved, in_channel;
+    size_t              i, size;
+    xmlNode            *node;
+    xmlError            first;
+    const char         *msg;
+    ctl_file_t         *grown;
+    xmlTextReader      *reader;
+    ctl_wxr_authors_t   authors;
 
     *files = NULL;
     *n = 0;
     *skipped = 0;
-
-    ctxt = xmlNewParserCtxt();
-    if (ctxt == NULL) {
-        ctl_error("out of memory");
-        return CTL_ERROR;
-    }
 
     /*
      * No network, no external entities or DTD (XXE), errors kept for the
      * message rather than printed; HUGE: an export's text nodes can pass
      * libxml2's 10 MB default.
      */
-    doc = xmlCtxtReadFile(ctxt, path, NULL,
-                          XML_PARSE_NONET | XML_PARSE_NOERROR
-                          | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
-
-    if (doc == NULL) {
-        e = xmlCtxtGetLastError(ctxt);
-        msg = (e && e->message) ? e->message : "unreadable";
-        ctl_error("%s:%d: not a WordPress export: %.*s", path,
-                  e ? e->line : 0, (int) strcspn(msg, "\n"), msg);
-        xmlFreeParserCtxt(ctxt);
+    reader = xmlReaderForFile(path, NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR
+                              | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
+    if (reader == NULL) {
+        ctl_error("%s: cannot be read", path);
         return CTL_ERROR;
     }
 
-    xmlFreeParserCtxt(ctxt);
-
-    root = xmlDocGetRootElement(doc);
-    channel = NULL;
-
-    if (root != NULL && ctl_wxr_is(root, NULL, "rss")) {
-        for (channel = root->children; channel; channel = channel->next) {
-            if (ctl_wxr_is(channel, NULL, "channel")) {
-                break;
-            }
-        }
-    }
-
-    if (channel == NULL) {
-        ctl_error("%s:%d: not a WordPress export: no <rss><channel>", path,
-                  root ? root->line : 1);
-        xmlFreeDoc(doc);
-        return CTL_ERROR;
-    }
-
-    size = 0;
-    for (item = channel->children; item; item = item->next) {
-        size += ctl_wxr_is(item, NULL, "item");
-    }
-
-    *files = calloc(size > 0 ? size : 1, sizeof(ctl_file_t));
-    if (*files == NULL) {
-        ctl_error("out of memory");
-        xmlFreeDoc(doc);
-        return CTL_ERROR;
-    }
+    memset(&first, 0, sizeof(xmlError));
+    memset(&authors, 0, sizeof(ctl_wxr_authors_t));
+    xmlTextReaderSetStructuredErrorHandler(reader,
+        (xmlStructuredErrorFunc) ctl_wxr_error, &first);
 
     rc = CTL_OK;
+    size = 0;
+    moved = 0;
+    in_channel = 0;
+    r = 1;
 
-    for (item = channel->children; item; item = item->next) {
-        if (!ctl_wxr_is(item, NULL, "item")) {
+    while (rc == CTL_OK) {
+        if (!moved) {
+            r = xmlTextReaderRead(reader);
+        }
+
+        moved = 0;
+
+        if (r != 1) {
+            break;
+        }
+
+        if (xmlTextReaderNodeType(reader) != XML_READER_TYPE_ELEMENT) {
             continue;
         }
 
-        switch (ctl_wxr_item(path, item, &(*files)[*n], *files, *n)) {
+        depth = xmlTextReaderDepth(reader);
+        node = xmlTextReaderCurrentNode(reader);
+
+        if (depth == 0 && !ctl_wxr_is(node, NULL, "rss")) {
+            break;
+        }
+
+        if (depth == 1) {
+            in_channel |= ctl_wxr_is(node, NULL, "channel");
+            continue;
+        }
+
+        if (depth != 2 || !in_channel
+            || !(ctl_wxr_is(node, NULL, "item")
+                 || ctl_wxr_is(node, "wordpress.org/export/", "author")))
+        {
+            continue;
+        }
+
+        /* the element's subtree, freed when the reader passes it */
+        node = xmlTextReaderExpand(reader);
+        if (node == NULL) {
+            r = -1;
+            break;
+        }
+
+        if (!ctl_wxr_is(node, NULL, "item")) {
+            if (ctl_wxr_add_author(node, &authors) != CTL_OK) {
+                ctl_error("out of memory");
+                rc = CTL_ERROR;
+            }
+
+            r = xmlTextReaderNext(reader);
+            moved = 1;
+            continue;
+        }
+
+        if (*n == size) {
+            size = size ? size * 2 : 64;
+            grown = realloc(*files, size * sizeof(ctl_file_t));
+            if (grown == NULL) {
+                ctl_error("out of memory");
+                rc = CTL_ERROR;
+                break;
+            }
+
+            *files = grown;
+        }
+
+        memset(&(*files)[*n], 0, sizeof(ctl_file_t));
+
+        switch (ctl_wxr_item(path, node, &(*files)[*n], *files, *n,
+                             &authors))
+        {
 
         case CTL_OK:
             (*n)++;
@@ -661,9 +802,42 @@ ctl_wxr_load(const char *path, ctl_file_t **files, size_t *n,
             rc = CTL_ERROR;
             (*n)++;                     /* freed with the others */
         }
+
+        r = xmlTextReaderNext(reader);
+        moved = 1;
     }
 
-    xmlFreeDoc(doc);
+    if (rc == CTL_OK && (r == -1 || first.message != NULL)) {
+        msg = first.message ? first.message : "unreadable";
+        ctl_error("%s:%d: not a WordPress export: %.*s", path,
+                  first.message ? first.line
+                                : xmlTextReaderGetParserLineNumber(reader),
+                  (int) strcspn(msg, "\n"), msg);
+        rc = CTL_ERROR;
+
+    } else if (rc == CTL_OK && !in_channel) {
+        ctl_error("%s:%d: not a WordPress export: no <rss><channel>", path,
+                  xmlTextReaderGetParserLineNumber(reader));
+        rc = CTL_ERROR;
+    }
+
+    xmlFreeTextReader(reader);
+    free(first.message);
+
+    for (i = 0; i < authors.n; i++) {
+        free(authors.v[i].login);
+        free(authors.v[i].name);
+    }
+
+    free(authors.v);
+
+    if (*files == NULL && rc == CTL_OK) {
+        *files = calloc(1, sizeof(ctl_file_t));
+        if (*files == NULL) {
+            ctl_error("out of memory");
+            rc = CTL_ERROR;
+        }
+    }
 
     if (rc != CTL_OK) {
         for (i = 0; i < *n; i++) {

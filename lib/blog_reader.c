@@ -42,7 +42,7 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
 
     /* BLOG_STMT_POST: ?1 slug, ?2 type */
     "SELECT id, slug, title, summary, published_at, updated_at,"
-    "       reading_minutes, body_html, toc_html"
+    "       reading_minutes, body_html, toc_html, author"
     " FROM posts WHERE slug = ?1 AND type = ?2 AND status = 'published'",
 
     /* BLOG_STMT_POST_TAGS: ?1 post id; the page sorts them by name */

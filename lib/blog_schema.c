@@ -876,7 +876,15 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
     "  ON CONFLICT (key) DO NOTHING;"
     BLOG_NEWSLETTER_TRIGGER("inserted", "INSERT", "")
     BLOG_NEWSLETTER_TRIGGER("published", "UPDATE OF status",
-                            " AND old.status != 'published'")
+                            " AND old.status != 'published'"),
+
+    /*
+     * 16: the name of a post's author, as the blog it was imported from
+     * gave it (WordPress's dc:creator, Ghost's users, Hugo's and Jekyll's
+     * author key); '' for none, and the post page shows no byline.  A
+     * name, not a user: imported authors do not sign in here.
+     */
+    "ALTER TABLE posts ADD COLUMN author TEXT NOT NULL DEFAULT '';"
 };
 
 

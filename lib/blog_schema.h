@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 /* The schema version this build reads and writes. */
-#define BLOG_SCHEMA_VERSION  15
+#define BLOG_SCHEMA_VERSION  16
 
 /*
  * The most URLs in one file of the sitemap, the protocol's limit

@@ -883,7 +883,9 @@ ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
     if (ngx_http_blog_scope_trusted(rn->r, &rn->root, "toc_html",
                                     sqlite3_column_text(stmt, 8),
                                     sqlite3_column_bytes(stmt, 8))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_blog_scope_column(rn->r, &rn->root, "author", stmt, 9)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -182,7 +182,10 @@ like $r->{body}, qr/&quot;The Road/, '... with its title, escaped';
 $before = $snapshot->();
 ($rc, $out) = blogctl('-d', $db, 'import', "$data/malformed-simple.xml");
 isnt $rc, 0, 'a malformed export is refused';
-like $out, qr{malformed-simple\.xml:\d+: not a WordPress export: Premature end of data},
+# (libxml2's stream reader, which reads the export item by item, says
+# "Extra content at the end of the document" where its tree parser said
+# "Premature end of data in tag item")
+like $out, qr{malformed-simple\.xml:1[34]: not a WordPress export: (Premature end of data|Extra content at the end)},
     '... naming the file, the line and what is wrong';
 is $snapshot->(), $before, '... and nothing is imported';
 

@@ -12,7 +12,6 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use IPC::Open2;
 use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
@@ -20,20 +19,6 @@ use BlogTest;
 use BlogAdmin;
 
 -x "$BlogTest::BUILD/jobrunner" or BAIL_OUT('jobrunner not built: run make');
-
-# PRAGMA data_version of one connection of its own, kept open: it moves
-# when any other connection commits to the file
-sub watcher {
-    my ($db) = @_;
-    my $pid = open2(my $out, my $in, 'sqlite3', '-batch', '-noheader', $db);
-    return sub {
-        print $in "PRAGMA data_version;\n";
-        $in->flush;
-        my $line = <$out>;
-        chomp $line;
-        return $line;
-    };
-}
 
 my $site = admin_site(posts => {
     'hello.md' => "---\ntitle: Hello\ndate: 2026-10-01\n---\nHi.\n",
@@ -63,7 +48,7 @@ is(sql($db, "SELECT count(*) FROM main.sqlite_master WHERE name LIKE"
 is($site->get('/')->{headers}{'x-blog-cache'}, 'MISS', 'index: MISS');
 is($site->get('/')->{headers}{'x-blog-cache'}, 'HIT', 'index: HIT');
 
-my $version = watcher($db);
+my $version = data_version_watcher($db);
 my $before = $version->();
 my $wal = -s "$db-wal" // 0;
 

@@ -12,83 +12,18 @@
  */
 
 #include "admin/ngx_http_blog_admin.h"
+#include "blog_media.h"
 #include "blog_secret.h"
 
 #include <openssl/evp.h>
 
 
-typedef struct {
-    const char  *ext;
-    const char  *type;
-} ngx_http_blog_image_t;
-
-
-static const ngx_http_blog_image_t *ngx_http_blog_image_type(
-    const u_char *p, size_t len);
 static ngx_int_t ngx_http_blog_media_page(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_uint_t status, const char *error);
 static ngx_int_t ngx_http_blog_media_upload(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx);
 static ngx_int_t ngx_http_blog_media_store(ngx_http_request_t *r,
     ngx_str_t *root, ngx_str_t *rel, blog_part_t *file, time_t *mtime);
-
-
-static const ngx_http_blog_image_t  ngx_http_blog_images[] = {
-    { "jpg", "image/jpeg" },
-    { "png", "image/png" },
-    { "gif", "image/gif" },
-    { "webp", "image/webp" },
-    { "avif", "image/avif" }
-};
-
-
-/* The type the first bytes show, or NULL: magic numbers, not names. */
-static const ngx_http_blog_image_t *
-ngx_http_blog_image_type(const u_char *p, size_t len)
-{
-    size_t  box, i;
-
-    if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff) {
-        return &ngx_http_blog_images[0];
-    }
-
-    if (len >= 8 && ngx_memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0) {
-        return &ngx_http_blog_images[1];
-    }
-
-    if (len >= 6 && (ngx_memcmp(p, "GIF87a", 6) == 0
-                     || ngx_memcmp(p, "GIF89a", 6) == 0))
-    {
-        return &ngx_http_blog_images[2];
-    }
-
-    if (len >= 12 && ngx_memcmp(p, "RIFF", 4) == 0
-        && ngx_memcmp(p + 8, "WEBP", 4) == 0)
-    {
-        return &ngx_http_blog_images[3];
-    }
-
-    /* ISO BMFF: an "ftyp" box whose major or a compatible brand is AVIF */
-    if (len >= 16 && ngx_memcmp(p + 4, "ftyp", 4) == 0) {
-        box = (size_t) p[0] << 24 | (size_t) p[1] << 16 | (size_t) p[2] << 8
-              | p[3];
-        box = ngx_min(box, len);
-
-        for (i = 8; i + 4 <= box; i += 4) {
-            if (i == 12) {
-                continue;                   /* the minor version */
-            }
-
-            if (ngx_memcmp(p + i, "avif", 4) == 0
-                || ngx_memcmp(p + i, "avis", 4) == 0)
-            {
-                return &ngx_http_blog_images[4];
-            }
-        }
-    }
-
-    return NULL;
-}
 
 
 ngx_int_t
@@ -181,7 +116,7 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
     unsigned int                   mdlen;
     blog_part_t                   *file;
     ngx_http_blog_conn_t          *data;
-    const ngx_http_blog_image_t   *img;
+    const blog_image_t            *img;
 
     root = &ctx->alcf->blog->media_root;
     data = ctx->alcf->data;
@@ -205,7 +140,7 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
                    "The file is larger than the upload limit.");
     }
 
-    img = ngx_http_blog_image_type((u_char *) file->data, file->len);
+    img = blog_image_type((u_char *) file->data, file->len);
     if (img == NULL) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "blog admin: upload refused: not an image by its "
@@ -263,27 +198,14 @@ ngx_http_blog_media_upload(ngx_http_request_t *r,
     rc = ngx_http_blog_sql_begin(r, data);
 
     if (rc == SQLITE_OK) {
-        rc = ngx_http_blog_sql_exec(r, data,
-                 "INSERT OR IGNORE INTO uploads (sha256, path, type, size,"
-                 "  name, user_id, created_at)"
-                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rc = ngx_http_blog_sql_exec(r, data, BLOG_MEDIA_SQL_RECORD,
                  "stsitii", hex, &rel, img->type, (int64_t) file->len, &name,
                  ctx->user_id, now);
     }
 
-    /*
-     * The jobrunner makes the variants: a "thumb" job like those of its
-     * media scan, keyed by this version of the file (the scan adds its
-     * own parameters to its keys; ours says where it came from).
-     */
+    /* the jobrunner makes the variants (blog_media.h) */
     if (rc == SQLITE_OK) {
-        rc = ngx_http_blog_sql_exec(r, data,
-                 "INSERT INTO job_outbox (kind, dedupe_key, payload,"
-                 "  run_after, created_at)"
-                 " VALUES ('thumb',"
-                 "  'thumb:' || ?1 || ':' || ?2 || ':' || ?3 || ':upload',"
-                 "  json_object('mtime', ?3, 'path', ?1, 'size', ?2),"
-                 "  ?4, ?4)",
+        rc = ngx_http_blog_sql_exec(r, data, BLOG_MEDIA_SQL_THUMB,
                  "tiii", &rel, (int64_t) file->len, (int64_t) mtime, now);
     }
 

@@ -13,6 +13,7 @@ use File::Basename qw(dirname);
 use File::Path qw(make_path);
 use File::Temp qw(tempdir);
 use Fcntl qw(F_SETFD);
+use IPC::Open2;
 use IO::Socket::INET;
 use IO::Socket::UNIX;
 use POSIX qw(WNOHANG);
@@ -21,7 +22,7 @@ use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(new_site write_file read_file sql blogctl free_port
                  data_migrations http_request https_request wait_for jobrunner_command
-                 make_certificate);
+                 make_certificate data_version_watcher);
 
 our $ROOT  = abs_path(dirname(__FILE__) . '/../..');
 our $BUILD = abs_path($ENV{BLOG_BUILD} // "$ROOT/build");
@@ -71,6 +72,21 @@ sub sql {
     close $fh;
     $out =~ s/\n\z//;
     return $out;
+}
+
+# PRAGMA data_version of one connection of its own, kept open: it moves
+# when any other connection commits a change to the file.  Returns a sub
+# that reads it.
+sub data_version_watcher {
+    my ($db) = @_;
+    my $pid = open2(my $out, my $in, 'sqlite3', '-batch', '-noheader', $db);
+    return sub {
+        print $in "PRAGMA data_version;\n";
+        $in->flush;
+        my $line = <$out>;
+        chomp $line;
+        return $line;
+    };
 }
 
 # The SQL of each data.db migration, read from lib/blog_schema.c as the

@@ -131,6 +131,7 @@ test_full_file(void)
         "slug: nginx-tuning\n"
         "summary: What I changed, and why.\n"
         "type: post\n"
+        "author: \"Ada L.\"\n"
         "---\n"
         "# Hello\n"
         "\n"
@@ -146,6 +147,7 @@ test_full_file(void)
     is_int(doc.slug_line, 6, "full: slug line");
     is_str(doc.summary, "What I changed, and why.", "full: summary");
     is_str(doc.type, "post", "full: type");
+    is_str(doc.author, "Ada L.", "full: author, unquoted");
     is_str(doc.body, "# Hello\n\nBody text.\n", "full: body after the fence");
 }
 
@@ -277,8 +279,8 @@ test_dates(void)
 static void
 test_errors(void)
 {
-    fails_at("---\ntitle: t\ndate: 2026-10-03\nauthor: me\n---\n", 4,
-             "unknown key \"author\"", "unknown key");
+    fails_at("---\ntitle: t\ndate: 2026-10-03\ncolour: red\n---\n", 4,
+             "unknown key \"colour\"", "unknown key");
     fails_at("---\nTitle: t\n---\n", 2,
              "unknown key \"Title\"", "keys are lower case");
     fails_at("---\ntitle: a\ndate: 2026-10-03\n\ntitle: b\n---\n", 5,
