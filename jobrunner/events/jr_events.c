@@ -104,7 +104,7 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
         goto failed;
     }
 
-    ev->analytics = jr_analytics_open(db, ev->salts, ev->geo);
+    ev->analytics = jr_analytics_open(db, ev->salts, ev->geo, ec);
     if (ev->analytics == NULL) {
         goto failed;
     }
