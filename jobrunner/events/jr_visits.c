@@ -95,6 +95,7 @@ struct jr_visits_s {
     int64_t             next_id;
     uint64_t            newest;         /* the latest view's time */
     time_t              swept;          /* when ended visits were looked for */
+    time_t              sweeping;       /* and by the batch being written */
     uint64_t           *done;           /* keys of the rows brought up to */
     size_t              ndone;          /* date in this batch */
     size_t              done_cap;
@@ -511,6 +512,9 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
 
     unrolled = -1;
 
+    /* a write after one that failed does it all again */
+    v->ndone = 0;
+
     for (k = 0; k < v->ntouch; k++) {
         t = &v->touch[k];
 
@@ -614,7 +618,7 @@ jr_visits_sweep(jr_visits_t *v, int all)
         return 0;
     }
 
-    v->swept = now;
+    v->sweeping = now;
 
     for (i = 0; i < v->cap; i++) {
         e = &v->slot[i];
@@ -716,6 +720,10 @@ jr_visits_commit(jr_visits_t *v)
     jr_visit_t  *e;
 
     /* the rows brought up to date are, now */
+    if (v->sweeping) {
+        v->swept = v->sweeping;
+    }
+
     for (k = 0; k < v->ndone; k++) {
         e = jr_visits_find(v, v->done[k]);
         if (e) {
@@ -766,6 +774,7 @@ jr_visits_untouch(jr_visits_t *v)
     v->nbytes = 0;
     v->ndone = 0;
     v->nended = 0;
+    v->sweeping = 0;
 }
 
 
