@@ -215,4 +215,7 @@ int blog_stats_json(const blog_stats_query_t *q,
 int blog_stats_csv(const blog_stats_query_t *q,
     const blog_stats_result_t *res, blog_buf_t *out);
 
+/* {"error": err}, the API's answer to a refused query. */
+int blog_stats_error_json(const char *err, blog_buf_t *out);
+
 #endif /* BLOG_STATS_H */
