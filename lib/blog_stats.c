@@ -444,7 +444,8 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
             p->rollup = 0;
         }
 
-        p->rollup_filter = f;
+        /* bound in the rollup's branch too (blog_stats_bind) */
+        p->rollup_filter = p->rollup ? f : NULL;
     }
 
     if (p->range.from == BLOG_RANGE_ALL) {

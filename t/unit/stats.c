@@ -208,8 +208,10 @@ test_queries(void)
 
     Q("{\"metrics\":[\"visits\"],\"date_range\":[\"2024-10-03\","
       "\"2024-10-04\"],\"dimensions\":[\"visit:device\"],"
-      "\"filters\":[[\"is_not\",\"visit:country\",[\"DE\"]]]}",
-      "phone:1|tablet:1", "is_not, grouped by another dimension");
+      "\"filters\":[[\"is_not\",\"visit:country\",[\"DE\"]]],"
+      "\"include\":{\"total_rows\":true}}",
+      "phone:1|tablet:1", "is_not, grouped by another dimension, counted "
+      "(the fuzz target's first find: a value bound for the rollup)");
 
     Q("{\"metrics\":[\"visits\"],\"date_range\":[\"2024-10-03\","
       "\"2024-10-04\"],\"filters\":[[\"and\",[[\"contains\","
