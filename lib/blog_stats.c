@@ -81,6 +81,7 @@ typedef struct {
     int                        time;         /* index in q->dims, or -1 */
     int                        page;
     int                        nparams;
+    blog_range_t               raw;          /* the raw branch's days */
     blog_buf_t                 sql;
 } blog_stats_plan_t;
 
@@ -102,6 +103,8 @@ static char *blog_stats_row_key(const blog_stats_query_t *q,
     const blog_stats_row_t *row, int64_t index);
 static int64_t blog_stats_bucket_index(const blog_stats_query_t *q,
     const blog_stats_row_t *row, const blog_range_t *range);
+static int blog_stats_unrolled(sqlite3 *db, const blog_range_t *range,
+    blog_range_t *raw);
 static int64_t blog_stats_int(sqlite3 *db, const char *sql, int64_t a,
     int64_t b, int *rc);
 static void blog_stats_rows_free(blog_stats_row_t *rows, size_t n);
@@ -464,7 +467,21 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
                                                             : p->range.to;
     }
 
-    if (!p->rollup) {
+    p->raw = p->range;
+
+    if (p->rollup) {
+        /*
+         * The raw branch reads only from the first day not rolled up to
+         * the last (today, mostly), not the whole range through the days'
+         * index: the rolled ones in between are left out by the statement.
+         */
+        rc = blog_stats_unrolled(db, &p->range, &p->raw);
+        if (rc != SQLITE_OK) {
+            return blog_stats_err(err, BLOG_STATS_EDB, "%s",
+                                  sqlite3_errmsg(db));
+        }
+
+    } else {
         /*
          * The raw rows only: refused when the range has days that were
          * rolled up with traffic but whose visits are gone (purged).
@@ -505,6 +522,60 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
     return blog_stats_sql(p) == 0
            ? BLOG_STATS_OK
            : blog_stats_err(err, BLOG_STATS_ENOMEM, "%s", "out of memory");
+}
+
+
+/* The first and last days of range not in analytics_rolled. */
+static int
+blog_stats_unrolled(sqlite3 *db, const blog_range_t *range, blog_range_t *raw)
+{
+    int            rc;
+    int64_t        day, next;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_prepare_v2(db, "SELECT day FROM analytics_rolled"
+                            " WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
+                            -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    sqlite3_bind_int64(stmt, 1, range->from);
+    sqlite3_bind_int64(stmt, 2, range->to);
+
+    raw->from = -1;
+    raw->to = -1;
+    next = range->from;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        day = sqlite3_column_int64(stmt, 0);
+
+        if (day > next) {
+            /* next .. day - 1 are not rolled up */
+            raw->from = raw->from < 0 ? next : raw->from;
+            raw->to = day - 1;
+        }
+
+        next = day + 1;
+    }
+
+    sqlite3_finalize(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return rc;
+    }
+
+    if (next <= range->to) {
+        raw->from = raw->from < 0 ? next : raw->from;
+        raw->to = range->to;
+    }
+
+    if (raw->from < 0) {
+        raw->from = 1;                      /* all rolled up: no raw day */
+        raw->to = 0;
+    }
+
+    return SQLITE_OK;
 }
 
 
@@ -559,16 +630,16 @@ blog_stats_param(blog_stats_plan_t *p)
     char  num[24];
 
     p->nparams++;
-    snprintf(num, sizeof(num), "?%d", p->nparams + 2);
+    snprintf(num, sizeof(num), "?%d", p->nparams + 4);
 
     return blog_stats_str(p, num);
 }
 
 
 /*
- * The statement, without its LIMIT: ?1 and ?2 are the range's days, then
- * one parameter per filter value (bound in the order they appear, by
- * blog_stats_bind()).
+ * The statement, without its LIMIT: ?1 and ?2 are the raw branch's days,
+ * ?3 and ?4 the range's, then one parameter per filter value (bound in
+ * the order they appear, by blog_stats_bind()).
  */
 static int
 blog_stats_sql(blog_stats_plan_t *p)
@@ -709,7 +780,7 @@ blog_stats_sql(blog_stats_plan_t *p)
             || (keys && blog_stats_lit(p, ", key AS k0"))
             || blog_stats_lit(p, ", visitors, visits, views, bounces,"
                               " duration_ms AS dur FROM analytics_rollup"
-                              " WHERE day BETWEEN ?1 AND ?2 AND dim = "))
+                              " WHERE day BETWEEN ?3 AND ?4 AND dim = "))
         {
             return -1;
         }
@@ -877,13 +948,21 @@ blog_stats_bind(blog_stats_plan_t *p, sqlite3_stmt *stmt)
 
     q = p->q;
 
-    if (sqlite3_bind_int64(stmt, 1, p->range.from) != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 2, p->range.to) != SQLITE_OK)
+    if (sqlite3_bind_int64(stmt, 1, p->raw.from) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 2, p->raw.to) != SQLITE_OK)
     {
         return -1;
     }
 
-    n = 3;
+    /* without the rollup's branch and filters, a statement has no ?3 */
+    if (sqlite3_bind_parameter_count(stmt) >= 4
+        && (sqlite3_bind_int64(stmt, 3, p->range.from) != SQLITE_OK
+            || sqlite3_bind_int64(stmt, 4, p->range.to) != SQLITE_OK))
+    {
+        return -1;
+    }
+
+    n = 5;
 
     for (i = 0; i < q->nfilters; i++) {
         for (j = 0; j < q->filters[i].nvalues; j++) {
