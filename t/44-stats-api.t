@@ -242,6 +242,81 @@ is $r->{status}, 200, 'the same query under the default bound: 200';
 is scalar @{ decode_json($r->{body})->{results} }, 500, 'its 500 pages';
 unlike $site->error_log, qr/\[(alert|crit|emerg)\]/, 'no alert in the log';
 
+# --- end to end: real requests, counted by a real jobrunner -------------
+
+-x "$BlogTest::BUILD/jobrunner" or BAIL_OUT('jobrunner not built: run make');
+
+my $FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 '
+            . 'Firefox/120.0';
+my $IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) '
+           . 'AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 '
+           . 'Mobile/15E148 Safari/604.1';
+
+my $live = new_site(posts => {
+    'hello.md' => "---\ntitle: Hello\ndate: 2026-10-01\n---\nHi.\n",
+    'other.md' => "---\ntitle: Other\ndate: 2026-10-02\n---\nHo.\n",
+});
+my $ld = $live->dir;
+mkdir "$ld/spool" or die "mkdir: $!";
+$live->{http} = "blog_events unix:$ld/events.sock;\n"
+              . "    blog_events_spool $ld/spool max=1m;\n";
+$live->{server} = "location = /api/v2/query {\n"
+    . "            blog_stats_api ${\ $live->db};\n"
+    . "            blog_analytics_auth sha256:$HASH;\n"
+    . "        }\n";
+$live->start;
+$live->start_jobrunner("events_socket = $ld/events.sock\n"
+                       . "spool_dir = $ld/spool\nbatch_interval_ms = 20\n"
+                       . "spool_scan_ms = 100\n");
+
+# one reader from a newsletter reads two posts; another, on a phone, one
+is $live->get('/posts/hello?utm_source=newsletter&utm_campaign=%3Cb%3E',
+              'User-Agent' => $FIREFOX,
+              Referer => 'https://news.example/list')->{status},
+    200, 'a reader from a newsletter';
+is $live->get('/posts/other', 'User-Agent' => $FIREFOX,
+              Referer => "http://localhost/posts/hello")->{status},
+    200, 'reads on';
+is $live->get('/posts/hello', 'User-Agent' => $IPHONE,
+              _from => '127.0.0.2')->{status}, 200, 'another on a phone';
+
+sub live_query {
+    my ($body) = @_;
+    my $r = $live->request('POST', '/api/v2/query',
+                           Authorization => "Bearer $TOKEN",
+                           _body => $json->encode($body));
+    return $r->{status} == 200 ? decode_json($r->{body})->{results} : undef;
+}
+
+my $totals;
+ok wait_for(sub {
+    $totals = live_query({ metrics => [qw(visitors visits pageviews
+                                          bounce_rate)],
+                           date_range => 'day' });
+    $totals && $totals->[0]{metrics}[2] == 3
+}, 30), 'the three views are counted' or diag $live->jobrunner_log;
+is_deeply $totals->[0]{metrics}, [2, 2, 3, 50],
+    '2 visitors, 2 visits, 3 views, one visit of one view: 50% bounces';
+is_deeply live_query({ metrics => ['visits'], date_range => 'day',
+                       dimensions => ['visit:utm_source',
+                                      'visit:utm_campaign'] }),
+    [{ dimensions => ['', ''], metrics => [1] },
+     { dimensions => ['newsletter', '<b>'], metrics => [1] }],
+    'the campaign of the visit that had one';
+is_deeply live_query({ metrics => ['visitors'], date_range => 'day',
+                       dimensions => ['visit:device'],
+                       order_by => [['visit:device', 'asc']] }),
+    [{ dimensions => ['desktop'], metrics => [1] },
+     { dimensions => ['phone'], metrics => [1] }], 'devices';
+is_deeply live_query({ metrics => ['pageviews'], date_range => 'day',
+                       dimensions => ['event:page'],
+                       filters => [['is', 'visit:device', ['desktop']]] }),
+    [{ dimensions => ['/posts/hello'], metrics => [1] },
+     { dimensions => ['/posts/other'], metrics => [1] }],
+    'pages of the desktop visit';
+
+$live->stop_jobrunner;
+
 done_testing();
 
 
