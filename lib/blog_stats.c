@@ -513,7 +513,7 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
             blog_range_format(oldest, date);
             return blog_stats_err(err, BLOG_STATS_ERANGE,
                                   "this query needs the raw rows, kept from "
-                                  "%s on ([events] raw_days); before it, ask "
+                                  "%s on ([jobrunner] raw_days); before it, ask "
                                   "without filters or with one filter on the "
                                   "dimension grouped by", date);
         }

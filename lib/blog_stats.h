@@ -13,7 +13,7 @@
  * is summed from analytics_rollup; the days not rolled up yet (today) are
  * added from the raw rows in the same statement.  Any other question is
  * answered from the raw rows (analytics_visits, analytics_views), which
- * are kept for [events] raw_days: a range that reaches rolled-up days
+ * are kept for [jobrunner] raw_days: a range that reaches rolled-up days
  * whose raw rows are gone is refused (BLOG_STATS_ERANGE).
  *
  * Counting: a visit and its views belong to the day the visit starts; a

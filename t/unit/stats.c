@@ -252,7 +252,7 @@ test_queries(void)
       "\"2024-10-04\"],\"dimensions\":[\"visit:device\"],"
       "\"filters\":[[\"is\",\"visit:country\",[\"DE\"]]]}",
       "error 2: this query needs the raw rows, kept from 2024-10-03 on "
-      "([events] raw_days); before it, ask without filters or with one "
+      "([jobrunner] raw_days); before it, ask without filters or with one "
       "filter on the dimension grouped by",
       "beyond the raw rows' retention: refused");
 
