@@ -90,6 +90,7 @@ struct jr_analytics_s {
     jr_visits_t           *visits;
     int64_t                oldest;        /* the first day visits are kept */
     unsigned               raw_days;
+    int                    closing;       /* every open visit's row too */
     EVP_MD                *sha256;        /* fetched once: no lookup per hash */
     EVP_MD_CTX            *sha;
     jr_counts_t            counts;
@@ -498,7 +499,8 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
     }
 
     if (jr_visitors_write(a->known) != 0
-        || jr_visits_write(a->visits, jr_analytics_visit_hash, a) != 0)
+        || jr_visits_write(a->visits, jr_analytics_visit_hash, a,
+                           a->closing) != 0)
     {
         return -1;
     }
@@ -760,6 +762,19 @@ jr_analytics_status(char *buf, unsigned status)
     }
 
     return n;
+}
+
+
+int
+jr_analytics_end_visits(jr_analytics_t *a)
+{
+    int  rc;
+
+    a->closing = 1;
+    rc = jr_analytics_commit(a, NULL, 0, NULL, NULL);
+    a->closing = 0;
+
+    return rc;
 }
 
 

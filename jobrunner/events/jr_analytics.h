@@ -77,6 +77,12 @@ typedef int (*jr_analytics_mark_pt)(void *data);
 int jr_analytics_flush_mark(jr_analytics_t *a, jr_analytics_mark_pt mark,
     void *data);
 
+/*
+ * At shutdown, after the last flush: brings the rows of the visits still
+ * open up to date (jr_visits.h).  Returns 0, or -1 after logging why.
+ */
+int jr_analytics_end_visits(jr_analytics_t *a);
+
 /* Forgets the batch in memory, after a flush that failed. */
 void jr_analytics_discard(jr_analytics_t *a);
 

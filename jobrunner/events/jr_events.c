@@ -622,6 +622,14 @@ jr_events_stop(jr_events_t *ev)
         jr_events_commit(ev);
     }
 
+    /* the rows of visits still open, from their views */
+    if (ev->analytics && !ev->failed
+        && jr_analytics_pending(ev->analytics) == 0
+        && jr_analytics_end_visits(ev->analytics) != 0)
+    {
+        ev->failed = 1;
+    }
+
     if (ev->handles & JR_EVENTS_POLL) {
         uv_close((uv_handle_t *) &ev->poll, NULL);
     }

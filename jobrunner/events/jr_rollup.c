@@ -6,6 +6,7 @@
 
 #include "core/jr_log.h"
 #include "events/jr_rollup.h"
+#include "events/jr_visits.h"
 
 
 #define JR_ROLLUP_DAY_MS   86400000LL
@@ -30,6 +31,7 @@ enum {
     JR_ROLLUP_ROLLED,
     JR_ROLLUP_MARKER,
     JR_ROLLUP_CLEAR,
+    JR_ROLLUP_STALE,
     JR_ROLLUP_MARK,
     JR_ROLLUP_EXPIRE_VIEWS,
     JR_ROLLUP_EXPIRE_VISITS,
@@ -59,6 +61,7 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
     "SELECT count(*), coalesce(max(id), 0) FROM analytics_views"
     " WHERE day = ?1",
     "DELETE FROM analytics_rollup WHERE day = ?1",
+    JR_VISITS_RECOMPUTE(JR_VISITS_STALE),
     "INSERT OR IGNORE INTO analytics_rolled (day) VALUES (?1)",
 
     "DELETE FROM analytics_views WHERE id IN (SELECT id FROM analytics_views"
@@ -189,10 +192,14 @@ jr_rollup_sum(jr_rollup_t *r)
 
     done = 0;
 
-    /* the first step clears what a step before a restart left */
+    /*
+     * the first step clears what a step before a restart left, and brings
+     * the visits' rows up to date with their views (jr_visits.h)
+     */
     if (r->dim == 0
         && (jr_rollup_marker(r, &r->views, &r->last) != 0
-            || jr_rollup_run(r, JR_ROLLUP_CLEAR, r->day) != 0))
+            || jr_rollup_run(r, JR_ROLLUP_CLEAR, r->day) != 0
+            || jr_rollup_run(r, JR_ROLLUP_STALE, r->day) != 0))
     {
         goto failed;
     }

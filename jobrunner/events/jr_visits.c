@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/jr_log.h"
 #include "events/jr_source.h"
@@ -36,6 +37,7 @@ typedef struct {
     uint64_t   end_ms;
     uint32_t   views;
     uint32_t   touch;                   /* 1 + its touch in the batch, or 0 */
+    uint32_t   dirty;                   /* its row is behind its views */
 } jr_visit_t;
 
 typedef struct {
@@ -80,6 +82,7 @@ typedef struct {
 enum {
     JR_VISITS_INSERT = 0,
     JR_VISITS_UPDATE,
+    JR_VISITS_STALE_DAY,
     JR_VISITS_VIEW,
     JR_VISITS_UNROLL,
     JR_VISITS_NSTMT
@@ -91,6 +94,13 @@ struct jr_visits_s {
     uint64_t            gap_ms;
     int64_t             next_id;
     uint64_t            newest;         /* the latest view's time */
+    time_t              swept;          /* when ended visits were looked for */
+    uint64_t           *done;           /* keys of the rows brought up to */
+    size_t              ndone;          /* date in this batch */
+    size_t              done_cap;
+    int64_t            *ended;          /* ids of visits behind their rows */
+    size_t              nended;         /* that the batch ended */
+    size_t              ended_cap;
 
     jr_visit_t         *slot;
     size_t              cap;            /* a power of two, or 0 */
@@ -115,8 +125,8 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
     " ?15, ?16, ?17, ?18, ?19, ?20)",
 
-    "UPDATE analytics_visits SET start_ms = ?2, end_ms = ?3, views = ?4,"
-    " entry = coalesce(?5, entry), exit = coalesce(?6, exit) WHERE id = ?1",
+    JR_VISITS_RECOMPUTE("id = ?1"),
+    JR_VISITS_RECOMPUTE(JR_VISITS_STALE),
 
     "INSERT INTO analytics_views (visit, day, time_ms, path, status,"
     " ref_host, ref_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -138,6 +148,10 @@ static int jr_visits_step(jr_visits_t *v, int n);
 static void jr_visits_bind_str(jr_visits_t *v, sqlite3_stmt *stmt, int col,
     const jr_visits_str_t *s);
 static void jr_visits_untouch(jr_visits_t *v);
+static int jr_visits_sweep(jr_visits_t *v, int all);
+static int jr_visits_ended(jr_visits_t *v, int64_t id);
+static int jr_visits_recompute(jr_visits_t *v, int64_t id);
+static int jr_visits_repair(jr_visits_t *v);
 
 
 /* Whether a slot holds a visit to keep when the map is made again. */
@@ -145,7 +159,7 @@ static inline int
 jr_visits_alive(jr_visits_t *v, const jr_visit_t *e)
 {
     return e->key
-           && (e->touch
+           && (e->touch || e->dirty
                || (e->id && e->end_ms + v->gap_ms > v->newest));
 }
 
@@ -193,7 +207,58 @@ jr_visits_open(sqlite3 *db, unsigned gap)
     v->next_id = sqlite3_column_int64(max, 0);
     sqlite3_finalize(max);
 
+    if (jr_visits_repair(v) != 0) {
+        jr_visits_close(v);
+        return NULL;
+    }
+
     return v;
+}
+
+
+/*
+ * The rows a jobrunner that was killed left behind its views, of
+ * yesterday and today (older days are brought up to date by their
+ * rollup), in one transaction.
+ */
+static int
+jr_visits_repair(jr_visits_t *v)
+{
+    int      rc;
+    int64_t  day, today;
+
+    if (sqlite3_exec(v->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
+        != SQLITE_OK)
+    {
+        jr_log(JR_LOG_ERROR, "visits: cannot begin: %s",
+               sqlite3_errmsg(v->db));
+        return -1;
+    }
+
+    today = (int64_t) (time(NULL) / 86400);
+    rc = 0;
+
+    for (day = today - 1; day <= today && rc == 0; day++) {
+        sqlite3_bind_int64(v->stmt[JR_VISITS_STALE_DAY], 1, day);
+        rc = jr_visits_step(v, JR_VISITS_STALE_DAY);
+
+        if (rc == 0 && sqlite3_changes(v->db)) {
+            jr_log(JR_LOG_INFO, "visits: %d of day %lld brought up to date "
+                   "from their views", sqlite3_changes(v->db),
+                   (long long) day);
+        }
+    }
+
+    if (sqlite3_exec(v->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL,
+                     NULL)
+        != SQLITE_OK)
+    {
+        jr_log(JR_LOG_ERROR, "visits: cannot commit: %s",
+               sqlite3_errmsg(v->db));
+        return -1;
+    }
+
+    return rc;
 }
 
 
@@ -233,12 +298,17 @@ jr_visits_add(jr_visits_t *v, const jr_visits_view_t *view)
             goto nomem;
         }
 
+        /* a row written by an earlier batch is now behind */
+        e->dirty |= !touch->is_new;
+
     } else {
         if (e == NULL && (e = jr_visits_insert(v, view->key)) == NULL) {
             goto nomem;
         }
 
-        if (jr_visits_touch(v, e, 1, &touch) != 0) {
+        if (jr_visits_touch(v, e, 1, &touch) != 0
+            || (e->dirty && jr_visits_ended(v, e->id) != 0))
+        {
             goto nomem;
         }
 
@@ -246,6 +316,7 @@ jr_visits_add(jr_visits_t *v, const jr_visits_view_t *view)
         e->start_ms = t;
         e->end_ms = t;
         e->views = 0;
+        e->dirty = 0;
 
         touch->is_new = 1;
         touch->id = e->id;
@@ -428,7 +499,8 @@ jr_visits_str(jr_visits_t *v, jr_visits_str_t *s, const char *data,
 
 
 int
-jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data)
+jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
+    int all)
 {
     int                 i;
     size_t              k;
@@ -453,25 +525,8 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data)
             unrolled = t->day;
         }
 
+        /* a visit that goes on is brought up to date once it ends */
         if (!t->is_new) {
-            stmt = v->stmt[JR_VISITS_UPDATE];
-            sqlite3_bind_int64(stmt, 1, t->id);
-            sqlite3_bind_int64(stmt, 2, (int64_t) t->start_ms);
-            sqlite3_bind_int64(stmt, 3, (int64_t) t->end_ms);
-            sqlite3_bind_int64(stmt, 4, t->views);
-
-            if (t->entry >= 0) {
-                jr_visits_bind_str(v, stmt, 5, &v->row[t->entry].path);
-            }
-
-            if (t->exit >= 0) {
-                jr_visits_bind_str(v, stmt, 6, &v->row[t->exit].path);
-            }
-
-            if (jr_visits_step(v, JR_VISITS_UPDATE) != 0) {
-                return -1;
-            }
-
             continue;
         }
 
@@ -530,7 +585,97 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data)
         }
     }
 
+    for (k = 0; k < v->nended; k++) {
+        if (jr_visits_recompute(v, v->ended[k]) != 0) {
+            return -1;
+        }
+    }
+
+    return jr_visits_sweep(v, all);
+}
+
+
+/*
+ * Brings up to date the rows of the visits that have ended by the
+ * records' time (all: every one), looked for once a second at most: a
+ * walk of the map.  The keys are kept for jr_visits_commit().
+ */
+static int
+jr_visits_sweep(jr_visits_t *v, int all)
+{
+    size_t       i, cap;
+    time_t       now;
+    uint64_t    *done;
+    jr_visit_t  *e;
+
+    now = time(NULL);
+
+    if (!all && now == v->swept) {
+        return 0;
+    }
+
+    v->swept = now;
+
+    for (i = 0; i < v->cap; i++) {
+        e = &v->slot[i];
+
+        if (!e->dirty || (!all && e->end_ms + v->gap_ms > v->newest)) {
+            continue;
+        }
+
+        if (v->ndone == v->done_cap) {
+            cap = v->done_cap ? v->done_cap * 2 : 1024;
+            done = realloc(v->done, cap * sizeof(uint64_t));
+            if (done == NULL) {
+                jr_log(JR_LOG_ERROR, "visits: out of memory for a batch");
+                return -1;
+            }
+
+            v->done = done;
+            v->done_cap = cap;
+        }
+
+        if (jr_visits_recompute(v, e->id) != 0) {
+            return -1;
+        }
+
+        v->done[v->ndone++] = e->key;
+    }
+
     return 0;
+}
+
+
+/* A visit whose row is behind ended in the batch: its row is made so. */
+static int
+jr_visits_ended(jr_visits_t *v, int64_t id)
+{
+    size_t    cap;
+    int64_t  *ended;
+
+    if (v->nended == v->ended_cap) {
+        cap = v->ended_cap ? v->ended_cap * 2 : 256;
+        ended = realloc(v->ended, cap * sizeof(int64_t));
+        if (ended == NULL) {
+            return -1;
+        }
+
+        v->ended = ended;
+        v->ended_cap = cap;
+    }
+
+    v->ended[v->nended++] = id;
+
+    return 0;
+}
+
+
+static int
+jr_visits_recompute(jr_visits_t *v, int64_t id)
+{
+    sqlite3_bind_int64(v->stmt[JR_VISITS_UPDATE], 1, id);
+
+    return jr_visits_step(v, JR_VISITS_UPDATE);
 }
 
 
@@ -567,6 +712,17 @@ jr_visits_step(jr_visits_t *v, int n)
 void
 jr_visits_commit(jr_visits_t *v)
 {
+    size_t       k;
+    jr_visit_t  *e;
+
+    /* the rows brought up to date are, now */
+    for (k = 0; k < v->ndone; k++) {
+        e = jr_visits_find(v, v->done[k]);
+        if (e) {
+            e->dirty = 0;
+        }
+    }
+
     jr_visits_untouch(v);
 }
 
@@ -608,6 +764,8 @@ jr_visits_untouch(jr_visits_t *v)
     v->ntouch = 0;
     v->nrow = 0;
     v->nbytes = 0;
+    v->ndone = 0;
+    v->nended = 0;
 }
 
 
@@ -625,6 +783,8 @@ jr_visits_close(jr_visits_t *v)
     }
 
     free(v->slot);
+    free(v->done);
+    free(v->ended);
     free(v->touch);
     free(v->row);
     free(v->bytes);

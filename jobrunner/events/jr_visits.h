@@ -11,6 +11,16 @@
  * is discarded (read again from its source, it must meet the visits as
  * they were).
  *
+ * Rows: a visit's row is inserted by the batch that starts it, as the
+ * batch leaves it; its views' rows by the batch that adds them.  A visit
+ * that goes on in later batches has its row brought up to date from its
+ * views' rows (JR_VISITS_RECOMPUTE) once it has ended (visit_gap after
+ * its last view, by the records' time), when the day is rolled up, at
+ * shutdown, and at start for the visits a killed jobrunner left behind:
+ * one UPDATE per visit rather than one per batch it spans, which was most
+ * of the cost of ingestion.  Until then the row of a visit still open
+ * shows it as its first batch left it; its views' rows are always exact.
+ *
  * A restarted jobrunner starts with no open visit: the views of a visit
  * open at the restart are neither lost nor counted twice (they commit
  * with the spool offset or the NATS sequence), but the visit's next view
@@ -27,6 +37,24 @@
 
 #include "blog_event.h"
 #include "events/jr_useragent.h"
+
+/*
+ * Brings the rows of the visits "where" names (with ?1) up to date from
+ * their views' rows: start, end, views, entry and exit.
+ */
+#define JR_VISITS_RECOMPUTE(where)                                            \
+    "UPDATE analytics_visits AS v SET (start_ms, end_ms, views) ="           \
+    " (SELECT min(time_ms), max(time_ms), count(*) FROM analytics_views"      \
+    "  WHERE visit = v.id),"                                                  \
+    " entry = (SELECT path FROM analytics_views WHERE visit = v.id"           \
+    "  ORDER BY time_ms, id LIMIT 1),"                                        \
+    " exit = (SELECT path FROM analytics_views WHERE visit = v.id"            \
+    "  ORDER BY time_ms DESC, id DESC LIMIT 1) WHERE " where
+
+/* Those of day ?1 whose rows are behind their views. */
+#define JR_VISITS_STALE                                                       \
+    "day = ?1 AND views <> (SELECT count(*) FROM analytics_views"             \
+    " WHERE visit = v.id)"
 
 typedef struct jr_visits_s  jr_visits_t;
 
@@ -58,10 +86,13 @@ jr_visits_t *jr_visits_open(sqlite3 *db, unsigned gap);
 int jr_visits_add(jr_visits_t *v, const jr_visits_view_t *view);
 
 /*
- * Writes the batch's visits and views, inside the caller's transaction.
- * Returns 0, or -1 after logging why.
+ * Writes the batch's visits and views, inside the caller's transaction,
+ * and brings up to date the rows of the visits that have ended (all: of
+ * every visit still open, at shutdown).  Returns 0, or -1 after logging
+ * why.
  */
-int jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data);
+int jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
+    int all);
 
 /* The batch was committed: its changes hold from now on. */
 void jr_visits_commit(jr_visits_t *v);

@@ -81,7 +81,7 @@ write_batch(jr_visits_t *v)
     int  rc;
 
     rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
-         && jr_visits_write(v, hash, NULL) == 0
+         && jr_visits_write(v, hash, NULL, 1) == 0
          && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
 
     if (rc) {
