@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "blog_stats.h"
 
@@ -630,7 +631,7 @@ blog_stats_param(blog_stats_plan_t *p)
     char  num[24];
 
     p->nparams++;
-    snprintf(num, sizeof(num), "?%d", p->nparams + 4);
+    snprintf(num, sizeof(num), "?%d", p->nparams + 5);
 
     return blog_stats_str(p, num);
 }
@@ -638,8 +639,8 @@ blog_stats_param(blog_stats_plan_t *p)
 
 /*
  * The statement, without its LIMIT: ?1 and ?2 are the raw branch's days,
- * ?3 and ?4 the range's, then one parameter per filter value (bound in
- * the order they appear, by blog_stats_bind()).
+ * ?3 and ?4 the range's, ?5 today, then one parameter per filter value
+ * (bound in the order they appear, by blog_stats_bind()).
  */
 static int
 blog_stats_sql(blog_stats_plan_t *p)
@@ -704,11 +705,17 @@ blog_stats_sql(blog_stats_plan_t *p)
         return -1;
     }
 
-    /* the innermost rows */
+    /*
+     * The innermost rows.  A visit still open (today's: a visit ends at
+     * midnight) has a row the jobrunner brings up to date only when it
+     * ends (jr_visits.c): its views, end and so bounce and duration are
+     * taken from its views (f) instead.
+     */
     if (blog_stats_lit(p, "SELECT v.day AS d, v.visitor AS who,"
-                       " v.views = 1 AS b, v.end_ms - v.start_ms AS dur, ")
+                       " coalesce(f.c, v.views) = 1 AS b,"
+                       " coalesce(f.last, v.end_ms) - v.start_ms AS dur, ")
         || (p->page ? blog_stats_lit(p, "count(*) AS n")
-                    : blog_stats_lit(p, "v.views AS n")))
+                    : blog_stats_lit(p, "coalesce(f.c, v.views) AS n")))
     {
         return -1;
     }
@@ -728,7 +735,10 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    if (blog_stats_lit(p, " FROM analytics_visits v")
+    if (blog_stats_lit(p, " FROM analytics_visits v LEFT JOIN (SELECT visit,"
+                       " count(*) AS c, max(time_ms) AS last FROM"
+                       " analytics_views WHERE day >= ?5 AND day BETWEEN ?1"
+                       " AND ?2 GROUP BY visit) f ON f.visit = v.id")
         || (p->page
             && blog_stats_lit(p, " JOIN analytics_views w ON w.visit = v.id"))
         || blog_stats_lit(p, " WHERE v.day BETWEEN ?1 AND ?2")
@@ -949,20 +959,16 @@ blog_stats_bind(blog_stats_plan_t *p, sqlite3_stmt *stmt)
     q = p->q;
 
     if (sqlite3_bind_int64(stmt, 1, p->raw.from) != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 2, p->raw.to) != SQLITE_OK)
+        || sqlite3_bind_int64(stmt, 2, p->raw.to) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 3, p->range.from) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 4, p->range.to) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 5, (int64_t) (time(NULL) / 86400))
+           != SQLITE_OK)
     {
         return -1;
     }
 
-    /* without the rollup's branch and filters, a statement has no ?3 */
-    if (sqlite3_bind_parameter_count(stmt) >= 4
-        && (sqlite3_bind_int64(stmt, 3, p->range.from) != SQLITE_OK
-            || sqlite3_bind_int64(stmt, 4, p->range.to) != SQLITE_OK))
-    {
-        return -1;
-    }
-
-    n = 5;
+    n = 6;
 
     for (i = 0; i < q->nfilters; i++) {
         for (j = 0; j < q->filters[i].nvalues; j++) {
