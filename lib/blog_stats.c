@@ -709,13 +709,19 @@ blog_stats_sql(blog_stats_plan_t *p)
      * The innermost rows.  A visit still open (today's: a visit ends at
      * midnight) has a row the jobrunner brings up to date only when it
      * ends (jr_visits.c): its views, end and so bounce and duration are
-     * taken from its views (f) instead.
+     * taken from its views instead, looked up by visit for today's only.
      */
-    if (blog_stats_lit(p, "SELECT v.day AS d, v.visitor AS who,"
-                       " coalesce(f.c, v.views) = 1 AS b,"
-                       " coalesce(f.last, v.end_ms) - v.start_ms AS dur, ")
+#define BLOG_STATS_FRESH(agg, col)                                            \
+    "CASE WHEN v.day >= ?5 THEN (SELECT " agg " FROM analytics_views x"       \
+    " WHERE x.visit = v.id) ELSE v." col " END"
+
+    if (blog_stats_lit(p, "SELECT v.day AS d, v.visitor AS who, "
+                       BLOG_STATS_FRESH("count(*)", "views") " = 1 AS b, "
+                       BLOG_STATS_FRESH("max(x.time_ms)", "end_ms")
+                       " - v.start_ms AS dur, ")
         || (p->page ? blog_stats_lit(p, "count(*) AS n")
-                    : blog_stats_lit(p, "coalesce(f.c, v.views) AS n")))
+                    : blog_stats_lit(p, BLOG_STATS_FRESH("count(*)", "views")
+                                     " AS n")))
     {
         return -1;
     }
@@ -735,10 +741,7 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    if (blog_stats_lit(p, " FROM analytics_visits v LEFT JOIN (SELECT visit,"
-                       " count(*) AS c, max(time_ms) AS last FROM"
-                       " analytics_views WHERE day >= ?5 AND day BETWEEN ?1"
-                       " AND ?2 GROUP BY visit) f ON f.visit = v.id")
+    if (blog_stats_lit(p, " FROM analytics_visits v")
         || (p->page
             && blog_stats_lit(p, " JOIN analytics_views w ON w.visit = v.id"))
         || blog_stats_lit(p, " WHERE v.day BETWEEN ?1 AND ?2")
