@@ -139,6 +139,9 @@ ngx_http_blog_stats_body(ngx_http_request_t *r)
     {
         if (cl->buf->in_file) {
             /* over client_body_buffer_size: a body this API never needs */
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "blog_stats_api: a body over "
+                          "client_body_buffer_size");
             ngx_http_finalize_request(r,
                 ngx_http_blog_stats_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                           "the query is too long"));

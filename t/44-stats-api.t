@@ -217,6 +217,11 @@ is query({ metrics => ['visits'], date_range => '7d',
     400, 'a filter that is not a list: 400';
 $r = query('x' x 70000);
 is $r->{status}, 413, 'a body over 64k: 413';
+$r = query({ metrics => ['visits'], date_range => '7d',
+             site_id => 'x' x 20000 });
+is $r->{status}, 413, 'a body over client_body_buffer_size: 413';
+like $site->error_log, qr/blog_stats_api: a body over client_body_buffer_size/,
+    'logged';
 
 # a closed day rolled up, its raw rows gone: the rollup answers unfiltered
 my $D = $T - 10;
