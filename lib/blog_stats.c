@@ -698,9 +698,12 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
+    /* a visit's n is its views, but for a page the page's: b says */
     if (blog_stats_lit(p, ", count(DISTINCT who) AS visitors,"
-                       " count(*) AS visits, sum(n) AS views,"
-                       " sum(b) AS bounces, sum(dur) AS dur FROM ("))
+                       " count(*) AS visits, sum(n) AS views, ")
+        || (p->page ? blog_stats_lit(p, "sum(b)")
+                    : blog_stats_lit(p, "sum(n = 1)"))
+        || blog_stats_lit(p, " AS bounces, sum(dur) AS dur FROM ("))
     {
         return -1;
     }
@@ -716,10 +719,10 @@ blog_stats_sql(blog_stats_plan_t *p)
     " WHERE x.visit = v.id) ELSE v." col " END"
 
     if (blog_stats_lit(p, "SELECT v.day AS d, v.visitor AS who, "
-                       BLOG_STATS_FRESH("count(*)", "views") " = 1 AS b, "
                        BLOG_STATS_FRESH("max(x.time_ms)", "end_ms")
                        " - v.start_ms AS dur, ")
-        || (p->page ? blog_stats_lit(p, "count(*) AS n")
+        || (p->page ? blog_stats_lit(p, BLOG_STATS_FRESH("count(*)", "views")
+                                     " = 1 AS b, count(*) AS n")
                     : blog_stats_lit(p, BLOG_STATS_FRESH("count(*)", "views")
                                      " AS n")))
     {
