@@ -72,6 +72,22 @@ static const blog_stats_dim_t  blog_stats_dims[BLOG_STATS_NDIMS] = {
 
 #define blog_stats_is_time(dim)  ((dim) >= BLOG_STATS_TIME_DAY)
 
+/* the sums a query's metrics need (blog_stats_metric) */
+#define BLOG_STATS_NEED_VISITORS  0x01
+#define BLOG_STATS_NEED_VISITS    0x02
+#define BLOG_STATS_NEED_VIEWS     0x04
+#define BLOG_STATS_NEED_BOUNCES   0x08
+#define BLOG_STATS_NEED_DUR       0x10
+
+static const unsigned  blog_stats_metric_needs[BLOG_STATS_NMETRICS] = {
+    BLOG_STATS_NEED_VISITORS,
+    BLOG_STATS_NEED_VISITS,
+    BLOG_STATS_NEED_VIEWS,
+    BLOG_STATS_NEED_VIEWS | BLOG_STATS_NEED_VISITS,
+    BLOG_STATS_NEED_BOUNCES | BLOG_STATS_NEED_VISITS,
+    BLOG_STATS_NEED_DUR | BLOG_STATS_NEED_VISITS
+};
+
 
 typedef struct {
     const blog_stats_query_t  *q;
@@ -81,6 +97,7 @@ typedef struct {
     const blog_stats_filter_t *rollup_filter;
     int                        time;         /* index in q->dims, or -1 */
     int                        page;
+    unsigned                   need;         /* BLOG_STATS_NEED_* */
     int                        nparams;
     blog_range_t               raw;          /* the raw branch's days */
     blog_buf_t                 sql;
@@ -406,7 +423,18 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
     p->rollup_dim = -1;
     p->rollup_filter = NULL;
     p->page = 0;
+    p->need = 0;
     p->sql.len = 0;
+
+    for (i = 0; i < q->nmetrics; i++) {
+        p->need |= blog_stats_metric_needs[q->metrics[i]];
+    }
+
+    for (i = 0; i < q->norder; i++) {
+        if (!q->order[i].is_dim) {
+            p->need |= blog_stats_metric_needs[q->order[i].id];
+        }
+    }
 
     for (i = 0; i < q->ndims; i++) {
         if (blog_stats_is_time(q->dims[i])) {
@@ -645,8 +673,10 @@ blog_stats_param(blog_stats_plan_t *p)
 static int
 blog_stats_sql(blog_stats_plan_t *p)
 {
+    int                        visits;
     char                       col[32];
     size_t                     i, k, keys;
+    unsigned                   need;
     const blog_stats_query_t  *q;
 
     q = p->q;
@@ -698,11 +728,22 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    /* a visit's n is its views, but for a page the page's: b says */
-    if (blog_stats_lit(p, ", count(DISTINCT who) AS visitors,"
-                       " count(*) AS visits, sum(n) AS views, ")
-        || (p->page ? blog_stats_lit(p, "sum(b)")
-                    : blog_stats_lit(p, "sum(n = 1)"))
+    /*
+     * A visit's n is its views, but for a page the page's: b says.  A sum
+     * no metric needs is 0: counting distinct visitors sorts, a visit's
+     * grouping and an open visit's views are lookups (the panels of pages,
+     * sources or countries ask for visitors and views alone).
+     */
+    need = p->need;
+
+    if (blog_stats_str(p, need & BLOG_STATS_NEED_VISITORS
+                          ? ", count(DISTINCT who) AS visitors"
+                          : ", 0 AS visitors")
+        || blog_stats_str(p, need & BLOG_STATS_NEED_VISITS
+                             ? ", count(*) AS visits" : ", 0 AS visits")
+        || blog_stats_lit(p, ", sum(n) AS views, ")
+        || blog_stats_str(p, !(need & BLOG_STATS_NEED_BOUNCES) ? "0"
+                             : p->page ? "sum(b)" : "sum(n = 1)")
         || blog_stats_lit(p, " AS bounces, sum(dur) AS dur FROM ("))
     {
         return -1;
@@ -718,13 +759,25 @@ blog_stats_sql(blog_stats_plan_t *p)
     "CASE WHEN v.day >= ?5 THEN (SELECT " agg " FROM analytics_views x"       \
     " WHERE x.visit = v.id) ELSE v." col " END"
 
-    if (blog_stats_lit(p, "SELECT v.day AS d, v.visitor AS who, "
-                       BLOG_STATS_FRESH("max(x.time_ms)", "end_ms")
-                       " - v.start_ms AS dur, ")
-        || (p->page ? blog_stats_lit(p, BLOG_STATS_FRESH("count(*)", "views")
-                                     " = 1 AS b, count(*) AS n")
-                    : blog_stats_lit(p, BLOG_STATS_FRESH("count(*)", "views")
-                                     " AS n")))
+    /* without visits, a page's rows are its views, not grouped per visit */
+    visits = !p->page || (need & BLOG_STATS_NEED_VISITS);
+
+    if (blog_stats_lit(p, "SELECT v.day AS d, v.visitor AS who, ")
+        || blog_stats_str(p, need & BLOG_STATS_NEED_DUR
+                             ? BLOG_STATS_FRESH("max(x.time_ms)", "end_ms")
+                               " - v.start_ms AS dur, "
+                             : "0 AS dur, ")
+        || (p->page
+            ? blog_stats_str(p, !visits ? "0 AS b, 1 AS n"
+                                : need & BLOG_STATS_NEED_BOUNCES
+                                ? BLOG_STATS_FRESH("count(*)", "views")
+                                  " = 1 AS b, count(*) AS n"
+                                : "0 AS b, count(*) AS n")
+            : blog_stats_str(p, need & (BLOG_STATS_NEED_VIEWS
+                                        | BLOG_STATS_NEED_BOUNCES)
+                                ? BLOG_STATS_FRESH("count(*)", "views")
+                                  " AS n"
+                                : "1 AS n")))
     {
         return -1;
     }
@@ -764,7 +817,7 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    if (p->page) {
+    if (p->page && visits) {
         if (blog_stats_lit(p, " GROUP BY v.id")) {
             return -1;
         }
