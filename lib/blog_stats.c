@@ -94,7 +94,10 @@ typedef struct {
     blog_range_t               range;
     int                        rollup;
     int                        rollup_dim;   /* -1: the site's ('') */
-    const blog_stats_filter_t *rollup_filter;
+    int                        segments;     /* the rolled days from */
+    int                        by_source;    /* analytics_segments */
+    const blog_stats_filter_t *rolled;       /* its filters, bound again */
+    size_t                     nrolled;
     int                        time;         /* index in q->dims, or -1 */
     int                        page;
     unsigned                   need;         /* BLOG_STATS_NEED_* */
@@ -123,6 +126,8 @@ static int64_t blog_stats_bucket_index(const blog_stats_query_t *q,
     const blog_stats_row_t *row, const blog_range_t *range);
 static int blog_stats_unrolled(sqlite3 *db, const blog_range_t *range,
     blog_range_t *raw);
+static int blog_stats_segmented(const blog_stats_query_t *q, int *by_source);
+static const char *blog_stats_segment(blog_stats_dim_e dim);
 static int64_t blog_stats_int(sqlite3 *db, const char *sql, int64_t a,
     int64_t b, int *rc);
 static void blog_stats_rows_free(blog_stats_row_t *rows, size_t n);
@@ -421,7 +426,10 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
     p->range = *range;
     p->time = -1;
     p->rollup_dim = -1;
-    p->rollup_filter = NULL;
+    p->segments = 0;
+    p->by_source = 0;
+    p->rolled = NULL;
+    p->nrolled = 0;
     p->page = 0;
     p->need = 0;
     p->sql.len = 0;
@@ -477,7 +485,15 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
         }
 
         /* bound in the rollup's branch too (blog_stats_bind) */
-        p->rollup_filter = p->rollup ? f : NULL;
+        p->rolled = f;
+        p->nrolled = p->rollup;
+    }
+
+    if (!p->rollup && blog_stats_segmented(q, &p->by_source)) {
+        p->rollup = 1;
+        p->segments = 1;
+        p->rolled = q->filters;
+        p->nrolled = q->nfilters;
     }
 
     if (p->range.from == BLOG_RANGE_ALL) {
@@ -605,6 +621,74 @@ blog_stats_unrolled(sqlite3 *db, const blog_range_t *range, blog_range_t *raw)
     }
 
     return SQLITE_OK;
+}
+
+
+/*
+ * Whether analytics_segments answers q's rolled days: its filters are on
+ * country, device and source, in any mix, and it is grouped by at most
+ * one of them (and time).  Segments summed count a visitor once, but not
+ * across sources: a source filter of a query not grouped by source is
+ * the only one on source and an "is" of one value.  *by_source: the
+ * segments of each source are read.
+ */
+static int
+blog_stats_segmented(const blog_stats_query_t *q, int *by_source)
+{
+    size_t                      i, grouped, sources;
+    const blog_stats_filter_t  *f;
+
+    grouped = 0;
+    *by_source = 0;
+
+    for (i = 0; i < q->ndims; i++) {
+        if (blog_stats_is_time(q->dims[i])) {
+            continue;
+        }
+
+        if (blog_stats_segment(q->dims[i]) == NULL || grouped++) {
+            return 0;
+        }
+
+        *by_source = q->dims[i] == BLOG_STATS_SOURCE;
+    }
+
+    sources = 0;
+
+    for (i = 0; i < q->nfilters; i++) {
+        f = &q->filters[i];
+
+        if (blog_stats_segment(f->dim) == NULL) {
+            return 0;
+        }
+
+        if (f->dim == BLOG_STATS_SOURCE && !*by_source
+            && (sources++ || f->op != BLOG_STATS_IS || f->nvalues != 1))
+        {
+            return 0;
+        }
+    }
+
+    *by_source |= sources != 0;
+
+    return 1;
+}
+
+
+/* A dimension's column in analytics_segments, or NULL. */
+static const char *
+blog_stats_segment(blog_stats_dim_e dim)
+{
+    switch (dim) {
+    case BLOG_STATS_COUNTRY:
+        return "country";
+    case BLOG_STATS_DEVICE:
+        return "device";
+    case BLOG_STATS_SOURCE:
+        return "source";
+    default:
+        return NULL;
+    }
 }
 
 
@@ -844,7 +928,37 @@ blog_stats_sql(blog_stats_plan_t *p)
     }
 
     /* the middle level: the rolled days */
-    if (p->rollup) {
+    if (p->segments) {
+        if (blog_stats_lit(p, " UNION ALL SELECT day AS d")
+            || (keys
+                && (blog_stats_lit(p, ", ")
+                    || blog_stats_str(p, blog_stats_segment(p->rollup_dim))
+                    || blog_stats_lit(p, " AS k0")))
+            || blog_stats_lit(p, ", sum(visitors), sum(visits), sum(views),"
+                              " sum(bounces), sum(duration_ms)"
+                              " FROM analytics_segments WHERE by_source = ")
+            || blog_stats_str(p, p->by_source ? "1" : "0")
+            || blog_stats_lit(p, " AND day BETWEEN ?3 AND ?4"))
+        {
+            return -1;
+        }
+
+        for (i = 0; i < p->nrolled; i++) {
+            if (blog_stats_lit(p, " AND ")
+                || blog_stats_filter_sql(p, &p->rolled[i],
+                                         blog_stats_segment(p->rolled[i].dim)))
+            {
+                return -1;
+            }
+        }
+
+        if (blog_stats_lit(p, " GROUP BY day")
+            || (keys && blog_stats_lit(p, ", k0")))
+        {
+            return -1;
+        }
+
+    } else if (p->rollup) {
         if (blog_stats_lit(p, " UNION ALL SELECT day AS d")
             || (keys && blog_stats_lit(p, ", key AS k0"))
             || blog_stats_lit(p, ", visitors, visits, views, bounces,"
@@ -869,9 +983,9 @@ blog_stats_sql(blog_stats_plan_t *p)
             }
         }
 
-        if (p->rollup_filter
+        if (p->nrolled
             && (blog_stats_lit(p, " AND ")
-                || blog_stats_filter_sql(p, p->rollup_filter, "key")))
+                || blog_stats_filter_sql(p, p->rolled, "key")))
         {
             return -1;
         }
@@ -1040,9 +1154,9 @@ blog_stats_bind(blog_stats_plan_t *p, sqlite3_stmt *stmt)
         }
     }
 
-    if (p->rollup_filter) {
-        for (j = 0; j < p->rollup_filter->nvalues; j++) {
-            if (sqlite3_bind_text(stmt, n++, p->rollup_filter->values[j], -1,
+    for (i = 0; i < p->nrolled; i++) {
+        for (j = 0; j < p->rolled[i].nvalues; j++) {
+            if (sqlite3_bind_text(stmt, n++, p->rolled[i].values[j], -1,
                                   SQLITE_STATIC)
                 != SQLITE_OK)
             {

@@ -201,7 +201,7 @@ fill(const char *path, const char *log, long target)
     /*
      * The closed days' rollup, as the jobrunner keeps it (the contract of
      * analytics.db migration 2): the site's row and one per value of each
-     * dimension the dashboard groups by.
+     * dimension the dashboard groups by; the segments.
      */
 #define ROLL(dim, col)                                                        \
     "INSERT INTO analytics_rollup SELECT day, '" dim "', " col ","            \
@@ -227,6 +227,14 @@ fill(const char *path, const char *log, long target)
             " count(*) AS n, v.views = 1 AS b, v.end_ms - v.start_ms AS dur"
             " FROM analytics_views w JOIN analytics_visits v ON v.id = w.visit"
             " WHERE v.day < ?1 GROUP BY v.id, w.path) GROUP BY d, path;",
+            "INSERT INTO analytics_segments SELECT 0, day, '', country,"
+            " device, count(DISTINCT visitor), count(*), sum(views),"
+            " sum(views = 1), sum(end_ms - start_ms) FROM analytics_visits"
+            " WHERE day < ?1 GROUP BY day, country, device;",
+            "INSERT INTO analytics_segments SELECT 1, day, source, country,"
+            " device, count(DISTINCT visitor), count(*), sum(views),"
+            " sum(views = 1), sum(end_ms - start_ms) FROM analytics_visits"
+            " WHERE day < ?1 GROUP BY day, source, country, device;",
             "INSERT INTO analytics_rolled SELECT DISTINCT day FROM"
             " analytics_visits WHERE day < ?1;",
             NULL
