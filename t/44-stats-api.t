@@ -233,9 +233,20 @@ $r = query({ metrics => ['visitors', 'visits'],
 is_deeply decode_json($r->{body})->{results},
     [{ dimensions => [], metrics => [13, 16] }],
     'a rolled-up day and raw days add up';
-$r = query({ metrics => ['visitors'], date_range => [date($D), $today],
+sql($db, "INSERT INTO analytics_segments VALUES"
+    . " (0, $D, '', 'DE', 'tablet', 4, 5, 10, 2, 0)");
+$r = query({ metrics => [qw(visitors)], date_range => [date($D), date($D)],
              dimensions => ['visit:device'],
              filters => [['is', 'visit:country', ['DE']]] });
+is_deeply decode_json($r->{body}),
+    { results => [{ dimensions => ['tablet'], metrics => [4] }],
+      meta => { source => 'rollup' },
+      query => decode_json($r->{body})->{query} },
+    'a country filter over purged raw rows: the segments answer'
+    or diag $r->{body};
+$r = query({ metrics => ['visitors'], date_range => [date($D), $today],
+             dimensions => ['visit:device'],
+             filters => [['is', 'visit:browser', ['Firefox']]] });
 is $r->{status}, 400, 'a filter over purged raw rows: 400';
 like decode_json($r->{body})->{error}, qr/needs the raw rows, kept from \Q$yday\E/,
     'saying from when the raw rows are kept';
