@@ -155,6 +155,24 @@ static const char *const
     "  duration_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (by_source, day, source, country, device)"
     ") WITHOUT ROWID;"
+    /*
+     * The same per page, as analytics_rollup has pages (its views; the
+     * visits that saw it), for the pages' panel under a country or device
+     * filter.  Rows lead with the country, so that one country's are
+     * read alone: the dashboard's click on a country.
+     */
+    "CREATE TABLE analytics_page_segments ("
+    "  country     TEXT NOT NULL,"
+    "  day         INTEGER NOT NULL,"
+    "  device      TEXT NOT NULL,"
+    "  page        TEXT NOT NULL,"
+    "  visitors    INTEGER NOT NULL,"
+    "  visits      INTEGER NOT NULL,"
+    "  views       INTEGER NOT NULL,"
+    "  bounces     INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (country, day, device, page)"
+    ") WITHOUT ROWID;"
 };
 
 

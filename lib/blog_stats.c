@@ -95,7 +95,8 @@ typedef struct {
     int                        rollup;
     int                        rollup_dim;   /* -1: the site's ('') */
     int                        segments;     /* the rolled days from */
-    int                        by_source;    /* analytics_segments */
+    int                        by_source;    /* analytics_segments (1) or
+                                                _page_segments (2) */
     const blog_stats_filter_t *rolled;       /* its filters, bound again */
     size_t                     nrolled;
     int                        time;         /* index in q->dims, or -1 */
@@ -489,9 +490,12 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
         p->nrolled = p->rollup;
     }
 
-    if (!p->rollup && blog_stats_segmented(q, &p->by_source)) {
+    if (!p->rollup) {
+        p->segments = blog_stats_segmented(q, &p->by_source);
+    }
+
+    if (p->segments) {
         p->rollup = 1;
-        p->segments = 1;
         p->rolled = q->filters;
         p->nrolled = q->nfilters;
     }
@@ -625,19 +629,22 @@ blog_stats_unrolled(sqlite3 *db, const blog_range_t *range, blog_range_t *raw)
 
 
 /*
- * Whether analytics_segments answers q's rolled days: its filters are on
- * country, device and source, in any mix, and it is grouped by at most
- * one of them (and time).  Segments summed count a visitor once, but not
- * across sources: a source filter of a query not grouped by source is
- * the only one on source and an "is" of one value.  *by_source: the
- * segments of each source are read.
+ * Whether segments answer q's rolled days: 1 analytics_segments, when its
+ * filters are on country, device and source, in any mix, and it is
+ * grouped by at most one of them (and time); 2 analytics_page_segments,
+ * grouped by page, its filters on country and device; 0 neither.
+ * Segments summed count a visitor once, but not across sources: a source
+ * filter of a query not grouped by source is the only one on source and
+ * an "is" of one value.  *by_source: the segments of each source are read.
  */
 static int
 blog_stats_segmented(const blog_stats_query_t *q, int *by_source)
 {
+    int                         page;
     size_t                      i, grouped, sources;
     const blog_stats_filter_t  *f;
 
+    page = 0;
     grouped = 0;
     *by_source = 0;
 
@@ -646,7 +653,16 @@ blog_stats_segmented(const blog_stats_query_t *q, int *by_source)
             continue;
         }
 
-        if (blog_stats_segment(q->dims[i]) == NULL || grouped++) {
+        if (grouped++) {
+            return 0;
+        }
+
+        if (q->dims[i] == BLOG_STATS_PAGE) {
+            page = 1;
+            continue;
+        }
+
+        if (blog_stats_segment(q->dims[i]) == NULL) {
             return 0;
         }
 
@@ -658,7 +674,9 @@ blog_stats_segmented(const blog_stats_query_t *q, int *by_source)
     for (i = 0; i < q->nfilters; i++) {
         f = &q->filters[i];
 
-        if (blog_stats_segment(f->dim) == NULL) {
+        if (blog_stats_segment(f->dim) == NULL
+            || (page && f->dim == BLOG_STATS_SOURCE))
+        {
             return 0;
         }
 
@@ -671,7 +689,7 @@ blog_stats_segmented(const blog_stats_query_t *q, int *by_source)
 
     *by_source |= sources != 0;
 
-    return 1;
+    return page ? 2 : 1;
 }
 
 
@@ -928,7 +946,33 @@ blog_stats_sql(blog_stats_plan_t *p)
     }
 
     /* the middle level: the rolled days */
-    if (p->segments) {
+    if (p->segments == 2) {
+        /* one seek per country of the range, whatever the filters */
+        if (blog_stats_lit(p, " UNION ALL SELECT day AS d, page AS k0,"
+                           " sum(visitors), sum(visits), sum(views),"
+                           " sum(bounces), sum(duration_ms)"
+                           " FROM analytics_page_segments WHERE country IN"
+                           " (SELECT country FROM analytics_segments"
+                           " WHERE by_source = 0 AND day BETWEEN ?3 AND ?4)"
+                           " AND day BETWEEN ?3 AND ?4"))
+        {
+            return -1;
+        }
+
+        for (i = 0; i < p->nrolled; i++) {
+            if (blog_stats_lit(p, " AND ")
+                || blog_stats_filter_sql(p, &p->rolled[i],
+                                         blog_stats_segment(p->rolled[i].dim)))
+            {
+                return -1;
+            }
+        }
+
+        if (blog_stats_lit(p, " GROUP BY day, k0")) {
+            return -1;
+        }
+
+    } else if (p->segments) {
         if (blog_stats_lit(p, " UNION ALL SELECT day AS d")
             || (keys
                 && (blog_stats_lit(p, ", ")

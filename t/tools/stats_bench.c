@@ -235,6 +235,13 @@ fill(const char *path, const char *log, long target)
             " device, count(DISTINCT visitor), count(*), sum(views),"
             " sum(views = 1), sum(end_ms - start_ms) FROM analytics_visits"
             " WHERE day < ?1 GROUP BY day, source, country, device;",
+            "INSERT INTO analytics_page_segments SELECT v.country, v.day,"
+            " v.device, p.path, count(DISTINCT v.visitor), count(*),"
+            " sum(p.n), sum(v.views = 1), sum(v.end_ms - v.start_ms) FROM"
+            " (SELECT visit, path, count(*) AS n FROM analytics_views"
+            " WHERE day < ?1 GROUP BY visit, path) AS p JOIN analytics_visits"
+            " AS v ON v.id = p.visit GROUP BY v.day, v.country, v.device,"
+            " p.path;",
             "INSERT INTO analytics_rolled SELECT DISTINCT day FROM"
             " analytics_visits WHERE day < ?1;",
             NULL

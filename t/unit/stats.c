@@ -65,7 +65,11 @@ static const char  fixture[] =
     " (1, 19998, 'Google', 'DE', 'desktop', 2, 2, 5, 1, 300000),"
     " (1, 19998, '', 'DE', 'desktop', 2, 2, 3, 1, 100000),"
     " (1, 19998, '', 'DE', 'phone', 1, 1, 2, 0, 100000),"
-    " (1, 19998, '', 'FR', 'desktop', 6, 7, 20, 4, 700000);";
+    " (1, 19998, '', 'FR', 'desktop', 6, 7, 20, 4, 700000);"
+    "INSERT INTO analytics_page_segments VALUES"
+    " ('DE', 19998, 'desktop', '/a', 2, 2, 4, 1, 0),"
+    " ('DE', 19998, 'phone', '/a', 1, 1, 1, 1, 0),"
+    " ('FR', 19998, 'desktop', '/a', 5, 5, 9, 0, 0);";
 
 
 /*
@@ -275,6 +279,11 @@ test_queries(void)
       "\"2024-10-04\"],\"dimensions\":[\"visit:source\"],"
       "\"filters\":[[\"is\",\"visit:country\",[\"DE\"]]]}",
       ":3|Google:3", "segments: by source, one country");
+
+    Q("{\"metrics\":[\"pageviews\",\"visits\"],\"date_range\":"
+      "[\"2024-10-02\",\"2024-10-04\"],\"dimensions\":[\"event:page\"],"
+      "\"filters\":[[\"contains\",\"visit:country\",[\"D\"]]]}",
+      "/a:7,4|/b:2,2", "pages' segments: by page, a country filter");
 
     Q("{\"metrics\":[\"visitors\"],\"date_range\":[\"2024-10-02\","
       "\"2024-10-04\"],\"filters\":[[\"is_not\",\"visit:source\","
