@@ -301,7 +301,7 @@ static const char *const  dashboard[] = {
     "devices",
     "{\"metrics\":[\"visitors\"],\"date_range\":\"30d\","
     "\"dimensions\":[\"visit:device\"]}",
-    /* a click on a country filters every panel: the raw rows */
+    /* a click on a country, device or source: the segments, today raw */
     "filtered: top figures, country DE, device phone",
     "{\"metrics\":[\"visitors\",\"visits\",\"pageviews\",\"bounce_rate\","
     "\"visit_duration\"],\"date_range\":\"30d\",\"filters\":[[\"is\","
@@ -315,6 +315,11 @@ static const char *const  dashboard[] = {
     "{\"metrics\":[\"visitors\",\"pageviews\"],\"date_range\":\"30d\","
     "\"dimensions\":[\"time:day\"],\"filters\":[[\"is\",\"visit:source\","
     "[\"Google\"]],[\"is\",\"visit:device\",[\"desktop\"]]]}",
+    /* a click on a page: the visits that saw it, from the raw rows */
+    "filtered (raw rows): sources, page /posts/post-1",
+    "{\"metrics\":[\"visitors\"],\"date_range\":\"30d\","
+    "\"dimensions\":[\"visit:source\"],\"filters\":[[\"is\","
+    "\"event:page\",[\"/posts/post-1\"]]],\"pagination\":{\"limit\":10}}",
     NULL
 };
 
