@@ -945,7 +945,15 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    /* the middle level: the rolled days */
+    /*
+     * The middle level: the rolled days.  Only those marked in
+     * analytics_rolled, as the raw branch leaves out: a day being summed
+     * has some dimensions' rows before it is marked, and a late view
+     * unmarks a day until it is summed again.
+     */
+#define BLOG_STATS_ROLLED                                                     \
+    "(SELECT day FROM analytics_rolled WHERE day BETWEEN ?3 AND ?4)"
+
     if (p->segments == 2) {
         /* one seek per country of the range, whatever the filters */
         if (blog_stats_lit(p, " UNION ALL SELECT day AS d, page AS k0,"
@@ -954,7 +962,7 @@ blog_stats_sql(blog_stats_plan_t *p)
                            " FROM analytics_page_segments WHERE country IN"
                            " (SELECT country FROM analytics_segments"
                            " WHERE by_source = 0 AND day BETWEEN ?3 AND ?4)"
-                           " AND day BETWEEN ?3 AND ?4"))
+                           " AND day IN " BLOG_STATS_ROLLED))
         {
             return -1;
         }
@@ -982,7 +990,7 @@ blog_stats_sql(blog_stats_plan_t *p)
                               " sum(bounces), sum(duration_ms)"
                               " FROM analytics_segments WHERE by_source = ")
             || blog_stats_str(p, p->by_source ? "1" : "0")
-            || blog_stats_lit(p, " AND day BETWEEN ?3 AND ?4"))
+            || blog_stats_lit(p, " AND day IN " BLOG_STATS_ROLLED))
         {
             return -1;
         }
@@ -1007,7 +1015,8 @@ blog_stats_sql(blog_stats_plan_t *p)
             || (keys && blog_stats_lit(p, ", key AS k0"))
             || blog_stats_lit(p, ", visitors, visits, views, bounces,"
                               " duration_ms AS dur FROM analytics_rollup"
-                              " WHERE day BETWEEN ?3 AND ?4 AND dim = "))
+                              " WHERE day IN " BLOG_STATS_ROLLED
+                              " AND dim = "))
         {
             return -1;
         }

@@ -57,7 +57,9 @@ static const char  fixture[] =
     " (19998, '', '', 10, 12, 30, 6, 1200000),"
     " (19998, 'visit:country', 'DE', 4, 5, 10, 2, 500000),"
     " (19998, 'visit:country', 'FR', 6, 7, 20, 4, 700000),"
-    " (19998, 'event:page', '/a', 3, 4, 9, 1, 0);"
+    " (19998, 'event:page', '/a', 3, 4, 9, 1, 0),"
+    /* D1 being summed: a dimension's rows in, the day not marked yet */
+    " (19999, '', '', 100, 100, 100, 0, 0);"
     "INSERT INTO analytics_segments VALUES"
     " (0, 19998, '', 'DE', 'desktop', 3, 4, 8, 2, 400000),"
     " (0, 19998, '', 'DE', 'phone', 1, 1, 2, 0, 100000),"
