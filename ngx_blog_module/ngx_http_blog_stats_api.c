@@ -30,7 +30,6 @@
 /* the answer, made in the thread (ngx_http_blog_stats_format) */
 typedef struct {
     unsigned             csv:1;
-    int                  failed;
     blog_buf_t           out;
 } ngx_http_blog_stats_answer_t;
 
@@ -38,7 +37,8 @@ typedef struct {
 static ngx_int_t ngx_http_blog_stats_handler(ngx_http_request_t *r);
 static void ngx_http_blog_stats_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_blog_stats_start(ngx_http_request_t *r);
-static void ngx_http_blog_stats_format(ngx_http_blog_stats_task_t *t);
+static void ngx_http_blog_stats_format(ngx_http_blog_stats_task_t *t,
+    sqlite3 *db);
 static ngx_int_t ngx_http_blog_stats_send(ngx_http_request_t *r,
     ngx_http_blog_stats_task_t *t);
 static ngx_int_t ngx_http_blog_stats_error(ngx_http_request_t *r,
@@ -199,15 +199,18 @@ ngx_http_blog_stats_start(ngx_http_request_t *r)
 
 /* In the thread: the answer as JSON or CSV. */
 static void
-ngx_http_blog_stats_format(ngx_http_blog_stats_task_t *t)
+ngx_http_blog_stats_format(ngx_http_blog_stats_task_t *t, sqlite3 *db)
 {
     ngx_http_blog_stats_answer_t *a = t->data;
 
-    a->failed = (a->csv ? blog_stats_csv(&t->queries[0], &t->results[0],
-                                         &a->out)
-                        : blog_stats_json(&t->queries[0], &t->results[0],
-                                          &a->out))
-                != 0;
+    (void) db;                          /* the query has read all it needs */
+
+    if ((a->csv ? blog_stats_csv(&t->queries[0], &t->results[0], &a->out)
+                : blog_stats_json(&t->queries[0], &t->results[0], &a->out))
+        != 0)
+    {
+        t->rc = BLOG_STATS_ENOMEM;
+    }
 }
 
 
@@ -254,10 +257,6 @@ ngx_http_blog_stats_send(ngx_http_request_t *r, ngx_http_blog_stats_task_t *t)
                                          "the analytics database failed");
 
     default:
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (a->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

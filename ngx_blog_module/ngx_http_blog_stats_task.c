@@ -145,11 +145,11 @@ ngx_http_blog_stats_task_work(void *data, ngx_log_t *log)
         t->failed = i;
     }
 
-    sqlite3_close(db);
-
     if (t->rc == BLOG_STATS_OK && t->work) {
-        t->work(t);
+        t->work(t, db);
     }
+
+    sqlite3_close(db);
 }
 
 

@@ -14,8 +14,8 @@
  *
  *     t = ngx_http_blog_stats_task_create(r, nqueries);
  *     fill t->path (analytics.db), t->timeout, t->queries[0 .. n-1]
- *         (blog_stats_query_init() done; freed with the request),
- *         t->done, and t->data for it (and t->work, optional);
+ *         (blog_stats_query_init() done; freed with the request; n may
+ *         be 0), t->done, and t->data for it (and t->work, optional);
  *     return ngx_http_blog_stats_task_run(r, t, thread_pool);
  *
  * (from a body handler: ngx_http_finalize_request(r, ..._run(r, t))).
@@ -42,8 +42,15 @@
 
 typedef struct ngx_http_blog_stats_task_s  ngx_http_blog_stats_task_t;
 
-/* in the thread, after the queries (when they succeeded): no nginx call */
-typedef void (*ngx_http_blog_stats_work_pt)(ngx_http_blog_stats_task_t *t);
+/*
+ * In the thread, after the queries when they succeeded, analytics.db still
+ * open and bounded by the timeout: the caller's own reads (a statement of
+ * its own) or the answer's formatting.  No nginx call, no pool: memory
+ * from malloc(), freed by a cleanup of the request's pool.  It sets t->rc
+ * and t->err on a failure.
+ */
+typedef void (*ngx_http_blog_stats_work_pt)(ngx_http_blog_stats_task_t *t,
+    sqlite3 *db);
 
 /* on the event loop: the request's status, as a content handler's */
 typedef ngx_int_t (*ngx_http_blog_stats_done_pt)(ngx_http_request_t *r,
