@@ -1178,18 +1178,27 @@ blog_stats_filter_sql(blog_stats_plan_t *p, const blog_stats_filter_t *f,
 static int
 blog_stats_bind(blog_stats_plan_t *p, sqlite3_stmt *stmt)
 {
-    int                        n;
+    int                        n, last;
     size_t                     i, j;
     const blog_stats_query_t  *q;
 
     q = p->q;
 
+    /*
+     * A statement may hold neither the rolled days (?3, ?4) nor today (?5,
+     * no open visit looked up), and without a LIMIT (blog_stats_count) it
+     * ends at its last one: binding past it is an error.
+     */
+    last = sqlite3_bind_parameter_count(stmt);
+
     if (sqlite3_bind_int64(stmt, 1, p->raw.from) != SQLITE_OK
         || sqlite3_bind_int64(stmt, 2, p->raw.to) != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 3, p->range.from) != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 4, p->range.to) != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 5, (int64_t) (time(NULL) / 86400))
-           != SQLITE_OK)
+        || (last >= 4
+            && (sqlite3_bind_int64(stmt, 3, p->range.from) != SQLITE_OK
+                || sqlite3_bind_int64(stmt, 4, p->range.to) != SQLITE_OK))
+        || (last >= 5
+            && sqlite3_bind_int64(stmt, 5, (int64_t) (time(NULL) / 86400))
+               != SQLITE_OK))
     {
         return -1;
     }

@@ -249,6 +249,13 @@ test_queries(void)
       "\"pagination\":{\"limit\":1,\"offset\":2}}",
       "evil.example/<b>\"x\":1", "a page of rows");
 
+    /* the count's statement holds no ?3, ?4, ?5 (the fuzz target's) */
+    Q("{\"metrics\":[\"visitors\"],\"date_range\":[\"2024-10-03\","
+      "\"2024-10-04\"],\"dimensions\":[\"event:page\","
+      "\"visit:country\"],\"include\":{\"total_rows\":true}}",
+      "/a,DE:1|/a,US:1|/b,DE:1|/b,US:1|/c,US:1",
+      "two dimensions, visitors alone, counted rows");
+
     /* D0 (rolled) + D1 + D2 */
     Q("{\"metrics\":[\"visitors\",\"visits\",\"pageviews\"],"
       "\"date_range\":[\"2024-10-02\",\"2024-10-04\"]}",
