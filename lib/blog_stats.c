@@ -529,11 +529,13 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
             return blog_stats_err(err, BLOG_STATS_EDB, "%s",
                                   sqlite3_errmsg(db));
         }
+    }
 
-    } else {
+    if (!p->rollup || p->segments == 2) {
         /*
-         * The raw rows only: refused when the range has days that were
-         * rolled up with traffic but whose visits are gone (purged).
+         * The raw rows only, or the pages' segments, which go with them
+         * (jr_rollup.c): refused when the range has days that were rolled
+         * up with traffic but whose visits are gone (purged).
          */
         oldest = blog_stats_int(db, "SELECT min(day) FROM analytics_visits"
                                 " WHERE ?1 <= ?2", 0, 0, &rc);
