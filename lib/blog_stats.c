@@ -94,9 +94,10 @@ typedef struct {
     blog_range_t               range;
     int                        rollup;
     int                        rollup_dim;   /* -1: the site's ('') */
-    int                        segments;     /* the rolled days from */
-    int                        by_source;    /* analytics_segments (1) or
+    int                        segments;     /* rolled days from
+                                                analytics_segments (1) or
                                                 _page_segments (2) */
+    int                        by_source;    /* the rows of each source */
     const blog_stats_filter_t *rolled;       /* its filters, bound again */
     size_t                     nrolled;
     int                        time;         /* index in q->dims, or -1 */
