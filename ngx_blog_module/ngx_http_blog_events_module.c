@@ -115,6 +115,20 @@ static ngx_command_t  ngx_http_blog_events_commands[] = {
       0,
       NULL },
 
+    { ngx_string("blog_stats_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_blog_stats_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("blog_stats_api_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_events_loc_conf_t, stats_timeout),
+      NULL },
+
     { ngx_string("blog_analytics_auth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_blog_analytics_auth,
@@ -876,9 +890,12 @@ ngx_http_blog_events_create_loc_conf(ngx_conf_t *cf)
      *     elcf->analytics_tpl = NULL;
      *     elcf->auth_hash = NULL;
      *     elcf->metrics = 0;
+     *     elcf->stats_db = { 0, NULL };
+     *     elcf->thread_pool = NULL;
      */
 
     elcf->enabled = NGX_CONF_UNSET;
+    elcf->stats_timeout = NGX_CONF_UNSET_MSEC;
 
     return elcf;
 }
@@ -899,6 +916,12 @@ ngx_http_blog_events_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     if (conf->auth_hash == NULL) {
         conf->auth_hash = prev->auth_hash;
+    }
+
+    ngx_conf_merge_msec_value(conf->stats_timeout, prev->stats_timeout, 5000);
+
+    if (ngx_http_blog_stats_api_merge(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     return ngx_http_blog_analytics_merge(cf, conf);

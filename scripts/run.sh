@@ -119,6 +119,9 @@ ngx_blog demo is running (Ctrl-C stops it):
   $url/admin/subscribers newsletter subscribers: search, CSV import/export;
                          $url/admin/newsletters: each send, live
   $url/_analytics        analytics: any user, password demo-token
+  $url/api/v2/query      Stats API: curl -H 'Authorization: Bearer demo-token'
+                         -d '{"metrics":["visitors"],"date_range":"7d"}' ...
+                         (docs/analytics-api.md; ?format=csv for CSV)
   $url/_metrics          Prometheus metrics (jobrunner's: http://127.0.0.1:$((port + 1))/metrics)
 
   logs: $run/logs/   database: $site/data.db
