@@ -1,0 +1,655 @@
+/*
+ * The dashboard's values (ngx_http_blog_dash.h), asked of the query
+ * engine (lib/blog_stats.h) with the page's range and filters:
+ *
+ *   figures      visitors, visits, views, views per visit, bounce rate,
+ *                visit duration, each with its change against the period
+ *                before, as long
+ *   chart        visitors and views per day (per month past 92 days), an
+ *                SVG from lib/blog_chart.c, and "chart_rows" for the
+ *                table that says the same in text
+ *   panels       the top 10 of each dimension, each row a link that adds
+ *                its value as a filter
+ *   broken       404s with the referrer that linked to them
+ *
+ * Numbers are formatted here, so the template only places text.
+ */
+
+#include "admin/ngx_http_blog_dash.h"
+#include "blog_chart.h"
+
+
+#define NGX_HTTP_BLOG_DASH_TOP       10
+#define NGX_HTTP_BLOG_DASH_DAYS_MAX  92     /* longer: a point per month */
+#define NGX_HTTP_BLOG_CHART_WIDTH    720
+#define NGX_HTTP_BLOG_CHART_HEIGHT   240
+
+
+typedef struct {
+    const char          *id;          /* the section's, for links and tests */
+    const char          *title;
+    blog_stats_dim_e     dim;
+} ngx_http_blog_panel_t;
+
+static ngx_http_blog_panel_t  ngx_http_blog_panels[] = {
+    { "pages", "Top pages", BLOG_STATS_PAGE },
+    { "entry-pages", "Entry pages", BLOG_STATS_ENTRY_PAGE },
+    { "exit-pages", "Exit pages", BLOG_STATS_EXIT_PAGE },
+    { "channels", "Channels", BLOG_STATS_CHANNEL },
+    { "sources", "Sources", BLOG_STATS_SOURCE },
+    { "referrers", "Referrers", BLOG_STATS_REFERRER },
+    { "campaigns", "UTM campaigns", BLOG_STATS_UTM_CAMPAIGN },
+    { "utm-sources", "UTM sources", BLOG_STATS_UTM_SOURCE },
+    { "utm-mediums", "UTM mediums", BLOG_STATS_UTM_MEDIUM },
+    { "countries", "Countries", BLOG_STATS_COUNTRY },
+    { "regions", "Regions", BLOG_STATS_REGION },
+    { "devices", "Devices", BLOG_STATS_DEVICE },
+    { "browsers", "Browsers", BLOG_STATS_BROWSER },
+    { "systems", "Operating systems", BLOG_STATS_OS },
+    { NULL, NULL, 0 }
+};
+
+static const blog_chart_series_t  ngx_http_blog_chart_series[] = {
+    { "visitors", "visitors" },
+    { "views", "views" }
+};
+
+
+static ngx_int_t ngx_http_blog_dash_run(ngx_http_request_t *r,
+    ngx_http_blog_dash_t *dash, sqlite3 *db, blog_stats_query_t *q,
+    blog_stats_result_t *res, const char **why);
+static ngx_int_t ngx_http_blog_dash_figures(ngx_http_request_t *r,
+    ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *vars,
+    const char **why);
+static ngx_int_t ngx_http_blog_dash_figure(ngx_http_request_t *r,
+    ngx_array_t *items, blog_stats_metric_e m, blog_stats_sums_t *cur,
+    blog_stats_sums_t *prev);
+static void ngx_http_blog_dash_format(u_char *buf, size_t size,
+    blog_stats_metric_e m, double v);
+static ngx_int_t ngx_http_blog_dash_chart(ngx_http_request_t *r,
+    ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *vars,
+    const char **why);
+static ngx_int_t ngx_http_blog_dash_panel(ngx_http_request_t *r,
+    ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *panels,
+    ngx_http_blog_panel_t *panel, const char **why);
+static ngx_int_t ngx_http_blog_dash_broken(ngx_http_request_t *r,
+    ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *vars);
+
+
+ngx_int_t
+ngx_http_blog_dash_vars(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
+    sqlite3 *db, ngx_array_t *vars, const char **why)
+{
+    ngx_int_t               rc;
+    ngx_array_t             panels;
+    ngx_http_blog_panel_t  *p;
+
+    rc = ngx_http_blog_dash_figures(r, dash, db, vars, why);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_blog_dash_chart(r, dash, db, vars, why);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_array_init(&panels, r->pool, 16, sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (p = ngx_http_blog_panels; p->id; p++) {
+        rc = ngx_http_blog_dash_panel(r, dash, db, &panels, p, why);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (ngx_http_blog_scope_list(vars, "panels", &panels) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_blog_dash_broken(r, dash, db, vars);
+}
+
+
+/*
+ * Runs q with the page's range and filters.  The engine's refusals are the
+ * client's (a 400 with why); anything else is the database's, logged.
+ */
+static ngx_int_t
+ngx_http_blog_dash_run(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
+    sqlite3 *db, blog_stats_query_t *q, blog_stats_result_t *res,
+    const char **why)
+{
+    int          rc;
+    char        *err;
+    ngx_uint_t   i;
+
+    err = ngx_pnalloc(r->pool, BLOG_STATS_ERROR_SIZE);
+    if (err == NULL) {
+        blog_stats_query_free(q);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    err[0] = '\0';
+    q->range = dash->range;
+    rc = BLOG_STATS_OK;
+
+    for (i = 0; i < dash->nfilters && rc == BLOG_STATS_OK; i++) {
+        rc = blog_stats_filter_add(q, dash->filters[i].dim, BLOG_STATS_IS,
+                                   (char *) dash->filters[i].value.data,
+                                   dash->filters[i].value.len);
+    }
+
+    if (rc == BLOG_STATS_OK) {
+        ngx_memzero(res, sizeof(blog_stats_result_t));
+        rc = blog_stats_run(db, q, res, err);
+    }
+
+    blog_stats_query_free(q);
+
+    switch (rc) {
+
+    case BLOG_STATS_OK:
+        return NGX_OK;
+
+    case BLOG_STATS_EQUERY:
+    case BLOG_STATS_ERANGE:
+        *why = err[0] ? err : "The engine cannot answer this question.";
+        return NGX_HTTP_BAD_REQUEST;
+
+    case BLOG_STATS_EDB:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "analytics dashboard: %s", err);
+        return NGX_ERROR;
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+/* The six figures of the period, with the period before. */
+static ngx_int_t
+ngx_http_blog_dash_figures(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
+    sqlite3 *db, ngx_array_t *vars, const char **why)
+{
+    char                  prev_from[BLOG_RANGE_DATE_SIZE];
+    char                  prev_to[BLOG_RANGE_DATE_SIZE];
+    ngx_int_t             rc;
+    ngx_uint_t            m;
+    ngx_array_t           items;
+    blog_stats_sums_t     cur, prev;
+    blog_stats_query_t    q;
+    blog_stats_result_t   res;
+
+    blog_stats_query_init(&q);
+
+    for (m = 0; m < BLOG_STATS_NMETRICS; m++) {
+        q.metrics[q.nmetrics++] = m;
+    }
+
+    q.compare = 1;
+
+    rc = ngx_http_blog_dash_run(r, dash, db, &q, &res, why);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_memzero(&cur, sizeof(blog_stats_sums_t));
+    ngx_memzero(&prev, sizeof(blog_stats_sums_t));
+
+    if (res.nrows) {
+        cur = res.rows[0].sums;
+
+        if (res.rows[0].has_prev) {
+            prev = res.rows[0].prev;
+        }
+    }
+
+    blog_range_format(res.prev_range.from, prev_from);
+    blog_range_format(res.prev_range.to, prev_to);
+    blog_stats_result_free(&res);
+
+    if (ngx_array_init(&items, r->pool, BLOG_STATS_NMETRICS,
+                       sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (m = 0; m < BLOG_STATS_NMETRICS; m++) {
+        if (ngx_http_blog_dash_figure(r, &items, m, &cur, &prev) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ngx_http_blog_scope_list(vars, "figures", &items) != NGX_OK
+        || ngx_http_blog_scope_cstr(r, vars, "prev_from", prev_from)
+           != NGX_OK
+        || ngx_http_blog_scope_cstr(r, vars, "prev_to", prev_to) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static const char *const  ngx_http_blog_figure_labels[BLOG_STATS_NMETRICS] = {
+    "Visitors", "Visits", "Views", "Views per visit", "Bounce rate",
+    "Visit duration"
+};
+
+
+/*
+ * One figure: "label", "value", "previous", and "change" with its
+ * "trend" (up, down or same): a relative change in percent, but in
+ * percentage points for the bounce rate, which is a percentage already.
+ */
+static ngx_int_t
+ngx_http_blog_dash_figure(ngx_http_request_t *r, ngx_array_t *items,
+    blog_stats_metric_e m, blog_stats_sums_t *cur, blog_stats_sums_t *prev)
+{
+    u_char        value[32], before[32], change[32];
+    double        c, p, d;
+    const char   *trend;
+    ngx_array_t  *item;
+
+    c = blog_stats_metric(cur, m);
+    p = blog_stats_metric(prev, m);
+
+    ngx_http_blog_dash_format(value, sizeof(value), m, c);
+    ngx_http_blog_dash_format(before, sizeof(before), m, p);
+
+    if (m == BLOG_STATS_BOUNCE_RATE) {
+        d = c - p;
+        ngx_snprintf(change, sizeof(change), "%s%.0f pts%Z",
+                     d < 0 ? "-" : "+", d < 0 ? -d : d);
+
+    } else if (p == 0) {
+        d = c;
+        ngx_snprintf(change, sizeof(change), "%s%Z", c ? "new" : "no change");
+
+    } else {
+        d = (c - p) * 100 / p;
+        ngx_snprintf(change, sizeof(change), "%s%.0f%%%Z",
+                     d < 0 ? "-" : "+", d < 0 ? -d : d);
+    }
+
+    trend = d > 0 ? "up" : d < 0 ? "down" : "same";
+
+    item = ngx_http_blog_scope_item(r->pool, items, 5);
+
+    if (item == NULL
+        || ngx_http_blog_scope_cstr(r, item, "label",
+                                    ngx_http_blog_figure_labels[m]) != NGX_OK
+        || ngx_http_blog_scope_cstr(r, item, "value", (char *) value)
+           != NGX_OK
+        || ngx_http_blog_scope_cstr(r, item, "previous", (char *) before)
+           != NGX_OK
+        || ngx_http_blog_scope_cstr(r, item, "change", (char *) change)
+           != NGX_OK
+        || ngx_http_blog_scope_cstr(r, item, "trend", trend) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* 1234, 2.35, 42%, 3m 05s */
+static void
+ngx_http_blog_dash_format(u_char *buf, size_t size, blog_stats_metric_e m,
+    double v)
+{
+    int64_t  s;
+
+    switch (m) {
+
+    case BLOG_STATS_VIEWS_PER_VISIT:
+        ngx_snprintf(buf, size, "%.2f%Z", v);
+        break;
+
+    case BLOG_STATS_BOUNCE_RATE:
+        ngx_snprintf(buf, size, "%.0f%%%Z", v);
+        break;
+
+    case BLOG_STATS_VISIT_DURATION:
+        s = (int64_t) (v + 0.5);
+
+        if (s < 60) {
+            ngx_snprintf(buf, size, "%Ls%Z", s);
+
+        } else {
+            ngx_snprintf(buf, size, "%Lm %02Ls%Z", s / 60, s % 60);
+        }
+
+        break;
+
+    default:
+        ngx_snprintf(buf, size, "%.0f%Z", v);
+    }
+}
+
+
+/*
+ * Visitors and views over the range, a point per day, or per month for a
+ * longer range; the days (months) without a row are zero.
+ */
+static ngx_int_t
+ngx_http_blog_dash_chart(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
+    sqlite3 *db, ngx_array_t *vars, const char **why)
+{
+    int64_t               day, *starts;
+    size_t                n, i, k;
+    ngx_int_t             rc;
+    blog_buf_t            out;
+    ngx_array_t           rows, *item;
+    blog_chart_t          chart;
+    blog_stats_query_t    q;
+    blog_stats_result_t   res;
+    blog_chart_point_t   *points;
+    char                (*labels)[BLOG_RANGE_DATE_SIZE];
+    int                   months;
+
+    months = dash->range.to - dash->range.from >= NGX_HTTP_BLOG_DASH_DAYS_MAX;
+
+    /* the first day of each point */
+    n = 0;
+
+    if (months) {
+        for (day = blog_range_month_start(dash->range.from, 0);
+             day <= dash->range.to;
+             day = blog_range_month_start(day + 31, 0))
+        {
+            n++;
+        }
+
+    } else {
+        n = dash->range.to - dash->range.from + 1;
+    }
+
+    starts = ngx_palloc(r->pool, n * sizeof(int64_t));
+    points = ngx_pcalloc(r->pool, n * sizeof(blog_chart_point_t));
+    labels = ngx_palloc(r->pool, n * BLOG_RANGE_DATE_SIZE);
+
+    if (starts == NULL || points == NULL || labels == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    day = months ? blog_range_month_start(dash->range.from, 0)
+                 : dash->range.from;
+
+    for (i = 0; i < n; i++) {
+        starts[i] = day;
+        blog_range_format(day, labels[i]);
+
+        if (months) {
+            labels[i][7] = '\0';            /* "YYYY-MM" */
+        }
+
+        points[i].label = labels[i];
+        day = months ? blog_range_month_start(day + 31, 0) : day + 1;
+    }
+
+    blog_stats_query_init(&q);
+    q.metrics[q.nmetrics++] = BLOG_STATS_VISITORS;
+    q.metrics[q.nmetrics++] = BLOG_STATS_PAGEVIEWS;
+    q.dims[q.ndims++] = months ? BLOG_STATS_TIME_MONTH : BLOG_STATS_TIME_DAY;
+
+    rc = ngx_http_blog_dash_run(r, dash, db, &q, &res, why);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    for (k = 0; k < res.nrows; k++) {
+        if (res.rows[k].dims[0] == NULL
+            || blog_range_day(res.rows[k].dims[0],
+                              ngx_strlen(res.rows[k].dims[0]), &day)
+               != 0)
+        {
+            continue;
+        }
+
+        /* a month's row may be dated its first day, before the range */
+        for (i = n; i > 0 && starts[i - 1] > day; i--) { /* void */ }
+
+        if (i > 0) {
+            points[i - 1].value[0] += res.rows[k].sums.visitors;
+            points[i - 1].value[1] += res.rows[k].sums.views;
+        }
+    }
+
+    blog_stats_result_free(&res);
+
+    chart.label = months ? "Visitors and views per month"
+                         : "Visitors and views per day";
+    chart.series = ngx_http_blog_chart_series;
+    chart.nseries = 2;
+    chart.points = points;
+    chart.npoints = n;
+    chart.width = NGX_HTTP_BLOG_CHART_WIDTH;
+    chart.height = NGX_HTTP_BLOG_CHART_HEIGHT;
+
+    ngx_memzero(&out, sizeof(blog_buf_t));
+
+    if (blog_chart_svg(&chart, &out) != 0) {
+        free(out.data);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_blog_scope_trusted(r, vars, "chart", (u_char *) out.data,
+                                     out.len);
+    free(out.data);
+
+    if (rc != NGX_OK
+        || ngx_array_init(&rows, r->pool, n, sizeof(blog_tpl_ctx_t))
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        item = ngx_http_blog_scope_item(r->pool, &rows, 3);
+
+        if (item == NULL
+            || ngx_http_blog_scope_cstr(r, item, "label", labels[i])
+               != NGX_OK
+            || ngx_http_blog_scope_int(r, item, "visitors",
+                                       points[i].value[0]) != NGX_OK
+            || ngx_http_blog_scope_int(r, item, "views", points[i].value[1])
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ngx_http_blog_scope_list(vars, "chart_rows", &rows) != NGX_OK
+        || ngx_http_blog_scope_cstr(r, vars, "chart_unit",
+                                    months ? "Month" : "Day") != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A panel: "id", "title" and its "rows" (key, href, visitors, views,
+ * "active" when the row's value is the filter in force).
+ */
+static ngx_int_t
+ngx_http_blog_dash_panel(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
+    sqlite3 *db, ngx_array_t *panels, ngx_http_blog_panel_t *panel,
+    const char **why)
+{
+    size_t                k;
+    ngx_int_t             rc;
+    ngx_str_t             value, href;
+    ngx_uint_t            i;
+    ngx_array_t           rows, *item;
+    blog_stats_query_t    q;
+    blog_stats_result_t   res;
+    unsigned              active;
+
+    blog_stats_query_init(&q);
+    q.metrics[q.nmetrics++] = BLOG_STATS_VISITORS;
+    q.metrics[q.nmetrics++] = BLOG_STATS_PAGEVIEWS;
+    q.dims[q.ndims++] = panel->dim;
+    q.limit = NGX_HTTP_BLOG_DASH_TOP;
+
+    rc = ngx_http_blog_dash_run(r, dash, db, &q, &res, why);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    if (ngx_array_init(&rows, r->pool, NGX_HTTP_BLOG_DASH_TOP,
+                       sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
+    {
+        goto done;
+    }
+
+    for (k = 0; k < res.nrows; k++) {
+        value.data = (u_char *) res.rows[k].dims[0];
+        value.len = value.data ? ngx_strlen(value.data) : 0;
+
+        active = 0;
+
+        for (i = 0; i < dash->nfilters; i++) {
+            if (dash->filters[i].dim == panel->dim
+                && dash->filters[i].value.len == value.len
+                && ngx_memcmp(dash->filters[i].value.data, value.data,
+                              value.len) == 0)
+            {
+                active = 1;
+            }
+        }
+
+        item = ngx_http_blog_scope_item(r->pool, &rows, 5);
+
+        if (item == NULL
+            || ngx_http_blog_dash_href(r, dash, NULL, panel->dim, &value,
+                                       BLOG_STATS_NDIMS, &href) != NGX_OK
+            || (value.len
+                ? ngx_http_blog_scope_str(r, item, "key", value.data,
+                                          value.len)
+                : ngx_http_blog_scope_cstr(r, item, "key", "(none)"))
+               != NGX_OK
+            || ngx_http_blog_scope_str(r, item, "href", href.data, href.len)
+               != NGX_OK
+            || ngx_http_blog_scope_int(r, item, "visitors",
+                                       res.rows[k].sums.visitors) != NGX_OK
+            || ngx_http_blog_scope_int(r, item, "views",
+                                       res.rows[k].sums.views) != NGX_OK
+            || (active
+                && ngx_http_blog_scope_cstr(r, item, "active", "true")
+                   != NGX_OK))
+        {
+            goto done;
+        }
+    }
+
+    item = ngx_http_blog_scope_item(r->pool, panels, 4);
+
+    if (item == NULL
+        || ngx_http_blog_scope_cstr(r, item, "id", panel->id) != NGX_OK
+        || ngx_http_blog_scope_cstr(r, item, "title", panel->title) != NGX_OK
+        || (rows.nelts
+            && (ngx_http_blog_scope_list(item, "rows", &rows) != NGX_OK
+                || ngx_http_blog_scope_cstr(r, item, "has_rows", "1")
+                   != NGX_OK)))
+    {
+        goto done;
+    }
+
+    rc = NGX_OK;
+
+done:
+
+    blog_stats_result_free(&res);
+
+    return rc;
+}
+
+
+/*
+ * The pages answered 404 and the referrers of those views: links to the
+ * blog that lead nowhere.  The engine has no status dimension, so this is
+ * one indexed query of its own over the views of the range, which the raw
+ * rows keep for [events] raw_days; the filters do not apply to it.
+ */
+static ngx_int_t
+ngx_http_blog_dash_broken(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
+    sqlite3 *db, ngx_array_t *vars)
+{
+    int            rc;
+    ngx_array_t    items, *item;
+    sqlite3_stmt  *stmt;
+
+    if (ngx_array_init(&items, r->pool, NGX_HTTP_BLOG_DASH_TOP,
+                       sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (sqlite3_prepare_v2(db, "SELECT path, ref_host || ref_path, count(*)"
+                           " AS n FROM analytics_views"
+                           " WHERE day BETWEEN ?1 AND ?2 AND status = 404"
+                           " GROUP BY path, ref_host, ref_path"
+                           " ORDER BY n DESC, path LIMIT ?3",
+                           -1, &stmt, NULL)
+        != SQLITE_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sqlite3_bind_int64(stmt, 1, dash->range.from);
+    sqlite3_bind_int64(stmt, 2, dash->range.to);
+    sqlite3_bind_int(stmt, 3, NGX_HTTP_BLOG_DASH_TOP);
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        item = ngx_http_blog_scope_item(r->pool, &items, 3);
+
+        if (item == NULL
+            || ngx_http_blog_scope_column(r, item, "path", stmt, 0) != NGX_OK
+            || (sqlite3_column_bytes(stmt, 1)
+                ? ngx_http_blog_scope_column(r, item, "referrer", stmt, 1)
+                : ngx_http_blog_scope_cstr(r, item, "referrer", "(none)"))
+               != NGX_OK
+            || ngx_http_blog_scope_int(r, item, "n",
+                                       sqlite3_column_int64(stmt, 2))
+               != NGX_OK)
+        {
+            sqlite3_finalize(stmt);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    sqlite3_finalize(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return NGX_ERROR;
+    }
+
+    if (items.nelts == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_blog_scope_list(vars, "broken", &items) != NGX_OK
+        || ngx_http_blog_scope_cstr(r, vars, "has_broken", "1") != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
