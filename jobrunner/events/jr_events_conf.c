@@ -22,6 +22,9 @@ static const jr_conf_key_t  jr_events_conf_keys[] = {
       .min = 1, .max = 60000, .def = "200" },
     { "geoip_db", &jr_conf_path, JR_EVENTS(geoip_db) },
     { "geoip6_db", &jr_conf_path, JR_EVENTS(geoip6_db) },
+    { "current_interval_ms", &jr_conf_number,
+      JR_EVENTS(current_interval_ms), .min = 0, .max = 3600000,
+      .def = "5000" },
     { "metrics_listen", &jr_conf_listen, JR_EVENTS(metrics),
       .data = "127.0.0.1:9420 or [::1]:9420" },
     { NULL }

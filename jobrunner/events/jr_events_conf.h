@@ -9,6 +9,7 @@
  *     batch_interval_ms      = 200
  *     geoip_db               = /usr/share/GeoIP/GeoIP.dat
  *     geoip6_db              = /usr/share/GeoIP/GeoIPv6.dat
+ *     current_interval_ms    = 5000      ; 0: no live current visitors
  *     metrics_listen         = 127.0.0.1:9420
  *
  * The configuration engine (core/jr_conf.h) reads them into the struct.
@@ -30,6 +31,7 @@ typedef struct {
     unsigned                  batch_interval_ms;
     char                     *geoip_db;
     char                     *geoip6_db;
+    unsigned                  current_interval_ms;
     struct sockaddr_storage   metrics;       /* family 0: no endpoint */
 } jr_events_conf_t;
 

@@ -466,10 +466,10 @@ jr_sse_replay(jr_sse_conn_t *c, uint64_t after)
 
 
 /*
- * A new subscriber of "metrics." topics gets their newest message: such a
- * topic carries a current value (a page's views), which the page it
- * updates may show older than it is, from a cache or from before its own
- * view was counted.
+ * A new subscriber of "metrics." and "analytics." topics gets their newest
+ * message: such a topic carries a current value (a page's views, the
+ * current visitors), which the page it updates may show older than it
+ * is, from a cache or from before its own view was counted.
  */
 void
 jr_sse_current(jr_sse_conn_t *c)
@@ -483,8 +483,9 @@ jr_sse_current(jr_sse_conn_t *c)
     for (i = 0; i < c->nlinks; i++) {
         t = c->links[i].topic;
 
-        if (t->last != NULL && t->len > 8
-            && memcmp(t->name, "metrics.", 8) == 0)
+        if (t->last != NULL
+            && ((t->len > 8 && memcmp(t->name, "metrics.", 8) == 0)
+                || (t->len > 10 && memcmp(t->name, "analytics.", 10) == 0)))
         {
             all[n++] = t->last->msg;
         }

@@ -10,6 +10,7 @@
  *     metrics.views.<path>   the views of a page, after each analytics batch
  *     comments.<slug>        approved comments of a post
  *     alerts.<kind>          errors, dead jobs, corrupt events (admins only)
+ *     analytics.current      the dashboard's current visitors (admins only)
  *
  * Each message is formatted once into one reference-counted buffer that
  * every subscriber's write shares; each topic keeps its last messages for

@@ -481,12 +481,24 @@ jr_sse_on_complete(http_parser *p)
 }
 
 
-/* Whether a topic is for admins only: "alerts" and "alerts.*". */
+/* Whether name is tree or under it: "alerts", "alerts.jobs", "alerts.*". */
+static int
+jr_sse_in_tree(const char *name, size_t len, const char *tree, size_t n)
+{
+    return len >= n && memcmp(name, tree, n) == 0
+           && (len == n || name[n] == '.');
+}
+
+
+/*
+ * Whether a topic is for admins only: the alerts, and the dashboard's
+ * live figures ("analytics.current"), which no page shows readers.
+ */
 static int
 jr_sse_admin_topic(const char *name, size_t len)
 {
-    return len >= 6 && memcmp(name, "alerts", 6) == 0
-           && (len == 6 || name[6] == '.');
+    return jr_sse_in_tree(name, len, "alerts", 6)
+           || jr_sse_in_tree(name, len, "analytics", 9);
 }
 
 
@@ -556,8 +568,8 @@ jr_sse_request(jr_sse_conn_t *c)
     }
 
     if (admin && (!c->local || req->user_len == 0 || req->user_bad)) {
-        jr_sse_refuse(c, 403, c->local ? "alerts need an admin session"
-                                       : "alerts only on the Unix socket");
+        jr_sse_refuse(c, 403, c->local ? "admin topics need an admin session"
+                                       : "admin topics only on the Unix socket");
         return;
     }
 
