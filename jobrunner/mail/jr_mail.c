@@ -39,6 +39,7 @@
 #include "jobs/jr_ttl.h"
 #include "core/jr_log.h"
 #include "mail/jr_mail.h"
+#include "mail/jr_smtp.h"
 
 
 #define JR_MAIL_LOGIN_MAX    254
@@ -59,7 +60,6 @@ typedef struct {
     char         code[BLOG_CODE_SHOWN_LEN + 1];
     char        *message;
     size_t       len;
-    size_t       sent;          /* bytes of message given to libcurl */
     long         reply;         /* the server's last SMTP reply code */
 } jr_mail_t;
 
@@ -335,120 +335,22 @@ jr_mail_store(jr_work_t *w, sqlite3 *db, const char *hash, time_t now)
 }
 
 
-/* libcurl reads the message from here. */
-static size_t
-jr_mail_read(char *buf, size_t size, size_t n, void *data)
-{
-    size_t      len;
-    jr_mail_t  *m = data;
-
-    len = m->len - m->sent;
-    if (len > size * n) {
-        len = size * n;
-    }
-
-    memcpy(buf, m->message + m->sent, len);
-    m->sent += len;
-
-    return len;
-}
-
-
-/*
- * A reply of 5xx is the server's "never": the recipient or the sender
- * refused, or the credentials; so are TLS that cannot be had or trusted.
- * They are configuration to fix, not weather to wait out.
- */
-static int
-jr_mail_permanent(CURLcode rc, long reply)
-{
-    return (reply >= 500 && reply <= 599)
-           || rc == CURLE_LOGIN_DENIED
-           || rc == CURLE_USE_SSL_FAILED
-           || rc == CURLE_PEER_FAILED_VERIFICATION
-           || rc == CURLE_SSL_CACERT_BADFILE
-           || rc == CURLE_UNSUPPORTED_PROTOCOL;
-}
-
-
 static void
 jr_mail_send(jr_work_t *w)
 {
-    int                    rc;
-    char                   err[CURL_ERROR_SIZE], rcpt[JR_MAIL_ADDR_MAX + 3];
-    char                   from[JR_MAIL_ADDR_MAX + 3], reply[40];
-    CURL                  *curl;
-    jr_mail_t             *m;
-    struct curl_slist     *to;
-    const jr_mail_conf_t  *mc;
+    int          permanent;
+    char         err[JR_WORK_ERRLEN];
+    jr_mail_t   *m;
+    const char  *to[1];
 
     m = w->data;
-    mc = &w->jobs->cf->mail;
+    to[0] = m->to;
 
-    snprintf(rcpt, sizeof(rcpt), "<%s>", m->to);
-    snprintf(from, sizeof(from), "<%s>", mc->from_addr);
-
-    curl = curl_easy_init();
-    to = curl_slist_append(NULL, rcpt);
-
-    if (curl == NULL || to == NULL) {
-        curl_slist_free_all(to);
-        curl_easy_cleanup(curl);
-        jr_work_fail(w, 0, "cannot create a libcurl handle");
-        return;
-    }
-
-    err[0] = '\0';
-
-    /* signals are the loop's: libcurl must not use them in a thread */
-    rc = curl_easy_setopt(curl, CURLOPT_URL, mc->smtp_url)
-         | curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
-         | curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L)
-         | curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long) mc->timeout)
-         | curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err)
-         | curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from)
-         | curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, to)
-         | curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L)
-         | curl_easy_setopt(curl, CURLOPT_READFUNCTION, jr_mail_read)
-         | curl_easy_setopt(curl, CURLOPT_READDATA, m)
-         | curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
-                            (curl_off_t) m->len)
-         | curl_easy_setopt(curl, CURLOPT_USE_SSL,
-                            mc->starttls == JR_STARTTLS_OFF
-                            ? (long) CURLUSESSL_NONE
-                            : mc->starttls == JR_STARTTLS_TRY
-                            ? (long) CURLUSESSL_TRY : (long) CURLUSESSL_ALL);
-
-    if (rc == CURLE_OK && mc->username != NULL) {
-        rc = curl_easy_setopt(curl, CURLOPT_USERNAME, mc->username)
-             | curl_easy_setopt(curl, CURLOPT_PASSWORD, mc->password);
-    }
-
-    if (rc == CURLE_OK && mc->ca_file != NULL) {
-        rc = curl_easy_setopt(curl, CURLOPT_CAINFO, mc->ca_file);
-    }
-
-    if (rc == CURLE_OK) {
-        rc = curl_easy_perform(curl);
-    }
-
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &m->reply);
-
-    curl_slist_free_all(to);
-    curl_easy_cleanup(curl);
-
-    if (rc != CURLE_OK) {
-        reply[0] = '\0';
-
-        if (m->reply > 0) {
-            snprintf(reply, sizeof(reply), " (last SMTP reply %ld)",
-                     m->reply);
-        }
-
-        jr_work_fail(w, jr_mail_permanent((CURLcode) rc, m->reply),
-                     "%s: %s%s%s%s", mc->smtp_url,
-                     curl_easy_strerror((CURLcode) rc), err[0] ? ": " : "",
-                     err, reply);
+    if (jr_smtp_send(&w->jobs->cf->mail, to, 1, m->message, m->len,
+                     &m->reply, &permanent, err, sizeof(err))
+        != 0)
+    {
+        jr_work_fail(w, permanent, "%s", err);
     }
 }
 

@@ -33,4 +33,54 @@ typedef struct {
  */
 char *jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len);
 
+
+/* The building blocks of the mails, for jr_report.c's too. */
+
+/* Longest value written: a mail is no place for a novel. */
+#define JR_MAIL_VALUE_MAX   200
+
+/* A growing text; after a failed allocation it stays failed. */
+typedef struct {
+    char    *data;           /* NUL-terminated */
+    size_t   len;
+    size_t   size;
+    int      failed;
+} jr_mail_buf_t;
+
+typedef struct {
+    const char          *from;
+    const char          *from_addr;
+    const char *const   *to;
+    size_t               nto;
+    const char          *subject;      /* UTF-8 */
+    time_t               now;
+    const char          *message_id;
+} jr_mail_head_t;
+
+#define jr_mail_puts(b, s)  jr_mail_put(b, s, strlen(s))
+
+void jr_mail_put(jr_mail_buf_t *b, const char *s, size_t n);
+
+/* Short fixed lines only: values go through jr_mail_text(). */
+void jr_mail_printf(jr_mail_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * A value, at most JR_MAIL_VALUE_MAX bytes (cut before a UTF-8
+ * continuation byte, not inside a character), control characters as
+ * spaces: a name cannot end a header line or start a new one.
+ * jr_mail_html() is the same, HTML-escaped.
+ */
+void jr_mail_text(jr_mail_buf_t *b, const char *s);
+void jr_mail_html(jr_mail_buf_t *b, const char *s);
+
+/*
+ * A header value: as it is when it is printable ASCII, otherwise as
+ * RFC 2047 "B" encoded words of whole UTF-8 characters, on folded lines.
+ */
+void jr_mail_header_text(jr_mail_buf_t *b, const char *s, size_t len);
+
+/* Date, From, To, Subject, Message-ID, MIME-Version, Auto-Submitted. */
+void jr_mail_head(jr_mail_buf_t *b, const jr_mail_head_t *h);
+
 #endif /* JR_MAIL_H */

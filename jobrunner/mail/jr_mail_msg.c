@@ -12,25 +12,11 @@
 #include "mail/jr_mail.h"
 
 
-/* Longest name or title written: a mail is no place for a novel. */
-#define JR_MAIL_VALUE_MAX   200
-
 /* Bytes of text per RFC 2047 encoded word: 60 of base64, under 75. */
 #define JR_MAIL_WORD_BYTES  45
 
 
-#define jr_mail_puts(b, s)  jr_mail_put(b, s, strlen(s))
-
-
-typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   size;
-    int      failed;
-} jr_mail_buf_t;
-
-
-static void
+void
 jr_mail_put(jr_mail_buf_t *b, const char *s, size_t n)
 {
     char    *p;
@@ -63,7 +49,7 @@ jr_mail_put(jr_mail_buf_t *b, const char *s, size_t n)
 }
 
 
-static void __attribute__((format(printf, 2, 3)))
+void
 jr_mail_printf(jr_mail_buf_t *b, const char *fmt, ...)
 {
     int      n;
@@ -84,16 +70,11 @@ jr_mail_printf(jr_mail_buf_t *b, const char *fmt, ...)
 }
 
 
-/*
- * A value, at most JR_MAIL_VALUE_MAX bytes (cut before a UTF-8
- * continuation byte, not inside a character), control characters as
- * spaces: a name cannot end a header line or start a new one.
- */
-static void
-jr_mail_text(jr_mail_buf_t *b, const char *s)
+/* s cut to JR_MAIL_VALUE_MAX bytes, before a whole UTF-8 character. */
+static size_t
+jr_mail_cut(const char *s)
 {
-    char    c;
-    size_t  n, i;
+    size_t  n;
 
     n = strlen(s);
 
@@ -104,6 +85,18 @@ jr_mail_text(jr_mail_buf_t *b, const char *s)
             n--;
         }
     }
+
+    return n;
+}
+
+
+void
+jr_mail_text(jr_mail_buf_t *b, const char *s)
+{
+    char    c;
+    size_t  n, i;
+
+    n = jr_mail_cut(s);
 
     for (i = 0; i < n; i++) {
         c = s[i];
@@ -117,11 +110,40 @@ jr_mail_text(jr_mail_buf_t *b, const char *s)
 }
 
 
+void
+jr_mail_html(jr_mail_buf_t *b, const char *s)
+{
+    size_t       n, i;
+    const char  *e;
+
+    n = jr_mail_cut(s);
+
+    for (i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '&': e = "&amp;"; break;
+        case '<': e = "&lt;"; break;
+        case '>': e = "&gt;"; break;
+        case '"': e = "&quot;"; break;
+        case '\'': e = "&#39;"; break;
+        default: e = NULL;
+        }
+
+        if (e) {
+            jr_mail_puts(b, e);
+
+        } else {
+            jr_mail_put(b, (unsigned char) s[i] < ' ' || s[i] == 0x7f
+                           ? " " : &s[i], 1);
+        }
+    }
+}
+
+
 /*
  * A header value: as it is when it is printable ASCII, otherwise as
  * RFC 2047 "B" encoded words of whole UTF-8 characters, on folded lines.
  */
-static void
+void
 jr_mail_header_text(jr_mail_buf_t *b, const char *s, size_t len)
 {
     int      ascii;
@@ -167,13 +189,12 @@ jr_mail_header_text(jr_mail_buf_t *b, const char *s, size_t len)
 }
 
 
-char *
-jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len)
+void
+jr_mail_head(jr_mail_buf_t *b, const jr_mail_head_t *h)
 {
-    long            min;
+    size_t          i;
     const char     *domain;
     struct tm       tm;
-    jr_mail_buf_t   b, subject;
 
     static const char *const  days[] = {
         "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
@@ -184,22 +205,47 @@ jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len)
         "Nov", "Dec"
     };
 
-    memset(&b, 0, sizeof(b));
-    memset(&subject, 0, sizeof(subject));
-
-    domain = strrchr(m->from_addr, '@');
+    domain = strrchr(h->from_addr, '@');
     domain = domain ? domain + 1 : "localhost";
 
     /* the names of days and months by hand: RFC 5322's, not a locale's */
-    gmtime_r(&m->now, &tm);
-    jr_mail_printf(&b, "Date: %s, %02d %s %d %02d:%02d:%02d +0000\r\n",
+    gmtime_r(&h->now, &tm);
+    jr_mail_printf(b, "Date: %s, %02d %s %d %02d:%02d:%02d +0000\r\n",
                    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
                    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 
-    jr_mail_puts(&b, "From: ");
-    jr_mail_text(&b, m->from);
-    jr_mail_puts(&b, "\r\nTo: ");
-    jr_mail_text(&b, m->to);
+    jr_mail_puts(b, "From: ");
+    jr_mail_text(b, h->from);
+    jr_mail_puts(b, "\r\nTo: ");
+
+    for (i = 0; i < h->nto; i++) {
+        if (i) {
+            jr_mail_puts(b, ",\r\n ");
+        }
+
+        jr_mail_text(b, h->to[i]);
+    }
+
+    jr_mail_puts(b, "\r\nSubject: ");
+    jr_mail_header_text(b, h->subject, strlen(h->subject));
+
+    jr_mail_printf(b, "\r\nMessage-ID: <%s@", h->message_id);
+    jr_mail_text(b, domain);
+    jr_mail_puts(b, ">\r\nMIME-Version: 1.0\r\n"
+                 "Auto-Submitted: auto-generated\r\n");
+}
+
+
+char *
+jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len)
+{
+    long            min;
+    struct tm       tm;
+    jr_mail_buf_t   b, subject;
+    jr_mail_head_t  h;
+
+    memset(&b, 0, sizeof(b));
+    memset(&subject, 0, sizeof(subject));
 
     jr_mail_puts(&subject, "Your sign-in code");
     if (m->title[0] != '\0') {
@@ -207,19 +253,22 @@ jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len)
         jr_mail_text(&subject, m->title);
     }
 
-    jr_mail_puts(&b, "\r\nSubject: ");
-    if (!subject.failed) {
-        jr_mail_header_text(&b, subject.data, subject.len);
+    if (subject.failed) {
+        return NULL;
     }
 
-    jr_mail_printf(&b, "\r\nMessage-ID: <%s@", m->message_id);
-    jr_mail_text(&b, domain);
-    jr_mail_puts(&b, ">\r\n");
+    h.from = m->from;
+    h.from_addr = m->from_addr;
+    h.to = &m->to;
+    h.nto = 1;
+    h.subject = subject.data;
+    h.now = m->now;
+    h.message_id = m->message_id;
 
-    jr_mail_puts(&b, "MIME-Version: 1.0\r\n"
-                "Content-Type: text/plain; charset=utf-8\r\n"
+    jr_mail_head(&b, &h);
+
+    jr_mail_puts(&b, "Content-Type: text/plain; charset=utf-8\r\n"
                 "Content-Transfer-Encoding: 8bit\r\n"
-                "Auto-Submitted: auto-generated\r\n"
                 "\r\n");
 
     jr_mail_puts(&b, "Hello ");
