@@ -32,7 +32,8 @@ LIB_SRCS   = $(wildcard lib/*.c)
 LIB_CXX    = $(wildcard lib/*.cc)
 LIB_OBJS   = $(patsubst %.c, $(OBJ)/%.o, $(LIB_SRCS)) \
              $(patsubst %.cc, $(OBJ)/%.o, $(LIB_CXX))
-LIB_LIBS   = -lsqlite3 -lcmark -largon2 -lcrypto -lsource-highlight -lstdc++
+LIB_LIBS   = -lsqlite3 -lcmark -largon2 -lcrypto -lsource-highlight -lstdc++ \
+             -ljansson -lm
 
 JR_SRCS    = $(wildcard jobrunner/*/*.c)
 JR_OBJS    = $(patsubst %.c, $(OBJ)/%.o, $(JR_SRCS))

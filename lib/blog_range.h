@@ -58,4 +58,7 @@ void blog_range_previous(const blog_range_t *range, blog_range_t *prev);
 /* The first day of day's month, and of the month n months before it. */
 int64_t blog_range_month_start(int64_t day, int n);
 
+/* day's month counted from year 0 (year * 12 + month - 1). */
+int64_t blog_range_month(int64_t day);
+
 #endif /* BLOG_RANGE_H */

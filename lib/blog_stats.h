@@ -141,6 +141,7 @@ typedef struct {
 
 typedef struct {
     char               *dims[BLOG_STATS_MAX_DIMS];   /* owned, UTF-8 */
+    int64_t             time;        /* the time dimension's first day */
     blog_stats_sums_t   sums;
     int                 has_prev;    /* compare: the previous period's */
     blog_stats_sums_t   prev;        /* row with the same dimensions */
