@@ -413,8 +413,10 @@ ngx_http_blog_dash_state(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
                 || ngx_http_blog_scope_cstr(r, vars, "filtered", "1")
                    != NGX_OK))
         || ngx_http_blog_scope_cstr(r, vars, "period_label", label) != NGX_OK
-        || ngx_http_blog_scope_cstr(r, vars, "from", from) != NGX_OK
-        || ngx_http_blog_scope_cstr(r, vars, "to", to) != NGX_OK
+        || ngx_http_blog_scope_str(r, vars, "from", (u_char *) from,
+                                   ngx_strlen(from)) != NGX_OK
+        || ngx_http_blog_scope_str(r, vars, "to", (u_char *) to,
+                                   ngx_strlen(to)) != NGX_OK
         || ngx_http_blog_scope_str(r, vars, "dashboard", dash->base.data,
                                    dash->base.len) != NGX_OK
         || (ngx_strcmp(dash->period, "custom") == 0

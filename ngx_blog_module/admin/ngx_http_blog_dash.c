@@ -228,9 +228,11 @@ ngx_http_blog_dash_figures(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     }
 
     if (ngx_http_blog_scope_list(vars, "figures", &items) != NGX_OK
-        || ngx_http_blog_scope_cstr(r, vars, "prev_from", prev_from)
+        || ngx_http_blog_scope_str(r, vars, "prev_from", (u_char *) prev_from,
+                                   ngx_strlen(prev_from))
            != NGX_OK
-        || ngx_http_blog_scope_cstr(r, vars, "prev_to", prev_to) != NGX_OK)
+        || ngx_http_blog_scope_str(r, vars, "prev_to", (u_char *) prev_to,
+                                   ngx_strlen(prev_to)) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -287,11 +289,14 @@ ngx_http_blog_dash_figure(ngx_http_request_t *r, ngx_array_t *items,
     if (item == NULL
         || ngx_http_blog_scope_cstr(r, item, "label",
                                     ngx_http_blog_figure_labels[m]) != NGX_OK
-        || ngx_http_blog_scope_cstr(r, item, "value", (char *) value)
+        || ngx_http_blog_scope_str(r, item, "value", (u_char *) value,
+                                   ngx_strlen(value))
            != NGX_OK
-        || ngx_http_blog_scope_cstr(r, item, "previous", (char *) before)
+        || ngx_http_blog_scope_str(r, item, "previous", (u_char *) before,
+                                   ngx_strlen(before))
            != NGX_OK
-        || ngx_http_blog_scope_cstr(r, item, "change", (char *) change)
+        || ngx_http_blog_scope_str(r, item, "change", (u_char *) change,
+                                   ngx_strlen(change))
            != NGX_OK
         || ngx_http_blog_scope_cstr(r, item, "trend", trend) != NGX_OK)
     {
