@@ -17,6 +17,7 @@
 
 #include "admin/ngx_http_blog_dash.h"
 #include "blog_chart.h"
+#include "blog_figures.h"
 
 
 #define NGX_HTTP_BLOG_DASH_TOP       10
@@ -64,8 +65,6 @@ static ngx_int_t ngx_http_blog_dash_figures(ngx_http_request_t *r,
 static ngx_int_t ngx_http_blog_dash_figure(ngx_http_request_t *r,
     ngx_array_t *items, blog_stats_metric_e m, blog_stats_sums_t *cur,
     blog_stats_sums_t *prev);
-static void ngx_http_blog_dash_format(u_char *buf, size_t size,
-    blog_stats_metric_e m, double v);
 static ngx_int_t ngx_http_blog_dash_chart(ngx_http_request_t *r,
     ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *vars,
     const char **why);
@@ -241,104 +240,36 @@ ngx_http_blog_dash_figures(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
 }
 
 
-static const char *const  ngx_http_blog_figure_labels[BLOG_STATS_NMETRICS] = {
-    "Visitors", "Visits", "Views", "Views per visit", "Bounce rate",
-    "Visit duration"
-};
-
-
-/*
- * One figure: "label", "value", "previous", and "change" with its
- * "trend" (up, down or same): a relative change in percent, but in
- * percentage points for the bounce rate, which is a percentage already.
- */
+/* One figure: "label", "value", "previous", "change" and its "trend". */
 static ngx_int_t
 ngx_http_blog_dash_figure(ngx_http_request_t *r, ngx_array_t *items,
     blog_stats_metric_e m, blog_stats_sums_t *cur, blog_stats_sums_t *prev)
 {
-    u_char        value[32], before[32], change[32];
-    double        c, p, d;
-    const char   *trend;
-    ngx_array_t  *item;
+    ngx_array_t    *item;
+    blog_figure_t   f;
 
-    c = blog_stats_metric(cur, m);
-    p = blog_stats_metric(prev, m);
-
-    ngx_http_blog_dash_format(value, sizeof(value), m, c);
-    ngx_http_blog_dash_format(before, sizeof(before), m, p);
-
-    if (m == BLOG_STATS_BOUNCE_RATE) {
-        d = c - p;
-        ngx_snprintf(change, sizeof(change), "%s%.0f pts%Z",
-                     d < 0 ? "-" : "+", d < 0 ? -d : d);
-
-    } else if (p == 0) {
-        d = c;
-        ngx_snprintf(change, sizeof(change), "%s%Z", c ? "new" : "no change");
-
-    } else {
-        d = (c - p) * 100 / p;
-        ngx_snprintf(change, sizeof(change), "%s%.0f%%%Z",
-                     d < 0 ? "-" : "+", d < 0 ? -d : d);
-    }
-
-    trend = d > 0 ? "up" : d < 0 ? "down" : "same";
+    blog_figure(m, cur, prev, &f);
 
     item = ngx_http_blog_scope_item(r->pool, items, 5);
 
     if (item == NULL
-        || ngx_http_blog_scope_cstr(r, item, "label",
-                                    ngx_http_blog_figure_labels[m]) != NGX_OK
-        || ngx_http_blog_scope_str(r, item, "value", (u_char *) value,
-                                   ngx_strlen(value))
+        || ngx_http_blog_scope_cstr(r, item, "label", blog_figure_labels[m])
            != NGX_OK
-        || ngx_http_blog_scope_str(r, item, "previous", (u_char *) before,
-                                   ngx_strlen(before))
-           != NGX_OK
-        || ngx_http_blog_scope_str(r, item, "change", (u_char *) change,
-                                   ngx_strlen(change))
-           != NGX_OK
-        || ngx_http_blog_scope_cstr(r, item, "trend", trend) != NGX_OK)
+        || ngx_http_blog_scope_str(r, item, "value", (u_char *) f.value,
+                                   ngx_strlen(f.value)) != NGX_OK
+        || ngx_http_blog_scope_str(r, item, "previous", (u_char *) f.previous,
+                                   ngx_strlen(f.previous)) != NGX_OK
+        || ngx_http_blog_scope_str(r, item, "change", (u_char *) f.change,
+                                   ngx_strlen(f.change)) != NGX_OK
+        || ngx_http_blog_scope_cstr(r, item, "trend",
+                                    f.trend > 0 ? "up"
+                                    : f.trend < 0 ? "down" : "same")
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     return NGX_OK;
-}
-
-
-/* 1234, 2.35, 42%, 3m 05s */
-static void
-ngx_http_blog_dash_format(u_char *buf, size_t size, blog_stats_metric_e m,
-    double v)
-{
-    int64_t  s;
-
-    switch (m) {
-
-    case BLOG_STATS_VIEWS_PER_VISIT:
-        ngx_snprintf(buf, size, "%.2f%Z", v);
-        break;
-
-    case BLOG_STATS_BOUNCE_RATE:
-        ngx_snprintf(buf, size, "%.0f%%%Z", v);
-        break;
-
-    case BLOG_STATS_VISIT_DURATION:
-        s = (int64_t) (v + 0.5);
-
-        if (s < 60) {
-            ngx_snprintf(buf, size, "%Ls%Z", s);
-
-        } else {
-            ngx_snprintf(buf, size, "%Lm %02Ls%Z", s / 60, s % 60);
-        }
-
-        break;
-
-    default:
-        ngx_snprintf(buf, size, "%.0f%Z", v);
-    }
 }
 
 
