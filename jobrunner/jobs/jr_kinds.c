@@ -19,6 +19,8 @@ const jr_kind_t *const  jr_kinds[] = {
     &jr_cronhook_kind,
     &jr_comment_kind,
     &jr_mail_kind,
+    /* after mail, whose libcurl it shares */
+    &jr_report_kind,
     &jr_mirror_kind,
     &jr_mirror_tier_kind,
     NULL

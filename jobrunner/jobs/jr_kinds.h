@@ -37,6 +37,9 @@ extern const jr_kind_t  jr_comment_kind;
 /* mail/jr_mail.c: "mail", a sign-in code asked for on the panel, e-mailed */
 extern const jr_kind_t  jr_mail_kind;
 
+/* mail/jr_report.c: "report", the weekly or monthly analytics e-mailed */
+extern const jr_kind_t  jr_report_kind;
+
 /* backup/jr_mirror.c: "mirror", the live copy; "mirror_tier", a tier */
 extern const jr_kind_t  jr_mirror_kind;
 extern const jr_kind_t  jr_mirror_tier_kind;

@@ -34,7 +34,48 @@ typedef struct {
 char *jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len);
 
 
-/* The building blocks of the mails, for jr_report.c's too. */
+/* A row of a report's top list: a page or a source. */
+typedef struct {
+    char        *key;
+    long long    visitors;
+    long long    views;
+} jr_mail_row_t;
+
+/* The analytics report (jr_report.c): its numbers come from blog_stats. */
+typedef struct {
+    const char          *from;
+    const char          *from_addr;
+    const char *const   *to;
+    size_t               nto;
+    const char          *title;       /* the blog's; may be empty */
+    const char          *period;      /* "Weekly", "Monthly" */
+    const char          *first;       /* "YYYY-MM-DD" */
+    const char          *last;
+    const char          *prev_first;  /* the period compared with */
+    const char          *prev_last;
+    const char          *labels[6];   /* the figures' */
+    const char          *values[6];
+    const char          *changes[6];
+    size_t               nfigures;
+    const jr_mail_row_t *pages;
+    size_t               npages;
+    const jr_mail_row_t *sources;
+    size_t               nsources;
+    time_t               now;
+    const char          *message_id;
+    const char          *boundary;    /* not in any part: random */
+} jr_mail_report_t;
+
+/*
+ * The mail of a report, multipart/alternative: a text/plain part and a
+ * text/html one with the same numbers, every value escaped in the HTML
+ * and cut, without control characters, in both.  As
+ * jr_mail_signin_message().
+ */
+char *jr_mail_report_message(const jr_mail_report_t *m, size_t *len);
+
+
+/* The building blocks of the mails. */
 
 /* Longest value written: a mail is no place for a novel. */
 #define JR_MAIL_VALUE_MAX   200
