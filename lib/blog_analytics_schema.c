@@ -59,7 +59,7 @@ static const char *const
     /*
      * 2: visits and their page views (docs/analytics.md).  A visit is a run
      * of one visitor's views with gaps under [events] visit_gap; a view
-     * belongs to one visit.  Rows are kept for [events] raw_days, so that
+     * belongs to one visit.  Rows are kept for [jobrunner] raw_days, so that
      * any range and filter can be answered from them; a day that has
      * closed is also summed into analytics_rollup, per dimension, which
      * answers the unfiltered and one-filter questions for any range and

@@ -1,6 +1,6 @@
 /*
- * "Current visitors": the visitors whose last view was in the last five
- * minutes, from analytics.db's visits (lib/blog_analytics_schema.c).  The
+ * "Current visitors": the visitors with a view in the last five minutes,
+ * from analytics.db's views and their visits (blog_analytics_schema.c).  The
  * panel's dashboard shows the number as it makes the page; the jobrunner
  * publishes it on the realtime hub (BLOG_CURRENT_TOPIC, for admins only)
  * so that the figure stays live (docs/dashboard.md).
@@ -21,8 +21,8 @@
 #define BLOG_CURRENT_EVENT      "current"
 
 /*
- * The distinct visitors with a visit that ended within the window before
- * now_ms (Unix milliseconds) into *n.  Returns SQLite's result code.
+ * The distinct visitors with a view within the window before now_ms (Unix
+ * milliseconds) into *n.  Returns SQLite's result code.
  */
 int blog_current_visitors(sqlite3 *db, int64_t now_ms, int64_t *n);
 

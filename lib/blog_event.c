@@ -12,7 +12,25 @@ static const size_t  blog_event_limits[BLOG_EVENT_NFIELDS] = {
     BLOG_EVENT_PATH_MAX,
     BLOG_EVENT_REFERRER_MAX,
     BLOG_EVENT_AGENT_MAX,
-    BLOG_EVENT_SLUG_MAX
+    BLOG_EVENT_SLUG_MAX,
+    BLOG_EVENT_REF_PATH_MAX,
+    BLOG_EVENT_PARAM_MAX,
+    BLOG_EVENT_PARAM_MAX,
+    BLOG_EVENT_PARAM_MAX,
+    BLOG_EVENT_PARAM_MAX,
+    BLOG_EVENT_PARAM_MAX
+};
+
+/* The query parameters kept, in field order from BLOG_EVENT_UTM_SOURCE. */
+static const struct {
+    const char  *name;
+    size_t       len;
+} blog_event_params[BLOG_EVENT_PARAMS] = {
+    { "utm_source", 10 },
+    { "utm_medium", 10 },
+    { "utm_campaign", 12 },
+    { "ref", 3 },
+    { "source", 6 }
 };
 
 static const char *const  blog_event_errors[] = {
@@ -136,7 +154,7 @@ blog_event_next(const unsigned char *buf, size_t size, size_t *pos,
 blog_event_rc_e
 blog_event_decode(blog_event_t *ev, const unsigned char *buf, size_t len)
 {
-    int                   i;
+    int                   i, nfields;
     size_t                n;
     const unsigned char  *p, *last;
 
@@ -148,11 +166,13 @@ blog_event_decode(blog_event_t *ev, const unsigned char *buf, size_t len)
         return BLOG_EVENT_EMAGIC;
     }
 
-    if (buf[2] != BLOG_EVENT_VERSION && buf[2] != 1) {
+    if (buf[2] < 1 || buf[2] > BLOG_EVENT_VERSION) {
         return BLOG_EVENT_EVERSION;
     }
 
-    if (buf[27] != BLOG_EVENT_NFIELDS) {
+    nfields = buf[2] < 3 ? BLOG_EVENT_NFIELDS_V2 : BLOG_EVENT_NFIELDS;
+
+    if (buf[27] != nfields) {
         return BLOG_EVENT_EFIELDS;
     }
 
@@ -180,7 +200,10 @@ blog_event_decode(blog_event_t *ev, const unsigned char *buf, size_t len)
     p = buf + BLOG_EVENT_HEADER;
     last = buf + len;
 
-    for (i = 0; i < BLOG_EVENT_NFIELDS; i++) {
+    /* the fields an older version did not have are empty */
+    memset(ev->field, 0, sizeof(ev->field));
+
+    for (i = 0; i < nfields; i++) {
         if (last - p < 2) {
             return BLOG_EVENT_ETRUNCATED;
         }
@@ -206,6 +229,93 @@ blog_event_decode(blog_event_t *ev, const unsigned char *buf, size_t len)
     }
 
     return BLOG_EVENT_OK;
+}
+
+
+static int
+blog_event_hex(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+
+/*
+ * Decodes the value of len bytes into dst, at most BLOG_EVENT_PARAM_MAX
+ * bytes of it: "+" is a space, %XX a byte, a "%" not followed by two hex
+ * digits itself.  Returns the decoded length.
+ */
+static size_t
+blog_event_unescape(char *dst, const char *src, size_t len)
+{
+    int          hi, lo;
+    size_t       n;
+    const char  *p, *last;
+
+    n = 0;
+    last = src + len;
+
+    for (p = src; p < last && n < BLOG_EVENT_PARAM_MAX; p++) {
+        if (*p == '+') {
+            dst[n++] = ' ';
+
+        } else if (*p == '%' && last - p >= 3
+                   && (hi = blog_event_hex((unsigned char) p[1])) >= 0
+                   && (lo = blog_event_hex((unsigned char) p[2])) >= 0)
+        {
+            dst[n++] = (char) (hi << 4 | lo);
+            p += 2;
+
+        } else {
+            dst[n++] = *p;
+        }
+    }
+
+    return n;
+}
+
+
+void
+blog_event_query(blog_event_t *ev, const char *args, size_t len, char *buf)
+{
+    int                i;
+    size_t             nlen;
+    const char        *p, *last, *end, *eq;
+    blog_event_str_t  *f;
+
+    last = args + len;
+
+    for (p = args; p < last; p = end + 1) {
+        end = memchr(p, '&', last - p);
+        if (end == NULL) {
+            end = last;
+        }
+
+        eq = memchr(p, '=', end - p);
+        if (eq == NULL) {
+            continue;
+        }
+
+        nlen = eq - p;
+
+        for (i = 0; i < BLOG_EVENT_PARAMS; i++) {
+            f = &ev->field[BLOG_EVENT_UTM_SOURCE + i];
+
+            if (f->len == 0 && nlen == blog_event_params[i].len
+                && memcmp(p, blog_event_params[i].name, nlen) == 0)
+            {
+                f->data = buf + i * BLOG_EVENT_PARAM_MAX;
+                f->len = blog_event_unescape(buf + i * BLOG_EVENT_PARAM_MAX,
+                                             eq + 1, end - eq - 1);
+                break;
+            }
+        }
+    }
 }
 
 

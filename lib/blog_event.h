@@ -12,14 +12,15 @@
  *
  *   offset  size  field
  *        0     2  magic "BE"
- *        2     1  version (BLOG_EVENT_VERSION; 1 is still read)
+ *        2     1  version (BLOG_EVENT_VERSION; 1 and 2 are still read)
  *        3     1  flags (BLOG_EVENT_F_*)
  *        4     8  time, Unix milliseconds
  *       12     8  bytes sent
  *       20     4  request time, microseconds
  *       24     2  status
  *       26     1  address family: 0 none, 4 IPv4, 6 IPv6
- *       27     1  number of fields that follow (BLOG_EVENT_NFIELDS)
+ *       27     1  number of fields that follow (BLOG_EVENT_NFIELDS;
+ *                 BLOG_EVENT_NFIELDS_V2 in versions 1 and 2)
  *       28    16  address (IPv4 in the first 4 bytes, the rest zero)
  *       44        fields, each a 2-byte length and that many bytes, in
  *                 blog_event_field_e order
@@ -27,6 +28,10 @@
  * The decoder trusts nothing: every length is checked against the bytes
  * that are left and against the field's limit, and a record must end
  * exactly where its last field does.
+ *
+ * Version 3 added the referrer's path and five parameters of the query
+ * string (blog_event_query()); a record of version 1 or 2 decodes with
+ * them empty.
  */
 
 #ifndef BLOG_EVENT_H
@@ -35,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BLOG_EVENT_VERSION      2
+#define BLOG_EVENT_VERSION      3
 #define BLOG_EVENT_HEADER       44
 
 /* The request was for a file (media, theme asset): not a page view. */
@@ -60,6 +65,17 @@ typedef enum {
     BLOG_EVENT_REFERRER,        /* the host of the Referer, lowercased */
     BLOG_EVENT_AGENT,
     BLOG_EVENT_SLUG,            /* the post served, or empty */
+    BLOG_EVENT_NFIELDS_V2,
+
+    /* version 3: the Referer's path (no query, no fragment), as sent */
+    BLOG_EVENT_REF_PATH = BLOG_EVENT_NFIELDS_V2,
+
+    /* version 3: these query parameters' values, decoded, and no others */
+    BLOG_EVENT_UTM_SOURCE,
+    BLOG_EVENT_UTM_MEDIUM,
+    BLOG_EVENT_UTM_CAMPAIGN,
+    BLOG_EVENT_REF,             /* ?ref= */
+    BLOG_EVENT_SOURCE,          /* ?source= */
     BLOG_EVENT_NFIELDS
 } blog_event_field_e;
 
@@ -69,12 +85,17 @@ typedef enum {
 #define BLOG_EVENT_REFERRER_MAX   255
 #define BLOG_EVENT_AGENT_MAX      512
 #define BLOG_EVENT_SLUG_MAX       255
+#define BLOG_EVENT_REF_PATH_MAX   255
+#define BLOG_EVENT_PARAM_MAX      100     /* each of the five parameters */
+
+#define BLOG_EVENT_PARAMS       (BLOG_EVENT_NFIELDS - BLOG_EVENT_UTM_SOURCE)
 
 /* The largest record: a buffer this size always holds one. */
 #define BLOG_EVENT_MAX                                                        \
     (BLOG_EVENT_HEADER + 2 * BLOG_EVENT_NFIELDS + BLOG_EVENT_METHOD_MAX       \
      + BLOG_EVENT_PATH_MAX + BLOG_EVENT_REFERRER_MAX + BLOG_EVENT_AGENT_MAX   \
-     + BLOG_EVENT_SLUG_MAX)
+     + BLOG_EVENT_SLUG_MAX + BLOG_EVENT_REF_PATH_MAX                        \
+     + BLOG_EVENT_PARAMS * BLOG_EVENT_PARAM_MAX)
 
 /* Bytes of length before each record, in datagrams and spool files. */
 #define BLOG_EVENT_FRAME        2
@@ -132,6 +153,18 @@ int blog_event_next(const unsigned char *buf, size_t size, size_t *pos,
  */
 blog_event_rc_e blog_event_decode(blog_event_t *ev, const unsigned char *buf,
     size_t len);
+
+/*
+ * Sets the fields BLOG_EVENT_UTM_SOURCE to BLOG_EVENT_SOURCE of ev from
+ * the query string args of len bytes (without the "?"): the values of
+ * utm_source, utm_medium, utm_campaign, ref and source, %XX and "+"
+ * decoded, each cut to BLOG_EVENT_PARAM_MAX bytes, into buf (at least
+ * BLOG_EVENT_PARAMS * BLOG_EVENT_PARAM_MAX bytes), which ev then points
+ * into.  The first of a repeated parameter wins; every other parameter is
+ * ignored, so nothing else of the query string is ever recorded.
+ */
+void blog_event_query(blog_event_t *ev, const char *args, size_t len,
+    char *buf);
 
 /* A short name for a decode result, for logs and metrics. */
 const char *blog_event_strerror(blog_event_rc_e rc);

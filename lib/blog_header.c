@@ -117,6 +117,42 @@ blog_referrer_host(const char *ref, size_t len, const char **host,
 }
 
 
+int
+blog_referrer_path(const char *ref, size_t len, const char **path,
+    size_t *plen)
+{
+    size_t       n;
+    const char  *p, *end, *last;
+
+    n = blog_http_scheme(ref, len);
+    if (n == 0) {
+        return 0;
+    }
+
+    last = ref + len;
+
+    for (p = ref + n; p < last && *p != '/'; p++) {
+        if (*p == '?' || *p == '#') {
+            return 0;
+        }
+    }
+
+    for (end = p; end < last && *end != '?' && *end != '#'; end++) {
+        /* void */
+    }
+
+    /* "/" alone is the site's front page: the host says it all */
+    if (end - p <= 1) {
+        return 0;
+    }
+
+    *path = p;
+    *plen = end - p;
+
+    return 1;
+}
+
+
 /*
  * qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), at *pos:
  * whether it is above zero; *pos moves past the digits read.

@@ -36,6 +36,15 @@ int blog_referrer_host(const char *ref, size_t len, const char **host,
     size_t *hlen);
 
 /*
+ * The path of an http(s) Referer: what follows its authority, up to its
+ * query or fragment, which are dropped (a search's terms, a token), as
+ * sent (not decoded).  Returns 1 with path[0..*plen) pointing into ref,
+ * or 0 when there is no path (none, "/" alone, another scheme).
+ */
+int blog_referrer_path(const char *ref, size_t len, const char **path,
+    size_t *plen);
+
+/*
  * Whether an Accept-Encoding value lists the coding (case-insensitive)
  * with a q-value above zero: "br", "br;q=0.5", not "br;q=0", nor a q-value
  * that is not one ("q=1.5", "q=0.0001", "q=x"), which counts as zero as it

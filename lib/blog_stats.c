@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "blog_stats.h"
 
@@ -81,6 +82,7 @@ typedef struct {
     int                        time;         /* index in q->dims, or -1 */
     int                        page;
     int                        nparams;
+    blog_range_t               raw;          /* the raw branch's days */
     blog_buf_t                 sql;
 } blog_stats_plan_t;
 
@@ -102,6 +104,8 @@ static char *blog_stats_row_key(const blog_stats_query_t *q,
     const blog_stats_row_t *row, int64_t index);
 static int64_t blog_stats_bucket_index(const blog_stats_query_t *q,
     const blog_stats_row_t *row, const blog_range_t *range);
+static int blog_stats_unrolled(sqlite3 *db, const blog_range_t *range,
+    blog_range_t *raw);
 static int64_t blog_stats_int(sqlite3 *db, const char *sql, int64_t a,
     int64_t b, int *rc);
 static void blog_stats_rows_free(blog_stats_row_t *rows, size_t n);
@@ -444,7 +448,8 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
             p->rollup = 0;
         }
 
-        p->rollup_filter = f;
+        /* bound in the rollup's branch too (blog_stats_bind) */
+        p->rollup_filter = p->rollup ? f : NULL;
     }
 
     if (p->range.from == BLOG_RANGE_ALL) {
@@ -463,7 +468,21 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
                                                             : p->range.to;
     }
 
-    if (!p->rollup) {
+    p->raw = p->range;
+
+    if (p->rollup) {
+        /*
+         * The raw branch reads only from the first day not rolled up to
+         * the last (today, mostly), not the whole range through the days'
+         * index: the rolled ones in between are left out by the statement.
+         */
+        rc = blog_stats_unrolled(db, &p->range, &p->raw);
+        if (rc != SQLITE_OK) {
+            return blog_stats_err(err, BLOG_STATS_EDB, "%s",
+                                  sqlite3_errmsg(db));
+        }
+
+    } else {
         /*
          * The raw rows only: refused when the range has days that were
          * rolled up with traffic but whose visits are gone (purged).
@@ -495,7 +514,7 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
             blog_range_format(oldest, date);
             return blog_stats_err(err, BLOG_STATS_ERANGE,
                                   "this query needs the raw rows, kept from "
-                                  "%s on ([events] raw_days); before it, ask "
+                                  "%s on ([jobrunner] raw_days); before it, ask "
                                   "without filters or with one filter on the "
                                   "dimension grouped by", date);
         }
@@ -504,6 +523,60 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
     return blog_stats_sql(p) == 0
            ? BLOG_STATS_OK
            : blog_stats_err(err, BLOG_STATS_ENOMEM, "%s", "out of memory");
+}
+
+
+/* The first and last days of range not in analytics_rolled. */
+static int
+blog_stats_unrolled(sqlite3 *db, const blog_range_t *range, blog_range_t *raw)
+{
+    int            rc;
+    int64_t        day, next;
+    sqlite3_stmt  *stmt;
+
+    rc = sqlite3_prepare_v2(db, "SELECT day FROM analytics_rolled"
+                            " WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
+                            -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
+    sqlite3_bind_int64(stmt, 1, range->from);
+    sqlite3_bind_int64(stmt, 2, range->to);
+
+    raw->from = -1;
+    raw->to = -1;
+    next = range->from;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        day = sqlite3_column_int64(stmt, 0);
+
+        if (day > next) {
+            /* next .. day - 1 are not rolled up */
+            raw->from = raw->from < 0 ? next : raw->from;
+            raw->to = day - 1;
+        }
+
+        next = day + 1;
+    }
+
+    sqlite3_finalize(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return rc;
+    }
+
+    if (next <= range->to) {
+        raw->from = raw->from < 0 ? next : raw->from;
+        raw->to = range->to;
+    }
+
+    if (raw->from < 0) {
+        raw->from = 1;                      /* all rolled up: no raw day */
+        raw->to = 0;
+    }
+
+    return SQLITE_OK;
 }
 
 
@@ -558,16 +631,16 @@ blog_stats_param(blog_stats_plan_t *p)
     char  num[24];
 
     p->nparams++;
-    snprintf(num, sizeof(num), "?%d", p->nparams + 2);
+    snprintf(num, sizeof(num), "?%d", p->nparams + 5);
 
     return blog_stats_str(p, num);
 }
 
 
 /*
- * The statement, without its LIMIT: ?1 and ?2 are the range's days, then
- * one parameter per filter value (bound in the order they appear, by
- * blog_stats_bind()).
+ * The statement, without its LIMIT: ?1 and ?2 are the raw branch's days,
+ * ?3 and ?4 the range's, ?5 today, then one parameter per filter value
+ * (bound in the order they appear, by blog_stats_bind()).
  */
 static int
 blog_stats_sql(blog_stats_plan_t *p)
@@ -632,11 +705,17 @@ blog_stats_sql(blog_stats_plan_t *p)
         return -1;
     }
 
-    /* the innermost rows */
+    /*
+     * The innermost rows.  A visit still open (today's: a visit ends at
+     * midnight) has a row the jobrunner brings up to date only when it
+     * ends (jr_visits.c): its views, end and so bounce and duration are
+     * taken from its views (f) instead.
+     */
     if (blog_stats_lit(p, "SELECT v.day AS d, v.visitor AS who,"
-                       " v.views = 1 AS b, v.end_ms - v.start_ms AS dur, ")
+                       " coalesce(f.c, v.views) = 1 AS b,"
+                       " coalesce(f.last, v.end_ms) - v.start_ms AS dur, ")
         || (p->page ? blog_stats_lit(p, "count(*) AS n")
-                    : blog_stats_lit(p, "v.views AS n")))
+                    : blog_stats_lit(p, "coalesce(f.c, v.views) AS n")))
     {
         return -1;
     }
@@ -656,7 +735,10 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    if (blog_stats_lit(p, " FROM analytics_visits v")
+    if (blog_stats_lit(p, " FROM analytics_visits v LEFT JOIN (SELECT visit,"
+                       " count(*) AS c, max(time_ms) AS last FROM"
+                       " analytics_views WHERE day >= ?5 AND day BETWEEN ?1"
+                       " AND ?2 GROUP BY visit) f ON f.visit = v.id")
         || (p->page
             && blog_stats_lit(p, " JOIN analytics_views w ON w.visit = v.id"))
         || blog_stats_lit(p, " WHERE v.day BETWEEN ?1 AND ?2")
@@ -708,7 +790,7 @@ blog_stats_sql(blog_stats_plan_t *p)
             || (keys && blog_stats_lit(p, ", key AS k0"))
             || blog_stats_lit(p, ", visitors, visits, views, bounces,"
                               " duration_ms AS dur FROM analytics_rollup"
-                              " WHERE day BETWEEN ?1 AND ?2 AND dim = "))
+                              " WHERE day BETWEEN ?3 AND ?4 AND dim = "))
         {
             return -1;
         }
@@ -876,13 +958,17 @@ blog_stats_bind(blog_stats_plan_t *p, sqlite3_stmt *stmt)
 
     q = p->q;
 
-    if (sqlite3_bind_int64(stmt, 1, p->range.from) != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 2, p->range.to) != SQLITE_OK)
+    if (sqlite3_bind_int64(stmt, 1, p->raw.from) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 2, p->raw.to) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 3, p->range.from) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 4, p->range.to) != SQLITE_OK
+        || sqlite3_bind_int64(stmt, 5, (int64_t) (time(NULL) / 86400))
+           != SQLITE_OK)
     {
         return -1;
     }
 
-    n = 3;
+    n = 6;
 
     for (i = 0; i < q->nfilters; i++) {
         for (j = 0; j < q->filters[i].nvalues; j++) {

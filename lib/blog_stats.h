@@ -13,7 +13,7 @@
  * is summed from analytics_rollup; the days not rolled up yet (today) are
  * added from the raw rows in the same statement.  Any other question is
  * answered from the raw rows (analytics_visits, analytics_views), which
- * are kept for [events] raw_days: a range that reaches rolled-up days
+ * are kept for [jobrunner] raw_days: a range that reaches rolled-up days
  * whose raw rows are gone is refused (BLOG_STATS_ERANGE).
  *
  * Counting: a visit and its views belong to the day the visit starts; a
@@ -214,5 +214,8 @@ int blog_stats_json(const blog_stats_query_t *q,
     const blog_stats_result_t *res, blog_buf_t *out);
 int blog_stats_csv(const blog_stats_query_t *q,
     const blog_stats_result_t *res, blog_buf_t *out);
+
+/* {"error": err}, the API's answer to a refused query. */
+int blog_stats_error_json(const char *err, blog_buf_t *out);
 
 #endif /* BLOG_STATS_H */

@@ -6,6 +6,7 @@
  */
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -674,4 +675,22 @@ blog_stats_fail(char *err, const char *field, const char *why)
     snprintf(err, BLOG_STATS_ERROR_SIZE, "%s: must be %s", field, why);
 
     return BLOG_STATS_EQUERY;
+}
+
+
+int
+blog_stats_error_json(const char *err, blog_buf_t *out)
+{
+    int      rc;
+    char    *s;
+    json_t  *root;
+
+    root = json_pack("{ss}", "error", err);
+    s = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    rc = s == NULL || blog_buf_append(out, s, strlen(s)) != 0 ? -1 : 0;
+
+    free(s);
+    json_decref(root);
+
+    return rc;
 }

@@ -60,8 +60,6 @@ static ngx_http_blog_top_t  ngx_http_blog_tops[] = {
 
 
 static ngx_int_t ngx_http_blog_analytics_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_blog_analytics_allowed(ngx_http_request_t *r,
-    ngx_http_blog_events_loc_conf_t *elcf);
 static ngx_int_t ngx_http_blog_analytics_days(ngx_http_request_t *r,
     sqlite3 *db, ngx_array_t *root, int64_t today);
 static ngx_int_t ngx_http_blog_analytics_top(ngx_http_request_t *r,
@@ -222,7 +220,7 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
  * sent is compared, so the comparison takes the same time whatever the
  * token's length.
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_blog_analytics_allowed(ngx_http_request_t *r,
     ngx_http_blog_events_loc_conf_t *elcf)
 {

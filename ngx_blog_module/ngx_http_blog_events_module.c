@@ -56,7 +56,7 @@ static ngx_int_t ngx_http_blog_events_log_handler(ngx_http_request_t *r);
 static size_t ngx_http_blog_event_make(ngx_http_request_t *r,
     ngx_http_blog_events_main_conf_t *emcf, u_char *buf);
 static void ngx_http_blog_event_referrer(ngx_http_request_t *r,
-    blog_event_str_t *host, u_char *buf);
+    blog_event_t *ev, u_char *buf);
 static void ngx_http_blog_event_add(ngx_http_request_t *r,
     ngx_http_blog_events_main_conf_t *emcf,
     ngx_http_blog_events_loc_conf_t *elcf);
@@ -113,6 +113,20 @@ static ngx_command_t  ngx_http_blog_events_commands[] = {
       ngx_http_blog_analytics,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("blog_stats_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_blog_stats_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("blog_stats_api_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_events_loc_conf_t, stats_timeout),
       NULL },
 
     { ngx_string("blog_analytics_auth"),
@@ -223,6 +237,8 @@ ngx_http_blog_event_make(ngx_http_request_t *r,
     ngx_http_blog_events_main_conf_t *emcf, u_char *buf)
 {
     u_char                     *q, host[BLOG_EVENT_REFERRER_MAX];
+    char                        params[BLOG_EVENT_PARAMS
+                                       * BLOG_EVENT_PARAM_MAX];
     ngx_time_t                 *tp;
     ngx_msec_int_t              ms;
     blog_event_t                ev;
@@ -308,7 +324,12 @@ ngx_http_blog_event_make(ngx_http_request_t *r,
                                         - r->unparsed_uri.data;
     }
 
-    ngx_http_blog_event_referrer(r, &ev.field[BLOG_EVENT_REFERRER], host);
+    ngx_http_blog_event_referrer(r, &ev, host);
+
+    /* campaign tags only: every other parameter stays unrecorded */
+    if (r->args.len) {
+        blog_event_query(&ev, (char *) r->args.data, r->args.len, params);
+    }
 
     if (r->headers_in.user_agent) {
         ev.field[BLOG_EVENT_AGENT].data =
@@ -327,16 +348,16 @@ ngx_http_blog_event_make(ngx_http_request_t *r,
 
 
 /*
- * The Referer's host, lowercased, without port or credentials; empty when
- * there is none, it is not http(s), or it is this site (links within the
- * blog are not referrals).
+ * The Referer's host, lowercased, without port or credentials, and its
+ * path without query or fragment; empty when there is none, it is not
+ * http(s), or it is this site (links within the blog are not referrals).
  */
 static void
-ngx_http_blog_event_referrer(ngx_http_request_t *r, blog_event_str_t *host,
+ngx_http_blog_event_referrer(ngx_http_request_t *r, blog_event_t *ev,
     u_char *buf)
 {
-    size_t       len;
-    const char  *start;
+    size_t       len, plen;
+    const char  *start, *path;
 
     if (r->headers_in.referer == NULL
         || !blog_referrer_host((char *) r->headers_in.referer->value.data,
@@ -354,8 +375,16 @@ ngx_http_blog_event_referrer(ngx_http_request_t *r, blog_event_str_t *host,
         return;
     }
 
-    host->data = (char *) buf;
-    host->len = len;
+    ev->field[BLOG_EVENT_REFERRER].data = (char *) buf;
+    ev->field[BLOG_EVENT_REFERRER].len = len;
+
+    /* the encoder cuts a longer path to BLOG_EVENT_REF_PATH_MAX */
+    if (blog_referrer_path((char *) r->headers_in.referer->value.data,
+                           r->headers_in.referer->value.len, &path, &plen))
+    {
+        ev->field[BLOG_EVENT_REF_PATH].data = path;
+        ev->field[BLOG_EVENT_REF_PATH].len = plen;
+    }
 }
 
 
@@ -861,9 +890,12 @@ ngx_http_blog_events_create_loc_conf(ngx_conf_t *cf)
      *     elcf->analytics_tpl = NULL;
      *     elcf->auth_hash = NULL;
      *     elcf->metrics = 0;
+     *     elcf->stats_db = { 0, NULL };
+     *     elcf->thread_pool = NULL;
      */
 
     elcf->enabled = NGX_CONF_UNSET;
+    elcf->stats_timeout = NGX_CONF_UNSET_MSEC;
 
     return elcf;
 }
@@ -884,6 +916,12 @@ ngx_http_blog_events_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     if (conf->auth_hash == NULL) {
         conf->auth_hash = prev->auth_hash;
+    }
+
+    ngx_conf_merge_msec_value(conf->stats_timeout, prev->stats_timeout, 5000);
+
+    if (ngx_http_blog_stats_api_merge(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     return ngx_http_blog_analytics_merge(cf, conf);

@@ -7,7 +7,8 @@
  *     per-worker spool file when the socket does not take it;
  *   - counters shared by all workers and /_metrics
  *     (ngx_http_blog_metrics.c);
- *   - the analytics page (ngx_http_blog_analytics.c).
+ *   - the analytics page (ngx_http_blog_analytics.c);
+ *   - the Stats API (ngx_http_blog_stats_api.c).
  */
 
 #ifndef NGX_HTTP_BLOG_EVENTS_MODULE_H
@@ -54,6 +55,11 @@ typedef struct {
     blog_tpl_t               *analytics_tpl;
     u_char                   *auth_hash;      /* SHA-256 of the token */
 
+    /* blog_stats_api */
+    ngx_str_t                 stats_db;
+    ngx_msec_t                stats_timeout;
+    void                     *thread_pool;    /* ngx_thread_pool_t * */
+
     ngx_flag_t                metrics;
 } ngx_http_blog_events_loc_conf_t;
 
@@ -75,7 +81,15 @@ char *ngx_http_blog_analytics_auth(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_blog_analytics_merge(ngx_conf_t *cf,
     ngx_http_blog_events_loc_conf_t *conf);
 void ngx_http_blog_analytics_cleanup(void *data);
+ngx_int_t ngx_http_blog_analytics_allowed(ngx_http_request_t *r,
+    ngx_http_blog_events_loc_conf_t *elcf);
 ngx_int_t ngx_http_blog_analytics_vars(ngx_http_request_t *r, sqlite3 *db,
     ngx_array_t *root);
+
+/* ngx_http_blog_stats_api.c */
+char *ngx_http_blog_stats_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_blog_stats_api_merge(ngx_conf_t *cf,
+    ngx_http_blog_events_loc_conf_t *conf);
 
 #endif /* NGX_HTTP_BLOG_EVENTS_MODULE_H */

@@ -102,6 +102,9 @@ ngx_blog demo is running (Ctrl-C stops it):
                          sign-in code" for admin: the code is written to
                          $run/logs/jobrunner.log
   $url/_analytics        analytics: any user, password demo-token
+  $url/api/v2/query      Stats API: curl -H 'Authorization: Bearer demo-token'
+                         -d '{"metrics":["visitors"],"date_range":"7d"}' ...
+                         (docs/analytics-api.md; ?format=csv for CSV)
   $url/_metrics          Prometheus metrics (jobrunner's: http://127.0.0.1:$((port + 1))/metrics)
 
   logs: $run/logs/   database: $site/data.db

@@ -225,13 +225,17 @@ like $site->error_log, qr/analytics dashboard: The period is none of the selecto
 
 $r = page('?period=7d');
 like $r->{body}, qr{<b id="current-visitors" data-topic="analytics.current" data-events="/events/">0</b> current visitors},
-    'current visitors: none, the last visit ended an hour ago';
+    'current visitors: none, the last view was an hour ago';
 $ms = time * 1000;
+# a visit that goes on: the jobrunner brings its row's end_ms up to date
+# only once it ends, its views are there at once
 sql($db, "INSERT INTO analytics_visits (id, day, visitor, start_ms, end_ms, views,"
-       . " entry, exit) VALUES (6, $T, 6, $ms - 60000, $ms - 1000, 2, '/a', '/b')");
+       . " entry, exit) VALUES (6, $T, 6, $ms - 1200000, $ms - 1200000, 1, '/a', '/a');"
+       . "INSERT INTO analytics_views (visit, day, time_ms, path, status) VALUES"
+       . " (6, $T, $ms - 1200000, '/a', 200), (6, $T, $ms - 1000, '/b', 200)");
 $r = page('?period=7d');
 like $r->{body}, qr{<b id="current-visitors"[^>]*>1</b> current visitors},
-    '... then 1, a visit whose last view was a second ago';
+    '... then 1, a visit of 20 minutes whose last view was a second ago';
 
 # live: the jobrunner counts them every current_interval_ms and publishes
 # a change on analytics.current, for admins only
@@ -246,7 +250,9 @@ is $live->{status}, 200, '... with one: 200';
 my $e = $live->next_event('current', 15);
 is $e && $e->{json}{visitors}, 1, 'the current number at once' or diag $site->jobrunner_log;
 sql($db, "INSERT INTO analytics_visits (id, day, visitor, start_ms, end_ms, views,"
-       . " entry, exit) VALUES (7, $T, 7, $ms, $ms, 1, '/c', '/c')");
+       . " entry, exit) VALUES (7, $T, 7, $ms, $ms, 1, '/c', '/c');"
+       . "INSERT INTO analytics_views (visit, day, time_ms, path, status) VALUES"
+       . " (7, $T, $ms, '/c', 200)");
 $e = $live->next_event('current', 15);
 is $e && $e->{json}{visitors}, 2, 'a new visitor: the number goes up';
 $live->close_sub;

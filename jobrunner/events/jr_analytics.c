@@ -31,6 +31,7 @@
 #include "events/jr_useragent.h"
 #include "events/jr_views.h"
 #include "events/jr_visitors.h"
+#include "events/jr_visits.h"
 
 
 #define JR_DAY_MS          86400000ULL
@@ -86,6 +87,10 @@ struct jr_analytics_s {
     jr_ua_cache_t         *agents;
     jr_visitors_t         *known;
     jr_views_t            *views;         /* the window and the cap */
+    jr_visits_t           *visits;
+    int64_t                oldest;        /* the first day visits are kept */
+    unsigned               raw_days;
+    int                    closing;       /* every open visit's row too */
     EVP_MD                *sha256;        /* fetched once: no lookup per hash */
     EVP_MD_CTX            *sha;
     jr_counts_t            counts;
@@ -141,6 +146,10 @@ static int jr_analytics_write(jr_analytics_t *a, const char *spool,
     int64_t offset);
 static int jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c,
     int64_t today);
+static int jr_analytics_hash(jr_analytics_t *a, int64_t day, int64_t today,
+    const char *key, size_t len, unsigned char *md);
+static int jr_analytics_visit_hash(void *data, int64_t day,
+    const char *visitor, size_t len, int64_t *hash);
 static int jr_analytics_total(jr_analytics_t *a, jr_count_t *c);
 static void jr_analytics_publish(jr_analytics_t *a);
 static int jr_analytics_step(jr_analytics_t *a, int n);
@@ -148,7 +157,8 @@ static int jr_analytics_status(char *buf, unsigned status);
 
 
 jr_analytics_t *
-jr_analytics_open(sqlite3 *db, jr_salt_t *salts, jr_geo_t *geo)
+jr_analytics_open(sqlite3 *db, jr_salt_t *salts, jr_geo_t *geo,
+    const jr_events_conf_t *ec)
 {
     int              i;
     const char      *sql;
@@ -162,8 +172,10 @@ jr_analytics_open(sqlite3 *db, jr_salt_t *salts, jr_geo_t *geo)
     }
 
     a->known = jr_visitors_open(db);
-    a->views = jr_views_create();
-    if (a->known == NULL || a->views == NULL) {
+    a->views = jr_views_create((unsigned) ec->view_window,
+                               ec->visitors_per_address);
+    a->visits = jr_visits_open(db, (unsigned) ec->visit_gap);
+    if (a->known == NULL || a->views == NULL || a->visits == NULL) {
         jr_analytics_close(a);
         return NULL;
     }
@@ -180,6 +192,8 @@ jr_analytics_open(sqlite3 *db, jr_salt_t *salts, jr_geo_t *geo)
     a->salts = salts;
     a->geo = geo;
     a->cleaned = -1;
+    a->raw_days = ec->raw_days;
+    a->oldest = (int64_t) (time(NULL) / 86400) - ec->raw_days + 1;
 
     for (i = 0; i < JR_STMT_N; i++) {
         sql = i < JR_STMT_DAILY ? jr_analytics_sql[i]
@@ -216,14 +230,15 @@ jr_analytics_count(jr_analytics_t *a, uint32_t dim, int64_t day,
 int
 jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
 {
-    int                 n, page;
+    int                 n, page, missing;
     char                status[8];
     char                visitor[JR_VISITOR_ADDR + BLOG_EVENT_AGENT_MAX];
     size_t              vlen;
     int64_t             day;
     jr_ua_t             ua;
-    const char         *country;
+    const char         *country, *region;
     blog_event_t        ev;
+    jr_visits_view_t    view;
     blog_event_rc_e     rc;
     blog_event_str_t   *f;
     jr_views_key_t      key;
@@ -239,8 +254,11 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
     f = ev.field;
     day = (int64_t) (ev.time_ms / JR_DAY_MS);
 
+    /* a 404 page is no view, but it is one of its visit: a broken link */
+    missing = ev.status == 404;
     page = (ev.flags & BLOG_EVENT_F_PAGE)
-           && ((ev.status >= 200 && ev.status < 300) || ev.status == 304)
+           && ((ev.status >= 200 && ev.status < 300) || ev.status == 304
+               || missing)
            && ((f[BLOG_EVENT_METHOD].len == 3
                 && memcmp(f[BLOG_EVENT_METHOD].data, "GET", 3) == 0)
                || (f[BLOG_EVENT_METHOD].len == 4
@@ -289,7 +307,26 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
         return n;
     }
 
-    country = jr_geo_country(a->geo, ev.family, ev.addr);
+    country = jr_geo_locate(a->geo, ev.family, ev.addr, &region);
+
+    /* visits are kept for raw_days: a record older is counted only */
+    if (day >= a->oldest) {
+        view.key = key.hv;
+        view.ev = &ev;
+        view.visitor = visitor;
+        view.vlen = vlen;
+        view.country = country;
+        view.region = region;
+        view.ua = &ua;
+
+        if (jr_visits_add(a->visits, &view) != 0) {
+            return -1;
+        }
+    }
+
+    if (missing) {
+        return 0;
+    }
 
     if (jr_analytics_count(a, JR_DIM_VIEWS, day, "", 0) != 0
         || jr_analytics_count(a, JR_DIM_PATH, day, f[BLOG_EVENT_PATH].data,
@@ -367,6 +404,8 @@ jr_analytics_commit(jr_analytics_t *a, const char *spool, int64_t offset,
         || jr_analytics_step(a, JR_STMT_COMMIT) != 0)
     {
         (void) jr_analytics_step(a, JR_STMT_ROLLBACK);
+
+        /* the batch stays for a retry, visits too, or for a discard */
         jr_visitors_done(a->known, 0);
         jr_counts_clear(&a->visitors);
         a->stats.failed++;
@@ -375,6 +414,7 @@ jr_analytics_commit(jr_analytics_t *a, const char *spool, int64_t offset,
 
     jr_visitors_done(a->known, 1);
     jr_views_commit(a->views);
+    jr_visits_commit(a->visits);
 
     /* readers' counters move only with what is committed */
     jr_analytics_publish(a);
@@ -458,7 +498,10 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
         }
     }
 
-    if (jr_visitors_write(a->known) != 0) {
+    if (jr_visitors_write(a->known) != 0
+        || jr_visits_write(a->visits, jr_analytics_visit_hash, a,
+                           a->closing) != 0)
+    {
         return -1;
     }
 
@@ -498,6 +541,70 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
     }
 
     a->cleaned = today;
+    a->oldest = today - a->raw_days + 1;
+
+    return 0;
+}
+
+
+/*
+ * SHA-256(salt of day, key): a visitor's hash, which names no one once
+ * the salt is gone.  Returns 0, or -1 after logging why.
+ */
+static int
+jr_analytics_hash(jr_analytics_t *a, int64_t day, int64_t today,
+    const char *key, size_t len, unsigned char *md)
+{
+    unsigned char  buf[JR_SALT_LEN + JR_VISITOR_ADDR + BLOG_EVENT_AGENT_MAX];
+    int            rc;
+
+    if (jr_salt_get(a->salts, day, today, buf) != 0) {
+        return -1;
+    }
+
+    /* the key is 17 bytes of address and at most the longest agent */
+    memcpy(buf + JR_SALT_LEN, key, len);
+
+    rc = EVP_DigestInit_ex(a->sha, a->sha256, NULL) == 1
+         && EVP_DigestUpdate(a->sha, buf, JR_SALT_LEN + len) == 1
+         && EVP_DigestFinal_ex(a->sha, md, NULL) == 1;
+
+    OPENSSL_cleanse(buf, JR_SALT_LEN);
+
+    if (!rc) {
+        jr_log(JR_LOG_ERROR, "analytics: SHA-256 failed");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* A visit's visitor: the first 8 bytes of its hash (jr_visits_hash_pt). */
+static int
+jr_analytics_visit_hash(void *data, int64_t day, const char *visitor,
+    size_t len, int64_t *hash)
+{
+    int             i;
+    uint64_t        h;
+    unsigned char   md[SHA256_DIGEST_LENGTH];
+    jr_analytics_t *a;
+
+    a = data;
+
+    if (jr_analytics_hash(a, day, (int64_t) (time(NULL) / 86400), visitor,
+                          len, md)
+        != 0)
+    {
+        return -1;
+    }
+
+    h = 0;
+    for (i = 0; i < 8; i++) {
+        h = h << 8 | md[i];
+    }
+
+    *hash = (int64_t) h;
 
     return 0;
 }
@@ -506,25 +613,10 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
 static int
 jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c, int64_t today)
 {
-    unsigned char  buf[JR_SALT_LEN + JR_VISITOR_ADDR + BLOG_EVENT_AGENT_MAX];
     unsigned char  md[SHA256_DIGEST_LENGTH];
     int            rc;
 
-    if (jr_salt_get(a->salts, c->day, today, buf) != 0) {
-        return -1;
-    }
-
-    /* the key is 17 bytes of address and at most the longest agent */
-    memcpy(buf + JR_SALT_LEN, c->key, c->len);
-
-    rc = EVP_DigestInit_ex(a->sha, a->sha256, NULL) == 1
-         && EVP_DigestUpdate(a->sha, buf, JR_SALT_LEN + c->len) == 1
-         && EVP_DigestFinal_ex(a->sha, md, NULL) == 1;
-
-    OPENSSL_cleanse(buf, JR_SALT_LEN);
-
-    if (!rc) {
-        jr_log(JR_LOG_ERROR, "analytics: SHA-256 failed");
+    if (jr_analytics_hash(a, c->day, today, c->key, c->len, md) != 0) {
         return -1;
     }
 
@@ -673,12 +765,26 @@ jr_analytics_status(char *buf, unsigned status)
 }
 
 
+int
+jr_analytics_end_visits(jr_analytics_t *a)
+{
+    int  rc;
+
+    a->closing = 1;
+    rc = jr_analytics_commit(a, NULL, 0, NULL, NULL);
+    a->closing = 0;
+
+    return rc;
+}
+
+
 void
 jr_analytics_discard(jr_analytics_t *a)
 {
     jr_counts_clear(&a->counts);
     jr_counts_clear(&a->visitors);
     jr_views_discard(a->views);
+    jr_visits_discard(a->visits);
     a->pending = 0;
 }
 
@@ -709,6 +815,7 @@ jr_analytics_close(jr_analytics_t *a)
     jr_ua_cache_free(a->agents);
     jr_visitors_close(a->known);
     jr_views_free(a->views);
+    jr_visits_close(a->visits);
     EVP_MD_CTX_free(a->sha);
     EVP_MD_free(a->sha256);
     free(a);

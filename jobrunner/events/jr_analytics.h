@@ -4,8 +4,8 @@
  * Records are decoded and counted in memory as they come (jr_counts.h);
  * a flush writes the batch in one transaction: counts per path, post,
  * referrer host, country, browser, OS, status and bot, the daily totals,
- * the day's new visitor hashes and, for a spool file, how far it has been
- * read.  A record that does not decode is counted as corrupt and skipped.
+ * the day's new visitor hashes, the visits and their views (jr_visits.h)
+ * and, for a spool file, how far it has been read.  A record that does not decode is counted as corrupt and skipped.
  */
 
 #ifndef JR_ANALYTICS_H
@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "events/jr_events_conf.h"
 #include "events/jr_geo.h"
 #include "events/jr_salt.h"
 
@@ -36,11 +37,12 @@ typedef struct {
 typedef struct jr_analytics_s  jr_analytics_t;
 
 /*
- * Prepares the statements on db.  salts and geo stay the caller's.
- * Returns the handle, or NULL after logging why.
+ * Prepares the statements on db.  salts, geo and ec (the view window, the
+ * visitors' cap, the visit gap, raw_days) stay the caller's.  Returns the
+ * handle, or NULL after logging why.
  */
 jr_analytics_t *jr_analytics_open(sqlite3 *db, jr_salt_t *salts,
-    jr_geo_t *geo);
+    jr_geo_t *geo, const jr_events_conf_t *ec);
 
 /*
  * Counts one record of len bytes.  Returns 0, 1 when the record is
@@ -74,6 +76,12 @@ typedef int (*jr_analytics_mark_pt)(void *data);
  */
 int jr_analytics_flush_mark(jr_analytics_t *a, jr_analytics_mark_pt mark,
     void *data);
+
+/*
+ * At shutdown, after the last flush: brings the rows of the visits still
+ * open up to date (jr_visits.h).  Returns 0, or -1 after logging why.
+ */
+int jr_analytics_end_visits(jr_analytics_t *a);
 
 /* Forgets the batch in memory, after a flush that failed. */
 void jr_analytics_discard(jr_analytics_t *a);

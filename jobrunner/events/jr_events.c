@@ -18,6 +18,7 @@
 #include "nats/jr_nats_publish.h"
 #include "nats/jr_outbox.h"
 #include "events/jr_current.h"
+#include "events/jr_rollup.h"
 #include "events/jr_salt.h"
 #include "events/jr_spool.h"
 #include "sse/jr_sse.h"
@@ -34,12 +35,14 @@ struct jr_events_s {
     uv_poll_t                poll;
     uv_timer_t               flush;
     uv_timer_t               scan;
+    uv_timer_t               roll;
     unsigned                 handles;      /* started, to close */
     int                      stopped;
     int                      failed;       /* the last commit */
     jr_salt_t               *salts;
     jr_geo_t                *geo;
     jr_analytics_t          *analytics;
+    jr_rollup_t             *rollup;
     jr_spool_t              *spool;
     jr_nats_t               *nats;
     jr_outbox_t             *outbox;       /* publishing: NATS counts */
@@ -55,6 +58,11 @@ struct jr_events_s {
 #define JR_EVENTS_POLL   0x01
 #define JR_EVENTS_FLUSH  0x02
 #define JR_EVENTS_SCAN   0x04
+#define JR_EVENTS_ROLL   0x08
+
+/* How often closed days are looked for, and the time a tick may take. */
+#define JR_EVENTS_ROLL_MS      1000
+#define JR_EVENTS_ROLL_BUDGET  50000000ULL      /* nanoseconds */
 
 
 static int jr_events_resume(jr_events_t *ev, sqlite3 *db);
@@ -70,6 +78,7 @@ static void jr_events_commit(jr_events_t *ev);
 static void jr_events_alert(jr_events_t *ev);
 static void jr_events_flush_cb(uv_timer_t *timer);
 static void jr_events_scan_cb(uv_timer_t *timer);
+static void jr_events_roll_cb(uv_timer_t *timer);
 
 
 int
@@ -106,8 +115,9 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
         goto failed;
     }
 
-    ev->analytics = jr_analytics_open(db, ev->salts, ev->geo);
-    if (ev->analytics == NULL) {
+    ev->analytics = jr_analytics_open(db, ev->salts, ev->geo, ec);
+    ev->rollup = jr_rollup_open(db, (unsigned) ec->visit_gap, ec->raw_days);
+    if (ev->analytics == NULL || ev->rollup == NULL) {
         goto failed;
     }
 
@@ -120,7 +130,8 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
     }
 
     if (uv_timer_init(loop, &ev->flush) != 0
-        || uv_timer_init(loop, &ev->scan) != 0)
+        || uv_timer_init(loop, &ev->scan) != 0
+        || uv_timer_init(loop, &ev->roll) != 0)
     {
         jr_log(JR_LOG_ERROR, "events: cannot make timers");
         goto failed;
@@ -128,7 +139,15 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
 
     ev->flush.data = ev;
     ev->scan.data = ev;
-    ev->handles = JR_EVENTS_FLUSH | JR_EVENTS_SCAN;
+    ev->roll.data = ev;
+    ev->handles = JR_EVENTS_FLUSH | JR_EVENTS_SCAN | JR_EVENTS_ROLL;
+
+    if (uv_timer_start(&ev->roll, jr_events_roll_cb, 0, JR_EVENTS_ROLL_MS)
+        != 0)
+    {
+        jr_log(JR_LOG_ERROR, "events: cannot start the rollup timer");
+        goto failed;
+    }
 
     if (nats && jr_events_nats(ev, loop, db, cf) != 0) {
         goto failed;
@@ -556,6 +575,23 @@ jr_events_scan_cb(uv_timer_t *timer)
 }
 
 
+/* Closed days summed and old rows deleted, a few steps a tick. */
+static void
+jr_events_roll_cb(uv_timer_t *timer)
+{
+    uint64_t      start;
+    jr_events_t  *ev = timer->data;
+
+    start = uv_hrtime();
+
+    while (jr_rollup_step(ev->rollup, (int64_t) time(NULL) * 1000) == 1
+           && uv_hrtime() - start < JR_EVENTS_ROLL_BUDGET)
+    {
+        /* void */
+    }
+}
+
+
 void
 jr_events_stop(jr_events_t *ev)
 {
@@ -596,6 +632,14 @@ jr_events_stop(jr_events_t *ev)
         jr_events_commit(ev);
     }
 
+    /* the rows of visits still open, from their views */
+    if (ev->analytics && !ev->failed
+        && jr_analytics_pending(ev->analytics) == 0
+        && jr_analytics_end_visits(ev->analytics) != 0)
+    {
+        ev->failed = 1;
+    }
+
     if (ev->handles & JR_EVENTS_POLL) {
         uv_close((uv_handle_t *) &ev->poll, NULL);
     }
@@ -606,6 +650,10 @@ jr_events_stop(jr_events_t *ev)
 
     if (ev->handles & JR_EVENTS_SCAN) {
         uv_close((uv_handle_t *) &ev->scan, NULL);
+    }
+
+    if (ev->handles & JR_EVENTS_ROLL) {
+        uv_close((uv_handle_t *) &ev->roll, NULL);
     }
 
     jr_current_stop(ev->current);
@@ -638,6 +686,7 @@ jr_events_free(jr_events_t *ev)
     jr_outbox_close(ev->outbox);
     jr_spool_close(ev->spool);
     jr_current_free(ev->current);
+    jr_rollup_close(ev->rollup);
     jr_analytics_close(ev->analytics);
     jr_geo_close(ev->geo);
     jr_salt_close(ev->salts);

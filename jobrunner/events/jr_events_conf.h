@@ -11,6 +11,10 @@
  *     geoip6_db              = /usr/share/GeoIP/GeoIPv6.dat
  *     current_interval_ms    = 5000      ; 0: no live current visitors
  *     metrics_listen         = 127.0.0.1:9420
+ *     view_window            = 30m
+ *     visitors_per_address   = 50
+ *     visit_gap              = 30m
+ *     raw_days               = 90
  *
  * The configuration engine (core/jr_conf.h) reads them into the struct.
  */
@@ -33,6 +37,10 @@ typedef struct {
     char                     *geoip6_db;
     unsigned                  current_interval_ms;
     struct sockaddr_storage   metrics;       /* family 0: no endpoint */
+    long                      view_window;   /* seconds (jr_views.h) */
+    unsigned                  visitors_per_address;
+    long                      visit_gap;     /* seconds (jr_visits.h) */
+    unsigned                  raw_days;      /* of visits and views rows */
 } jr_events_conf_t;
 
 extern const jr_conf_section_t  jr_events_conf_jobrunner;

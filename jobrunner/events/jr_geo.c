@@ -26,13 +26,15 @@
 #include "core/jr_log.h"
 
 
-#define JR_GEO_CACHE_SLOTS  65536   /* a power of two: 1.3 MB */
+#define JR_GEO_CACHE_SLOTS  65536   /* a power of two: 2 MB */
+#define JR_GEO_REGION_LEN   8       /* "CC-" and up to 3, and the NUL */
 
 
 typedef struct {
     uint8_t   family;
     uint8_t   addr[16];
     char      country[3];
+    char      region[JR_GEO_REGION_LEN];
 } jr_geo_slot_t;
 
 struct jr_geo_s {
@@ -46,7 +48,9 @@ struct jr_geo_s {
 
 static int jr_geo_open_one(jr_geo_t *geo, const char *path, int v6);
 static void jr_geo_lookup(jr_geo_t *geo, int family, const uint8_t *addr,
-    char *country);
+    char *country, char *region);
+static void jr_geo_region(MMDB_lookup_result_s *res, const char *country,
+    char *region);
 
 
 jr_geo_t *
@@ -152,11 +156,22 @@ jr_geo_open_one(jr_geo_t *geo, const char *path, int v6)
 const char *
 jr_geo_country(jr_geo_t *geo, int family, const uint8_t *addr)
 {
+    const char  *region;
+
+    return jr_geo_locate(geo, family, addr, &region);
+}
+
+
+const char *
+jr_geo_locate(jr_geo_t *geo, int family, const uint8_t *addr,
+    const char **region)
+{
     size_t          i, len;
     uint32_t        h;
     jr_geo_slot_t  *s;
 
     if (family != 4 && family != 6) {
+        *region = "";
         return "--";
     }
 
@@ -172,15 +187,18 @@ jr_geo_country(jr_geo_t *geo, int family, const uint8_t *addr)
     if (s->family != family || memcmp(s->addr, addr, len) != 0) {
         s->family = (uint8_t) family;
         memcpy(s->addr, addr, len);
-        jr_geo_lookup(geo, family, addr, s->country);
+        jr_geo_lookup(geo, family, addr, s->country, s->region);
     }
+
+    *region = s->region;
 
     return s->country;
 }
 
 
 static void
-jr_geo_lookup(jr_geo_t *geo, int family, const uint8_t *addr, char *country)
+jr_geo_lookup(jr_geo_t *geo, int family, const uint8_t *addr, char *country,
+    char *region)
 {
     int                     rc, mmdb_error;
     uint32_t                ipnum;
@@ -192,6 +210,7 @@ jr_geo_lookup(jr_geo_t *geo, int family, const uint8_t *addr, char *country)
     MMDB_lookup_result_s    res;
 
     cc = NULL;
+    region[0] = '\0';
 
     if (geo->has_mmdb) {
         if (family == 4) {
@@ -217,6 +236,7 @@ jr_geo_lookup(jr_geo_t *geo, int family, const uint8_t *addr, char *country)
             {
                 memcpy(country, data.utf8_string, 2);
                 country[2] = '\0';
+                jr_geo_region(&res, country, region);
                 return;
             }
         }
@@ -261,4 +281,26 @@ jr_geo_close(jr_geo_t *geo)
     }
 
     free(geo);
+}
+
+
+/* "CC-XXX" from a City database's first subdivision, when it has one. */
+static void
+jr_geo_region(MMDB_lookup_result_s *res, const char *country, char *region)
+{
+    MMDB_entry_data_s  data;
+
+    if (MMDB_get_value(&res->entry, &data, "subdivisions", "0", "iso_code",
+                       NULL)
+        != MMDB_SUCCESS
+        || !data.has_data || data.type != MMDB_DATA_TYPE_UTF8_STRING
+        || data.data_size == 0 || data.data_size > JR_GEO_REGION_LEN - 4)
+    {
+        return;
+    }
+
+    memcpy(region, country, 2);
+    region[2] = '-';
+    memcpy(region + 3, data.utf8_string, data.data_size);
+    region[3 + data.data_size] = '\0';
 }

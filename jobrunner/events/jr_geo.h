@@ -1,5 +1,5 @@
 /*
- * Country of a client address, from a MaxMind database: a GeoIP2 / GeoLite2
+ * Country (and region) of a client address, from a MaxMind database: a GeoIP2 / GeoLite2
  * .mmdb file (libmaxminddb), or the legacy GeoIP .dat files that Debian's
  * geoip-database package installs in /usr/share/GeoIP (libGeoIP).
  */
@@ -24,6 +24,14 @@ jr_geo_t *jr_geo_open(const char *path, const char *path6);
  * "--" when it is not known.  The string is valid until the next call.
  */
 const char *jr_geo_country(jr_geo_t *geo, int family, const uint8_t *addr);
+
+/*
+ * As jr_geo_country(), and *region the ISO 3166-2 code of the address's
+ * first subdivision ("US-CA"), from a GeoIP2 / GeoLite2 City .mmdb that
+ * has it, or "".  Both strings are valid until the next call.
+ */
+const char *jr_geo_locate(jr_geo_t *geo, int family, const uint8_t *addr,
+    const char **region);
 
 void jr_geo_close(jr_geo_t *geo);
 

@@ -3,6 +3,11 @@
  *
  * The order of each table matters: Edge and Opera say "Chrome" too,
  * Chrome says "Safari", Android says "Linux", iOS says "like Mac OS X".
+ * Devices: an iPad, a Kindle or an Android without "Mobile" (Google's
+ * rule for telling its tablets) is a tablet; "Mobile", an iPhone or a
+ * phone's Android is a phone; the rest a desktop.  An iPad asking for
+ * desktop sites says "Macintosh" and is counted a desktop: its agent is
+ * a Mac's.
  */
 
 #include <stdint.h>
@@ -96,6 +101,20 @@ static const jr_ua_rule_t  jr_ua_systems[] = {
 };
 
 
+static const jr_ua_rule_t  jr_ua_devices[] = {
+    { "iPad", "tablet" },
+    { "Tablet", "tablet" },
+    { "Kindle", "tablet" },
+    { "Silk/", "tablet" },
+    { "Mobile", "phone" },
+    { "iPhone", "phone" },
+    { "iPod", "phone" },
+    { "Windows Phone", "phone" },
+    { "Android", "tablet" },        /* an Android without "Mobile" */
+    { NULL, NULL }
+};
+
+
 static const char *
 jr_ua_match(const jr_ua_rule_t *rule, const char *ua, size_t len)
 {
@@ -122,6 +141,9 @@ jr_ua_classify(const char *ua, size_t len, jr_ua_t *out)
 
     name = jr_ua_match(jr_ua_systems, ua, len);
     out->os = name ? name : "Other";
+
+    name = jr_ua_match(jr_ua_devices, ua, len);
+    out->device = name ? name : "desktop";
 }
 
 

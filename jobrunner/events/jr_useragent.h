@@ -1,6 +1,6 @@
 /*
  * A small user-agent classifier: bot or not (and which), browser and
- * operating system, by substrings in a fixed order.  It is meant for a
+ * operating system, device, by substrings in a fixed order.  It is meant for a
  * blog's traffic report, not for content negotiation: an unknown agent is
  * "Other", never an error.
  */
@@ -14,6 +14,7 @@ typedef struct {
     const char  *bot;       /* NULL for a person's browser */
     const char  *browser;
     const char  *os;
+    const char  *device;    /* "desktop", "phone" or "tablet" */
 } jr_ua_t;
 
 typedef struct jr_ua_cache_s  jr_ua_cache_t;

@@ -44,7 +44,6 @@
 #define JR_VIEWS_VAL       ((1ULL << JR_VIEWS_VAL_BITS) - 1)
 #define JR_VIEWS_KEY(h)    (((h) & ~JR_VIEWS_VAL) | (1ULL << JR_VIEWS_VAL_BITS))
 #define JR_VIEWS_HOME(k)   ((size_t) ((k) >> (JR_VIEWS_VAL_BITS + 1)))
-#define JR_VIEWS_WINDOW_S  (JR_VIEW_WINDOW_MS / 1000)
 
 
 typedef struct {
@@ -76,6 +75,8 @@ struct jr_views_s {
     uint64_t          seed;
     uint64_t          day;                    /* of the maps, or 0 */
     uint64_t          newest;                 /* the latest view, ms */
+    uint64_t          window;                 /* seconds */
+    uint64_t          per_address;
 };
 
 
@@ -98,7 +99,7 @@ jr_views_prefetch(jr_views_map_t *map, uint64_t key)
 
 
 jr_views_t *
-jr_views_create(void)
+jr_views_create(unsigned window_s, unsigned per_address)
 {
     jr_views_t  *v;
 
@@ -107,6 +108,9 @@ jr_views_create(void)
         jr_log(JR_LOG_ERROR, "views: out of memory");
         return NULL;
     }
+
+    v->window = window_s;
+    v->per_address = per_address;
 
     return v;
 }
@@ -143,7 +147,7 @@ jr_views_check(jr_views_t *v, jr_views_key_t *k, char *visitor,
     uint64_t   key, n, oldest, *s;
 
     oldest = v->newest / 1000 % 86400;
-    oldest = oldest > JR_VIEWS_WINDOW_S ? oldest - JR_VIEWS_WINDOW_S : 0;
+    oldest = oldest > v->window ? oldest - v->window : 0;
 
     /* a view of the path counted for this visitor: it was admitted */
     s = jr_views_find(&v->map[JR_VIEWS_RECENT], k->rkey);
@@ -161,7 +165,7 @@ jr_views_check(jr_views_t *v, jr_views_key_t *k, char *visitor,
         s = jr_views_find(&v->map[JR_VIEWS_PER_ADDR], key);
         n = s ? (*s & JR_VIEWS_VAL) : 0;
 
-        if (n >= JR_VISITORS_PER_ADDRESS) {
+        if (n >= v->per_address) {
             memset(visitor + addr_len, 0, JR_VISITOR_ADDR - addr_len);
             *len = JR_VISITOR_ADDR;
             k->hv = jr_hash(visitor, *len, v->seed ^ k->day);
@@ -182,7 +186,7 @@ jr_views_check(jr_views_t *v, jr_views_key_t *k, char *visitor,
     if (s) {
         n = *s & JR_VIEWS_VAL;
 
-        if ((k->sec > n ? k->sec - n : n - k->sec) < JR_VIEWS_WINDOW_S) {
+        if ((k->sec > n ? k->sec - n : n - k->sec) < v->window) {
             return 0;
         }
     }

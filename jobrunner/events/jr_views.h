@@ -2,10 +2,11 @@
  * What keeps one client from inflating the views (docs/events.md, "What
  * is counted"):
  *
- *   - a visitor's views of one path count once per JR_VIEW_WINDOW_MS:
- *     reloading a page, or a script fetching it in a loop, is one view
- *     every 30 minutes;
- *   - one address makes at most JR_VISITORS_PER_ADDRESS visitors a day (an
+ *   - a visitor's views of one path count once per window ([jobrunner]
+ *     view_window, 30 minutes): reloading a page, or a script fetching it
+ *     in a loop, is one view every 30 minutes;
+ *   - one address makes at most a cap of visitors a day ([jobrunner]
+ *     visitors_per_address, 50; an
  *     IPv6 address counts by its /64).  A visitor is an address and a user
  *     agent, so a client that sends another agent with every request would
  *     otherwise be a new visitor, with new views, every time; past the cap,
@@ -28,16 +29,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JR_VIEW_WINDOW_MS        (30 * 60 * 1000)
-#define JR_VISITORS_PER_ADDRESS  50
-
 /* A visitor's identity: family (1 byte), address (16), then the agent. */
 #define JR_VISITOR_ADDR          17
 
 typedef struct jr_views_s  jr_views_t;
 
-/* Returns the tables, or NULL out of memory (logged). */
-jr_views_t *jr_views_create(void);
+/*
+ * The window in seconds (at most a day) and the cap (below 2^17: values
+ * are 17 bits).  Returns the tables, or NULL out of memory (logged).
+ */
+jr_views_t *jr_views_create(unsigned window_s, unsigned per_address);
 
 /* A view's keys, between jr_views_prepare() and jr_views_check(). */
 typedef struct {

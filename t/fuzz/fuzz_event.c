@@ -18,7 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const size_t  limits[BLOG_EVENT_NFIELDS] = {
     BLOG_EVENT_METHOD_MAX, BLOG_EVENT_PATH_MAX, BLOG_EVENT_REFERRER_MAX,
-    BLOG_EVENT_AGENT_MAX, BLOG_EVENT_SLUG_MAX
+    BLOG_EVENT_AGENT_MAX, BLOG_EVENT_SLUG_MAX, BLOG_EVENT_REF_PATH_MAX,
+    BLOG_EVENT_PARAM_MAX, BLOG_EVENT_PARAM_MAX, BLOG_EVENT_PARAM_MAX,
+    BLOG_EVENT_PARAM_MAX, BLOG_EVENT_PARAM_MAX
 };
 
 
@@ -29,7 +31,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t                pos, len, len2;
     blog_event_t          ev, again;
     unsigned char         buf[BLOG_EVENT_MAX];
+    char                  params[BLOG_EVENT_PARAMS * BLOG_EVENT_PARAM_MAX];
     const unsigned char  *rec;
+
+    /* the whole input as a query string: values within their limit */
+    memset(&ev, 0, sizeof(blog_event_t));
+    blog_event_query(&ev, (const char *) data, size, params);
+
+    for (i = BLOG_EVENT_UTM_SOURCE; i < BLOG_EVENT_NFIELDS; i++) {
+        if (ev.field[i].len > BLOG_EVENT_PARAM_MAX) {
+            abort();
+        }
+    }
 
     pos = 0;
 

@@ -55,7 +55,7 @@ test_roundtrip(void)
 
     is_int(len, BLOG_EVENT_HEADER + 2 * BLOG_EVENT_NFIELDS + 3 + 12 + 11 + 11,
            "encoded length");
-    ok(memcmp(buf, "BE\x02", 3) == 0, "magic and version first");
+    ok(memcmp(buf, "BE\x03", 3) == 0, "magic and version first");
     is_int(blog_event_decode(&out, buf, len), BLOG_EVENT_OK, "decodes");
     ok(out.time_ms == ev.time_ms && out.bytes == ev.bytes
        && out.request_us == ev.request_us && out.status == 404
@@ -124,18 +124,21 @@ test_refused(void)
     is_int(blog_event_decode(&out, copy, len), BLOG_EVENT_EMAGIC, "magic");
 
     memcpy(copy, buf, len);
-    copy[2] = 3;
+    copy[2] = 4;
     is_int(blog_event_decode(&out, copy, len), BLOG_EVENT_EVERSION,
-           "version 3");
+           "version 4");
 
-    /* version 1, before the page flag: what was no file was a page */
+    /* version 1, before the page flag: what was no file was a page; the
+       sample's version 3 fields are empty, 2 bytes of length each */
     memcpy(copy, buf, len);
     copy[2] = 1;
     copy[3] = 0;
-    ok(blog_event_decode(&out, copy, len) == BLOG_EVENT_OK
+    copy[27] = BLOG_EVENT_NFIELDS_V2;
+    cut = len - 2 * (BLOG_EVENT_NFIELDS - BLOG_EVENT_NFIELDS_V2);
+    ok(blog_event_decode(&out, copy, cut) == BLOG_EVENT_OK
        && out.flags == BLOG_EVENT_F_PAGE, "version 1: a page without the flag");
     copy[3] = BLOG_EVENT_F_ASSET | BLOG_EVENT_F_PAGE;
-    ok(blog_event_decode(&out, copy, len) == BLOG_EVENT_OK
+    ok(blog_event_decode(&out, copy, cut) == BLOG_EVENT_OK
        && out.flags == BLOG_EVENT_F_ASSET, "version 1: a file is no page");
 
     memcpy(copy, buf, len);
@@ -287,30 +290,36 @@ test_agents(void)
 
     static const struct {
         const char  *agent;
-        const char  *bot, *browser, *os;
+        const char  *bot, *browser, *os, *device;
     } cases[] = {
         { "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 "
-          "Firefox/120.0", NULL, "Firefox", "Linux" },
+          "Firefox/120.0", NULL, "Firefox", "Linux", "desktop" },
         { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
           "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-          NULL, "Chrome", "Windows" },
+          NULL, "Chrome", "Windows", "desktop" },
         { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
           "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0",
-          NULL, "Edge", "Windows" },
+          NULL, "Edge", "Windows", "desktop" },
         { "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) "
           "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 "
-          "Safari/604.1", NULL, "Safari", "iOS" },
+          "Safari/604.1", NULL, "Safari", "iOS", "phone" },
         { "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
           "(KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36",
-          NULL, "Chrome", "Android" },
+          NULL, "Chrome", "Android", "phone" },
         { "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.1 Safari/605.1.15",
-          NULL, "Safari", "macOS" },
+          NULL, "Safari", "macOS", "desktop" },
         { "Mozilla/5.0 (compatible; Googlebot/2.1; "
-          "+http://www.google.com/bot.html)", "Googlebot", "Other", "Other" },
-        { "curl/7.88.1", "curl", "Other", "Other" },
-        { "SomeCrawler/1.0", "other", "Other", "Other" },
-        { "", "none", "Other", "Other" },
+          "+http://www.google.com/bot.html)", "Googlebot", "Other", "Other", "desktop" },
+        { "curl/7.88.1", "curl", "Other", "Other", "desktop" },
+        { "SomeCrawler/1.0", "other", "Other", "Other", "desktop" },
+        { "", "none", "Other", "Other", "desktop" },
+        { "Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+          NULL, "Safari", "iOS", "tablet" },
+        { "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 "
+          "(KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+          NULL, "Chrome", "Android", "tablet" },
     };
 
     cache = jr_ua_cache_create();
@@ -324,9 +333,10 @@ test_agents(void)
         ok(((ua.bot == NULL && cases[i].bot == NULL)
             || (ua.bot && cases[i].bot && strcmp(ua.bot, cases[i].bot) == 0))
            && strcmp(ua.browser, cases[i].browser) == 0
-           && strcmp(ua.os, cases[i].os) == 0,
-           "%s / %s / %s", cases[i].bot ? cases[i].bot : "person",
-           cases[i].browser, cases[i].os);
+           && strcmp(ua.os, cases[i].os) == 0
+           && strcmp(ua.device, cases[i].device) == 0,
+           "%s / %s / %s / %s", cases[i].bot ? cases[i].bot : "person",
+           cases[i].browser, cases[i].os, cases[i].device);
     }
 
     jr_ua_cache_free(cache);

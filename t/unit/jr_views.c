@@ -17,6 +17,10 @@
 #define T0      (20000ULL * 86400000ULL + 3600000ULL)     /* 01:00 UTC */
 #define MINUTE  60000ULL
 
+/* the defaults of [jobrunner] view_window and visitors_per_address */
+#define WINDOW                   1800
+#define JR_VISITORS_PER_ADDRESS  50
+
 
 /* The visitor bytes of an IPv4 address and an agent; returns the length. */
 static size_t
@@ -56,7 +60,7 @@ test_window(void)
     size_t       la, lb;
     jr_views_t  *v;
 
-    v = jr_views_create();
+    v = jr_views_create(WINDOW, JR_VISITORS_PER_ADDRESS);
     la = visitor4(a, 1, "Firefox");
     lb = visitor4(b, 1, "Chrome");
 
@@ -90,7 +94,7 @@ test_cap(void)
     size_t       len, out;
     jr_views_t  *v;
 
-    v = jr_views_create();
+    v = jr_views_create(WINDOW, JR_VISITORS_PER_ADDRESS);
     counted = 0;
     addr_only = 0;
 
@@ -148,7 +152,7 @@ test_batches(void)
     size_t       len;
     jr_views_t  *v;
 
-    v = jr_views_create();
+    v = jr_views_create(WINDOW, JR_VISITORS_PER_ADDRESS);
     len = visitor4(buf, 1, "Firefox");
 
     is_int(view(v, T0, buf, len, "/", NULL), 1, "a view in a batch");

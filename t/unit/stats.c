@@ -208,8 +208,10 @@ test_queries(void)
 
     Q("{\"metrics\":[\"visits\"],\"date_range\":[\"2024-10-03\","
       "\"2024-10-04\"],\"dimensions\":[\"visit:device\"],"
-      "\"filters\":[[\"is_not\",\"visit:country\",[\"DE\"]]]}",
-      "phone:1|tablet:1", "is_not, grouped by another dimension");
+      "\"filters\":[[\"is_not\",\"visit:country\",[\"DE\"]]],"
+      "\"include\":{\"total_rows\":true}}",
+      "phone:1|tablet:1", "is_not, grouped by another dimension, counted "
+      "(the fuzz target's first find: a value bound for the rollup)");
 
     Q("{\"metrics\":[\"visits\"],\"date_range\":[\"2024-10-03\","
       "\"2024-10-04\"],\"filters\":[[\"and\",[[\"contains\","
@@ -250,7 +252,7 @@ test_queries(void)
       "\"2024-10-04\"],\"dimensions\":[\"visit:device\"],"
       "\"filters\":[[\"is\",\"visit:country\",[\"DE\"]]]}",
       "error 2: this query needs the raw rows, kept from 2024-10-03 on "
-      "([events] raw_days); before it, ask without filters or with one "
+      "([jobrunner] raw_days); before it, ask without filters or with one "
       "filter on the dimension grouped by",
       "beyond the raw rows' retention: refused");
 

@@ -1,0 +1,374 @@
+/*
+ * Rollup and retention of visits; see jr_rollup.h.
+ */
+
+#include <stdlib.h>
+
+#include "core/jr_log.h"
+#include "events/jr_rollup.h"
+#include "events/jr_visits.h"
+
+
+#define JR_ROLLUP_DAY_MS   86400000LL
+#define JR_ROLLUP_DELETE   "5000"       /* rows a retention step deletes */
+
+/* The sums of a set of visits, as analytics_rollup's columns have them. */
+#define JR_ROLLUP_SUMS                                                        \
+    " count(DISTINCT visitor), count(*), total(views), total(views = 1),"     \
+    " total(end_ms - start_ms)"
+
+/* A dimension that is a column of the visits (or an expression of them). */
+#define JR_ROLLUP_VISIT(dim, col)                                             \
+    "INSERT INTO analytics_rollup (day, dim, key, visitors, visits, views,"   \
+    " bounces, duration_ms) SELECT ?1, '" dim "', " col "," JR_ROLLUP_SUMS    \
+    " FROM analytics_visits WHERE day = ?1 GROUP BY 3"
+
+enum {
+    JR_ROLLUP_BEGIN = 0,
+    JR_ROLLUP_COMMIT,
+    JR_ROLLUP_ROLLBACK,
+    JR_ROLLUP_NEXT,
+    JR_ROLLUP_ROLLED,
+    JR_ROLLUP_MARKER,
+    JR_ROLLUP_CLEAR,
+    JR_ROLLUP_STALE,
+    JR_ROLLUP_MARK,
+    JR_ROLLUP_EXPIRE_VIEWS,
+    JR_ROLLUP_EXPIRE_VISITS,
+    JR_ROLLUP_DIMS,
+    JR_ROLLUP_NDIMS = 15,
+    JR_ROLLUP_NSTMT = JR_ROLLUP_DIMS + JR_ROLLUP_NDIMS
+};
+
+struct jr_rollup_s {
+    sqlite3       *db;
+    sqlite3_stmt  *stmt[JR_ROLLUP_NSTMT];
+    int64_t        gap_ms;
+    int64_t        raw_days;
+    int64_t        day;                 /* being summed, or -1 */
+    int            dim;                 /* its next dimension */
+    int64_t        views;               /* its views when it started */
+    int64_t        last;                /* and the largest view id */
+};
+
+
+static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    "SELECT day FROM analytics_visits WHERE day >= ?1 ORDER BY day LIMIT 1",
+    "SELECT 1 FROM analytics_rolled WHERE day = ?1",
+    "SELECT count(*), coalesce(max(id), 0) FROM analytics_views"
+    " WHERE day = ?1",
+    "DELETE FROM analytics_rollup WHERE day = ?1",
+    JR_VISITS_RECOMPUTE(JR_VISITS_STALE),
+    "INSERT OR IGNORE INTO analytics_rolled (day) VALUES (?1)",
+
+    "DELETE FROM analytics_views WHERE id IN (SELECT id FROM analytics_views"
+    " WHERE day < ?1 AND day IN (SELECT day FROM analytics_rolled)"
+    " LIMIT " JR_ROLLUP_DELETE ")",
+    "DELETE FROM analytics_visits WHERE id IN (SELECT id FROM analytics_visits"
+    " WHERE day < ?1 AND day IN (SELECT day FROM analytics_rolled)"
+    " LIMIT " JR_ROLLUP_DELETE ")",
+
+    /* the site */
+    "INSERT INTO analytics_rollup (day, dim, key, visitors, visits, views,"
+    " bounces, duration_ms) SELECT ?1, '', '', " JR_ROLLUP_SUMS
+    " FROM analytics_visits WHERE day = ?1",
+
+    /*
+     * a page: its own views; the visits that saw it, their visitors,
+     * bounces and durations
+     */
+    "INSERT INTO analytics_rollup (day, dim, key, visitors, visits, views,"
+    " bounces, duration_ms) SELECT ?1, 'event:page', p.path,"
+    " count(DISTINCT v.visitor), count(*), total(p.n), total(v.views = 1),"
+    " total(v.end_ms - v.start_ms)"
+    " FROM (SELECT visit, path, count(*) AS n FROM analytics_views"
+    "       WHERE day = ?1 GROUP BY visit, path) AS p"
+    " JOIN analytics_visits AS v ON v.id = p.visit GROUP BY p.path",
+
+    JR_ROLLUP_VISIT("visit:entry_page", "entry"),
+    JR_ROLLUP_VISIT("visit:exit_page", "exit"),
+    JR_ROLLUP_VISIT("visit:source", "source"),
+    JR_ROLLUP_VISIT("visit:channel", "channel"),
+    JR_ROLLUP_VISIT("visit:referrer", "ref_host || ref_path"),
+    JR_ROLLUP_VISIT("visit:utm_source", "utm_source"),
+    JR_ROLLUP_VISIT("visit:utm_medium", "utm_medium"),
+    JR_ROLLUP_VISIT("visit:utm_campaign", "utm_campaign"),
+    JR_ROLLUP_VISIT("visit:country", "country"),
+    JR_ROLLUP_VISIT("visit:region", "region"),
+    JR_ROLLUP_VISIT("visit:device", "device"),
+    JR_ROLLUP_VISIT("visit:browser", "browser"),
+    JR_ROLLUP_VISIT("visit:os", "os")
+};
+
+
+static int jr_rollup_sum(jr_rollup_t *r);
+static int jr_rollup_expire(jr_rollup_t *r, int64_t now_ms);
+static int jr_rollup_marker(jr_rollup_t *r, int64_t *views, int64_t *last);
+static int jr_rollup_row(jr_rollup_t *r, int n, int64_t day, int64_t *val);
+static int jr_rollup_run(jr_rollup_t *r, int n, int64_t day);
+
+
+jr_rollup_t *
+jr_rollup_open(sqlite3 *db, unsigned gap, unsigned raw_days)
+{
+    int           i;
+    jr_rollup_t  *r;
+
+    r = calloc(1, sizeof(jr_rollup_t));
+    if (r == NULL) {
+        jr_log(JR_LOG_ERROR, "rollup: out of memory");
+        return NULL;
+    }
+
+    r->db = db;
+    r->gap_ms = (int64_t) gap * 1000;
+    r->raw_days = raw_days;
+    r->day = -1;
+
+    for (i = 0; i < JR_ROLLUP_NSTMT; i++) {
+        if (sqlite3_prepare_v3(db, jr_rollup_sql[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &r->stmt[i], NULL)
+            != SQLITE_OK)
+        {
+            jr_log(JR_LOG_ERROR, "rollup: cannot prepare \"%s\": %s",
+                   jr_rollup_sql[i], sqlite3_errmsg(db));
+            jr_rollup_close(r);
+            return NULL;
+        }
+    }
+
+    return r;
+}
+
+
+int
+jr_rollup_step(jr_rollup_t *r, int64_t now_ms)
+{
+    int      rc;
+    int64_t  day, from;
+
+    if (r->day >= 0) {
+        return jr_rollup_sum(r);
+    }
+
+    /* the oldest closed day not rolled up yet, one index seek a day */
+    for (from = 0; /* void */ ; from = day + 1) {
+        rc = jr_rollup_row(r, JR_ROLLUP_NEXT, from, &day);
+
+        if (rc <= 0 || (day + 1) * JR_ROLLUP_DAY_MS + r->gap_ms > now_ms) {
+            return rc < 0 ? -1 : jr_rollup_expire(r, now_ms);
+        }
+
+        rc = jr_rollup_row(r, JR_ROLLUP_ROLLED, day, NULL);
+        if (rc < 0) {
+            return -1;
+        }
+
+        if (rc == 0) {
+            break;
+        }
+    }
+
+    r->day = day;
+    r->dim = 0;
+
+    return jr_rollup_sum(r);
+}
+
+
+/* The next dimension of the day being summed, in a transaction. */
+static int
+jr_rollup_sum(jr_rollup_t *r)
+{
+    int      done;
+    int64_t  views, last;
+
+    if (jr_rollup_run(r, JR_ROLLUP_BEGIN, -1) != 0) {
+        return -1;
+    }
+
+    done = 0;
+
+    /*
+     * the first step clears what a step before a restart left, and brings
+     * the visits' rows up to date with their views (jr_visits.h)
+     */
+    if (r->dim == 0
+        && (jr_rollup_marker(r, &r->views, &r->last) != 0
+            || jr_rollup_run(r, JR_ROLLUP_CLEAR, r->day) != 0
+            || jr_rollup_run(r, JR_ROLLUP_STALE, r->day) != 0))
+    {
+        goto failed;
+    }
+
+    if (jr_rollup_run(r, JR_ROLLUP_DIMS + r->dim, r->day) != 0) {
+        goto failed;
+    }
+
+    if (++r->dim == JR_ROLLUP_NDIMS) {
+        if (jr_rollup_marker(r, &views, &last) != 0) {
+            goto failed;
+        }
+
+        /* a late view came meanwhile: the day is summed again */
+        if (views == r->views && last == r->last
+            && jr_rollup_run(r, JR_ROLLUP_MARK, r->day) != 0)
+        {
+            goto failed;
+        }
+
+        done = (views == r->views && last == r->last);
+        r->dim = 0;
+    }
+
+    if (jr_rollup_run(r, JR_ROLLUP_COMMIT, -1) != 0) {
+        goto failed;
+    }
+
+    if (done) {
+        jr_log(JR_LOG_INFO, "rollup: day %lld summed, %lld views",
+               (long long) r->day, (long long) r->views);
+        r->day = -1;
+    }
+
+    return 1;
+
+failed:
+
+    (void) jr_rollup_run(r, JR_ROLLUP_ROLLBACK, -1);
+    r->day = -1;
+
+    return -1;
+}
+
+
+/* Deletes a few thousand rows past raw_days, views first. */
+static int
+jr_rollup_expire(jr_rollup_t *r, int64_t now_ms)
+{
+    int      n, changed;
+    int64_t  oldest;
+
+    oldest = now_ms / JR_ROLLUP_DAY_MS - r->raw_days + 1;
+
+    for (n = JR_ROLLUP_EXPIRE_VIEWS; n <= JR_ROLLUP_EXPIRE_VISITS; n++) {
+        if (jr_rollup_run(r, n, oldest) != 0) {
+            return -1;
+        }
+
+        changed = sqlite3_changes(r->db);
+
+        if (changed) {
+            jr_log(JR_LOG_DEBUG, "rollup: %d rows before day %lld deleted",
+                   changed, (long long) oldest);
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+jr_rollup_marker(jr_rollup_t *r, int64_t *views, int64_t *last)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = r->stmt[JR_ROLLUP_MARKER];
+    sqlite3_bind_int64(stmt, 1, r->day);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        *views = sqlite3_column_int64(stmt, 0);
+        *last = sqlite3_column_int64(stmt, 1);
+    }
+
+    sqlite3_reset(stmt);
+
+    if (rc != SQLITE_ROW) {
+        jr_log(JR_LOG_ERROR, "rollup: %s: %s", sqlite3_sql(stmt),
+               sqlite3_errmsg(r->db));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Statement n of day: 1 with its first column in *val (when not NULL)
+ * for a row, 0 for none, -1 after logging why.
+ */
+static int
+jr_rollup_row(jr_rollup_t *r, int n, int64_t day, int64_t *val)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = r->stmt[n];
+    sqlite3_bind_int64(stmt, 1, day);
+
+    rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW && val) {
+        *val = sqlite3_column_int64(stmt, 0);
+    }
+
+    sqlite3_reset(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        jr_log(JR_LOG_ERROR, "rollup: %s: %s", sqlite3_sql(stmt),
+               sqlite3_errmsg(r->db));
+        return -1;
+    }
+
+    return rc == SQLITE_ROW;
+}
+
+
+/* Runs statement n (of day, unless -1) to its end. */
+static int
+jr_rollup_run(jr_rollup_t *r, int n, int64_t day)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = r->stmt[n];
+
+    if (day != -1) {
+        sqlite3_bind_int64(stmt, 1, day);
+    }
+
+    rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+
+    if (rc != SQLITE_DONE) {
+        jr_log(JR_LOG_ERROR, "rollup: %s: %s", sqlite3_sql(stmt),
+               sqlite3_errmsg(r->db));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
+jr_rollup_close(jr_rollup_t *r)
+{
+    int  i;
+
+    if (r == NULL) {
+        return;
+    }
+
+    for (i = 0; i < JR_ROLLUP_NSTMT; i++) {
+        sqlite3_finalize(r->stmt[i]);
+    }
+
+    free(r);
+}

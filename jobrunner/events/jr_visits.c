@@ -1,0 +1,875 @@
+/*
+ * Visits and their views; see jr_visits.h.
+ *
+ * Three arrays make a batch: the views (rows to insert), the "touches"
+ * (one per visit the batch started or changed, with its state as the
+ * batch leaves it) and the bytes of their strings.  The open visits are
+ * a map from the visitor's key to the visit, open addressing with linear
+ * probing; an entry touched by the batch knows its touch.
+ *
+ * A visit's id is given here, from the largest in analytics_visits at
+ * start, so that its views name it before it is written; a discarded
+ * batch leaves a gap in the ids, nothing else.
+ *
+ * Undo: the first touch of a visitor's key in a batch keeps the entry as
+ * it was; a discard walks the touches backwards and puts those back (an
+ * entry the batch added is killed: id 0, found by no view).
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/jr_log.h"
+#include "events/jr_source.h"
+#include "events/jr_visits.h"
+
+
+#define JR_VISITS_DAY_MS  86400000ULL
+#define JR_VISITS_MIN     1024          /* slots of the map when first used */
+#define JR_VISITS_UTM     3             /* utm_source, utm_medium, utm_campaign */
+
+
+typedef struct {
+    uint64_t   key;                     /* 0: a free slot */
+    int64_t    id;                      /* 0: dead, found by no view */
+    uint64_t   start_ms;
+    uint64_t   end_ms;
+    uint32_t   views;
+    uint32_t   touch;                   /* 1 + its touch in the batch, or 0 */
+    uint32_t   dirty;                   /* its row is behind its views */
+} jr_visit_t;
+
+typedef struct {
+    uint32_t   off;                     /* into the batch's bytes */
+    uint32_t   len;
+} jr_visits_str_t;
+
+typedef struct {
+    jr_visit_t        old;              /* before the batch; key 0: none */
+    unsigned          first:1;          /* the key's first touch: undo it */
+    unsigned          is_new:1;         /* started by the batch: insert */
+    int64_t           id;
+    int64_t           day;
+    uint64_t          start_ms;
+    uint64_t          end_ms;
+    uint32_t          views;
+    int32_t           entry;            /* the view of a new entry, or -1 */
+    int32_t           exit;             /* the view of a new exit, or -1 */
+
+    /* a new visit's description */
+    jr_visits_str_t   visitor;
+    jr_visits_str_t   source;
+    jr_visits_str_t   utm[JR_VISITS_UTM];
+    const char       *channel;
+    const char       *device;
+    const char       *browser;
+    const char       *os;
+    char              country[3];
+    char              region[8];
+} jr_visits_touch_t;
+
+typedef struct {
+    int64_t           visit;
+    int64_t           day;
+    uint64_t          time_ms;
+    unsigned          status;
+    jr_visits_str_t   path;
+    jr_visits_str_t   ref_host;
+    jr_visits_str_t   ref_path;
+} jr_visits_row_t;
+
+enum {
+    JR_VISITS_INSERT = 0,
+    JR_VISITS_UPDATE,
+    JR_VISITS_STALE_DAY,
+    JR_VISITS_VIEW,
+    JR_VISITS_UNROLL,
+    JR_VISITS_NSTMT
+};
+
+struct jr_visits_s {
+    sqlite3            *db;
+    sqlite3_stmt       *stmt[JR_VISITS_NSTMT];
+    uint64_t            gap_ms;
+    int64_t             next_id;
+    uint64_t            newest;         /* the latest view's time */
+    time_t              swept;          /* when ended visits were looked for */
+    uint64_t           *done;           /* keys of the rows brought up to */
+    size_t              ndone;          /* date in this batch */
+    size_t              done_cap;
+    int64_t            *ended;          /* ids of visits behind their rows */
+    size_t              nended;         /* that the batch ended */
+    size_t              ended_cap;
+
+    jr_visit_t         *slot;
+    size_t              cap;            /* a power of two, or 0 */
+    size_t              used;
+
+    jr_visits_touch_t  *touch;
+    size_t              ntouch;
+    size_t              touch_cap;
+    jr_visits_row_t    *row;
+    size_t              nrow;
+    size_t              row_cap;
+    char               *bytes;
+    size_t              nbytes;
+    size_t              bytes_cap;
+};
+
+
+static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
+    "INSERT INTO analytics_visits (id, day, visitor, start_ms, end_ms, views,"
+    " entry, exit, source, channel, ref_host, ref_path, utm_source,"
+    " utm_medium, utm_campaign, country, region, device, browser, os)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+    " ?15, ?16, ?17, ?18, ?19, ?20)",
+
+    JR_VISITS_RECOMPUTE("id = ?1"),
+    JR_VISITS_RECOMPUTE(JR_VISITS_STALE),
+
+    "INSERT INTO analytics_views (visit, day, time_ms, path, status,"
+    " ref_host, ref_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+
+    /* a day rolled up and then given a late view is summed again */
+    "DELETE FROM analytics_rolled WHERE day = ?1"
+};
+
+
+static jr_visit_t *jr_visits_find(jr_visits_t *v, uint64_t key);
+static jr_visit_t *jr_visits_insert(jr_visits_t *v, uint64_t key);
+static int jr_visits_touch(jr_visits_t *v, jr_visit_t *e, int fresh,
+    jr_visits_touch_t **t);
+static int jr_visits_str(jr_visits_t *v, jr_visits_str_t *s,
+    const char *data, size_t len);
+static int jr_visits_describe(jr_visits_t *v, jr_visits_touch_t *t,
+    const jr_visits_view_t *view);
+static int jr_visits_step(jr_visits_t *v, int n);
+static void jr_visits_bind_str(jr_visits_t *v, sqlite3_stmt *stmt, int col,
+    const jr_visits_str_t *s);
+static void jr_visits_untouch(jr_visits_t *v);
+static int jr_visits_sweep(jr_visits_t *v, int all);
+static int jr_visits_ended(jr_visits_t *v, int64_t id);
+static int jr_visits_recompute(jr_visits_t *v, int64_t id);
+static int jr_visits_repair(jr_visits_t *v);
+
+
+/* Whether a slot holds a visit to keep when the map is made again. */
+static inline int
+jr_visits_alive(jr_visits_t *v, const jr_visit_t *e)
+{
+    return e->key
+           && (e->touch || e->dirty
+               || (e->id && e->end_ms + v->gap_ms > v->newest));
+}
+
+
+jr_visits_t *
+jr_visits_open(sqlite3 *db, unsigned gap)
+{
+    int            i;
+    sqlite3_stmt  *max;
+    jr_visits_t   *v;
+
+    v = calloc(1, sizeof(jr_visits_t));
+    if (v == NULL) {
+        jr_log(JR_LOG_ERROR, "visits: out of memory");
+        return NULL;
+    }
+
+    v->db = db;
+    v->gap_ms = (uint64_t) gap * 1000;
+
+    for (i = 0; i < JR_VISITS_NSTMT; i++) {
+        if (sqlite3_prepare_v3(db, jr_visits_sql[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &v->stmt[i], NULL)
+            != SQLITE_OK)
+        {
+            jr_log(JR_LOG_ERROR, "visits: cannot prepare \"%s\": %s",
+                   jr_visits_sql[i], sqlite3_errmsg(db));
+            jr_visits_close(v);
+            return NULL;
+        }
+    }
+
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) + 1"
+                           " FROM analytics_visits", -1, &max, NULL)
+        != SQLITE_OK
+        || sqlite3_step(max) != SQLITE_ROW)
+    {
+        jr_log(JR_LOG_ERROR, "visits: cannot read analytics_visits: %s",
+               sqlite3_errmsg(db));
+        sqlite3_finalize(max);
+        jr_visits_close(v);
+        return NULL;
+    }
+
+    v->next_id = sqlite3_column_int64(max, 0);
+    sqlite3_finalize(max);
+
+    if (jr_visits_repair(v) != 0) {
+        jr_visits_close(v);
+        return NULL;
+    }
+
+    return v;
+}
+
+
+/*
+ * The rows a jobrunner that was killed left behind its views, of
+ * yesterday and today (older days are brought up to date by their
+ * rollup), in one transaction.
+ */
+static int
+jr_visits_repair(jr_visits_t *v)
+{
+    int      rc;
+    int64_t  day, today;
+
+    if (sqlite3_exec(v->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
+        != SQLITE_OK)
+    {
+        jr_log(JR_LOG_ERROR, "visits: cannot begin: %s",
+               sqlite3_errmsg(v->db));
+        return -1;
+    }
+
+    today = (int64_t) (time(NULL) / 86400);
+    rc = 0;
+
+    for (day = today - 1; day <= today && rc == 0; day++) {
+        sqlite3_bind_int64(v->stmt[JR_VISITS_STALE_DAY], 1, day);
+        rc = jr_visits_step(v, JR_VISITS_STALE_DAY);
+
+        if (rc == 0 && sqlite3_changes(v->db)) {
+            jr_log(JR_LOG_INFO, "visits: %d of day %lld brought up to date "
+                   "from their views", sqlite3_changes(v->db),
+                   (long long) day);
+        }
+    }
+
+    if (sqlite3_exec(v->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL,
+                     NULL)
+        != SQLITE_OK)
+    {
+        jr_log(JR_LOG_ERROR, "visits: cannot commit: %s",
+               sqlite3_errmsg(v->db));
+        return -1;
+    }
+
+    return rc;
+}
+
+
+int
+jr_visits_add(jr_visits_t *v, const jr_visits_view_t *view)
+{
+    size_t                cap;
+    uint64_t              t;
+    jr_visit_t           *e;
+    jr_visits_row_t      *row;
+    jr_visits_touch_t    *touch;
+    const blog_event_t   *ev;
+
+    ev = view->ev;
+    t = ev->time_ms;
+
+    if (t > v->newest) {
+        v->newest = t;
+    }
+
+    if (v->nrow == v->row_cap) {
+        cap = v->row_cap ? v->row_cap * 2 : 4096;
+        row = realloc(v->row, cap * sizeof(jr_visits_row_t));
+        if (row == NULL) {
+            goto nomem;
+        }
+
+        v->row = row;
+        v->row_cap = cap;
+    }
+
+    e = jr_visits_find(v, view->key);
+
+    /* the visitor's visit goes on unless the gap ended it */
+    if (e && e->id && t < e->end_ms + v->gap_ms) {
+        if (jr_visits_touch(v, e, 0, &touch) != 0) {
+            goto nomem;
+        }
+
+        /* a row written by an earlier batch is now behind */
+        e->dirty |= !touch->is_new;
+
+    } else {
+        if (e == NULL && (e = jr_visits_insert(v, view->key)) == NULL) {
+            goto nomem;
+        }
+
+        if (jr_visits_touch(v, e, 1, &touch) != 0
+            || (e->dirty && jr_visits_ended(v, e->id) != 0))
+        {
+            goto nomem;
+        }
+
+        e->id = v->next_id++;
+        e->start_ms = t;
+        e->end_ms = t;
+        e->views = 0;
+        e->dirty = 0;
+
+        touch->is_new = 1;
+        touch->id = e->id;
+        touch->day = (int64_t) (t / JR_VISITS_DAY_MS);
+        touch->entry = (int32_t) v->nrow;
+
+        if (jr_visits_describe(v, touch, view) != 0) {
+            goto nomem;
+        }
+    }
+
+    /* a record older than the visit's start (a late spool) moves it */
+    if (t < e->start_ms) {
+        e->start_ms = t;
+        touch->entry = (int32_t) v->nrow;
+    }
+
+    if (t >= e->end_ms) {
+        e->end_ms = t;
+        touch->exit = (int32_t) v->nrow;
+    }
+
+    e->views++;
+    touch->start_ms = e->start_ms;
+    touch->end_ms = e->end_ms;
+    touch->views = e->views;
+
+    row = &v->row[v->nrow];
+    row->visit = e->id;
+    row->day = touch->day;
+    row->time_ms = t;
+    row->status = ev->status;
+
+    if (jr_visits_str(v, &row->path, ev->field[BLOG_EVENT_PATH].data,
+                      ev->field[BLOG_EVENT_PATH].len) != 0
+        || jr_visits_str(v, &row->ref_host,
+                         ev->field[BLOG_EVENT_REFERRER].data,
+                         ev->field[BLOG_EVENT_REFERRER].len) != 0
+        || jr_visits_str(v, &row->ref_path,
+                         ev->field[BLOG_EVENT_REF_PATH].data,
+                         ev->field[BLOG_EVENT_REF_PATH].len) != 0)
+    {
+        goto nomem;
+    }
+
+    v->nrow++;
+
+    return 0;
+
+nomem:
+
+    jr_log(JR_LOG_ERROR, "visits: out of memory for a batch");
+    return -1;
+}
+
+
+/*
+ * The touch of entry e's visit in this batch: the one it has, unless
+ * fresh (a new visit starts), else a new one; the key's first touch keeps
+ * the entry as it was before the batch.  Returns 0, or -1 out of memory.
+ */
+static int
+jr_visits_touch(jr_visits_t *v, jr_visit_t *e, int fresh,
+    jr_visits_touch_t **t)
+{
+    size_t              cap;
+    jr_visits_touch_t  *touch;
+
+    if (e->touch && !fresh) {
+        *t = &v->touch[e->touch - 1];
+        return 0;
+    }
+
+    if (v->ntouch == v->touch_cap) {
+        cap = v->touch_cap ? v->touch_cap * 2 : 1024;
+        touch = realloc(v->touch, cap * sizeof(jr_visits_touch_t));
+        if (touch == NULL) {
+            return -1;
+        }
+
+        v->touch = touch;
+        v->touch_cap = cap;
+    }
+
+    touch = &v->touch[v->ntouch];
+    memset(touch, 0, sizeof(jr_visits_touch_t));
+    touch->first = (e->touch == 0);
+    touch->old = *e;
+    touch->old.touch = 0;
+    touch->id = e->id;
+    touch->day = (int64_t) (e->start_ms / JR_VISITS_DAY_MS);
+    touch->entry = -1;
+    touch->exit = -1;
+
+    e->touch = (uint32_t) ++v->ntouch;
+    *t = touch;
+
+    return 0;
+}
+
+
+/* A new visit's description, from its first view. */
+static int
+jr_visits_describe(jr_visits_t *v, jr_visits_touch_t *t,
+    const jr_visits_view_t *view)
+{
+    int                  i;
+    jr_source_t          src;
+    const blog_event_t  *ev;
+
+    ev = view->ev;
+    jr_source_classify(ev, &src);
+
+    if (jr_visits_str(v, &t->visitor, view->visitor, view->vlen) != 0
+        || jr_visits_str(v, &t->source, src.source, src.len) != 0)
+    {
+        return -1;
+    }
+
+    for (i = 0; i < JR_VISITS_UTM; i++) {
+        if (jr_visits_str(v, &t->utm[i],
+                          ev->field[BLOG_EVENT_UTM_SOURCE + i].data,
+                          ev->field[BLOG_EVENT_UTM_SOURCE + i].len)
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    t->channel = src.channel;
+    t->device = view->ua->device;
+    t->browser = view->ua->browser;
+    t->os = view->ua->os;
+
+    /* "--", the unknown country, is "" in the rows */
+    if (strcmp(view->country, "--") != 0) {
+        memcpy(t->country, view->country, 3);
+    }
+
+    strncpy(t->region, view->region, sizeof(t->region) - 1);
+
+    return 0;
+}
+
+
+/* Copies len bytes into the batch's bytes. */
+static int
+jr_visits_str(jr_visits_t *v, jr_visits_str_t *s, const char *data,
+    size_t len)
+{
+    char    *p;
+    size_t   cap;
+
+    if (v->nbytes + len > v->bytes_cap) {
+        cap = v->bytes_cap ? v->bytes_cap : 65536;
+
+        while (cap < v->nbytes + len) {
+            cap *= 2;
+        }
+
+        p = realloc(v->bytes, cap);
+        if (p == NULL) {
+            return -1;
+        }
+
+        v->bytes = p;
+        v->bytes_cap = cap;
+    }
+
+    if (len) {
+        memcpy(v->bytes + v->nbytes, data, len);
+    }
+
+    s->off = (uint32_t) v->nbytes;
+    s->len = (uint32_t) len;
+    v->nbytes += len;
+
+    return 0;
+}
+
+
+int
+jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
+    int all)
+{
+    int                 i;
+    size_t              k;
+    int64_t             visitor, unrolled;
+    sqlite3_stmt       *stmt;
+    jr_visits_row_t    *row;
+    jr_visits_touch_t  *t;
+
+    unrolled = -1;
+
+    for (k = 0; k < v->ntouch; k++) {
+        t = &v->touch[k];
+
+        /* a late view of a day already summed: it is summed again */
+        if (t->day != unrolled) {
+            sqlite3_bind_int64(v->stmt[JR_VISITS_UNROLL], 1, t->day);
+
+            if (jr_visits_step(v, JR_VISITS_UNROLL) != 0) {
+                return -1;
+            }
+
+            unrolled = t->day;
+        }
+
+        /* a visit that goes on is brought up to date once it ends */
+        if (!t->is_new) {
+            continue;
+        }
+
+        if (hash(data, t->day, v->bytes + t->visitor.off, t->visitor.len,
+                 &visitor)
+            != 0)
+        {
+            return -1;
+        }
+
+        /* the referrer is the entry view's */
+        row = &v->row[t->entry];
+        stmt = v->stmt[JR_VISITS_INSERT];
+        sqlite3_bind_int64(stmt, 1, t->id);
+        sqlite3_bind_int64(stmt, 2, t->day);
+        sqlite3_bind_int64(stmt, 3, visitor);
+        sqlite3_bind_int64(stmt, 4, (int64_t) t->start_ms);
+        sqlite3_bind_int64(stmt, 5, (int64_t) t->end_ms);
+        sqlite3_bind_int64(stmt, 6, t->views);
+        jr_visits_bind_str(v, stmt, 7, &row->path);
+        jr_visits_bind_str(v, stmt, 8,
+                           &v->row[t->exit >= 0 ? t->exit : t->entry].path);
+        jr_visits_bind_str(v, stmt, 9, &t->source);
+        sqlite3_bind_text(stmt, 10, t->channel, -1, SQLITE_STATIC);
+        jr_visits_bind_str(v, stmt, 11, &row->ref_host);
+        jr_visits_bind_str(v, stmt, 12, &row->ref_path);
+
+        for (i = 0; i < JR_VISITS_UTM; i++) {
+            jr_visits_bind_str(v, stmt, 13 + i, &t->utm[i]);
+        }
+
+        sqlite3_bind_text(stmt, 16, t->country, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 17, t->region, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 18, t->device, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 19, t->browser, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 20, t->os, -1, SQLITE_STATIC);
+
+        if (jr_visits_step(v, JR_VISITS_INSERT) != 0) {
+            return -1;
+        }
+    }
+
+    for (k = 0; k < v->nrow; k++) {
+        row = &v->row[k];
+        stmt = v->stmt[JR_VISITS_VIEW];
+        sqlite3_bind_int64(stmt, 1, row->visit);
+        sqlite3_bind_int64(stmt, 2, row->day);
+        sqlite3_bind_int64(stmt, 3, (int64_t) row->time_ms);
+        jr_visits_bind_str(v, stmt, 4, &row->path);
+        sqlite3_bind_int(stmt, 5, (int) row->status);
+        jr_visits_bind_str(v, stmt, 6, &row->ref_host);
+        jr_visits_bind_str(v, stmt, 7, &row->ref_path);
+
+        if (jr_visits_step(v, JR_VISITS_VIEW) != 0) {
+            return -1;
+        }
+    }
+
+    for (k = 0; k < v->nended; k++) {
+        if (jr_visits_recompute(v, v->ended[k]) != 0) {
+            return -1;
+        }
+    }
+
+    return jr_visits_sweep(v, all);
+}
+
+
+/*
+ * Brings up to date the rows of the visits that have ended by the
+ * records' time (all: every one), looked for once a second at most: a
+ * walk of the map.  The keys are kept for jr_visits_commit().
+ */
+static int
+jr_visits_sweep(jr_visits_t *v, int all)
+{
+    size_t       i, cap;
+    time_t       now;
+    uint64_t    *done;
+    jr_visit_t  *e;
+
+    now = time(NULL);
+
+    if (!all && now == v->swept) {
+        return 0;
+    }
+
+    v->swept = now;
+
+    for (i = 0; i < v->cap; i++) {
+        e = &v->slot[i];
+
+        if (!e->dirty || (!all && e->end_ms + v->gap_ms > v->newest)) {
+            continue;
+        }
+
+        if (v->ndone == v->done_cap) {
+            cap = v->done_cap ? v->done_cap * 2 : 1024;
+            done = realloc(v->done, cap * sizeof(uint64_t));
+            if (done == NULL) {
+                jr_log(JR_LOG_ERROR, "visits: out of memory for a batch");
+                return -1;
+            }
+
+            v->done = done;
+            v->done_cap = cap;
+        }
+
+        if (jr_visits_recompute(v, e->id) != 0) {
+            return -1;
+        }
+
+        v->done[v->ndone++] = e->key;
+    }
+
+    return 0;
+}
+
+
+/* A visit whose row is behind ended in the batch: its row is made so. */
+static int
+jr_visits_ended(jr_visits_t *v, int64_t id)
+{
+    size_t    cap;
+    int64_t  *ended;
+
+    if (v->nended == v->ended_cap) {
+        cap = v->ended_cap ? v->ended_cap * 2 : 256;
+        ended = realloc(v->ended, cap * sizeof(int64_t));
+        if (ended == NULL) {
+            return -1;
+        }
+
+        v->ended = ended;
+        v->ended_cap = cap;
+    }
+
+    v->ended[v->nended++] = id;
+
+    return 0;
+}
+
+
+static int
+jr_visits_recompute(jr_visits_t *v, int64_t id)
+{
+    sqlite3_bind_int64(v->stmt[JR_VISITS_UPDATE], 1, id);
+
+    return jr_visits_step(v, JR_VISITS_UPDATE);
+}
+
+
+static void
+jr_visits_bind_str(jr_visits_t *v, sqlite3_stmt *stmt, int col,
+    const jr_visits_str_t *s)
+{
+    /* "" and not NULL for an empty string: the columns are NOT NULL */
+    sqlite3_bind_text(stmt, col, s->len ? v->bytes + s->off : "",
+                      (int) s->len, SQLITE_STATIC);
+}
+
+
+/* Runs statement n to its end and resets it.  Returns 0 or -1 (logged). */
+static int
+jr_visits_step(jr_visits_t *v, int n)
+{
+    int  rc;
+
+    rc = sqlite3_step(v->stmt[n]);
+    sqlite3_reset(v->stmt[n]);
+    sqlite3_clear_bindings(v->stmt[n]);
+
+    if (rc != SQLITE_DONE) {
+        jr_log(JR_LOG_ERROR, "visits: %s: %s", sqlite3_sql(v->stmt[n]),
+               sqlite3_errmsg(v->db));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
+jr_visits_commit(jr_visits_t *v)
+{
+    size_t       k;
+    jr_visit_t  *e;
+
+    /* the rows brought up to date are, now */
+    for (k = 0; k < v->ndone; k++) {
+        e = jr_visits_find(v, v->done[k]);
+        if (e) {
+            e->dirty = 0;
+        }
+    }
+
+    jr_visits_untouch(v);
+}
+
+
+void
+jr_visits_discard(jr_visits_t *v)
+{
+    size_t              k;
+    jr_visit_t         *e;
+    jr_visits_touch_t  *t;
+
+    /* backwards: a key's first touch, the state before the batch, last */
+    for (k = v->ntouch; k > 0; k--) {
+        t = &v->touch[k - 1];
+
+        if (t->first && (e = jr_visits_find(v, t->old.key)) != NULL) {
+            *e = t->old;
+        }
+    }
+
+    jr_visits_untouch(v);
+}
+
+
+/* Forgets the batch: its touches, rows and bytes. */
+static void
+jr_visits_untouch(jr_visits_t *v)
+{
+    size_t       k;
+    jr_visit_t  *e;
+
+    for (k = 0; k < v->ntouch; k++) {
+        e = jr_visits_find(v, v->touch[k].old.key);
+        if (e) {
+            e->touch = 0;
+        }
+    }
+
+    v->ntouch = 0;
+    v->nrow = 0;
+    v->nbytes = 0;
+    v->ndone = 0;
+    v->nended = 0;
+}
+
+
+void
+jr_visits_close(jr_visits_t *v)
+{
+    int  i;
+
+    if (v == NULL) {
+        return;
+    }
+
+    for (i = 0; i < JR_VISITS_NSTMT; i++) {
+        sqlite3_finalize(v->stmt[i]);
+    }
+
+    free(v->slot);
+    free(v->done);
+    free(v->ended);
+    free(v->touch);
+    free(v->row);
+    free(v->bytes);
+    free(v);
+}
+
+
+static jr_visit_t *
+jr_visits_find(jr_visits_t *v, uint64_t key)
+{
+    size_t  i;
+
+    if (v->cap == 0) {
+        return NULL;
+    }
+
+    for (i = key & (v->cap - 1); v->slot[i].key; i = (i + 1) & (v->cap - 1)) {
+        if (v->slot[i].key == key) {
+            return &v->slot[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Adds an entry for key, which is not in the map, dead (id 0).  A map
+ * that would be more than half full is made again without the visits
+ * that are over (dead, or ended a gap before the latest view) and that
+ * the batch has not touched, twice the size unless that left it a quarter
+ * full or less.  Returns the entry, or NULL out of memory.
+ */
+static jr_visit_t *
+jr_visits_insert(jr_visits_t *v, uint64_t key)
+{
+    size_t       i, j, cap, kept;
+    jr_visit_t  *slot, *e;
+
+    if ((v->used + 1) * 2 > v->cap) {
+        kept = 0;
+
+        for (i = 0; i < v->cap; i++) {
+            kept += jr_visits_alive(v, &v->slot[i]);
+        }
+
+        cap = v->cap ? v->cap : JR_VISITS_MIN;
+
+        if ((kept + 1) * 4 > cap) {
+            cap *= 2;
+        }
+
+        slot = calloc(cap, sizeof(jr_visit_t));
+        if (slot == NULL) {
+            return NULL;
+        }
+
+        for (i = 0; i < v->cap; i++) {
+            e = &v->slot[i];
+
+            if (!jr_visits_alive(v, e)) {
+                continue;
+            }
+
+            for (j = e->key & (cap - 1); slot[j].key; j = (j + 1) & (cap - 1)) {
+                /* void */
+            }
+
+            slot[j] = *e;
+        }
+
+        free(v->slot);
+        v->slot = slot;
+        v->cap = cap;
+        v->used = kept;
+    }
+
+    for (i = key & (v->cap - 1); v->slot[i].key; i = (i + 1) & (v->cap - 1)) {
+        /* void */
+    }
+
+    e = &v->slot[i];
+    memset(e, 0, sizeof(jr_visit_t));
+    e->key = key;
+    v->used++;
+
+    return e;
+}

@@ -1,0 +1,228 @@
+/*
+ * Unit tests of the visits (jobrunner/events/jr_visits.c) on an
+ * in-memory analytics.db: views join a visit within the gap and start
+ * one after it; a batch that is discarded and added again writes what it
+ * would have written the first time; a batch committed is built on by the
+ * next (an update, not a second visit); sources and channels.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "tap.h"
+
+#include "blog_analytics_schema.h"
+#include "blog_event.h"
+#include "events/jr_source.h"
+#include "events/jr_useragent.h"
+#include "events/jr_visits.h"
+
+
+#define T0      (20000ULL * 86400000ULL + 3600000ULL)     /* 01:00 UTC */
+#define MINUTE  60000ULL
+#define GAP     1800
+
+
+static sqlite3  *db;
+
+
+static int
+hash(void *data, int64_t day, const char *visitor, size_t len,
+    int64_t *out)
+{
+    (void) data;
+
+    /* the test's own: any stable value serves */
+    *out = day * 1000 + (int64_t) len + (unsigned char) visitor[4];
+
+    return 0;
+}
+
+
+static void
+view(jr_visits_t *v, uint64_t key, uint64_t ms, const char *path,
+    const char *ref)
+{
+    char              who[24];
+    jr_ua_t           ua;
+    blog_event_t      ev;
+    jr_visits_view_t  vw;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.time_ms = ms;
+    ev.status = 200;
+    ev.field[BLOG_EVENT_PATH].data = path;
+    ev.field[BLOG_EVENT_PATH].len = strlen(path);
+    ev.field[BLOG_EVENT_REFERRER].data = ref;
+    ev.field[BLOG_EVENT_REFERRER].len = strlen(ref);
+
+    memset(who, 0, sizeof(who));
+    who[4] = (char) key;
+    jr_ua_classify("Firefox/120.0", 13, &ua);
+
+    vw.key = key;
+    vw.ev = &ev;
+    vw.visitor = who;
+    vw.vlen = sizeof(who);
+    vw.country = "--";
+    vw.region = "";
+    vw.ua = &ua;
+
+    ok(jr_visits_add(v, &vw) == 0, "view of %s at +%llu min", path,
+       (unsigned long long) ((ms - T0) / MINUTE));
+}
+
+
+static int
+write_batch(jr_visits_t *v)
+{
+    int  rc;
+
+    rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
+         && jr_visits_write(v, hash, NULL, 1) == 0
+         && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+
+    if (rc) {
+        jr_visits_commit(v);
+    }
+
+    return rc;
+}
+
+
+static const char *
+query(const char *sql)
+{
+    static char    out[1024];
+    size_t         n;
+    sqlite3_stmt  *stmt;
+
+    out[0] = '\0';
+    n = 0;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        snprintf(out, sizeof(out), "error: %s", sqlite3_errmsg(db));
+        return out;
+    }
+
+    while (sqlite3_step(stmt) == SQLITE_ROW && n < sizeof(out) - 1) {
+        n += snprintf(out + n, sizeof(out) - n, "%s%s", n ? ";" : "",
+                      (const char *) sqlite3_column_text(stmt, 0));
+    }
+
+    sqlite3_finalize(stmt);
+
+    return out;
+}
+
+
+static void
+test_visits(void)
+{
+    jr_visits_t  *v;
+
+    v = jr_visits_open(db, GAP);
+    ok(v != NULL, "opened");
+
+    /* a batch that fails: discarded, then read again */
+    view(v, 1, T0, "/a", "news.ycombinator.com");
+    view(v, 1, T0 + 10 * MINUTE, "/b", "");
+    view(v, 2, T0, "/a", "");
+    jr_visits_discard(v);
+    is_str(query("SELECT count(*) FROM analytics_visits"), "0",
+           "a discarded batch wrote nothing");
+
+    view(v, 1, T0, "/a", "news.ycombinator.com");
+    view(v, 1, T0 + 10 * MINUTE, "/b", "");
+    view(v, 2, T0, "/a", "");
+    ok(write_batch(v), "the batch read again is written");
+
+    /* the next batch: visitor 1 goes on, then comes back after the gap */
+    view(v, 1, T0 + 20 * MINUTE, "/c", "");
+    view(v, 1, T0 + 80 * MINUTE, "/a", "");
+    jr_visits_discard(v);
+    view(v, 1, T0 + 20 * MINUTE, "/c", "");
+    view(v, 1, T0 + 80 * MINUTE, "/a", "");
+    ok(write_batch(v), "the next batch, after a discard of it");
+
+    is_str(query("SELECT views || ' ' || entry || ' ' || exit || ' '"
+                 " || ((end_ms - start_ms) / 60000) || ' ' || source || ' '"
+                 " || channel FROM analytics_visits ORDER BY id"),
+           "3 /a /c 20 Hacker News social;1 /a /a 0  direct;"
+           "1 /a /a 0  direct",
+           "visits: one went on over two batches, one after the gap");
+    is_str(query("SELECT count(*) FROM analytics_views"), "5",
+           "5 views, none twice");
+    is_str(query("SELECT count(*) FROM analytics_visits AS v WHERE views <>"
+                 " (SELECT count(*) FROM analytics_views WHERE visit = v.id)"),
+           "0", "each visit's views are its rows of views");
+
+    jr_visits_close(v);
+}
+
+
+static void
+source_is(const char *host, const char *medium, const char *campaign,
+    const char *tag, const char *source, const char *channel)
+{
+    blog_event_t  ev;
+    jr_source_t   s;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.field[BLOG_EVENT_REFERRER].data = host;
+    ev.field[BLOG_EVENT_REFERRER].len = strlen(host);
+    ev.field[BLOG_EVENT_UTM_MEDIUM].data = medium;
+    ev.field[BLOG_EVENT_UTM_MEDIUM].len = strlen(medium);
+    ev.field[BLOG_EVENT_UTM_CAMPAIGN].data = campaign;
+    ev.field[BLOG_EVENT_UTM_CAMPAIGN].len = strlen(campaign);
+    ev.field[BLOG_EVENT_REF].data = tag;
+    ev.field[BLOG_EVENT_REF].len = strlen(tag);
+
+    jr_source_classify(&ev, &s);
+
+    ok(s.len == strlen(source) && memcmp(s.source, source, s.len) == 0
+       && strcmp(s.channel, channel) == 0,
+       "\"%s\" medium \"%s\" campaign \"%s\" ref \"%s\": %s, %s", host,
+       medium, campaign, tag, source, channel);
+}
+
+
+int
+main(void)
+{
+    int          i;
+    const char  *sql;
+
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+        return 1;
+    }
+
+    for (i = 0; i < blog_analytics_schema.version; i++) {
+        sql = blog_analytics_schema.migrations[i];
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+            printf("Bail out! migration %d: %s\n", i + 1, sqlite3_errmsg(db));
+            return 1;
+        }
+    }
+
+    test_visits();
+
+    source_is("", "", "", "", "", "direct");
+    source_is("www.google.co.uk", "", "", "", "Google", "search");
+    source_is("googleusercontent.com", "", "", "", "googleusercontent.com",
+              "referral");
+    source_is("m.facebook.com", "", "", "", "Facebook", "social");
+    source_is("blog.example.org", "", "", "", "blog.example.org", "referral");
+    source_is("", "Newsletter", "", "", "", "email");
+    source_is("mail.google.com", "", "", "", "Gmail", "email");
+    source_is("t.co", "cpc", "", "", "Twitter", "campaign");
+    source_is("", "", "spring", "", "", "campaign");
+    source_is("", "", "", "producthunt", "producthunt", "referral");
+    source_is("news.ycombinator.com", "", "", "hn", "hn", "social");
+
+    sqlite3_close(db);
+
+    return tap_done();
+}
