@@ -160,6 +160,31 @@ my (undef, $src_links) = panel($r->{body}, 'sources');
 ok((grep { m{source=%3Cscript%3Ealert\(1\)%3C/script%3E} } @$src_links),
    "a hostile value's filter link is URL-encoded") or diag "@$src_links";
 
+# --- CSV of a panel, of the chart ------------------------------------------------
+
+like $r->{body}, qr{<a class="csv" href="/admin/analytics\?period=7d&amp;csv=country" aria-label="Countries as CSV">CSV</a>},
+    'each panel links to its CSV';
+$r = page('?period=7d&csv=source');
+is $r->{status}, 200, 'a panel as CSV';
+like $r->{headers}{'content-type'}, qr{^text/csv; charset=utf-8}, '... text/csv';
+is $r->{headers}{'content-disposition'},
+    'attachment; filename="analytics-source-' . date_of($T - 6) . '-' . date_of($T) . '.csv"',
+    '... a file named after the panel and the range';
+my @lines = split /\r\n/, $r->{body};
+like $lines[0], qr/source.*visitors.*visits.*pageviews.*bounce_rate.*visit_duration/, '... a header line';
+is scalar @lines, 5, '... and every source (4)';
+ok((grep { index($_, $hostile_src) == 0 } @lines), '... the hostile one as it is: CSV needs no HTML escaping');
+$r = page('?period=7d&country=DE&csv=page');
+@lines = split /\r\n/, $r->{body};
+is_deeply [map { (split /,/)[0] } @lines[1 .. $#lines]], ['/a', '/b'], 'a filtered panel as CSV: its rows only';
+$r = page('?period=7d&csv=time');
+@lines = split /\r\n/, $r->{body};
+is scalar @lines, 1 + 2, 'the chart as CSV: the days with data';
+$r = page('?period=7d&csv=nope');
+is $r->{status}, 400, 'a CSV of no panel: 400';
+
+$r = page('?period=7d');
+
 # --- filters: a click narrows every panel -----------------------------------
 
 my (undef, $links) = panel($r->{body}, 'countries');

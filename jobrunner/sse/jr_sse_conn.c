@@ -9,7 +9,7 @@
  *     Last-Event-ID: 1767225600000.42        (or ?last_event_id=...)
  *     X-Blog-Admin: alice                    (set by nginx, see below)
  *
- * Admin topics (alerts, alerts.*) need X-Blog-Admin, and the header is
+ * Admin topics (alerts, alerts.*, analytics.*) need X-Blog-Admin, and the header is
  * believed only on the Unix socket: nginx sets it from $blog_admin_user,
  * which the module computes from the session cookie, and replaces any
  * such header a client sends.  Who may connect to the socket is decided

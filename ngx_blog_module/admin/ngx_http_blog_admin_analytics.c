@@ -8,7 +8,6 @@
  */
 
 #include "admin/ngx_http_blog_dash.h"
-#include "ngx_http_blog_events_module.h"
 #include "blog_current.h"
 
 
@@ -35,6 +34,8 @@ static ngx_http_blog_period_t  ngx_http_blog_periods[] = {
 #define NGX_HTTP_BLOG_DASH_MAX_DAYS  3660
 
 
+static ngx_int_t ngx_http_blog_dash_failed(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_int_t rc, const char *why);
 static ngx_int_t ngx_http_blog_dash_args(ngx_http_request_t *r,
     ngx_http_blog_dash_t *dash, const char **why);
 static ngx_int_t ngx_http_blog_dash_decode(ngx_http_request_t *r,
@@ -49,7 +50,9 @@ ngx_int_t
 ngx_http_blog_admin_analytics(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx)
 {
+    sqlite3               *db;
     ngx_int_t              rc;
+    ngx_str_t              csv, body;
     const char            *why;
     ngx_array_t           *vars;
     ngx_http_blog_dash_t   dash;
@@ -70,16 +73,20 @@ ngx_http_blog_admin_analytics(ngx_http_request_t *r,
     ngx_sprintf(dash.base.data, "%Vanalytics", &ctx->alcf->prefix);
 
     rc = ngx_http_blog_dash_args(r, &dash, &why);
-
-    if (rc == NGX_HTTP_BAD_REQUEST) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "analytics dashboard: %s", why);
-        return ngx_http_blog_admin_message(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                           "Bad request", why);
+    if (rc != NGX_OK) {
+        return ngx_http_blog_dash_failed(r, ctx, rc, why);
     }
 
-    if (rc != NGX_OK) {
-        return rc;
+    db = ctx->alcf->data->db;
+
+    if (ngx_http_arg(r, (u_char *) "csv", 3, &csv) == NGX_OK) {
+        rc = ngx_http_blog_dash_csv(r, &dash, db, &csv, &body, &why);
+
+        if (rc == NGX_OK) {
+            return ngx_http_blog_send_body(r, body.data, body.len);
+        }
+
+        return ngx_http_blog_dash_failed(r, ctx, rc, why);
     }
 
     vars = ngx_http_blog_scope_create(r);
@@ -88,16 +95,32 @@ ngx_http_blog_admin_analytics(ngx_http_request_t *r,
     }
 
     rc = ngx_http_blog_dash_state(r, &dash, vars);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
-    rc = ngx_http_blog_dash_vars(r, &dash, ctx->alcf->data->db, vars, &why);
+    if (rc == NGX_OK) {
+        rc = ngx_http_blog_dash_vars(r, &dash, db, vars, &why);
+    }
 
     if (rc == NGX_OK) {
         rc = ngx_http_blog_dash_current(r, ctx, vars);
     }
 
+    if (rc == NGX_OK) {
+        return ngx_http_blog_admin_page(r, ctx, NGX_HTTP_OK,
+                                        BLOG_ATPL_ANALYTICS, vars);
+    }
+
+    return ngx_http_blog_dash_failed(r, ctx, rc, why);
+}
+
+
+/*
+ * A question the page cannot answer is a 400 with the reason, logged; a
+ * database that fails, a 503.
+ */
+static ngx_int_t
+ngx_http_blog_dash_failed(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_int_t rc, const char *why)
+{
     if (rc == NGX_HTTP_BAD_REQUEST) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "analytics dashboard: %s", why);
@@ -116,12 +139,7 @@ ngx_http_blog_admin_analytics(ngx_http_request_t *r,
                    "may be busy). Try again.");
     }
 
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    return ngx_http_blog_admin_page(r, ctx, NGX_HTTP_OK, BLOG_ATPL_ANALYTICS,
-                                    vars);
+    return rc;
 }
 
 

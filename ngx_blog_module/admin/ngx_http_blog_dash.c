@@ -25,6 +25,9 @@
 #define NGX_HTTP_BLOG_CHART_WIDTH    720
 #define NGX_HTTP_BLOG_CHART_HEIGHT   240
 
+/* csv=time: the chart's points */
+#define NGX_HTTP_BLOG_DASH_CSV_TIME  "time"
+
 
 typedef struct {
     const char          *id;          /* the section's, for links and tests */
@@ -71,8 +74,18 @@ static ngx_int_t ngx_http_blog_dash_chart(ngx_http_request_t *r,
 static ngx_int_t ngx_http_blog_dash_panel(ngx_http_request_t *r,
     ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *panels,
     ngx_http_blog_panel_t *panel, const char **why);
+static ngx_int_t ngx_http_blog_dash_csv_href(ngx_http_request_t *r,
+    ngx_str_t *href, const char *arg);
 static ngx_int_t ngx_http_blog_dash_broken(ngx_http_request_t *r,
     ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *vars);
+
+
+/* Whether the chart has a point per month: a range longer than 92 days. */
+static int
+ngx_http_blog_dash_months(ngx_http_blog_dash_t *dash)
+{
+    return dash->range.to - dash->range.from >= NGX_HTTP_BLOG_DASH_DAYS_MAX;
+}
 
 
 ngx_int_t
@@ -116,7 +129,8 @@ ngx_http_blog_dash_vars(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
 
 /*
  * Runs q with the page's range and filters.  The engine's refusals are the
- * client's (a 400 with why); anything else is the database's, logged.
+ * client's (a 400 with why); anything else is the database's, logged.  The
+ * caller frees q, and res when NGX_OK.
  */
 static ngx_int_t
 ngx_http_blog_dash_run(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
@@ -129,7 +143,6 @@ ngx_http_blog_dash_run(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
 
     err = ngx_pnalloc(r->pool, BLOG_STATS_ERROR_SIZE);
     if (err == NULL) {
-        blog_stats_query_free(q);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -147,8 +160,6 @@ ngx_http_blog_dash_run(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
         ngx_memzero(res, sizeof(blog_stats_result_t));
         rc = blog_stats_run(db, q, res, err);
     }
-
-    blog_stats_query_free(q);
 
     switch (rc) {
 
@@ -194,6 +205,8 @@ ngx_http_blog_dash_figures(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     q.compare = 1;
 
     rc = ngx_http_blog_dash_run(r, dash, db, &q, &res, why);
+    blog_stats_query_free(&q);
+
     if (rc != NGX_OK) {
         return rc;
     }
@@ -284,6 +297,7 @@ ngx_http_blog_dash_chart(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     int64_t               day, *starts;
     size_t                n, i, k;
     ngx_int_t             rc;
+    ngx_str_t             href;
     blog_buf_t            out;
     ngx_array_t           rows, *item;
     blog_chart_t          chart;
@@ -293,7 +307,7 @@ ngx_http_blog_dash_chart(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     char                (*labels)[BLOG_RANGE_DATE_SIZE];
     int                   months;
 
-    months = dash->range.to - dash->range.from >= NGX_HTTP_BLOG_DASH_DAYS_MAX;
+    months = ngx_http_blog_dash_months(dash);
 
     /* the first day of each point */
     n = 0;
@@ -339,6 +353,8 @@ ngx_http_blog_dash_chart(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     q.dims[q.ndims++] = months ? BLOG_STATS_TIME_MONTH : BLOG_STATS_TIME_DAY;
 
     rc = ngx_http_blog_dash_run(r, dash, db, &q, &res, why);
+    blog_stats_query_free(&q);
+
     if (rc != NGX_OK) {
         return rc;
     }
@@ -407,7 +423,13 @@ ngx_http_blog_dash_chart(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
 
     if (ngx_http_blog_scope_list(vars, "chart_rows", &rows) != NGX_OK
         || ngx_http_blog_scope_cstr(r, vars, "chart_unit",
-                                    months ? "Month" : "Day") != NGX_OK)
+                                    months ? "Month" : "Day") != NGX_OK
+        || ngx_http_blog_dash_href(r, dash, NULL, BLOG_STATS_NDIMS, NULL,
+                                   BLOG_STATS_NDIMS, &href) != NGX_OK
+        || ngx_http_blog_dash_csv_href(r, &href, NGX_HTTP_BLOG_DASH_CSV_TIME)
+           != NGX_OK
+        || ngx_http_blog_scope_str(r, vars, "chart_csv", href.data, href.len)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -441,6 +463,8 @@ ngx_http_blog_dash_panel(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     q.limit = NGX_HTTP_BLOG_DASH_TOP;
 
     rc = ngx_http_blog_dash_run(r, dash, db, &q, &res, why);
+    blog_stats_query_free(&q);
+
     if (rc != NGX_OK) {
         return rc;
     }
@@ -494,9 +518,15 @@ ngx_http_blog_dash_panel(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
         }
     }
 
-    item = ngx_http_blog_scope_item(r->pool, panels, 4);
+    item = ngx_http_blog_scope_item(r->pool, panels, 5);
 
     if (item == NULL
+        || ngx_http_blog_dash_href(r, dash, NULL, BLOG_STATS_NDIMS, NULL,
+                                   BLOG_STATS_NDIMS, &href) != NGX_OK
+        || ngx_http_blog_dash_csv_href(r, &href, ngx_http_blog_dash_arg(panel->dim))
+           != NGX_OK
+        || ngx_http_blog_scope_str(r, item, "csv", href.data, href.len)
+           != NGX_OK
         || ngx_http_blog_scope_cstr(r, item, "id", panel->id) != NGX_OK
         || ngx_http_blog_scope_cstr(r, item, "title", panel->title) != NGX_OK
         || (rows.nelts
@@ -514,6 +544,143 @@ done:
     blog_stats_result_free(&res);
 
     return rc;
+}
+
+
+/* href with "&csv=ARG" appended. */
+static ngx_int_t
+ngx_http_blog_dash_csv_href(ngx_http_request_t *r, ngx_str_t *href,
+    const char *arg)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, href->len + sizeof("&csv=") + ngx_strlen(arg));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    href->len = ngx_sprintf(p, "%V&csv=%s", href, arg) - p;
+    href->data = p;
+
+    return NGX_OK;
+}
+
+
+/*
+ * "csv=ARG": every row of a panel (ARG a dimension's argument name) or of
+ * the chart ("time"), with the range and filters of the page, as CSV
+ * (blog_stats_csv(): RFC 4180, cells that a spreadsheet would run made
+ * harmless), the visitors, visits, views, bounce rate and duration of each;
+ * the response's headers set, the body in *body, for the caller to send.
+ */
+ngx_int_t
+ngx_http_blog_dash_csv(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
+    sqlite3 *db, ngx_str_t *arg, ngx_str_t *body, const char **why)
+{
+    u_char               *p;
+    ngx_int_t             rc;
+    ngx_uint_t            d;
+    blog_buf_t            out;
+    ngx_table_elt_t      *h;
+    blog_stats_query_t    q;
+    blog_stats_result_t   res;
+    char                  from[BLOG_RANGE_DATE_SIZE], to[BLOG_RANGE_DATE_SIZE];
+
+    static const blog_stats_metric_e  metrics[] = {
+        BLOG_STATS_VISITORS, BLOG_STATS_VISITS, BLOG_STATS_PAGEVIEWS,
+        BLOG_STATS_BOUNCE_RATE, BLOG_STATS_VISIT_DURATION
+    };
+
+    blog_stats_query_init(&q);
+
+    if (arg->len == sizeof(NGX_HTTP_BLOG_DASH_CSV_TIME) - 1
+        && ngx_strncmp(arg->data, NGX_HTTP_BLOG_DASH_CSV_TIME, arg->len) == 0)
+    {
+        q.dims[q.ndims++] = ngx_http_blog_dash_months(dash)
+                            ? BLOG_STATS_TIME_MONTH : BLOG_STATS_TIME_DAY;
+
+    } else {
+        for (d = 0; d < BLOG_STATS_TIME_DAY; d++) {
+            if (arg->len == ngx_strlen(ngx_http_blog_dash_arg(d))
+                && ngx_strncmp(arg->data, ngx_http_blog_dash_arg(d),
+                               arg->len) == 0)
+            {
+                q.dims[q.ndims++] = d;
+                break;
+            }
+        }
+
+        if (q.ndims == 0) {
+            *why = "csv names no panel.";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    for (d = 0; d < sizeof(metrics) / sizeof(metrics[0]); d++) {
+        q.metrics[q.nmetrics++] = metrics[d];
+    }
+
+    rc = ngx_http_blog_dash_run(r, dash, db, &q, &res, why);
+
+    if (rc != NGX_OK) {
+        blog_stats_query_free(&q);
+        return rc;
+    }
+
+    ngx_memzero(&out, sizeof(blog_buf_t));
+
+    rc = blog_stats_csv(&q, &res, &out);
+
+    blog_stats_result_free(&res);
+    blog_stats_query_free(&q);
+
+    p = rc == 0 ? ngx_pnalloc(r->pool, out.len + 1) : NULL;
+
+    if (p != NULL) {
+        ngx_memcpy(p, out.data, out.len);
+    }
+
+    free(out.data);
+
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    blog_range_format(dash->range.from, from);
+    blog_range_format(dash->range.to, to);
+
+    /* the argument is one of the table's names: nothing to quote */
+    h->hash = 1;
+    ngx_str_set(&h->key, "Content-Disposition");
+    h->value.data = ngx_pnalloc(r->pool, sizeof("attachment; filename="
+                                "\"analytics-.csv\"") + arg->len + 2 * 10 + 2);
+    if (h->value.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value.len = ngx_sprintf(h->value.data, "attachment; filename="
+                               "\"analytics-%V-%s-%s.csv\"", arg, from, to)
+                   - h->value.data;
+
+    if (ngx_http_blog_security_headers(r, NULL) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = out.len;
+    ngx_str_set(&r->headers_out.content_type, "text/csv");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    ngx_str_set(&r->headers_out.charset, "utf-8");
+
+    body->data = p;
+    body->len = out.len;
+
+    return NGX_OK;
 }
 
 

@@ -9,7 +9,7 @@
  * dimension named as blog_stats's without its prefix (?page=/posts/a,
  * ?country=DE, ?device=phone).  Each link of the page is that URL with one
  * thing changed, so the page works without JavaScript, and a view can be
- * bookmarked or shared.
+ * bookmarked or shared; "&csv=country" makes it a panel's CSV file.
  */
 
 #ifndef NGX_HTTP_BLOG_DASH_H
@@ -59,6 +59,16 @@ const char *ngx_http_blog_dash_arg(blog_stats_dim_e dim);
  */
 ngx_int_t ngx_http_blog_dash_vars(ngx_http_request_t *r,
     ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *vars,
+    const char **why);
+
+/*
+ * The page's "csv=ARG": a panel's rows (ARG its dimension's argument) or
+ * the chart's ("time") as a CSV file: the headers set, the body in *body.
+ * Fails as ngx_http_blog_dash_vars(), and NGX_HTTP_BAD_REQUEST for an
+ * unknown ARG.
+ */
+ngx_int_t ngx_http_blog_dash_csv(ngx_http_request_t *r,
+    ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_str_t *arg, ngx_str_t *body,
     const char **why);
 
 #endif /* NGX_HTTP_BLOG_DASH_H */
