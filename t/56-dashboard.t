@@ -33,6 +33,8 @@ $site->{server} .= <<"EOF";
             proxy_set_header X-Blog-Admin \$blog_admin_user;
         }
 EOF
+# the readers' requests are access events for the jobrunner (the end)
+$site->{http} = "blog_events unix:$d/events.sock;\n";
 $site->start;
 
 my $now = time;
@@ -274,10 +276,12 @@ my $live = subscribe($site->port, ['analytics.current'], Cookie => $cookie);
 is $live->{status}, 200, '... with one: 200';
 my $e = $live->next_event('current', 15);
 is $e && $e->{json}{visitors}, 1, 'the current number at once' or diag $site->jobrunner_log;
+# (an id far above the jobrunner's, which gives its visits the ids after
+# the largest at its start)
 sql($db, "INSERT INTO analytics_visits (id, day, visitor, start_ms, end_ms, views,"
-       . " entry, exit) VALUES (7, $T, 7, $ms, $ms, 1, '/c', '/c');"
+       . " entry, exit) VALUES (1000, $T, 7, $ms, $ms, 1, '/c', '/c');"
        . "INSERT INTO analytics_views (visit, day, time_ms, path, status) VALUES"
-       . " (7, $T, $ms, '/c', 200)");
+       . " (1000, $T, $ms, '/c', 200)");
 $e = $live->next_event('current', 15);
 is $e && $e->{json}{visitors}, 2, 'a new visitor: the number goes up';
 $live->close_sub;
@@ -285,6 +289,26 @@ my $late = subscribe($site->port, ['analytics.current'], Cookie => $cookie);
 $e = $late->next_event('current', 15);
 is $e && $e->{json}{visitors}, 2, 'a new subscriber gets the current number';
 $late->close_sub;
+
+# end to end: two readers' requests, counted by the jobrunner, are two
+# more current visitors and two more visitors of today
+my $before = figures(page('?period=day')->{body})->{Visitors}[0];
+$live = subscribe($site->port, ['analytics.current'], Cookie => $cookie);
+$e = $live->next_event('current', 15);
+is $e && $e->{json}{visitors}, 2, 'subscribed again: 2';
+for my $ua ('Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0',
+            'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 '
+            . '(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1') {
+    is $site->get('/', 'User-Agent' => $ua)->{status}, 200, 'a reader reads the index';
+}
+my $n = 2;
+while ($n < 4 && ($e = $live->next_event('current', 15))) { $n = $e->{json}{visitors} }
+is $n, 4, 'the readers are current visitors, live' or diag $site->jobrunner_log;
+$live->close_sub;
+is figures(page('?period=day')->{body})->{Visitors}[0], $before + 2,
+    '... and visitors of today on the dashboard';
+is_deeply((grep { m{^/ } } @{ scalar panel(page('?period=day')->{body}, 'pages') }), '/ 2 2',
+    '... who saw the index');
 $site->stop_jobrunner;
 
 done_testing;
