@@ -10,6 +10,8 @@
 #include "admin/ngx_http_blog_dash.h"
 #include "blog_current.h"
 
+#include <time.h>
+
 
 typedef struct {
     const char   *name;        /* blog_range_named()'s */
@@ -33,9 +35,26 @@ static ngx_http_blog_period_t  ngx_http_blog_periods[] = {
 /* A custom range may not be longer: its chart is months, ten years' */
 #define NGX_HTTP_BLOG_DASH_MAX_DAYS  3660
 
+/*
+ * The page's queries run in the worker, on the panel's connection: past
+ * this many milliseconds of them SQLite stops, and the page is a 503 that
+ * says to ask less, rather than a worker held for long (a filter over 30
+ * days of a million views reads the raw rows: docs/dashboard.md).
+ */
+#define NGX_HTTP_BLOG_DASH_BUDGET_MS  3000
+#define NGX_HTTP_BLOG_DASH_STEPS      1000    /* VM steps between checks */
+
+
+typedef struct {
+    struct timespec           deadline;
+    unsigned                  timed_out:1;
+} ngx_http_blog_dash_budget_t;
+
 
 static ngx_int_t ngx_http_blog_dash_failed(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx, ngx_int_t rc, const char *why);
+    ngx_http_blog_admin_ctx_t *ctx, ngx_int_t rc, const char *why,
+    ngx_http_blog_dash_budget_t *budget);
+static int ngx_http_blog_dash_progress(void *data);
 static ngx_int_t ngx_http_blog_dash_args(ngx_http_request_t *r,
     ngx_http_blog_dash_t *dash, const char **why);
 static ngx_int_t ngx_http_blog_dash_decode(ngx_http_request_t *r,
@@ -50,9 +69,11 @@ ngx_int_t
 ngx_http_blog_admin_analytics(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx)
 {
+    int                    is_csv;
     sqlite3               *db;
     ngx_int_t              rc;
     ngx_str_t              csv, body;
+    ngx_http_blog_dash_budget_t  budget;
     const char            *why;
     ngx_array_t           *vars;
     ngx_http_blog_dash_t   dash;
@@ -74,53 +95,104 @@ ngx_http_blog_admin_analytics(ngx_http_request_t *r,
 
     rc = ngx_http_blog_dash_args(r, &dash, &why);
     if (rc != NGX_OK) {
-        return ngx_http_blog_dash_failed(r, ctx, rc, why);
+        return ngx_http_blog_dash_failed(r, ctx, rc, why, NULL);
     }
 
     db = ctx->alcf->data->db;
-
-    if (ngx_http_arg(r, (u_char *) "csv", 3, &csv) == NGX_OK) {
-        rc = ngx_http_blog_dash_csv(r, &dash, db, &csv, &body, &why);
-
-        if (rc == NGX_OK) {
-            return ngx_http_blog_send_body(r, body.data, body.len);
-        }
-
-        return ngx_http_blog_dash_failed(r, ctx, rc, why);
-    }
 
     vars = ngx_http_blog_scope_create(r);
     if (vars == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_blog_dash_state(r, &dash, vars);
+    ngx_memzero(&budget, sizeof(ngx_http_blog_dash_budget_t));
+    clock_gettime(CLOCK_MONOTONIC, &budget.deadline);
+    budget.deadline.tv_sec += NGX_HTTP_BLOG_DASH_BUDGET_MS / 1000;
+    budget.deadline.tv_nsec += (NGX_HTTP_BLOG_DASH_BUDGET_MS % 1000) * 1000000;
 
-    if (rc == NGX_OK) {
-        rc = ngx_http_blog_dash_vars(r, &dash, db, vars, &why);
+    if (budget.deadline.tv_nsec >= 1000000000) {
+        budget.deadline.tv_sec++;
+        budget.deadline.tv_nsec -= 1000000000;
     }
 
-    if (rc == NGX_OK) {
-        rc = ngx_http_blog_dash_current(r, ctx, vars);
+    sqlite3_progress_handler(db, NGX_HTTP_BLOG_DASH_STEPS,
+                             ngx_http_blog_dash_progress, &budget);
+
+    is_csv = ngx_http_arg(r, (u_char *) "csv", 3, &csv) == NGX_OK;
+
+    if (is_csv) {
+        rc = ngx_http_blog_dash_csv(r, &dash, db, &csv, &body, &why);
+
+    } else {
+        rc = ngx_http_blog_dash_state(r, &dash, vars);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_blog_dash_vars(r, &dash, db, vars, &why);
+        }
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_blog_dash_current(r, ctx, vars);
+        }
     }
 
-    if (rc == NGX_OK) {
-        return ngx_http_blog_admin_page(r, ctx, NGX_HTTP_OK,
-                                        BLOG_ATPL_ANALYTICS, vars);
+    sqlite3_progress_handler(db, 0, NULL, NULL);
+
+    if (rc != NGX_OK) {
+        return ngx_http_blog_dash_failed(r, ctx, rc, why, &budget);
     }
 
-    return ngx_http_blog_dash_failed(r, ctx, rc, why);
+    if (is_csv) {
+        return ngx_http_blog_send_body(r, body.data, body.len);
+    }
+
+    return ngx_http_blog_admin_page(r, ctx, NGX_HTTP_OK, BLOG_ATPL_ANALYTICS,
+                                    vars);
+}
+
+
+/* SQLite's progress handler: stops the page's queries past the budget. */
+static int
+ngx_http_blog_dash_progress(void *data)
+{
+    ngx_http_blog_dash_budget_t *budget = data;
+
+    struct timespec  now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+
+    if (now.tv_sec > budget->deadline.tv_sec
+        || (now.tv_sec == budget->deadline.tv_sec
+            && now.tv_nsec >= budget->deadline.tv_nsec))
+    {
+        budget->timed_out = 1;
+        return 1;
+    }
+
+    return 0;
 }
 
 
 /*
- * A question the page cannot answer is a 400 with the reason, logged; a
- * database that fails, a 503.
+ * A question the page cannot answer is a 400 with the reason, logged; one
+ * that takes too long, or a database that fails, a 503.
  */
 static ngx_int_t
 ngx_http_blog_dash_failed(ngx_http_request_t *r,
-    ngx_http_blog_admin_ctx_t *ctx, ngx_int_t rc, const char *why)
+    ngx_http_blog_admin_ctx_t *ctx, ngx_int_t rc, const char *why,
+    ngx_http_blog_dash_budget_t *budget)
 {
+    if (budget && budget->timed_out) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "analytics dashboard: its queries stopped after %d ms",
+                      NGX_HTTP_BLOG_DASH_BUDGET_MS);
+
+        return ngx_http_blog_admin_message(r, ctx,
+                   NGX_HTTP_SERVICE_UNAVAILABLE, "Too much to read",
+                   "Reading this period with these filters takes longer "
+                   "than the panel allows. Choose a shorter period or "
+                   "fewer filters.");
+    }
+
     if (rc == NGX_HTTP_BAD_REQUEST) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "analytics dashboard: %s", why);
