@@ -129,6 +129,50 @@ static const char *const
     "CREATE TABLE analytics_rolled ("
     "  day INTEGER PRIMARY KEY"
     ");"
+    /*
+     * A closed day's visits per segment: country and device, and with
+     * by_source 1 the source too (with 0, source is '' and the row sums
+     * every source).  The dashboard's filters on these three, in any mix,
+     * are answered from here for the rolled days rather than from a month
+     * of raw rows.  Summing segments counts a visitor once: a visitor is
+     * one address and agent under the day's salt, so it has one country
+     * and one device (an address over visitors_per_address aside); it may
+     * come from two sources, so the rows of several sources are never
+     * summed for visitors, the by_source 0 ones are.  Rows are summed
+     * with the rollup's (jobrunner/events/jr_rollup.c), as many as the
+     * day had segments (at most countries x devices x (sources + 1)).
+     */
+    "CREATE TABLE analytics_segments ("
+    "  by_source   INTEGER NOT NULL,"
+    "  day         INTEGER NOT NULL,"
+    "  source      TEXT NOT NULL,"
+    "  country     TEXT NOT NULL,"
+    "  device      TEXT NOT NULL,"
+    "  visitors    INTEGER NOT NULL,"
+    "  visits      INTEGER NOT NULL,"
+    "  views       INTEGER NOT NULL,"
+    "  bounces     INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (by_source, day, source, country, device)"
+    ") WITHOUT ROWID;"
+    /*
+     * The same per page, as analytics_rollup has pages (its views; the
+     * visits that saw it), for the pages' panel under a country or device
+     * filter.  Rows lead with the country, so that one country's are
+     * read alone: the dashboard's click on a country.
+     */
+    "CREATE TABLE analytics_page_segments ("
+    "  country     TEXT NOT NULL,"
+    "  day         INTEGER NOT NULL,"
+    "  device      TEXT NOT NULL,"
+    "  page        TEXT NOT NULL,"
+    "  visitors    INTEGER NOT NULL,"
+    "  visits      INTEGER NOT NULL,"
+    "  views       INTEGER NOT NULL,"
+    "  bounces     INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (country, day, device, page)"
+    ") WITHOUT ROWID;"
 };
 
 

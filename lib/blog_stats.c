@@ -72,15 +72,36 @@ static const blog_stats_dim_t  blog_stats_dims[BLOG_STATS_NDIMS] = {
 
 #define blog_stats_is_time(dim)  ((dim) >= BLOG_STATS_TIME_DAY)
 
+/* the sums a query's metrics need (blog_stats_metric) */
+#define BLOG_STATS_NEED_VISITORS  0x01
+#define BLOG_STATS_NEED_VISITS    0x02
+#define BLOG_STATS_NEED_VIEWS     0x04
+#define BLOG_STATS_NEED_BOUNCES   0x08
+#define BLOG_STATS_NEED_DUR       0x10
+
+static const unsigned  blog_stats_metric_needs[BLOG_STATS_NMETRICS] = {
+    BLOG_STATS_NEED_VISITORS,
+    BLOG_STATS_NEED_VISITS,
+    BLOG_STATS_NEED_VIEWS,
+    BLOG_STATS_NEED_VIEWS | BLOG_STATS_NEED_VISITS,
+    BLOG_STATS_NEED_BOUNCES | BLOG_STATS_NEED_VISITS,
+    BLOG_STATS_NEED_DUR | BLOG_STATS_NEED_VISITS
+};
+
 
 typedef struct {
     const blog_stats_query_t  *q;
     blog_range_t               range;
     int                        rollup;
     int                        rollup_dim;   /* -1: the site's ('') */
-    const blog_stats_filter_t *rollup_filter;
+    int                        segments;     /* the rolled days from */
+    int                        by_source;    /* analytics_segments (1) or
+                                                _page_segments (2) */
+    const blog_stats_filter_t *rolled;       /* its filters, bound again */
+    size_t                     nrolled;
     int                        time;         /* index in q->dims, or -1 */
     int                        page;
+    unsigned                   need;         /* BLOG_STATS_NEED_* */
     int                        nparams;
     blog_range_t               raw;          /* the raw branch's days */
     blog_buf_t                 sql;
@@ -106,6 +127,8 @@ static int64_t blog_stats_bucket_index(const blog_stats_query_t *q,
     const blog_stats_row_t *row, const blog_range_t *range);
 static int blog_stats_unrolled(sqlite3 *db, const blog_range_t *range,
     blog_range_t *raw);
+static int blog_stats_segmented(const blog_stats_query_t *q, int *by_source);
+static const char *blog_stats_segment(blog_stats_dim_e dim);
 static int64_t blog_stats_int(sqlite3 *db, const char *sql, int64_t a,
     int64_t b, int *rc);
 static void blog_stats_rows_free(blog_stats_row_t *rows, size_t n);
@@ -404,9 +427,23 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
     p->range = *range;
     p->time = -1;
     p->rollup_dim = -1;
-    p->rollup_filter = NULL;
+    p->segments = 0;
+    p->by_source = 0;
+    p->rolled = NULL;
+    p->nrolled = 0;
     p->page = 0;
+    p->need = 0;
     p->sql.len = 0;
+
+    for (i = 0; i < q->nmetrics; i++) {
+        p->need |= blog_stats_metric_needs[q->metrics[i]];
+    }
+
+    for (i = 0; i < q->norder; i++) {
+        if (!q->order[i].is_dim) {
+            p->need |= blog_stats_metric_needs[q->order[i].id];
+        }
+    }
 
     for (i = 0; i < q->ndims; i++) {
         if (blog_stats_is_time(q->dims[i])) {
@@ -449,7 +486,18 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
         }
 
         /* bound in the rollup's branch too (blog_stats_bind) */
-        p->rollup_filter = p->rollup ? f : NULL;
+        p->rolled = f;
+        p->nrolled = p->rollup;
+    }
+
+    if (!p->rollup) {
+        p->segments = blog_stats_segmented(q, &p->by_source);
+    }
+
+    if (p->segments) {
+        p->rollup = 1;
+        p->rolled = q->filters;
+        p->nrolled = q->nfilters;
     }
 
     if (p->range.from == BLOG_RANGE_ALL) {
@@ -580,6 +628,88 @@ blog_stats_unrolled(sqlite3 *db, const blog_range_t *range, blog_range_t *raw)
 }
 
 
+/*
+ * Whether segments answer q's rolled days: 1 analytics_segments, when its
+ * filters are on country, device and source, in any mix, and it is
+ * grouped by at most one of them (and time); 2 analytics_page_segments,
+ * grouped by page, its filters on country and device; 0 neither.
+ * Segments summed count a visitor once, but not across sources: a source
+ * filter of a query not grouped by source is the only one on source and
+ * an "is" of one value.  *by_source: the segments of each source are read.
+ */
+static int
+blog_stats_segmented(const blog_stats_query_t *q, int *by_source)
+{
+    int                         page;
+    size_t                      i, grouped, sources;
+    const blog_stats_filter_t  *f;
+
+    page = 0;
+    grouped = 0;
+    *by_source = 0;
+
+    for (i = 0; i < q->ndims; i++) {
+        if (blog_stats_is_time(q->dims[i])) {
+            continue;
+        }
+
+        if (grouped++) {
+            return 0;
+        }
+
+        if (q->dims[i] == BLOG_STATS_PAGE) {
+            page = 1;
+            continue;
+        }
+
+        if (blog_stats_segment(q->dims[i]) == NULL) {
+            return 0;
+        }
+
+        *by_source = q->dims[i] == BLOG_STATS_SOURCE;
+    }
+
+    sources = 0;
+
+    for (i = 0; i < q->nfilters; i++) {
+        f = &q->filters[i];
+
+        if (blog_stats_segment(f->dim) == NULL
+            || (page && f->dim == BLOG_STATS_SOURCE))
+        {
+            return 0;
+        }
+
+        if (f->dim == BLOG_STATS_SOURCE && !*by_source
+            && (sources++ || f->op != BLOG_STATS_IS || f->nvalues != 1))
+        {
+            return 0;
+        }
+    }
+
+    *by_source |= sources != 0;
+
+    return page ? 2 : 1;
+}
+
+
+/* A dimension's column in analytics_segments, or NULL. */
+static const char *
+blog_stats_segment(blog_stats_dim_e dim)
+{
+    switch (dim) {
+    case BLOG_STATS_COUNTRY:
+        return "country";
+    case BLOG_STATS_DEVICE:
+        return "device";
+    case BLOG_STATS_SOURCE:
+        return "source";
+    default:
+        return NULL;
+    }
+}
+
+
 /* One value of a query as an SQL text; -1 when it is none (or empty). */
 static int64_t
 blog_stats_int(sqlite3 *db, const char *sql, int64_t a, int64_t b, int *rc)
@@ -645,8 +775,10 @@ blog_stats_param(blog_stats_plan_t *p)
 static int
 blog_stats_sql(blog_stats_plan_t *p)
 {
+    int                        visits;
     char                       col[32];
     size_t                     i, k, keys;
+    unsigned                   need;
     const blog_stats_query_t  *q;
 
     q = p->q;
@@ -698,9 +830,23 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    if (blog_stats_lit(p, ", count(DISTINCT who) AS visitors,"
-                       " count(*) AS visits, sum(n) AS views,"
-                       " sum(b) AS bounces, sum(dur) AS dur FROM ("))
+    /*
+     * A visit's n is its views, but for a page the page's: b says.  A sum
+     * no metric needs is 0: counting distinct visitors sorts, a visit's
+     * grouping and an open visit's views are lookups (the panels of pages,
+     * sources or countries ask for visitors and views alone).
+     */
+    need = p->need;
+
+    if (blog_stats_str(p, need & BLOG_STATS_NEED_VISITORS
+                          ? ", count(DISTINCT who) AS visitors"
+                          : ", 0 AS visitors")
+        || blog_stats_str(p, need & BLOG_STATS_NEED_VISITS
+                             ? ", count(*) AS visits" : ", 0 AS visits")
+        || blog_stats_lit(p, ", sum(n) AS views, ")
+        || blog_stats_str(p, !(need & BLOG_STATS_NEED_BOUNCES) ? "0"
+                             : p->page ? "sum(b)" : "sum(n = 1)")
+        || blog_stats_lit(p, " AS bounces, sum(dur) AS dur FROM ("))
     {
         return -1;
     }
@@ -709,13 +855,31 @@ blog_stats_sql(blog_stats_plan_t *p)
      * The innermost rows.  A visit still open (today's: a visit ends at
      * midnight) has a row the jobrunner brings up to date only when it
      * ends (jr_visits.c): its views, end and so bounce and duration are
-     * taken from its views (f) instead.
+     * taken from its views instead, looked up by visit for today's only.
      */
-    if (blog_stats_lit(p, "SELECT v.day AS d, v.visitor AS who,"
-                       " coalesce(f.c, v.views) = 1 AS b,"
-                       " coalesce(f.last, v.end_ms) - v.start_ms AS dur, ")
-        || (p->page ? blog_stats_lit(p, "count(*) AS n")
-                    : blog_stats_lit(p, "coalesce(f.c, v.views) AS n")))
+#define BLOG_STATS_FRESH(agg, col)                                            \
+    "CASE WHEN v.day >= ?5 THEN (SELECT " agg " FROM analytics_views x"       \
+    " WHERE x.visit = v.id) ELSE v." col " END"
+
+    /* without visits, a page's rows are its views, not grouped per visit */
+    visits = !p->page || (need & BLOG_STATS_NEED_VISITS);
+
+    if (blog_stats_lit(p, "SELECT v.day AS d, v.visitor AS who, ")
+        || blog_stats_str(p, need & BLOG_STATS_NEED_DUR
+                             ? BLOG_STATS_FRESH("max(x.time_ms)", "end_ms")
+                               " - v.start_ms AS dur, "
+                             : "0 AS dur, ")
+        || (p->page
+            ? blog_stats_str(p, !visits ? "0 AS b, 1 AS n"
+                                : need & BLOG_STATS_NEED_BOUNCES
+                                ? BLOG_STATS_FRESH("count(*)", "views")
+                                  " = 1 AS b, count(*) AS n"
+                                : "0 AS b, count(*) AS n")
+            : blog_stats_str(p, need & (BLOG_STATS_NEED_VIEWS
+                                        | BLOG_STATS_NEED_BOUNCES)
+                                ? BLOG_STATS_FRESH("count(*)", "views")
+                                  " AS n"
+                                : "1 AS n")))
     {
         return -1;
     }
@@ -735,10 +899,7 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    if (blog_stats_lit(p, " FROM analytics_visits v LEFT JOIN (SELECT visit,"
-                       " count(*) AS c, max(time_ms) AS last FROM"
-                       " analytics_views WHERE day >= ?5 AND day BETWEEN ?1"
-                       " AND ?2 GROUP BY visit) f ON f.visit = v.id")
+    if (blog_stats_lit(p, " FROM analytics_visits v")
         || (p->page
             && blog_stats_lit(p, " JOIN analytics_views w ON w.visit = v.id"))
         || blog_stats_lit(p, " WHERE v.day BETWEEN ?1 AND ?2")
@@ -758,7 +919,7 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    if (p->page) {
+    if (p->page && visits) {
         if (blog_stats_lit(p, " GROUP BY v.id")) {
             return -1;
         }
@@ -784,13 +945,78 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    /* the middle level: the rolled days */
-    if (p->rollup) {
+    /*
+     * The middle level: the rolled days.  Only those marked in
+     * analytics_rolled, as the raw branch leaves out: a day being summed
+     * has some dimensions' rows before it is marked, and a late view
+     * unmarks a day until it is summed again.
+     */
+#define BLOG_STATS_ROLLED                                                     \
+    "(SELECT day FROM analytics_rolled WHERE day BETWEEN ?3 AND ?4)"
+
+    if (p->segments == 2) {
+        /* one seek per country of the range, whatever the filters */
+        if (blog_stats_lit(p, " UNION ALL SELECT day AS d, page AS k0,"
+                           " sum(visitors), sum(visits), sum(views),"
+                           " sum(bounces), sum(duration_ms)"
+                           " FROM analytics_page_segments WHERE country IN"
+                           " (SELECT country FROM analytics_segments"
+                           " WHERE by_source = 0 AND day BETWEEN ?3 AND ?4)"
+                           " AND day IN " BLOG_STATS_ROLLED))
+        {
+            return -1;
+        }
+
+        for (i = 0; i < p->nrolled; i++) {
+            if (blog_stats_lit(p, " AND ")
+                || blog_stats_filter_sql(p, &p->rolled[i],
+                                         blog_stats_segment(p->rolled[i].dim)))
+            {
+                return -1;
+            }
+        }
+
+        if (blog_stats_lit(p, " GROUP BY day, k0")) {
+            return -1;
+        }
+
+    } else if (p->segments) {
+        if (blog_stats_lit(p, " UNION ALL SELECT day AS d")
+            || (keys
+                && (blog_stats_lit(p, ", ")
+                    || blog_stats_str(p, blog_stats_segment(p->rollup_dim))
+                    || blog_stats_lit(p, " AS k0")))
+            || blog_stats_lit(p, ", sum(visitors), sum(visits), sum(views),"
+                              " sum(bounces), sum(duration_ms)"
+                              " FROM analytics_segments WHERE by_source = ")
+            || blog_stats_str(p, p->by_source ? "1" : "0")
+            || blog_stats_lit(p, " AND day IN " BLOG_STATS_ROLLED))
+        {
+            return -1;
+        }
+
+        for (i = 0; i < p->nrolled; i++) {
+            if (blog_stats_lit(p, " AND ")
+                || blog_stats_filter_sql(p, &p->rolled[i],
+                                         blog_stats_segment(p->rolled[i].dim)))
+            {
+                return -1;
+            }
+        }
+
+        if (blog_stats_lit(p, " GROUP BY day")
+            || (keys && blog_stats_lit(p, ", k0")))
+        {
+            return -1;
+        }
+
+    } else if (p->rollup) {
         if (blog_stats_lit(p, " UNION ALL SELECT day AS d")
             || (keys && blog_stats_lit(p, ", key AS k0"))
             || blog_stats_lit(p, ", visitors, visits, views, bounces,"
                               " duration_ms AS dur FROM analytics_rollup"
-                              " WHERE day BETWEEN ?3 AND ?4 AND dim = "))
+                              " WHERE day IN " BLOG_STATS_ROLLED
+                              " AND dim = "))
         {
             return -1;
         }
@@ -810,9 +1036,9 @@ blog_stats_sql(blog_stats_plan_t *p)
             }
         }
 
-        if (p->rollup_filter
+        if (p->nrolled
             && (blog_stats_lit(p, " AND ")
-                || blog_stats_filter_sql(p, p->rollup_filter, "key")))
+                || blog_stats_filter_sql(p, p->rolled, "key")))
         {
             return -1;
         }
@@ -981,9 +1207,9 @@ blog_stats_bind(blog_stats_plan_t *p, sqlite3_stmt *stmt)
         }
     }
 
-    if (p->rollup_filter) {
-        for (j = 0; j < p->rollup_filter->nvalues; j++) {
-            if (sqlite3_bind_text(stmt, n++, p->rollup_filter->values[j], -1,
+    for (i = 0; i < p->nrolled; i++) {
+        for (j = 0; j < p->rolled[i].nvalues; j++) {
+            if (sqlite3_bind_text(stmt, n++, p->rolled[i].values[j], -1,
                                   SQLITE_STATIC)
                 != SQLITE_OK)
             {

@@ -11,7 +11,10 @@
  * analytics_rolled) asked without a filter, or with one filter on the
  * dimension it is grouped by (or an "is" of one value when not grouped),
  * is summed from analytics_rollup; the days not rolled up yet (today) are
- * added from the raw rows in the same statement.  Any other question is
+ * added from the raw rows in the same statement.  Filters on country,
+ * device and source only, grouped by at most one of them, are summed for
+ * the closed days from analytics_segments (a source filter, when not
+ * grouped by source, an "is" of one value).  Any other question is
  * answered from the raw rows (analytics_visits, analytics_views), which
  * are kept for [jobrunner] raw_days: a range that reaches rolled-up days
  * whose raw rows are gone is refused (BLOG_STATS_ERANGE).
@@ -139,6 +142,10 @@ typedef struct {
     int64_t  duration_ms;
 } blog_stats_sums_t;
 
+/*
+ * A row.  Its sums are those the query's metrics need (blog_stats_metric
+ * of each of them is right); a sum none needs may be 0.
+ */
 typedef struct {
     char               *dims[BLOG_STATS_MAX_DIMS];   /* owned, UTF-8 */
     int64_t             time;        /* the time dimension's first day */

@@ -588,15 +588,19 @@ blog_stats_json_value(blog_stats_metric_e m, double v)
 }
 
 
-/* The query as it ran: named ranges as their dates, defaults filled in. */
+/*
+ * The query as it ran: named ranges as their dates, defaults filled in.
+ * NULL when out of memory (jansson's calls take a NULL value and fail).
+ */
 static json_t *
 blog_stats_json_query(const blog_stats_query_t *q,
     const blog_stats_result_t *res)
 {
+    int                         bad;
     char                        from[BLOG_RANGE_DATE_SIZE];
     char                        to[BLOG_RANGE_DATE_SIZE];
     size_t                      i, j;
-    json_t                     *query, *a, *f, *values;
+    json_t                     *query, *a, *values;
     const blog_stats_filter_t  *flt;
 
     query = json_object();
@@ -605,64 +609,69 @@ blog_stats_json_query(const blog_stats_query_t *q,
     }
 
     a = json_array();
-    json_object_set_new(query, "metrics", a);
+    bad = json_object_set_new(query, "metrics", a);
 
-    for (i = 0; a && i < q->nmetrics; i++) {
-        json_array_append_new(a, json_string(
-                                     blog_stats_metric_names[q->metrics[i]]));
+    for (i = 0; !bad && i < q->nmetrics; i++) {
+        bad = json_array_append_new(a, json_string(
+                  blog_stats_metric_names[q->metrics[i]]));
     }
 
     blog_range_format(res->range.from, from);
     blog_range_format(res->range.to, to);
-    json_object_set_new(query, "date_range", json_pack("[ss]", from, to));
+    bad |= json_object_set_new(query, "date_range",
+                               json_pack("[ss]", from, to));
 
     a = json_array();
-    json_object_set_new(query, "dimensions", a);
+    bad |= json_object_set_new(query, "dimensions", a);
 
-    for (i = 0; a && i < q->ndims; i++) {
-        json_array_append_new(a, json_string(blog_stats_dim_names[q->dims[i]]));
+    for (i = 0; !bad && i < q->ndims; i++) {
+        bad = json_array_append_new(a, json_string(
+                  blog_stats_dim_names[q->dims[i]]));
     }
 
     a = json_array();
-    json_object_set_new(query, "filters", a);
+    bad |= json_object_set_new(query, "filters", a);
 
-    for (i = 0; a && i < q->nfilters; i++) {
+    for (i = 0; !bad && i < q->nfilters; i++) {
         flt = &q->filters[i];
         values = json_array();
 
-        for (j = 0; values && j < flt->nvalues; j++) {
-            json_array_append_new(values, json_string(flt->values[j]));
+        for (j = 0; values && !bad && j < flt->nvalues; j++) {
+            bad = json_array_append_new(values, json_string(flt->values[j]));
         }
 
-        f = json_pack("[ssO]", blog_stats_ops[flt->op],
-                      blog_stats_dim_names[flt->dim], values);
-        json_decref(values);
-        json_array_append_new(a, f);
+        /* "o" takes values' reference, or drops it when pack fails */
+        bad |= json_array_append_new(a,
+                   json_pack("[sso]", blog_stats_ops[flt->op],
+                             blog_stats_dim_names[flt->dim], values));
     }
 
     a = json_array();
-    json_object_set_new(query, "order_by", a);
+    bad |= json_object_set_new(query, "order_by", a);
 
-    for (i = 0; a && i < q->norder; i++) {
-        json_array_append_new(a, json_pack("[ss]",
-                                  q->order[i].is_dim
-                                  ? blog_stats_dim_names[q->order[i].id]
-                                  : blog_stats_metric_names[q->order[i].id],
-                                  q->order[i].desc ? "desc" : "asc"));
+    for (i = 0; !bad && i < q->norder; i++) {
+        bad = json_array_append_new(a, json_pack("[ss]",
+                  q->order[i].is_dim ? blog_stats_dim_names[q->order[i].id]
+                                     : blog_stats_metric_names[q->order[i].id],
+                  q->order[i].desc ? "desc" : "asc"));
     }
 
-    json_object_set_new(query, "pagination",
-                        json_pack("{sIsI}", "limit",
-                                  (json_int_t) (q->limit > 0
-                                                ? q->limit
-                                                : BLOG_STATS_DEFAULT_LIMIT),
-                                  "offset", (json_int_t) q->offset));
+    bad |= json_object_set_new(query, "pagination",
+               json_pack("{sIsI}", "limit",
+                         (json_int_t) (q->limit > 0 ? q->limit
+                                                    : BLOG_STATS_DEFAULT_LIMIT),
+                         "offset", (json_int_t) q->offset));
 
     if (q->compare) {
         blog_range_format(res->prev_range.from, from);
         blog_range_format(res->prev_range.to, to);
-        json_object_set_new(query, "comparison_date_range",
-                            json_pack("[ss]", from, to));
+        bad |= json_object_set_new(query, "comparison_date_range",
+                                   json_pack("[ss]", from, to));
+    }
+
+    if (bad) {
+        json_decref(query);
+        return NULL;
     }
 
     return query;

@@ -11,7 +11,8 @@
  * A query over a long range with filters reads raw rows and may take
  * some time: it runs in nginx's default thread pool (when nginx has
  * threads), so the event loop goes on serving; and it is stopped after
- * blog_stats_api_timeout by SQLite's progress handler, answered 503.
+ * blog_stats_api_timeout by SQLite's progress handler, answered 503
+ * (ngx_http_blog_stats_task.h).
  * Each request opens analytics.db read-only and closes it, as the
  * analytics page does: both are for one person now and then.
  */
@@ -19,42 +20,25 @@
 #include "ngx_http_blog_module.h"
 #include "ngx_http_blog_events_module.h"
 #include "ngx_http_blog_response.h"
-#include "blog_db.h"
-#include "blog_analytics_schema.h"
+#include "ngx_http_blog_stats_task.h"
 #include "blog_split.h"
-#include "blog_stats.h"
-
-#include <time.h>
 
 
 #define NGX_HTTP_BLOG_STATS_BODY_MAX  (64 * 1024)
-#define NGX_HTTP_BLOG_STATS_STEPS     1000    /* VM steps between checks */
 
 
+/* the answer, made in the thread (ngx_http_blog_stats_format) */
 typedef struct {
-    ngx_http_request_t  *r;
-    char                 path[NGX_MAX_PATH];
-    u_char              *body;
-    size_t               len;
-    int64_t              today;
-    ngx_msec_t           timeout;
-    struct timespec      deadline;
     unsigned             csv:1;
-    unsigned             timed_out:1;
-
-    int                  rc;                  /* blog_stats_rc_e */
-    char                 err[BLOG_STATS_ERROR_SIZE];
     blog_buf_t           out;
-} ngx_http_blog_stats_task_t;
+} ngx_http_blog_stats_answer_t;
 
 
 static ngx_int_t ngx_http_blog_stats_handler(ngx_http_request_t *r);
 static void ngx_http_blog_stats_body(ngx_http_request_t *r);
-static void ngx_http_blog_stats_work(void *data, ngx_log_t *log);
-static int ngx_http_blog_stats_progress(void *data);
-#if (NGX_THREADS)
-static void ngx_http_blog_stats_done(ngx_event_t *ev);
-#endif
+static ngx_int_t ngx_http_blog_stats_start(ngx_http_request_t *r);
+static void ngx_http_blog_stats_format(ngx_http_blog_stats_task_t *t,
+    sqlite3 *db);
 static ngx_int_t ngx_http_blog_stats_send(ngx_http_request_t *r,
     ngx_http_blog_stats_task_t *t);
 static ngx_int_t ngx_http_blog_stats_error(ngx_http_request_t *r,
@@ -115,20 +99,29 @@ ngx_http_blog_stats_handler(ngx_http_request_t *r)
 }
 
 
-/* The body is in: the query runs in a thread, or here without threads. */
 static void
 ngx_http_blog_stats_body(ngx_http_request_t *r)
 {
+    ngx_http_finalize_request(r, ngx_http_blog_stats_start(r));
+}
+
+
+/*
+ * The body is in: parsed here (64k at most), the query run and its answer
+ * made off the event loop (ngx_http_blog_stats_task.h).
+ */
+static ngx_int_t
+ngx_http_blog_stats_start(ngx_http_request_t *r)
+{
+    int                               rc;
     size_t                            len;
-    u_char                           *p;
+    u_char                           *body, *p;
     ngx_str_t                         format;
     ngx_chain_t                      *cl;
     ngx_pool_cleanup_t               *cln;
     ngx_http_blog_stats_task_t       *t;
+    ngx_http_blog_stats_answer_t     *a;
     ngx_http_blog_events_loc_conf_t  *elcf;
-#if (NGX_THREADS)
-    ngx_thread_task_t                *task;
-#endif
 
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_events_module);
 
@@ -139,46 +132,35 @@ ngx_http_blog_stats_body(ngx_http_request_t *r)
     {
         if (cl->buf->in_file) {
             /* over client_body_buffer_size: a body this API never needs */
-            ngx_http_finalize_request(r,
-                ngx_http_blog_stats_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                          "the query is too long"));
-            return;
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "blog_stats_api: a body over "
+                          "client_body_buffer_size");
+            return ngx_http_blog_stats_error(r,
+                       NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                       "the query is too long");
         }
 
         len += cl->buf->last - cl->buf->pos;
     }
 
     if (len > NGX_HTTP_BLOG_STATS_BODY_MAX) {
-        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE);
-        return;
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
 
-#if (NGX_THREADS)
-    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_blog_stats_task_t));
-    t = task ? task->ctx : NULL;
-#else
-    t = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_stats_task_t));
-#endif
-
+    t = ngx_http_blog_stats_task_create(r, 1);
+    a = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_stats_answer_t));
+    body = ngx_pnalloc(r->pool, len + 1);
     cln = ngx_pool_cleanup_add(r->pool, 0);
 
-    if (t == NULL || cln == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+    if (t == NULL || a == NULL || body == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memzero(t, sizeof(ngx_http_blog_stats_task_t));
     cln->handler = ngx_http_blog_stats_cleanup;
-    cln->data = t;
+    cln->data = a;
+    t->data = a;
 
-    t->r = r;
-    t->body = ngx_pnalloc(r->pool, len + 1);
-    if (t->body == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    p = t->body;
+    p = body;
 
     for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
          cl = cl->next)
@@ -186,11 +168,20 @@ ngx_http_blog_stats_body(ngx_http_request_t *r)
         p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
     }
 
-    t->len = len;
-    t->today = (int64_t) (ngx_time() / 86400);
-    t->timeout = elcf->stats_timeout;
-    t->csv = ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK
+    rc = blog_stats_parse(&t->queries[0], (char *) body, len,
+                          (int64_t) (ngx_time() / 86400), t->err);
+
+    if (rc != BLOG_STATS_OK) {
+        t->rc = rc;
+        return ngx_http_blog_stats_send(r, t);
+    }
+
+    a->csv = ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK
              && format.len == 3 && ngx_strncmp(format.data, "csv", 3) == 0;
+
+    t->timeout = elcf->stats_timeout;
+    t->work = ngx_http_blog_stats_format;
+    t->done = ngx_http_blog_stats_send;
 
     /* the blog's counts are in analytics.db beside data.db: blog_split.h */
     if (blog_db_sibling(t->path, sizeof(t->path), (char *) elcf->stats_db.data,
@@ -199,140 +190,28 @@ ngx_http_blog_stats_body(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "blog_stats_api: database \"%V\": the path of "
                       "analytics.db is too long", &elcf->stats_db);
-        ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
-        return;
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-#if (NGX_THREADS)
-    if (elcf->thread_pool) {
-        task->event.data = r;
-        task->event.handler = ngx_http_blog_stats_done;
-        task->handler = ngx_http_blog_stats_work;
-
-        if (ngx_thread_task_post(elcf->thread_pool, task) == NGX_OK) {
-            r->main->blocked++;
-            r->aio = 1;
-            return;
-        }
-    }
-#endif
-
-    /* no thread pool: the event loop runs it, bounded by the timeout */
-    ngx_http_blog_stats_work(t, r->connection->log);
-    ngx_http_finalize_request(r, ngx_http_blog_stats_send(r, t));
+    return ngx_http_blog_stats_task_run(r, t, elcf->thread_pool);
 }
 
 
-/*
- * In a thread: nothing here touches nginx's pools or logs.  t->out is
- * the answer, or t->rc and t->err say why there is none.
- */
+/* In the thread: the answer as JSON or CSV. */
 static void
-ngx_http_blog_stats_work(void *data, ngx_log_t *log)
+ngx_http_blog_stats_format(ngx_http_blog_stats_task_t *t, sqlite3 *db)
 {
-    ngx_http_blog_stats_task_t *t = data;
+    ngx_http_blog_stats_answer_t *a = t->data;
 
-    int                  rc;
-    sqlite3             *db;
-    blog_db_error_t      err;
-    blog_stats_query_t   q;
-    blog_stats_result_t  res;
+    (void) db;                          /* the query has read all it needs */
 
-    t->rc = blog_stats_parse(&q, (char *) t->body, t->len, t->today, t->err);
-    if (t->rc != BLOG_STATS_OK) {
-        return;
-    }
-
-    rc = blog_db_open(&db, t->path, &blog_analytics_schema,
-                      BLOG_DB_QUERY_ONLY | BLOG_DB_ONE_THREAD, 0, &err);
-
-    if (rc != SQLITE_OK) {
-        t->rc = BLOG_STATS_EDB;
-        ngx_cpystrn((u_char *) t->err,
-                    (u_char *) (rc == SQLITE_SCHEMA ? "another schema version"
-                                                    : err.msg),
-                    sizeof(t->err));
-        blog_stats_query_free(&q);
-        return;
-    }
-
-    clock_gettime(CLOCK_MONOTONIC, &t->deadline);
-    t->deadline.tv_sec += t->timeout / 1000;
-    t->deadline.tv_nsec += (long) (t->timeout % 1000) * 1000000;
-
-    if (t->deadline.tv_nsec >= 1000000000) {
-        t->deadline.tv_sec++;
-        t->deadline.tv_nsec -= 1000000000;
-    }
-
-    sqlite3_progress_handler(db, NGX_HTTP_BLOG_STATS_STEPS,
-                             ngx_http_blog_stats_progress, t);
-
-    t->rc = blog_stats_run(db, &q, &res, t->err);
-
-    sqlite3_close(db);
-
-    if (t->rc == BLOG_STATS_OK) {
-        if ((t->csv ? blog_stats_csv(&q, &res, &t->out)
-                    : blog_stats_json(&q, &res, &t->out))
-            != 0)
-        {
-            t->rc = BLOG_STATS_ENOMEM;
-        }
-
-        blog_stats_result_free(&res);
-    }
-
-    blog_stats_query_free(&q);
-}
-
-
-/* SQLite asks every few thousand steps: past the deadline, it stops. */
-static int
-ngx_http_blog_stats_progress(void *data)
-{
-    ngx_http_blog_stats_task_t *t = data;
-
-    struct timespec  now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-
-    if (now.tv_sec > t->deadline.tv_sec
-        || (now.tv_sec == t->deadline.tv_sec
-            && now.tv_nsec >= t->deadline.tv_nsec))
+    if ((a->csv ? blog_stats_csv(&t->queries[0], &t->results[0], &a->out)
+                : blog_stats_json(&t->queries[0], &t->results[0], &a->out))
+        != 0)
     {
-        t->timed_out = 1;
-        return 1;
+        t->rc = BLOG_STATS_ENOMEM;
     }
-
-    return 0;
 }
-
-
-#if (NGX_THREADS)
-
-static void
-ngx_http_blog_stats_done(ngx_event_t *ev)
-{
-    ngx_connection_t            *c;
-    ngx_http_request_t          *r;
-    ngx_thread_task_t           *task;
-
-    r = ev->data;
-    c = r->connection;
-    task = (ngx_thread_task_t *) ((u_char *) ev
-                                  - offsetof(ngx_thread_task_t, event));
-
-    ngx_http_set_log_request(c->log, r);
-
-    r->main->blocked--;
-    r->aio = 0;
-
-    ngx_http_finalize_request(r, ngx_http_blog_stats_send(r, task->ctx));
-    ngx_http_run_posted_requests(c);
-}
-
-#endif
 
 
 static ngx_int_t
@@ -342,7 +221,10 @@ ngx_http_blog_stats_send(ngx_http_request_t *r, ngx_http_blog_stats_task_t *t)
     ngx_buf_t                        *b;
     ngx_chain_t                       out;
     ngx_table_elt_t                  *h;
+    ngx_http_blog_stats_answer_t     *a;
     ngx_http_blog_events_loc_conf_t  *elcf;
+
+    a = t->data;
 
     switch (t->rc) {
 
@@ -383,17 +265,17 @@ ngx_http_blog_stats_send(ngx_http_request_t *r, ngx_http_blog_stats_task_t *t)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* t->out is freed with the request's pool: ngx_http_blog_stats_cleanup */
-    b->pos = (u_char *) t->out.data;
-    b->last = b->pos + t->out.len;
-    b->memory = t->out.len ? 1 : 0;
+    /* a->out is freed with the request's pool: ngx_http_blog_stats_cleanup */
+    b->pos = (u_char *) a->out.data;
+    b->last = b->pos + a->out.len;
+    b->memory = a->out.len ? 1 : 0;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
     r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = t->out.len;
+    r->headers_out.content_length_n = a->out.len;
 
-    if (t->csv) {
+    if (a->csv) {
         ngx_str_set(&r->headers_out.content_type, "text/csv; charset=utf-8");
         r->headers_out.content_type_len = sizeof("text/csv") - 1;
 
@@ -480,9 +362,9 @@ ngx_http_blog_stats_error(ngx_http_request_t *r, ngx_uint_t status,
 static void
 ngx_http_blog_stats_cleanup(void *data)
 {
-    ngx_http_blog_stats_task_t *t = data;
+    ngx_http_blog_stats_answer_t *a = data;
 
-    free(t->out.data);
+    free(a->out.data);
 }
 
 

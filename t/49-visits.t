@@ -226,6 +226,34 @@ for my $day ($A, $B) {
     }
 }
 
+# the segments: per country and device, and per source too (by_source 1)
+my $seg = "by_source || ':' || source || ':' || country || ':' || device"
+        . " || ':' || visitors || ':' || visits || ':' || views";
+my $raw = "':' || country || ':' || device || ':' || count(DISTINCT visitor)"
+        . " || ':' || count(*) || ':' || sum(views)";
+for my $day ($A, $B) {
+    is(row("SELECT group_concat(s, ',') FROM (SELECT $seg AS s"
+           . " FROM analytics_segments WHERE day = $day ORDER BY 1)"),
+       row("SELECT group_concat(s, ',') FROM ("
+           . "SELECT '0:' || $raw AS s FROM analytics_visits WHERE day = $day"
+           . " GROUP BY country, device UNION ALL SELECT '1:' || source || $raw"
+           . " FROM analytics_visits WHERE day = $day"
+           . " GROUP BY source, country, device ORDER BY 1)"),
+       "day $day: the segments equal the raw rows");
+}
+for my $day ($A, $B) {
+    is(row("SELECT group_concat(s, ',') FROM (SELECT page || ':' || sum(visits)"
+           . " || ':' || sum(views) AS s FROM analytics_page_segments"
+           . " WHERE day = $day GROUP BY page ORDER BY page)"),
+       row("SELECT group_concat(key || ':' || visits || ':' || views, ',')"
+           . " FROM (SELECT key, visits, views FROM analytics_rollup"
+           . " WHERE day = $day AND dim = 'event:page' ORDER BY key)"),
+       "day $day: the pages' segments add up to the pages' rollup");
+}
+is(row("SELECT count(*) FROM analytics_segments WHERE day = $A"
+       . " AND by_source = 0"), 2, 'day A: two segments (desktop, phone)')
+    or diag row("SELECT * FROM analytics_segments WHERE day = $A");
+
 # --- a restart with a shorter retention ---------------------------------
 
 my $rollup = row("SELECT group_concat(day || dim || key || visits, ',')"

@@ -27,7 +27,8 @@
  * before failing with SQLITE_BUSY.  The module's writes are short
  * transactions, so a few seconds is plenty.
  */
-#define JR_DB_BUSY_TIMEOUT_MS  5000
+#define JR_DB_BUSY_TIMEOUT_MS     5000
+#define JR_DB_ANALYTICS_CACHE_KB  "32768"       /* at most, as pages are used */
 
 
 sqlite3 *
@@ -74,6 +75,16 @@ jr_db_open(const jr_config_t *cf, int replica)
         rc = blog_db_attach(db, cf->analytics_db, "analytics");
         if (rc == SQLITE_OK) {
             rc = blog_db_attach(db, cf->queue_db, "queue");
+        }
+
+        /*
+         * The visits' tables grow by the batch: the pages their inserts,
+         * updates and rollup go through stay in memory rather than be
+         * read again (SQLite's default is 2 MB)
+         */
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_exec(db, "PRAGMA analytics.cache_size = -"
+                              JR_DB_ANALYTICS_CACHE_KB, NULL, NULL, NULL);
         }
 
         if (rc == SQLITE_OK) {

@@ -31,12 +31,14 @@ enum {
     JR_ROLLUP_ROLLED,
     JR_ROLLUP_MARKER,
     JR_ROLLUP_CLEAR,
+    JR_ROLLUP_CLEAR_SEGMENTS,
+    JR_ROLLUP_CLEAR_PAGE_SEGMENTS,
     JR_ROLLUP_STALE,
     JR_ROLLUP_MARK,
     JR_ROLLUP_EXPIRE_VIEWS,
     JR_ROLLUP_EXPIRE_VISITS,
     JR_ROLLUP_DIMS,
-    JR_ROLLUP_NDIMS = 15,
+    JR_ROLLUP_NDIMS = 18,
     JR_ROLLUP_NSTMT = JR_ROLLUP_DIMS + JR_ROLLUP_NDIMS
 };
 
@@ -61,6 +63,14 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
     "SELECT count(*), coalesce(max(id), 0) FROM analytics_views"
     " WHERE day = ?1",
     "DELETE FROM analytics_rollup WHERE day = ?1",
+    "DELETE FROM analytics_segments WHERE by_source IN (0, 1) AND day = ?1",
+    /*
+     * by country, the table's first key: a day's rows are of the
+     * countries of its visits (which a late view adds to, never takes
+     * from), one seek each rather than a scan of every day
+     */
+    "DELETE FROM analytics_page_segments WHERE country IN (SELECT country"
+    " FROM analytics_visits WHERE day = ?1) AND day = ?1",
     JR_VISITS_RECOMPUTE(JR_VISITS_STALE),
     "INSERT OR IGNORE INTO analytics_rolled (day) VALUES (?1)",
 
@@ -100,7 +110,27 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
     JR_ROLLUP_VISIT("visit:region", "region"),
     JR_ROLLUP_VISIT("visit:device", "device"),
     JR_ROLLUP_VISIT("visit:browser", "browser"),
-    JR_ROLLUP_VISIT("visit:os", "os")
+    JR_ROLLUP_VISIT("visit:os", "os"),
+
+    /* the segments (analytics.db migration 2): all sources, each source */
+    "INSERT INTO analytics_segments (by_source, day, source, country,"
+    " device, visitors, visits, views, bounces, duration_ms)"
+    " SELECT 0, ?1, '', country, device," JR_ROLLUP_SUMS
+    " FROM analytics_visits WHERE day = ?1 GROUP BY country, device",
+    "INSERT INTO analytics_segments (by_source, day, source, country,"
+    " device, visitors, visits, views, bounces, duration_ms)"
+    " SELECT 1, ?1, source, country, device," JR_ROLLUP_SUMS
+    " FROM analytics_visits WHERE day = ?1 GROUP BY source, country, device",
+
+    /* the pages' segments, a page summed as for its rollup rows */
+    "INSERT INTO analytics_page_segments (country, day, device, page,"
+    " visitors, visits, views, bounces, duration_ms)"
+    " SELECT v.country, ?1, v.device, p.path, count(DISTINCT v.visitor),"
+    " count(*), total(p.n), total(v.views = 1), total(v.end_ms - v.start_ms)"
+    " FROM (SELECT visit, path, count(*) AS n FROM analytics_views"
+    "       WHERE day = ?1 GROUP BY visit, path) AS p"
+    " JOIN analytics_visits AS v ON v.id = p.visit"
+    " GROUP BY v.country, v.device, p.path"
 };
 
 
@@ -199,6 +229,8 @@ jr_rollup_sum(jr_rollup_t *r)
     if (r->dim == 0
         && (jr_rollup_marker(r, &r->views, &r->last) != 0
             || jr_rollup_run(r, JR_ROLLUP_CLEAR, r->day) != 0
+            || jr_rollup_run(r, JR_ROLLUP_CLEAR_SEGMENTS, r->day) != 0
+            || jr_rollup_run(r, JR_ROLLUP_CLEAR_PAGE_SEGMENTS, r->day) != 0
             || jr_rollup_run(r, JR_ROLLUP_STALE, r->day) != 0))
     {
         goto failed;

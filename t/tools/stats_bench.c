@@ -201,7 +201,7 @@ fill(const char *path, const char *log, long target)
     /*
      * The closed days' rollup, as the jobrunner keeps it (the contract of
      * analytics.db migration 2): the site's row and one per value of each
-     * dimension the dashboard groups by.
+     * dimension the dashboard groups by; the segments.
      */
 #define ROLL(dim, col)                                                        \
     "INSERT INTO analytics_rollup SELECT day, '" dim "', " col ","            \
@@ -227,6 +227,21 @@ fill(const char *path, const char *log, long target)
             " count(*) AS n, v.views = 1 AS b, v.end_ms - v.start_ms AS dur"
             " FROM analytics_views w JOIN analytics_visits v ON v.id = w.visit"
             " WHERE v.day < ?1 GROUP BY v.id, w.path) GROUP BY d, path;",
+            "INSERT INTO analytics_segments SELECT 0, day, '', country,"
+            " device, count(DISTINCT visitor), count(*), sum(views),"
+            " sum(views = 1), sum(end_ms - start_ms) FROM analytics_visits"
+            " WHERE day < ?1 GROUP BY day, country, device;",
+            "INSERT INTO analytics_segments SELECT 1, day, source, country,"
+            " device, count(DISTINCT visitor), count(*), sum(views),"
+            " sum(views = 1), sum(end_ms - start_ms) FROM analytics_visits"
+            " WHERE day < ?1 GROUP BY day, source, country, device;",
+            "INSERT INTO analytics_page_segments SELECT v.country, v.day,"
+            " v.device, p.path, count(DISTINCT v.visitor), count(*),"
+            " sum(p.n), sum(v.views = 1), sum(v.end_ms - v.start_ms) FROM"
+            " (SELECT visit, path, count(*) AS n FROM analytics_views"
+            " WHERE day < ?1 GROUP BY visit, path) AS p JOIN analytics_visits"
+            " AS v ON v.id = p.visit GROUP BY v.day, v.country, v.device,"
+            " p.path;",
             "INSERT INTO analytics_rolled SELECT DISTINCT day FROM"
             " analytics_visits WHERE day < ?1;",
             NULL
@@ -286,7 +301,7 @@ static const char *const  dashboard[] = {
     "devices",
     "{\"metrics\":[\"visitors\"],\"date_range\":\"30d\","
     "\"dimensions\":[\"visit:device\"]}",
-    /* a click on a country filters every panel: the raw rows */
+    /* a click on a country, device or source: the segments, today raw */
     "filtered: top figures, country DE, device phone",
     "{\"metrics\":[\"visitors\",\"visits\",\"pageviews\",\"bounce_rate\","
     "\"visit_duration\"],\"date_range\":\"30d\",\"filters\":[[\"is\","
@@ -300,6 +315,11 @@ static const char *const  dashboard[] = {
     "{\"metrics\":[\"visitors\",\"pageviews\"],\"date_range\":\"30d\","
     "\"dimensions\":[\"time:day\"],\"filters\":[[\"is\",\"visit:source\","
     "[\"Google\"]],[\"is\",\"visit:device\",[\"desktop\"]]]}",
+    /* a click on a page: the visits that saw it, from the raw rows */
+    "filtered (raw rows): sources, page /posts/post-1",
+    "{\"metrics\":[\"visitors\"],\"date_range\":\"30d\","
+    "\"dimensions\":[\"visit:source\"],\"filters\":[[\"is\","
+    "\"event:page\",[\"/posts/post-1\"]]],\"pagination\":{\"limit\":10}}",
     NULL
 };
 

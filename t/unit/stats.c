@@ -57,7 +57,21 @@ static const char  fixture[] =
     " (19998, '', '', 10, 12, 30, 6, 1200000),"
     " (19998, 'visit:country', 'DE', 4, 5, 10, 2, 500000),"
     " (19998, 'visit:country', 'FR', 6, 7, 20, 4, 700000),"
-    " (19998, 'event:page', '/a', 3, 4, 9, 1, 0);";
+    " (19998, 'event:page', '/a', 3, 4, 9, 1, 0),"
+    /* D1 being summed: a dimension's rows in, the day not marked yet */
+    " (19999, '', '', 100, 100, 100, 0, 0);"
+    "INSERT INTO analytics_segments VALUES"
+    " (0, 19998, '', 'DE', 'desktop', 3, 4, 8, 2, 400000),"
+    " (0, 19998, '', 'DE', 'phone', 1, 1, 2, 0, 100000),"
+    " (0, 19998, '', 'FR', 'desktop', 6, 7, 20, 4, 700000),"
+    " (1, 19998, 'Google', 'DE', 'desktop', 2, 2, 5, 1, 300000),"
+    " (1, 19998, '', 'DE', 'desktop', 2, 2, 3, 1, 100000),"
+    " (1, 19998, '', 'DE', 'phone', 1, 1, 2, 0, 100000),"
+    " (1, 19998, '', 'FR', 'desktop', 6, 7, 20, 4, 700000);"
+    "INSERT INTO analytics_page_segments VALUES"
+    " ('DE', 19998, 'desktop', '/a', 2, 2, 4, 1, 0),"
+    " ('DE', 19998, 'phone', '/a', 1, 1, 1, 1, 0),"
+    " ('FR', 19998, 'desktop', '/a', 5, 5, 9, 0, 0);";
 
 
 /*
@@ -248,9 +262,42 @@ test_queries(void)
       "\"filters\":[[\"is\",\"event:page\",[\"/a\"]]]}",
       "12", "all, one page: its rollup row and its raw views");
 
+    /*
+     * D0's segments: a visitor of D0 seen from two sources (the by_source
+     * rows of DE desktop sum to 4, the all-sources one says 3)
+     */
     Q("{\"metrics\":[\"visitors\"],\"date_range\":[\"2024-10-02\","
       "\"2024-10-04\"],\"dimensions\":[\"visit:device\"],"
       "\"filters\":[[\"is\",\"visit:country\",[\"DE\"]]]}",
+      "desktop:4|phone:1", "segments: by device, one country");
+
+    Q("{\"metrics\":[\"visitors\",\"visits\"],\"date_range\":"
+      "[\"2024-10-02\",\"2024-10-04\"],\"filters\":[[\"is\","
+      "\"visit:source\",[\"Google\"]],[\"is_not\",\"visit:device\","
+      "[\"phone\"]],[\"contains\",\"visit:country\",[\"E\"]]]}",
+      "3,4", "segments: one source, any filter on device and country");
+
+    Q("{\"metrics\":[\"visitors\"],\"date_range\":[\"2024-10-02\","
+      "\"2024-10-04\"],\"dimensions\":[\"visit:source\"],"
+      "\"filters\":[[\"is\",\"visit:country\",[\"DE\"]]]}",
+      ":3|Google:3", "segments: by source, one country");
+
+    Q("{\"metrics\":[\"pageviews\",\"visits\"],\"date_range\":"
+      "[\"2024-10-02\",\"2024-10-04\"],\"dimensions\":[\"event:page\"],"
+      "\"filters\":[[\"contains\",\"visit:country\",[\"D\"]]]}",
+      "/a:7,4|/b:2,2", "pages' segments: by page, a country filter");
+
+    Q("{\"metrics\":[\"visitors\"],\"date_range\":[\"2024-10-02\","
+      "\"2024-10-04\"],\"filters\":[[\"is_not\",\"visit:source\","
+      "[\"Google\"]],[\"is\",\"visit:country\",[\"DE\"]]]}",
+      "error 2: this query needs the raw rows, kept from 2024-10-03 on "
+      "([jobrunner] raw_days); before it, ask without filters or with one "
+      "filter on the dimension grouped by",
+      "segments: not summed over sources for visitors");
+
+    Q("{\"metrics\":[\"visitors\"],\"date_range\":[\"2024-10-02\","
+      "\"2024-10-04\"],\"dimensions\":[\"visit:device\"],"
+      "\"filters\":[[\"is\",\"visit:browser\",[\"Firefox\"]]]}",
       "error 2: this query needs the raw rows, kept from 2024-10-03 on "
       "([jobrunner] raw_days); before it, ask without filters or with one "
       "filter on the dimension grouped by",
