@@ -9,8 +9,7 @@
 
 #include "admin/ngx_http_blog_dash.h"
 #include "blog_current.h"
-
-#include <time.h>
+#include "blog_split.h"
 
 
 typedef struct {
@@ -36,32 +35,27 @@ static ngx_http_blog_period_t  ngx_http_blog_periods[] = {
 #define NGX_HTTP_BLOG_DASH_MAX_DAYS  3660
 
 /*
- * The page's queries run in the worker, on the panel's connection: past
- * this many milliseconds of them SQLite stops, and the page is a 503 that
- * says to ask less, rather than a worker held for long (a filter over 30
- * days of a million views reads the raw rows: docs/dashboard.md).
+ * The page's queries run in nginx's thread pool (ngx_http_blog_stats_task.h)
+ * on a read-only connection of their own: past this many milliseconds of
+ * them SQLite stops, and the page is a 503 that says to ask less (a filter
+ * over 30 days of a million views may read raw rows: docs/dashboard.md).
  */
 #define NGX_HTTP_BLOG_DASH_BUDGET_MS  3000
-#define NGX_HTTP_BLOG_DASH_STEPS      1000    /* VM steps between checks */
 
 
-typedef struct {
-    struct timespec           deadline;
-    unsigned                  timed_out:1;
-} ngx_http_blog_dash_budget_t;
 
-
+static ngx_int_t ngx_http_blog_dash_done(ngx_http_request_t *r,
+    ngx_http_blog_stats_task_t *t);
 static ngx_int_t ngx_http_blog_dash_failed(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_int_t rc, const char *why,
-    ngx_http_blog_dash_budget_t *budget);
-static int ngx_http_blog_dash_progress(void *data);
+    ngx_uint_t timed_out);
 static ngx_int_t ngx_http_blog_dash_args(ngx_http_request_t *r,
     ngx_http_blog_dash_t *dash, const char **why);
 static ngx_int_t ngx_http_blog_dash_decode(ngx_http_request_t *r,
     ngx_str_t *arg, ngx_str_t *out);
 static ngx_int_t ngx_http_blog_dash_state(ngx_http_request_t *r,
     ngx_http_blog_dash_t *dash, ngx_array_t *vars);
-static ngx_int_t ngx_http_blog_dash_current(ngx_http_request_t *r,
+static ngx_int_t ngx_http_blog_dash_live(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_array_t *vars);
 
 
@@ -69,119 +63,154 @@ ngx_int_t
 ngx_http_blog_admin_analytics(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx)
 {
-    int                    is_csv;
-    sqlite3               *db;
-    ngx_int_t              rc;
-    ngx_str_t              csv, body;
-    ngx_http_blog_dash_budget_t  budget;
-    const char            *why;
-    ngx_array_t           *vars;
-    ngx_http_blog_dash_t   dash;
+    ngx_int_t                         rc;
+    ngx_time_t                       *tp;
+    const char                       *why;
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_blog_dash_t             *dash;
+    ngx_http_blog_stats_task_t       *t;
+    ngx_http_blog_admin_main_conf_t  *amcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
     }
 
-    ngx_memzero(&dash, sizeof(ngx_http_blog_dash_t));
-    dash.today = (int64_t) (ngx_time() / 86400);
-    dash.base.len = ctx->alcf->prefix.len + sizeof("analytics") - 1;
-    dash.base.data = ngx_pnalloc(r->pool, dash.base.len);
+    dash = ngx_pcalloc(r->pool, sizeof(ngx_http_blog_dash_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
 
-    if (dash.base.data == NULL) {
+    if (dash == NULL || cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_sprintf(dash.base.data, "%Vanalytics", &ctx->alcf->prefix);
+    cln->handler = ngx_http_blog_dash_free;
+    cln->data = dash;
 
-    rc = ngx_http_blog_dash_args(r, &dash, &why);
-    if (rc != NGX_OK) {
-        return ngx_http_blog_dash_failed(r, ctx, rc, why, NULL);
+    tp = ngx_timeofday();
+    dash->ctx = ctx;
+    dash->today = (int64_t) (tp->sec / 86400);
+    dash->now_ms = (int64_t) tp->sec * 1000 + tp->msec;
+    dash->base.len = ctx->alcf->prefix.len + sizeof("analytics") - 1;
+    dash->base.data = ngx_pnalloc(r->pool, dash->base.len);
+
+    if (dash->base.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    db = ctx->alcf->data->db;
+    ngx_sprintf(dash->base.data, "%Vanalytics", &ctx->alcf->prefix);
+
+    rc = ngx_http_blog_dash_args(r, dash, &why);
+    if (rc != NGX_OK) {
+        return ngx_http_blog_dash_failed(r, ctx, rc, why, 0);
+    }
+
+    dash->is_csv = ngx_http_arg(r, (u_char *) "csv", 3, &dash->csv) == NGX_OK;
+
+    t = ngx_http_blog_stats_task_create(r, dash->is_csv
+                                           ? 1 : NGX_HTTP_BLOG_DASH_NQUERIES);
+    if (t == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the panel's counts are in analytics.db beside data.db: blog_split.h */
+    if (blog_db_sibling(t->path, sizeof(t->path),
+                        (char *) ctx->alcf->db_path.data, "analytics.db")
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "analytics dashboard: the path of analytics.db beside "
+                      "\"%V\" is too long", &ctx->alcf->db_path);
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    rc = dash->is_csv ? ngx_http_blog_dash_csv_query(dash, t, &why)
+                      : ngx_http_blog_dash_queries(dash, t, &why);
+    if (rc != NGX_OK) {
+        return ngx_http_blog_dash_failed(r, ctx, rc, why, 0);
+    }
+
+    t->timeout = NGX_HTTP_BLOG_DASH_BUDGET_MS;
+    t->work = dash->is_csv ? NULL : ngx_http_blog_dash_work;
+    t->done = ngx_http_blog_dash_done;
+    t->data = dash;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_blog_admin_module);
+
+    return ngx_http_blog_stats_task_run(r, t, amcf->thread_pool);
+}
+
+
+/* On the event loop, with the answers: the page, or its CSV file. */
+static ngx_int_t
+ngx_http_blog_dash_done(ngx_http_request_t *r, ngx_http_blog_stats_task_t *t)
+{
+    ngx_int_t              rc;
+    ngx_str_t              body;
+    ngx_array_t           *vars;
+    ngx_http_blog_dash_t  *dash;
+
+    dash = t->data;
+
+    if (t->timed_out) {
+        return ngx_http_blog_dash_failed(r, dash->ctx, NGX_ERROR, NULL, 1);
+    }
+
+    switch (t->rc) {
+
+    case BLOG_STATS_OK:
+        break;
+
+    case BLOG_STATS_EQUERY:
+    case BLOG_STATS_ERANGE:
+        return ngx_http_blog_dash_failed(r, dash->ctx, NGX_HTTP_BAD_REQUEST,
+                                         t->err, 0);
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "analytics dashboard: \"%s\": %s", t->path, t->err);
+        return ngx_http_blog_dash_failed(r, dash->ctx, NGX_ERROR, NULL, 0);
+    }
+
+    if (dash->is_csv) {
+        rc = ngx_http_blog_dash_csv(r, dash, t, &body);
+
+        return rc == NGX_OK ? ngx_http_blog_send_body(r, body.data, body.len)
+                            : rc;
+    }
 
     vars = ngx_http_blog_scope_create(r);
     if (vars == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memzero(&budget, sizeof(ngx_http_blog_dash_budget_t));
-    clock_gettime(CLOCK_MONOTONIC, &budget.deadline);
-    budget.deadline.tv_sec += NGX_HTTP_BLOG_DASH_BUDGET_MS / 1000;
-    budget.deadline.tv_nsec += (NGX_HTTP_BLOG_DASH_BUDGET_MS % 1000) * 1000000;
+    rc = ngx_http_blog_dash_state(r, dash, vars);
 
-    if (budget.deadline.tv_nsec >= 1000000000) {
-        budget.deadline.tv_sec++;
-        budget.deadline.tv_nsec -= 1000000000;
+    if (rc == NGX_OK) {
+        rc = ngx_http_blog_dash_vars(r, dash, t, vars);
     }
 
-    sqlite3_progress_handler(db, NGX_HTTP_BLOG_DASH_STEPS,
-                             ngx_http_blog_dash_progress, &budget);
-
-    is_csv = ngx_http_arg(r, (u_char *) "csv", 3, &csv) == NGX_OK;
-
-    if (is_csv) {
-        rc = ngx_http_blog_dash_csv(r, &dash, db, &csv, &body, &why);
-
-    } else {
-        rc = ngx_http_blog_dash_state(r, &dash, vars);
-
-        if (rc == NGX_OK) {
-            rc = ngx_http_blog_dash_vars(r, &dash, db, vars, &why);
-        }
-
-        if (rc == NGX_OK) {
-            rc = ngx_http_blog_dash_current(r, ctx, vars);
-        }
+    if (rc == NGX_OK) {
+        rc = ngx_http_blog_dash_live(r, dash->ctx, vars);
     }
-
-    sqlite3_progress_handler(db, 0, NULL, NULL);
 
     if (rc != NGX_OK) {
-        return ngx_http_blog_dash_failed(r, ctx, rc, why, &budget);
+        return rc;
     }
 
-    if (is_csv) {
-        return ngx_http_blog_send_body(r, body.data, body.len);
-    }
-
-    return ngx_http_blog_admin_page(r, ctx, NGX_HTTP_OK, BLOG_ATPL_ANALYTICS,
-                                    vars);
-}
-
-
-/* SQLite's progress handler: stops the page's queries past the budget. */
-static int
-ngx_http_blog_dash_progress(void *data)
-{
-    ngx_http_blog_dash_budget_t *budget = data;
-
-    struct timespec  now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-
-    if (now.tv_sec > budget->deadline.tv_sec
-        || (now.tv_sec == budget->deadline.tv_sec
-            && now.tv_nsec >= budget->deadline.tv_nsec))
-    {
-        budget->timed_out = 1;
-        return 1;
-    }
-
-    return 0;
+    return ngx_http_blog_admin_page(r, dash->ctx, NGX_HTTP_OK,
+                                    BLOG_ATPL_ANALYTICS, vars);
 }
 
 
 /*
  * A question the page cannot answer is a 400 with the reason, logged; one
- * that takes too long, or a database that fails, a 503.
+ * that takes too long (timed_out), or a database that fails, a 503.
  */
 static ngx_int_t
 ngx_http_blog_dash_failed(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_int_t rc, const char *why,
-    ngx_http_blog_dash_budget_t *budget)
+    ngx_uint_t timed_out)
 {
-    if (budget && budget->timed_out) {
+    if (timed_out) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "analytics dashboard: its queries stopped after %d ms",
                       NGX_HTTP_BLOG_DASH_BUDGET_MS);
@@ -201,10 +230,6 @@ ngx_http_blog_dash_failed(ngx_http_request_t *r,
     }
 
     if (rc == NGX_ERROR) {
-        ngx_http_blog_sql_error(r, ctx->alcf->data,
-                                sqlite3_extended_errcode(ctx->alcf->data->db),
-                                "analytics");
-
         return ngx_http_blog_admin_message(r, ctx,
                    NGX_HTTP_SERVICE_UNAVAILABLE, "Not available",
                    "The analytics tables could not be read (the database "
@@ -520,35 +545,23 @@ ngx_http_blog_dash_state(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
 
 
 /*
- * The visitors of the last minutes as the page is made, and what the
- * page's script needs to follow the number live: the hub's address (the
- * blog's blog_live_url) and the topic the jobrunner publishes it on.
+ * What the page's script needs to follow the current visitors live: the
+ * hub's address (the blog's blog_live_url) and the topic the jobrunner
+ * publishes the number on.
  */
 static ngx_int_t
-ngx_http_blog_dash_current(ngx_http_request_t *r,
+ngx_http_blog_dash_live(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_array_t *vars)
 {
-    int64_t      n;
-    ngx_str_t   *url;
-    ngx_time_t  *tp;
-
-    tp = ngx_timeofday();
-
-    if (blog_current_visitors(ctx->alcf->data->db,
-                              (int64_t) tp->sec * 1000 + tp->msec, &n)
-        != SQLITE_OK)
-    {
-        return NGX_ERROR;
-    }
+    ngx_str_t  *url;
 
     url = &ctx->alcf->blog->live_url;
 
-    if (ngx_http_blog_scope_int(r, vars, "current_visitors", n) != NGX_OK
-        || (url->len
-            && (ngx_http_blog_scope_str(r, vars, "live_url", url->data,
-                                        url->len) != NGX_OK
-                || ngx_http_blog_scope_cstr(r, vars, "current_topic",
-                                            BLOG_CURRENT_TOPIC) != NGX_OK)))
+    if (url->len
+        && (ngx_http_blog_scope_str(r, vars, "live_url", url->data, url->len)
+            != NGX_OK
+            || ngx_http_blog_scope_cstr(r, vars, "current_topic",
+                                        BLOG_CURRENT_TOPIC) != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

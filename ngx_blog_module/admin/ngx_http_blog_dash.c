@@ -12,18 +12,27 @@
  *                its value as a filter
  *   broken       404s with the referrer that linked to them
  *
- * Numbers are formatted here, so the template only places text.
+ * The queries are made here (ngx_http_blog_dash_queries()) and run off the
+ * event loop by ngx_http_blog_stats_task.h, with the 404s and the current
+ * visitors read in the same thread (ngx_http_blog_dash_work()); the page's
+ * values are then made from the answers, on the loop.  Numbers are
+ * formatted here, so the template only places text.
  */
 
 #include "admin/ngx_http_blog_dash.h"
 #include "blog_chart.h"
+#include "blog_current.h"
 #include "blog_figures.h"
 
 
-#define NGX_HTTP_BLOG_DASH_TOP       10
 #define NGX_HTTP_BLOG_DASH_DAYS_MAX  92     /* longer: a point per month */
 #define NGX_HTTP_BLOG_CHART_WIDTH    720
 #define NGX_HTTP_BLOG_CHART_HEIGHT   240
+
+/* the page's queries, in the task's array */
+#define NGX_HTTP_BLOG_DASH_FIGURES   0
+#define NGX_HTTP_BLOG_DASH_CHART     1
+#define NGX_HTTP_BLOG_DASH_PANELS    2
 
 /* csv=time: the chart's points */
 #define NGX_HTTP_BLOG_DASH_CSV_TIME  "time"
@@ -59,25 +68,22 @@ static const blog_chart_series_t  ngx_http_blog_chart_series[] = {
 };
 
 
-static ngx_int_t ngx_http_blog_dash_run(ngx_http_request_t *r,
-    ngx_http_blog_dash_t *dash, sqlite3 *db, blog_stats_query_t *q,
-    blog_stats_result_t *res, const char **why);
 static ngx_int_t ngx_http_blog_dash_figures(ngx_http_request_t *r,
-    ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *vars,
-    const char **why);
+    blog_stats_result_t *res, ngx_array_t *vars);
 static ngx_int_t ngx_http_blog_dash_figure(ngx_http_request_t *r,
     ngx_array_t *items, blog_stats_metric_e m, blog_stats_sums_t *cur,
     blog_stats_sums_t *prev);
 static ngx_int_t ngx_http_blog_dash_chart(ngx_http_request_t *r,
-    ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *vars,
-    const char **why);
+    ngx_http_blog_dash_t *dash, blog_stats_result_t *res, ngx_array_t *vars);
 static ngx_int_t ngx_http_blog_dash_panel(ngx_http_request_t *r,
-    ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *panels,
-    ngx_http_blog_panel_t *panel, const char **why);
+    ngx_http_blog_dash_t *dash, blog_stats_result_t *res,
+    ngx_array_t *panels, ngx_http_blog_panel_t *panel);
 static ngx_int_t ngx_http_blog_dash_csv_href(ngx_http_request_t *r,
     ngx_str_t *href, const char *arg);
 static ngx_int_t ngx_http_blog_dash_broken(ngx_http_request_t *r,
-    ngx_http_blog_dash_t *dash, sqlite3 *db, ngx_array_t *vars);
+    ngx_http_blog_dash_t *dash, ngx_array_t *vars);
+static ngx_int_t ngx_http_blog_dash_filter(ngx_http_blog_dash_t *dash,
+    blog_stats_query_t *q, const char **why);
 
 
 /* Whether the chart has a point per month: a range longer than 92 days. */
@@ -89,17 +95,167 @@ ngx_http_blog_dash_months(ngx_http_blog_dash_t *dash)
 
 
 ngx_int_t
-ngx_http_blog_dash_vars(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
-    sqlite3 *db, ngx_array_t *vars, const char **why)
+ngx_http_blog_dash_queries(ngx_http_blog_dash_t *dash,
+    ngx_http_blog_stats_task_t *t, const char **why)
 {
-    ngx_int_t               rc;
-    ngx_array_t             panels;
-    ngx_http_blog_panel_t  *p;
+    ngx_uint_t           i, m;
+    blog_stats_query_t  *q;
 
-    rc = ngx_http_blog_dash_figures(r, dash, db, vars, why);
+    q = t->queries;
+
+    for (m = 0; m < BLOG_STATS_NMETRICS; m++) {
+        q->metrics[q->nmetrics++] = m;
+    }
+
+    q->compare = 1;
+
+    q = &t->queries[NGX_HTTP_BLOG_DASH_CHART];
+    q->metrics[q->nmetrics++] = BLOG_STATS_VISITORS;
+    q->metrics[q->nmetrics++] = BLOG_STATS_PAGEVIEWS;
+    q->dims[q->ndims++] = ngx_http_blog_dash_months(dash)
+                          ? BLOG_STATS_TIME_MONTH : BLOG_STATS_TIME_DAY;
+
+    for (i = 0; ngx_http_blog_panels[i].id; i++) {
+        q = &t->queries[NGX_HTTP_BLOG_DASH_PANELS + i];
+        q->metrics[q->nmetrics++] = BLOG_STATS_VISITORS;
+        q->metrics[q->nmetrics++] = BLOG_STATS_PAGEVIEWS;
+        q->dims[q->ndims++] = ngx_http_blog_panels[i].dim;
+        q->limit = NGX_HTTP_BLOG_DASH_TOP;
+    }
+
+    for (i = 0; i < t->nqueries; i++) {
+        if (ngx_http_blog_dash_filter(dash, &t->queries[i], why) != NGX_OK) {
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* The page's range and filters into q. */
+static ngx_int_t
+ngx_http_blog_dash_filter(ngx_http_blog_dash_t *dash, blog_stats_query_t *q,
+    const char **why)
+{
+    ngx_uint_t  i;
+
+    q->range = dash->range;
+
+    for (i = 0; i < dash->nfilters; i++) {
+        if (blog_stats_filter_add(q, dash->filters[i].dim, BLOG_STATS_IS,
+                                  (char *) dash->filters[i].value.data,
+                                  dash->filters[i].value.len)
+            != BLOG_STATS_OK)
+        {
+            *why = "The engine takes no such filter.";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * In the thread, after the engine's queries, on the same read-only
+ * analytics.db: the 404s with their referrers and the current visitors,
+ * into dash (malloc'ed strings, freed by ngx_http_blog_dash_free()).
+ */
+void
+ngx_http_blog_dash_work(ngx_http_blog_stats_task_t *t, sqlite3 *db)
+{
+    int                            rc;
+    const char                    *s;
+    sqlite3_stmt                  *stmt;
+    ngx_http_blog_dash_t          *dash;
+    ngx_http_blog_dash_broken_t   *b;
+
+    dash = t->data;
+
+    rc = blog_current_visitors(db, dash->now_ms, &dash->current);
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_prepare_v2(db, "SELECT path, ref_host || ref_path,"
+                                " count(*) AS n FROM analytics_views"
+                                " WHERE day BETWEEN ?1 AND ?2"
+                                " AND status = 404"
+                                " GROUP BY path, ref_host, ref_path"
+                                " ORDER BY n DESC, path LIMIT ?3",
+                                -1, &stmt, NULL);
+    }
+
+    if (rc != SQLITE_OK) {
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, dash->range.from);
+    sqlite3_bind_int64(stmt, 2, dash->range.to);
+    sqlite3_bind_int(stmt, 3, NGX_HTTP_BLOG_DASH_TOP);
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW
+           && dash->nbroken < NGX_HTTP_BLOG_DASH_TOP)
+    {
+        b = &dash->broken[dash->nbroken];
+
+        s = (const char *) sqlite3_column_text(stmt, 0);
+        b->path = strdup(s ? s : "");
+        s = (const char *) sqlite3_column_text(stmt, 1);
+        b->referrer = strdup(s ? s : "");
+        b->n = sqlite3_column_int64(stmt, 2);
+        dash->nbroken++;
+
+        if (b->path == NULL || b->referrer == NULL) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+
+    sqlite3_finalize(stmt);
+
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        return;
+    }
+
+failed:
+
+    t->rc = BLOG_STATS_EDB;
+    snprintf(t->err, sizeof(t->err), "the 404s or current visitors: %s",
+             sqlite3_errstr(rc));
+}
+
+
+void
+ngx_http_blog_dash_free(void *data)
+{
+    ngx_http_blog_dash_t *dash = data;
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < dash->nbroken; i++) {
+        free(dash->broken[i].path);
+        free(dash->broken[i].referrer);
+    }
+
+    dash->nbroken = 0;
+}
+
+
+ngx_int_t
+ngx_http_blog_dash_vars(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
+    ngx_http_blog_stats_task_t *t, ngx_array_t *vars)
+{
+    ngx_int_t    rc;
+    ngx_uint_t   i;
+    ngx_array_t  panels;
+
+    rc = ngx_http_blog_dash_figures(r, &t->results[NGX_HTTP_BLOG_DASH_FIGURES],
+                                    vars);
 
     if (rc == NGX_OK) {
-        rc = ngx_http_blog_dash_chart(r, dash, db, vars, why);
+        rc = ngx_http_blog_dash_chart(r, dash,
+                                      &t->results[NGX_HTTP_BLOG_DASH_CHART],
+                                      vars);
     }
 
     if (rc != NGX_OK) {
@@ -112,119 +268,51 @@ ngx_http_blog_dash_vars(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    for (p = ngx_http_blog_panels; p->id; p++) {
-        rc = ngx_http_blog_dash_panel(r, dash, db, &panels, p, why);
+    for (i = 0; ngx_http_blog_panels[i].id; i++) {
+        rc = ngx_http_blog_dash_panel(r, dash,
+                                      &t->results[NGX_HTTP_BLOG_DASH_PANELS + i],
+                                      &panels, &ngx_http_blog_panels[i]);
         if (rc != NGX_OK) {
             return rc;
         }
     }
 
-    if (ngx_http_blog_scope_list(vars, "panels", &panels) != NGX_OK) {
+    if (ngx_http_blog_scope_list(vars, "panels", &panels) != NGX_OK
+        || ngx_http_blog_scope_int(r, vars, "current_visitors", dash->current)
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_blog_dash_broken(r, dash, db, vars);
+    return ngx_http_blog_dash_broken(r, dash, vars);
 }
 
-
-/*
- * Runs q with the page's range and filters.  The engine's refusals are the
- * client's (a 400 with why); anything else is the database's, logged.  The
- * caller frees q, and res when NGX_OK.
- */
-static ngx_int_t
-ngx_http_blog_dash_run(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
-    sqlite3 *db, blog_stats_query_t *q, blog_stats_result_t *res,
-    const char **why)
-{
-    int          rc;
-    char        *err;
-    ngx_uint_t   i;
-
-    err = ngx_pnalloc(r->pool, BLOG_STATS_ERROR_SIZE);
-    if (err == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    err[0] = '\0';
-    q->range = dash->range;
-    rc = BLOG_STATS_OK;
-
-    for (i = 0; i < dash->nfilters && rc == BLOG_STATS_OK; i++) {
-        rc = blog_stats_filter_add(q, dash->filters[i].dim, BLOG_STATS_IS,
-                                   (char *) dash->filters[i].value.data,
-                                   dash->filters[i].value.len);
-    }
-
-    if (rc == BLOG_STATS_OK) {
-        ngx_memzero(res, sizeof(blog_stats_result_t));
-        rc = blog_stats_run(db, q, res, err);
-    }
-
-    switch (rc) {
-
-    case BLOG_STATS_OK:
-        return NGX_OK;
-
-    case BLOG_STATS_EQUERY:
-    case BLOG_STATS_ERANGE:
-        *why = err[0] ? err : "The engine cannot answer this question.";
-        return NGX_HTTP_BAD_REQUEST;
-
-    case BLOG_STATS_EDB:
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "analytics dashboard: %s", err);
-        return NGX_ERROR;
-
-    default:
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-}
 
 
 /* The six figures of the period, with the period before. */
 static ngx_int_t
-ngx_http_blog_dash_figures(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
-    sqlite3 *db, ngx_array_t *vars, const char **why)
+ngx_http_blog_dash_figures(ngx_http_request_t *r, blog_stats_result_t *res,
+    ngx_array_t *vars)
 {
     char                  prev_from[BLOG_RANGE_DATE_SIZE];
     char                  prev_to[BLOG_RANGE_DATE_SIZE];
-    ngx_int_t             rc;
     ngx_uint_t            m;
     ngx_array_t           items;
     blog_stats_sums_t     cur, prev;
-    blog_stats_query_t    q;
-    blog_stats_result_t   res;
-
-    blog_stats_query_init(&q);
-
-    for (m = 0; m < BLOG_STATS_NMETRICS; m++) {
-        q.metrics[q.nmetrics++] = m;
-    }
-
-    q.compare = 1;
-
-    rc = ngx_http_blog_dash_run(r, dash, db, &q, &res, why);
-    blog_stats_query_free(&q);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     ngx_memzero(&cur, sizeof(blog_stats_sums_t));
     ngx_memzero(&prev, sizeof(blog_stats_sums_t));
 
-    if (res.nrows) {
-        cur = res.rows[0].sums;
+    if (res->nrows) {
+        cur = res->rows[0].sums;
 
-        if (res.rows[0].has_prev) {
-            prev = res.rows[0].prev;
+        if (res->rows[0].has_prev) {
+            prev = res->rows[0].prev;
         }
     }
 
-    blog_range_format(res.prev_range.from, prev_from);
-    blog_range_format(res.prev_range.to, prev_to);
-    blog_stats_result_free(&res);
+    blog_range_format(res->prev_range.from, prev_from);
+    blog_range_format(res->prev_range.to, prev_to);
 
     if (ngx_array_init(&items, r->pool, BLOG_STATS_NMETRICS,
                        sizeof(blog_tpl_ctx_t))
@@ -241,8 +329,7 @@ ngx_http_blog_dash_figures(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
 
     if (ngx_http_blog_scope_list(vars, "figures", &items) != NGX_OK
         || ngx_http_blog_scope_str(r, vars, "prev_from", (u_char *) prev_from,
-                                   ngx_strlen(prev_from))
-           != NGX_OK
+                                   ngx_strlen(prev_from)) != NGX_OK
         || ngx_http_blog_scope_str(r, vars, "prev_to", (u_char *) prev_to,
                                    ngx_strlen(prev_to)) != NGX_OK)
     {
@@ -292,7 +379,7 @@ ngx_http_blog_dash_figure(ngx_http_request_t *r, ngx_array_t *items,
  */
 static ngx_int_t
 ngx_http_blog_dash_chart(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
-    sqlite3 *db, ngx_array_t *vars, const char **why)
+    blog_stats_result_t *res, ngx_array_t *vars)
 {
     int64_t               day, *starts;
     size_t                n, i, k;
@@ -301,8 +388,6 @@ ngx_http_blog_dash_chart(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     blog_buf_t            out;
     ngx_array_t           rows, *item;
     blog_chart_t          chart;
-    blog_stats_query_t    q;
-    blog_stats_result_t   res;
     blog_chart_point_t   *points;
     char                (*labels)[BLOG_RANGE_DATE_SIZE];
     int                   months;
@@ -347,22 +432,10 @@ ngx_http_blog_dash_chart(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
         day = months ? blog_range_month_start(day + 31, 0) : day + 1;
     }
 
-    blog_stats_query_init(&q);
-    q.metrics[q.nmetrics++] = BLOG_STATS_VISITORS;
-    q.metrics[q.nmetrics++] = BLOG_STATS_PAGEVIEWS;
-    q.dims[q.ndims++] = months ? BLOG_STATS_TIME_MONTH : BLOG_STATS_TIME_DAY;
-
-    rc = ngx_http_blog_dash_run(r, dash, db, &q, &res, why);
-    blog_stats_query_free(&q);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    for (k = 0; k < res.nrows; k++) {
-        if (res.rows[k].dims[0] == NULL
-            || blog_range_day(res.rows[k].dims[0],
-                              ngx_strlen(res.rows[k].dims[0]), &day)
+    for (k = 0; k < res->nrows; k++) {
+        if (res->rows[k].dims[0] == NULL
+            || blog_range_day(res->rows[k].dims[0],
+                              ngx_strlen(res->rows[k].dims[0]), &day)
                != 0)
         {
             continue;
@@ -372,12 +445,10 @@ ngx_http_blog_dash_chart(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
         for (i = n; i > 0 && starts[i - 1] > day; i--) { /* void */ }
 
         if (i > 0) {
-            points[i - 1].value[0] += res.rows[k].sums.visitors;
-            points[i - 1].value[1] += res.rows[k].sums.views;
+            points[i - 1].value[0] += res->rows[k].sums.visitors;
+            points[i - 1].value[1] += res->rows[k].sums.views;
         }
     }
-
-    blog_stats_result_free(&res);
 
     chart.label = months ? "Visitors and views per month"
                          : "Visitors and views per day";
@@ -444,42 +515,24 @@ ngx_http_blog_dash_chart(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
  */
 static ngx_int_t
 ngx_http_blog_dash_panel(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
-    sqlite3 *db, ngx_array_t *panels, ngx_http_blog_panel_t *panel,
-    const char **why)
+    blog_stats_result_t *res, ngx_array_t *panels,
+    ngx_http_blog_panel_t *panel)
 {
     size_t                k;
-    ngx_int_t             rc;
     ngx_str_t             value, href;
     ngx_uint_t            i;
     ngx_array_t           rows, *item;
-    blog_stats_query_t    q;
-    blog_stats_result_t   res;
     unsigned              active;
-
-    blog_stats_query_init(&q);
-    q.metrics[q.nmetrics++] = BLOG_STATS_VISITORS;
-    q.metrics[q.nmetrics++] = BLOG_STATS_PAGEVIEWS;
-    q.dims[q.ndims++] = panel->dim;
-    q.limit = NGX_HTTP_BLOG_DASH_TOP;
-
-    rc = ngx_http_blog_dash_run(r, dash, db, &q, &res, why);
-    blog_stats_query_free(&q);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
 
     if (ngx_array_init(&rows, r->pool, NGX_HTTP_BLOG_DASH_TOP,
                        sizeof(blog_tpl_ctx_t))
         != NGX_OK)
     {
-        goto done;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    for (k = 0; k < res.nrows; k++) {
-        value.data = (u_char *) res.rows[k].dims[0];
+    for (k = 0; k < res->nrows; k++) {
+        value.data = (u_char *) res->rows[k].dims[0];
         value.len = value.data ? ngx_strlen(value.data) : 0;
 
         active = 0;
@@ -507,14 +560,14 @@ ngx_http_blog_dash_panel(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
             || ngx_http_blog_scope_str(r, item, "href", href.data, href.len)
                != NGX_OK
             || ngx_http_blog_scope_int(r, item, "visitors",
-                                       res.rows[k].sums.visitors) != NGX_OK
+                                       res->rows[k].sums.visitors) != NGX_OK
             || ngx_http_blog_scope_int(r, item, "views",
-                                       res.rows[k].sums.views) != NGX_OK
+                                       res->rows[k].sums.views) != NGX_OK
             || (active
                 && ngx_http_blog_scope_cstr(r, item, "active", "true")
                    != NGX_OK))
         {
-            goto done;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
@@ -534,16 +587,10 @@ ngx_http_blog_dash_panel(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
                 || ngx_http_blog_scope_cstr(r, item, "has_rows", "1")
                    != NGX_OK)))
     {
-        goto done;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = NGX_OK;
-
-done:
-
-    blog_stats_result_free(&res);
-
-    return rc;
+    return NGX_OK;
 }
 
 
@@ -570,69 +617,68 @@ ngx_http_blog_dash_csv_href(ngx_http_request_t *r, ngx_str_t *href,
  * "csv=ARG": every row of a panel (ARG a dimension's argument name) or of
  * the chart ("time"), with the range and filters of the page, as CSV
  * (blog_stats_csv(): RFC 4180, cells that a spreadsheet would run made
- * harmless), the visitors, visits, views, bounce rate and duration of each;
- * the response's headers set, the body in *body, for the caller to send.
+ * harmless), the visitors, visits, views, bounce rate and duration of each:
+ * its query, then its body from the answer, the response's headers set.
  */
 ngx_int_t
-ngx_http_blog_dash_csv(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
-    sqlite3 *db, ngx_str_t *arg, ngx_str_t *body, const char **why)
+ngx_http_blog_dash_csv_query(ngx_http_blog_dash_t *dash,
+    ngx_http_blog_stats_task_t *t, const char **why)
 {
-    u_char               *p;
-    ngx_int_t             rc;
-    ngx_uint_t            d;
-    blog_buf_t            out;
-    ngx_table_elt_t      *h;
-    blog_stats_query_t    q;
-    blog_stats_result_t   res;
-    char                  from[BLOG_RANGE_DATE_SIZE], to[BLOG_RANGE_DATE_SIZE];
+    ngx_uint_t           d;
+    blog_stats_query_t  *q;
 
     static const blog_stats_metric_e  metrics[] = {
         BLOG_STATS_VISITORS, BLOG_STATS_VISITS, BLOG_STATS_PAGEVIEWS,
         BLOG_STATS_BOUNCE_RATE, BLOG_STATS_VISIT_DURATION
     };
 
-    blog_stats_query_init(&q);
+    q = t->queries;
 
-    if (arg->len == sizeof(NGX_HTTP_BLOG_DASH_CSV_TIME) - 1
-        && ngx_strncmp(arg->data, NGX_HTTP_BLOG_DASH_CSV_TIME, arg->len) == 0)
+    if (dash->csv.len == sizeof(NGX_HTTP_BLOG_DASH_CSV_TIME) - 1
+        && ngx_strncmp(dash->csv.data, NGX_HTTP_BLOG_DASH_CSV_TIME,
+                       dash->csv.len) == 0)
     {
-        q.dims[q.ndims++] = ngx_http_blog_dash_months(dash)
-                            ? BLOG_STATS_TIME_MONTH : BLOG_STATS_TIME_DAY;
+        q->dims[q->ndims++] = ngx_http_blog_dash_months(dash)
+                              ? BLOG_STATS_TIME_MONTH : BLOG_STATS_TIME_DAY;
 
     } else {
         for (d = 0; d < BLOG_STATS_TIME_DAY; d++) {
-            if (arg->len == ngx_strlen(ngx_http_blog_dash_arg(d))
-                && ngx_strncmp(arg->data, ngx_http_blog_dash_arg(d),
-                               arg->len) == 0)
+            if (dash->csv.len == ngx_strlen(ngx_http_blog_dash_arg(d))
+                && ngx_strncmp(dash->csv.data, ngx_http_blog_dash_arg(d),
+                               dash->csv.len) == 0)
             {
-                q.dims[q.ndims++] = d;
+                q->dims[q->ndims++] = d;
                 break;
             }
         }
 
-        if (q.ndims == 0) {
+        if (q->ndims == 0) {
             *why = "csv names no panel.";
             return NGX_HTTP_BAD_REQUEST;
         }
     }
 
     for (d = 0; d < sizeof(metrics) / sizeof(metrics[0]); d++) {
-        q.metrics[q.nmetrics++] = metrics[d];
+        q->metrics[q->nmetrics++] = metrics[d];
     }
 
-    rc = ngx_http_blog_dash_run(r, dash, db, &q, &res, why);
+    return ngx_http_blog_dash_filter(dash, q, why);
+}
 
-    if (rc != NGX_OK) {
-        blog_stats_query_free(&q);
-        return rc;
-    }
+
+ngx_int_t
+ngx_http_blog_dash_csv(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
+    ngx_http_blog_stats_task_t *t, ngx_str_t *body)
+{
+    int                   rc;
+    u_char               *p;
+    blog_buf_t            out;
+    ngx_table_elt_t      *h;
+    char                  from[BLOG_RANGE_DATE_SIZE], to[BLOG_RANGE_DATE_SIZE];
 
     ngx_memzero(&out, sizeof(blog_buf_t));
 
-    rc = blog_stats_csv(&q, &res, &out);
-
-    blog_stats_result_free(&res);
-    blog_stats_query_free(&q);
+    rc = blog_stats_csv(t->queries, t->results, &out);
 
     p = rc == 0 ? ngx_pnalloc(r->pool, out.len + 1) : NULL;
 
@@ -658,13 +704,15 @@ ngx_http_blog_dash_csv(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     h->hash = 1;
     ngx_str_set(&h->key, "Content-Disposition");
     h->value.data = ngx_pnalloc(r->pool, sizeof("attachment; filename="
-                                "\"analytics-.csv\"") + arg->len + 2 * 10 + 2);
+                                "\"analytics-.csv\"") + dash->csv.len
+                                + 2 * 10 + 2);
     if (h->value.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     h->value.len = ngx_sprintf(h->value.data, "attachment; filename="
-                               "\"analytics-%V-%s-%s.csv\"", arg, from, to)
+                               "\"analytics-%V-%s-%s.csv\"", &dash->csv,
+                               from, to)
                    - h->value.data;
 
     if (ngx_http_blog_security_headers(r, NULL) != NGX_OK) {
@@ -686,66 +734,46 @@ ngx_http_blog_dash_csv(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
 
 /*
  * The pages answered 404 and the referrers of those views: links to the
- * blog that lead nowhere.  The engine has no status dimension, so this is
- * one indexed query of its own over the views of the range, which the raw
- * rows keep for [events] raw_days; the filters do not apply to it.
+ * blog that lead nowhere, read by ngx_http_blog_dash_work().  The engine
+ * has no status dimension, so that is one indexed query of its own over
+ * the views of the range, which the raw rows keep for [events] raw_days;
+ * the filters do not apply to it.
  */
 static ngx_int_t
 ngx_http_blog_dash_broken(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
-    sqlite3 *db, ngx_array_t *vars)
+    ngx_array_t *vars)
 {
-    int            rc;
-    ngx_array_t    items, *item;
-    sqlite3_stmt  *stmt;
+    ngx_uint_t                    i;
+    ngx_array_t                   items, *item;
+    ngx_http_blog_dash_broken_t  *b;
 
-    if (ngx_array_init(&items, r->pool, NGX_HTTP_BLOG_DASH_TOP,
-                       sizeof(blog_tpl_ctx_t))
+    if (dash->nbroken == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_array_init(&items, r->pool, dash->nbroken, sizeof(blog_tpl_ctx_t))
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (sqlite3_prepare_v2(db, "SELECT path, ref_host || ref_path, count(*)"
-                           " AS n FROM analytics_views"
-                           " WHERE day BETWEEN ?1 AND ?2 AND status = 404"
-                           " GROUP BY path, ref_host, ref_path"
-                           " ORDER BY n DESC, path LIMIT ?3",
-                           -1, &stmt, NULL)
-        != SQLITE_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_int64(stmt, 1, dash->range.from);
-    sqlite3_bind_int64(stmt, 2, dash->range.to);
-    sqlite3_bind_int(stmt, 3, NGX_HTTP_BLOG_DASH_TOP);
-
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    for (i = 0; i < dash->nbroken; i++) {
+        b = &dash->broken[i];
         item = ngx_http_blog_scope_item(r->pool, &items, 3);
 
         if (item == NULL
-            || ngx_http_blog_scope_column(r, item, "path", stmt, 0) != NGX_OK
-            || (sqlite3_column_bytes(stmt, 1)
-                ? ngx_http_blog_scope_column(r, item, "referrer", stmt, 1)
+            || ngx_http_blog_scope_str(r, item, "path", (u_char *) b->path,
+                                       ngx_strlen(b->path)) != NGX_OK
+            || (b->referrer[0]
+                ? ngx_http_blog_scope_str(r, item, "referrer",
+                                          (u_char *) b->referrer,
+                                          ngx_strlen(b->referrer))
                 : ngx_http_blog_scope_cstr(r, item, "referrer", "(none)"))
                != NGX_OK
-            || ngx_http_blog_scope_int(r, item, "n",
-                                       sqlite3_column_int64(stmt, 2))
-               != NGX_OK)
+            || ngx_http_blog_scope_int(r, item, "n", b->n) != NGX_OK)
         {
-            sqlite3_finalize(stmt);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-    }
-
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_DONE) {
-        return NGX_ERROR;
-    }
-
-    if (items.nelts == 0) {
-        return NGX_OK;
     }
 
     if (ngx_http_blog_scope_list(vars, "broken", &items) != NGX_OK
