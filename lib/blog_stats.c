@@ -94,9 +94,10 @@ typedef struct {
     blog_range_t               range;
     int                        rollup;
     int                        rollup_dim;   /* -1: the site's ('') */
-    int                        segments;     /* the rolled days from */
-    int                        by_source;    /* analytics_segments (1) or
+    int                        segments;     /* rolled days from
+                                                analytics_segments (1) or
                                                 _page_segments (2) */
+    int                        by_source;    /* the rows of each source */
     const blog_stats_filter_t *rolled;       /* its filters, bound again */
     size_t                     nrolled;
     int                        time;         /* index in q->dims, or -1 */
@@ -529,11 +530,13 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
             return blog_stats_err(err, BLOG_STATS_EDB, "%s",
                                   sqlite3_errmsg(db));
         }
+    }
 
-    } else {
+    if (!p->rollup || p->segments == 2) {
         /*
-         * The raw rows only: refused when the range has days that were
-         * rolled up with traffic but whose visits are gone (purged).
+         * The raw rows only, or the pages' segments, which go with them
+         * (jr_rollup.c): refused when the range has days that were rolled
+         * up with traffic but whose visits are gone (purged).
          */
         oldest = blog_stats_int(db, "SELECT min(day) FROM analytics_visits"
                                 " WHERE ?1 <= ?2", 0, 0, &rc);
@@ -1178,18 +1181,27 @@ blog_stats_filter_sql(blog_stats_plan_t *p, const blog_stats_filter_t *f,
 static int
 blog_stats_bind(blog_stats_plan_t *p, sqlite3_stmt *stmt)
 {
-    int                        n;
+    int                        n, last;
     size_t                     i, j;
     const blog_stats_query_t  *q;
 
     q = p->q;
 
+    /*
+     * A statement may hold neither the rolled days (?3, ?4) nor today (?5,
+     * no open visit looked up), and without a LIMIT (blog_stats_count) it
+     * ends at its last one: binding past it is an error.
+     */
+    last = sqlite3_bind_parameter_count(stmt);
+
     if (sqlite3_bind_int64(stmt, 1, p->raw.from) != SQLITE_OK
         || sqlite3_bind_int64(stmt, 2, p->raw.to) != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 3, p->range.from) != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 4, p->range.to) != SQLITE_OK
-        || sqlite3_bind_int64(stmt, 5, (int64_t) (time(NULL) / 86400))
-           != SQLITE_OK)
+        || (last >= 4
+            && (sqlite3_bind_int64(stmt, 3, p->range.from) != SQLITE_OK
+                || sqlite3_bind_int64(stmt, 4, p->range.to) != SQLITE_OK))
+        || (last >= 5
+            && sqlite3_bind_int64(stmt, 5, (int64_t) (time(NULL) / 86400))
+               != SQLITE_OK))
     {
         return -1;
     }

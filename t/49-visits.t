@@ -267,6 +267,14 @@ ok(wait_for(sub {
 }, 30), 'raw_days = 3: day A\'s rows are deleted') or diag $site->jobrunner_log;
 is(row("SELECT count(*) FROM analytics_visits WHERE day = $B"), 2,
    "day B's are kept");
+ok(wait_for(sub {
+    row("SELECT count(*) FROM analytics_page_segments WHERE day = $A") == 0
+}, 30), "day A's pages' segments go with its raw rows")
+    or diag $site->jobrunner_log;
+ok(row("SELECT count(*) FROM analytics_page_segments WHERE day = $B") > 0,
+   "day B's stay");
+ok(row("SELECT count(*) FROM analytics_segments WHERE day = $A") > 0,
+   "day A's segments stay, as its rollup");
 is(row("SELECT group_concat(day || dim || key || visits, ',')"
        . " FROM analytics_rollup"), $rollup,
    'the rollup outlives them, not summed again after the restart');

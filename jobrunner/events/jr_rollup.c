@@ -37,6 +37,7 @@ enum {
     JR_ROLLUP_MARK,
     JR_ROLLUP_EXPIRE_VIEWS,
     JR_ROLLUP_EXPIRE_VISITS,
+    JR_ROLLUP_EXPIRE_PAGE_SEGMENTS,
     JR_ROLLUP_DIMS,
     JR_ROLLUP_NDIMS = 18,
     JR_ROLLUP_NSTMT = JR_ROLLUP_DIMS + JR_ROLLUP_NDIMS
@@ -79,6 +80,17 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
     " LIMIT " JR_ROLLUP_DELETE ")",
     "DELETE FROM analytics_visits WHERE id IN (SELECT id FROM analytics_visits"
     " WHERE day < ?1 AND day IN (SELECT day FROM analytics_rolled)"
+    " LIMIT " JR_ROLLUP_DELETE ")",
+    /*
+     * the pages' segments go with the raw rows: nine times the pages'
+     * rollup rows, they would grow by a third of the raw rows' size a
+     * month for ever; the queries they answer need the raw rows' days
+     * (blog_stats.c), by country as for a day's (JR_ROLLUP_CLEAR_...)
+     */
+    "DELETE FROM analytics_page_segments WHERE (country, day, device, page)"
+    " IN (SELECT country, day, device, page FROM analytics_page_segments"
+    " WHERE country IN (SELECT country FROM analytics_segments"
+    " WHERE by_source = 0 AND day < ?1) AND day < ?1"
     " LIMIT " JR_ROLLUP_DELETE ")",
 
     /* the site */
@@ -286,7 +298,7 @@ jr_rollup_expire(jr_rollup_t *r, int64_t now_ms)
 
     oldest = now_ms / JR_ROLLUP_DAY_MS - r->raw_days + 1;
 
-    for (n = JR_ROLLUP_EXPIRE_VIEWS; n <= JR_ROLLUP_EXPIRE_VISITS; n++) {
+    for (n = JR_ROLLUP_EXPIRE_VIEWS; n <= JR_ROLLUP_EXPIRE_PAGE_SEGMENTS; n++) {
         if (jr_rollup_run(r, n, oldest) != 0) {
             return -1;
         }

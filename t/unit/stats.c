@@ -249,6 +249,13 @@ test_queries(void)
       "\"pagination\":{\"limit\":1,\"offset\":2}}",
       "evil.example/<b>\"x\":1", "a page of rows");
 
+    /* the count's statement holds no ?3, ?4, ?5 (the fuzz target's) */
+    Q("{\"metrics\":[\"visitors\"],\"date_range\":[\"2024-10-03\","
+      "\"2024-10-04\"],\"dimensions\":[\"event:page\","
+      "\"visit:country\"],\"include\":{\"total_rows\":true}}",
+      "/a,DE:1|/a,US:1|/b,DE:1|/b,US:1|/c,US:1",
+      "two dimensions, visitors alone, counted rows");
+
     /* D0 (rolled) + D1 + D2 */
     Q("{\"metrics\":[\"visitors\",\"visits\",\"pageviews\"],"
       "\"date_range\":[\"2024-10-02\",\"2024-10-04\"]}",
@@ -282,10 +289,14 @@ test_queries(void)
       "\"filters\":[[\"is\",\"visit:country\",[\"DE\"]]]}",
       ":3|Google:3", "segments: by source, one country");
 
+    /* the pages' segments go with the raw rows (D0's are gone) */
     Q("{\"metrics\":[\"pageviews\",\"visits\"],\"date_range\":"
       "[\"2024-10-02\",\"2024-10-04\"],\"dimensions\":[\"event:page\"],"
       "\"filters\":[[\"contains\",\"visit:country\",[\"D\"]]]}",
-      "/a:7,4|/b:2,2", "pages' segments: by page, a country filter");
+      "error 2: this query needs the raw rows, kept from 2024-10-03 on "
+      "([jobrunner] raw_days); before it, ask without filters or with one "
+      "filter on the dimension grouped by",
+      "pages' segments: not beyond the raw rows");
 
     Q("{\"metrics\":[\"visitors\"],\"date_range\":[\"2024-10-02\","
       "\"2024-10-04\"],\"filters\":[[\"is_not\",\"visit:source\","
@@ -395,6 +406,30 @@ test_output(void)
 }
 
 
+/*
+ * D0's raw rows kept after all (a visit of a country no filter matches):
+ * its pages' segments answer, its raw rows, a rolled day's, are left out.
+ */
+static void
+test_page_segments(void)
+{
+    if (sqlite3_exec(db, "INSERT INTO analytics_visits (id, day, visitor,"
+                     " start_ms, end_ms, views, entry, exit, country)"
+                     " VALUES (9, 19998, 9, 1727913600000, 1727913600000,"
+                     " 1, '/a', '/a', 'DE')", NULL, NULL, NULL)
+        != SQLITE_OK)
+    {
+        printf("Bail out! %s\n", sqlite3_errmsg(db));
+        return;
+    }
+
+    Q("{\"metrics\":[\"pageviews\",\"visits\"],\"date_range\":"
+      "[\"2024-10-02\",\"2024-10-04\"],\"dimensions\":[\"event:page\"],"
+      "\"filters\":[[\"contains\",\"visit:country\",[\"D\"]]]}",
+      "/a:7,4|/b:2,2", "pages' segments: by page, a country filter");
+}
+
+
 int
 main(void)
 {
@@ -420,6 +455,7 @@ main(void)
     test_queries();
     test_refused();
     test_output();
+    test_page_segments();
 
     sqlite3_close(db);
     unlink(path);
