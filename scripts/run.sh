@@ -102,6 +102,9 @@ ngx_blog demo is running (Ctrl-C stops it):
 
   $url/                  index
   $url/posts/nginx-tuning-small-vps
+  $url/posts/nginx-tuning-small-vps?utm_source=demo&utm_campaign=launch
+                         a visit with campaign tags: analytics.db's
+                         analytics_visits row (docs/analytics.md)
   $url/tags/nginx
   $url/about
   $url/feed.xml

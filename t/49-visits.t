@@ -279,6 +279,34 @@ is(row("SELECT group_concat(day || dim || key || visits, ',')"
        . " FROM analytics_rollup"), $rollup,
    'the rollup outlives them, not summed again after the restart');
 
+# --- a visit over two batches, and a jobrunner killed -------------------
+
+# The row of a visit that goes on is brought up to date once it ends; a
+# jobrunner killed before leaves it behind its views, and the next one
+# brings it up to date at start.  (Yesterday's 23:00 when today is young.)
+my $base = time - $today * 86400 > 1200 ? int(time - 900) * 1000
+                                         : at($today - 1, '23:00');
+my @five = (addr => [10, 5, 5, 5], agent => $FIREFOX);
+for my $i (0, 1) {
+    write_file("$d/spool/.events.tmp",
+               record(@five, ms => $base + $i * 300_000,
+                      path => $i ? '/about' : '/posts/hello'));
+    rename "$d/spool/.events.tmp", "$d/spool/events.99999$i.1.ready"
+        or die "rename: $!";
+    ok(wait_for(sub { !-e "$d/spool/events.99999$i.1.ready" }, 30),
+       "batch $i of the visit read");
+}
+my $id = row("SELECT id FROM analytics_visits WHERE start_ms = $base");
+is(row("SELECT count(*) FROM analytics_views WHERE visit = $id"), 2,
+   'the visit has its 2 views');
+is(row("SELECT views, exit FROM analytics_visits WHERE id = $id"),
+   '1|/posts/hello', 'its row is as the first batch left it while it is open');
+$site->stop_jobrunner('KILL');
+$site->start_jobrunner(jr_conf(3));
+is(row("SELECT views, exit, end_ms - start_ms FROM analytics_visits"
+       . " WHERE id = $id"), '2|/about|300000',
+   'after a kill, the next jobrunner brings it up to date from its views');
+
 # --- a real request: hostile values stored as given, cut ----------------
 
 my $long = 'x' x 300;
@@ -289,10 +317,11 @@ my $r = $site->get("/posts/hello?utm_campaign=$long&utm_source=%3Cscript%3E"
                    'Referer' => 'https://evil.example/p/<img src=x>?q=secret');
 is($r->{status}, 200, 'a page with campaign tags answers 200');
 ok(wait_for(sub {
-    row("SELECT count(*) FROM analytics_visits WHERE day = $today") == 1
+    row("SELECT count(*) FROM analytics_visits WHERE utm_source <> ''"
+        . " AND day = $today") == 1
 }, 30), "today's visit is written") or diag $site->jobrunner_log;
 is(row("SELECT utm_source, length(utm_campaign), source, ref_host, ref_path"
-       . " FROM analytics_visits WHERE day = $today"),
+       . " FROM analytics_visits WHERE day = $today AND utm_source <> ''"),
    "<script>|100|<script>|evil.example|/p/<img src=x>",
    'values decoded and stored as given, a long one cut to 100 bytes, the '
    . "referrer's query dropped");

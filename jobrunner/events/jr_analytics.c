@@ -311,7 +311,7 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
 
     /* visits are kept for raw_days: a record older is counted only */
     if (day >= a->oldest) {
-        view.key = key.hv;
+        view.key = key.hv | 1;          /* 0 is a free slot of the map */
         view.ev = &ev;
         view.visitor = visitor;
         view.vlen = vlen;

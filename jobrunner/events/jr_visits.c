@@ -28,6 +28,7 @@
 #define JR_VISITS_DAY_MS  86400000ULL
 #define JR_VISITS_MIN     1024          /* slots of the map when first used */
 #define JR_VISITS_UTM     3             /* utm_source, utm_medium, utm_campaign */
+#define JR_VISITS_REFRESH 60            /* seconds an open visit's row may lag */
 
 
 typedef struct {
@@ -38,6 +39,7 @@ typedef struct {
     uint32_t   views;
     uint32_t   touch;                   /* 1 + its touch in the batch, or 0 */
     uint32_t   dirty;                   /* its row is behind its views */
+    uint32_t   written;                 /* when its row was, Unix seconds */
 } jr_visit_t;
 
 typedef struct {
@@ -95,6 +97,7 @@ struct jr_visits_s {
     int64_t             next_id;
     uint64_t            newest;         /* the latest view's time */
     time_t              swept;          /* when ended visits were looked for */
+    time_t              sweeping;       /* and by the batch being written */
     uint64_t           *done;           /* keys of the rows brought up to */
     size_t              ndone;          /* date in this batch */
     size_t              done_cap;
@@ -317,6 +320,7 @@ jr_visits_add(jr_visits_t *v, const jr_visits_view_t *view)
         e->end_ms = t;
         e->views = 0;
         e->dirty = 0;
+        e->written = (uint32_t) time(NULL);
 
         touch->is_new = 1;
         touch->id = e->id;
@@ -511,6 +515,9 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
 
     unrolled = -1;
 
+    /* a write after one that failed does it all again */
+    v->ndone = 0;
+
     for (k = 0; k < v->ntouch; k++) {
         t = &v->touch[k];
 
@@ -597,8 +604,9 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
 
 /*
  * Brings up to date the rows of the visits that have ended by the
- * records' time (all: every one), looked for once a second at most: a
- * walk of the map.  The keys are kept for jr_visits_commit().
+ * records' time, and of those still open whose row is older than
+ * JR_VISITS_REFRESH (all: every one), looked for once a second at most:
+ * a walk of the map.  The keys are kept for jr_visits_commit().
  */
 static int
 jr_visits_sweep(jr_visits_t *v, int all)
@@ -614,12 +622,16 @@ jr_visits_sweep(jr_visits_t *v, int all)
         return 0;
     }
 
-    v->swept = now;
+    v->sweeping = now;
 
     for (i = 0; i < v->cap; i++) {
         e = &v->slot[i];
 
-        if (!e->dirty || (!all && e->end_ms + v->gap_ms > v->newest)) {
+        /* ended, or open and written a while ago (a reader sees today) */
+        if (!e->dirty
+            || (!all && e->end_ms + v->gap_ms > v->newest
+                && (uint32_t) now - e->written < JR_VISITS_REFRESH))
+        {
             continue;
         }
 
@@ -716,10 +728,15 @@ jr_visits_commit(jr_visits_t *v)
     jr_visit_t  *e;
 
     /* the rows brought up to date are, now */
+    if (v->sweeping) {
+        v->swept = v->sweeping;
+    }
+
     for (k = 0; k < v->ndone; k++) {
         e = jr_visits_find(v, v->done[k]);
         if (e) {
             e->dirty = 0;
+            e->written = (uint32_t) v->sweeping;
         }
     }
 
@@ -766,6 +783,7 @@ jr_visits_untouch(jr_visits_t *v)
     v->nbytes = 0;
     v->ndone = 0;
     v->nended = 0;
+    v->sweeping = 0;
 }
 
 

@@ -15,11 +15,12 @@
  * batch leaves it; its views' rows by the batch that adds them.  A visit
  * that goes on in later batches has its row brought up to date from its
  * views' rows (JR_VISITS_RECOMPUTE) once it has ended (visit_gap after
- * its last view, by the records' time), when the day is rolled up, at
- * shutdown, and at start for the visits a killed jobrunner left behind:
- * one UPDATE per visit rather than one per batch it spans, which was most
- * of the cost of ingestion.  Until then the row of a visit still open
- * shows it as its first batch left it; its views' rows are always exact.
+ * its last view, by the records' time), a minute after its row was last
+ * written while it is open, when the day is rolled up, at shutdown, and
+ * at start for the visits a killed jobrunner left behind: one UPDATE per
+ * visit and minute rather than one per batch it spans, which was most of
+ * the cost of ingestion.  So the row of a visit still open is at most a
+ * minute behind; its views' rows are always exact.
  *
  * A restarted jobrunner starts with no open visit: the views of a visit
  * open at the restart are neither lost nor counted twice (they commit
