@@ -60,6 +60,8 @@ static ngx_http_blog_top_t  ngx_http_blog_tops[] = {
 
 
 static ngx_int_t ngx_http_blog_analytics_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_blog_analytics_vars(ngx_http_request_t *r,
+    sqlite3 *db, ngx_array_t *root);
 static ngx_int_t ngx_http_blog_analytics_days(ngx_http_request_t *r,
     sqlite3 *db, ngx_array_t *root, int64_t today);
 static ngx_int_t ngx_http_blog_analytics_top(ngx_http_request_t *r,
@@ -288,10 +290,10 @@ ngx_http_blog_analytics_allowed(ngx_http_request_t *r,
 
 
 /*
- * The page's values, from the aggregate tables of db, added to root: for
- * this page and for the admin panel's, which shows the same numbers.
+ * The page's values, from the aggregate tables of db, added to root.  (The
+ * panel's analytics page is the dashboard of admin/ngx_http_blog_dash.h.)
  */
-ngx_int_t
+static ngx_int_t
 ngx_http_blog_analytics_vars(ngx_http_request_t *r, sqlite3 *db,
     ngx_array_t *root)
 {

@@ -83,8 +83,6 @@ char *ngx_http_blog_analytics_merge(ngx_conf_t *cf,
 void ngx_http_blog_analytics_cleanup(void *data);
 ngx_int_t ngx_http_blog_analytics_allowed(ngx_http_request_t *r,
     ngx_http_blog_events_loc_conf_t *elcf);
-ngx_int_t ngx_http_blog_analytics_vars(ngx_http_request_t *r, sqlite3 *db,
-    ngx_array_t *root);
 
 /* ngx_http_blog_stats_api.c */
 char *ngx_http_blog_stats_api(ngx_conf_t *cf, ngx_command_t *cmd,

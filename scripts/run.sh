@@ -31,6 +31,9 @@ mkdir -p "$site/media" "$run/logs" "$run/tmp" "$run/spool"
     >/dev/null
 cp -p "$root"/conf/demo/media/* "$site/media/"
 
+# 60 days of made-up visits for the dashboard, the first time only
+"$root/scripts/demo-analytics" "$site/analytics.db"
+
 # the admin panel's demo account, made once; its e-mail address is where
 # sign-in codes go (to the jobrunner's log here: there is no [mail])
 if ! "$build/blogctl" -d "$site/data.db" user list | grep -q '^admin	'; then
@@ -76,6 +79,12 @@ spool_dir = $run/spool
 metrics_listen = 127.0.0.1:$((port + 1))
 batch_interval_ms = 100
 sse_socket = $run/sse.sock
+current_interval_ms = 2000
+
+# the analytics reports, written to the log without [mail]: the weekly
+# one at the first start, its missed slot
+[report]
+to = admin@example.org
 CONF
 
 /usr/sbin/nginx -t -q -p "$run" -c "$run/nginx.conf"
@@ -118,6 +127,8 @@ ngx_blog demo is running (Ctrl-C stops it):
                          $run/logs/jobrunner.log
   $url/admin/subscribers newsletter subscribers: search, CSV import/export;
                          $url/admin/newsletters: each send, live
+  $url/admin/analytics   the analytics dashboard (60 days of made-up visits,
+                         then yours; the weekly report is in the log)
   $url/_analytics        analytics: any user, password demo-token
   $url/api/v2/query      Stats API: curl -H 'Authorization: Bearer demo-token'
                          -d '{"metrics":["visitors"],"date_range":"7d"}' ...

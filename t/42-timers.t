@@ -173,7 +173,7 @@ conf_error("[timers]\nttl_cleanup = every 10\n",
 conf_error("[timers]\nretention = monthly 1\n",
            ':4: invalid schedule "monthly 1" for "retention" (expected '
            . '"every N[s|m|h|d]", "hourly :MM", "daily HH:MM", '
-           . '"weekly DAY HH:MM" or "biweekly DAY HH:MM", or off)',
+           . '"weekly DAY HH:MM", "biweekly DAY HH:MM" or "monthly D HH:MM", or off)',
            'unknown schedule');
 conf_error("[timers]\nbackup = daily 03:00\n",
            ':4: unknown timer "backup" in [timers] (expected ttl_cleanup, '

@@ -284,19 +284,23 @@ is sql($db, 'SELECT state, attempts FROM jobs'), 'queued|0', '... it is queued';
 
 # --- analytics in the panel ---------------------------------------------
 
+# the dashboard (t/56-dashboard.t has the rest): visits of today
 my $today = int(time / 86400);
-sql($db, "INSERT INTO analytics_daily (day, views, visitors, bot_views, requests)"
-       . " VALUES ($today, 321, 123, 4, 330), ($today - 2, 50, 20, 0, 50);"
-       . "INSERT INTO analytics_counts (dim, day, key, n) VALUES"
-       . " ('path', $today, '/posts/first-post', 300),"
-       . " ('referrer', $today, '<img src=x onerror=alert(1)>.example', 8),"
-       . " ('country', $today, 'FR', 77)");
+my $t0 = $today * 86400000;
+sql($db, "INSERT INTO analytics_visits (day, visitor, start_ms, end_ms, views,"
+       . " entry, exit, ref_host, source, country) VALUES"
+       . " ($today, 1, $t0, $t0 + 60000, 2, '/posts/first-post', '/',"
+       . "  '<img src=x onerror=alert(1)>.example', '<img src=x onerror=alert(1)>.example', 'FR'),"
+       . " ($today, 2, $t0, $t0, 1, '/posts/first-post', '/posts/first-post', '', '', 'FR');"
+       . "INSERT INTO analytics_views (visit, day, time_ms, path, status) VALUES"
+       . " (1, $today, $t0, '/posts/first-post', 200), (1, $today, $t0 + 60000, '/', 200),"
+       . " (2, $today, $t0, '/posts/first-post', 200)");
 $r = jar_get($site, $jar, '/admin/analytics');
 is $r->{status}, 200, 'analytics page in the panel';
-like $r->{body}, qr{<b>371</b> views</span> <span><b>143</b> visitors}, '... totals of 30 days';
-like $r->{body}, qr{<td>/posts/first-post</td><td class="n">300</td>}, '... top pages';
-like $r->{body}, qr{<td>FR</td><td class="n">77</td>}, '... countries';
-like $r->{body}, qr{<td>&lt;img src=x onerror=alert\(1\)&gt;\.example</td>}, '... a hostile referrer escaped';
+like $r->{body}, qr{<span class="label">Visitors</span> <b>2</b>}, '... visitors of 30 days';
+like $r->{body}, qr{<td><a href="[^"]*">/posts/first-post</a></td><td class="n">2</td><td class="n">2</td>}, '... top pages';
+like $r->{body}, qr{<td><a href="[^"]*">FR</a></td><td class="n">2</td>}, '... countries';
+like $r->{body}, qr{<td><a href="[^"]*">&lt;img src=x onerror=alert\(1\)&gt;\.example</a></td>}, '... a hostile source escaped';
 unlike $r->{body}, qr{<img src=x}, '... never raw';
 like $r->{body}, qr{<a href="/admin/analytics">Analytics</a>}, '... linked from the menu';
 $r = $site->get('/admin/analytics');

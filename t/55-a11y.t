@@ -74,6 +74,20 @@ sql($db, "INSERT INTO analytics_daily (day, views, visitors, bot_views, requests
        . " ('country', $today, 'FR', 77), ('browser', $today, 'Firefox', 70),"
        . " ('os', $today, 'Linux', 60), ('status', $today, '200', 320),"
        . " ('bot', $today, 'Googlebot', 4)");
+# visits for the dashboard: every panel has rows, some long, some hostile
+my $t0 = $today * 86400000;
+sql($db, "INSERT INTO analytics_visits (day, visitor, start_ms, end_ms, views, entry,"
+       . " exit, source, channel, ref_host, ref_path, utm_source, utm_medium, utm_campaign,"
+       . " country, region, device, browser, os) VALUES"
+       . " ($today, 1, $t0, $t0 + 90000, 2, '/posts/code', '/about', 'a-rather-long-referrer-name.example.org',"
+       . "  'referral', 'a-rather-long-referrer-name.example.org', '/with/a/path/long/enough/to/wrap/on/a/phone',"
+       . "  'newsletter', 'email', '<b>spring</b> \"sale\"', 'FR', 'FR-IDF', 'desktop', 'Firefox', 'Linux'),"
+       . " ($today - 2, 2, $t0 - 172800000, $t0 - 172800000, 1, '/posts/second', '/posts/second', 'Google',"
+       . "  'search', 'www.google.com', '/', '', '', '', 'DE', '', 'phone', 'Safari', 'iOS');"
+       . "INSERT INTO analytics_views (visit, day, time_ms, path, status, ref_host, ref_path) VALUES"
+       . " (1, $today, $t0, '/posts/code', 200, '', ''), (1, $today, $t0 + 90000, '/about', 200, '', ''),"
+       . " (2, $today - 2, $t0 - 172800000, '/posts/second', 200, 'www.google.com', '/'),"
+       . " (2, $today, $t0, '/posts/gone', 404, 'forum.example', '/t/1')");
 $site->start;
 
 my ($res, $jar) = login_as($site, 'admin', 'correct horse battery');
@@ -106,6 +120,7 @@ my @admin = (posts => '/admin/posts', pages => '/admin/posts?type=page',
              revisions => "/admin/posts/$code_id/revisions",
              diff => "/admin/posts/$code_id/revisions?rev=2", media => '/admin/media',
              comments => '/admin/comments', analytics => '/admin/analytics',
+             dashboard => '/admin/analytics?period=7d&country=FR',
              jobs => '/admin/jobs', redirects => '/admin/redirects',
              subscribers => '/admin/subscribers', newsletters => '/admin/newsletters',
              newsletter => '/admin/newsletters/1',

@@ -217,7 +217,7 @@ $sa->close_sub;
 $sa = subscribe($site->port, ['alerts.*', 'comments.hello'], Cookie => 'blog_session=' . ('0' x 64));
 is $sa->{status}, 403, '... and with a session that does not exist';
 $sa->close_sub;
-like $site->jobrunner_log, qr/sse: 403, alerts need an admin session/, 'refusals are logged with the reason';
+like $site->jobrunner_log, qr/sse: 403, admin topics need an admin session/, 'refusals are logged with the reason';
 
 my $adm = subscribe($site->port, ['alerts.*'], Cookie => $cookie);
 is $adm->{status}, 200, 'alerts with the admin session: 200';

@@ -108,6 +108,7 @@ static const jr_conf_part_t  jr_config_parts[] = {
     { &jr_backup_conf_section, offsetof(jr_config_t, backup) },
     { &jr_mirror_conf_section, offsetof(jr_config_t, mirror) },
     { &jr_mail_conf_section, offsetof(jr_config_t, mail) },
+    { &jr_report_conf_section, offsetof(jr_config_t, report) },
     { &jr_nats_conf_section, offsetof(jr_config_t, nats) },
     { &jr_replica_conf_section, offsetof(jr_config_t, replica) },
 };

@@ -31,6 +31,7 @@
 #include "backup/jr_mirror_conf.h"
 #include "nats/jr_nats_conf.h"
 #include "backup/jr_replica_conf.h"
+#include "mail/jr_report_conf.h"
 #include "s3/jr_s3_conf.h"
 #include "sse/jr_sse_conf.h"
 
@@ -54,6 +55,7 @@ typedef struct {
     jr_mirror_conf_t  mirror;    /* media and backup mirrors: jr_mirror_conf.h */
     jr_sse_conf_t  sse;          /* the realtime hub: jr_sse_conf.h */
     jr_mail_conf_t    mail;      /* the SMTP server: jr_mail_conf.h */
+    jr_report_conf_t  report;    /* analytics e-mailed: jr_report_conf.h */
     jr_nats_conf_t    nats;      /* events through JetStream: jr_nats_conf.h */
     jr_replica_conf_t replica;   /* following a primary: jr_replica_conf.h */
 } jr_config_t;

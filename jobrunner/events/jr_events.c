@@ -17,6 +17,7 @@
 #include "nats/jr_nats_consume.h"
 #include "nats/jr_nats_publish.h"
 #include "nats/jr_outbox.h"
+#include "events/jr_current.h"
 #include "events/jr_rollup.h"
 #include "events/jr_salt.h"
 #include "events/jr_spool.h"
@@ -47,6 +48,7 @@ struct jr_events_s {
     jr_outbox_t             *outbox;       /* publishing: NATS counts */
     jr_nats_pub_t           *pub;
     jr_nats_con_t           *con;          /* counting other nodes' too */
+    jr_current_t            *current;      /* current visitors, live */
     uint64_t                 received;     /* datagrams read */
     uint64_t                 corrupt_told; /* corrupt records alerted */
     uint64_t                 alerted_at;   /* uv_now() of the last alert */
@@ -170,6 +172,14 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
             jr_log(JR_LOG_ERROR, "events: cannot poll the socket");
             goto failed;
         }
+    }
+
+    /* where the events are counted: a node that only publishes has none */
+    if ((ev->pub == NULL || ev->con != NULL)
+        && jr_current_start(&ev->current, loop, db, ec->current_interval_ms)
+           != 0)
+    {
+        goto failed;
     }
 
     /* what the workers spooled while we were away, before anything new */
@@ -646,6 +656,8 @@ jr_events_stop(jr_events_t *ev)
         uv_close((uv_handle_t *) &ev->roll, NULL);
     }
 
+    jr_current_stop(ev->current);
+
     jr_evsock_close(&ev->sock);
 }
 
@@ -673,6 +685,7 @@ jr_events_free(jr_events_t *ev)
     jr_nats_pub_free(ev->pub);
     jr_outbox_close(ev->outbox);
     jr_spool_close(ev->spool);
+    jr_current_free(ev->current);
     jr_rollup_close(ev->rollup);
     jr_analytics_close(ev->analytics);
     jr_geo_close(ev->geo);

@@ -9,6 +9,7 @@
  *     batch_interval_ms      = 200
  *     geoip_db               = /usr/share/GeoIP/GeoIP.dat
  *     geoip6_db              = /usr/share/GeoIP/GeoIPv6.dat
+ *     current_interval_ms    = 5000      ; 0: no live current visitors
  *     metrics_listen         = 127.0.0.1:9420
  *     view_window            = 30m
  *     visitors_per_address   = 50
@@ -34,6 +35,7 @@ typedef struct {
     unsigned                  batch_interval_ms;
     char                     *geoip_db;
     char                     *geoip6_db;
+    unsigned                  current_interval_ms;
     struct sockaddr_storage   metrics;       /* family 0: no endpoint */
     long                      view_window;   /* seconds (jr_views.h) */
     unsigned                  visitors_per_address;

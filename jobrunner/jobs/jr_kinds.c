@@ -21,6 +21,8 @@ const jr_kind_t *const  jr_kinds[] = {
     &jr_mail_kind,
     &jr_subscribe_kind,
     &jr_newsletter_kind,
+    /* after mail, whose libcurl it shares */
+    &jr_report_kind,
     &jr_mirror_kind,
     &jr_mirror_tier_kind,
     NULL

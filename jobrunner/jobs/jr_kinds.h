@@ -43,6 +43,9 @@ extern const jr_kind_t  jr_subscribe_kind;
 /* mail/jr_newsletter.c: "newsletter", a post sent to the subscribers */
 extern const jr_kind_t  jr_newsletter_kind;
 
+/* mail/jr_report.c: "report", the weekly or monthly analytics e-mailed */
+extern const jr_kind_t  jr_report_kind;
+
 /* backup/jr_mirror.c: "mirror", the live copy; "mirror_tier", a tier */
 extern const jr_kind_t  jr_mirror_kind;
 extern const jr_kind_t  jr_mirror_tier_kind;

@@ -20,7 +20,7 @@ static const char *const  jr_schedule_days[7] = {
 
 static const char  jr_schedule_expected[] =
     "expected \"every N[s|m|h|d]\", \"hourly :MM\", \"daily HH:MM\", "
-    "\"weekly DAY HH:MM\" or \"biweekly DAY HH:MM\"";
+    "\"weekly DAY HH:MM\", \"biweekly DAY HH:MM\" or \"monthly D HH:MM\"";
 
 
 /* Splits text on blanks into at most max tokens; returns their number. */
@@ -242,6 +242,21 @@ jr_schedule_parse(jr_schedule_t *s, const char *text, const char **err)
         return 0;
     }
 
+    if (n == 3 && jr_schedule_is(0, "monthly")) {
+        s->kind = JR_SCHEDULE_MONTHLY;
+        s->mday = (int) jr_schedule_number(tok[1], len[1]);
+
+        if (s->mday < 1 || s->mday > 28
+            || jr_schedule_clock(s, tok[2], len[2]) != 0)
+        {
+            *err = "expected \"monthly D HH:MM\", D a day from 1 to 28 (that "
+                   "every month has), from 00:00 to 23:59";
+            return -1;
+        }
+
+        return 0;
+    }
+
 #undef jr_schedule_is
 
     return -1;
@@ -301,6 +316,24 @@ jr_schedule_civil(long y, long m, long d)
 }
 
 
+/* The slot of a monthly schedule in the month months after base's. */
+static time_t
+jr_schedule_month(const jr_schedule_t *s, const struct tm *base, int months)
+{
+    struct tm  tm;
+
+    tm = *base;
+    tm.tm_mon += months;
+    tm.tm_mday = s->mday;
+    tm.tm_hour = s->hour;
+    tm.tm_min = s->minute;
+    tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+
+    return mktime(&tm);
+}
+
+
 /*
  * Whether the local date of t is in an even week: its days since
  * 1970-01-01 divided by 7.  Two weekly slots a week apart are 7 local days
@@ -353,6 +386,11 @@ jr_schedule_prev(const jr_schedule_t *s, time_t now)
 
         return s->kind == JR_SCHEDULE_WEEKLY || jr_schedule_even_week(t)
                ? t : jr_schedule_at(&tm, -back - 7, s->hour, s->minute);
+
+    case JR_SCHEDULE_MONTHLY:
+        localtime_r(&now, &tm);
+        t = jr_schedule_month(s, &tm, 0);
+        return t <= now ? t : jr_schedule_month(s, &tm, -1);
     }
 
     return now;
@@ -392,6 +430,11 @@ jr_schedule_next(const jr_schedule_t *s, time_t now)
 
         return s->kind == JR_SCHEDULE_WEEKLY || jr_schedule_even_week(t)
                ? t : jr_schedule_at(&tm, ahead + 7, s->hour, s->minute);
+
+    case JR_SCHEDULE_MONTHLY:
+        localtime_r(&now, &tm);
+        t = jr_schedule_month(s, &tm, 0);
+        return t > now ? t : jr_schedule_month(s, &tm, 1);
     }
 
     return now;

@@ -6,6 +6,7 @@
  *     daily 03:00
  *     weekly sun 04:00
  *     biweekly sun 04:00
+ *     monthly 1 07:00
  *
  * A schedule is a series of slots (instants).  "every" slots are multiples
  * of the interval since the Unix epoch, so restarts do not shift them and
@@ -15,7 +16,8 @@
  * (DST ends) it is taken once.  "biweekly" slots are the weekly ones of
  * even weeks: those whose local date, in days since 1970-01-01, divided by
  * 7 is even, so every second week whatever the day, and a restart does not
- * shift them.
+ * shift them.  "monthly" slots are on a day of the month from 1 to 28
+ * (every month has it).
  *
  * Pure functions of (schedule, now): no clock, no state, so unit tests
  * give any "now" they like.
@@ -34,7 +36,8 @@ typedef enum {
     JR_SCHEDULE_HOURLY,
     JR_SCHEDULE_DAILY,
     JR_SCHEDULE_WEEKLY,
-    JR_SCHEDULE_BIWEEKLY        /* the weekly slots of even weeks */
+    JR_SCHEDULE_BIWEEKLY,       /* the weekly slots of even weeks */
+    JR_SCHEDULE_MONTHLY
 } jr_schedule_kind_e;
 
 typedef struct {
@@ -42,6 +45,7 @@ typedef struct {
     long                every;      /* seconds, JR_SCHEDULE_EVERY */
     int                 wday;       /* 0 = Sunday, JR_SCHEDULE_WEEKLY and
                                        JR_SCHEDULE_BIWEEKLY */
+    int                 mday;       /* 1 to 28, JR_SCHEDULE_MONTHLY */
     int                 hour;
     int                 minute;
 } jr_schedule_t;

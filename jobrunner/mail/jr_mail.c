@@ -182,22 +182,40 @@ jr_mail_user(jr_work_t *w, jr_mail_t *m, const char *login)
         return -1;
     }
 
-    rc = sqlite3_prepare_v2(db, "SELECT value FROM settings"
-                            " WHERE key = 'title'", -1, &stmt, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(stmt);
-    }
+    m->title = jr_mail_blog_title(db, &rc);
 
-    m->title = (rc == SQLITE_ROW) ? jr_mail_column(stmt, 0) : strdup("");
-    sqlite3_finalize(stmt);
-
-    if (m->title == NULL || (rc != SQLITE_ROW && rc != SQLITE_DONE)) {
+    if (m->title == NULL) {
         jr_work_fail(w, 0, "cannot read the blog's title: %s",
                      sqlite3_errstr(rc));
         return -1;
     }
 
     return 0;
+}
+
+
+char *
+jr_mail_blog_title(sqlite3 *db, int *rc)
+{
+    char          *title;
+    sqlite3_stmt  *stmt;
+
+    *rc = sqlite3_prepare_v2(db, "SELECT value FROM settings"
+                             " WHERE key = 'title'", -1, &stmt, NULL);
+    if (*rc == SQLITE_OK) {
+        *rc = sqlite3_step(stmt);
+    }
+
+    title = (*rc == SQLITE_ROW) ? jr_mail_column(stmt, 0)
+            : (*rc == SQLITE_DONE) ? strdup("") : NULL;
+
+    sqlite3_finalize(stmt);
+
+    if (title == NULL && (*rc == SQLITE_ROW || *rc == SQLITE_DONE)) {
+        *rc = SQLITE_NOMEM;
+    }
+
+    return title;
 }
 
 

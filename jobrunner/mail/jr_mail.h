@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
 
 typedef struct {
     const char  *from;        /* the From: header as configured */
@@ -71,5 +73,103 @@ typedef struct {
 } jr_mail_letter_t;
 
 char *jr_mail_letter_message(const jr_mail_letter_t *m, size_t *len);
+
+
+/* A row of a report's top list: a page or a source. */
+typedef struct {
+    char        *key;
+    long long    visitors;
+    long long    views;
+} jr_mail_row_t;
+
+/* The analytics report (jr_report.c): its numbers come from blog_stats. */
+typedef struct {
+    const char          *from;
+    const char          *from_addr;
+    const char *const   *to;
+    size_t               nto;
+    const char          *title;       /* the blog's; may be empty */
+    const char          *period;      /* "Weekly", "Monthly" */
+    const char          *first;       /* "YYYY-MM-DD" */
+    const char          *last;
+    const char          *prev_first;  /* the period compared with */
+    const char          *prev_last;
+    const char          *labels[6];   /* the figures' */
+    const char          *values[6];
+    const char          *changes[6];
+    size_t               nfigures;
+    const jr_mail_row_t *pages;
+    size_t               npages;
+    const jr_mail_row_t *sources;
+    size_t               nsources;
+    time_t               now;
+    const char          *message_id;
+    const char          *boundary;    /* not in any part: random */
+} jr_mail_report_t;
+
+/*
+ * The mail of a report, multipart/alternative: a text/plain part and a
+ * text/html one with the same numbers, every value escaped in the HTML
+ * and cut, without control characters, in both.  As
+ * jr_mail_signin_message().
+ */
+char *jr_mail_report_message(const jr_mail_report_t *m, size_t *len);
+
+
+/* The building blocks of the mails. */
+
+/* Longest value written: a mail is no place for a novel. */
+#define JR_MAIL_VALUE_MAX   200
+
+/* A growing text; after a failed allocation it stays failed. */
+typedef struct {
+    char    *data;           /* NUL-terminated */
+    size_t   len;
+    size_t   size;
+    int      failed;
+} jr_mail_buf_t;
+
+typedef struct {
+    const char          *from;
+    const char          *from_addr;
+    const char *const   *to;
+    size_t               nto;
+    const char          *subject;      /* UTF-8 */
+    time_t               now;
+    const char          *message_id;
+    int                  automatic;    /* Auto-Submitted: auto-generated */
+} jr_mail_head_t;
+
+#define jr_mail_puts(b, s)  jr_mail_put(b, s, strlen(s))
+
+void jr_mail_put(jr_mail_buf_t *b, const char *s, size_t n);
+
+/* Short fixed lines only: values go through jr_mail_text(). */
+void jr_mail_printf(jr_mail_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * A value, at most JR_MAIL_VALUE_MAX bytes (cut before a UTF-8
+ * continuation byte, not inside a character), control characters as
+ * spaces: a name cannot end a header line or start a new one.
+ * jr_mail_html() is the same, HTML-escaped.
+ */
+void jr_mail_text(jr_mail_buf_t *b, const char *s);
+void jr_mail_html(jr_mail_buf_t *b, const char *s);
+
+/*
+ * A header value: as it is when it is printable ASCII, otherwise as
+ * RFC 2047 "B" encoded words of whole UTF-8 characters, on folded lines.
+ */
+void jr_mail_header_text(jr_mail_buf_t *b, const char *s, size_t len);
+
+/* Date, From, To, Subject, Message-ID, MIME-Version, Auto-Submitted. */
+void jr_mail_head(jr_mail_buf_t *b, const jr_mail_head_t *h);
+
+/*
+ * The blog's title from data.db's settings, malloc'ed ("" when none), or
+ * NULL with the SQLite error in *rc.
+ */
+char *jr_mail_blog_title(sqlite3 *db, int *rc);
 
 #endif /* JR_MAIL_H */

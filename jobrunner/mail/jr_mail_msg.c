@@ -12,25 +12,11 @@
 #include "mail/jr_mail.h"
 
 
-/* Longest name or title written: a mail is no place for a novel. */
-#define JR_MAIL_VALUE_MAX   200
-
 /* Bytes of text per RFC 2047 encoded word: 60 of base64, under 75. */
 #define JR_MAIL_WORD_BYTES  45
 
 
-#define jr_mail_puts(b, s)  jr_mail_put(b, s, strlen(s))
-
-
-typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   size;
-    int      failed;
-} jr_mail_buf_t;
-
-
-static void
+void
 jr_mail_put(jr_mail_buf_t *b, const char *s, size_t n)
 {
     char    *p;
@@ -63,7 +49,7 @@ jr_mail_put(jr_mail_buf_t *b, const char *s, size_t n)
 }
 
 
-static void __attribute__((format(printf, 2, 3)))
+void
 jr_mail_printf(jr_mail_buf_t *b, const char *fmt, ...)
 {
     int      n;
@@ -84,16 +70,11 @@ jr_mail_printf(jr_mail_buf_t *b, const char *fmt, ...)
 }
 
 
-/*
- * A value, at most JR_MAIL_VALUE_MAX bytes (cut before a UTF-8
- * continuation byte, not inside a character), control characters as
- * spaces: a name cannot end a header line or start a new one.
- */
-static void
-jr_mail_text(jr_mail_buf_t *b, const char *s)
+/* s cut to JR_MAIL_VALUE_MAX bytes, before a whole UTF-8 character. */
+static size_t
+jr_mail_cut(const char *s)
 {
-    char    c;
-    size_t  n, i;
+    size_t  n;
 
     n = strlen(s);
 
@@ -104,6 +85,18 @@ jr_mail_text(jr_mail_buf_t *b, const char *s)
             n--;
         }
     }
+
+    return n;
+}
+
+
+void
+jr_mail_text(jr_mail_buf_t *b, const char *s)
+{
+    char    c;
+    size_t  n, i;
+
+    n = jr_mail_cut(s);
 
     for (i = 0; i < n; i++) {
         c = s[i];
@@ -117,11 +110,40 @@ jr_mail_text(jr_mail_buf_t *b, const char *s)
 }
 
 
+void
+jr_mail_html(jr_mail_buf_t *b, const char *s)
+{
+    size_t       n, i;
+    const char  *e;
+
+    n = jr_mail_cut(s);
+
+    for (i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '&': e = "&amp;"; break;
+        case '<': e = "&lt;"; break;
+        case '>': e = "&gt;"; break;
+        case '"': e = "&quot;"; break;
+        case '\'': e = "&#39;"; break;
+        default: e = NULL;
+        }
+
+        if (e) {
+            jr_mail_puts(b, e);
+
+        } else {
+            jr_mail_put(b, (unsigned char) s[i] < ' ' || s[i] == 0x7f
+                           ? " " : &s[i], 1);
+        }
+    }
+}
+
+
 /*
  * A header value: as it is when it is printable ASCII, otherwise as
  * RFC 2047 "B" encoded words of whole UTF-8 characters, on folded lines.
  */
-static void
+void
 jr_mail_header_text(jr_mail_buf_t *b, const char *s, size_t len)
 {
     int      ascii;
@@ -167,17 +189,12 @@ jr_mail_header_text(jr_mail_buf_t *b, const char *s, size_t len)
 }
 
 
-/*
- * Date, From, To, Subject (subject: one line of text, cut and cleaned by
- * jr_mail_text) and Message-ID <id@the sender's domain>.
- */
-static void
-jr_mail_headers(jr_mail_buf_t *b, const char *from, const char *from_addr,
-    const char *to, jr_mail_buf_t *subject, const char *message_id,
-    time_t now)
+void
+jr_mail_head(jr_mail_buf_t *b, const jr_mail_head_t *h)
 {
-    const char  *domain;
-    struct tm    tm;
+    size_t          i;
+    const char     *domain;
+    struct tm       tm;
 
     static const char *const  days[] = {
         "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
@@ -188,33 +205,70 @@ jr_mail_headers(jr_mail_buf_t *b, const char *from, const char *from_addr,
         "Nov", "Dec"
     };
 
-    domain = strrchr(from_addr, '@');
+    domain = strrchr(h->from_addr, '@');
     domain = domain ? domain + 1 : "localhost";
 
     /* the names of days and months by hand: RFC 5322's, not a locale's */
-    gmtime_r(&now, &tm);
+    gmtime_r(&h->now, &tm);
     jr_mail_printf(b, "Date: %s, %02d %s %d %02d:%02d:%02d +0000\r\n",
                    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
                    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 
     jr_mail_puts(b, "From: ");
-    jr_mail_text(b, from);
+    jr_mail_text(b, h->from);
     jr_mail_puts(b, "\r\nTo: ");
-    jr_mail_text(b, to);
 
-    jr_mail_puts(b, "\r\nSubject: ");
-    if (subject->failed) {
-        b->failed = 1;
+    for (i = 0; i < h->nto; i++) {
+        if (i) {
+            jr_mail_puts(b, ",\r\n ");
+        }
 
-    } else if (subject->len) {
-        jr_mail_header_text(b, subject->data, subject->len);
+        jr_mail_text(b, h->to[i]);
     }
 
+    jr_mail_puts(b, "\r\nSubject: ");
+    jr_mail_header_text(b, h->subject, strlen(h->subject));
+
     jr_mail_puts(b, "\r\nMessage-ID: <");
-    jr_mail_text(b, message_id);
+    jr_mail_text(b, h->message_id);
     jr_mail_puts(b, "@");
     jr_mail_text(b, domain);
     jr_mail_puts(b, ">\r\nMIME-Version: 1.0\r\n");
+
+    /* RFC 3834: no vacation reply to a code or a report */
+    if (h->automatic) {
+        jr_mail_puts(b, "Auto-Submitted: auto-generated\r\n");
+    }
+}
+
+
+/*
+ * The head of a mail to one address, its subject made in subject (one
+ * line of text, cut and cleaned by jr_mail_text); automatic as in
+ * jr_mail_head_t.
+ */
+static void
+jr_mail_headers(jr_mail_buf_t *b, const char *from, const char *from_addr,
+    const char *to, jr_mail_buf_t *subject, const char *message_id,
+    time_t now, int automatic)
+{
+    jr_mail_head_t  h;
+
+    if (subject->failed) {
+        b->failed = 1;
+        return;
+    }
+
+    h.from = from;
+    h.from_addr = from_addr;
+    h.to = &to;
+    h.nto = 1;
+    h.subject = subject->len ? subject->data : "";
+    h.now = now;
+    h.message_id = message_id;
+    h.automatic = automatic;
+
+    jr_mail_head(b, &h);
 }
 
 
@@ -252,11 +306,10 @@ jr_mail_signin_message(const jr_mail_signin_t *m, size_t *len)
     }
 
     jr_mail_headers(&b, m->from, m->from_addr, m->to, &subject,
-                    m->message_id, m->now);
+                    m->message_id, m->now, 1);
 
     jr_mail_puts(&b, "Content-Type: text/plain; charset=utf-8\r\n"
                 "Content-Transfer-Encoding: 8bit\r\n"
-                "Auto-Submitted: auto-generated\r\n"
                 "\r\n");
 
     jr_mail_puts(&b, "Hello ");
@@ -304,11 +357,10 @@ jr_mail_confirm_message(const jr_mail_confirm_t *m, size_t *len)
     }
 
     jr_mail_headers(&b, m->from, m->from_addr, m->to, &subject,
-                    m->message_id, m->now);
+                    m->message_id, m->now, 1);
 
     jr_mail_puts(&b, "Content-Type: text/plain; charset=utf-8\r\n"
                 "Content-Transfer-Encoding: 8bit\r\n"
-                "Auto-Submitted: auto-generated\r\n"
                 "\r\n");
 
     jr_mail_puts(&b, "Hello");
@@ -397,7 +449,7 @@ jr_mail_letter_message(const jr_mail_letter_t *m, size_t *len)
     jr_mail_text(&subject, m->subject);
 
     jr_mail_headers(&b, m->from, m->from_addr, m->to, &subject,
-                    m->message_id, m->now);
+                    m->message_id, m->now, 0);
 
     /* RFC 2369 and RFC 8058: the one-click POST to the signed link */
     jr_mail_puts(&b, "List-Unsubscribe: <");

@@ -103,11 +103,19 @@ jr_smtp_open(jr_smtp_t *s, const jr_mail_conf_t *mc)
 int
 jr_smtp_send(jr_smtp_t *s, const char *to, const char *msg, size_t len)
 {
-    char                from[JR_MAIL_ADDR_MAX + 3], rcpt[JR_MAIL_ADDR_MAX + 3];
-    unsigned            last;
-    struct curl_slist  *list;
+    return jr_smtp_send_all(s, &to, 1, msg, len);
+}
 
-    snprintf(rcpt, sizeof(rcpt), "<%s>", to);
+
+int
+jr_smtp_send_all(jr_smtp_t *s, const char *const *to, size_t nto,
+    const char *msg, size_t len)
+{
+    char                from[JR_MAIL_ADDR_MAX + 3], rcpt[JR_MAIL_ADDR_MAX + 3];
+    size_t              i;
+    unsigned            last;
+    struct curl_slist  *list, *more;
+
     snprintf(from, sizeof(from), "<%s>", s->mc->from_addr);
 
     s->msg = msg;
@@ -127,11 +135,20 @@ jr_smtp_send(jr_smtp_t *s, const char *to, const char *msg, size_t len)
         }
     }
 
-    list = curl_slist_append(NULL, rcpt);
-    if (list == NULL) {
-        jr_smtp_unsign(s);
-        s->rc = CURLE_OUT_OF_MEMORY;
-        return -1;
+    list = NULL;
+
+    for (i = 0; i < nto; i++) {
+        snprintf(rcpt, sizeof(rcpt), "<%s>", to[i]);
+
+        more = curl_slist_append(list, rcpt);
+        if (more == NULL) {
+            curl_slist_free_all(list);
+            jr_smtp_unsign(s);
+            s->rc = CURLE_OUT_OF_MEMORY;
+            return -1;
+        }
+
+        list = more;
     }
 
     /* the connection's last message closes it (QUIT): the next opens one */

@@ -41,6 +41,10 @@ int jr_smtp_open(jr_smtp_t *s, const jr_mail_conf_t *mc);
  */
 int jr_smtp_send(jr_smtp_t *s, const char *to, const char *msg, size_t len);
 
+/* The same message to the nto addresses of to, in one transaction. */
+int jr_smtp_send_all(jr_smtp_t *s, const char *const *to, size_t nto,
+    const char *msg, size_t len);
+
 /* Whether the last failure is a "never": 5xx, refused credentials, TLS. */
 int jr_smtp_permanent(const jr_smtp_t *s);
 

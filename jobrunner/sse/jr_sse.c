@@ -466,10 +466,11 @@ jr_sse_replay(jr_sse_conn_t *c, uint64_t after)
 
 
 /*
- * A new subscriber of "metrics." and "newsletters." topics gets their
- * newest message: such a topic carries a current value (a page's views, a
- * send's counts), which the page it updates may show older than it is,
- * from a cache or from before its own view was counted.
+ * A new subscriber of "metrics.", "newsletters." and "analytics." topics
+ * gets their newest message: such a topic carries a current value (a
+ * page's views, a send's counts, the current visitors), which the page it
+ * updates may show older than it is, from a cache or from before its own
+ * view was counted.
  */
 void
 jr_sse_current(jr_sse_conn_t *c)
@@ -485,7 +486,8 @@ jr_sse_current(jr_sse_conn_t *c)
 
         if (t->last != NULL
             && ((t->len > 8 && memcmp(t->name, "metrics.", 8) == 0)
-                || (t->len > 12 && memcmp(t->name, "newsletters.", 12) == 0)))
+                || (t->len > 12 && memcmp(t->name, "newsletters.", 12) == 0)
+                || (t->len > 10 && memcmp(t->name, "analytics.", 10) == 0)))
         {
             all[n++] = t->last->msg;
         }

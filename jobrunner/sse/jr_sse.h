@@ -11,6 +11,7 @@
  *     comments.<slug>        approved comments of a post
  *     alerts.<kind>          errors, dead jobs, corrupt events (admins only)
  *     newsletters.<id>       a send's counts (admins only: jr_nl_progress.h)
+ *     analytics.current      the dashboard's current visitors (admins only)
  *
  * Each message is formatted once into one reference-counted buffer that
  * every subscriber's write shares; each topic keeps its last messages for

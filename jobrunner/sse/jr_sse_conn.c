@@ -9,7 +9,7 @@
  *     Last-Event-ID: 1767225600000.42        (or ?last_event_id=...)
  *     X-Blog-Admin: alice                    (set by nginx, see below)
  *
- * Admin topics (alerts, alerts.*) need X-Blog-Admin, and the header is
+ * Admin topics (alerts, alerts.*, analytics.*) need X-Blog-Admin, and the header is
  * believed only on the Unix socket: nginx sets it from $blog_admin_user,
  * which the module computes from the session cookie, and replaces any
  * such header a client sends.  Who may connect to the socket is decided
@@ -481,17 +481,26 @@ jr_sse_on_complete(http_parser *p)
 }
 
 
+/* Whether name is tree or under it: "alerts", "alerts.jobs", "alerts.*". */
+static int
+jr_sse_in_tree(const char *name, size_t len, const char *tree, size_t n)
+{
+    return len >= n && memcmp(name, tree, n) == 0
+           && (len == n || name[n] == '.');
+}
+
+
 /*
- * Whether a topic is for admins only: "alerts" and "alerts.*", and
- * "newsletters" and "newsletters.*" (a send's counts: jr_nl_progress.h).
+ * Whether a topic is for admins only: the alerts, a send's counts
+ * ("newsletters.ID": jr_nl_progress.h) and the dashboard's live figures
+ * ("analytics.current"), which no page shows readers.
  */
 static int
 jr_sse_admin_topic(const char *name, size_t len)
 {
-    return (len >= 6 && memcmp(name, "alerts", 6) == 0
-            && (len == 6 || name[6] == '.'))
-           || (len >= 11 && memcmp(name, "newsletters", 11) == 0
-               && (len == 11 || name[11] == '.'));
+    return jr_sse_in_tree(name, len, "alerts", 6)
+           || jr_sse_in_tree(name, len, "newsletters", 11)
+           || jr_sse_in_tree(name, len, "analytics", 9);
 }
 
 
@@ -561,8 +570,8 @@ jr_sse_request(jr_sse_conn_t *c)
     }
 
     if (admin && (!c->local || req->user_len == 0 || req->user_bad)) {
-        jr_sse_refuse(c, 403, c->local ? "alerts need an admin session"
-                                       : "alerts only on the Unix socket");
+        jr_sse_refuse(c, 403, c->local ? "admin topics need an admin session"
+                                       : "admin topics only on the Unix socket");
         return;
     }
 

@@ -874,7 +874,7 @@ test_mirror(void)
     fails(BASE S3 "[mirror]\nweekly = monthly\n",
           FILE_NAME ":9: invalid schedule \"monthly\" for \"weekly\" "
           "(expected \"every N[s|m|h|d]\", \"hourly :MM\", \"daily HH:MM\", "
-          "\"weekly DAY HH:MM\" or \"biweekly DAY HH:MM\", or off)",
+          "\"weekly DAY HH:MM\", \"biweekly DAY HH:MM\" or \"monthly D HH:MM\", or off)",
           "a bad tier schedule");
 }
 

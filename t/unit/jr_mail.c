@@ -125,9 +125,9 @@ test_message(void)
                         "Subject: Your sign-in code for Notes\r\n"
                         "Message-ID: <1777636805.7.ABCDEFGHJK@example.org>\r\n"
                         "MIME-Version: 1.0\r\n"
+                        "Auto-Submitted: auto-generated\r\n"
                         "Content-Type: text/plain; charset=utf-8\r\n"
                         "Content-Transfer-Encoding: 8bit\r\n"
-                        "Auto-Submitted: auto-generated\r\n"
                         "\r\n"
                         "Hello admin,\r\n";
 

@@ -119,7 +119,13 @@ test_parse(void)
     bad("weekly fun 04:00", "DAY one of");
     bad("weekly sun", "expected \"every N");
     bad("weekly sun 4", "from 00:00 to 23:59");
-    bad("monthly 1 03:00", "expected \"every N");
+    bad("monthly 03:00", "expected \"every N");
+    bad("monthly 0 03:00", "D a day from 1 to 28");
+    bad("monthly 29 03:00", "D a day from 1 to 28");
+    bad("monthly 1 3", "monthly D HH:MM");
+    is_int(jr_schedule_parse(&s, "monthly 1 07:00", &err), 0, "monthly 1");
+    ok(s.kind == JR_SCHEDULE_MONTHLY && s.mday == 1 && s.hour == 7
+       && s.minute == 0, "monthly: kind, day, hour and minute");
 }
 
 
@@ -173,6 +179,15 @@ test_utc(void)
           "2026-04-26T04:00:00Z", "2026-05-10T04:00:00Z");
     slots("biweekly sun 04:00", "2026-05-17T12:00:00Z",
           "2026-05-10T04:00:00Z", "2026-05-24T04:00:00Z");
+
+    slots("monthly 1 07:00", "2026-05-01T12:34:56Z",
+          "2026-05-01T07:00:00Z", "2026-06-01T07:00:00Z");
+    slots("monthly 1 07:00", "2026-05-01T06:59:59Z",
+          "2026-04-01T07:00:00Z", "2026-05-01T07:00:00Z");
+    slots("monthly 28 07:00", "2026-12-30T00:00:00Z",
+          "2026-12-28T07:00:00Z", "2027-01-28T07:00:00Z");
+    slots("monthly 15 00:00", "2026-01-10T00:00:00Z",
+          "2025-12-15T00:00:00Z", "2026-01-15T00:00:00Z");
 }
 
 

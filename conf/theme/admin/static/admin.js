@@ -6,6 +6,10 @@
  *   - A newsletter's page follows its send live: the realtime hub's
  *     "progress" events of its topic (data-topic) update the counts and
  *     the bar; the browser's EventSource reconnects by itself.
+ *   - The dashboard's current visitors follow the realtime hub's
+ *     "analytics.current" (for admins only: the hub's location passes the
+ *     session's user); without script the page shows the number it was
+ *     made with.
  */
 (function () {
     'use strict';
@@ -82,5 +86,44 @@
                 bar.textContent = bar.value + '%';
             }
         });
+    }());
+
+    (function live() {
+        var el = document.querySelector('#current-visitors[data-topic]');
+        var lastId = '', delay = 2000;
+
+        if (!el || !window.EventSource) {
+            return;
+        }
+
+        function connect() {
+            var q = 'topic=' + encodeURIComponent(el.getAttribute('data-topic'));
+            var es;
+
+            if (lastId) {
+                q += '&last_event_id=' + encodeURIComponent(lastId);
+            }
+
+            es = new EventSource(el.getAttribute('data-events') + '?' + q);
+
+            es.addEventListener('current', function (e) {
+                lastId = e.lastEventId || lastId;
+                el.textContent = JSON.parse(e.data).visitors;
+            });
+
+            es.onopen = function () {
+                delay = 2000;
+            };
+
+            /* the browser retries by itself unless it gave up */
+            es.onerror = function () {
+                if (es.readyState === EventSource.CLOSED) {
+                    setTimeout(connect, delay);
+                    delay = Math.min(delay * 2, 60000);
+                }
+            };
+        }
+
+        connect();
     }());
 }());
