@@ -348,7 +348,8 @@ ok wait_for(sub { sql($db, "SELECT count(*) FROM jobs WHERE kind = 'newsletter' 
     'with the server down, its job fails and waits for a retry';
 is sql($db, "SELECT group_concat(DISTINCT status || ':' || attempts) FROM deliveries WHERE newsletter_id = $nl2"),
     'queued:0', '... its messages queued, no attempt counted against them';
-start_smtp('--rules', $state);
+# without --rules: a new server would hold the hold-N addresses again
+start_smtp();
 ok wait_for(sub { sql($db, "SELECT status FROM newsletters WHERE id = $nl2") eq 'sent' }, 120),
     'the server back, the newsletter is sent';
 my %got;
