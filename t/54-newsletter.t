@@ -263,6 +263,9 @@ is sql($db, "SELECT d.status || ':' || d.attempts FROM deliveries d JOIN subscri
     'sent:3', 'the address deferred twice got it on the third attempt';
 is sql($db, "SELECT d.status || ':' || d.attempts FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE s.email = 'hold-2\@example.org'"),
     'sent:2', 'a held message was sent again after the kill';
+# 500 messages at rate = 100 a second take 5 s at least (sent_at in seconds)
+cmp_ok sql($db, "SELECT max(sent_at) - min(sent_at) FROM deliveries WHERE newsletter_id = $nl"), '>=', 4,
+    'the send kept under the rate';
 my $connections = () = (read_file("$state/connections") // '') =~ /1/g;
 cmp_ok $connections, '<', 40, "the SMTP connection was reused ($connections connections for 500 messages)";
 
