@@ -362,6 +362,23 @@ $got{lc $_}++ for map { /^X-RcptTo: (\S+?)\r?$/m ? $1 : () }
 is join(',', sort keys %got), join(',', sort @left), '... to each reader left';
 is scalar(grep { $_ > 1 } values %got), 0, '... once';
 
+# --- the panel's post form ------------------------------------------------
+
+my (undef, $ajar) = login_as($site, 'admin', 'correct horse battery');
+$r = jar_get($site, $ajar, '/admin/posts/new');
+like $r->{body}, qr{<input type="checkbox" name="newsletter" value="1" checked>}, 'the panel\'s new post is mailed unless unchecked';
+my $acsrf = csrf_of($r->{body});
+my @form = (csrf => $acsrf, title => 'From the panel', slug => 'panel', type => 'post', status => 'published',
+            published => '', tags => '', summary => '', body => "Quiet.\n", base => '', action => 'save');
+$r = jar_post($site, $ajar, '/admin/posts/new', [@form]);
+is $r->{status}, 303, 'published from the panel with the box unchecked';
+is sql($db, "SELECT status, newsletter FROM posts WHERE slug = 'panel'"), 'published|0', '... the post says so';
+is sql($db, "SELECT count(*) FROM newsletters WHERE post_id = (SELECT id FROM posts WHERE slug = 'panel')"), 0,
+    '... and has no newsletter';
+my $pid = sql($db, "SELECT id FROM posts WHERE slug = 'panel'");
+like jar_get($site, $ajar, "/admin/posts/$pid")->{body}, qr{<input type="checkbox" name="newsletter" value="1">},
+    '... and its form shows the box unchecked';
+
 # --- a scheduled post ------------------------------------------------------
 
 # scheduled as the panel schedules; the panel's timer publishes it
