@@ -210,7 +210,7 @@ test-valgrind: deps-test all unit
 
 # A short run of every fuzz target (scripts/fuzz runs one for longer).
 fuzz-smoke: deps-test
-	sh scripts/fuzz all 15
+	sh scripts/fuzz all 10
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -665,12 +665,14 @@ jr_nl_deliver(jr_nl_run_t *run)
                             "   last_error = ?3, updated_at = ?4"
                             " WHERE id = ?1", "iisi", id,
                             (int64_t) (now + wait), err, (int64_t) now);
+            nl->retried++;
 
         } else {
             rc = jr_nl_exec(run->db, "UPDATE queue.deliveries"
                             " SET status = 'failed', last_error = ?2,"
                             "   updated_at = ?3 WHERE id = ?1",
                             "isi", id, err, (int64_t) now);
+            nl->failed++;
         }
 
         if (rc != SQLITE_OK) {
@@ -683,8 +685,6 @@ jr_nl_deliver(jr_nl_run_t *run)
             jr_work_fail(w, 1, "%s", err);
             return -1;
         }
-
-        nl->retried++;
     }
 
     sqlite3_finalize(stmt);
@@ -922,9 +922,10 @@ jr_nl_done(jr_work_t *w)
     }
 
     jr_log(JR_LOG_INFO, "newsletter %lld (post %lld): %u sent, %u bounced, "
-           "%u to retry this run; %s", (long long) nl->id,
+           "%u to retry, %u failed this run; %s", (long long) nl->id,
            (long long) nl->post, nl->sent, nl->bounced, nl->retried,
-           nl->finished ? "every message has ended" : "more to send");
+           nl->failed, nl->finished ? "every message has ended"
+                                    : "more to send");
 }
 
 
