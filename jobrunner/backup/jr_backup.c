@@ -892,6 +892,7 @@ jr_backup_tick(uv_timer_t *timer)
     jr_backup_lag(b);
     jr_backup_work(b);
     jr_backup_retention_start(b);
+    jr_backup_announce_again(b->announce, b->bc->heartbeat_ms);
 }
 
 
