@@ -94,12 +94,6 @@ jr_backup_announce(jr_backup_announce_t *a, const char *key, uint64_t size,
         return;
     }
 
-    /* while NATS is down no replica hears it: they list */
-    if (!jr_nats_up(a->nats) || a->nqueued >= JR_BACKUP_ANNOUNCE_MAX) {
-        a->lost++;
-        return;
-    }
-
     len = asprintf(&text, "%s %llu %s", key, (unsigned long long) size,
                    prev ? prev : "-");
     if (len < 0) {
@@ -107,14 +101,17 @@ jr_backup_announce(jr_backup_announce_t *a, const char *key, uint64_t size,
         return;
     }
 
-    if (jr_backup_announce_queue(a, text, len) != 0) {
-        free(text);
-        a->lost++;
-        return;
-    }
-
+    /* kept even when not sent: repeated once NATS is up */
     free(a->last);
     a->last = text;
+    a->last_ms = uv_now(a->loop);
+
+    /* while NATS is down no replica hears it: they list */
+    if (!jr_nats_up(a->nats) || a->nqueued >= JR_BACKUP_ANNOUNCE_MAX
+        || jr_backup_announce_queue(a, text, len) != 0)
+    {
+        a->lost++;
+    }
 }
 
 
@@ -124,7 +121,9 @@ jr_backup_announce(jr_backup_announce_t *a, const char *key, uint64_t size,
  * current, so it does not look at the bucket itself (which it does after
  * poll_max_ms without a word: one LIST each time, 360 an hour, billed);
  * one that missed it fetches it now.  Without [backup] heartbeat_ms under
- * the replicas' poll_max_ms, an idle replica would list all the same.
+ * the replicas' poll_max_ms, an idle replica would list all the same; and
+ * there is nothing to repeat before the first segment stored since the
+ * start.
  */
 void
 jr_backup_announce_again(jr_backup_announce_t *a, uint64_t every_ms)
