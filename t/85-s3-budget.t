@@ -189,7 +189,7 @@ $primary->stop_jobrunner;
 # --- with NATS: segments announced, fetched by name, no LIST ---------------
 
 SKIP: {
-    skip 'nats-server not installed', 12 unless -x $BlogNats::SERVER;
+    skip 'nats-server not installed', 14 unless -x $BlogNats::SERVER;
 
     my $nats = start_nats();
     my $nprefix = 'nats/data.db';
@@ -200,7 +200,7 @@ SKIP: {
     $p2->start_jobrunner("metrics_listen = 127.0.0.1:$p2port\n"
         . $s3->conf(max_attempts => 3, timeout => '5s')
         . "[backup]\nprefix = $nprefix\ninterval_ms = 50\n"
-        . "hot_databases = off\n"
+        . "hot_databases = off\nheartbeat_ms = 1000\n"
         . "[nats]\nurl = " . $nats->url . "\nrole = consumer\nnode = p2\n");
     ok(wait_for(sub { grep { /\.ok$/ } $s3->keys("$nprefix/") }, 20),
        'NATS: the primary has a snapshot') or diag $p2->jobrunner_log;
@@ -258,6 +258,20 @@ SKIP: {
          'counted as announced segments');
     like(metrics($p2port) // '', qr/^jobrunner_backup_announced_total [1-9]/m,
          'and on the primary as announced');
+
+    # idle: the primary repeats its last announcement every heartbeat_ms,
+    # so the replica, which would look by itself after poll_max_ms without
+    # a word, sends no LIST at all
+    $from = () = $s3->requests;
+    sleep($poll_max_ms / 1000 * 2 + 1);
+    @window = ($s3->requests)[$from .. scalar($s3->requests) - 1];
+    $lists = grep { $_->{op} eq 'LIST' && $_->{agent} =~ /\(replica\)/ }
+        @window;
+    is($lists, 0, sprintf('idle for %.0f s (poll_max_ms %d): no LIST by the '
+       . 'replica', $poll_max_ms / 1000 * 2 + 1, $poll_max_ms));
+    like(metrics($p2port) // '',
+         qr/^jobrunner_backup_announce_repeats_total [1-9]/m,
+         'the primary repeated its last announcement meanwhile');
 
     # NATS stopped: the replica heals by polling
     $nats->stop;

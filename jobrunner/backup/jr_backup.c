@@ -331,7 +331,7 @@ jr_backup_uploaded(jr_s3_req_t *req, void *data)
     uv_mutex_lock(&b->mu);
     b->uploaded = 1;
     b->want = 1;
-    b->kick = 1;
+    b->serve = 1;
     uv_cond_signal(&b->cond);
     uv_mutex_unlock(&b->mu);
 }
@@ -356,7 +356,7 @@ jr_backup_upload_next(jr_backup_t *b)
 
     if (seg == NULL && !b->uploaded && b->npending && !b->want) {
         b->want = 1;
-        b->kick = 1;
+        b->serve = 1;
         uv_cond_signal(&b->cond);
     }
 
@@ -892,6 +892,7 @@ jr_backup_tick(uv_timer_t *timer)
     jr_backup_lag(b);
     jr_backup_work(b);
     jr_backup_retention_start(b);
+    jr_backup_announce_again(b->announce, b->bc->heartbeat_ms);
 }
 
 

@@ -37,9 +37,14 @@ struct jr_backup_announce_s {
     char              error[256];
     uint64_t          announced;
     uint64_t          lost;
+    char             *last;          /* the last message queued */
+    uint64_t          last_ms;       /* when, by the loop's clock */
+    uint64_t          repeated;
 };
 
 
+static int jr_backup_announce_queue(jr_backup_announce_t *a,
+    const char *text, size_t len);
 static void jr_backup_announce_next(jr_backup_announce_t *a);
 
 
@@ -82,30 +87,73 @@ void
 jr_backup_announce(jr_backup_announce_t *a, const char *key, uint64_t size,
     const char *prev)
 {
-    int               len;
-    jr_backup_msg_t  *m;
+    int    len;
+    char  *text;
 
     if (a == NULL || a->stopping) {
         return;
     }
 
-    /* while NATS is down no replica hears it: they list */
-    if (!jr_nats_up(a->nats) || a->nqueued >= JR_BACKUP_ANNOUNCE_MAX) {
+    len = asprintf(&text, "%s %llu %s", key, (unsigned long long) size,
+                   prev ? prev : "-");
+    if (len < 0) {
         a->lost++;
         return;
     }
 
-    len = snprintf(NULL, 0, "%s %llu %s", key, (unsigned long long) size,
-                   prev ? prev : "-");
+    /* kept even when not sent: repeated once NATS is up */
+    free(a->last);
+    a->last = text;
+    a->last_ms = uv_now(a->loop);
+
+    /* while NATS is down no replica hears it: they list */
+    if (!jr_nats_up(a->nats) || a->nqueued >= JR_BACKUP_ANNOUNCE_MAX
+        || jr_backup_announce_queue(a, text, len) != 0)
+    {
+        a->lost++;
+    }
+}
+
+
+/*
+ * The loop, every second or so: the last announcement again once none
+ * went out for every_ms.  A replica that applied it hears that it is
+ * current, so it does not look at the bucket itself (which it does after
+ * poll_max_ms without a word: one LIST each time, 360 an hour, billed);
+ * one that missed it fetches it now.  Without [backup] heartbeat_ms under
+ * the replicas' poll_max_ms, an idle replica would list all the same; and
+ * there is nothing to repeat before the first segment stored since the
+ * start.
+ */
+void
+jr_backup_announce_again(jr_backup_announce_t *a, uint64_t every_ms)
+{
+    if (a == NULL || a->stopping || a->last == NULL
+        || uv_now(a->loop) - a->last_ms < every_ms
+        || !jr_nats_up(a->nats))
+    {
+        return;
+    }
+
+    if (jr_backup_announce_queue(a, a->last, strlen(a->last)) == 0) {
+        a->repeated++;
+    }
+}
+
+
+/* The message queued for the pool; -1 when out of memory. */
+static int
+jr_backup_announce_queue(jr_backup_announce_t *a, const char *text,
+    size_t len)
+{
+    jr_backup_msg_t  *m;
 
     m = malloc(sizeof(jr_backup_msg_t) + len + 1);
     if (m == NULL) {
-        a->lost++;
-        return;
+        return -1;
     }
 
-    snprintf(m->text, len + 1, "%s %llu %s", key, (unsigned long long) size,
-             prev ? prev : "-");
+    memcpy(m->text, text, len + 1);
     m->next = NULL;
 
     if (a->queued_tail) {
@@ -116,8 +164,11 @@ jr_backup_announce(jr_backup_announce_t *a, const char *key, uint64_t size,
 
     a->queued_tail = m;
     a->nqueued++;
+    a->last_ms = uv_now(a->loop);
 
     jr_backup_announce_next(a);
+
+    return 0;
 }
 
 
@@ -217,6 +268,7 @@ jr_backup_announce_free(jr_backup_announce_t *a)
 
     jr_backup_announce_free_list(a->queued);
     jr_backup_announce_free_list(a->batch);
+    free(a->last);
     free(a->subject);
     free(a);
 }
@@ -236,6 +288,11 @@ jr_backup_announce_render(jr_backup_announce_t *a, FILE *out)
             "# HELP jobrunner_backup_announce_lost_total Stored segments not "
             "announced (NATS down or too far behind): replicas list.\n"
             "# TYPE jobrunner_backup_announce_lost_total counter\n"
-            "jobrunner_backup_announce_lost_total %llu\n",
-            (unsigned long long) a->announced, (unsigned long long) a->lost);
+            "jobrunner_backup_announce_lost_total %llu\n"
+            "# HELP jobrunner_backup_announce_repeats_total The last "
+            "announcement sent again after heartbeat_ms without one.\n"
+            "# TYPE jobrunner_backup_announce_repeats_total counter\n"
+            "jobrunner_backup_announce_repeats_total %llu\n",
+            (unsigned long long) a->announced, (unsigned long long) a->lost,
+            (unsigned long long) a->repeated);
 }

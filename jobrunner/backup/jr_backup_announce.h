@@ -31,13 +31,23 @@ jr_backup_announce_t *jr_backup_announce_start(uv_loop_t *loop,
 void jr_backup_announce(jr_backup_announce_t *a, const char *key,
     uint64_t size, const char *prev);
 
+/*
+ * The loop: the last announcement sent again when none went out for
+ * every_ms, so that an idle replica knows it is current without a LIST.
+ * Safe with NULL.
+ */
+void jr_backup_announce_again(jr_backup_announce_t *a, uint64_t every_ms);
+
 /* No more; a publish under way ends with the loop.  Safe with NULL. */
 void jr_backup_announce_stop(jr_backup_announce_t *a);
 
 /* After the loop has ended. */
 void jr_backup_announce_free(jr_backup_announce_t *a);
 
-/* Prometheus lines: jobrunner_backup_announced_total and _lost_total. */
+/*
+ * Prometheus lines: jobrunner_backup_announced_total, _lost_total and
+ * _repeats_total.
+ */
 void jr_backup_announce_render(jr_backup_announce_t *a, FILE *out);
 
 #endif /* JR_BACKUP_ANNOUNCE_H */

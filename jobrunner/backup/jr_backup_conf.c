@@ -217,6 +217,8 @@ static const jr_conf_key_t  jr_backup_conf_keys[] = {
     JR_BACKUP_CONF_KEYS(jr_backup_conf_t),
     { "interval_ms", &jr_conf_number, JR_BACKUP(interval_ms),
       .min = 10, .max = 60000, .def = "100" },
+    { "heartbeat_ms", &jr_conf_number, JR_BACKUP(heartbeat_ms),
+      .min = 1000, .max = 3600000, .def = "5000" },
     { "snapshot_interval", &jr_conf_duration, JR_BACKUP(snapshot_interval),
       .def = "1d" },
     { "retention", &jr_conf_duration, JR_BACKUP(retention), .def = "7d" },

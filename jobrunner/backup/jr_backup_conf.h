@@ -6,6 +6,7 @@
  *     prefix            = blog/data.db
  *     local_dir         = /var/lib/blog/data.db-backup
  *     interval_ms       = 100
+ *     heartbeat_ms      = 5000
  *     checkpoint_pages  = 1000
  *     snapshot_interval = 1d
  *     retention         = 7d
@@ -25,6 +26,8 @@ typedef struct {
                                        either end */
     char       *local_dir;          /* NULL until finish: DATA_DB-backup */
     unsigned    interval_ms;        /* between looks at the WAL */
+    unsigned    heartbeat_ms;       /* with [nats]: the last announcement
+                                       again after this long without one */
     unsigned    checkpoint_pages;   /* WAL frames before a checkpoint */
     long        snapshot_interval;  /* seconds */
     long        retention;          /* seconds */

@@ -88,7 +88,8 @@ struct jr_backup_s {
     uv_cond_t                cond;
     uv_async_t               async;
     int                      stop;
-    int                      kick;
+    int                      kick;         /* look at the WAL now */
+    int                      serve;        /* hand the next segment */
     jr_backup_seg_t         *pending;      /* oldest first */
     jr_backup_seg_t         *pending_tail;
     unsigned                 npending;

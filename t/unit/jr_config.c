@@ -753,6 +753,7 @@ test_backup(void)
     is_str(cf.backup.local_dir, "/etc/blog/data.db-backup",
            "default local_dir, next to data_db");
     is_int(cf.backup.interval_ms, 100, "default interval_ms");
+    is_int(cf.backup.heartbeat_ms, 5000, "default heartbeat_ms");
     is_int(cf.backup.checkpoint_pages, 1000, "default checkpoint_pages");
     is_int(cf.backup.snapshot_interval, 86400, "default snapshot_interval");
     is_int(cf.backup.retention, 7 * 86400, "default retention");
@@ -783,12 +784,14 @@ test_backup(void)
 
     rc = parse(BASE S3 "[backup]\nprefix = blog/data.db\nlocal_dir = bk\n"
                "interval_ms = 50\ncheckpoint_pages = 20\n"
-               "snapshot_interval = 12h\nretention = 2d\nlag_alert = 1m\n");
+               "snapshot_interval = 12h\nretention = 2d\nlag_alert = 1m\n"
+               "heartbeat_ms = 2000\n");
 
     is_int(rc, 0, "[backup] with every key: parsed");
     is_str(cf.backup.prefix, "blog/data.db", "prefix");
     is_str(cf.backup.local_dir, "/etc/blog/bk", "local_dir resolved");
     is_int(cf.backup.interval_ms, 50, "interval_ms");
+    is_int(cf.backup.heartbeat_ms, 2000, "heartbeat_ms");
     is_int(cf.backup.checkpoint_pages, 20, "checkpoint_pages");
     is_int(cf.backup.snapshot_interval, 43200, "snapshot_interval");
     is_int(cf.backup.retention, 2 * 86400, "retention");
@@ -983,7 +986,7 @@ test_engine(void)
           "an unknown key lists the section's keys");
     fails(BASE "[backup]\nbogus =\n",
           FILE_NAME ":4: unknown key \"bogus\" in [backup] (expected prefix, "
-          "local_dir, checkpoint_pages, lag_alert, interval_ms, "
+          "local_dir, checkpoint_pages, lag_alert, interval_ms, heartbeat_ms, "
           "snapshot_interval, retention, hot_databases or hot_interval)",
           "an unknown key before an empty value");
     fails(BASE "[nats]\nrole = both\nrole =\n",
