@@ -450,6 +450,15 @@ ctl_import_write(sqlite3 *db, ctl_file_t *files, size_t n,
     (void) sqlite3_exec(db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
 
     /*
+     * Each statement of the transaction keeps the pages it changes in a
+     * statement journal, so that it can be undone alone; past 64 kB SQLite
+     * writes it to a temporary file, and a post's statements (the search
+     * index's segments) pass that: 100 writes a post.  In memory, as the
+     * temporary b-trees of the triggers' subqueries.
+     */
+    (void) sqlite3_exec(db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+
+    /*
      * Every statement that runs the triggers opens and closes SQLite's
      * temporary b-trees, whose memory glibc gave back to the kernel at
      * each free and took again, page fault by page fault: a fifth of the
