@@ -139,9 +139,9 @@ blog_bind_published(sqlite3_stmt *stmt, int i, const blog_state_t *st)
 
 
 static int
-blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
-    const char *source, const blog_state_t *st, const char *html,
-    int64_t now)
+blog_post_write(sqlite3 *db, blog_stmts_t *cache, int64_t *id,
+    const char *slug, const char *source, const blog_state_t *st,
+    const char *html, int64_t now)
 {
     int            rc;
     char          *toc;
@@ -153,16 +153,16 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
     }
 
     if (*id == 0) {
-        rc = sqlite3_prepare_v2(db,
+        rc = blog_stmt_prepare(cache, db,
                  "INSERT INTO posts (type, title, summary, body_md, body_html,"
                  "  status, published_at, updated_at, source, created_at,"
                  "  slug, toc_html, reading_minutes, newsletter)"
                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?10, ?12,"
                  "  ?13, ifnull(?14, 1))",
-                 -1, &stmt, NULL);
+                 &stmt);
 
     } else {
-        rc = sqlite3_prepare_v2(db,
+        rc = blog_stmt_prepare(cache, db,
                  "UPDATE posts SET type = ?1, title = ?2, summary = ?3,"
                  "  body_md = ?4, body_html = ?5, status = ?6,"
                  "  published_at = ?7, updated_at = ?8,"
@@ -171,7 +171,7 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
                  "  toc_html = ?12, reading_minutes = ?13,"
                  "  newsletter = ifnull(?14, newsletter)"
                  " WHERE id = ?11",
-                 -1, &stmt, NULL);
+                 &stmt);
     }
 
     if (rc != SQLITE_OK) {
@@ -209,12 +209,12 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
                != SQLITE_OK)
         || (rc = blog_step_done(stmt)) != SQLITE_OK)
     {
-        sqlite3_finalize(stmt);
+        blog_stmt_done(cache, stmt);
         free(toc);
         return rc;
     }
 
-    sqlite3_finalize(stmt);
+    blog_stmt_done(cache, stmt);
     free(toc);
 
     if (*id == 0) {
@@ -226,19 +226,19 @@ blog_post_write(sqlite3 *db, int64_t *id, const char *slug,
 
 
 static int
-blog_revision_append(sqlite3 *db, int64_t id, const blog_state_t *st,
-    const char *origin, int64_t now, int *rev)
+blog_revision_append(sqlite3 *db, blog_stmts_t *cache, int64_t id,
+    const blog_state_t *st, const char *origin, int64_t now, int *rev)
 {
     int            rc;
     sqlite3_stmt  *stmt;
 
-    rc = sqlite3_prepare_v2(db,
+    rc = blog_stmt_prepare(cache, db,
              "INSERT INTO revisions (post_id, rev, type, title, summary,"
              "  body_md, status, published_at, tags, created_at, origin)"
              " SELECT ?1, coalesce(max(rev), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7,"
              "  ?8, ?9, ?10"
              " FROM revisions WHERE post_id = ?1"
-             " RETURNING rev", -1, &stmt, NULL);
+             " RETURNING rev", &stmt);
     if (rc != SQLITE_OK) {
         return rc;
     }
@@ -261,41 +261,66 @@ blog_revision_append(sqlite3 *db, int64_t id, const blog_state_t *st,
         || (rc = sqlite3_bind_text(stmt, 10, origin, -1, SQLITE_STATIC))
             != SQLITE_OK)
     {
-        sqlite3_finalize(stmt);
+        blog_stmt_done(cache, stmt);
         return rc;
     }
 
     rc = sqlite3_step(stmt);
 
     if (rc != SQLITE_ROW) {
-        sqlite3_finalize(stmt);
+        blog_stmt_done(cache, stmt);
         return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
     }
 
     *rev = sqlite3_column_int(stmt, 0);
 
     /* RETURNING: the row is written by the time the first step returns */
-    sqlite3_finalize(stmt);
+    blog_stmt_done(cache, stmt);
 
     return SQLITE_OK;
 }
 
 
+static int blog_post_flip(sqlite3 *db, blog_stmts_t *cache, int64_t id,
+    int64_t now);
+
+
+/*
+ * A new published post is written a draft, given its tags, then published:
+ * its search document is then indexed once, with its tags, where each tag
+ * linked to a published post would index it again (migration 11).  The
+ * tables end as an insert of the published row leaves them.
+ */
 int
-blog_post_save(sqlite3 *db, int64_t *id, const char *slug,
-    const char *source, const blog_state_t *st, const char *html,
-    const char *origin, int64_t now, int *rev)
+blog_post_save(sqlite3 *db, blog_stmts_t *cache, int64_t *id,
+    const char *slug, const char *source, const blog_state_t *st,
+    const char *html, const char *origin, int64_t now, int *rev)
 {
-    int  rc;
+    int            rc, flip;
+    blog_state_t   draft;
 
-    rc = blog_post_write(db, id, slug, source, st, html, now);
+    flip = (*id == 0 && strcmp(st->status, "published") == 0);
 
-    if (rc == SQLITE_OK) {
-        rc = blog_tags_set(db, *id, st->tags);
+    if (flip) {
+        draft = *st;
+        draft.status = "draft";
+        rc = blog_post_write(db, cache, id, slug, source, &draft, html,
+                             now);
+
+    } else {
+        rc = blog_post_write(db, cache, id, slug, source, st, html, now);
     }
 
     if (rc == SQLITE_OK) {
-        rc = blog_revision_append(db, *id, st, origin, now, rev);
+        rc = blog_tags_set(db, cache, *id, st->tags);
+    }
+
+    if (rc == SQLITE_OK && flip) {
+        rc = blog_post_flip(db, cache, *id, now);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = blog_revision_append(db, cache, *id, st, origin, now, rev);
     }
 
     return rc;
@@ -389,7 +414,7 @@ blog_post_restore(sqlite3 *db, int64_t id, int rev, const char *status,
         return SQLITE_NOMEM;
     }
 
-    rc = blog_post_save(db, &id, NULL, NULL, &st, html, origin, now,
+    rc = blog_post_save(db, NULL, &id, NULL, NULL, &st, html, origin, now,
                         new_rev);
 
     free(html);
@@ -464,14 +489,14 @@ blog_post_delete(sqlite3 *db, int64_t id)
 
 
 static int
-blog_post_flip(sqlite3 *db, int64_t id, int64_t now)
+blog_post_flip(sqlite3 *db, blog_stmts_t *cache, int64_t id, int64_t now)
 {
     int            rc;
     sqlite3_stmt  *stmt;
 
-    rc = sqlite3_prepare_v2(db,
+    rc = blog_stmt_prepare(cache, db,
              "UPDATE posts SET status = 'published', updated_at = ?2"
-             " WHERE id = ?1", -1, &stmt, NULL);
+             " WHERE id = ?1", &stmt);
     if (rc != SQLITE_OK) {
         return rc;
     }
@@ -485,7 +510,7 @@ blog_post_flip(sqlite3 *db, int64_t id, int64_t now)
         rc = blog_step_done(stmt);
     }
 
-    sqlite3_finalize(stmt);
+    blog_stmt_done(cache, stmt);
 
     return rc;
 }
@@ -528,7 +553,7 @@ blog_post_publish_due(sqlite3 *db, int64_t now, int *n)
 
         /* a post without revisions was made by other means: flip the row */
         if (rc == SQLITE_NOTFOUND) {
-            rc = blog_post_flip(db, id, now);
+            rc = blog_post_flip(db, NULL, id, now);
         }
 
         if (rc != SQLITE_OK) {

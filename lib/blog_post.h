@@ -12,6 +12,8 @@
 
 #include <sqlite3.h>
 
+#include "blog_stmts.h"
+
 
 /* What a revision saves of a post: everything an author writes. */
 typedef struct {
@@ -50,11 +52,11 @@ int blog_state_equal(const blog_state_t *a, const blog_state_t *b);
  * inserts the post if *id is 0 (setting *id), otherwise updates it (slug
  * or source NULL keeps the old one); replaces its tags; appends the next
  * revision with origin, whose number goes to *rev.  html is body_md
- * rendered.
+ * rendered.  cache keeps the statements for the next post, or is NULL.
  */
-int blog_post_save(sqlite3 *db, int64_t *id, const char *slug,
-    const char *source, const blog_state_t *st, const char *html,
-    const char *origin, int64_t now, int *rev);
+int blog_post_save(sqlite3 *db, blog_stmts_t *cache, int64_t *id,
+    const char *slug, const char *source, const blog_state_t *st,
+    const char *html, const char *origin, int64_t now, int *rev);
 
 /*
  * Makes revision rev of post id current again, as a new revision with the

@@ -226,8 +226,8 @@ blog_redirect_status_valid(long status)
 
 
 int
-blog_redirect_aliases(sqlite3 *db, int64_t id, const char *aliases,
-    int64_t now)
+blog_redirect_aliases(sqlite3 *db, blog_stmts_t *cache, int64_t id,
+    const char *aliases, int64_t now)
 {
     int            rc;
     char          *list;
@@ -240,10 +240,10 @@ blog_redirect_aliases(sqlite3 *db, int64_t id, const char *aliases,
         return SQLITE_NOMEM;
     }
 
-    rc = sqlite3_prepare_v2(db,
+    rc = blog_stmt_prepare(cache, db,
              "DELETE FROM redirects WHERE post_id = ?1 AND origin = 'alias'"
              "  AND instr(?2, char(10) || from_path || char(10)) = 0",
-             -1, &stmt, NULL);
+             &stmt);
 
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(stmt, 1, id);
@@ -252,14 +252,14 @@ blog_redirect_aliases(sqlite3 *db, int64_t id, const char *aliases,
         rc = (rc == SQLITE_DONE) ? SQLITE_OK : rc;
     }
 
-    sqlite3_finalize(stmt);
+    blog_stmt_done(cache, stmt);
     sqlite3_free(list);
 
     if (rc != SQLITE_OK) {
         return rc;
     }
 
-    rc = sqlite3_prepare_v2(db,
+    rc = blog_stmt_prepare(cache, db,
              "INSERT INTO redirects (kind, from_path, post_id, status, origin,"
              "  created_at, updated_at)"
              " VALUES ('path', ?1, ?2, 301, 'alias', ?3, ?3)"
@@ -268,7 +268,7 @@ blog_redirect_aliases(sqlite3 *db, int64_t id, const char *aliases,
              "      origin = 'alias', updated_at = excluded.updated_at"
              "  WHERE post_id IS NOT excluded.post_id OR to_url != ''"
              "     OR status != 301 OR origin != 'alias'",
-             -1, &stmt, NULL);
+             &stmt);
     if (rc != SQLITE_OK) {
         return rc;
     }
@@ -293,7 +293,7 @@ blog_redirect_aliases(sqlite3 *db, int64_t id, const char *aliases,
         rc = SQLITE_OK;
     }
 
-    sqlite3_finalize(stmt);
+    blog_stmt_done(cache, stmt);
 
     return rc;
 }

@@ -14,6 +14,8 @@
 
 #include <sqlite3.h>
 
+#include "blog_stmts.h"
+
 #define BLOG_REDIRECT_FROM_MAX  1024
 #define BLOG_REDIRECT_TO_MAX    2048
 
@@ -54,9 +56,9 @@ int blog_redirect_status_valid(long status);
  * paths that lead to post id with 301, inside the caller's transaction:
  * rows already so are left alone, so writing the same list again changes
  * nothing; the post's aliases no longer listed are deleted.  An alias
- * takes over a "from" that led elsewhere.
+ * takes over a "from" that led elsewhere.  cache: as blog_post_save()'s.
  */
-int blog_redirect_aliases(sqlite3 *db, int64_t id, const char *aliases,
-    int64_t now);
+int blog_redirect_aliases(sqlite3 *db, blog_stmts_t *cache, int64_t id,
+    const char *aliases, int64_t now);
 
 #endif /* BLOG_REDIRECT_H */

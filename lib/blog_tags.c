@@ -60,8 +60,9 @@ blog_tag_slug(const char *s, size_t n, char *out)
  * to the JSON array being written at *keep.
  */
 static int
-blog_tags_link(sqlite3_stmt *upsert, sqlite3_stmt *link, int64_t id,
-    const char *name, size_t n, char *slug, char **keep)
+blog_tags_link(sqlite3_stmt *upsert, sqlite3_stmt *rename,
+    sqlite3_stmt *link, int64_t id, const char *name, size_t n, char *slug,
+    char **keep)
 {
     int      rc;
     size_t   sl;
@@ -95,6 +96,24 @@ blog_tags_link(sqlite3_stmt *upsert, sqlite3_stmt *link, int64_t id,
         return rc;
     }
 
+    if (rename != NULL) {
+        rc = sqlite3_bind_text(rename, 1, slug, (int) sl, SQLITE_STATIC);
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_bind_text(rename, 2, name, (int) n, SQLITE_STATIC);
+        }
+
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(rename);
+            if (rc == SQLITE_DONE) {
+                rc = sqlite3_reset(rename);
+            }
+        }
+
+        if (rc != SQLITE_OK) {
+            return rc;
+        }
+    }
+
     *keep += sprintf(*keep, ",%lld", (long long) tag);
 
     rc = sqlite3_bind_int64(link, 1, id);
@@ -119,16 +138,18 @@ blog_tags_link(sqlite3_stmt *upsert, sqlite3_stmt *link, int64_t id,
  * saved with its tags unchanged should not move any.
  */
 int
-blog_tags_set(sqlite3 *db, int64_t id, const char *names)
+blog_tags_set(sqlite3 *db, blog_stmts_t *cache, int64_t id,
+    const char *names)
 {
     int            rc;
     char          *slug, *keep, *p_keep;
     size_t         n, ntags;
     const char    *p, *comma;
-    sqlite3_stmt  *unlink, *upsert, *link;
+    sqlite3_stmt  *unlink, *upsert, *rename, *link;
 
     unlink = NULL;
     upsert = NULL;
+    rename = NULL;
     link = NULL;
 
     ntags = 1;
@@ -151,22 +172,43 @@ blog_tags_set(sqlite3 *db, int64_t id, const char *names)
     *p_keep++ = '[';
     *p_keep++ = '0';
 
-    rc = sqlite3_prepare_v2(db,
-             "INSERT INTO tags (slug, name) VALUES (?1, ?2)"
-             " ON CONFLICT (slug) DO UPDATE SET name = excluded.name"
-             " RETURNING id", -1, &upsert, NULL);
+    /* blog_tags_defer(): the name goes to the table of the renames */
+    if (sqlite3_table_column_metadata(db, "temp", "blog_tag_names", NULL,
+                                      NULL, NULL, NULL, NULL, NULL)
+        == SQLITE_OK)
+    {
+        rc = blog_stmt_prepare(cache, db,
+                 "INSERT INTO temp.blog_tag_names (slug, name)"
+                 " VALUES (?1, ?2)"
+                 " ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
+                 &rename);
 
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_prepare_v2(db,
-                 "INSERT OR IGNORE INTO post_tags (post_id, tag_id)"
-                 " VALUES (?1, ?2)", -1, &link, NULL);
+        /* a no-op update: RETURNING gives a row for a tag already there */
+        if (rc == SQLITE_OK) {
+            rc = blog_stmt_prepare(cache, db,
+                     "INSERT INTO tags (slug, name) VALUES (?1, ?2)"
+                     " ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug"
+                     " RETURNING id", &upsert);
+        }
+
+    } else {
+        rc = blog_stmt_prepare(cache, db,
+                 "INSERT INTO tags (slug, name) VALUES (?1, ?2)"
+                 " ON CONFLICT (slug) DO UPDATE SET name = excluded.name"
+                 " RETURNING id", &upsert);
     }
 
     if (rc == SQLITE_OK) {
-        rc = sqlite3_prepare_v2(db,
+        rc = blog_stmt_prepare(cache, db,
+                 "INSERT OR IGNORE INTO post_tags (post_id, tag_id)"
+                 " VALUES (?1, ?2)", &link);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = blog_stmt_prepare(cache, db,
                  "DELETE FROM post_tags WHERE post_id = ?1"
                  " AND tag_id NOT IN (SELECT value FROM json_each(?2))",
-                 -1, &unlink, NULL);
+                 &unlink);
     }
 
     for (p = names; rc == SQLITE_OK && *p != '\0';
@@ -189,7 +231,7 @@ blog_tags_set(sqlite3 *db, int64_t id, const char *names)
             n--;
         }
 
-        rc = blog_tags_link(upsert, link, id, p, n, slug, &p_keep);
+        rc = blog_tags_link(upsert, rename, link, id, p, n, slug, &p_keep);
     }
 
     *p_keep++ = ']';
@@ -208,9 +250,10 @@ blog_tags_set(sqlite3 *db, int64_t id, const char *names)
         rc = (rc == SQLITE_DONE) ? SQLITE_OK : rc;
     }
 
-    sqlite3_finalize(unlink);
-    sqlite3_finalize(upsert);
-    sqlite3_finalize(link);
+    blog_stmt_done(cache, unlink);
+    blog_stmt_done(cache, upsert);
+    blog_stmt_done(cache, rename);
+    blog_stmt_done(cache, link);
     free(slug);
     free(keep);
 
@@ -225,4 +268,25 @@ blog_tags_prune(sqlite3 *db)
                "DELETE FROM tags"
                " WHERE id NOT IN (SELECT tag_id FROM post_tags)",
                NULL, NULL, NULL);
+}
+
+
+int
+blog_tags_defer(sqlite3 *db)
+{
+    return sqlite3_exec(db,
+               "CREATE TEMP TABLE blog_tag_names ("
+               "  slug TEXT PRIMARY KEY,"
+               "  name TEXT NOT NULL"
+               ")", NULL, NULL, NULL);
+}
+
+
+int
+blog_tags_rename(sqlite3 *db)
+{
+    return sqlite3_exec(db,
+               "UPDATE tags SET name = n.name FROM temp.blog_tag_names n"
+               " WHERE tags.slug = n.slug AND tags.name != n.name;"
+               "DROP TABLE temp.blog_tag_names;", NULL, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 
 #include <sqlite3.h>
 
+#include "blog_stmts.h"
+
 
 /*
  * Writes the slug of the tag name s[0..n) to out, which needs n + 1 bytes
@@ -24,9 +26,22 @@ size_t blog_tag_slug(const char *s, size_t n, char *out);
 /*
  * Replaces the tags of post id by names, the tag names joined by ',' as in
  * revisions.tags.  A tag is found by its slug; its name becomes the one
- * written last.  Names without a letter or digit are skipped.
+ * written last.  Names without a letter or digit are skipped.  cache: as
+ * blog_post_save()'s.
  */
-int blog_tags_set(sqlite3 *db, int64_t id, const char *names);
+int blog_tags_set(sqlite3 *db, blog_stmts_t *cache, int64_t id,
+    const char *names);
+
+/*
+ * A bulk write (blogctl import) between blog_tags_defer() and
+ * blog_tags_rename() renames each tag once, at the end, to the name
+ * written last, where blog_tags_set() alone would rename it at every post
+ * that spells it another way ("News", then "news"), and each rename
+ * indexes again every published post of the tag (migration 11).  The
+ * tables end the same.  In the caller's transaction.
+ */
+int blog_tags_defer(sqlite3 *db);
+int blog_tags_rename(sqlite3 *db);
 
 /* Deletes the tags no post uses any more. */
 int blog_tags_prune(sqlite3 *db);

@@ -107,6 +107,28 @@ like $r->{body}, qr{href="/tags/codex"}, '... linked from the post';
 is $site->get('/tags/codex')->{status}, 200, 'a tag page lists it';
 like $site->get('/tags/codex')->{body}, qr/Edge Case: Many Tags/, '... by title';
 
+# the search finds an imported post by a tag ("Mothership" is in no text,
+# only in the post's tags): its tags were indexed with it
+$r = $site->get('/search?q=mothership');
+like $r->{body}, qr{<p class="result-count">1 result for}, 'a tag is searched';
+like $r->{body}, qr{<a href="/posts/edge-case-many-tags">},
+    '... and finds the imported post that has it';
+
+# a tag the export spells "Markup" and "markup": one tag, whose page lists
+# its posts newest first
+my @markup = map { $_->{post_name} }
+             sort { $b->{post_date_gmt} cmp $a->{post_date_gmt} }
+             grep { $_->{post_type} eq 'post'
+                    && grep { lc eq 'markup' } @{ $_->{categories} } }
+             @published;
+is sql($db, "SELECT count(*) FROM tags WHERE slug = 'markup'"), 1,
+    'a tag spelled two ways is one tag';
+my %is_markup = map { $_ => 1 } @markup;
+my %seen;
+my @listed = grep { $is_markup{$_} && !$seen{$_}++ }
+             $site->get('/tags/markup')->{body} =~ m{href="/posts/([a-z0-9-]+)"}g;
+is "@listed", "@markup", "its page lists its @{[ scalar @markup ]} posts, newest first";
+
 $r = $site->get('/posts/markup-html-tags-and-formatting');
 is $r->{status}, 200, 'the markup test post';
 like $r->{body}, qr{<h2[^>]*>Blockquotes\b}, 'its HTML headings are headings';

@@ -821,8 +821,8 @@ ngx_http_blog_post_write(ngx_http_request_t *r,
         goto failed;
     }
 
-    rc = blog_post_save(data->db, &id, (char *) pf->slug.data, NULL, &st,
-                        html, origin, ngx_time(), &rev);
+    rc = blog_post_save(data->db, NULL, &id, (char *) pf->slug.data, NULL,
+                        &st, html, origin, ngx_time(), &rev);
 
     if (rc == SQLITE_CONSTRAINT_UNIQUE) {
         ngx_http_blog_sql_rollback(data);

@@ -78,8 +78,11 @@ count(sqlite3 *db, const char *sql)
 int
 main(void)
 {
-    char     *err;
-    sqlite3  *db;
+    char          *err;
+    sqlite3       *db;
+    blog_stmts_t   cache;
+
+    cache.n = 0;
 
     from_is("/old/post/", "/old/post");
     from_is("/old/post///", "/old/post");
@@ -151,20 +154,25 @@ main(void)
         return 1;
     }
 
-    is_int(blog_redirect_aliases(db, 7, "/a\n/b\n/taken\n", 100), SQLITE_OK,
-           "aliases written");
+    is_int(blog_redirect_aliases(db, NULL, 7, "/a\n/b\n/taken\n", 100),
+           SQLITE_OK, "aliases written");
     is_int(count(db, "SELECT count(*) FROM redirects WHERE post_id = 7"
                      " AND origin = 'alias' AND status = 301"), 3,
            "three aliases, one took over a panel redirect");
-    is_int(blog_redirect_aliases(db, 7, "/a\n/b\n/taken\n", 200), SQLITE_OK,
-           "the same aliases again");
+
+    /* a bulk writer's cache: the statements of one call serve the next */
+    is_int(blog_redirect_aliases(db, &cache, 7, "/a\n/b\n/taken\n", 200),
+           SQLITE_OK, "the same aliases again");
     is_int(count(db, "SELECT count(*) FROM redirects WHERE updated_at = 200"),
            0, "written again: no row changed");
-    is_int(blog_redirect_aliases(db, 7, "/b\n", 300), SQLITE_OK,
+    is_int(blog_redirect_aliases(db, &cache, 7, "/b\n", 300), SQLITE_OK,
            "one alias left");
     is_int(count(db, "SELECT count(*) FROM redirects WHERE post_id = 7"), 1,
            "the dropped aliases are deleted");
-    is_int(blog_redirect_aliases(db, 7, "", 300), SQLITE_OK, "no aliases");
+    is_int(cache.n, 2, "its two statements kept");
+    blog_stmts_free(&cache);
+    is_int(blog_redirect_aliases(db, NULL, 7, "", 300), SQLITE_OK,
+           "no aliases");
     is_int(count(db, "SELECT count(*) FROM redirects"), 0, "none left");
 
     sqlite3_close(db);
