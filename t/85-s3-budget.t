@@ -294,7 +294,8 @@ SKIP: {
     my $count = sql($p2->db, 'SELECT count(*) FROM n');
     ok(wait_for(sub { nrows() eq $count }, 10), "all $count rows applied");
 
-    is($r2->stop_jobrunner, 0, 'the replica stops cleanly');
+    is($r2->stop_jobrunner, 0, 'the replica stops cleanly')
+        or diag $r2->jobrunner_log;
     is($p2->stop_jobrunner, 0, 'the primary too');
 }
 

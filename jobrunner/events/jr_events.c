@@ -39,6 +39,7 @@ struct jr_events_s {
     unsigned                 handles;      /* started, to close */
     int                      stopped;
     int                      failed;       /* the last commit */
+    int                      replica;      /* analytics.db is the primary's */
     jr_salt_t               *salts;
     jr_geo_t                *geo;
     jr_analytics_t          *analytics;
@@ -104,6 +105,7 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
     ev->conf = ec;
     ev->sock.fd = -1;
     ev->nats = nats;
+    ev->replica = cf->replica.line != 0;
 
     ev->salts = jr_salt_open(cf->jobs.ttl_db);
     if (ev->salts == NULL) {
@@ -142,8 +144,10 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
     ev->roll.data = ev;
     ev->handles = JR_EVENTS_FLUSH | JR_EVENTS_SCAN | JR_EVENTS_ROLL;
 
-    if (uv_timer_start(&ev->roll, jr_events_roll_cb, 0, JR_EVENTS_ROLL_MS)
-        != 0)
+    /* a replica's analytics.db is the primary's copy: rolled up there */
+    if (!ev->replica
+        && uv_timer_start(&ev->roll, jr_events_roll_cb, 0, JR_EVENTS_ROLL_MS)
+           != 0)
     {
         jr_log(JR_LOG_ERROR, "events: cannot start the rollup timer");
         goto failed;
@@ -632,8 +636,8 @@ jr_events_stop(jr_events_t *ev)
         jr_events_commit(ev);
     }
 
-    /* the rows of visits still open, from their views */
-    if (ev->analytics && !ev->failed
+    /* the rows of visits still open, from their views (the primary's) */
+    if (ev->analytics && !ev->failed && !ev->replica
         && jr_analytics_pending(ev->analytics) == 0
         && jr_analytics_end_visits(ev->analytics) != 0)
     {

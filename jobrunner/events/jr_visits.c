@@ -155,6 +155,7 @@ static int jr_visits_sweep(jr_visits_t *v, int all);
 static int jr_visits_ended(jr_visits_t *v, int64_t id);
 static int jr_visits_recompute(jr_visits_t *v, int64_t id);
 static int jr_visits_repair(jr_visits_t *v);
+static int jr_visits_query_only(sqlite3 *db);
 
 
 /* Whether a slot holds a visit to keep when the map is made again. */
@@ -210,12 +211,35 @@ jr_visits_open(sqlite3 *db, unsigned gap)
     v->next_id = sqlite3_column_int64(max, 0);
     sqlite3_finalize(max);
 
-    if (jr_visits_repair(v) != 0) {
+    /* a replica's copy (query_only) is the primary's to repair */
+    if (!jr_visits_query_only(db) && jr_visits_repair(v) != 0) {
         jr_visits_close(v);
         return NULL;
     }
 
     return v;
+}
+
+
+/* Whether db refuses writes (PRAGMA query_only, a replica's). */
+static int
+jr_visits_query_only(sqlite3 *db)
+{
+    int            on;
+    sqlite3_stmt  *stmt;
+
+    on = 0;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &stmt, NULL)
+        == SQLITE_OK)
+    {
+        on = sqlite3_step(stmt) == SQLITE_ROW
+             && sqlite3_column_int(stmt, 0);
+    }
+
+    sqlite3_finalize(stmt);
+
+    return on;
 }
 
 

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 
 #include "mail/jr_dkim.h"
+#include "mail/jr_mail.h"
 
 
 /* RFC 8301: verifiers ignore RSA keys shorter than this */
@@ -320,53 +321,9 @@ jr_dkim_split(const char *msg, size_t len, jr_dkim_field_t *f, int max,
 }
 
 
-typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   size;
-    int      failed;
-} jr_dkim_buf_t;
-
-
-static void
-jr_dkim_put(jr_dkim_buf_t *b, const char *s, size_t n)
-{
-    char    *p;
-    size_t   size;
-
-    if (b->failed) {
-        return;
-    }
-
-    if (b->len + n + 1 > b->size) {
-        size = b->size ? b->size : 1024;
-
-        while (size < b->len + n + 1) {
-            size *= 2;
-        }
-
-        p = realloc(b->data, size);
-        if (p == NULL) {
-            b->failed = 1;
-            return;
-        }
-
-        b->data = p;
-        b->size = size;
-    }
-
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-
-#define jr_dkim_puts(b, s)  jr_dkim_put(b, s, strlen(s))
-
-
 /* A field's relaxed form and its CRLF, for the data signed. */
 static void
-jr_dkim_put_relaxed(jr_dkim_buf_t *b, const char *field, size_t len,
+jr_dkim_put_relaxed(jr_mail_buf_t *b, const char *field, size_t len,
     int crlf)
 {
     char  out[JR_DKIM_FIELD_MAX + 1];
@@ -376,17 +333,17 @@ jr_dkim_put_relaxed(jr_dkim_buf_t *b, const char *field, size_t len,
         return;
     }
 
-    jr_dkim_put(b, out, jr_dkim_relaxed_header(field, len, out));
+    jr_mail_put(b, out, jr_dkim_relaxed_header(field, len, out));
 
     if (crlf) {
-        jr_dkim_puts(b, "\r\n");
+        jr_mail_puts(b, "\r\n");
     }
 }
 
 
 /* Base64 of len bytes, appended. */
 static void
-jr_dkim_put_base64(jr_dkim_buf_t *b, const unsigned char *s, size_t len)
+jr_dkim_put_base64(jr_mail_buf_t *b, const unsigned char *s, size_t len)
 {
     char  out[4 * (JR_DKIM_SIG_MAX / 3 + 2)];
 
@@ -395,7 +352,7 @@ jr_dkim_put_base64(jr_dkim_buf_t *b, const unsigned char *s, size_t len)
         return;
     }
 
-    jr_dkim_put(b, out, (size_t) EVP_EncodeBlock((unsigned char *) out, s,
+    jr_mail_put(b, out, (size_t) EVP_EncodeBlock((unsigned char *) out, s,
                                                  (int) len));
 }
 
@@ -411,7 +368,7 @@ jr_dkim_sha256(const void *data, size_t len, unsigned char *md)
 
 /* The signature of the data: RSA over it, Ed25519 over its SHA-256. */
 static int
-jr_dkim_signature(const jr_dkim_t *dk, const jr_dkim_buf_t *data,
+jr_dkim_signature(const jr_dkim_t *dk, const jr_mail_buf_t *data,
     unsigned char *sig, size_t *siglen)
 {
     int             rc;
@@ -447,7 +404,7 @@ jr_dkim_sign(const jr_dkim_t *dk, const char *msg, size_t len, time_t now,
     int              nf, i, k, first;
     char            *body, line[64];
     size_t           blen, at, siglen, col;
-    jr_dkim_buf_t    h, data;
+    jr_mail_buf_t    h, data;
     unsigned char    md[32], sig[JR_DKIM_SIG_MAX];
     jr_dkim_field_t  fields[128];
 
@@ -472,14 +429,14 @@ jr_dkim_sign(const jr_dkim_t *dk, const char *msg, size_t len, time_t now,
         return NULL;
     }
 
-    jr_dkim_puts(&h, "DKIM-Signature: v=1; a=");
-    jr_dkim_puts(&h, jr_dkim_algorithm(dk));
-    jr_dkim_puts(&h, "; c=relaxed/relaxed; d=");
-    jr_dkim_puts(&h, dk->domain);
-    jr_dkim_puts(&h, "; s=");
-    jr_dkim_puts(&h, dk->selector);
+    jr_mail_puts(&h, "DKIM-Signature: v=1; a=");
+    jr_mail_puts(&h, jr_dkim_algorithm(dk));
+    jr_mail_puts(&h, "; c=relaxed/relaxed; d=");
+    jr_mail_puts(&h, dk->domain);
+    jr_mail_puts(&h, "; s=");
+    jr_mail_puts(&h, dk->selector);
     snprintf(line, sizeof(line), ";\r\n t=%lld; h=", (long long) now);
-    jr_dkim_puts(&h, line);
+    jr_mail_puts(&h, line);
 
     /* each name in h= and its field in the data, bottom-up instances */
     first = 1;
@@ -495,17 +452,17 @@ jr_dkim_sign(const jr_dkim_t *dk, const char *msg, size_t len, time_t now,
 
             fields[i].used = 1;
 
-            jr_dkim_puts(&h, first ? "" : ":");
-            jr_dkim_puts(&h, jr_dkim_fields[k]);
+            jr_mail_puts(&h, first ? "" : ":");
+            jr_mail_puts(&h, jr_dkim_fields[k]);
             jr_dkim_put_relaxed(&data, fields[i].start, fields[i].len, 1);
             first = 0;
         }
     }
 
-    jr_dkim_puts(&h, first ? "from" : ":from");
-    jr_dkim_puts(&h, ";\r\n bh=");
+    jr_mail_puts(&h, first ? "from" : ":from");
+    jr_mail_puts(&h, ";\r\n bh=");
     jr_dkim_put_base64(&h, md, sizeof(md));
-    jr_dkim_puts(&h, ";\r\n b=");
+    jr_mail_puts(&h, ";\r\n b=");
 
     /* the header itself with b= empty, without its CRLF, signed last */
     if (!h.failed) {
@@ -537,14 +494,14 @@ jr_dkim_sign(const jr_dkim_t *dk, const char *msg, size_t len, time_t now,
         h.len = at;
 
         for (col = 0; col < blen; col += 72) {
-            jr_dkim_puts(&h, col ? "\r\n  " : "");
-            jr_dkim_put(&h, body + col, blen - col < 72 ? blen - col : 72);
+            jr_mail_puts(&h, col ? "\r\n  " : "");
+            jr_mail_put(&h, body + col, blen - col < 72 ? blen - col : 72);
         }
 
         free(body);
     }
 
-    jr_dkim_puts(&h, "\r\n");
+    jr_mail_puts(&h, "\r\n");
 
     if (h.failed) {
         goto failed;

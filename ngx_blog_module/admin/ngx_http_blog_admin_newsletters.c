@@ -69,65 +69,59 @@ ngx_http_blog_admin_newsletters(ngx_http_request_t *r,
 }
 
 
+/* A newsletter's deliveries by status, from its id (column 0). */
+static ngx_int_t
+ngx_http_blog_admin_nl_row(ngx_http_request_t *r,
+    ngx_http_blog_admin_ctx_t *ctx, ngx_array_t *item, sqlite3_stmt *stmt)
+{
+    return ngx_http_blog_admin_nl_counts(r, ctx, item,
+                                         sqlite3_column_int64(stmt, 0));
+}
+
+
+static const ngx_http_blog_admin_col_t  ngx_http_blog_admin_nl_cols[] = {
+    { "id", NGX_HTTP_BLOG_ACOL_INT },
+    { "subject", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "status", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "created", NGX_HTTP_BLOG_ACOL_TIME },
+    { "finished", NGX_HTTP_BLOG_ACOL_TIME },
+    { NULL, NGX_HTTP_BLOG_ACOL_END }
+};
+
+static const ngx_http_blog_admin_list_t  ngx_http_blog_admin_nl_rows = {
+    "newsletters", ngx_http_blog_admin_nl_cols, ngx_http_blog_admin_nl_row, 0
+};
+
+
 static ngx_int_t
 ngx_http_blog_admin_nl_list(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx)
 {
-    int            rc;
-    int64_t        id;
-    ngx_array_t   *vars, items, *item;
+    ngx_int_t      rc;
+    ngx_array_t   *vars;
     sqlite3_stmt  *stmt;
 
     vars = ngx_http_blog_scope_create(r);
-    if (vars == NULL
-        || ngx_array_init(&items, r->pool, 16, sizeof(blog_tpl_ctx_t))
-           != NGX_OK)
-    {
+    if (vars == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     stmt = ngx_http_blog_sql(r, ctx->alcf->data,
                "SELECT n.id, n.subject, n.status, n.created_at,"
-               "  n.finished_at, n.post_id"
+               "  n.finished_at"
                " FROM newsletters n ORDER BY n.id DESC LIMIT ?1",
                "i", (int64_t) NGX_HTTP_BLOG_NEWSLETTERS_SHOWN);
     if (stmt == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        id = sqlite3_column_int64(stmt, 0);
-
-        item = ngx_http_blog_scope_item(r->pool, &items, 16);
-        if (item == NULL
-            || ngx_http_blog_scope_int(r, item, "id", id) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "subject", stmt, 1)
-               != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "status", stmt, 2)
-               != NGX_OK
-            || ngx_http_blog_scope_time(r, item, "created",
-                                        sqlite3_column_int64(stmt, 3))
-               != NGX_OK
-            || ngx_http_blog_scope_time(r, item, "finished",
-                                        sqlite3_column_int64(stmt, 4))
-               != NGX_OK
-            || ngx_http_blog_admin_nl_counts(r, ctx, item, id) != NGX_OK)
-        {
-            sqlite3_finalize(stmt);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    rc = ngx_http_blog_admin_list(r, ctx, stmt, &ngx_http_blog_admin_nl_rows,
+                                  vars);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_DONE) {
-        ngx_http_blog_sql_error(r, ctx->alcf->data, rc, "newsletters");
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
-    }
-
-    if (ngx_http_blog_scope_list(vars, "newsletters", &items) != NGX_OK
-        || ngx_http_blog_scope_cstr(r, vars, "title", "Newsletters")
-           != NGX_OK)
+    if (ngx_http_blog_scope_cstr(r, vars, "title", "Newsletters") != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -167,23 +167,37 @@ ngx_http_blog_like(ngx_http_request_t *r, ngx_str_t *q, ngx_str_t *like)
 }
 
 
+static const ngx_http_blog_admin_col_t  ngx_http_blog_subscribers_cols[] = {
+    { "id", NGX_HTTP_BLOG_ACOL_INT },
+    { "email", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "name", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "status", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "source", NGX_HTTP_BLOG_ACOL_TEXT },
+    { "created", NGX_HTTP_BLOG_ACOL_TIME },
+    { "confirmed", NGX_HTTP_BLOG_ACOL_TIME },
+    { NULL, NGX_HTTP_BLOG_ACOL_END }
+};
+
+static const ngx_http_blog_admin_list_t  ngx_http_blog_subscribers_rows = {
+    "subscribers", ngx_http_blog_subscribers_cols, NULL,
+    NGX_HTTP_BLOG_SUBSCRIBERS_SHOWN
+};
+
+
 static ngx_int_t
 ngx_http_blog_subscribers_list(ngx_http_request_t *r,
     ngx_http_blog_admin_ctx_t *ctx, ngx_uint_t status,
     ngx_http_blog_import_t *im, const char *error)
 {
-    int            rc;
     u_char        *p;
-    ngx_int_t      n;
+    ngx_int_t      rc;
     ngx_str_t      q, like;
     const char    *only;
-    ngx_array_t   *vars, items, *item;
+    ngx_array_t   *vars;
     sqlite3_stmt  *stmt;
 
     vars = ngx_http_blog_scope_create(r);
     if (vars == NULL
-        || ngx_array_init(&items, r->pool, 32, sizeof(blog_tpl_ctx_t))
-           != NGX_OK
         || ngx_http_blog_subscribers_args(r, &q, &only) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -206,48 +220,10 @@ ngx_http_blog_subscribers_list(ngx_http_request_t *r,
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    n = 0;
-
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (++n > NGX_HTTP_BLOG_SUBSCRIBERS_SHOWN) {
-            if (ngx_http_blog_scope_int(r, vars, "more",
-                                        NGX_HTTP_BLOG_SUBSCRIBERS_SHOWN)
-                != NGX_OK)
-            {
-                sqlite3_finalize(stmt);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            continue;
-        }
-
-        item = ngx_http_blog_scope_item(r->pool, &items, 8);
-        if (item == NULL
-            || ngx_http_blog_scope_int(r, item, "id",
-                                       sqlite3_column_int64(stmt, 0)) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "email", stmt, 1) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "name", stmt, 2) != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "status", stmt, 3)
-               != NGX_OK
-            || ngx_http_blog_scope_column(r, item, "source", stmt, 4)
-               != NGX_OK
-            || ngx_http_blog_scope_time(r, item, "created",
-                                        sqlite3_column_int64(stmt, 5))
-               != NGX_OK
-            || ngx_http_blog_scope_time(r, item, "confirmed",
-                                        sqlite3_column_int64(stmt, 6))
-               != NGX_OK)
-        {
-            sqlite3_finalize(stmt);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_DONE) {
-        ngx_http_blog_sql_error(r, ctx->alcf->data, rc, "subscribers");
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    rc = ngx_http_blog_admin_list(r, ctx, stmt, &ngx_http_blog_subscribers_rows,
+                                  vars);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     if (ngx_http_blog_subscribers_counts(r, ctx, vars) != NGX_OK) {
@@ -261,8 +237,7 @@ ngx_http_blog_subscribers_list(ngx_http_request_t *r,
 
     ngx_sprintf(p, "is_%s%Z", only[0] ? only : "all");
 
-    if (ngx_http_blog_scope_list(vars, "subscribers", &items) != NGX_OK
-        || ngx_http_blog_scope_cstr(r, vars, "title", "Subscribers") != NGX_OK
+    if (ngx_http_blog_scope_cstr(r, vars, "title", "Subscribers") != NGX_OK
         || ngx_http_blog_scope_cstr(r, vars, (char *) p, "1") != NGX_OK
         || ngx_http_blog_scope_cstr(r, vars, "status", only) != NGX_OK
         || (q.len && ngx_http_blog_scope_str(r, vars, "q", q.data, q.len)
