@@ -486,7 +486,7 @@ jr_nl_deliver(jr_nl_run_t *run)
     char          *url, *email;
     size_t         size;
     time_t         now, start, wait;
-    int64_t        id, sub;
+    int64_t        id, sub, last;
     unsigned       attempts, shift;
     jr_work_t     *w;
     jr_nl_t       *nl;
@@ -497,12 +497,20 @@ jr_nl_deliver(jr_nl_run_t *run)
     nl = run->nl;
     mc = &w->jobs->cf->mail;
     start = time(NULL);
+    last = 0;
 
+    /*
+     * The next due row after the last one taken, walked in rowid order
+     * from there (NOT INDEXED keeps the rowid range): the due index would
+     * read and sort every row still queued for each message, N^2 for a
+     * send.  Past the end, one walk from the start finds the retries that
+     * have come due since.
+     */
     rc = sqlite3_prepare_v2(run->db,
              "SELECT d.id, d.subscriber_id, d.attempts, s.email, s.status"
-             "  FROM queue.deliveries AS d"
+             "  FROM queue.deliveries AS d NOT INDEXED"
              "  LEFT JOIN main.subscribers AS s ON s.id = d.subscriber_id"
-             " WHERE d.newsletter_id = ?1"
+             " WHERE d.id > ?3 AND d.newsletter_id = ?1"
              "   AND d.status IN ('queued', 'sending') AND d.next_try <= ?2"
              " ORDER BY d.id LIMIT 1", -1, &stmt, NULL);
     if (rc != SQLITE_OK) {
@@ -520,10 +528,16 @@ jr_nl_deliver(jr_nl_run_t *run)
 
         sqlite3_reset(stmt);
         rc = sqlite3_bind_int64(stmt, 1, nl->id)
-             | sqlite3_bind_int64(stmt, 2, now);
+             | sqlite3_bind_int64(stmt, 2, now)
+             | sqlite3_bind_int64(stmt, 3, last);
 
         if (rc == SQLITE_OK) {
             rc = sqlite3_step(stmt);
+        }
+
+        if (rc == SQLITE_DONE && last != 0) {
+            last = 0;
+            continue;
         }
 
         if (rc == SQLITE_DONE) {
@@ -535,6 +549,7 @@ jr_nl_deliver(jr_nl_run_t *run)
         }
 
         id = sqlite3_column_int64(stmt, 0);
+        last = id;
         sub = sqlite3_column_int64(stmt, 1);
         attempts = (unsigned) sqlite3_column_int(stmt, 2);
 
