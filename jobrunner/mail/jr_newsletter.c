@@ -19,7 +19,8 @@
  *      whole or not at all; a rerun finds newsletter_sends and makes none;
  *   3. sends, in the order of the rows, at most [mail] rate messages a
  *      second over one SMTP connection (per_connection messages each),
- *      each one:  queued --commit--> sending --SMTP--> --commit--> sent;
+ *      each one:  queued --commit--> sending --SMTP--> sent, this one
+ *      committed with the next row's "sending" (one commit a message);
  *      a 4xx puts it back to queued with a backoff (retry, doubled per
  *      attempt; failed after [mail] attempts); a server that does not
  *      answer at all puts it back uncounted and fails the run, which the
@@ -34,10 +35,11 @@
  *      and status 'sent' to the newsletters row.
  *
  * Exactly once: a row is "sending" in queue.db (committed) before its
- * SMTP transaction starts, and "sent" (committed) right after the server's
- * 250 to the DATA.  Killed anywhere, the next run (the lease runs out, or
- * the continuation job) sends the rows still queued and sends again the
- * row found "sending", with the same Message-ID
+ * SMTP transaction starts, and "sent" after the server's 250 to the DATA,
+ * committed with the next row's "sending", before that row's SMTP
+ * transaction, or when the run stops.  Killed anywhere, the next run (the
+ * lease runs out, or the continuation job) sends the rows still queued
+ * and sends again the row found "sending", with the same Message-ID
  * (<nl-NEWSLETTER-SUBSCRIBER@domain>).  The one window for a second copy
  * is between the server's 250 and that commit; a row is never skipped.
  * docs/newsletter.md says so.
@@ -474,6 +476,29 @@ jr_nl_recipient_refused(const jr_smtp_t *s)
 
 
 /*
+ * Commits the transaction a "sent" left open, if any; rolls it back when
+ * it cannot.  SQLITE_OK or the commit's error.
+ */
+static int
+jr_nl_end(sqlite3 *db)
+{
+    int  rc;
+
+    if (sqlite3_get_autocommit(db)) {
+        return SQLITE_OK;
+    }
+
+    rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+
+    if (rc != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+
+    return rc;
+}
+
+
+/*
  * Step 3: the due rows, one by one, for the run's slice.  0, or -1 when
  * the run must stop (an error of the database, or one that every message
  * would meet: the server down, the sender refused).
@@ -486,7 +511,7 @@ jr_nl_deliver(jr_nl_run_t *run)
     char          *url, *email;
     size_t         size;
     time_t         now, start, wait;
-    int64_t        id, sub;
+    int64_t        id, sub, last;
     unsigned       attempts, shift;
     jr_work_t     *w;
     jr_nl_t       *nl;
@@ -497,12 +522,20 @@ jr_nl_deliver(jr_nl_run_t *run)
     nl = run->nl;
     mc = &w->jobs->cf->mail;
     start = time(NULL);
+    last = 0;
 
+    /*
+     * The next due row after the last one taken, walked in rowid order
+     * from there (NOT INDEXED keeps the rowid range): the due index would
+     * read and sort every row still queued for each message, N^2 for a
+     * send.  Past the end, one walk from the start finds the retries that
+     * have come due since.
+     */
     rc = sqlite3_prepare_v2(run->db,
              "SELECT d.id, d.subscriber_id, d.attempts, s.email, s.status"
-             "  FROM queue.deliveries AS d"
+             "  FROM queue.deliveries AS d NOT INDEXED"
              "  LEFT JOIN main.subscribers AS s ON s.id = d.subscriber_id"
-             " WHERE d.newsletter_id = ?1"
+             " WHERE d.id > ?3 AND d.newsletter_id = ?1"
              "   AND d.status IN ('queued', 'sending') AND d.next_try <= ?2"
              " ORDER BY d.id LIMIT 1", -1, &stmt, NULL);
     if (rc != SQLITE_OK) {
@@ -520,10 +553,16 @@ jr_nl_deliver(jr_nl_run_t *run)
 
         sqlite3_reset(stmt);
         rc = sqlite3_bind_int64(stmt, 1, nl->id)
-             | sqlite3_bind_int64(stmt, 2, now);
+             | sqlite3_bind_int64(stmt, 2, now)
+             | sqlite3_bind_int64(stmt, 3, last);
 
         if (rc == SQLITE_OK) {
             rc = sqlite3_step(stmt);
+        }
+
+        if (rc == SQLITE_DONE && last != 0) {
+            last = 0;
+            continue;
         }
 
         if (rc == SQLITE_DONE) {
@@ -535,6 +574,7 @@ jr_nl_deliver(jr_nl_run_t *run)
         }
 
         id = sqlite3_column_int64(stmt, 0);
+        last = id;
         sub = sqlite3_column_int64(stmt, 1);
         attempts = (unsigned) sqlite3_column_int(stmt, 2);
 
@@ -562,11 +602,18 @@ jr_nl_deliver(jr_nl_run_t *run)
             goto db_failed;
         }
 
-        /* committed before the SMTP transaction: see the top of the file */
+        /*
+         * Committed before the SMTP transaction (see the top of the file),
+         * with the previous message's "sent" when that one is pending.
+         */
         rc = jr_nl_exec(run->db, "UPDATE queue.deliveries"
                         " SET status = 'sending', attempts = attempts + 1,"
                         "   updated_at = ?2 WHERE id = ?1",
                         "ii", id, (int64_t) now);
+        if (rc == SQLITE_OK) {
+            rc = jr_nl_end(run->db);
+        }
+
         if (rc != SQLITE_OK) {
             free(email);
             goto db_failed;
@@ -599,10 +646,21 @@ jr_nl_deliver(jr_nl_run_t *run)
         now = time(NULL);
 
         if (rc == 0) {
-            rc = jr_nl_exec(run->db, "UPDATE queue.deliveries"
-                            " SET status = 'sent', sent_at = ?2,"
-                            "   updated_at = ?2, last_error = NULL"
-                            " WHERE id = ?1", "ii", id, (int64_t) now);
+            /*
+             * "sent" is committed with the next message's "sending", or
+             * when the run stops: one commit a message, not two, and still
+             * before the next SMTP transaction starts.  A kill -9 before
+             * it leaves this row "sending", as between the 250 and its
+             * own commit: the one window for a second copy.
+             */
+            rc = sqlite3_exec(run->db, "BEGIN", NULL, NULL, NULL);
+            if (rc == SQLITE_OK) {
+                rc = jr_nl_exec(run->db, "UPDATE queue.deliveries"
+                                " SET status = 'sent', sent_at = ?2,"
+                                "   updated_at = ?2, last_error = NULL"
+                                " WHERE id = ?1", "ii", id, (int64_t) now);
+            }
+
             if (rc != SQLITE_OK) {
                 goto db_failed;
             }
@@ -689,12 +747,21 @@ jr_nl_deliver(jr_nl_run_t *run)
 
     sqlite3_finalize(stmt);
 
+    rc = jr_nl_end(run->db);
+    if (rc != SQLITE_OK) {
+        jr_work_fail(w, 0, "deliveries: %s", sqlite3_errstr(rc));
+        return -1;
+    }
+
     return 0;
 
 db_failed:
 
     jr_work_fail(w, 0, "deliveries: %s", sqlite3_errstr(rc));
     sqlite3_finalize(stmt);
+
+    /* what the transaction holds is worth keeping: a "sent" above all */
+    (void) jr_nl_end(run->db);
 
     return -1;
 }

@@ -133,9 +133,10 @@ jr_nl_db_open(const jr_config_t *cf, char *err, size_t len)
     }
 
     /*
-     * A send commits twice per message (sending, then sent): with a disk
-     * sync each, the sync rate, not the SMTP server, would pace it
-     * (docs/newsletter.md, "Benchmark").  In WAL mode NORMAL loses no
+     * A send commits once per message (its "sending" with the previous
+     * one's "sent"): with a disk sync each, the sync rate, not the SMTP
+     * server, would pace it (docs/newsletter-admin.md, "How fast it
+     * sends").  In WAL mode NORMAL loses no
      * commit when the jobrunner is killed, only on a power loss, after
      * which the last messages marked may be sent again.
      */
