@@ -29,8 +29,6 @@ if [ "${1:-}" = test ]; then
     packages="$packages chromium nodejs"
     # the Nu HTML checker of t/55-a11y.t (npm vnu-jar) runs on Java
     packages="$packages default-jre-headless"
-    # the import benchmark's peer: "hugo import jekyll"
-    packages="$packages hugo"
     # the events benchmark's peer; valgrind for the jobrunner
     packages="$packages goaccess valgrind"
     # writes the .mmdb country database of t/47-geo-workers.t
