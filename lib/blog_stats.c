@@ -137,15 +137,15 @@ static int blog_stats_err(char *err, int rc, const char *fmt,
     const char *arg);
 
 
-int
-blog_stats_metric_find(const char *name, size_t len)
+/* The index of name[0..len) in names[0..n), or -1. */
+static int
+blog_stats_name_find(const char *const *names, int n, const char *name,
+    size_t len)
 {
     int  i;
 
-    for (i = 0; i < BLOG_STATS_NMETRICS; i++) {
-        if (strlen(blog_stats_metric_names[i]) == len
-            && memcmp(blog_stats_metric_names[i], name, len) == 0)
-        {
+    for (i = 0; i < n; i++) {
+        if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0) {
             return i;
         }
     }
@@ -155,19 +155,18 @@ blog_stats_metric_find(const char *name, size_t len)
 
 
 int
+blog_stats_metric_find(const char *name, size_t len)
+{
+    return blog_stats_name_find(blog_stats_metric_names, BLOG_STATS_NMETRICS,
+                                name, len);
+}
+
+
+int
 blog_stats_dim_find(const char *name, size_t len)
 {
-    int  i;
-
-    for (i = 0; i < BLOG_STATS_NDIMS; i++) {
-        if (strlen(blog_stats_dim_names[i]) == len
-            && memcmp(blog_stats_dim_names[i], name, len) == 0)
-        {
-            return i;
-        }
-    }
-
-    return -1;
+    return blog_stats_name_find(blog_stats_dim_names, BLOG_STATS_NDIMS, name,
+                                len);
 }
 
 
