@@ -41,6 +41,8 @@ static void ngx_http_blog_stats_format(ngx_http_blog_stats_task_t *t,
     sqlite3 *db);
 static ngx_int_t ngx_http_blog_stats_send(ngx_http_request_t *r,
     ngx_http_blog_stats_task_t *t);
+static ngx_int_t ngx_http_blog_stats_out(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_buf_t *b, ngx_uint_t csv);
 static ngx_int_t ngx_http_blog_stats_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *why);
 static void ngx_http_blog_stats_cleanup(void *data);
@@ -217,10 +219,7 @@ ngx_http_blog_stats_format(ngx_http_blog_stats_task_t *t, sqlite3 *db)
 static ngx_int_t
 ngx_http_blog_stats_send(ngx_http_request_t *r, ngx_http_blog_stats_task_t *t)
 {
-    ngx_int_t                         rc;
     ngx_buf_t                        *b;
-    ngx_chain_t                       out;
-    ngx_table_elt_t                  *h;
     ngx_http_blog_stats_answer_t     *a;
     ngx_http_blog_events_loc_conf_t  *elcf;
 
@@ -272,10 +271,23 @@ ngx_http_blog_stats_send(ngx_http_request_t *r, ngx_http_blog_stats_task_t *t)
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = a->out.len;
+    return ngx_http_blog_stats_out(r, NGX_HTTP_OK, b, a->csv);
+}
 
-    if (a->csv) {
+
+/* b, the whole body, with the answer's headers: CSV or JSON. */
+static ngx_int_t
+ngx_http_blog_stats_out(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b, ngx_uint_t csv)
+{
+    ngx_int_t         rc;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    if (csv) {
         ngx_str_set(&r->headers_out.content_type, "text/csv; charset=utf-8");
         r->headers_out.content_type_len = sizeof("text/csv") - 1;
 
@@ -314,10 +326,8 @@ static ngx_int_t
 ngx_http_blog_stats_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *why)
 {
-    ngx_int_t    rc;
     ngx_buf_t   *b;
     blog_buf_t   json;
-    ngx_chain_t  out;
 
     ngx_memzero(&json, sizeof(blog_buf_t));
 
@@ -338,24 +348,7 @@ ngx_http_blog_stats_error(ngx_http_request_t *r, ngx_uint_t status,
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    if (ngx_http_blog_security_headers(r, NULL) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_blog_stats_out(r, status, b, 0);
 }
 
 
