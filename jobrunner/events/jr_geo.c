@@ -284,7 +284,8 @@ jr_geo_close(jr_geo_t *geo)
 }
 
 
-/* "CC-XXX" from a City database's first subdivision, when it has one. */
+/* The country and a City database's first subdivision ("GB-ENG"), when it
+   has one. */
 static void
 jr_geo_region(MMDB_lookup_result_s *res, const char *country, char *region)
 {

@@ -1,8 +1,10 @@
 /*
- * The mails the jobrunner writes (jr_mail_msg.c), for the "mail" job
- * (jr_mail.c) and its unit test: RFC 5322 text with CRLF line ends, a
- * text/plain UTF-8 body sent as 8bit, and headers that hold only ASCII
- * (a subject with other characters is sent as RFC 2047 encoded words).
+ * The mails the jobrunner writes (jr_mail_msg.c, jr_report_msg.c): sign-in
+ * codes (jr_mail.c), subscription confirmations (jr_subscribe.c),
+ * newsletters (jr_newsletter.c) and analytics reports (jr_report.c), and
+ * the building blocks they are made of: RFC 5322 text with CRLF line
+ * ends, UTF-8 bodies, and headers that hold only ASCII (a subject with
+ * other characters is sent as RFC 2047 encoded words).
  */
 
 #ifndef JR_MAIL_H
