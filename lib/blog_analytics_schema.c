@@ -172,7 +172,15 @@ static const char *const
     "  bounces     INTEGER NOT NULL,"
     "  duration_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (country, day, device, page)"
-    ") WITHOUT ROWID;"
+    ") WITHOUT ROWID;",
+
+    /*
+     * 3: a visit whose browser fetched the page's CSS beacon (the module's
+     * blog_analytics_beacon, off by default) is a human's: a script that
+     * sends a browser's User-Agent seldom loads stylesheets.  0 also for
+     * every visit counted while the beacon was off.
+     */
+    "ALTER TABLE analytics_visits ADD COLUMN human INTEGER NOT NULL DEFAULT 0;"
 };
 
 
