@@ -13,6 +13,8 @@ use lib "$FindBin::Bin/lib";
 use File::Path qw(make_path remove_tree);
 use File::Temp qw(tempdir);
 use JSON::PP qw(decode_json);
+use Digest::SHA qw(hmac_sha256);
+use MIME::Base64 qw(encode_base64);
 use Test::More;
 use BlogTest;
 use BlogAdmin;
@@ -52,7 +54,12 @@ my %posts = (
                  . "date: 2026-11-01\ntags: [C]\n---\nThe fourth post.\n",
     'draft.md'  => "---\ntitle: A draft\ndraft: true\n---\nNot yet.\n",
 );
-my $site = admin_site(posts => \%posts, location => "blog_posts_per_page 2;\n");
+# the newsletter's form on every page, and sign-in codes; limits high
+# enough for every form to be sent at both widths
+my $site = admin_site(posts => \%posts,
+                      location => "blog_posts_per_page 2;\nblog_newsletter on;\n",
+                      extra => "blog_login_code on;\nblog_login_limit 100 10m;\n"
+                             . "blog_newsletter_limit 100 1h;\n");
 my $db = $site->db;
 # a second revision, whose diff has a line longer than a phone is wide
 $posts{'code.md'} =~ s/A paragraph/A first paragraph, rewritten so that its line is longer than any phone screen is wide,/;
@@ -110,11 +117,35 @@ sql($db, "INSERT INTO subscribers (email, name, status, source, created_at, conf
        . " last_error, updated_at) VALUES (1, 1, 'sent', 1, $now, NULL, $now),"
        . " (1, 2, 'failed', 5, $now, 'smtp://mx: 451 4.2.1 Mailbox busy', $now)");
 
+# the newsletter's links, signed with the site's key as the jobrunner signs
+# them (lib/blog_newsletter.h): to confirm (and one expired), to unsubscribe
+my $key = sql($db, "SELECT value FROM settings WHERE key = 'newsletter_key'");
+sub b64url { my $s = encode_base64($_[0], ''); $s =~ tr{+/}{-_}; $s =~ s/=+\z//; $s }
+sub signed {
+    my ($purpose, $payload) = @_;
+    my $p = b64url($payload);
+    return $p . '.' . b64url(substr(hmac_sha256("$purpose:$p", $key), 0, 16));
+}
+my $confirm = signed('confirm', sprintf "%d %d new\@example.org\nNew reader", $now, $now + 3600);
+my $expired = signed('confirm', sprintf "%d %d old\@example.org\nOld", $now - 7200, $now - 3600);
+my $unsub = signed('unsubscribe', sql($db, "SELECT id FROM subscribers WHERE email = 'ada\@example.org'"));
+
 # --- every page, at both widths ------------------------------------------
 
 my @public = (index => '/', page2 => '/page/2', post => '/posts/code',
               page => '/about', tag => '/tags/nginx', notfound => '/no-such-page',
-              search => '/search?q=nginx', login => '/admin/login');
+              search => '/search?q=nginx', 'search-none' => '/search?q=nothing-found',
+              subscribe => '/subscribe',
+              'subscribe-sent' => '/subscribe!email=reader%40example.org&name=A+reader',
+              'subscribe-bad' => '/subscribe!email=not+an+address',
+              confirm => "/subscribe/confirm?t=$confirm",
+              'confirm-expired' => "/subscribe/confirm?t=$expired",
+              unsubscribe => "/unsubscribe?t=$unsub",
+              unsubscribed => "/unsubscribe?t=$unsub!t=$unsub",
+              login => '/admin/login',
+              'login-failed' => '/admin/login!name=nobody&password=wrong',
+              'login-code' => '/admin/login/code',
+              'login-code-sent' => '/admin/login/code!login=admin');
 my @admin = (posts => '/admin/posts', pages => '/admin/posts?type=page',
              edit => "/admin/posts/$code_id", new => '/admin/posts/new',
              revisions => "/admin/posts/$code_id/revisions",
@@ -124,6 +155,7 @@ my @admin = (posts => '/admin/posts', pages => '/admin/posts?type=page',
              jobs => '/admin/jobs', redirects => '/admin/redirects',
              subscribers => '/admin/subscribers', newsletters => '/admin/newsletters',
              newsletter => '/admin/newsletters/1',
+             'redirect-refused' => '/admin/redirects!from=/old&to=javascript:alert(1)',
              missing => '/admin/posts/999999');
 my %is_admin = @admin;
 
@@ -156,7 +188,8 @@ for my $line (split /\n/, $out) {
     }
 }
 
-my %expect = (notfound => 404, missing => 404);
+my %expect = (notfound => 404, missing => 404, 'subscribe-bad' => 422,
+              'confirm-expired' => 410, 'login-failed' => 403, 'redirect-refused' => 400);
 my @names = (map({ $public[$_] } grep { $_ % 2 == 0 } 0 .. $#public),
              map({ $admin[$_] } grep { $_ % 2 == 0 } 0 .. $#admin));
 for my $name (@names) {

@@ -7,6 +7,13 @@
 //   BASE=http://127.0.0.1:PORT USER=... PASS=... PROFILE=dir OUT=dir
 //   PUBLIC="name=/path ..." ADMIN="name=/admin/path ..."
 //
+// A path "/path!field=value&field=value" is a form's answer: the page at
+// /path is opened, the form holding the first field is filled in (values
+// URL-encoded) and sent as a reader would, and the page that comes back
+// is the one checked (so a POST's pages, errors included, are swept too).
+// The form is sent with form.submit(), past the browser's own checks, so
+// that the server's answer to a bad value is seen.
+//
 // Writes OUT/NAME-WIDTH.html and OUT/NAME-WIDTH.png (and NAME-390-menu.png
 // with the panel's menu open), and prints one line
 // per page and width:
@@ -57,9 +64,29 @@ async function barHeight(page) {
 
 // axe runs in the page through the DevTools protocol, which the panel's
 // Content-Security-Policy does not govern, so the page is checked as sent.
+async function open(page, url) {
+    const bang = url.indexOf('!');
+    if (bang < 0) {
+        return page.goto(base + url);
+    }
+    await page.goto(base + url.slice(0, bang));
+    const fields = Array.from(new URLSearchParams(url.slice(bang + 1)));
+    const [response] = await Promise.all([
+        page.waitForNavigation(),
+        page.evaluate((fields) => {
+            const form = document.querySelector('[name="' + fields[0][0] + '"]').form;
+            for (const [n, v] of fields) {
+                form.elements[n].value = v;
+            }
+            form.submit();
+        }, fields),
+    ]);
+    return response;
+}
+
 async function check(page, name, url, width, admin) {
     await page.setViewportSize({ width, height: 900 });
-    const response = await page.goto(base + url);
+    const response = await open(page, url);
     const html = response ? await response.text() : '';
     const file = path.join(out, name + '-' + width);
     fs.writeFileSync(file + '.html', html);
