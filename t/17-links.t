@@ -337,7 +337,8 @@ $ruled->stop;
 # blog_base_url wins over the request
 my $based = new_site(
     location => 'blog_base_url https://example.org:8443/;',
-    posts => { 'one.md' => "---\ntitle: One\ndate: 2026-10-01\n---\nText.\n" },
+    posts => { 'one.md' => "---\ntitle: One\ndate: 2026-10-01\n"
+                         . "description: Told in the front matter.\n---\nText.\n" },
 );
 $based->start;
 {
@@ -354,6 +355,9 @@ $based->start;
     my $h = head_of($based->get('/posts/one', Host => 'blog.test:8093')->{body});
     is $h->{link}{canonical}[0]{href}, 'https://example.org:8443/posts/one',
         'canonical behind blog_base_url';
+    is_deeply $h->{meta}{description}, ['Told in the front matter.'],
+        'description: in front matter is the post\'s description';
+    is meta1($h, 'og:description'), 'Told in the front matter.', '... and og:description';
 }
 $based->stop;
 
