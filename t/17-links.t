@@ -338,7 +338,9 @@ $ruled->stop;
 my $based = new_site(
     location => 'blog_base_url https://example.org:8443/;',
     posts => { 'one.md' => "---\ntitle: One\ndate: 2026-10-01\n"
-                         . "description: Told in the front matter.\n---\nText.\n" },
+                         . "description: Told in the front matter.\n---\nText.\n",
+               'covered.md' => "---\ntitle: Covered\ndate: 2026-10-02\ncover: /media/the-cover.png\n"
+                             . "---\nText first.\n\n![later](/media/later.png)\n" },
 );
 $based->start;
 {
@@ -358,6 +360,17 @@ $based->start;
     is_deeply $h->{meta}{description}, ['Told in the front matter.'],
         'description: in front matter is the post\'s description';
     is meta1($h, 'og:description'), 'Told in the front matter.', '... and og:description';
+
+    # cover: in front matter heads the post and is its preview
+    my $r = $based->get('/posts/covered', Host => 'blog.test:8093');
+    like $r->{body}, qr{<div class="body">\s*<p><img src="/media/the-cover\.png" alt="" /></p>},
+        'the cover heads the post';
+    $h = head_of($r->{body});
+    is meta1($h, 'og:image'), 'https://example.org:8443/media/the-cover.png',
+        'og:image: the cover, before the body\'s images';
+    is meta1($h, 'twitter:card'), 'summary_large_image', 'a large card';
+    is $h->{jsonld}[0]{image}, 'https://example.org:8443/media/the-cover.png', 'JSON-LD image';
+    is_deeply $h->{meta}{description}, ['Text first.'], 'the description is the text';
 }
 $based->stop;
 
