@@ -362,7 +362,7 @@ $based->start;
     is meta1($h, 'og:description'), 'Told in the front matter.', '... and og:description';
 
     # cover: in front matter heads the post and is its preview
-    my $r = $based->get('/posts/covered', Host => 'blog.test:8093');
+    $r = $based->get('/posts/covered', Host => 'blog.test:8093');
     like $r->{body}, qr{<div class="body">\s*<p><img src="/media/the-cover\.png" alt="" /></p>},
         'the cover heads the post';
     $h = head_of($r->{body});
