@@ -148,6 +148,7 @@ my @public = (index => '/', page2 => '/page/2', post => '/posts/code',
               'login-code-sent' => '/admin/login/code!login=admin');
 my @admin = (posts => '/admin/posts', pages => '/admin/posts?type=page',
              edit => "/admin/posts/$code_id", new => '/admin/posts/new',
+             'new-refused' => '/admin/posts/new!title=&slug=Not+a+slug&body=Some+text.',
              revisions => "/admin/posts/$code_id/revisions",
              diff => "/admin/posts/$code_id/revisions?rev=2", media => '/admin/media',
              comments => '/admin/comments', analytics => '/admin/analytics',
@@ -189,7 +190,8 @@ for my $line (split /\n/, $out) {
 }
 
 my %expect = (notfound => 404, missing => 404, 'subscribe-bad' => 422,
-              'confirm-expired' => 410, 'login-failed' => 403, 'redirect-refused' => 400);
+              'confirm-expired' => 410, 'login-failed' => 403, 'redirect-refused' => 400,
+              'new-refused' => 422);
 my @names = (map({ $public[$_] } grep { $_ % 2 == 0 } 0 .. $#public),
              map({ $admin[$_] } grep { $_ % 2 == 0 } 0 .. $#admin));
 for my $name (@names) {
