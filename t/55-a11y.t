@@ -154,7 +154,10 @@ my @admin = (posts => '/admin/posts', pages => '/admin/posts?type=page',
              comments => '/admin/comments', analytics => '/admin/analytics',
              dashboard => '/admin/analytics?period=7d&country=FR',
              jobs => '/admin/jobs', redirects => '/admin/redirects',
-             subscribers => '/admin/subscribers', newsletters => '/admin/newsletters',
+             subscribers => '/admin/subscribers',
+             'subscribers-imported' => '/admin/subscribers!file=file:'
+                 . 'email%2Cname%0Anew1%40example.org%2CNew+One%0Anot-an-address%2CBad%0A',
+             newsletters => '/admin/newsletters',
              newsletter => '/admin/newsletters/1',
              'redirect-refused' => '/admin/redirects!from=/old&to=javascript:alert(1)',
              missing => '/admin/posts/999999');

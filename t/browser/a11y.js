@@ -12,7 +12,8 @@
 // URL-encoded) and sent as a reader would, and the page that comes back
 // is the one checked (so a POST's pages, errors included, are swept too).
 // The form is sent with form.submit(), past the browser's own checks, so
-// that the server's answer to a bad value is seen.
+// that the server's answer to a bad value is seen.  A value "file:TEXT"
+// is a file chosen for that field: TEXT, as "upload.csv".
 //
 // Writes OUT/NAME-WIDTH.html and OUT/NAME-WIDTH.png (and NAME-390-menu.png
 // with the panel's menu open), and prints one line
@@ -70,16 +71,22 @@ async function open(page, url) {
         return page.goto(base + url);
     }
     await page.goto(base + url.slice(0, bang));
-    const fields = Array.from(new URLSearchParams(url.slice(bang + 1)));
+    const all = Array.from(new URLSearchParams(url.slice(bang + 1)));
+    for (const [n, v] of all.filter(([, v]) => v.startsWith('file:'))) {
+        await page.setInputFiles('[name="' + n + '"]', {
+            name: 'upload.csv', mimeType: 'text/csv', buffer: Buffer.from(v.slice(5)),
+        });
+    }
+    const fields = all.filter(([, v]) => !v.startsWith('file:'));
     const [response] = await Promise.all([
         page.waitForNavigation(),
-        page.evaluate((fields) => {
-            const form = document.querySelector('[name="' + fields[0][0] + '"]').form;
+        page.evaluate(([first, fields]) => {
+            const form = document.querySelector('[name="' + first + '"]').form;
             for (const [n, v] of fields) {
                 form.elements[n].value = v;
             }
             form.submit();
-        }, fields),
+        }, [all[0][0], fields]),
     ]);
     return response;
 }
