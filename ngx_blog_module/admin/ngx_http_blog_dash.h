@@ -20,7 +20,8 @@
 #include "blog_stats.h"
 
 
-/* figures, chart, 14 panels: the queries of the page */
+/* figures, chart, 14 panels: the queries of the page; and with the CSS
+   beacon (blog_analytics_beacon), one more, the humans' */
 #define NGX_HTTP_BLOG_DASH_NQUERIES  16
 #define NGX_HTTP_BLOG_DASH_TOP       10
 
@@ -47,6 +48,8 @@ typedef struct {
     int64_t                   now_ms;
     ngx_str_t                 csv;            /* csv=ARG, or none */
     unsigned                  is_csv:1;
+    unsigned                  humans:1;       /* the beacon's figure */
+    char                     *broken_sql;     /* the 404s, filtered */
 
     /* read in the thread besides the engine's queries */
     int64_t                   current;
@@ -77,8 +80,9 @@ const char *ngx_http_blog_dash_arg(blog_stats_dim_e dim);
  * t; NGX_HTTP_BAD_REQUEST with *why when the engine takes no
  * such question (an unknown csv, a filter it refuses).
  */
-ngx_int_t ngx_http_blog_dash_queries(ngx_http_blog_dash_t *dash,
-    ngx_http_blog_stats_task_t *t, const char **why);
+ngx_int_t ngx_http_blog_dash_queries(ngx_http_request_t *r,
+    ngx_http_blog_dash_t *dash, ngx_http_blog_stats_task_t *t,
+    const char **why);
 ngx_int_t ngx_http_blog_dash_csv_query(ngx_http_blog_dash_t *dash,
     ngx_http_blog_stats_task_t *t, const char **why);
 
