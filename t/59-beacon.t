@@ -233,6 +233,28 @@ is_deeply broken(page('?period=day&human=1')->{body}), [],
 is scalar @{ broken(page('?period=day&human=0')->{body}) }, 2,
     'human is 0: both';
 
+# --- a real browser ----------------------------------------------------------
+#
+# Headless Chromium loads a post as a reader's browser does: it fetches the
+# print stylesheet too, and its visit is a human's.
+
+my $chromium = $ENV{CHROMIUM} // '/usr/bin/chromium';
+my $profile = "$d/chromium";
+my $probe = `timeout 60 $chromium --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir=$profile/probe --dump-dom about:blank 2>&1`;
+SKIP: {
+    skip "chromium cannot start here ($chromium)", 3
+        if $? != 0 || $probe !~ /<html/;
+    my $humans = adb('SELECT count(*) FROM analytics_visits WHERE human = 1');
+    my $dom = `timeout 60 $chromium --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir=$profile/run --user-agent='$FIREFOX Chromium-test' --dump-dom http://127.0.0.1:${\ $site->port}/posts/hello 2>/dev/null`;
+    like $dom, qr{<h1[^>]*>Hello</h1>}, 'Chromium rendered the post';
+    ok wait_for(sub { (read_file("$d/logs/access.log") // '')
+                      =~ m{"GET /reader\.css HTTP/1\.1" 200 0 "[^"]*" "[^"]*Chromium-test"} }, 10),
+       '... and fetched the print stylesheet, the beacon';
+    ok wait_for(sub { adb('SELECT count(*) FROM analytics_visits'
+                          . ' WHERE human = 1') == $humans + 1 }, 10),
+       '... so its visit is a human\'s' or diag $site->jobrunner_log;
+}
+
 $site->stop_jobrunner;
 
 # --- the beacon off --------------------------------------------------------
