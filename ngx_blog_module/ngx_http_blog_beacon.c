@@ -82,7 +82,7 @@ ngx_http_blog_beacon_handler(ngx_http_request_t *r)
         return NGX_HTTP_NOT_ALLOWED;
     }
 
-    /* a status other than NGX_OK/DECLINED the phase finalizes with */
+    /* an error status: the phase finalizes the request with it */
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
