@@ -113,8 +113,7 @@ ngx_http_blog_admin_analytics(ngx_http_request_t *r,
     dash->humans = elcf->beacon == 1;
 
     t = ngx_http_blog_stats_task_create(r, dash->is_csv
-                                           ? 1 : NGX_HTTP_BLOG_DASH_NQUERIES
-                                                 + dash->humans);
+                                           ? 1 : NGX_HTTP_BLOG_DASH_NQUERIES);
     if (t == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -36,7 +36,6 @@
 #define NGX_HTTP_BLOG_DASH_FIGURES   0
 #define NGX_HTTP_BLOG_DASH_CHART     1
 #define NGX_HTTP_BLOG_DASH_PANELS    2
-#define NGX_HTTP_BLOG_DASH_HUMANS    NGX_HTTP_BLOG_DASH_NQUERIES
 
 /* csv=time: the chart's points */
 #define NGX_HTTP_BLOG_DASH_CSV_TIME  "time"
@@ -152,16 +151,19 @@ ngx_http_blog_dash_queries(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
 
     /* the humans' visitors and visits: the figures', of human visits */
     if (dash->humans) {
-        q = &t->queries[NGX_HTTP_BLOG_DASH_HUMANS];
+        q = &dash->humans_q;
+        blog_stats_query_init(q);
         q->metrics[q->nmetrics++] = BLOG_STATS_VISITORS;
         q->metrics[q->nmetrics++] = BLOG_STATS_VISITS;
         q->compare = 1;
 
-        if (blog_stats_filter_add(q, BLOG_STATS_HUMAN, BLOG_STATS_IS, "1", 1)
-            != BLOG_STATS_OK)
+        /* with the page's most filters already, no figure, still a page */
+        if (ngx_http_blog_dash_filter(dash, q, why) != NGX_OK
+            || blog_stats_filter_add(q, BLOG_STATS_HUMAN, BLOG_STATS_IS, "1",
+                                     1)
+               != BLOG_STATS_OK)
         {
-            *why = "Too many filters.";
-            return NGX_HTTP_BAD_REQUEST;
+            dash->humans_rc = BLOG_STATS_EQUERY;
         }
     }
 
@@ -311,9 +313,25 @@ ngx_http_blog_dash_work(ngx_http_blog_stats_task_t *t, sqlite3 *db)
 
     sqlite3_finalize(stmt);
 
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        goto failed;
+    }
+
+    if (!dash->humans || dash->humans_rc != BLOG_STATS_OK) {
         return;
     }
+
+    /* refused (past the raw rows), the figure says so; the page stands */
+    dash->humans_rc = blog_stats_run(db, &dash->humans_q, &dash->humans_res,
+                                     t->err);
+
+    if (dash->humans_rc == BLOG_STATS_EDB
+        || dash->humans_rc == BLOG_STATS_ENOMEM)
+    {
+        t->rc = dash->humans_rc;
+    }
+
+    return;
 
 failed:
 
@@ -336,6 +354,9 @@ ngx_http_blog_dash_free(void *data)
     }
 
     dash->nbroken = 0;
+
+    blog_stats_result_free(&dash->humans_res);
+    blog_stats_query_free(&dash->humans_q);
 }
 
 
@@ -383,8 +404,7 @@ ngx_http_blog_dash_vars(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     }
 
     if (dash->humans) {
-        rc = ngx_http_blog_dash_humans(r, dash,
-                                       &t->results[NGX_HTTP_BLOG_DASH_HUMANS],
+        rc = ngx_http_blog_dash_humans(r, dash, &dash->humans_res,
                                        &t->results[NGX_HTTP_BLOG_DASH_FIGURES],
                                        vars);
         if (rc != NGX_OK) {
@@ -475,6 +495,12 @@ ngx_http_blog_dash_humans(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     }
 
     visits = all->nrows ? all->rows[0].sums.visits : 0;
+
+    /* a period whose raw rows are gone: no number rather than a wrong one */
+    if (dash->humans_rc != BLOG_STATS_OK) {
+        return ngx_http_blog_scope_cstr(r, vars, "humans_gone", "1")
+               == NGX_OK ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ngx_array_init(&items, r->pool, 1, sizeof(blog_tpl_ctx_t)) != NGX_OK
         || ngx_http_blog_dash_figure(r, &items, BLOG_STATS_VISITORS, &cur,

@@ -20,8 +20,7 @@
 #include "blog_stats.h"
 
 
-/* figures, chart, 14 panels: the queries of the page; and with the CSS
-   beacon (blog_analytics_beacon), one more, the humans' */
+/* figures, chart, 14 panels: the queries of the page */
 #define NGX_HTTP_BLOG_DASH_NQUERIES  16
 #define NGX_HTTP_BLOG_DASH_TOP       10
 
@@ -50,6 +49,16 @@ typedef struct {
     unsigned                  is_csv:1;
     unsigned                  humans:1;       /* the beacon's figure */
     char                     *broken_sql;     /* the 404s, filtered */
+
+    /*
+     * With the CSS beacon (blog_analytics_beacon): the Humans figure's
+     * query, asked in the thread after the others, apart: a period the
+     * raw rows no longer cover refuses it (the rollup keeps no human),
+     * which must not fail the page.
+     */
+    blog_stats_query_t        humans_q;
+    blog_stats_result_t       humans_res;
+    int                       humans_rc;      /* blog_stats_rc_e */
 
     /* read in the thread besides the engine's queries */
     int64_t                   current;
