@@ -55,11 +55,13 @@ my %posts = (
     'draft.md'  => "---\ntitle: A draft\ndraft: true\n---\nNot yet.\n",
 );
 # the newsletter's form on every page, and sign-in codes; limits high
-# enough for every form to be sent at both widths
+# enough for every form to be sent at both widths; the CSS beacon on:
+# every reader's page links it, the dashboard shows Humans
 my $site = admin_site(posts => \%posts,
                       location => "blog_posts_per_page 2;\nblog_newsletter on;\n",
                       extra => "blog_login_code on;\nblog_login_limit 100 10m;\n"
-                             . "blog_newsletter_limit 100 1h;\n");
+                             . "blog_newsletter_limit 100 1h;\n"
+                             . "blog_analytics_beacon on;\n");
 my $db = $site->db;
 # a second revision, whose diff has a line longer than a phone is wide
 $posts{'code.md'} =~ s/A paragraph/A first paragraph, rewritten so that its line is longer than any phone screen is wide,/;
@@ -94,8 +96,15 @@ sql($db, "INSERT INTO analytics_visits (day, visitor, start_ms, end_ms, views, e
        . "INSERT INTO analytics_views (visit, day, time_ms, path, status, ref_host, ref_path) VALUES"
        . " (1, $today, $t0, '/posts/code', 200, '', ''), (1, $today, $t0 + 90000, '/about', 200, '', ''),"
        . " (2, $today - 2, $t0 - 172800000, '/posts/second', 200, 'www.google.com', '/'),"
-       . " (2, $today, $t0, '/posts/gone', 404, 'forum.example', '/t/1')");
+       . " (2, $today, $t0, '/posts/gone', 404, 'forum.example', '/t/1');"
+       . "UPDATE analytics_visits SET human = 1 WHERE visitor = 1");
+# access events on (no jobrunner listens: they are dropped), which the
+# beacon needs to be linked
+$site->{http} = "blog_events unix:" . $site->dir . "/events.sock;\n";
 $site->start;
+like $site->get('/posts/code')->{body},
+    qr{<link rel="stylesheet" href="/reader\.css" media="print">},
+    'the pages link the CSS beacon (checked with them below)';
 
 my ($res, $jar) = login_as($site, 'admin', 'correct horse battery');
 is $res->{status}, 303, 'signed in to upload an image';
@@ -153,6 +162,7 @@ my @admin = (posts => '/admin/posts', pages => '/admin/posts?type=page',
              diff => "/admin/posts/$code_id/revisions?rev=2", media => '/admin/media',
              comments => '/admin/comments', analytics => '/admin/analytics',
              dashboard => '/admin/analytics?period=7d&country=FR',
+             humans => '/admin/analytics?period=7d&human=1',
              jobs => '/admin/jobs', redirects => '/admin/redirects',
              subscribers => '/admin/subscribers',
              'subscribers-imported' => '/admin/subscribers!file=file:'
