@@ -175,6 +175,7 @@ jr_follow_free(jr_follow_t *f)
 
     free(f->out);
     free(f->seen);
+    free(f->woken);
     free(f->wal_path);
     free(f->shm_path);
     free(f->state_path);

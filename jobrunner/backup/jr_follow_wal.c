@@ -1200,10 +1200,98 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
 
 
 /*
+ * Whether PREFIX/.wake names a segment past the position that it did not
+ * name at the last look: then a listing is due.  1, 0 (no news: also when
+ * the primary never wrote it) or -1.
+ */
+static int
+jr_follow_wake(jr_follow_t *f)
+{
+    int                    rc, cmp;
+    char                  *key, *body, *nl;
+    jr_s3_req_t           *req;
+    jr_bucket_name_t       n;
+    const jr_s3_result_t  *r;
+
+    key = jr_bucket_wake_key(f->rc->prefix);
+    req = key ? jr_s3_get_req(f->s3, key) : NULL;
+
+    if (req == NULL) {
+        free(key);
+        jr_follow_tlog(f, JR_LOG_WARN, "out of memory");
+        return -1;
+    }
+
+    rc = -1;
+
+    if (jr_s3_perform(req) != 0) {
+        r = jr_s3_result(req);
+
+        if (r->status == 404) {
+            rc = 0;
+
+        } else {
+            jr_follow_tlog(f, JR_LOG_WARN, "cannot read %s: %s: %s", key,
+                           r->code, r->message);
+        }
+
+        goto done;
+    }
+
+    r = jr_s3_result(req);
+    body = (char *) r->body;
+    rc = 0;
+
+    if (body == NULL) {
+        goto done;
+    }
+
+    nl = strchr(body, '\n');
+    if (nl) {
+        *nl = '\0';
+    }
+
+    /* the same as last time: acted on already */
+    if (f->woken && strcmp(f->woken, body) == 0) {
+        goto done;
+    }
+
+    if (jr_bucket_parse(f->rc->prefix, body, &n) != 0
+        || n.kind != JR_BUCKET_SEGMENT)
+    {
+        goto done;
+    }
+
+    cmp = strcmp(n.gen, f->pos.gen);
+
+    rc = cmp > 0
+         || (cmp == 0 && (n.index > f->pos.index
+                          || (n.index == f->pos.index
+                              && n.offset >= f->pos.offset)));
+
+    if (rc) {
+        free(f->woken);
+        f->woken = strdup(body);
+    }
+
+done:
+
+    free(key);
+    jr_s3_req_free(req);
+
+    return rc;
+}
+
+
+/*
  * Without announcements, the thread polls: at once while catching up,
  * after poll_ms when nothing came, doubled after each empty poll up to
  * poll_max_ms, since every look is a request billed (and back to poll_ms
- * once something came); after an error, five times poll_ms.
+ * once something came); after an error, five times poll_ms.  Once it
+ * has found nothing for JR_BUCKET_WATCH_MS, it reads PREFIX/.wake every
+ * watch_ms instead (a GET, a tenth of a LIST's price) and lists when that
+ * names a segment it has not applied, or poll_max_ms after its last
+ * listing (in case the primary could not write it).
  *
  * While announcements come (ann_live), it polls only to catch up (at the
  * start, after a gap), then waits for them: a segment announced is
@@ -1213,13 +1301,16 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
 void
 jr_follow_thread(void *arg)
 {
-    int               rc, live, poll;
-    uint64_t          wait, idle;
+    int               rc, live, poll, wake;
+    uint64_t          wait, idle, now, found, listed;
     jr_follow_t      *f = arg;
     jr_follow_ann_t  *ann;
 
     idle = f->rc->poll_ms;
     poll = 1;
+    wake = 0;
+    found = jr_bucket_now_ms();
+    listed = found;
 
     uv_mutex_lock(&f->mu);
 
@@ -1233,6 +1324,10 @@ jr_follow_thread(void *arg)
         if (f->ann_lost || !live) {
             f->ann_lost = 0;
             poll = 1;
+        }
+
+        if (live) {
+            wake = 0;
         }
 
         uv_mutex_unlock(&f->mu);
@@ -1249,8 +1344,21 @@ jr_follow_thread(void *arg)
 
         jr_follow_ann_free(ann);
 
-        if (poll) {
+        if (poll && wake && !f->written && !f->resync) {
+            rc = jr_follow_wake(f);
+
+            if (rc == 0) {
+                uv_mutex_lock(&f->mu);
+                f->ok_ms = jr_bucket_now_ms();
+                uv_mutex_unlock(&f->mu);
+            }
+
+            wake = rc == 0;
+        }
+
+        if (poll && !wake) {
             rc = jr_follow_poll(f);
+            listed = jr_bucket_now_ms();
         }
 
         if (rc < 0) {
@@ -1258,6 +1366,8 @@ jr_follow_thread(void *arg)
             f->resync = 1;
             f->out_len = 0;
         }
+
+        now = jr_bucket_now_ms();
 
         uv_mutex_lock(&f->mu);
 
@@ -1274,6 +1384,7 @@ jr_follow_thread(void *arg)
         }
 
         if (rc < 0) {
+            wake = 0;
             (void) uv_cond_timedwait(&f->cond, &f->mu,
                                      (uint64_t) f->rc->poll_ms * 5 * 1000000);
             poll = 1;
@@ -1293,6 +1404,13 @@ jr_follow_thread(void *arg)
 
         } else if (rc > 0) {
             idle = f->rc->poll_ms;
+            found = now;
+
+        } else if (f->rc->watch_ms && now >= found + JR_BUCKET_WATCH_MS) {
+            /* the primary writes .wake for what it stores from now on */
+            (void) uv_cond_timedwait(&f->cond, &f->mu,
+                                     (uint64_t) f->rc->watch_ms * 1000000);
+            wake = jr_bucket_now_ms() < listed + f->rc->poll_max_ms;
 
         } else {
             wait = idle;
