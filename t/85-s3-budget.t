@@ -304,6 +304,13 @@ SKIP: {
     like(metrics($p2port) // '',
          qr/^jobrunner_backup_announce_repeats_total [1-9]/m,
          'the primary repeated its last announcement meanwhile');
+    # and hearing that it is current, it does not report the time since
+    # its last look as lag (that would be 4 s here, past poll_max_ms)
+    my ($rlag) = (metrics($r2port) // '')
+        =~ /^jobrunner_replica_lag_seconds ([\d.]+)$/m;
+    ok(defined $rlag && $rlag < 2, 'idle and current by the repeated '
+       . 'announcements: jobrunner_replica_lag_seconds '
+       . ($rlag // 'missing'));
 
     # NATS stopped: the replica heals by polling
     $nats->stop;

@@ -1190,7 +1190,7 @@ jr_follow_ann_cmp(const void *a, const void *b)
 static int
 jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
 {
-    int                 rc, applied;
+    int                 rc, applied, current;
     size_t              i, n;
     jr_follow_ann_t    *a, **v;
     jr_bucket_name_t   name;
@@ -1212,6 +1212,7 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
 
     rc = 0;
     applied = 0;
+    current = 0;
 
     for (i = 0; i < n && !jr_follow_stopping(f); i++) {
         a = v[i];
@@ -1224,7 +1225,9 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
         }
 
         if (f->seen && strcmp(a->key, f->seen) <= 0) {
-            continue;                               /* applied before */
+            /* applied before: the primary's heartbeat says we are current */
+            current = 1;
+            continue;
         }
 
         if (f->seen == NULL || a->prev == NULL
@@ -1274,7 +1277,7 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
         rc = -1;
     }
 
-    if (applied) {
+    if (applied || (current && rc == 0)) {
         uv_mutex_lock(&f->mu);
         f->ann_applied += applied;
         f->ok_ms = jr_bucket_now_ms();
@@ -1499,7 +1502,9 @@ jr_follow_thread(void *arg)
                                          * 1000000);
             }
 
-        } else if (f->rc->watch_ms && now >= found + JR_BUCKET_WATCH_MS) {
+        } else if (f->rc->watch_ms && f->rc->watch_ms < f->rc->poll_max_ms
+                   && now >= found + JR_BUCKET_WATCH_MS)
+        {
             /* the primary writes .wake for what it stores from now on */
             (void) uv_cond_timedwait(&f->cond, &f->mu,
                                      (uint64_t) f->rc->watch_ms * 1000000);
