@@ -1374,9 +1374,10 @@ done:
 
 /*
  * Without announcements, the thread polls: at once while catching up,
- * after poll_ms when nothing came, doubled after each empty poll up to
- * poll_max_ms, since every look is a request billed (and back to poll_ms
- * once something came); after an error, five times poll_ms.  Once it
+ * after poll_ms when nothing came, and from a second after the last find
+ * on, doubled after each empty poll up to poll_max_ms, since every look
+ * is a request billed (and back to poll_ms once something came); after an
+ * error, five times poll_ms.  Once it
  * has found nothing for JR_BUCKET_WATCH_MS, it reads PREFIX/.wake every
  * watch_ms instead (a GET, a tenth of a LIST's price) and lists when that
  * names a segment it has not applied, or poll_max_ms after its last
@@ -1509,6 +1510,15 @@ jr_follow_thread(void *arg)
             (void) uv_cond_timedwait(&f->cond, &f->mu,
                                      (uint64_t) f->rc->watch_ms * 1000000);
             wake = jr_bucket_now_ms() < listed + f->rc->poll_max_ms;
+
+        } else if (now < found + JR_BUCKET_WAKE_MS) {
+            /*
+             * Within a second of a find: while writes come the primary
+             * stores a segment every interval_ms, so a gap is its
+             * checkpoint (up to half a second), not the end of them.
+             */
+            (void) uv_cond_timedwait(&f->cond, &f->mu,
+                                     (uint64_t) f->rc->poll_ms * 1000000);
 
         } else {
             wait = idle;
