@@ -1311,6 +1311,9 @@ jr_follow_wake(jr_follow_t *f)
         return -1;
     }
 
+    /* one key and a newline */
+    jr_s3_req_max_body(req, 1024);
+
     rc = -1;
 
     if (jr_s3_perform(req) != 0) {
@@ -1434,7 +1437,12 @@ jr_follow_thread(void *arg)
 
         jr_follow_ann_free(ann);
 
-        if (poll && wake && !f->written && !f->resync) {
+        /* a local write to undo, the state to read again: a poll does */
+        if (f->written || f->resync) {
+            wake = 0;
+        }
+
+        if (poll && wake) {
             rc = jr_follow_wake(f);
 
             if (rc == 0) {
