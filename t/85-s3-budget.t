@@ -1,8 +1,11 @@
 #!/usr/bin/perl
 #
-# S3 requests as a budget: an idle replica backs off from poll_ms to
-# poll_max_ms and sends one LIST per look, counted at s3rver; after a
-# write it catches up within poll_max_ms and polls every poll_ms again;
+# S3 requests as a budget: an idle replica backs off from poll_ms, then
+# reads PREFIX/.wake every watch_ms (GETs) and lists only every
+# poll_max_ms, counted at s3rver; the primary writes .wake for the first
+# segment after a quiet time and not for the ones of a burst; after a
+# write the replica catches up within watch_ms and polls every poll_ms
+# again;
 # a hot database's copy in the bucket is no news to it; the expositions
 # of both jobrunners and of the module pass promtool check metrics.
 
@@ -42,13 +45,13 @@ ok(wait_for(sub { grep { /\.ok$/ } $s3->keys("$prefix/") }, 20),
     or diag $primary->jobrunner_log;
 sql($pdb, 'CREATE TABLE budget (id INTEGER PRIMARY KEY)');
 
-my ($poll_ms, $poll_max_ms) = (50, 3000);
+my ($poll_ms, $poll_max_ms, $watch_ms) = (50, 3000, 250);
 my $replica = new_site(no_db => 1);
 my $mport = free_port();
 $replica->start_jobrunner("metrics_listen = 127.0.0.1:$mport\n"
     . $s3->conf(max_attempts => 3, timeout => '5s')
     . "[replica]\nprefix = $prefix\npoll_ms = $poll_ms\n"
-    . "poll_max_ms = $poll_max_ms\n");
+    . "poll_max_ms = $poll_max_ms\nwatch_ms = $watch_ms\n");
 
 sub rows { sql($replica->db, 'SELECT count(*) FROM budget') // '' }
 
@@ -60,7 +63,8 @@ ok(wait_for(sub { grep { m{^\Q$prefix\E/hot/queue\.db/} } $s3->keys("$prefix/") 
 
 # the primary writes nothing from here: every request is the replica's
 # unless the primary's backup looks at the bucket while idle, and then
-# the bound below holds for both
+# the bounds below hold for both.  The window opens once the replica has
+# found nothing for longer than it lists before it watches (2 s).
 sleep($poll_max_ms / 1000 * 2);
 my $before = () = $s3->requests;
 my $t0 = time;
@@ -68,23 +72,37 @@ sleep(6);
 my @window = ($s3->requests)[$before .. scalar($s3->requests) - 1];
 my $secs = time - $t0;
 my $lists = grep { $_->{op} eq 'LIST' } @window;
-my $bound = int($secs * 1000 / $poll_max_ms) + 2;
-ok(@window >= 1, 'an idle replica still looks at the bucket')
+my $wakes = grep { $_->{op} eq 'GET' && $_->{key} eq "$prefix/.wake" }
+    @window;
+my $list_bound = int($secs * 1000 / $poll_max_ms) + 2;
+my $wake_bound = int($secs * 1000 / $watch_ms) + 2;
+ok($lists >= 1 && $wakes >= $secs * 1000 / $watch_ms / 3,
+   "an idle replica still looks: $lists LISTs, $wakes GETs of .wake")
     or diag $replica->jobrunner_log;
-ok(@window <= $bound, sprintf('an idle replica sent %d requests in %.1f s '
-   . '(at most %d; %d without the backoff)', scalar @window, $secs, $bound,
-   2 * $secs * 1000 / $poll_ms))
+ok($lists <= $list_bound, sprintf('an idle replica sent %d LISTs in %.1f s '
+   . '(at most %d: one per poll_max_ms; %d without the backoff)', $lists,
+   $secs, $list_bound, 2 * $secs * 1000 / $poll_ms))
     or diag join "\n", map { "$_->{op} $_->{key}" } @window;
-is($lists, scalar @window, 'all of them LISTs, one per look');
+ok($wakes <= $wake_bound, sprintf('and %d GETs of .wake (at most %d: one '
+   . 'per watch_ms)', $wakes, $wake_bound));
+is(scalar @window, $lists + $wakes, 'nothing else')
+    or diag join "\n", map { "$_->{op} $_->{key}" } @window;
 
-# backed off: a write is applied within poll_max_ms (and the primary's
-# interval), then the follower looks every poll_ms again
+# watching: a write is applied within watch_ms (and the primary's
+# interval, its two PUTs and the replica's listing), then the follower
+# looks every poll_ms again
+$before = () = $s3->requests;
 sql($pdb, 'INSERT INTO budget DEFAULT VALUES');
 $t0 = time;
 ok(wait_for(sub { rows() eq '1' }, 10), 'a write after the idle time');
 my $lag = time - $t0;
-ok($lag < $poll_max_ms / 1000 + 1, sprintf('applied within poll_max_ms '
+ok($lag < $watch_ms / 1000 + 1, sprintf('applied within watch_ms '
    . '(%.2f s)', $lag));
+my $wake = $s3->object("$prefix/.wake") // '';
+chomp $wake;
+ok($wake =~ m{^\Q$prefix\E/[^/]+/wal/[0-9a-f]{8}-[0-9a-f]{12}-\d{13}\.wal\z}
+   && grep({ $_ eq $wake } $s3->keys("$prefix/")),
+   "the primary wrote the segment's key to .wake: $wake");
 
 sql($pdb, 'INSERT INTO budget DEFAULT VALUES');
 $t0 = time;
@@ -92,6 +110,20 @@ ok(wait_for(sub { rows() eq '2' }, 10), 'the next write');
 $lag = time - $t0;
 ok($lag < $poll_max_ms / 1000 / 2, sprintf('applied at once: the follower '
    . 'polls every poll_ms again after a find (%.2f s)', $lag));
+
+# a burst, a write every 100 ms: segments closer than 1 s write no .wake
+# (the replica lists while they come)
+for (1 .. 20) {
+    sql($pdb, 'INSERT INTO budget DEFAULT VALUES');
+    sleep 0.1;
+}
+ok(wait_for(sub { rows() eq '22' }, 10), 'the burst reaches the replica');
+my @burst = ($s3->requests)[$before .. scalar($s3->requests) - 1];
+my $segs = grep { $_->{op} eq 'PUT' && $_->{key} =~ m{/wal/} } @burst;
+my $wake_puts = grep { $_->{op} eq 'PUT' && $_->{key} eq "$prefix/.wake" }
+    @burst;
+ok($segs >= 10 && $wake_puts >= 1 && $wake_puts <= 3, "$segs segments "
+   . "stored, .wake written $wake_puts times: after the quiet times only");
 
 # --- requests by operation as a metric -----------------------------------
 
@@ -272,6 +304,13 @@ SKIP: {
     like(metrics($p2port) // '',
          qr/^jobrunner_backup_announce_repeats_total [1-9]/m,
          'the primary repeated its last announcement meanwhile');
+    # and hearing that it is current, it does not report the time since
+    # its last look as lag (that would be 4 s here, past poll_max_ms)
+    my ($rlag) = (metrics($r2port) // '')
+        =~ /^jobrunner_replica_lag_seconds ([\d.]+)$/m;
+    ok(defined $rlag && $rlag < 2, 'idle and current by the repeated '
+       . 'announcements: jobrunner_replica_lag_seconds '
+       . ($rlag // 'missing'));
 
     # NATS stopped: the replica heals by polling
     $nats->stop;

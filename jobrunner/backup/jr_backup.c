@@ -228,6 +228,8 @@ jr_backup_free(jr_backup_t *b)
     jr_backup_hot_free(b->hot);
     jr_backup_announce_free(b->announce);
     free(b->announced);
+    free(b->wake_body);
+    free(b->wake_next);
 
     if (b->db_fd != -1) {
         close(b->db_fd);
@@ -273,6 +275,99 @@ jr_backup_announce_segment(jr_backup_t *b, const jr_backup_seg_t *seg)
 
     free(b->announced);
     b->announced = key;
+}
+
+
+static void jr_backup_wake_put(jr_backup_t *b, char *body);
+
+
+static void
+jr_backup_wake_stored(jr_s3_req_t *req, void *data)
+{
+    char                  *next;
+    jr_backup_t           *b = data;
+    const jr_s3_result_t  *r;
+
+    r = jr_s3_result(req);
+
+    free(b->wake_body);
+    b->wake_body = NULL;
+    next = b->wake_next;
+    b->wake_next = NULL;
+
+    if (b->stopping) {
+        free(next);
+        return;
+    }
+
+    /* replicas that watch it list after poll_max_ms anyway */
+    if (!r->ok) {
+        jr_log(JR_LOG_WARN, "backup: cannot store %s/.wake: %s: %s",
+               b->bc->prefix, r->code, r->message);
+    }
+
+    if (next) {
+        jr_backup_wake_put(b, next);
+    }
+}
+
+
+/* body: malloc'ed, owned from here. */
+static void
+jr_backup_wake_put(jr_backup_t *b, char *body)
+{
+    char         *key;
+    jr_s3_req_t  *req;
+
+    /* one at a time, so that the last one written is the newest */
+    if (b->wake_body) {
+        free(b->wake_next);
+        b->wake_next = body;
+        return;
+    }
+
+    key = jr_bucket_wake_key(b->bc->prefix);
+    req = key ? jr_s3_put_req(b->s3, key, body, strlen(body)) : NULL;
+    free(key);
+
+    if (req == NULL || jr_s3_start(req, jr_backup_wake_stored, b) != 0) {
+        jr_log(JR_LOG_ERROR, "backup: cannot start an upload of .wake");
+        free(body);
+        return;
+    }
+
+    b->wake_body = body;
+}
+
+
+/*
+ * Replicas without NATS that have found nothing for JR_BUCKET_WATCH_MS
+ * stop listing and read PREFIX/.wake every watch_ms instead (a GET: a
+ * tenth of a LIST's price).  So a segment stored JR_BUCKET_WAKE_MS or more
+ * after the one before (the first after a quiet time) has its key written
+ * there; closer ones are found by replicas that still list.  Under steady
+ * writes and while idle nothing is written: it costs one PUT per burst.
+ */
+static void
+jr_backup_wake(jr_backup_t *b, const jr_backup_seg_t *seg, uint64_t now)
+{
+    int    quiet;
+    char  *body;
+
+    quiet = b->stored_ms == 0 || now - b->stored_ms >= JR_BUCKET_WAKE_MS;
+    b->stored_ms = now;
+
+    if (!quiet) {
+        return;
+    }
+
+    if (asprintf(&body, "%s/%s/wal/%s\n", b->bc->prefix, seg->gen,
+                 seg->file) < 0)
+    {
+        return;
+    }
+
+    jr_backup_wake_put(b, body);
 }
 
 
@@ -327,6 +422,7 @@ jr_backup_uploaded(jr_s3_req_t *req, void *data)
            (unsigned long long) (now - b->upload_started));
 
     jr_backup_announce_segment(b, seg);
+    jr_backup_wake(b, seg, now);
 
     uv_mutex_lock(&b->mu);
     b->uploaded = 1;

@@ -65,6 +65,10 @@ struct jr_backup_s {
     jr_backup_hot_t         *hot;          /* hot_databases; NULL: none */
     jr_backup_announce_t    *announce;     /* with [nats]; NULL: none */
     char                    *announced;    /* the last key announced */
+    uint64_t                 stored_ms;    /* the last segment stored; 0:
+                                              none since the start */
+    char                    *wake_body;    /* PREFIX/.wake's, on its way */
+    char                    *wake_next;    /* to write after it */
 
     /* the thread's own */
     uv_thread_t              thread;

@@ -180,6 +180,15 @@ jr_bucket_parse(const char *prefix, const char *key, jr_bucket_name_t *n)
 
 
 char *
+jr_bucket_wake_key(const char *prefix)
+{
+    char  *s;
+
+    return asprintf(&s, "%s/.wake", prefix) < 0 ? NULL : s;
+}
+
+
+char *
 jr_bucket_hot_prefix(const char *prefix)
 {
     char  *s;

@@ -17,6 +17,13 @@
  *       the snapshot is complete (at D), and its bound is offset E of index
  *       B; a .db without its .ok is not used.
  *
+ *   PREFIX/.wake
+ *       the key of a segment stored after a second without one
+ *       (jr_backup.c): replicas that found nothing for a while read it
+ *       instead of listing (jr_follow_wal.c).  "." sorts before every
+ *       generation, so a look for keys after the last segment never
+ *       returns it.
+ *
  *   PREFIX/hot/NAME/MMMMMMMMMMMMM.db
  *       a hot database (jr_backup_hot.c): a consistent copy of the file
  *       NAME, a sibling of data.db, made at M.  "hot/" sorts after every
@@ -67,6 +74,20 @@ int jr_bucket_parse(const char *prefix, const char *key,
 /* The file name of a segment, "IIIIIIII-OOOOOOOOOOOO-MMMMMMMMMMMMM.wal". */
 void jr_bucket_segment_name(char *out, size_t size, uint32_t index,
     uint64_t offset, uint64_t ms);
+
+/*
+ * What a replica that found nothing for a while waits for: the primary
+ * writes the wake object when a segment is stored JR_BUCKET_WAKE_MS or
+ * more after the one before it (or first since its start), and a replica
+ * reads it instead of listing only once it has found nothing for
+ * JR_BUCKET_WATCH_MS, so that the first segment it could miss is always
+ * one written there.  The difference covers a PUT's and a LIST's time.
+ */
+#define JR_BUCKET_WAKE_MS    1000
+#define JR_BUCKET_WATCH_MS   2000
+
+/* "PREFIX/.wake": malloc'ed, or NULL. */
+char *jr_bucket_wake_key(const char *prefix);
 
 /* "PREFIX/hot/", the hot databases' folder: malloc'ed, or NULL. */
 char *jr_bucket_hot_prefix(const char *prefix);

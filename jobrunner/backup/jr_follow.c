@@ -175,6 +175,7 @@ jr_follow_free(jr_follow_t *f)
 
     free(f->out);
     free(f->seen);
+    free(f->woken);
     free(f->wal_path);
     free(f->shm_path);
     free(f->state_path);
@@ -232,14 +233,27 @@ jr_follow_async_cb(uv_async_t *async)
 static uint64_t
 jr_follow_lag_ms(jr_follow_t *f, uint64_t now)
 {
-    uint64_t  lag, since;
+    uint64_t  lag, since, every;
 
     lag = f->delay_ms;
 
-    /* polls failing: we may be behind by as long as that (an idle
-       follower looks only every poll_max_ms) */
-    if (f->ok_ms && now > f->ok_ms + f->rc->poll_max_ms) {
-        since = now - f->ok_ms - f->rc->poll_max_ms;
+    /*
+     * Polls failing: we may be behind by as long as that.  An idle
+     * follower reads the bucket at least every 2 * JR_BUCKET_WATCH_MS
+     * while it can watch .wake (its backoff before it does is shorter),
+     * or lists only every poll_max_ms (with announcements, which tell it
+     * that it is current, or without .wake).
+     */
+    every = f->rc->poll_max_ms;
+
+    if (f->rc->watch_ms && f->rc->watch_ms < f->rc->poll_max_ms
+        && !f->ann_live && every > 2 * JR_BUCKET_WATCH_MS)
+    {
+        every = 2 * JR_BUCKET_WATCH_MS;
+    }
+
+    if (f->ok_ms && now > f->ok_ms + every) {
+        since = now - f->ok_ms - every;
         if (since > lag) {
             lag = since;
         }

@@ -69,6 +69,8 @@ struct jr_follow_s {
     char                      *seen;        /* the last segment key seen
                                                at or before the position;
                                                NULL: not known */
+    char                      *woken;       /* PREFIX/.wake's content last
+                                               acted on; NULL: none */
     unsigned char             *out;         /* frames not yet appended */
     size_t                     out_len;
     size_t                     out_size;

@@ -35,6 +35,8 @@
 #define JR_FOLLOW_GEN_MS        1000    /* between looks for a generation */
 #define JR_FOLLOW_MAX_SEGMENT   ((size_t) 1 << 30)
 #define JR_FOLLOW_GAP           (-2)    /* an announcement does not follow */
+#define JR_FOLLOW_PROBE_KEYS    100     /* keys of a look: the segments of
+                                           10 s of writes (interval_ms) */
 
 
 static int jr_follow_restore(jr_follow_t *f, int cold);
@@ -709,18 +711,83 @@ jr_follow_unseen(jr_follow_t *f)
 
 
 /*
- * The segments of index past the position, in order.  Returns how many
- * were applied, or -1.
+ * The segments of index in list (a listing, in key order: offset order)
+ * past the position, applied in order up to a gap.  Returns how many, or
+ * -1.
  */
+static int
+jr_follow_apply(jr_follow_t *f, uint32_t index, const jr_s3_list_t *list)
+{
+    int                 applied, rc;
+    size_t              i;
+    jr_bucket_name_t   n;
+
+    applied = 0;
+    rc = 0;
+
+    for (i = 0; i < list->nobjects && !jr_follow_stopping(f); i++) {
+        if (jr_bucket_parse(f->rc->prefix, list->objects[i].key, &n) != 0
+            || n.kind != JR_BUCKET_SEGMENT || n.index != index
+            || strcmp(n.gen, f->pos.gen) != 0)
+        {
+            continue;
+        }
+
+        if (index != f->pos.index) {
+            /* the first segment of the primary's next WAL */
+            if (n.offset != 0) {
+                break;
+            }
+
+            f->pos.index = index;
+            f->pos.offset = 0;
+            f->pos.has_chain = 0;
+        }
+
+        if (f->pos.has_chain
+            && n.offset + list->objects[i].size <= f->pos.offset)
+        {
+            jr_follow_seen(f, list->objects[i].key);
+            continue;                               /* applied before */
+        }
+
+        if ((f->pos.has_chain && n.offset > f->pos.offset)
+            || (!f->pos.has_chain && n.offset != 0))
+        {
+            break;                                  /* a gap: next poll */
+        }
+
+        if (jr_follow_segment(f, list->objects[i].key, &n) != 0) {
+            rc = -1;
+            break;
+        }
+
+        jr_follow_seen(f, list->objects[i].key);
+        applied++;
+
+        if (f->out_len >= JR_FOLLOW_OUT_MAX && jr_follow_commit(f) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+
+    /* the transactions before a bad segment are good */
+    if (jr_follow_commit(f) != 0) {
+        rc = -1;
+    }
+
+    return rc < 0 ? -1 : applied;
+}
+
+
+/* The segments of index past the position: listed, applied.  n or -1. */
 static int
 jr_follow_index(jr_follow_t *f, uint32_t index)
 {
-    int                 applied, rc;
+    int                 n;
     char               *prefix;
-    size_t              i;
     jr_s3_list_t        list;
     jr_s3_result_t      res;
-    jr_bucket_name_t   n;
 
     if (asprintf(&prefix, "%s/%s/wal/%08x-", f->rc->prefix, f->pos.gen,
                  index) < 0)
@@ -739,63 +806,11 @@ jr_follow_index(jr_follow_t *f, uint32_t index)
 
     free(prefix);
 
-    applied = 0;
-    rc = 0;
-
-    /* listings come in key order: offset order */
-    for (i = 0; i < list.nobjects && !jr_follow_stopping(f); i++) {
-        if (jr_bucket_parse(f->rc->prefix, list.objects[i].key, &n) != 0
-            || n.kind != JR_BUCKET_SEGMENT || n.index != index)
-        {
-            continue;
-        }
-
-        if (index != f->pos.index) {
-            /* the first segment of the primary's next WAL */
-            if (n.offset != 0) {
-                break;
-            }
-
-            f->pos.index = index;
-            f->pos.offset = 0;
-            f->pos.has_chain = 0;
-        }
-
-        if (f->pos.has_chain
-            && n.offset + list.objects[i].size <= f->pos.offset)
-        {
-            jr_follow_seen(f, list.objects[i].key);
-            continue;                               /* applied before */
-        }
-
-        if ((f->pos.has_chain && n.offset > f->pos.offset)
-            || (!f->pos.has_chain && n.offset != 0))
-        {
-            break;                                  /* a gap: next poll */
-        }
-
-        if (jr_follow_segment(f, list.objects[i].key, &n) != 0) {
-            rc = -1;
-            break;
-        }
-
-        jr_follow_seen(f, list.objects[i].key);
-        applied++;
-
-        if (f->out_len >= JR_FOLLOW_OUT_MAX && jr_follow_commit(f) != 0) {
-            rc = -1;
-            break;
-        }
-    }
+    n = jr_follow_apply(f, index, &list);
 
     jr_s3_list_free(&list);
 
-    /* the transactions before a bad segment are good */
-    if (jr_follow_commit(f) != 0) {
-        rc = -1;
-    }
-
-    return rc < 0 ? -1 : applied;
+    return n;
 }
 
 
@@ -927,19 +942,23 @@ jr_follow_begun(jr_follow_t *f, uint32_t index)
 
 
 /*
- * Whether the bucket has a key past the last segment seen: one LIST of at
- * most one key after it, under the whole prefix.  Keys sort in replay
- * order, so that key is the next segment of this index, the first of the
- * next one, or a newer generation's: whatever jr_follow_poll() would find
- * with its two or three listings.  1, 0 (nothing new) or -1.
+ * Whether the bucket has a key past the last segment seen: one LIST after
+ * it, under the whole prefix.  Keys sort in replay order, so its first
+ * key is the next segment of this index, the first of the next one, or a
+ * newer generation's: whatever jr_follow_poll() would find with its two
+ * or three listings; while writes come, its keys are the new segments.
+ * 1 (*out: the request, its listing to read, to free), 0 (nothing new)
+ * or -1.
  */
 static int
-jr_follow_probe(jr_follow_t *f)
+jr_follow_probe(jr_follow_t *f, jr_s3_req_t **out)
 {
     int                    rc;
     char                  *prefix, *after;
     jr_s3_req_t           *req;
     const jr_s3_result_t  *r;
+
+    *out = NULL;
 
     if (asprintf(&prefix, "%s/", f->rc->prefix) < 0) {
         return -1;
@@ -954,7 +973,9 @@ jr_follow_probe(jr_follow_t *f)
         after = NULL;
     }
 
-    req = after ? jr_s3_list_req(f->s3, prefix, NULL, NULL, 1) : NULL;
+    req = after ? jr_s3_list_req(f->s3, prefix, NULL, NULL,
+                                 JR_FOLLOW_PROBE_KEYS)
+                : NULL;
 
     if (req == NULL || jr_s3_list_start_after(req, after) != 0) {
         jr_follow_tlog(f, JR_LOG_WARN, "out of memory");
@@ -984,18 +1005,64 @@ jr_follow_probe(jr_follow_t *f)
 
     free(prefix);
     free(after);
-    jr_s3_req_free(req);
+
+    if (rc == 1) {
+        *out = req;
+
+    } else {
+        jr_s3_req_free(req);
+    }
 
     return rc;
 }
 
 
-/* One look at the bucket.  1: something was applied, 0: none, -1. */
+/*
+ * Whether a listing after the last segment seen holds the whole news:
+ * segments of the current index only (and the hot databases' copies, which
+ * sort after them), all of them on its page.
+ */
+static int
+jr_follow_complete(jr_follow_t *f, const jr_s3_list_t *list)
+{
+    size_t             i, len;
+    jr_bucket_name_t   n;
+
+    if (list->truncated) {
+        return 0;
+    }
+
+    len = strlen(f->rc->prefix);
+
+    for (i = 0; i < list->nobjects; i++) {
+        if (strncmp(list->objects[i].key, f->rc->prefix, len) == 0
+            && strncmp(list->objects[i].key + len, "/hot/", 5) == 0)
+        {
+            continue;
+        }
+
+        if (jr_bucket_parse(f->rc->prefix, list->objects[i].key, &n) != 0
+            || n.kind != JR_BUCKET_SEGMENT || n.index != f->pos.index
+            || strcmp(n.gen, f->pos.gen) != 0)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * One look at the bucket.  2: something was applied and more may wait,
+ * 1: something was applied and the look saw nothing more, 0: none, -1.
+ */
 static int
 jr_follow_poll(jr_follow_t *f)
 {
-    int       n, rc;
-    uint64_t  now;
+    int           n, rc, complete;
+    uint64_t      now;
+    jr_s3_req_t  *req;
 
     if (f->written) {
         if (jr_follow_restore(f, 0) != 0) {
@@ -1016,7 +1083,7 @@ jr_follow_poll(jr_follow_t *f)
     now = jr_bucket_now_ms();
 
     /* an idle poll is this one request */
-    rc = jr_follow_probe(f);
+    rc = jr_follow_probe(f, &req);
 
     if (rc <= 0) {
         if (rc == 0) {
@@ -1028,7 +1095,26 @@ jr_follow_poll(jr_follow_t *f)
         return rc;
     }
 
-    n = jr_follow_index(f, f->pos.index);
+    /* while writes come, so is a look that finds them */
+    n = jr_follow_apply(f, f->pos.index, &jr_s3_result(req)->list);
+    complete = jr_follow_complete(f, &jr_s3_result(req)->list);
+    jr_s3_req_free(req);
+
+    if (n < 0) {
+        return -1;
+    }
+
+    if (n > 0 && complete) {
+        uv_mutex_lock(&f->mu);
+        f->ok_ms = now;
+        uv_mutex_unlock(&f->mu);
+
+        return 1;
+    }
+
+    if (n == 0) {
+        n = jr_follow_index(f, f->pos.index);
+    }
 
     if (n == 0) {
         rc = jr_follow_begun(f, f->pos.index + 1);
@@ -1081,7 +1167,7 @@ jr_follow_poll(jr_follow_t *f)
     f->ok_ms = now;
     uv_mutex_unlock(&f->mu);
 
-    return n > 0;
+    return n > 0 ? 2 : 0;
 }
 
 
@@ -1104,7 +1190,7 @@ jr_follow_ann_cmp(const void *a, const void *b)
 static int
 jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
 {
-    int                 rc, applied;
+    int                 rc, applied, current;
     size_t              i, n;
     jr_follow_ann_t    *a, **v;
     jr_bucket_name_t   name;
@@ -1126,6 +1212,7 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
 
     rc = 0;
     applied = 0;
+    current = 0;
 
     for (i = 0; i < n && !jr_follow_stopping(f); i++) {
         a = v[i];
@@ -1138,7 +1225,9 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
         }
 
         if (f->seen && strcmp(a->key, f->seen) <= 0) {
-            continue;                               /* applied before */
+            /* applied before: the primary's heartbeat says we are current */
+            current = 1;
+            continue;
         }
 
         if (f->seen == NULL || a->prev == NULL
@@ -1188,7 +1277,7 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
         rc = -1;
     }
 
-    if (applied) {
+    if (applied || (current && rc == 0)) {
         uv_mutex_lock(&f->mu);
         f->ann_applied += applied;
         f->ok_ms = jr_bucket_now_ms();
@@ -1200,10 +1289,102 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
 
 
 /*
+ * Whether PREFIX/.wake names a segment past the position that it did not
+ * name at the last look: then a listing is due.  1, 0 (no news: also when
+ * the primary never wrote it) or -1.
+ */
+static int
+jr_follow_wake(jr_follow_t *f)
+{
+    int                    rc, cmp;
+    char                  *key, *body, *nl;
+    jr_s3_req_t           *req;
+    jr_bucket_name_t       n;
+    const jr_s3_result_t  *r;
+
+    key = jr_bucket_wake_key(f->rc->prefix);
+    req = key ? jr_s3_get_req(f->s3, key) : NULL;
+
+    if (req == NULL) {
+        free(key);
+        jr_follow_tlog(f, JR_LOG_WARN, "out of memory");
+        return -1;
+    }
+
+    /* one key and a newline */
+    jr_s3_req_max_body(req, 1024);
+
+    rc = -1;
+
+    if (jr_s3_perform(req) != 0) {
+        r = jr_s3_result(req);
+
+        if (r->status == 404) {
+            rc = 0;
+
+        } else {
+            jr_follow_tlog(f, JR_LOG_WARN, "cannot read %s: %s: %s", key,
+                           r->code, r->message);
+        }
+
+        goto done;
+    }
+
+    r = jr_s3_result(req);
+    body = (char *) r->body;
+    rc = 0;
+
+    if (body == NULL) {
+        goto done;
+    }
+
+    nl = strchr(body, '\n');
+    if (nl) {
+        *nl = '\0';
+    }
+
+    /* the same as last time: acted on already */
+    if (f->woken && strcmp(f->woken, body) == 0) {
+        goto done;
+    }
+
+    if (jr_bucket_parse(f->rc->prefix, body, &n) != 0
+        || n.kind != JR_BUCKET_SEGMENT)
+    {
+        goto done;
+    }
+
+    cmp = strcmp(n.gen, f->pos.gen);
+
+    rc = cmp > 0
+         || (cmp == 0 && (n.index > f->pos.index
+                          || (n.index == f->pos.index
+                              && n.offset >= f->pos.offset)));
+
+    if (rc) {
+        free(f->woken);
+        f->woken = strdup(body);
+    }
+
+done:
+
+    free(key);
+    jr_s3_req_free(req);
+
+    return rc;
+}
+
+
+/*
  * Without announcements, the thread polls: at once while catching up,
- * after poll_ms when nothing came, doubled after each empty poll up to
- * poll_max_ms, since every look is a request billed (and back to poll_ms
- * once something came); after an error, five times poll_ms.
+ * after poll_ms when nothing came, and from a second after the last find
+ * on, doubled after each empty poll up to poll_max_ms, since every look
+ * is a request billed (and back to poll_ms once something came); after an
+ * error, five times poll_ms.  Once it
+ * has found nothing for JR_BUCKET_WATCH_MS, it reads PREFIX/.wake every
+ * watch_ms instead (a GET, a tenth of a LIST's price) and lists when that
+ * names a segment it has not applied, or poll_max_ms after its last
+ * listing (in case the primary could not write it).
  *
  * While announcements come (ann_live), it polls only to catch up (at the
  * start, after a gap), then waits for them: a segment announced is
@@ -1213,13 +1394,16 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
 void
 jr_follow_thread(void *arg)
 {
-    int               rc, live, poll;
-    uint64_t          wait, idle;
+    int               rc, live, poll, wake;
+    uint64_t          wait, idle, now, found, listed;
     jr_follow_t      *f = arg;
     jr_follow_ann_t  *ann;
 
     idle = f->rc->poll_ms;
     poll = 1;
+    wake = 0;
+    found = jr_bucket_now_ms();
+    listed = found;
 
     uv_mutex_lock(&f->mu);
 
@@ -1233,6 +1417,10 @@ jr_follow_thread(void *arg)
         if (f->ann_lost || !live) {
             f->ann_lost = 0;
             poll = 1;
+        }
+
+        if (live) {
+            wake = 0;
         }
 
         uv_mutex_unlock(&f->mu);
@@ -1249,8 +1437,26 @@ jr_follow_thread(void *arg)
 
         jr_follow_ann_free(ann);
 
-        if (poll) {
+        /* a local write to undo, the state to read again: a poll does */
+        if (f->written || f->resync) {
+            wake = 0;
+        }
+
+        if (poll && wake) {
+            rc = jr_follow_wake(f);
+
+            if (rc == 0) {
+                uv_mutex_lock(&f->mu);
+                f->ok_ms = jr_bucket_now_ms();
+                uv_mutex_unlock(&f->mu);
+            }
+
+            wake = rc == 0;
+        }
+
+        if (poll && !wake) {
             rc = jr_follow_poll(f);
+            listed = jr_bucket_now_ms();
         }
 
         if (rc < 0) {
@@ -1258,6 +1464,8 @@ jr_follow_thread(void *arg)
             f->resync = 1;
             f->out_len = 0;
         }
+
+        now = jr_bucket_now_ms();
 
         uv_mutex_lock(&f->mu);
 
@@ -1274,13 +1482,14 @@ jr_follow_thread(void *arg)
         }
 
         if (rc < 0) {
+            wake = 0;
             (void) uv_cond_timedwait(&f->cond, &f->mu,
                                      (uint64_t) f->rc->poll_ms * 5 * 1000000);
             poll = 1;
 
         } else if (live) {
             /* a poll that found something: more may wait */
-            poll = poll && rc > 0;
+            poll = poll && rc > 1;
 
             if (!poll && f->ann == NULL && !f->ann_lost) {
                 (void) uv_cond_timedwait(&f->cond, &f->mu,
@@ -1293,6 +1502,31 @@ jr_follow_thread(void *arg)
 
         } else if (rc > 0) {
             idle = f->rc->poll_ms;
+            found = now;
+
+            /* the look saw the end: the next segment is interval_ms away */
+            if (rc == 1) {
+                (void) uv_cond_timedwait(&f->cond, &f->mu,
+                                         (uint64_t) f->rc->poll_ms
+                                         * 1000000);
+            }
+
+        } else if (f->rc->watch_ms && f->rc->watch_ms < f->rc->poll_max_ms
+                   && now >= found + JR_BUCKET_WATCH_MS)
+        {
+            /* the primary writes .wake for what it stores from now on */
+            (void) uv_cond_timedwait(&f->cond, &f->mu,
+                                     (uint64_t) f->rc->watch_ms * 1000000);
+            wake = jr_bucket_now_ms() < listed + f->rc->poll_max_ms;
+
+        } else if (now < found + JR_BUCKET_WAKE_MS) {
+            /*
+             * Within a second of a find: while writes come the primary
+             * stores a segment every interval_ms, so a gap is its
+             * checkpoint (up to half a second), not the end of them.
+             */
+            (void) uv_cond_timedwait(&f->cond, &f->mu,
+                                     (uint64_t) f->rc->poll_ms * 1000000);
 
         } else {
             wait = idle;

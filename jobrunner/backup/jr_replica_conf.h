@@ -7,7 +7,8 @@
  *     prefix           = blog/data.db   ; the primary's [backup] prefix
  *     local_dir        = /var/lib/blog/data.db-replica
  *     poll_ms          = 200
- *     poll_max_ms      = 10000
+ *     poll_max_ms      = 60000
+ *     watch_ms         = 500
  *     checkpoint_pages = 1000
  *     lag_alert        = 10s
  */
@@ -23,6 +24,8 @@ typedef struct {
     char       *local_dir;          /* NULL until finish: DATA_DB-replica */
     unsigned    poll_ms;            /* between listings of the bucket */
     unsigned    poll_max_ms;        /* the same, idle: doubled up to it */
+    unsigned    watch_ms;           /* idle: between reads of PREFIX/.wake;
+                                       0: none, listings only */
     unsigned    checkpoint_pages;   /* frames of the local WAL before it
                                        is checkpointed and started anew */
     long        lag_alert;          /* seconds */

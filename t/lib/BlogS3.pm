@@ -18,7 +18,8 @@ package BlogS3;
 #                               # (N, "cut"); see t/lib/s3rver.js
 #   $s3->stop; $s3->start;      # down and back, same port and objects
 #   $s3->requests               # every signed request so far: hashes
-#                               # { op, bucket, key, agent }, in order
+#                               # { op, bucket, key, agent, prefix }, in
+#                               # order (prefix: a LIST's)
 #   $s3->count(OP)              # how many of them were OP ("LIST", ...)
 
 use strict;
@@ -122,9 +123,9 @@ sub requests {
     my ($self) = @_;
     my @r;
     for (split /\n/, read_file("$self->{dir}/requests") // '') {
-        my ($op, $bucket, $key, $agent) = split / /;
+        my ($op, $bucket, $key, $agent, $prefix) = split / /;
         push @r, { op => $op, bucket => $bucket, key => $key,
-                   agent => $agent };
+                   agent => $agent, prefix => $prefix };
     }
     return @r;
 }

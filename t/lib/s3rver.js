@@ -25,7 +25,8 @@
 // Every request that passed the signature check is logged in
 // DIR/requests, a line "OP BUCKET KEY USER-AGENT" (KEY "-" for the
 // bucket itself), OP one of GET PUT HEAD DELETE COPY LIST MPU_CREATE
-// MPU_PART MPU_COMPLETE MPU_ABORT, as S3 bills them.
+// MPU_PART MPU_COMPLETE MPU_ABORT, as S3 bills them; a LIST's line ends
+// with its prefix (" -" for none), which says what it looked for.
 //
 // Run with --openssl-legacy-provider: s3rver encrypts continuation tokens
 // with DES.  Prints "listening PORT" once it accepts connections.
@@ -171,8 +172,10 @@ function operation(ctx, key) {
 function logRequest(ctx) {
   const [bucket, key] = target(ctx);
   const agent = (ctx.get('user-agent') || '-').replace(/\s+/g, '_');
+  const op = operation(ctx, key);
+  const more = op === 'LIST' ? ` ${ctx.query.prefix || '-'}` : '';
   fs.appendFileSync(path.join(dir, 'requests'),
-    `${operation(ctx, key)} ${bucket} ${key || '-'} ${agent}\n`);
+    `${op} ${bucket} ${key || '-'} ${agent}${more}\n`);
 }
 
 function verifySignature(ctx) {
