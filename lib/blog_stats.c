@@ -49,7 +49,8 @@ const char *const  blog_stats_dim_names[BLOG_STATS_NDIMS] = {
 };
 
 static const blog_stats_dim_t  blog_stats_dims[BLOG_STATS_NDIMS] = {
-    { "w.path", 1 },
+    /* analytics_hits' path is an analytics_strings id (migration 4) */
+    { "(SELECT value FROM analytics_strings WHERE id = w.path)", 1 },
     { "v.entry", 0 },
     { "v.exit", 0 },
     { "v.source", 0 },
@@ -777,7 +778,7 @@ blog_stats_param(blog_stats_plan_t *p)
 static int
 blog_stats_sql(blog_stats_plan_t *p)
 {
-    int                        visits;
+    int                        visits, fresh;
     char                       col[32];
     size_t                     i, k, keys;
     unsigned                   need;
@@ -860,31 +861,50 @@ blog_stats_sql(blog_stats_plan_t *p)
      * taken from its views instead, looked up by visit for today's only.
      */
 #define BLOG_STATS_FRESH(agg, col)                                            \
-    "CASE WHEN v.day >= ?5 THEN (SELECT " agg " FROM analytics_views x"       \
-    " WHERE x.visit = v.id) ELSE v." col " END"
+    "CASE WHEN v.day >= ?5 THEN " agg " ELSE v." col " END"
+
+    /*
+     * today's views per visit, read once (a range of the views' rows)
+     * and joined: the rows are clustered by day and page, not by visit
+     */
+#define BLOG_STATS_TODAY                                                      \
+    " LEFT JOIN (SELECT visit, count(*) AS n, max(time_ms) AS e"              \
+    " FROM analytics_hits WHERE day >= ?5 GROUP BY visit) f ON f.visit = v.id"
+
+    /* the raw branch's days, one by one: a page's rows of a day are a seek */
+#define BLOG_STATS_DAYS                                                       \
+    "(WITH RECURSIVE days(d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days"  \
+    " WHERE d < ?2) SELECT d FROM days)"
 
     /* without visits, a page's rows are its views, not grouped per visit */
     visits = !p->page || (need & BLOG_STATS_NEED_VISITS);
 
     if (blog_stats_lit(p, "SELECT v.day AS d, v.visitor AS who, ")
         || blog_stats_str(p, need & BLOG_STATS_NEED_DUR
-                             ? BLOG_STATS_FRESH("max(x.time_ms)", "end_ms")
+                             ? BLOG_STATS_FRESH("f.e", "end_ms")
                                " - v.start_ms AS dur, "
                              : "0 AS dur, ")
         || (p->page
             ? blog_stats_str(p, !visits ? "0 AS b, 1 AS n"
                                 : need & BLOG_STATS_NEED_BOUNCES
-                                ? BLOG_STATS_FRESH("count(*)", "views")
+                                ? BLOG_STATS_FRESH("coalesce(f.n, 0)",
+                                                   "views")
                                   " = 1 AS b, count(*) AS n"
                                 : "0 AS b, count(*) AS n")
             : blog_stats_str(p, need & (BLOG_STATS_NEED_VIEWS
                                         | BLOG_STATS_NEED_BOUNCES)
-                                ? BLOG_STATS_FRESH("count(*)", "views")
+                                ? BLOG_STATS_FRESH("coalesce(f.n, 0)",
+                                                   "views")
                                   " AS n"
                                 : "1 AS n")))
     {
         return -1;
     }
+
+    fresh = (need & BLOG_STATS_NEED_DUR)
+            || (p->page ? visits && (need & BLOG_STATS_NEED_BOUNCES)
+                        : (need & (BLOG_STATS_NEED_VIEWS
+                                   | BLOG_STATS_NEED_BOUNCES)) != 0);
 
     for (i = 0, k = 0; i < q->ndims; i++) {
         if ((int) i == p->time) {
@@ -901,10 +921,14 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    if (blog_stats_lit(p, " FROM analytics_visits v")
-        || (p->page
-            && blog_stats_lit(p, " JOIN analytics_views w ON w.visit = v.id"))
+    /* a page's rows first (CROSS JOIN keeps the order): no index by visit */
+    if ((p->page
+         ? blog_stats_lit(p, " FROM analytics_hits w CROSS JOIN"
+                          " analytics_visits v ON v.id = w.visit")
+         : blog_stats_lit(p, " FROM analytics_visits v"))
+        || (fresh && blog_stats_lit(p, BLOG_STATS_TODAY))
         || blog_stats_lit(p, " WHERE v.day BETWEEN ?1 AND ?2")
+        || (p->page && blog_stats_lit(p, " AND w.day IN " BLOG_STATS_DAYS))
         || (p->rollup
             && blog_stats_lit(p, " AND v.day NOT IN (SELECT day FROM"
                               " analytics_rolled WHERE day BETWEEN ?1 AND ?2)")))
@@ -1138,6 +1162,27 @@ blog_stats_filter_sql(blog_stats_plan_t *p, const blog_stats_filter_t *f,
     const char *col)
 {
     size_t  i;
+
+    /* a page's rows by its id: a seek, not a lookup of every row's path */
+    if (f->op != BLOG_STATS_CONTAINS
+        && col == blog_stats_dims[BLOG_STATS_PAGE].raw)
+    {
+        if (blog_stats_str(p, f->op == BLOG_STATS_IS ? "w.path IN"
+                                                     : "w.path NOT IN")
+            || blog_stats_lit(p, " (SELECT id FROM analytics_strings"
+                              " WHERE value IN ("))
+        {
+            return -1;
+        }
+
+        for (i = 0; i < f->nvalues; i++) {
+            if ((i && blog_stats_lit(p, ", ")) || blog_stats_param(p)) {
+                return -1;
+            }
+        }
+
+        return blog_stats_lit(p, "))") ? -1 : 0;
+    }
 
     if (f->op == BLOG_STATS_CONTAINS) {
         if (blog_stats_lit(p, "(")) {
