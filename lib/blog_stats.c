@@ -50,7 +50,7 @@ const char *const  blog_stats_dim_names[BLOG_STATS_NDIMS] = {
 
 static const blog_stats_dim_t  blog_stats_dims[BLOG_STATS_NDIMS] = {
     /* analytics_hits' path is an analytics_strings id (migration 4) */
-    { "(SELECT value FROM analytics_strings WHERE id = w.path)", 1 },
+    { "ps.value", 1 },
     { "v.entry", 0 },
     { "v.exit", 0 },
     { "v.source", 0 },
@@ -924,7 +924,8 @@ blog_stats_sql(blog_stats_plan_t *p)
     /* a page's rows first (CROSS JOIN keeps the order): no index by visit */
     if ((p->page
          ? blog_stats_lit(p, " FROM analytics_hits w CROSS JOIN"
-                          " analytics_visits v ON v.id = w.visit")
+                          " analytics_visits v ON v.id = w.visit"
+                          " CROSS JOIN analytics_strings ps ON ps.id = w.path")
          : blog_stats_lit(p, " FROM analytics_visits v"))
         || (fresh && blog_stats_lit(p, BLOG_STATS_TODAY))
         || blog_stats_lit(p, " WHERE v.day BETWEEN ?1 AND ?2")
