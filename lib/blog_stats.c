@@ -49,8 +49,11 @@ const char *const  blog_stats_dim_names[BLOG_STATS_NDIMS] = {
 };
 
 static const blog_stats_dim_t  blog_stats_dims[BLOG_STATS_NDIMS] = {
-    /* analytics_hits' path is an analytics_strings id (migration 4) */
-    { "ps.value", 1 },
+    /*
+     * analytics_hits' path is an analytics_strings id (migration 4): the
+     * raw rows group by it, the middle level gives the string
+     */
+    { "w.path", 1 },
     { "v.entry", 0 },
     { "v.exit", 0 },
     { "v.source", 0 },
@@ -825,8 +828,26 @@ blog_stats_sql(blog_stats_plan_t *p)
         return -1;
     }
 
-    for (k = 0; k < keys; k++) {
-        snprintf(col, sizeof(col), ", k%zu", k);
+    for (i = 0, k = 0; i < q->ndims; i++) {
+        if ((int) i == p->time) {
+            continue;
+        }
+
+        if (q->dims[i] == BLOG_STATS_PAGE) {
+            snprintf(col, sizeof(col), "k%zu) AS k%zu", k, k);
+
+            if (blog_stats_lit(p, ", (SELECT value FROM analytics_strings"
+                               " WHERE id = ")
+                || blog_stats_str(p, col))
+            {
+                return -1;
+            }
+
+            k++;
+            continue;
+        }
+
+        snprintf(col, sizeof(col), ", k%zu", k++);
 
         if (blog_stats_str(p, col)) {
             return -1;
@@ -924,8 +945,7 @@ blog_stats_sql(blog_stats_plan_t *p)
     /* a page's rows first (CROSS JOIN keeps the order): no index by visit */
     if ((p->page
          ? blog_stats_lit(p, " FROM analytics_hits w CROSS JOIN"
-                          " analytics_visits v ON v.id = w.visit"
-                          " CROSS JOIN analytics_strings ps ON ps.id = w.path")
+                          " analytics_visits v ON v.id = w.visit")
          : blog_stats_lit(p, " FROM analytics_visits v"))
         || (fresh && blog_stats_lit(p, BLOG_STATS_TODAY))
         || blog_stats_lit(p, " WHERE v.day BETWEEN ?1 AND ?2")
@@ -1162,27 +1182,29 @@ static int
 blog_stats_filter_sql(blog_stats_plan_t *p, const blog_stats_filter_t *f,
     const char *col)
 {
-    size_t  i;
+    size_t               i;
+    blog_stats_filter_t  is;
 
-    /* a page's rows by its id: a seek, not a lookup of every row's path */
-    if (f->op != BLOG_STATS_CONTAINS
-        && col == blog_stats_dims[BLOG_STATS_PAGE].raw)
-    {
-        if (blog_stats_str(p, f->op == BLOG_STATS_IS ? "w.path IN"
-                                                     : "w.path NOT IN")
-            || blog_stats_lit(p, " (SELECT id FROM analytics_strings"
-                              " WHERE value IN ("))
+    /*
+     * a page's rows by the ids of the strings the filter takes: for "is"
+     * a seek, not a lookup of every row's path
+     */
+    if (col == blog_stats_dims[BLOG_STATS_PAGE].raw) {
+        is = *f;
+
+        if (is.op == BLOG_STATS_IS_NOT) {
+            is.op = BLOG_STATS_IS;
+        }
+
+        if (blog_stats_str(p, f->op == BLOG_STATS_IS_NOT ? "w.path NOT IN"
+                                                         : "w.path IN")
+            || blog_stats_lit(p, " (SELECT id FROM analytics_strings WHERE ")
+            || blog_stats_filter_sql(p, &is, "value"))
         {
             return -1;
         }
 
-        for (i = 0; i < f->nvalues; i++) {
-            if ((i && blog_stats_lit(p, ", ")) || blog_stats_param(p)) {
-                return -1;
-            }
-        }
-
-        return blog_stats_lit(p, "))") ? -1 : 0;
+        return blog_stats_lit(p, ")") ? -1 : 0;
     }
 
     if (f->op == BLOG_STATS_CONTAINS) {

@@ -220,6 +220,15 @@ test_queries(void)
       "\"date_range\":[\"2024-10-03\",\"2024-10-04\"],"
       "\"filters\":[[\"is\",\"event:page\",[\"/c\"]]]}",
       "1,1,1", "a page filter");
+    Q("{\"metrics\":[\"visitors\",\"visits\",\"pageviews\"],"
+      "\"date_range\":[\"2024-10-03\",\"2024-10-04\"],"
+      "\"filters\":[[\"contains\",\"event:page\",[\"c\"]]]}",
+      "1,1,1", "a page filter by contains (the strings' ids it matches)");
+    Q("{\"metrics\":[\"pageviews\"],"
+      "\"date_range\":[\"2024-10-03\",\"2024-10-04\"],"
+      "\"dimensions\":[\"event:page\"],"
+      "\"filters\":[[\"is_not\",\"event:page\",[\"/a\"]]]}",
+      "/b:3|/c:1", "is_not a page, by page");
 
     Q("{\"metrics\":[\"visits\"],\"date_range\":[\"2024-10-03\","
       "\"2024-10-04\"],\"dimensions\":[\"visit:device\"],"
