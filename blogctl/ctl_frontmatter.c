@@ -31,13 +31,17 @@ enum {
     CTL_KEY_ALIASES,
     CTL_KEY_NEWSLETTER,
     CTL_KEY_AUTHOR,
+    CTL_KEY_COVER,
     CTL_KEY_N
 };
 
 static const char *const ctl_fm_keys[CTL_KEY_N] = {
     "title", "date", "tags", "draft", "slug", "summary", "type", "description",
-    "aliases", "newsletter", "author"
+    "aliases", "newsletter", "author", "cover"
 };
+
+/* a cover's path or URL, in bytes: what a browser takes in a link */
+#define CTL_FM_COVER_MAX  2048
 
 
 typedef struct {
@@ -578,6 +582,63 @@ ctl_fm_aliases(ctl_doc_t *doc, const char *v, size_t n, unsigned line,
 }
 
 
+/*
+ * cover: the image that heads the post, as a Ghost post's feature image
+ * does (ctl_ghost_body.c): it is written into the Markdown as the first
+ * image, so the page shows it and link previews take it (og:image is a
+ * post's first image, docs/previews.md).  A path from the site's root
+ * ("/media/x.png", which --uploads copies as any image) or a URL, in the
+ * characters a Markdown link takes as they are.
+ */
+static int
+ctl_fm_cover(ctl_doc_t *doc, const char *v, size_t n, unsigned line,
+    ctl_fm_error_t *err)
+{
+    size_t  i;
+
+    if (n == 0 || n > CTL_FM_COVER_MAX) {
+        return ctl_fm_fail(err, line, "cover must be an image's path or URL, "
+                           "of 1 to %d bytes", CTL_FM_COVER_MAX);
+    }
+
+    for (i = 0; i < n; i++) {
+        if ((unsigned char) v[i] <= ' ' || v[i] == 0x7f
+            || strchr("<>()[]\"'\\`", v[i]) != NULL)
+        {
+            return ctl_fm_fail(err, line, "cover \"%.*s\": no spaces, quotes, "
+                               "brackets or backslashes in an image's path "
+                               "(percent-encode them)", CTL_FM_SHOW(n), v);
+        }
+    }
+
+    return ctl_fm_dup(&doc->cover, v, n, line, err);
+}
+
+
+/* The cover, as an image of its own paragraph, before the body. */
+static int
+ctl_fm_cover_body(ctl_doc_t *doc, ctl_fm_error_t *err)
+{
+    char    *body;
+    size_t   n;
+
+    n = sizeof("![](") - 1 + strlen(doc->cover) + sizeof(")\n\n") - 1
+        + strlen(doc->body) + 1;
+
+    body = malloc(n);
+    if (body == NULL) {
+        return ctl_fm_fail(err, 1, "out of memory");
+    }
+
+    snprintf(body, n, "![](%s)\n\n%s", doc->cover, doc->body);
+
+    free(doc->body);
+    doc->body = body;
+
+    return CTL_OK;
+}
+
+
 static int
 ctl_fm_value(ctl_doc_t *doc, int key, const char *v, size_t n, unsigned line,
     ctl_fm_error_t *err)
@@ -609,6 +670,9 @@ ctl_fm_value(ctl_doc_t *doc, int key, const char *v, size_t n, unsigned line,
 
     case CTL_KEY_AUTHOR:
         return ctl_fm_dup(&doc->author, v, n, line, err);
+
+    case CTL_KEY_COVER:
+        return ctl_fm_cover(doc, v, n, line, err);
 
     case CTL_KEY_SLUG:
         if (!blog_slug_valid(v, n)) {
@@ -851,6 +915,10 @@ ctl_frontmatter_parse(const char *buf, size_t len, const char *name,
         goto failed;
     }
 
+    if (doc->cover != NULL && ctl_fm_cover_body(doc, err) != CTL_OK) {
+        goto failed;
+    }
+
     return CTL_OK;
 
 failed:
@@ -870,9 +938,11 @@ ctl_doc_free(ctl_doc_t *doc)
     free(doc->body);
     free(doc->aliases);
     free(doc->author);
+    free(doc->cover);
 
     doc->aliases = NULL;
     doc->author = NULL;
+    doc->cover = NULL;
     doc->title = NULL;
     doc->slug = NULL;
     doc->summary = NULL;

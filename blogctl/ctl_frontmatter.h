@@ -25,6 +25,7 @@ typedef struct {
     char        *body;        /* the Markdown after the front matter */
     char        *aliases;     /* redirect keys, each followed by '\n' */
     char        *author;      /* the author's name, NULL when not given */
+    char        *cover;       /* the cover image's path, NULL when none */
     const char  *type;        /* "post" or "page", static */
     int          draft;
     int          newsletter;  /* 1 true, -1 false, 0 not given */

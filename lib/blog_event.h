@@ -55,6 +55,16 @@
  */
 #define BLOG_EVENT_F_PAGE       0x02
 
+/*
+ * The CSS beacon of a page (blog_analytics_beacon): the module answered
+ * it itself, a browser that rendered the page fetched it.  Never a view:
+ * the jobrunner marks the visitor's visit as a human's.  A spare bit of
+ * version 3, so the version stays: a jobrunner of before, which knows no
+ * such bit, counts the record as a request that is no page (neither
+ * F_PAGE nor F_ASSET is set), as it should.
+ */
+#define BLOG_EVENT_F_BEACON     0x04
+
 #define BLOG_EVENT_ADDR_NONE    0
 #define BLOG_EVENT_ADDR_V4      4
 #define BLOG_EVENT_ADDR_V6      6

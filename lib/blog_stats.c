@@ -45,7 +45,7 @@ const char *const  blog_stats_dim_names[BLOG_STATS_NDIMS] = {
     "visit:channel", "visit:referrer", "visit:utm_source",
     "visit:utm_medium", "visit:utm_campaign", "visit:country",
     "visit:region", "visit:device", "visit:browser", "visit:os",
-    "time:day", "time:week", "time:month"
+    "visit:human", "time:day", "time:week", "time:month"
 };
 
 static const blog_stats_dim_t  blog_stats_dims[BLOG_STATS_NDIMS] = {
@@ -67,6 +67,7 @@ static const blog_stats_dim_t  blog_stats_dims[BLOG_STATS_NDIMS] = {
     { "v.device", 0 },
     { "v.browser", 0 },
     { "v.os", 0 },
+    { "v.human", 0 },                /* migration 3, the CSS beacon */
     /* the time buckets, of the middle level's day d */
     { "d", 0 },
     { "d - (d + 3) % 7", 0 },        /* 1970-01-01 was a Thursday */
@@ -466,6 +467,17 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
 
     for (i = 0; i < q->nfilters; i++) {
         p->page |= blog_stats_dims[q->filters[i].dim].page;
+
+        /* the rollup keeps no visit:human: the raw rows answer */
+        if (q->filters[i].dim == BLOG_STATS_HUMAN) {
+            p->rollup_dim = -2;
+        }
+    }
+
+    for (i = 0; i < q->ndims; i++) {
+        if (q->dims[i] == BLOG_STATS_HUMAN) {
+            p->rollup_dim = -2;
+        }
     }
 
     /*

@@ -84,6 +84,9 @@ typedef enum {
     BLOG_STATS_DEVICE,               /* visit:device */
     BLOG_STATS_BROWSER,              /* visit:browser */
     BLOG_STATS_OS,                   /* visit:os */
+    BLOG_STATS_HUMAN,                /* visit:human: "1" when the visitor's
+                                        browser fetched the CSS beacon,
+                                        else "0"; raw rows only */
     BLOG_STATS_TIME_DAY,             /* time:day "YYYY-MM-DD" */
     BLOG_STATS_TIME_WEEK,            /* time:week, its Monday */
     BLOG_STATS_TIME_MONTH,           /* time:month, its first day */

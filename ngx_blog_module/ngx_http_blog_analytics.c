@@ -1,11 +1,21 @@
 /*
  * The analytics page: "blog_analytics path/to/data.db;" in a location.
  *
- * It shows the last 30 days from the jobrunner's aggregate tables: views
- * and unique visitors per day as a bar chart (SVG drawn by the theme's
- * analytics.html from numbers computed here, so nothing needs to be
- * trusted HTML), top pages and posts, referrer hosts, countries, browsers,
- * operating systems, status codes and bots.
+ * A page for whoever holds the token of "blog_analytics_auth" (the same
+ * as the Stats API's): a status screen, a colleague without a panel
+ * account.  It shows what the panel's dashboard shows first, through the
+ * same engine (lib/blog_stats.h), so the numbers agree: visitors, visits,
+ * views, views per visit, bounce rate and visit duration of the last 30
+ * days with their change against the 30 before, the top pages and the
+ * top sources.  Below them, what only the request counters know and the
+ * dashboard does not show: the requests of those days, bots included, by
+ * status code, and the bots.  Filters, periods and every other panel are
+ * the dashboard's (admin sign-in); any other question is the Stats API's.
+ *
+ * The engine's queries run in nginx's thread pool on a read-only
+ * connection of their own (ngx_http_blog_stats_task.h), as the
+ * dashboard's; the few indexed reads of the counters then open analytics.db
+ * read-only on the loop, as this page always did, and close it.
  *
  * Access needs the token whose SHA-256 "blog_analytics_auth" names, as
  * "Authorization: Bearer TOKEN" or as the password of HTTP Basic (any user
@@ -15,18 +25,16 @@
  * sniffing, same-origin referrers, the panel's Content-Security-Policy),
  * its inline style allowed by a nonce made for each response, the
  * template's {{csp_nonce}}.
- *
- * The page is for one person now and then: each request opens data.db
- * read-only, runs its few indexed queries and closes it, rather than
- * keeping a connection in every worker.
  */
 
 #include "ngx_http_blog_module.h"
 #include "ngx_http_blog_events_module.h"
 #include "ngx_http_blog_scope.h"
 #include "ngx_http_blog_response.h"
+#include "ngx_http_blog_stats_task.h"
 #include "blog_db.h"
 #include "blog_analytics_schema.h"
+#include "blog_figures.h"
 #include "blog_split.h"
 
 #include <openssl/crypto.h>
@@ -36,9 +44,16 @@
 
 #define NGX_HTTP_BLOG_DAYS        30
 #define NGX_HTTP_BLOG_TOP         10
-#define NGX_HTTP_BLOG_CHART_W     20      /* px per day */
-#define NGX_HTTP_BLOG_CHART_H     160     /* px of the tallest bar */
 #define NGX_HTTP_BLOG_NONCE_BYTES 16
+
+/* the engine's queries may take this long, as the dashboard's */
+#define NGX_HTTP_BLOG_ANALYTICS_BUDGET_MS  3000
+
+/* the engine's queries, in the task's array */
+#define NGX_HTTP_BLOG_Q_FIGURES   0
+#define NGX_HTTP_BLOG_Q_PAGES     1
+#define NGX_HTTP_BLOG_Q_SOURCES   2
+#define NGX_HTTP_BLOG_Q_N         3
 
 
 typedef struct {
@@ -46,13 +61,8 @@ typedef struct {
     const char  *name;       /* the template list */
 } ngx_http_blog_top_t;
 
+/* of the request counters: what visits do not keep */
 static ngx_http_blog_top_t  ngx_http_blog_tops[] = {
-    { "path", "top_pages" },
-    { "post", "top_posts" },
-    { "referrer", "referrers" },
-    { "country", "countries" },
-    { "browser", "browsers" },
-    { "os", "systems" },
     { "status", "statuses" },
     { "bot", "bots" },
     { NULL, NULL }
@@ -60,39 +70,40 @@ static ngx_http_blog_top_t  ngx_http_blog_tops[] = {
 
 
 static ngx_int_t ngx_http_blog_analytics_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_blog_analytics_vars(ngx_http_request_t *r,
-    sqlite3 *db, ngx_array_t *root);
-static ngx_int_t ngx_http_blog_analytics_days(ngx_http_request_t *r,
+static ngx_int_t ngx_http_blog_analytics_done(ngx_http_request_t *r,
+    ngx_http_blog_stats_task_t *t);
+static ngx_int_t ngx_http_blog_analytics_stats(ngx_http_request_t *r,
+    ngx_http_blog_stats_task_t *t, ngx_array_t *root);
+static ngx_int_t ngx_http_blog_analytics_rows(ngx_http_request_t *r,
+    blog_stats_result_t *res, blog_stats_metric_e m, ngx_array_t *root,
+    const char *name);
+static ngx_int_t ngx_http_blog_analytics_counters(ngx_http_request_t *r,
+    ngx_array_t *root, const char *path, int64_t today);
+static ngx_int_t ngx_http_blog_analytics_requests(ngx_http_request_t *r,
     sqlite3 *db, ngx_array_t *root, int64_t today);
 static ngx_int_t ngx_http_blog_analytics_top(ngx_http_request_t *r,
     sqlite3 *db, ngx_array_t *root, ngx_http_blog_top_t *top, int64_t today);
+static ngx_int_t ngx_http_blog_analytics_send(ngx_http_request_t *r,
+    ngx_http_blog_events_loc_conf_t *elcf, ngx_array_t *root);
 
 
 static ngx_int_t
 ngx_http_blog_analytics_handler(ngx_http_request_t *r)
 {
-    int                               rc;
-    ngx_int_t                         nrc;
-    sqlite3                          *db;
-    char                              path[NGX_MAX_PATH];
-    blog_db_error_t                   err;
-    ngx_buf_t                        *b;
-    blog_buf_t                        out;
-    ngx_str_t                         nonce;
-    ngx_chain_t                       cl;
-    ngx_array_t                       root;
-    blog_tpl_ctx_t                    ctx;
+    ngx_int_t                         rc;
+    ngx_uint_t                        i, m;
     ngx_table_elt_t                  *h;
+    blog_stats_query_t               *q;
+    ngx_http_blog_stats_task_t       *t;
     ngx_http_blog_events_loc_conf_t  *elcf;
-    u_char                            rnd[NGX_HTTP_BLOG_NONCE_BYTES];
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
     }
 
-    nrc = ngx_http_discard_request_body(r);
-    if (nrc != NGX_OK) {
-        return nrc;
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_events_module);
@@ -113,15 +124,242 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
         return NGX_HTTP_UNAUTHORIZED;
     }
 
+    t = ngx_http_blog_stats_task_create(r, NGX_HTTP_BLOG_Q_N);
+    if (t == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     /* the blog's counts are in analytics.db beside data.db: blog_split.h */
-    if (blog_db_sibling(path, sizeof(path), (char *) elcf->analytics_db.data,
-                        "analytics.db") != 0)
+    if (blog_db_sibling(t->path, sizeof(t->path),
+                        (char *) elcf->analytics_db.data, "analytics.db")
+        != 0)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "blog_analytics: database \"%V\": the path of "
                       "analytics.db is too long", &elcf->analytics_db);
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
+
+    for (i = 0; i < NGX_HTTP_BLOG_Q_N; i++) {
+        if (blog_range_named(&t->queries[i].range, "30d", 3,
+                             (int64_t) (ngx_time() / 86400))
+            != 0)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    /* the dashboard's six figures, with the 30 days before */
+    q = &t->queries[NGX_HTTP_BLOG_Q_FIGURES];
+
+    for (m = 0; m < BLOG_STATS_NMETRICS; m++) {
+        q->metrics[q->nmetrics++] = m;
+    }
+
+    q->compare = 1;
+
+    q = &t->queries[NGX_HTTP_BLOG_Q_PAGES];
+    q->metrics[q->nmetrics++] = BLOG_STATS_VISITORS;
+    q->metrics[q->nmetrics++] = BLOG_STATS_PAGEVIEWS;
+    q->dims[q->ndims++] = BLOG_STATS_PAGE;
+    q->limit = NGX_HTTP_BLOG_TOP;
+
+    q = &t->queries[NGX_HTTP_BLOG_Q_SOURCES];
+    q->metrics[q->nmetrics++] = BLOG_STATS_VISITORS;
+    q->metrics[q->nmetrics++] = BLOG_STATS_VISITS;
+    q->dims[q->ndims++] = BLOG_STATS_SOURCE;
+    q->limit = NGX_HTTP_BLOG_TOP;
+
+    t->timeout = NGX_HTTP_BLOG_ANALYTICS_BUDGET_MS;
+    t->done = ngx_http_blog_analytics_done;
+
+    return ngx_http_blog_stats_task_run(r, t, elcf->thread_pool);
+}
+
+
+/* On the event loop, with the engine's answers: the page. */
+static ngx_int_t
+ngx_http_blog_analytics_done(ngx_http_request_t *r,
+    ngx_http_blog_stats_task_t *t)
+{
+    ngx_int_t                         rc;
+    ngx_array_t                       root;
+    ngx_http_blog_events_loc_conf_t  *elcf;
+
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_events_module);
+
+    if (t->timed_out || t->rc != BLOG_STATS_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "blog_analytics: database \"%s\": %s", t->path,
+                      t->timed_out ? "the queries took too long" : t->err);
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    if (ngx_array_init(&root, r->pool, 32, sizeof(blog_tpl_var_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_blog_analytics_stats(r, t, &root);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_blog_analytics_counters(r, &root, t->path,
+                                              t->queries[0].range.to);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_blog_analytics_send(r, elcf, &root);
+}
+
+
+/*
+ * "figures" (label, value, change, trend, previous), "from" and "to",
+ * "top_pages" and "sources" (key, visitors, n), from the engine.
+ */
+static ngx_int_t
+ngx_http_blog_analytics_stats(ngx_http_request_t *r,
+    ngx_http_blog_stats_task_t *t, ngx_array_t *root)
+{
+    char                  from[BLOG_RANGE_DATE_SIZE], to[BLOG_RANGE_DATE_SIZE];
+    ngx_uint_t            m;
+    ngx_array_t           items, *item;
+    blog_figure_t         f;
+    blog_stats_sums_t     cur, prev;
+    blog_stats_result_t  *res;
+
+    res = &t->results[NGX_HTTP_BLOG_Q_FIGURES];
+
+    ngx_memzero(&cur, sizeof(blog_stats_sums_t));
+    ngx_memzero(&prev, sizeof(blog_stats_sums_t));
+
+    if (res->nrows) {
+        cur = res->rows[0].sums;
+
+        if (res->rows[0].has_prev) {
+            prev = res->rows[0].prev;
+        }
+    }
+
+    if (ngx_array_init(&items, r->pool, BLOG_STATS_NMETRICS,
+                       sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (m = 0; m < BLOG_STATS_NMETRICS; m++) {
+        blog_figure(m, &cur, &prev, &f);
+
+        item = ngx_http_blog_scope_item(r->pool, &items, 5);
+
+        if (item == NULL
+            || ngx_http_blog_scope_cstr(r, item, "label",
+                                        blog_figure_labels[m]) != NGX_OK
+            || ngx_http_blog_scope_str(r, item, "value", (u_char *) f.value,
+                                       ngx_strlen(f.value)) != NGX_OK
+            || ngx_http_blog_scope_str(r, item, "previous",
+                                       (u_char *) f.previous,
+                                       ngx_strlen(f.previous)) != NGX_OK
+            || ngx_http_blog_scope_str(r, item, "change", (u_char *) f.change,
+                                       ngx_strlen(f.change)) != NGX_OK
+            || ngx_http_blog_scope_cstr(r, item, "trend",
+                                        f.trend > 0 ? "up"
+                                        : f.trend < 0 ? "down" : "same")
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    blog_range_format(res->range.from, from);
+    blog_range_format(res->range.to, to);
+
+    if (ngx_http_blog_scope_list(root, "figures", &items) != NGX_OK
+        || ngx_http_blog_scope_str(r, root, "from", (u_char *) from,
+                                   ngx_strlen(from)) != NGX_OK
+        || ngx_http_blog_scope_str(r, root, "to", (u_char *) to,
+                                   ngx_strlen(to)) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_blog_analytics_rows(r, &t->results[NGX_HTTP_BLOG_Q_PAGES],
+                                     BLOG_STATS_PAGEVIEWS, root, "top_pages")
+        != NGX_OK
+        || ngx_http_blog_analytics_rows(r,
+                                        &t->results[NGX_HTTP_BLOG_Q_SOURCES],
+                                        BLOG_STATS_VISITS, root, "sources")
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* A panel's rows: "key" ("(none)" for direct or unknown), "visitors", "n". */
+static ngx_int_t
+ngx_http_blog_analytics_rows(ngx_http_request_t *r, blog_stats_result_t *res,
+    blog_stats_metric_e m, ngx_array_t *root, const char *name)
+{
+    size_t        k;
+    const char   *key;
+    ngx_array_t   items, *item;
+
+    if (res->nrows == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_array_init(&items, r->pool, res->nrows, sizeof(blog_tpl_ctx_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (k = 0; k < res->nrows; k++) {
+        key = res->rows[k].dims[0];
+        item = ngx_http_blog_scope_item(r->pool, &items, 3);
+
+        if (item == NULL
+            || (key && key[0]
+                ? ngx_http_blog_scope_str(r, item, "key", (u_char *) key,
+                                          ngx_strlen(key))
+                : ngx_http_blog_scope_cstr(r, item, "key", "(none)"))
+               != NGX_OK
+            || ngx_http_blog_scope_int(r, item, "visitors",
+                                       res->rows[k].sums.visitors) != NGX_OK
+            || ngx_http_blog_scope_int(r, item, "n",
+                                       m == BLOG_STATS_VISITS
+                                       ? res->rows[k].sums.visits
+                                       : res->rows[k].sums.views)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_blog_scope_list(root, name, &items);
+}
+
+
+/*
+ * The request counters of the days: "requests", "bot_requests" and the
+ * lists of ngx_http_blog_tops, read on the loop (a few indexed reads).
+ */
+static ngx_int_t
+ngx_http_blog_analytics_counters(ngx_http_request_t *r, ngx_array_t *root,
+    const char *path, int64_t today)
+{
+    int                   rc;
+    sqlite3              *db;
+    ngx_int_t             nrc;
+    blog_db_error_t       err;
+    ngx_http_blog_top_t  *top;
 
     rc = blog_db_open(&db, path, &blog_analytics_schema,
                       BLOG_DB_QUERY_ONLY | BLOG_DB_ONE_THREAD, 0, &err);
@@ -134,48 +372,97 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    if (ngx_array_init(&root, r->pool, 32, sizeof(blog_tpl_var_t))
-        != NGX_OK)
+    nrc = ngx_http_blog_analytics_requests(r, db, root, today);
+
+    for (top = ngx_http_blog_tops; nrc == NGX_OK && top->dim; top++) {
+        nrc = ngx_http_blog_analytics_top(r, db, root, top, today);
+    }
+
+    if (nrc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "blog_analytics: database \"%s\": %s", path,
+                      sqlite3_errmsg(db));
+        nrc = NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    sqlite3_close(db);
+
+    return nrc;
+}
+
+
+/* "requests" and "bot_requests" of the days, bots included. */
+static ngx_int_t
+ngx_http_blog_analytics_requests(ngx_http_request_t *r, sqlite3 *db,
+    ngx_array_t *root, int64_t today)
+{
+    int            rc;
+    int64_t        requests, bots;
+    sqlite3_stmt  *stmt;
+
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(requests), 0),"
+                           " coalesce(sum(bot_views), 0) FROM analytics_daily"
+                           " WHERE day BETWEEN ?1 AND ?2",
+                           -1, &stmt, NULL)
+        != SQLITE_OK)
     {
-        sqlite3_close(db);
+        return NGX_ERROR;
+    }
+
+    sqlite3_bind_int64(stmt, 1, today - NGX_HTTP_BLOG_DAYS + 1);
+    sqlite3_bind_int64(stmt, 2, today);
+
+    rc = sqlite3_step(stmt);
+    requests = sqlite3_column_int64(stmt, 0);
+    bots = sqlite3_column_int64(stmt, 1);
+    sqlite3_finalize(stmt);
+
+    if (rc != SQLITE_ROW) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_blog_scope_int(r, root, "requests", requests) != NGX_OK
+        || ngx_http_blog_scope_int(r, root, "bot_requests", bots) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/* The page from the theme's analytics.html, with a nonce for its style. */
+static ngx_int_t
+ngx_http_blog_analytics_send(ngx_http_request_t *r,
+    ngx_http_blog_events_loc_conf_t *elcf, ngx_array_t *root)
+{
+    ngx_int_t        nrc;
+    ngx_buf_t       *b;
+    ngx_str_t        nonce;
+    blog_buf_t       out;
+    ngx_chain_t      cl;
+    blog_tpl_ctx_t   ctx;
+    u_char           rnd[NGX_HTTP_BLOG_NONCE_BYTES];
 
     nonce.len = ngx_base64_encoded_length(sizeof(rnd));
     nonce.data = ngx_pnalloc(r->pool, nonce.len);
 
     if (nonce.data == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        sqlite3_close(db);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_encode_base64(&nonce, &(ngx_str_t) { sizeof(rnd), rnd });
 
-    if (ngx_http_blog_scope_push(&root, "csp_nonce", BLOG_TPL_TEXT,
+    if (ngx_http_blog_scope_push(root, "csp_nonce", BLOG_TPL_TEXT,
                                  nonce.data, nonce.len)
         != NGX_OK)
     {
-        sqlite3_close(db);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    nrc = ngx_http_blog_analytics_vars(r, db, &root);
-
-    if (nrc == NGX_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "blog_analytics: database \"%V\": %s",
-                      &elcf->analytics_db, sqlite3_errmsg(db));
-    }
-
-    sqlite3_close(db);
-
-    if (nrc != NGX_OK) {
-        return nrc == NGX_ERROR ? NGX_HTTP_SERVICE_UNAVAILABLE : nrc;
-    }
-
     ctx.parent = NULL;
-    ctx.vars = root.elts;
-    ctx.nvars = root.nelts;
+    ctx.vars = root->elts;
+    ctx.nvars = root->nelts;
 
     ngx_memzero(&out, sizeof(blog_buf_t));
 
@@ -289,160 +576,6 @@ ngx_http_blog_analytics_allowed(ngx_http_request_t *r,
 }
 
 
-/*
- * The page's values, from the aggregate tables of db, added to root.  (The
- * panel's analytics page is the dashboard of admin/ngx_http_blog_dash.h.)
- */
-static ngx_int_t
-ngx_http_blog_analytics_vars(ngx_http_request_t *r, sqlite3 *db,
-    ngx_array_t *root)
-{
-    int64_t               today;
-    ngx_int_t             rc;
-    ngx_http_blog_top_t  *top;
-
-    today = (int64_t) (ngx_time() / 86400);
-
-    rc = ngx_http_blog_analytics_days(r, db, root, today);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    for (top = ngx_http_blog_tops; top->dim; top++) {
-        rc = ngx_http_blog_analytics_top(r, db, root, top, today);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* The days, oldest first, with their bars; the totals over them. */
-static ngx_int_t
-ngx_http_blog_analytics_days(ngx_http_request_t *r, sqlite3 *db,
-    ngx_array_t *root, int64_t today)
-{
-    u_char         date[16];
-    int64_t        day, views[NGX_HTTP_BLOG_DAYS];
-    int64_t        visitors[NGX_HTTP_BLOG_DAYS], max, total_views;
-    int64_t        total_visitors, bots, h;
-    ngx_tm_t       tm;
-    ngx_uint_t     i;
-    ngx_array_t    items, *vars;
-    sqlite3_stmt  *stmt;
-    int            rc;
-
-    ngx_memzero(views, sizeof(views));
-    ngx_memzero(visitors, sizeof(visitors));
-    total_views = 0;
-    total_visitors = 0;
-    bots = 0;
-
-    if (sqlite3_prepare_v2(db, "SELECT day, views, visitors, bot_views"
-                           " FROM analytics_daily WHERE day BETWEEN ?1 AND ?2",
-                           -1, &stmt, NULL)
-        != SQLITE_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    sqlite3_bind_int64(stmt, 1, today - NGX_HTTP_BLOG_DAYS + 1);
-    sqlite3_bind_int64(stmt, 2, today);
-
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        i = (ngx_uint_t) (sqlite3_column_int64(stmt, 0)
-                          - (today - NGX_HTTP_BLOG_DAYS + 1));
-        views[i] = sqlite3_column_int64(stmt, 1);
-        visitors[i] = sqlite3_column_int64(stmt, 2);
-        total_views += views[i];
-        total_visitors += visitors[i];
-        bots += sqlite3_column_int64(stmt, 3);
-    }
-
-    sqlite3_finalize(stmt);
-
-    if (rc != SQLITE_DONE) {
-        return NGX_ERROR;
-    }
-
-    max = 1;
-    for (i = 0; i < NGX_HTTP_BLOG_DAYS; i++) {
-        max = ngx_max(max, ngx_max(views[i], visitors[i]));
-    }
-
-    if (ngx_array_init(&items, r->pool, NGX_HTTP_BLOG_DAYS,
-                       sizeof(blog_tpl_ctx_t))
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    for (i = 0; i < NGX_HTTP_BLOG_DAYS; i++) {
-        day = today - NGX_HTTP_BLOG_DAYS + 1 + i;
-        ngx_gmtime((time_t) day * 86400, &tm);
-        ngx_sprintf(date, "%4d-%02d-%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
-                    tm.ngx_tm_mday);
-
-        vars = ngx_http_blog_scope_item(r->pool, &items, 8);
-        if (vars == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (ngx_http_blog_scope_str(r, vars, "date", date, 10) != NGX_OK
-            || ngx_http_blog_scope_int(r, vars, "views", views[i])
-               != NGX_OK
-            || ngx_http_blog_scope_int(r, vars, "visitors", visitors[i])
-               != NGX_OK
-            || ngx_http_blog_scope_int(r, vars, "x", i * NGX_HTTP_BLOG_CHART_W)
-               != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h = views[i] * NGX_HTTP_BLOG_CHART_H / max;
-
-        if (ngx_http_blog_scope_int(r, vars, "views_h", h) != NGX_OK
-            || ngx_http_blog_scope_int(r, vars, "views_y",
-                                       NGX_HTTP_BLOG_CHART_H - h)
-               != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h = visitors[i] * NGX_HTTP_BLOG_CHART_H / max;
-
-        if (ngx_http_blog_scope_int(r, vars, "visitors_h", h) != NGX_OK
-            || ngx_http_blog_scope_int(r, vars, "visitors_y",
-                                       NGX_HTTP_BLOG_CHART_H - h)
-               != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    if (ngx_http_blog_scope_list(root, "days", &items) != NGX_OK
-        || ngx_http_blog_scope_int(r, root, "total_views", total_views)
-           != NGX_OK
-        || ngx_http_blog_scope_int(r, root, "total_visitors", total_visitors)
-           != NGX_OK
-        || ngx_http_blog_scope_int(r, root, "bot_views", bots) != NGX_OK
-        || ngx_http_blog_scope_int(r, root, "chart_max", max) != NGX_OK
-        || ngx_http_blog_scope_int(r, root, "chart_width",
-                                   NGX_HTTP_BLOG_DAYS * NGX_HTTP_BLOG_CHART_W)
-           != NGX_OK
-        || ngx_http_blog_scope_int(r, root, "chart_height",
-                                   NGX_HTTP_BLOG_CHART_H)
-           != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
 static ngx_int_t
 ngx_http_blog_analytics_top(ngx_http_request_t *r, sqlite3 *db,
     ngx_array_t *root, ngx_http_blog_top_t *top, int64_t today)
@@ -522,6 +655,14 @@ ngx_http_blog_analytics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (ngx_conf_full_name(cf->cycle, &elcf->analytics_db, 0) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
+
+#if (NGX_THREADS)
+    /* the engine's queries run in nginx's default thread pool */
+    elcf->thread_pool = ngx_thread_pool_add(cf, NULL);
+    if (elcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+#endif
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_blog_analytics_handler;

@@ -129,6 +129,13 @@ static ngx_command_t  ngx_http_blog_events_commands[] = {
       offsetof(ngx_http_blog_events_loc_conf_t, stats_timeout),
       NULL },
 
+    { ngx_string("blog_analytics_beacon"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_events_loc_conf_t, beacon),
+      NULL },
+
     { ngx_string("blog_analytics_auth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_blog_analytics_auth,
@@ -301,7 +308,13 @@ ngx_http_blog_event_make(ngx_http_request_t *r,
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_module);
     v = ngx_http_get_indexed_variable(r, emcf->cache_status);
 
-    if (v && !v->not_found && v->len) {
+    if (ngx_http_blog_beacon_was(r)) {
+        /* neither a page nor a file: the mark of a browser */
+        ev.flags |= BLOG_EVENT_F_BEACON;
+        ev.field[BLOG_EVENT_PATH].data = (char *) r->uri.data;
+        ev.field[BLOG_EVENT_PATH].len = r->uri.len;
+
+    } else if (v && !v->not_found && v->len) {
         ev.flags |= BLOG_EVENT_F_PAGE;
 
         /* the page's path as nginx resolved it (%XX, "//", "/./"), so
@@ -852,6 +865,14 @@ ngx_http_blog_events_init(ngx_conf_t *cf)
 
     *h = ngx_http_blog_events_log_handler;
 
+    /* before the blog's content handler, which would make it a 404 */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_blog_beacon_handler;
+
     return NGX_OK;
 }
 
@@ -895,6 +916,7 @@ ngx_http_blog_events_create_loc_conf(ngx_conf_t *cf)
      */
 
     elcf->enabled = NGX_CONF_UNSET;
+    elcf->beacon = NGX_CONF_UNSET;
     elcf->stats_timeout = NGX_CONF_UNSET_MSEC;
 
     return elcf;
@@ -919,6 +941,7 @@ ngx_http_blog_events_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     ngx_conf_merge_msec_value(conf->stats_timeout, prev->stats_timeout, 5000);
+    ngx_conf_merge_value(conf->beacon, prev->beacon, 0);
 
     if (ngx_http_blog_stats_api_merge(cf, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;

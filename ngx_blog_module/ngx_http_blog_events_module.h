@@ -8,7 +8,8 @@
  *   - counters shared by all workers and /_metrics
  *     (ngx_http_blog_metrics.c);
  *   - the analytics page (ngx_http_blog_analytics.c);
- *   - the Stats API (ngx_http_blog_stats_api.c).
+ *   - the Stats API (ngx_http_blog_stats_api.c);
+ *   - the CSS beacon, a human check (ngx_http_blog_beacon.c).
  */
 
 #ifndef NGX_HTTP_BLOG_EVENTS_MODULE_H
@@ -61,6 +62,8 @@ typedef struct {
     void                     *thread_pool;    /* ngx_thread_pool_t * */
 
     ngx_flag_t                metrics;
+
+    ngx_flag_t                beacon;         /* blog_analytics_beacon */
 } ngx_http_blog_events_loc_conf_t;
 
 
@@ -83,6 +86,16 @@ char *ngx_http_blog_analytics_merge(ngx_conf_t *cf,
 void ngx_http_blog_analytics_cleanup(void *data);
 ngx_int_t ngx_http_blog_analytics_allowed(ngx_http_request_t *r,
     ngx_http_blog_events_loc_conf_t *elcf);
+
+/* ngx_http_blog_beacon.c */
+extern ngx_str_t  ngx_http_blog_beacon_route;
+
+/* Whether the location's pages link the beacon (and it answers it). */
+ngx_int_t ngx_http_blog_beacon_on(ngx_http_request_t *r);
+/* Whether the request was the beacon, for its access event. */
+ngx_int_t ngx_http_blog_beacon_was(ngx_http_request_t *r);
+/* The PREACCESS phase's handler: the beacon's answer. */
+ngx_int_t ngx_http_blog_beacon_handler(ngx_http_request_t *r);
 
 /* ngx_http_blog_stats_api.c */
 char *ngx_http_blog_stats_api(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -232,7 +232,7 @@ ngx_module_t  ngx_http_blog_module = {
     ngx_http_blog_commands,                /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_blog_search_init_module,      /* init module */
     ngx_http_blog_init_process,            /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -1262,6 +1262,8 @@ ngx_http_blog_init_process(ngx_cycle_t *cycle)
     if (bmcf == NULL) {
         return NGX_OK;
     }
+
+    ngx_http_blog_search_heap(cycle);
 
     /* open early, so a missing database is in the log before any request */
     db = bmcf->dbs.elts;

@@ -245,6 +245,10 @@ ngx_int_t ngx_http_blog_page_hold(ngx_http_request_t *r,
 void ngx_http_blog_page_release(ngx_http_blog_page_t *page);
 void ngx_http_blog_cache_destroy(ngx_http_blog_cache_t *cache);
 
+/* ngx_http_blog_search.c: the worker's heap, for FTS5's buffers */
+ngx_int_t ngx_http_blog_search_init_module(ngx_cycle_t *cycle);
+void ngx_http_blog_search_heap(ngx_cycle_t *cycle);
+
 /* ngx_http_blog_compress.c */
 ngx_int_t ngx_http_blog_compress(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_page_t *page,

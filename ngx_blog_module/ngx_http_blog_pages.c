@@ -24,6 +24,7 @@
 
 #include "ngx_http_blog_module.h"
 #include "ngx_http_blog_pages.h"
+#include "ngx_http_blog_events_module.h"
 #include "ngx_http_blog_scope.h"
 #include "blog_path.h"
 #include "blog_redirect.h"
@@ -631,6 +632,15 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
            != NGX_OK
         || ngx_http_blog_var_url(rn, &rn->root, "opensearch_url",
                                  &blcf->route[BLOG_ROUTE_OPENSEARCH], NULL, 0)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the CSS beacon's link (ngx_http_blog_beacon.c), the same for all */
+    if (ngx_http_blog_beacon_on(rn->r)
+        && ngx_http_blog_var_url(rn, &rn->root, "beacon_url",
+                                 &ngx_http_blog_beacon_route, NULL, 0)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -13,6 +13,10 @@
 #include "blog_path.h"
 #include "blog_search.h"
 
+#if (NGX_LINUX)
+#include <malloc.h>
+#endif
+
 
 /*
  * Deeper pages are refused: a bounded OFFSET keeps a page's cost bounded.
@@ -22,6 +26,17 @@
  * costs what the pages show, not what the site holds.
  */
 #define NGX_HTTP_BLOG_SEARCH_PAGES  50
+
+/*
+ * The freed heap a worker keeps, and the block size from which glibc maps
+ * memory apart (ngx_http_blog_search_heap): above FTS5's buffers.
+ */
+#define NGX_HTTP_BLOG_HEAP_KEEP     (16 * 1024 * 1024)
+#define NGX_HTTP_BLOG_HEAP_MMAP     (4 * 1024 * 1024)
+
+
+/* Set in the master when the operator tunes glibc's heap himself. */
+static ngx_uint_t  ngx_http_blog_heap_env;
 
 
 static ngx_int_t ngx_http_blog_search_args(ngx_http_blog_render_t *rn,
@@ -369,4 +384,61 @@ ngx_http_blog_search_refuse(ngx_http_blog_render_t *rn, const char *why)
                   "blog: %s, refused with 400", why);
 
     return NGX_HTTP_BAD_REQUEST;
+}
+
+
+/*
+ * In the master ("init module"), whose environment is still the
+ * operator's: a MALLOC_* variable or GLIBC_TUNABLES is his choice of
+ * heap, which the workers then keep.
+ */
+ngx_int_t
+ngx_http_blog_search_init_module(ngx_cycle_t *cycle)
+{
+    char  **e;
+
+    ngx_http_blog_heap_env = 0;
+
+    for (e = environ; *e != NULL; e++) {
+        if (ngx_strncmp(*e, "MALLOC_", sizeof("MALLOC_") - 1) == 0
+            || ngx_strncmp(*e, "GLIBC_TUNABLES=", sizeof("GLIBC_TUNABLES=") - 1)
+               == 0)
+        {
+            ngx_http_blog_heap_env = 1;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * In each worker.  FTS5 reads a word's positions into buffers of about a
+ * megabyte, several a query.  glibc gave those back to the kernel on
+ * every free (its trim threshold, even once it adapts, is twice the
+ * largest block: 2 MB), so each query of a word most posts have faulted
+ * 4 MB of pages in and zeroed them again: 19 ms of CPU where SQLite's own
+ * work is 6 ms (README, Benchmarks: scripts/bench-search).  The worker
+ * keeps up to NGX_HTTP_BLOG_HEAP_KEEP of freed heap instead, what one
+ * such query uses a few times over.
+ */
+void
+ngx_http_blog_search_heap(ngx_cycle_t *cycle)
+{
+#if (NGX_LINUX) && defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+
+    if (ngx_http_blog_heap_env) {
+        ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                      "blog: glibc's heap left as the environment sets it");
+        return;
+    }
+
+    if (mallopt(M_MMAP_THRESHOLD, NGX_HTTP_BLOG_HEAP_MMAP) != 1
+        || mallopt(M_TRIM_THRESHOLD, NGX_HTTP_BLOG_HEAP_KEEP) != 1)
+    {
+        ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                      "blog: mallopt() refused, glibc's heap left as it is");
+    }
+
+#endif
 }

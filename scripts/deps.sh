@@ -38,8 +38,9 @@ if [ "${1:-}" = test ]; then
     packages="$packages python3-aiosmtpd openssl"
     # the independent DKIM verifier of t/57-dkim.t (dkimpy)
     packages="$packages python3-dkim"
-    # reads the Atom feed as a feed reader would in t/17-links.t
-    packages="$packages python3-feedparser"
+    # reads the Atom feed as a feed reader would in t/17-links.t, and
+    # checks it against RFC 4287's RELAX NG grammar
+    packages="$packages python3-feedparser jing"
     # the JetStream server of t/8x-nats*.t and scripts/bench-nats
     packages="$packages nats-server"
     # t/90-debian.t rotates the packaged jobrunner's log

@@ -13,6 +13,7 @@ use JSON::PP;
 use BlogTest;
 
 my $XSD = "$FindBin::Bin/schemas/sitemap.xsd";
+my $RNC = "$FindBin::Bin/schemas/atom.rnc";
 
 my $site = new_site(
     posts => {
@@ -166,6 +167,13 @@ PY`;
               'http://blog.test:8093/posts/hostile'],
         'feedparser sees the links with the port';
 }
+# ... and valid against RFC 4287's own grammar (jing, scripts/deps.sh test)
+SKIP: {
+    skip 'jing not installed', 1 unless `which jing`;
+    my $out = `jing -c $RNC @{[ $site->dir ]}/feed.xml 2>&1`;
+    is $?, 0, 'the feed is valid against RFC 4287\'s RELAX NG grammar'
+        or diag $out;
+}
 SKIP: {
     skip 'xmllint not installed', 1 unless `which xmllint`;
     BlogTest::write_file($site->dir . '/sitemap.xml',
@@ -309,10 +317,30 @@ is $bare->get('/robots.txt')->{status}, 404, 'no robots.txt in the theme: 404';
 is $bare->get('/posts/one')->{status}, 200, 'the theme works without it';
 $bare->stop;
 
+# a theme's own robots.txt: its rules, and the sitemap's address for the
+# request's host and port
+my $own = $site->dir . '/theme-own';
+system('cp', '-r', "$FindBin::Bin/../conf/theme", $own) == 0 or die "cp theme";
+BlogTest::write_file("$own/robots.txt",
+    "User-agent: *\nDisallow: /tags/\n\nUser-agent: GPTBot\nDisallow: /\n\n"
+    . "Sitemap: {{sitemap_url_abs}}\n");
+my $ruled = new_site(theme => $own,
+    posts => { 'one.md' => "---\ntitle: One\ndate: 2026-10-01\n---\nText.\n" });
+$ruled->start;
+$r = $ruled->get('/robots.txt', Host => 'blog.test:8093');
+is $r->{status}, 200, 'a theme\'s own robots.txt';
+is $r->{body}, "User-agent: *\nDisallow: /tags/\n\nUser-agent: GPTBot\nDisallow: /\n\n"
+             . "Sitemap: http://blog.test:8093/sitemap.xml\n",
+    '... as the theme writes it, with the absolute sitemap';
+$ruled->stop;
+
 # blog_base_url wins over the request
 my $based = new_site(
     location => 'blog_base_url https://example.org:8443/;',
-    posts => { 'one.md' => "---\ntitle: One\ndate: 2026-10-01\n---\nText.\n" },
+    posts => { 'one.md' => "---\ntitle: One\ndate: 2026-10-01\n"
+                         . "description: Told in the front matter.\n---\nText.\n",
+               'covered.md' => "---\ntitle: Covered\ndate: 2026-10-02\ncover: /media/the-cover.png\n"
+                             . "---\nText first.\n\n![later](/media/later.png)\n" },
 );
 $based->start;
 {
@@ -321,9 +349,28 @@ $based->start;
     unlike $r->{body}, qr{blog\.test}, 'no request host in the feed';
     $r = $based->get('/sitemap.xml', Host => 'blog.test:8093');
     like $r->{body}, qr{<loc>https://example\.org:8443/posts/one</loc>}, 'sitemap behind blog_base_url';
+    like $based->get('/robots.txt', Host => 'blog.test:8093')->{body},
+        qr{^Sitemap: https://example\.org:8443/sitemap\.xml$}m, 'robots.txt behind blog_base_url';
+    my $os = $based->get('/opensearch.xml', Host => 'blog.test:8093')->{body};
+    like $os, qr{template="https://example\.org:8443/search\?q=\{searchTerms\}"},
+        'OpenSearch behind blog_base_url';
     my $h = head_of($based->get('/posts/one', Host => 'blog.test:8093')->{body});
     is $h->{link}{canonical}[0]{href}, 'https://example.org:8443/posts/one',
         'canonical behind blog_base_url';
+    is_deeply $h->{meta}{description}, ['Told in the front matter.'],
+        'description: in front matter is the post\'s description';
+    is meta1($h, 'og:description'), 'Told in the front matter.', '... and og:description';
+
+    # cover: in front matter heads the post and is its preview
+    $r = $based->get('/posts/covered', Host => 'blog.test:8093');
+    like $r->{body}, qr{<div class="body">\s*<p><img src="/media/the-cover\.png" alt="" /></p>},
+        'the cover heads the post';
+    $h = head_of($r->{body});
+    is meta1($h, 'og:image'), 'https://example.org:8443/media/the-cover.png',
+        'og:image: the cover, before the body\'s images';
+    is meta1($h, 'twitter:card'), 'summary_large_image', 'a large card';
+    is $h->{jsonld}[0]{image}, 'https://example.org:8443/media/the-cover.png', 'JSON-LD image';
+    is_deeply $h->{meta}{description}, ['Text first.'], 'the description is the text';
 }
 $based->stop;
 

@@ -198,11 +198,20 @@ for my $path ('/', '/posts/zebra', '/about', '/tags/roads', '/page/2', '/search?
 # a moved route: the form and the description follow
 my $moved = new_site(posts => { 'zebra.md' => $posts{'zebra.md'} },
                      location => 'blog_route search find; blog_route opensearch os.xml;');
-$moved->start;
+# (started with a MALLOC_* variable: the operator's choice of heap is kept)
+{
+    local $ENV{MALLOC_ARENA_MAX} = 4;
+    $moved->start;
+}
 like $moved->get('/find?q=zebra')->{body}, qr{1 result}, 'blog_route search find';
 like $moved->get('/')->{body}, qr{action="/find"}, 'the form follows';
 like $moved->get('/os.xml')->{body}, qr{template="http://localhost/find\?q=\{searchTerms\}"},
     'and the description';
+# (after requests: the worker has started and written its log)
+like $moved->error_log, qr/blog: glibc's heap left as the environment sets it/,
+    'a MALLOC_* variable: the workers leave glibc\'s heap as set';
+unlike $site->error_log, qr/glibc's heap left as the environment/,
+    'without one, the workers keep freed heap for FTS5 (docs/search.md)';
 $moved->stop;
 
 # more matches than the 50 pages hold: counted as "more than", the newest

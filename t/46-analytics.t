@@ -1,8 +1,9 @@
 #!/usr/bin/perl
 #
 # The analytics page: private (a token, as Bearer or as the Basic
-# password), 30 days of views and visitors as an SVG chart, the top lists,
-# hostile values escaped; its configuration errors.
+# password), the dashboard's figures of 30 days and its top pages and
+# sources through the query engine, the requests by status code and the
+# bots from the counters, hostile values escaped; its configuration errors.
 
 use strict;
 use warnings;
@@ -62,20 +63,43 @@ $site->{server} = "location = /_analytics {\n"
 $site->write_conf;
 $site->start;
 
-# aggregates as the jobrunner writes them: today and 3 days ago
+# Visits and views as the jobrunner writes them: the figures and the top
+# lists come from them through the engine (lib/blog_stats.h), as on the
+# panel's dashboard.  Last 30 days: visit 1 (today, /posts/hello then
+# /about, 60 s, from Google), visit 2 (today, /posts/hello, a hostile
+# source), visit 3 (3 days ago, /about, direct); visit 5, 35 days ago, is
+# the period before; visit 4, 70 days ago, neither.
+my $ms = $today * 86400000 + 3600000;
+my $hostile = '<script>alert(1)</script>.example';
 sql($db, <<"SQL");
+INSERT INTO analytics_visits (id, day, visitor, start_ms, end_ms, views, entry,
+  exit, source, channel, ref_host, ref_path, utm_source, utm_medium,
+  utm_campaign, country, region, device, browser, os) VALUES
+ (1, $today, 1, $ms, $ms + 60000, 2, '/posts/hello', '/about', 'Google',
+  'search', 'www.google.com', '/', '', '', '', 'DE', '', 'desktop', 'Firefox', 'Linux'),
+ (2, $today, 2, $ms + 1000, $ms + 1000, 1, '/posts/hello', '/posts/hello',
+  '$hostile', 'referral', '$hostile', '/', '', '', '', 'US', '', 'phone', 'Safari', 'iOS'),
+ (3, $today - 3, 3, $ms - 3 * 86400000, $ms - 3 * 86400000, 1, '/about', '/about',
+  '', 'direct', '', '', '', '', '', 'DE', '', 'desktop', 'Firefox', 'Linux'),
+ (5, $today - 35, 5, $ms - 35 * 86400000, $ms - 35 * 86400000, 1, '/posts/hello',
+  '/posts/hello', '', 'direct', '', '', '', '', '', 'DE', '', 'desktop', 'Firefox', 'Linux'),
+ (4, $today - 70, 4, $ms - 70 * 86400000, $ms - 70 * 86400000, 1, '/old', '/old',
+  '', 'direct', '', '', '', '', '', 'DE', '', 'desktop', 'Firefox', 'Linux');
+INSERT INTO analytics_views (visit, day, time_ms, path, status, ref_host,
+  ref_path) VALUES
+ (1, $today, $ms, '/posts/hello', 200, 'www.google.com', '/'),
+ (1, $today, $ms + 60000, '/about', 200, '', ''),
+ (2, $today, $ms + 1000, '/posts/hello', 200, '$hostile', '/'),
+ (3, $today - 3, $ms - 3 * 86400000, '/about', 200, '', ''),
+ (5, $today - 35, $ms - 35 * 86400000, '/posts/hello', 200, '', ''),
+ (4, $today - 70, $ms - 70 * 86400000, '/old', 200, '', '');
 INSERT INTO analytics_daily (day, views, visitors, bot_views, requests)
 VALUES ($today, 120, 45, 7, 140), ($today - 3, 60, 30, 0, 61),
-       ($today - 40, 999, 999, 0, 999);
+       ($today - 70, 999, 999, 0, 999);
 INSERT INTO analytics_counts (dim, day, key, n) VALUES
-  ('path', $today, '/posts/hello', 100), ('path', $today - 3, '/posts/hello', 50),
-  ('path', $today, '/about', 20), ('post', $today, 'hello', 100),
-  ('referrer', $today, '<script>alert(1)</script>.example', 5),
-  ('referrer', $today, 'news.example.org', 9),
-  ('country', $today, 'DE', 70), ('country', $today, 'US', 50),
-  ('browser', $today, 'Firefox', 80), ('os', $today, 'Linux', 80),
   ('status', $today, '200', 130), ('status', $today, '404', 10),
-  ('bot', $today, 'Googlebot', 7), ('path', $today - 40, '/old', 999);
+  ('status', $today - 70, '500', 999),
+  ('bot', $today, 'Googlebot', 7);
 SQL
 
 my $r = $site->get('/_analytics');
@@ -104,31 +128,36 @@ is $site->get('/_analytics', Authorization => 'Basic '
     'the token as Basic password: 200';
 
 my $body = $r->{body};
-like $body, qr/<b>180<\/b> views/, 'views of the last 30 days: 180';
-like $body, qr/<b>75<\/b> visitors/, 'visitors: 75';
-like $body, qr/<b>7<\/b> bot requests/, 'bot requests: 7';
+
+# The figures as label => [value, change].
+my %f;
+while ($body =~ m{<li><span class="label">([^<]+)</span> <b>([^<]+)</b> <span class="change (\w+)"[^>]*>([^<]+)</span></li>}g) {
+    $f{$1} = [$2, $4];
+}
+is_deeply $f{Visitors}, ['3', '+200%'], 'visitors of 30 days: 3, 1 in the 30 before';
+is_deeply $f{Visits}, ['3', '+200%'], 'visits: 3';
+is_deeply $f{Views}, ['4', '+300%'], 'views: 4';
+is $f{'Views per visit'}[0], '1.33', 'views per visit: 4 / 3';
+is $f{'Bounce rate'}[0], '67%', 'bounce rate: 2 of 3';
+is $f{'Visit duration'}[0], '20s', 'visit duration: 60 s / 3';
 unlike $body, qr{/old}, 'a day older than 30 is left out';
 
-my @bars = $body =~ /<rect class="views" /g;
-is scalar @bars, 30, 'the SVG chart has 30 view bars';
-my @vbars = $body =~ /<rect class="visitors" /g;
-is scalar @vbars, 30, 'and 30 visitor bars';
-like $body, qr/<rect class="views" x="580" y="0" width="18" height="160"\/>/,
-    "today's views are the tallest bar, on the right";
-like $body, qr/<rect class="views" x="520" y="80" width="18" height="80"\/>/,
-    'three days ago, half as tall';
+like $body, qr{<section id="top-pages">.*?<td>/about</td><td class="n">2</td><td class="n">2</td>}s,
+    'top pages: /about, 2 visitors, 2 views';
+like $body, qr{<section id="top-pages">.*?<td>/posts/hello</td><td class="n">2</td><td class="n">2</td>}s,
+    '... /posts/hello, 2 and 2';
+like $body, qr{<section id="sources">.*?<td>Google</td><td class="n">1</td><td class="n">1</td>}s,
+    'top sources: Google';
+like $body, qr{<section id="sources">.*?<td>\(none\)</td>}s, '... direct, as (none)';
 
-like $body, qr{<section id="top-pages">.*?/posts/hello</td><td class="n">150<.*?/about</td><td class="n">20<}s,
-    'top pages, summed over the days, largest first';
-like $body, qr{<section id="top-posts">.*?hello</td><td class="n">100<}s,
-    'top posts';
-like $body, qr{<section id="countries">.*?DE</td><td class="n">70<.*?US}s,
-    'countries';
-like $body, qr{<section id="browsers">.*?Firefox}s, 'browsers';
-like $body, qr{<section id="systems">.*?Linux}s, 'operating systems';
-like $body, qr{<section id="statuses">.*?404}s, 'status codes';
-like $body, qr{<section id="bots">.*?Googlebot}s, 'bots';
-unlike $body, qr/<script>/, 'a hostile referrer is not markup';
+like $body, qr{<b>201</b> requests in these days, bots included, of which <b>7</b> by bots},
+    'requests of the 30 days from the counters, bots apart';
+like $body, qr{<section id="statuses">.*?<td>200</td><td class="n">130</td>.*?<td>404</td><td class="n">10</td>}s,
+    'status codes';
+unlike $body, qr{<td>500</td>}, '... of the 30 days only';
+like $body, qr{<section id="bots">.*?Googlebot</td><td class="n">7<}s, 'bots';
+like $body, qr{Stats API}, 'it points to the Stats API for the rest';
+unlike $body, qr/<script>/, 'a hostile source is not markup';
 like $body, qr/&lt;script&gt;alert\(1\)&lt;\/script&gt;\.example/,
     'it is shown escaped';
 

@@ -87,6 +87,14 @@ my $info = `vipsheader -a '$file' 2>&1`;
 like $info, qr/^width: 1200$/m, 'width 1200';
 like $info, qr/^height: 630$/m, 'height 630';
 is substr(BlogTest::read_file($file), 0, 8), "\x89PNG\r\n\x1a\n", 'a PNG file';
+# in the theme's colours (card.ini: background #0b6e4f, foreground #fdfdfc,
+# accent #e4e4e0): the background at a corner, the accent's band at the
+# foot, and the title in the foreground somewhere between
+sub pixel { my @v = split ' ', `vips getpoint '$file' $_[0] $_[1] 2>&1`; return "@v[0 .. 2]" }
+is pixel(4, 4), '11 110 79', 'the background, in the theme\'s colour';
+is pixel(600, 625), '228 228 224', 'the accent\'s band at the foot';
+my $fg = `vips extract_area '$file' @{[ $site->dir ]}/title.v 0 0 1200 400 2>&1 && vips max @{[ $site->dir ]}/title.v 2>&1`;
+is $fg + 0, 253, 'the title, in the foreground colour';
 my $r = $site->get("/media/$path");
 is $r->{status}, 200, 'served under /media/';
 like $r->{headers}{'content-type'}, qr{^image/png}, 'as image/png';

@@ -13,6 +13,8 @@ use lib "$FindBin::Bin/lib";
 use File::Path qw(make_path remove_tree);
 use File::Temp qw(tempdir);
 use JSON::PP qw(decode_json);
+use Digest::SHA qw(hmac_sha256);
+use MIME::Base64 qw(encode_base64);
 use Test::More;
 use BlogTest;
 use BlogAdmin;
@@ -52,7 +54,14 @@ my %posts = (
                  . "date: 2026-11-01\ntags: [C]\n---\nThe fourth post.\n",
     'draft.md'  => "---\ntitle: A draft\ndraft: true\n---\nNot yet.\n",
 );
-my $site = admin_site(posts => \%posts, location => "blog_posts_per_page 2;\n");
+# the newsletter's form on every page, and sign-in codes; limits high
+# enough for every form to be sent at both widths; the CSS beacon on:
+# every reader's page links it, the dashboard shows Humans
+my $site = admin_site(posts => \%posts,
+                      location => "blog_posts_per_page 2;\nblog_newsletter on;\n",
+                      extra => "blog_login_code on;\nblog_login_limit 100 10m;\n"
+                             . "blog_newsletter_limit 100 1h;\n"
+                             . "blog_analytics_beacon on;\n");
 my $db = $site->db;
 # a second revision, whose diff has a line longer than a phone is wide
 $posts{'code.md'} =~ s/A paragraph/A first paragraph, rewritten so that its line is longer than any phone screen is wide,/;
@@ -87,8 +96,15 @@ sql($db, "INSERT INTO analytics_visits (day, visitor, start_ms, end_ms, views, e
        . "INSERT INTO analytics_views (visit, day, time_ms, path, status, ref_host, ref_path) VALUES"
        . " (1, $today, $t0, '/posts/code', 200, '', ''), (1, $today, $t0 + 90000, '/about', 200, '', ''),"
        . " (2, $today - 2, $t0 - 172800000, '/posts/second', 200, 'www.google.com', '/'),"
-       . " (2, $today, $t0, '/posts/gone', 404, 'forum.example', '/t/1')");
+       . " (2, $today, $t0, '/posts/gone', 404, 'forum.example', '/t/1');"
+       . "UPDATE analytics_visits SET human = 1 WHERE visitor = 1");
+# access events on (no jobrunner listens: they are dropped), which the
+# beacon needs to be linked
+$site->{http} = "blog_events unix:" . $site->dir . "/events.sock;\n";
 $site->start;
+like $site->get('/posts/code')->{body},
+    qr{<link rel="stylesheet" href="/reader\.css" media="print">},
+    'the pages link the CSS beacon (checked with them below)';
 
 my ($res, $jar) = login_as($site, 'admin', 'correct horse battery');
 is $res->{status}, 303, 'signed in to upload an image';
@@ -110,20 +126,50 @@ sql($db, "INSERT INTO subscribers (email, name, status, source, created_at, conf
        . " last_error, updated_at) VALUES (1, 1, 'sent', 1, $now, NULL, $now),"
        . " (1, 2, 'failed', 5, $now, 'smtp://mx: 451 4.2.1 Mailbox busy', $now)");
 
+# the newsletter's links, signed with the site's key as the jobrunner signs
+# them (lib/blog_newsletter.h): to confirm (and one expired), to unsubscribe
+my $key = sql($db, "SELECT value FROM settings WHERE key = 'newsletter_key'");
+sub b64url { my $s = encode_base64($_[0], ''); $s =~ tr{+/}{-_}; $s =~ s/=+\z//; $s }
+sub signed {
+    my ($purpose, $payload) = @_;
+    my $p = b64url($payload);
+    return $p . '.' . b64url(substr(hmac_sha256("$purpose:$p", $key), 0, 16));
+}
+my $confirm = signed('confirm', sprintf "%d %d new\@example.org\nNew reader", $now, $now + 3600);
+my $expired = signed('confirm', sprintf "%d %d old\@example.org\nOld", $now - 7200, $now - 3600);
+my $unsub = signed('unsubscribe', sql($db, "SELECT id FROM subscribers WHERE email = 'ada\@example.org'"));
+
 # --- every page, at both widths ------------------------------------------
 
 my @public = (index => '/', page2 => '/page/2', post => '/posts/code',
               page => '/about', tag => '/tags/nginx', notfound => '/no-such-page',
-              search => '/search?q=nginx', login => '/admin/login');
+              search => '/search?q=nginx', 'search-none' => '/search?q=nothing-found',
+              subscribe => '/subscribe',
+              'subscribe-sent' => '/subscribe!email=reader%40example.org&name=A+reader',
+              'subscribe-bad' => '/subscribe!email=not+an+address',
+              confirm => "/subscribe/confirm?t=$confirm",
+              'confirm-expired' => "/subscribe/confirm?t=$expired",
+              unsubscribe => "/unsubscribe?t=$unsub",
+              unsubscribed => "/unsubscribe?t=$unsub!t=$unsub",
+              login => '/admin/login',
+              'login-failed' => '/admin/login!name=nobody&password=wrong',
+              'login-code' => '/admin/login/code',
+              'login-code-sent' => '/admin/login/code!login=admin');
 my @admin = (posts => '/admin/posts', pages => '/admin/posts?type=page',
              edit => "/admin/posts/$code_id", new => '/admin/posts/new',
+             'new-refused' => '/admin/posts/new!title=&slug=Not+a+slug&body=Some+text.',
              revisions => "/admin/posts/$code_id/revisions",
              diff => "/admin/posts/$code_id/revisions?rev=2", media => '/admin/media',
              comments => '/admin/comments', analytics => '/admin/analytics',
              dashboard => '/admin/analytics?period=7d&country=FR',
+             humans => '/admin/analytics?period=7d&human=1',
              jobs => '/admin/jobs', redirects => '/admin/redirects',
-             subscribers => '/admin/subscribers', newsletters => '/admin/newsletters',
+             subscribers => '/admin/subscribers',
+             'subscribers-imported' => '/admin/subscribers!file=file:'
+                 . 'email%2Cname%0Anew1%40example.org%2CNew+One%0Anot-an-address%2CBad%0A',
+             newsletters => '/admin/newsletters',
              newsletter => '/admin/newsletters/1',
+             'redirect-refused' => '/admin/redirects!from=/old&to=javascript:alert(1)',
              missing => '/admin/posts/999999');
 my %is_admin = @admin;
 
@@ -156,7 +202,9 @@ for my $line (split /\n/, $out) {
     }
 }
 
-my %expect = (notfound => 404, missing => 404);
+my %expect = (notfound => 404, missing => 404, 'subscribe-bad' => 422,
+              'confirm-expired' => 410, 'login-failed' => 403, 'redirect-refused' => 400,
+              'new-refused' => 422);
 my @names = (map({ $public[$_] } grep { $_ % 2 == 0 } 0 .. $#public),
              map({ $admin[$_] } grep { $_ % 2 == 0 } 0 .. $#admin));
 for my $name (@names) {

@@ -11,7 +11,9 @@
  *     not a repeat of the same visitor's view of the path within the
  *     window of jr_views.h.  It counts for the day, its path, its post,
  *     its referrer host, country, browser and OS, and its visitor (the
- *     address alone once the address has made its day's visitors).
+ *     address alone once the address has made its day's visitors);
+ *   - the CSS beacon (BLOG_EVENT_F_BEACON), fetched by a browser that
+ *     built a page: no view, it marks the visitor's visit as a human's.
  */
 
 #include <stdio.h>
@@ -327,6 +329,18 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
     }
 
     if (!page) {
+        /* a browser fetched a page's CSS beacon: its visit is a human's */
+        if ((ev.flags & BLOG_EVENT_F_BEACON) && ev.status == 200
+            && day >= a->oldest)
+        {
+            jr_views_prepare(a->views, &key, ev.time_ms, visitor, vlen, "",
+                             0);
+
+            return jr_visits_beacon(a->visits, ev.time_ms, key.hv | 1,
+                                    jr_views_alone(a->views, &key, visitor)
+                                    | 1);
+        }
+
         return 0;
     }
 

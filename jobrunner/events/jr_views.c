@@ -139,6 +139,21 @@ jr_views_prepare(jr_views_t *v, jr_views_key_t *k, uint64_t time_ms,
 }
 
 
+uint64_t
+jr_views_alone(jr_views_t *v, const jr_views_key_t *k, const char *visitor)
+{
+    char    addr[JR_VISITOR_ADDR];
+    size_t  addr_len;
+
+    /* as jr_views_check() makes it past the cap */
+    addr_len = (visitor[0] == BLOG_EVENT_ADDR_V6) ? 1 + 8 : JR_VISITOR_ADDR;
+    memcpy(addr, visitor, addr_len);
+    memset(addr + addr_len, 0, JR_VISITOR_ADDR - addr_len);
+
+    return jr_hash(addr, JR_VISITOR_ADDR, v->seed ^ k->day);
+}
+
+
 int
 jr_views_check(jr_views_t *v, jr_views_key_t *k, char *visitor,
     size_t *len, const char *path, size_t path_len)

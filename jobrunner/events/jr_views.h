@@ -68,6 +68,15 @@ void jr_views_prepare(jr_views_t *v, jr_views_key_t *k, uint64_t time_ms,
 int jr_views_check(jr_views_t *v, jr_views_key_t *k, char *visitor,
     size_t *len, const char *path, size_t path_len);
 
+/*
+ * The visitor key of k's visitor (given to jr_views_prepare()) once its
+ * address has made its visitors of the day: the address alone, as
+ * jr_views_check() counts it.  For the CSS beacon, which is no view but
+ * must find the visit the views made.
+ */
+uint64_t jr_views_alone(jr_views_t *v, const jr_views_key_t *k,
+    const char *visitor);
+
 /* The batch was committed: its decisions hold from now on. */
 void jr_views_commit(jr_views_t *v);
 

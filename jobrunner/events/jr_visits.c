@@ -41,8 +41,11 @@ typedef struct {
     int64_t    exit;                    /* first and last views' paths */
     uint32_t   views;
     uint32_t   touch;                   /* 1 + its touch in the batch, or 0 */
-    uint32_t   dirty;                   /* its row is behind its views */
+    uint16_t   dirty;                   /* its row is behind its views */
+    uint16_t   human;                   /* the CSS beacon came: human = 1 */
     uint32_t   written;                 /* when its row was, Unix seconds */
+    uint64_t   beacon_ms;               /* the visitor's last beacon, for
+                                           the visit its view will start */
 } jr_visit_t;
 
 typedef struct {
@@ -54,6 +57,7 @@ typedef struct {
     jr_visit_t        old;              /* before the batch; key 0: none */
     unsigned          first:1;          /* the key's first touch: undo it */
     unsigned          is_new:1;         /* started by the batch: insert */
+    unsigned          human:1;          /* the visit is a human's */
     int64_t           id;
     int64_t           day;
     uint64_t          start_ms;
@@ -102,6 +106,7 @@ enum {
     JR_VISITS_REPAIR,
     JR_VISITS_VIEW,
     JR_VISITS_UNROLL,
+    JR_VISITS_HUMAN,
     JR_VISITS_NSTMT
 };
 
@@ -141,9 +146,9 @@ struct jr_visits_s {
 static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
     "INSERT INTO analytics_visits (id, day, visitor, start_ms, end_ms, views,"
     " entry, exit, source, channel, ref_host, ref_path, utm_source,"
-    " utm_medium, utm_campaign, country, region, device, browser, os)"
+    " utm_medium, utm_campaign, country, region, device, browser, os, human)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-    " ?15, ?16, ?17, ?18, ?19, ?20)",
+    " ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
 
     /* a visit's row brought up to date from the open visit's state */
     "UPDATE analytics_visits SET start_ms = ?2, end_ms = ?3, views = ?4,"
@@ -157,7 +162,10 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
     " ref_host, ref_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 
     /* a day rolled up and then given a late view is summed again */
-    "DELETE FROM analytics_rolled WHERE day = ?1"
+    "DELETE FROM analytics_rolled WHERE day = ?1",
+
+    /* the beacon of a visit whose row an earlier batch wrote */
+    "UPDATE analytics_visits SET human = 1 WHERE id = ?1"
 };
 
 
@@ -375,7 +383,11 @@ jr_visits_add(jr_visits_t *v, const jr_visits_view_t *view)
         e->dirty = 0;
         e->written = (uint32_t) time(NULL);
 
+        /* a beacon read before its page's view (another worker's batch) */
+        e->human = e->beacon_ms >= t && e->beacon_ms < t + v->gap_ms;
+
         touch->is_new = 1;
+        touch->human = e->human;
         touch->id = e->id;
         touch->day = (int64_t) (t / JR_VISITS_DAY_MS);
         touch->entry = (int32_t) v->nrow;
@@ -421,6 +433,69 @@ jr_visits_add(jr_visits_t *v, const jr_visits_view_t *view)
     }
 
     v->nrow++;
+
+    return 0;
+
+nomem:
+
+    jr_log(JR_LOG_ERROR, "visits: out of memory for a batch");
+    return -1;
+}
+
+
+int
+jr_visits_beacon(jr_visits_t *v, uint64_t time_ms, uint64_t key,
+    uint64_t alone)
+{
+    jr_visit_t         *e;
+    jr_visits_touch_t  *touch;
+
+    /* the visit open when the page's CSS was fetched, the visitor's or,
+       past visitors_per_address, the address's */
+    e = jr_visits_find(v, key);
+
+    if (e == NULL || e->id == 0 || time_ms < e->start_ms
+        || time_ms >= e->end_ms + v->gap_ms)
+    {
+        e = jr_visits_find(v, alone);
+
+        if (e && (e->id == 0 || time_ms < e->start_ms
+                  || time_ms >= e->end_ms + v->gap_ms))
+        {
+            e = NULL;
+        }
+    }
+
+    if (e == NULL) {
+        /*
+         * No visit yet: the beacon was read before its page's view, which
+         * another worker sent in a later batch.  The view that starts the
+         * visit looks at it (jr_visits_add()).  Not undone with a
+         * discarded batch: read again, it sets the same time.
+         */
+        e = jr_visits_find(v, key);
+
+        if (e == NULL && (e = jr_visits_insert(v, key)) == NULL) {
+            goto nomem;
+        }
+
+        if (time_ms > e->beacon_ms) {
+            e->beacon_ms = time_ms;
+        }
+
+        return 0;
+    }
+
+    if (e->human) {
+        return 0;
+    }
+
+    if (jr_visits_touch(v, e, 0, &touch) != 0) {
+        goto nomem;
+    }
+
+    e->human = 1;
+    touch->human = 1;
 
     return 0;
 
@@ -620,6 +695,14 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
 
         /* a visit that goes on is brought up to date once it ends */
         if (!t->is_new) {
+            if (t->human && !t->old.human) {
+                sqlite3_bind_int64(v->stmt[JR_VISITS_HUMAN], 1, t->id);
+
+                if (jr_visits_step(v, JR_VISITS_HUMAN) != 0) {
+                    return -1;
+                }
+            }
+
             continue;
         }
 
@@ -656,6 +739,7 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
         sqlite3_bind_text(stmt, 18, t->device, -1, SQLITE_STATIC);
         sqlite3_bind_text(stmt, 19, t->browser, -1, SQLITE_STATIC);
         sqlite3_bind_text(stmt, 20, t->os, -1, SQLITE_STATIC);
+        sqlite3_bind_int(stmt, 21, t->human);
 
         if (jr_visits_step(v, JR_VISITS_INSERT) != 0) {
             return -1;

@@ -92,6 +92,17 @@ jr_visits_t *jr_visits_open(sqlite3 *db, unsigned gap);
 int jr_visits_add(jr_visits_t *v, const jr_visits_view_t *view);
 
 /*
+ * The CSS beacon (blog_analytics_beacon) of a visitor, at time_ms: its
+ * open visit is a human's (analytics_visits.human).  key is the
+ * visitor's, as for a view; alone the address's (jr_views_alone()), the
+ * visitor of views past visitors_per_address.  A beacon read before the
+ * view of its page marks the visit that view starts.  No row of its own,
+ * never a view.  Returns 0, or -1 out of memory (logged).
+ */
+int jr_visits_beacon(jr_visits_t *v, uint64_t time_ms, uint64_t key,
+    uint64_t alone);
+
+/*
  * Writes the batch's visits and views, inside the caller's transaction,
  * and brings up to date the rows of the visits that have ended (all: of
  * every visit still open, at shutdown).  Returns 0, or -1 after logging

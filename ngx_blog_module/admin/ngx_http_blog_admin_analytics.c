@@ -8,6 +8,7 @@
  */
 
 #include "admin/ngx_http_blog_dash.h"
+#include "ngx_http_blog_events_module.h"
 #include "blog_current.h"
 #include "blog_split.h"
 
@@ -70,6 +71,7 @@ ngx_http_blog_admin_analytics(ngx_http_request_t *r,
     ngx_http_blog_dash_t             *dash;
     ngx_http_blog_stats_task_t       *t;
     ngx_http_blog_admin_main_conf_t  *amcf;
+    ngx_http_blog_events_loc_conf_t  *elcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -105,6 +107,11 @@ ngx_http_blog_admin_analytics(ngx_http_request_t *r,
 
     dash->is_csv = ngx_http_arg(r, (u_char *) "csv", 3, &dash->csv) == NGX_OK;
 
+    /* the humans' figure where the readers' pages link the CSS beacon:
+       blog_analytics_beacon set for the server, or here too */
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_events_module);
+    dash->humans = elcf->beacon == 1;
+
     t = ngx_http_blog_stats_task_create(r, dash->is_csv
                                            ? 1 : NGX_HTTP_BLOG_DASH_NQUERIES);
     if (t == NULL) {
@@ -123,7 +130,7 @@ ngx_http_blog_admin_analytics(ngx_http_request_t *r,
     }
 
     rc = dash->is_csv ? ngx_http_blog_dash_csv_query(dash, t, &why)
-                      : ngx_http_blog_dash_queries(dash, t, &why);
+                      : ngx_http_blog_dash_queries(r, dash, t, &why);
     if (rc != NGX_OK) {
         return ngx_http_blog_dash_failed(r, ctx, rc, why, 0);
     }

@@ -10,7 +10,10 @@
  *                table that says the same in text
  *   panels       the top 10 of each dimension, each row a link that adds
  *                its value as a filter
- *   broken       404s with the referrer that linked to them
+ *   broken       404s with the referrer that linked to them, under the
+ *                same filters
+ *   humans       with the CSS beacon on: the visitors whose browser
+ *                fetched it (analytics_visits.human), and their share
  *
  * The queries are made here (ngx_http_blog_dash_queries()) and run off the
  * event loop by ngx_http_blog_stats_task.h, with the 404s and the current
@@ -43,6 +46,18 @@ typedef struct {
     const char          *title;
     blog_stats_dim_e     dim;
 } ngx_http_blog_panel_t;
+
+/*
+ * The 404s' query has no engine to map a filter to a column: the same
+ * columns as blog_stats's raw rows, views as "w" and visits as "v".  Every
+ * filter of the page applies, a page filter to the 404's own path.
+ */
+static const char *const  ngx_http_blog_broken_columns[BLOG_STATS_TIME_DAY] = {
+    "w.path", "v.entry", "v.exit", "v.source", "v.channel",
+    "v.ref_host || v.ref_path", "v.utm_source", "v.utm_medium",
+    "v.utm_campaign", "v.country", "v.region", "v.device", "v.browser",
+    "v.os", "v.human"
+};
 
 static ngx_http_blog_panel_t  ngx_http_blog_panels[] = {
     { "pages", "Top pages", BLOG_STATS_PAGE },
@@ -84,6 +99,11 @@ static ngx_int_t ngx_http_blog_dash_broken(ngx_http_request_t *r,
     ngx_http_blog_dash_t *dash, ngx_array_t *vars);
 static ngx_int_t ngx_http_blog_dash_filter(ngx_http_blog_dash_t *dash,
     blog_stats_query_t *q, const char **why);
+static ngx_int_t ngx_http_blog_dash_broken_sql(ngx_http_request_t *r,
+    ngx_http_blog_dash_t *dash);
+static ngx_int_t ngx_http_blog_dash_humans(ngx_http_request_t *r,
+    ngx_http_blog_dash_t *dash, blog_stats_result_t *res,
+    blog_stats_result_t *all, ngx_array_t *vars);
 
 
 /* Whether the chart has a point per month: a range longer than 92 days. */
@@ -95,7 +115,7 @@ ngx_http_blog_dash_months(ngx_http_blog_dash_t *dash)
 
 
 ngx_int_t
-ngx_http_blog_dash_queries(ngx_http_blog_dash_t *dash,
+ngx_http_blog_dash_queries(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     ngx_http_blog_stats_task_t *t, const char **why)
 {
     ngx_uint_t           i, m;
@@ -128,6 +148,85 @@ ngx_http_blog_dash_queries(ngx_http_blog_dash_t *dash,
             return NGX_HTTP_BAD_REQUEST;
         }
     }
+
+    /* the humans' visitors and visits: the figures', of human visits */
+    if (dash->humans) {
+        q = &dash->humans_q;
+        blog_stats_query_init(q);
+        q->metrics[q->nmetrics++] = BLOG_STATS_VISITORS;
+        q->metrics[q->nmetrics++] = BLOG_STATS_VISITS;
+        q->compare = 1;
+
+        /* with the page's most filters already, no figure, still a page */
+        if (ngx_http_blog_dash_filter(dash, q, why) != NGX_OK
+            || blog_stats_filter_add(q, BLOG_STATS_HUMAN, BLOG_STATS_IS, "1",
+                                     1)
+               != BLOG_STATS_OK)
+        {
+            dash->humans_rc = BLOG_STATS_EQUERY;
+        }
+    }
+
+    return ngx_http_blog_dash_broken_sql(r, dash);
+}
+
+
+/*
+ * The 404s' statement, with the page's filters (each value bound, from
+ * ?4 on, in the order of dash->filters): the views answered 404 of the
+ * visits the filters keep.
+ */
+static ngx_int_t
+ngx_http_blog_dash_broken_sql(ngx_http_request_t *r,
+    ngx_http_blog_dash_t *dash)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_uint_t   i;
+
+    static const char  head[] =
+        "SELECT w.path, w.ref_host || w.ref_path, count(*) AS n"
+        " FROM analytics_views AS w";
+    static const char  join[] =
+        " JOIN analytics_visits AS v ON v.id = w.visit";
+    static const char  where[] =
+        " WHERE w.day BETWEEN ?1 AND ?2 AND w.status = 404";
+    static const char  tail[] =
+        " GROUP BY w.path, w.ref_host, w.ref_path"
+        " ORDER BY n DESC, w.path LIMIT ?3";
+
+    len = sizeof(head) + sizeof(join) + sizeof(where) + sizeof(tail);
+
+    for (i = 0; i < dash->nfilters; i++) {
+        len += sizeof(" AND () = ?NN") - 1
+               + ngx_strlen(ngx_http_blog_broken_columns[dash->filters[i].dim]);
+    }
+
+    dash->broken_sql = ngx_pnalloc(r->pool, len);
+    if (dash->broken_sql == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(dash->broken_sql, head, sizeof(head) - 1);
+
+    /* the visits' columns only when a filter needs them */
+    for (i = 0; i < dash->nfilters; i++) {
+        if (dash->filters[i].dim != BLOG_STATS_PAGE) {
+            p = ngx_cpymem(p, join, sizeof(join) - 1);
+            break;
+        }
+    }
+
+    p = ngx_cpymem(p, where, sizeof(where) - 1);
+
+    for (i = 0; i < dash->nfilters; i++) {
+        p = ngx_sprintf(p, " AND (%s) = ?%ui",
+                        ngx_http_blog_broken_columns[dash->filters[i].dim],
+                        i + 4);
+    }
+
+    p = ngx_cpymem(p, tail, sizeof(tail) - 1);
+    *p = '\0';
 
     return NGX_OK;
 }
@@ -166,6 +265,7 @@ void
 ngx_http_blog_dash_work(ngx_http_blog_stats_task_t *t, sqlite3 *db)
 {
     int                            rc;
+    ngx_uint_t                     i;
     const char                    *s;
     sqlite3_stmt                  *stmt;
     ngx_http_blog_dash_t          *dash;
@@ -176,13 +276,7 @@ ngx_http_blog_dash_work(ngx_http_blog_stats_task_t *t, sqlite3 *db)
     rc = blog_current_visitors(db, dash->now_ms, &dash->current);
 
     if (rc == SQLITE_OK) {
-        rc = sqlite3_prepare_v2(db, "SELECT path, ref_host || ref_path,"
-                                " count(*) AS n FROM analytics_views"
-                                " WHERE day BETWEEN ?1 AND ?2"
-                                " AND status = 404"
-                                " GROUP BY path, ref_host, ref_path"
-                                " ORDER BY n DESC, path LIMIT ?3",
-                                -1, &stmt, NULL);
+        rc = sqlite3_prepare_v2(db, dash->broken_sql, -1, &stmt, NULL);
     }
 
     if (rc != SQLITE_OK) {
@@ -192,6 +286,12 @@ ngx_http_blog_dash_work(ngx_http_blog_stats_task_t *t, sqlite3 *db)
     sqlite3_bind_int64(stmt, 1, dash->range.from);
     sqlite3_bind_int64(stmt, 2, dash->range.to);
     sqlite3_bind_int(stmt, 3, NGX_HTTP_BLOG_DASH_TOP);
+
+    for (i = 0; i < dash->nfilters; i++) {
+        sqlite3_bind_text(stmt, (int) i + 4,
+                          (const char *) dash->filters[i].value.data,
+                          (int) dash->filters[i].value.len, SQLITE_STATIC);
+    }
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW
            && dash->nbroken < NGX_HTTP_BLOG_DASH_TOP)
@@ -213,9 +313,25 @@ ngx_http_blog_dash_work(ngx_http_blog_stats_task_t *t, sqlite3 *db)
 
     sqlite3_finalize(stmt);
 
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        goto failed;
+    }
+
+    if (!dash->humans || dash->humans_rc != BLOG_STATS_OK) {
         return;
     }
+
+    /* refused (past the raw rows), the figure says so; the page stands */
+    dash->humans_rc = blog_stats_run(db, &dash->humans_q, &dash->humans_res,
+                                     t->err);
+
+    if (dash->humans_rc == BLOG_STATS_EDB
+        || dash->humans_rc == BLOG_STATS_ENOMEM)
+    {
+        t->rc = dash->humans_rc;
+    }
+
+    return;
 
 failed:
 
@@ -238,6 +354,9 @@ ngx_http_blog_dash_free(void *data)
     }
 
     dash->nbroken = 0;
+
+    blog_stats_result_free(&dash->humans_res);
+    blog_stats_query_free(&dash->humans_q);
 }
 
 
@@ -282,6 +401,15 @@ ngx_http_blog_dash_vars(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (dash->humans) {
+        rc = ngx_http_blog_dash_humans(r, dash, &dash->humans_res,
+                                       &t->results[NGX_HTTP_BLOG_DASH_FIGURES],
+                                       vars);
+        if (rc != NGX_OK) {
+            return rc;
+        }
     }
 
     return ngx_http_blog_dash_broken(r, dash, vars);
@@ -332,6 +460,68 @@ ngx_http_blog_dash_figures(ngx_http_request_t *r, blog_stats_result_t *res,
                                    ngx_strlen(prev_from)) != NGX_OK
         || ngx_http_blog_scope_str(r, vars, "prev_to", (u_char *) prev_to,
                                    ngx_strlen(prev_to)) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * "humans": the visitors whose browser fetched the CSS beacon, with the
+ * change against the period before, their visits' share of all visits,
+ * and a link that filters the page to them.
+ */
+static ngx_int_t
+ngx_http_blog_dash_humans(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
+    blog_stats_result_t *res, blog_stats_result_t *all, ngx_array_t *vars)
+{
+    u_char             share[sizeof("100%")];
+    int64_t            visits;
+    ngx_str_t          href, one = ngx_string("1");
+    ngx_array_t        items;
+    blog_stats_sums_t  cur, prev;
+
+    ngx_memzero(&cur, sizeof(blog_stats_sums_t));
+    ngx_memzero(&prev, sizeof(blog_stats_sums_t));
+
+    if (res->nrows) {
+        cur = res->rows[0].sums;
+
+        if (res->rows[0].has_prev) {
+            prev = res->rows[0].prev;
+        }
+    }
+
+    visits = all->nrows ? all->rows[0].sums.visits : 0;
+
+    /* a period whose raw rows are gone: no number rather than a wrong one */
+    if (dash->humans_rc != BLOG_STATS_OK) {
+        return ngx_http_blog_scope_cstr(r, vars, "humans_gone", "1")
+               == NGX_OK ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_array_init(&items, r->pool, 1, sizeof(blog_tpl_ctx_t)) != NGX_OK
+        || ngx_http_blog_dash_figure(r, &items, BLOG_STATS_VISITORS, &cur,
+                                     &prev) != NGX_OK
+        || ngx_http_blog_dash_href(r, dash, NULL, BLOG_STATS_HUMAN, &one,
+                                   BLOG_STATS_NDIMS, &href) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* rounded down: 99% until every visit is a human's */
+    ngx_sprintf(share, "%L%%%Z",
+                visits ? cur.visits * 100 / visits : (int64_t) 0);
+
+    if (ngx_http_blog_scope_list(vars, "humans", &items) != NGX_OK
+        || ngx_http_blog_scope_str(r, vars, "humans_share", share,
+                                   ngx_strlen(share)) != NGX_OK
+        || ngx_http_blog_scope_int(r, vars, "humans_visits", cur.visits)
+           != NGX_OK
+        || ngx_http_blog_scope_str(r, vars, "humans_href", href.data,
+                                   href.len) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -736,8 +926,8 @@ ngx_http_blog_dash_csv(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
  * The pages answered 404 and the referrers of those views: links to the
  * blog that lead nowhere, read by ngx_http_blog_dash_work().  The engine
  * has no status dimension, so that is one indexed query of its own over
- * the views of the range, which the raw rows keep for [events] raw_days;
- * the filters do not apply to it.
+ * the views of the range, which the raw rows keep for [events] raw_days,
+ * with the page's filters (ngx_http_blog_dash_broken_sql()).
  */
 static ngx_int_t
 ngx_http_blog_dash_broken(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,

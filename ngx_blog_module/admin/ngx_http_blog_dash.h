@@ -47,6 +47,18 @@ typedef struct {
     int64_t                   now_ms;
     ngx_str_t                 csv;            /* csv=ARG, or none */
     unsigned                  is_csv:1;
+    unsigned                  humans:1;       /* the beacon's figure */
+    char                     *broken_sql;     /* the 404s, filtered */
+
+    /*
+     * With the CSS beacon (blog_analytics_beacon): the Humans figure's
+     * query, asked in the thread after the others, apart: a period the
+     * raw rows no longer cover refuses it (the rollup keeps no human),
+     * which must not fail the page.
+     */
+    blog_stats_query_t        humans_q;
+    blog_stats_result_t       humans_res;
+    int                       humans_rc;      /* blog_stats_rc_e */
 
     /* read in the thread besides the engine's queries */
     int64_t                   current;
@@ -77,8 +89,9 @@ const char *ngx_http_blog_dash_arg(blog_stats_dim_e dim);
  * t; NGX_HTTP_BAD_REQUEST with *why when the engine takes no
  * such question (an unknown csv, a filter it refuses).
  */
-ngx_int_t ngx_http_blog_dash_queries(ngx_http_blog_dash_t *dash,
-    ngx_http_blog_stats_task_t *t, const char **why);
+ngx_int_t ngx_http_blog_dash_queries(ngx_http_request_t *r,
+    ngx_http_blog_dash_t *dash, ngx_http_blog_stats_task_t *t,
+    const char **why);
 ngx_int_t ngx_http_blog_dash_csv_query(ngx_http_blog_dash_t *dash,
     ngx_http_blog_stats_task_t *t, const char **why);
 

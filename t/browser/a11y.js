@@ -7,6 +7,14 @@
 //   BASE=http://127.0.0.1:PORT USER=... PASS=... PROFILE=dir OUT=dir
 //   PUBLIC="name=/path ..." ADMIN="name=/admin/path ..."
 //
+// A path "/path!field=value&field=value" is a form's answer: the page at
+// /path is opened, the form holding the first field is filled in (values
+// URL-encoded) and sent as a reader would, and the page that comes back
+// is the one checked (so a POST's pages, errors included, are swept too).
+// The form is sent with form.submit(), past the browser's own checks, so
+// that the server's answer to a bad value is seen.  A value "file:TEXT"
+// is a file chosen for that field: TEXT, as "upload.csv".
+//
 // Writes OUT/NAME-WIDTH.html and OUT/NAME-WIDTH.png (and NAME-390-menu.png
 // with the panel's menu open), and prints one line
 // per page and width:
@@ -57,9 +65,35 @@ async function barHeight(page) {
 
 // axe runs in the page through the DevTools protocol, which the panel's
 // Content-Security-Policy does not govern, so the page is checked as sent.
+async function open(page, url) {
+    const bang = url.indexOf('!');
+    if (bang < 0) {
+        return page.goto(base + url);
+    }
+    await page.goto(base + url.slice(0, bang));
+    const all = Array.from(new URLSearchParams(url.slice(bang + 1)));
+    for (const [n, v] of all.filter(([, v]) => v.startsWith('file:'))) {
+        await page.setInputFiles('[name="' + n + '"]', {
+            name: 'upload.csv', mimeType: 'text/csv', buffer: Buffer.from(v.slice(5)),
+        });
+    }
+    const fields = all.filter(([, v]) => !v.startsWith('file:'));
+    const [response] = await Promise.all([
+        page.waitForNavigation(),
+        page.evaluate(([first, fields]) => {
+            const form = document.querySelector('[name="' + first + '"]').form;
+            for (const [n, v] of fields) {
+                form.elements[n].value = v;
+            }
+            form.submit();
+        }, [all[0][0], fields]),
+    ]);
+    return response;
+}
+
 async function check(page, name, url, width, admin) {
     await page.setViewportSize({ width, height: 900 });
-    const response = await page.goto(base + url);
+    const response = await open(page, url);
     const html = response ? await response.text() : '';
     const file = path.join(out, name + '-' + width);
     fs.writeFileSync(file + '.html', html);

@@ -456,6 +456,34 @@ test_aliases(void)
 }
 
 
+/* cover: the first image of the body, as its own paragraph */
+static void
+test_cover(void)
+{
+    ok(parse("---\ntitle: t\ndraft: true\ncover: /media/c.png\n---\nText.\n")
+       == CTL_OK, "a cover");
+    is_str(doc.cover, "/media/c.png", "cover: its path");
+    is_str(doc.body, "![](/media/c.png)\n\nText.\n", "cover: heads the body");
+
+    ok(parse("---\ntitle: t\ndraft: true\ncover: \"https://cdn.example/a.png?w=1\"\n"
+             "---\n") == CTL_OK, "a cover URL, quoted");
+    is_str(doc.body, "![](https://cdn.example/a.png?w=1)\n\n", "cover URL: the body");
+
+    ok(parse("---\ntitle: t\ndraft: true\n---\nText.\n") == CTL_OK, "no cover");
+    ok(doc.cover == NULL, "no cover: NULL");
+    is_str(doc.body, "Text.\n", "no cover: the body as written");
+
+    fails_at("---\ntitle: t\ndraft: true\ncover: \"/a.png) ![x](/b.png\"\n---\n", 4,
+             "no spaces, quotes, brackets", "a cover that would end its image");
+    fails_at("---\ntitle: t\ndraft: true\ncover: /a.png\"onerror=x\n---\n", 4,
+             "no spaces, quotes, brackets", "a cover with a quote");
+    fails_at("---\ntitle: t\ndraft: true\ncover: \"\"\n---\n", 4,
+             "of 1 to 2048 bytes", "an empty cover");
+    fails_at("---\ntitle: t\ndraft: true\ncover: /a.png\ncover: /b.png\n---\n", 5,
+             "duplicate key \"cover\"", "two covers");
+}
+
+
 int
 main(void)
 {
@@ -469,6 +497,7 @@ main(void)
     test_layout();
     test_slugs();
     test_aliases();
+    test_cover();
 
     ctl_doc_free(&doc);
 

@@ -3,7 +3,8 @@
  * in-memory analytics.db: views join a visit within the gap and start
  * one after it; a batch that is discarded and added again writes what it
  * would have written the first time; a batch committed is built on by the
- * next (an update, not a second visit); sources and channels.
+ * next (an update, not a second visit); the CSS beacon's human mark;
+ * sources and channels.
  */
 
 #include <stdio.h>
@@ -211,6 +212,67 @@ test_visits(void)
 }
 
 
+/*
+ * The CSS beacon: it marks the visitor's open visit, in the batch that
+ * starts it or a later one (an UPDATE), undone with a discarded batch; a
+ * beacon read before its page's view marks the visit that view starts,
+ * one from before the visit's start does not; past the cap the address's
+ * key finds the visit.
+ */
+static void
+test_beacon(void)
+{
+    uint64_t      t1;
+    jr_visits_t  *v;
+
+    t1 = T0 + 300 * MINUTE;
+    v = jr_visits_open(db, GAP);
+    ok(v != NULL, "opened again");
+
+    /* the page and its beacon in one batch, discarded, then again */
+    view(v, 11, t1, "/h1", "");
+    ok(jr_visits_beacon(v, t1 + 1000, 11, 99) == 0, "a beacon");
+    jr_visits_discard(v);
+    view(v, 11, t1, "/h1", "");
+    ok(jr_visits_beacon(v, t1 + 1000, 11, 99) == 0, "... read again");
+    ok(write_batch(v), "written");
+
+    /* the page, then its beacon in a later batch */
+    view(v, 12, t1, "/h2", "");
+    ok(write_batch(v), "a visit without a beacon");
+    is_str(query("SELECT human FROM analytics_visits WHERE entry = '/h2'"),
+           "0", "... is no human's");
+    ok(jr_visits_beacon(v, t1 + 2 * MINUTE, 12, 99) == 0, "its beacon");
+    jr_visits_discard(v);
+    ok(write_batch(v), "discarded, an empty batch");
+    is_str(query("SELECT human FROM analytics_visits WHERE entry = '/h2'"),
+           "0", "... leaves it as it was");
+    ok(jr_visits_beacon(v, t1 + 2 * MINUTE, 12, 99) == 0, "read again");
+    ok(write_batch(v), "written");
+
+    /* a beacon before its page's view; one from before the page */
+    ok(jr_visits_beacon(v, t1 + 1000, 13, 99) == 0, "a beacon first");
+    view(v, 13, t1, "/h3", "");
+    ok(jr_visits_beacon(v, t1, 14, 99) == 0, "a beacon of an earlier page");
+    view(v, 14, t1 + MINUTE, "/h4", "");
+
+    /* past visitors_per_address the views' key is the address's */
+    view(v, 15, t1, "/h5", "");
+    ok(jr_visits_beacon(v, t1 + 1000, 16, 15) == 0,
+       "a beacon of a visitor past the cap");
+    ok(write_batch(v), "written");
+
+    is_str(query("SELECT entry || ':' || human FROM analytics_visits"
+                 " WHERE entry LIKE '/h%' ORDER BY id"),
+           "/h1:1;/h2:1;/h3:1;/h4:0;/h5:1",
+           "human: with the page, later, first, not before, by the address");
+    is_str(query("SELECT count(*) FROM analytics_views"
+                 " WHERE path LIKE '/h%'"), "5", "beacons make no view");
+
+    jr_visits_close(v);
+}
+
+
 static void
 source_is(const char *host, const char *medium, const char *campaign,
     const char *tag, const char *source, const char *channel)
@@ -256,6 +318,7 @@ main(void)
     }
 
     test_visits();
+    test_beacon();
 
     source_is("", "", "", "", "", "direct");
     source_is("www.google.co.uk", "", "", "", "Google", "search");
