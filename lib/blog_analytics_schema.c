@@ -180,7 +180,82 @@ static const char *const
      * sends a browser's User-Agent seldom loads stylesheets.  0 also for
      * every visit counted while the beacon was off.
      */
-    "ALTER TABLE analytics_visits ADD COLUMN human INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE analytics_visits ADD COLUMN human INTEGER NOT NULL DEFAULT 0;",
+
+    /*
+     * 4: page views in one B-tree of integers (docs/analytics.md#storage).
+     * A view was a rowid row with its path and referrer as text and two
+     * indexes (day, visit): three B-trees and ~86 bytes a view, most of
+     * ingestion's cost.  Now paths and referrers are interned in
+     * analytics_strings (id 0 is ''), and a view is a row of
+     * analytics_hits clustered by (day, path): a day's rows are a range
+     * (rollup, retention, today's open visits), and a page's rows of a
+     * day are a range in it, so a page filter over a month is a seek per
+     * day rather than a read of every view.  n numbers a visit's views
+     * (the jobrunner's: 1, 2, ... in the order it counted them); it makes
+     * the key unique and orders views of the same millisecond.
+     *
+     * analytics_views stays as a view of the same columns (but id, now
+     * n) for readers and for tools that write rows by hand: its triggers
+     * intern the strings.  The jobrunner and blog_stats use the tables.
+     */
+    "CREATE TABLE analytics_strings ("
+    "  id    INTEGER PRIMARY KEY,"
+    "  value TEXT NOT NULL UNIQUE"
+    ");"
+    "INSERT INTO analytics_strings (id, value) VALUES (0, '');"
+    "INSERT OR IGNORE INTO analytics_strings (value)"
+    " SELECT path FROM analytics_views UNION SELECT ref_host"
+    " FROM analytics_views UNION SELECT ref_path FROM analytics_views;"
+    "CREATE TABLE analytics_hits ("
+    "  day      INTEGER NOT NULL,"
+    "  path     INTEGER NOT NULL,"
+    "  visit    INTEGER NOT NULL,"
+    "  n        INTEGER NOT NULL,"
+    "  time_ms  INTEGER NOT NULL,"
+    "  status   INTEGER NOT NULL,"
+    "  ref_host INTEGER NOT NULL,"
+    "  ref_path INTEGER NOT NULL,"
+    "  PRIMARY KEY (day, path, visit, n)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO analytics_hits (day, path, visit, n, time_ms, status,"
+    " ref_host, ref_path)"
+    " SELECT w.day, p.id, w.visit,"
+    " row_number() OVER (PARTITION BY w.visit ORDER BY w.time_ms, w.id),"
+    " w.time_ms, w.status, h.id, r.id FROM analytics_views w"
+    " JOIN analytics_strings p ON p.value = w.path"
+    " JOIN analytics_strings h ON h.value = w.ref_host"
+    " JOIN analytics_strings r ON r.value = w.ref_path;"
+    "DROP TABLE analytics_views;"
+    "CREATE VIEW analytics_views AS"
+    " SELECT w.n AS n, w.visit AS visit, w.day AS day, w.time_ms AS time_ms,"
+    " p.value AS path, w.status AS status, h.value AS ref_host,"
+    " r.value AS ref_path FROM analytics_hits w"
+    " JOIN analytics_strings p ON p.id = w.path"
+    " JOIN analytics_strings h ON h.id = w.ref_host"
+    " JOIN analytics_strings r ON r.id = w.ref_path;"
+    /* n: after the visit's views of that page, a seek (day, path, visit) */
+    "CREATE TRIGGER analytics_views_insert INSTEAD OF INSERT"
+    " ON analytics_views BEGIN"
+    " INSERT OR IGNORE INTO analytics_strings (value) VALUES (NEW.path),"
+    " (coalesce(NEW.ref_host, '')), (coalesce(NEW.ref_path, ''));"
+    " INSERT INTO analytics_hits (day, path, visit, n, time_ms, status,"
+    " ref_host, ref_path) SELECT NEW.day, p.id, NEW.visit,"
+    " coalesce((SELECT max(n) FROM analytics_hits WHERE day = NEW.day"
+    " AND path = p.id AND visit = NEW.visit), 0) + 1,"
+    " NEW.time_ms, NEW.status,"
+    " (SELECT id FROM analytics_strings"
+    " WHERE value = coalesce(NEW.ref_host, '')),"
+    " (SELECT id FROM analytics_strings"
+    " WHERE value = coalesce(NEW.ref_path, ''))"
+    " FROM analytics_strings p WHERE p.value = NEW.path;"
+    " END;"
+    "CREATE TRIGGER analytics_views_delete INSTEAD OF DELETE"
+    " ON analytics_views BEGIN"
+    " DELETE FROM analytics_hits WHERE day = OLD.day AND path ="
+    " (SELECT id FROM analytics_strings WHERE value = OLD.path)"
+    " AND visit = OLD.visit AND n = OLD.n;"
+    " END;"
 };
 
 

@@ -49,6 +49,10 @@ const char *const  blog_stats_dim_names[BLOG_STATS_NDIMS] = {
 };
 
 static const blog_stats_dim_t  blog_stats_dims[BLOG_STATS_NDIMS] = {
+    /*
+     * analytics_hits' path is an analytics_strings id (migration 4): the
+     * raw rows group by it, the middle level gives the string
+     */
     { "w.path", 1 },
     { "v.entry", 0 },
     { "v.exit", 0 },
@@ -789,7 +793,7 @@ blog_stats_param(blog_stats_plan_t *p)
 static int
 blog_stats_sql(blog_stats_plan_t *p)
 {
-    int                        visits;
+    int                        visits, fresh;
     char                       col[32];
     size_t                     i, k, keys;
     unsigned                   need;
@@ -836,8 +840,26 @@ blog_stats_sql(blog_stats_plan_t *p)
         return -1;
     }
 
-    for (k = 0; k < keys; k++) {
-        snprintf(col, sizeof(col), ", k%zu", k);
+    for (i = 0, k = 0; i < q->ndims; i++) {
+        if ((int) i == p->time) {
+            continue;
+        }
+
+        if (q->dims[i] == BLOG_STATS_PAGE) {
+            snprintf(col, sizeof(col), "k%zu) AS k%zu", k, k);
+
+            if (blog_stats_lit(p, ", (SELECT value FROM analytics_strings"
+                               " WHERE id = ")
+                || blog_stats_str(p, col))
+            {
+                return -1;
+            }
+
+            k++;
+            continue;
+        }
+
+        snprintf(col, sizeof(col), ", k%zu", k++);
 
         if (blog_stats_str(p, col)) {
             return -1;
@@ -872,31 +894,50 @@ blog_stats_sql(blog_stats_plan_t *p)
      * taken from its views instead, looked up by visit for today's only.
      */
 #define BLOG_STATS_FRESH(agg, col)                                            \
-    "CASE WHEN v.day >= ?5 THEN (SELECT " agg " FROM analytics_views x"       \
-    " WHERE x.visit = v.id) ELSE v." col " END"
+    "CASE WHEN v.day >= ?5 THEN " agg " ELSE v." col " END"
+
+    /*
+     * today's views per visit, read once (a range of the views' rows)
+     * and joined: the rows are clustered by day and page, not by visit
+     */
+#define BLOG_STATS_TODAY                                                      \
+    " LEFT JOIN (SELECT visit, count(*) AS n, max(time_ms) AS e"              \
+    " FROM analytics_hits WHERE day >= ?5 GROUP BY visit) f ON f.visit = v.id"
+
+    /* the raw branch's days, one by one: a page's rows of a day are a seek */
+#define BLOG_STATS_DAYS                                                       \
+    "(WITH RECURSIVE days(d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days"  \
+    " WHERE d < ?2) SELECT d FROM days)"
 
     /* without visits, a page's rows are its views, not grouped per visit */
     visits = !p->page || (need & BLOG_STATS_NEED_VISITS);
 
     if (blog_stats_lit(p, "SELECT v.day AS d, v.visitor AS who, ")
         || blog_stats_str(p, need & BLOG_STATS_NEED_DUR
-                             ? BLOG_STATS_FRESH("max(x.time_ms)", "end_ms")
+                             ? BLOG_STATS_FRESH("f.e", "end_ms")
                                " - v.start_ms AS dur, "
                              : "0 AS dur, ")
         || (p->page
             ? blog_stats_str(p, !visits ? "0 AS b, 1 AS n"
                                 : need & BLOG_STATS_NEED_BOUNCES
-                                ? BLOG_STATS_FRESH("count(*)", "views")
+                                ? BLOG_STATS_FRESH("coalesce(f.n, 0)",
+                                                   "views")
                                   " = 1 AS b, count(*) AS n"
                                 : "0 AS b, count(*) AS n")
             : blog_stats_str(p, need & (BLOG_STATS_NEED_VIEWS
                                         | BLOG_STATS_NEED_BOUNCES)
-                                ? BLOG_STATS_FRESH("count(*)", "views")
+                                ? BLOG_STATS_FRESH("coalesce(f.n, 0)",
+                                                   "views")
                                   " AS n"
                                 : "1 AS n")))
     {
         return -1;
     }
+
+    fresh = (need & BLOG_STATS_NEED_DUR)
+            || (p->page ? visits && (need & BLOG_STATS_NEED_BOUNCES)
+                        : (need & (BLOG_STATS_NEED_VIEWS
+                                   | BLOG_STATS_NEED_BOUNCES)) != 0);
 
     for (i = 0, k = 0; i < q->ndims; i++) {
         if ((int) i == p->time) {
@@ -913,10 +954,14 @@ blog_stats_sql(blog_stats_plan_t *p)
         }
     }
 
-    if (blog_stats_lit(p, " FROM analytics_visits v")
-        || (p->page
-            && blog_stats_lit(p, " JOIN analytics_views w ON w.visit = v.id"))
+    /* a page's rows first (CROSS JOIN keeps the order): no index by visit */
+    if ((p->page
+         ? blog_stats_lit(p, " FROM analytics_hits w CROSS JOIN"
+                          " analytics_visits v ON v.id = w.visit")
+         : blog_stats_lit(p, " FROM analytics_visits v"))
+        || (fresh && blog_stats_lit(p, BLOG_STATS_TODAY))
         || blog_stats_lit(p, " WHERE v.day BETWEEN ?1 AND ?2")
+        || (p->page && blog_stats_lit(p, " AND w.day IN " BLOG_STATS_DAYS))
         || (p->rollup
             && blog_stats_lit(p, " AND v.day NOT IN (SELECT day FROM"
                               " analytics_rolled WHERE day BETWEEN ?1 AND ?2)")))
@@ -1149,7 +1194,30 @@ static int
 blog_stats_filter_sql(blog_stats_plan_t *p, const blog_stats_filter_t *f,
     const char *col)
 {
-    size_t  i;
+    size_t               i;
+    blog_stats_filter_t  is;
+
+    /*
+     * a page's rows by the ids of the strings the filter takes: for "is"
+     * a seek, not a lookup of every row's path
+     */
+    if (col == blog_stats_dims[BLOG_STATS_PAGE].raw) {
+        is = *f;
+
+        if (is.op == BLOG_STATS_IS_NOT) {
+            is.op = BLOG_STATS_IS;
+        }
+
+        if (blog_stats_str(p, f->op == BLOG_STATS_IS_NOT ? "w.path NOT IN"
+                                                         : "w.path IN")
+            || blog_stats_lit(p, " (SELECT id FROM analytics_strings WHERE ")
+            || blog_stats_filter_sql(p, &is, "value"))
+        {
+            return -1;
+        }
+
+        return blog_stats_lit(p, ")") ? -1 : 0;
+    }
 
     if (f->op == BLOG_STATS_CONTAINS) {
         if (blog_stats_lit(p, "(")) {

@@ -2,7 +2,7 @@
  * The analytics query engine: metrics over a date range, grouped by
  * dimensions, filtered, ordered and paginated, with the previous period
  * for comparison, from analytics.db (lib/blog_analytics_schema.c,
- * migration 2).  The shape follows Plausible's Stats API v2 so that a
+ * migrations 2 and 4).  The shape follows Plausible's Stats API v2 so that a
  * query written for it carries over; the module's POST /api/v2/query, the
  * panel's dashboard and the jobrunner's e-mail reports all ask through
  * blog_stats_run().
@@ -15,7 +15,7 @@
  * device and source only, grouped by at most one of them, are summed for
  * the closed days from analytics_segments (a source filter, when not
  * grouped by source, an "is" of one value).  Any other question is
- * answered from the raw rows (analytics_visits, analytics_views), which
+ * answered from the raw rows (analytics_visits, analytics_hits), which
  * are kept for [jobrunner] raw_days: a range that reaches rolled-up days
  * whose raw rows are gone is refused (BLOG_STATS_ERANGE).
  *

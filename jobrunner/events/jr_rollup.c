@@ -51,7 +51,7 @@ struct jr_rollup_s {
     int64_t        day;                 /* being summed, or -1 */
     int            dim;                 /* its next dimension */
     int64_t        views;               /* its views when it started */
-    int64_t        last;                /* and the largest view id */
+    int64_t        last;                /* and the largest visit id of them */
 };
 
 
@@ -61,7 +61,7 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
     "ROLLBACK",
     "SELECT day FROM analytics_visits WHERE day >= ?1 ORDER BY day LIMIT 1",
     "SELECT 1 FROM analytics_rolled WHERE day = ?1",
-    "SELECT count(*), coalesce(max(id), 0) FROM analytics_views"
+    "SELECT count(*), coalesce(max(visit), 0) FROM analytics_hits"
     " WHERE day = ?1",
     "DELETE FROM analytics_rollup WHERE day = ?1",
     "DELETE FROM analytics_segments WHERE by_source IN (0, 1) AND day = ?1",
@@ -72,10 +72,11 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
      */
     "DELETE FROM analytics_page_segments WHERE country IN (SELECT country"
     " FROM analytics_visits WHERE day = ?1) AND day = ?1",
-    JR_VISITS_RECOMPUTE(JR_VISITS_STALE),
+    JR_VISITS_REPAIR_DAY,
     "INSERT OR IGNORE INTO analytics_rolled (day) VALUES (?1)",
 
-    "DELETE FROM analytics_views WHERE id IN (SELECT id FROM analytics_views"
+    "DELETE FROM analytics_hits WHERE (day, path, visit, n) IN"
+    " (SELECT day, path, visit, n FROM analytics_hits"
     " WHERE day < ?1 AND day IN (SELECT day FROM analytics_rolled)"
     " LIMIT " JR_ROLLUP_DELETE ")",
     "DELETE FROM analytics_visits WHERE id IN (SELECT id FROM analytics_visits"
@@ -103,12 +104,13 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
      * bounces and durations
      */
     "INSERT INTO analytics_rollup (day, dim, key, visitors, visits, views,"
-    " bounces, duration_ms) SELECT ?1, 'event:page', p.path,"
+    " bounces, duration_ms) SELECT ?1, 'event:page', s.value,"
     " count(DISTINCT v.visitor), count(*), total(p.n), total(v.views = 1),"
     " total(v.end_ms - v.start_ms)"
-    " FROM (SELECT visit, path, count(*) AS n FROM analytics_views"
+    " FROM (SELECT visit, path, count(*) AS n FROM analytics_hits"
     "       WHERE day = ?1 GROUP BY visit, path) AS p"
-    " JOIN analytics_visits AS v ON v.id = p.visit GROUP BY p.path",
+    " JOIN analytics_visits AS v ON v.id = p.visit"
+    " JOIN analytics_strings AS s ON s.id = p.path GROUP BY p.path",
 
     JR_ROLLUP_VISIT("visit:entry_page", "entry"),
     JR_ROLLUP_VISIT("visit:exit_page", "exit"),
@@ -137,11 +139,12 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
     /* the pages' segments, a page summed as for its rollup rows */
     "INSERT INTO analytics_page_segments (country, day, device, page,"
     " visitors, visits, views, bounces, duration_ms)"
-    " SELECT v.country, ?1, v.device, p.path, count(DISTINCT v.visitor),"
+    " SELECT v.country, ?1, v.device, s.value, count(DISTINCT v.visitor),"
     " count(*), total(p.n), total(v.views = 1), total(v.end_ms - v.start_ms)"
-    " FROM (SELECT visit, path, count(*) AS n FROM analytics_views"
+    " FROM (SELECT visit, path, count(*) AS n FROM analytics_hits"
     "       WHERE day = ?1 GROUP BY visit, path) AS p"
     " JOIN analytics_visits AS v ON v.id = p.visit"
+    " JOIN analytics_strings AS s ON s.id = p.path"
     " GROUP BY v.country, v.device, p.path"
 };
 

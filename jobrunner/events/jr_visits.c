@@ -22,6 +22,7 @@
 
 #include "core/jr_log.h"
 #include "events/jr_source.h"
+#include "events/jr_strings.h"
 #include "events/jr_visits.h"
 
 
@@ -36,6 +37,8 @@ typedef struct {
     int64_t    id;                      /* 0: dead, found by no view */
     uint64_t   start_ms;
     uint64_t   end_ms;
+    int64_t    entry;                   /* analytics_strings ids of the */
+    int64_t    exit;                    /* first and last views' paths */
     uint32_t   views;
     uint32_t   touch;                   /* 1 + its touch in the batch, or 0 */
     uint16_t   dirty;                   /* its row is behind its views */
@@ -79,16 +82,28 @@ typedef struct {
     int64_t           visit;
     int64_t           day;
     uint64_t          time_ms;
+    uint32_t          n;                /* the view's number in its visit */
     unsigned          status;
     jr_visits_str_t   path;
     jr_visits_str_t   ref_host;
     jr_visits_str_t   ref_path;
+    int64_t           path_id;          /* interned by jr_visits_write() */
 } jr_visits_row_t;
+
+/*
+ * A visit whose row is behind and that the batch ended (its visitor's
+ * next view starts another): its state then, and its touch in the batch
+ * (-1: none), whose views give its entry and exit ids once interned.
+ */
+typedef struct {
+    jr_visit_t        state;
+    int32_t           touch;
+} jr_visits_ended_t;
 
 enum {
     JR_VISITS_INSERT = 0,
     JR_VISITS_UPDATE,
-    JR_VISITS_STALE_DAY,
+    JR_VISITS_REPAIR,
     JR_VISITS_VIEW,
     JR_VISITS_UNROLL,
     JR_VISITS_HUMAN,
@@ -98,6 +113,8 @@ enum {
 struct jr_visits_s {
     sqlite3            *db;
     sqlite3_stmt       *stmt[JR_VISITS_NSTMT];
+    jr_strings_t       *strings;
+    unsigned            written:1;      /* a write not committed yet */
     uint64_t            gap_ms;
     int64_t             next_id;
     uint64_t            newest;         /* the latest view's time */
@@ -106,7 +123,7 @@ struct jr_visits_s {
     uint64_t           *done;           /* keys of the rows brought up to */
     size_t              ndone;          /* date in this batch */
     size_t              done_cap;
-    int64_t            *ended;          /* ids of visits behind their rows */
+    jr_visits_ended_t  *ended;          /* visits behind their rows */
     size_t              nended;         /* that the batch ended */
     size_t              ended_cap;
 
@@ -133,11 +150,16 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
     " ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
 
-    JR_VISITS_RECOMPUTE("id = ?1"),
-    JR_VISITS_RECOMPUTE(JR_VISITS_STALE),
+    /* a visit's row brought up to date from the open visit's state */
+    "UPDATE analytics_visits SET start_ms = ?2, end_ms = ?3, views = ?4,"
+    " entry = (SELECT value FROM analytics_strings WHERE id = ?5),"
+    " exit = (SELECT value FROM analytics_strings WHERE id = ?6)"
+    " WHERE id = ?1",
 
-    "INSERT INTO analytics_views (visit, day, time_ms, path, status,"
-    " ref_host, ref_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    JR_VISITS_REPAIR_DAY,
+
+    "INSERT INTO analytics_hits (day, path, visit, n, time_ms, status,"
+    " ref_host, ref_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 
     /* a day rolled up and then given a late view is summed again */
     "DELETE FROM analytics_rolled WHERE day = ?1",
@@ -160,8 +182,9 @@ static void jr_visits_bind_str(jr_visits_t *v, sqlite3_stmt *stmt, int col,
     const jr_visits_str_t *s);
 static void jr_visits_untouch(jr_visits_t *v);
 static int jr_visits_sweep(jr_visits_t *v, int all);
-static int jr_visits_ended(jr_visits_t *v, int64_t id);
-static int jr_visits_recompute(jr_visits_t *v, int64_t id);
+static int jr_visits_ended(jr_visits_t *v, const jr_visit_t *e);
+static void jr_visits_pages(jr_visits_t *v, jr_visit_t *e, int32_t touch);
+static int jr_visits_recompute(jr_visits_t *v, const jr_visit_t *e);
 static int jr_visits_repair(jr_visits_t *v);
 static int jr_visits_query_only(sqlite3 *db);
 
@@ -191,6 +214,12 @@ jr_visits_open(sqlite3 *db, unsigned gap)
 
     v->db = db;
     v->gap_ms = (uint64_t) gap * 1000;
+
+    v->strings = jr_strings_open(db);
+    if (v->strings == NULL) {
+        jr_visits_close(v);
+        return NULL;
+    }
 
     for (i = 0; i < JR_VISITS_NSTMT; i++) {
         if (sqlite3_prepare_v3(db, jr_visits_sql[i], -1,
@@ -274,8 +303,8 @@ jr_visits_repair(jr_visits_t *v)
     rc = 0;
 
     for (day = today - 1; day <= today && rc == 0; day++) {
-        sqlite3_bind_int64(v->stmt[JR_VISITS_STALE_DAY], 1, day);
-        rc = jr_visits_step(v, JR_VISITS_STALE_DAY);
+        sqlite3_bind_int64(v->stmt[JR_VISITS_REPAIR], 1, day);
+        rc = jr_visits_step(v, JR_VISITS_REPAIR);
 
         if (rc == 0 && sqlite3_changes(v->db)) {
             jr_log(JR_LOG_INFO, "visits: %d of day %lld brought up to date "
@@ -341,8 +370,8 @@ jr_visits_add(jr_visits_t *v, const jr_visits_view_t *view)
             goto nomem;
         }
 
-        if (jr_visits_touch(v, e, 1, &touch) != 0
-            || (e->dirty && jr_visits_ended(v, e->id) != 0))
+        if ((e->dirty && jr_visits_ended(v, e) != 0)
+            || jr_visits_touch(v, e, 1, &touch) != 0)
         {
             goto nomem;
         }
@@ -388,6 +417,7 @@ jr_visits_add(jr_visits_t *v, const jr_visits_view_t *view)
     row->visit = e->id;
     row->day = touch->day;
     row->time_ms = t;
+    row->n = e->views;
     row->status = ev->status;
 
     if (jr_visits_str(v, &row->path, ev->field[BLOG_EVENT_PATH].data,
@@ -607,15 +637,47 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
 {
     int                 i;
     size_t              k;
-    int64_t             visitor, unrolled;
+    int64_t             visitor, unrolled, ref_host, ref_path;
+    jr_visit_t          ended;
     sqlite3_stmt       *stmt;
+    jr_visit_t         *e;
     jr_visits_row_t    *row;
     jr_visits_touch_t  *t;
 
     unrolled = -1;
 
-    /* a write after one that failed does it all again */
+    /*
+     * a write after one that failed does it all again; the strings it
+     * added went with its rollback
+     */
     v->ndone = 0;
+
+    if (v->written) {
+        jr_strings_discard(v->strings);
+    }
+
+    v->written = 1;
+
+    /* the views' paths, then the open visits' entry and exit pages */
+    for (k = 0; k < v->nrow; k++) {
+        row = &v->row[k];
+
+        if (jr_strings_id(v->strings, v->bytes + row->path.off,
+                          row->path.len, &row->path_id)
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    for (k = 0; k < v->ntouch; k++) {
+        t = &v->touch[k];
+        e = jr_visits_find(v, t->old.key);
+
+        if (e && e->id == t->id) {
+            jr_visits_pages(v, e, (int32_t) k);
+        }
+    }
 
     for (k = 0; k < v->ntouch; k++) {
         t = &v->touch[k];
@@ -686,14 +748,26 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
 
     for (k = 0; k < v->nrow; k++) {
         row = &v->row[k];
+
+        if (jr_strings_id(v->strings, v->bytes + row->ref_host.off,
+                          row->ref_host.len, &ref_host)
+            != 0
+            || jr_strings_id(v->strings, v->bytes + row->ref_path.off,
+                             row->ref_path.len, &ref_path)
+               != 0)
+        {
+            return -1;
+        }
+
         stmt = v->stmt[JR_VISITS_VIEW];
-        sqlite3_bind_int64(stmt, 1, row->visit);
-        sqlite3_bind_int64(stmt, 2, row->day);
-        sqlite3_bind_int64(stmt, 3, (int64_t) row->time_ms);
-        jr_visits_bind_str(v, stmt, 4, &row->path);
-        sqlite3_bind_int(stmt, 5, (int) row->status);
-        jr_visits_bind_str(v, stmt, 6, &row->ref_host);
-        jr_visits_bind_str(v, stmt, 7, &row->ref_path);
+        sqlite3_bind_int64(stmt, 1, row->day);
+        sqlite3_bind_int64(stmt, 2, row->path_id);
+        sqlite3_bind_int64(stmt, 3, row->visit);
+        sqlite3_bind_int64(stmt, 4, row->n);
+        sqlite3_bind_int64(stmt, 5, (int64_t) row->time_ms);
+        sqlite3_bind_int(stmt, 6, (int) row->status);
+        sqlite3_bind_int64(stmt, 7, ref_host);
+        sqlite3_bind_int64(stmt, 8, ref_path);
 
         if (jr_visits_step(v, JR_VISITS_VIEW) != 0) {
             return -1;
@@ -701,7 +775,13 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
     }
 
     for (k = 0; k < v->nended; k++) {
-        if (jr_visits_recompute(v, v->ended[k]) != 0) {
+        ended = v->ended[k].state;
+
+        if (v->ended[k].touch >= 0) {
+            jr_visits_pages(v, &ended, v->ended[k].touch);
+        }
+
+        if (jr_visits_recompute(v, &ended) != 0) {
             return -1;
         }
     }
@@ -755,7 +835,7 @@ jr_visits_sweep(jr_visits_t *v, int all)
             v->done_cap = cap;
         }
 
-        if (jr_visits_recompute(v, e->id) != 0) {
+        if (jr_visits_recompute(v, e) != 0) {
             return -1;
         }
 
@@ -768,14 +848,14 @@ jr_visits_sweep(jr_visits_t *v, int all)
 
 /* A visit whose row is behind ended in the batch: its row is made so. */
 static int
-jr_visits_ended(jr_visits_t *v, int64_t id)
+jr_visits_ended(jr_visits_t *v, const jr_visit_t *e)
 {
-    size_t    cap;
-    int64_t  *ended;
+    size_t              cap;
+    jr_visits_ended_t  *ended;
 
     if (v->nended == v->ended_cap) {
         cap = v->ended_cap ? v->ended_cap * 2 : 256;
-        ended = realloc(v->ended, cap * sizeof(int64_t));
+        ended = realloc(v->ended, cap * sizeof(jr_visits_ended_t));
         if (ended == NULL) {
             return -1;
         }
@@ -784,16 +864,44 @@ jr_visits_ended(jr_visits_t *v, int64_t id)
         v->ended_cap = cap;
     }
 
-    v->ended[v->nended++] = id;
+    ended = &v->ended[v->nended++];
+    ended->state = *e;
+    ended->touch = e->touch ? (int32_t) e->touch - 1 : -1;
 
     return 0;
 }
 
 
-static int
-jr_visits_recompute(jr_visits_t *v, int64_t id)
+/* The entry and exit pages touch k's views gave visit e, interned. */
+static void
+jr_visits_pages(jr_visits_t *v, jr_visit_t *e, int32_t k)
 {
-    sqlite3_bind_int64(v->stmt[JR_VISITS_UPDATE], 1, id);
+    jr_visits_touch_t  *t;
+
+    t = &v->touch[k];
+
+    if (t->entry >= 0) {
+        e->entry = v->row[t->entry].path_id;
+    }
+
+    if (t->exit >= 0) {
+        e->exit = v->row[t->exit].path_id;
+    }
+}
+
+
+static int
+jr_visits_recompute(jr_visits_t *v, const jr_visit_t *e)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = v->stmt[JR_VISITS_UPDATE];
+    sqlite3_bind_int64(stmt, 1, e->id);
+    sqlite3_bind_int64(stmt, 2, (int64_t) e->start_ms);
+    sqlite3_bind_int64(stmt, 3, (int64_t) e->end_ms);
+    sqlite3_bind_int64(stmt, 4, e->views);
+    sqlite3_bind_int64(stmt, 5, e->entry);
+    sqlite3_bind_int64(stmt, 6, e->exit);
 
     return jr_visits_step(v, JR_VISITS_UPDATE);
 }
@@ -859,6 +967,11 @@ jr_visits_discard(jr_visits_t *v)
     jr_visit_t         *e;
     jr_visits_touch_t  *t;
 
+    /* ids its write gave went with the rollback */
+    if (v->written) {
+        jr_strings_discard(v->strings);
+    }
+
     /* backwards: a key's first touch, the state before the batch, last */
     for (k = v->ntouch; k > 0; k--) {
         t = &v->touch[k - 1];
@@ -892,6 +1005,7 @@ jr_visits_untouch(jr_visits_t *v)
     v->ndone = 0;
     v->nended = 0;
     v->sweeping = 0;
+    v->written = 0;
 }
 
 
@@ -908,6 +1022,7 @@ jr_visits_close(jr_visits_t *v)
         sqlite3_finalize(v->stmt[i]);
     }
 
+    jr_strings_close(v->strings);
     free(v->slot);
     free(v->done);
     free(v->ended);

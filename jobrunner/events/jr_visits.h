@@ -1,7 +1,7 @@
 /*
  * Visits: runs of one visitor's page views with gaps under [jobrunner]
- * visit_gap (30 minutes), written as analytics_visits and analytics_views
- * rows (analytics.db migration 2, docs/analytics.md).
+ * visit_gap (30 minutes), written as analytics_visits and analytics_hits
+ * rows (analytics.db migrations 2 and 4, docs/analytics.md).
  *
  * The visits still open live in memory, keyed by the visitor's key of
  * the day (jr_views_key_t.hv: a hash under a random seed of the day), so
@@ -13,11 +13,13 @@
  *
  * Rows: a visit's row is inserted by the batch that starts it, as the
  * batch leaves it; its views' rows by the batch that adds them.  A visit
- * that goes on in later batches has its row brought up to date from its
- * views' rows (JR_VISITS_RECOMPUTE) once it has ended (visit_gap after
+ * that goes on in later batches has its row brought up to date from what
+ * the open visit keeps in memory (its start, end, views, entry and exit
+ * pages) once it has ended (visit_gap after
  * its last view, by the records' time), a minute after its row was last
- * written while it is open, when the day is rolled up, at shutdown, and
- * at start for the visits a killed jobrunner left behind: one UPDATE per
+ * written while it is open, and at shutdown; from its views' rows when
+ * the day is rolled up and at start for the visits a killed jobrunner
+ * left behind (JR_VISITS_REPAIR_DAY): one UPDATE per
  * visit and minute rather than one per batch it spans, which was most of
  * the cost of ingestion.  So the row of a visit still open is at most a
  * minute behind; its views' rows are always exact.
@@ -40,22 +42,25 @@
 #include "events/jr_useragent.h"
 
 /*
- * Brings the rows of the visits "where" names (with ?1) up to date from
- * their views' rows: start, end, views, entry and exit.
+ * Brings the rows of day ?1's visits that are behind their views up to
+ * date from the views' rows (analytics_hits, migration 4): start, end,
+ * views, entry and exit (the first and last view by time, then by n).
+ * One read of the day's rows per aggregate rather than a seek per visit:
+ * the views are clustered by day and page, not by visit.
  */
-#define JR_VISITS_RECOMPUTE(where)                                            \
-    "UPDATE analytics_visits AS v SET (start_ms, end_ms, views) ="           \
-    " (SELECT min(time_ms), max(time_ms), count(*) FROM analytics_views"      \
-    "  WHERE visit = v.id),"                                                  \
-    " entry = (SELECT path FROM analytics_views WHERE visit = v.id"           \
-    "  ORDER BY time_ms, id LIMIT 1),"                                        \
-    " exit = (SELECT path FROM analytics_views WHERE visit = v.id"            \
-    "  ORDER BY time_ms DESC, id DESC LIMIT 1) WHERE " where
-
-/* Those of day ?1 whose rows are behind their views. */
-#define JR_VISITS_STALE                                                       \
-    "day = ?1 AND views <> (SELECT count(*) FROM analytics_views"             \
-    " WHERE visit = v.id)"
+#define JR_VISITS_REPAIR_DAY                                                  \
+    "WITH c AS (SELECT visit, count(*) AS n, min(time_ms) AS s,"              \
+    "  max(time_ms) AS e FROM analytics_hits WHERE day = ?1 GROUP BY visit)," \
+    " f AS (SELECT visit, min(time_ms * 1048576 + n) AS k, path"              \
+    "  FROM analytics_hits WHERE day = ?1 GROUP BY visit),"                   \
+    " l AS (SELECT visit, max(time_ms * 1048576 + n) AS k, path"              \
+    "  FROM analytics_hits WHERE day = ?1 GROUP BY visit)"                    \
+    " UPDATE analytics_visits AS v SET start_ms = c.s, end_ms = c.e,"         \
+    " views = c.n,"                                                           \
+    " entry = (SELECT value FROM analytics_strings WHERE id = f.path),"       \
+    " exit = (SELECT value FROM analytics_strings WHERE id = l.path)"         \
+    " FROM c JOIN f ON f.visit = c.visit JOIN l ON l.visit = c.visit"         \
+    " WHERE v.id = c.visit AND v.day = ?1 AND v.views <> c.n"
 
 typedef struct jr_visits_s  jr_visits_t;
 

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -160,6 +161,53 @@ test_visits(void)
                  " (SELECT count(*) FROM analytics_views WHERE visit = v.id)"),
            "0", "each visit's views are its rows of views");
 
+    /*
+     * a write rolled back and done again (jr_analytics.c retries a batch
+     * whose commit failed): the strings it added went with the rollback,
+     * the cache must not keep their ids
+     */
+    view(v, 3, T0 + 90 * MINUTE, "/fresh", "new.example");
+    ok(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
+       && jr_visits_write(v, hash, NULL, 1) == 0
+       && sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK,
+       "a write rolled back");
+    ok(write_batch(v), "and done again");
+    is_str(query("SELECT path || ' ' || ref_host FROM analytics_views"
+                 " WHERE visit = (SELECT max(id) FROM analytics_visits)"),
+           "/fresh new.example", "its view's strings are there");
+
+    jr_visits_close(v);
+
+    /* a killed jobrunner left a visit's row behind its views: repaired */
+    {
+        char  sql[512];
+
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO analytics_visits (id, day, visitor, start_ms,"
+                 " end_ms, views, entry, exit) VALUES (100, %lld, 7, %lld,"
+                 " %lld, 1, '/x', '/x');"
+                 " INSERT INTO analytics_views (visit, day, time_ms, path,"
+                 " status) VALUES (100, %lld, %lld, '/x', 200),"
+                 " (100, %lld, %lld, '/y', 200), (100, %lld, %lld, '/z', 200)",
+                 (long long) (time(NULL) / 86400),
+                 (long long) time(NULL) * 1000,
+                 (long long) time(NULL) * 1000,
+                 (long long) (time(NULL) / 86400),
+                 (long long) time(NULL) * 1000,
+                 (long long) (time(NULL) / 86400),
+                 (long long) time(NULL) * 1000 + 60000,
+                 (long long) (time(NULL) / 86400),
+                 (long long) time(NULL) * 1000 + 30000);
+        ok(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
+           "a visit row behind its views");
+    }
+
+    v = jr_visits_open(db, GAP);
+    ok(v != NULL, "opened again");
+    is_str(query("SELECT views || ' ' || entry || ' ' || exit || ' '"
+                 " || ((end_ms - start_ms) / 1000) FROM analytics_visits"
+                 " WHERE id = 100"),
+           "3 /x /y 60", "brought up to date from its views at start");
     jr_visits_close(v);
 }
 

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the analytics query engine (blog_stats.c, blog_range.c,
- * blog_stats_json.c, blog_stats_csv.c): known visits in a fresh
- * analytics.db, each query's answer against the numbers worked out by
+ * blog_stats_json.c, blog_stats_csv.c): known visits in an analytics.db
+ * written at version 3 and migrated (migration 4 moves the views into
+ * analytics_hits), each query's answer against the numbers worked out by
  * hand in the comments.
  */
 
@@ -219,6 +220,15 @@ test_queries(void)
       "\"date_range\":[\"2024-10-03\",\"2024-10-04\"],"
       "\"filters\":[[\"is\",\"event:page\",[\"/c\"]]]}",
       "1,1,1", "a page filter");
+    Q("{\"metrics\":[\"visitors\",\"visits\",\"pageviews\"],"
+      "\"date_range\":[\"2024-10-03\",\"2024-10-04\"],"
+      "\"filters\":[[\"contains\",\"event:page\",[\"c\"]]]}",
+      "1,1,1", "a page filter by contains (the strings' ids it matches)");
+    Q("{\"metrics\":[\"pageviews\"],"
+      "\"date_range\":[\"2024-10-03\",\"2024-10-04\"],"
+      "\"dimensions\":[\"event:page\"],"
+      "\"filters\":[[\"is_not\",\"event:page\",[\"/a\"]]]}",
+      "/b:3|/c:1", "is_not a page, by page");
 
     Q("{\"metrics\":[\"visits\"],\"date_range\":[\"2024-10-03\","
       "\"2024-10-04\"],\"dimensions\":[\"visit:device\"],"
@@ -430,25 +440,117 @@ test_page_segments(void)
 }
 
 
+/* Appends a row's columns to the string at data, "a,b,c;". */
+static int
+dump_row(void *data, int n, char **cols, char **names)
+{
+    int     i;
+    char   *out;
+    size_t  len;
+
+    (void) names;
+    out = data;
+    len = strlen(out);
+
+    for (i = 0; i < n && len + 64 < 4096; i++) {
+        len += (size_t) snprintf(out + len, 4096 - len, "%s%s",
+                                 cols[i] ? cols[i] : "NULL",
+                                 i + 1 < n ? "," : ";");
+    }
+
+    return 0;
+}
+
+
+/* The views' rows as analytics_views shows them, in a fixed order. */
+static char *
+dump_views(char *out)
+{
+    out[0] = '\0';
+
+    if (sqlite3_exec(db, "SELECT visit, day, time_ms, path, status,"
+                     " ref_host, ref_path FROM analytics_views"
+                     " ORDER BY visit, time_ms", dump_row, out, NULL)
+        != SQLITE_OK)
+    {
+        snprintf(out, 4096, "error: %s", sqlite3_errmsg(db));
+    }
+
+    return out;
+}
+
+
+/*
+ * The fixture written at version 3 (analytics_views a table), then the
+ * file migrated: every view moved, the same rows through the view, and
+ * rows written through the view by hand as tools do.
+ */
+static int
+open_migrated(const char *path)
+{
+    int                  rc;
+    char                 before[4096], after[4096];
+    blog_db_error_t      err;
+    const blog_schema_t  v3 = { blog_analytics_schema.what,
+                                blog_analytics_schema.migrations, 3 };
+
+    rc = blog_db_open(&db, path, &v3, BLOG_DB_CREATE | BLOG_DB_MIGRATE,
+                      1000, &err);
+    if (rc != SQLITE_OK
+        || sqlite3_exec(db, fixture, NULL, NULL, NULL) != SQLITE_OK)
+    {
+        printf("Bail out! analytics.db at version 3: %s\n",
+               rc == SQLITE_OK ? sqlite3_errmsg(db) : err.msg);
+        return -1;
+    }
+
+    dump_views(before);
+    sqlite3_close(db);
+
+    rc = blog_db_open(&db, path, &blog_analytics_schema,
+                      BLOG_DB_MIGRATE, 1000, &err);
+    if (rc != SQLITE_OK) {
+        printf("Bail out! analytics.db migrated: %s\n", err.msg);
+        return -1;
+    }
+
+    is_str(dump_views(after), before, "migration 4: the same views");
+
+    if (sqlite3_exec(db, "INSERT INTO analytics_views (visit, day, time_ms,"
+                     " path, status, ref_host, ref_path) VALUES"
+                     " (9, 20000, 1728090000000, '/new', 404, 'x.example',"
+                     " '/a'), (9, 20000, 1728090000000, '/new', 404, '', '');"
+                     " DELETE FROM analytics_views WHERE visit = 9"
+                     " AND ref_host = ''", NULL, NULL, NULL)
+        != SQLITE_OK)
+    {
+        printf("Bail out! rows through analytics_views: %s\n",
+               sqlite3_errmsg(db));
+        return -1;
+    }
+
+    after[0] = '\0';
+    sqlite3_exec(db, "SELECT n, path, status, ref_host || ref_path FROM"
+                 " analytics_views WHERE visit = 9", dump_row, after, NULL);
+    is_str(after, "1,/new,404,x.example/a;",
+           "a row written through analytics_views, one deleted");
+
+    return sqlite3_exec(db, "DELETE FROM analytics_views WHERE visit = 9",
+                        NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+
 int
 main(void)
 {
-    int              rc;
-    char             path[64];
-    blog_db_error_t  err;
+    char  path[64];
 
     test_ranges();
 
     snprintf(path, sizeof(path), "/tmp/blog-stats-unit-%d.db", (int) getpid());
     unlink(path);
 
-    rc = blog_db_open(&db, path, &blog_analytics_schema,
-                      BLOG_DB_CREATE | BLOG_DB_MIGRATE, 1000, &err);
-    if (rc != SQLITE_OK
-        || sqlite3_exec(db, fixture, NULL, NULL, NULL) != SQLITE_OK)
-    {
-        printf("Bail out! analytics.db: %s\n",
-               rc == SQLITE_OK ? sqlite3_errmsg(db) : err.msg);
+    if (open_migrated(path) != 0) {
         return 1;
     }
 

@@ -1,0 +1,211 @@
+/*
+ * The dictionary of paths and referrers; see jr_strings.h.
+ *
+ * The cache is a map from the string to its id, open addressing with
+ * linear probing over JR_STRINGS_SLOTS slots (at most half used), the
+ * strings' bytes in one arena: emptying it is setting two counts to 0.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/jr_log.h"
+#include "events/jr_strings.h"
+
+
+#define JR_STRINGS_MAX    32768         /* strings cached */
+#define JR_STRINGS_SLOTS  (JR_STRINGS_MAX * 2)
+#define JR_STRINGS_ARENA  (1024 * 1024) /* bytes cached */
+
+
+typedef struct {
+    uint64_t  hash;                     /* 0: a free slot */
+    int64_t   id;
+    uint32_t  off;                      /* into the arena */
+    uint32_t  len;
+} jr_strings_slot_t;
+
+struct jr_strings_s {
+    sqlite3            *db;
+    sqlite3_stmt       *find;
+    sqlite3_stmt       *add;
+    jr_strings_slot_t  *slot;
+    size_t              used;
+    char               *arena;
+    size_t              nbytes;
+};
+
+
+static int jr_strings_lookup(jr_strings_t *s, const char *data, size_t len,
+    int64_t *id);
+
+
+jr_strings_t *
+jr_strings_open(sqlite3 *db)
+{
+    jr_strings_t  *s;
+
+    s = calloc(1, sizeof(jr_strings_t));
+    if (s == NULL
+        || (s->slot = calloc(JR_STRINGS_SLOTS, sizeof(jr_strings_slot_t)))
+           == NULL
+        || (s->arena = malloc(JR_STRINGS_ARENA)) == NULL)
+    {
+        jr_log(JR_LOG_ERROR, "strings: out of memory");
+        jr_strings_close(s);
+        return NULL;
+    }
+
+    s->db = db;
+
+    if (sqlite3_prepare_v3(db, "SELECT id FROM analytics_strings"
+                           " WHERE value = ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->find, NULL)
+        != SQLITE_OK
+        || sqlite3_prepare_v3(db, "INSERT INTO analytics_strings (value)"
+                              " VALUES (?1)", -1, SQLITE_PREPARE_PERSISTENT,
+                              &s->add, NULL)
+           != SQLITE_OK)
+    {
+        jr_log(JR_LOG_ERROR, "strings: cannot prepare: %s",
+               sqlite3_errmsg(db));
+        jr_strings_close(s);
+        return NULL;
+    }
+
+    return s;
+}
+
+
+/* FNV-1a; never 0, the free slot's mark */
+static inline uint64_t
+jr_strings_hash(const char *data, size_t len)
+{
+    size_t    i;
+    uint64_t  h;
+
+    h = 14695981039346656037ULL;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char) data[i];
+        h *= 1099511628211ULL;
+    }
+
+    return h | 1;
+}
+
+
+int
+jr_strings_id(jr_strings_t *s, const char *data, size_t len, int64_t *id)
+{
+    size_t              i;
+    uint64_t            h;
+    jr_strings_slot_t  *e;
+
+    if (len == 0) {
+        *id = 0;
+        return 0;
+    }
+
+    h = jr_strings_hash(data, len);
+
+    for (i = h & (JR_STRINGS_SLOTS - 1); s->slot[i].hash;
+         i = (i + 1) & (JR_STRINGS_SLOTS - 1))
+    {
+        e = &s->slot[i];
+
+        if (e->hash == h && e->len == len
+            && memcmp(s->arena + e->off, data, len) == 0)
+        {
+            *id = e->id;
+            return 0;
+        }
+    }
+
+    if (jr_strings_lookup(s, data, len, id) != 0) {
+        return -1;
+    }
+
+    /* a full cache starts again; a string longer than it is not kept */
+    if (len > JR_STRINGS_ARENA) {
+        return 0;
+    }
+
+    if (s->used == JR_STRINGS_MAX || s->nbytes + len > JR_STRINGS_ARENA) {
+        jr_strings_discard(s);
+        i = h & (JR_STRINGS_SLOTS - 1);
+    }
+
+    e = &s->slot[i];
+    e->hash = h;
+    e->id = *id;
+    e->off = (uint32_t) s->nbytes;
+    e->len = (uint32_t) len;
+    memcpy(s->arena + s->nbytes, data, len);
+    s->nbytes += len;
+    s->used++;
+
+    return 0;
+}
+
+
+/* The string's id from the table, added to it if new. */
+static int
+jr_strings_lookup(jr_strings_t *s, const char *data, size_t len,
+    int64_t *id)
+{
+    int  rc;
+
+    sqlite3_bind_text(s->find, 1, data, (int) len, SQLITE_STATIC);
+    rc = sqlite3_step(s->find);
+
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s->find, 0);
+        rc = SQLITE_DONE;
+
+    } else if (rc == SQLITE_DONE) {
+        sqlite3_bind_text(s->add, 1, data, (int) len, SQLITE_STATIC);
+        rc = sqlite3_step(s->add);
+        *id = sqlite3_last_insert_rowid(s->db);
+        sqlite3_reset(s->add);
+        sqlite3_clear_bindings(s->add);
+    }
+
+    sqlite3_reset(s->find);
+    sqlite3_clear_bindings(s->find);
+
+    if (rc != SQLITE_DONE) {
+        jr_log(JR_LOG_ERROR, "strings: analytics_strings: %s",
+               sqlite3_errmsg(s->db));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
+jr_strings_discard(jr_strings_t *s)
+{
+    if (s->used) {
+        memset(s->slot, 0, JR_STRINGS_SLOTS * sizeof(jr_strings_slot_t));
+    }
+
+    s->used = 0;
+    s->nbytes = 0;
+}
+
+
+void
+jr_strings_close(jr_strings_t *s)
+{
+    if (s == NULL) {
+        return;
+    }
+
+    sqlite3_finalize(s->find);
+    sqlite3_finalize(s->add);
+    free(s->slot);
+    free(s->arena);
+    free(s);
+}
