@@ -255,7 +255,28 @@ static const char *const
     " DELETE FROM analytics_hits WHERE day = OLD.day AND path ="
     " (SELECT id FROM analytics_strings WHERE value = OLD.path)"
     " AND visit = OLD.visit AND n = OLD.n;"
-    " END;"
+    " END;",
+
+    /*
+     * 5: the rollup keeps visit:human (keys '0' and '1') as it keeps the
+     * other visits' columns, so that the dashboard's Humans figure over a
+     * month reads a row a day, not the month's visits.  Days rolled
+     * before: from their visits while the rows are kept, else all '0'
+     * (the site's row: the beacon came with migration 3, after them).
+     */
+    "INSERT INTO analytics_rollup (day, dim, key, visitors, visits, views,"
+    " bounces, duration_ms)"
+    " SELECT v.day, 'visit:human', v.human, count(DISTINCT v.visitor),"
+    " count(*), total(v.views), total(v.views = 1),"
+    " total(v.end_ms - v.start_ms)"
+    " FROM analytics_visits v JOIN analytics_rolled r ON r.day = v.day"
+    " GROUP BY v.day, v.human;"
+    "INSERT INTO analytics_rollup (day, dim, key, visitors, visits, views,"
+    " bounces, duration_ms)"
+    " SELECT day, 'visit:human', '0', visitors, visits, views, bounces,"
+    " duration_ms FROM analytics_rollup"
+    " WHERE dim = '' AND day IN (SELECT day FROM analytics_rolled)"
+    " AND day NOT IN (SELECT day FROM analytics_visits);"
 };
 
 

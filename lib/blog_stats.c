@@ -467,17 +467,6 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
 
     for (i = 0; i < q->nfilters; i++) {
         p->page |= blog_stats_dims[q->filters[i].dim].page;
-
-        /* the rollup keeps no visit:human: the raw rows answer */
-        if (q->filters[i].dim == BLOG_STATS_HUMAN) {
-            p->rollup_dim = -2;
-        }
-    }
-
-    for (i = 0; i < q->ndims; i++) {
-        if (q->dims[i] == BLOG_STATS_HUMAN) {
-            p->rollup_dim = -2;
-        }
     }
 
     /*

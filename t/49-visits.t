@@ -212,7 +212,8 @@ is(row("SELECT key, visits FROM analytics_rollup WHERE day = $A"
 # every dimension's sums equal the raw rows' (day B's are still kept)
 my %col = ('visit:entry_page' => 'entry', 'visit:exit_page' => 'exit',
            'visit:source' => 'source', 'visit:device' => 'device',
-           'visit:utm_campaign' => 'utm_campaign', 'visit:os' => 'os');
+           'visit:utm_campaign' => 'utm_campaign', 'visit:os' => 'os',
+           'visit:human' => 'human');
 for my $day ($A, $B) {
     for my $dim (sort keys %col) {
         is(row("SELECT group_concat(key || ':' || visits || ':' || views, ',')"

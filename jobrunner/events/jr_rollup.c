@@ -39,7 +39,7 @@ enum {
     JR_ROLLUP_EXPIRE_VISITS,
     JR_ROLLUP_EXPIRE_PAGE_SEGMENTS,
     JR_ROLLUP_DIMS,
-    JR_ROLLUP_NDIMS = 18,
+    JR_ROLLUP_NDIMS = 19,
     JR_ROLLUP_NSTMT = JR_ROLLUP_DIMS + JR_ROLLUP_NDIMS
 };
 
@@ -125,6 +125,7 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
     JR_ROLLUP_VISIT("visit:device", "device"),
     JR_ROLLUP_VISIT("visit:browser", "browser"),
     JR_ROLLUP_VISIT("visit:os", "os"),
+    JR_ROLLUP_VISIT("visit:human", "human"),      /* analytics.db migration 5 */
 
     /* the segments (analytics.db migration 2): all sources, each source */
     "INSERT INTO analytics_segments (by_source, day, source, country,"

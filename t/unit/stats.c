@@ -516,6 +516,14 @@ open_migrated(const char *path)
 
     is_str(dump_views(after), before, "migration 4: the same views");
 
+    /* D0, rolled before the beacon and purged: all its visits are '0' */
+    after[0] = '\0';
+    sqlite3_exec(db, "SELECT day, key, visitors, visits, views FROM"
+                 " analytics_rollup WHERE dim = 'visit:human'",
+                 dump_row, after, NULL);
+    is_str(after, "19998,0,10,12,30;",
+           "migration 5: a rolled day's visitors are not humans");
+
     if (sqlite3_exec(db, "INSERT INTO analytics_views (visit, day, time_ms,"
                      " path, status, ref_host, ref_path) VALUES"
                      " (9, 20000, 1728090000000, '/new', 404, 'x.example',"
