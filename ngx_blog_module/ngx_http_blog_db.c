@@ -131,6 +131,18 @@ ngx_http_blog_db_open(ngx_http_blog_db_t *bdb, ngx_log_t *log)
                       path, sqlite3_errmsg(bdb->db));
     }
 
+    /* the counts read from the file before are not this one's */
+    if (bdb->views == NULL) {
+        bdb->views = ngx_alloc(NGX_HTTP_BLOG_VIEWS
+                               * sizeof(ngx_http_blog_views_t), log);
+        if (bdb->views == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_memzero(bdb->views,
+                NGX_HTTP_BLOG_VIEWS * sizeof(ngx_http_blog_views_t));
+
     /* the file this connection has, for ngx_http_blog_db_ready() */
     if (ngx_file_info(bdb->path.data, &fi) == NGX_FILE_ERROR) {
         ngx_log_error(NGX_LOG_ERR, log, ngx_errno,

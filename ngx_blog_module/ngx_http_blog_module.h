@@ -34,6 +34,21 @@
 
 
 /*
+ * A post's view count as last read from analytics.db: a worker keeps
+ * NGX_HTTP_BLOG_VIEWS of them, one slot per hash of the page's path, so
+ * that an uncached page reads it from memory while it is younger than
+ * blog_views_max_age instead of taking analytics.db's locks for one row.
+ */
+#define NGX_HTTP_BLOG_VIEWS  1024
+
+typedef struct {
+    uint64_t                  key;          /* XXH3 of the path, 0: none */
+    int64_t                   views;
+    ngx_msec_t                read_at;
+} ngx_http_blog_views_t;
+
+
+/*
  * One data.db as a worker sees it.  Configuration creates the record;
  * the connection is opened in the worker, and reopened after it fails.
  */
@@ -61,6 +76,8 @@ typedef struct {
     ngx_msec_t                file_checked;
     unsigned                  reopen:1;
     unsigned                  analytics:1;   /* analytics.db attached */
+
+    ngx_http_blog_views_t    *views;        /* NULL until first opened */
 } ngx_http_blog_db_t;
 
 

@@ -196,10 +196,11 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
 
     /*
      * Views are counted in analytics.db, which does not move the
-     * generation: a page that shows a count is rendered again after
-     * blog_views_max_age (the theme's script keeps it live meanwhile).
+     * generation: a page that shows a count is rendered again
+     * blog_views_max_age after the count was read (the theme's script
+     * keeps it live meanwhile).
      */
-    page->expires = rn.expires ? ngx_current_msec + blcf->views_max_age : 0;
+    page->expires = rn.expires ? rn.views_at + blcf->views_max_age : 0;
 
     /*
      * A hash of the body: a strong validator that survives a re-render in
@@ -1012,12 +1013,14 @@ static ngx_int_t
 ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
     ngx_uint_t comments)
 {
-    u_char        *p, *n;
-    size_t         len;
-    int64_t        views;
-    ngx_int_t      rc;
-    ngx_str_t     *route, *prefix;
-    sqlite3_stmt  *stmt;
+    u_char                 *p, *n;
+    size_t                  len;
+    int64_t                 views;
+    uint64_t                key;
+    ngx_int_t               rc;
+    ngx_str_t              *route, *prefix;
+    sqlite3_stmt           *stmt;
+    ngx_http_blog_views_t  *slot;
 
     prefix = &rn->blcf->prefix;
     route = &rn->blcf->route[BLOG_ROUTE_POST];
@@ -1032,8 +1035,23 @@ ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
 
     /* none counted yet where the jobrunner has not made analytics.db */
     views = 0;
+    rn->views_at = ngx_current_msec;
 
-    if (rn->db->analytics) {
+    /*
+     * A count read less than blog_views_max_age ago is shown again, as a
+     * cached page would: an uncached page then takes no lock on
+     * analytics.db, which cost about a tenth of its time.
+     */
+    key = XXH3_64bits(p + 14, len - 14) | 1;
+    slot = &rn->db->views[key % NGX_HTTP_BLOG_VIEWS];
+
+    if (rn->db->analytics && slot->key == key
+        && ngx_current_msec - slot->read_at < rn->blcf->views_max_age)
+    {
+        views = slot->views;
+        rn->views_at = slot->read_at;
+
+    } else if (rn->db->analytics) {
         /* the page's path: the topic without "metrics.views." */
         stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_VIEWS);
         if (stmt == NULL
@@ -1051,6 +1069,10 @@ ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
         if (rc == NGX_AGAIN) {
             views = sqlite3_column_int64(stmt, 0);
         }
+
+        slot->key = key;
+        slot->views = views;
+        slot->read_at = ngx_current_msec;
     }
 
     /* counted views do not move data.db: the page is kept a while only */

@@ -23,6 +23,7 @@ typedef struct {
     ngx_uint_t                 status;
     ngx_uint_t                 content_type;
     ngx_http_blog_tpl_e        tpl;
+    ngx_msec_t                 views_at;    /* when its count was read */
     unsigned                   expires:1;   /* shows a view count */
 } ngx_http_blog_render_t;
 
