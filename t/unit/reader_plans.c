@@ -25,7 +25,12 @@
 #include "tap.h"
 
 
-/* What the triggers keep, against the same computed from the posts. */
+/*
+ * What the triggers keep, against the same computed from the posts.  A
+ * two-way difference puts each EXCEPT in a subquery of its own: SQLite
+ * runs a compound left to right, so "A EXCEPT B UNION ALL B EXCEPT A" is
+ * only what B has and A lacks.
+ */
 static const char *const  invariants[] = {
 
     "each listing numbers its posts 1..n, oldest first",
@@ -39,11 +44,11 @@ static const char *const  invariants[] = {
     "    FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
     "   WHERE p.type = 'post' AND p.status = 'published')"
     " SELECT count(*) FROM ("
-    "  SELECT * FROM want EXCEPT"
-    "  SELECT tag_id, post_id, seq FROM listing_posts"
+    "  SELECT * FROM (SELECT * FROM want EXCEPT"
+    "                 SELECT tag_id, post_id, seq FROM listing_posts)"
     "  UNION ALL"
-    "  SELECT tag_id, post_id, seq FROM listing_posts EXCEPT"
-    "  SELECT * FROM want)",
+    "  SELECT * FROM (SELECT tag_id, post_id, seq FROM listing_posts EXCEPT"
+    "                 SELECT * FROM want))",
 
     "each listing's count",
     "SELECT count(*) FROM listings l WHERE posts !="
@@ -59,8 +64,9 @@ static const char *const  invariants[] = {
     "               WHERE status = 'published' GROUP BY 1),"
     "     have AS (SELECT part, urls FROM sitemap_parts"
     "               WHERE kind = 'posts' AND urls != 0)"
-    " SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have"
-    "  UNION ALL SELECT * FROM have EXCEPT SELECT * FROM want)",
+    " SELECT count(*) FROM ("
+    "  SELECT * FROM (SELECT * FROM want EXCEPT SELECT * FROM have)"
+    "  UNION ALL SELECT * FROM (SELECT * FROM have EXCEPT SELECT * FROM want))",
 
     "the search index finds the published posts and pages, only them",
     "SELECT (SELECT count(*) FROM search"
@@ -73,8 +79,9 @@ static const char *const  invariants[] = {
     "              GROUP BY 1),"
     "     have AS (SELECT part, urls FROM sitemap_parts"
     "               WHERE kind = 'tags' AND urls != 0)"
-    " SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have"
-    "  UNION ALL SELECT * FROM have EXCEPT SELECT * FROM want)"
+    " SELECT count(*) FROM ("
+    "  SELECT * FROM (SELECT * FROM want EXCEPT SELECT * FROM have)"
+    "  UNION ALL SELECT * FROM (SELECT * FROM have EXCEPT SELECT * FROM want))"
 };
 
 
