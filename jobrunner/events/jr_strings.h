@@ -13,7 +13,9 @@
  * view that used it; the retention deletes the strings whose last_day is
  * before every view left (jr_rollup.c).  A cached string is touched on
  * the first view of a later day, so one the retention deleted meanwhile
- * is found gone then and added again.
+ * is found gone then and added again.  A view of its cached day or before
+ * trusts the cache: views are taken only for the days the retention
+ * keeps (jr_analytics.c), whose strings it keeps too.
  */
 
 #ifndef JR_STRINGS_H
