@@ -276,7 +276,50 @@ static const char *const
     " SELECT day, 'visit:human', '0', visitors, visits, views, bounces,"
     " duration_ms FROM analytics_rollup"
     " WHERE dim = '' AND day IN (SELECT day FROM analytics_rolled)"
-    " AND day NOT IN (SELECT day FROM analytics_visits);"
+    " AND day NOT IN (SELECT day FROM analytics_visits);",
+
+    /*
+     * 6: strings go with the views that used them (issue 18).  Before
+     * migration 4 a view's text went with its row after raw_days; interned,
+     * a string outlived its views, and a client sending a new Referer on
+     * every request grew the file for ever.  last_day is the last day
+     * (UTC days since 1970) of a view that used the string, kept by the
+     * jobrunner (jobrunner/events/jr_strings.c) and the view's trigger; the
+     * retention (jobrunner/events/jr_rollup.c) deletes the strings whose
+     * last_day is before every view left, by the index.  Existing strings
+     * take theirs from the views there are, one pass per column.
+     */
+    "ALTER TABLE analytics_strings"
+    " ADD COLUMN last_day INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE analytics_strings SET last_day = u.day FROM (SELECT path AS id,"
+    " max(day) AS day FROM analytics_hits GROUP BY path) AS u"
+    " WHERE analytics_strings.id = u.id;"
+    "UPDATE analytics_strings SET last_day = u.day FROM (SELECT ref_host AS id,"
+    " max(day) AS day FROM analytics_hits GROUP BY ref_host) AS u"
+    " WHERE analytics_strings.id = u.id AND last_day < u.day;"
+    "UPDATE analytics_strings SET last_day = u.day FROM (SELECT ref_path AS id,"
+    " max(day) AS day FROM analytics_hits GROUP BY ref_path) AS u"
+    " WHERE analytics_strings.id = u.id AND last_day < u.day;"
+    "CREATE INDEX analytics_strings_last_day ON analytics_strings (last_day);"
+    "DROP TRIGGER analytics_views_insert;"
+    "CREATE TRIGGER analytics_views_insert INSTEAD OF INSERT"
+    " ON analytics_views BEGIN"
+    " INSERT OR IGNORE INTO analytics_strings (value) VALUES (NEW.path),"
+    " (coalesce(NEW.ref_host, '')), (coalesce(NEW.ref_path, ''));"
+    " UPDATE analytics_strings SET last_day = NEW.day"
+    " WHERE value IN (NEW.path, coalesce(NEW.ref_host, ''),"
+    " coalesce(NEW.ref_path, '')) AND last_day < NEW.day;"
+    " INSERT INTO analytics_hits (day, path, visit, n, time_ms, status,"
+    " ref_host, ref_path) SELECT NEW.day, p.id, NEW.visit,"
+    " coalesce((SELECT max(n) FROM analytics_hits WHERE day = NEW.day"
+    " AND path = p.id AND visit = NEW.visit), 0) + 1,"
+    " NEW.time_ms, NEW.status,"
+    " (SELECT id FROM analytics_strings"
+    " WHERE value = coalesce(NEW.ref_host, '')),"
+    " (SELECT id FROM analytics_strings"
+    " WHERE value = coalesce(NEW.ref_path, ''))"
+    " FROM analytics_strings p WHERE p.value = NEW.path;"
+    " END;"
 };
 
 

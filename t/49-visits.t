@@ -7,9 +7,10 @@
 # referrer paths, devices, regions and 404 referrers; a visit ends at
 # midnight and the visitor's hash changes with the day's salt; bots make
 # no visit; the closed days are rolled up into sums equal to the raw
-# rows'; a restart does not sum a day twice; rows past raw_days go.  A
-# real request with hostile Referer and UTM values is stored as given,
-# cut to its limits, and no other query parameter is.
+# rows'; a restart does not sum a day twice; rows past raw_days go, and
+# the strings only they used.  A real request with hostile Referer and UTM
+# values is stored as given, cut to its limits, and no other query
+# parameter is.
 
 use strict;
 use warnings;
@@ -255,6 +256,13 @@ is(row("SELECT count(*) FROM analytics_segments WHERE day = $A"
        . " AND by_source = 0"), 2, 'day A: two segments (desktop, phone)')
     or diag row("SELECT * FROM analytics_segments WHERE day = $A");
 
+# analytics.db migration 6: a string knows the last day a view used it
+is(row("SELECT group_concat(value || '=' || (last_day - $A), ' ') FROM"
+       . " (SELECT value, last_day FROM analytics_strings WHERE value IN"
+       . " ('/tags/x', '/links', '/about', 'www.google.com') ORDER BY value)"),
+   '/about=1 /links=0 /tags/x=0 www.google.com=1',
+   "strings' last_day: the last day of a view that used them");
+
 # --- a restart with a shorter retention ---------------------------------
 
 my $rollup = row("SELECT group_concat(day || dim || key || visits, ',')"
@@ -276,6 +284,21 @@ ok(row("SELECT count(*) FROM analytics_page_segments WHERE day = $B") > 0,
    "day B's stay");
 ok(row("SELECT count(*) FROM analytics_segments WHERE day = $A") > 0,
    "day A's segments stay, as its rollup");
+my $A_only = "('/tags/x', '/posts/gone', 'news.ycombinator.com', '/item',"
+           . " 'old.example.org', '/links')";
+ok(wait_for(sub {
+    row("SELECT count(*) FROM analytics_strings WHERE value IN $A_only") == 0
+}, 30), "the strings only day A's views used go with them")
+    or diag $site->jobrunner_log;
+is(row("SELECT group_concat(value, ' ') FROM (SELECT value FROM"
+       . " analytics_strings WHERE value IN ('/posts/hello', '/about',"
+       . " 'www.google.com', '') ORDER BY value)"),
+   ' /about /posts/hello www.google.com', "those day B's use stay, and ''");
+is(row("SELECT count(*) FROM analytics_hits AS h WHERE NOT EXISTS"
+       . " (SELECT 1 FROM analytics_strings WHERE id = h.path)"
+       . " OR NOT EXISTS (SELECT 1 FROM analytics_strings WHERE"
+       . " id = h.ref_host) OR NOT EXISTS (SELECT 1 FROM analytics_strings"
+       . " WHERE id = h.ref_path)"), 0, 'no view lost a string');
 is(row("SELECT group_concat(day || dim || key || visits, ',')"
        . " FROM analytics_rollup"), $rollup,
    'the rollup outlives them, not summed again after the restart');

@@ -38,6 +38,7 @@ enum {
     JR_ROLLUP_EXPIRE_VIEWS,
     JR_ROLLUP_EXPIRE_VISITS,
     JR_ROLLUP_EXPIRE_PAGE_SEGMENTS,
+    JR_ROLLUP_EXPIRE_STRINGS,
     JR_ROLLUP_DIMS,
     JR_ROLLUP_NDIMS = 19,
     JR_ROLLUP_NSTMT = JR_ROLLUP_DIMS + JR_ROLLUP_NDIMS
@@ -92,6 +93,17 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
     " IN (SELECT country, day, device, page FROM analytics_page_segments"
     " WHERE country IN (SELECT country FROM analytics_segments"
     " WHERE by_source = 0 AND day < ?1) AND day < ?1"
+    " LIMIT " JR_ROLLUP_DELETE ")",
+    /*
+     * the strings no view left uses (analytics.db migration 6): last_day
+     * before the oldest view, which may be older than ?1 (a day not rolled
+     * up yet keeps its views), by the index; '' (id 0) always stays.
+     * A string the jobrunner has cached is found gone at its next view
+     * (jr_strings.c).
+     */
+    "DELETE FROM analytics_strings WHERE id IN (SELECT id"
+    " FROM analytics_strings WHERE last_day < min(?1, coalesce((SELECT"
+    " min(day) FROM analytics_hits), ?1)) AND id <> 0"
     " LIMIT " JR_ROLLUP_DELETE ")",
 
     /* the site */
@@ -293,7 +305,10 @@ failed:
 }
 
 
-/* Deletes a few thousand rows past raw_days, views first. */
+/*
+ * Deletes a few thousand rows past raw_days, views first, the strings
+ * they used last.
+ */
 static int
 jr_rollup_expire(jr_rollup_t *r, int64_t now_ms)
 {
@@ -302,7 +317,7 @@ jr_rollup_expire(jr_rollup_t *r, int64_t now_ms)
 
     oldest = now_ms / JR_ROLLUP_DAY_MS - r->raw_days + 1;
 
-    for (n = JR_ROLLUP_EXPIRE_VIEWS; n <= JR_ROLLUP_EXPIRE_PAGE_SEGMENTS; n++) {
+    for (n = JR_ROLLUP_EXPIRE_VIEWS; n <= JR_ROLLUP_EXPIRE_STRINGS; n++) {
         if (jr_rollup_run(r, n, oldest) != 0) {
             return -1;
         }

@@ -11,7 +11,7 @@
  * day takes it out again (jr_visits.c), and it is summed again.
  *
  * Rows of days before the last raw_days go, once their day is rolled up,
- * a few thousand a transaction.
+ * a few thousand a transaction, then the strings no view left uses.
  *
  * Each step is one short transaction, so ingestion (on the same
  * connection, between steps) never waits long: a day's sums take one per

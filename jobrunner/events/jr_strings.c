@@ -4,6 +4,10 @@
  * The cache is a map from the string to its id, open addressing with
  * linear probing over JR_STRINGS_SLOTS slots (at most half used), the
  * strings' bytes in one arena: emptying it is setting two counts to 0.
+ *
+ * Each string cached knows the last day it was touched (analytics.db
+ * migration 6: last_day, by which the retention deletes it): a view of
+ * that day or before costs nothing, the first of a later day one UPDATE.
  */
 
 #include <stdlib.h>
@@ -23,12 +27,14 @@ typedef struct {
     int64_t   id;
     uint32_t  off;                      /* into the arena */
     uint32_t  len;
+    int64_t   day;                      /* its last_day is at least this */
 } jr_strings_slot_t;
 
 struct jr_strings_s {
     sqlite3            *db;
     sqlite3_stmt       *find;
     sqlite3_stmt       *add;
+    sqlite3_stmt       *touch;
     jr_strings_slot_t  *slot;
     size_t              used;
     char               *arena;
@@ -37,7 +43,8 @@ struct jr_strings_s {
 
 
 static int jr_strings_lookup(jr_strings_t *s, const char *data, size_t len,
-    int64_t *id);
+    int64_t day, int64_t *id);
+static int jr_strings_touch(jr_strings_t *s, int64_t id, int64_t day);
 
 
 jr_strings_t *
@@ -58,13 +65,17 @@ jr_strings_open(sqlite3 *db)
 
     s->db = db;
 
-    if (sqlite3_prepare_v3(db, "SELECT id FROM analytics_strings"
+    if (sqlite3_prepare_v3(db, "SELECT id, last_day FROM analytics_strings"
                            " WHERE value = ?1", -1,
                            SQLITE_PREPARE_PERSISTENT, &s->find, NULL)
         != SQLITE_OK
-        || sqlite3_prepare_v3(db, "INSERT INTO analytics_strings (value)"
-                              " VALUES (?1)", -1, SQLITE_PREPARE_PERSISTENT,
-                              &s->add, NULL)
+        || sqlite3_prepare_v3(db, "INSERT INTO analytics_strings (value,"
+                              " last_day) VALUES (?1, ?2)", -1,
+                              SQLITE_PREPARE_PERSISTENT, &s->add, NULL)
+           != SQLITE_OK
+        || sqlite3_prepare_v3(db, "UPDATE analytics_strings SET last_day = ?2"
+                              " WHERE id = ?1 AND last_day < ?2", -1,
+                              SQLITE_PREPARE_PERSISTENT, &s->touch, NULL)
            != SQLITE_OK)
     {
         jr_log(JR_LOG_ERROR, "strings: cannot prepare: %s",
@@ -96,8 +107,10 @@ jr_strings_hash(const char *data, size_t len)
 
 
 int
-jr_strings_id(jr_strings_t *s, const char *data, size_t len, int64_t *id)
+jr_strings_id(jr_strings_t *s, const char *data, size_t len, int64_t day,
+    int64_t *id)
 {
+    int                 rc;
     size_t              i;
     uint64_t            h;
     jr_strings_slot_t  *e;
@@ -117,12 +130,32 @@ jr_strings_id(jr_strings_t *s, const char *data, size_t len, int64_t *id)
         if (e->hash == h && e->len == len
             && memcmp(s->arena + e->off, data, len) == 0)
         {
+            if (e->day < day) {
+                rc = jr_strings_touch(s, e->id, day);
+                if (rc < 0) {
+                    return -1;
+                }
+
+                /*
+                 * no row changed: the retention deleted the string (no
+                 * view used it for raw_days), or a tool's row touched it;
+                 * the table says which
+                 */
+                if (rc == 0
+                    && jr_strings_lookup(s, data, len, day, &e->id) != 0)
+                {
+                    return -1;
+                }
+
+                e->day = day;
+            }
+
             *id = e->id;
             return 0;
         }
     }
 
-    if (jr_strings_lookup(s, data, len, id) != 0) {
+    if (jr_strings_lookup(s, data, len, day, id) != 0) {
         return -1;
     }
 
@@ -141,6 +174,7 @@ jr_strings_id(jr_strings_t *s, const char *data, size_t len, int64_t *id)
     e->id = *id;
     e->off = (uint32_t) s->nbytes;
     e->len = (uint32_t) len;
+    e->day = day;
     memcpy(s->arena + s->nbytes, data, len);
     s->nbytes += len;
     s->used++;
@@ -149,22 +183,30 @@ jr_strings_id(jr_strings_t *s, const char *data, size_t len, int64_t *id)
 }
 
 
-/* The string's id from the table, added to it if new. */
+/*
+ * The string's id from the table, added to it if new, its last_day at
+ * least day.
+ */
 static int
 jr_strings_lookup(jr_strings_t *s, const char *data, size_t len,
-    int64_t *id)
+    int64_t day, int64_t *id)
 {
-    int  rc;
+    int      rc;
+    int64_t  last;
+
+    last = day;
 
     sqlite3_bind_text(s->find, 1, data, (int) len, SQLITE_STATIC);
     rc = sqlite3_step(s->find);
 
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(s->find, 0);
+        last = sqlite3_column_int64(s->find, 1);
         rc = SQLITE_DONE;
 
     } else if (rc == SQLITE_DONE) {
         sqlite3_bind_text(s->add, 1, data, (int) len, SQLITE_STATIC);
+        sqlite3_bind_int64(s->add, 2, day);
         rc = sqlite3_step(s->add);
         *id = sqlite3_last_insert_rowid(s->db);
         sqlite3_reset(s->add);
@@ -180,7 +222,35 @@ jr_strings_lookup(jr_strings_t *s, const char *data, size_t len,
         return -1;
     }
 
+    if (last < day && jr_strings_touch(s, *id, day) < 0) {
+        return -1;
+    }
+
     return 0;
+}
+
+
+/*
+ * last_day of string id brought up to day.  Returns 1 when a row changed,
+ * 0 when none did, -1 after logging why.
+ */
+static int
+jr_strings_touch(jr_strings_t *s, int64_t id, int64_t day)
+{
+    int  rc;
+
+    sqlite3_bind_int64(s->touch, 1, id);
+    sqlite3_bind_int64(s->touch, 2, day);
+    rc = sqlite3_step(s->touch);
+    sqlite3_reset(s->touch);
+
+    if (rc != SQLITE_DONE) {
+        jr_log(JR_LOG_ERROR, "strings: analytics_strings: %s",
+               sqlite3_errmsg(s->db));
+        return -1;
+    }
+
+    return sqlite3_changes(s->db) > 0;
 }
 
 
@@ -205,6 +275,7 @@ jr_strings_close(jr_strings_t *s)
 
     sqlite3_finalize(s->find);
     sqlite3_finalize(s->add);
+    sqlite3_finalize(s->touch);
     free(s->slot);
     free(s->arena);
     free(s);

@@ -8,6 +8,14 @@
  * is then emptied.  It is also emptied when it holds JR_STRINGS_MAX
  * strings: hostile referrers can make as many as they like, the cache
  * stays small and the strings in use come back at their next view.
+ *
+ * A string's last_day (analytics.db migration 6) is the last day of a
+ * view that used it; the retention deletes the strings whose last_day is
+ * before every view left (jr_rollup.c).  A cached string is touched on
+ * the first view of a later day, so one the retention deleted meanwhile
+ * is found gone then and added again.  A view of its cached day or before
+ * trusts the cache: views are taken only for the days the retention
+ * keeps (jr_analytics.c), whose strings it keeps too.
  */
 
 #ifndef JR_STRINGS_H
@@ -26,10 +34,11 @@ jr_strings_t *jr_strings_open(sqlite3 *db);
 
 /*
  * The id of the len bytes at data ('' is 0), added to the dictionary if
- * new.  Returns 0, or -1 after logging why.
+ * new, used by a view of day (UTC days since 1970): its last_day is then
+ * at least day.  Returns 0, or -1 after logging why.
  */
 int jr_strings_id(jr_strings_t *s, const char *data, size_t len,
-    int64_t *id);
+    int64_t day, int64_t *id);
 
 /* The caller's transaction was rolled back: forgets every id. */
 void jr_strings_discard(jr_strings_t *s);

@@ -663,7 +663,7 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
         row = &v->row[k];
 
         if (jr_strings_id(v->strings, v->bytes + row->path.off,
-                          row->path.len, &row->path_id)
+                          row->path.len, row->day, &row->path_id)
             != 0)
         {
             return -1;
@@ -750,10 +750,10 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
         row = &v->row[k];
 
         if (jr_strings_id(v->strings, v->bytes + row->ref_host.off,
-                          row->ref_host.len, &ref_host)
+                          row->ref_host.len, row->day, &ref_host)
             != 0
             || jr_strings_id(v->strings, v->bytes + row->ref_path.off,
-                             row->ref_path.len, &ref_path)
+                             row->ref_path.len, row->day, &ref_path)
                != 0)
         {
             return -1;

@@ -4,7 +4,8 @@
  * one after it; a batch that is discarded and added again writes what it
  * would have written the first time; a batch committed is built on by the
  * next (an update, not a second visit); the CSS beacon's human mark;
- * sources and channels.
+ * strings kept while a view uses them, deleted after (with the rollup's
+ * retention); sources and channels.
  */
 
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "blog_analytics_schema.h"
 #include "blog_event.h"
+#include "events/jr_rollup.h"
 #include "events/jr_source.h"
 #include "events/jr_useragent.h"
 #include "events/jr_visits.h"
@@ -25,6 +27,7 @@
 #define T0      (20000ULL * 86400000ULL + 3600000ULL)     /* 01:00 UTC */
 #define MINUTE  60000ULL
 #define GAP     1800
+#define DAY     86400000ULL
 
 
 static sqlite3  *db;
@@ -273,6 +276,96 @@ test_beacon(void)
 }
 
 
+/*
+ * analytics.db migration 6: a string's last_day is its last view's day,
+ * touched by the first view of a later day (cached or not); the retention
+ * deletes the strings no view left uses, those of days it keeps or has
+ * not rolled up stay; a string deleted while cached comes back.
+ */
+static void
+test_strings(void)
+{
+    int           steps;
+    char          sql[256];
+    uint64_t      t1;
+    jr_visits_t  *v;
+    jr_rollup_t  *r;
+
+    t1 = T0 + 600 * MINUTE;             /* 11:00 of day 20000 */
+    v = jr_visits_open(db, GAP);
+    ok(v != NULL, "opened again");
+
+    view(v, 31, t1, "/old-only", "old.example");
+    view(v, 32, t1, "/kept", "");
+    ok(write_batch(v), "views of day 20000");
+    view(v, 33, t1 + 4 * DAY, "/kept", "new.example");
+    ok(write_batch(v), "a view of day 20004, its path cached");
+
+    is_str(query("SELECT value || ':' || last_day FROM analytics_strings"
+                 " WHERE value IN ('/old-only', 'old.example', '/kept',"
+                 " 'new.example') ORDER BY value"),
+           "/kept:20004;/old-only:20000;new.example:20004;old.example:20000",
+           "last_day: the last day a view used the string");
+
+    /* a tool's row of a day never rolled up (no visit): its strings stay */
+    ok(sqlite3_exec(db, "INSERT INTO analytics_views (visit, day, time_ms,"
+                    " path, status, ref_host) VALUES (999, 20001,"
+                    " 1728000000000, '/orphan', 200, 'tool.example')",
+                    NULL, NULL, NULL) == SQLITE_OK,
+       "a row through analytics_views");
+    is_str(query("SELECT group_concat(last_day) FROM analytics_strings"
+                 " WHERE value IN ('/orphan', 'tool.example')"),
+           "20001,20001", "... sets its strings' last_day");
+
+    /* raw_days 3 at day 20005: day 20000 goes */
+    r = jr_rollup_open(db, GAP, 3);
+    ok(r != NULL, "rollup opened");
+
+    for (steps = 0; r && steps < 1000; steps++) {
+        if (jr_rollup_step(r, (int64_t) ((20005 * DAY) + 12 * 60 * MINUTE))
+            != 1)
+        {
+            break;
+        }
+    }
+
+    jr_rollup_close(r);
+
+    is_str(query("SELECT count(*) FROM analytics_hits WHERE day = 20000"),
+           "0", "day 20000's views are deleted");
+    is_str(query("SELECT group_concat(value) FROM (SELECT value FROM"
+                 " analytics_strings WHERE value IN ('/old-only',"
+                 " 'old.example', '/a', '/b', '/kept', 'new.example',"
+                 " '/orphan', 'tool.example', '') ORDER BY value)"),
+           ",/kept,/orphan,new.example,tool.example",
+           "its strings with them; those used since, '' and a day not"
+           " rolled up's stay");
+    is_str(query("SELECT count(*) FROM analytics_strings AS s WHERE id <> 0"
+                 " AND NOT EXISTS (SELECT 1 FROM analytics_hits WHERE"
+                 " path = s.id OR ref_host = s.id OR ref_path = s.id)"),
+           "0", "no string is left that no view uses");
+    is_str(query("SELECT count(*) FROM analytics_hits AS h WHERE NOT EXISTS"
+                 " (SELECT 1 FROM analytics_strings WHERE id = h.path)"
+                 " OR NOT EXISTS (SELECT 1 FROM analytics_strings"
+                 " WHERE id = h.ref_host) OR NOT EXISTS (SELECT 1 FROM"
+                 " analytics_strings WHERE id = h.ref_path)"),
+           "0", "no view lost a string");
+
+    /* the cache still has the deleted ids: found gone, added again */
+    view(v, 34, t1 + 5 * DAY, "/old-only", "old.example");
+    ok(write_batch(v), "a view of day 20005 of strings deleted");
+    snprintf(sql, sizeof(sql), "SELECT path || ' ' || ref_host || ' '"
+             " || (SELECT last_day FROM analytics_strings WHERE value = path)"
+             " FROM analytics_views WHERE day = 20005");
+    is_str(query(sql), "/old-only old.example 20005",
+           "... reads its strings again");
+    is_str(query("SELECT e.entry FROM analytics_visits AS e"
+                 " WHERE e.day = 20005"), "/old-only", "its visit's entry");
+
+    jr_visits_close(v);
+}
+
+
 static void
 source_is(const char *host, const char *medium, const char *campaign,
     const char *tag, const char *source, const char *channel)
@@ -319,6 +412,7 @@ main(void)
 
     test_visits();
     test_beacon();
+    test_strings();
 
     source_is("", "", "", "", "", "direct");
     source_is("www.google.co.uk", "", "", "", "Google", "search");

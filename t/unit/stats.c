@@ -524,6 +524,12 @@ open_migrated(const char *path)
     is_str(after, "19998,0,10,12,30;",
            "migration 5: a rolled day's visitors are not humans");
 
+    after[0] = '\0';
+    sqlite3_exec(db, "SELECT value, last_day FROM analytics_strings"
+                 " ORDER BY value", dump_row, after, NULL);
+    is_str(after, ",20000;/a,19999;/b,20000;/c,20000;",
+           "migration 6: a string's last_day is its last view's day");
+
     if (sqlite3_exec(db, "INSERT INTO analytics_views (visit, day, time_ms,"
                      " path, status, ref_host, ref_path) VALUES"
                      " (9, 20000, 1728090000000, '/new', 404, 'x.example',"
@@ -542,6 +548,13 @@ open_migrated(const char *path)
                  " analytics_views WHERE visit = 9", dump_row, after, NULL);
     is_str(after, "1,/new,404,x.example/a;",
            "a row written through analytics_views, one deleted");
+
+    after[0] = '\0';
+    sqlite3_exec(db, "SELECT value, last_day FROM analytics_strings"
+                 " WHERE value IN ('/new', 'x.example', '/a') ORDER BY value",
+                 dump_row, after, NULL);
+    is_str(after, "/a,20000;/new,20000;x.example,20000;",
+           "... its strings' last_day is its day");
 
     return sqlite3_exec(db, "DELETE FROM analytics_views WHERE visit = 9",
                         NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
