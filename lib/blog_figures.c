@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <inttypes.h>
+#include <string.h>
 
 #include "blog_figures.h"
 
@@ -81,4 +82,21 @@ blog_figure(blog_stats_metric_e m, const blog_stats_sums_t *cur,
     }
 
     f->trend = d > 0 ? 1 : d < 0 ? -1 : 0;
+}
+
+
+void
+blog_figure_sums(const blog_stats_result_t *res, blog_stats_sums_t *cur,
+    blog_stats_sums_t *prev)
+{
+    memset(cur, 0, sizeof(blog_stats_sums_t));
+    memset(prev, 0, sizeof(blog_stats_sums_t));
+
+    if (res->nrows) {
+        *cur = res->rows[0].sums;
+
+        if (res->rows[0].has_prev) {
+            *prev = res->rows[0].prev;
+        }
+    }
 }

@@ -27,6 +27,13 @@ extern const char *const  blog_figure_labels[BLOG_STATS_NMETRICS];
 void blog_figure(blog_stats_metric_e m, const blog_stats_sums_t *cur,
     const blog_stats_sums_t *prev, blog_figure_t *f);
 
+/*
+ * The sums of a result's first row (a query without dimensions) into
+ * *cur, and of the period before into *prev; zeros where there are none.
+ */
+void blog_figure_sums(const blog_stats_result_t *res, blog_stats_sums_t *cur,
+    blog_stats_sums_t *prev);
+
 /* A value of metric m as text into buf (BLOG_FIGURE_LEN bytes). */
 void blog_figure_format(blog_stats_metric_e m, double v, char *buf);
 

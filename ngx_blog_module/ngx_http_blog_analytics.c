@@ -226,23 +226,13 @@ ngx_http_blog_analytics_stats(ngx_http_request_t *r,
 {
     char                  from[BLOG_RANGE_DATE_SIZE], to[BLOG_RANGE_DATE_SIZE];
     ngx_uint_t            m;
-    ngx_array_t           items, *item;
-    blog_figure_t         f;
+    ngx_array_t           items;
     blog_stats_sums_t     cur, prev;
     blog_stats_result_t  *res;
 
     res = &t->results[NGX_HTTP_BLOG_Q_FIGURES];
 
-    ngx_memzero(&cur, sizeof(blog_stats_sums_t));
-    ngx_memzero(&prev, sizeof(blog_stats_sums_t));
-
-    if (res->nrows) {
-        cur = res->rows[0].sums;
-
-        if (res->rows[0].has_prev) {
-            prev = res->rows[0].prev;
-        }
-    }
+    blog_figure_sums(res, &cur, &prev);
 
     if (ngx_array_init(&items, r->pool, BLOG_STATS_NMETRICS,
                        sizeof(blog_tpl_ctx_t))
@@ -252,25 +242,7 @@ ngx_http_blog_analytics_stats(ngx_http_request_t *r,
     }
 
     for (m = 0; m < BLOG_STATS_NMETRICS; m++) {
-        blog_figure(m, &cur, &prev, &f);
-
-        item = ngx_http_blog_scope_item(r->pool, &items, 5);
-
-        if (item == NULL
-            || ngx_http_blog_scope_cstr(r, item, "label",
-                                        blog_figure_labels[m]) != NGX_OK
-            || ngx_http_blog_scope_str(r, item, "value", (u_char *) f.value,
-                                       ngx_strlen(f.value)) != NGX_OK
-            || ngx_http_blog_scope_str(r, item, "previous",
-                                       (u_char *) f.previous,
-                                       ngx_strlen(f.previous)) != NGX_OK
-            || ngx_http_blog_scope_str(r, item, "change", (u_char *) f.change,
-                                       ngx_strlen(f.change)) != NGX_OK
-            || ngx_http_blog_scope_cstr(r, item, "trend",
-                                        f.trend > 0 ? "up"
-                                        : f.trend < 0 ? "down" : "same")
-               != NGX_OK)
-        {
+        if (ngx_http_blog_scope_figure(r, &items, m, &cur, &prev) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }

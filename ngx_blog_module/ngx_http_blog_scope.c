@@ -216,3 +216,36 @@ ngx_http_blog_scope_list(ngx_array_t *vars, const char *name,
 
     return NGX_OK;
 }
+
+
+ngx_int_t
+ngx_http_blog_scope_figure(ngx_http_request_t *r, ngx_array_t *items,
+    blog_stats_metric_e m, const blog_stats_sums_t *cur,
+    const blog_stats_sums_t *prev)
+{
+    ngx_array_t    *item;
+    blog_figure_t   f;
+
+    blog_figure(m, cur, prev, &f);
+
+    item = ngx_http_blog_scope_item(r->pool, items, 5);
+
+    if (item == NULL
+        || ngx_http_blog_scope_cstr(r, item, "label", blog_figure_labels[m])
+           != NGX_OK
+        || ngx_http_blog_scope_str(r, item, "value", (u_char *) f.value,
+                                   ngx_strlen(f.value)) != NGX_OK
+        || ngx_http_blog_scope_str(r, item, "previous", (u_char *) f.previous,
+                                   ngx_strlen(f.previous)) != NGX_OK
+        || ngx_http_blog_scope_str(r, item, "change", (u_char *) f.change,
+                                   ngx_strlen(f.change)) != NGX_OK
+        || ngx_http_blog_scope_cstr(r, item, "trend",
+                                    f.trend > 0 ? "up"
+                                    : f.trend < 0 ? "down" : "same")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}

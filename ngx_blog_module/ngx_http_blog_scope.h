@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "blog_figures.h"
 #include "blog_template.h"
 
 
@@ -37,5 +38,13 @@ ngx_array_t *ngx_http_blog_scope_item(ngx_pool_t *pool, ngx_array_t *items,
     ngx_uint_t nvars);
 ngx_int_t ngx_http_blog_scope_list(ngx_array_t *vars, const char *name,
     ngx_array_t *items);
+
+/*
+ * An item of items for figure m of the analytics (lib/blog_figures.h):
+ * "label", "value", "previous", "change" and "trend" (up, down, same).
+ */
+ngx_int_t ngx_http_blog_scope_figure(ngx_http_request_t *r,
+    ngx_array_t *items, blog_stats_metric_e m, const blog_stats_sums_t *cur,
+    const blog_stats_sums_t *prev);
 
 #endif /* NGX_HTTP_BLOG_SCOPE_H */

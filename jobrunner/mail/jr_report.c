@@ -206,14 +206,7 @@ jr_report_numbers(jr_work_t *w, sqlite3 *db)
         return -1;
     }
 
-    if (res.nrows) {
-        rp->cur = res.rows[0].sums;
-
-        if (res.rows[0].has_prev) {
-            rp->prev = res.rows[0].prev;
-        }
-    }
-
+    blog_figure_sums(&res, &rp->cur, &rp->prev);
     rp->prev_range = res.prev_range;
     blog_stats_result_free(&res);
 

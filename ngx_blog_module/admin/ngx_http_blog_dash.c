@@ -85,9 +85,6 @@ static const blog_chart_series_t  ngx_http_blog_chart_series[] = {
 
 static ngx_int_t ngx_http_blog_dash_figures(ngx_http_request_t *r,
     blog_stats_result_t *res, ngx_array_t *vars);
-static ngx_int_t ngx_http_blog_dash_figure(ngx_http_request_t *r,
-    ngx_array_t *items, blog_stats_metric_e m, blog_stats_sums_t *cur,
-    blog_stats_sums_t *prev);
 static ngx_int_t ngx_http_blog_dash_chart(ngx_http_request_t *r,
     ngx_http_blog_dash_t *dash, blog_stats_result_t *res, ngx_array_t *vars);
 static ngx_int_t ngx_http_blog_dash_panel(ngx_http_request_t *r,
@@ -428,16 +425,7 @@ ngx_http_blog_dash_figures(ngx_http_request_t *r, blog_stats_result_t *res,
     ngx_array_t           items;
     blog_stats_sums_t     cur, prev;
 
-    ngx_memzero(&cur, sizeof(blog_stats_sums_t));
-    ngx_memzero(&prev, sizeof(blog_stats_sums_t));
-
-    if (res->nrows) {
-        cur = res->rows[0].sums;
-
-        if (res->rows[0].has_prev) {
-            prev = res->rows[0].prev;
-        }
-    }
+    blog_figure_sums(res, &cur, &prev);
 
     blog_range_format(res->prev_range.from, prev_from);
     blog_range_format(res->prev_range.to, prev_to);
@@ -450,7 +438,7 @@ ngx_http_blog_dash_figures(ngx_http_request_t *r, blog_stats_result_t *res,
     }
 
     for (m = 0; m < BLOG_STATS_NMETRICS; m++) {
-        if (ngx_http_blog_dash_figure(r, &items, m, &cur, &prev) != NGX_OK) {
+        if (ngx_http_blog_scope_figure(r, &items, m, &cur, &prev) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -483,16 +471,7 @@ ngx_http_blog_dash_humans(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     ngx_array_t        items;
     blog_stats_sums_t  cur, prev;
 
-    ngx_memzero(&cur, sizeof(blog_stats_sums_t));
-    ngx_memzero(&prev, sizeof(blog_stats_sums_t));
-
-    if (res->nrows) {
-        cur = res->rows[0].sums;
-
-        if (res->rows[0].has_prev) {
-            prev = res->rows[0].prev;
-        }
-    }
+    blog_figure_sums(res, &cur, &prev);
 
     visits = all->nrows ? all->rows[0].sums.visits : 0;
 
@@ -503,7 +482,7 @@ ngx_http_blog_dash_humans(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
     }
 
     if (ngx_array_init(&items, r->pool, 1, sizeof(blog_tpl_ctx_t)) != NGX_OK
-        || ngx_http_blog_dash_figure(r, &items, BLOG_STATS_VISITORS, &cur,
+        || ngx_http_blog_scope_figure(r, &items, BLOG_STATS_VISITORS, &cur,
                                      &prev) != NGX_OK
         || ngx_http_blog_dash_href(r, dash, NULL, BLOG_STATS_HUMAN, &one,
                                    BLOG_STATS_NDIMS, &href) != NGX_OK)
@@ -528,40 +507,6 @@ ngx_http_blog_dash_humans(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
 
     return NGX_OK;
 }
-
-
-/* One figure: "label", "value", "previous", "change" and its "trend". */
-static ngx_int_t
-ngx_http_blog_dash_figure(ngx_http_request_t *r, ngx_array_t *items,
-    blog_stats_metric_e m, blog_stats_sums_t *cur, blog_stats_sums_t *prev)
-{
-    ngx_array_t    *item;
-    blog_figure_t   f;
-
-    blog_figure(m, cur, prev, &f);
-
-    item = ngx_http_blog_scope_item(r->pool, items, 5);
-
-    if (item == NULL
-        || ngx_http_blog_scope_cstr(r, item, "label", blog_figure_labels[m])
-           != NGX_OK
-        || ngx_http_blog_scope_str(r, item, "value", (u_char *) f.value,
-                                   ngx_strlen(f.value)) != NGX_OK
-        || ngx_http_blog_scope_str(r, item, "previous", (u_char *) f.previous,
-                                   ngx_strlen(f.previous)) != NGX_OK
-        || ngx_http_blog_scope_str(r, item, "change", (u_char *) f.change,
-                                   ngx_strlen(f.change)) != NGX_OK
-        || ngx_http_blog_scope_cstr(r, item, "trend",
-                                    f.trend > 0 ? "up"
-                                    : f.trend < 0 ? "down" : "same")
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
 
 /*
  * Visitors and views over the range, a point per day, or per month for a

@@ -53,5 +53,31 @@ main(void)
     blog_figure_format(BLOG_STATS_PAGEVIEWS, 1234567, buf);
     is_str(buf, "1234567", "a count");
 
+    /* a result's first row and the period before, or zeros */
+    {
+        blog_stats_sums_t    got, got_prev;
+        blog_stats_row_t     row;
+        blog_stats_result_t  res;
+
+        memset(&row, 0, sizeof(row));
+        memset(&res, 0, sizeof(res));
+        row.sums = cur;
+        res.rows = &row;
+        res.nrows = 1;
+
+        blog_figure_sums(&res, &got, &got_prev);
+        is_int((int) got.views, 7, "a row's sums");
+        is_int((int) got_prev.views, 0, "no period before: zeros");
+
+        row.has_prev = 1;
+        row.prev = prev;
+        blog_figure_sums(&res, &got, &got_prev);
+        is_int((int) got_prev.visits, 1, "the period before's");
+
+        res.nrows = 0;
+        blog_figure_sums(&res, &got, &got_prev);
+        is_int((int) (got.views + got_prev.visits), 0, "no row: zeros");
+    }
+
     return tap_done();
 }
