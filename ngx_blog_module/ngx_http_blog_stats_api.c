@@ -368,32 +368,9 @@ ngx_http_blog_stats_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_blog_events_loc_conf_t *elcf = conf;
 
-    ngx_str_t                 *value;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    if (elcf->stats_db.data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-    elcf->stats_db = value[1];
-
-    if (ngx_conf_full_name(cf->cycle, &elcf->stats_db, 0) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-#if (NGX_THREADS)
-    /* queries run in nginx's default thread pool */
-    elcf->thread_pool = ngx_thread_pool_add(cf, NULL);
-    if (elcf->thread_pool == NULL) {
-        return NGX_CONF_ERROR;
-    }
-#endif
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_blog_stats_handler;
-
-    return NGX_CONF_OK;
+    return ngx_http_blog_stats_task_conf(cf, &elcf->stats_db,
+                                         &elcf->thread_pool,
+                                         ngx_http_blog_stats_handler);
 }
 
 

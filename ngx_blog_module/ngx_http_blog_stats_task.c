@@ -215,3 +215,35 @@ ngx_http_blog_stats_task_cleanup(void *data)
         blog_stats_query_free(&t->queries[i]);
     }
 }
+
+
+char *
+ngx_http_blog_stats_task_conf(ngx_conf_t *cf, ngx_str_t *path,
+    void **thread_pool, ngx_http_handler_pt handler)
+{
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (path->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    *path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+#if (NGX_THREADS)
+    *thread_pool = ngx_thread_pool_add(cf, NULL);
+    if (*thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+#endif
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = handler;
+
+    return NGX_CONF_OK;
+}

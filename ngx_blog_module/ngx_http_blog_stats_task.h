@@ -84,4 +84,13 @@ ngx_http_blog_stats_task_t *ngx_http_blog_stats_task_create(
 ngx_int_t ngx_http_blog_stats_task_run(ngx_http_request_t *r,
     ngx_http_blog_stats_task_t *t, void *thread_pool);
 
+/*
+ * The body of a directive whose location answers through the engine
+ * (blog_analytics, blog_stats_api): its argument, the database, into
+ * *path (once, made absolute), nginx's default thread pool into
+ * *thread_pool for the tasks, and handler as the location's handler.
+ */
+char *ngx_http_blog_stats_task_conf(ngx_conf_t *cf, ngx_str_t *path,
+    void **thread_pool, ngx_http_handler_pt handler);
+
 #endif /* NGX_HTTP_BLOG_STATS_TASK_H */
