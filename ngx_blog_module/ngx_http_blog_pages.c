@@ -1018,7 +1018,7 @@ ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
     int64_t                 views;
     uint64_t                key;
     ngx_int_t               rc;
-    ngx_str_t              *route, *prefix;
+    ngx_str_t              *route, *prefix, path;
     sqlite3_stmt           *stmt;
     ngx_http_blog_views_t  *slot;
 
@@ -1033,6 +1033,10 @@ ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
 
     ngx_sprintf(p, "metrics.views.%V%V%V", prefix, route, slug);
 
+    /* the page's path: the topic without "metrics.views." */
+    path.data = p + sizeof("metrics.views.") - 1;
+    path.len = len - (sizeof("metrics.views.") - 1);
+
     /* none counted yet where the jobrunner has not made analytics.db */
     views = 0;
     rn->views_at = ngx_current_msec;
@@ -1042,7 +1046,7 @@ ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
      * cached page would: an uncached page then takes no lock on
      * analytics.db, which cost about a tenth of its time.
      */
-    key = XXH3_64bits(p + 14, len - 14) | 1;
+    key = XXH3_64bits(path.data, path.len) | 1;
     slot = &rn->db->views[key % NGX_HTTP_BLOG_VIEWS];
 
     if (rn->db->analytics && slot->key == key
@@ -1052,10 +1056,9 @@ ngx_http_blog_views(ngx_http_blog_render_t *rn, ngx_str_t *slug,
         rn->views_at = slot->read_at;
 
     } else if (rn->db->analytics) {
-        /* the page's path: the topic without "metrics.views." */
         stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_VIEWS);
         if (stmt == NULL
-            || sqlite3_bind_text(stmt, 1, (char *) p + 14, len - 14,
+            || sqlite3_bind_text(stmt, 1, (char *) path.data, path.len,
                                  SQLITE_STATIC) != SQLITE_OK)
         {
             return ngx_http_blog_step(rn, NULL);
