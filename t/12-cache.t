@@ -93,4 +93,22 @@ is $off->get('/posts/one')->{headers}{'x-blog-cache'}, 'BYPASS', 'still off';
 sql($off->db, "UPDATE posts SET title = 'Live title' WHERE slug = 'one'");
 like $off->get('/posts/one')->{body}, qr/Live title/, 'uncached sees updates';
 
+# an uncached page's view count: read once per blog_views_max_age by the
+# worker, not at every render; with 0, at every render
+sub views_shown { ($_[0]->get('/posts/one')->{body} =~ m{<span id="views"[^>]*>(\d+)</span>})[0] }
+for my $age ('60s', '0') {
+    my $v = new_site(posts => \%posts,
+                     location => "blog_cache off;\nblog_views_max_age $age;\n");
+    my $adb = $v->dir . '/analytics.db';
+    ok -s $adb, "analytics.db made beside data.db (max age $age)";
+    sql($adb, "INSERT INTO analytics_path_totals (path, views) VALUES ('/posts/one', 7)");
+    $v->start;
+    is views_shown($v), 7, "max age $age: the count of analytics.db";
+    sql($adb, "UPDATE analytics_path_totals SET views = 9 WHERE path = '/posts/one'");
+    is views_shown($v), $age eq '0' ? 9 : 7,
+        $age eq '0' ? '... read again at the next render'
+                    : '... the next render shows the count read before';
+    $v->stop;
+}
+
 done_testing;
