@@ -25,6 +25,7 @@
 
 #include "ngx_http_blog_module.h"
 #include "ngx_http_blog_events_module.h"
+#include "ngx_http_blog_response.h"
 
 
 /* the beacon's path, relative to the blog location */
@@ -60,7 +61,6 @@ ngx_http_blog_beacon_handler(ngx_http_request_t *r)
 {
     ngx_int_t                  rc;
     ngx_str_t                 *route;
-    ngx_table_elt_t           *h;
     ngx_http_blog_loc_conf_t  *blcf;
 
     if (r != r->main || !ngx_http_blog_beacon_on(r)) {
@@ -91,23 +91,12 @@ ngx_http_blog_beacon_handler(ngx_http_request_t *r)
     ngx_http_set_ctx(r, &ngx_http_blog_beacon_mark,
                      ngx_http_blog_events_module);
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_blog_header(r, "Cache-Control", "no-store") != NGX_OK
+        || ngx_http_blog_header(r, "X-Content-Type-Options", "nosniff")
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "X-Content-Type-Options");
-    ngx_str_set(&h->value, "nosniff");
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = 0;
