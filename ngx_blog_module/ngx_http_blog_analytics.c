@@ -109,16 +109,14 @@ ngx_http_blog_analytics_handler(ngx_http_request_t *r)
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_blog_events_module);
 
     if (ngx_http_blog_analytics_allowed(r, elcf) != NGX_OK) {
-        h = ngx_list_push(&r->headers_out.headers);
+        h = ngx_http_blog_header_push(r, "WWW-Authenticate",
+                  "Basic realm=\"analytics\", charset=\"UTF-8\"");
         if (h == NULL
             || ngx_http_blog_security_headers(r, NULL) != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        h->hash = 1;
-        ngx_str_set(&h->key, "WWW-Authenticate");
-        ngx_str_set(&h->value, "Basic realm=\"analytics\", charset=\"UTF-8\"");
         r->headers_out.www_authenticate = h;
 
         return NGX_HTTP_UNAUTHORIZED;

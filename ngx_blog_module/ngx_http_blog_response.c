@@ -19,11 +19,20 @@ ngx_int_t
 ngx_http_blog_header(ngx_http_request_t *r, const char *name,
     const char *value)
 {
+    return ngx_http_blog_header_push(r, name, value) ? NGX_OK : NGX_ERROR;
+}
+
+
+/* The same, its entry returned for a headers_out pointer, or NULL. */
+ngx_table_elt_t *
+ngx_http_blog_header_push(ngx_http_request_t *r, const char *name,
+    const char *value)
+{
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     h->hash = 1;
@@ -35,7 +44,7 @@ ngx_http_blog_header(ngx_http_request_t *r, const char *name,
     h->value.data = (u_char *) value;
     h->value.len = ngx_strlen(value);
 
-    return NGX_OK;
+    return h;
 }
 
 

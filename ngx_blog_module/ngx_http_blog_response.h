@@ -25,5 +25,7 @@ ngx_int_t ngx_http_blog_security_headers(ngx_http_request_t *r,
     ngx_str_t *style_nonce);
 ngx_int_t ngx_http_blog_header(ngx_http_request_t *r, const char *name,
     const char *value);
+ngx_table_elt_t *ngx_http_blog_header_push(ngx_http_request_t *r,
+    const char *name, const char *value);
 
 #endif /* NGX_HTTP_BLOG_RESPONSE_H */

@@ -63,14 +63,12 @@ ngx_http_blog_stats_handler(ngx_http_request_t *r)
             return rc;
         }
 
-        h = ngx_list_push(&r->headers_out.headers);
+        h = ngx_http_blog_header_push(r, "WWW-Authenticate",
+                                      "Bearer realm=\"stats\"");
         if (h == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        h->hash = 1;
-        ngx_str_set(&h->key, "WWW-Authenticate");
-        ngx_str_set(&h->value, "Bearer realm=\"stats\"");
         r->headers_out.www_authenticate = h;
 
         return ngx_http_blog_stats_error(r, NGX_HTTP_UNAUTHORIZED,
@@ -280,9 +278,8 @@ static ngx_int_t
 ngx_http_blog_stats_out(ngx_http_request_t *r, ngx_uint_t status,
     ngx_buf_t *b, ngx_uint_t csv)
 {
-    ngx_int_t         rc;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *h;
+    ngx_int_t     rc;
+    ngx_chain_t   out;
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = b->last - b->pos;
@@ -291,14 +288,12 @@ ngx_http_blog_stats_out(ngx_http_request_t *r, ngx_uint_t status,
         ngx_str_set(&r->headers_out.content_type, "text/csv; charset=utf-8");
         r->headers_out.content_type_len = sizeof("text/csv") - 1;
 
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        if (ngx_http_blog_header(r, "Content-Disposition",
+                                 "attachment; filename=\"stats.csv\"")
+            != NGX_OK)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Content-Disposition");
-        ngx_str_set(&h->value, "attachment; filename=\"stats.csv\"");
 
     } else {
         ngx_str_set(&r->headers_out.content_type, "application/json");
