@@ -115,7 +115,10 @@ sub running { defined $_[0]{pid} }
 # The next $n requests are answered $status with S3 error $code.
 sub fail {
     my ($self, $n, $status, $code) = @_;
-    write_file("$self->{dir}/fail", "$n $status " . ($code // "-") . "\n");
+    # renamed into place: s3rver never reads a half-written file
+    write_file("$self->{dir}/fail.new", "$n $status " . ($code // "-") . "\n");
+    rename "$self->{dir}/fail.new", "$self->{dir}/fail"
+        or die "rename $self->{dir}/fail: $!";
 }
 
 # The requests s3rver answered (after the signature check), in order.

@@ -96,7 +96,10 @@ function injected() {
   if (!(Number(n) > 0)) {
     return null;
   }
-  fs.writeFileSync(failFile, `${Number(n) - 1} ${status} ${code}\n`);
+  // a new file renamed over the old: a test reading the count never
+  // finds it empty half-way through the write
+  fs.writeFileSync(failFile + '.tmp', `${Number(n) - 1} ${status} ${code}\n`);
+  fs.renameSync(failFile + '.tmp', failFile);
   return { status, code };
 }
 
