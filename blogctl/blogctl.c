@@ -67,7 +67,7 @@ ctl_usage(FILE *f)
           "  rerender            render every post again with this build\n"
           "  revisions SLUG      list the revisions of a post\n"
           "  rollback SLUG REV   make revision REV current again\n"
-          "  set KEY VALUE       set title, description, author or base_url\n"
+          "  set KEY VALUE       set title, description, author, base_url, post_route\n"
           "  user add NAME [EMAIL]  add an admin user; password on stdin\n"
           "  user passwd NAME    change a user's password; password on stdin\n"
           "  user list           list the admin users\n"

@@ -489,6 +489,16 @@ subtest 'set' => sub {
        'unknown key not stored');
     is(sql($db, "SELECT value FROM settings WHERE key = 'base_url'"),
        'https://blog.example.org', 'bad base_url not stored');
+
+    ($rc) = ctl('-d', $db, 'set', 'post_route', 'blog/posts/');
+    is($rc, 0, 'set post_route: exit 0');
+    for my $bad ('/posts/', 'a/../b/', '', 'a b/', 'http://x/') {
+        ($rc, $out, $err) = ctl('-d', $db, 'set', 'post_route', $bad);
+        is($rc, 1, "post_route \"$bad\": exit 1");
+        like($err, qr/post_route must be a relative path/, '... and says what it must be');
+    }
+    is(sql($db, "SELECT value FROM settings WHERE key = 'post_route'"),
+       'blog/posts/', 'bad post_route not stored');
 };
 
 done_testing();

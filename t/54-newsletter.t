@@ -312,6 +312,18 @@ is sql($db, "SELECT count(*) FROM deliveries"), $deliveries, '... recording no d
 ($rc, $out) = blogctl('-d', $db, 'newsletter', 'test', 'new', 'not an address');
 isnt $rc, 0, 'a test to something that is not an address is refused';
 
+# a site whose posts nginx serves elsewhere ("blog_route post articles/")
+# says so to the jobrunner, which cannot read nginx's configuration
+blogctl('-d', $db, 'set', 'post_route', 'articles');
+blogctl('-d', $db, 'newsletter', 'test', 'new', 'route@example.org');
+ok wait_for(sub { scalar mails_to('route@example.org') }, 60), 'with post_route set, a test message arrives';
+my ($routed) = mails_to('route@example.org');
+my ($routed_text) = map { decode_base64($_) }
+    ($routed // '') =~ m{Content-Transfer-Encoding: base64\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)};
+like $routed_text // '', qr{Read it on the blog: \Q$base\E/articles/new\r?$}m,
+    '... linking to the post under that route, given its "/"';
+blogctl('-d', $db, 'set', 'post_route', 'posts/');
+
 # --- unsubscribe -------------------------------------------------------------
 
 $r = $site->get(path_of($unsub));

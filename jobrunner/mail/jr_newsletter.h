@@ -29,6 +29,8 @@
 typedef struct {
     char  *title;          /* settings.title, may be empty */
     char  *base_url;       /* settings.base_url, with a trailing "/" */
+    char  *post_route;     /* settings.post_route ("posts/"), with its "/":
+                              the module's "blog_route post" */
     char  *key;            /* settings.newsletter_key */
 } jr_nl_site_t;
 

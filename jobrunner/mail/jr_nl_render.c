@@ -153,7 +153,7 @@ jr_nl_render(jr_work_t *w, sqlite3 *db, const jr_nl_site_t *site,
     gmtime_r(&when, &tm);
     strftime(date, sizeof(date), "%Y-%m-%d", &tm);
 
-    n = strlen(site->base_url) + sizeof("posts/") + strlen(slug);
+    n = strlen(site->base_url) + strlen(site->post_route) + strlen(slug) + 1;
     url = malloc(n);
     body = jr_nl_absolute(html ? html : "", site->base_url);
     out->subject = strdup(title ? title : "");
@@ -166,7 +166,7 @@ jr_nl_render(jr_work_t *w, sqlite3 *db, const jr_nl_site_t *site,
         return -1;
     }
 
-    snprintf(url, n, "%sposts/%s", site->base_url, slug);
+    snprintf(url, n, "%s%s%s", site->base_url, site->post_route, slug);
 
     jr_nl_var(&vars[0], "site_title", BLOG_TPL_TEXT, site->title);
     jr_nl_var(&vars[1], "site_url", BLOG_TPL_TEXT, site->base_url);

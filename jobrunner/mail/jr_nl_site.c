@@ -2,6 +2,7 @@
  * The newsletter's settings and connections; see jr_newsletter.h.
  */
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,20 +16,37 @@
 #define JR_NL_BUSY_TIMEOUT_MS  5000
 
 
+/* The settings a mail is made with; one that ends a path gets its "/". */
+static const struct {
+    const char  *key;
+    size_t       field;
+    unsigned     path;      /* links are written after it */
+} jr_nl_settings[] = {
+    { "title",          offsetof(jr_nl_site_t, title),      0 },
+    { "base_url",       offsetof(jr_nl_site_t, base_url),   1 },
+    { "post_route",     offsetof(jr_nl_site_t, post_route), 1 },
+    { "newsletter_key", offsetof(jr_nl_site_t, key),        0 },
+};
+
+#define JR_NL_SETTINGS  (sizeof(jr_nl_settings) / sizeof(jr_nl_settings[0]))
+
+/* the module's default "blog_route post" */
+#define JR_NL_POST_ROUTE  "posts/"
+
+
 int
 jr_nl_site_read(sqlite3 *db, jr_nl_site_t *site, char *err, size_t len)
 {
     int            rc;
-    size_t         n;
+    size_t         i, n;
     char         **to;
     const char    *key, *value;
     sqlite3_stmt  *stmt;
 
     memset(site, 0, sizeof(jr_nl_site_t));
 
-    rc = sqlite3_prepare_v2(db, "SELECT key, value FROM main.settings"
-                            " WHERE key IN ('title', 'base_url',"
-                            "               'newsletter_key')",
+    /* a few rows: the table above picks its own */
+    rc = sqlite3_prepare_v2(db, "SELECT key, value FROM main.settings",
                             -1, &stmt, NULL);
 
     while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -36,13 +54,21 @@ jr_nl_site_read(sqlite3 *db, jr_nl_site_t *site, char *err, size_t len)
         value = (const char *) sqlite3_column_text(stmt, 1);
         value = value ? value : "";
 
-        to = strcmp(key, "title") == 0 ? &site->title
-             : strcmp(key, "base_url") == 0 ? &site->base_url : &site->key;
+        for (i = 0; i < JR_NL_SETTINGS; i++) {
+            if (strcmp(key, jr_nl_settings[i].key) == 0) {
+                break;
+            }
+        }
 
+        if (i == JR_NL_SETTINGS) {
+            rc = SQLITE_OK;
+            continue;
+        }
+
+        to = (char **) ((char *) site + jr_nl_settings[i].field);
         free(*to);
         n = strlen(value);
 
-        /* base_url gets its "/": links are written after it */
         *to = malloc(n + 2);
         if (*to == NULL) {
             rc = SQLITE_NOMEM;
@@ -51,7 +77,7 @@ jr_nl_site_read(sqlite3 *db, jr_nl_site_t *site, char *err, size_t len)
 
         memcpy(*to, value, n + 1);
 
-        if (to == &site->base_url && n && value[n - 1] != '/') {
+        if (jr_nl_settings[i].path && n && value[n - 1] != '/') {
             memcpy(*to + n, "/", 2);
         }
 
@@ -85,7 +111,10 @@ jr_nl_site_read(sqlite3 *db, jr_nl_site_t *site, char *err, size_t len)
         return -1;
     }
 
-    if (site->title == NULL && (site->title = strdup("")) == NULL) {
+    if ((site->title == NULL && (site->title = strdup("")) == NULL)
+        || (site->post_route == NULL
+            && (site->post_route = strdup(JR_NL_POST_ROUTE)) == NULL))
+    {
         snprintf(err, len, "out of memory");
         jr_nl_site_free(site);
         return -1;
@@ -100,6 +129,7 @@ jr_nl_site_free(jr_nl_site_t *site)
 {
     free(site->title);
     free(site->base_url);
+    free(site->post_route);
 
     if (site->key != NULL) {
         explicit_bzero(site->key, strlen(site->key));
