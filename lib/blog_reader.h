@@ -14,7 +14,7 @@
  * listings.
  */
 #define BLOG_RELATED       3
-#define BLOG_RELATED_NEAR  5
+#define BLOG_RELATED_NEAR  3
 
 typedef enum {
     BLOG_STMT_DATA_VERSION = 0,

@@ -229,12 +229,12 @@ is sql($db, "SELECT count(*) FROM revisions WHERE post_id = (SELECT id FROM post
 
 # --- related posts on a site with many posts: a post's own neighbourhood ---
 #
-# Related posts are chosen among the 5 posts just before and after a post
+# Related posts are chosen among the 3 posts just before and after a post
 # in each of its tags' listings (BLOG_RELATED_NEAR), ranked by the tags
 # they share, then by nearness in time, the newer first at an equal
 # distance.  "ops" has ops-1 .. ops-40, a day apart in 2020, then ops-41
 # .. ops-43 in 2025; ops-3 is a draft.  ops-2, ops-6 and ops-20 also have
-# "deep", and ops-20 is far from ops-2 in "ops" (17 published posts
+# "deep", and ops-20 is far from ops-2 in "ops" (16 published posts
 # between) but its neighbour in "deep".
 
 sql($db, <<'SQL');
