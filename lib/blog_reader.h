@@ -10,10 +10,11 @@
 
 /*
  * A post page shows this many related posts, found among the
- * BLOG_RELATED_WINDOW newest posts of each of its tags.
+ * BLOG_RELATED_NEAR posts just before and after it in each of its tags'
+ * listings.
  */
-#define BLOG_RELATED         3
-#define BLOG_RELATED_WINDOW  50
+#define BLOG_RELATED       3
+#define BLOG_RELATED_NEAR  3
 
 typedef enum {
     BLOG_STMT_DATA_VERSION = 0,

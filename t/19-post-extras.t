@@ -153,9 +153,10 @@ sub related_of {
     return join ' ', ($sec // '') =~ m{<a href="/posts/([^"]+)"}g;
 }
 
-# gamma (c, nginx, sqlite): epsilon and alpha share 2 (epsilon newer),
-# eta and delta 1 (eta newer); beta none; the draft zeta shares 3
-is related_of('gamma'), 'epsilon alpha eta', 'related: most shared tags, then the newest';
+# gamma (c, nginx, sqlite; March 1st): alpha and epsilon share 2 (alpha
+# 59 days away, epsilon 61), delta and eta 1 (delta 31 days, eta 92);
+# beta none; the draft zeta shares 3
+is related_of('gamma'), 'alpha epsilon delta', 'related: most shared tags, then the nearest in time';
 is related_of('beta'), '', 'no shared tag: no related posts';
 unlike $site->get('/posts/beta')->{body}, qr{Related posts}, '... and no empty section';
 my $all = join ' ', map { nav_of($_) . ' ' . related_of($_) } qw(alpha beta gamma delta epsilon eta);
@@ -164,7 +165,7 @@ unlike $all, qr/zeta/, 'the draft is never previous, next or related';
 # publishing the draft puts it in (the page cache follows the database)
 sql($db, "UPDATE posts SET status = 'published' WHERE slug = 'zeta'");
 is nav_of('gamma'), 'beta zeta', 'published, it is gamma\'s next';
-is related_of('gamma'), 'zeta epsilon alpha', 'and first among related (3 shared)';
+is related_of('gamma'), 'zeta alpha epsilon', 'and first among related (3 shared)';
 sql($db, "UPDATE posts SET status = 'draft' WHERE slug = 'zeta'");
 is nav_of('gamma'), 'beta delta', 'a draft again: gone';
 
@@ -225,6 +226,54 @@ isnt sql($db, "SELECT updated_at FROM posts WHERE slug = 'gamma'"), 1, 'its upda
 is sql($db, "SELECT updated_at FROM posts WHERE slug = 'delta'"), $before, 'the others\' did not';
 is sql($db, "SELECT count(*) FROM revisions WHERE post_id = (SELECT id FROM posts WHERE slug = 'gamma')"),
     1, 'no revision added: the text is the same';
+
+# --- related posts on a site with many posts: a post's own neighbourhood ---
+#
+# Related posts are chosen among the 3 posts just before and after a post
+# in each of its tags' listings (BLOG_RELATED_NEAR), ranked by the tags
+# they share, then by nearness in time, the newer first at an equal
+# distance.  "ops" has ops-1 .. ops-40, a day apart in 2020, then ops-41
+# .. ops-43 in 2025; ops-3 is a draft.  ops-2, ops-6 and ops-20 also have
+# "deep", and ops-20 is far from ops-2 in "ops" (16 published posts
+# between) but its neighbour in "deep".
+
+sql($db, <<'SQL');
+BEGIN;
+INSERT INTO tags (slug, name) VALUES ('ops', 'Ops'), ('deep', 'Deep');
+INSERT INTO posts (type, slug, title, body_md, body_html, status, published_at,
+                   created_at, updated_at)
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 43)
+  SELECT 'post', 'ops-' || i, 'Ops ' || i, 'O.', '<p>O.</p>',
+         CASE i WHEN 3 THEN 'draft' ELSE 'published' END,
+         CASE WHEN i <= 40 THEN 1577836800 + i * 86400
+              ELSE 1735689600 + i * 86400 END, 1, 1
+  FROM n;
+INSERT INTO post_tags (post_id, tag_id)
+  SELECT p.id, t.id FROM posts p, tags t
+   WHERE p.slug LIKE 'ops-%' AND t.slug = 'ops'
+  UNION ALL
+  SELECT p.id, t.id FROM posts p, tags t
+   WHERE p.slug IN ('ops-2', 'ops-6', 'ops-20') AND t.slug = 'deep';
+COMMIT;
+SQL
+
+is related_of('ops-15'), 'ops-16 ops-14 ops-17',
+    'an old post: its nearest posts of the tag, the newer first at an equal distance';
+is related_of('ops-2'), 'ops-6 ops-20 ops-1',
+    'the most shared tags first, counted even when the post is not near under each tag; '
+  . 'then the nearest; the draft between them never';
+is related_of('ops-40'), 'ops-39 ops-38 ops-37', 'the last of 2020: its own time, not the tag\'s newest';
+is related_of('ops-43'), 'ops-42 ops-41 ops-40', 'the newest: the posts just before it';
+my $old = join ' ', map { related_of("ops-$_") } 1, 2, 4 .. 10;
+unlike $old, qr/\bops-4[1-3]\b/, 'no old post shows the tag\'s newest posts';
+unlike join(' ', map { related_of("ops-$_") } 1 .. 43), qr/\bops-3\b/, 'nor the draft, anywhere';
+ok !(grep { related_of("ops-$_") =~ /\bops-$_\b/ } 1 .. 43), 'no post is its own related post';
+is $site->get('/posts/ops-3')->{status}, 404, 'the draft has no page';
+
+# publishing the draft puts it in its neighbours' related posts
+sql($db, "UPDATE posts SET status = 'published' WHERE slug = 'ops-3'");
+is related_of('ops-2'), 'ops-6 ops-20 ops-3', 'published, it is ops-2\'s nearest';
+is related_of('ops-3'), 'ops-4 ops-2 ops-5', 'and it has its own, the newer first at an equal distance';
 
 unlike $site->error_log, qr/\[(?:alert|emerg|crit)\]/, 'no alert in the error log';
 
