@@ -77,6 +77,12 @@ typedef struct {
     unsigned                  reopen:1;
     unsigned                  analytics:1;   /* analytics.db attached */
 
+    /*
+     * Posted while the event-loop tick's read transaction is open: it
+     * ends the transaction once the tick's events are handled.
+     */
+    ngx_event_t               tick;
+
     ngx_http_blog_views_t    *views;        /* NULL until first opened */
 } ngx_http_blog_db_t;
 
