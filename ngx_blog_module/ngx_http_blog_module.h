@@ -113,6 +113,7 @@ typedef enum {
 typedef struct {
     ngx_str_t                 path;
     blog_tpl_t               *tpl[BLOG_TPL_N];
+    unsigned                  related_tags:1;   /* shows related posts' tags */
 } ngx_http_blog_theme_t;
 
 

@@ -78,7 +78,7 @@ static ngx_int_t ngx_http_blog_related(ngx_http_blog_render_t *rn,
     int64_t post);
 static ngx_int_t ngx_http_blog_post_list(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, const char *name, sqlite3_stmt *stmt,
-    ngx_uint_t with_body);
+    ngx_uint_t what);
 static ngx_int_t ngx_http_blog_tag_cmp(const void *one, const void *two);
 static ngx_int_t ngx_http_blog_pager(ngx_http_blog_render_t *rn,
     ngx_str_t *base, ngx_uint_t number, ngx_uint_t total);
@@ -748,7 +748,8 @@ ngx_http_blog_index(ngx_http_blog_render_t *rn, ngx_str_t *tag,
         return ngx_http_blog_step(rn, NULL);
     }
 
-    rc = ngx_http_blog_post_list(rn, &rn->root, "posts", stmt, 0);
+    rc = ngx_http_blog_post_list(rn, &rn->root, "posts", stmt,
+                                 NGX_HTTP_BLOG_POST_TAGS);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -886,7 +887,9 @@ ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
         }
     }
 
-    rc = ngx_http_blog_post_vars(rn, &rn->root, stmt, 1);
+    rc = ngx_http_blog_post_vars(rn, &rn->root, stmt,
+                                 NGX_HTTP_BLOG_POST_BODY
+                                 |NGX_HTTP_BLOG_POST_TAGS);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -984,7 +987,9 @@ ngx_http_blog_related(ngx_http_blog_render_t *rn, int64_t post)
         return ngx_http_blog_step(rn, NULL);
     }
 
-    rc = ngx_http_blog_post_list(rn, &rn->root, "related", stmt, 0);
+    rc = ngx_http_blog_post_list(rn, &rn->root, "related", stmt,
+                                 rn->blcf->theme->related_tags
+                                 ? NGX_HTTP_BLOG_POST_TAGS : 0);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -1212,7 +1217,11 @@ ngx_http_blog_feed(ngx_http_blog_render_t *rn)
         return ngx_http_blog_step(rn, NULL);
     }
 
-    if (ngx_http_blog_post_list(rn, &rn->root, "posts", stmt, 1) != NGX_OK) {
+    if (ngx_http_blog_post_list(rn, &rn->root, "posts", stmt,
+                                NGX_HTTP_BLOG_POST_BODY
+                                |NGX_HTTP_BLOG_POST_TAGS)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1600,12 +1609,13 @@ ngx_http_blog_sitemap_parse(ngx_http_blog_render_t *rn, ngx_str_t *path,
 
 /*
  * Reads every row of stmt into a list "name" of post scopes; the columns
- * are those of BLOG_STMT_LISTING, plus body_html when with_body is set.
+ * are those of BLOG_STMT_LISTING, plus body_html with
+ * NGX_HTTP_BLOG_POST_BODY in what.
  */
 
 static ngx_int_t
 ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
-    const char *name, sqlite3_stmt *stmt, ngx_uint_t with_body)
+    const char *name, sqlite3_stmt *stmt, ngx_uint_t what)
 {
     ngx_int_t     rc;
     ngx_array_t   items, *item_vars;
@@ -1622,7 +1632,7 @@ ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        rc = ngx_http_blog_post_vars(rn, item_vars, stmt, with_body);
+        rc = ngx_http_blog_post_vars(rn, item_vars, stmt, what);
         if (rc != NGX_OK) {
             return rc;
         }
@@ -1642,14 +1652,15 @@ ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
 
 /*
  * One post's scope from the current row: id, slug, title, summary,
- * published_at, updated_at, reading_minutes [, body_html].  Pages live at the top of the
- * blog, posts under their route.  Tags need their own query,
- * which would reset the statement, so they are read after the columns.
+ * published_at, updated_at, reading_minutes [, body_html].  Pages live at
+ * the top of the blog, posts under their route.  Tags need their own
+ * query, which would reset the statement, so they are read after the
+ * columns, and only when what asks for them.
  */
 
 ngx_int_t
 ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
-    sqlite3_stmt *stmt, ngx_uint_t with_body)
+    sqlite3_stmt *stmt, ngx_uint_t what)
 {
     int64_t          id;
     ngx_int_t        rc;
@@ -1677,13 +1688,17 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
            != NGX_OK
         || ngx_http_blog_scope_column(rn->r, vars, "reading_minutes", stmt, 6)
            != NGX_OK
-        || (with_body
+        || ((what & NGX_HTTP_BLOG_POST_BODY)
             && ngx_http_blog_scope_trusted(rn->r, vars, "body_html",
                                            sqlite3_column_text(stmt, 7),
                                            sqlite3_column_bytes(stmt, 7))
                != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!(what & NGX_HTTP_BLOG_POST_TAGS)) {
+        return NGX_OK;
     }
 
     /* the caller's statement is still needed: read the tags with another */

@@ -228,4 +228,23 @@ is sql($db, "SELECT count(*) FROM revisions WHERE post_id = (SELECT id FROM post
 
 unlike $site->error_log, qr/\[(?:alert|emerg|crit)\]/, 'no alert in the error log';
 
+# --- related posts' tags: read only for a theme that shows them ----------
+# The default theme's related list has no tags, so a post page does not
+# read them; a theme that shows them gets each related post's own, not
+# the page's (the scope the list's items would otherwise fall back to).
+
+my $tagged = $site->dir . '/theme-related-tags';
+system('cp', '-r', "$FindBin::Bin/../conf/theme", $tagged) == 0 or die 'cp theme';
+my $nav = BlogTest::read_file("$tagged/post-nav.html");
+$nav =~ s{(\{\{title\}\}</a>)}{$1 <span class="rtags">{{#tags}}[{{name}}]{{/tags}}</span>}
+    or die 'post-nav.html: no related title';
+BlogTest::write_file("$tagged/post-nav.html", $nav);
+my $shown = new_site(theme => $tagged, posts => \%posts, location => 'blog_cache off;');
+$shown->start;
+$body = $shown->get('/posts/gamma')->{body};
+my @rtags = $body =~ m{<span class="rtags">([^<]*)</span>}g;
+is_deeply \@rtags, ['[nginx][sqlite]', '[c][nginx]', '[sqlite]'],
+    'a theme showing related posts\' tags: each its own (epsilon, alpha, eta)';
+$shown->stop;
+
 done_testing;
