@@ -381,4 +381,8 @@ ngx_http_blog_db_close(ngx_http_blog_db_t *bdb)
     sqlite3_close(bdb->db);
     bdb->db = NULL;
     bdb->reopen = 0;
+
+    ngx_free(bdb->settings);
+    bdb->settings = NULL;
+    bdb->nsettings = 0;
 }

@@ -72,6 +72,7 @@ static ngx_int_t ngx_http_blog_sitemap_parse(ngx_http_blog_render_t *rn,
 static ngx_int_t ngx_http_blog_head(ngx_http_blog_render_t *rn,
     ngx_str_t *path);
 static ngx_int_t ngx_http_blog_settings(ngx_http_blog_render_t *rn);
+static ngx_int_t ngx_http_blog_settings_read(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_neighbours(ngx_http_blog_render_t *rn,
     int64_t post);
 static ngx_int_t ngx_http_blog_related(ngx_http_blog_render_t *rn,
@@ -543,14 +544,121 @@ ngx_http_blog_redirect_find(ngx_http_blog_render_t *rn, const char *kind,
 }
 
 
+/*
+ * The settings table, read once per generation of the database into one
+ * block of the worker's memory, whose strings a page's variables point to
+ * until the render ends: the table changes far less often than pages are
+ * rendered.  A snapshot read in this tick is never older than the one the
+ * generation was checked in (ngx_http_blog_db_ready()), so a change is
+ * never missed.
+ */
+
+static ngx_int_t
+ngx_http_blog_settings_read(ngx_http_blog_render_t *rn)
+{
+    u_char                   *p;
+    size_t                    size;
+    ngx_int_t                 rc;
+    ngx_uint_t                i;
+    ngx_array_t               rows;
+    sqlite3_stmt             *stmt;
+    ngx_http_blog_db_t       *db;
+    ngx_http_blog_setting_t  *row, *kept;
+
+    db = rn->db;
+
+    if (db->settings != NULL && db->settings_gen == db->generation) {
+        return NGX_OK;
+    }
+
+    if (ngx_array_init(&rows, rn->r->pool, 16,
+                       sizeof(ngx_http_blog_setting_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    stmt = ngx_http_blog_db_stmt(db, BLOG_STMT_SETTINGS);
+    if (stmt == NULL) {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    size = 0;
+
+    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
+        row = ngx_array_push(&rows);
+        if (row == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* SQLite's text lives until the next step: copied */
+        row->name.len = sqlite3_column_bytes(stmt, 0);
+        row->name.data = ngx_pnalloc(rn->r->pool, row->name.len);
+        row->value.len = sqlite3_column_bytes(stmt, 1);
+        row->value.data = ngx_pnalloc(rn->r->pool, row->value.len);
+
+        if (row->name.data == NULL || row->value.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(row->name.data, sqlite3_column_text(stmt, 0),
+                   row->name.len);
+        ngx_memcpy(row->value.data, sqlite3_column_text(stmt, 1),
+                   row->value.len);
+
+        size += sizeof("site_") + row->name.len + row->value.len;
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    kept = ngx_alloc(rows.nelts * sizeof(ngx_http_blog_setting_t) + size,
+                     rn->r->connection->log);
+    if (kept == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = (u_char *) (kept + rows.nelts);
+    row = rows.elts;
+
+    for (i = 0; i < rows.nelts; i++) {
+        kept[i].name.data = p;
+
+        if (row[i].name.len == 8
+            && ngx_strncmp(row[i].name.data, "base_url", 8) == 0)
+        {
+            p = ngx_cpymem(p, "base_url", 8);
+
+        } else {
+            p = ngx_cpymem(ngx_cpymem(p, "site_", 5), row[i].name.data,
+                           row[i].name.len);
+        }
+
+        kept[i].name.len = p - kept[i].name.data;
+        *p++ = '\0';
+
+        kept[i].value.data = p;
+        kept[i].value.len = row[i].value.len;
+        p = ngx_cpymem(p, row[i].value.data, row[i].value.len);
+    }
+
+    ngx_free(db->settings);
+    db->settings = kept;
+    db->nsettings = rows.nelts;
+    db->settings_gen = db->generation;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_blog_settings(ngx_http_blog_render_t *rn)
 {
-    u_char                    *p;
     ngx_int_t                  rc;
-    ngx_str_t                  key;
-    sqlite3_stmt              *stmt;
+    ngx_uint_t                 i;
     ngx_http_request_t        *r;
+    ngx_http_blog_setting_t   *row;
     ngx_http_blog_loc_conf_t  *blcf;
 
     r = rn->r;
@@ -558,51 +666,44 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
 
     rn->base_url = blcf->base_url;
 
-    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SETTINGS);
-    if (stmt == NULL) {
-        return ngx_http_blog_step(rn, NULL);
+    rc = ngx_http_blog_settings_read(rn);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
-        key.data = (u_char *) sqlite3_column_text(stmt, 0);
-        key.len = sqlite3_column_bytes(stmt, 0);
+    row = rn->db->settings;
 
-        if (key.len == 8 && ngx_strncmp(key.data, "base_url", 8) == 0) {
-            if (blcf->base_url.len == 0 && sqlite3_column_bytes(stmt, 1)) {
-                rn->base_url.len = sqlite3_column_bytes(stmt, 1);
-                rn->base_url.data = ngx_pstrdup(r->pool, &(ngx_str_t) {
-                    rn->base_url.len,
-                    (u_char *) sqlite3_column_text(stmt, 1) });
-                if (rn->base_url.data == NULL) {
-                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
-                }
-
-                /* links are built as base_url + "/...": drop a final '/' */
-                while (rn->base_url.len
-                       && rn->base_url.data[rn->base_url.len - 1] == '/')
-                {
-                    rn->base_url.len--;
-                }
+    for (i = 0; i < rn->db->nsettings; i++) {
+        if (row[i].name.len != 8
+            || ngx_strncmp(row[i].name.data, "base_url", 8) != 0)
+        {
+            if (ngx_http_blog_scope_push(&rn->root, (char *) row[i].name.data,
+                                         BLOG_TPL_TEXT, row[i].value.data,
+                                         row[i].value.len)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
             continue;
         }
 
-        p = ngx_pnalloc(r->pool, sizeof("site_") + key.len);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        /* base_url: a redirect's Location outlives the render, so copied */
+        if (blcf->base_url.len == 0 && row[i].value.len) {
+            rn->base_url.data = ngx_pstrdup(r->pool, &row[i].value);
+            if (rn->base_url.data == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            rn->base_url.len = row[i].value.len;
+
+            /* links are built as base_url + "/...": drop a final '/' */
+            while (rn->base_url.len
+                   && rn->base_url.data[rn->base_url.len - 1] == '/')
+            {
+                rn->base_url.len--;
+            }
         }
-
-        *ngx_cpymem(ngx_cpymem(p, "site_", 5), key.data, key.len) = '\0';
-
-        rc = ngx_http_blog_scope_column(rn->r, &rn->root, (char *) p, stmt, 1);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-    }
-
-    if (rc != NGX_OK) {
-        return rc;
     }
 
     /*
