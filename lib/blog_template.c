@@ -410,6 +410,37 @@ blog_tpl_lookup(const blog_tpl_ctx_t *ctx, const blog_tpl_node_t *node)
 
 
 static int
+blog_tpl_named(const blog_tpl_node_t *node, const char *name)
+{
+    return node->op != BLOG_TPL_OP_TEXT && strlen(name) == node->len
+           && strncmp(node->str, name, node->len) == 0;
+}
+
+
+int
+blog_tpl_uses(const blog_tpl_t *tpl, const char *section, const char *name)
+{
+    size_t  i, k;
+
+    for (i = 0; i < tpl->nnodes; i++) {
+        if (tpl->nodes[i].op != BLOG_TPL_OP_SECTION
+            || !blog_tpl_named(&tpl->nodes[i], section))
+        {
+            continue;
+        }
+
+        for (k = i + 1; k < tpl->nodes[i].end; k++) {
+            if (blog_tpl_named(&tpl->nodes[k], name)) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+static int
 blog_tpl_truthy(const blog_tpl_var_t *v)
 {
     return v != NULL && (v->type == BLOG_TPL_LIST ? v->nitems : v->len) != 0;

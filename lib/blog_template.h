@@ -64,6 +64,14 @@ blog_tpl_t *blog_tpl_load(const char *dir, const char *file, char *err,
     size_t errlen);
 void blog_tpl_free(blog_tpl_t *tpl);
 
+/*
+ * Whether a node inside a section called "section" names "name" (a value,
+ * a section or an inverted one): a page need not read what its theme
+ * never shows.  Partials are inlined, so the template is all there is.
+ */
+int blog_tpl_uses(const blog_tpl_t *tpl, const char *section,
+    const char *name);
+
 /* Appends the rendering to out.  Returns 0, or -1 when out of memory. */
 int blog_tpl_render(const blog_tpl_t *tpl, const blog_tpl_ctx_t *ctx,
     blog_buf_t *out);

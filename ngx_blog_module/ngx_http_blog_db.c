@@ -22,6 +22,7 @@ static ngx_int_t ngx_http_blog_db_sync_version(ngx_http_blog_db_t *bdb,
     ngx_log_t *log);
 static void ngx_http_blog_db_log(ngx_http_blog_db_t *bdb, ngx_log_t *log,
     int rc, const char *what, const char *msg);
+static void ngx_http_blog_db_tick_end(ngx_event_t *ev);
 
 
 ngx_int_t
@@ -67,11 +68,14 @@ ngx_http_blog_db_ready(ngx_http_blog_db_t *bdb, ngx_log_t *log)
     }
 
     /*
-     * Checking data_version costs a read transaction, so it is done once
-     * per event-loop tick, not per request: a burst of requests shares it.
+     * data_version is checked once per event-loop tick, not per request,
+     * in the tick's read transaction: the pages rendered in this tick see
+     * the snapshot whose version stamps them.
      */
     if (bdb->version_checked != ngx_current_msec) {
-        if (ngx_http_blog_db_sync_version(bdb, log) != NGX_OK) {
+        if (ngx_http_blog_db_begin(bdb, log) != NGX_OK
+            || ngx_http_blog_db_sync_version(bdb, log) != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
@@ -254,16 +258,26 @@ ngx_http_blog_db_log(ngx_http_blog_db_t *bdb, ngx_log_t *log, int rc,
 
 
 /*
- * A page's reads in one transaction: SQLite otherwise takes and drops the
- * file's shared locks (fcntl, fstat) around each statement, which cost an
- * uncached page more than its queries.  BEGIN is deferred: the snapshot is
- * taken by the first read.
+ * The reads of one event-loop tick in one transaction: every BEGIN of a
+ * read transaction in WAL mode takes a lock on the -shm file (fcntl) and,
+ * with an empty WAL, reads the file's size (fstat), and its end drops the
+ * lock (fcntl).  Under load a tick handles a burst of requests (19 on
+ * average under wrk -c20), whose pages then share these calls.
+ * The transaction ends when the tick's events are handled
+ * (ngx_http_blog_db_tick_end(), posted), so it never outlives the tick:
+ * checkpoints wait for it no longer than for one page's before, and the
+ * next tick sees what other processes committed meanwhile.  BEGIN is
+ * deferred: the snapshot is taken by the first read.
  */
 ngx_int_t
 ngx_http_blog_db_begin(ngx_http_blog_db_t *bdb, ngx_log_t *log)
 {
     int            rc;
     sqlite3_stmt  *stmt;
+
+    if (bdb->tick.posted) {
+        return NGX_OK;
+    }
 
     stmt = ngx_http_blog_db_stmt(bdb, BLOG_STMT_BEGIN);
     if (stmt == NULL) {
@@ -280,34 +294,60 @@ ngx_http_blog_db_begin(ngx_http_blog_db_t *bdb, ngx_log_t *log)
         return NGX_ERROR;
     }
 
+    /* the cycle's log: a request's may be gone when the tick ends */
+    bdb->tick.handler = ngx_http_blog_db_tick_end;
+    bdb->tick.data = bdb;
+    bdb->tick.log = ngx_cycle->log;
+
+    ngx_post_event(&bdb->tick, &ngx_posted_events);
+
     return NGX_OK;
 }
 
 
 /*
- * A statement left on a row, or the page's transaction, keeps a read
- * transaction open: the connection would go on seeing the old snapshot,
- * data_version would stand still, and checkpoints could not pass it.
- * Every page ends here.
+ * A statement left on a row keeps its cursor, and would keep the next
+ * page's reads of it from starting afresh: every page ends here.  The
+ * transaction is the tick's, ended after the tick's events.
  */
 
 void
 ngx_http_blog_db_done(ngx_http_blog_db_t *bdb)
 {
-    ngx_uint_t     i;
-    sqlite3_stmt  *stmt;
+    ngx_uint_t  i;
 
     for (i = 0; i < BLOG_STMT_N; i++) {
         if (bdb->stmt[i] && sqlite3_stmt_busy(bdb->stmt[i])) {
             sqlite3_reset(bdb->stmt[i]);
         }
     }
+}
+
+
+/*
+ * The tick's transaction, left open, would keep the connection on its
+ * snapshot: data_version would stand still and checkpoints could not pass
+ * it.  A read transaction's COMMIT only drops its locks.
+ */
+
+static void
+ngx_http_blog_db_tick_end(ngx_event_t *ev)
+{
+    sqlite3_stmt        *stmt;
+    ngx_http_blog_db_t  *bdb;
+
+    bdb = ev->data;
+
+    if (bdb->db == NULL) {
+        return;
+    }
+
+    ngx_http_blog_db_done(bdb);
 
     if (sqlite3_get_autocommit(bdb->db)) {
         return;
     }
 
-    /* a read transaction's COMMIT only drops its locks */
     stmt = ngx_http_blog_db_stmt(bdb, BLOG_STMT_COMMIT);
 
     if (stmt == NULL || sqlite3_step(stmt) != SQLITE_DONE) {
@@ -328,6 +368,11 @@ ngx_http_blog_db_close(ngx_http_blog_db_t *bdb)
 {
     ngx_uint_t  i;
 
+    /* closing the connection ends its transaction */
+    if (bdb->tick.posted) {
+        ngx_delete_posted_event(&bdb->tick);
+    }
+
     for (i = 0; i < BLOG_STMT_N; i++) {
         sqlite3_finalize(bdb->stmt[i]);
         bdb->stmt[i] = NULL;
@@ -336,4 +381,8 @@ ngx_http_blog_db_close(ngx_http_blog_db_t *bdb)
     sqlite3_close(bdb->db);
     bdb->db = NULL;
     bdb->reopen = 0;
+
+    ngx_free(bdb->settings);
+    bdb->settings = NULL;
+    bdb->nsettings = 0;
 }

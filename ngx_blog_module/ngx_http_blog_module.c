@@ -803,6 +803,10 @@ ngx_http_blog_theme(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
+    /* related posts' tags are read only for a theme that shows them */
+    theme->related_tags = blog_tpl_uses(theme->tpl[BLOG_TPL_POST], "related",
+                                        "tags");
+
     if (ngx_http_blog_realpath(cf, &path, NULL) != NGX_OK) {
         return NGX_CONF_ERROR;
     }

@@ -47,6 +47,12 @@ typedef struct {
     ngx_msec_t                read_at;
 } ngx_http_blog_views_t;
 
+/* A row of the settings table as pages show it (ngx_http_blog_pages.c). */
+typedef struct {
+    ngx_str_t                 name;         /* "site_KEY", or "base_url" */
+    ngx_str_t                 value;
+} ngx_http_blog_setting_t;
+
 
 /*
  * One data.db as a worker sees it.  Configuration creates the record;
@@ -77,7 +83,21 @@ typedef struct {
     unsigned                  reopen:1;
     unsigned                  analytics:1;   /* analytics.db attached */
 
+    /*
+     * Posted while the event-loop tick's read transaction is open: it
+     * ends the transaction once the tick's events are handled.
+     */
+    ngx_event_t               tick;
+
     ngx_http_blog_views_t    *views;        /* NULL until first opened */
+
+    /*
+     * The settings table as read at generation settings_gen, in one block
+     * of memory: read again only when the database moved.
+     */
+    ngx_http_blog_setting_t  *settings;
+    ngx_uint_t                nsettings;
+    uint64_t                  settings_gen;
 } ngx_http_blog_db_t;
 
 
@@ -107,6 +127,7 @@ typedef enum {
 typedef struct {
     ngx_str_t                 path;
     blog_tpl_t               *tpl[BLOG_TPL_N];
+    unsigned                  related_tags:1;   /* shows related posts' tags */
 } ngx_http_blog_theme_t;
 
 

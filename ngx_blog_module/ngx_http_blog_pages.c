@@ -72,13 +72,14 @@ static ngx_int_t ngx_http_blog_sitemap_parse(ngx_http_blog_render_t *rn,
 static ngx_int_t ngx_http_blog_head(ngx_http_blog_render_t *rn,
     ngx_str_t *path);
 static ngx_int_t ngx_http_blog_settings(ngx_http_blog_render_t *rn);
+static ngx_int_t ngx_http_blog_settings_read(ngx_http_blog_render_t *rn);
 static ngx_int_t ngx_http_blog_neighbours(ngx_http_blog_render_t *rn,
     int64_t post);
 static ngx_int_t ngx_http_blog_related(ngx_http_blog_render_t *rn,
     int64_t post);
 static ngx_int_t ngx_http_blog_post_list(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, const char *name, sqlite3_stmt *stmt,
-    ngx_uint_t with_body);
+    ngx_uint_t what);
 static ngx_int_t ngx_http_blog_tag_cmp(const void *one, const void *two);
 static ngx_int_t ngx_http_blog_pager(ngx_http_blog_render_t *rn,
     ngx_str_t *base, ngx_uint_t number, ngx_uint_t total);
@@ -543,14 +544,121 @@ ngx_http_blog_redirect_find(ngx_http_blog_render_t *rn, const char *kind,
 }
 
 
+/*
+ * The settings table, read once per generation of the database into one
+ * block of the worker's memory, whose strings a page's variables point to
+ * until the render ends: the table changes far less often than pages are
+ * rendered.  A snapshot read in this tick is never older than the one the
+ * generation was checked in (ngx_http_blog_db_ready()), so a change is
+ * never missed.
+ */
+
+static ngx_int_t
+ngx_http_blog_settings_read(ngx_http_blog_render_t *rn)
+{
+    u_char                   *p;
+    size_t                    size;
+    ngx_int_t                 rc;
+    ngx_uint_t                i;
+    ngx_array_t               rows;
+    sqlite3_stmt             *stmt;
+    ngx_http_blog_db_t       *db;
+    ngx_http_blog_setting_t  *row, *kept;
+
+    db = rn->db;
+
+    if (db->settings != NULL && db->settings_gen == db->generation) {
+        return NGX_OK;
+    }
+
+    if (ngx_array_init(&rows, rn->r->pool, 16,
+                       sizeof(ngx_http_blog_setting_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    stmt = ngx_http_blog_db_stmt(db, BLOG_STMT_SETTINGS);
+    if (stmt == NULL) {
+        return ngx_http_blog_step(rn, NULL);
+    }
+
+    size = 0;
+
+    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
+        row = ngx_array_push(&rows);
+        if (row == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* SQLite's text lives until the next step: copied */
+        row->name.len = sqlite3_column_bytes(stmt, 0);
+        row->name.data = ngx_pnalloc(rn->r->pool, row->name.len);
+        row->value.len = sqlite3_column_bytes(stmt, 1);
+        row->value.data = ngx_pnalloc(rn->r->pool, row->value.len);
+
+        if (row->name.data == NULL || row->value.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(row->name.data, sqlite3_column_text(stmt, 0),
+                   row->name.len);
+        ngx_memcpy(row->value.data, sqlite3_column_text(stmt, 1),
+                   row->value.len);
+
+        size += sizeof("site_") + row->name.len + row->value.len;
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    kept = ngx_alloc(rows.nelts * sizeof(ngx_http_blog_setting_t) + size,
+                     rn->r->connection->log);
+    if (kept == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = (u_char *) (kept + rows.nelts);
+    row = rows.elts;
+
+    for (i = 0; i < rows.nelts; i++) {
+        kept[i].name.data = p;
+
+        if (row[i].name.len == 8
+            && ngx_strncmp(row[i].name.data, "base_url", 8) == 0)
+        {
+            p = ngx_cpymem(p, "base_url", 8);
+
+        } else {
+            p = ngx_cpymem(ngx_cpymem(p, "site_", 5), row[i].name.data,
+                           row[i].name.len);
+        }
+
+        kept[i].name.len = p - kept[i].name.data;
+        *p++ = '\0';
+
+        kept[i].value.data = p;
+        kept[i].value.len = row[i].value.len;
+        p = ngx_cpymem(p, row[i].value.data, row[i].value.len);
+    }
+
+    ngx_free(db->settings);
+    db->settings = kept;
+    db->nsettings = rows.nelts;
+    db->settings_gen = db->generation;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_blog_settings(ngx_http_blog_render_t *rn)
 {
-    u_char                    *p;
     ngx_int_t                  rc;
-    ngx_str_t                  key;
-    sqlite3_stmt              *stmt;
+    ngx_uint_t                 i;
     ngx_http_request_t        *r;
+    ngx_http_blog_setting_t   *row;
     ngx_http_blog_loc_conf_t  *blcf;
 
     r = rn->r;
@@ -558,51 +666,44 @@ ngx_http_blog_settings(ngx_http_blog_render_t *rn)
 
     rn->base_url = blcf->base_url;
 
-    stmt = ngx_http_blog_db_stmt(rn->db, BLOG_STMT_SETTINGS);
-    if (stmt == NULL) {
-        return ngx_http_blog_step(rn, NULL);
+    rc = ngx_http_blog_settings_read(rn);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    while ((rc = ngx_http_blog_step(rn, stmt)) == NGX_AGAIN) {
-        key.data = (u_char *) sqlite3_column_text(stmt, 0);
-        key.len = sqlite3_column_bytes(stmt, 0);
+    row = rn->db->settings;
 
-        if (key.len == 8 && ngx_strncmp(key.data, "base_url", 8) == 0) {
-            if (blcf->base_url.len == 0 && sqlite3_column_bytes(stmt, 1)) {
-                rn->base_url.len = sqlite3_column_bytes(stmt, 1);
-                rn->base_url.data = ngx_pstrdup(r->pool, &(ngx_str_t) {
-                    rn->base_url.len,
-                    (u_char *) sqlite3_column_text(stmt, 1) });
-                if (rn->base_url.data == NULL) {
-                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
-                }
-
-                /* links are built as base_url + "/...": drop a final '/' */
-                while (rn->base_url.len
-                       && rn->base_url.data[rn->base_url.len - 1] == '/')
-                {
-                    rn->base_url.len--;
-                }
+    for (i = 0; i < rn->db->nsettings; i++) {
+        if (row[i].name.len != 8
+            || ngx_strncmp(row[i].name.data, "base_url", 8) != 0)
+        {
+            if (ngx_http_blog_scope_push(&rn->root, (char *) row[i].name.data,
+                                         BLOG_TPL_TEXT, row[i].value.data,
+                                         row[i].value.len)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
             continue;
         }
 
-        p = ngx_pnalloc(r->pool, sizeof("site_") + key.len);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        /* base_url: a redirect's Location outlives the render, so copied */
+        if (blcf->base_url.len == 0 && row[i].value.len) {
+            rn->base_url.data = ngx_pstrdup(r->pool, &row[i].value);
+            if (rn->base_url.data == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            rn->base_url.len = row[i].value.len;
+
+            /* links are built as base_url + "/...": drop a final '/' */
+            while (rn->base_url.len
+                   && rn->base_url.data[rn->base_url.len - 1] == '/')
+            {
+                rn->base_url.len--;
+            }
         }
-
-        *ngx_cpymem(ngx_cpymem(p, "site_", 5), key.data, key.len) = '\0';
-
-        rc = ngx_http_blog_scope_column(rn->r, &rn->root, (char *) p, stmt, 1);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-    }
-
-    if (rc != NGX_OK) {
-        return rc;
     }
 
     /*
@@ -748,7 +849,8 @@ ngx_http_blog_index(ngx_http_blog_render_t *rn, ngx_str_t *tag,
         return ngx_http_blog_step(rn, NULL);
     }
 
-    rc = ngx_http_blog_post_list(rn, &rn->root, "posts", stmt, 0);
+    rc = ngx_http_blog_post_list(rn, &rn->root, "posts", stmt,
+                                 NGX_HTTP_BLOG_POST_TAGS);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -886,7 +988,9 @@ ngx_http_blog_post(ngx_http_blog_render_t *rn, ngx_str_t *slug,
         }
     }
 
-    rc = ngx_http_blog_post_vars(rn, &rn->root, stmt, 1);
+    rc = ngx_http_blog_post_vars(rn, &rn->root, stmt,
+                                 NGX_HTTP_BLOG_POST_BODY
+                                 |NGX_HTTP_BLOG_POST_TAGS);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -984,7 +1088,9 @@ ngx_http_blog_related(ngx_http_blog_render_t *rn, int64_t post)
         return ngx_http_blog_step(rn, NULL);
     }
 
-    rc = ngx_http_blog_post_list(rn, &rn->root, "related", stmt, 0);
+    rc = ngx_http_blog_post_list(rn, &rn->root, "related", stmt,
+                                 rn->blcf->theme->related_tags
+                                 ? NGX_HTTP_BLOG_POST_TAGS : 0);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -1212,7 +1318,11 @@ ngx_http_blog_feed(ngx_http_blog_render_t *rn)
         return ngx_http_blog_step(rn, NULL);
     }
 
-    if (ngx_http_blog_post_list(rn, &rn->root, "posts", stmt, 1) != NGX_OK) {
+    if (ngx_http_blog_post_list(rn, &rn->root, "posts", stmt,
+                                NGX_HTTP_BLOG_POST_BODY
+                                |NGX_HTTP_BLOG_POST_TAGS)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1600,12 +1710,13 @@ ngx_http_blog_sitemap_parse(ngx_http_blog_render_t *rn, ngx_str_t *path,
 
 /*
  * Reads every row of stmt into a list "name" of post scopes; the columns
- * are those of BLOG_STMT_LISTING, plus body_html when with_body is set.
+ * are those of BLOG_STMT_LISTING, plus body_html with
+ * NGX_HTTP_BLOG_POST_BODY in what.
  */
 
 static ngx_int_t
 ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
-    const char *name, sqlite3_stmt *stmt, ngx_uint_t with_body)
+    const char *name, sqlite3_stmt *stmt, ngx_uint_t what)
 {
     ngx_int_t     rc;
     ngx_array_t   items, *item_vars;
@@ -1622,7 +1733,7 @@ ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        rc = ngx_http_blog_post_vars(rn, item_vars, stmt, with_body);
+        rc = ngx_http_blog_post_vars(rn, item_vars, stmt, what);
         if (rc != NGX_OK) {
             return rc;
         }
@@ -1642,14 +1753,15 @@ ngx_http_blog_post_list(ngx_http_blog_render_t *rn, ngx_array_t *vars,
 
 /*
  * One post's scope from the current row: id, slug, title, summary,
- * published_at, updated_at, reading_minutes [, body_html].  Pages live at the top of the
- * blog, posts under their route.  Tags need their own query,
- * which would reset the statement, so they are read after the columns.
+ * published_at, updated_at, reading_minutes [, body_html].  Pages live at
+ * the top of the blog, posts under their route.  Tags need their own
+ * query, which would reset the statement, so they are read after the
+ * columns, and only when what asks for them.
  */
 
 ngx_int_t
 ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
-    sqlite3_stmt *stmt, ngx_uint_t with_body)
+    sqlite3_stmt *stmt, ngx_uint_t what)
 {
     int64_t          id;
     ngx_int_t        rc;
@@ -1677,13 +1789,17 @@ ngx_http_blog_post_vars(ngx_http_blog_render_t *rn, ngx_array_t *vars,
            != NGX_OK
         || ngx_http_blog_scope_column(rn->r, vars, "reading_minutes", stmt, 6)
            != NGX_OK
-        || (with_body
+        || ((what & NGX_HTTP_BLOG_POST_BODY)
             && ngx_http_blog_scope_trusted(rn->r, vars, "body_html",
                                            sqlite3_column_text(stmt, 7),
                                            sqlite3_column_bytes(stmt, 7))
                != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!(what & NGX_HTTP_BLOG_POST_TAGS)) {
+        return NGX_OK;
     }
 
     /* the caller's statement is still needed: read the tags with another */

@@ -28,8 +28,12 @@ typedef struct {
 } ngx_http_blog_render_t;
 
 
+/* What ngx_http_blog_post_vars() reads besides the post's columns. */
+#define NGX_HTTP_BLOG_POST_BODY  0x01       /* body_html, a column too */
+#define NGX_HTTP_BLOG_POST_TAGS  0x02       /* "tags", a query of its own */
+
 ngx_int_t ngx_http_blog_post_vars(ngx_http_blog_render_t *rn,
-    ngx_array_t *vars, sqlite3_stmt *stmt, ngx_uint_t with_body);
+    ngx_array_t *vars, sqlite3_stmt *stmt, ngx_uint_t what);
 ngx_int_t ngx_http_blog_var_url(ngx_http_blog_render_t *rn,
     ngx_array_t *vars, const char *name, ngx_str_t *route, u_char *slug,
     size_t len);

@@ -272,7 +272,8 @@ ngx_http_blog_search_results(ngx_http_blog_render_t *rn, u_char *expr,
         type = sqlite3_column_text(stmt, 6);
         rn->tpl = (type && type[1] == 'a') ? BLOG_TPL_PAGE : BLOG_TPL_SEARCH;
 
-        rc = ngx_http_blog_post_vars(rn, vars, stmt, 0);
+        rc = ngx_http_blog_post_vars(rn, vars, stmt,
+                                     NGX_HTTP_BLOG_POST_TAGS);
 
         rn->tpl = BLOG_TPL_SEARCH;
 

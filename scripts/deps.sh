@@ -10,7 +10,7 @@ libsqlite3-dev sqlite3 libcmark-dev libuv1-dev libinih-dev libssl-dev
 perl curl wrk procps libxml2-utils
 libvips-dev libcurl4-openssl-dev libjansson-dev libargon2-dev libxml2-dev libyaml-dev
 libmaxminddb-dev libgeoip-dev geoip-database libhttp-parser-dev libnats-dev
-zlib1g-dev libdeflate-dev libbrotli-dev libxxhash-dev libsource-highlight-dev"
+zlib1g-dev libdeflate-dev libisal-dev libbrotli-dev libxxhash-dev libsource-highlight-dev"
 
 # "scripts/deps.sh deb": what "make deb" needs to build and check the
 # Debian packages (debian/control's Build-Depends are the packages above);

@@ -92,6 +92,16 @@ is $r->{headers}{'x-blog-cache'}, 'BYPASS', 'cache off';
 is $off->get('/posts/one')->{headers}{'x-blog-cache'}, 'BYPASS', 'still off';
 sql($off->db, "UPDATE posts SET title = 'Live title' WHERE slug = 'one'");
 like $off->get('/posts/one')->{body}, qr/Live title/, 'uncached sees updates';
+# the settings are kept by the worker between renders, until data.db moves
+like $off->get('/posts/one')->{body}, qr{<title>Live title · [^<]+</title>}, 'the site\'s title';
+sql($off->db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('title', 'Renamed site')");
+like $off->get('/posts/one')->{body}, qr{<title>Live title · Renamed site</title>},
+    'uncached sees a settings change at once';
+sql($off->db, "INSERT OR REPLACE INTO settings (key, value) VALUES ('base_url', 'https://blog.example.org/')");
+like $off->get('/posts/one')->{body}, qr{<link rel="canonical" href="https://blog.example.org/posts/one">},
+    'and a base_url set in the settings';
+sql($off->db, "DELETE FROM settings WHERE key = 'base_url'");
+unlike $off->get('/posts/one')->{body}, qr{blog\.example\.org}, 'and its removal';
 
 # an uncached page's view count: read once per blog_views_max_age by the
 # worker, not at every render; with 0, at every render

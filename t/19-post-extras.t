@@ -277,4 +277,23 @@ is related_of('ops-3'), 'ops-4 ops-2 ops-5', 'and it has its own, the newer firs
 
 unlike $site->error_log, qr/\[(?:alert|emerg|crit)\]/, 'no alert in the error log';
 
+# --- related posts' tags: read only for a theme that shows them ----------
+# The default theme's related list has no tags, so a post page does not
+# read them; a theme that shows them gets each related post's own, not
+# the page's (the scope the list's items would otherwise fall back to).
+
+my $tagged = $site->dir . '/theme-related-tags';
+system('cp', '-r', "$FindBin::Bin/../conf/theme", $tagged) == 0 or die 'cp theme';
+my $nav = BlogTest::read_file("$tagged/post-nav.html");
+$nav =~ s{(\{\{title\}\}</a>)}{$1 <span class="rtags">{{#tags}}[{{name}}]{{/tags}}</span>}
+    or die 'post-nav.html: no related title';
+BlogTest::write_file("$tagged/post-nav.html", $nav);
+my $shown = new_site(theme => $tagged, posts => \%posts, location => 'blog_cache off;');
+$shown->start;
+$body = $shown->get('/posts/gamma')->{body};
+my @rtags = $body =~ m{<span class="rtags">([^<]*)</span>}g;
+is_deeply \@rtags, ['[nginx][sqlite]', '[c][nginx]', '[sqlite]'],
+    'a theme showing related posts\' tags: each its own (epsilon, alpha, eta)';
+$shown->stop;
+
 done_testing;
