@@ -292,8 +292,8 @@ my $shown = new_site(theme => $tagged, posts => \%posts, location => 'blog_cache
 $shown->start;
 $body = $shown->get('/posts/gamma')->{body};
 my @rtags = $body =~ m{<span class="rtags">([^<]*)</span>}g;
-is_deeply \@rtags, ['[nginx][sqlite]', '[c][nginx]', '[sqlite]'],
-    'a theme showing related posts\' tags: each its own (epsilon, alpha, eta)';
+is_deeply \@rtags, ['[c][nginx]', '[nginx][sqlite]', '[c]'],
+    'a theme showing related posts\' tags: each its own (alpha, epsilon, delta)';
 $shown->stop;
 
 done_testing;
