@@ -348,6 +348,11 @@ jr_spool_walk(jr_spool_t *s, const char *name, const unsigned char *p,
         s->stats.records++;
 
         if (++n == s->batch) {
+            /* the file goes on: its views may wait for its last batch */
+            if (pos < (size_t) size) {
+                jr_analytics_backlog(s->analytics);
+            }
+
             if (jr_analytics_flush(s->analytics, name, (int64_t) pos) != 0) {
                 jr_analytics_discard(s->analytics);
                 return -1;
