@@ -860,10 +860,26 @@ jr_visits_backlog(jr_visits_t *v)
 static int
 jr_visits_unstage(jr_visits_t *v)
 {
-    return jr_visits_step(v, JR_VISITS_UNROLL_STAGED) != 0
-           || jr_visits_step(v, JR_VISITS_MOVE) != 0
-           || jr_visits_step(v, JR_VISITS_CLEAR) != 0
-           ? -1 : 0;
+    int  moved;
+
+    if (jr_visits_step(v, JR_VISITS_UNROLL_STAGED) != 0
+        || jr_visits_step(v, JR_VISITS_MOVE) != 0)
+    {
+        return -1;
+    }
+
+    moved = sqlite3_changes(v->db);
+
+    if (jr_visits_step(v, JR_VISITS_CLEAR) != 0) {
+        return -1;
+    }
+
+    if (moved) {
+        jr_log(JR_LOG_DEBUG, "visits: %d staged views sorted into "
+               "analytics_hits", moved);
+    }
+
+    return 0;
 }
 
 
