@@ -148,9 +148,10 @@ is(sql($adb, 'SELECT count(*) FROM analytics_hits_staged'), 0,
 
 # --- killed mid-file: goes on from its last committed slice ------------
 
+# (counted before the file is there: the next scan may come at once)
+my $before = requests();
 spool_file('events.999991.1.ready', $N);
 $file = "$d/spool/events.999991.1.ready";
-my $before = requests();
 my $partial = 0;
 wait_for(sub {
     my $n = requests() - $before;
