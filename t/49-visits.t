@@ -8,9 +8,11 @@
 # midnight and the visitor's hash changes with the day's salt; bots make
 # no visit; the closed days are rolled up into sums equal to the raw
 # rows'; a restart does not sum a day twice; rows past raw_days go, and
-# the strings only they used.  A real request with hostile Referer and UTM
-# values is stored as given, cut to its limits, and no other query
-# parameter is.
+# the strings only they used.  The spool files are read 3 records a batch,
+# so their views are staged (migration 7) and sorted in by each file's
+# last batch: the counts are those of views written by one batch.  A real
+# request with hostile Referer and UTM values is stored as given, cut to
+# its limits, and no other query parameter is.
 
 use strict;
 use warnings;
@@ -73,7 +75,7 @@ $site->start;
 sub jr_conf {
     my ($raw_days) = @_;
     return "events_socket = $sock\nspool_dir = $d/spool\n"
-         . "batch_interval_ms = 20\nspool_scan_ms = 100\n"
+         . "batch_interval_ms = 20\nspool_scan_ms = 100\nbatch_size = 3\n"
          . "geoip_db = $d/cities.mmdb\nraw_days = $raw_days\n";
 }
 $site->start_jobrunner(jr_conf(4));
@@ -135,6 +137,10 @@ rename "$d/spool/.events.tmp", "$d/spool/events.999999.1.ready"
 
 ok(wait_for(sub { !-e "$d/spool/events.999999.1.ready" }, 30),
    'the spool file is read') or diag $site->jobrunner_log;
+like($site->jobrunner_log, qr/visits: \d+ staged views sorted into/,
+   'its batches staged their views');
+is(sql($db, 'SELECT count(*) FROM analytics_hits_staged'), 0,
+   '... and its last moved them all');
 
 # --- the raw rows ---------------------------------------------------------
 

@@ -65,10 +65,16 @@ jr_db_open(const jr_config_t *cf, int replica)
         return NULL;
     }
 
-    /* a replica's data.db is the primary's: read, never migrated */
+    /*
+     * A replica's data.db is the primary's: read, never migrated.  The
+     * connection is the loop's alone (pool threads open their own: the
+     * newsletter, the scan), so SQLite's per-call mutex, ~5% of the
+     * events' CPU, is skipped.
+     */
     rc = blog_db_open(&db, path, &blog_data_schema,
-                      replica ? BLOG_DB_QUERY_ONLY
-                              : BLOG_DB_CREATE | BLOG_DB_MIGRATE,
+                      BLOG_DB_ONE_THREAD
+                      | (replica ? BLOG_DB_QUERY_ONLY
+                                 : BLOG_DB_CREATE | BLOG_DB_MIGRATE),
                       JR_DB_BUSY_TIMEOUT_MS, &err);
 
     if (rc == SQLITE_OK) {

@@ -32,10 +32,12 @@ struct jr_events_s {
     const jr_events_conf_t  *conf;
     jr_evsock_t              sock;
     int                      paused;       /* held_max held, commit failing */
+    int                      replaying;    /* a spool file: socket unread */
     uv_poll_t                poll;
     uv_timer_t               flush;
     uv_timer_t               scan;
     uv_timer_t               roll;
+    uv_idle_t                replay;       /* the spool's next slice */
     unsigned                 handles;      /* started, to close */
     int                      stopped;
     int                      failed;       /* the last commit */
@@ -60,6 +62,7 @@ struct jr_events_s {
 #define JR_EVENTS_FLUSH  0x02
 #define JR_EVENTS_SCAN   0x04
 #define JR_EVENTS_ROLL   0x08
+#define JR_EVENTS_REPLAY 0x10
 
 /* How often closed days are looked for, and the time a tick may take. */
 #define JR_EVENTS_ROLL_MS      1000
@@ -79,6 +82,8 @@ static void jr_events_commit(jr_events_t *ev);
 static void jr_events_alert(jr_events_t *ev);
 static void jr_events_flush_cb(uv_timer_t *timer);
 static void jr_events_scan_cb(uv_timer_t *timer);
+static void jr_events_replay_cb(uv_idle_t *idle);
+static void jr_events_scan(jr_events_t *ev);
 static void jr_events_roll_cb(uv_timer_t *timer);
 
 
@@ -133,7 +138,8 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
 
     if (uv_timer_init(loop, &ev->flush) != 0
         || uv_timer_init(loop, &ev->scan) != 0
-        || uv_timer_init(loop, &ev->roll) != 0)
+        || uv_timer_init(loop, &ev->roll) != 0
+        || uv_idle_init(loop, &ev->replay) != 0)
     {
         jr_log(JR_LOG_ERROR, "events: cannot make timers");
         goto failed;
@@ -142,7 +148,9 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
     ev->flush.data = ev;
     ev->scan.data = ev;
     ev->roll.data = ev;
-    ev->handles = JR_EVENTS_FLUSH | JR_EVENTS_SCAN | JR_EVENTS_ROLL;
+    ev->replay.data = ev;
+    ev->handles = JR_EVENTS_FLUSH | JR_EVENTS_SCAN | JR_EVENTS_ROLL
+                  | JR_EVENTS_REPLAY;
 
     /* a replica's analytics.db is the primary's copy: rolled up there */
     if (!ev->replica
@@ -186,20 +194,19 @@ jr_events_start(jr_events_t **out, uv_loop_t *loop, sqlite3 *db,
         goto failed;
     }
 
-    /* what the workers spooled while we were away, before anything new */
+    /*
+     * What the workers spooled while we were away, before anything new:
+     * the socket is left unread until the spool's files are replayed.
+     */
     if (ev->spool) {
-        (void) jr_spool_scan(ev->spool);
-
-        if (ev->pub) {
-            jr_nats_pub_kick(ev->pub);
-        }
-
         if (uv_timer_start(&ev->scan, jr_events_scan_cb, ec->spool_scan_ms,
                            ec->spool_scan_ms) != 0)
         {
             jr_log(JR_LOG_ERROR, "events: cannot start the spool timer");
             goto failed;
         }
+
+        jr_events_scan(ev);
     }
 
     jr_log(JR_LOG_INFO, "events: socket %s, spool %s, batches of %u or %u "
@@ -496,7 +503,10 @@ jr_events_commit(jr_events_t *ev)
 
     if (ev->paused && !ev->stopped) {
         ev->paused = 0;
-        (void) uv_poll_start(&ev->poll, UV_READABLE, jr_events_readable);
+
+        if (!ev->replaying) {
+            (void) uv_poll_start(&ev->poll, UV_READABLE, jr_events_readable);
+        }
     }
 
     jr_events_alert(ev);
@@ -560,7 +570,28 @@ jr_events_flush_cb(uv_timer_t *timer)
 static void
 jr_events_scan_cb(uv_timer_t *timer)
 {
-    jr_events_t  *ev = timer->data;
+    jr_events_scan(timer->data);
+}
+
+
+static void
+jr_events_replay_cb(uv_idle_t *idle)
+{
+    jr_events_scan(idle->data);
+}
+
+
+/*
+ * A slice of the spool.  While a file is replayed, the socket is not read
+ * (its records are newer) and the next slice comes on the next loop turn,
+ * from an idle handle (a 0 ms timer restarted in its callback runs again
+ * before libuv 1.45 polls): the timers, the metrics and the SSE hub are
+ * served in between.
+ */
+static void
+jr_events_scan(jr_events_t *ev)
+{
+    int  more;
 
     /* a spool file's batches carry its offset: the socket's goes first */
     if (ev->sock.held || jr_analytics_pending(ev->analytics)) {
@@ -571,10 +602,38 @@ jr_events_scan_cb(uv_timer_t *timer)
         }
     }
 
-    (void) jr_spool_scan(ev->spool);
+    more = jr_spool_scan(ev->spool) == 1;
 
     if (ev->pub) {
         jr_nats_pub_kick(ev->pub);
+    }
+
+    if (ev->stopped) {
+        return;
+    }
+
+    if (more) {
+        if (!ev->replaying && (ev->handles & JR_EVENTS_POLL)) {
+            (void) uv_poll_stop(&ev->poll);
+        }
+
+        ev->replaying = 1;
+
+        /* the loop polls without waiting while an idle handle is active */
+        if (uv_idle_start(&ev->replay, jr_events_replay_cb) != 0) {
+            jr_log(JR_LOG_ERROR, "events: cannot go on with the spool");
+        }
+
+        return;
+    }
+
+    if (ev->replaying) {
+        ev->replaying = 0;
+        (void) uv_idle_stop(&ev->replay);
+
+        if (!ev->paused && (ev->handles & JR_EVENTS_POLL)) {
+            (void) uv_poll_start(&ev->poll, UV_READABLE, jr_events_readable);
+        }
     }
 }
 
@@ -658,6 +717,10 @@ jr_events_stop(jr_events_t *ev)
 
     if (ev->handles & JR_EVENTS_ROLL) {
         uv_close((uv_handle_t *) &ev->roll, NULL);
+    }
+
+    if (ev->handles & JR_EVENTS_REPLAY) {
+        uv_close((uv_handle_t *) &ev->replay, NULL);
     }
 
     jr_current_stop(ev->current);

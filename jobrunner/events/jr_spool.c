@@ -1,10 +1,13 @@
 /*
  * Spool replay; see jr_spool.h.
  *
- * A file is mapped and walked in place.  Replay runs on the event loop:
- * a full 16 MB spool is about a hundred thousand records, well under a
- * second, and meanwhile the socket's queue holds what arrives (or the
- * workers spool it).
+ * A file is mapped and walked in place, a slice per loop turn: a batch,
+ * or JR_SPOOL_SLICE_NS of reading if that ends first, committed with the
+ * offset it reached.  A backlog of a million requests is seconds of CPU,
+ * and between the slices the loop serves its timers, the metrics, the SSE
+ * hub and the jobs.  Meanwhile the caller leaves the socket unread (its
+ * queue holds what arrives, or the workers spool it), so the records are
+ * counted in the order they were before.
  */
 
 #include <dirent.h>
@@ -18,11 +21,22 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "blog_event.h"
 #include "core/jr_log.h"
 #include "events/jr_spool.h"
+
+
+/*
+ * The reading a slice may take before it is committed short of a batch:
+ * a batch of the default 10,000 records takes less.
+ */
+#define JR_SPOOL_SLICE_NS  100000000LL
+
+/* records read between looks at the clock */
+#define JR_SPOOL_CLOCK_EVERY  64
 
 
 enum {
@@ -40,6 +54,16 @@ static const char *const  jr_spool_sql[JR_SPOOL_N] = {
     " WHERE file >= 'events.' AND file < 'events/'"
 };
 
+/* The file being replayed, mapped. */
+typedef struct {
+    char                 name[NAME_MAX + 1];
+    const unsigned char *p;             /* NULL: nothing past the offset */
+    int64_t              size;
+    int64_t              start;         /* the offset it was taken up at */
+    size_t               pos;           /* the next record's */
+    unsigned             active:1;
+} jr_spool_file_t;
+
 struct jr_spool_s {
     sqlite3            *db;
     sqlite3_stmt       *stmt[JR_SPOOL_N];
@@ -49,12 +73,14 @@ struct jr_spool_s {
     jr_spool_take_pt    take;
     void               *take_data;
     jr_spool_stats_t    stats;
+    jr_spool_file_t     file;
 };
 
 
-static int jr_spool_replay(jr_spool_t *s, const char *name);
-static int jr_spool_walk(jr_spool_t *s, const char *name,
-    const unsigned char *p, int64_t size, int64_t offset);
+static int jr_spool_take_up(jr_spool_t *s, const char *name);
+static int jr_spool_slice(jr_spool_t *s);
+static void jr_spool_put_down(jr_spool_t *s);
+static int64_t jr_spool_ns(void);
 static int jr_spool_ready(jr_spool_t *s, const char *name, char *ready,
     size_t len);
 static void jr_spool_forget(jr_spool_t *s, const char *name);
@@ -133,6 +159,10 @@ jr_spool_scan(jr_spool_t *s)
         return -1;
     }
 
+    if (s->file.active) {
+        return jr_spool_slice(s);
+    }
+
     dir = opendir(s->dir);
     if (dir == NULL) {
         jr_log(JR_LOG_ERROR, "spool: cannot open \"%s\": %s", s->dir,
@@ -153,7 +183,7 @@ jr_spool_scan(jr_spool_t *s)
         }
 
         if (len > 6 && strcmp(de->d_name + len - 6, ".ready") == 0) {
-            if (jr_spool_replay(s, de->d_name) != 0) {
+            if (jr_spool_take_up(s, de->d_name) != 0) {
                 rc = -1;
             }
 
@@ -167,7 +197,7 @@ jr_spool_scan(jr_spool_t *s)
         switch (jr_spool_ready(s, de->d_name, ready, sizeof(ready))) {
 
         case 0:
-            if (jr_spool_replay(s, ready) != 0) {
+            if (jr_spool_take_up(s, ready) != 0) {
                 rc = -1;
             }
             break;
@@ -188,6 +218,11 @@ jr_spool_scan(jr_spool_t *s)
     }
 
     closedir(dir);
+
+    /* its first slice now; the files after it wait for the next scans */
+    if (s->file.active) {
+        return jr_spool_slice(s);
+    }
 
     return rc;
 }
@@ -236,18 +271,35 @@ jr_spool_ready(jr_spool_t *s, const char *name, char *ready, size_t len)
 }
 
 
+/*
+ * A ready file: handed over (a publisher's), or mapped to be walked from
+ * its offset if no other file is; else counted in the backlog.  Returns
+ * 0, or -1 after logging why.
+ */
 static int
-jr_spool_replay(jr_spool_t *s, const char *name)
+jr_spool_take_up(jr_spool_t *s, const char *name)
 {
-    int             fd, rc;
-    char            path[PATH_MAX];
-    int64_t         offset;
-    struct stat     st;
-    unsigned char  *p;
-    sqlite3_stmt   *stmt;
+    int               fd, rc;
+    char              path[PATH_MAX];
+    int64_t           offset;
+    struct stat       st;
+    unsigned char    *p;
+    sqlite3_stmt     *stmt;
+    jr_spool_file_t  *f;
+
+    f = &s->file;
 
     if (jr_spool_path(s, name, path) != 0) {
         return -1;
+    }
+
+    if (f->active && !s->take) {
+        if (stat(path, &st) == 0) {
+            s->stats.backlog_files++;
+            s->stats.backlog_bytes += st.st_size;
+        }
+
+        return 0;
     }
 
     stmt = s->stmt[JR_SPOOL_OFFSET];
@@ -298,80 +350,137 @@ jr_spool_replay(jr_spool_t *s, const char *name)
 
     close(fd);
 
-    rc = jr_spool_walk(s, name, p, st.st_size, offset);
+    /* names come from readdir(): at most NAME_MAX */
+    snprintf(f->name, sizeof(f->name), "%s", name);
+    f->p = p;
+    f->size = st.st_size;
+    f->start = offset;
+    f->pos = (size_t) offset;
+    f->active = 1;
 
-    if (p) {
-        munmap(p, st.st_size);
+    s->stats.backlog_files++;
+    s->stats.backlog_bytes += st.st_size > offset ? st.st_size - offset : 0;
+
+    return 0;
+}
+
+
+/*
+ * Counts the next records of the file being walked, a batch at most, and
+ * commits them with the offset they reach.  Returns 1 while the spool has
+ * more to do (the file goes on, or it is done and others may be ready), or
+ * -1 when the file could not go on (logged; the next scan goes on from
+ * its last committed offset).
+ */
+static int
+jr_spool_slice(jr_spool_t *s)
+{
+    int                   rc;
+    size_t                len, size;
+    int64_t               deadline;
+    unsigned              n;
+    char                  path[PATH_MAX];
+    jr_spool_file_t      *f;
+    const unsigned char  *rec;
+
+    f = &s->file;
+    size = (size_t) f->size;
+    deadline = jr_spool_ns() + JR_SPOOL_SLICE_NS;
+    n = 0;
+
+    while ((rc = blog_event_next(f->p, size, &f->pos, &rec, &len)) == 1) {
+        if (jr_analytics_add(s->analytics, rec, len) < 0) {
+            goto failed;
+        }
+
+        s->stats.records++;
+
+        if (++n == s->batch
+            || (n % JR_SPOOL_CLOCK_EVERY == 0 && jr_spool_ns() > deadline))
+        {
+            break;
+        }
     }
 
-    if (rc != 0) {
-        s->stats.backlog_files++;
-        s->stats.backlog_bytes += st.st_size;
+    if (rc == 1 && f->pos < size) {
+        /* the file goes on: its views may wait for its last batch */
+        jr_analytics_backlog(s->analytics);
+
+        if (jr_analytics_flush(s->analytics, f->name, (int64_t) f->pos)
+            != 0)
+        {
+            goto failed;
+        }
+
+        return 1;
+    }
+
+    if (rc < 0) {
+        jr_log(JR_LOG_WARN, "spool \"%s\": %lld bytes of a cut record at "
+               "its end skipped", f->name,
+               (long long) (f->size - (int64_t) f->pos));
+        jr_analytics_corrupt(s->analytics);
+    }
+
+    if (jr_analytics_flush(s->analytics, f->name, f->size) != 0) {
+        goto failed;
+    }
+
+    jr_log(JR_LOG_INFO, "spool \"%s\" replayed: %lld bytes", f->name,
+           (long long) (f->size - f->start));
+
+    jr_spool_put_down(s);
+
+    /* read to its end and committed: the row goes after the file */
+    if (jr_spool_path(s, f->name, path) != 0) {
         return -1;
     }
 
-    /* read to its end and committed: the row goes after the file */
     if (unlink(path) != 0) {
         jr_log(JR_LOG_ERROR, "spool: cannot delete \"%s\": %s", path,
                strerror(errno));
         return -1;
     }
 
-    jr_spool_forget(s, name);
+    jr_spool_forget(s, f->name);
     s->stats.files++;
 
-    return 0;
+    return 1;
+
+failed:
+
+    jr_analytics_discard(s->analytics);
+    jr_spool_put_down(s);
+
+    return -1;
 }
 
 
-/* Counts the records of the file from offset, a batch at a time. */
-static int
-jr_spool_walk(jr_spool_t *s, const char *name, const unsigned char *p,
-    int64_t size, int64_t offset)
+/* The walked file unmapped; its name stays until the next is taken up. */
+static void
+jr_spool_put_down(jr_spool_t *s)
 {
-    int                   rc;
-    size_t                len, pos;
-    int64_t               start;
-    unsigned              n;
-    const unsigned char  *rec;
+    jr_spool_file_t  *f;
 
-    start = offset;
-    pos = (size_t) offset;
-    n = 0;
+    f = &s->file;
 
-    while ((rc = blog_event_next(p, (size_t) size, &pos, &rec, &len)) == 1) {
-        if (jr_analytics_add(s->analytics, rec, len) < 0) {
-            jr_analytics_discard(s->analytics);
-            return -1;
-        }
-
-        s->stats.records++;
-
-        if (++n == s->batch) {
-            if (jr_analytics_flush(s->analytics, name, (int64_t) pos) != 0) {
-                jr_analytics_discard(s->analytics);
-                return -1;
-            }
-
-            n = 0;
-        }
+    if (f->p) {
+        munmap((void *) f->p, (size_t) f->size);
+        f->p = NULL;
     }
 
-    if (rc < 0) {
-        jr_log(JR_LOG_WARN, "spool \"%s\": %lld bytes of a cut record at "
-               "its end skipped", name, (long long) (size - (int64_t) pos));
-        jr_analytics_corrupt(s->analytics);
-    }
+    f->active = 0;
+}
 
-    if (jr_analytics_flush(s->analytics, name, size) != 0) {
-        jr_analytics_discard(s->analytics);
-        return -1;
-    }
 
-    jr_log(JR_LOG_INFO, "spool \"%s\" replayed: %lld bytes", name,
-           (long long) (size - start));
+static int64_t
+jr_spool_ns(void)
+{
+    struct timespec  ts;
 
-    return 0;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 
@@ -431,6 +540,9 @@ jr_spool_close(jr_spool_t *s)
     if (s == NULL) {
         return;
     }
+
+    /* a file stopped mid-walk goes on from its offset at the next start */
+    jr_spool_put_down(s);
 
     for (i = 0; i < JR_SPOOL_N; i++) {
         sqlite3_finalize(s->stmt[i]);

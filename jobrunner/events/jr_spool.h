@@ -41,8 +41,12 @@ jr_spool_t *jr_spool_open(sqlite3 *db, const char *dir, unsigned batch,
     jr_analytics_t *a);
 
 /*
- * Replays every file that is ready.  Returns 0, or -1 when a file could
- * not be finished (logged; the next scan goes on from its offset).
+ * Replays the files that are ready, a slice of one at a call (a batch, or
+ * at most about 100 ms of reading), so the loop goes on between them.
+ * Returns 1 when more is to be done: the caller calls again on the next
+ * loop turn and, to keep the records in their order, reads nothing else
+ * into the analytics until it gets 0, or -1 when a file could not go on
+ * (logged; the next scan goes on from its committed offset).
  */
 int jr_spool_scan(jr_spool_t *s);
 

@@ -111,6 +111,13 @@ int jr_visits_beacon(jr_visits_t *v, uint64_t time_ms, uint64_t key,
 int jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
     int all);
 
+/*
+ * More views wait at once (a backlog): the next write may append its
+ * views to analytics_hits_staged rather than insert them into
+ * analytics_hits, until a write without this moves them.
+ */
+void jr_visits_backlog(jr_visits_t *v);
+
 /* The batch was committed: its changes hold from now on. */
 void jr_visits_commit(jr_visits_t *v);
 

@@ -5,7 +5,8 @@
  * would have written the first time; a batch committed is built on by the
  * next (an update, not a second visit); the CSS beacon's human mark;
  * strings kept while a view uses them, deleted after (with the rollup's
- * retention); sources and channels.
+ * retention); views staged while a backlog is read; sources and
+ * channels.
  */
 
 #include <stdio.h>
@@ -366,6 +367,125 @@ test_strings(void)
 }
 
 
+/*
+ * analytics.db migration 7: a batch of a backlog stages its views, in
+ * arrival order, out of analytics_hits; one rolled back leaves them as
+ * they were; the next batch without a backlog moves them all, and
+ * unmarks a day rolled up meanwhile; a jobrunner killed with views staged
+ * has them moved at its next start.
+ */
+static void
+test_staged(void)
+{
+    uint64_t      t1;
+    jr_visits_t  *v;
+
+    t1 = T0 + 6 * DAY;                  /* 01:00 of day 20006 */
+    v = jr_visits_open(db, GAP);
+    ok(v != NULL, "opened again");
+
+    view(v, 41, t1, "/s1", "");
+    view(v, 42, t1, "/s2", "");
+    jr_visits_backlog(v);
+    ok(write_batch(v), "a batch of a backlog");
+    is_str(query("SELECT count(*) FROM analytics_hits_staged"), "2",
+           "its views are staged");
+    is_str(query("SELECT count(*) FROM analytics_hits WHERE day = 20006"),
+           "0", "... not in analytics_hits yet");
+    is_str(query("SELECT count(*) FROM analytics_visits WHERE day = 20006"),
+           "2", "its visits are written");
+
+    view(v, 41, t1 + MINUTE, "/s3", "");
+    jr_visits_backlog(v);
+    ok(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
+       && jr_visits_write(v, hash, NULL, 1) == 0
+       && sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK,
+       "a batch of a backlog rolled back");
+    jr_visits_discard(v);
+    is_str(query("SELECT count(*) FROM analytics_hits_staged"), "2",
+           "... leaves the staged views as they were");
+
+    view(v, 41, t1 + MINUTE, "/s3", "");
+    jr_visits_backlog(v);
+    ok(write_batch(v), "read again, staged");
+    ok(sqlite3_exec(db, "INSERT INTO analytics_rolled (day) VALUES (20006)",
+                    NULL, NULL, NULL) == SQLITE_OK,
+       "the day marked rolled up meanwhile");
+
+    view(v, 43, t1 + 2 * MINUTE, "/s4", "");
+    ok(write_batch(v), "a batch without a backlog");
+    is_str(query("SELECT count(*) FROM analytics_hits_staged"), "0",
+           "... moves the staged views");
+    is_str(query("SELECT group_concat(path || ':' || n, ' ') FROM (SELECT"
+                 " path, n FROM analytics_views WHERE day = 20006"
+                 " ORDER BY time_ms, path)"),
+           "/s1:1 /s2:1 /s3:2 /s4:1", "every view once, with its number");
+    is_str(query("SELECT count(*) FROM analytics_rolled WHERE day = 20006"),
+           "0", "the day is to be summed again");
+    is_str(query("SELECT group_concat(views || ' ' || entry || ' ' || exit,"
+                 " ';') FROM analytics_visits WHERE day = 20006"),
+           "2 /s1 /s3;1 /s2 /s2;1 /s4 /s4", "the visits' rows");
+
+    /* killed with views staged: moved at the next start */
+    view(v, 44, t1 + 3 * MINUTE, "/s5", "");
+    jr_visits_backlog(v);
+    ok(write_batch(v), "a batch of a backlog, then no more");
+    jr_visits_close(v);
+    is_str(query("SELECT count(*) FROM analytics_hits_staged"), "1",
+           "a view left staged");
+
+    v = jr_visits_open(db, GAP);
+    ok(v != NULL, "opened again");
+    is_str(query("SELECT count(*) FROM analytics_hits_staged"), "0",
+           "... moved at start");
+    is_str(query("SELECT count(*) FROM analytics_hits WHERE day = 20006"),
+           "5", "... into analytics_hits");
+    jr_visits_close(v);
+}
+
+
+/* Migration 7 on a file of version 6 with views: they stay as they were. */
+static void
+test_migration7(void)
+{
+    int           i, rc;
+    sqlite3      *old;
+    const char   *sum;
+    sqlite3      *keep;
+    static char   before[1024];
+
+    rc = sqlite3_open(":memory:", &old) == SQLITE_OK;
+
+    for (i = 0; rc && i < 6; i++) {
+        rc = sqlite3_exec(old, blog_analytics_schema.migrations[i], NULL,
+                          NULL, NULL) == SQLITE_OK;
+    }
+
+    ok(rc && sqlite3_exec(old, "INSERT INTO analytics_views (visit, day,"
+                          " time_ms, path, status, ref_host) VALUES"
+                          " (1, 20000, 1728000000000, '/m', 200, 'r.example'),"
+                          " (1, 20000, 1728000001000, '/n', 404, '')",
+                          NULL, NULL, NULL) == SQLITE_OK,
+       "a file of version 6 with views");
+
+    /* query() reads the global handle */
+    keep = db;
+    db = old;
+    sum = "SELECT group_concat(day || path || visit || n || time_ms || status"
+          " || ref_host || ref_path, ' ') FROM analytics_hits";
+    snprintf(before, sizeof(before), "%s", query(sum));
+
+    ok(sqlite3_exec(old, blog_analytics_schema.migrations[6], NULL, NULL,
+                    NULL) == SQLITE_OK, "migration 7");
+    is_str(query(sum), before, "the views' rows are as they were");
+    is_str(query("SELECT count(*) FROM analytics_hits_staged"), "0",
+           "none staged");
+
+    db = keep;
+    sqlite3_close(old);
+}
+
+
 static void
 source_is(const char *host, const char *medium, const char *campaign,
     const char *tag, const char *source, const char *channel)
@@ -413,6 +533,8 @@ main(void)
     test_visits();
     test_beacon();
     test_strings();
+    test_staged();
+    test_migration7();
 
     source_is("", "", "", "", "", "direct");
     source_is("www.google.co.uk", "", "", "", "Google", "search");
