@@ -35,6 +35,8 @@
 #define JR_FOLLOW_GEN_MS        1000    /* between looks for a generation */
 #define JR_FOLLOW_MAX_SEGMENT   ((size_t) 1 << 30)
 #define JR_FOLLOW_GAP           (-2)    /* an announcement does not follow */
+#define JR_FOLLOW_WATCH_SHARE   4       /* watching: wait a quarter of the
+                                           quiet time (at most watch_max) */
 #define JR_FOLLOW_PROBE_KEYS    100     /* keys of a look: the segments of
                                            10 s of writes (interval_ms) */
 
@@ -1376,15 +1378,40 @@ done:
 
 
 /*
+ * How long a watching follower waits before it reads .wake again, quiet
+ * ms after its last find: a quarter of that time, from watch_ms up to
+ * watch_max_ms.  A write after a quiet time of T is so seen within T / 4
+ * (at most watch_max_ms), and a quiet hour costs 3600 s / watch_max_ms
+ * requests and a few more while the wait grows (about 14 from watch_ms
+ * to watch_max_ms with the defaults: each wait is 1.25 times the one
+ * before).  A find starts it again from watch_ms.
+ */
+static uint64_t
+jr_follow_watch_wait(const jr_replica_conf_t *rc, uint64_t quiet)
+{
+    uint64_t  wait;
+
+    wait = quiet / JR_FOLLOW_WATCH_SHARE;
+
+    if (wait > rc->watch_max_ms) {
+        wait = rc->watch_max_ms;
+    }
+
+    return wait < rc->watch_ms ? rc->watch_ms : wait;
+}
+
+
+/*
  * Without announcements, the thread polls: at once while catching up,
  * after poll_ms when nothing came, and from a second after the last find
  * on, doubled after each empty poll up to poll_max_ms, since every look
  * is a request billed (and back to poll_ms once something came); after an
  * error, five times poll_ms.  Once it
- * has found nothing for JR_BUCKET_WATCH_MS, it reads PREFIX/.wake every
- * watch_ms instead (a GET, a tenth of a LIST's price) and lists when that
- * names a segment it has not applied, or poll_max_ms after its last
- * listing (in case the primary could not write it).
+ * has found nothing for JR_BUCKET_WATCH_MS, it reads PREFIX/.wake instead
+ * (a GET, a tenth of a LIST's price), backing off as the quiet time goes
+ * on (jr_follow_watch_wait), and lists when that names a segment it has
+ * not applied, or poll_max_ms after its last listing (in case the
+ * primary could not write it).
  *
  * While announcements come (ann_live), it polls only to catch up (at the
  * start, after a gap), then waits for them: a segment announced is
@@ -1515,8 +1542,8 @@ jr_follow_thread(void *arg)
                    && now >= found + JR_BUCKET_WATCH_MS)
         {
             /* the primary writes .wake for what it stores from now on */
-            (void) uv_cond_timedwait(&f->cond, &f->mu,
-                                     (uint64_t) f->rc->watch_ms * 1000000);
+            wait = jr_follow_watch_wait(f->rc, now - found);
+            (void) uv_cond_timedwait(&f->cond, &f->mu, wait * 1000000);
             wake = jr_bucket_now_ms() < listed + f->rc->poll_max_ms;
 
         } else if (now < found + JR_BUCKET_WAKE_MS) {
