@@ -37,11 +37,15 @@
 #define JR_FOLLOW_GAP           (-2)    /* an announcement does not follow */
 #define JR_FOLLOW_WATCH_SHARE   4       /* watching: wait a quarter of the
                                            quiet time (at most watch_max) */
+#define JR_FOLLOW_COLD_TRIES    12      /* a cold start's restores: 3 min, */
+#define JR_FOLLOW_COLD_MS       500     /* the wait between doubled */
+#define JR_FOLLOW_COLD_MAX_MS   30000   /* from 0.5 s up to 30 s */
 #define JR_FOLLOW_PROBE_KEYS    100     /* keys of a look: the segments of
                                            10 s of writes (interval_ms) */
 
 
 static int jr_follow_restore(jr_follow_t *f, int cold);
+static int jr_follow_restore_cold(jr_follow_t *f);
 static int jr_follow_resync(jr_follow_t *f);
 static int jr_follow_publish(jr_follow_t *f, int force);
 static void jr_follow_tlog(jr_follow_t *f, int level, const char *fmt, ...)
@@ -1787,6 +1791,51 @@ jr_follow_restore(jr_follow_t *f, int cold)
 }
 
 
+/*
+ * The restore of a cold start, tried again while it fails: the primary
+ * may have stored its first snapshot's ".ok" before the segments up to
+ * its bound, or none yet, or the bucket may be away for a moment.  The
+ * start waits (no pid file yet), as for the restore itself; a signal
+ * ends it as it would any start (the loop has no handlers yet).
+ */
+static int
+jr_follow_restore_cold(jr_follow_t *f)
+{
+    unsigned         i, wait;
+    struct timespec  ts;
+
+    wait = JR_FOLLOW_COLD_MS;
+
+    for (i = 1; ; i++) {
+        if (jr_follow_restore(f, 1) == 0) {
+            return 0;
+        }
+
+        if (i == JR_FOLLOW_COLD_TRIES) {
+            jr_follow_tlog(f, JR_LOG_ERROR, "no restore of %s after %u "
+                           "tries: giving up", f->cf->data_db, i);
+            return -1;
+        }
+
+        jr_follow_tlog(f, JR_LOG_WARN, "cannot restore %s yet (try %u of "
+                       "%u): trying again in %u ms", f->cf->data_db, i,
+                       JR_FOLLOW_COLD_TRIES, wait);
+
+        /* on the loop's thread, before it runs: its lines are written now */
+        jr_follow_flush_logs(f);
+
+        ts.tv_sec = wait / 1000;
+        ts.tv_nsec = (long) (wait % 1000) * 1000000;
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+            /* the rest of the wait */
+        }
+
+        wait = wait * 2 > JR_FOLLOW_COLD_MAX_MS ? JR_FOLLOW_COLD_MAX_MS
+                                                : wait * 2;
+    }
+}
+
+
 int
 jr_follow_open(jr_follow_t *f)
 {
@@ -1806,7 +1855,7 @@ jr_follow_open(jr_follow_t *f)
         jr_follow_tlog(f, JR_LOG_NOTICE, "no %s: restoring it",
                        f->cf->data_db);
 
-        if (jr_follow_restore(f, 1) != 0) {
+        if (jr_follow_restore_cold(f) != 0) {
             return -1;
         }
     }
