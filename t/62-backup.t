@@ -173,8 +173,15 @@ $s3->fail(0, 0, 'none');
 my $pending = () = glob("$d/data.db-backup/pending/*.wal");
 ok($pending > 0, "after kill -9, $pending segment files are left");
 
+my $reqs = () = $s3->requests;
 $site->start_jobrunner(conf());
 ok(synced(), 'restarted: they are uploaded');
+# those of one WAL index, each starting where the one before ends, go as
+# one PUT: waiting segments do not each wait for a PUT of their own
+my @after = ($s3->requests)[$reqs .. scalar($s3->requests) - 1];
+my $puts = grep { $_->{op} eq 'PUT' && $_->{key} =~ m{/wal/} } @after;
+ok($puts >= 1 && $puts < $pending, "in $puts PUTs for $pending segments "
+   . 'waiting') or diag join "\n", map { "$_->{op} $_->{key}" } @after;
 like($site->jobrunner_log, qr/backup: generation \Q$gen\E, index \d+, offset \d+: going on/,
      'in the same generation, from the saved position');
 ($rc, $text) = restore('-f', '-o', "$out/kill1.db");
