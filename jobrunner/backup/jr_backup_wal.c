@@ -945,6 +945,7 @@ jr_backup_checkpoint(jr_backup_t *b, char *why, size_t whylen)
 {
     int       rc, busy, log, done, locked;
     uint32_t  index;
+    uint64_t  started;
 
     /* once per WAL: nothing to do until a writer restarts it */
     if (b->ckpt_offset == b->pos.offset && b->ckpt_index == b->pos.index) {
@@ -953,6 +954,7 @@ jr_backup_checkpoint(jr_backup_t *b, char *why, size_t whylen)
 
     jr_backup_read_end(b);
 
+    started = jr_bucket_now_ms();
     (void) sqlite3_busy_timeout(b->rd, JR_BACKUP_RESTART_MS);
     busy = 1;
     log = 0;
@@ -964,7 +966,9 @@ jr_backup_checkpoint(jr_backup_t *b, char *why, size_t whylen)
 
     if (busy) {
         jr_backup_tlog(b, JR_LOG_DEBUG, "backup: checkpoint of index %u "
-                       "postponed: %s (%d of %d frames)", b->pos.index,
+                       "postponed after %llu ms: %s (%d of %d frames)",
+                       b->pos.index,
+                       (unsigned long long) (jr_bucket_now_ms() - started),
                        rc == SQLITE_OK ? "readers" : sqlite3_errstr(rc),
                        done, log);
     }
@@ -1005,8 +1009,10 @@ jr_backup_checkpoint(jr_backup_t *b, char *why, size_t whylen)
         uv_mutex_unlock(&b->mu);
 
         jr_backup_tlog(b, JR_LOG_DEBUG, "backup: checkpoint of index %u: "
-                       "%d frames in the database, the next write restarts "
-                       "the WAL", b->pos.index, done);
+                       "%d frames in the database in %llu ms (writers wait "
+                       "meanwhile), the next write restarts the WAL",
+                       b->pos.index, done,
+                       (unsigned long long) (jr_bucket_now_ms() - started));
     }
 
     if (jr_backup_read_begin(b) != 0) {
