@@ -281,6 +281,52 @@ ok(wait_for(sub {
 like($replicas[0]{site}->jobrunner_log, qr/the primary began a new generation/,
      'and said why');
 
+# --- a cold start before the primary's first snapshot is complete --------
+
+# the replica starts first: nothing under its prefix, no complete
+# snapshot; it tries again (0.5 s, 1 s, 2 s, ...) instead of failing, and
+# starts once the primary has stored its snapshot and the segments up to
+# its bound
+{
+    my $cold = 'cold/data.db';
+    my $early = new_site(no_db => 1);
+    my $d = $early->{dir};
+    write_file("$d/conf/jobrunner.conf", $early->jobrunner_conf(
+        $s3->conf(max_attempts => 3, timeout => '5s')
+        . "[replica]\nprefix = $cold\npoll_ms = 50\npoll_max_ms = 200\n"));
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>>', "$d/logs/jobrunner.stderr" or POSIX::_exit(126);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        exec BlogTest::jobrunner_command(), '-c', "$d/conf/jobrunner.conf"
+            or POSIX::_exit(127);
+    }
+    $early->{jobrunner} = $pid;
+    ok(wait_for(sub { $early->jobrunner_log =~ /cannot restore \S+ yet \(try 2 /
+                      || waitpid($pid, WNOHANG) }, 20),
+       'a replica started before any snapshot waits and tries again')
+        or diag $early->jobrunner_log;
+    ok(!-e "$d/logs/jobrunner.pid" && kill(0, $pid),
+       'it has not started (no pid file) and runs on');
+
+    my $late = new_site(posts => {
+        'cold.md' => "---\ntitle: Cold\ndate: 2026-10-23\n---\nCold start.\n",
+    });
+    $late->start_jobrunner($s3->conf(max_attempts => 3, timeout => '5s')
+        . "[backup]\nprefix = $cold\ninterval_ms = 50\n");
+    ok(wait_for(sub { -s "$d/logs/jobrunner.pid" }, 60),
+       'it starts once the primary has stored its first snapshot')
+        or diag $early->jobrunner_log;
+    is(sql($early->db, "SELECT title FROM posts WHERE slug = 'cold'"), 'Cold',
+       'with the primary\'s data');
+    sql($late->db, "UPDATE posts SET title = 'Warm' WHERE slug = 'cold'");
+    ok(wait_for(sub { (sql($early->db, "SELECT title FROM posts WHERE slug "
+                           . "= 'cold'") // '') eq 'Warm' }, 20),
+       'and follows it');
+    $early->stop_jobrunner;
+    $late->stop_jobrunner;
+}
+
 # --- configuration ------------------------------------------------------------
 
 sub conf_error {

@@ -1,11 +1,12 @@
 #!/usr/bin/perl
 #
 # S3 requests as a budget: an idle replica backs off from poll_ms, then
-# reads PREFIX/.wake every watch_ms (GETs) and lists only every
-# poll_max_ms, counted at s3rver; the primary writes .wake for the first
-# segment after a quiet time and not for the ones of a burst; after a
-# write the replica catches up within watch_ms and polls every poll_ms
-# again;
+# reads PREFIX/.wake (GETs) less and less often, from watch_ms up to
+# watch_max_ms, and lists only every poll_max_ms, counted at s3rver; the
+# primary writes .wake for the first segment after a quiet time and not
+# for the ones of a burst; a write after the idle time is applied within
+# watch_max_ms, then the replica polls every poll_ms again, and after a
+# short quiet time it watches fast again;
 # a hot database's copy in the bucket is no news to it; the expositions
 # of both jobrunners and of the module pass promtool check metrics.
 
@@ -45,13 +46,14 @@ ok(wait_for(sub { grep { /\.ok$/ } $s3->keys("$prefix/") }, 20),
     or diag $primary->jobrunner_log;
 sql($pdb, 'CREATE TABLE budget (id INTEGER PRIMARY KEY)');
 
-my ($poll_ms, $poll_max_ms, $watch_ms) = (50, 3000, 250);
+my ($poll_ms, $poll_max_ms, $watch_ms, $watch_max_ms) = (50, 6000, 250, 3000);
 my $replica = new_site(no_db => 1);
 my $mport = free_port();
 $replica->start_jobrunner("metrics_listen = 127.0.0.1:$mport\n"
     . $s3->conf(max_attempts => 3, timeout => '5s')
     . "[replica]\nprefix = $prefix\npoll_ms = $poll_ms\n"
-    . "poll_max_ms = $poll_max_ms\nwatch_ms = $watch_ms\n");
+    . "poll_max_ms = $poll_max_ms\nwatch_ms = $watch_ms\n"
+    . "watch_max_ms = $watch_max_ms\n");
 
 sub rows { sql($replica->db, 'SELECT count(*) FROM budget') // '' }
 
@@ -63,32 +65,35 @@ ok(wait_for(sub { grep { m{^\Q$prefix\E/hot/queue\.db/} } $s3->keys("$prefix/") 
 
 # the primary writes nothing from here: every request is the replica's
 # unless the primary's backup looks at the bucket while idle, and then
-# the bounds below hold for both.  The window opens once the replica has
-# found nothing for longer than it lists before it watches (2 s).
-sleep($poll_max_ms / 1000 * 2);
+# the bounds below hold for both.  The window opens once the replica's
+# wait between two looks has grown to watch_max_ms: it watches after 2 s
+# without a find, and waits a quarter of the time since, so 4 *
+# watch_max_ms after the last find (and a second for a slow machine).
+sleep(4 * $watch_max_ms / 1000 + 1);
 my $before = () = $s3->requests;
 my $t0 = time;
-sleep(6);
+sleep(3 * $watch_max_ms / 1000);
 my @window = ($s3->requests)[$before .. scalar($s3->requests) - 1];
 my $secs = time - $t0;
 my $lists = grep { $_->{op} eq 'LIST' } @window;
 my $wakes = grep { $_->{op} eq 'GET' && $_->{key} eq "$prefix/.wake" }
     @window;
 my $list_bound = int($secs * 1000 / $poll_max_ms) + 2;
-my $wake_bound = int($secs * 1000 / $watch_ms) + 2;
-ok($lists >= 1 && $wakes >= $secs * 1000 / $watch_ms / 3,
+my $look_bound = int($secs * 1000 / $watch_max_ms) + 2;
+ok($lists + $wakes >= 1 && $wakes >= 1,
    "an idle replica still looks: $lists LISTs, $wakes GETs of .wake")
     or diag $replica->jobrunner_log;
 ok($lists <= $list_bound, sprintf('an idle replica sent %d LISTs in %.1f s '
    . '(at most %d: one per poll_max_ms; %d without the backoff)', $lists,
    $secs, $list_bound, 2 * $secs * 1000 / $poll_ms))
     or diag join "\n", map { "$_->{op} $_->{key}" } @window;
-ok($wakes <= $wake_bound, sprintf('and %d GETs of .wake (at most %d: one '
-   . 'per watch_ms)', $wakes, $wake_bound));
+ok($lists + $wakes <= $look_bound, sprintf('and %d requests in all (at most '
+   . '%d: one per watch_max_ms; %d GETs at watch_ms without the backoff)',
+   $lists + $wakes, $look_bound, $secs * 1000 / $watch_ms));
 is(scalar @window, $lists + $wakes, 'nothing else')
     or diag join "\n", map { "$_->{op} $_->{key}" } @window;
 
-# watching: a write is applied within watch_ms (and the primary's
+# watching: a write is applied within watch_max_ms (and the primary's
 # interval, its two PUTs and the replica's listing), then the follower
 # looks every poll_ms again
 $before = () = $s3->requests;
@@ -96,7 +101,7 @@ sql($pdb, 'INSERT INTO budget DEFAULT VALUES');
 $t0 = time;
 ok(wait_for(sub { rows() eq '1' }, 10), 'a write after the idle time');
 my $lag = time - $t0;
-ok($lag < $watch_ms / 1000 + 1, sprintf('applied within watch_ms '
+ok($lag < $watch_max_ms / 1000 + 1, sprintf('applied within watch_max_ms '
    . '(%.2f s)', $lag));
 my $wake = $s3->object("$prefix/.wake") // '';
 chomp $wake;
@@ -108,8 +113,8 @@ sql($pdb, 'INSERT INTO budget DEFAULT VALUES');
 $t0 = time;
 ok(wait_for(sub { rows() eq '2' }, 10), 'the next write');
 $lag = time - $t0;
-ok($lag < $poll_max_ms / 1000 / 2, sprintf('applied at once: the follower '
-   . 'polls every poll_ms again after a find (%.2f s)', $lag));
+ok($lag < 1.5, sprintf('applied at once: the follower polls every poll_ms '
+   . 'again after a find (%.2f s)', $lag));
 
 # a burst, a write every 100 ms: segments closer than 1 s write no .wake
 # (the replica lists while they come)
@@ -124,6 +129,17 @@ my $wake_puts = grep { $_->{op} eq 'PUT' && $_->{key} eq "$prefix/.wake" }
     @burst;
 ok($segs >= 10 && $wake_puts >= 1 && $wake_puts <= 3, "$segs segments "
    . "stored, .wake written $wake_puts times: after the quiet times only");
+
+# a short quiet time after the burst: the replica watches again (after
+# 2 s), but fast, its wait a quarter of the quiet time (0.75 s after 3 s),
+# not the watch_max_ms it had reached before the writes
+sleep 3;
+sql($pdb, 'INSERT INTO budget DEFAULT VALUES');
+$t0 = time;
+ok(wait_for(sub { rows() eq '23' }, 10), 'a write 3 s after the burst');
+$lag = time - $t0;
+ok($lag < 2, sprintf('applied within 2 s: the watch is fast again after '
+   . 'a find (%.2f s; watch_max_ms %d)', $lag, $watch_max_ms));
 
 # --- requests by operation as a metric -----------------------------------
 
@@ -150,7 +166,10 @@ sub at_s3rver {
 }
 
 # the metric and s3rver agree on every operation; read between two
-# scrapes that are equal, so that no request was on its way
+# scrapes that are equal, so that no request was on its way, once the
+# replica watches again (a request every half second or more, not a LIST
+# every poll_ms as just after the write: one could be on its way)
+sleep 2.5;
 for my $node ([$replica, $mport, 'replica'], [$primary, $pport, 'backup']) {
     my ($site, $port, $user) = @$node;
     my ($m, $seen);
@@ -214,6 +233,11 @@ write_file($file, $replica->jobrunner_conf($s3->conf
 like(scalar `$bin -t -c $file 2>&1`,
      qr/bad\.conf:\d+: \[replica\] poll_max_ms 100 is less than poll_ms 500/,
      'poll_max_ms below poll_ms is an error');
+write_file($file, $replica->jobrunner_conf($s3->conf
+    . "[replica]\nwatch_ms = 500\nwatch_max_ms = 400\n"));
+like(scalar `$bin -t -c $file 2>&1`,
+     qr/bad\.conf:\d+: \[replica\] watch_max_ms 400 is less than watch_ms 500/,
+     'watch_max_ms below watch_ms is an error');
 
 $replica->stop_jobrunner;
 $primary->stop_jobrunner;

@@ -37,6 +37,9 @@ struct jr_backup_seg_s {
     uint64_t           since_ms;       /* its frames were committed after */
     unsigned char     *data;           /* NULL: on disk only */
     size_t             len;
+    unsigned           absorbed;       /* the segments after it in the list
+                                          whose frames its data holds too:
+                                          stored as one (jr_backup_serve) */
 };
 
 /* Where the copy of the WAL stands; kept in local_dir/state. */

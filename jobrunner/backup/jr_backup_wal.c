@@ -945,6 +945,7 @@ jr_backup_checkpoint(jr_backup_t *b, char *why, size_t whylen)
 {
     int       rc, busy, log, done, locked;
     uint32_t  index;
+    uint64_t  started;
 
     /* once per WAL: nothing to do until a writer restarts it */
     if (b->ckpt_offset == b->pos.offset && b->ckpt_index == b->pos.index) {
@@ -953,6 +954,7 @@ jr_backup_checkpoint(jr_backup_t *b, char *why, size_t whylen)
 
     jr_backup_read_end(b);
 
+    started = jr_bucket_now_ms();
     (void) sqlite3_busy_timeout(b->rd, JR_BACKUP_RESTART_MS);
     busy = 1;
     log = 0;
@@ -964,7 +966,9 @@ jr_backup_checkpoint(jr_backup_t *b, char *why, size_t whylen)
 
     if (busy) {
         jr_backup_tlog(b, JR_LOG_DEBUG, "backup: checkpoint of index %u "
-                       "postponed: %s (%d of %d frames)", b->pos.index,
+                       "postponed after %llu ms: %s (%d of %d frames)",
+                       b->pos.index,
+                       (unsigned long long) (jr_bucket_now_ms() - started),
                        rc == SQLITE_OK ? "readers" : sqlite3_errstr(rc),
                        done, log);
     }
@@ -1005,8 +1009,10 @@ jr_backup_checkpoint(jr_backup_t *b, char *why, size_t whylen)
         uv_mutex_unlock(&b->mu);
 
         jr_backup_tlog(b, JR_LOG_DEBUG, "backup: checkpoint of index %u: "
-                       "%d frames in the database, the next write restarts "
-                       "the WAL", b->pos.index, done);
+                       "%d frames in the database in %llu ms (writers wait "
+                       "meanwhile), the next write restarts the WAL",
+                       b->pos.index, done,
+                       (unsigned long long) (jr_bucket_now_ms() - started));
     }
 
     if (jr_backup_read_begin(b) != 0) {
@@ -1041,43 +1047,116 @@ jr_backup_thread_open(jr_backup_t *b)
 }
 
 
+/*
+ * The segments that wait behind seg, of the same WAL index and each
+ * starting where the one before ends, joined to its data: one PUT stores
+ * them all, under seg's key.  They wait when an upload takes longer than
+ * interval_ms (a slow bucket, a loaded machine), and each would otherwise
+ * wait for a PUT of its own, so the queue, and with it the lag, would
+ * only grow.  Their files stay until the PUT is done: after a crash they
+ * are stored one by one, seg's key again with its own frames only, which
+ * a replica that applied the whole has already applied.
+ */
+static void
+jr_backup_absorb(jr_backup_t *b, jr_backup_seg_t *seg)
+{
+    size_t            len;
+    unsigned char    *grown;
+    jr_backup_seg_t  *next;
+
+    for (next = seg->next; next; next = next->next) {
+        if (strcmp(next->gen, seg->gen) != 0 || next->index != seg->index
+            || next->offset != seg->offset + seg->len)
+        {
+            return;
+        }
+
+        if (next->data == NULL) {
+            if (jr_backup_load(b, next) != 0) {
+                /* jr_backup_serve() finds it so when its turn comes */
+                return;
+            }
+
+            b->mem += next->len;
+        }
+
+        len = seg->len + next->len;
+        if (len > JR_BACKUP_SEG_MAX) {
+            return;
+        }
+
+        grown = realloc(seg->data, len);
+        if (grown == NULL) {
+            return;
+        }
+
+        memcpy(grown + seg->len, next->data, next->len);
+        seg->data = grown;
+        seg->len = len;
+        seg->absorbed++;
+
+        /* the bytes counted once, in seg */
+        free(next->data);
+        next->data = NULL;
+    }
+}
+
+
+/* Drops the head of the pending list, stored: its file and its memory. */
+static void
+jr_backup_stored(jr_backup_t *b, jr_backup_seg_t *seg)
+{
+    char  *path;
+
+    uv_mutex_lock(&b->mu);
+    b->pending = seg->next;
+    if (b->pending == NULL) {
+        b->pending_tail = NULL;
+    }
+
+    b->npending--;
+    uv_mutex_unlock(&b->mu);
+
+    if (asprintf(&path, "%s/%s_%s", b->pending_dir, seg->gen, seg->file) > 0) {
+        if (unlink(path) != 0 && errno != ENOENT) {
+            jr_backup_tlog(b, JR_LOG_WARN, "backup: cannot delete %s: %s",
+                           path, strerror(errno));
+        }
+
+        free(path);
+    }
+
+    if (seg->data) {
+        b->mem -= seg->len;
+    }
+
+    jr_backup_seg_free(seg);
+}
+
+
 /* The loop asked for the next segment, or has stored the one it had. */
 static void
 jr_backup_serve(jr_backup_t *b)
 {
-    char              *path;
+    unsigned          absorbed;
     jr_backup_seg_t   *seg;
 
     uv_mutex_lock(&b->mu);
 
     if (b->uploaded && b->handed) {
         seg = b->handed;
-        b->pending = seg->next;
-        if (b->pending == NULL) {
-            b->pending_tail = NULL;
-        }
-
-        b->npending--;
         b->handed = NULL;
         b->uploaded = 0;
         uv_mutex_unlock(&b->mu);
 
-        if (asprintf(&path, "%s/%s_%s", b->pending_dir, seg->gen, seg->file)
-            > 0)
-        {
-            if (unlink(path) != 0 && errno != ENOENT) {
-                jr_backup_tlog(b, JR_LOG_WARN, "backup: cannot delete %s: %s",
-                               path, strerror(errno));
-            }
+        /* it is the head of the list, the ones it absorbed after it */
+        absorbed = seg->absorbed;
+        jr_backup_stored(b, seg);
 
-            free(path);
+        while (absorbed--) {
+            jr_backup_stored(b, b->pending);
         }
 
-        if (seg->data) {
-            b->mem -= seg->len;
-        }
-
-        jr_backup_seg_free(seg);
         uv_mutex_lock(&b->mu);
     }
 
@@ -1115,6 +1194,8 @@ jr_backup_serve(jr_backup_t *b)
 
         b->mem += seg->len;
     }
+
+    jr_backup_absorb(b, seg);
 
     uv_mutex_lock(&b->mu);
     b->handed = seg;

@@ -233,23 +233,26 @@ jr_follow_async_cb(uv_async_t *async)
 static uint64_t
 jr_follow_lag_ms(jr_follow_t *f, uint64_t now)
 {
-    uint64_t  lag, since, every;
+    uint64_t  lag, since, every, watch;
 
     lag = f->delay_ms;
 
     /*
      * Polls failing: we may be behind by as long as that.  An idle
-     * follower reads the bucket at least every 2 * JR_BUCKET_WATCH_MS
-     * while it can watch .wake (its backoff before it does is shorter),
-     * or lists only every poll_max_ms (with announcements, which tell it
-     * that it is current, or without .wake).
+     * follower reads the bucket at least every watch_max_ms while it can
+     * watch .wake (its backoff before it does is shorter: twice that, or
+     * twice JR_BUCKET_WATCH_MS, leaves room for a slow request), or lists
+     * only every poll_max_ms (with announcements, which tell it that it
+     * is current, or without .wake).
      */
     every = f->rc->poll_max_ms;
+    watch = f->rc->watch_max_ms > JR_BUCKET_WATCH_MS ? f->rc->watch_max_ms
+                                                      : JR_BUCKET_WATCH_MS;
 
     if (f->rc->watch_ms && f->rc->watch_ms < f->rc->poll_max_ms
-        && !f->ann_live && every > 2 * JR_BUCKET_WATCH_MS)
+        && !f->ann_live && every > 2 * watch)
     {
-        every = 2 * JR_BUCKET_WATCH_MS;
+        every = 2 * watch;
     }
 
     if (f->ok_ms && now > f->ok_ms + every) {

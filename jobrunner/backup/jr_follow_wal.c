@@ -35,11 +35,17 @@
 #define JR_FOLLOW_GEN_MS        1000    /* between looks for a generation */
 #define JR_FOLLOW_MAX_SEGMENT   ((size_t) 1 << 30)
 #define JR_FOLLOW_GAP           (-2)    /* an announcement does not follow */
+#define JR_FOLLOW_WATCH_SHARE   4       /* watching: wait a quarter of the
+                                           quiet time (at most watch_max) */
+#define JR_FOLLOW_COLD_TRIES    12      /* a cold start's restores: 3 min, */
+#define JR_FOLLOW_COLD_MS       500     /* the wait between doubled */
+#define JR_FOLLOW_COLD_MAX_MS   30000   /* from 0.5 s up to 30 s */
 #define JR_FOLLOW_PROBE_KEYS    100     /* keys of a look: the segments of
                                            10 s of writes (interval_ms) */
 
 
 static int jr_follow_restore(jr_follow_t *f, int cold);
+static int jr_follow_restore_cold(jr_follow_t *f);
 static int jr_follow_resync(jr_follow_t *f);
 static int jr_follow_publish(jr_follow_t *f, int force);
 static void jr_follow_tlog(jr_follow_t *f, int level, const char *fmt, ...)
@@ -1376,15 +1382,40 @@ done:
 
 
 /*
+ * How long a watching follower waits before it reads .wake again, quiet
+ * ms after its last find: a quarter of that time, from watch_ms up to
+ * watch_max_ms.  A write after a quiet time of T is so seen within T / 4
+ * (at most watch_max_ms), and a quiet hour costs 3600 s / watch_max_ms
+ * requests and a few more while the wait grows (about 14 from watch_ms
+ * to watch_max_ms with the defaults: each wait is 1.25 times the one
+ * before).  A find starts it again from watch_ms.
+ */
+static uint64_t
+jr_follow_watch_wait(const jr_replica_conf_t *rc, uint64_t quiet)
+{
+    uint64_t  wait;
+
+    wait = quiet / JR_FOLLOW_WATCH_SHARE;
+
+    if (wait > rc->watch_max_ms) {
+        wait = rc->watch_max_ms;
+    }
+
+    return wait < rc->watch_ms ? rc->watch_ms : wait;
+}
+
+
+/*
  * Without announcements, the thread polls: at once while catching up,
  * after poll_ms when nothing came, and from a second after the last find
  * on, doubled after each empty poll up to poll_max_ms, since every look
  * is a request billed (and back to poll_ms once something came); after an
  * error, five times poll_ms.  Once it
- * has found nothing for JR_BUCKET_WATCH_MS, it reads PREFIX/.wake every
- * watch_ms instead (a GET, a tenth of a LIST's price) and lists when that
- * names a segment it has not applied, or poll_max_ms after its last
- * listing (in case the primary could not write it).
+ * has found nothing for JR_BUCKET_WATCH_MS, it reads PREFIX/.wake instead
+ * (a GET, a tenth of a LIST's price), backing off as the quiet time goes
+ * on (jr_follow_watch_wait), and lists when that names a segment it has
+ * not applied, or poll_max_ms after its last listing (in case the
+ * primary could not write it).
  *
  * While announcements come (ann_live), it polls only to catch up (at the
  * start, after a gap), then waits for them: a segment announced is
@@ -1515,8 +1546,8 @@ jr_follow_thread(void *arg)
                    && now >= found + JR_BUCKET_WATCH_MS)
         {
             /* the primary writes .wake for what it stores from now on */
-            (void) uv_cond_timedwait(&f->cond, &f->mu,
-                                     (uint64_t) f->rc->watch_ms * 1000000);
+            wait = jr_follow_watch_wait(f->rc, now - found);
+            (void) uv_cond_timedwait(&f->cond, &f->mu, wait * 1000000);
             wake = jr_bucket_now_ms() < listed + f->rc->poll_max_ms;
 
         } else if (now < found + JR_BUCKET_WAKE_MS) {
@@ -1760,6 +1791,51 @@ jr_follow_restore(jr_follow_t *f, int cold)
 }
 
 
+/*
+ * The restore of a cold start, tried again while it fails: the primary
+ * may have stored its first snapshot's ".ok" before the segments up to
+ * its bound, or none yet, or the bucket may be away for a moment.  The
+ * start waits (no pid file yet), as for the restore itself; a signal
+ * ends it as it would any start (the loop has no handlers yet).
+ */
+static int
+jr_follow_restore_cold(jr_follow_t *f)
+{
+    unsigned         i, wait;
+    struct timespec  ts;
+
+    wait = JR_FOLLOW_COLD_MS;
+
+    for (i = 1; ; i++) {
+        if (jr_follow_restore(f, 1) == 0) {
+            return 0;
+        }
+
+        if (i == JR_FOLLOW_COLD_TRIES) {
+            jr_follow_tlog(f, JR_LOG_ERROR, "no restore of %s after %u "
+                           "tries: giving up", f->cf->data_db, i);
+            return -1;
+        }
+
+        jr_follow_tlog(f, JR_LOG_WARN, "cannot restore %s yet (try %u of "
+                       "%u): trying again in %u ms", f->cf->data_db, i,
+                       JR_FOLLOW_COLD_TRIES, wait);
+
+        /* on the loop's thread, before it runs: its lines are written now */
+        jr_follow_flush_logs(f);
+
+        ts.tv_sec = wait / 1000;
+        ts.tv_nsec = (long) (wait % 1000) * 1000000;
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+            /* the rest of the wait */
+        }
+
+        wait = wait * 2 > JR_FOLLOW_COLD_MAX_MS ? JR_FOLLOW_COLD_MAX_MS
+                                                : wait * 2;
+    }
+}
+
+
 int
 jr_follow_open(jr_follow_t *f)
 {
@@ -1779,7 +1855,7 @@ jr_follow_open(jr_follow_t *f)
         jr_follow_tlog(f, JR_LOG_NOTICE, "no %s: restoring it",
                        f->cf->data_db);
 
-        if (jr_follow_restore(f, 1) != 0) {
+        if (jr_follow_restore_cold(f) != 0) {
             return -1;
         }
     }

@@ -15,11 +15,15 @@ static const jr_conf_key_t  jr_replica_conf_keys[] = {
     { "poll_max_ms", &jr_conf_number,
       JR_CONF_FIELD(jr_replica_conf_t, poll_max_ms),
       .min = 10, .max = 3600000, .def = "60000" },
-    /* 7,200 GETs an hour: less than 0.6 s after a quiet time, for less
-       than 600 LISTs an hour would cost */
+    /* the wait between reads of .wake right after a quiet time begins */
     { "watch_ms", &jr_conf_number,
       JR_CONF_FIELD(jr_replica_conf_t, watch_ms),
       .min = 0, .max = 60000, .def = "500" },
+    /* a quiet hour: 240 GETs of .wake and 60 LISTs, one request per 12 s;
+       the first write after it is seen within 12 s */
+    { "watch_max_ms", &jr_conf_number,
+      JR_CONF_FIELD(jr_replica_conf_t, watch_max_ms),
+      .min = 0, .max = 3600000, .def = "12000" },
     { NULL }
 };
 
@@ -48,6 +52,11 @@ jr_replica_conf_finish(jr_conf_t *cf, void *conf)
     if (rc->poll_max_ms < rc->poll_ms) {
         return jr_conf_error(cf, "[replica] poll_max_ms %u is less than "
                              "poll_ms %u", rc->poll_max_ms, rc->poll_ms);
+    }
+
+    if (rc->watch_ms && rc->watch_max_ms < rc->watch_ms) {
+        return jr_conf_error(cf, "[replica] watch_max_ms %u is less than "
+                             "watch_ms %u", rc->watch_max_ms, rc->watch_ms);
     }
 
     return jr_backup_conf_local_dir(cf, &rc->local_dir, "-replica");

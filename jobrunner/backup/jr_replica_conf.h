@@ -9,6 +9,7 @@
  *     poll_ms          = 200
  *     poll_max_ms      = 60000
  *     watch_ms         = 500
+ *     watch_max_ms     = 12000
  *     checkpoint_pages = 1000
  *     lag_alert        = 10s
  */
@@ -26,6 +27,8 @@ typedef struct {
     unsigned    poll_max_ms;        /* the same, idle: doubled up to it */
     unsigned    watch_ms;           /* idle: between reads of PREFIX/.wake;
                                        0: none, listings only */
+    unsigned    watch_max_ms;       /* the same after a long quiet time:
+                                       a quarter of it, up to this */
     unsigned    checkpoint_pages;   /* frames of the local WAL before it
                                        is checkpointed and started anew */
     long        lag_alert;          /* seconds */
