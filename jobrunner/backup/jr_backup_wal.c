@@ -1102,12 +1102,10 @@ jr_backup_absorb(jr_backup_t *b, jr_backup_seg_t *seg)
 }
 
 
-/* Drops the head of the pending list, stored: its file and its memory. */
+/* Takes seg, the head, off the pending list; the loop may be adding. */
 static void
-jr_backup_stored(jr_backup_t *b, jr_backup_seg_t *seg)
+jr_backup_pop(jr_backup_t *b, jr_backup_seg_t *seg)
 {
-    char  *path;
-
     uv_mutex_lock(&b->mu);
     b->pending = seg->next;
     if (b->pending == NULL) {
@@ -1116,6 +1114,16 @@ jr_backup_stored(jr_backup_t *b, jr_backup_seg_t *seg)
 
     b->npending--;
     uv_mutex_unlock(&b->mu);
+}
+
+
+/* Drops the head of the pending list, stored: its file and its memory. */
+static void
+jr_backup_stored(jr_backup_t *b, jr_backup_seg_t *seg)
+{
+    char  *path;
+
+    jr_backup_pop(b, seg);
 
     if (asprintf(&path, "%s/%s_%s", b->pending_dir, seg->gen, seg->file) > 0) {
         if (unlink(path) != 0 && errno != ENOENT) {
@@ -1175,14 +1183,7 @@ jr_backup_serve(jr_backup_t *b)
                            "%s_%s: %s; it is dropped", seg->gen, seg->file,
                            strerror(errno));
 
-            uv_mutex_lock(&b->mu);
-            b->pending = seg->next;
-            if (b->pending == NULL) {
-                b->pending_tail = NULL;
-            }
-
-            b->npending--;
-            uv_mutex_unlock(&b->mu);
+            jr_backup_pop(b, seg);
 
             if (strcmp(seg->gen, b->pos.gen) == 0) {
                 b->lost = 1;
