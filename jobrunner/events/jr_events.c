@@ -84,6 +84,7 @@ static void jr_events_flush_cb(uv_timer_t *timer);
 static void jr_events_scan_cb(uv_timer_t *timer);
 static void jr_events_replay_cb(uv_idle_t *idle);
 static void jr_events_scan(jr_events_t *ev);
+static void jr_events_listen(jr_events_t *ev);
 static void jr_events_roll_cb(uv_timer_t *timer);
 
 
@@ -503,10 +504,7 @@ jr_events_commit(jr_events_t *ev)
 
     if (ev->paused && !ev->stopped) {
         ev->paused = 0;
-
-        if (!ev->replaying) {
-            (void) uv_poll_start(&ev->poll, UV_READABLE, jr_events_readable);
-        }
+        jr_events_listen(ev);
     }
 
     jr_events_alert(ev);
@@ -630,10 +628,20 @@ jr_events_scan(jr_events_t *ev)
     if (ev->replaying) {
         ev->replaying = 0;
         (void) uv_idle_stop(&ev->replay);
+        jr_events_listen(ev);
+    }
+}
 
-        if (!ev->paused && (ev->handles & JR_EVENTS_POLL)) {
-            (void) uv_poll_start(&ev->poll, UV_READABLE, jr_events_readable);
-        }
+
+/*
+ * Reads the socket again, unless something still holds it: a commit
+ * failing with held_max records held, or a spool file being replayed.
+ */
+static void
+jr_events_listen(jr_events_t *ev)
+{
+    if (!ev->paused && !ev->replaying && (ev->handles & JR_EVENTS_POLL)) {
+        (void) uv_poll_start(&ev->poll, UV_READABLE, jr_events_readable);
     }
 }
 
