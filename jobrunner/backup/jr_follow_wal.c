@@ -1801,8 +1801,7 @@ jr_follow_restore(jr_follow_t *f, int cold)
 static int
 jr_follow_restore_cold(jr_follow_t *f)
 {
-    unsigned         i, wait;
-    struct timespec  ts;
+    unsigned  i, wait;
 
     wait = JR_FOLLOW_COLD_MS;
 
@@ -1824,11 +1823,8 @@ jr_follow_restore_cold(jr_follow_t *f)
         /* on the loop's thread, before it runs: its lines are written now */
         jr_follow_flush_logs(f);
 
-        ts.tv_sec = wait / 1000;
-        ts.tv_nsec = (long) (wait % 1000) * 1000000;
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-            /* the rest of the wait */
-        }
+        /* uv_sleep() sleeps the rest of the wait after a signal */
+        uv_sleep(wait);
 
         wait = wait * 2 > JR_FOLLOW_COLD_MAX_MS ? JR_FOLLOW_COLD_MAX_MS
                                                 : wait * 2;

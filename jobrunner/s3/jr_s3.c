@@ -1149,10 +1149,8 @@ jr_s3_backoff(unsigned attempts)
 int
 jr_s3_perform(jr_s3_req_t *req)
 {
-    int              again;
-    CURLcode         rc;
-    uint64_t         ms;
-    struct timespec  ts;
+    int       again;
+    CURLcode  rc;
 
     for ( ;; ) {
         if (jr_s3_attempt(req) != 0) {
@@ -1167,13 +1165,8 @@ jr_s3_perform(jr_s3_req_t *req)
             break;
         }
 
-        ms = jr_s3_backoff(req->res.attempts);
-        ts.tv_sec = (time_t) (ms / 1000);
-        ts.tv_nsec = (long) (ms % 1000) * 1000000;
-
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-            /* the rest of the wait */
-        }
+        /* uv_sleep() sleeps the rest of the wait after a signal */
+        uv_sleep((unsigned) jr_s3_backoff(req->res.attempts));
     }
 
     if (!req->res.ok) {
