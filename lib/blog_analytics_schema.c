@@ -340,7 +340,30 @@ static const char *const
     "  status   INTEGER NOT NULL,"
     "  ref_host INTEGER NOT NULL,"
     "  ref_path INTEGER NOT NULL"
+    ");",
+
+    /*
+     * 8: views staged as packs, one row per batch of a backlog: its
+     * views' columns as unsigned LEB128 varints, eight a view, in the
+     * order of analytics_hits' columns (jobrunner/events/jr_visits.c).
+     * One INSERT a batch rather than one per view; the jobrunner keeps
+     * them in memory too, and sorts them there for their move.  Views a
+     * jobrunner killed mid-file left in migration 7's table are moved
+     * into analytics_hits here, as its next start would have, and that
+     * table goes.
+     */
+    "CREATE TABLE analytics_hits_packs ("
+    "  id    INTEGER PRIMARY KEY,"
+    "  views INTEGER NOT NULL,"
+    "  hits  BLOB NOT NULL"
     ");"
+    "DELETE FROM analytics_rolled WHERE day IN"
+    " (SELECT DISTINCT day FROM analytics_hits_staged);"
+    "INSERT INTO analytics_hits (day, path, visit, n, time_ms, status,"
+    " ref_host, ref_path) SELECT day, path, visit, n, time_ms, status,"
+    " ref_host, ref_path FROM analytics_hits_staged"
+    " ORDER BY day, path, visit, n;"
+    "DROP TABLE analytics_hits_staged;"
 };
 
 

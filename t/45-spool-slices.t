@@ -142,8 +142,8 @@ is(sql($adb, "SELECT count(*) FROM analytics_spools WHERE file <> 'socket'"),
 is(sql($adb, 'SELECT count(*) FROM analytics_hits'),
    sql($adb, 'SELECT coalesce(sum(views), 0) FROM analytics_daily'),
    'every view is in analytics_hits (none left staged)');
-is(sql($adb, 'SELECT count(*) FROM analytics_hits_staged'), 0,
-   'analytics_hits_staged is empty');
+is(sql($adb, 'SELECT count(*) FROM analytics_hits_packs'), 0,
+   'no view left staged (analytics_hits_packs is empty)');
 
 
 # --- killed mid-file: goes on from its last committed slice ------------
@@ -172,7 +172,7 @@ ok(wait_for(sub { !-e $file }, 60), 'restarted: the file is finished')
 ok(wait_for(sub { requests() == $before + $N }, 10),
    "every record of it counted once: $N more")
     or diag 'requests: ' . (requests() - $before);
-is(sql($adb, 'SELECT count(*) FROM analytics_hits_staged'), 0,
+is(sql($adb, 'SELECT count(*) FROM analytics_hits_packs'), 0,
    'nothing left staged');
 
 $site->stop_jobrunner;

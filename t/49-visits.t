@@ -139,7 +139,7 @@ ok(wait_for(sub { !-e "$d/spool/events.999999.1.ready" }, 30),
    'the spool file is read') or diag $site->jobrunner_log;
 like($site->jobrunner_log, qr/visits: \d+ staged views sorted into/,
    'its batches staged their views');
-is(sql($db, 'SELECT count(*) FROM analytics_hits_staged'), 0,
+is(sql($db, 'SELECT count(*) FROM analytics_hits_packs'), 0,
    '... and its last moved them all');
 
 # --- the raw rows ---------------------------------------------------------

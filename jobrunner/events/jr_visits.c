@@ -32,11 +32,11 @@
 #define JR_VISITS_REFRESH 60            /* seconds an open visit's row may lag */
 
 /*
- * Views staged in arrival order at most, while a backlog is read: about
- * 2.5 MB of rows, moved into analytics_hits in one sorted pass.  As fast
- * as 262,144 (alternating runs of the bench's spool), and the pages the
- * move frees are all taken again by the next staging, where with 262,144
- * 4 MB of analytics.db stayed free.
+ * Views staged at most, while a backlog is read: 1.3 MB of packs and
+ * 4 MB of memory (jr_visits_hit_t), moved into analytics_hits in one
+ * sorted pass.  As fast as 262,144 (alternating runs of the bench's
+ * spool), and the pages the move frees are all taken again by the next
+ * staging, where with 262,144 4 MB of analytics.db stayed free.
  */
 #define JR_VISITS_STAGED_MAX  65536
 
@@ -88,9 +88,9 @@ typedef struct {
 } jr_visits_touch_t;
 
 /*
- * A staged view as its row (migration 7's columns), kept in memory too
- * while it is staged: the move sorts these in C rather than read the
- * staged table back through SQLite's sorter.
+ * A staged view: its row of analytics_hits.  The batches of a backlog
+ * keep theirs here and write them as one pack each (migration 8); the
+ * move sorts them here, in C.
  */
 typedef struct {
     int64_t           day;
@@ -132,9 +132,8 @@ enum {
     JR_VISITS_VIEW,
     JR_VISITS_UNROLL,
     JR_VISITS_HUMAN,
-    JR_VISITS_STAGE,
-    JR_VISITS_UNROLL_STAGED,
-    JR_VISITS_MOVE,
+    JR_VISITS_PACK,
+    JR_VISITS_PACKS,
     JR_VISITS_CLEAR,
     JR_VISITS_NSTMT
 };
@@ -146,11 +145,13 @@ struct jr_visits_s {
     unsigned            written:1;      /* a write not committed yet */
     unsigned            backlog:1;      /* the next write may stage views */
     unsigned            moved:1;        /* the write moved the staged ones */
-    size_t              staged;         /* views in analytics_hits_staged */
+    size_t              staged;         /* views in analytics_hits_packs */
     size_t              staging;        /* of which the write's, uncommitted */
     jr_visits_hit_t    *hits;           /* the staged views, the committed */
-    size_t              nhits;          /* ones first: nhits == staged + */
-    size_t              hits_cap;       /* staging, or the table has others */
+    size_t              nhits;          /* ones first: staged + staging */
+    size_t              hits_cap;
+    unsigned char      *pack;           /* the write's, encoded */
+    size_t              pack_cap;
     uint64_t            gap_ms;
     int64_t             next_id;
     uint64_t            newest;         /* the latest view's time */
@@ -203,21 +204,13 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
     /* the beacon of a visit whose row an earlier batch wrote */
     "UPDATE analytics_visits SET human = 1 WHERE id = ?1",
 
-    /* a view of a batch of a backlog, appended (migration 7) */
-    "INSERT INTO analytics_hits_staged (day, path, visit, n, time_ms, status,"
-    " ref_host, ref_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /* the views of a batch of a backlog, staged (migration 8) */
+    "INSERT INTO analytics_hits_packs (views, hits) VALUES (?1, ?2)",
 
-    /* a day rolled up while its views were staged is summed again */
-    "DELETE FROM analytics_rolled WHERE day IN"
-    " (SELECT DISTINCT day FROM analytics_hits_staged)",
+    /* those a killed jobrunner left, read at start */
+    "SELECT views, hits FROM analytics_hits_packs ORDER BY id",
 
-    /* in the key's order: each leaf of analytics_hits is written once */
-    "INSERT INTO analytics_hits (day, path, visit, n, time_ms, status,"
-    " ref_host, ref_path) SELECT day, path, visit, n, time_ms, status,"
-    " ref_host, ref_path FROM analytics_hits_staged"
-    " ORDER BY day, path, visit, n",
-
-    "DELETE FROM analytics_hits_staged"
+    "DELETE FROM analytics_hits_packs"
 };
 
 
@@ -240,7 +233,11 @@ static int jr_visits_recompute(jr_visits_t *v, const jr_visit_t *e);
 static int jr_visits_repair(jr_visits_t *v);
 static int jr_visits_query_only(sqlite3 *db);
 static int jr_visits_unstage(jr_visits_t *v);
-static int jr_visits_unstage_sorted(jr_visits_t *v);
+static int jr_visits_hits_reserve(jr_visits_t *v, size_t n);
+static int jr_visits_pack(jr_visits_t *v);
+static int jr_visits_unpack(jr_visits_t *v, const unsigned char *p,
+    size_t len, int64_t views);
+static int jr_visits_load(jr_visits_t *v);
 static int jr_visits_hit_cmp(const void *a, const void *b);
 
 
@@ -357,7 +354,11 @@ jr_visits_repair(jr_visits_t *v)
     today = (int64_t) (time(NULL) / 86400);
 
     /* views a killed jobrunner left staged are the rows' first */
-    rc = jr_visits_unstage(v);
+    rc = jr_visits_load(v);
+
+    if (rc == 0 && v->staged) {
+        rc = jr_visits_unstage(v);
+    }
 
     for (day = today - 1; day <= today && rc == 0; day++) {
         sqlite3_bind_int64(v->stmt[JR_VISITS_REPAIR], 1, day);
@@ -378,6 +379,10 @@ jr_visits_repair(jr_visits_t *v)
                sqlite3_errmsg(v->db));
         return -1;
     }
+
+    /* moved, or the jobrunner does not start */
+    v->staged = 0;
+    v->nhits = 0;
 
     return rc;
 }
@@ -717,28 +722,19 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
     v->written = 1;
     v->moved = 0;
     v->staging = 0;
-    v->nhits = v->nhits > v->staged ? v->staged : v->nhits;
+    v->nhits = v->staged;
 
     /*
-     * A batch of a backlog (more records wait at once) appends its views
-     * to analytics_hits_staged: a few pages rather than a leaf of
-     * analytics_hits per page of the site, the same leaves every batch.
-     * Any other batch, or past JR_VISITS_STAGED_MAX, moves them all.
+     * A batch of a backlog (more records wait at once) stages its views
+     * as one pack: a few pages rather than a leaf of analytics_hits per
+     * page of the site, the same leaves every batch.  Any other batch, or
+     * past JR_VISITS_STAGED_MAX, moves them all.
      */
     if (v->backlog && v->staged + v->nrow <= JR_VISITS_STAGED_MAX) {
         v->staging = v->nrow;
 
-        /* room for the batch's views in the copy, if it is one */
-        if (v->nhits == v->staged && v->nhits + v->nrow > v->hits_cap) {
-            k = JR_VISITS_STAGED_MAX;
-            hit = realloc(v->hits, k * sizeof(jr_visits_hit_t));
-            if (hit == NULL) {
-                jr_log(JR_LOG_ERROR, "visits: out of memory for a batch");
-                return -1;
-            }
-
-            v->hits = hit;
-            v->hits_cap = k;
+        if (jr_visits_hits_reserve(v, v->staged + v->nrow) != 0) {
+            return -1;
         }
 
     } else if (v->staged) {
@@ -850,22 +846,7 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
             return -1;
         }
 
-        i = v->staging ? JR_VISITS_STAGE : JR_VISITS_VIEW;
-        stmt = v->stmt[i];
-        sqlite3_bind_int64(stmt, 1, row->day);
-        sqlite3_bind_int64(stmt, 2, row->path_id);
-        sqlite3_bind_int64(stmt, 3, row->visit);
-        sqlite3_bind_int64(stmt, 4, row->n);
-        sqlite3_bind_int64(stmt, 5, (int64_t) row->time_ms);
-        sqlite3_bind_int(stmt, 6, (int) row->status);
-        sqlite3_bind_int64(stmt, 7, ref_host);
-        sqlite3_bind_int64(stmt, 8, ref_path);
-
-        if (jr_visits_step(v, i) != 0) {
-            return -1;
-        }
-
-        if (v->staging && v->nhits == v->staged + k) {
+        if (v->staging) {
             hit = &v->hits[v->nhits++];
             hit->day = row->day;
             hit->path = row->path_id;
@@ -875,7 +856,26 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
             hit->status = row->status;
             hit->ref_host = ref_host;
             hit->ref_path = ref_path;
+            continue;
         }
+
+        stmt = v->stmt[JR_VISITS_VIEW];
+        sqlite3_bind_int64(stmt, 1, row->day);
+        sqlite3_bind_int64(stmt, 2, row->path_id);
+        sqlite3_bind_int64(stmt, 3, row->visit);
+        sqlite3_bind_int64(stmt, 4, row->n);
+        sqlite3_bind_int64(stmt, 5, (int64_t) row->time_ms);
+        sqlite3_bind_int(stmt, 6, (int) row->status);
+        sqlite3_bind_int64(stmt, 7, ref_host);
+        sqlite3_bind_int64(stmt, 8, ref_path);
+
+        if (jr_visits_step(v, JR_VISITS_VIEW) != 0) {
+            return -1;
+        }
+    }
+
+    if (v->staging && jr_visits_pack(v) != 0) {
+        return -1;
     }
 
     for (k = 0; k < v->nended; k++) {
@@ -902,47 +902,15 @@ jr_visits_backlog(jr_visits_t *v)
 
 
 /*
- * Moves the staged views into analytics_hits, sorted by its key, and
- * unmarks the days they belong to that were rolled up meanwhile.
+ * Moves the staged views (v->hits, which hold every pack) into
+ * analytics_hits: sorted here, each row inserted in the key's order, so
+ * that each leaf is written once; unmarks the days they belong to that
+ * were rolled up meanwhile, and deletes the packs.  SQLite's sorter, fed
+ * by a read of migration 7's staged table, was a third of the move.  The
+ * views stay in memory, in another order, in case of a rollback.
  */
 static int
 jr_visits_unstage(jr_visits_t *v)
-{
-    int  moved;
-
-    if (v->staged && v->nhits == v->staged) {
-        return jr_visits_unstage_sorted(v);
-    }
-
-    if (jr_visits_step(v, JR_VISITS_UNROLL_STAGED) != 0
-        || jr_visits_step(v, JR_VISITS_MOVE) != 0)
-    {
-        return -1;
-    }
-
-    moved = sqlite3_changes(v->db);
-
-    if (jr_visits_step(v, JR_VISITS_CLEAR) != 0) {
-        return -1;
-    }
-
-    if (moved) {
-        jr_log(JR_LOG_DEBUG, "visits: %d staged views sorted into "
-               "analytics_hits", moved);
-    }
-
-    return 0;
-}
-
-
-/*
- * The same from the copy in memory, which holds the whole staged table:
- * sorted here, each row inserted in the key's order, the table emptied.
- * SQLite's sorter, fed by a read of the table, was a third of the move.
- * The copy stays as it was but for its order, in case of a rollback.
- */
-static int
-jr_visits_unstage_sorted(jr_visits_t *v)
 {
     size_t            k;
     int64_t           day;
@@ -987,6 +955,196 @@ jr_visits_unstage_sorted(jr_visits_t *v)
 
     jr_log(JR_LOG_DEBUG, "visits: %zu staged views sorted into "
            "analytics_hits", v->nhits);
+
+    return 0;
+}
+
+
+/* Room for n staged views: at most JR_VISITS_STAGED_MAX, but at start. */
+static int
+jr_visits_hits_reserve(jr_visits_t *v, size_t n)
+{
+    size_t            cap;
+    jr_visits_hit_t  *hits;
+
+    if (n <= v->hits_cap) {
+        return 0;
+    }
+
+    cap = n > JR_VISITS_STAGED_MAX ? n : JR_VISITS_STAGED_MAX;
+
+    hits = realloc(v->hits, cap * sizeof(jr_visits_hit_t));
+    if (hits == NULL) {
+        jr_log(JR_LOG_ERROR, "visits: out of memory for staged views");
+        return -1;
+    }
+
+    v->hits = hits;
+    v->hits_cap = cap;
+
+    return 0;
+}
+
+
+/* Appends x to p as an unsigned LEB128 varint; returns the end. */
+static unsigned char *
+jr_visits_varint(unsigned char *p, uint64_t x)
+{
+    while (x >= 0x80) {
+        *p++ = (unsigned char) (x | 0x80);
+        x >>= 7;
+    }
+
+    *p++ = (unsigned char) x;
+
+    return p;
+}
+
+
+/*
+ * The write's staged views, v->hits[staged, nhits), as one row of
+ * analytics_hits_packs: their columns as varints (every one of them is
+ * at least 0), 20 bytes a view rather than a row of 8 integers.
+ */
+static int
+jr_visits_pack(jr_visits_t *v)
+{
+    size_t            k, cap;
+    unsigned char    *p;
+    sqlite3_stmt     *stmt;
+    jr_visits_hit_t  *hit;
+
+    /* 8 varints of 10 bytes at most */
+    cap = v->staging * 80;
+
+    if (cap > v->pack_cap) {
+        p = realloc(v->pack, cap);
+        if (p == NULL) {
+            jr_log(JR_LOG_ERROR, "visits: out of memory for a batch");
+            return -1;
+        }
+
+        v->pack = p;
+        v->pack_cap = cap;
+    }
+
+    p = v->pack;
+
+    for (k = v->staged; k < v->nhits; k++) {
+        hit = &v->hits[k];
+        p = jr_visits_varint(p, (uint64_t) hit->day);
+        p = jr_visits_varint(p, (uint64_t) hit->path);
+        p = jr_visits_varint(p, (uint64_t) hit->visit);
+        p = jr_visits_varint(p, (uint64_t) hit->n);
+        p = jr_visits_varint(p, (uint64_t) hit->time_ms);
+        p = jr_visits_varint(p, (uint64_t) hit->status);
+        p = jr_visits_varint(p, (uint64_t) hit->ref_host);
+        p = jr_visits_varint(p, (uint64_t) hit->ref_path);
+    }
+
+    stmt = v->stmt[JR_VISITS_PACK];
+    sqlite3_bind_int64(stmt, 1, (int64_t) v->staging);
+    sqlite3_bind_blob(stmt, 2, v->pack, (int) (p - v->pack), SQLITE_STATIC);
+
+    return jr_visits_step(v, JR_VISITS_PACK);
+}
+
+
+/*
+ * Appends a pack's views to v->hits.  Returns 0, or -1 for a pack that is
+ * not views of 8 varints each (logged: its views cannot be moved, and
+ * the jobrunner does not start rather than lose them unseen).
+ */
+static int
+jr_visits_unpack(jr_visits_t *v, const unsigned char *p, size_t len,
+    int64_t views)
+{
+    int                   i, shift;
+    int64_t               k;
+    uint64_t              x, col[8];
+    jr_visits_hit_t      *hit;
+    const unsigned char  *end;
+
+    end = p + len;
+
+    if (views < 0 || (size_t) views > len
+        || jr_visits_hits_reserve(v, v->nhits + (size_t) views) != 0)
+    {
+        goto bad;
+    }
+
+    for (k = 0; k < views; k++) {
+        for (i = 0; i < 8; i++) {
+            x = 0;
+
+            for (shift = 0; ; shift += 7) {
+                if (p == end || shift > 63) {
+                    goto bad;
+                }
+
+                x |= (uint64_t) (*p & 0x7f) << shift;
+
+                if ((*p++ & 0x80) == 0) {
+                    break;
+                }
+            }
+
+            col[i] = x;
+        }
+
+        hit = &v->hits[v->nhits++];
+        hit->day = (int64_t) col[0];
+        hit->path = (int64_t) col[1];
+        hit->visit = (int64_t) col[2];
+        hit->n = (int64_t) col[3];
+        hit->time_ms = (int64_t) col[4];
+        hit->status = (int64_t) col[5];
+        hit->ref_host = (int64_t) col[6];
+        hit->ref_path = (int64_t) col[7];
+    }
+
+    if (p == end) {
+        return 0;
+    }
+
+bad:
+
+    jr_log(JR_LOG_ERROR, "visits: a pack of staged views in "
+           "analytics_hits_packs is not one the jobrunner wrote");
+    return -1;
+}
+
+
+/* The packs a killed jobrunner left, into v->hits: its staged views. */
+static int
+jr_visits_load(jr_visits_t *v)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    v->nhits = 0;
+    stmt = v->stmt[JR_VISITS_PACKS];
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (jr_visits_unpack(v, sqlite3_column_blob(stmt, 1),
+                             (size_t) sqlite3_column_bytes(stmt, 1),
+                             sqlite3_column_int64(stmt, 0))
+            != 0)
+        {
+            sqlite3_reset(stmt);
+            return -1;
+        }
+    }
+
+    sqlite3_reset(stmt);
+
+    if (rc != SQLITE_DONE) {
+        jr_log(JR_LOG_ERROR, "visits: %s: %s", sqlite3_sql(stmt),
+               sqlite3_errmsg(v->db));
+        return -1;
+    }
+
+    v->staged = v->nhits;
 
     return 0;
 }
@@ -1269,6 +1427,7 @@ jr_visits_close(jr_visits_t *v)
     free(v->row);
     free(v->bytes);
     free(v->hits);
+    free(v->pack);
     free(v);
 }
 

@@ -113,7 +113,7 @@ int jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
 
 /*
  * More views wait at once (a backlog): the next write may append its
- * views to analytics_hits_staged rather than insert them into
+ * views as a pack of analytics_hits_packs rather than insert them into
  * analytics_hits, until a write without this moves them.
  */
 void jr_visits_backlog(jr_visits_t *v);

@@ -368,8 +368,8 @@ test_strings(void)
 
 
 /*
- * analytics.db migration 7: a batch of a backlog stages its views, in
- * arrival order, out of analytics_hits; one rolled back leaves them as
+ * analytics.db migrations 7 and 8: a batch of a backlog stages its
+ * views, as a pack, out of analytics_hits; one rolled back leaves them as
  * they were; the next batch without a backlog moves them all, and
  * unmarks a day rolled up meanwhile; a jobrunner killed with views staged
  * has them moved at its next start.
@@ -388,7 +388,7 @@ test_staged(void)
     view(v, 42, t1, "/s2", "");
     jr_visits_backlog(v);
     ok(write_batch(v), "a batch of a backlog");
-    is_str(query("SELECT count(*) FROM analytics_hits_staged"), "2",
+    is_str(query("SELECT coalesce(sum(views), 0) FROM analytics_hits_packs"), "2",
            "its views are staged");
     is_str(query("SELECT count(*) FROM analytics_hits WHERE day = 20006"),
            "0", "... not in analytics_hits yet");
@@ -402,7 +402,7 @@ test_staged(void)
        && sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK,
        "a batch of a backlog rolled back");
     jr_visits_discard(v);
-    is_str(query("SELECT count(*) FROM analytics_hits_staged"), "2",
+    is_str(query("SELECT coalesce(sum(views), 0) FROM analytics_hits_packs"), "2",
            "... leaves the staged views as they were");
 
     view(v, 41, t1 + MINUTE, "/s3", "");
@@ -414,7 +414,7 @@ test_staged(void)
 
     view(v, 43, t1 + 2 * MINUTE, "/s4", "");
     ok(write_batch(v), "a batch without a backlog");
-    is_str(query("SELECT count(*) FROM analytics_hits_staged"), "0",
+    is_str(query("SELECT coalesce(sum(views), 0) FROM analytics_hits_packs"), "0",
            "... moves the staged views");
     is_str(query("SELECT group_concat(path || ':' || n, ' ') FROM (SELECT"
                  " path, n FROM analytics_views WHERE day = 20006"
@@ -431,15 +431,18 @@ test_staged(void)
     jr_visits_backlog(v);
     ok(write_batch(v), "a batch of a backlog, then no more");
     jr_visits_close(v);
-    is_str(query("SELECT count(*) FROM analytics_hits_staged"), "1",
+    is_str(query("SELECT coalesce(sum(views), 0) FROM analytics_hits_packs"), "1",
            "a view left staged");
 
     v = jr_visits_open(db, GAP);
     ok(v != NULL, "opened again");
-    is_str(query("SELECT count(*) FROM analytics_hits_staged"), "0",
+    is_str(query("SELECT coalesce(sum(views), 0) FROM analytics_hits_packs"), "0",
            "... moved at start");
     is_str(query("SELECT count(*) FROM analytics_hits WHERE day = 20006"),
            "5", "... into analytics_hits");
+    is_str(query("SELECT path || ':' || n || ':' || status || ':' || time_ms"
+                 " FROM analytics_views WHERE day = 20006 AND path = '/s5'"),
+           "/s5:1:200:1728522180000", "... as it was staged");
     jr_visits_close(v);
 }
 
@@ -480,6 +483,76 @@ test_migration7(void)
     is_str(query(sum), before, "the views' rows are as they were");
     is_str(query("SELECT count(*) FROM analytics_hits_staged"), "0",
            "none staged");
+
+    db = keep;
+    sqlite3_close(old);
+}
+
+
+/*
+ * Migration 8 on a file of version 7 whose jobrunner was killed with
+ * views staged: they are moved into analytics_hits, rows before = rows
+ * after, and the day they belong to is to be summed again.
+ */
+static void
+test_migration8(void)
+{
+    int           i, rc;
+    sqlite3      *old;
+    const char   *all;
+    sqlite3      *keep;
+    static char   before[1024];
+
+    rc = sqlite3_open(":memory:", &old) == SQLITE_OK;
+
+    for (i = 0; rc && i < 7; i++) {
+        rc = sqlite3_exec(old, blog_analytics_schema.migrations[i], NULL,
+                          NULL, NULL) == SQLITE_OK;
+    }
+
+    ok(rc && sqlite3_exec(old, "INSERT INTO analytics_views (visit, day,"
+                          " time_ms, path, status, ref_host) VALUES"
+                          " (1, 20000, 1728000000000, '/m', 200, 'r.example');"
+                          "INSERT INTO analytics_hits_staged (day, path, visit,"
+                          " n, time_ms, status, ref_host, ref_path) SELECT"
+                          " day, path, visit, 2, time_ms + 1000, 304,"
+                          " ref_host, ref_path FROM analytics_hits;"
+                          "INSERT INTO analytics_hits_staged (day, path, visit,"
+                          " n, time_ms, status, ref_host, ref_path) SELECT"
+                          " day, path, 2, 1, time_ms + 2000, 200, 0, 0"
+                          " FROM analytics_hits WHERE n = 1;"
+                          "INSERT INTO analytics_rolled (day) VALUES (20000)",
+                          NULL, NULL, NULL) == SQLITE_OK,
+       "a file of version 7 with views, two of them staged");
+
+    keep = db;
+    db = old;
+    all = "SELECT group_concat(r, ' ') FROM (SELECT day || path || visit"
+          " || n || time_ms || status || ref_host || ref_path AS r FROM %s"
+          " ORDER BY r)";
+    snprintf(before, sizeof(before), all,
+             "(SELECT * FROM analytics_hits"
+             " UNION ALL SELECT * FROM analytics_hits_staged)");
+    snprintf(before, sizeof(before), "%s", query(before));
+
+    ok(sqlite3_exec(old, blog_analytics_schema.migrations[7], NULL, NULL,
+                    NULL) == SQLITE_OK, "migration 8");
+    is_str(query("SELECT count(*) FROM analytics_hits"), "3",
+           "the staged views are in analytics_hits");
+    is_str(query("SELECT group_concat(r, ' ') FROM (SELECT day || path"
+                 " || visit || n || time_ms || status || ref_host || ref_path"
+                 " AS r FROM analytics_hits ORDER BY r)"), before,
+           "... row for row");
+    is_str(query("SELECT group_concat(path || ':' || visit || ':' || n, ' ')"
+                 " FROM analytics_views ORDER BY time_ms"),
+           "/m:1:1 /m:1:2 /m:2:1", "... as the readers see them");
+    is_str(query("SELECT count(*) FROM analytics_rolled"), "0",
+           "their day is to be summed again");
+    is_str(query("SELECT count(*) FROM sqlite_schema"
+                 " WHERE name = 'analytics_hits_staged'"), "0",
+           "migration 7's table is gone");
+    is_str(query("SELECT count(*) FROM analytics_hits_packs"), "0",
+           "no pack");
 
     db = keep;
     sqlite3_close(old);
@@ -535,6 +608,7 @@ main(void)
     test_strings();
     test_staged();
     test_migration7();
+    test_migration8();
 
     source_is("", "", "", "", "", "direct");
     source_is("www.google.co.uk", "", "", "", "Google", "search");
