@@ -1065,13 +1065,14 @@ jr_visits_unpack(jr_visits_t *v, const unsigned char *p, size_t len,
     jr_visits_hit_t      *hit;
     const unsigned char  *end;
 
-    end = p + len;
-
-    if (views < 0 || (size_t) views > len
+    /* a view is 8 bytes at least */
+    if (p == NULL || views <= 0 || (size_t) views > len / 8
         || jr_visits_hits_reserve(v, v->nhits + (size_t) views) != 0)
     {
         goto bad;
     }
+
+    end = p + len;
 
     for (k = 0; k < views; k++) {
         for (i = 0; i < 8; i++) {

@@ -444,6 +444,19 @@ test_staged(void)
                  " FROM analytics_views WHERE day = 20006 AND path = '/s5'"),
            "/s5:1:200:1728522180000", "... as it was staged");
     jr_visits_close(v);
+
+    /* a pack cut short: the jobrunner stops rather than lose its views */
+    ok(sqlite3_exec(db, "INSERT INTO analytics_hits_packs (views, hits)"
+                    " VALUES (2, x'8001020304050607080900')", NULL, NULL,
+                    NULL) == SQLITE_OK, "a pack cut short");
+    ok(jr_visits_open(db, GAP) == NULL, "... is refused at start");
+    is_str(query("SELECT count(*) FROM analytics_hits_packs"), "1",
+           "... and kept");
+    ok(sqlite3_exec(db, "DELETE FROM analytics_hits_packs", NULL, NULL, NULL)
+       == SQLITE_OK, "deleted by hand");
+    v = jr_visits_open(db, GAP);
+    ok(v != NULL, "... then it opens");
+    jr_visits_close(v);
 }
 
 
