@@ -1066,10 +1066,12 @@ jr_visits_unpack(jr_visits_t *v, const unsigned char *p, size_t len,
     const unsigned char  *end;
 
     /* a view is 8 bytes at least */
-    if (p == NULL || views <= 0 || (size_t) views > len / 8
-        || jr_visits_hits_reserve(v, v->nhits + (size_t) views) != 0)
-    {
+    if (p == NULL || views <= 0 || (size_t) views > len / 8) {
         goto bad;
+    }
+
+    if (jr_visits_hits_reserve(v, v->nhits + (size_t) views) != 0) {
+        return -1;
     }
 
     end = p + len;
