@@ -205,15 +205,31 @@ static ngx_int_t
 ngx_http_blog_make(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_http_blog_page_t *page, ngx_http_blog_coding_e c)
 {
-    ngx_int_t                level;
+    ngx_int_t                level, rc;
+    const char              *suffix;
     ngx_http_blog_coded_t   *coded;
     ngx_http_blog_coding_t  *coding;
 
     coding = &ngx_http_blog_codings[c];
     coded = &page->coded[c];
     level = page->cached ? blcf->compress_level[c] : coding->fast_level;
+    suffix = coding->etag_suffix;
+    rc = NGX_DECLINED;
 
-    if (coding->encode(page->body, page->len, level, coded) != NGX_OK) {
+    /* a page sent once: its parts' deflate, kept, where it has parts */
+    if (c == BLOG_CODING_GZIP && !page->cached) {
+        rc = ngx_http_blog_parts_gzip(blcf, page, coded, r->connection->log);
+
+        if (rc == NGX_OK) {
+            level = NGX_HTTP_BLOG_PARTS_LEVEL;
+            suffix = "-gzp";
+        }
+    }
+
+    if (rc == NGX_ERROR
+        || (rc == NGX_DECLINED
+            && coding->encode(page->body, page->len, level, coded) != NGX_OK))
+    {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "blog: %V of a %uz-byte page failed, sent as it is",
                       &coding->name, page->len);
@@ -230,8 +246,7 @@ ngx_http_blog_make(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     coded->made = 1;
 
     ngx_sprintf(coded->etag, "%*s%s%i\"%Z",
-                ngx_strlen(page->etag) - 1, page->etag, coding->etag_suffix,
-                level);
+                ngx_strlen(page->etag) - 1, page->etag, suffix, level);
 
     if (page->cached && coded->len) {
         ngx_http_blog_cache_grow(blcf->page_cache, page, coded->len);
