@@ -29,6 +29,7 @@
  */
 
 #include "ngx_http_blog_module.h"
+#include "ngx_http_blog_events_module.h"
 
 #include <xxhash.h>
 #include <isa-l/crc.h>
@@ -174,11 +175,13 @@ static ngx_http_blog_part_t *
 ngx_http_blog_part_find(ngx_http_blog_parts_t *parts, u_char *p, size_t len,
     ngx_log_t *log)
 {
-    size_t                 cost;
-    ngx_rbtree_key_t       key;
-    ngx_rbtree_node_t     *node, *sentinel;
-    ngx_http_blog_part_t  *part, *old;
+    size_t                     cost;
+    ngx_rbtree_key_t           key;
+    ngx_rbtree_node_t         *node, *sentinel;
+    ngx_http_blog_part_t      *part, *old;
+    ngx_http_blog_counters_t  *counters;
 
+    counters = ngx_http_blog_counters();
     key = (ngx_rbtree_key_t) XXH3_64bits(p, len);
 
     node = parts->tree.root;
@@ -196,11 +199,20 @@ ngx_http_blog_part_find(ngx_http_blog_parts_t *parts, u_char *p, size_t len,
         {
             ngx_queue_remove(&part->lru);
             ngx_queue_insert_head(&parts->lru, &part->lru);
+
+            if (counters) {
+                (void) ngx_atomic_fetch_add(&counters->parts_hit, 1);
+            }
+
             return part;
         }
 
         /* other bytes of the same hash: the new ones take their place */
         ngx_http_blog_part_evict(parts, part);
+    }
+
+    if (counters) {
+        (void) ngx_atomic_fetch_add(&counters->parts_miss, 1);
     }
 
     part = ngx_http_blog_part_deflate_new(p, len);
