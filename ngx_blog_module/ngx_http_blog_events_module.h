@@ -38,6 +38,7 @@ typedef struct {
     ngx_atomic_t              events_dropped;
     ngx_atomic_t              parts_hit;      /* ngx_http_blog_parts.c */
     ngx_atomic_t              parts_miss;
+    ngx_atomic_t              parts_new;
 } ngx_http_blog_counters_t;
 
 typedef struct {

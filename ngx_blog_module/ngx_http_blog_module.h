@@ -190,12 +190,16 @@ typedef struct {
  * A worker's deflate blocks of the parts of pages sent once, found by
  * their bytes (ngx_http_blog_parts.c).
  */
+#define NGX_HTTP_BLOG_PARTS_SEEN  1024
+
 typedef struct {
     ngx_rbtree_t              tree;
     ngx_rbtree_node_t         sentinel;
     ngx_queue_t               lru;            /* most recent first */
     size_t                    size;
     size_t                    max_size;
+    /* the hashes of parts seen once, by their low bits: kept when again */
+    ngx_rbtree_key_t          seen[NGX_HTTP_BLOG_PARTS_SEEN];
 } ngx_http_blog_parts_t;
 
 /* igzip's level of the parts: the "-gzp1" of their ETag */

@@ -57,8 +57,12 @@ typedef struct {
     (ngx_http_blog_part_bytes(part) + (part)->len)
 
 
+static ngx_http_blog_part_t *ngx_http_blog_part_lookup(
+    ngx_http_blog_parts_t *parts, ngx_rbtree_key_t key, u_char *p,
+    size_t len);
 static ngx_http_blog_part_t *ngx_http_blog_part_find(
-    ngx_http_blog_parts_t *parts, u_char *p, size_t len, ngx_log_t *log);
+    ngx_http_blog_parts_t *parts, ngx_rbtree_key_t key, u_char *p,
+    size_t len, ngx_log_t *log);
 static ngx_http_blog_part_t *ngx_http_blog_part_deflate_new(u_char *p,
     size_t len);
 static void ngx_http_blog_part_evict(ngx_http_blog_parts_t *parts,
@@ -67,21 +71,30 @@ static void ngx_http_blog_part_evict(ngx_http_blog_parts_t *parts,
 
 /*
  * NGX_OK: out is the page's gzip (out->len == page->len when it would not
- * be smaller); NGX_DECLINED: the page has no part kept apart, or a part
+ * be smaller); NGX_DECLINED: the page has no parts, or a part is new or
  * does not fit the bound, and the caller compresses the page whole;
  * NGX_ERROR: out of memory.
+ *
+ * A part is deflated and kept only when its bytes come again: the first
+ * time, its page is compressed whole at igzip's level 0, as a page with no
+ * parts is.  A part that changes on every response (a view count rendered
+ * per request, with blog_views_max_age 0) so costs its hash, and neither
+ * a level-1 deflate nor the eviction of parts that do come again.  Each
+ * body is then all joined, or all made whole: one ETag, one set of bytes.
  */
 
 ngx_int_t
 ngx_http_blog_parts_gzip(ngx_http_blog_loc_conf_t *blcf,
     ngx_http_blog_page_t *page, ngx_http_blog_coded_t *out, ngx_log_t *log)
 {
-    u_char                 *p, *last;
-    size_t                  cut[4];
-    uint32_t                crc, len;
-    ngx_uint_t              i;
-    ngx_http_blog_part_t   *part;
-    ngx_http_blog_parts_t  *parts;
+    u_char                    *p, *last;
+    size_t                     cut[4];
+    uint32_t                   crc, len;
+    ngx_uint_t                 i, seen, fresh;
+    ngx_rbtree_key_t           key[3], *door;
+    ngx_http_blog_part_t      *part;
+    ngx_http_blog_parts_t     *parts;
+    ngx_http_blog_counters_t  *counters;
 
     if (blcf->parts_size == 0 || page->part_len == 0
         || page->len < sizeof(ngx_http_blog_gzip_header)
@@ -106,6 +119,45 @@ ngx_http_blog_parts_gzip(ngx_http_blog_loc_conf_t *blcf,
         blcf->parts = parts;
     }
 
+    cut[0] = 0;
+    cut[1] = page->part_at;
+    cut[2] = page->part_at + page->part_len;
+    cut[3] = page->len;
+
+    /* each part kept, or seen before; the new ones are noted */
+    fresh = 0;
+
+    for (i = 0; i < 3; i++) {
+        key[i] = (ngx_rbtree_key_t) XXH3_64bits(page->body + cut[i],
+                                                cut[i + 1] - cut[i]);
+
+        if (cut[i + 1] == cut[i]
+            || ngx_http_blog_part_lookup(parts, key[i], page->body + cut[i],
+                                         cut[i + 1] - cut[i])
+               != NULL)
+        {
+            continue;
+        }
+
+        door = &parts->seen[key[i] % NGX_HTTP_BLOG_PARTS_SEEN];
+        seen = (*door == key[i]);
+        *door = key[i];
+
+        if (!seen) {
+            fresh++;
+        }
+    }
+
+    if (fresh) {
+        counters = ngx_http_blog_counters();
+
+        if (counters) {
+            (void) ngx_atomic_fetch_add(&counters->parts_new, fresh);
+        }
+
+        return NGX_DECLINED;
+    }
+
     /* a gzip no smaller than the page is not sent: it may stop there */
     out->data = malloc(page->len);
     if (out->data == NULL) {
@@ -116,18 +168,13 @@ ngx_http_blog_parts_gzip(ngx_http_blog_loc_conf_t *blcf,
                    sizeof(ngx_http_blog_gzip_header));
     last = out->data + page->len;
 
-    cut[0] = 0;
-    cut[1] = page->part_at;
-    cut[2] = page->part_at + page->part_len;
-    cut[3] = page->len;
-
     for (i = 0; i < 3; i++) {
         if (cut[i + 1] == cut[i]) {
             continue;
         }
 
         /* each part's blocks are copied before the next find may evict it */
-        part = ngx_http_blog_part_find(parts, page->body + cut[i],
+        part = ngx_http_blog_part_find(parts, key[i], page->body + cut[i],
                                        cut[i + 1] - cut[i], log);
         if (part == NULL) {
             free(out->data);
@@ -166,23 +213,14 @@ ngx_http_blog_parts_gzip(ngx_http_blog_loc_conf_t *blcf,
 }
 
 
-/*
- * The part of these bytes, deflated now if it is not kept; NULL when it
- * cannot be kept within the bound, or on a failure (logged).
- */
+/* The kept part of these bytes (key: their hash), or NULL. */
 
 static ngx_http_blog_part_t *
-ngx_http_blog_part_find(ngx_http_blog_parts_t *parts, u_char *p, size_t len,
-    ngx_log_t *log)
+ngx_http_blog_part_lookup(ngx_http_blog_parts_t *parts, ngx_rbtree_key_t key,
+    u_char *p, size_t len)
 {
-    size_t                     cost;
-    ngx_rbtree_key_t           key;
-    ngx_rbtree_node_t         *node, *sentinel;
-    ngx_http_blog_part_t      *part, *old;
-    ngx_http_blog_counters_t  *counters;
-
-    counters = ngx_http_blog_counters();
-    key = (ngx_rbtree_key_t) XXH3_64bits(p, len);
+    ngx_rbtree_node_t     *node, *sentinel;
+    ngx_http_blog_part_t  *part;
 
     node = parts->tree.root;
     sentinel = parts->tree.sentinel;
@@ -191,28 +229,66 @@ ngx_http_blog_part_find(ngx_http_blog_parts_t *parts, u_char *p, size_t len,
         node = (key < node->key) ? node->left : node->right;
     }
 
-    if (node != sentinel) {
-        part = (ngx_http_blog_part_t *) node;
+    if (node == sentinel) {
+        return NULL;
+    }
 
-        if (part->len == len
+    part = (ngx_http_blog_part_t *) node;
+
+    return (part->len == len
             && ngx_memcmp(ngx_http_blog_part_bytes(part), p, len) == 0)
-        {
-            ngx_queue_remove(&part->lru);
-            ngx_queue_insert_head(&parts->lru, &part->lru);
+           ? part : NULL;
+}
 
-            if (counters) {
-                (void) ngx_atomic_fetch_add(&counters->parts_hit, 1);
-            }
 
-            return part;
+/*
+ * The part of these bytes, deflated now if it is not kept; NULL when it
+ * cannot be kept within the bound, or on a failure (logged).
+ */
+
+static ngx_http_blog_part_t *
+ngx_http_blog_part_find(ngx_http_blog_parts_t *parts, ngx_rbtree_key_t key,
+    u_char *p, size_t len, ngx_log_t *log)
+{
+    size_t                     cost;
+    ngx_rbtree_node_t         *node, *sentinel;
+    ngx_http_blog_part_t      *part, *old;
+    ngx_http_blog_counters_t  *counters;
+
+    counters = ngx_http_blog_counters();
+
+    part = ngx_http_blog_part_lookup(parts, key, p, len);
+
+    if (part) {
+        ngx_queue_remove(&part->lru);
+        ngx_queue_insert_head(&parts->lru, &part->lru);
+
+        if (counters) {
+            (void) ngx_atomic_fetch_add(&counters->parts_hit, 1);
         }
 
-        /* other bytes of the same hash: the new ones take their place */
-        ngx_http_blog_part_evict(parts, part);
+        return part;
+    }
+
+    /* other bytes of the same hash: the new ones take their place */
+    node = parts->tree.root;
+    sentinel = parts->tree.sentinel;
+
+    while (node != sentinel && node->key != key) {
+        node = (key < node->key) ? node->left : node->right;
+    }
+
+    if (node != sentinel) {
+        ngx_http_blog_part_evict(parts, (ngx_http_blog_part_t *) node);
     }
 
     if (counters) {
         (void) ngx_atomic_fetch_add(&counters->parts_miss, 1);
+    }
+
+    /* its bytes alone do not fit: not deflated for nothing on every page */
+    if (sizeof(ngx_http_blog_part_t) + len >= parts->max_size) {
+        return NULL;
     }
 
     part = ngx_http_blog_part_deflate_new(p, len);
