@@ -79,8 +79,8 @@ int blog_tpl_render(const blog_tpl_t *tpl, const blog_tpl_ctx_t *ctx,
 /*
  * Where one trusted value's bytes went in the output: the value is known by
  * its string (the address str and len), found the first time a {{{ }}}
- * writes it, then at is its offset in out and found is 1.  A page whose body is the
- * same in every response keeps that body's compressed form apart.
+ * writes it, then at is its offset in out and found is 1.  A page whose
+ * body is the same in every response keeps that body's deflate apart.
  */
 typedef struct {
     const char  *str;

@@ -128,13 +128,16 @@ ngx_http_blog_parts_gzip(ngx_http_blog_loc_conf_t *blcf,
     fresh = 0;
 
     for (i = 0; i < 3; i++) {
+        if (cut[i + 1] == cut[i]) {
+            continue;
+        }
+
         key[i] = (ngx_rbtree_key_t) XXH3_64bits(page->body + cut[i],
                                                 cut[i + 1] - cut[i]);
 
-        if (cut[i + 1] == cut[i]
-            || ngx_http_blog_part_lookup(parts, key[i], page->body + cut[i],
-                                         cut[i + 1] - cut[i])
-               != NULL)
+        if (ngx_http_blog_part_lookup(parts, key[i], page->body + cut[i],
+                                      cut[i + 1] - cut[i])
+            != NULL)
         {
             continue;
         }
