@@ -8,10 +8,10 @@
  * smaller body.  A page sent once (blog_cache off, a 404, a page larger
  * than the cache) is compressed for its one response at the least cost,
  * and gzip is preferred: ISA-L's igzip at its level 0 takes less than half
- * the time of brotli's quality 0 or libdeflate's level 1 (8.3 against 19.4
- * and 20.2 us on the demo's 5,360-byte post page, scripts/bench-compress),
- * for a body of 2,562 bytes against their 2,383 and 2,149: the same two
- * TCP segments.
+ * the time of brotli's quality 0 or libdeflate's level 1 (8.2 against 18.5
+ * and 18.5 us on the demo's 5,360-byte post page, scripts/bench-compress),
+ * for a body of 2,562 bytes against their 2,381 and 2,148.  A post or page
+ * is joined from parts deflated once instead (ngx_http_blog_parts.c).
  * nginx's gzip filter leaves a response with a Content-Encoding alone, as
  * it does gzip_static's.
  *

@@ -11,7 +11,7 @@
  * and end on a byte boundary (a full flush, which also keeps each part's
  * matches inside it).  A response is the gzip header, its parts' blocks
  * one after the other, an empty last block, and the trailer: the CRC-32 of
- * the page (ISA-L's, 0.1 us for 5 KB) and its length.
+ * the page (ISA-L's) and its length.
  *
  * Parts are found by their bytes, not by page or generation: after a
  * content change the pages rendered again find the parts that did not
@@ -327,7 +327,8 @@ ngx_http_blog_part_find(ngx_http_blog_parts_t *parts, ngx_rbtree_key_t key,
 /*
  * len bytes and their deflate in one allocation.  igzip's level 1: on the
  * demo's post page the three parts make 2,403 bytes of gzip in all, where
- * level 0 made 3,033 and level 3 2,382, for 21 us once (level 0: 7 us).
+ * level 0 made 3,033 and level 3 2,382, for 20 us once (level 0: 7 us;
+ * scripts/bench-compress with BODY=).
  */
 
 static ngx_http_blog_part_t *
