@@ -206,6 +206,17 @@ for my $size ('0', '1k') {
     $none->stop;
 }
 
+# --- a bad size is refused by nginx -t with file and line ---
+
+{
+    my $bad = new_site(posts => \%posts, location => 'blog_compress_parts_size lots;');
+    $bad->write_conf;
+    my ($rc, $out) = $bad->nginx('-t');
+    isnt $rc, 0, 'nginx -t refuses blog_compress_parts_size lots';
+    like $out, qr/"blog_compress_parts_size" directive invalid value/, '... with the reason';
+    like $out, qr/\Q${\ $bad->dir}\E\/conf\/nginx\.conf:\d+/, '... and file and line';
+}
+
 # --- nginx's gzip filter leaves the joined body alone ---
 
 my $gz = new_site(posts => \%posts,
