@@ -2,9 +2,9 @@
  * The gzip of a page sent once, joined from parts deflated once.
  *
  * A page rendered for one response (blog_cache off, a page larger than the
- * cache, the first request after a content change) is mostly bytes the
- * previous response had too: the post's body above all, and the template
- * around it while the post and its neighbours stay as they were.  The
+ * cache) is mostly bytes the previous response had too: the post's body
+ * above all, and the template around it while the post and its neighbours
+ * stay as they were.  The
  * page is cut into three parts at body_html's bytes (the template engine
  * says where they went: blog_tpl_render_marked), and each part is deflated
  * on its own, once, at igzip's level 1, into blocks that are not the last
@@ -13,9 +13,9 @@
  * one after the other, an empty last block, and the trailer: the CRC-32 of
  * the page (ISA-L's) and its length.
  *
- * Parts are found by their bytes, not by page or generation: after a
- * content change the pages rendered again find the parts that did not
- * change (every other post's body) still deflated.  An XXH3 hash finds
+ * Parts are found by their bytes, not by page or generation: a content
+ * change leaves the parts it did not change (every other post's body)
+ * deflated.  An XXH3 hash finds
  * the entry and a memcmp() with the bytes kept beside the blocks decides,
  * so a part is never sent for other bytes, whatever the hash says.  Each
  * worker keeps at most blog_compress_parts_size bytes of them per
@@ -285,10 +285,6 @@ ngx_http_blog_part_find(ngx_http_blog_parts_t *parts, ngx_rbtree_key_t key,
         ngx_http_blog_part_evict(parts, (ngx_http_blog_part_t *) node);
     }
 
-    if (counters) {
-        (void) ngx_atomic_fetch_add(&counters->parts_miss, 1);
-    }
-
     /* its bytes alone do not fit: not deflated for nothing on every page */
     if (sizeof(ngx_http_blog_part_t) + len >= parts->max_size) {
         return NULL;
@@ -319,6 +315,10 @@ ngx_http_blog_part_find(ngx_http_blog_parts_t *parts, ngx_rbtree_key_t key,
     ngx_rbtree_insert(&parts->tree, &part->node);
     ngx_queue_insert_head(&parts->lru, &part->lru);
     parts->size += cost;
+
+    if (counters) {
+        (void) ngx_atomic_fetch_add(&counters->parts_miss, 1);
+    }
 
     return part;
 }
