@@ -449,7 +449,7 @@ blog_tpl_truthy(const blog_tpl_var_t *v)
 
 static int
 blog_tpl_render_range(const blog_tpl_t *tpl, size_t from, size_t to,
-    const blog_tpl_ctx_t *ctx, blog_buf_t *out)
+    const blog_tpl_ctx_t *ctx, blog_buf_t *out, blog_tpl_mark_t *mark)
 {
     size_t                  i, k;
     blog_tpl_ctx_t          item;
@@ -477,6 +477,13 @@ blog_tpl_render_range(const blog_tpl_t *tpl, size_t from, size_t to,
                 if (node->op == BLOG_TPL_OP_RAW
                     && v->type == BLOG_TPL_TRUSTED)
                 {
+                    if (mark && !mark->found && v->str == mark->str
+                        && v->len == mark->len)
+                    {
+                        mark->at = out->len;
+                        mark->found = 1;
+                    }
+
                     if (blog_buf_append(out, v->str, v->len) != 0) {
                         return -1;
                     }
@@ -499,7 +506,7 @@ blog_tpl_render_range(const blog_tpl_t *tpl, size_t from, size_t to,
                     item.parent = ctx;
 
                     if (blog_tpl_render_range(tpl, i + 1, node->end, &item,
-                                              out)
+                                              out, mark)
                         != 0)
                     {
                         return -1;
@@ -508,7 +515,7 @@ blog_tpl_render_range(const blog_tpl_t *tpl, size_t from, size_t to,
 
             } else if (blog_tpl_truthy(v)
                        && blog_tpl_render_range(tpl, i + 1, node->end, ctx,
-                                                out)
+                                                out, mark)
                           != 0)
             {
                 return -1;
@@ -519,7 +526,9 @@ blog_tpl_render_range(const blog_tpl_t *tpl, size_t from, size_t to,
 
         case BLOG_TPL_OP_INVERTED:
             if (!blog_tpl_truthy(blog_tpl_lookup(ctx, node))
-                && blog_tpl_render_range(tpl, i + 1, node->end, ctx, out) != 0)
+                && blog_tpl_render_range(tpl, i + 1, node->end, ctx, out,
+                                         mark)
+                   != 0)
             {
                 return -1;
             }
@@ -537,7 +546,17 @@ int
 blog_tpl_render(const blog_tpl_t *tpl, const blog_tpl_ctx_t *ctx,
     blog_buf_t *out)
 {
-    return blog_tpl_render_range(tpl, 0, tpl->nnodes, ctx, out);
+    return blog_tpl_render_range(tpl, 0, tpl->nnodes, ctx, out, NULL);
+}
+
+
+int
+blog_tpl_render_marked(const blog_tpl_t *tpl, const blog_tpl_ctx_t *ctx,
+    blog_buf_t *out, blog_tpl_mark_t *mark)
+{
+    mark->found = 0;
+
+    return blog_tpl_render_range(tpl, 0, tpl->nnodes, ctx, out, mark);
 }
 
 

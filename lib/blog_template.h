@@ -76,6 +76,22 @@ int blog_tpl_uses(const blog_tpl_t *tpl, const char *section,
 int blog_tpl_render(const blog_tpl_t *tpl, const blog_tpl_ctx_t *ctx,
     blog_buf_t *out);
 
+/*
+ * Where one trusted value's bytes went in the output: the value is known by
+ * its string (the address str and len), found the first time a {{{ }}}
+ * writes it, then at is its offset in out and found is 1.  A page whose
+ * body is the same in every response keeps that body's deflate apart.
+ */
+typedef struct {
+    const char  *str;
+    size_t       len;
+    size_t       at;
+    int          found;
+} blog_tpl_mark_t;
+
+int blog_tpl_render_marked(const blog_tpl_t *tpl, const blog_tpl_ctx_t *ctx,
+    blog_buf_t *out, blog_tpl_mark_t *mark);
+
 int blog_buf_append(blog_buf_t *buf, const char *data, size_t len);
 
 /* Appends a string literal; blog_buf_end() with its NUL, to end it. */

@@ -8,10 +8,10 @@
  * smaller body.  A page sent once (blog_cache off, a 404, a page larger
  * than the cache) is compressed for its one response at the least cost,
  * and gzip is preferred: ISA-L's igzip at its level 0 takes less than half
- * the time of brotli's quality 0 or libdeflate's level 1 (8.3 against 19.4
- * and 20.2 us on the demo's 5,360-byte post page, scripts/bench-compress),
- * for a body of 2,562 bytes against their 2,383 and 2,149: the same two
- * TCP segments.
+ * the time of brotli's quality 0 or libdeflate's level 1 (8.2 against 18.5
+ * and 18.5 us on the demo's 5,360-byte post page, scripts/bench-compress),
+ * for a body of 2,562 bytes against their 2,381 and 2,148.  A post or page
+ * is joined from parts deflated once instead (ngx_http_blog_parts.c).
  * nginx's gzip filter leaves a response with a Content-Encoding alone, as
  * it does gzip_static's.
  *
@@ -205,15 +205,31 @@ static ngx_int_t
 ngx_http_blog_make(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_http_blog_page_t *page, ngx_http_blog_coding_e c)
 {
-    ngx_int_t                level;
+    ngx_int_t                level, rc;
+    const char              *suffix;
     ngx_http_blog_coded_t   *coded;
     ngx_http_blog_coding_t  *coding;
 
     coding = &ngx_http_blog_codings[c];
     coded = &page->coded[c];
     level = page->cached ? blcf->compress_level[c] : coding->fast_level;
+    suffix = coding->etag_suffix;
+    rc = NGX_DECLINED;
 
-    if (coding->encode(page->body, page->len, level, coded) != NGX_OK) {
+    /* a page sent once: its parts' deflate, kept, where it has parts */
+    if (c == BLOG_CODING_GZIP && !page->cached) {
+        rc = ngx_http_blog_parts_gzip(blcf, page, coded, r->connection->log);
+
+        if (rc == NGX_OK) {
+            level = NGX_HTTP_BLOG_PARTS_LEVEL;
+            suffix = "-gzp";
+        }
+    }
+
+    if (rc == NGX_ERROR
+        || (rc == NGX_DECLINED
+            && coding->encode(page->body, page->len, level, coded) != NGX_OK))
+    {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "blog: %V of a %uz-byte page failed, sent as it is",
                       &coding->name, page->len);
@@ -230,8 +246,7 @@ ngx_http_blog_make(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     coded->made = 1;
 
     ngx_sprintf(coded->etag, "%*s%s%i\"%Z",
-                ngx_strlen(page->etag) - 1, page->etag, coding->etag_suffix,
-                level);
+                ngx_strlen(page->etag) - 1, page->etag, suffix, level);
 
     if (page->cached && coded->len) {
         ngx_http_blog_cache_grow(blcf->page_cache, page, coded->len);

@@ -36,6 +36,9 @@ typedef struct {
     ngx_atomic_t              events_sent;
     ngx_atomic_t              events_spooled;
     ngx_atomic_t              events_dropped;
+    ngx_atomic_t              parts_hit;      /* ngx_http_blog_parts.c */
+    ngx_atomic_t              parts_miss;
+    ngx_atomic_t              parts_new;
 } ngx_http_blog_counters_t;
 
 typedef struct {

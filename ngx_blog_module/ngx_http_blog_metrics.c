@@ -108,7 +108,7 @@ ngx_http_blog_metrics_handler(ngx_http_request_t *r)
     size = NGX_HTTP_BLOG_STATUS_MAX
            * (sizeof("nginx_blog_requests_total{status=\"000\"} ") - 1
               + NGX_ATOMIC_T_LEN + 1)
-           + 2048 + 6 * NGX_ATOMIC_T_LEN;
+           + 2048 + 9 * NGX_ATOMIC_T_LEN;
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -142,9 +142,17 @@ ngx_http_blog_metrics_handler(ngx_http_request_t *r)
             "# TYPE nginx_blog_events_total counter\n"
             "nginx_blog_events_total{outcome=\"sent\"} %uA\n"
             "nginx_blog_events_total{outcome=\"spooled\"} %uA\n"
-            "nginx_blog_events_total{outcome=\"dropped\"} %uA\n",
+            "nginx_blog_events_total{outcome=\"dropped\"} %uA\n"
+            "# HELP nginx_blog_compress_parts_total Parts of pages sent once "
+            "in gzip: deflate kept (hit), made and kept (miss), or first "
+            "seen, the page compressed whole (new).\n"
+            "# TYPE nginx_blog_compress_parts_total counter\n"
+            "nginx_blog_compress_parts_total{result=\"hit\"} %uA\n"
+            "nginx_blog_compress_parts_total{result=\"miss\"} %uA\n"
+            "nginx_blog_compress_parts_total{result=\"new\"} %uA\n",
             c->cache_hit, c->cache_miss, c->cache_bypass, c->events_sent,
-            c->events_spooled, c->events_dropped);
+            c->events_spooled, c->events_dropped, c->parts_hit, c->parts_miss,
+            c->parts_new);
 
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;

@@ -123,6 +123,13 @@ static ngx_command_t  ngx_http_blog_commands[] = {
       offsetof(ngx_http_blog_loc_conf_t, compress),
       NULL },
 
+    { ngx_string("blog_compress_parts_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_blog_loc_conf_t, parts_size),
+      NULL },
+
     { ngx_string("blog_gzip_level"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -1114,6 +1121,7 @@ ngx_http_blog_create_loc_conf(ngx_conf_t *cf)
      *     blcf->route[] = { 0, NULL };
      *     blcf->base_url = { 0, NULL };
      *     blcf->page_cache = NULL;
+     *     blcf->parts = NULL;
      *     blcf->image_sizes = { 0, NULL };
      *     blcf->live_url = { 0, NULL };
      *     blcf->comment_conn = NULL;
@@ -1124,6 +1132,7 @@ ngx_http_blog_create_loc_conf(ngx_conf_t *cf)
     blcf->cache_size = NGX_CONF_UNSET_SIZE;
     blcf->views_max_age = NGX_CONF_UNSET_MSEC;
     blcf->compress = NGX_CONF_UNSET;
+    blcf->parts_size = NGX_CONF_UNSET_SIZE;
     blcf->compress_level[BLOG_CODING_GZIP] = NGX_CONF_UNSET;
     blcf->compress_level[BLOG_CODING_BR] = NGX_CONF_UNSET;
     blcf->ttl = NGX_CONF_UNSET_PTR;
@@ -1184,6 +1193,8 @@ ngx_http_blog_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->cache_size, prev->cache_size,
                               8 * 1024 * 1024);
     ngx_conf_merge_value(conf->compress, prev->compress, 1);
+    ngx_conf_merge_size_value(conf->parts_size, prev->parts_size,
+                              4 * 1024 * 1024);
     ngx_conf_merge_value(conf->compress_level[BLOG_CODING_GZIP],
                          prev->compress_level[BLOG_CODING_GZIP], 6);
     ngx_conf_merge_value(conf->compress_level[BLOG_CODING_BR],
@@ -1301,6 +1312,11 @@ ngx_http_blog_exit_process(ngx_cycle_t *cycle)
         if (loc[i]->page_cache) {
             ngx_http_blog_cache_destroy(loc[i]->page_cache);
             loc[i]->page_cache = NULL;
+        }
+
+        if (loc[i]->parts) {
+            ngx_http_blog_parts_destroy(loc[i]->parts);
+            loc[i]->parts = NULL;
         }
     }
 

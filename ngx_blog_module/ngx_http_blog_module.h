@@ -173,6 +173,9 @@ typedef struct {
     time_t                    last_modified;
     u_char                   *body;
     size_t                    len;
+    /* where body_html's bytes are in body, the same in every response */
+    size_t                    part_at;
+    size_t                    part_len;       /* 0: none */
     /* a redirect's target, in the request's pool: never cached */
     ngx_str_t                 location;
     u_char                    etag[20];       /* "16 hex digits" */
@@ -182,6 +185,25 @@ typedef struct {
     ngx_msec_t                expires;        /* 0: while the generation */
     unsigned                  cached:1;
 } ngx_http_blog_page_t;
+
+/*
+ * A worker's deflate blocks of the parts of pages sent once, found by
+ * their bytes (ngx_http_blog_parts.c).
+ */
+#define NGX_HTTP_BLOG_PARTS_SEEN  1024
+
+typedef struct {
+    ngx_rbtree_t              tree;
+    ngx_rbtree_node_t         sentinel;
+    ngx_queue_t               lru;            /* most recent first */
+    size_t                    size;
+    size_t                    max_size;
+    /* the hashes of parts seen once, by their low bits: kept when again */
+    ngx_rbtree_key_t          seen[NGX_HTTP_BLOG_PARTS_SEEN];
+} ngx_http_blog_parts_t;
+
+/* igzip's level of the parts: the "-gzp1" of their ETag */
+#define NGX_HTTP_BLOG_PARTS_LEVEL  1
 
 typedef struct {
     ngx_rbtree_t              tree;
@@ -216,6 +238,8 @@ typedef struct {
     ngx_msec_t                views_max_age;  /* of a cached view count */
     ngx_flag_t                compress;
     ngx_int_t                 compress_level[BLOG_CODING_N];
+    size_t                    parts_size;     /* blog_compress_parts_size */
+    ngx_http_blog_parts_t    *parts;          /* per worker, made on use */
     ngx_str_t                 base_url;
     ngx_http_blog_cache_t    *page_cache;     /* per worker, made on use */
     ngx_str_t                 image_sizes;    /* "sizes" of srcset images */
@@ -291,6 +315,11 @@ void ngx_http_blog_search_heap(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_blog_compress(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_page_t *page,
     ngx_http_blog_coded_t **coded);
+
+/* ngx_http_blog_parts.c */
+ngx_int_t ngx_http_blog_parts_gzip(ngx_http_blog_loc_conf_t *blcf,
+    ngx_http_blog_page_t *page, ngx_http_blog_coded_t *out, ngx_log_t *log);
+void ngx_http_blog_parts_destroy(ngx_http_blog_parts_t *parts);
 
 /* ngx_http_blog_url.c */
 ngx_int_t ngx_http_blog_site_url(ngx_http_request_t *r,

@@ -115,6 +115,8 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
     ngx_uint_t               i;
     blog_buf_t               out;
     blog_tpl_ctx_t           ctx;
+    blog_tpl_var_t          *var;
+    blog_tpl_mark_t          mark;
     ngx_http_blog_render_t   rn;
 
     ngx_memzero(&rn, sizeof(ngx_http_blog_render_t));
@@ -183,14 +185,30 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
     ctx.nvars = rn.root.nelts;
 
     ngx_memzero(&out, sizeof(blog_buf_t));
+    ngx_memzero(&mark, sizeof(blog_tpl_mark_t));
 
-    if (blog_tpl_render(blcf->theme->tpl[rn.tpl], &ctx, &out) != 0) {
+    /* where the body goes: its deflate is kept (ngx_http_blog_parts.c) */
+    var = rn.root.elts;
+
+    for (i = 0; i < rn.root.nelts; i++) {
+        if (ngx_strcmp(var[i].name, "body_html") == 0) {
+            mark.str = (var[i].type == BLOG_TPL_TRUSTED) ? var[i].str : NULL;
+            mark.len = var[i].len;
+            break;
+        }
+    }
+
+    if (blog_tpl_render_marked(blcf->theme->tpl[rn.tpl], &ctx, &out, &mark)
+        != 0)
+    {
         free(out.data);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     page->body = (u_char *) out.data;
     page->len = out.len;
+    page->part_at = mark.at;
+    page->part_len = (mark.found && mark.str) ? mark.len : 0;
     page->status = rn.status;
     page->content_type = rn.content_type;
     page->last_modified = rn.last_modified;
