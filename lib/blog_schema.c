@@ -466,7 +466,8 @@
 /*
  * ranks the lists of the posts in related_todo as the page did: the tags
  * shared are counted by looking each candidate's tags up among the
- * post's (CROSS JOIN keeps that order)
+ * post's.  The CROSS JOINs keep their order: the planner, which cannot
+ * know that related_todo holds a few rows, would scan post_tags.
  */
 #define BLOG_REL_RANK                                                         \
     "DELETE FROM related_posts"                                               \
@@ -484,10 +485,10 @@
     "                             AND a.tag_id = b.tag_id"                    \
     "                           WHERE b.post_id = l.post_id) AS shared"       \
     "                    FROM related_todo d"                                 \
-    "                    JOIN post_tags m ON m.post_id = d.post_id"           \
-    "                    JOIN listing_posts s ON s.tag_id = m.tag_id"         \
+    "                   CROSS JOIN post_tags m ON m.post_id = d.post_id"      \
+    "                   CROSS JOIN listing_posts s ON s.tag_id = m.tag_id"    \
     "                     AND s.post_id = d.post_id"                          \
-    "                    JOIN listing_posts l ON l.tag_id = m.tag_id"         \
+    "                   CROSS JOIN listing_posts l ON l.tag_id = m.tag_id"    \
     "                     AND l.seq BETWEEN s.seq - " BLOG_REL_NEAR           \
     "                                   AND s.seq + " BLOG_REL_NEAR           \
     "                     AND l.seq <> s.seq"                                 \
