@@ -88,7 +88,14 @@ static const char *const  invariants[] = {
     "  UNION ALL SELECT * FROM (SELECT * FROM have EXCEPT SELECT * FROM want))",
 
     "no post waits to have its related posts ranked",
-    "SELECT count(*) FROM related_todo"
+    "SELECT count(*) FROM related_todo",
+
+    "related lists are of published posts only, deleted ones' gone",
+    "SELECT count(*) FROM related_posts"
+    " WHERE post_id NOT IN (SELECT post_id FROM listing_posts"
+    "                        WHERE tag_id = 0)"
+    "    OR related_id NOT IN (SELECT post_id FROM listing_posts"
+    "                           WHERE tag_id = 0)"
 };
 
 
