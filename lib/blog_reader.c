@@ -7,10 +7,6 @@
 #include "blog_reader.h"
 
 
-#define BLOG_STR(x)   BLOG_STR_(x)
-#define BLOG_STR_(x)  #x
-
-
 const char *const  blog_reader_sql[BLOG_STMT_N] = {
 
     /* BLOG_STMT_DATA_VERSION */
@@ -146,41 +142,15 @@ const char *const  blog_reader_sql[BLOG_STMT_N] = {
     " WHERE s.tag_id = 0 AND s.post_id = ?1",
 
     /*
-     * BLOG_STMT_RELATED: ?1 post id; BLOG_RELATED posts sharing the most
-     * tags with it, then the nearest to it in time, the newer first at an
-     * equal distance.  They are chosen among its neighbours: the
-     * BLOG_RELATED_NEAR posts just before and after it in each of its
-     * tags' listings, a range of listing_posts_by_seq each, as
-     * BLOG_STMT_NEIGHBOURS reads the index's.  So the rows ranked are at
-     * most 2 * BLOG_RELATED_NEAR a tag whatever the site holds, and an old
-     * post's related posts are of its own time, not its tags' newest.
-     * The tags shared are counted for each candidate, not only those
-     * under which it is a neighbour, by looking its own tags up among
-     * the post's (CROSS JOIN keeps that order): a post of many tags then
-     * costs its candidates' tags, not its tags squared (50 tags: 260 us,
-     * not 980).  The posts' rows are read for the BLOG_RELATED chosen
-     * only.
+     * BLOG_STMT_RELATED: ?1 post id; its BLOG_RELATED related posts in
+     * order, as migration 17's triggers keep them at every write (posts
+     * sharing the most tags with it among its neighbours in its tags'
+     * listings, then the nearest in time: lib/blog_schema.c)
      */
     "SELECT p.id, p.slug, p.title, p.summary, p.published_at, p.updated_at,"
     "       p.reading_minutes"
-    " FROM (SELECT l.post_id AS id, l.published_at AS at,"
-    "              abs(l.published_at - s.published_at) AS far,"
-    "              (SELECT count(*) FROM post_tags b"
-    "                CROSS JOIN post_tags a ON a.post_id = ?1"
-    "                  AND a.tag_id = b.tag_id"
-    "                WHERE b.post_id = l.post_id) AS shared"
-    "         FROM post_tags m"
-    "         JOIN listing_posts s ON s.tag_id = m.tag_id AND s.post_id = ?1"
-    "         JOIN listing_posts l ON l.tag_id = m.tag_id"
-    "          AND l.seq BETWEEN s.seq - " BLOG_STR(BLOG_RELATED_NEAR)
-    "                        AND s.seq + " BLOG_STR(BLOG_RELATED_NEAR)
-    "          AND l.seq <> s.seq"
-    "        WHERE m.post_id = ?1"
-    "        GROUP BY l.post_id"
-    "        ORDER BY shared DESC, far, at DESC, id DESC"
-    "        LIMIT " BLOG_STR(BLOG_RELATED) ") c"
-    " JOIN posts p ON p.id = c.id"
-    " ORDER BY c.shared DESC, c.far, c.at DESC, c.id DESC",
+    " FROM related_posts r JOIN posts p ON p.id = r.related_id"
+    " WHERE r.post_id = ?1 ORDER BY r.place",
 
     /*
      * BLOG_STMT_REDIRECT: ?1 kind, ?2 from; only asked when nothing was

@@ -8,13 +8,7 @@
 #ifndef BLOG_READER_H
 #define BLOG_READER_H
 
-/*
- * A post page shows this many related posts, found among the
- * BLOG_RELATED_NEAR posts just before and after it in each of its tags'
- * listings.
- */
-#define BLOG_RELATED       3
-#define BLOG_RELATED_NEAR  3
+#include "blog_schema.h"       /* BLOG_RELATED */
 
 typedef enum {
     BLOG_STMT_DATA_VERSION = 0,

@@ -401,6 +401,157 @@
     "  ON CONFLICT (post_id) DO NOTHING;"                                     \
     "END;"
 
+/*
+ * 17: each published post's related posts, kept in related_posts by the
+ * triggers that keep listing_posts (migration 8), so that a post page reads
+ * BLOG_RELATED rows by key instead of ranking its candidates.
+ *
+ * The lists are those the page ranked before (session 8's definition):
+ * among a post's neighbours, the BLOG_RELATED_NEAR posts just before and
+ * after it in each of its tags' listings, the BLOG_RELATED sharing the
+ * most tags with it, then the nearest to it in time, the newer first at an
+ * equal distance, then the greater id.  place numbers them from 1.
+ *
+ * Being neighbours is symmetric, so a write changes only the lists of the
+ * post written and of its neighbours; the work is bounded by what a post
+ * has, not by the site:
+ *
+ * - a post put in or taken out of its listings (published, unpublished,
+ *   deleted, made a page, moved in time): it and its neighbours in each
+ *   of its tags' listings, before and after the move;
+ * - a tag T given or taken: the post, its neighbours in T's listing
+ *   (whose windows gain or lose it), and those of its neighbours in its
+ *   other tags' listings that have T (the count of tags they share moved).
+ *   The others' lists cannot change.
+ *
+ * Each trigger puts the posts so marked into related_todo, then ranks them
+ * all in one statement and empties it, so a post marked twice by one
+ * write is ranked once and the table is empty between writes (a trigger
+ * cannot use a temporary table).  A post no longer listed ranks to no
+ * rows, so its list goes.  The migration 8 triggers that list and unlist
+ * posts are made again with these steps around their bodies: SQLite does
+ * not order the triggers of one event, and ranking needs the listings'
+ * seq as the write leaves them.  A title or date edit of a post that
+ * stays where it is changes no list: the page reads the posts' rows.
+ */
+#define BLOG_REL_NEAR  BLOG_STR(BLOG_RELATED_NEAR)
+
+/* the posts within BLOG_RELATED_NEAR of post p in the listings of tags */
+#define BLOG_REL_NEIGHBOURS(p, tags)                                          \
+    "SELECT l.post_id FROM (" tags ") m"                                      \
+    "  JOIN listing_posts s ON s.tag_id = m.tag_id AND s.post_id = " p        \
+    "  JOIN listing_posts l ON l.tag_id = m.tag_id"                           \
+    "   AND l.seq BETWEEN s.seq - " BLOG_REL_NEAR                             \
+    "                 AND s.seq + " BLOG_REL_NEAR
+
+/* post p and its neighbours under all its tags */
+#define BLOG_REL_MARK(p)                                                      \
+    "INSERT OR IGNORE INTO related_todo (post_id) VALUES (" p ");"            \
+    "INSERT OR IGNORE INTO related_todo (post_id) "                           \
+    BLOG_REL_NEIGHBOURS(p, "SELECT tag_id FROM post_tags"                     \
+                           " WHERE post_id = " p) ";"
+
+/*
+ * post p and those of its neighbours, under tag t or its others, that have
+ * tag t (post_tags' row of p and t may be gone: t is named anyway)
+ */
+#define BLOG_REL_MARK_TAG(p, t)                                               \
+    "INSERT OR IGNORE INTO related_todo (post_id) VALUES (" p ");"            \
+    "INSERT OR IGNORE INTO related_todo (post_id) "                           \
+    BLOG_REL_NEIGHBOURS(p, "SELECT tag_id FROM post_tags"                     \
+                           " WHERE post_id = " p " UNION SELECT " t)          \
+    " WHERE EXISTS (SELECT 1 FROM post_tags h"                                \
+    "                WHERE h.post_id = l.post_id AND h.tag_id = " t ");"
+
+/*
+ * ranks the lists of the posts in related_todo as the page did: the tags
+ * shared are counted by looking each candidate's tags up among the
+ * post's.  The CROSS JOINs keep their order: the planner, which cannot
+ * know that related_todo holds a few rows, would scan post_tags.
+ */
+#define BLOG_REL_RANK                                                         \
+    "DELETE FROM related_posts"                                               \
+    " WHERE post_id IN (SELECT post_id FROM related_todo);"                   \
+    "INSERT INTO related_posts (post_id, place, related_id)"                  \
+    "  SELECT pid, place, cid"                                                \
+    "    FROM (SELECT pid, cid, row_number() OVER (PARTITION BY pid"          \
+    "                 ORDER BY shared DESC, far, at DESC, cid DESC) AS place" \
+    "            FROM (SELECT d.post_id AS pid, l.post_id AS cid,"            \
+    "                         l.published_at AS at,"                          \
+    "                         abs(l.published_at - s.published_at) AS far,"   \
+    "                         (SELECT count(*) FROM post_tags b"              \
+    "                           CROSS JOIN post_tags a"                       \
+    "                              ON a.post_id = d.post_id"                  \
+    "                             AND a.tag_id = b.tag_id"                    \
+    "                           WHERE b.post_id = l.post_id) AS shared"       \
+    "                    FROM related_todo d"                                 \
+    "                   CROSS JOIN post_tags m ON m.post_id = d.post_id"      \
+    "                   CROSS JOIN listing_posts s ON s.tag_id = m.tag_id"    \
+    "                     AND s.post_id = d.post_id"                          \
+    "                   CROSS JOIN listing_posts l ON l.tag_id = m.tag_id"    \
+    "                     AND l.seq BETWEEN s.seq - " BLOG_REL_NEAR           \
+    "                                   AND s.seq + " BLOG_REL_NEAR           \
+    "                     AND l.seq <> s.seq"                                 \
+    "                   GROUP BY d.post_id, l.post_id))"                      \
+    "   WHERE place <= " BLOG_STR(BLOG_RELATED) ";"                           \
+    "DELETE FROM related_todo;"
+
+#define BLOG_MIGRATION_RELATED                                                \
+    "CREATE TABLE related_posts ("                                            \
+    "  post_id    INTEGER NOT NULL,"                                          \
+    "  place      INTEGER NOT NULL,"                                          \
+    "  related_id INTEGER NOT NULL,"                                          \
+    "  PRIMARY KEY (post_id, place)"                                          \
+    ") WITHOUT ROWID;"                                                        \
+    "CREATE TABLE related_todo (post_id INTEGER PRIMARY KEY);"                \
+                                                                              \
+    "INSERT INTO related_todo (post_id)"                                      \
+    "  SELECT post_id FROM listing_posts WHERE tag_id = 0;"                   \
+    BLOG_REL_RANK                                                             \
+                                                                              \
+    "DROP TRIGGER posts_listed;"                                              \
+    "CREATE TRIGGER posts_listed AFTER INSERT ON posts"                       \
+    " WHEN " BLOG_LISTED("new") " BEGIN "                                     \
+    BLOG_LIST("new")                                                          \
+    BLOG_REL_MARK("new.id")                                                   \
+    BLOG_REL_RANK                                                             \
+    "END;"                                                                    \
+    "DROP TRIGGER posts_listing_moved;"                                       \
+    "CREATE TRIGGER posts_listing_moved"                                      \
+    " AFTER UPDATE OF type, status, published_at ON posts"                    \
+    " WHEN " BLOG_LISTED("old") " != " BLOG_LISTED("new")                     \
+    "   OR (" BLOG_LISTED("new")                                              \
+    "       AND ifnull(old.published_at, 0) != ifnull(new.published_at, 0))"  \
+    " BEGIN "                                                                 \
+    BLOG_REL_MARK("old.id")                                                   \
+    BLOG_UNLIST("old")                                                        \
+    BLOG_LIST("new")                                                          \
+    BLOG_REL_MARK("new.id")                                                   \
+    BLOG_REL_RANK                                                             \
+    "END;"                                                                    \
+    "DROP TRIGGER posts_unlisted;"                                            \
+    "CREATE TRIGGER posts_unlisted AFTER DELETE ON posts"                     \
+    " WHEN " BLOG_LISTED("old") " BEGIN "                                     \
+    BLOG_REL_MARK("old.id")                                                   \
+    BLOG_UNLIST("old")                                                        \
+    BLOG_REL_RANK                                                             \
+    "END;"                                                                    \
+    "DROP TRIGGER post_tags_listed;"                                          \
+    "CREATE TRIGGER post_tags_listed AFTER INSERT ON post_tags BEGIN"         \
+    "  INSERT INTO listing_posts (tag_id, post_id, published_at, seq)"        \
+    "    SELECT new.tag_id, id, ifnull(published_at, 0), 0 FROM posts p"      \
+    "     WHERE id = new.post_id AND " BLOG_LISTED("p") ";"                   \
+    BLOG_REL_MARK_TAG("new.post_id", "new.tag_id")                            \
+    BLOG_REL_RANK                                                             \
+    "END;"                                                                    \
+    "DROP TRIGGER post_tags_unlisted;"                                        \
+    "CREATE TRIGGER post_tags_unlisted AFTER DELETE ON post_tags BEGIN "      \
+    BLOG_REL_MARK_TAG("old.post_id", "old.tag_id")                            \
+    "  DELETE FROM listing_posts"                                             \
+    "   WHERE tag_id = old.tag_id AND post_id = old.post_id;"                 \
+    BLOG_REL_RANK                                                             \
+    "END;"
+
 static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
 
     /* 1: content.  Times are Unix seconds (UTC). */
@@ -884,7 +1035,10 @@ static const char *const blog_migrations[BLOG_SCHEMA_VERSION] = {
      * author key); '' for none, and the post page shows no byline.  A
      * name, not a user: imported authors do not sign in here.
      */
-    "ALTER TABLE posts ADD COLUMN author TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE posts ADD COLUMN author TEXT NOT NULL DEFAULT '';",
+
+    /* 17: related_posts (above) */
+    BLOG_MIGRATION_RELATED
 };
 
 

@@ -12,13 +12,22 @@
 #include <sqlite3.h>
 
 /* The schema version this build reads and writes. */
-#define BLOG_SCHEMA_VERSION  16
+#define BLOG_SCHEMA_VERSION  17
 
 /*
  * The most URLs in one file of the sitemap, the protocol's limit
  * (sitemaps.org): migration 8 numbers the files with it, so it is fixed.
  */
 #define BLOG_SITEMAP_URLS  50000
+
+/*
+ * A post page shows BLOG_RELATED related posts, found among the
+ * BLOG_RELATED_NEAR posts just before and after it in each of its tags'
+ * listings.  Migration 17 keeps the lists with these in its triggers' text,
+ * so they are fixed too: other values take a new migration.
+ */
+#define BLOG_RELATED       3
+#define BLOG_RELATED_NEAR  3
 
 
 /*

@@ -275,6 +275,118 @@ sql($db, "UPDATE posts SET status = 'published' WHERE slug = 'ops-3'");
 is related_of('ops-2'), 'ops-6 ops-20 ops-3', 'published, it is ops-2\'s nearest';
 is related_of('ops-3'), 'ops-4 ops-2 ops-5', 'and it has its own, the newer first at an equal distance';
 
+# --- related lists follow every kind of write (data.db migration 17) -----
+#
+# The lists are kept in related_posts by triggers.  After each write, every
+# published post's page shows what the ranking gives from posts and
+# post_tags alone (the reference below, as t/unit/reader_plans has it).
+
+sub related_want {
+    my %want = map { $_ => '' } split /\n/, sql($db,
+        "SELECT slug FROM posts WHERE type = 'post' AND status = 'published'");
+    my $rows = sql($db, <<'SQL');
+WITH listed AS (
+  SELECT pt.tag_id, row_number() OVER (PARTITION BY pt.tag_id
+           ORDER BY ifnull(p.published_at, 0), p.id) AS n,
+         p.id, ifnull(p.published_at, 0) AS at
+    FROM post_tags pt JOIN posts p ON p.id = pt.post_id
+   WHERE p.type = 'post' AND p.status = 'published'),
+near AS (
+  SELECT DISTINCT me.id AS post, o.id AS other, o.at AS at,
+         abs(o.at - me.at) AS far
+    FROM listed me JOIN listed o ON o.tag_id = me.tag_id AND o.id <> me.id
+     AND o.n BETWEEN me.n - 3 AND me.n + 3),
+ranked AS (
+  SELECT post, other, row_number() OVER (PARTITION BY post ORDER BY
+           (SELECT count(*) FROM post_tags a JOIN post_tags b
+             ON b.tag_id = a.tag_id AND b.post_id = other
+            WHERE a.post_id = post) DESC, far, at DESC, other DESC) AS r
+    FROM near)
+SELECT p.slug, group_concat(o.slug, ' ')
+  FROM (SELECT * FROM ranked WHERE r <= 3 ORDER BY post, r) k
+  JOIN posts p ON p.id = k.post JOIN posts o ON o.id = k.other
+ GROUP BY k.post;
+SQL
+    for (split /\n/, $rows) {
+        my ($slug, $list) = split /\|/;
+        $want{$slug} = $list;
+    }
+    return %want;
+}
+
+sub lists_follow {
+    my ($what) = @_;
+    my %want = related_want();
+    my @wrong = grep { related_of($_) ne $want{$_} } sort keys %want;
+    ok !@wrong, "$what: each of the " . scalar(keys %want)
+              . ' posts shows its neighbours sharing the most tags'
+        or diag join "\n", map { "$_: '" . related_of($_) . "', want '$want{$_}'" } @wrong;
+}
+
+lists_follow('written by SQL, one draft published');
+
+# an import: theta, of ops and deep, in 2020 between ops-20 and ops-21
+my $more = "$site->{dir}/more";
+mkdir $more;
+sub import_theta {
+    my ($tags, $draft) = @_;
+    BlogTest::write_file("$more/theta.md",
+        "---\ntitle: Theta\ndate: 2020-01-21T12:00:00Z\ntags: [$tags]\n"
+      . ($draft ? "draft: true\n" : '') . "---\nT.\n");
+    my ($rc, $out) = blogctl('-d', $db, 'import', $more);
+    is $rc, 0, "blogctl import: theta, tags $tags" . ($draft ? ', a draft' : '') or diag $out;
+}
+import_theta('ops, deep');
+is related_of('theta'), 'ops-20 ops-6 ops-2', 'imported: its own list, deep\'s first';
+like related_of('ops-20'), qr/^theta\b/, '... and first in ops-20\'s (2 tags shared, the nearest)';
+lists_follow('an import');
+
+# retagged by a second import: out of deep's listing
+import_theta('ops');
+unlike related_of('ops-6'), qr/theta/, 'retagged: gone from ops-6\'s list (deep)';
+lists_follow('a retag');
+
+# a title edited shows where the lists show the post
+sql($db, "UPDATE posts SET title = 'Theta edited' WHERE slug = 'theta'");
+like $site->get('/posts/ops-20')->{body}, qr{<section class="related".*Theta edited}s,
+    'a title edited: the lists show the new title';
+lists_follow('a title edit');
+
+# unpublished by an import as a draft: in no list
+import_theta('ops', 1);
+unlike join(' ', map { related_of($_) } 'ops-19', 'ops-20', 'ops-21', 'ops-22'), qr/theta/,
+    'a draft again: in no list';
+is sql($db, "SELECT count(*) FROM related_posts r JOIN posts p"
+          . " ON p.id IN (r.post_id, r.related_id) WHERE p.slug = 'theta'"), 0,
+    '... no row of related_posts names it';
+lists_follow('unpublished');
+
+# a tag taken from a post (the panel's way, blog_tags), then a tag deleted
+sql($db, "DELETE FROM post_tags WHERE post_id = (SELECT id FROM posts WHERE slug = 'ops-6')"
+       . " AND tag_id = (SELECT id FROM tags WHERE slug = 'deep')");
+is related_of('ops-2'), 'ops-20 ops-3 ops-1', 'a tag taken: ops-6 no longer shares deep with ops-2';
+lists_follow('a tag taken from a post');
+sql($db, "PRAGMA foreign_keys = ON; DELETE FROM tags WHERE slug = 'deep'");
+is related_of('ops-2'), 'ops-3 ops-1 ops-4', 'a tag deleted: ops-2 has its ops neighbours only';
+lists_follow('a tag deleted');
+
+# deleted: out of every list, its own list gone
+sql($db, "PRAGMA foreign_keys = ON; DELETE FROM posts WHERE slug = 'ops-16'");
+unlike join(' ', map { related_of("ops-$_") } 12 .. 20), qr/\bops-16\b/, 'deleted: in no list';
+is sql($db, "SELECT count(*) FROM related_posts WHERE post_id NOT IN (SELECT id FROM posts)"
+          . " OR related_id NOT IN (SELECT id FROM posts)"), 0, '... no row names it';
+lists_follow('a post deleted');
+
+# scheduled: out of the lists until the panel's timer publishes it, then the newest
+sql($db, "UPDATE posts SET status = 'scheduled',"
+       . " published_at = CAST(strftime('%s', 'now') AS INTEGER) + 2 WHERE slug = 'ops-10'");
+unlike join(' ', map { related_of("ops-$_") } 7 .. 13), qr/\bops-10\b/, 'scheduled: in no list';
+lists_follow('a post scheduled');
+ok wait_for(sub { sql($db, "SELECT status FROM posts WHERE slug = 'ops-10'") eq 'published' }, 10),
+    'the panel\'s timer publishes it';
+is related_of('ops-10'), 'ops-43 ops-42 ops-41', 'published: the newest, next to the newest';
+lists_follow('a scheduled post published');
+
 unlike $site->error_log, qr/\[(?:alert|emerg|crit)\]/, 'no alert in the error log';
 
 # --- related posts' tags: read only for a theme that shows them ----------
