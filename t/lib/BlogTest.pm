@@ -31,7 +31,19 @@ our $NGINX = $ENV{NGINX} // '/usr/sbin/nginx';
 my @sites;
 
 END {
+    my $failed = $?;
     local $?;
+    # a test that dies or fails shows why the server said what it said:
+    # the tail of each site's error log (the folder goes with the test)
+    if ($failed) {
+        for my $site (@sites) {
+            my $log = read_file("$site->{dir}/logs/error.log") // next;
+            my @lines = grep { !/\[debug\]/ }
+                        split /\n/, $log;
+            print STDERR "# error.log of $site->{dir}:\n",
+                map { "#   $_\n" } @lines[-(@lines < 30 ? @lines : 30) .. -1];
+        }
+    }
     $_->stop for @sites;
     $_->stop_jobrunner for @sites;
 }
