@@ -68,6 +68,16 @@
     "  ON CONFLICT DO UPDATE SET urls = urls + excluded.urls,"                \
     "    updated_at = max(updated_at, excluded.updated_at);"
 
+/*
+ * when posts_listing_moved fires: a post listed or unlisted (published or
+ * not, a post or a page), or a listed one moved in time (migrations 8, 17)
+ */
+#define BLOG_LISTING_MOVED                                                    \
+    " AFTER UPDATE OF type, status, published_at ON posts"                    \
+    " WHEN " BLOG_LISTED("old") " != " BLOG_LISTED("new")                     \
+    "   OR (" BLOG_LISTED("new")                                              \
+    "       AND ifnull(old.published_at, 0) != ifnull(new.published_at, 0))"
+
 #define BLOG_MIGRATION_LISTINGS                                               \
     "CREATE TABLE listing_posts ("                                            \
     "  tag_id       INTEGER NOT NULL,"                                        \
@@ -150,10 +160,7 @@
     "END;"                                                                    \
     /* published or not, a post or a page, or moved in time */               \
     "CREATE TRIGGER posts_listing_moved"                                      \
-    " AFTER UPDATE OF type, status, published_at ON posts"                    \
-    " WHEN " BLOG_LISTED("old") " != " BLOG_LISTED("new")                     \
-    "   OR (" BLOG_LISTED("new")                                              \
-    "       AND ifnull(old.published_at, 0) != ifnull(new.published_at, 0))"  \
+    BLOG_LISTING_MOVED                                                        \
     " BEGIN "                                                                 \
     BLOG_UNLIST("old")                                                        \
     BLOG_LIST("new")                                                          \
@@ -518,10 +525,7 @@
     "END;"                                                                    \
     "DROP TRIGGER posts_listing_moved;"                                       \
     "CREATE TRIGGER posts_listing_moved"                                      \
-    " AFTER UPDATE OF type, status, published_at ON posts"                    \
-    " WHEN " BLOG_LISTED("old") " != " BLOG_LISTED("new")                     \
-    "   OR (" BLOG_LISTED("new")                                              \
-    "       AND ifnull(old.published_at, 0) != ifnull(new.published_at, 0))"  \
+    BLOG_LISTING_MOVED                                                        \
     " BEGIN "                                                                 \
     BLOG_REL_MARK("old.id")                                                   \
     BLOG_UNLIST("old")                                                        \
