@@ -188,14 +188,11 @@ ngx_http_blog_render_with(ngx_http_request_t *r,
     ngx_memzero(&mark, sizeof(blog_tpl_mark_t));
 
     /* where the body goes: its deflate is kept (ngx_http_blog_parts.c) */
-    var = rn.root.elts;
+    var = ngx_http_blog_scope_find(&rn.root, "body_html");
 
-    for (i = 0; i < rn.root.nelts; i++) {
-        if (ngx_strcmp(var[i].name, "body_html") == 0) {
-            mark.str = (var[i].type == BLOG_TPL_TRUSTED) ? var[i].str : NULL;
-            mark.len = var[i].len;
-            break;
-        }
+    if (var != NULL) {
+        mark.str = (var->type == BLOG_TPL_TRUSTED) ? var->str : NULL;
+        mark.len = var->len;
     }
 
     if (blog_tpl_render_marked(blcf->theme->tpl[rn.tpl], &ctx, &out, &mark)

@@ -186,6 +186,24 @@ ngx_http_blog_scope_item(ngx_pool_t *pool, ngx_array_t *items,
 }
 
 
+blog_tpl_var_t *
+ngx_http_blog_scope_find(ngx_array_t *vars, const char *name)
+{
+    ngx_uint_t       i;
+    blog_tpl_var_t  *var;
+
+    var = vars->elts;
+
+    for (i = 0; i < vars->nelts; i++) {
+        if (ngx_strcmp(var[i].name, name) == 0) {
+            return &var[i];
+        }
+    }
+
+    return NULL;
+}
+
+
 /* Turns the items' scopes into contexts and adds the list "name" to vars. */
 ngx_int_t
 ngx_http_blog_scope_list(ngx_array_t *vars, const char *name,

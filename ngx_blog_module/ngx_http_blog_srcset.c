@@ -27,6 +27,7 @@
 
 #include "ngx_http_blog_module.h"
 #include "blog_path.h"
+#include "ngx_http_blog_scope.h"
 
 
 #define NGX_HTTP_BLOG_VARIANTS_MAX  32
@@ -71,19 +72,12 @@ ngx_http_blog_srcset(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     blog_tpl_var_t   *var;
     ngx_str_t        *part;
 
-    var = vars->elts;
+    var = ngx_http_blog_scope_find(vars, "body_html");
 
-    for (i = 0; i < vars->nelts; i++) {
-        if (ngx_strcmp(var[i].name, "body_html") == 0) {
-            break;
-        }
-    }
-
-    if (i == vars->nelts || var[i].len == 0) {
+    if (var == NULL || var->len == 0) {
         return NGX_OK;
     }
 
-    var = &var[i];
     p = (u_char *) var->str;
     last = p + var->len;
 
