@@ -8,6 +8,18 @@
 #include "blog_analytics_schema.h"
 
 
+/* a view's columns: analytics_hits (4) and the views staged (7) */
+#define BLOG_HITS_COLUMNS                                                     \
+    "  day      INTEGER NOT NULL,"                                            \
+    "  path     INTEGER NOT NULL,"                                            \
+    "  visit    INTEGER NOT NULL,"                                            \
+    "  n        INTEGER NOT NULL,"                                            \
+    "  time_ms  INTEGER NOT NULL,"                                            \
+    "  status   INTEGER NOT NULL,"                                            \
+    "  ref_host INTEGER NOT NULL,"                                            \
+    "  ref_path INTEGER NOT NULL"
+
+
 static const char *const
     blog_analytics_migrations[BLOG_ANALYTICS_SCHEMA_VERSION] =
 {
@@ -208,14 +220,7 @@ static const char *const
     " SELECT path FROM analytics_views UNION SELECT ref_host"
     " FROM analytics_views UNION SELECT ref_path FROM analytics_views;"
     "CREATE TABLE analytics_hits ("
-    "  day      INTEGER NOT NULL,"
-    "  path     INTEGER NOT NULL,"
-    "  visit    INTEGER NOT NULL,"
-    "  n        INTEGER NOT NULL,"
-    "  time_ms  INTEGER NOT NULL,"
-    "  status   INTEGER NOT NULL,"
-    "  ref_host INTEGER NOT NULL,"
-    "  ref_path INTEGER NOT NULL,"
+    BLOG_HITS_COLUMNS ","
     "  PRIMARY KEY (day, path, visit, n)"
     ") WITHOUT ROWID;"
     "INSERT INTO analytics_hits (day, path, visit, n, time_ms, status,"
@@ -332,14 +337,7 @@ static const char *const
      * for a backlog being read; no row moves.
      */
     "CREATE TABLE analytics_hits_staged ("
-    "  day      INTEGER NOT NULL,"
-    "  path     INTEGER NOT NULL,"
-    "  visit    INTEGER NOT NULL,"
-    "  n        INTEGER NOT NULL,"
-    "  time_ms  INTEGER NOT NULL,"
-    "  status   INTEGER NOT NULL,"
-    "  ref_host INTEGER NOT NULL,"
-    "  ref_path INTEGER NOT NULL"
+    BLOG_HITS_COLUMNS
     ");",
 
     /*
