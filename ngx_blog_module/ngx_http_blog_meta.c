@@ -52,8 +52,6 @@ static ngx_int_t ngx_http_blog_meta_website(ngx_http_blog_meta_t *m,
     blog_buf_t *out);
 static ngx_int_t ngx_http_blog_json_field(blog_buf_t *out, const char *key,
     blog_tpl_var_t *v);
-static blog_tpl_var_t *ngx_http_blog_meta_get(ngx_array_t *vars,
-    const char *name);
 
 
 ngx_int_t
@@ -127,13 +125,13 @@ ngx_http_blog_meta_description(ngx_http_blog_meta_t *m)
     u_char          *p;
     blog_tpl_var_t  *v;
 
-    v = ngx_http_blog_meta_get(m->vars, "summary");
+    v = ngx_http_blog_scope_find(m->vars, "summary");
 
     if (v != NULL && v->len) {
         m->description.data = (u_char *) v->str;
         m->description.len = v->len;
 
-    } else if ((v = ngx_http_blog_meta_get(m->vars, "body_html")) != NULL) {
+    } else if ((v = ngx_http_blog_scope_find(m->vars, "body_html")) != NULL) {
         p = ngx_pnalloc(m->r->pool, BLOG_DESCRIPTION_MAX + 4);
         if (p == NULL) {
             return NGX_ERROR;
@@ -145,7 +143,7 @@ ngx_http_blog_meta_description(ngx_http_blog_meta_t *m)
     }
 
     if (m->description.len == 0
-        && (v = ngx_http_blog_meta_get(m->vars, "site_description")) != NULL)
+        && (v = ngx_http_blog_scope_find(m->vars, "site_description")) != NULL)
     {
         m->description.data = (u_char *) v->str;
         m->description.len = v->len;
@@ -175,7 +173,7 @@ ngx_http_blog_meta_image(ngx_http_blog_meta_t *m)
     const char      *src;
     blog_tpl_var_t  *v;
 
-    v = ngx_http_blog_meta_get(m->vars, "body_html");
+    v = ngx_http_blog_scope_find(m->vars, "body_html");
 
     if (v == NULL || !blog_html_first_img(v->str, v->len, &src, &len)) {
         return NGX_OK;
@@ -363,29 +361,31 @@ ngx_http_blog_meta_article(ngx_http_blog_meta_t *m, blog_buf_t *out)
     blog_tpl_var_t        *author, *v, tmp;
     const blog_tpl_ctx_t  *tag;
 
-    author = ngx_http_blog_meta_get(m->vars, "site_author");
+    author = ngx_http_blog_scope_find(m->vars, "site_author");
     if (author == NULL || author->len == 0) {
-        author = ngx_http_blog_meta_get(m->vars, "site_title");
+        author = ngx_http_blog_scope_find(m->vars, "site_title");
     }
 
     if (ngx_http_blog_json_lit(out, "{\"@context\":\"https://schema.org\","
                         "\"@type\":\"BlogPosting\"") != 0
         || ngx_http_blog_json_field(out, "headline",
-                                    ngx_http_blog_meta_get(m->vars, "title"))
+                                    ngx_http_blog_scope_find(m->vars, "title"))
            != NGX_OK
         || ngx_http_blog_json_field(out, "datePublished",
-                                    ngx_http_blog_meta_get(m->vars,
-                                                           "published_iso"))
+                                    ngx_http_blog_scope_find(m->vars,
+                                                             "published_iso"))
            != NGX_OK
         || ngx_http_blog_json_field(out, "dateModified",
-                                    ngx_http_blog_meta_get(m->vars,
-                                                           "updated_iso"))
+                                    ngx_http_blog_scope_find(m->vars,
+                                                             "updated_iso"))
            != NGX_OK
         || ngx_http_blog_json_field(out, "url",
-                                    ngx_http_blog_meta_get(m->vars, "url_abs"))
+                                    ngx_http_blog_scope_find(m->vars,
+                                                             "url_abs"))
            != NGX_OK
         || ngx_http_blog_json_field(out, "mainEntityOfPage",
-                                    ngx_http_blog_meta_get(m->vars, "url_abs"))
+                                    ngx_http_blog_scope_find(m->vars,
+                                                             "url_abs"))
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -417,7 +417,7 @@ ngx_http_blog_meta_article(ngx_http_blog_meta_t *m, blog_buf_t *out)
     }
 
     /* the tags' names, "name" first in each tag's scope */
-    v = ngx_http_blog_meta_get(m->vars, "tags");
+    v = ngx_http_blog_scope_find(m->vars, "tags");
 
     if (v != NULL && v->type == BLOG_TPL_LIST && v->nitems) {
         if (ngx_http_blog_json_lit(out, ",\"keywords\":[") != 0) {
@@ -453,7 +453,7 @@ ngx_http_blog_meta_website(ngx_http_blog_meta_t *m, blog_buf_t *out)
     size_t           len;
     blog_tpl_var_t  *home, target;
 
-    home = ngx_http_blog_meta_get(m->vars, "home_abs");
+    home = ngx_http_blog_scope_find(m->vars, "home_abs");
     if (home == NULL) {
         return NGX_ERROR;
     }
@@ -474,8 +474,8 @@ ngx_http_blog_meta_website(ngx_http_blog_meta_t *m, blog_buf_t *out)
     if (ngx_http_blog_json_lit(out, "{\"@context\":\"https://schema.org\","
                         "\"@type\":\"WebSite\"") != 0
         || ngx_http_blog_json_field(out, "name",
-                                    ngx_http_blog_meta_get(m->vars,
-                                                           "site_title"))
+                                    ngx_http_blog_scope_find(m->vars,
+                                                             "site_title"))
            != NGX_OK
         || ngx_http_blog_json_field(out, "url", home) != NGX_OK
         || ngx_http_blog_json_lit(out, ",\"potentialAction\":{\"@type\":"
@@ -510,24 +510,4 @@ ngx_http_blog_json_field(blog_buf_t *out, const char *key, blog_tpl_var_t *v)
     }
 
     return NGX_OK;
-}
-
-
-/* The variable the template would see: the first of that name. */
-
-static blog_tpl_var_t *
-ngx_http_blog_meta_get(ngx_array_t *vars, const char *name)
-{
-    ngx_uint_t       i;
-    blog_tpl_var_t  *v;
-
-    v = vars->elts;
-
-    for (i = 0; i < vars->nelts; i++) {
-        if (ngx_strcmp(v[i].name, name) == 0) {
-            return &v[i];
-        }
-    }
-
-    return NULL;
 }

@@ -34,7 +34,7 @@ ngx_int_t ngx_http_blog_scope_trusted(ngx_http_request_t *r,
 ngx_int_t ngx_http_blog_scope_column(ngx_http_request_t *r, ngx_array_t *vars,
     const char *name, sqlite3_stmt *stmt, int col);
 
-/* The variable of that name in vars, or NULL. */
+/* The variable the template would see: the first of that name, or NULL. */
 blog_tpl_var_t *ngx_http_blog_scope_find(ngx_array_t *vars, const char *name);
 
 ngx_array_t *ngx_http_blog_scope_item(ngx_pool_t *pool, ngx_array_t *items,

@@ -46,25 +46,6 @@ ngx_http_blog_done_notice(ngx_http_request_t *r)
 }
 
 
-/* Whether vars has name already. */
-static ngx_uint_t
-ngx_http_blog_admin_has(ngx_array_t *vars, const char *name)
-{
-    ngx_uint_t       i;
-    blog_tpl_var_t  *v;
-
-    v = vars->elts;
-
-    for (i = 0; i < vars->nelts; i++) {
-        if (ngx_strcmp(v[i].name, name) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 /*
  * Renders a panel template with vars and what every page shows: the
  * panel's and the blog's addresses, the signed-in user, the CSRF token
@@ -89,7 +70,7 @@ ngx_http_blog_admin_page(ngx_http_request_t *r, ngx_http_blog_admin_ctx_t *ctx,
 
     ngx_sprintf(p, "%Vstatic/%Z", &alcf->prefix);
 
-    notice = ngx_http_blog_admin_has(vars, "notice")
+    notice = ngx_http_blog_scope_find(vars, "notice") != NULL
              ? NULL : ngx_http_blog_done_notice(r);
 
     if (ngx_http_blog_scope_str(r, vars, "admin", alcf->prefix.data,
