@@ -14,6 +14,7 @@
 
 
 #define NGX_HTTP_BLOG_DB_RETRY  1000    /* ms between attempts to reopen */
+#define NGX_HTTP_BLOG_DB_START_WAIT  2000   /* ms a starting worker waits */
 
 
 static ngx_int_t ngx_http_blog_db_open(ngx_http_blog_db_t *bdb,
@@ -28,6 +29,7 @@ static void ngx_http_blog_db_tick_end(ngx_event_t *ev);
 ngx_int_t
 ngx_http_blog_db_ready(ngx_http_blog_db_t *bdb, ngx_log_t *log)
 {
+    ngx_int_t        rc;
     ngx_file_info_t  fi;
 
     /*
@@ -60,9 +62,14 @@ ngx_http_blog_db_ready(ngx_http_blog_db_t *bdb, ngx_log_t *log)
             return NGX_ERROR;
         }
 
-        if (ngx_http_blog_db_open(bdb, log) != NGX_OK) {
+        rc = ngx_http_blog_db_open(bdb, log);
+
+        if (rc != NGX_OK) {
             ngx_http_blog_db_close(bdb);
-            bdb->retry_at = ngx_current_msec + NGX_HTTP_BLOG_DB_RETRY;
+
+            /* a lock is held for a moment: the next request tries again */
+            bdb->retry_at = ngx_current_msec
+                            + (rc == NGX_BUSY ? 0 : NGX_HTTP_BLOG_DB_RETRY);
             return NGX_ERROR;
         }
     }
@@ -85,6 +92,38 @@ ngx_http_blog_db_ready(ngx_http_blog_db_t *bdb, ngx_log_t *log)
     return NGX_OK;
 }
 
+
+/*
+ * The first open, by a worker that accepts no connection yet, so it may
+ * wait for a lock another process holds for a moment: the first reader of
+ * a WAL file rebuilds its index, and the last connection to close one
+ * checkpoints it, each under a lock that turns other readers away at once
+ * with SQLITE_BUSY.  Workers started together (or by a reload), beside the
+ * jobrunner or blogctl, meet it; without the wait such a worker answered
+ * 503 until its next attempt.  Requests later wait only blog_busy_timeout.
+ */
+
+ngx_int_t
+ngx_http_blog_db_start(ngx_http_blog_db_t *bdb, ngx_msec_t busy_timeout,
+    ngx_log_t *log)
+{
+    ngx_int_t  rc;
+
+    bdb->busy_timeout = ngx_max(busy_timeout, NGX_HTTP_BLOG_DB_START_WAIT);
+
+    rc = ngx_http_blog_db_ready(bdb, log);
+
+    bdb->busy_timeout = busy_timeout;
+
+    if (bdb->db != NULL) {
+        (void) sqlite3_busy_timeout(bdb->db, (int) busy_timeout);
+    }
+
+    return rc;
+}
+
+
+/* NGX_BUSY: another process holds a lock for now */
 
 static ngx_int_t
 ngx_http_blog_db_open(ngx_http_blog_db_t *bdb, ngx_log_t *log)
@@ -113,7 +152,8 @@ ngx_http_blog_db_open(ngx_http_blog_db_t *bdb, ngx_log_t *log)
 
     if (rc != SQLITE_OK) {
         ngx_http_blog_db_log(bdb, log, rc, err.what, err.msg);
-        return NGX_ERROR;
+        return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED
+               ? NGX_BUSY : NGX_ERROR;
     }
 
     /*

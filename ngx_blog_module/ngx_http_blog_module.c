@@ -1284,8 +1284,7 @@ ngx_http_blog_init_process(ngx_cycle_t *cycle)
     db = bmcf->dbs.elts;
 
     for (i = 0; i < bmcf->dbs.nelts; i++) {
-        db[i]->busy_timeout = bmcf->busy_timeout;
-        (void) ngx_http_blog_db_ready(db[i], cycle->log);
+        (void) ngx_http_blog_db_start(db[i], bmcf->busy_timeout, cycle->log);
     }
 
     return NGX_OK;

@@ -285,6 +285,8 @@ extern ngx_module_t  ngx_http_blog_module;
 
 
 /* ngx_http_blog_db.c */
+ngx_int_t ngx_http_blog_db_start(ngx_http_blog_db_t *bdb,
+    ngx_msec_t busy_timeout, ngx_log_t *log);
 ngx_int_t ngx_http_blog_db_ready(ngx_http_blog_db_t *bdb, ngx_log_t *log);
 sqlite3_stmt *ngx_http_blog_db_stmt(ngx_http_blog_db_t *bdb, blog_stmt_e n);
 void ngx_http_blog_db_error(ngx_http_blog_db_t *bdb, ngx_log_t *log,

@@ -141,4 +141,30 @@ like(page('/posts/hello')->{body}, qr/Written while the database was locked/,
 
 $site->stop_jobrunner;
 
+
+# --- a worker starts while another process holds the file ---------------
+# The first reader of a WAL file rebuilds its index, and the last
+# connection to close checkpoints it, each under a lock that turns other
+# readers away at once.  Workers started together (or by a reload) beside
+# the jobrunner or blogctl meet it: a starting worker waits for the lock
+# instead of answering 503 for a second (blog_busy_timeout is 0 here).
+
+$site->stop;
+$shell = open2($from, $to, 'sqlite3', $db) or die "sqlite3: $!";
+print $to "PRAGMA locking_mode = EXCLUSIVE;\nBEGIN EXCLUSIVE;\n"
+        . "SELECT 'held ' || count(*) FROM posts;\n";
+$to->flush;
+is(scalar <$from>, "exclusive\n", 'sqlite3: locking_mode exclusive');
+is(scalar <$from>, "held 1\n", 'sqlite3 holds data.db, readers and all');
+my $log_before = length $site->error_log;
+$site->start;
+sleep 0.3;
+print $to "COMMIT;\n.quit\n";
+close $to;
+waitpid $shell, 0;
+$r = $site->get('/posts/hello');
+is($r->{status}, 200, 'the lock gone, the new workers serve at once');
+unlike(substr($site->error_log, $log_before), qr/database is locked/,
+       'a starting worker waited for the lock instead of failing');
+
 done_testing();

@@ -31,7 +31,9 @@ our $NGINX = $ENV{NGINX} // '/usr/sbin/nginx';
 my @sites;
 
 END {
-    my $failed = $?;
+    # a failed test sets $? only in Test::Builder's END, which runs after
+    my $failed = $? || (Test::Builder->can('new')
+                       && !Test::Builder->new->is_passing);
     local $?;
     # a test that dies or fails shows why the server said what it said:
     # the tail of each site's error log (the folder goes with the test)
@@ -42,6 +44,17 @@ END {
                         split /\n/, $log;
             print STDERR "# error.log of $site->{dir}:\n",
                 map { "#   $_\n" } @lines[-(@lines < 30 ? @lines : 30) .. -1];
+            # CI shows the end of its output: its script prints this file
+            # last (.ci/run): the lines at warn and above, and the database's
+            my @warn = grep { /\[(?:warn|error|crit|alert|emerg)\]/
+                              || /blog database/ } @lines;
+            if (@warn && $ENV{BLOG_FAILURE_LOG}
+                && open my $fh, '>>', $ENV{BLOG_FAILURE_LOG})
+            {
+                print $fh "== $0: $site->{dir}/logs/error.log\n",
+                    map { "$_\n" } @warn[-(@warn < 12 ? @warn : 12) .. -1];
+                close $fh;
+            }
         }
     }
     $_->stop for @sites;
