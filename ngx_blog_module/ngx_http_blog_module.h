@@ -190,7 +190,8 @@ typedef struct {
  * A worker's deflate blocks of the parts of pages sent once, found by
  * their bytes (ngx_http_blog_parts.c).
  */
-#define NGX_HTTP_BLOG_PARTS_SEEN  1024
+#define NGX_HTTP_BLOG_PARTS_SEEN  256      /* sets of ..._WAYS hashes */
+#define NGX_HTTP_BLOG_PARTS_WAYS  4        /* more than a page's 3 parts */
 
 typedef struct {
     ngx_rbtree_t              tree;
@@ -198,8 +199,12 @@ typedef struct {
     ngx_queue_t               lru;            /* most recent first */
     size_t                    size;
     size_t                    max_size;
-    /* the hashes of parts seen once, by their low bits: kept when again */
-    ngx_rbtree_key_t          seen[NGX_HTTP_BLOG_PARTS_SEEN];
+    /*
+     * The hashes of parts seen once, a set per low bits, most recent
+     * first: a part is kept when it comes again.
+     */
+    ngx_rbtree_key_t          seen[NGX_HTTP_BLOG_PARTS_SEEN]
+                                  [NGX_HTTP_BLOG_PARTS_WAYS];
 } ngx_http_blog_parts_t;
 
 /* igzip's level of the parts: the "-gzp1" of their ETag */

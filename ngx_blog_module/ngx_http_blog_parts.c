@@ -65,6 +65,8 @@ static ngx_http_blog_part_t *ngx_http_blog_part_find(
     size_t len, ngx_log_t *log);
 static ngx_http_blog_part_t *ngx_http_blog_part_deflate_new(u_char *p,
     size_t len);
+static ngx_uint_t ngx_http_blog_parts_seen(ngx_http_blog_parts_t *parts,
+    ngx_rbtree_key_t key);
 static void ngx_http_blog_part_evict(ngx_http_blog_parts_t *parts,
     ngx_http_blog_part_t *part);
 
@@ -90,8 +92,8 @@ ngx_http_blog_parts_gzip(ngx_http_blog_loc_conf_t *blcf,
     u_char                    *p, *last;
     size_t                     cut[4];
     uint32_t                   crc, len;
-    ngx_uint_t                 i, seen, fresh;
-    ngx_rbtree_key_t           key[3], *door;
+    ngx_uint_t                 i, fresh;
+    ngx_rbtree_key_t           key[3];
     ngx_http_blog_part_t      *part;
     ngx_http_blog_parts_t     *parts;
     ngx_http_blog_counters_t  *counters;
@@ -142,11 +144,7 @@ ngx_http_blog_parts_gzip(ngx_http_blog_loc_conf_t *blcf,
             continue;
         }
 
-        door = &parts->seen[key[i] % NGX_HTTP_BLOG_PARTS_SEEN];
-        seen = (*door == key[i]);
-        *door = key[i];
-
-        if (!seen) {
+        if (!ngx_http_blog_parts_seen(parts, key[i])) {
             fresh++;
         }
     }
@@ -217,6 +215,36 @@ ngx_http_blog_parts_gzip(ngx_http_blog_loc_conf_t *blcf,
 
 
 /* The kept part of these bytes (key: their hash), or NULL. */
+
+/*
+ * Whether a part not kept was seen before; if not, it is noted.  A set
+ * holds more hashes than a page has parts, and a new one goes first,
+ * dropping the least recent: the parts of one page, noted together, never
+ * push each other out.  With one hash per slot, two parts of a page whose
+ * hashes shared their low bits took turns in it and were never kept.
+ */
+
+static ngx_uint_t
+ngx_http_blog_parts_seen(ngx_http_blog_parts_t *parts, ngx_rbtree_key_t key)
+{
+    ngx_uint_t         i;
+    ngx_rbtree_key_t  *set;
+
+    set = parts->seen[key % NGX_HTTP_BLOG_PARTS_SEEN];
+
+    for (i = 0; i < NGX_HTTP_BLOG_PARTS_WAYS; i++) {
+        if (set[i] == key) {
+            return 1;
+        }
+    }
+
+    ngx_memmove(&set[1], &set[0],
+                (NGX_HTTP_BLOG_PARTS_WAYS - 1) * sizeof(ngx_rbtree_key_t));
+    set[0] = key;
+
+    return 0;
+}
+
 
 static ngx_http_blog_part_t *
 ngx_http_blog_part_lookup(ngx_http_blog_parts_t *parts, ngx_rbtree_key_t key,

@@ -218,6 +218,42 @@ for my $size ('0', '1k') {
     like $out, qr/\Q${\ $bad->dir}\E\/conf\/nginx\.conf:\d+/, '... and file and line';
 }
 
+# --- two parts of one page whose hashes share a slot of the seen table ---
+# (1024 slots then; now 256 sets of 4.)  They took turns in the slot, so
+# the page was compressed whole on every response, never joined.
+
+my $col = new_site(posts => {
+    'coll.md' => "---\ntitle: Collide\ndate: 2026-10-03\n---\nSeed.\n" },
+    location => 'blog_cache off;');
+$col->start;
+my $seed = sql($col->db, "SELECT body_html FROM posts WHERE slug = 'coll'");
+my $page = $col->get('/posts/coll')->{body};
+my $at = index $page, $seed;
+ok $at > 0 && index($page, $seed, $at + 1) < 0, 'the body once in the page';
+my $tail = substr $page, $at + length $seed;
+my $slot_of = sub {
+    my ($bytes) = @_;
+    open my $fh, '|-', "$BlogTest::BUILD/t/tools/xxh3_slot 1024 > "
+                       . $col->dir . '/slot' or die "xxh3_slot: $!";
+    print $fh $bytes;
+    close $fh or die "xxh3_slot failed";
+    return read_file($col->dir . '/slot') =~ s/\n//r;
+};
+my $slot = $slot_of->($tail);
+my $k = `$BlogTest::BUILD/t/tools/xxh3_slot 1024 $slot '<p>Collide ' '.</p>'`;
+chomp $k;
+ok $k, "a body in the tail's slot $slot: <p>Collide $k.</p>";
+sql($col->db, "UPDATE posts SET body_html = '<p>Collide $k.</p>' "
+            . "WHERE slug = 'coll'");
+$page = $col->get('/posts/coll')->{body};
+$at = index $page, "<p>Collide $k.</p>";
+is substr($page, $at + length "<p>Collide $k.</p>"), $tail,
+   'the tail unchanged by the new body';
+is $slot_of->("<p>Collide $k.</p>"), $slot, 'body and tail share the slot';
+gz_ok($col, '/posts/coll', '-gz0', 'parts sharing a slot, first');
+gz_ok($col, '/posts/coll', '-gzp1', 'parts sharing a slot, again: joined');
+$col->stop;
+
 # --- nginx's gzip filter leaves the joined body alone ---
 
 my $gz = new_site(posts => \%posts,
