@@ -143,6 +143,7 @@ enum {
     JR_VISITS_CLEAR,
     JR_VISITS_BAD,
     JR_VISITS_DROP,
+    JR_VISITS_VIEW_ONCE,
     JR_VISITS_NSTMT
 };
 
@@ -226,7 +227,11 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
     " SELECT id, views, hits, ?2, unixepoch() FROM analytics_hits_packs"
     " WHERE id = ?1",
 
-    "DELETE FROM analytics_hits_packs WHERE id = ?1"
+    "DELETE FROM analytics_hits_packs WHERE id = ?1",
+
+    /* a view of the packs read at start: one already there is skipped */
+    "INSERT OR IGNORE INTO analytics_hits (day, path, visit, n, time_ms,"
+    " status, ref_host, ref_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 };
 
 
@@ -248,7 +253,7 @@ static void jr_visits_pages(jr_visits_t *v, jr_visit_t *e, int32_t touch);
 static int jr_visits_recompute(jr_visits_t *v, const jr_visit_t *e);
 static int jr_visits_repair(jr_visits_t *v);
 static int jr_visits_query_only(sqlite3 *db);
-static int jr_visits_unstage(jr_visits_t *v);
+static int jr_visits_unstage(jr_visits_t *v, int start);
 static int jr_visits_hits_reserve(jr_visits_t *v, size_t n);
 static int jr_visits_pack(jr_visits_t *v);
 static int jr_visits_unpack(jr_visits_t *v, const unsigned char *p,
@@ -374,7 +379,7 @@ jr_visits_repair(jr_visits_t *v)
     rc = jr_visits_load(v);
 
     if (rc == 0 && v->staged) {
-        rc = jr_visits_unstage(v);
+        rc = jr_visits_unstage(v, 1);
     }
 
     for (day = today - 1; day <= today && rc == 0; day++) {
@@ -755,7 +760,7 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
         }
 
     } else if (v->staged) {
-        if (jr_visits_unstage(v) != 0) {
+        if (jr_visits_unstage(v, 0) != 0) {
             return -1;
         }
 
@@ -932,11 +937,16 @@ jr_visits_backlog(jr_visits_t *v)
  * were rolled up meanwhile, and deletes the packs.  SQLite's sorter, fed
  * by a read of migration 7's staged table, was a third of the move.  The
  * views stay in memory, in another order, in case of a rollback.
+ *
+ * At start the packs were read from the file, and one that decodes may
+ * still be corrupt: a view already in analytics_hits is logged and
+ * skipped there rather than stop the jobrunner (jr_visits_load()).
  */
 static int
-jr_visits_unstage(jr_visits_t *v)
+jr_visits_unstage(jr_visits_t *v, int start)
 {
-    size_t            k;
+    int               n;
+    size_t            k, skipped;
     int64_t           day;
     sqlite3_stmt     *stmt;
     jr_visits_hit_t  *hit;
@@ -944,7 +954,9 @@ jr_visits_unstage(jr_visits_t *v)
     qsort(v->hits, v->nhits, sizeof(jr_visits_hit_t), jr_visits_hit_cmp);
 
     day = -1;
-    stmt = v->stmt[JR_VISITS_VIEW];
+    skipped = 0;
+    n = start ? JR_VISITS_VIEW_ONCE : JR_VISITS_VIEW;
+    stmt = v->stmt[n];
 
     for (k = 0; k < v->nhits; k++) {
         hit = &v->hits[k];
@@ -968,13 +980,21 @@ jr_visits_unstage(jr_visits_t *v)
         sqlite3_bind_int64(stmt, 7, hit->ref_host);
         sqlite3_bind_int64(stmt, 8, hit->ref_path);
 
-        if (jr_visits_step(v, JR_VISITS_VIEW) != 0) {
+        if (jr_visits_step(v, n) != 0) {
             return -1;
         }
+
+        skipped += sqlite3_changes(v->db) == 0;
     }
 
     if (jr_visits_step(v, JR_VISITS_CLEAR) != 0) {
         return -1;
+    }
+
+    if (skipped) {
+        jr_log(JR_LOG_ERROR, "visits: %zu views of analytics_hits_packs "
+               "were in analytics_hits already (a corrupt pack), skipped",
+               skipped);
     }
 
     jr_log(JR_LOG_DEBUG, "visits: %zu staged views sorted into "
