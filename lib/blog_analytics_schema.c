@@ -361,7 +361,24 @@ static const char *const
     " ref_host, ref_path) SELECT day, path, visit, n, time_ms, status,"
     " ref_host, ref_path FROM analytics_hits_staged"
     " ORDER BY day, path, visit, n;"
-    "DROP TABLE analytics_hits_staged;"
+    "DROP TABLE analytics_hits_staged;",
+
+    /*
+     * 9: packs the jobrunner could not decode at start, moved aside with
+     * why (jobrunner/events/jr_visits.c).  A corrupt pack is counted and
+     * skipped, so that analytics data never stops the jobrunner's other
+     * work; its bytes are kept here rather than logged (a pack is up to
+     * 1.3 MB) for whoever wants to look at them.  pack is its id in
+     * analytics_hits_packs, whose ids are taken again once it is empty.
+     */
+    "CREATE TABLE analytics_hits_packs_bad ("
+    "  id     INTEGER PRIMARY KEY,"
+    "  pack   INTEGER NOT NULL,"
+    "  views  INTEGER,"
+    "  hits   BLOB,"
+    "  reason TEXT NOT NULL,"
+    "  time   INTEGER NOT NULL"
+    ");"
 };
 
 

@@ -8,7 +8,7 @@
 # midnight and the visitor's hash changes with the day's salt; bots make
 # no visit; the closed days are rolled up into sums equal to the raw
 # rows'; a restart does not sum a day twice; rows past raw_days go, and
-# the strings only they used.  The spool files are read 3 records a batch,
+# the strings only they used; a corrupt pack of staged views is skipped.  The spool files are read 3 records a batch,
 # so their views are staged (migration 7) and sorted in by each file's
 # last batch: the counts are those of views written by one batch.  A real
 # request with hostile Referer and UTM values is stored as given, cut to
@@ -336,6 +336,57 @@ $site->start_jobrunner(jr_conf(3));
 is(row("SELECT views, exit, end_ms - start_ms FROM analytics_visits"
        . " WHERE id = $id"), '2|/about|300000',
    'after a kill, the next jobrunner brings it up to date from its views');
+
+# --- a corrupt pack of staged views is counted and skipped -------------
+
+# Two packs a killed jobrunner could have left (migration 8): a view each
+# of the visit above, its third and fourth; the second cut short by a
+# byte.  The next jobrunner moves the first's view, moves the second
+# aside (analytics_hits_packs_bad, migration 9) with a log line and a
+# metric, and goes on with its work.
+sub varints {
+    my $out = '';
+    for (@_) {
+        my $x = $_;
+        while ($x >= 0x80) { $out .= chr(($x & 0x7f) | 0x80); $x >>= 7 }
+        $out .= chr($x);
+    }
+    return $out;
+}
+my $adb = "$d/analytics.db";
+my ($about, $empty) = split /\n/, sql($adb, "SELECT id FROM"
+    . " analytics_strings WHERE value IN ('/about', '') ORDER BY value DESC");
+my $vday = int($base / 86_400_000);
+my @packs = map {
+    unpack 'H*', varints($vday, $about, $id, $_, $base + $_ * 300_000, 200,
+                         $empty, $empty)
+} 3, 4;
+$site->stop_jobrunner;
+sql($adb, "INSERT INTO analytics_hits_packs (views, hits) VALUES"
+          . " (1, x'$packs[0]'), (1, x'$packs[1]');"
+          . " UPDATE analytics_hits_packs SET hits = substr(hits, 1,"
+          . " length(hits) - 1) WHERE id = (SELECT max(id)"
+          . " FROM analytics_hits_packs)");
+is(sql($adb, 'SELECT count(*) FROM analytics_hits_packs'), 2,
+   'two packs staged, the last cut short');
+my $metrics_port = free_port();
+$site->start_jobrunner(jr_conf(3)
+                       . "metrics_listen = 127.0.0.1:$metrics_port\n");
+like($site->jobrunner_log, qr/visits: pack \d+ of analytics_hits_packs \(1 views, \d+ bytes\) is not one the jobrunner wrote: its bytes end within a view; moved to analytics_hits_packs_bad/,
+     'the jobrunner starts, and logs which pack and why');
+is(sql($adb, 'SELECT count(*) FROM analytics_hits_packs'), 0,
+   '... no pack left staged');
+is(sql($adb, 'SELECT views, reason FROM analytics_hits_packs_bad'),
+   '1|its bytes end within a view', '... the bad one moved aside');
+is(row("SELECT group_concat(n, ' ') FROM (SELECT n FROM analytics_views"
+       . " WHERE visit = $id ORDER BY n)"), '1 2 3',
+   "... the good one's view counted");
+is(row("SELECT views, exit FROM analytics_visits WHERE id = $id"),
+   '3|/about', '... and its visit brought up to date from its views');
+my $m = eval { http_request($metrics_port, 'GET', '/metrics') };
+is($m && $m->{status}, 200, 'the jobrunner answers /metrics');
+like($m ? $m->{body} : '', qr/^jobrunner_analytics_packs_bad_total 1$/m,
+     '... counting one bad pack');
 
 # --- a real request: hostile values stored as given, cut ----------------
 

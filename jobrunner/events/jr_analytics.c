@@ -212,6 +212,8 @@ jr_analytics_open(sqlite3 *db, jr_salt_t *salts, jr_geo_t *geo,
         return NULL;
     }
 
+    a->stats.bad_packs = jr_visits_bad_packs(a->visits);
+
     a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     a->sha = EVP_MD_CTX_new();
     if (a->sha256 == NULL || a->sha == NULL) {

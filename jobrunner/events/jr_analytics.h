@@ -28,6 +28,7 @@ extern const double  jr_latency_bounds[JR_LATENCY_BUCKETS];
 typedef struct {
     uint64_t   consumed;        /* records committed to data.db */
     uint64_t   corrupt;         /* records refused by the decoder */
+    uint64_t   bad_packs;       /* staged packs moved aside at start */
     uint64_t   batches;         /* committed flushes */
     uint64_t   failed;          /* flushes rolled back */
     double     seconds;         /* time spent in committed flushes */

@@ -798,6 +798,10 @@ jr_events_render(jr_events_t *ev, FILE *out)
             "corrupt or truncated.\n"
             "# TYPE jobrunner_events_corrupt_total counter\n"
             "jobrunner_events_corrupt_total %llu\n"
+            "# HELP jobrunner_analytics_packs_bad_total Packs of staged "
+            "views found corrupt at start and moved aside.\n"
+            "# TYPE jobrunner_analytics_packs_bad_total counter\n"
+            "jobrunner_analytics_packs_bad_total %llu\n"
             "# HELP jobrunner_events_pending Events counted in memory, not "
             "yet committed.\n"
             "# TYPE jobrunner_events_pending gauge\n"
@@ -811,6 +815,7 @@ jr_events_render(jr_events_t *ev, FILE *out)
             (unsigned long long) ev->received,
             (unsigned long long) as->consumed,
             (unsigned long long) as->corrupt,
+            (unsigned long long) as->bad_packs,
             (unsigned long long) jr_analytics_pending(ev->analytics),
             (unsigned long long) as->failed);
 

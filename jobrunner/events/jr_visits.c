@@ -125,6 +125,12 @@ typedef struct {
     int32_t           touch;
 } jr_visits_ended_t;
 
+/* a pack jr_visits_load() could not decode, and why */
+typedef struct {
+    int64_t           id;
+    const char       *why;
+} jr_visits_bad_t;
+
 enum {
     JR_VISITS_INSERT = 0,
     JR_VISITS_UPDATE,
@@ -135,6 +141,9 @@ enum {
     JR_VISITS_PACK,
     JR_VISITS_PACKS,
     JR_VISITS_CLEAR,
+    JR_VISITS_BAD,
+    JR_VISITS_DROP,
+    JR_VISITS_VIEW_ONCE,
     JR_VISITS_NSTMT
 };
 
@@ -152,6 +161,7 @@ struct jr_visits_s {
     size_t              hits_cap;
     unsigned char      *pack;           /* the write's, encoded */
     size_t              pack_cap;
+    uint64_t            bad_packs;      /* moved aside at start */
     uint64_t            gap_ms;
     int64_t             next_id;
     uint64_t            newest;         /* the latest view's time */
@@ -208,9 +218,20 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
     "INSERT INTO analytics_hits_packs (views, hits) VALUES (?1, ?2)",
 
     /* those a killed jobrunner left, read at start */
-    "SELECT views, hits FROM analytics_hits_packs ORDER BY id",
+    "SELECT id, views, hits FROM analytics_hits_packs ORDER BY id",
 
-    "DELETE FROM analytics_hits_packs"
+    "DELETE FROM analytics_hits_packs",
+
+    /* one of those that is corrupt, moved aside (migration 9) */
+    "INSERT INTO analytics_hits_packs_bad (pack, views, hits, reason, time)"
+    " SELECT id, views, hits, ?2, unixepoch() FROM analytics_hits_packs"
+    " WHERE id = ?1",
+
+    "DELETE FROM analytics_hits_packs WHERE id = ?1",
+
+    /* a view of the packs read at start: one already there is skipped */
+    "INSERT OR IGNORE INTO analytics_hits (day, path, visit, n, time_ms,"
+    " status, ref_host, ref_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 };
 
 
@@ -232,11 +253,12 @@ static void jr_visits_pages(jr_visits_t *v, jr_visit_t *e, int32_t touch);
 static int jr_visits_recompute(jr_visits_t *v, const jr_visit_t *e);
 static int jr_visits_repair(jr_visits_t *v);
 static int jr_visits_query_only(sqlite3 *db);
-static int jr_visits_unstage(jr_visits_t *v);
+static int jr_visits_unstage(jr_visits_t *v, int start);
 static int jr_visits_hits_reserve(jr_visits_t *v, size_t n);
 static int jr_visits_pack(jr_visits_t *v);
 static int jr_visits_unpack(jr_visits_t *v, const unsigned char *p,
-    size_t len, int64_t views);
+    size_t len, int64_t views, const char **why);
+static int jr_visits_set_aside(jr_visits_t *v, int64_t id, const char *why);
 static int jr_visits_load(jr_visits_t *v);
 static int jr_visits_hit_cmp(const void *a, const void *b);
 
@@ -357,7 +379,7 @@ jr_visits_repair(jr_visits_t *v)
     rc = jr_visits_load(v);
 
     if (rc == 0 && v->staged) {
-        rc = jr_visits_unstage(v);
+        rc = jr_visits_unstage(v, 1);
     }
 
     for (day = today - 1; day <= today && rc == 0; day++) {
@@ -738,7 +760,7 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
         }
 
     } else if (v->staged) {
-        if (jr_visits_unstage(v) != 0) {
+        if (jr_visits_unstage(v, 0) != 0) {
             return -1;
         }
 
@@ -894,6 +916,13 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
 }
 
 
+uint64_t
+jr_visits_bad_packs(jr_visits_t *v)
+{
+    return v->bad_packs;
+}
+
+
 void
 jr_visits_backlog(jr_visits_t *v)
 {
@@ -908,11 +937,16 @@ jr_visits_backlog(jr_visits_t *v)
  * were rolled up meanwhile, and deletes the packs.  SQLite's sorter, fed
  * by a read of migration 7's staged table, was a third of the move.  The
  * views stay in memory, in another order, in case of a rollback.
+ *
+ * At start the packs were read from the file, and one that decodes may
+ * still be corrupt: a view already in analytics_hits is logged and
+ * skipped there rather than stop the jobrunner (jr_visits_load()).
  */
 static int
-jr_visits_unstage(jr_visits_t *v)
+jr_visits_unstage(jr_visits_t *v, int start)
 {
-    size_t            k;
+    int               n;
+    size_t            k, skipped;
     int64_t           day;
     sqlite3_stmt     *stmt;
     jr_visits_hit_t  *hit;
@@ -920,7 +954,9 @@ jr_visits_unstage(jr_visits_t *v)
     qsort(v->hits, v->nhits, sizeof(jr_visits_hit_t), jr_visits_hit_cmp);
 
     day = -1;
-    stmt = v->stmt[JR_VISITS_VIEW];
+    skipped = 0;
+    n = start ? JR_VISITS_VIEW_ONCE : JR_VISITS_VIEW;
+    stmt = v->stmt[n];
 
     for (k = 0; k < v->nhits; k++) {
         hit = &v->hits[k];
@@ -944,13 +980,21 @@ jr_visits_unstage(jr_visits_t *v)
         sqlite3_bind_int64(stmt, 7, hit->ref_host);
         sqlite3_bind_int64(stmt, 8, hit->ref_path);
 
-        if (jr_visits_step(v, JR_VISITS_VIEW) != 0) {
+        if (jr_visits_step(v, n) != 0) {
             return -1;
         }
+
+        skipped += sqlite3_changes(v->db) == 0;
     }
 
     if (jr_visits_step(v, JR_VISITS_CLEAR) != 0) {
         return -1;
+    }
+
+    if (skipped) {
+        jr_log(JR_LOG_ERROR, "visits: %zu views of analytics_hits_packs "
+               "were in analytics_hits already (a corrupt pack), skipped",
+               skipped);
     }
 
     jr_log(JR_LOG_DEBUG, "visits: %zu staged views sorted into "
@@ -1051,15 +1095,16 @@ jr_visits_pack(jr_visits_t *v)
 
 
 /*
- * Appends a pack's views to v->hits.  Returns 0, or -1 for a pack that is
- * not views of 8 varints each (logged: its views cannot be moved, and
- * the jobrunner does not start rather than lose them unseen).
+ * Appends a pack's views to v->hits.  Returns 0; 1 for a pack that is
+ * not views of 8 varints each, with *why, and v->hits as it was; or -1
+ * (out of memory, logged).
  */
 static int
 jr_visits_unpack(jr_visits_t *v, const unsigned char *p, size_t len,
-    int64_t views)
+    int64_t views, const char **why)
 {
     int                   i, shift;
+    size_t                nhits;
     int64_t               k;
     uint64_t              x, col[8];
     jr_visits_hit_t      *hit;
@@ -1067,13 +1112,15 @@ jr_visits_unpack(jr_visits_t *v, const unsigned char *p, size_t len,
 
     /* a view is 8 bytes at least */
     if (p == NULL || views <= 0 || (size_t) views > len / 8) {
-        goto bad;
+        *why = "its count of views does not fit its bytes";
+        return 1;
     }
 
     if (jr_visits_hits_reserve(v, v->nhits + (size_t) views) != 0) {
         return -1;
     }
 
+    nhits = v->nhits;
     end = p + len;
 
     for (k = 0; k < views; k++) {
@@ -1081,7 +1128,13 @@ jr_visits_unpack(jr_visits_t *v, const unsigned char *p, size_t len,
             x = 0;
 
             for (shift = 0; ; shift += 7) {
-                if (p == end || shift > 63) {
+                if (p == end) {
+                    *why = "its bytes end within a view";
+                    goto bad;
+                }
+
+                if (shift > 63) {
+                    *why = "a varint is longer than 10 bytes";
                     goto bad;
                 }
 
@@ -1090,6 +1143,12 @@ jr_visits_unpack(jr_visits_t *v, const unsigned char *p, size_t len,
                 if ((*p++ & 0x80) == 0) {
                     break;
                 }
+            }
+
+            /* every column is an SQLite integer, at least 0 */
+            if (x > INT64_MAX) {
+                *why = "a column is over 2^63 - 1";
+                goto bad;
             }
 
             col[i] = x;
@@ -1110,33 +1169,82 @@ jr_visits_unpack(jr_visits_t *v, const unsigned char *p, size_t len,
         return 0;
     }
 
+    *why = "bytes follow its last view";
+
 bad:
 
-    jr_log(JR_LOG_ERROR, "visits: a pack of staged views in "
-           "analytics_hits_packs is not one the jobrunner wrote");
-    return -1;
+    v->nhits = nhits;
+    return 1;
 }
 
 
-/* The packs a killed jobrunner left, into v->hits: its staged views. */
+/*
+ * The packs a killed jobrunner left, into v->hits: its staged views.  A
+ * pack that is not one the jobrunner wrote is logged, counted and moved
+ * aside (analytics_hits_packs_bad, migration 9), and the others are read
+ * on: a corrupt record is skipped, never a reason to stop the jobrunner's
+ * mail, backups and jobs.  Its views are lost to the counts, as a corrupt
+ * spool record's are.
+ */
 static int
 jr_visits_load(jr_visits_t *v)
 {
-    int            rc;
-    sqlite3_stmt  *stmt;
+    int                   rc;
+    size_t                k, nbad, bad_cap;
+    int64_t               id;
+    const char           *why;
+    sqlite3_stmt         *stmt;
+    jr_visits_bad_t      *bad, *more;
+    const unsigned char  *hits;
 
     v->nhits = 0;
     stmt = v->stmt[JR_VISITS_PACKS];
+    bad = NULL;
+    nbad = 0;
+    bad_cap = 0;
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (jr_visits_unpack(v, sqlite3_column_blob(stmt, 1),
-                             (size_t) sqlite3_column_bytes(stmt, 1),
-                             sqlite3_column_int64(stmt, 0))
-            != 0)
-        {
+        id = sqlite3_column_int64(stmt, 0);
+
+        /* the blob before its size, as SQLite asks */
+        hits = sqlite3_column_blob(stmt, 2);
+
+        rc = jr_visits_unpack(v, hits,
+                              (size_t) sqlite3_column_bytes(stmt, 2),
+                              sqlite3_column_int64(stmt, 1), &why);
+        if (rc == 0) {
+            continue;
+        }
+
+        if (rc < 0) {
             sqlite3_reset(stmt);
+            free(bad);
             return -1;
         }
+
+        jr_log(JR_LOG_ERROR, "visits: pack %lld of analytics_hits_packs "
+               "(%lld views, %d bytes) is not one the jobrunner wrote: %s; "
+               "moved to analytics_hits_packs_bad, its views not counted",
+               (long long) id, (long long) sqlite3_column_int64(stmt, 1),
+               sqlite3_column_bytes(stmt, 2), why);
+
+        /* moved once the read is done: not under a running SELECT */
+        if (nbad == bad_cap) {
+            bad_cap = bad_cap ? 2 * bad_cap : 4;
+            more = realloc(bad, bad_cap * sizeof(*bad));
+            if (more == NULL) {
+                jr_log(JR_LOG_ERROR, "visits: out of memory");
+                sqlite3_reset(stmt);
+                free(bad);
+                return -1;
+            }
+
+            bad = more;
+        }
+
+        bad[nbad].id = id;
+        bad[nbad].why = why;
+        nbad++;
     }
 
     sqlite3_reset(stmt);
@@ -1144,12 +1252,40 @@ jr_visits_load(jr_visits_t *v)
     if (rc != SQLITE_DONE) {
         jr_log(JR_LOG_ERROR, "visits: %s: %s", sqlite3_sql(stmt),
                sqlite3_errmsg(v->db));
+        free(bad);
         return -1;
     }
 
+    for (k = 0; k < nbad; k++) {
+        if (jr_visits_set_aside(v, bad[k].id, bad[k].why) != 0) {
+            free(bad);
+            return -1;
+        }
+    }
+
+    free(bad);
+
+    v->bad_packs += nbad;
     v->staged = v->nhits;
 
     return 0;
+}
+
+
+/* Moves pack id into analytics_hits_packs_bad, with why. */
+static int
+jr_visits_set_aside(jr_visits_t *v, int64_t id, const char *why)
+{
+    sqlite3_bind_int64(v->stmt[JR_VISITS_BAD], 1, id);
+    sqlite3_bind_text(v->stmt[JR_VISITS_BAD], 2, why, -1, SQLITE_STATIC);
+
+    if (jr_visits_step(v, JR_VISITS_BAD) != 0) {
+        return -1;
+    }
+
+    sqlite3_bind_int64(v->stmt[JR_VISITS_DROP], 1, id);
+
+    return jr_visits_step(v, JR_VISITS_DROP);
 }
 
 

@@ -118,6 +118,12 @@ int jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
  */
 void jr_visits_backlog(jr_visits_t *v);
 
+/*
+ * Packs of staged views found corrupt at open and moved aside into
+ * analytics_hits_packs_bad (migration 9) rather than refused.
+ */
+uint64_t jr_visits_bad_packs(jr_visits_t *v);
+
 /* The batch was committed: its changes hold from now on. */
 void jr_visits_commit(jr_visits_t *v);
 
