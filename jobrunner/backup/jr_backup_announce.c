@@ -141,6 +141,37 @@ jr_backup_announce_again(jr_backup_announce_t *a, uint64_t every_ms)
 }
 
 
+void
+jr_backup_announce_resume(jr_backup_announce_t *a, const char *text)
+{
+    char  *copy;
+
+    if (a == NULL || a->last != NULL || (copy = strdup(text)) == NULL) {
+        return;
+    }
+
+    a->last = copy;
+    a->last_ms = uv_now(a->loop);
+}
+
+
+const char *
+jr_backup_announce_last(jr_backup_announce_t *a)
+{
+    return a ? a->last : NULL;
+}
+
+
+void
+jr_backup_announce_forget(jr_backup_announce_t *a)
+{
+    if (a != NULL) {
+        free(a->last);
+        a->last = NULL;
+    }
+}
+
+
 /* The message queued for the pool; -1 when out of memory. */
 static int
 jr_backup_announce_queue(jr_backup_announce_t *a, const char *text,
