@@ -263,7 +263,8 @@ jr_backup_load_state(jr_backup_t *b)
 
 /*
  * local_dir/announced: the last segment stored, as announced ("KEY SIZE
- * PREV"), and the position (generation, index, offset, checksums) when
+ * PREV"; or the snapshot marker of a generation with nothing past its
+ * snapshot, jr_backup_announce_marker()), and the position (generation, index, offset, checksums) when
  * everything copied up to it was stored, so that the next run repeats it
  * from its start (jr_backup_announce_resume) while it stores nothing new.
  * Written only when the copy is idle (a look found nothing new) or
