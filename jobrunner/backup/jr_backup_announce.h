@@ -42,7 +42,8 @@ void jr_backup_announce_again(jr_backup_announce_t *a, uint64_t every_ms);
  * The loop, at the start: text ("KEY SIZE PREV"), the last announcement
  * of the run before, which the backup's thread found still the newest
  * segment of the current generation (local_dir/announced), is repeated
- * as if sent now.  Ignored once one was sent in this run.  Safe with NULL.
+ * at the next tick once NATS is up, then every heartbeat.  Ignored once
+ * one was sent in this run.  Safe with NULL.
  */
 void jr_backup_announce_resume(jr_backup_announce_t *a, const char *text);
 
