@@ -245,7 +245,7 @@ $primary->stop_jobrunner;
 # --- with NATS: segments announced, fetched by name, no LIST ---------------
 
 SKIP: {
-    skip 'nats-server not installed', 14 unless -x $BlogNats::SERVER;
+    skip 'nats-server not installed', 36 unless -x $BlogNats::SERVER;
 
     my $nats = start_nats();
     my $nprefix = 'nats/data.db';
@@ -356,6 +356,127 @@ SKIP: {
         or diag $r2->jobrunner_log;
     my $count = sql($p2->db, 'SELECT count(*) FROM n');
     ok(wait_for(sub { nrows() eq $count }, 10), "all $count rows applied");
+
+    # --- the primary restarted with nothing to write --------------------
+    # it kept its last announcement in local_dir (once the copy was idle
+    # and all of it stored) and repeats it from its start: an idle replica
+    # sends no LIST.  First after a clean stop, then after a kill -9.  Its
+    # nginx keeps data.db open meanwhile, as on a site: the WAL stays, and
+    # the generation goes on.
+    $p2->start;
+    $p2->get('/posts/hello');
+    my $p2conf = "metrics_listen = 127.0.0.1:$p2port\n"
+        . $s3->conf(max_attempts => 3, timeout => '5s')
+        . "[backup]\nprefix = $nprefix\ninterval_ms = 50\n"
+        . "hot_databases = off\nheartbeat_ms = 1000\n"
+        . "[nats]\nurl = " . $nats->url . "\nrole = consumer\nnode = p2\n";
+    my $saved = $p2->db . '-backup/announced';
+    my $replica_metric = sub {
+        my ($name) = @_;
+        ((metrics($r2port) // '') =~ /^jobrunner_replica_\Q$name\E (\d+)/m)[0]
+            // 0;
+    };
+    my $rows_of = sub { sql($_[0], 'SELECT group_concat(id || ":" || t) FROM '
+                            . '(SELECT * FROM n ORDER BY id)') // '' };
+    my $newest = sub { (sort grep { m{/wal/} } $s3->keys("$nprefix/"))[-1]
+                       // '' };
+    my $replica_lists = sub {
+        my ($from) = @_;
+        my @w = ($s3->requests)[$from .. scalar($s3->requests) - 1];
+        scalar grep { $_->{op} eq 'LIST' && $_->{agent} =~ /\(replica\)/ } @w;
+    };
+    my $idle = $poll_max_ms / 1000 * 2 + 1;
+    for my $how (['TERM', 'a clean stop'], ['KILL', 'a kill -9']) {
+        my ($signal, $what) = @$how;
+        # written once a look found nothing new and everything copied was
+        # stored: it names the newest segment in the bucket
+        ok(wait_for(sub { ((((read_file($saved) // '') =~ /^(\S+)/)[0])
+                           // '') eq $newest->() }, 10),
+           "before $what: the last announcement saved in local_dir names "
+           . 'the newest segment') or diag read_file($saved);
+        wait_for($settled, 10);
+        $p2->stop_jobrunner($signal);
+        my $log_at = length $p2->jobrunner_log;
+        $p2->start_jobrunner($p2conf);
+        # the window opens at its first repeat, sent once NATS is up (a
+        # restart slower than poll_max_ms, as under valgrind, is a silence
+        # that long: the replica looks once, as it should)
+        ok(wait_for(sub { (metrics($p2port) // '')
+                          =~ /^jobrunner_backup_announce_repeats_total [1-9]/m },
+                    10), "after $what: repeated at once from its start")
+            or diag $p2->jobrunner_log;
+        my $current = $replica_metric->('announced_current_total');
+        $from = () = $s3->requests;
+        sleep $idle;
+        is($replica_lists->($from), 0, sprintf('after %s, idle for %.0f s '
+           . '(poll_max_ms %d): no LIST by the replica', $what, $idle,
+           $poll_max_ms)) or diag $p2->jobrunner_log;
+        like(substr($p2->jobrunner_log, $log_at),
+             qr/repeating the last announcement of the run before/,
+             "after $what: the primary repeats the last one of its run "
+             . 'before') or diag $p2->jobrunner_log;
+        my $heard = $replica_metric->('announced_current_total') - $current;
+        ok($heard >= $idle / 2, "after $what: the replica heard $heard "
+           . 'repeats, each saying it is current');
+
+        # a new write follows the saved one: announced with it as PREV, so
+        # the replica fetches it by name, no LIST
+        my $segs = $replica_metric->('announced_segments_total');
+        $from = () = $s3->requests;
+        sql($p2->db, 'INSERT INTO n (t) VALUES (2)');
+        $count++;
+        ok(wait_for(sub { nrows() eq $count }, 10),
+           "after $what: a new write reaches the replica")
+            or diag $r2->jobrunner_log;
+        is($replica_lists->($from), 0, "after $what: by its announcement, "
+           . 'no LIST');
+        is($replica_metric->('announced_segments_total'), $segs + 1,
+           "after $what: one segment fetched by name");
+    }
+
+    # --- the primary restarted into a new generation --------------------
+    # written while nothing had data.db open, and checkpointed: the WAL
+    # does not continue from the saved position, so a new generation
+    # begins, and the saved announcement, of the old one, is not repeated
+    # (a replica that applied it would take it for "current" and never
+    # look).  What is repeated is the new generation's snapshot marker: a
+    # replica of the old one looks at the bucket on it, restores the new
+    # generation, ends with the primary's rows, and then is current by it.
+    wait_for(sub { ((((read_file($saved) // '') =~ /^(\S+)/)[0]) // '')
+                   eq $newest->() }, 10);
+    is($p2->stop_jobrunner, 0, 'the primary stops cleanly');
+    $p2->stop;
+    sql($p2->db, 'INSERT INTO n (t) VALUES (3); INSERT INTO n (t) VALUES (4);'
+        . ' PRAGMA wal_checkpoint(TRUNCATE);');
+    my $restores = $replica_metric->('restores_total');
+    my $log_at = length $p2->jobrunner_log;
+    $p2->start_jobrunner($p2conf);
+    $p2->start;
+    ok(wait_for(sub { substr($p2->jobrunner_log, $log_at)
+                      =~ /new generation \S+: the WAL does not continue/ },
+                10), 'a new generation begins at the start')
+        or diag $p2->jobrunner_log;
+    ok(wait_for(sub { $rows_of->($r2->db) eq $rows_of->($p2->db) },
+                $poll_max_ms / 1000 * 3 + 10),
+       'the replica ends with the primary\'s rows')
+        or diag $r2->jobrunner_log;
+    ok($replica_metric->('restores_total') > $restores,
+       'by restoring the new generation');
+    unlike(substr($p2->jobrunner_log, $log_at),
+           qr/repeating the last announcement of the run before/,
+           'the old generation\'s last announcement is not repeated');
+    like(substr($p2->jobrunner_log, $log_at),
+         qr/nothing stored of generation \S+ past its snapshot: its marker is repeated/,
+         'the new generation\'s snapshot marker is');
+    wait_for($settled, 10);
+    $from = () = $s3->requests;
+    sleep $idle;
+    is($replica_lists->($from), 0, sprintf('then idle for %.0f s: no LIST '
+       . 'by the replica', $idle)) or diag $r2->jobrunner_log;
+    sql($p2->db, 'INSERT INTO n (t) VALUES (5)');
+    ok(wait_for(sub { $rows_of->($r2->db) eq $rows_of->($p2->db) }, 10),
+       'and a write after it reaches the replica')
+        or diag $r2->jobrunner_log;
 
     is($r2->stop_jobrunner, 0, 'the replica stops cleanly')
         or diag $r2->jobrunner_log;

@@ -66,7 +66,8 @@ jr_backup_start(jr_backup_t **out, uv_loop_t *loop, const jr_config_t *cf,
     if (b->db_path == NULL
         || asprintf(&b->wal_path, "%s-wal", cf->data_db) < 0
         || asprintf(&b->pending_dir, "%s/pending", b->bc->local_dir) < 0
-        || asprintf(&b->state_path, "%s/state", b->bc->local_dir) < 0)
+        || asprintf(&b->state_path, "%s/state", b->bc->local_dir) < 0
+        || asprintf(&b->ann_path, "%s/announced", b->bc->local_dir) < 0)
     {
         jr_log(JR_LOG_ERROR, "backup: out of memory");
         return -1;
@@ -239,6 +240,10 @@ jr_backup_free(jr_backup_t *b)
     free(b->wal_path);
     free(b->pending_dir);
     free(b->state_path);
+    free(b->ann_path);
+    free(b->ann_text);
+    free(b->ann_resume);
+    free(b->snap_ok_key);
     uv_mutex_destroy(&b->mu);
     uv_cond_destroy(&b->cond);
     free(b);
@@ -254,7 +259,7 @@ jr_backup_free(jr_backup_t *b)
 static void
 jr_backup_announce_segment(jr_backup_t *b, const jr_backup_seg_t *seg)
 {
-    char    *key, *prev;
+    char    *key, *prev, *text;
     size_t   len;
 
     if (b->announce == NULL
@@ -273,8 +278,127 @@ jr_backup_announce_segment(jr_backup_t *b, const jr_backup_seg_t *seg)
 
     jr_backup_announce(b->announce, key, seg->len, prev);
 
+    /* for the thread to save once all it copied is stored */
+    if (asprintf(&text, "%s %zu %s", key, seg->len, prev ? prev : "-") >= 0) {
+        uv_mutex_lock(&b->mu);
+        free(b->ann_text);
+        b->ann_text = text;
+        uv_mutex_unlock(&b->mu);
+    }
+
     free(b->announced);
     b->announced = key;
+}
+
+
+/*
+ * The loop: the announcement the thread found saved by the run before,
+ * valid at this start (jr_backup_load_announced), is repeated as if
+ * stored in this run, and is the PREV of the next segment.  One stored
+ * since is newer: the saved one is dropped.
+ */
+static void
+jr_backup_announce_saved(jr_backup_t *b)
+{
+    char    *text;
+    size_t   len;
+
+    uv_mutex_lock(&b->mu);
+    text = b->ann_resume;
+    b->ann_resume = NULL;
+    uv_mutex_unlock(&b->mu);
+
+    if (text == NULL) {
+        return;
+    }
+
+    len = strcspn(text, " ");
+
+    if (b->announced == NULL
+        && jr_backup_announce_last(b->announce) == NULL)
+    {
+        jr_log(JR_LOG_INFO, "backup: repeating the last announcement of "
+               "the run before: %.*s", (int) len, text);
+        jr_backup_announce_resume(b->announce, text);
+
+        /* a segment is the PREV of the next one; a snapshot's marker is
+           not (the next one goes with "-") */
+        if (memmem(text, len, "/wal/", 5) != NULL) {
+            b->announced = strndup(text, len);
+        }
+    }
+
+    free(text);
+}
+
+
+/*
+ * The loop: a new generation begun in this run (so it has in the bucket
+ * only what this run stored) whose snapshot is complete and of which no
+ * segment was stored nor waits: the snapshot's .ok marker is what the
+ * primary repeats, "KEY 0 -".  A replica of that generation is current
+ * (it cannot be behind: there is nothing past the snapshot); one of
+ * another generation looks at the bucket.  Without it, an idle primary
+ * that began a generation at its start (a first start, data.db changed
+ * while it was stopped) would have nothing to repeat until its first
+ * write.  The first segment stored replaces it.
+ */
+static void
+jr_backup_announce_marker(jr_backup_t *b)
+{
+    char    *text;
+    size_t   len;
+
+    len = strlen(b->bc->prefix) + 1 + JR_BUCKET_GEN_LEN;
+
+    if (b->announce == NULL || b->snap_ok_key == NULL || b->uploading
+        || (b->announced && strncmp(b->announced, b->snap_ok_key, len) == 0)
+        || asprintf(&text, "%s 0 -", b->snap_ok_key) < 0)
+    {
+        return;
+    }
+
+    jr_log(JR_LOG_INFO, "backup: nothing stored of generation %s past its "
+           "snapshot: its marker is repeated", b->snap_gen);
+
+    jr_backup_announce_forget(b->announce);
+    jr_backup_announce_resume(b->announce, text);
+
+    uv_mutex_lock(&b->mu);
+    free(b->ann_text);
+    b->ann_text = text;
+    uv_mutex_unlock(&b->mu);
+}
+
+
+/*
+ * The loop: once a new generation has begun, the last announcement is of
+ * the old one, and a replica that applied it would take its repeats for
+ * "current": it must look at the bucket instead, and find the new
+ * generation (it polls after poll_max_ms without a word).
+ */
+static void
+jr_backup_announce_check_gen(jr_backup_t *b)
+{
+    int          same;
+    size_t       len;
+    const char  *last;
+
+    last = jr_backup_announce_last(b->announce);
+    if (last == NULL) {
+        return;
+    }
+
+    len = strlen(b->bc->prefix);
+
+    uv_mutex_lock(&b->mu);
+    same = strncmp(last, b->bc->prefix, len) == 0 && last[len] == '/'
+           && strncmp(last + len + 1, b->gen, JR_BUCKET_GEN_LEN) == 0;
+    uv_mutex_unlock(&b->mu);
+
+    if (!same) {
+        jr_backup_announce_forget(b->announce);
+    }
 }
 
 
@@ -498,6 +622,7 @@ jr_backup_snapshot_fail(jr_backup_t *b, const char *what, const char *why)
 static void
 jr_backup_ok_stored(jr_s3_req_t *req, void *data)
 {
+    int                     marker;
     uint64_t                now;
     jr_backup_t            *b = data;
     const jr_s3_result_t   *r;
@@ -515,12 +640,19 @@ jr_backup_ok_stored(jr_s3_req_t *req, void *data)
 
     now = jr_bucket_now_ms();
 
+    marker = 0;
+
     uv_mutex_lock(&b->mu);
     if (strcmp(b->gen, b->snap_gen) == 0) {
         b->snapshot_ms = now;
         b->new_generation = 0;
+        marker = b->gen_began && b->npending == 0;
     }
     uv_mutex_unlock(&b->mu);
+
+    if (marker) {
+        jr_backup_announce_marker(b);
+    }
 
     b->snapshots++;
     b->snap_running = 0;
@@ -576,7 +708,8 @@ jr_backup_snapshot_bound(jr_backup_t *b)
     }
 
     req = jr_s3_put_req(b->s3, key, "", 0);
-    free(key);
+    free(b->snap_ok_key);
+    b->snap_ok_key = key;
 
     if (req == NULL || jr_s3_start(req, jr_backup_ok_stored, b) != 0) {
         jr_backup_snapshot_fail(b, "cannot be marked complete",
@@ -959,6 +1092,10 @@ jr_backup_work(jr_backup_t *b)
                  "the lines above", b->db_path);
     }
 
+    if (b->announce) {
+        jr_backup_announce_saved(b);
+    }
+
     jr_backup_upload_next(b);
 
     if (b->snap_running && b->snap_phase == 2) {
@@ -988,6 +1125,7 @@ jr_backup_tick(uv_timer_t *timer)
     jr_backup_lag(b);
     jr_backup_work(b);
     jr_backup_retention_start(b);
+    jr_backup_announce_check_gen(b);
     jr_backup_announce_again(b->announce, b->bc->heartbeat_ms);
 }
 

@@ -40,6 +40,7 @@ struct jr_backup_announce_s {
     char             *last;          /* the last message queued */
     uint64_t          last_ms;       /* when, by the loop's clock */
     uint64_t          repeated;
+    int               due;           /* repeat at the next tick */
 };
 
 
@@ -105,6 +106,7 @@ jr_backup_announce(jr_backup_announce_t *a, const char *key, uint64_t size,
     free(a->last);
     a->last = text;
     a->last_ms = uv_now(a->loop);
+    a->due = 0;
 
     /* while NATS is down no replica hears it: they list */
     if (!jr_nats_up(a->nats) || a->nqueued >= JR_BACKUP_ANNOUNCE_MAX
@@ -129,7 +131,7 @@ void
 jr_backup_announce_again(jr_backup_announce_t *a, uint64_t every_ms)
 {
     if (a == NULL || a->stopping || a->last == NULL
-        || uv_now(a->loop) - a->last_ms < every_ms
+        || (!a->due && uv_now(a->loop) - a->last_ms < every_ms)
         || !jr_nats_up(a->nats))
     {
         return;
@@ -137,6 +139,43 @@ jr_backup_announce_again(jr_backup_announce_t *a, uint64_t every_ms)
 
     if (jr_backup_announce_queue(a, a->last, strlen(a->last)) == 0) {
         a->repeated++;
+        a->due = 0;
+    }
+}
+
+
+void
+jr_backup_announce_resume(jr_backup_announce_t *a, const char *text)
+{
+    char  *copy;
+
+    if (a == NULL || a->last != NULL || (copy = strdup(text)) == NULL) {
+        return;
+    }
+
+    a->last = copy;
+    a->last_ms = uv_now(a->loop);
+
+    /* at once: a replica's poll_max_ms runs since the last it heard,
+       before this start */
+    a->due = 1;
+}
+
+
+const char *
+jr_backup_announce_last(jr_backup_announce_t *a)
+{
+    return a ? a->last : NULL;
+}
+
+
+void
+jr_backup_announce_forget(jr_backup_announce_t *a)
+{
+    if (a != NULL) {
+        free(a->last);
+        a->last = NULL;
+        a->due = 0;
     }
 }
 

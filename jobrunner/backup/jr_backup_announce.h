@@ -38,6 +38,21 @@ void jr_backup_announce(jr_backup_announce_t *a, const char *key,
  */
 void jr_backup_announce_again(jr_backup_announce_t *a, uint64_t every_ms);
 
+/*
+ * The loop, at the start: text ("KEY SIZE PREV"), the last announcement
+ * of the run before, which the backup's thread found still the newest
+ * segment of the current generation (local_dir/announced), is repeated
+ * at the next tick once NATS is up, then every heartbeat.  Ignored once
+ * one was sent in this run.  Safe with NULL.
+ */
+void jr_backup_announce_resume(jr_backup_announce_t *a, const char *text);
+
+/* The one repeated ("KEY SIZE PREV"), NULL: none.  Safe with NULL. */
+const char *jr_backup_announce_last(jr_backup_announce_t *a);
+
+/* Nothing to repeat (a new generation began).  Safe with NULL. */
+void jr_backup_announce_forget(jr_backup_announce_t *a);
+
 /* No more; a publish under way ends with the loop.  Safe with NULL. */
 void jr_backup_announce_stop(jr_backup_announce_t *a);
 

@@ -61,6 +61,7 @@ struct jr_backup_s {
     char                    *wal_path;
     char                    *pending_dir;
     char                    *state_path;
+    char                    *ann_path;     /* local_dir/announced */
     uv_loop_t               *loop;
     jr_s3_t                 *s3;
     int                      db_fd;        /* data.db, for snapshots; open
@@ -110,6 +111,8 @@ struct jr_backup_s {
     uint64_t                 offset;
     uint64_t                 snapshot_ms;  /* of this generation */
     int                      new_generation;
+    int                      gen_began;    /* the current generation began
+                                              in this run */
     uint64_t                 generations;
     uint64_t                 checkpoints;
     char                     logs[JR_BACKUP_LOGS][JR_BACKUP_LOGLEN];
@@ -117,6 +120,11 @@ struct jr_backup_s {
     unsigned                 nlogs;
     unsigned                 logs_lost;
     int                      failed;       /* the thread could not go on */
+    char                    *ann_text;     /* the last segment stored, as
+                                              announced; for the thread to
+                                              save (jr_backup_wal.c) */
+    char                    *ann_resume;   /* the saved one, valid at the
+                                              start: for the loop to repeat */
 
     /* the loop's */
     int                      stopping;
@@ -139,6 +147,7 @@ struct jr_backup_s {
     uint64_t                 snap_cycle;   /* wait for cycles_done > it */
     uint64_t                 snap_size;
     uint64_t                 snap_retry_at;
+    char                    *snap_ok_key;  /* the last .ok marker's */
 
     int                      ret_running;
     uint64_t                 ret_next_ms;

@@ -261,6 +261,134 @@ jr_backup_load_state(jr_backup_t *b)
 }
 
 
+/*
+ * local_dir/announced: the last segment stored, as announced ("KEY SIZE
+ * PREV"; or the snapshot marker of a generation with nothing past its
+ * snapshot, jr_backup_announce_marker()), and the position (generation, index, offset, checksums) when
+ * everything copied up to it was stored, so that the next run repeats it
+ * from its start (jr_backup_announce_resume) while it stores nothing new.
+ * Written only when the copy is idle (a look found nothing new) or
+ * stopping, never once per segment under writes: after a kill -9 under
+ * writes it does not match the state and the next run repeats nothing
+ * until it stores a segment (the replicas poll meanwhile).
+ */
+static void
+jr_backup_save_announced(jr_backup_t *b)
+{
+    int               n;
+    char             *text, *line;
+    size_t            len;
+    jr_backup_pos_t  *p;
+
+    uv_mutex_lock(&b->mu);
+    text = b->pending == NULL ? b->ann_text : NULL;
+    if (text) {
+        b->ann_text = NULL;
+    }
+    uv_mutex_unlock(&b->mu);
+
+    if (text == NULL) {
+        return;
+    }
+
+    p = &b->pos;
+    len = strlen(b->bc->prefix);
+
+    /* one of an older generation, stored after a new one began, is not
+       the newest of this one: nothing is saved, and a saved one of this
+       generation no longer matches the position */
+    if (strncmp(text, b->bc->prefix, len) != 0 || text[len] != '/'
+        || strncmp(text + len + 1, p->gen, JR_BUCKET_GEN_LEN) != 0)
+    {
+        free(text);
+        return;
+    }
+
+    n = asprintf(&line, "%s %s %u %llu %u %u\n", text, p->gen, p->index,
+                 (unsigned long long) p->offset, p->chain.ck1, p->chain.ck2);
+    free(text);
+
+    if (n < 0) {
+        return;
+    }
+
+    if (jr_backup_write_file(b->ann_path, b->bc->local_dir, line, (size_t) n)
+        != 0)
+    {
+        jr_backup_tlog(b, JR_LOG_WARN, "backup: cannot write %s: %s; the "
+                       "next run repeats no announcement until it stores "
+                       "a segment", b->ann_path, strerror(errno));
+    }
+
+    free(line);
+}
+
+
+/*
+ * At the start, with the saved position matched and nothing pending: the
+ * saved announcement, for the loop to repeat, when it was saved at this
+ * very position (so nothing was copied, let alone stored, after it).  A
+ * file that is not that is logged and ignored.
+ */
+static void
+jr_backup_load_announced(jr_backup_t *b)
+{
+    FILE              *f;
+    char               key[256], prev[256], gen[64], *text;
+    unsigned           index, ck1, ck2;
+    size_t             len;
+    unsigned long long size, offset;
+    jr_backup_pos_t   *p;
+
+    f = fopen(b->ann_path, "re");
+    if (f == NULL) {
+        if (errno != ENOENT) {
+            jr_backup_tlog(b, JR_LOG_WARN, "backup: cannot read %s: %s",
+                           b->ann_path, strerror(errno));
+        }
+
+        return;
+    }
+
+    p = &b->pos;
+    len = strlen(b->bc->prefix);
+
+    if (fscanf(f, "%255s %llu %255s %63s %u %llu %u %u", key, &size, prev,
+               gen, &index, &offset, &ck1, &ck2) != 8
+        || strncmp(key, b->bc->prefix, len) != 0 || key[len] != '/'
+        || strncmp(key + len + 1, gen, JR_BUCKET_GEN_LEN) != 0)
+    {
+        fclose(f);
+        jr_backup_tlog(b, JR_LOG_WARN, "backup: %s is not an announcement "
+                       "(cut short?): ignored, none repeated until a "
+                       "segment is stored", b->ann_path);
+        return;
+    }
+
+    fclose(f);
+
+    if (strcmp(gen, p->gen) != 0 || index != p->index || offset != p->offset
+        || ck1 != p->chain.ck1 || ck2 != p->chain.ck2)
+    {
+        jr_backup_tlog(b, JR_LOG_INFO, "backup: the last announcement saved "
+                       "(%s) is not of the current position: none repeated "
+                       "until a segment is stored", key);
+        return;
+    }
+
+    if (asprintf(&text, "%s %llu %s", key, size, prev) < 0) {
+        return;
+    }
+
+    uv_mutex_lock(&b->mu);
+    free(b->ann_resume);
+    b->ann_resume = text;
+    uv_mutex_unlock(&b->mu);
+
+    uv_async_send(&b->async);
+}
+
+
 /* The segments left in local_dir/pending by an earlier run, in order. */
 static int
 jr_backup_name_cmp(const void *a, const void *b)
@@ -853,6 +981,7 @@ jr_backup_generation(jr_backup_t *b, const char *why)
     b->offset = 0;
     b->snapshot_ms = snap;
     b->new_generation = 1;
+    b->gen_began = 1;
     b->generations++;
     uv_mutex_unlock(&b->mu);
 
@@ -1210,9 +1339,10 @@ jr_backup_serve(jr_backup_t *b)
 void
 jr_backup_thread(void *arg)
 {
-    int           rc, stop;
-    char          why[256];
-    uint64_t      timeout, now;
+    int           rc, stop, idle;
+    char          why[256], idle_gen[JR_BUCKET_GEN_LEN + 1];
+    uint32_t      idle_index;
+    uint64_t      timeout, now, idle_offset;
     jr_backup_t  *b = arg;
 
     why[0] = '\0';
@@ -1250,6 +1380,12 @@ jr_backup_thread(void *arg)
         jr_backup_tlog(b, JR_LOG_INFO, "backup: generation %s, index %u, "
                        "offset %llu: going on", b->pos.gen, b->pos.index,
                        (unsigned long long) b->pos.offset);
+
+        /* after b->gen is set: the loop drops one of another generation;
+           pending segments are stored, and announced, first */
+        if (b->pending == NULL) {
+            jr_backup_load_announced(b);
+        }
     }
 
     if (rc != 0) {
@@ -1264,7 +1400,14 @@ jr_backup_thread(void *arg)
         b->prev_cycle_ms = b->cycle_ms;
         b->cycle_ms = jr_bucket_now_ms();
 
+        memcpy(idle_gen, b->pos.gen, sizeof(idle_gen));
+        idle_index = b->pos.index;
+        idle_offset = b->pos.offset;
+
         rc = jr_backup_capture(b, why, sizeof(why));
+
+        idle = rc == JR_BACKUP_OK && strcmp(idle_gen, b->pos.gen) == 0
+               && idle_index == b->pos.index && idle_offset == b->pos.offset;
 
         if (b->lost) {
             b->lost = 0;
@@ -1298,6 +1441,10 @@ jr_backup_thread(void *arg)
         uv_async_send(&b->async);
 
         jr_backup_serve(b);
+
+        if (idle) {
+            jr_backup_save_announced(b);
+        }
 
         /*
          * The next look is interval_ms after this one began, or at once
@@ -1339,6 +1486,10 @@ jr_backup_thread(void *arg)
             break;
         }
     }
+
+    /* the last look was this cycle's: what it left pending is not stored,
+       and then nothing is saved */
+    jr_backup_save_announced(b);
 
     goto done;
 

@@ -357,9 +357,15 @@ jr_follow_render(jr_follow_t *f, FILE *out)
                 "bucket while announcements came: catching up, a gap, or "
                 "poll_max_ms without one.\n"
                 "# TYPE jobrunner_replica_announced_polls_total counter\n"
-                "jobrunner_replica_announced_polls_total %llu\n",
+                "jobrunner_replica_announced_polls_total %llu\n"
+                "# HELP jobrunner_replica_announced_current_total "
+                "Announcements of a segment applied before (the primary's "
+                "repeats while it stores nothing): current, no LIST.\n"
+                "# TYPE jobrunner_replica_announced_current_total counter\n"
+                "jobrunner_replica_announced_current_total %llu\n",
                 (unsigned long long) f->ann_applied,
-                (unsigned long long) f->ann_polls);
+                (unsigned long long) f->ann_polls,
+                (unsigned long long) f->ann_current);
     }
 
     uv_mutex_unlock(&f->mu);

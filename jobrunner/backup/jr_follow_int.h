@@ -115,6 +115,8 @@ struct jr_follow_s {
     int                        ann_lost;    /* one was dropped: list */
     uint64_t                   ann_applied; /* segments fetched by name */
     uint64_t                   ann_polls;   /* lists while announced to */
+    uint64_t                   ann_current; /* heard of one applied before:
+                                               the primary's repeats */
 };
 
 /* Writes the queued lines; on the loop, or before the thread starts. */

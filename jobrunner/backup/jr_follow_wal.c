@@ -1224,15 +1224,32 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
         a = v[i];
 
         /* another primary's, on the same subject */
-        if (jr_bucket_parse(f->rc->prefix, a->key, &name) != 0
-            || name.kind != JR_BUCKET_SEGMENT)
-        {
+        if (jr_bucket_parse(f->rc->prefix, a->key, &name) != 0) {
+            continue;
+        }
+
+        /*
+         * A snapshot's marker: the primary has nothing of its generation
+         * past the snapshot (jr_backup_announce_marker), so a replica of
+         * that generation is current; of another, it must look.
+         */
+        if (name.kind == JR_BUCKET_SNAPSHOT_OK) {
+            if (strcmp(name.gen, f->pos.gen) != 0) {
+                rc = JR_FOLLOW_GAP;
+                break;
+            }
+
+            current++;
+            continue;
+        }
+
+        if (name.kind != JR_BUCKET_SEGMENT) {
             continue;
         }
 
         if (f->seen && strcmp(a->key, f->seen) <= 0) {
             /* applied before: the primary's heartbeat says we are current */
-            current = 1;
+            current++;
             continue;
         }
 
@@ -1286,6 +1303,7 @@ jr_follow_announced(jr_follow_t *f, jr_follow_ann_t *list)
     if (applied || (current && rc == 0)) {
         uv_mutex_lock(&f->mu);
         f->ann_applied += applied;
+        f->ann_current += current;
         f->ok_ms = jr_bucket_now_ms();
         uv_mutex_unlock(&f->mu);
     }
