@@ -56,6 +56,10 @@ static ngx_int_t ngx_http_blog_igzip(u_char *in, size_t len,
     ngx_http_blog_coded_t *out);
 static ngx_int_t ngx_http_blog_brotli(u_char *in, size_t len,
     ngx_int_t level, ngx_http_blog_coded_t *out);
+static ngx_uint_t ngx_http_blog_held_by(u_char *p, u_char *end,
+    ngx_str_t *base, const char *prefix);
+static ngx_uint_t ngx_http_blog_unmodified(ngx_http_request_t *r,
+    time_t last_modified);
 static ngx_int_t ngx_http_blog_push_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value, ngx_table_elt_t **slot);
 
@@ -132,6 +136,152 @@ ngx_http_blog_compress(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A client revalidating its copy of the page in the coding it is sent in,
+ * but made another way: the page whole at level 0 ("-gz0"), joined from
+ * kept parts ("-gzp1"), at the cached level ("-gz6").  A worker warming up
+ * sends the first, then the second, and two workers may differ, yet each
+ * decodes to the page whose hash all these ETags begin with, so the copy
+ * is current.  *tag becomes the copy's own ETag, so that nginx's
+ * not-modified filter answers 304 with it: the copy keeps the validator of
+ * its own bytes, and a Range or If-Range with it later is compared with
+ * the bytes actually sent (strongly), never spliced with another variant's.
+ *
+ * Only the coding sent (a cache takes the 304's Content-Encoding for its
+ * copy), only when the 304 is certain: not with If-Match, whose strong
+ * comparison is with the bytes sent, nor when If-Modified-Since, which
+ * nginx evaluates too, would say modified.
+ */
+
+void
+ngx_http_blog_compress_held(ngx_http_request_t *r, ngx_http_blog_page_t *page,
+    ngx_http_blog_coded_t *coded, ngx_str_t *tag)
+{
+    u_char            *p, *end, *start;
+    ngx_str_t          base;
+    const char        *prefix;
+    ngx_table_elt_t   *inm;
+
+    inm = r->headers_in.if_none_match;
+
+    if (inm == NULL || coded == NULL || r != r->main
+        || r->disable_not_modified || page->status != NGX_HTTP_OK
+        || r->headers_in.if_match
+        || !ngx_http_blog_unmodified(r, page->last_modified))
+    {
+        return;
+    }
+
+    /* the page's ETag without its closing quote */
+    base.data = page->etag;
+    base.len = ngx_strlen(page->etag) - 1;
+
+    prefix = ngx_http_blog_codings[coded - page->coded].etag_suffix;
+
+    p = inm->value.data;
+    end = p + inm->value.len;
+
+    /* a list of entity tags, as nginx's ngx_http_test_if_match() reads it */
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) {
+            p++;
+        }
+
+        if (end - p > 2 && p[0] == 'W' && p[1] == '/') {
+            p += 2;
+        }
+
+        start = p;
+
+        while (p < end && *p != ',' && *p != ' ' && *p != '\t') {
+            p++;
+        }
+
+        if (ngx_http_blog_held_by(start, p, &base, prefix)) {
+            tag->data = start;
+            tag->len = p - start;
+            return;
+        }
+
+        while (p < end && *p != ',') {
+            p++;
+        }
+    }
+}
+
+
+/* "<base><prefix>[p]<digits>\"": a variant of the page in that coding */
+
+static ngx_uint_t
+ngx_http_blog_held_by(u_char *p, u_char *end, ngx_str_t *base,
+    const char *prefix)
+{
+    size_t  n;
+
+    n = ngx_strlen(prefix);
+
+    if ((size_t) (end - p) < base->len + n + 2
+        || ngx_strncmp(p, base->data, base->len) != 0
+        || ngx_strncmp(p + base->len, prefix, n) != 0
+        || end[-1] != '"')
+    {
+        return 0;
+    }
+
+    p += base->len + n;
+
+    if (*p == 'p') {
+        p++;
+    }
+
+    if (p == end - 1) {
+        return 0;
+    }
+
+    for ( /* void */ ; p < end - 1; p++) {
+        if (*p < '0' || *p > '9') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * nginx's own test of If-Modified-Since (ngx_http_test_if_modified() is
+ * the not-modified filter's): true when it lets a 304 through.
+ */
+
+static ngx_uint_t
+ngx_http_blog_unmodified(ngx_http_request_t *r, time_t last_modified)
+{
+    time_t                     ims;
+    ngx_table_elt_t           *h;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    h = r->headers_in.if_modified_since;
+
+    if (h == NULL) {
+        return 1;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (last_modified == (time_t) -1
+        || clcf->if_modified_since == NGX_HTTP_IMS_OFF)
+    {
+        return 0;
+    }
+
+    ims = ngx_parse_http_time(h->value.data, h->value.len);
+
+    return ims == last_modified
+           || (clcf->if_modified_since == NGX_HTTP_IMS_BEFORE
+               && ims > last_modified);
 }
 
 

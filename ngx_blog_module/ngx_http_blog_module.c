@@ -392,10 +392,10 @@ static ngx_int_t
 ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
     ngx_str_t *path)
 {
-    u_char                 *body, *tag;
+    u_char                 *body;
     size_t                  len;
     ngx_int_t               rc;
-    ngx_str_t               key, *route;
+    ngx_str_t               key, tag, *route;
     ngx_table_elt_t        *etag;
     ngx_http_blog_ctx_t    *ctx;
     ngx_http_blog_page_t   *page, moved;
@@ -501,7 +501,8 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
 
     body = page->body;
     len = page->len;
-    tag = page->etag;
+    tag.data = page->etag;
+    tag.len = ngx_strlen(page->etag);
 
     if (blcf->compress) {
         if (ngx_http_blog_compress(r, blcf, page, &coded) != NGX_OK) {
@@ -511,8 +512,11 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
         if (coded) {
             body = coded->data;
             len = coded->len;
-            tag = coded->etag;
+            tag.data = coded->etag;
+            tag.len = ngx_strlen(coded->etag);
         }
+
+        ngx_http_blog_compress_held(r, page, coded, &tag);
     }
 
     /* ranges of the bytes sent, in whatever coding, as gzip_static does */
@@ -537,8 +541,7 @@ ngx_http_blog_send_page(ngx_http_request_t *r, ngx_http_blog_loc_conf_t *blcf,
         etag->next = NULL;
 #endif
         ngx_str_set(&etag->key, "ETag");
-        etag->value.data = tag;
-        etag->value.len = ngx_strlen(tag);
+        etag->value = tag;
         r->headers_out.etag = etag;
     }
 

@@ -322,6 +322,8 @@ void ngx_http_blog_search_heap(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_blog_compress(ngx_http_request_t *r,
     ngx_http_blog_loc_conf_t *blcf, ngx_http_blog_page_t *page,
     ngx_http_blog_coded_t **coded);
+void ngx_http_blog_compress_held(ngx_http_request_t *r,
+    ngx_http_blog_page_t *page, ngx_http_blog_coded_t *coded, ngx_str_t *tag);
 
 /* ngx_http_blog_parts.c */
 ngx_int_t ngx_http_blog_parts_gzip(ngx_http_blog_loc_conf_t *blcf,

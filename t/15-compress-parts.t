@@ -126,6 +126,49 @@ $r = $site->get('/posts/one', 'Accept-Encoding' => $browser, Range => 'bytes=10-
 is $r->{status}, 206, 'Range: 206';
 is $r->{body}, substr($sent{'/posts/one'}{body}, 10, 100), 'Range: those bytes of the gzip';
 
+# --- a client holding the page whole (-gz0) after it went joined (-gzp1) ---
+
+my ($one_hash) = $sent{'/posts/one plain'}{headers}{etag} =~ /^"(\w+)"$/;
+my ($two_hash) = $sent{'/posts/two plain'}{headers}{etag} =~ /^"(\w+)"$/;
+my $whole = "\"$one_hash-gz0\"";
+$r = $site->get('/posts/one', 'Accept-Encoding' => $browser, 'If-None-Match' => $whole);
+is $r->{status}, 304, 'If-None-Match of the whole-page ETag, page now joined: 304';
+is $r->{headers}{etag}, $whole, '304: the ETag of the bytes the client holds';
+is $r->{body}, '', '304: no body';
+$r = $site->get('/posts/one', 'Accept-Encoding' => $browser,
+                'If-None-Match' => "\"$two_hash-gz0\", W/$whole",
+                'If-Modified-Since' => $sent{'/posts/one'}{headers}{'last-modified'});
+is $r->{status}, 304, 'a list with a weak whole-page ETag, and If-Modified-Since: 304';
+is $r->{headers}{etag}, $whole, '304 to a list: the matched ETag';
+$r = $site->get('/posts/one', 'Accept-Encoding' => $browser, 'If-None-Match' => "\"$two_hash-gz0\"");
+is $r->{status}, 200, 'another page\'s whole-page ETag: 200';
+is $r->{headers}{etag}, $etag, '200: the joined ETag';
+is $r->{body}, $sent{'/posts/one'}{body}, '200: the joined bytes';
+$r = $site->get('/posts/one', 'If-None-Match' => $whole);
+is $r->{status}, 200, 'the whole-page ETag, asked in identity: 200';
+$r = $site->get('/posts/one', 'Accept-Encoding' => $browser, 'If-None-Match' => "\"$one_hash-br0\"");
+is $r->{status}, 200, 'a brotli ETag while gzip is sent: 200 (a 304 would relabel the copy)';
+$r = $site->get('/posts/one', 'Accept-Encoding' => $browser, 'If-None-Match' => $whole,
+                'If-Modified-Since' => 'Thu, 01 Jan 1970 00:00:01 GMT');
+is $r->{status}, 200, 'with an If-Modified-Since that says modified: 200';
+is $r->{headers}{etag}, $etag, 'and the joined ETag with the joined bytes';
+is $r->{body}, $sent{'/posts/one'}{body}, 'and the joined bytes';
+$r = $site->get('/posts/one', 'Accept-Encoding' => $browser, 'If-Match' => $whole,
+                'If-None-Match' => $whole);
+isnt $r->{status}, 304, 'with If-Match of the other variant: no 304';
+$r = $site->get('/posts/one', 'Accept-Encoding' => $browser, Range => 'bytes=10-109',
+                'If-Range' => $whole);
+is $r->{status}, 200, 'If-Range of the whole-page ETag: the whole 200, no 206 of other bytes';
+is $r->{headers}{etag}, $etag, 'If-Range 200: the joined ETag';
+is $r->{body}, $sent{'/posts/one'}{body}, 'If-Range 200: all the joined bytes';
+$r = $site->get('/posts/one', 'Accept-Encoding' => $browser, Range => 'bytes=10-109',
+                'If-Range' => $whole, 'If-None-Match' => $whole);
+is $r->{status}, 304, 'If-None-Match and If-Range of the whole-page ETag: 304';
+$r = $site->get('/posts/one', 'Accept-Encoding' => $browser, Range => 'bytes=10-109',
+                'If-Range' => $etag);
+is $r->{status}, 206, 'If-Range of the joined ETag: 206';
+is $r->{body}, substr($sent{'/posts/one'}{body}, 10, 100), 'If-Range 206: the joined bytes';
+
 # --- images: the body joined is the one with srcset ---
 
 sql($site->db, "INSERT INTO media (id, path, hash, size, mtime, params, format, width, height,"
