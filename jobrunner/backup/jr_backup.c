@@ -300,8 +300,9 @@ jr_backup_announce_segment(jr_backup_t *b, const jr_backup_seg_t *seg)
 static void
 jr_backup_announce_saved(jr_backup_t *b)
 {
-    char    *text;
-    size_t   len;
+    char              *text, *key;
+    size_t             len;
+    jr_bucket_name_t   name;
 
     uv_mutex_lock(&b->mu);
     text = b->ann_resume;
@@ -323,8 +324,15 @@ jr_backup_announce_saved(jr_backup_t *b)
 
         /* a segment is the PREV of the next one; a snapshot's marker is
            not (the next one goes with "-") */
-        if (memmem(text, len, "/wal/", 5) != NULL) {
-            b->announced = strndup(text, len);
+        key = strndup(text, len);
+
+        if (key != NULL && jr_bucket_parse(b->bc->prefix, key, &name) == 0
+            && name.kind == JR_BUCKET_SEGMENT)
+        {
+            b->announced = key;
+
+        } else {
+            free(key);
         }
     }
 
@@ -381,7 +389,6 @@ static void
 jr_backup_announce_check_gen(jr_backup_t *b)
 {
     int          same;
-    size_t       len;
     const char  *last;
 
     last = jr_backup_announce_last(b->announce);
@@ -389,11 +396,8 @@ jr_backup_announce_check_gen(jr_backup_t *b)
         return;
     }
 
-    len = strlen(b->bc->prefix);
-
     uv_mutex_lock(&b->mu);
-    same = strncmp(last, b->bc->prefix, len) == 0 && last[len] == '/'
-           && strncmp(last + len + 1, b->gen, JR_BUCKET_GEN_LEN) == 0;
+    same = jr_bucket_of_gen(b->bc->prefix, last, b->gen);
     uv_mutex_unlock(&b->mu);
 
     if (!same) {

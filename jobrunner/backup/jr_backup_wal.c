@@ -264,8 +264,9 @@ jr_backup_load_state(jr_backup_t *b)
 /*
  * local_dir/announced: the last segment stored, as announced ("KEY SIZE
  * PREV"; or the snapshot marker of a generation with nothing past its
- * snapshot, jr_backup_announce_marker()), and the position (generation, index, offset, checksums) when
- * everything copied up to it was stored, so that the next run repeats it
+ * snapshot, jr_backup_announce_marker()), and the position (generation,
+ * index, offset, checksums) when everything copied up to it was stored,
+ * so that the next run repeats it
  * from its start (jr_backup_announce_resume) while it stores nothing new.
  * Written only when the copy is idle (a look found nothing new) or
  * stopping, never once per segment under writes: after a kill -9 under
@@ -277,7 +278,6 @@ jr_backup_save_announced(jr_backup_t *b)
 {
     int               n;
     char             *text, *line;
-    size_t            len;
     jr_backup_pos_t  *p;
 
     uv_mutex_lock(&b->mu);
@@ -292,14 +292,11 @@ jr_backup_save_announced(jr_backup_t *b)
     }
 
     p = &b->pos;
-    len = strlen(b->bc->prefix);
 
     /* one of an older generation, stored after a new one began, is not
        the newest of this one: nothing is saved, and a saved one of this
        generation no longer matches the position */
-    if (strncmp(text, b->bc->prefix, len) != 0 || text[len] != '/'
-        || strncmp(text + len + 1, p->gen, JR_BUCKET_GEN_LEN) != 0)
-    {
+    if (!jr_bucket_of_gen(b->bc->prefix, text, p->gen)) {
         free(text);
         return;
     }
@@ -336,7 +333,6 @@ jr_backup_load_announced(jr_backup_t *b)
     FILE              *f;
     char               key[256], prev[256], gen[64], *text;
     unsigned           index, ck1, ck2;
-    size_t             len;
     unsigned long long size, offset;
     jr_backup_pos_t   *p;
 
@@ -351,12 +347,10 @@ jr_backup_load_announced(jr_backup_t *b)
     }
 
     p = &b->pos;
-    len = strlen(b->bc->prefix);
 
     if (fscanf(f, "%255s %llu %255s %63s %u %llu %u %u", key, &size, prev,
                gen, &index, &offset, &ck1, &ck2) != 8
-        || strncmp(key, b->bc->prefix, len) != 0 || key[len] != '/'
-        || strncmp(key + len + 1, gen, JR_BUCKET_GEN_LEN) != 0)
+        || !jr_bucket_of_gen(b->bc->prefix, key, gen))
     {
         fclose(f);
         jr_backup_tlog(b, JR_LOG_WARN, "backup: %s is not an announcement "

@@ -103,6 +103,18 @@ jr_bucket_gen_ok(const char *g)
 
 
 int
+jr_bucket_of_gen(const char *prefix, const char *key, const char *gen)
+{
+    size_t  len;
+
+    len = strlen(prefix);
+
+    return strncmp(key, prefix, len) == 0 && key[len] == '/'
+           && strncmp(key + len + 1, gen, JR_BUCKET_GEN_LEN) == 0;
+}
+
+
+int
 jr_bucket_parse(const char *prefix, const char *key, jr_bucket_name_t *n)
 {
     size_t       len;

@@ -71,6 +71,12 @@ int jr_bucket_gen(char *out, uint64_t ms);
 int jr_bucket_parse(const char *prefix, const char *key,
     jr_bucket_name_t *n);
 
+/*
+ * Whether key (or a text that begins with it) is under prefix and of the
+ * generation gen: "PREFIX/GEN/...".  1 or 0.
+ */
+int jr_bucket_of_gen(const char *prefix, const char *key, const char *gen);
+
 /* The file name of a segment, "IIIIIIII-OOOOOOOOOOOO-MMMMMMMMMMMMM.wal". */
 void jr_bucket_segment_name(char *out, size_t size, uint32_t index,
     uint64_t offset, uint64_t ms);
