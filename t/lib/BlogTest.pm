@@ -79,19 +79,22 @@ sub read_file {
 # sqlite3 CLI on a database; returns the output rows joined by "\n".  A
 # data.db's analytics.db and queue.db beside it, once made, are attached as
 # the programs attach them, so the analytics and jobs tables are named as
-# they always were (data.db has none of them: lib/blog_split.h).
+# they always were (data.db has none of them: lib/blog_split.h).  The
+# build's SQLite extension is loaded, as blog_db_open() registers its
+# functions: analytics_hits and analytics_views read the views' packs
+# with blog_hits() (analytics.db migration 10, lib/blog_hitpack.h).
 sub sql {
     my ($db, $query) = @_;
-    my @attach;
+    my @cmd = ('-cmd', '.timeout 5000', '-cmd', ".load '$BUILD/blog_sqlite'");
     if ($db =~ m{(.*/)?data\.db\z}) {
         my $dir = $1 // '';
         for my $name (qw(analytics queue)) {
-            push @attach, '-cmd', "ATTACH '$dir$name.db' AS $name"
+            push @cmd, '-cmd', "ATTACH '$dir$name.db' AS $name"
                 if -e "$dir$name.db";
         }
     }
-    open my $fh, '-|', 'sqlite3', '-batch', '-noheader', '-cmd',
-        '.timeout 5000', @attach, $db, $query or die "sqlite3: $!";
+    open my $fh, '-|', 'sqlite3', '-batch', '-noheader', @cmd, $db, $query
+        or die "sqlite3: $!";
     local $/;
     my $out = <$fh> // '';
     close $fh;
