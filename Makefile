@@ -57,6 +57,14 @@ CTL_OBJS   = $(patsubst %.c, $(OBJ)/%.o, $(CTL_SRCS))
 CTL_MAIN   = $(OBJ)/blogctl/blogctl.o
 
 MODULE     = $(BUILD)/ngx_http_blog_module.so
+
+# analytics.db's views are packs (lib/blog_hitpack.h): the same SQL
+# functions as a loadable SQLite extension, for the sqlite3 shell and
+# Python ("sqlite3 -cmd '.load build/blog_sqlite' analytics.db").
+# blog_hitpack.c is compiled a second time for it, against sqlite3ext.h,
+# with only its entry point exported.
+SQLITE_EXT = $(BUILD)/blog_sqlite.so
+EXT_OBJS   = $(OBJ)/ext/lib/blog_hitpack.o
 MODULE_SRC = config $(wildcard ngx_blog_module/*.[ch] ngx_blog_module/*/*.[ch])
 
 # C unit tests print TAP; drivers the .t tests run (not tests themselves)
@@ -80,7 +88,7 @@ LINK_LIBS  = -Wl,--as-needed $(CTL_LIBS) $(JR_LIBS) $(LIB_LIBS)
 .PHONY: all deps deps-test run test test-asan test-valgrind fuzz-smoke unit \
         clean FORCE
 
-all: $(MODULE) $(BUILD)/jobrunner $(BUILD)/blogctl
+all: $(MODULE) $(BUILD)/jobrunner $(BUILD)/blogctl $(SQLITE_EXT)
 
 deps:
 	@sh scripts/deps.sh
@@ -95,6 +103,14 @@ $(OBJ)/%.o: %.c
 $(OBJ)/%.o: %.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(INCS) $(CFLAGS) $(WARN) -fPIC -MMD -MP -c -o $@ $<
+
+$(OBJ)/ext/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Ilib -DBLOG_HITPACK_EXTENSION $(CFLAGS) $(WARN) -fPIC \
+	    -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(SQLITE_EXT): $(EXT_OBJS)
+	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDFLAGS)
 
 $(BUILD)/libblog.a: $(LIB_OBJS)
 $(BUILD)/libjr.a: $(JR_OBJS)
@@ -153,7 +169,7 @@ $(BUILD)/t/tools/%: $(OBJ)/t/tools/%.o $(ALL_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LINK_LIBS)
 
 -include $(patsubst %.o, %.d, $(LIB_OBJS) $(JR_OBJS) $(JR_MAIN) $(CTL_OBJS) \
-    $(CTL_MAIN) $(TEST_OBJS))
+    $(CTL_MAIN) $(TEST_OBJS) $(EXT_OBJS))
 
 unit: $(UNIT_BINS) $(TOOL_BINS)
 

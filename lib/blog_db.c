@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "blog_db.h"
+#include "blog_hitpack.h"
 
 
 static int blog_db_fail(sqlite3 **db, int rc, blog_db_step_e step,
@@ -45,6 +46,12 @@ blog_db_open(sqlite3 **db, const char *path, const blog_schema_t *schema,
     }
 
     rc = sqlite3_busy_timeout(*db, busy_timeout);
+
+    /* analytics.db's views are packs (migration 10): every connection reads
+       them, the migration writes them */
+    if (rc == SQLITE_OK) {
+        rc = blog_hitpack_register(*db);
+    }
 
     if (rc == SQLITE_OK) {
         rc = sqlite3_exec(*db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
