@@ -45,8 +45,8 @@ $site->start_jobrunner("events_socket = $sock\nspool_dir = $d/spool\n"
 # sqlite3 as a sysadmin runs it: (exit status, stdout, stderr)
 sub shell {
     my (@args) = @_;
-    my $pid = open3(my $in, my $out, my $err = gensym, 'sqlite3', '-batch',
-                    @args);
+    my $pid = open3(my $in, my $out, my $err = gensym, sqlite3_command(),
+                    '-batch', @args);
     close $in;
     local $/;
     my $o = <$out> // '';
@@ -129,7 +129,8 @@ my ($python) = grep {
 } grep { -x } map { ("$_/python3") } split /:/, $ENV{PATH} // '';
 SKIP: {
     skip 'no python3 here whose sqlite3 loads extensions', 1 unless $python;
-    my $n = `$python -c 'import sqlite3, sys
+    my $env = join ' ', map { quotemeta } sanitizer_env('python3');
+    my $n = `$env $python -c 'import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.enable_load_extension(True)
 db.load_extension(sys.argv[2])
