@@ -83,10 +83,13 @@ sub read_file {
 # they always were (data.db has none of them: lib/blog_split.h).  The
 # build's SQLite extension is loaded, as blog_db_open() registers its
 # functions: analytics_hits and analytics_views read the views' packs
-# with blog_hits() (analytics.db migration 10, lib/blog_hitpack.h).
+# with blog_hits() (analytics.db migration 10, lib/blog_hitpack.h); a
+# build older than that has none (scripts/bench-dashboard run on one).
 sub sql {
     my ($db, $query) = @_;
-    my @cmd = ('-cmd', '.timeout 5000', '-cmd', ".load '$BUILD/blog_sqlite'");
+    my @cmd = ('-cmd', '.timeout 5000');
+    push @cmd, '-cmd', ".load '$BUILD/blog_sqlite'"
+        if -e "$BUILD/blog_sqlite.so";
     if ($db =~ m{(.*/)?data\.db\z}) {
         my $dir = $1 // '';
         for my $name (qw(analytics queue)) {
