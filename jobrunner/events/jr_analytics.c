@@ -433,13 +433,6 @@ jr_analytics_flush(jr_analytics_t *a, const char *spool, int64_t offset)
 }
 
 
-void
-jr_analytics_backlog(jr_analytics_t *a)
-{
-    jr_visits_backlog(a->visits);
-}
-
-
 int
 jr_analytics_flush_mark(jr_analytics_t *a, jr_analytics_mark_pt mark,
     void *data)

@@ -65,14 +65,6 @@ uint64_t jr_analytics_pending(jr_analytics_t *a);
 int jr_analytics_flush(jr_analytics_t *a, const char *spool, int64_t offset);
 
 /*
- * More records wait at once (a spool file read in the middle, a backlog):
- * the next flush may stage its views for a later one to sort in
- * (jr_visits_backlog()).  A flush without this one before moves every
- * staged view, so a reader is behind only while a backlog is read.
- */
-void jr_analytics_backlog(jr_analytics_t *a);
-
-/*
  * A caller's own rows, written by mark(data) inside the transaction of a
  * flush (on the same database handle), so they commit with the counts or
  * not at all.  Returns 0, or -1 after logging why.

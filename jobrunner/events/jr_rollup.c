@@ -76,8 +76,9 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
     JR_VISITS_REPAIR_DAY,
     "INSERT OR IGNORE INTO analytics_rolled (day) VALUES (?1)",
 
-    "DELETE FROM analytics_hits WHERE (day, path, visit, n) IN"
-    " (SELECT day, path, visit, n FROM analytics_hits"
+    /* whole packs of views (migration 10): a day and page's each */
+    "DELETE FROM analytics_hit_packs WHERE (day, path, seq) IN"
+    " (SELECT day, path, seq FROM analytics_hit_packs"
     " WHERE day < ?1 AND day IN (SELECT day FROM analytics_rolled)"
     " LIMIT " JR_ROLLUP_DELETE ")",
     "DELETE FROM analytics_visits WHERE id IN (SELECT id FROM analytics_visits"
@@ -103,7 +104,7 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
      */
     "DELETE FROM analytics_strings WHERE id IN (SELECT id"
     " FROM analytics_strings WHERE last_day < min(?1, coalesce((SELECT"
-    " min(day) FROM analytics_hits), ?1)) AND id <> 0"
+    " min(day) FROM analytics_hit_packs), ?1)) AND id <> 0"
     " LIMIT " JR_ROLLUP_DELETE ")",
 
     /* the site */

@@ -403,9 +403,6 @@ jr_spool_slice(jr_spool_t *s)
     }
 
     if (rc == 1 && f->pos < size) {
-        /* the file goes on: its views may wait for its last batch */
-        jr_analytics_backlog(s->analytics);
-
         if (jr_analytics_flush(s->analytics, f->name, (int64_t) f->pos)
             != 0)
         {

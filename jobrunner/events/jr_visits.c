@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "blog_hitpack.h"
 #include "core/jr_log.h"
 #include "events/jr_source.h"
 #include "events/jr_strings.h"
@@ -30,15 +31,6 @@
 #define JR_VISITS_MIN     1024          /* slots of the map when first used */
 #define JR_VISITS_UTM     3             /* utm_source, utm_medium, utm_campaign */
 #define JR_VISITS_REFRESH 60            /* seconds an open visit's row may lag */
-
-/*
- * Views staged at most, while a backlog is read: 1.3 MB of packs and
- * 4 MB of memory (jr_visits_hit_t), moved into analytics_hits in one
- * sorted pass.  As fast as 262,144 (alternating runs of the bench's
- * spool), and the pages the move frees are all taken again by the next
- * staging, where with 262,144 4 MB of analytics.db stayed free.
- */
-#define JR_VISITS_STAGED_MAX  65536
 
 
 typedef struct {
@@ -88,19 +80,14 @@ typedef struct {
 } jr_visits_touch_t;
 
 /*
- * A staged view: its row of analytics_hits.  The batches of a backlog
- * keep theirs here and write them as one pack each (migration 8); the
- * move sorts them here, in C.
+ * A view as it is written: its day and page, the key of its pack
+ * (analytics_hit_packs, migration 10), and its columns in the pack.  A
+ * batch's are sorted here, in C, and written a pack per day and page.
  */
 typedef struct {
     int64_t           day;
     int64_t           path;
-    int64_t           visit;
-    int64_t           n;
-    int64_t           time_ms;
-    int64_t           ref_host;
-    int64_t           ref_path;
-    int64_t           status;
+    blog_hit_t        hit;
 } jr_visits_hit_t;
 
 typedef struct {
@@ -125,7 +112,7 @@ typedef struct {
     int32_t           touch;
 } jr_visits_ended_t;
 
-/* a pack jr_visits_load() could not decode, and why */
+/* a staged pack jr_visits_load() could not decode, and why */
 typedef struct {
     int64_t           id;
     const char       *why;
@@ -135,15 +122,14 @@ enum {
     JR_VISITS_INSERT = 0,
     JR_VISITS_UPDATE,
     JR_VISITS_REPAIR,
-    JR_VISITS_VIEW,
+    JR_VISITS_PACK,
     JR_VISITS_UNROLL,
     JR_VISITS_HUMAN,
-    JR_VISITS_PACK,
     JR_VISITS_PACKS,
     JR_VISITS_CLEAR,
     JR_VISITS_BAD,
     JR_VISITS_DROP,
-    JR_VISITS_VIEW_ONCE,
+    JR_VISITS_HAS,
     JR_VISITS_NSTMT
 };
 
@@ -152,15 +138,11 @@ struct jr_visits_s {
     sqlite3_stmt       *stmt[JR_VISITS_NSTMT];
     jr_strings_t       *strings;
     unsigned            written:1;      /* a write not committed yet */
-    unsigned            backlog:1;      /* the next write may stage views */
-    unsigned            moved:1;        /* the write moved the staged ones */
-    size_t              staged;         /* views in analytics_hits_packs */
-    size_t              staging;        /* of which the write's, uncommitted */
-    jr_visits_hit_t    *hits;           /* the staged views, the committed */
-    size_t              nhits;          /* ones first: staged + staging */
+    jr_visits_hit_t    *hits;           /* the write's views, sorted */
+    size_t              nhits;
     size_t              hits_cap;
-    unsigned char      *pack;           /* the write's, encoded */
-    size_t              pack_cap;
+    blog_hit_t         *group;          /* those of one day and page */
+    unsigned char      *pack;           /* and their pack */
     uint64_t            bad_packs;      /* moved aside at start */
     uint64_t            gap_ms;
     int64_t             next_id;
@@ -205,8 +187,14 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
 
     JR_VISITS_REPAIR_DAY,
 
-    "INSERT INTO analytics_hits (day, path, visit, n, time_ms, status,"
-    " ref_host, ref_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /*
+     * a day and page's views of a batch, one pack (migration 10): after
+     * those there are, found by the key's index (one seek, on the leaf
+     * the insert writes)
+     */
+    "INSERT INTO analytics_hit_packs (day, path, seq, views, hits)"
+    " SELECT ?1, ?2, coalesce(max(seq), -1) + 1, ?3, ?4"
+    " FROM analytics_hit_packs WHERE day = ?1 AND path = ?2",
 
     /* a day rolled up and then given a late view is summed again */
     "DELETE FROM analytics_rolled WHERE day = ?1",
@@ -214,10 +202,10 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
     /* the beacon of a visit whose row an earlier batch wrote */
     "UPDATE analytics_visits SET human = 1 WHERE id = ?1",
 
-    /* the views of a batch of a backlog, staged (migration 8) */
-    "INSERT INTO analytics_hits_packs (views, hits) VALUES (?1, ?2)",
-
-    /* those a killed jobrunner left, read at start */
+    /*
+     * views a jobrunner before migration 10 staged (migration 8) and was
+     * killed before it moved them, read at start
+     */
     "SELECT id, views, hits FROM analytics_hits_packs ORDER BY id",
 
     "DELETE FROM analytics_hits_packs",
@@ -229,9 +217,9 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
 
     "DELETE FROM analytics_hits_packs WHERE id = ?1",
 
-    /* a view of the packs read at start: one already there is skipped */
-    "INSERT OR IGNORE INTO analytics_hits (day, path, visit, n, time_ms,"
-    " status, ref_host, ref_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    /* a view of those already counted (a corrupt pack): skipped */
+    "SELECT 1 FROM analytics_hits WHERE day = ?1 AND path = ?2"
+    " AND visit = ?3 AND n = ?4"
 };
 
 
@@ -253,9 +241,9 @@ static void jr_visits_pages(jr_visits_t *v, jr_visit_t *e, int32_t touch);
 static int jr_visits_recompute(jr_visits_t *v, const jr_visit_t *e);
 static int jr_visits_repair(jr_visits_t *v);
 static int jr_visits_query_only(sqlite3 *db);
-static int jr_visits_unstage(jr_visits_t *v, int start);
+static int jr_visits_packs(jr_visits_t *v, int staged);
+static int jr_visits_seen(jr_visits_t *v, const jr_visits_hit_t *hit);
 static int jr_visits_hits_reserve(jr_visits_t *v, size_t n);
-static int jr_visits_pack(jr_visits_t *v);
 static int jr_visits_unpack(jr_visits_t *v, const unsigned char *p,
     size_t len, int64_t views, const char **why);
 static int jr_visits_set_aside(jr_visits_t *v, int64_t id, const char *why);
@@ -378,8 +366,12 @@ jr_visits_repair(jr_visits_t *v)
     /* views a killed jobrunner left staged are the rows' first */
     rc = jr_visits_load(v);
 
-    if (rc == 0 && v->staged) {
-        rc = jr_visits_unstage(v, 1);
+    if (rc == 0 && v->nhits) {
+        rc = jr_visits_packs(v, 1);
+    }
+
+    if (rc == 0 && v->nhits) {
+        rc = jr_visits_step(v, JR_VISITS_CLEAR);
     }
 
     for (day = today - 1; day <= today && rc == 0; day++) {
@@ -402,8 +394,7 @@ jr_visits_repair(jr_visits_t *v)
         return -1;
     }
 
-    /* moved, or the jobrunner does not start */
-    v->staged = 0;
+    /* packed, or the jobrunner does not start */
     v->nhits = 0;
 
     return rc;
@@ -721,7 +712,7 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
 {
     int                 i;
     size_t              k;
-    int64_t             visitor, unrolled, ref_host, ref_path;
+    int64_t             visitor, unrolled;
     jr_visit_t          ended;
     sqlite3_stmt       *stmt;
     jr_visit_t         *e;
@@ -742,29 +733,9 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
     }
 
     v->written = 1;
-    v->moved = 0;
-    v->staging = 0;
-    v->nhits = v->staged;
 
-    /*
-     * A batch of a backlog (more records wait at once) stages its views
-     * as one pack: a few pages rather than a leaf of analytics_hits per
-     * page of the site, the same leaves every batch.  Any other batch, or
-     * past JR_VISITS_STAGED_MAX, moves them all.
-     */
-    if (v->backlog && v->staged + v->nrow <= JR_VISITS_STAGED_MAX) {
-        v->staging = v->nrow;
-
-        if (jr_visits_hits_reserve(v, v->staged + v->nrow) != 0) {
-            return -1;
-        }
-
-    } else if (v->staged) {
-        if (jr_visits_unstage(v, 0) != 0) {
-            return -1;
-        }
-
-        v->moved = 1;
+    if (jr_visits_hits_reserve(v, v->nrow) != 0) {
+        return -1;
     }
 
     /* the views' paths, then the open visits' entry and exit pages */
@@ -855,48 +826,32 @@ jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
         }
     }
 
+    /* the views, a pack per day and page */
+    v->nhits = v->nrow;
+
     for (k = 0; k < v->nrow; k++) {
         row = &v->row[k];
+        hit = &v->hits[k];
 
         if (jr_strings_id(v->strings, v->bytes + row->ref_host.off,
-                          row->ref_host.len, row->day, &ref_host)
+                          row->ref_host.len, row->day, &hit->hit.ref_host)
             != 0
             || jr_strings_id(v->strings, v->bytes + row->ref_path.off,
-                             row->ref_path.len, row->day, &ref_path)
+                             row->ref_path.len, row->day, &hit->hit.ref_path)
                != 0)
         {
             return -1;
         }
 
-        if (v->staging) {
-            hit = &v->hits[v->nhits++];
-            hit->day = row->day;
-            hit->path = row->path_id;
-            hit->visit = row->visit;
-            hit->n = row->n;
-            hit->time_ms = (int64_t) row->time_ms;
-            hit->status = row->status;
-            hit->ref_host = ref_host;
-            hit->ref_path = ref_path;
-            continue;
-        }
-
-        stmt = v->stmt[JR_VISITS_VIEW];
-        sqlite3_bind_int64(stmt, 1, row->day);
-        sqlite3_bind_int64(stmt, 2, row->path_id);
-        sqlite3_bind_int64(stmt, 3, row->visit);
-        sqlite3_bind_int64(stmt, 4, row->n);
-        sqlite3_bind_int64(stmt, 5, (int64_t) row->time_ms);
-        sqlite3_bind_int(stmt, 6, (int) row->status);
-        sqlite3_bind_int64(stmt, 7, ref_host);
-        sqlite3_bind_int64(stmt, 8, ref_path);
-
-        if (jr_visits_step(v, JR_VISITS_VIEW) != 0) {
-            return -1;
-        }
+        hit->day = row->day;
+        hit->path = row->path_id;
+        hit->hit.visit = row->visit;
+        hit->hit.n = row->n;
+        hit->hit.time_ms = (int64_t) row->time_ms;
+        hit->hit.status = row->status;
     }
 
-    if (v->staging && jr_visits_pack(v) != 0) {
+    if (jr_visits_packs(v, 0) != 0) {
         return -1;
     }
 
@@ -923,179 +878,181 @@ jr_visits_bad_packs(jr_visits_t *v)
 }
 
 
-void
-jr_visits_backlog(jr_visits_t *v)
-{
-    v->backlog = 1;
-}
-
-
 /*
- * Moves the staged views (v->hits, which hold every pack) into
- * analytics_hits: sorted here, each row inserted in the key's order, so
- * that each leaf is written once; unmarks the days they belong to that
- * were rolled up meanwhile, and deletes the packs.  SQLite's sorter, fed
- * by a read of migration 7's staged table, was a third of the move.  The
- * views stay in memory, in another order, in case of a rollback.
+ * Writes v->hits as packs (analytics_hit_packs, migration 10): sorted
+ * here, in C, by day, page, visit and n, one INSERT per day and page
+ * with its views in that order.  A batch of 20,000 requests writes some
+ * 300 rows rather than 7,000: no staging, no move.
  *
- * At start the packs were read from the file, and one that decodes may
- * still be corrupt: a view already in analytics_hits is logged and
- * skipped there rather than stop the jobrunner (jr_visits_load()).
+ * staged: the views are those a jobrunner before migration 10 left staged
+ * (read at start by jr_visits_load()); each day they belong to is
+ * unmarked (it may have been rolled up without them), and a view already
+ * counted, which only a corrupt pack holds, is logged and skipped.
  */
 static int
-jr_visits_unstage(jr_visits_t *v, int start)
+jr_visits_packs(jr_visits_t *v, int staged)
 {
-    int               n;
-    size_t            k, skipped;
-    int64_t           day;
+    int               rc;
+    size_t            i, k, n, skipped;
+    int64_t           day, path, unrolled;
     sqlite3_stmt     *stmt;
     jr_visits_hit_t  *hit;
 
     qsort(v->hits, v->nhits, sizeof(jr_visits_hit_t), jr_visits_hit_cmp);
 
-    day = -1;
+    stmt = v->stmt[JR_VISITS_PACK];
+    unrolled = -1;
     skipped = 0;
-    n = start ? JR_VISITS_VIEW_ONCE : JR_VISITS_VIEW;
-    stmt = v->stmt[n];
 
-    for (k = 0; k < v->nhits; k++) {
-        hit = &v->hits[k];
+    for (i = 0; i < v->nhits; i = k) {
+        day = v->hits[i].day;
+        path = v->hits[i].path;
+        n = 0;
 
-        /* sorted by day first: each day is unmarked once */
-        if (hit->day != day) {
-            day = hit->day;
-            sqlite3_bind_int64(v->stmt[JR_VISITS_UNROLL], 1, day);
+        for (k = i; k < v->nhits; k++) {
+            hit = &v->hits[k];
 
-            if (jr_visits_step(v, JR_VISITS_UNROLL) != 0) {
-                return -1;
+            if (hit->day != day || hit->path != path) {
+                break;
             }
+
+            if (staged) {
+                if (day != unrolled) {
+                    sqlite3_bind_int64(v->stmt[JR_VISITS_UNROLL], 1, day);
+
+                    if (jr_visits_step(v, JR_VISITS_UNROLL) != 0) {
+                        return -1;
+                    }
+
+                    unrolled = day;
+                }
+
+                rc = jr_visits_seen(v, hit);
+                if (rc < 0) {
+                    return -1;
+                }
+
+                if (rc) {
+                    skipped++;
+                    continue;
+                }
+            }
+
+            v->group[n++] = hit->hit;
         }
 
-        sqlite3_bind_int64(stmt, 1, hit->day);
-        sqlite3_bind_int64(stmt, 2, hit->path);
-        sqlite3_bind_int64(stmt, 3, hit->visit);
-        sqlite3_bind_int64(stmt, 4, hit->n);
-        sqlite3_bind_int64(stmt, 5, hit->time_ms);
-        sqlite3_bind_int64(stmt, 6, hit->status);
-        sqlite3_bind_int64(stmt, 7, hit->ref_host);
-        sqlite3_bind_int64(stmt, 8, hit->ref_path);
+        if (n == 0) {
+            continue;
+        }
 
-        if (jr_visits_step(v, n) != 0) {
+        sqlite3_bind_int64(stmt, 1, day);
+        sqlite3_bind_int64(stmt, 2, path);
+        sqlite3_bind_int64(stmt, 3, (int64_t) n);
+        sqlite3_bind_blob(stmt, 4, v->pack,
+                          (int) blog_hitpack_encode(v->pack, v->group, n),
+                          SQLITE_STATIC);
+
+        if (jr_visits_step(v, JR_VISITS_PACK) != 0) {
             return -1;
         }
-
-        skipped += sqlite3_changes(v->db) == 0;
-    }
-
-    if (jr_visits_step(v, JR_VISITS_CLEAR) != 0) {
-        return -1;
     }
 
     if (skipped) {
         jr_log(JR_LOG_ERROR, "visits: %zu views of analytics_hits_packs "
-               "were in analytics_hits already (a corrupt pack), skipped",
-               skipped);
+               "were counted already (a corrupt pack), skipped", skipped);
     }
 
-    jr_log(JR_LOG_DEBUG, "visits: %zu staged views sorted into "
-           "analytics_hits", v->nhits);
+    if (staged) {
+        jr_log(JR_LOG_INFO, "visits: %zu views a jobrunner left staged "
+               "packed into analytics_hit_packs", v->nhits - skipped);
+    }
 
     return 0;
 }
 
 
-/* Room for n staged views: at most JR_VISITS_STAGED_MAX, but at start. */
+/* Whether the staged view hit is counted already: 1, 0, or -1 (logged). */
+static int
+jr_visits_seen(jr_visits_t *v, const jr_visits_hit_t *hit)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = v->stmt[JR_VISITS_HAS];
+    sqlite3_bind_int64(stmt, 1, hit->day);
+    sqlite3_bind_int64(stmt, 2, hit->path);
+    sqlite3_bind_int64(stmt, 3, hit->hit.visit);
+    sqlite3_bind_int64(stmt, 4, hit->hit.n);
+
+    rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        jr_log(JR_LOG_ERROR, "visits: %s: %s", sqlite3_sql(stmt),
+               sqlite3_errmsg(v->db));
+        return -1;
+    }
+
+    return rc == SQLITE_ROW;
+}
+
+
+/*
+ * Room for n views in v->hits, and for the pack of as many (a day and
+ * page may have them all).
+ */
 static int
 jr_visits_hits_reserve(jr_visits_t *v, size_t n)
 {
     size_t            cap;
+    blog_hit_t       *group;
+    unsigned char    *pack;
     jr_visits_hit_t  *hits;
 
     if (n <= v->hits_cap) {
         return 0;
     }
 
-    cap = n > JR_VISITS_STAGED_MAX ? n : JR_VISITS_STAGED_MAX;
+    cap = v->hits_cap ? v->hits_cap : 4096;
+
+    while (cap < n) {
+        cap *= 2;
+    }
 
     hits = realloc(v->hits, cap * sizeof(jr_visits_hit_t));
     if (hits == NULL) {
-        jr_log(JR_LOG_ERROR, "visits: out of memory for staged views");
-        return -1;
+        goto nomem;
     }
 
     v->hits = hits;
+
+    group = realloc(v->group, cap * sizeof(blog_hit_t));
+    if (group == NULL) {
+        goto nomem;
+    }
+
+    v->group = group;
+
+    pack = realloc(v->pack, BLOG_HITPACK_MAX(cap));
+    if (pack == NULL) {
+        goto nomem;
+    }
+
+    v->pack = pack;
     v->hits_cap = cap;
 
     return 0;
-}
 
+nomem:
 
-/* Appends x to p as an unsigned LEB128 varint; returns the end. */
-static unsigned char *
-jr_visits_varint(unsigned char *p, uint64_t x)
-{
-    while (x >= 0x80) {
-        *p++ = (unsigned char) (x | 0x80);
-        x >>= 7;
-    }
-
-    *p++ = (unsigned char) x;
-
-    return p;
+    jr_log(JR_LOG_ERROR, "visits: out of memory for a batch's views");
+    return -1;
 }
 
 
 /*
- * The write's staged views, v->hits[staged, nhits), as one row of
- * analytics_hits_packs: their columns as varints (every one of them is
- * at least 0), 20 bytes a view rather than a row of 8 integers.
- */
-static int
-jr_visits_pack(jr_visits_t *v)
-{
-    size_t            k, cap;
-    unsigned char    *p;
-    sqlite3_stmt     *stmt;
-    jr_visits_hit_t  *hit;
-
-    /* 8 varints of 10 bytes at most */
-    cap = v->staging * 80;
-
-    if (cap > v->pack_cap) {
-        p = realloc(v->pack, cap);
-        if (p == NULL) {
-            jr_log(JR_LOG_ERROR, "visits: out of memory for a batch");
-            return -1;
-        }
-
-        v->pack = p;
-        v->pack_cap = cap;
-    }
-
-    p = v->pack;
-
-    for (k = v->staged; k < v->nhits; k++) {
-        hit = &v->hits[k];
-        p = jr_visits_varint(p, (uint64_t) hit->day);
-        p = jr_visits_varint(p, (uint64_t) hit->path);
-        p = jr_visits_varint(p, (uint64_t) hit->visit);
-        p = jr_visits_varint(p, (uint64_t) hit->n);
-        p = jr_visits_varint(p, (uint64_t) hit->time_ms);
-        p = jr_visits_varint(p, (uint64_t) hit->status);
-        p = jr_visits_varint(p, (uint64_t) hit->ref_host);
-        p = jr_visits_varint(p, (uint64_t) hit->ref_path);
-    }
-
-    stmt = v->stmt[JR_VISITS_PACK];
-    sqlite3_bind_int64(stmt, 1, (int64_t) v->staging);
-    sqlite3_bind_blob(stmt, 2, v->pack, (int) (p - v->pack), SQLITE_STATIC);
-
-    return jr_visits_step(v, JR_VISITS_PACK);
-}
-
-
-/*
- * Appends a pack's views to v->hits.  Returns 0; 1 for a pack that is
+ * Appends a staged pack's views to v->hits: migration 8's format, their
+ * eight columns as unsigned LEB128 varints in analytics_hits' order.  Returns 0; 1 for a pack that is
  * not views of 8 varints each, with *why, and v->hits as it was; or -1
  * (out of memory, logged).
  */
@@ -1157,12 +1114,12 @@ jr_visits_unpack(jr_visits_t *v, const unsigned char *p, size_t len,
         hit = &v->hits[v->nhits++];
         hit->day = (int64_t) col[0];
         hit->path = (int64_t) col[1];
-        hit->visit = (int64_t) col[2];
-        hit->n = (int64_t) col[3];
-        hit->time_ms = (int64_t) col[4];
-        hit->status = (int64_t) col[5];
-        hit->ref_host = (int64_t) col[6];
-        hit->ref_path = (int64_t) col[7];
+        hit->hit.visit = (int64_t) col[2];
+        hit->hit.n = (int64_t) col[3];
+        hit->hit.time_ms = (int64_t) col[4];
+        hit->hit.status = (int64_t) col[5];
+        hit->hit.ref_host = (int64_t) col[6];
+        hit->hit.ref_path = (int64_t) col[7];
     }
 
     if (p == end) {
@@ -1266,7 +1223,6 @@ jr_visits_load(jr_visits_t *v)
     free(bad);
 
     v->bad_packs += nbad;
-    v->staged = v->nhits;
 
     return 0;
 }
@@ -1289,7 +1245,7 @@ jr_visits_set_aside(jr_visits_t *v, int64_t id, const char *why)
 }
 
 
-/* analytics_hits' key: day, page, visit, n */
+/* a pack's key, day and page, then its views' order: visit, n */
 static int
 jr_visits_hit_cmp(const void *a, const void *b)
 {
@@ -1303,11 +1259,11 @@ jr_visits_hit_cmp(const void *a, const void *b)
         return x->path < y->path ? -1 : 1;
     }
 
-    if (x->visit != y->visit) {
-        return x->visit < y->visit ? -1 : 1;
+    if (x->hit.visit != y->hit.visit) {
+        return x->hit.visit < y->hit.visit ? -1 : 1;
     }
 
-    return x->n < y->n ? -1 : x->n > y->n;
+    return x->hit.n < y->hit.n ? -1 : x->hit.n > y->hit.n;
 }
 
 
@@ -1464,13 +1420,6 @@ jr_visits_commit(jr_visits_t *v)
     size_t       k;
     jr_visit_t  *e;
 
-    if (v->moved) {
-        v->staged = 0;
-        v->nhits = 0;
-    }
-
-    v->staged += v->staging;
-
     /* the rows brought up to date are, now */
     if (v->sweeping) {
         v->swept = v->sweeping;
@@ -1498,11 +1447,6 @@ jr_visits_discard(jr_visits_t *v)
     /* ids its write gave went with the rollback */
     if (v->written) {
         jr_strings_discard(v->strings);
-    }
-
-    /* and the views it staged */
-    if (v->nhits > v->staged) {
-        v->nhits = v->staged;
     }
 
     /* backwards: a key's first touch, the state before the batch, last */
@@ -1539,9 +1483,7 @@ jr_visits_untouch(jr_visits_t *v)
     v->nended = 0;
     v->sweeping = 0;
     v->written = 0;
-    v->backlog = 0;
-    v->moved = 0;
-    v->staging = 0;
+    v->nhits = 0;
 }
 
 
@@ -1566,6 +1508,7 @@ jr_visits_close(jr_visits_t *v)
     free(v->row);
     free(v->bytes);
     free(v->hits);
+    free(v->group);
     free(v->pack);
     free(v);
 }

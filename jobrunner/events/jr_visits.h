@@ -1,7 +1,8 @@
 /*
  * Visits: runs of one visitor's page views with gaps under [jobrunner]
- * visit_gap (30 minutes), written as analytics_visits and analytics_hits
- * rows (analytics.db migrations 2 and 4, docs/analytics.md).
+ * visit_gap (30 minutes), written as analytics_visits rows and packs of
+ * views, analytics_hit_packs (analytics.db migrations 2 and 10,
+ * docs/analytics.md).
  *
  * The visits still open live in memory, keyed by the visitor's key of
  * the day (jr_views_key_t.hv: a hash under a random seed of the day), so
@@ -12,7 +13,8 @@
  * they were).
  *
  * Rows: a visit's row is inserted by the batch that starts it, as the
- * batch leaves it; its views' rows by the batch that adds them.  A visit
+ * batch leaves it; its views by the batch that adds them, a pack per day
+ * and page (lib/blog_hitpack.h).  A visit
  * that goes on in later batches has its row brought up to date from what
  * the open visit keeps in memory (its start, end, views, entry and exit
  * pages) once it has ended (visit_gap after
@@ -112,15 +114,9 @@ int jr_visits_write(jr_visits_t *v, jr_visits_hash_pt hash, void *data,
     int all);
 
 /*
- * More views wait at once (a backlog): the next write may append its
- * views as a pack of analytics_hits_packs rather than insert them into
- * analytics_hits, until a write without this moves them.
- */
-void jr_visits_backlog(jr_visits_t *v);
-
-/*
- * Packs of staged views found corrupt at open and moved aside into
- * analytics_hits_packs_bad (migration 9) rather than refused.
+ * Packs of views staged by a jobrunner before migration 10 found corrupt
+ * at open and moved aside into analytics_hits_packs_bad (migration 9)
+ * rather than refused.
  */
 uint64_t jr_visits_bad_packs(jr_visits_t *v);
 

@@ -5,11 +5,12 @@
  * would have written the first time; a batch committed is built on by the
  * next (an update, not a second visit); the CSS beacon's human mark;
  * strings kept while a view uses them, deleted after (with the rollup's
- * retention); views staged while a backlog is read; sources and
- * channels.
+ * retention); views written as packs, a day and page's each, and
+ * those a jobrunner before them left staged; sources and channels.
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,6 +20,7 @@
 
 #include "blog_analytics_schema.h"
 #include "blog_event.h"
+#include "blog_hitpack.h"
 #include "events/jr_rollup.h"
 #include "events/jr_source.h"
 #include "events/jr_useragent.h"
@@ -367,105 +369,133 @@ test_strings(void)
 }
 
 
+/* A pack of migration 8's staged views: 8 varints a view, as hex. */
+static const char *
+old_pack(const int64_t *col, size_t n)
+{
+    size_t         i, len;
+    uint64_t       x;
+    static char    hex[512];
+
+    len = 0;
+
+    for (i = 0; i < n; i++) {
+        for (x = (uint64_t) col[i]; ; x >>= 7) {
+            len += snprintf(hex + len, sizeof(hex) - len, "%02x",
+                            (unsigned) ((x & 0x7f) | (x >= 0x80 ? 0x80 : 0)));
+            if (x < 0x80) {
+                break;
+            }
+        }
+    }
+
+    return hex;
+}
+
+
 /*
- * analytics.db migrations 7 and 8: a batch of a backlog stages its
- * views, as a pack, out of analytics_hits; one rolled back leaves them as
- * they were; the next batch without a backlog moves them all, and
- * unmarks a day rolled up meanwhile; a jobrunner killed with views staged
- * has them moved at its next start.
+ * analytics.db migration 10: a batch writes its views as a pack per day
+ * and page, sorted by visit and n, seq the next of that day and page's;
+ * one rolled back leaves the packs as they were; a day rolled up and
+ * given a late view is to be summed again.  Views a jobrunner before
+ * migration 10 left staged (migration 8's analytics_hits_packs) are
+ * packed at the next start; a corrupt one is counted and moved aside
+ * (migration 9), one already counted skipped.
  */
 static void
-test_staged(void)
+test_packs(void)
 {
+    int64_t       path, col[8];
     uint64_t      t1;
     jr_visits_t  *v;
+    static char   sql[1024];
 
     t1 = T0 + 6 * DAY;                  /* 01:00 of day 20006 */
     v = jr_visits_open(db, GAP);
     ok(v != NULL, "opened again");
 
+    view(v, 42, t1, "/s1", "");
     view(v, 41, t1, "/s1", "");
-    view(v, 42, t1, "/s2", "");
-    jr_visits_backlog(v);
-    ok(write_batch(v), "a batch of a backlog");
-    is_str(query("SELECT coalesce(sum(views), 0) FROM analytics_hits_packs"), "2",
-           "its views are staged");
-    is_str(query("SELECT count(*) FROM analytics_hits WHERE day = 20006"),
-           "0", "... not in analytics_hits yet");
+    view(v, 41, t1 + MINUTE, "/s2", "");
+    view(v, 41, t1 + 2 * MINUTE, "/s1", "");
+    ok(write_batch(v), "a batch");
+    is_str(query("SELECT group_concat(s.value || ':' || p.seq || ':'"
+                 " || p.views, ' ') FROM analytics_hit_packs AS p"
+                 " JOIN analytics_strings AS s ON s.id = p.path"
+                 " WHERE p.day = 20006"),
+           "/s1:0:3 /s2:0:1", "a pack per page");
+    is_str(query("SELECT group_concat(h.visit || '.' || h.n, ' ')"
+                 " FROM analytics_hit_packs AS p, blog_hits(p.hits) AS h"
+                 " WHERE p.day = 20006 AND p.seq = 0 AND p.path = (SELECT id"
+                 " FROM analytics_strings WHERE value = '/s1')"),
+           query("SELECT group_concat(visit || '.' || n, ' ') FROM (SELECT"
+                 " visit, n FROM analytics_views WHERE path = '/s1'"
+                 " AND day = 20006 ORDER BY visit, n)"),
+           "... its views by visit and n");
     is_str(query("SELECT count(*) FROM analytics_visits WHERE day = 20006"),
-           "2", "its visits are written");
+           "2", "the visits are written");
 
-    view(v, 41, t1 + MINUTE, "/s3", "");
-    jr_visits_backlog(v);
+    view(v, 41, t1 + 3 * MINUTE, "/s3", "");
     ok(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
        && jr_visits_write(v, hash, NULL, 1) == 0
        && sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK,
-       "a batch of a backlog rolled back");
+       "a batch rolled back");
     jr_visits_discard(v);
-    is_str(query("SELECT coalesce(sum(views), 0) FROM analytics_hits_packs"), "2",
-           "... leaves the staged views as they were");
+    is_str(query("SELECT count(*) FROM analytics_hit_packs"
+                 " WHERE day = 20006"), "2",
+           "... leaves the packs as they were");
 
-    view(v, 41, t1 + MINUTE, "/s3", "");
-    jr_visits_backlog(v);
-    ok(write_batch(v), "read again, staged");
+    view(v, 41, t1 + 3 * MINUTE, "/s3", "");
+    ok(write_batch(v), "read again");
     ok(sqlite3_exec(db, "INSERT INTO analytics_rolled (day) VALUES (20006)",
                     NULL, NULL, NULL) == SQLITE_OK,
        "the day marked rolled up meanwhile");
 
-    view(v, 43, t1 + 2 * MINUTE, "/s4", "");
-    ok(write_batch(v), "a batch without a backlog");
-    is_str(query("SELECT coalesce(sum(views), 0) FROM analytics_hits_packs"), "0",
-           "... moves the staged views");
+    view(v, 43, t1 + 4 * MINUTE, "/s1", "");
+    ok(write_batch(v), "a late view of it");
+    is_str(query("SELECT group_concat(seq || ':' || views, ' ')"
+                 " FROM analytics_hit_packs WHERE day = 20006 AND path ="
+                 " (SELECT id FROM analytics_strings WHERE value = '/s1')"),
+           "0:3 1:1", "... a pack after the page's others");
     is_str(query("SELECT group_concat(path || ':' || n, ' ') FROM (SELECT"
                  " path, n FROM analytics_views WHERE day = 20006"
                  " ORDER BY time_ms, path)"),
-           "/s1:1 /s2:1 /s3:2 /s4:1", "every view once, with its number");
+           "/s1:1 /s1:1 /s2:2 /s1:3 /s3:4 /s1:1",
+           "every view once, with its number");
     is_str(query("SELECT count(*) FROM analytics_rolled WHERE day = 20006"),
            "0", "the day is to be summed again");
     is_str(query("SELECT group_concat(views || ' ' || entry || ' ' || exit,"
-                 " ';') FROM analytics_visits WHERE day = 20006"),
-           "2 /s1 /s3;1 /s2 /s2;1 /s4 /s4", "the visits' rows");
-
-    /* killed with views staged: moved at the next start */
-    view(v, 44, t1 + 3 * MINUTE, "/s5", "");
-    jr_visits_backlog(v);
-    ok(write_batch(v), "a batch of a backlog, then no more");
-    jr_visits_close(v);
-    is_str(query("SELECT coalesce(sum(views), 0) FROM analytics_hits_packs"), "1",
-           "a view left staged");
-
-    v = jr_visits_open(db, GAP);
-    ok(v != NULL, "opened again");
-    is_str(query("SELECT coalesce(sum(views), 0) FROM analytics_hits_packs"), "0",
-           "... moved at start");
-    is_str(query("SELECT count(*) FROM analytics_hits WHERE day = 20006"),
-           "5", "... into analytics_hits");
-    is_str(query("SELECT path || ':' || n || ':' || status || ':' || time_ms"
-                 " FROM analytics_views WHERE day = 20006 AND path = '/s5'"),
-           "/s5:1:200:1728522180000", "... as it was staged");
+                 " ';') FROM (SELECT * FROM analytics_visits"
+                 " WHERE day = 20006 ORDER BY id)"),
+           "1 /s1 /s1;4 /s1 /s3;1 /s1 /s1", "the visits' rows");
     jr_visits_close(v);
 
     /*
-     * a pack cut short between two good ones: logged, counted and moved
-     * aside; the jobrunner opens and moves the others' views
+     * migration 8's staged packs a killed jobrunner left: two good ones
+     * and one cut short, of day 20007 (rolled up meanwhile): the good
+     * ones' views are packed, the bad one moved aside
      */
-    v = jr_visits_open(db, GAP);
-    ok(v != NULL, "opened again");
-    view(v, 45, t1 + 4 * MINUTE, "/s6", "");
-    jr_visits_backlog(v);
-    ok(write_batch(v), "a pack of a backlog");
-    ok(sqlite3_exec(db, "INSERT INTO analytics_hits_packs (views, hits)"
-                    " VALUES (2, x'000102030405060708090a0b0c0d0e8f')", NULL, NULL,
-                    NULL) == SQLITE_OK, "a pack cut short");
-    view(v, 46, t1 + 5 * MINUTE, "/s7", "");
-    jr_visits_backlog(v);
-    ok(write_batch(v), "another pack of a backlog, then no more");
-    jr_visits_close(v);
-    is_str(query("SELECT coalesce(sum(views), 0) FROM analytics_hits_packs"),
-           "4", "three packs left staged");
-    ok(sqlite3_exec(db, "CREATE TABLE kept AS SELECT views, hits"
-                    " FROM analytics_hits_packs ORDER BY id LIMIT 1", NULL,
-                    NULL, NULL) == SQLITE_OK, "the first one kept aside");
+    path = strtoll(query("SELECT id FROM analytics_strings"
+                         " WHERE value = '/s1'"), NULL, 10);
+    col[0] = 20007;
+    col[1] = path;
+    col[2] = 900;
+    col[3] = 1;
+    col[4] = (int64_t) (t1 + DAY);
+    col[5] = 200;
+    col[6] = 0;
+    col[7] = 0;
+    snprintf(sql, sizeof(sql), "INSERT INTO analytics_hits_packs (views,"
+             " hits) VALUES (1, x'%s');", old_pack(col, 8));
+    col[3] = 2;
+    col[4] += 1000;
+    snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
+             "INSERT INTO analytics_hits_packs (views, hits) VALUES"
+             " (1, x'%s'), (2, x'000102030405060708090a0b0c0d0e8f');"
+             "INSERT INTO analytics_rolled (day) VALUES (20007)",
+             old_pack(col, 8));
+    ok(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
+       "three packs left staged, the last cut short");
 
     v = jr_visits_open(db, GAP);
     ok(v != NULL, "... the jobrunner opens");
@@ -476,10 +506,16 @@ test_staged(void)
                  " FROM analytics_hits_packs_bad"),
            "2 000102030405060708090A0B0C0D0E8F its bytes end within a view",
            "... the bad one moved aside, with why");
-    is_str(query("SELECT group_concat(path, ' ') FROM (SELECT path"
-                 " FROM analytics_views WHERE day = 20006 AND time_ms >= "
-                 "1728522240000 ORDER BY time_ms)"),
-           "/s6 /s7", "... the good ones' views moved into analytics_hits");
+    is_str(query("SELECT group_concat(seq || ':' || views, ' ')"
+                 " FROM analytics_hit_packs WHERE day = 20007"),
+           "0:2", "... the good ones' views in one pack");
+    is_str(query("SELECT group_concat(path || ':' || visit || ':' || n"
+                 " || ':' || time_ms, ' ') FROM analytics_views"
+                 " WHERE day = 20007"),
+           "/s1:900:1:1728608400000 /s1:900:2:1728608401000",
+           "... as they were staged");
+    is_str(query("SELECT count(*) FROM analytics_rolled WHERE day = 20007"),
+           "0", "... their day to be summed again");
     jr_visits_close(v);
 
     /* the other ways a pack is not one the jobrunner wrote */
@@ -501,14 +537,17 @@ test_staged(void)
            "... none left staged");
     jr_visits_close(v);
 
-    /* a pack that decodes, of a view moved already: skipped at start */
-    ok(sqlite3_exec(db, "INSERT INTO analytics_hits_packs (views, hits)"
-                    " SELECT views, hits FROM kept; DROP TABLE kept", NULL,
-                    NULL, NULL) == SQLITE_OK, "a pack moved already, again");
+    /* a staged pack that decodes, of a view counted already: skipped */
+    col[3] = 1;
+    col[4] -= 1000;
+    snprintf(sql, sizeof(sql), "INSERT INTO analytics_hits_packs (views,"
+             " hits) VALUES (1, x'%s')", old_pack(col, 8));
+    ok(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
+       "a pack counted already, again");
     v = jr_visits_open(db, GAP);
     ok(v != NULL, "... the jobrunner opens");
-    is_str(query("SELECT count(*) FROM analytics_views WHERE path = '/s6'"),
-           "1", "... its view is not counted twice");
+    is_str(query("SELECT count(*) FROM analytics_views WHERE day = 20007"),
+           "2", "... its view is not counted twice");
     is_str(query("SELECT count(*) FROM analytics_hits_packs"), "0",
            "... none left staged");
     jr_visits_close(v);
@@ -659,7 +698,9 @@ main(void)
     int          i;
     const char  *sql;
 
-    if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK
+        || blog_hitpack_register(db) != SQLITE_OK)
+    {
         return 1;
     }
 
@@ -674,7 +715,7 @@ main(void)
     test_visits();
     test_beacon();
     test_strings();
-    test_staged();
+    test_packs();
     test_migration7();
     test_migration8();
 
