@@ -90,7 +90,8 @@ is($out, "/|3|3\n/posts/hello|3|3", 'per page: 3 visits, 3 views each');
 is($out, 'news.example.org/item', "the link's referrer, as a string");
 ($rc, $out) = shell('-cmd', ".load $EXT", $adb,
                     'SELECT (SELECT sum(views) FROM analytics_hit_packs),'
-                    . ' (SELECT count(*) FROM analytics_hit_packs, blog_hits(hits)),'
+                    . ' (SELECT count(*) FROM analytics_hit_packs AS p,'
+                    . ' blog_hits(p.hits)),'
                     . ' (SELECT count(*) FROM analytics_hits)');
 is($out, '6|6|6', 'the packs hold 6 views, blog_hits() reads them all, and'
                   . ' analytics_hits too');
