@@ -215,15 +215,17 @@ fill(const char *path, const char *log, long target, long batch)
     fclose(f);
 
     /*
-     * The packs: the strings interned, with the last day a view used them;
-     * a pack per day, page and batch, its views by visit and n (n: after
-     * the visit's views of that page, as analytics_views' trigger numbers
-     * them), seq 0, 1, ... per day and page.
+     * The packs: the strings interned in the order the views name them
+     * (their ids those analytics_views' trigger gave them), with the last
+     * day a view used them; a pack per day, page and batch, its views by
+     * visit and n (n: after the visit's views of that page, as the trigger
+     * numbers them), seq 0, 1, ... per day and page.
      */
     if (sqlite3_exec(db,
             "INSERT OR IGNORE INTO analytics_strings (value)"
-            " SELECT path FROM bench_views UNION SELECT ref_host"
-            " FROM bench_views UNION SELECT '/';"
+            " SELECT s FROM (SELECT path AS s, rowid * 3 AS o FROM bench_views"
+            " UNION ALL SELECT ref_host, rowid * 3 + 1 FROM bench_views"
+            " UNION ALL SELECT '/', rowid * 3 + 2 FROM bench_views) ORDER BY o;"
             "UPDATE analytics_strings SET last_day = u.day FROM"
             " (SELECT s, max(day) AS day FROM (SELECT path AS s, day FROM"
             " bench_views UNION ALL SELECT ref_host, day FROM bench_views"
