@@ -32,7 +32,7 @@ mkdir -p "$site/media" "$run/logs" "$run/tmp" "$run/spool"
 cp -p "$root"/conf/demo/media/* "$site/media/"
 
 # 60 days of made-up visits for the dashboard, the first time only
-"$root/scripts/demo-analytics" "$site/analytics.db"
+"$root/scripts/demo-analytics" "$site/analytics.db" "$build"
 
 # the admin panel's demo account, made once; its e-mail address is where
 # sign-in codes go (to the jobrunner's log here: there is no [mail])

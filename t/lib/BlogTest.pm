@@ -22,7 +22,8 @@ use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(new_site write_file read_file sql blogctl free_port
                  data_migrations http_request https_request wait_for jobrunner_command
-                 make_certificate data_version_watcher);
+                 make_certificate data_version_watcher sqlite3_command
+                 sanitizer_env);
 
 our $ROOT  = abs_path(dirname(__FILE__) . '/../..');
 our $BUILD = abs_path($ENV{BLOG_BUILD} // "$ROOT/build");
@@ -79,24 +80,47 @@ sub read_file {
 # sqlite3 CLI on a database; returns the output rows joined by "\n".  A
 # data.db's analytics.db and queue.db beside it, once made, are attached as
 # the programs attach them, so the analytics and jobs tables are named as
-# they always were (data.db has none of them: lib/blog_split.h).
+# they always were (data.db has none of them: lib/blog_split.h).  The
+# build's SQLite extension is loaded, as blog_db_open() registers its
+# functions: analytics_hits and analytics_views read the views' packs
+# with blog_hits() (analytics.db migration 10, lib/blog_hitpack.h); a
+# build older than that has none (scripts/bench-dashboard run on one).
 sub sql {
     my ($db, $query) = @_;
-    my @attach;
+    my @cmd = ('-cmd', '.timeout 5000');
+    push @cmd, '-cmd', ".load '$BUILD/blog_sqlite'"
+        if -e "$BUILD/blog_sqlite.so";
     if ($db =~ m{(.*/)?data\.db\z}) {
         my $dir = $1 // '';
         for my $name (qw(analytics queue)) {
-            push @attach, '-cmd', "ATTACH '$dir$name.db' AS $name"
+            push @cmd, '-cmd', "ATTACH '$dir$name.db' AS $name"
                 if -e "$dir$name.db";
         }
     }
-    open my $fh, '-|', 'sqlite3', '-batch', '-noheader', '-cmd',
-        '.timeout 5000', @attach, $db, $query or die "sqlite3: $!";
+    open my $fh, '-|', sqlite3_command(), '-batch', '-noheader', @cmd, $db,
+        $query or die "sqlite3: $!";
     local $/;
     my $out = <$fh> // '';
     close $fh;
     $out =~ s/\n\z//;
     return $out;
+}
+
+# The sqlite3 shell as a list for exec, to which the build's extension can
+# be loaded: under "make test-asan" the extension is built with the
+# sanitizers and the shell is not, so the shell starts with their runtime
+# preloaded, as nginx does.  sanitizer_env(NAME) is that env prefix for
+# any program (reports to $ASAN_LOG_DIR/NAME.*), or nothing.
+sub sanitizer_env {
+    my ($name) = @_;
+    my $preload = $ENV{BLOG_NGINX_PRELOAD} or return ();
+    my $log = "log_path=$ENV{ASAN_LOG_DIR}/$name";
+    return ('env', "LD_PRELOAD=$preload", "ASAN_OPTIONS=detect_leaks=0:$log",
+            "UBSAN_OPTIONS=print_stacktrace=1:$log");
+}
+
+sub sqlite3_command {
+    return (sanitizer_env('sqlite3'), 'sqlite3');
 }
 
 # PRAGMA data_version of one connection of its own, kept open: it moves

@@ -4,8 +4,13 @@
  * access log for goaccess), rolls the 29 closed days up as the jobrunner
  * does, then times the dashboard's queries through blog_stats_run().
  *
- *   stats_bench fill DB LOG VIEWS     the data
- *   stats_bench time DB ROUNDS        p50 and p99 of each query, in ms
+ *   stats_bench fill DB LOG VIEWS [BATCH]   the data
+ *   stats_bench time DB ROUNDS              p50 and p99 of each query, in ms
+ *
+ * The views are packed as the jobrunner packs them (analytics.db
+ * migration 10): a pack per day and page of each batch of BATCH views
+ * (7,300 by default: a spool batch of 20,000 requests of scripts/gen-events;
+ * 1 is a pack per view, as a quiet site's socket batches write them).
  */
 
 #include <stdio.h>
@@ -18,7 +23,8 @@
 #include "blog_stats.h"
 
 
-#define DAYS  30
+#define DAYS   30
+#define BATCH  7300
 
 
 static uint64_t  seed = 88172645463325252ULL;
@@ -61,12 +67,12 @@ static const char *const  sources[] = { "", "Google", "DuckDuckGo",
 
 
 static int
-fill(const char *path, const char *log, long target)
+fill(const char *path, const char *log, long target, long batch)
 {
     int            d, i, nviews, bounce;
     char           page[64], entry[64], exitp[64], when[64];
     long           views, visits, vid;
-    int64_t        today, day, start, t;
+    int64_t        today, day, start, t, packs;
     sqlite3       *db;
     unsigned       h, c, dev, visitor;
     FILE          *f;
@@ -91,8 +97,15 @@ fill(const char *path, const char *log, long target)
         return 1;
     }
 
-    /* 17 visits in 20 fetched the CSS beacon (scripts/bench-beacon) */
-    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK
+    /*
+     * 17 visits in 20 fetched the CSS beacon (scripts/bench-beacon).  The
+     * views go into a table of their own first, with their batch, and are
+     * packed at the end.
+     */
+    if (sqlite3_exec(db, "BEGIN; CREATE TEMP TABLE bench_views (visit"
+                     " INTEGER, day INTEGER, time_ms INTEGER, path TEXT,"
+                     " ref_host TEXT, batch INTEGER)", NULL, NULL, NULL)
+           != SQLITE_OK
         || sqlite3_prepare_v2(db, "INSERT INTO analytics_visits (id, day,"
                " visitor, start_ms, end_ms, views, entry, exit, source,"
                " channel, ref_host, ref_path, utm_source, utm_medium,"
@@ -101,9 +114,9 @@ fill(const char *path, const char *log, long target)
                " ?12, ?13, ?14, ?15, '', ?16, ?17, ?18, ?1 % 20 >= 3)",
                -1, &iv, NULL)
            != SQLITE_OK
-        || sqlite3_prepare_v2(db, "INSERT INTO analytics_views (visit, day,"
-               " time_ms, path, status, ref_host, ref_path) VALUES"
-               " (?1, ?2, ?3, ?4, 200, ?5, '/')", -1, &iw, NULL)
+        || sqlite3_prepare_v2(db, "INSERT INTO bench_views (visit, day,"
+               " time_ms, path, ref_host, batch) VALUES"
+               " (?1, ?2, ?3, ?4, ?5, ?6)", -1, &iw, NULL)
            != SQLITE_OK)
     {
         fprintf(stderr, "stats_bench: %s\n", sqlite3_errmsg(db));
@@ -145,6 +158,7 @@ fill(const char *path, const char *log, long target)
             sqlite3_bind_int64(iw, 3, t);
             sqlite3_bind_text(iw, 4, page, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(iw, 5, i ? "" : hosts[h], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(iw, 6, views / batch);
 
             if (sqlite3_step(iw) != SQLITE_DONE) {
                 fprintf(stderr, "stats_bench: %s\n", sqlite3_errmsg(db));
@@ -199,6 +213,44 @@ fill(const char *path, const char *log, long target)
     sqlite3_finalize(iv);
     sqlite3_finalize(iw);
     fclose(f);
+
+    /*
+     * The packs: the strings interned in the order the views name them
+     * (their ids those analytics_views' trigger gave them), with the last
+     * day a view used them; a pack per day, page and batch, its views by
+     * visit and n (n: after the visit's views of that page, as the trigger
+     * numbers them), seq 0, 1, ... per day and page.
+     */
+    if (sqlite3_exec(db,
+            "INSERT OR IGNORE INTO analytics_strings (value)"
+            " SELECT s FROM (SELECT path AS s, rowid * 3 AS o FROM bench_views"
+            " UNION ALL SELECT ref_host, rowid * 3 + 1 FROM bench_views"
+            " UNION ALL SELECT '/', rowid * 3 + 2 FROM bench_views) ORDER BY o;"
+            "UPDATE analytics_strings SET last_day = u.day FROM"
+            " (SELECT s, max(day) AS day FROM (SELECT path AS s, day FROM"
+            " bench_views UNION ALL SELECT ref_host, day FROM bench_views"
+            " UNION ALL SELECT '/', day FROM bench_views) GROUP BY s) AS u"
+            " WHERE value = u.s;"
+            "INSERT INTO analytics_hit_packs (day, path, seq, views, hits)"
+            " SELECT day, path, row_number() OVER (PARTITION BY day, path"
+            " ORDER BY batch) - 1, views, hits FROM (SELECT day, path, batch,"
+            " count(*) AS views, blog_hits_pack(visit, n, time_ms, 200,"
+            " ref_host, ref_path) AS hits FROM (SELECT w.day AS day,"
+            " p.id AS path, w.batch AS batch, w.visit AS visit,"
+            " row_number() OVER (PARTITION BY w.visit, w.path"
+            " ORDER BY w.time_ms) AS n, w.time_ms AS time_ms,"
+            " h.id AS ref_host, r.id AS ref_path FROM bench_views w"
+            " JOIN analytics_strings p ON p.value = w.path"
+            " JOIN analytics_strings h ON h.value = w.ref_host"
+            " JOIN analytics_strings r ON r.value = '/'"
+            " ORDER BY 1, 2, 3, 4, 5) GROUP BY day, path, batch);"
+            "DROP TABLE bench_views;",
+            NULL, NULL, NULL)
+        != SQLITE_OK)
+    {
+        fprintf(stderr, "stats_bench: %s\n", sqlite3_errmsg(db));
+        return 1;
+    }
 
     /*
      * The closed days' rollup, as the jobrunner keeps it (the contract of
@@ -273,8 +325,20 @@ fill(const char *path, const char *log, long target)
         return 1;
     }
 
+    packs = 0;
+
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM analytics_hit_packs", -1,
+                           &iw, NULL)
+           == SQLITE_OK
+        && sqlite3_step(iw) == SQLITE_ROW)
+    {
+        packs = sqlite3_column_int64(iw, 0);
+    }
+
+    sqlite3_finalize(iw);
     sqlite3_close(db);
-    printf("%ld views in %ld visits over %d days\n", views, visits, DAYS);
+    printf("%ld views in %ld visits over %d days, %lld packs (batches of"
+           " %ld views)\n", views, visits, DAYS, (long long) packs, batch);
 
     return 0;
 }
@@ -436,15 +500,16 @@ timing(const char *path, int rounds)
 int
 main(int argc, char **argv)
 {
-    if (argc == 5 && strcmp(argv[1], "fill") == 0) {
-        return fill(argv[2], argv[3], atol(argv[4]));
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "fill") == 0) {
+        return fill(argv[2], argv[3], atol(argv[4]),
+                    argc == 6 && atol(argv[5]) > 0 ? atol(argv[5]) : BATCH);
     }
 
     if (argc == 4 && strcmp(argv[1], "time") == 0) {
         return timing(argv[2], atoi(argv[3]));
     }
 
-    fprintf(stderr, "usage: stats_bench fill DB LOG VIEWS | time DB ROUNDS\n");
+    fprintf(stderr, "usage: stats_bench fill DB LOG VIEWS [BATCH] | time DB ROUNDS\n");
 
     return 2;
 }
