@@ -135,9 +135,96 @@ jr_counts_add(jr_counts_t *c, uint32_t dim, int64_t day, const char *key,
 
 
 void
+jr_counts_names(jr_counts_t *c, const jr_counts_name_t *names, size_t n)
+{
+    c->names = names;
+    c->nnames = n;
+}
+
+
+int64_t *
+jr_counts_row_find(jr_counts_t *c, int64_t day)
+{
+    unsigned          i;
+    jr_counts_row_t  *r;
+
+    for (i = 0; i < c->nrows; i++) {
+        if (c->rows[i].day == day) {
+            c->row = &c->rows[i];
+            return c->row->n;
+        }
+    }
+
+    /* a batch over more days than that (a replay of old files) is rare */
+    if (c->nrows == JR_COUNTS_ROWS && jr_counts_fold(c) != 0) {
+        return NULL;
+    }
+
+    r = &c->rows[c->nrows];
+
+    if (r->n == NULL) {
+        r->n = calloc(c->nnames, sizeof(int64_t));
+        if (r->n == NULL) {
+            return NULL;
+        }
+    }
+
+    r->day = day;
+    c->nrows++;
+    c->row = r;
+
+    return r->n;
+}
+
+
+int
+jr_counts_fold(jr_counts_t *c)
+{
+    size_t                   i;
+    unsigned                 k;
+    jr_counts_row_t         *r;
+    const jr_counts_name_t  *name;
+
+    for (k = 0; k < c->nrows; k++) {
+        r = &c->rows[k];
+
+        for (i = 0; i < c->nnames; i++) {
+            if (r->n[i] == 0) {
+                continue;
+            }
+
+            name = &c->names[i];
+
+            if (jr_counts_add(c, name->dim, r->day, name->key, name->len,
+                              r->n[i])
+                != 0)
+            {
+                return -1;
+            }
+
+            r->n[i] = 0;
+        }
+    }
+
+    c->nrows = 0;
+    c->row = NULL;
+
+    return 0;
+}
+
+
+void
 jr_counts_clear(jr_counts_t *c)
 {
+    unsigned            k;
     jr_counts_chunk_t  *ch;
+
+    for (k = 0; k < c->nrows; k++) {
+        memset(c->rows[k].n, 0, c->nnames * sizeof(int64_t));
+    }
+
+    c->nrows = 0;
+    c->row = NULL;
 
     while (c->chunks) {
         ch = c->chunks;
@@ -157,7 +244,15 @@ jr_counts_clear(jr_counts_t *c)
 void
 jr_counts_free(jr_counts_t *c)
 {
+    unsigned  k;
+
     jr_counts_clear(c);
+
+    for (k = 0; k < JR_COUNTS_ROWS; k++) {
+        free(c->rows[k].n);
+        c->rows[k].n = NULL;
+    }
+
     free(c->slot);
     c->slot = NULL;
     c->cap = 0;
