@@ -354,8 +354,9 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
     int64_t            *row;
     unsigned            ix;
     char                visitor[JR_VISITOR_ADDR + BLOG_EVENT_AGENT_MAX];
-    size_t              vlen;
+    size_t              vlen, plen;
     int64_t             day;
+    uint64_t            phash;
     jr_ua_t             ua;
     const char         *country, *region;
     blog_event_t        ev;
@@ -444,6 +445,11 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
         return 0;
     }
 
+    /* the visitor's slot of the batch comes into the cache meanwhile */
+    plen = vlen;
+    phash = jr_counts_hash(JR_DIM_VISITOR, day, visitor, plen);
+    jr_counts_prefetch(&a->people, phash);
+
     n = jr_views_check(a->views, &key, visitor, &vlen,
                        f[BLOG_EVENT_PATH].data, f[BLOG_EVENT_PATH].len);
     if (n <= 0) {
@@ -501,7 +507,13 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
      * counters above are a few hundred, which then stay in the CPU's
      * cache (they were a cache miss each, among the visitors).
      */
-    if (jr_counts_add(&a->people, JR_DIM_VISITOR, day, visitor, vlen, 1)
+    /* past visitors_per_address, the visitor is the address alone */
+    if (vlen != plen) {
+        phash = jr_counts_hash(JR_DIM_VISITOR, day, visitor, vlen);
+    }
+
+    if (jr_counts_add_hash(&a->people, phash, JR_DIM_VISITOR, day, visitor,
+                           vlen, 1)
         != 0)
     {
         jr_log(JR_LOG_ERROR, "analytics: out of memory for a batch");

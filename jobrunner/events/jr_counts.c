@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/jr_hash.h"
 #include "events/jr_counts.h"
 
 
@@ -94,16 +93,22 @@ int
 jr_counts_add(jr_counts_t *c, uint32_t dim, int64_t day, const char *key,
     size_t len, int64_t n)
 {
+    return jr_counts_add_hash(c, jr_counts_hash(dim, day, key, len), dim, day,
+                              key, len, n);
+}
+
+
+int
+jr_counts_add_hash(jr_counts_t *c, uint64_t hash, uint32_t dim, int64_t day,
+    const char *key, size_t len, int64_t n)
+{
     size_t       i;
-    uint64_t     hash;
     jr_count_t  *e;
 
     /* at most half full, so probes stay short */
     if (2 * (c->used + 1) > c->cap && jr_counts_grow(c) != 0) {
         return -1;
     }
-
-    hash = jr_hash(key, len, ((uint64_t) dim << 40) ^ (uint64_t) day);
 
     for (i = hash & (c->cap - 1); c->slot[i].key; i = (i + 1) & (c->cap - 1)) {
         e = &c->slot[i];
