@@ -54,35 +54,51 @@ jr_counts_key(jr_counts_t *c, const char *key, size_t len)
 }
 
 
+/* A counter's entry in the index: its hash's top half, its number + 1. */
+#define JR_COUNTS_ENTRY(hash, i)  (((hash) >> 32 << 32) | ((i) + 1))
+
+
 static int
 jr_counts_grow(jr_counts_t *c)
 {
-    size_t       i, j, cap;
+    size_t       i, j, cap, mask;
+    uint64_t    *index;
     jr_count_t  *slot;
 
     cap = c->cap ? c->cap * 2 : JR_COUNTS_MIN;
 
-    slot = calloc(cap, sizeof(jr_count_t));
+    /* the numbers are 32 bits */
+    if (cap > UINT32_MAX) {
+        return -1;
+    }
+
+    slot = realloc(c->slot, cap * sizeof(jr_count_t));
     if (slot == NULL) {
         return -1;
     }
 
-    for (i = 0; i < c->cap; i++) {
-        if (c->slot[i].key == NULL) {
-            continue;
-        }
+    c->slot = slot;
+    memset(slot + c->cap, 0, (cap - c->cap) * sizeof(jr_count_t));
 
-        /* linear probing: the next free slot */
-        j = c->slot[i].hash & (cap - 1);
-        while (slot[j].key) {
-            j = (j + 1) & (cap - 1);
-        }
-
-        slot[j] = c->slot[i];
+    index = calloc(2 * cap, sizeof(uint64_t));
+    if (index == NULL) {
+        return -1;
     }
 
-    free(c->slot);
-    c->slot = slot;
+    mask = 2 * cap - 1;
+
+    for (i = 0; i < c->used; i++) {
+        /* linear probing: the next free slot */
+        j = slot[i].hash & mask;
+        while (index[j]) {
+            j = (j + 1) & mask;
+        }
+
+        index[j] = JR_COUNTS_ENTRY(slot[i].hash, i);
+    }
+
+    free(c->index);
+    c->index = index;
     c->cap = cap;
 
     return 0;
@@ -102,16 +118,23 @@ int
 jr_counts_add_hash(jr_counts_t *c, uint64_t hash, uint32_t dim, int64_t day,
     const char *key, size_t len, int64_t n)
 {
-    size_t       i;
+    size_t       i, mask;
+    uint64_t     x;
     jr_count_t  *e;
 
-    /* at most half full, so probes stay short */
-    if (2 * (c->used + 1) > c->cap && jr_counts_grow(c) != 0) {
+    /* the array full; the index is then half full, so probes stay short */
+    if (c->used == c->cap && jr_counts_grow(c) != 0) {
         return -1;
     }
 
-    for (i = hash & (c->cap - 1); c->slot[i].key; i = (i + 1) & (c->cap - 1)) {
-        e = &c->slot[i];
+    mask = 2 * c->cap - 1;
+
+    for (i = hash & mask; (x = c->index[i]) != 0; i = (i + 1) & mask) {
+        if ((x ^ hash) >> 32) {
+            continue;
+        }
+
+        e = &c->slot[(uint32_t) x - 1];
 
         if (e->hash == hash && e->dim == dim && e->day == day && e->len == len
             && memcmp(e->key, key, len) == 0)
@@ -121,7 +144,7 @@ jr_counts_add_hash(jr_counts_t *c, uint64_t hash, uint32_t dim, int64_t day,
         }
     }
 
-    e = &c->slot[i];
+    e = &c->slot[c->used];
 
     e->key = jr_counts_key(c, key, len);
     if (e->key == NULL) {
@@ -133,6 +156,7 @@ jr_counts_add_hash(jr_counts_t *c, uint64_t hash, uint32_t dim, int64_t day,
     e->dim = dim;
     e->day = day;
     e->n = n;
+    c->index[i] = JR_COUNTS_ENTRY(hash, c->used);
     c->used++;
 
     return 0;
@@ -241,7 +265,8 @@ jr_counts_clear(jr_counts_t *c)
         return;
     }
 
-    memset(c->slot, 0, c->cap * sizeof(jr_count_t));
+    memset(c->slot, 0, c->used * sizeof(jr_count_t));
+    memset(c->index, 0, 2 * c->cap * sizeof(uint64_t));
     c->used = 0;
 }
 
@@ -259,6 +284,8 @@ jr_counts_free(jr_counts_t *c)
     }
 
     free(c->slot);
+    free(c->index);
     c->slot = NULL;
+    c->index = NULL;
     c->cap = 0;
 }
