@@ -141,6 +141,14 @@ test_refused(void)
     ok(blog_event_decode(&out, copy, cut) == BLOG_EVENT_OK
        && out.flags == BLOG_EVENT_F_ASSET, "version 1: a file is no page");
 
+    /* whatever ev held before: a field the version has not is empty */
+    memset(&out, 0x5a, sizeof(out));
+    ok(blog_event_decode(&out, copy, cut) == BLOG_EVENT_OK
+       && out.field[BLOG_EVENT_REF_PATH].len == 0
+       && out.field[BLOG_EVENT_SOURCE].len == 0
+       && out.field[BLOG_EVENT_SOURCE].data == NULL,
+       "version 1: the fields of version 3 are empty");
+
     memcpy(copy, buf, len);
     copy[27] = BLOG_EVENT_NFIELDS + 1;
     is_int(blog_event_decode(&out, copy, len), BLOG_EVENT_EFIELDS,
