@@ -502,16 +502,16 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
     row[JR_IX_BROWSER + ua.browser_id]++;
     row[JR_IX_OS + ua.os_id]++;
 
-    /*
-     * The visitors in a table of their own: thousands a batch, where the
-     * counters above are a few hundred, which then stay in the CPU's
-     * cache (they were a cache miss each, among the visitors).
-     */
     /* past visitors_per_address, the visitor is the address alone */
     if (vlen != plen) {
         phash = jr_counts_hash(JR_DIM_VISITOR, day, visitor, vlen);
     }
 
+    /*
+     * The visitors in a table of their own: thousands a batch, where the
+     * counters above are a few hundred, which then stay in the CPU's
+     * cache (they were a cache miss each, among the visitors).
+     */
     if (jr_counts_add_hash(&a->people, phash, JR_DIM_VISITOR, day, visitor,
                            vlen, 1)
         != 0)
