@@ -151,12 +151,47 @@ blog_event_next(const unsigned char *buf, size_t size, size_t *pos,
 }
 
 
+/*
+ * The nfields fields from p, which must end at last.  Inlined with nfields
+ * a constant: the loop unrolled, each limit an immediate, and what is left
+ * is the chain of loads a length at a time.
+ */
+static inline __attribute__((always_inline)) blog_event_rc_e
+blog_event_fields(blog_event_t *ev, const unsigned char *p,
+    const unsigned char *last, const int nfields)
+{
+    int     i;
+    size_t  n;
+
+    for (i = 0; i < nfields; i++) {
+        if (last - p < 2) {
+            return BLOG_EVENT_ETRUNCATED;
+        }
+
+        n = (size_t) blog_event_get(p, 2);
+        p += 2;
+
+        if (n > blog_event_limits[i]) {
+            return BLOG_EVENT_ELENGTH;
+        }
+
+        if ((size_t) (last - p) < n) {
+            return BLOG_EVENT_ETRUNCATED;
+        }
+
+        ev->field[i].data = (const char *) p;
+        ev->field[i].len = n;
+        p += n;
+    }
+
+    return p == last ? BLOG_EVENT_OK : BLOG_EVENT_ETRAILING;
+}
+
+
 blog_event_rc_e
 blog_event_decode(blog_event_t *ev, const unsigned char *buf, size_t len)
 {
-    int                   i, nfields;
-    size_t                n;
-    const unsigned char  *p, *last;
+    int  nfields;
 
     if (len < BLOG_EVENT_HEADER) {
         return BLOG_EVENT_ETRUNCATED;
@@ -197,38 +232,17 @@ blog_event_decode(blog_event_t *ev, const unsigned char *buf, size_t len)
 
     memcpy(ev->addr, buf + 28, 16);
 
-    p = buf + BLOG_EVENT_HEADER;
-    last = buf + len;
+    /* two calls, each of a constant count: see blog_event_fields() */
+    if (nfields == BLOG_EVENT_NFIELDS) {
+        return blog_event_fields(ev, buf + BLOG_EVENT_HEADER, buf + len,
+                                 BLOG_EVENT_NFIELDS);
+    }
 
     /* the fields an older version did not have are empty */
     memset(ev->field, 0, sizeof(ev->field));
 
-    for (i = 0; i < nfields; i++) {
-        if (last - p < 2) {
-            return BLOG_EVENT_ETRUNCATED;
-        }
-
-        n = (size_t) blog_event_get(p, 2);
-        p += 2;
-
-        if (n > blog_event_limits[i]) {
-            return BLOG_EVENT_ELENGTH;
-        }
-
-        if ((size_t) (last - p) < n) {
-            return BLOG_EVENT_ETRUNCATED;
-        }
-
-        ev->field[i].data = (const char *) p;
-        ev->field[i].len = n;
-        p += n;
-    }
-
-    if (p != last) {
-        return BLOG_EVENT_ETRAILING;
-    }
-
-    return BLOG_EVENT_OK;
+    return blog_event_fields(ev, buf + BLOG_EVENT_HEADER, buf + len,
+                             BLOG_EVENT_NFIELDS_V2);
 }
 
 

@@ -182,6 +182,42 @@ is(sql($adb, 'SELECT count(*) FROM analytics_hits') . ' '
    join(' ', (sql($adb, 'SELECT sum(views) FROM analytics_daily')) x 2),
    'every view of both files is in the packs, once');
 
+
+
+# --- bad frames across the parts the file is read in ------------------
+
+# The jobrunner reads a file 256 KB at a time: 2,000 records (about
+# 400 KB) with, past the first part, a frame as long as a frame can be
+# (64 KB of garbage: it ends in another part than it starts) and a record
+# too short, then a frame cut by the file's end.  Each of the three is
+# one corrupt record; every good record counts, before and after them.
+$before = requests();
+my $corrupt = metric(jr_metrics(), 'jobrunner_events_corrupt_total');
+my $now = int(time * 1000);
+my @good = map {
+    pack('v/a*', record(ms => $now - 60_000 + $_, path => '/posts/p' . $_ % 7,
+                        addr => [10, 2, $_ >> 8, $_ & 255]))
+} 0 .. 1999;
+open my $fh, '>:raw', "$d/spool/.tmp" or die "open: $!";
+print $fh @good[0 .. 1499];
+print $fh pack('v/a*', 'x' x 65535), pack('v/a*', 'BE' . chr(3));
+print $fh @good[1500 .. 1999];
+print $fh pack('v', 500), 'y' x 100;
+close $fh or die "close: $!";
+rename "$d/spool/.tmp", "$d/spool/events.999992.1.ready" or die "rename: $!";
+
+ok(wait_for(sub { !-e "$d/spool/events.999992.1.ready" }, 30),
+   'a file with bad frames is replayed and deleted')
+    or diag $site->jobrunner_log;
+ok(wait_for(sub { requests() == $before + 2000 }, 10),
+   'its 2000 good records counted, those after the bad ones too')
+    or diag 'requests: ' . (requests() - $before);
+is(metric(jr_metrics(), 'jobrunner_events_corrupt_total') - $corrupt, 3,
+   'the long frame, the short record and the cut frame: 3 corrupt');
+like($site->jobrunner_log,
+     qr/spool "events\.999992\.1\.ready": 102 bytes of a cut record at its end skipped/,
+     "the cut frame's bytes are logged");
+
 $site->stop_jobrunner;
 unlike($site->jobrunner_log, qr/ \[error\] /, 'no error logged');
 

@@ -72,6 +72,26 @@ enum {
 
 #define JR_DAILY_N  (JR_DIM_VISITOR - JR_DIM_VIEWS)
 
+/*
+ * The counters every request or view adds to whose keys are few and known
+ * (jr_counts_row()): their indexes in a day's row.  A status outside
+ * 100-599 or a country not of two capitals is counted by key.
+ */
+#define JR_STATUSES   500
+#define JR_COUNTRIES  (26 * 26 + 1)         /* "AA" to "ZZ", then "--" */
+
+enum {
+    JR_IX_REQUESTS = 0,
+    JR_IX_VIEWS,
+    JR_IX_BOT_VIEWS,
+    JR_IX_STATUS,
+    JR_IX_COUNTRY = JR_IX_STATUS + JR_STATUSES,
+    JR_IX_BROWSER = JR_IX_COUNTRY + JR_COUNTRIES,
+    JR_IX_OS = JR_IX_BROWSER + JR_UA_IDS,
+    JR_IX_BOT = JR_IX_OS + JR_UA_IDS,
+    JR_IX_N = JR_IX_BOT + JR_UA_IDS
+};
+
 enum {
     JR_STMT_BEGIN = 0,
     JR_STMT_COMMIT,
@@ -106,6 +126,8 @@ struct jr_analytics_s {
     EVP_MD                *sha256;        /* fetched once: no lookup per hash */
     EVP_MD_CTX            *sha;
     jr_counts_t            counts;
+    jr_counts_name_t       names[JR_IX_N];  /* of counts' rows */
+    char                   keys[3 * JR_STATUSES + 2 * JR_COUNTRIES];
     jr_counts_t            people;        /* the batch's distinct visitors */
     jr_counts_t            visitors;      /* new ones per day, in a flush */
     uint64_t               pending;
@@ -184,6 +206,7 @@ static int jr_analytics_total(jr_analytics_t *a, jr_count_t *c);
 static void jr_analytics_publish(jr_analytics_t *a);
 static int jr_analytics_step(jr_analytics_t *a, int n);
 static int jr_analytics_status(char *buf, unsigned status);
+static void jr_analytics_names(jr_analytics_t *a);
 
 
 jr_analytics_t *
@@ -222,6 +245,8 @@ jr_analytics_open(sqlite3 *db, jr_salt_t *salts, jr_geo_t *geo,
         return NULL;
     }
 
+    jr_analytics_names(a);
+
     a->db = db;
     a->salts = salts;
     a->geo = geo;
@@ -248,6 +273,53 @@ jr_analytics_open(sqlite3 *db, jr_salt_t *salts, jr_geo_t *geo,
 }
 
 
+/* The names of the counters of counts' rows: JR_IX_* */
+static void
+jr_analytics_names(jr_analytics_t *a)
+{
+    int                i;
+    char              *k;
+    jr_counts_name_t  *n;
+
+    n = a->names;
+    k = a->keys;
+
+    n[JR_IX_REQUESTS] = (jr_counts_name_t) { JR_DIM_REQUESTS, 0, "" };
+    n[JR_IX_VIEWS] = (jr_counts_name_t) { JR_DIM_VIEWS, 0, "" };
+    n[JR_IX_BOT_VIEWS] = (jr_counts_name_t) { JR_DIM_BOT_VIEWS, 0, "" };
+
+    for (i = 0; i < JR_STATUSES; i++, k += 3) {
+        (void) jr_analytics_status(k, 100 + i);
+        n[JR_IX_STATUS + i] = (jr_counts_name_t) { JR_DIM_STATUS, 3, k };
+    }
+
+    for (i = 0; i < JR_COUNTRIES - 1; i++, k += 2) {
+        k[0] = (char) ('A' + i / 26);
+        k[1] = (char) ('A' + i % 26);
+        n[JR_IX_COUNTRY + i] = (jr_counts_name_t) { JR_DIM_COUNTRY, 2, k };
+    }
+
+    n[JR_IX_COUNTRY + i] = (jr_counts_name_t) { JR_DIM_COUNTRY, 2, "--" };
+
+    /* an id naming nothing is never counted: its name is no matter */
+    for (i = 0; i < JR_UA_IDS; i++) {
+        n[JR_IX_BROWSER + i].dim = JR_DIM_BROWSER;
+        n[JR_IX_OS + i].dim = JR_DIM_OS;
+        n[JR_IX_BOT + i].dim = JR_DIM_BOT;
+        n[JR_IX_BROWSER + i].key = jr_ua_name(JR_UA_BROWSER, i);
+        n[JR_IX_OS + i].key = jr_ua_name(JR_UA_OS, i);
+        n[JR_IX_BOT + i].key = jr_ua_name(JR_UA_BOT, i);
+    }
+
+    for (i = JR_IX_BROWSER; i < JR_IX_N; i++) {
+        n[i].len = n[i].key ? strlen(n[i].key) : 0;
+        n[i].key = n[i].key ? n[i].key : "";
+    }
+
+    jr_counts_names(&a->counts, a->names, JR_IX_N);
+}
+
+
 static int
 jr_analytics_count(jr_analytics_t *a, uint32_t dim, int64_t day,
     const char *key, size_t len)
@@ -261,14 +333,30 @@ jr_analytics_count(jr_analytics_t *a, uint32_t dim, int64_t day,
 }
 
 
+/* A country's index in a day's row, or 0 when it is counted by key. */
+static unsigned
+jr_analytics_country(const char *cc)
+{
+    if (cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z') {
+        return JR_IX_COUNTRY + (cc[0] - 'A') * 26 + (cc[1] - 'A');
+    }
+
+    return cc[0] == '-' && cc[1] == '-' ? JR_IX_COUNTRY + JR_COUNTRIES - 1
+                                        : 0;
+}
+
+
 int
 jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
 {
     int                 n, page, missing;
     char                status[8];
+    int64_t            *row;
+    unsigned            ix;
     char                visitor[JR_VISITOR_ADDR + BLOG_EVENT_AGENT_MAX];
-    size_t              vlen;
+    size_t              vlen, plen;
     int64_t             day;
+    uint64_t            phash;
     jr_ua_t             ua;
     const char         *country, *region;
     blog_event_t        ev;
@@ -311,12 +399,23 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
                          f[BLOG_EVENT_PATH].data, f[BLOG_EVENT_PATH].len);
     }
 
-    n = jr_analytics_status(status, ev.status);
-
-    if (jr_analytics_count(a, JR_DIM_REQUESTS, day, "", 0) != 0
-        || jr_analytics_count(a, JR_DIM_STATUS, day, status, n) != 0)
-    {
+    row = jr_counts_row(&a->counts, day);
+    if (row == NULL) {
+        jr_log(JR_LOG_ERROR, "analytics: out of memory for a batch");
         return -1;
+    }
+
+    row[JR_IX_REQUESTS]++;
+
+    if (ev.status >= 100 && ev.status < 100 + JR_STATUSES) {
+        row[JR_IX_STATUS + ev.status - 100]++;
+
+    } else {
+        n = jr_analytics_status(status, ev.status);
+
+        if (jr_analytics_count(a, JR_DIM_STATUS, day, status, n) != 0) {
+            return -1;
+        }
     }
 
     a->pending++;
@@ -325,10 +424,9 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
                  &ua);
 
     if (ua.bot) {
-        return jr_analytics_count(a, JR_DIM_BOT_VIEWS, day, "", 0) != 0
-               || jr_analytics_count(a, JR_DIM_BOT, day, ua.bot,
-                                     strlen(ua.bot)) != 0
-               ? -1 : 0;
+        row[JR_IX_BOT_VIEWS]++;
+        row[JR_IX_BOT + ua.bot_id]++;
+        return 0;
     }
 
     if (!page) {
@@ -346,6 +444,11 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
 
         return 0;
     }
+
+    /* the visitor's slot of the batch comes into the cache meanwhile */
+    plen = vlen;
+    phash = jr_counts_hash(JR_DIM_VISITOR, day, visitor, plen);
+    jr_counts_prefetch(&a->people, phash);
 
     n = jr_views_check(a->views, &key, visitor, &vlen,
                        f[BLOG_EVENT_PATH].data, f[BLOG_EVENT_PATH].len);
@@ -374,8 +477,9 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
         return 0;
     }
 
-    if (jr_analytics_count(a, JR_DIM_VIEWS, day, "", 0) != 0
-        || jr_analytics_count(a, JR_DIM_PATH, day, f[BLOG_EVENT_PATH].data,
+    ix = jr_analytics_country(country);
+
+    if (jr_analytics_count(a, JR_DIM_PATH, day, f[BLOG_EVENT_PATH].data,
                               f[BLOG_EVENT_PATH].len) != 0
         || (f[BLOG_EVENT_SLUG].len
             && jr_analytics_count(a, JR_DIM_POST, day, f[BLOG_EVENT_SLUG].data,
@@ -384,12 +488,23 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
             && jr_analytics_count(a, JR_DIM_REFERRER, day,
                                   f[BLOG_EVENT_REFERRER].data,
                                   f[BLOG_EVENT_REFERRER].len) != 0)
-        || jr_analytics_count(a, JR_DIM_COUNTRY, day, country, 2) != 0
-        || jr_analytics_count(a, JR_DIM_BROWSER, day, ua.browser,
-                              strlen(ua.browser)) != 0
-        || jr_analytics_count(a, JR_DIM_OS, day, ua.os, strlen(ua.os)) != 0)
+        || (ix == 0
+            && jr_analytics_count(a, JR_DIM_COUNTRY, day, country, 2) != 0))
     {
         return -1;
+    }
+
+    if (ix) {
+        row[ix]++;
+    }
+
+    row[JR_IX_VIEWS]++;
+    row[JR_IX_BROWSER + ua.browser_id]++;
+    row[JR_IX_OS + ua.os_id]++;
+
+    /* past visitors_per_address, the visitor is the address alone */
+    if (vlen != plen) {
+        phash = jr_counts_hash(JR_DIM_VISITOR, day, visitor, vlen);
     }
 
     /*
@@ -397,7 +512,8 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
      * counters above are a few hundred, which then stay in the CPU's
      * cache (they were a cache miss each, among the visitors).
      */
-    if (jr_counts_add(&a->people, JR_DIM_VISITOR, day, visitor, vlen, 1)
+    if (jr_counts_add_hash(&a->people, phash, JR_DIM_VISITOR, day, visitor,
+                           vlen, 1)
         != 0)
     {
         jr_log(JR_LOG_ERROR, "analytics: out of memory for a batch");
@@ -450,6 +566,13 @@ jr_analytics_commit(jr_analytics_t *a, const char *spool, int64_t offset,
     struct timespec  start, end;
 
     clock_gettime(CLOCK_MONOTONIC, &start);
+
+    /* the counters counted by index join those by key, to be written */
+    if (jr_counts_fold(&a->counts) != 0) {
+        jr_log(JR_LOG_ERROR, "analytics: out of memory for a batch");
+        a->stats.failed++;
+        return -1;
+    }
 
     if (jr_analytics_step(a, JR_STMT_BEGIN) != 0) {
         a->stats.failed++;

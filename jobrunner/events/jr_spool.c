@@ -1,9 +1,9 @@
 /*
  * Spool replay; see jr_spool.h.
  *
- * A file is mapped and walked in place, a slice per loop turn: a batch,
- * or JR_SPOOL_SLICE_NS of reading if that ends first, committed with the
- * offset it reached.  A backlog of a million requests is seconds of CPU,
+ * A file is read into a buffer and walked there, a slice per loop turn: a
+ * batch, or JR_SPOOL_SLICE_NS of reading if that ends first, committed
+ * with the offset it reached.  A backlog of a million requests is seconds of CPU,
  * and between the slices the loop serves its timers, the metrics, the SSE
  * hub and the jobs.  Meanwhile the caller leaves the socket unread (its
  * queue holds what arrives, or the workers spool it), so the records are
@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -38,6 +37,15 @@
 /* records read between looks at the clock */
 #define JR_SPOOL_CLOCK_EVERY  64
 
+/*
+ * The buffer a file is read into, a part at a time, and whose records are
+ * counted where they are.  Reused from part to part, it stays in the CPU's
+ * cache: a mapped file was a fresh page, a page fault and a cache miss per
+ * record's field, every 4 KB.  It holds the longest frame (a 2-byte
+ * length), so a frame it cannot hold whole runs past the file's end.
+ */
+#define JR_SPOOL_BUF  (256 * 1024)
+
 
 enum {
     JR_SPOOL_OFFSET = 0,
@@ -54,13 +62,15 @@ static const char *const  jr_spool_sql[JR_SPOOL_N] = {
     " WHERE file >= 'events.' AND file < 'events/'"
 };
 
-/* The file being replayed, mapped. */
+/* The file being replayed, a part of it in the buffer. */
 typedef struct {
     char                 name[NAME_MAX + 1];
-    const unsigned char *p;             /* NULL: nothing past the offset */
+    int                  fd;            /* -1: nothing past the offset */
     int64_t              size;
     int64_t              start;         /* the offset it was taken up at */
-    size_t               pos;           /* the next record's */
+    int64_t              pos;           /* the next record's */
+    int64_t              off;           /* the buffer's first byte's */
+    size_t               have;          /* bytes in the buffer */
     unsigned             active:1;
 } jr_spool_file_t;
 
@@ -74,11 +84,14 @@ struct jr_spool_s {
     void               *take_data;
     jr_spool_stats_t    stats;
     jr_spool_file_t     file;
+    unsigned char      *buf;            /* JR_SPOOL_BUF bytes */
 };
 
 
 static int jr_spool_take_up(jr_spool_t *s, const char *name);
 static int jr_spool_slice(jr_spool_t *s);
+static int jr_spool_next(jr_spool_t *s, const unsigned char **rec,
+    size_t *len);
 static void jr_spool_put_down(jr_spool_t *s);
 static int64_t jr_spool_ns(void);
 static int jr_spool_ready(jr_spool_t *s, const char *name, char *ready,
@@ -96,11 +109,18 @@ jr_spool_open(sqlite3 *db, const char *dir, unsigned batch, jr_analytics_t *a)
     struct stat   st;
 
     s = calloc(1, sizeof(jr_spool_t));
-    if (s == NULL || (s->dir = strdup(dir)) == NULL) {
+    if (s == NULL || (s->dir = strdup(dir)) == NULL
+        || (s->buf = malloc(JR_SPOOL_BUF)) == NULL)
+    {
         jr_log(JR_LOG_ERROR, "spool: out of memory");
+        if (s) {
+            free(s->dir);
+        }
         free(s);
         return NULL;
     }
+
+    s->file.fd = -1;
 
     s->db = db;
     s->batch = batch;
@@ -272,7 +292,7 @@ jr_spool_ready(jr_spool_t *s, const char *name, char *ready, size_t len)
 
 
 /*
- * A ready file: handed over (a publisher's), or mapped to be walked from
+ * A ready file: handed over (a publisher's), or opened to be walked from
  * its offset if no other file is; else counted in the backlog.  Returns
  * 0, or -1 after logging why.
  */
@@ -283,7 +303,6 @@ jr_spool_take_up(jr_spool_t *s, const char *name)
     char              path[PATH_MAX];
     int64_t           offset;
     struct stat       st;
-    unsigned char    *p;
     sqlite3_stmt     *stmt;
     jr_spool_file_t  *f;
 
@@ -336,26 +355,19 @@ jr_spool_take_up(jr_spool_t *s, const char *name)
         return -1;
     }
 
-    p = NULL;
-
-    if (st.st_size > offset) {
-        p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            jr_log(JR_LOG_ERROR, "spool: cannot map \"%s\": %s", path,
-                   strerror(errno));
-            close(fd);
-            return -1;
-        }
+    if (st.st_size <= offset) {
+        close(fd);
+        fd = -1;
     }
-
-    close(fd);
 
     /* names come from readdir(): at most NAME_MAX */
     snprintf(f->name, sizeof(f->name), "%s", name);
-    f->p = p;
+    f->fd = fd;
     f->size = st.st_size;
     f->start = offset;
-    f->pos = (size_t) offset;
+    f->pos = offset;
+    f->off = offset;
+    f->have = 0;
     f->active = 1;
 
     s->stats.backlog_files++;
@@ -376,7 +388,7 @@ static int
 jr_spool_slice(jr_spool_t *s)
 {
     int                   rc;
-    size_t                len, size;
+    size_t                len;
     int64_t               deadline;
     unsigned              n;
     char                  path[PATH_MAX];
@@ -384,11 +396,10 @@ jr_spool_slice(jr_spool_t *s)
     const unsigned char  *rec;
 
     f = &s->file;
-    size = (size_t) f->size;
     deadline = jr_spool_ns() + JR_SPOOL_SLICE_NS;
     n = 0;
 
-    while ((rc = blog_event_next(f->p, size, &f->pos, &rec, &len)) == 1) {
+    while ((rc = jr_spool_next(s, &rec, &len)) == 1) {
         if (jr_analytics_add(s->analytics, rec, len) < 0) {
             goto failed;
         }
@@ -402,10 +413,12 @@ jr_spool_slice(jr_spool_t *s)
         }
     }
 
-    if (rc == 1 && f->pos < size) {
-        if (jr_analytics_flush(s->analytics, f->name, (int64_t) f->pos)
-            != 0)
-        {
+    if (rc == -2) {
+        goto failed;
+    }
+
+    if (rc == 1 && f->pos < f->size) {
+        if (jr_analytics_flush(s->analytics, f->name, f->pos) != 0) {
             goto failed;
         }
 
@@ -415,7 +428,7 @@ jr_spool_slice(jr_spool_t *s)
     if (rc < 0) {
         jr_log(JR_LOG_WARN, "spool \"%s\": %lld bytes of a cut record at "
                "its end skipped", f->name,
-               (long long) (f->size - (int64_t) f->pos));
+               (long long) (f->size - f->pos));
         jr_analytics_corrupt(s->analytics);
     }
 
@@ -453,7 +466,65 @@ failed:
 }
 
 
-/* The walked file unmapped; its name stays until the next is taken up. */
+/*
+ * The next frame of the file being walked, as blog_event_next(): 1 and its
+ * record, which stays in the buffer until the next call; 0 at the file's
+ * end; -1 when a frame runs past it; -2 when the file cannot be read
+ * (logged).  f->pos is then the next frame's offset.
+ */
+static int
+jr_spool_next(jr_spool_t *s, const unsigned char **rec, size_t *len)
+{
+    int               rc;
+    size_t            at, want;
+    ssize_t           got;
+    jr_spool_file_t  *f;
+
+    f = &s->file;
+
+    for ( ;; ) {
+        at = (size_t) (f->pos - f->off);
+        rc = blog_event_next(s->buf, f->have, &at, rec, len);
+
+        if (rc == 1 || f->off + (int64_t) f->have >= f->size) {
+            f->pos = f->off + (int64_t) at;
+            return rc;
+        }
+
+        /* the part read is used up, or ends within a frame: the next part */
+        memmove(s->buf, s->buf + at, f->have - at);
+        f->have -= at;
+        f->off += (int64_t) at;
+
+        want = JR_SPOOL_BUF - f->have;
+        if ((int64_t) want > f->size - f->off - (int64_t) f->have) {
+            want = (size_t) (f->size - f->off - (int64_t) f->have);
+        }
+
+        got = pread(f->fd, s->buf + f->have, want,
+                    f->off + (int64_t) f->have);
+
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            jr_log(JR_LOG_ERROR, "spool: cannot read \"%s\": %s", f->name,
+                   strerror(errno));
+            return -2;
+        }
+
+        /* shorter than it was: what is left ends there */
+        if (got == 0) {
+            f->size = f->off + (int64_t) f->have;
+        }
+
+        f->have += (size_t) got;
+    }
+}
+
+
+/* The walked file closed; its name stays until the next is taken up. */
 static void
 jr_spool_put_down(jr_spool_t *s)
 {
@@ -461,9 +532,9 @@ jr_spool_put_down(jr_spool_t *s)
 
     f = &s->file;
 
-    if (f->p) {
-        munmap((void *) f->p, (size_t) f->size);
-        f->p = NULL;
+    if (f->fd != -1) {
+        close(f->fd);
+        f->fd = -1;
     }
 
     f->active = 0;
@@ -545,6 +616,7 @@ jr_spool_close(jr_spool_t *s)
         sqlite3_finalize(s->stmt[i]);
     }
 
+    free(s->buf);
     free(s->dir);
     free(s);
 }

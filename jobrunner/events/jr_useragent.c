@@ -67,8 +67,11 @@ static const jr_ua_rule_t  jr_ua_bots[] = {
     { "Spider", "other" },
     { "feed", "other" },
     { "Feed", "other" },
-    { NULL, NULL }
+    { NULL, NULL },                 /* a person's */
+    { NULL, "none" }                /* no agent at all: JR_UA_BOT_NONE */
 };
+
+#define JR_UA_BOT_NONE  (sizeof(jr_ua_bots) / sizeof(jr_ua_rule_t) - 1)
 
 static const jr_ua_rule_t  jr_ua_browsers[] = {
     { "Edg/", "Edge" },
@@ -83,7 +86,7 @@ static const jr_ua_rule_t  jr_ua_browsers[] = {
     { "Safari/", "Safari" },
     { "MSIE ", "Internet Explorer" },
     { "Trident/", "Internet Explorer" },
-    { NULL, NULL }
+    { NULL, "Other" }
 };
 
 static const jr_ua_rule_t  jr_ua_systems[] = {
@@ -97,7 +100,7 @@ static const jr_ua_rule_t  jr_ua_systems[] = {
     { "Mac OS X", "macOS" },
     { "Linux", "Linux" },
     { "FreeBSD", "FreeBSD" },
-    { NULL, NULL }
+    { NULL, "Other" }
 };
 
 
@@ -111,39 +114,69 @@ static const jr_ua_rule_t  jr_ua_devices[] = {
     { "iPod", "phone" },
     { "Windows Phone", "phone" },
     { "Android", "tablet" },        /* an Android without "Mobile" */
-    { NULL, NULL }
+    { NULL, "desktop" }
 };
 
+/* an id is a rule's index in its table: each fits below JR_UA_IDS */
+_Static_assert(sizeof(jr_ua_bots) / sizeof(jr_ua_rule_t) <= JR_UA_IDS
+               && sizeof(jr_ua_browsers) / sizeof(jr_ua_rule_t) <= JR_UA_IDS
+               && sizeof(jr_ua_systems) / sizeof(jr_ua_rule_t) <= JR_UA_IDS,
+               "a user agent's ids fit below JR_UA_IDS");
 
-static const char *
+
+/* The index of the first rule that matches, or of the table's last row. */
+static unsigned
 jr_ua_match(const jr_ua_rule_t *rule, const char *ua, size_t len)
 {
-    for ( /* void */ ; rule->needle; rule++) {
-        if (memmem(ua, len, rule->needle, strlen(rule->needle)) != NULL) {
-            return rule->name;
+    unsigned  i;
+
+    for (i = 0; rule[i].needle; i++) {
+        if (memmem(ua, len, rule[i].needle, strlen(rule[i].needle)) != NULL) {
+            break;
         }
     }
 
-    return NULL;
+    return i;
 }
 
 
 void
 jr_ua_classify(const char *ua, size_t len, jr_ua_t *out)
 {
-    const char  *name;
-
     /* a browser always says who it is: no agent at all is a script */
-    out->bot = len ? jr_ua_match(jr_ua_bots, ua, len) : "none";
+    out->bot_id = (uint8_t) (len ? jr_ua_match(jr_ua_bots, ua, len)
+                                 : JR_UA_BOT_NONE);
+    out->bot = jr_ua_bots[out->bot_id].name;
 
-    name = jr_ua_match(jr_ua_browsers, ua, len);
-    out->browser = name ? name : "Other";
+    out->browser_id = (uint8_t) jr_ua_match(jr_ua_browsers, ua, len);
+    out->browser = jr_ua_browsers[out->browser_id].name;
 
-    name = jr_ua_match(jr_ua_systems, ua, len);
-    out->os = name ? name : "Other";
+    out->os_id = (uint8_t) jr_ua_match(jr_ua_systems, ua, len);
+    out->os = jr_ua_systems[out->os_id].name;
 
-    name = jr_ua_match(jr_ua_devices, ua, len);
-    out->device = name ? name : "desktop";
+    out->device = jr_ua_devices[jr_ua_match(jr_ua_devices, ua, len)].name;
+}
+
+
+const char *
+jr_ua_name(jr_ua_kind_e kind, unsigned id)
+{
+    static const struct {
+        const jr_ua_rule_t  *rules;
+        size_t               n;
+    } tables[] = {
+        { jr_ua_bots, sizeof(jr_ua_bots) / sizeof(jr_ua_rule_t) },
+        { jr_ua_browsers, sizeof(jr_ua_browsers) / sizeof(jr_ua_rule_t) },
+        { jr_ua_systems, sizeof(jr_ua_systems) / sizeof(jr_ua_rule_t) }
+    };
+
+    if ((unsigned) kind >= sizeof(tables) / sizeof(tables[0])
+        || id >= tables[kind].n)
+    {
+        return NULL;
+    }
+
+    return tables[kind].rules[id].name;
 }
 
 

@@ -141,6 +141,14 @@ test_refused(void)
     ok(blog_event_decode(&out, copy, cut) == BLOG_EVENT_OK
        && out.flags == BLOG_EVENT_F_ASSET, "version 1: a file is no page");
 
+    /* whatever ev held before: a field the version has not is empty */
+    memset(&out, 0x5a, sizeof(out));
+    ok(blog_event_decode(&out, copy, cut) == BLOG_EVENT_OK
+       && out.field[BLOG_EVENT_REF_PATH].len == 0
+       && out.field[BLOG_EVENT_SOURCE].len == 0
+       && out.field[BLOG_EVENT_SOURCE].data == NULL,
+       "version 1: the fields of version 3 are empty");
+
     memcpy(copy, buf, len);
     copy[27] = BLOG_EVENT_NFIELDS + 1;
     is_int(blog_event_decode(&out, copy, len), BLOG_EVENT_EFIELDS,
@@ -281,6 +289,82 @@ test_counts(void)
 }
 
 
+/* The counter (dim, day, key) of the map, or -1. */
+static int64_t
+counts_get(jr_counts_t *c, uint32_t dim, int64_t day, const char *key)
+{
+    size_t  j;
+
+    for (j = 0; j < c->cap; j++) {
+        if (c->slot[j].key && c->slot[j].dim == dim && c->slot[j].day == day
+            && c->slot[j].len == strlen(key)
+            && memcmp(c->slot[j].key, key, c->slot[j].len) == 0)
+        {
+            return c->slot[j].n;
+        }
+    }
+
+    return -1;
+}
+
+
+static void
+test_counts_rows(void)
+{
+    int                      d, i;
+    int64_t                 *row;
+    jr_counts_t              c;
+    static const jr_counts_name_t  names[] = {
+        { 7, 0, "" }, { 8, 3, "200" }, { 8, 3, "404" }, { 9, 2, "FR" }
+    };
+
+    memset(&c, 0, sizeof(c));
+    jr_counts_names(&c, names, 4);
+
+    /* 6 days: past JR_COUNTS_ROWS the rows are folded on the way */
+    for (d = 0; d < 6; d++) {
+        for (i = 0; i <= d; i++) {
+            row = jr_counts_row(&c, 100 + d);
+            if (row == NULL) {
+                ok(0, "day %d: a row", d);
+                return;
+            }
+            row[0]++;
+            row[1] += 2;
+        }
+    }
+
+    /* back to a day already counted, and one by key, as a status 999 */
+    jr_counts_row(&c, 100)[3] += 5;
+    jr_counts_add(&c, 8, 100, "999", 3, 1);
+    jr_counts_add(&c, 8, 105, "200", 3, 1);
+
+    ok(jr_counts_fold(&c) == 0, "folded");
+    is_int(c.nrows, 0, "no row left");
+
+    for (d = 0; d < 6; d++) {
+        ok(counts_get(&c, 7, 100 + d, "") == d + 1
+           && counts_get(&c, 8, 100 + d, "200") == 2 * (d + 1) + (d == 5),
+           "day %d: its counts, by index and by key summed", d);
+        ok(counts_get(&c, 8, 100 + d, "404") == -1,
+           "day %d: an index never added to makes no counter", d);
+    }
+
+    is_int(counts_get(&c, 9, 100, "FR"), 5, "a day's row after a fold");
+    is_int(counts_get(&c, 8, 100, "999"), 1, "a key beside the rows");
+
+    ok(jr_counts_fold(&c) == 0 && counts_get(&c, 7, 100, "") == 1,
+       "a second fold adds nothing");
+
+    jr_counts_row(&c, 200)[2]++;
+    jr_counts_clear(&c);
+    ok(c.used == 0 && c.nrows == 0, "cleared, rows too");
+    row = jr_counts_row(&c, 200);
+    ok(row != NULL && row[2] == 0, "a cleared row counts from 0");
+    jr_counts_free(&c);
+}
+
+
 static void
 test_agents(void)
 {
@@ -337,9 +421,17 @@ test_agents(void)
            && strcmp(ua.device, cases[i].device) == 0,
            "%s / %s / %s / %s", cases[i].bot ? cases[i].bot : "person",
            cases[i].browser, cases[i].os, cases[i].device);
+
+        ok(jr_ua_name(JR_UA_BOT, ua.bot_id) == ua.bot
+           && jr_ua_name(JR_UA_BROWSER, ua.browser_id) == ua.browser
+           && jr_ua_name(JR_UA_OS, ua.os_id) == ua.os,
+           "its ids name them");
     }
 
     jr_ua_cache_free(cache);
+
+    ok(jr_ua_name(JR_UA_OS, JR_UA_IDS) == NULL
+       && jr_ua_name((jr_ua_kind_e) 3, 0) == NULL, "no name past the ids");
 }
 
 
@@ -438,6 +530,7 @@ main(void)
     test_refused();
     test_frames();
     test_counts();
+    test_counts_rows();
     test_agents();
     test_config();
 
