@@ -76,9 +76,12 @@ enum {
     JR_STMT_BEGIN = 0,
     JR_STMT_COMMIT,
     JR_STMT_ROLLBACK,
-    JR_STMT_COUNT,
+    JR_STMT_COUNT,              /* and JR_STMT_COUNT_NEW: jr_analytics_add_to() */
+    JR_STMT_COUNT_NEW,
     JR_STMT_SPOOL,
-    JR_STMT_TOTAL,
+    JR_STMT_TOTAL,              /* and JR_STMT_TOTAL_NEW */
+    JR_STMT_TOTAL_NEW,
+    JR_STMT_TOTAL_READ,
     JR_STMT_DAILY,              /* JR_DAILY_N of them */
     JR_STMT_N = JR_STMT_DAILY + JR_DAILY_N
 };
@@ -147,15 +150,25 @@ static const char *const  jr_analytics_sql[JR_STMT_DAILY] = {
     "COMMIT",
     "ROLLBACK",
 
-    "INSERT INTO analytics_counts (dim, day, key, n) VALUES (?1, ?2, ?3, ?4)"
-    " ON CONFLICT (dim, day, key) DO UPDATE SET n = n + excluded.n",
+    "UPDATE analytics_counts SET n = n + ?4"
+    " WHERE dim = ?1 AND day = ?2 AND key = ?3",
+
+    "INSERT INTO analytics_counts (dim, day, key, n) VALUES (?1, ?2, ?3, ?4)",
 
     "INSERT INTO analytics_spools (file, offset) VALUES (?1, ?2)"
     " ON CONFLICT (file) DO UPDATE SET offset = excluded.offset",
 
-    "INSERT INTO analytics_path_totals (path, views) VALUES (?1, ?2)"
-    " ON CONFLICT (path) DO UPDATE SET views = views + excluded.views"
-    " RETURNING views"
+    /*
+     * Not "RETURNING views": SQLite gathers what RETURNING returns in an
+     * ephemeral table, opened and closed (a pager, its mallocs) by every
+     * execution, a path of every batch; the total is read after, and only
+     * for a live counter (jr_analytics_total()).
+     */
+    "UPDATE analytics_path_totals SET views = views + ?2 WHERE path = ?1",
+
+    "INSERT INTO analytics_path_totals (path, views) VALUES (?1, ?2)",
+
+    "SELECT views FROM analytics_path_totals WHERE path = ?1"
 };
 
 #define JR_DAILY_SQL(col)                                                     \
@@ -181,6 +194,7 @@ static int jr_analytics_hash(jr_analytics_t *a, int64_t day, int64_t today,
 static int jr_analytics_visit_hash(void *data, int64_t day,
     const char *visitor, size_t len, int64_t *hash);
 static int jr_analytics_total(jr_analytics_t *a, jr_count_t *c);
+static int jr_analytics_add_to(jr_analytics_t *a, int n, const jr_count_t *c);
 static void jr_analytics_publish(jr_analytics_t *a);
 static int jr_analytics_step(jr_analytics_t *a, int n);
 static int jr_analytics_status(char *buf, unsigned status);
@@ -536,13 +550,7 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
             continue;
         }
 
-        stmt = a->stmt[JR_STMT_COUNT];
-        sqlite3_bind_text(stmt, 1, jr_dim_names[c->dim], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 2, c->day);
-        sqlite3_bind_text(stmt, 3, c->key, c->len, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 4, c->n);
-
-        if (jr_analytics_step(a, JR_STMT_COUNT) != 0) {
+        if (jr_analytics_add_to(a, JR_STMT_COUNT, c) != 0) {
             return -1;
         }
 
@@ -699,8 +707,9 @@ jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c, int64_t today)
 
 
 /*
- * Adds the batch's views of a path to its total of all time, and notes the
- * new total for jr_analytics_publish().  Returns 0 or -1 (logged).
+ * Adds the batch's views of a path to its total of all time and, with the
+ * live counters on, notes the new total for jr_analytics_publish().
+ * Returns 0 or -1 (logged).
  */
 static int
 jr_analytics_total(jr_analytics_t *a, jr_count_t *c)
@@ -710,9 +719,30 @@ jr_analytics_total(jr_analytics_t *a, jr_count_t *c)
     sqlite3_stmt          *stmt;
     jr_analytics_total_t  *t;
 
-    stmt = a->stmt[JR_STMT_TOTAL];
+    if (jr_analytics_add_to(a, JR_STMT_TOTAL, c) != 0) {
+        return -1;
+    }
+
+    /* no one to tell it to */
+    if (!jr_sse_running()) {
+        return 0;
+    }
+
+    if (a->ntotals == a->totals_cap) {
+        cap = a->totals_cap ? a->totals_cap * 2 : 64;
+        t = realloc(a->totals, cap * sizeof(jr_analytics_total_t));
+
+        /* only the live counter misses it: no reason to fail the batch */
+        if (t == NULL) {
+            return 0;
+        }
+
+        a->totals = t;
+        a->totals_cap = cap;
+    }
+
+    stmt = a->stmt[JR_STMT_TOTAL_READ];
     sqlite3_bind_text(stmt, 1, c->key, c->len, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, c->n);
 
     rc = sqlite3_step(stmt);
 
@@ -724,29 +754,56 @@ jr_analytics_total(jr_analytics_t *a, jr_count_t *c)
         return -1;
     }
 
-    if (a->ntotals == a->totals_cap) {
-        cap = a->totals_cap ? a->totals_cap * 2 : 64;
-        t = realloc(a->totals, cap * sizeof(jr_analytics_total_t));
-
-        if (t == NULL) {
-            /* only the live counter misses it: no reason to fail the batch */
-            sqlite3_reset(stmt);
-            sqlite3_clear_bindings(stmt);
-            return 0;
-        }
-
-        a->totals = t;
-        a->totals_cap = cap;
-    }
-
     t = &a->totals[a->ntotals++];
     t->path = c->key;
     t->len = c->len;
     t->views = sqlite3_column_int64(stmt, 0);
 
-    /* the change was made by the first step; a reset ends the statement */
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
+
+    return 0;
+}
+
+
+/*
+ * Adds counter c to its row: statement n, an UPDATE, or n + 1, the INSERT
+ * of a row the UPDATE did not find.  Not one upsert (INSERT ... ON
+ * CONFLICT DO UPDATE), which SQLite runs at twice the CPU of the UPDATE
+ * of a row that is there, as almost every counter's row is after the
+ * day's first batch.  The statements of analytics_counts take the
+ * dimension's name, the day, the key and the count (4 parameters); those
+ * of analytics_path_totals the key and the count (2).  Returns 0 or -1
+ * (logged).
+ */
+static int
+jr_analytics_add_to(jr_analytics_t *a, int n, const jr_count_t *c)
+{
+    int            k, col;
+    sqlite3_stmt  *stmt;
+
+    for (k = n; k <= n + 1; k++) {
+        stmt = a->stmt[k];
+        col = 1;
+
+        if (sqlite3_bind_parameter_count(stmt) == 4) {
+            sqlite3_bind_text(stmt, col++, jr_dim_names[c->dim], -1,
+                              SQLITE_STATIC);
+            sqlite3_bind_int64(stmt, col++, c->day);
+        }
+
+        sqlite3_bind_text(stmt, col++, c->key, c->len, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, col, c->n);
+
+        if (jr_analytics_step(a, k) != 0) {
+            return -1;
+        }
+
+        /* the transaction's own write: no one else's between the two */
+        if (sqlite3_changes(a->db) > 0) {
+            break;
+        }
+    }
 
     return 0;
 }
