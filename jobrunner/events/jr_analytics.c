@@ -48,6 +48,9 @@
 #define JR_ANALYTICS_WAL_PAGES  8192
 #define JR_DEFAULT_WAL_PAGES    1000
 
+/* visitors of a batch hashed ahead of their look-up in the day's set */
+#define JR_ANALYTICS_AHEAD      8
+
 /* Dimensions of the counters: those of analytics_counts first. */
 enum {
     JR_DIM_PATH = 0,
@@ -86,6 +89,12 @@ enum {
     JR_STMT_N = JR_STMT_DAILY + JR_DAILY_N
 };
 
+
+/* A visitor of the batch, hashed, not yet looked for in the day's set. */
+typedef struct {
+    const jr_count_t      *c;
+    unsigned char          md[SHA256_DIGEST_LENGTH];
+} jr_analytics_person_t;
 
 /* A path's views of all time after a batch, told once it is committed. */
 typedef struct {
@@ -187,8 +196,9 @@ static int jr_analytics_commit(jr_analytics_t *a, const char *spool,
     int64_t offset, jr_analytics_mark_pt mark, void *data);
 static int jr_analytics_write(jr_analytics_t *a, const char *spool,
     int64_t offset);
-static int jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c,
-    int64_t today);
+static int jr_analytics_write_visitors(jr_analytics_t *a, int64_t today);
+static int jr_analytics_write_visitor(jr_analytics_t *a,
+    const jr_analytics_person_t *p);
 static int jr_analytics_hash(jr_analytics_t *a, int64_t day, int64_t today,
     const char *key, size_t len, unsigned char *md);
 static int jr_analytics_visit_hash(void *data, int64_t day,
@@ -560,17 +570,8 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
     }
 
     /* new visitors become the day's "visitors" counter */
-    for (i = 0; i < a->people.cap; i++) {
-        c = &a->people.slot[i];
-
-        if (c->key
-            && jr_analytics_write_visitor(a, c, today) != 0)
-        {
-            return -1;
-        }
-    }
-
-    if (jr_visitors_write(a->known) != 0
+    if (jr_analytics_write_visitors(a, today) != 0
+        || jr_visitors_write(a->known) != 0
         || jr_visits_write(a->visits, jr_analytics_visit_hash, a,
                            a->closing) != 0)
     {
@@ -682,22 +683,80 @@ jr_analytics_visit_hash(void *data, int64_t day, const char *visitor,
 }
 
 
+/*
+ * The batch's visitors, each hashed under its day's salt and looked for in
+ * the day's set of those counted.  The set is megabytes, each look-up a
+ * cache miss: the slot of a visitor is prefetched when it is hashed, and
+ * looked in JR_ANALYTICS_AHEAD hashes later, when it is in the cache.  So
+ * are the visitors' bytes, kept in the order they came, before they are
+ * hashed (2 * JR_ANALYTICS_AHEAD slots of the table ahead).
+ */
 static int
-jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c, int64_t today)
+jr_analytics_write_visitors(jr_analytics_t *a, int64_t today)
 {
-    unsigned char  md[SHA256_DIGEST_LENGTH];
-    int            rc;
+    size_t                  i, n, k;
+    jr_count_t             *c;
+    jr_analytics_person_t   ring[JR_ANALYTICS_AHEAD], *p;
 
-    if (jr_analytics_hash(a, c->day, today, c->key, c->len, md) != 0) {
-        return -1;
+    n = 0;
+
+    for (i = 0; i < a->people.cap; i++) {
+        if (i + 2 * JR_ANALYTICS_AHEAD < a->people.cap) {
+            c = &a->people.slot[i + 2 * JR_ANALYTICS_AHEAD];
+
+            /* an address and an agent: two or three cache lines */
+            if (c->key) {
+                __builtin_prefetch(c->key);
+                __builtin_prefetch(c->key + 64);
+                __builtin_prefetch(c->key + 128);
+            }
+        }
+
+        c = &a->people.slot[i];
+
+        if (c->key == NULL) {
+            continue;
+        }
+
+        /* the slot's visitor of JR_ANALYTICS_AHEAD ago goes first */
+        p = &ring[n % JR_ANALYTICS_AHEAD];
+
+        if (n >= JR_ANALYTICS_AHEAD && jr_analytics_write_visitor(a, p) != 0) {
+            return -1;
+        }
+
+        if (jr_analytics_hash(a, c->day, today, c->key, c->len, p->md) != 0) {
+            return -1;
+        }
+
+        jr_visitors_prefetch(a->known, c->day, p->md);
+        p->c = c;
+        n++;
     }
 
-    rc = jr_visitors_add(a->known, c->day, md);
+    for (k = n > JR_ANALYTICS_AHEAD ? n - JR_ANALYTICS_AHEAD : 0; k < n; k++) {
+        if (jr_analytics_write_visitor(a, &ring[k % JR_ANALYTICS_AHEAD]) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+jr_analytics_write_visitor(jr_analytics_t *a, const jr_analytics_person_t *p)
+{
+    int  rc;
+
+    rc = jr_visitors_add(a->known, p->c->day, p->md);
     if (rc <= 0) {
         return rc;
     }
 
-    if (jr_counts_add(&a->visitors, JR_DIM_VISITORS, c->day, "", 0, 1) != 0) {
+    if (jr_counts_add(&a->visitors, JR_DIM_VISITORS, p->c->day, "", 0, 1)
+        != 0)
+    {
         jr_log(JR_LOG_ERROR, "analytics: out of memory for a batch");
         return -1;
     }
