@@ -48,6 +48,9 @@
 #define JR_ANALYTICS_WAL_PAGES  8192
 #define JR_DEFAULT_WAL_PAGES    1000
 
+/* visitors of a batch hashed ahead of their look-up in the day's set */
+#define JR_ANALYTICS_AHEAD      8
+
 /* Dimensions of the counters: those of analytics_counts first. */
 enum {
     JR_DIM_PATH = 0,
@@ -96,13 +99,22 @@ enum {
     JR_STMT_BEGIN = 0,
     JR_STMT_COMMIT,
     JR_STMT_ROLLBACK,
-    JR_STMT_COUNT,
+    JR_STMT_COUNT,              /* and JR_STMT_COUNT_NEW: jr_analytics_add_to() */
+    JR_STMT_COUNT_NEW,
     JR_STMT_SPOOL,
-    JR_STMT_TOTAL,
+    JR_STMT_TOTAL,              /* and JR_STMT_TOTAL_NEW */
+    JR_STMT_TOTAL_NEW,
+    JR_STMT_TOTAL_READ,
     JR_STMT_DAILY,              /* JR_DAILY_N of them */
     JR_STMT_N = JR_STMT_DAILY + JR_DAILY_N
 };
 
+
+/* A visitor of the batch, hashed, not yet looked for in the day's set. */
+typedef struct {
+    const jr_count_t      *c;
+    unsigned char          md[SHA256_DIGEST_LENGTH];
+} jr_analytics_person_t;
 
 /* A path's views of all time after a batch, told once it is committed. */
 typedef struct {
@@ -169,15 +181,25 @@ static const char *const  jr_analytics_sql[JR_STMT_DAILY] = {
     "COMMIT",
     "ROLLBACK",
 
-    "INSERT INTO analytics_counts (dim, day, key, n) VALUES (?1, ?2, ?3, ?4)"
-    " ON CONFLICT (dim, day, key) DO UPDATE SET n = n + excluded.n",
+    "UPDATE analytics_counts SET n = n + ?4"
+    " WHERE dim = ?1 AND day = ?2 AND key = ?3",
+
+    "INSERT INTO analytics_counts (dim, day, key, n) VALUES (?1, ?2, ?3, ?4)",
 
     "INSERT INTO analytics_spools (file, offset) VALUES (?1, ?2)"
     " ON CONFLICT (file) DO UPDATE SET offset = excluded.offset",
 
-    "INSERT INTO analytics_path_totals (path, views) VALUES (?1, ?2)"
-    " ON CONFLICT (path) DO UPDATE SET views = views + excluded.views"
-    " RETURNING views"
+    /*
+     * Not "RETURNING views": SQLite gathers what RETURNING returns in an
+     * ephemeral table, opened and closed (a pager, its mallocs) by every
+     * execution, a path of every batch; the total is read after, and only
+     * for a live counter (jr_analytics_total()).
+     */
+    "UPDATE analytics_path_totals SET views = views + ?2 WHERE path = ?1",
+
+    "INSERT INTO analytics_path_totals (path, views) VALUES (?1, ?2)",
+
+    "SELECT views FROM analytics_path_totals WHERE path = ?1"
 };
 
 #define JR_DAILY_SQL(col)                                                     \
@@ -196,13 +218,15 @@ static int jr_analytics_commit(jr_analytics_t *a, const char *spool,
     int64_t offset, jr_analytics_mark_pt mark, void *data);
 static int jr_analytics_write(jr_analytics_t *a, const char *spool,
     int64_t offset);
-static int jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c,
-    int64_t today);
+static int jr_analytics_write_visitors(jr_analytics_t *a, int64_t today);
+static int jr_analytics_write_visitor(jr_analytics_t *a,
+    const jr_analytics_person_t *p);
 static int jr_analytics_hash(jr_analytics_t *a, int64_t day, int64_t today,
     const char *key, size_t len, unsigned char *md);
 static int jr_analytics_visit_hash(void *data, int64_t day,
     const char *visitor, size_t len, int64_t *hash);
 static int jr_analytics_total(jr_analytics_t *a, jr_count_t *c);
+static int jr_analytics_add_to(jr_analytics_t *a, int n, const jr_count_t *c);
 static void jr_analytics_publish(jr_analytics_t *a);
 static int jr_analytics_step(jr_analytics_t *a, int n);
 static int jr_analytics_status(char *buf, unsigned status);
@@ -652,13 +676,7 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
             continue;
         }
 
-        stmt = a->stmt[JR_STMT_COUNT];
-        sqlite3_bind_text(stmt, 1, jr_dim_names[c->dim], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 2, c->day);
-        sqlite3_bind_text(stmt, 3, c->key, c->len, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 4, c->n);
-
-        if (jr_analytics_step(a, JR_STMT_COUNT) != 0) {
+        if (jr_analytics_add_to(a, JR_STMT_COUNT, c) != 0) {
             return -1;
         }
 
@@ -668,17 +686,8 @@ jr_analytics_write(jr_analytics_t *a, const char *spool, int64_t offset)
     }
 
     /* new visitors become the day's "visitors" counter */
-    for (i = 0; i < a->people.cap; i++) {
-        c = &a->people.slot[i];
-
-        if (c->key
-            && jr_analytics_write_visitor(a, c, today) != 0)
-        {
-            return -1;
-        }
-    }
-
-    if (jr_visitors_write(a->known) != 0
+    if (jr_analytics_write_visitors(a, today) != 0
+        || jr_visitors_write(a->known) != 0
         || jr_visits_write(a->visits, jr_analytics_visit_hash, a,
                            a->closing) != 0)
     {
@@ -790,22 +799,80 @@ jr_analytics_visit_hash(void *data, int64_t day, const char *visitor,
 }
 
 
+/*
+ * The batch's visitors, each hashed under its day's salt and looked for in
+ * the day's set of those counted.  The set is megabytes, each look-up a
+ * cache miss: the slot of a visitor is prefetched when it is hashed, and
+ * looked in JR_ANALYTICS_AHEAD hashes later, when it is in the cache.  So
+ * are the visitors' bytes, kept in the order they came, before they are
+ * hashed (2 * JR_ANALYTICS_AHEAD slots of the table ahead).
+ */
 static int
-jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c, int64_t today)
+jr_analytics_write_visitors(jr_analytics_t *a, int64_t today)
 {
-    unsigned char  md[SHA256_DIGEST_LENGTH];
-    int            rc;
+    size_t                  i, n, k;
+    jr_count_t             *c;
+    jr_analytics_person_t   ring[JR_ANALYTICS_AHEAD], *p;
 
-    if (jr_analytics_hash(a, c->day, today, c->key, c->len, md) != 0) {
-        return -1;
+    n = 0;
+
+    for (i = 0; i < a->people.cap; i++) {
+        if (i + 2 * JR_ANALYTICS_AHEAD < a->people.cap) {
+            c = &a->people.slot[i + 2 * JR_ANALYTICS_AHEAD];
+
+            /* an address and an agent: two or three cache lines */
+            if (c->key) {
+                __builtin_prefetch(c->key);
+                __builtin_prefetch(c->key + 64);
+                __builtin_prefetch(c->key + 128);
+            }
+        }
+
+        c = &a->people.slot[i];
+
+        if (c->key == NULL) {
+            continue;
+        }
+
+        /* the slot's visitor of JR_ANALYTICS_AHEAD ago goes first */
+        p = &ring[n % JR_ANALYTICS_AHEAD];
+
+        if (n >= JR_ANALYTICS_AHEAD && jr_analytics_write_visitor(a, p) != 0) {
+            return -1;
+        }
+
+        if (jr_analytics_hash(a, c->day, today, c->key, c->len, p->md) != 0) {
+            return -1;
+        }
+
+        jr_visitors_prefetch(a->known, c->day, p->md);
+        p->c = c;
+        n++;
     }
 
-    rc = jr_visitors_add(a->known, c->day, md);
+    for (k = n > JR_ANALYTICS_AHEAD ? n - JR_ANALYTICS_AHEAD : 0; k < n; k++) {
+        if (jr_analytics_write_visitor(a, &ring[k % JR_ANALYTICS_AHEAD]) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+jr_analytics_write_visitor(jr_analytics_t *a, const jr_analytics_person_t *p)
+{
+    int  rc;
+
+    rc = jr_visitors_add(a->known, p->c->day, p->md);
     if (rc <= 0) {
         return rc;
     }
 
-    if (jr_counts_add(&a->visitors, JR_DIM_VISITORS, c->day, "", 0, 1) != 0) {
+    if (jr_counts_add(&a->visitors, JR_DIM_VISITORS, p->c->day, "", 0, 1)
+        != 0)
+    {
         jr_log(JR_LOG_ERROR, "analytics: out of memory for a batch");
         return -1;
     }
@@ -815,8 +882,9 @@ jr_analytics_write_visitor(jr_analytics_t *a, jr_count_t *c, int64_t today)
 
 
 /*
- * Adds the batch's views of a path to its total of all time, and notes the
- * new total for jr_analytics_publish().  Returns 0 or -1 (logged).
+ * Adds the batch's views of a path to its total of all time and, with the
+ * live counters on, notes the new total for jr_analytics_publish().
+ * Returns 0 or -1 (logged).
  */
 static int
 jr_analytics_total(jr_analytics_t *a, jr_count_t *c)
@@ -826,9 +894,30 @@ jr_analytics_total(jr_analytics_t *a, jr_count_t *c)
     sqlite3_stmt          *stmt;
     jr_analytics_total_t  *t;
 
-    stmt = a->stmt[JR_STMT_TOTAL];
+    if (jr_analytics_add_to(a, JR_STMT_TOTAL, c) != 0) {
+        return -1;
+    }
+
+    /* no one to tell it to */
+    if (!jr_sse_running()) {
+        return 0;
+    }
+
+    if (a->ntotals == a->totals_cap) {
+        cap = a->totals_cap ? a->totals_cap * 2 : 64;
+        t = realloc(a->totals, cap * sizeof(jr_analytics_total_t));
+
+        /* only the live counter misses it: no reason to fail the batch */
+        if (t == NULL) {
+            return 0;
+        }
+
+        a->totals = t;
+        a->totals_cap = cap;
+    }
+
+    stmt = a->stmt[JR_STMT_TOTAL_READ];
     sqlite3_bind_text(stmt, 1, c->key, c->len, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, c->n);
 
     rc = sqlite3_step(stmt);
 
@@ -840,29 +929,56 @@ jr_analytics_total(jr_analytics_t *a, jr_count_t *c)
         return -1;
     }
 
-    if (a->ntotals == a->totals_cap) {
-        cap = a->totals_cap ? a->totals_cap * 2 : 64;
-        t = realloc(a->totals, cap * sizeof(jr_analytics_total_t));
-
-        if (t == NULL) {
-            /* only the live counter misses it: no reason to fail the batch */
-            sqlite3_reset(stmt);
-            sqlite3_clear_bindings(stmt);
-            return 0;
-        }
-
-        a->totals = t;
-        a->totals_cap = cap;
-    }
-
     t = &a->totals[a->ntotals++];
     t->path = c->key;
     t->len = c->len;
     t->views = sqlite3_column_int64(stmt, 0);
 
-    /* the change was made by the first step; a reset ends the statement */
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
+
+    return 0;
+}
+
+
+/*
+ * Adds counter c to its row: statement n, an UPDATE, or n + 1, the INSERT
+ * of a row the UPDATE did not find.  Not one upsert (INSERT ... ON
+ * CONFLICT DO UPDATE), which SQLite runs at twice the CPU of the UPDATE
+ * of a row that is there, as almost every counter's row is after the
+ * day's first batch.  The statements of analytics_counts take the
+ * dimension's name, the day, the key and the count (4 parameters); those
+ * of analytics_path_totals the key and the count (2).  Returns 0 or -1
+ * (logged).
+ */
+static int
+jr_analytics_add_to(jr_analytics_t *a, int n, const jr_count_t *c)
+{
+    int            k, col;
+    sqlite3_stmt  *stmt;
+
+    for (k = n; k <= n + 1; k++) {
+        stmt = a->stmt[k];
+        col = 1;
+
+        if (sqlite3_bind_parameter_count(stmt) == 4) {
+            sqlite3_bind_text(stmt, col++, jr_dim_names[c->dim], -1,
+                              SQLITE_STATIC);
+            sqlite3_bind_int64(stmt, col++, c->day);
+        }
+
+        sqlite3_bind_text(stmt, col++, c->key, c->len, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, col, c->n);
+
+        if (jr_analytics_step(a, k) != 0) {
+            return -1;
+        }
+
+        /* the transaction's own write: no one else's between the two */
+        if (sqlite3_changes(a->db) > 0) {
+            break;
+        }
+    }
 
     return 0;
 }

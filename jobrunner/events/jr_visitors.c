@@ -258,6 +258,25 @@ jr_visitors_add(jr_visitors_t *v, int64_t day, const unsigned char *hash)
 }
 
 
+void
+jr_visitors_prefetch(jr_visitors_t *v, int64_t day, const unsigned char *hash)
+{
+    int                i;
+    uint64_t           h;
+    jr_visitor_day_t  *d;
+
+    for (i = 0; i < JR_VISITOR_DAYS; i++) {
+        d = &v->days[i];
+
+        if (d->used && d->loaded && d->day == day && d->cap) {
+            memcpy(&h, hash, sizeof(h));
+            __builtin_prefetch(d->slot + (h & (d->cap - 1)) * JR_VISITOR_HASH);
+            return;
+        }
+    }
+}
+
+
 int
 jr_visitors_write(jr_visitors_t *v)
 {

@@ -32,6 +32,14 @@ int jr_visitors_add(jr_visitors_t *v, int64_t day,
     const unsigned char *hash);
 
 /*
+ * Brings into the CPU's cache the slot of day's set where hash is looked
+ * for first, for a jr_visitors_add() of it a little later.  Only a hint:
+ * a day not loaded yet is skipped.
+ */
+void jr_visitors_prefetch(jr_visitors_t *v, int64_t day,
+    const unsigned char *hash);
+
+/*
  * Inside the batch's transaction: writes the pending hashes of every day.
  * Returns 0 or -1 (logged).
  */
