@@ -28,6 +28,7 @@
 #include "blog_event.h"
 #include "core/jr_hash.h"
 #include "core/jr_log.h"
+#include "events/jr_table.h"
 #include "events/jr_views.h"
 
 
@@ -251,7 +252,7 @@ jr_views_free(jr_views_t *v)
     }
 
     for (m = 0; m < JR_VIEWS_MAPS; m++) {
-        free(v->map[m].slot);
+        jr_table_free(v->map[m].slot, v->map[m].cap * sizeof(uint64_t));
     }
 
     free(v->undo);
@@ -269,7 +270,7 @@ jr_views_new_day(jr_views_t *v, uint64_t day)
     int  m;
 
     for (m = 0; m < JR_VIEWS_MAPS; m++) {
-        free(v->map[m].slot);
+        jr_table_free(v->map[m].slot, v->map[m].cap * sizeof(uint64_t));
         memset(&v->map[m], 0, sizeof(jr_views_map_t));
     }
 
@@ -376,7 +377,7 @@ jr_views_add(jr_views_map_t *map, uint64_t key, uint64_t val, uint64_t oldest)
             cap *= 2;
         }
 
-        slot = calloc(cap, sizeof(uint64_t));
+        slot = jr_table_alloc(cap * sizeof(uint64_t));
         if (slot == NULL) {
             return -1;
         }
@@ -397,7 +398,7 @@ jr_views_add(jr_views_map_t *map, uint64_t key, uint64_t val, uint64_t oldest)
             slot[j] = e;
         }
 
-        free(map->slot);
+        jr_table_free(map->slot, map->cap * sizeof(uint64_t));
         map->slot = slot;
         map->cap = cap;
         map->used = kept;
