@@ -95,6 +95,7 @@ struct jr_analytics_s {
     sqlite3               *db;
     sqlite3_stmt          *stmt[JR_STMT_N];
     jr_salt_t             *salts;
+    uint64_t               salts_lost;    /* jr_salt_lost() at the last commit */
     jr_geo_t              *geo;
     jr_ua_cache_t         *agents;
     jr_visitors_t         *known;
@@ -395,10 +396,13 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
     /*
      * The visitors in a table of their own: thousands a batch, where the
      * counters above are a few hundred, which then stay in the CPU's
-     * cache (they were a cache miss each, among the visitors).
+     * cache (they were a cache miss each, among the visitors).  One that
+     * a committed batch counted is among the day's known ones already:
+     * not hashed again.
      */
-    if (jr_counts_add(&a->people, JR_DIM_VISITOR, day, visitor, vlen, 1)
-        != 0)
+    if (!jr_views_known(a->views, &key)
+        && jr_counts_add(&a->people, JR_DIM_VISITOR, day, visitor, vlen, 1)
+           != 0)
     {
         jr_log(JR_LOG_ERROR, "analytics: out of memory for a batch");
         return -1;
@@ -477,6 +481,13 @@ jr_analytics_commit(jr_analytics_t *a, const char *spool, int64_t offset,
     }
 
     jr_visitors_done(a->known, 1);
+
+    /* a salt gone: the visitors known under it hash otherwise now */
+    if (jr_salt_lost(a->salts) != a->salts_lost) {
+        a->salts_lost = jr_salt_lost(a->salts);
+        jr_views_unknown(a->views);
+    }
+
     jr_views_commit(a->views);
     jr_visits_commit(a->visits);
 
