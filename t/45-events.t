@@ -185,16 +185,16 @@ is(daily('visitors'), $N + 4, 'and still one more only');
 # A visitor counted by a committed batch is marked and not hashed again
 # (docs/analytics.md, "The cost per visitor"); one first seen by a 404,
 # no visitor's count, is not, and its first page counts it.
-my $requests = daily('requests');
+my $asked = daily('requests');
 is(get_as('/posts/nope', $FIREFOX, 'X-Forwarded-For' => '10.1.2.5')
    ->{status}, 404, 'a new reader: first a 404');
-ok(wait_for(sub { daily('requests') == $requests + 1 }, 10),
+ok(wait_for(sub { daily('requests') == $asked + 1 }, 10),
    'its batch commits');
 is(get_as('/posts/hello', $FIREFOX, 'X-Forwarded-For' => '10.1.2.5')
    ->{status}, 200, 'the reader of the 404 views a page, in a later batch');
 is(get_as('/posts/hello', $CHROME, 'X-Forwarded-For' => '10.1.2.3')
    ->{status}, 200, 'a reader counted since the restart views another page');
-ok(wait_for(sub { daily('requests') == $requests + 3 }, 10),
+ok(wait_for(sub { daily('requests') == $asked + 3 }, 10),
    'their batch commits');
 sleep 0.3;
 is(daily('visitors'), $N + 5,
