@@ -182,6 +182,25 @@ ok(wait_for(sub { daily('visitors') == $N + 4 }, 10),
 sleep 0.3;
 is(daily('visitors'), $N + 4, 'and still one more only');
 
+# A visitor counted by a committed batch is marked and not hashed again
+# (docs/analytics.md, "The cost per visitor"); one first seen by a 404,
+# no visitor's count, is not, and its first page counts it.
+my $asked = daily('requests');
+is(get_as('/posts/nope', $FIREFOX, 'X-Forwarded-For' => '10.1.2.5')
+   ->{status}, 404, 'a new reader: first a 404');
+ok(wait_for(sub { daily('requests') == $asked + 1 }, 10),
+   'its batch commits');
+is(get_as('/posts/hello', $FIREFOX, 'X-Forwarded-For' => '10.1.2.5')
+   ->{status}, 200, 'the reader of the 404 views a page, in a later batch');
+is(get_as('/posts/hello', $CHROME, 'X-Forwarded-For' => '10.1.2.3')
+   ->{status}, 200, 'a reader counted since the restart views another page');
+ok(wait_for(sub { daily('requests') == $asked + 3 }, 10),
+   'their batch commits');
+sleep 0.3;
+is(daily('visitors'), $N + 5,
+   'the reader first seen by a 404 is counted by its page; the one '
+   . 'counted before is not again');
+
 # A spool of yesterday's records, as a worker would have left it: the
 # records carry their time and count on their own day, with a salt of
 # their own that is never stored.
@@ -206,7 +225,7 @@ ok(wait_for(sub {
 is(sql($db, "SELECT visitors FROM analytics_daily WHERE day = $yesterday"),
    2, "yesterday: 2 visitors, counted apart from today's");
 is(sql($db, 'SELECT visitors FROM analytics_daily WHERE day = ' . today()),
-   $N + 4, 'today unchanged');
+   $N + 5, 'today unchanged');
 ok(!-e "$d/spool/events.999999.1.ready", 'the replayed file is deleted');
 is(sql($db, 'SELECT count(*) FROM analytics_spools'
          . " WHERE file <> 'socket'"), 0,
@@ -343,8 +362,8 @@ like($m->{headers}{'content-type'}, qr{^text/plain; version=0\.0\.4},
      'in Prometheus text format');
 like($m->{body}, qr/^nginx_blog_requests_total\{status="200"\} \d+$/m,
      'requests by status');
-like($m->{body}, qr/^nginx_blog_requests_total\{status="404"\} 1$/m,
-     'the one 404');
+like($m->{body}, qr/^nginx_blog_requests_total\{status="404"\} 2$/m,
+     'the two 404s');
 like($m->{body}, qr/^nginx_blog_page_cache_total\{result="hit"\} [1-9]\d*$/m,
      'page-cache hits');
 like($m->{body}, qr/^nginx_blog_page_cache_total\{result="miss"\} [1-9]\d*$/m,

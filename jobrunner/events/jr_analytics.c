@@ -127,6 +127,7 @@ struct jr_analytics_s {
     sqlite3               *db;
     sqlite3_stmt          *stmt[JR_STMT_N];
     jr_salt_t             *salts;
+    uint64_t               salts_lost;    /* jr_salt_lost() at the last commit */
     jr_geo_t              *geo;
     jr_ua_cache_t         *agents;
     jr_visitors_t         *known;
@@ -378,9 +379,8 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
     int64_t            *row;
     unsigned            ix;
     char                visitor[JR_VISITOR_ADDR + BLOG_EVENT_AGENT_MAX];
-    size_t              vlen, plen;
+    size_t              vlen;
     int64_t             day;
-    uint64_t            phash;
     jr_ua_t             ua;
     const char         *country, *region;
     blog_event_t        ev;
@@ -469,11 +469,6 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
         return 0;
     }
 
-    /* the visitor's slot of the batch comes into the cache meanwhile */
-    plen = vlen;
-    phash = jr_counts_hash(JR_DIM_VISITOR, day, visitor, plen);
-    jr_counts_prefetch(&a->people, phash);
-
     n = jr_views_check(a->views, &key, visitor, &vlen,
                        f[BLOG_EVENT_PATH].data, f[BLOG_EVENT_PATH].len);
     if (n <= 0) {
@@ -526,19 +521,16 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
     row[JR_IX_BROWSER + ua.browser_id]++;
     row[JR_IX_OS + ua.os_id]++;
 
-    /* past visitors_per_address, the visitor is the address alone */
-    if (vlen != plen) {
-        phash = jr_counts_hash(JR_DIM_VISITOR, day, visitor, vlen);
-    }
-
     /*
      * The visitors in a table of their own: thousands a batch, where the
      * counters above are a few hundred, which then stay in the CPU's
-     * cache (they were a cache miss each, among the visitors).
+     * cache (they were a cache miss each, among the visitors).  One that
+     * a committed batch counted is among the day's known ones already:
+     * not hashed again.
      */
-    if (jr_counts_add_hash(&a->people, phash, JR_DIM_VISITOR, day, visitor,
-                           vlen, 1)
-        != 0)
+    if (!jr_views_known(a->views, &key)
+        && jr_counts_add(&a->people, JR_DIM_VISITOR, day, visitor, vlen, 1)
+           != 0)
     {
         jr_log(JR_LOG_ERROR, "analytics: out of memory for a batch");
         return -1;
@@ -617,6 +609,13 @@ jr_analytics_commit(jr_analytics_t *a, const char *spool, int64_t offset,
     }
 
     jr_visitors_done(a->known, 1);
+
+    /* a salt gone: the visitors known under it hash otherwise now */
+    if (jr_salt_lost(a->salts) != a->salts_lost) {
+        a->salts_lost = jr_salt_lost(a->salts);
+        jr_views_unknown(a->views);
+    }
+
     jr_views_commit(a->views);
     jr_visits_commit(a->visits);
 

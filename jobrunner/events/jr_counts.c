@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jr_hash.h"
 #include "events/jr_counts.h"
 
 
@@ -109,17 +110,8 @@ int
 jr_counts_add(jr_counts_t *c, uint32_t dim, int64_t day, const char *key,
     size_t len, int64_t n)
 {
-    return jr_counts_add_hash(c, jr_counts_hash(dim, day, key, len), dim, day,
-                              key, len, n);
-}
-
-
-int
-jr_counts_add_hash(jr_counts_t *c, uint64_t hash, uint32_t dim, int64_t day,
-    const char *key, size_t len, int64_t n)
-{
     size_t       i, mask;
-    uint64_t     x;
+    uint64_t     x, hash;
     jr_count_t  *e;
 
     /* the array full; the index is then half full, so probes stay short */
@@ -128,6 +120,7 @@ jr_counts_add_hash(jr_counts_t *c, uint64_t hash, uint32_t dim, int64_t day,
     }
 
     mask = 2 * c->cap - 1;
+    hash = jr_hash(key, len, ((uint64_t) dim << 40) ^ (uint64_t) day);
 
     for (i = hash & mask; (x = c->index[i]) != 0; i = (i + 1) & mask) {
         if ((x ^ hash) >> 32) {

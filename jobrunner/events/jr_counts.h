@@ -17,7 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/jr_hash.h"
 
 typedef struct {
     uint64_t   hash;
@@ -69,30 +68,6 @@ typedef struct {
 /* Adds n to the counter (dim, day, key).  Returns 0, or -1 out of memory. */
 int jr_counts_add(jr_counts_t *c, uint32_t dim, int64_t day,
     const char *key, size_t len, int64_t n);
-
-/* The counter's hash, for jr_counts_prefetch() then jr_counts_add_hash(). */
-static inline uint64_t
-jr_counts_hash(uint32_t dim, int64_t day, const char *key, size_t len)
-{
-    return jr_hash(key, len, ((uint64_t) dim << 40) ^ (uint64_t) day);
-}
-
-/*
- * Brings the index's slot of a counter into the cache ahead of its add: a
- * map of thousands (the batch's visitors) is a cache miss an add
- * otherwise.
- */
-static inline void
-jr_counts_prefetch(jr_counts_t *c, uint64_t hash)
-{
-    if (c->cap) {
-        __builtin_prefetch(&c->index[hash & (2 * c->cap - 1)]);
-    }
-}
-
-/* jr_counts_add() with the hash jr_counts_hash() gave. */
-int jr_counts_add_hash(jr_counts_t *c, uint64_t hash, uint32_t dim,
-    int64_t day, const char *key, size_t len, int64_t n);
 
 /*
  * Names the indexes of the rows: names[i] is index i's counter.  names

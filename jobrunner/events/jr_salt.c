@@ -31,6 +31,7 @@ struct jr_salt_s {
     sqlite3_stmt   *insert;
     sqlite3_stmt   *select;
     sqlite3_stmt   *expire;
+    uint64_t        lost;
     jr_salt_day_t   days[JR_SALT_DAYS];
 };
 
@@ -128,6 +129,8 @@ jr_salt_get(jr_salt_t *s, int64_t day, int64_t today,
                 free_day = &s->days[i];
             }
         }
+
+        s->lost++;
     }
 
     d = free_day;
@@ -194,6 +197,13 @@ jr_salt_load(jr_salt_t *s, int64_t day, unsigned char *salt)
 }
 
 
+uint64_t
+jr_salt_lost(jr_salt_t *s)
+{
+    return s->lost;
+}
+
+
 int
 jr_salt_expire(jr_salt_t *s, int64_t today)
 {
@@ -202,6 +212,7 @@ jr_salt_expire(jr_salt_t *s, int64_t today)
     for (i = 0; i < JR_SALT_DAYS; i++) {
         if (s->days[i].used && s->days[i].day < today) {
             OPENSSL_cleanse(&s->days[i], sizeof(jr_salt_day_t));
+            s->lost++;
         }
     }
 

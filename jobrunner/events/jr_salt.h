@@ -35,6 +35,12 @@ int jr_salt_get(jr_salt_t *s, int64_t day, int64_t today,
     unsigned char salt[JR_SALT_LEN]);
 
 /*
+ * How many times a salt was forgotten (expired, or made room for another
+ * day's): what was hashed under it no longer names the same visitors.
+ */
+uint64_t jr_salt_lost(jr_salt_t *s);
+
+/*
  * Forgets the salts of the days before today, in memory and in ttl.db.
  * Returns 0, or -1 after logging why (memory is wiped all the same).
  */

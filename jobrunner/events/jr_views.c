@@ -4,7 +4,8 @@
  * Three maps from a key to a small value, open addressing with linear
  * probing:
  *
- *   seen      visitors admitted today (day, address, agent)
+ *   seen      visitors admitted today (day, address, agent) -> 0, or the
+ *             generation of the marks of jr_views_known() when counted
  *   per_addr  visitors admitted today per address (day, address) -> count
  *   recent    the last counted view (visitor, path) -> its second of the
  *             day; found, it also says the visitor was admitted
@@ -28,6 +29,7 @@
 #include "blog_event.h"
 #include "core/jr_hash.h"
 #include "core/jr_log.h"
+#include "events/jr_table.h"
 #include "events/jr_views.h"
 
 
@@ -77,6 +79,10 @@ struct jr_views_s {
     uint64_t          newest;                 /* the latest view, ms */
     uint64_t          window;                 /* seconds */
     uint64_t          per_address;
+    uint64_t          known;                  /* the marks' generation */
+    uint64_t         *knowing;                /* the batch's, to mark */
+    size_t            nknowing;
+    size_t            knowing_cap;
 };
 
 
@@ -111,6 +117,7 @@ jr_views_create(unsigned window_s, unsigned per_address)
 
     v->window = window_s;
     v->per_address = per_address;
+    v->known = 1;
 
     return v;
 }
@@ -211,10 +218,79 @@ jr_views_check(jr_views_t *v, jr_views_key_t *k, char *visitor,
 }
 
 
+int
+jr_views_known(jr_views_t *v, const jr_views_key_t *k)
+{
+    size_t     cap;
+    uint64_t   key, *s, *p;
+
+    key = JR_VIEWS_KEY(k->hv);
+    s = jr_views_find(&v->map[JR_VIEWS_SEEN], key);
+
+    /* past the cap the address alone is no admitted visitor: never known */
+    if (s == NULL || (*s & JR_VIEWS_VAL) == v->known) {
+        return s != NULL;
+    }
+
+    if (v->nknowing == v->knowing_cap) {
+        cap = v->knowing_cap ? v->knowing_cap * 2 : 1024;
+        p = realloc(v->knowing, cap * sizeof(uint64_t));
+
+        /* unmarked, it is only hashed again by the next batch */
+        if (p == NULL) {
+            return 0;
+        }
+
+        v->knowing = p;
+        v->knowing_cap = cap;
+    }
+
+    v->knowing[v->nknowing++] = key;
+
+    return 0;
+}
+
+
+void
+jr_views_unknown(jr_views_t *v)
+{
+    size_t           i;
+    jr_views_map_t  *map;
+
+    v->nknowing = 0;
+
+    if (++v->known <= JR_VIEWS_VAL) {
+        return;
+    }
+
+    /* the generations wrapped: the old marks go, one pass in 2^17 days */
+    map = &v->map[JR_VIEWS_SEEN];
+
+    for (i = 0; i < map->cap; i++) {
+        map->slot[i] &= ~JR_VIEWS_VAL;
+    }
+
+    v->known = 1;
+}
+
+
 void
 jr_views_commit(jr_views_t *v)
 {
+    size_t     i;
+    uint64_t  *s;
+
     v->nundo = 0;
+
+    /* the batch's visitors are in the day's set now */
+    for (i = 0; i < v->nknowing; i++) {
+        s = jr_views_find(&v->map[JR_VIEWS_SEEN], v->knowing[i]);
+        if (s) {
+            *s = v->knowing[i] | v->known;
+        }
+    }
+
+    v->nknowing = 0;
 }
 
 
@@ -223,6 +299,8 @@ jr_views_discard(jr_views_t *v)
 {
     uint64_t         *s;
     jr_views_undo_t  *u;
+
+    v->nknowing = 0;
 
     while (v->nundo) {
         u = &v->undo[--v->nundo];
@@ -251,10 +329,11 @@ jr_views_free(jr_views_t *v)
     }
 
     for (m = 0; m < JR_VIEWS_MAPS; m++) {
-        free(v->map[m].slot);
+        jr_table_free(v->map[m].slot, v->map[m].cap * sizeof(uint64_t));
     }
 
     free(v->undo);
+    free(v->knowing);
     free(v);
 }
 
@@ -269,7 +348,7 @@ jr_views_new_day(jr_views_t *v, uint64_t day)
     int  m;
 
     for (m = 0; m < JR_VIEWS_MAPS; m++) {
-        free(v->map[m].slot);
+        jr_table_free(v->map[m].slot, v->map[m].cap * sizeof(uint64_t));
         memset(&v->map[m], 0, sizeof(jr_views_map_t));
     }
 
@@ -279,6 +358,7 @@ jr_views_new_day(jr_views_t *v, uint64_t day)
     }
 
     v->nundo = 0;
+    v->nknowing = 0;
     v->day = day;
     v->newest = 0;
 }
@@ -376,7 +456,7 @@ jr_views_add(jr_views_map_t *map, uint64_t key, uint64_t val, uint64_t oldest)
             cap *= 2;
         }
 
-        slot = calloc(cap, sizeof(uint64_t));
+        slot = jr_table_alloc(cap * sizeof(uint64_t));
         if (slot == NULL) {
             return -1;
         }
@@ -397,7 +477,7 @@ jr_views_add(jr_views_map_t *map, uint64_t key, uint64_t val, uint64_t oldest)
             slot[j] = e;
         }
 
-        free(map->slot);
+        jr_table_free(map->slot, map->cap * sizeof(uint64_t));
         map->slot = slot;
         map->cap = cap;
         map->used = kept;

@@ -77,6 +77,23 @@ int jr_views_check(jr_views_t *v, jr_views_key_t *k, char *visitor,
 uint64_t jr_views_alone(jr_views_t *v, const jr_views_key_t *k,
     const char *visitor);
 
+/*
+ * Whether the visitor of k, whose view counted (jr_views_check() said 1),
+ * is known to be counted among the day's visitors by a committed batch:
+ * its salted hash is in the day's set (jr_visitors.h), and the caller
+ * need not hash it again.  Otherwise 0, and the visitor is marked known
+ * when the batch commits, for the caller counts it in this batch.  The
+ * mark is on the visitor's entry in the day's admitted visitors, so it
+ * costs no lookup of its own, and goes with them at the end of the day.
+ */
+int jr_views_known(jr_views_t *v, const jr_views_key_t *k);
+
+/*
+ * Forgets every mark of jr_views_known(): a salt the marked visitors
+ * were hashed under is gone, and the same visitors now hash otherwise.
+ */
+void jr_views_unknown(jr_views_t *v);
+
 /* The batch was committed: its decisions hold from now on. */
 void jr_views_commit(jr_views_t *v);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/jr_log.h"
+#include "events/jr_table.h"
 #include "events/jr_visitors.h"
 
 
@@ -168,7 +169,7 @@ jr_visitors_insert(jr_visitor_day_t *d, const unsigned char *hash)
     if (2 * (d->count + 1) > d->cap) {
         cap = d->cap ? d->cap * 2 : JR_VISITOR_MIN;
 
-        slot = calloc(cap, JR_VISITOR_HASH);
+        slot = jr_table_alloc(cap * JR_VISITOR_HASH);
         if (slot == NULL) {
             return -1;
         }
@@ -192,7 +193,7 @@ jr_visitors_insert(jr_visitor_day_t *d, const unsigned char *hash)
                    JR_VISITOR_HASH);
         }
 
-        free(d->slot);
+        jr_table_free(d->slot, d->cap * JR_VISITOR_HASH);
         d->slot = slot;
         d->cap = cap;
     }
@@ -365,7 +366,7 @@ jr_visitors_expire(jr_visitors_t *v, int64_t today)
 static void
 jr_visitors_drop(jr_visitor_day_t *d)
 {
-    free(d->slot);
+    jr_table_free(d->slot, d->cap * JR_VISITOR_HASH);
     free(d->pending);
     memset(d, 0, sizeof(jr_visitor_day_t));
 }

@@ -24,6 +24,7 @@
 #include "core/jr_log.h"
 #include "events/jr_source.h"
 #include "events/jr_strings.h"
+#include "events/jr_table.h"
 #include "events/jr_visits.h"
 
 
@@ -1677,7 +1678,7 @@ jr_visits_close(jr_visits_t *v)
     }
 
     jr_strings_close(v->strings);
-    free(v->slot);
+    jr_table_free(v->slot, v->cap * sizeof(jr_visit_t));
     free(v->done);
     free(v->ended);
     free(v->touch);
@@ -1735,7 +1736,7 @@ jr_visits_insert(jr_visits_t *v, uint64_t key)
             cap *= 2;
         }
 
-        slot = calloc(cap, sizeof(jr_visit_t));
+        slot = jr_table_alloc(cap * sizeof(jr_visit_t));
         if (slot == NULL) {
             return NULL;
         }
@@ -1754,7 +1755,7 @@ jr_visits_insert(jr_visits_t *v, uint64_t key)
             slot[j] = *e;
         }
 
-        free(v->slot);
+        jr_table_free(v->slot, v->cap * sizeof(jr_visit_t));
         v->slot = slot;
         v->cap = cap;
         v->used = kept;

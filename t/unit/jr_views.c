@@ -2,7 +2,7 @@
  * Unit tests of the views' window and the visitors' cap per address
  * (jobrunner/events/jr_views.c): repeats within 30 minutes, the cap and
  * what a view past it counts for, IPv6 by /64, a batch committed or
- * discarded, a new day.
+ * discarded, a new day, the marks of the visitors counted (known).
  */
 
 #include <stdio.h>
@@ -226,12 +226,101 @@ test_batches(void)
 }
 
 
+/* a view that counts, and whether its visitor is known (jr_views_known) */
+static int
+known(jr_views_t *v, uint64_t t, char *visitor, size_t len, const char *path)
+{
+    jr_views_key_t  k;
+
+    jr_views_prepare(v, &k, t, visitor, len, path, strlen(path));
+    if (jr_views_check(v, &k, visitor, &len, path, strlen(path)) != 1) {
+        return -1;
+    }
+
+    return jr_views_known(v, &k);
+}
+
+
+static void
+test_known(void)
+{
+    int          i, n;
+    char         a[256], b[256], agent[64];
+    size_t       la, lb;
+    jr_views_t  *v;
+
+    v = jr_views_create(WINDOW, JR_VISITORS_PER_ADDRESS);
+    la = visitor4(a, 1, "Firefox");
+    lb = visitor4(b, 1, "Chrome");
+
+    is_int(known(v, T0, a, la, "/"), 0, "a new visitor is not known");
+    is_int(known(v, T0, a, la, "/about"), 0,
+           "nor its next view in the same batch: not committed yet");
+    jr_views_discard(v);
+    is_int(known(v, T0, a, la, "/"), 0,
+           "the batch discarded: still not known");
+    jr_views_commit(v);
+    is_int(known(v, T0, a, la, "/tags"), 1,
+           "once its batch committed, known");
+    is_int(known(v, T0, b, lb, "/tags"), 0,
+           "another agent of the address is another visitor");
+
+    /* admitted by a view its caller did not count (a 404): not marked */
+    jr_views_commit(v);
+    la = visitor4(a, 2, "Firefox");
+    is_int(view(v, T0, a, la, "/missing", NULL), 1,
+           "a view the caller does not count as a visitor's");
+    jr_views_commit(v);
+    is_int(known(v, T0, a, la, "/"), 0,
+           "its visitor is not known by it");
+    jr_views_commit(v);
+    is_int(known(v, T0, a, la, "/about"), 1, "... until counted");
+
+    /* a salt forgotten: every mark goes, the batch's too */
+    is_int(known(v, T0, b, lb, "/about"), 1, "known before");
+    la = visitor4(a, 3, "Firefox");
+    is_int(known(v, T0, a, la, "/"), 0, "a visitor of this batch");
+    jr_views_unknown(v);
+    jr_views_commit(v);
+    is_int(known(v, T0, b, lb, "/posts"), 0, "after jr_views_unknown(): not");
+    is_int(known(v, T0, a, la, "/posts"), 0, "nor the batch's");
+    jr_views_commit(v);
+    is_int(known(v, T0, b, lb, "/feed"), 1, "counted again: known again");
+
+    /* past the cap the address alone is never known: it is no visitor
+       admitted, and is counted every batch (as main counts it) */
+    for (i = 0; i < JR_VISITORS_PER_ADDRESS + 10; i++) {
+        snprintf(agent, sizeof(agent), "Agent %d", i);
+        la = visitor4(a, 9, agent);
+        (void) known(v, T0, a, la, "/");
+    }
+    jr_views_commit(v);
+    n = 0;
+    for (i = 0; i < JR_VISITORS_PER_ADDRESS + 10; i++) {
+        snprintf(agent, sizeof(agent), "Agent %d", i);
+        la = visitor4(a, 9, agent);
+        n += known(v, T0, a, la, "/about") == 1;
+    }
+    is_int(n, JR_VISITORS_PER_ADDRESS,
+           "of 60 agents of an address, the cap's 50 are known, the address "
+           "alone is not");
+
+    /* a new day: nobody is known */
+    la = visitor4(a, 1, "Chrome");
+    is_int(known(v, T0 + 24 * 3600000ULL, a, la, "/"), 0,
+           "the next day, nobody is known");
+
+    jr_views_free(v);
+}
+
+
 int
 main(void)
 {
     test_window();
     test_cap();
     test_batches();
+    test_known();
 
     return tap_done();
 }
