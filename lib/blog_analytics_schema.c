@@ -398,7 +398,10 @@ static const char *const
      * of that page), a DELETE takes the view out of its pack, and a pack
      * left empty goes.  Views a killed jobrunner left staged in
      * analytics_hits_packs (migration 8) are packed by its next start
-     * (jobrunner/events/jr_visits.c), which reads their format.
+     * (jobrunner/events/jr_visits.c), which reads their format.  A pack
+     * of analytics_hit_packs the jobrunner finds corrupt at start is moved
+     * aside into analytics_hits_packs_bad as a staged one is, with its day
+     * and path (pack is then its seq).
      */
     "CREATE TABLE analytics_hit_packs ("
     "  day   INTEGER NOT NULL,"
@@ -452,6 +455,8 @@ static const char *const
     " (SELECT id FROM analytics_strings WHERE value = OLD.path)"
     " AND blog_hits_drop(hits, OLD.visit, OLD.n) <> hits;"
     " END;"
+    "ALTER TABLE analytics_hits_packs_bad ADD COLUMN day INTEGER;"
+    "ALTER TABLE analytics_hits_packs_bad ADD COLUMN path INTEGER;"
 };
 
 

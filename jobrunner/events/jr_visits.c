@@ -118,6 +118,14 @@ typedef struct {
     const char       *why;
 } jr_visits_bad_t;
 
+/* a pack jr_visits_check() found corrupt: its key, and why */
+typedef struct {
+    int64_t           day;
+    int64_t           path;
+    int64_t           seq;
+    const char       *why;
+} jr_visits_corrupt_t;
+
 enum {
     JR_VISITS_INSERT = 0,
     JR_VISITS_UPDATE,
@@ -130,6 +138,9 @@ enum {
     JR_VISITS_BAD,
     JR_VISITS_DROP,
     JR_VISITS_HAS,
+    JR_VISITS_DAY_PACKS,
+    JR_VISITS_SET_ASIDE,
+    JR_VISITS_UNPACK,
     JR_VISITS_NSTMT
 };
 
@@ -219,7 +230,19 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
 
     /* a view of those already counted (a corrupt pack): skipped */
     "SELECT 1 FROM analytics_hits WHERE day = ?1 AND path = ?2"
-    " AND visit = ?3 AND n = ?4"
+    " AND visit = ?3 AND n = ?4",
+
+    /* the packs the repair at start reads, checked first */
+    "SELECT day, path, seq, views, hits FROM analytics_hit_packs"
+    " WHERE day >= ?1",
+
+    /* one of those that is corrupt, moved aside (migrations 9 and 10) */
+    "INSERT INTO analytics_hits_packs_bad (pack, views, hits, reason, time,"
+    " day, path) SELECT seq, views, hits, ?4, unixepoch(), day, path"
+    " FROM analytics_hit_packs WHERE day = ?1 AND path = ?2 AND seq = ?3",
+
+    "DELETE FROM analytics_hit_packs WHERE day = ?1 AND path = ?2"
+    " AND seq = ?3"
 };
 
 
@@ -248,6 +271,11 @@ static int jr_visits_unpack(jr_visits_t *v, const unsigned char *p,
     size_t len, int64_t views, const char **why);
 static int jr_visits_set_aside(jr_visits_t *v, int64_t id, const char *why);
 static int jr_visits_load(jr_visits_t *v);
+static int jr_visits_check(jr_visits_t *v, int64_t day);
+static int jr_visits_check_one(const unsigned char *p, size_t len,
+    int64_t views, const char **why);
+static int jr_visits_set_aside_pack(jr_visits_t *v,
+    const jr_visits_corrupt_t *c);
 static int jr_visits_hit_cmp(const void *a, const void *b);
 
 
@@ -372,6 +400,10 @@ jr_visits_repair(jr_visits_t *v)
 
     if (rc == 0 && v->nhits) {
         rc = jr_visits_step(v, JR_VISITS_CLEAR);
+    }
+
+    if (rc == 0) {
+        rc = jr_visits_check(v, today - 1);
     }
 
     for (day = today - 1; day <= today && rc == 0; day++) {
@@ -1225,6 +1257,150 @@ jr_visits_load(jr_visits_t *v)
     v->bad_packs += nbad;
 
     return 0;
+}
+
+
+/*
+ * The packs of days from day on (yesterday and today: those the repair
+ * reads next, and the rollup after).  One that does not decode, or whose
+ * views are not as many as its views column says, is logged, counted and
+ * moved aside into analytics_hits_packs_bad with its key, as a staged one
+ * is: every read of its day would fail on it (blog_hits()), the repair at
+ * start with them, and analytics data never stops the jobrunner.
+ */
+static int
+jr_visits_check(jr_visits_t *v, int64_t day)
+{
+    int                   rc;
+    size_t                k, nbad, bad_cap;
+    const char           *why;
+    sqlite3_stmt         *stmt;
+    jr_visits_corrupt_t  *bad, *more;
+
+    stmt = v->stmt[JR_VISITS_DAY_PACKS];
+    sqlite3_bind_int64(stmt, 1, day);
+    bad = NULL;
+    nbad = 0;
+    bad_cap = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        /* the blob before its size, as SQLite asks */
+        if (jr_visits_check_one(sqlite3_column_blob(stmt, 4),
+                                (size_t) sqlite3_column_bytes(stmt, 4),
+                                sqlite3_column_int64(stmt, 3), &why)
+            == 0)
+        {
+            continue;
+        }
+
+        jr_log(JR_LOG_ERROR, "visits: the pack of analytics_hit_packs of "
+               "day %lld, path %lld, seq %lld (%lld views, %d bytes) is "
+               "not one the jobrunner wrote: %s; moved to "
+               "analytics_hits_packs_bad, its views not counted",
+               (long long) sqlite3_column_int64(stmt, 0),
+               (long long) sqlite3_column_int64(stmt, 1),
+               (long long) sqlite3_column_int64(stmt, 2),
+               (long long) sqlite3_column_int64(stmt, 3),
+               sqlite3_column_bytes(stmt, 4), why);
+
+        /* moved once the read is done: not under a running SELECT */
+        if (nbad == bad_cap) {
+            bad_cap = bad_cap ? 2 * bad_cap : 4;
+            more = realloc(bad, bad_cap * sizeof(*bad));
+            if (more == NULL) {
+                jr_log(JR_LOG_ERROR, "visits: out of memory");
+                sqlite3_reset(stmt);
+                free(bad);
+                return -1;
+            }
+
+            bad = more;
+        }
+
+        bad[nbad].day = sqlite3_column_int64(stmt, 0);
+        bad[nbad].path = sqlite3_column_int64(stmt, 1);
+        bad[nbad].seq = sqlite3_column_int64(stmt, 2);
+        bad[nbad].why = why;
+        nbad++;
+    }
+
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+
+    if (rc != SQLITE_DONE) {
+        jr_log(JR_LOG_ERROR, "visits: %s: %s", sqlite3_sql(stmt),
+               sqlite3_errmsg(v->db));
+        free(bad);
+        return -1;
+    }
+
+    for (k = 0; k < nbad; k++) {
+        if (jr_visits_set_aside_pack(v, &bad[k]) != 0) {
+            free(bad);
+            return -1;
+        }
+    }
+
+    free(bad);
+
+    v->bad_packs += nbad;
+
+    return 0;
+}
+
+
+/* Whether pack p decodes into views views: 0, or -1 with *why. */
+static int
+jr_visits_check_one(const unsigned char *p, size_t len, int64_t views,
+    const char **why)
+{
+    int                    rc;
+    blog_hit_t             hit;
+    blog_hitpack_reader_t  r;
+
+    if (blog_hitpack_open(&r, p, len, why) != 0) {
+        return -1;
+    }
+
+    while ((rc = blog_hitpack_next(&r, &hit, why)) == 1) {
+        /* void */
+    }
+
+    if (rc < 0) {
+        return -1;
+    }
+
+    if (views < 0 || r.views != (uint64_t) views) {
+        *why = "its views are not as many as its views column says";
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* Moves pack c into analytics_hits_packs_bad, with why. */
+static int
+jr_visits_set_aside_pack(jr_visits_t *v, const jr_visits_corrupt_t *c)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = v->stmt[JR_VISITS_SET_ASIDE];
+    sqlite3_bind_int64(stmt, 1, c->day);
+    sqlite3_bind_int64(stmt, 2, c->path);
+    sqlite3_bind_int64(stmt, 3, c->seq);
+    sqlite3_bind_text(stmt, 4, c->why, -1, SQLITE_STATIC);
+
+    if (jr_visits_step(v, JR_VISITS_SET_ASIDE) != 0) {
+        return -1;
+    }
+
+    stmt = v->stmt[JR_VISITS_UNPACK];
+    sqlite3_bind_int64(stmt, 1, c->day);
+    sqlite3_bind_int64(stmt, 2, c->path);
+    sqlite3_bind_int64(stmt, 3, c->seq);
+
+    return jr_visits_step(v, JR_VISITS_UNPACK);
 }
 
 

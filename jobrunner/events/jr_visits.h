@@ -45,10 +45,11 @@
 
 /*
  * Brings the rows of day ?1's visits that are behind their views up to
- * date from the views' rows (analytics_hits, migration 4): start, end,
- * views, entry and exit (the first and last view by time, then by n).
- * One read of the day's rows per aggregate rather than a seek per visit:
- * the views are clustered by day and page, not by visit.
+ * date from the views (analytics_hits, a view of the packs of
+ * migration 10): start, end, views, entry and exit (the first and last
+ * view by time, then by n).  One read of the day's packs per aggregate
+ * rather than a seek per visit: the packs are keyed by day and page,
+ * not by visit.
  */
 #define JR_VISITS_REPAIR_DAY                                                  \
     "WITH c AS (SELECT visit, count(*) AS n, min(time_ms) AS s,"              \

@@ -57,12 +57,12 @@ decode(const uint8_t *data, size_t size, blog_hit_t **hits)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    long            n, m, rows;
-    size_t          len;
-    sqlite3        *db;
-    blog_hit_t     *hits, *again;
-    sqlite3_stmt   *stmt;
-    unsigned char  *pack;
+    long                   n, m, rows;
+    size_t                 len;
+    blog_hit_t            *hits, *again;
+    unsigned char         *pack;
+    static sqlite3        *db;
+    static sqlite3_stmt   *stmt;
 
     n = decode(data, size, &hits);
 
@@ -90,11 +90,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     free(hits);
 
-    /* the SQL reader: as many rows, or an error */
-    if (sqlite3_open(":memory:", &db) != SQLITE_OK
-        || blog_hitpack_register(db) != SQLITE_OK
-        || sqlite3_prepare_v2(db, "SELECT count(*) FROM blog_hits(?1)", -1,
-                              &stmt, NULL) != SQLITE_OK)
+    /* the SQL reader: as many rows, or an error (one connection for all) */
+    if (stmt == NULL
+        && (sqlite3_open(":memory:", &db) != SQLITE_OK
+            || blog_hitpack_register(db) != SQLITE_OK
+            || sqlite3_prepare_v2(db, "SELECT count(*) FROM blog_hits(?1)",
+                                  -1, &stmt, NULL) != SQLITE_OK))
     {
         abort();
     }
@@ -113,8 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
 
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
+    sqlite3_reset(stmt);
 
     return 0;
 }

@@ -537,6 +537,40 @@ test_packs(void)
            "... none left staged");
     jr_visits_close(v);
 
+    /*
+     * packs of today that do not decode, or not into as many views as
+     * they say: moved aside at start, which reads today's views
+     */
+    snprintf(sql, sizeof(sql), "DELETE FROM analytics_hits_packs_bad;"
+             "INSERT INTO analytics_hit_packs (day, path, seq, views, hits)"
+             " VALUES (%lld, 1, 0, 1, x'0101020304'),"
+             " (%lld, 1, 1, 2, (SELECT blog_hits_pack(1, 1, 1, 200, 0, 0))),"
+             " (%lld, 1, 2, 1, (SELECT blog_hits_pack(1, 2, 1, 200, 0, 0)))",
+             (long long) (time(NULL) / 86400),
+             (long long) (time(NULL) / 86400),
+             (long long) (time(NULL) / 86400));
+    ok(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
+       "two corrupt packs of today and a good one");
+    ok(sqlite3_exec(db, "SELECT count(*) FROM analytics_hits"
+                    " WHERE path = 1", NULL, NULL, NULL) != SQLITE_OK
+       && strcmp(sqlite3_errmsg(db), "blog_hits: a corrupt pack of 5 bytes:"
+                 " its count of views does not fit its bytes") == 0,
+       "... which fail a read of the day");
+    v = jr_visits_open(db, GAP);
+    ok(v != NULL && jr_visits_bad_packs(v) == 2,
+       "... the jobrunner opens, counts two");
+    is_str(query("SELECT group_concat(pack || ' ' || (day > 20000) || ' '"
+                 " || path || ' ' || reason, '; ') FROM (SELECT *"
+                 " FROM analytics_hits_packs_bad ORDER BY pack)"),
+           "0 1 1 its count of views does not fit its bytes; 1 1 1 its views"
+           " are not as many as its views column says",
+           "... moved aside with their key and why");
+    is_str(query("SELECT group_concat(n) FROM analytics_hits"
+                 " WHERE path = 1"), "2", "... the good one stays");
+    jr_visits_close(v);
+    ok(sqlite3_exec(db, "DELETE FROM analytics_hit_packs WHERE path = 1",
+                    NULL, NULL, NULL) == SQLITE_OK, "(gone)");
+
     /* a staged pack that decodes, of a view counted already: skipped */
     col[3] = 1;
     col[4] -= 1000;
