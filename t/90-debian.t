@@ -394,6 +394,15 @@ ok(wait_for(sub { $counted->() >= $views }, 20),
 sleep 0.3;
 is($counted->(), $views, 'each counted once');
 
+# a sysadmin's look at the views' packs, with the extension the package
+# installs (analytics.db migration 10)
+($rc, $out) = run('sqlite3', '-cmd', '.load /usr/lib/ngx-blog/blog_sqlite',
+                  '/var/lib/ngx-blog/analytics.db',
+                  "SELECT count(*) FROM analytics_views"
+                  . " WHERE path = '/posts/first'");
+is($rc, 0, 'the installed SQLite extension loads') or diag $out;
+is($out =~ s/\s+//gr, $views, 'and reads each view of /posts/first');
+
 ok_run('logrotate -f /etc/logrotate.d/ngx-blog',
        'logrotate', '-f', '-s', "$tmp/logrotate.state",
        '/etc/logrotate.d/ngx-blog');
@@ -477,6 +486,7 @@ is(package_status($_), 'not-installed', "$_ purged") for @PACKAGES;
 ok(!-e $_, "$_ removed")
     for '/etc/ngx-blog', '/usr/sbin/jobrunner', '/usr/bin/blogctl',
         '/usr/lib/nginx/modules/ngx_http_blog_module.so', $snippet,
+        '/usr/lib/ngx-blog',
         "$snippet.removed", '/var/log/ngx-blog', '/run/ngx-blog',
         '/usr/share/ngx-blog',
         '/etc/systemd/system/sockets.target.wants/ngx-blog-jobrunner.socket';
