@@ -130,6 +130,7 @@ typedef struct {
 enum {
     JR_VISITS_INSERT = 0,
     JR_VISITS_UPDATE,
+    JR_VISITS_UPDATE_PAGES,
     JR_VISITS_REPAIR,
     JR_VISITS_PACK,
     JR_VISITS_UNROLL,
@@ -191,7 +192,14 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
     " ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
 
-    /* a visit's row brought up to date from the open visit's state */
+    /*
+     * a visit's row brought up to date from the open visit's state, its
+     * entry and exit pages as text from the strings' cache, or, for those
+     * it no longer holds, by their ids
+     */
+    "UPDATE analytics_visits SET start_ms = ?2, end_ms = ?3, views = ?4,"
+    " entry = ?5, exit = ?6 WHERE id = ?1",
+
     "UPDATE analytics_visits SET start_ms = ?2, end_ms = ?3, views = ?4,"
     " entry = (SELECT value FROM analytics_strings WHERE id = ?5),"
     " exit = (SELECT value FROM analytics_strings WHERE id = ?6)"
@@ -1547,17 +1555,31 @@ jr_visits_pages(jr_visits_t *v, jr_visit_t *e, int32_t k)
 static int
 jr_visits_recompute(jr_visits_t *v, const jr_visit_t *e)
 {
+    int            n;
+    size_t         first_len, last_len;
+    const char    *first, *last;
     sqlite3_stmt  *stmt;
 
-    stmt = v->stmt[JR_VISITS_UPDATE];
+    n = jr_strings_value(v->strings, e->entry, &first, &first_len)
+        && jr_strings_value(v->strings, e->exit, &last, &last_len)
+        ? JR_VISITS_UPDATE : JR_VISITS_UPDATE_PAGES;
+
+    stmt = v->stmt[n];
     sqlite3_bind_int64(stmt, 1, e->id);
     sqlite3_bind_int64(stmt, 2, (int64_t) e->start_ms);
     sqlite3_bind_int64(stmt, 3, (int64_t) e->end_ms);
     sqlite3_bind_int64(stmt, 4, e->views);
-    sqlite3_bind_int64(stmt, 5, e->entry);
-    sqlite3_bind_int64(stmt, 6, e->exit);
 
-    return jr_visits_step(v, JR_VISITS_UPDATE);
+    if (n == JR_VISITS_UPDATE) {
+        sqlite3_bind_text(stmt, 5, first, (int) first_len, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 6, last, (int) last_len, SQLITE_STATIC);
+
+    } else {
+        sqlite3_bind_int64(stmt, 5, e->entry);
+        sqlite3_bind_int64(stmt, 6, e->exit);
+    }
+
+    return jr_visits_step(v, n);
 }
 
 
