@@ -113,6 +113,13 @@ typedef struct {
     int32_t           touch;
 } jr_visits_ended_t;
 
+/* a visit the sweep brings up to date: in order of id, its row's */
+typedef struct {
+    int64_t           id;
+    uint64_t          key;
+    jr_visit_t       *e;                /* valid within the sweep only */
+} jr_visits_done_t;
+
 /* a staged pack jr_visits_load() could not decode, and why */
 typedef struct {
     int64_t           id;
@@ -162,8 +169,8 @@ struct jr_visits_s {
     uint64_t            newest;         /* the latest view's time */
     time_t              swept;          /* when ended visits were looked for */
     time_t              sweeping;       /* and by the batch being written */
-    uint64_t           *done;           /* keys of the rows brought up to */
-    size_t              ndone;          /* date in this batch */
+    jr_visits_done_t   *done;           /* the rows brought up to date */
+    size_t              ndone;          /* in this batch */
     size_t              done_cap;
     jr_visits_ended_t  *ended;          /* visits behind their rows */
     size_t              nended;         /* that the batch ended */
@@ -286,6 +293,7 @@ static int jr_visits_check_one(const unsigned char *p, size_t len,
 static int jr_visits_set_aside_pack(jr_visits_t *v,
     const jr_visits_corrupt_t *c);
 static int jr_visits_hit_cmp(const void *a, const void *b);
+static int jr_visits_done_cmp(const void *a, const void *b);
 
 
 /* Whether a slot holds a visit to keep when the map is made again. */
@@ -1456,15 +1464,17 @@ jr_visits_hit_cmp(const void *a, const void *b)
  * Brings up to date the rows of the visits that have ended by the
  * records' time, and of those still open whose row is older than
  * JR_VISITS_REFRESH (all: every one), looked for once a second at most:
- * a walk of the map.  The keys are kept for jr_visits_commit().
+ * a walk of the map.  The rows are written in the order of their ids,
+ * neighbours in the table's B-tree (the map's order is the keys' hash's),
+ * and the keys kept for jr_visits_commit().
  */
 static int
 jr_visits_sweep(jr_visits_t *v, int all)
 {
-    size_t       i, cap;
-    time_t       now;
-    uint64_t    *done;
-    jr_visit_t  *e;
+    size_t             i, cap;
+    time_t             now;
+    jr_visit_t        *e;
+    jr_visits_done_t  *done;
 
     now = time(NULL);
 
@@ -1487,7 +1497,7 @@ jr_visits_sweep(jr_visits_t *v, int all)
 
         if (v->ndone == v->done_cap) {
             cap = v->done_cap ? v->done_cap * 2 : 1024;
-            done = realloc(v->done, cap * sizeof(uint64_t));
+            done = realloc(v->done, cap * sizeof(jr_visits_done_t));
             if (done == NULL) {
                 jr_log(JR_LOG_ERROR, "visits: out of memory for a batch");
                 return -1;
@@ -1497,14 +1507,30 @@ jr_visits_sweep(jr_visits_t *v, int all)
             v->done_cap = cap;
         }
 
-        if (jr_visits_recompute(v, e) != 0) {
+        done = &v->done[v->ndone++];
+        done->id = e->id;
+        done->key = e->key;
+        done->e = e;
+    }
+
+    qsort(v->done, v->ndone, sizeof(jr_visits_done_t), jr_visits_done_cmp);
+
+    for (i = 0; i < v->ndone; i++) {
+        if (jr_visits_recompute(v, v->done[i].e) != 0) {
             return -1;
         }
-
-        v->done[v->ndone++] = e->key;
     }
 
     return 0;
+}
+
+
+static int
+jr_visits_done_cmp(const void *a, const void *b)
+{
+    const jr_visits_done_t  *x = a, *y = b;
+
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 
@@ -1625,7 +1651,7 @@ jr_visits_commit(jr_visits_t *v)
     }
 
     for (k = 0; k < v->ndone; k++) {
-        e = jr_visits_find(v, v->done[k]);
+        e = jr_visits_find(v, v->done[k].key);
         if (e) {
             e->dirty = 0;
             e->written = (uint32_t) v->sweeping;
