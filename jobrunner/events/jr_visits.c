@@ -948,7 +948,10 @@ jr_visits_packs(jr_visits_t *v, int staged)
     sqlite3_stmt     *stmt;
     jr_visits_hit_t  *hit;
 
-    qsort(v->hits, v->nhits, sizeof(jr_visits_hit_t), jr_visits_hit_cmp);
+    /* qsort() of none: no array to name (UBSan) */
+    if (v->nhits > 1) {
+        qsort(v->hits, v->nhits, sizeof(jr_visits_hit_t), jr_visits_hit_cmp);
+    }
 
     stmt = v->stmt[JR_VISITS_PACK];
     unrolled = -1;
@@ -1514,7 +1517,11 @@ jr_visits_sweep(jr_visits_t *v, int all)
         done->e = e;
     }
 
-    qsort(v->done, v->ndone, sizeof(jr_visits_done_t), jr_visits_done_cmp);
+    /* qsort() of none: no array to name (UBSan) */
+    if (v->ndone > 1) {
+        qsort(v->done, v->ndone, sizeof(jr_visits_done_t),
+              jr_visits_done_cmp);
+    }
 
     /* in the order of ids, the visits' slots are a cache miss each */
     for (i = 0; i < v->ndone; i++) {
