@@ -8,6 +8,13 @@
  * Each string cached knows the last day it was touched (analytics.db
  * migration 6: last_day, by which the retention deletes it): a view of
  * that day or before costs nothing, the first of a later day one UPDATE.
+ *
+ * A second map, from the id to the string's slot, gives a visit's entry
+ * and exit pages back as text (jr_strings_value()): their rows are
+ * brought up to date with no lookup of analytics_strings.  An id that
+ * changed (the string deleted by the retention and added again) leaves
+ * its old entry behind, found by no id: those count towards the cache's
+ * size too, so that the map never fills.
  */
 
 #include <stdlib.h>
@@ -37,6 +44,8 @@ struct jr_strings_s {
     sqlite3_stmt       *touch;
     jr_strings_slot_t  *slot;
     size_t              used;
+    uint32_t           *byid;           /* 1 + a slot, by id; 0: free */
+    size_t              nbyid;
     char               *arena;
     size_t              nbytes;
 };
@@ -45,6 +54,7 @@ struct jr_strings_s {
 static int jr_strings_lookup(jr_strings_t *s, const char *data, size_t len,
     int64_t day, int64_t *id);
 static int jr_strings_touch(jr_strings_t *s, int64_t id, int64_t day);
+static void jr_strings_index(jr_strings_t *s, size_t slot);
 
 
 jr_strings_t *
@@ -56,6 +66,7 @@ jr_strings_open(sqlite3 *db)
     if (s == NULL
         || (s->slot = calloc(JR_STRINGS_SLOTS, sizeof(jr_strings_slot_t)))
            == NULL
+        || (s->byid = calloc(JR_STRINGS_SLOTS, sizeof(uint32_t))) == NULL
         || (s->arena = malloc(JR_STRINGS_ARENA)) == NULL)
     {
         jr_log(JR_LOG_ERROR, "strings: out of memory");
@@ -106,6 +117,15 @@ jr_strings_hash(const char *data, size_t len)
 }
 
 
+/* Fibonacci hashing of an id, into the second map's slots */
+static inline size_t
+jr_strings_id_slot(int64_t id)
+{
+    return (size_t) (((uint64_t) id * 11400714819323198485ULL) >> 48)
+           & (JR_STRINGS_SLOTS - 1);
+}
+
+
 int
 jr_strings_id(jr_strings_t *s, const char *data, size_t len, int64_t day,
     int64_t *id)
@@ -141,10 +161,17 @@ jr_strings_id(jr_strings_t *s, const char *data, size_t len, int64_t day,
                  * view used it for raw_days), or a tool's row touched it;
                  * the table says which
                  */
-                if (rc == 0
-                    && jr_strings_lookup(s, data, len, day, &e->id) != 0)
-                {
-                    return -1;
+                if (rc == 0) {
+                    *id = e->id;
+
+                    if (jr_strings_lookup(s, data, len, day, &e->id) != 0) {
+                        return -1;
+                    }
+
+                    /* a full second map: found by its text only */
+                    if (e->id != *id && s->nbyid < JR_STRINGS_MAX) {
+                        jr_strings_index(s, i);
+                    }
                 }
 
                 e->day = day;
@@ -164,7 +191,7 @@ jr_strings_id(jr_strings_t *s, const char *data, size_t len, int64_t day,
         return 0;
     }
 
-    if (s->used == JR_STRINGS_MAX || s->nbytes + len > JR_STRINGS_ARENA) {
+    if (s->nbyid >= JR_STRINGS_MAX || s->nbytes + len > JR_STRINGS_ARENA) {
         jr_strings_discard(s);
         i = h & (JR_STRINGS_SLOTS - 1);
     }
@@ -178,6 +205,54 @@ jr_strings_id(jr_strings_t *s, const char *data, size_t len, int64_t day,
     memcpy(s->arena + s->nbytes, data, len);
     s->nbytes += len;
     s->used++;
+    jr_strings_index(s, i);
+
+    return 0;
+}
+
+
+/* Slot i's string found by its id too. */
+static void
+jr_strings_index(jr_strings_t *s, size_t i)
+{
+    size_t  k;
+
+    /* its old id's entry, if it had one, no longer finds it */
+    k = jr_strings_id_slot(s->slot[i].id);
+
+    while (s->byid[k]) {
+        k = (k + 1) & (JR_STRINGS_SLOTS - 1);
+    }
+
+    s->byid[k] = (uint32_t) i + 1;
+    s->nbyid++;
+}
+
+
+int
+jr_strings_value(jr_strings_t *s, int64_t id, const char **data,
+    size_t *len)
+{
+    size_t              k;
+    jr_strings_slot_t  *e;
+
+    if (id == 0) {
+        *data = "";
+        *len = 0;
+        return 1;
+    }
+
+    for (k = jr_strings_id_slot(id); s->byid[k];
+         k = (k + 1) & (JR_STRINGS_SLOTS - 1))
+    {
+        e = &s->slot[s->byid[k] - 1];
+
+        if (e->id == id && e->hash) {
+            *data = s->arena + e->off;
+            *len = e->len;
+            return 1;
+        }
+    }
 
     return 0;
 }
@@ -259,9 +334,11 @@ jr_strings_discard(jr_strings_t *s)
 {
     if (s->used) {
         memset(s->slot, 0, JR_STRINGS_SLOTS * sizeof(jr_strings_slot_t));
+        memset(s->byid, 0, JR_STRINGS_SLOTS * sizeof(uint32_t));
     }
 
     s->used = 0;
+    s->nbyid = 0;
     s->nbytes = 0;
 }
 
@@ -277,6 +354,7 @@ jr_strings_close(jr_strings_t *s)
     sqlite3_finalize(s->add);
     sqlite3_finalize(s->touch);
     free(s->slot);
+    free(s->byid);
     free(s->arena);
     free(s);
 }

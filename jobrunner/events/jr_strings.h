@@ -40,6 +40,13 @@ jr_strings_t *jr_strings_open(sqlite3 *db);
 int jr_strings_id(jr_strings_t *s, const char *data, size_t len,
     int64_t day, int64_t *id);
 
+/*
+ * The string of id, if the cache holds it: 1 with *data and *len (valid
+ * until the next call of jr_strings_id() or jr_strings_discard()), or 0.
+ */
+int jr_strings_value(jr_strings_t *s, int64_t id, const char **data,
+    size_t *len);
+
 /* The caller's transaction was rolled back: forgets every id. */
 void jr_strings_discard(jr_strings_t *s);
 

@@ -32,6 +32,7 @@
 #define JR_VISITS_MIN     1024          /* slots of the map when first used */
 #define JR_VISITS_UTM     3             /* utm_source, utm_medium, utm_campaign */
 #define JR_VISITS_REFRESH 60            /* seconds an open visit's row may lag */
+#define JR_VISITS_AHEAD   8             /* visits' slots prefetched ahead */
 
 
 typedef struct {
@@ -113,6 +114,13 @@ typedef struct {
     int32_t           touch;
 } jr_visits_ended_t;
 
+/* a visit the sweep brings up to date: in order of id, its row's */
+typedef struct {
+    int64_t           id;
+    uint64_t          key;
+    jr_visit_t       *e;                /* valid within the sweep only */
+} jr_visits_done_t;
+
 /* a staged pack jr_visits_load() could not decode, and why */
 typedef struct {
     int64_t           id;
@@ -130,6 +138,7 @@ typedef struct {
 enum {
     JR_VISITS_INSERT = 0,
     JR_VISITS_UPDATE,
+    JR_VISITS_UPDATE_PAGES,
     JR_VISITS_REPAIR,
     JR_VISITS_PACK,
     JR_VISITS_UNROLL,
@@ -161,8 +170,8 @@ struct jr_visits_s {
     uint64_t            newest;         /* the latest view's time */
     time_t              swept;          /* when ended visits were looked for */
     time_t              sweeping;       /* and by the batch being written */
-    uint64_t           *done;           /* keys of the rows brought up to */
-    size_t              ndone;          /* date in this batch */
+    jr_visits_done_t   *done;           /* the rows brought up to date */
+    size_t              ndone;          /* in this batch */
     size_t              done_cap;
     jr_visits_ended_t  *ended;          /* visits behind their rows */
     size_t              nended;         /* that the batch ended */
@@ -191,7 +200,14 @@ static const char *const  jr_visits_sql[JR_VISITS_NSTMT] = {
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
     " ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
 
-    /* a visit's row brought up to date from the open visit's state */
+    /*
+     * a visit's row brought up to date from the open visit's state, its
+     * entry and exit pages as text from the strings' cache, or, for those
+     * it no longer holds, by their ids
+     */
+    "UPDATE analytics_visits SET start_ms = ?2, end_ms = ?3, views = ?4,"
+    " entry = ?5, exit = ?6 WHERE id = ?1",
+
     "UPDATE analytics_visits SET start_ms = ?2, end_ms = ?3, views = ?4,"
     " entry = (SELECT value FROM analytics_strings WHERE id = ?5),"
     " exit = (SELECT value FROM analytics_strings WHERE id = ?6)"
@@ -278,6 +294,7 @@ static int jr_visits_check_one(const unsigned char *p, size_t len,
 static int jr_visits_set_aside_pack(jr_visits_t *v,
     const jr_visits_corrupt_t *c);
 static int jr_visits_hit_cmp(const void *a, const void *b);
+static int jr_visits_done_cmp(const void *a, const void *b);
 
 
 /* Whether a slot holds a visit to keep when the map is made again. */
@@ -931,7 +948,10 @@ jr_visits_packs(jr_visits_t *v, int staged)
     sqlite3_stmt     *stmt;
     jr_visits_hit_t  *hit;
 
-    qsort(v->hits, v->nhits, sizeof(jr_visits_hit_t), jr_visits_hit_cmp);
+    /* qsort() of none: no array to name (UBSan) */
+    if (v->nhits > 1) {
+        qsort(v->hits, v->nhits, sizeof(jr_visits_hit_t), jr_visits_hit_cmp);
+    }
 
     stmt = v->stmt[JR_VISITS_PACK];
     unrolled = -1;
@@ -1448,15 +1468,17 @@ jr_visits_hit_cmp(const void *a, const void *b)
  * Brings up to date the rows of the visits that have ended by the
  * records' time, and of those still open whose row is older than
  * JR_VISITS_REFRESH (all: every one), looked for once a second at most:
- * a walk of the map.  The keys are kept for jr_visits_commit().
+ * a walk of the map.  The rows are written in the order of their ids,
+ * neighbours in the table's B-tree (the map's order is the keys' hash's),
+ * and the keys kept for jr_visits_commit().
  */
 static int
 jr_visits_sweep(jr_visits_t *v, int all)
 {
-    size_t       i, cap;
-    time_t       now;
-    uint64_t    *done;
-    jr_visit_t  *e;
+    size_t             i, cap;
+    time_t             now;
+    jr_visit_t        *e;
+    jr_visits_done_t  *done;
 
     now = time(NULL);
 
@@ -1479,7 +1501,7 @@ jr_visits_sweep(jr_visits_t *v, int all)
 
         if (v->ndone == v->done_cap) {
             cap = v->done_cap ? v->done_cap * 2 : 1024;
-            done = realloc(v->done, cap * sizeof(uint64_t));
+            done = realloc(v->done, cap * sizeof(jr_visits_done_t));
             if (done == NULL) {
                 jr_log(JR_LOG_ERROR, "visits: out of memory for a batch");
                 return -1;
@@ -1489,14 +1511,39 @@ jr_visits_sweep(jr_visits_t *v, int all)
             v->done_cap = cap;
         }
 
-        if (jr_visits_recompute(v, e) != 0) {
-            return -1;
+        done = &v->done[v->ndone++];
+        done->id = e->id;
+        done->key = e->key;
+        done->e = e;
+    }
+
+    /* qsort() of none: no array to name (UBSan) */
+    if (v->ndone > 1) {
+        qsort(v->done, v->ndone, sizeof(jr_visits_done_t),
+              jr_visits_done_cmp);
+    }
+
+    /* in the order of ids, the visits' slots are a cache miss each */
+    for (i = 0; i < v->ndone; i++) {
+        if (i + JR_VISITS_AHEAD < v->ndone) {
+            __builtin_prefetch(v->done[i + JR_VISITS_AHEAD].e);
         }
 
-        v->done[v->ndone++] = e->key;
+        if (jr_visits_recompute(v, v->done[i].e) != 0) {
+            return -1;
+        }
     }
 
     return 0;
+}
+
+
+static int
+jr_visits_done_cmp(const void *a, const void *b)
+{
+    const jr_visits_done_t  *x = a, *y = b;
+
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 
@@ -1547,17 +1594,31 @@ jr_visits_pages(jr_visits_t *v, jr_visit_t *e, int32_t k)
 static int
 jr_visits_recompute(jr_visits_t *v, const jr_visit_t *e)
 {
+    int            n;
+    size_t         first_len, last_len;
+    const char    *first, *last;
     sqlite3_stmt  *stmt;
 
-    stmt = v->stmt[JR_VISITS_UPDATE];
+    n = jr_strings_value(v->strings, e->entry, &first, &first_len)
+        && jr_strings_value(v->strings, e->exit, &last, &last_len)
+        ? JR_VISITS_UPDATE : JR_VISITS_UPDATE_PAGES;
+
+    stmt = v->stmt[n];
     sqlite3_bind_int64(stmt, 1, e->id);
     sqlite3_bind_int64(stmt, 2, (int64_t) e->start_ms);
     sqlite3_bind_int64(stmt, 3, (int64_t) e->end_ms);
     sqlite3_bind_int64(stmt, 4, e->views);
-    sqlite3_bind_int64(stmt, 5, e->entry);
-    sqlite3_bind_int64(stmt, 6, e->exit);
 
-    return jr_visits_step(v, JR_VISITS_UPDATE);
+    if (n == JR_VISITS_UPDATE) {
+        sqlite3_bind_text(stmt, 5, first, (int) first_len, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 6, last, (int) last_len, SQLITE_STATIC);
+
+    } else {
+        sqlite3_bind_int64(stmt, 5, e->entry);
+        sqlite3_bind_int64(stmt, 6, e->exit);
+    }
+
+    return jr_visits_step(v, n);
 }
 
 
@@ -1603,7 +1664,7 @@ jr_visits_commit(jr_visits_t *v)
     }
 
     for (k = 0; k < v->ndone; k++) {
-        e = jr_visits_find(v, v->done[k]);
+        e = jr_visits_find(v, v->done[k].key);
         if (e) {
             e->dirty = 0;
             e->written = (uint32_t) v->sweeping;

@@ -182,6 +182,31 @@ test_visits(void)
                  " WHERE visit = (SELECT max(id) FROM analytics_visits)"),
            "/fresh new.example", "its view's strings are there");
 
+    /*
+     * a visit's row brought up to date binds its entry and exit pages
+     * from the strings' cache; one the cache no longer holds (emptied by
+     * a rollback) is read from analytics_strings by its id
+     */
+    view(v, 4, T0 + 100 * MINUTE, "/e1", "");
+    view(v, 4, T0 + 101 * MINUTE, "/e2", "");
+    ok(write_batch(v), "a visit of two views");
+    view(v, 4, T0 + 102 * MINUTE, "/e3", "");
+    ok(write_batch(v), "and a third, its row updated from the cache");
+    is_str(query("SELECT views || ' ' || entry || ' ' || exit"
+                 " FROM analytics_visits WHERE visitor = (SELECT visitor"
+                 " FROM analytics_visits WHERE entry = '/e1')"),
+           "3 /e1 /e3", "entry and exit bound as text");
+
+    view(v, 4, T0 + 103 * MINUTE, "/e4", "");
+    ok(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
+       && jr_visits_write(v, hash, NULL, 1) == 0
+       && sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK,
+       "a fourth view's write rolled back");
+    ok(write_batch(v), "and done again, the cache emptied first");
+    is_str(query("SELECT views || ' ' || entry || ' ' || exit"
+                 " FROM analytics_visits WHERE entry = '/e1'"),
+           "4 /e1 /e4", "an entry page no longer cached found by its id");
+
     jr_visits_close(v);
 
     /* a killed jobrunner left a visit's row behind its views: repaired */
