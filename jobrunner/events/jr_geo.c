@@ -162,12 +162,36 @@ jr_geo_country(jr_geo_t *geo, int family, const uint8_t *addr)
 }
 
 
+/* The cache's slot of an address of len bytes. */
+static inline jr_geo_slot_t *
+jr_geo_slot(jr_geo_t *geo, const uint8_t *addr, size_t len)
+{
+    size_t    i;
+    uint32_t  h;
+
+    h = 2166136261u;
+    for (i = 0; i < len; i++) {
+        h = (h ^ addr[i]) * 16777619u;
+    }
+
+    return &geo->slot[(h ^ (h >> 16)) & (JR_GEO_CACHE_SLOTS - 1)];
+}
+
+
+void
+jr_geo_prefetch(jr_geo_t *geo, int family, const uint8_t *addr)
+{
+    if (family == 4 || family == 6) {
+        __builtin_prefetch(jr_geo_slot(geo, addr, family == 4 ? 4 : 16));
+    }
+}
+
+
 const char *
 jr_geo_locate(jr_geo_t *geo, int family, const uint8_t *addr,
     const char **region)
 {
-    size_t          i, len;
-    uint32_t        h;
+    size_t          len;
     jr_geo_slot_t  *s;
 
     if (family != 4 && family != 6) {
@@ -176,13 +200,7 @@ jr_geo_locate(jr_geo_t *geo, int family, const uint8_t *addr,
     }
 
     len = family == 4 ? 4 : 16;
-
-    h = 2166136261u;
-    for (i = 0; i < len; i++) {
-        h = (h ^ addr[i]) * 16777619u;
-    }
-
-    s = &geo->slot[(h ^ (h >> 16)) & (JR_GEO_CACHE_SLOTS - 1)];
+    s = jr_geo_slot(geo, addr, len);
 
     if (s->family != family || memcmp(s->addr, addr, len) != 0) {
         s->family = (uint8_t) family;
