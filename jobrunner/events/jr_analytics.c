@@ -433,6 +433,10 @@ jr_analytics_decode(jr_analytics_t *a, jr_analytics_rec_t *r,
                                  r->vlen, f[BLOG_EVENT_PATH].data,
                                  f[BLOG_EVENT_PATH].len);
         jr_geo_prefetch(a->geo, ev->family, ev->addr);
+
+        if (r->keyed) {
+            jr_visits_prefetch(a->visits, r->key.hv | 1);
+        }
     }
 }
 
