@@ -123,6 +123,19 @@ typedef struct {
     int64_t                views;
 } jr_analytics_total_t;
 
+/* A record decoded, by jr_analytics_peek() or jr_analytics_add(). */
+typedef struct {
+    const unsigned char   *rec;           /* NULL: none */
+    size_t                 len;
+    blog_event_rc_e        rc;
+    int                    page;          /* a page view, to check */
+    int                    keyed;         /* key made by jr_views_peek() */
+    blog_event_t           ev;
+    jr_views_key_t         key;
+    size_t                 vlen;
+    char                   visitor[JR_VISITOR_ADDR + BLOG_EVENT_AGENT_MAX];
+} jr_analytics_rec_t;
+
 struct jr_analytics_s {
     sqlite3               *db;
     sqlite3_stmt          *stmt[JR_STMT_N];
@@ -149,6 +162,8 @@ struct jr_analytics_s {
     size_t                 ntotals;
     size_t                 totals_cap;
     jr_analytics_stats_t   stats;
+    jr_analytics_rec_t     ahead[2];      /* the records peeked, the next */
+    unsigned               next_ahead;    /* and the one to peek into */
 };
 
 
@@ -228,6 +243,8 @@ static int jr_analytics_visit_hash(void *data, int64_t day,
     const char *visitor, size_t len, int64_t *hash);
 static int jr_analytics_total(jr_analytics_t *a, jr_count_t *c);
 static int jr_analytics_add_to(jr_analytics_t *a, int n, const jr_count_t *c);
+static void jr_analytics_decode(jr_analytics_t *a, jr_analytics_rec_t *r,
+    const unsigned char *rec, size_t len);
 static void jr_analytics_publish(jr_analytics_t *a);
 static int jr_analytics_step(jr_analytics_t *a, int n);
 static int jr_analytics_status(char *buf, unsigned status);
@@ -371,55 +388,129 @@ jr_analytics_country(const char *cc)
 }
 
 
+/*
+ * Decodes rec into r: the event, whether it is a page view, its visitor;
+ * a view's keys too when the view window can make them now (keyed), and
+ * then the slots they and its address will look at are asked of the CPU.
+ */
+static void
+jr_analytics_decode(jr_analytics_t *a, jr_analytics_rec_t *r,
+    const unsigned char *rec, size_t len)
+{
+    blog_event_t      *ev;
+    blog_event_str_t  *f;
+
+    r->rec = rec;
+    r->len = len;
+    r->keyed = 0;
+    ev = &r->ev;
+
+    r->rc = blog_event_decode(ev, rec, len);
+    if (r->rc != BLOG_EVENT_OK) {
+        return;
+    }
+
+    f = ev->field;
+
+    /* a 404 page is no view, but it is one of its visit: a broken link */
+    r->page = (ev->flags & BLOG_EVENT_F_PAGE)
+              && ((ev->status >= 200 && ev->status < 300)
+                  || ev->status == 304 || ev->status == 404)
+              && ((f[BLOG_EVENT_METHOD].len == 3
+                   && memcmp(f[BLOG_EVENT_METHOD].data, "GET", 3) == 0)
+                  || (f[BLOG_EVENT_METHOD].len == 4
+                      && memcmp(f[BLOG_EVENT_METHOD].data, "HEAD", 4) == 0));
+
+    /* the visitor: family and address (17 bytes), then the agent */
+    r->visitor[0] = (char) ev->family;
+    memcpy(r->visitor + 1, ev->addr, 16);
+    memcpy(r->visitor + JR_VISITOR_ADDR, f[BLOG_EVENT_AGENT].data,
+           f[BLOG_EVENT_AGENT].len);
+    r->vlen = JR_VISITOR_ADDR + f[BLOG_EVENT_AGENT].len;
+
+    if (r->page) {
+        r->keyed = jr_views_peek(a->views, &r->key, ev->time_ms, r->visitor,
+                                 r->vlen, f[BLOG_EVENT_PATH].data,
+                                 f[BLOG_EVENT_PATH].len);
+        jr_geo_prefetch(a->geo, ev->family, ev->addr);
+
+        if (r->keyed) {
+            jr_visits_prefetch(a->visits, r->key.hv | 1);
+        }
+    }
+}
+
+
+void
+jr_analytics_peek(jr_analytics_t *a, const unsigned char *rec, size_t len)
+{
+    jr_analytics_rec_t  *r;
+
+    r = &a->ahead[a->next_ahead];
+    a->next_ahead ^= 1;
+
+    if (rec == NULL) {
+        a->ahead[0].rec = NULL;
+        a->ahead[1].rec = NULL;
+        return;
+    }
+
+    jr_analytics_decode(a, r, rec, len);
+}
+
+
 int
 jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
 {
-    int                 n, page, missing;
-    char                status[8];
-    int64_t            *row;
-    unsigned            ix;
-    char                visitor[JR_VISITOR_ADDR + BLOG_EVENT_AGENT_MAX];
-    size_t              vlen;
-    int64_t             day;
-    jr_ua_t             ua;
-    const char         *country, *region;
-    blog_event_t        ev;
-    jr_visits_view_t    view;
-    blog_event_rc_e     rc;
-    blog_event_str_t   *f;
-    jr_views_key_t      key;
+    int                  n, page, missing;
+    char                 status[8];
+    int64_t             *row;
+    unsigned             ix;
+    char                *visitor;
+    size_t               vlen;
+    int64_t              day;
+    jr_ua_t              ua;
+    const char          *country, *region;
+    blog_event_t        *ev;
+    jr_visits_view_t     view;
+    blog_event_str_t    *f;
+    jr_views_key_t      *key;
+    jr_analytics_rec_t  *r, here;
 
-    rc = blog_event_decode(&ev, rec, len);
-    if (rc != BLOG_EVENT_OK) {
+    /* read ahead by jr_analytics_peek(), or not */
+    if (a->ahead[0].rec == rec && a->ahead[0].len == len) {
+        r = &a->ahead[0];
+
+    } else if (a->ahead[1].rec == rec && a->ahead[1].len == len) {
+        r = &a->ahead[1];
+
+    } else {
+        r = &here;
+        jr_analytics_decode(a, r, rec, len);
+    }
+
+    r->rec = NULL;
+
+    if (r->rc != BLOG_EVENT_OK) {
         a->stats.corrupt++;
         jr_log(JR_LOG_DEBUG, "corrupt event record of %zu bytes: %s", len,
-               blog_event_strerror(rc));
+               blog_event_strerror(r->rc));
         return 1;
     }
 
-    f = ev.field;
-    day = (int64_t) (ev.time_ms / JR_DAY_MS);
+    ev = &r->ev;
+    f = ev->field;
+    day = (int64_t) (ev->time_ms / JR_DAY_MS);
+    missing = ev->status == 404;
+    page = r->page;
+    visitor = r->visitor;
+    vlen = r->vlen;
+    key = &r->key;
 
-    /* a 404 page is no view, but it is one of its visit: a broken link */
-    missing = ev.status == 404;
-    page = (ev.flags & BLOG_EVENT_F_PAGE)
-           && ((ev.status >= 200 && ev.status < 300) || ev.status == 304
-               || missing)
-           && ((f[BLOG_EVENT_METHOD].len == 3
-                && memcmp(f[BLOG_EVENT_METHOD].data, "GET", 3) == 0)
-               || (f[BLOG_EVENT_METHOD].len == 4
-                   && memcmp(f[BLOG_EVENT_METHOD].data, "HEAD", 4) == 0));
-
-    /* the visitor: family and address (17 bytes), then the agent */
-    visitor[0] = (char) ev.family;
-    memcpy(visitor + 1, ev.addr, 16);
-    memcpy(visitor + JR_VISITOR_ADDR, f[BLOG_EVENT_AGENT].data,
-           f[BLOG_EVENT_AGENT].len);
-    vlen = JR_VISITOR_ADDR + f[BLOG_EVENT_AGENT].len;
-
-    /* the view's keys first: their slots come into the cache meanwhile */
-    if (page) {
-        jr_views_prepare(a->views, &key, ev.time_ms, visitor, vlen,
+    if (page
+        && !(r->keyed && jr_views_take(a->views, key, ev->time_ms)))
+    {
+        jr_views_prepare(a->views, key, ev->time_ms, visitor, vlen,
                          f[BLOG_EVENT_PATH].data, f[BLOG_EVENT_PATH].len);
     }
 
@@ -431,11 +522,11 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
 
     row[JR_IX_REQUESTS]++;
 
-    if (ev.status >= 100 && ev.status < 100 + JR_STATUSES) {
-        row[JR_IX_STATUS + ev.status - 100]++;
+    if (ev->status >= 100 && ev->status < 100 + JR_STATUSES) {
+        row[JR_IX_STATUS + ev->status - 100]++;
 
     } else {
-        n = jr_analytics_status(status, ev.status);
+        n = jr_analytics_status(status, ev->status);
 
         if (jr_analytics_count(a, JR_DIM_STATUS, day, status, n) != 0) {
             return -1;
@@ -455,32 +546,32 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
 
     if (!page) {
         /* a browser fetched a page's CSS beacon: its visit is a human's */
-        if ((ev.flags & BLOG_EVENT_F_BEACON) && ev.status == 200
+        if ((ev->flags & BLOG_EVENT_F_BEACON) && ev->status == 200
             && day >= a->oldest)
         {
-            jr_views_prepare(a->views, &key, ev.time_ms, visitor, vlen, "",
+            jr_views_prepare(a->views, key, ev->time_ms, visitor, vlen, "",
                              0);
 
-            return jr_visits_beacon(a->visits, ev.time_ms, key.hv | 1,
-                                    jr_views_alone(a->views, &key, visitor)
+            return jr_visits_beacon(a->visits, ev->time_ms, key->hv | 1,
+                                    jr_views_alone(a->views, key, visitor)
                                     | 1);
         }
 
         return 0;
     }
 
-    n = jr_views_check(a->views, &key, visitor, &vlen,
+    n = jr_views_check(a->views, key, visitor, &vlen,
                        f[BLOG_EVENT_PATH].data, f[BLOG_EVENT_PATH].len);
     if (n <= 0) {
         return n;
     }
 
-    country = jr_geo_locate(a->geo, ev.family, ev.addr, &region);
+    country = jr_geo_locate(a->geo, ev->family, ev->addr, &region);
 
     /* visits are kept for raw_days: a record older is counted only */
     if (day >= a->oldest) {
-        view.key = key.hv | 1;          /* 0 is a free slot of the map */
-        view.ev = &ev;
+        view.key = key->hv | 1;         /* 0 is a free slot of the map */
+        view.ev = ev;
         view.visitor = visitor;
         view.vlen = vlen;
         view.country = country;
@@ -528,7 +619,7 @@ jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len)
      * a committed batch counted is among the day's known ones already:
      * not hashed again.
      */
-    if (!jr_views_known(a->views, &key)
+    if (!jr_views_known(a->views, key)
         && jr_counts_add(&a->people, JR_DIM_VISITOR, day, visitor, vlen, 1)
            != 0)
     {
@@ -582,6 +673,9 @@ jr_analytics_commit(jr_analytics_t *a, const char *spool, int64_t offset,
     struct timespec  start, end;
 
     clock_gettime(CLOCK_MONOTONIC, &start);
+
+    /* what the caller reads next may be elsewhere: nothing is ahead */
+    jr_analytics_peek(a, NULL, 0);
 
     /* the counters counted by index join those by key, to be written */
     if (jr_counts_fold(&a->counts) != 0) {
@@ -1081,6 +1175,7 @@ jr_analytics_discard(jr_analytics_t *a)
     jr_counts_clear(&a->visitors);
     jr_views_discard(a->views);
     jr_visits_discard(a->visits);
+    jr_analytics_peek(a, NULL, 0);
     a->pending = 0;
 }
 

@@ -51,6 +51,16 @@ jr_analytics_t *jr_analytics_open(sqlite3 *db, jr_salt_t *salts,
  */
 int jr_analytics_add(jr_analytics_t *a, const unsigned char *rec, size_t len);
 
+/*
+ * Reads the record of len bytes ahead of those counted before it, so the
+ * memory its count will look at comes into the CPU's cache meanwhile;
+ * jr_analytics_add() of the same rec and len then goes on from there.
+ * rec must stay where it is until then, and so must the record counted
+ * in between (the last two peeked are kept).  NULL: forget those.
+ */
+void jr_analytics_peek(jr_analytics_t *a, const unsigned char *rec,
+    size_t len);
+
 /* Counts a record that was refused before it reached the decoder. */
 void jr_analytics_corrupt(jr_analytics_t *a);
 

@@ -8,8 +8,12 @@
  * name decides: ".mmdb" is opened with libmaxminddb, anything else with
  * libGeoIP.
  *
- * Lookups go through a small direct-mapped cache: a blog's readers come
- * back, and a cache hit is cheaper than a tree walk.
+ * Lookups go through a cache: a blog's readers come back, and a cache
+ * hit is cheaper than a tree walk.  Two ways a set, a set one cache line
+ * (the most recent address first), so that two readers whose addresses
+ * share a set do not push each other out at every view: direct-mapped,
+ * a third of the bench's 50,000 readers did, and the tree walks were 5%
+ * of an ingestion's CPU.
  */
 
 #include <arpa/inet.h>
@@ -23,10 +27,11 @@
 #include <maxminddb.h>
 
 #include "events/jr_geo.h"
+#include "events/jr_table.h"
 #include "core/jr_log.h"
 
 
-#define JR_GEO_CACHE_SLOTS  65536   /* a power of two: 2 MB */
+#define JR_GEO_CACHE_SETS   65536   /* a power of two: 4 MB */
 #define JR_GEO_REGION_LEN   8       /* "CC-" and up to 3, and the NUL */
 
 
@@ -35,6 +40,7 @@ typedef struct {
     uint8_t   addr[16];
     char      country[3];
     char      region[JR_GEO_REGION_LEN];
+    uint8_t   pad[4];                   /* 32 bytes: two a cache line */
 } jr_geo_slot_t;
 
 struct jr_geo_s {
@@ -42,7 +48,7 @@ struct jr_geo_s {
     int             has_mmdb;
     GeoIP          *dat4;
     GeoIP          *dat6;
-    jr_geo_slot_t   slot[JR_GEO_CACHE_SLOTS];
+    jr_geo_slot_t  *slot;               /* JR_GEO_CACHE_SETS of 2 */
 };
 
 
@@ -61,6 +67,14 @@ jr_geo_open(const char *path, const char *path6)
     geo = calloc(1, sizeof(jr_geo_t));
     if (geo == NULL) {
         jr_log(JR_LOG_ERROR, "geo: out of memory");
+        return NULL;
+    }
+
+    /* page-aligned: a set is one cache line */
+    geo->slot = jr_table_alloc(JR_GEO_CACHE_SETS * 2 * sizeof(jr_geo_slot_t));
+    if (geo->slot == NULL) {
+        jr_log(JR_LOG_ERROR, "geo: out of memory");
+        free(geo);
         return NULL;
     }
 
@@ -162,13 +176,37 @@ jr_geo_country(jr_geo_t *geo, int family, const uint8_t *addr)
 }
 
 
+/* The cache's set of an address of len bytes: its two slots. */
+static inline jr_geo_slot_t *
+jr_geo_slot(jr_geo_t *geo, const uint8_t *addr, size_t len)
+{
+    size_t    i;
+    uint32_t  h;
+
+    h = 2166136261u;
+    for (i = 0; i < len; i++) {
+        h = (h ^ addr[i]) * 16777619u;
+    }
+
+    return &geo->slot[2 * ((h ^ (h >> 16)) & (JR_GEO_CACHE_SETS - 1))];
+}
+
+
+void
+jr_geo_prefetch(jr_geo_t *geo, int family, const uint8_t *addr)
+{
+    if (family == 4 || family == 6) {
+        __builtin_prefetch(jr_geo_slot(geo, addr, family == 4 ? 4 : 16));
+    }
+}
+
+
 const char *
 jr_geo_locate(jr_geo_t *geo, int family, const uint8_t *addr,
     const char **region)
 {
-    size_t          i, len;
-    uint32_t        h;
-    jr_geo_slot_t  *s;
+    size_t          len;
+    jr_geo_slot_t  *s, t;
 
     if (family != 4 && family != 6) {
         *region = "";
@@ -176,18 +214,22 @@ jr_geo_locate(jr_geo_t *geo, int family, const uint8_t *addr,
     }
 
     len = family == 4 ? 4 : 16;
+    s = jr_geo_slot(geo, addr, len);
 
-    h = 2166136261u;
-    for (i = 0; i < len; i++) {
-        h = (h ^ addr[i]) * 16777619u;
-    }
+    if (s[0].family != family || memcmp(s[0].addr, addr, len) != 0) {
+        if (s[1].family == family && memcmp(s[1].addr, addr, len) == 0) {
+            t = s[1];
 
-    s = &geo->slot[(h ^ (h >> 16)) & (JR_GEO_CACHE_SLOTS - 1)];
+        } else {
+            /* the older of the two goes */
+            memset(&t, 0, sizeof(jr_geo_slot_t));
+            t.family = (uint8_t) family;
+            memcpy(t.addr, addr, len);
+            jr_geo_lookup(geo, family, addr, t.country, t.region);
+        }
 
-    if (s->family != family || memcmp(s->addr, addr, len) != 0) {
-        s->family = (uint8_t) family;
-        memcpy(s->addr, addr, len);
-        jr_geo_lookup(geo, family, addr, s->country, s->region);
+        s[1] = s[0];
+        s[0] = t;
     }
 
     *region = s->region;
@@ -280,6 +322,7 @@ jr_geo_close(jr_geo_t *geo)
         GeoIP_delete(geo->dat6);
     }
 
+    jr_table_free(geo->slot, JR_GEO_CACHE_SETS * 2 * sizeof(jr_geo_slot_t));
     free(geo);
 }
 

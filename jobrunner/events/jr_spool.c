@@ -93,6 +93,7 @@ static int jr_spool_slice(jr_spool_t *s);
 static int jr_spool_next(jr_spool_t *s, const unsigned char **rec,
     size_t *len);
 static void jr_spool_put_down(jr_spool_t *s);
+static void jr_spool_peek(jr_spool_t *s);
 static int64_t jr_spool_ns(void);
 static int jr_spool_ready(jr_spool_t *s, const char *name, char *ready,
     size_t len);
@@ -400,6 +401,8 @@ jr_spool_slice(jr_spool_t *s)
     n = 0;
 
     while ((rc = jr_spool_next(s, &rec, &len)) == 1) {
+        jr_spool_peek(s);
+
         if (jr_analytics_add(s->analytics, rec, len) < 0) {
             goto failed;
         }
@@ -521,6 +524,28 @@ jr_spool_next(jr_spool_t *s, const unsigned char **rec, size_t *len)
 
         f->have += (size_t) got;
     }
+}
+
+
+/*
+ * Hands the record after the one jr_spool_next() returned to
+ * jr_analytics_peek() when it is whole in the buffer: the next call then
+ * returns it where it is, with the one before it still in place.
+ */
+static void
+jr_spool_peek(jr_spool_t *s)
+{
+    size_t                at, len;
+    const unsigned char  *rec;
+
+    at = (size_t) (s->file.pos - s->file.off);
+
+    if (blog_event_next(s->buf, s->file.have, &at, &rec, &len) != 1) {
+        rec = NULL;
+        len = 0;
+    }
+
+    jr_analytics_peek(s->analytics, rec, len);
 }
 
 

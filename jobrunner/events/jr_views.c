@@ -95,11 +95,23 @@ static void jr_views_remove(jr_views_map_t *map, uint64_t key);
 static void jr_views_new_day(jr_views_t *v, uint64_t day);
 
 
+/* k's keys under the day's seed, and their slots asked of the CPU */
 static inline void
-jr_views_prefetch(jr_views_map_t *map, uint64_t key)
+jr_views_keys(jr_views_t *v, jr_views_key_t *k, const char *visitor,
+    size_t len, const char *path, size_t path_len)
 {
-    if (map->cap) {
-        __builtin_prefetch(&map->slot[JR_VIEWS_HOME(key) & (map->cap - 1)]);
+    k->hv = jr_hash(visitor, len, v->seed ^ k->day);
+    k->rkey = JR_VIEWS_KEY(jr_hash(path, path_len, k->hv));
+
+    if (v->map[JR_VIEWS_RECENT].cap) {
+        __builtin_prefetch(&v->map[JR_VIEWS_RECENT].slot[
+            JR_VIEWS_HOME(k->rkey) & (v->map[JR_VIEWS_RECENT].cap - 1)]);
+    }
+
+    if (v->map[JR_VIEWS_SEEN].cap) {
+        __builtin_prefetch(&v->map[JR_VIEWS_SEEN].slot[
+            JR_VIEWS_HOME(JR_VIEWS_KEY(k->hv))
+            & (v->map[JR_VIEWS_SEEN].cap - 1)]);
     }
 }
 
@@ -138,11 +150,41 @@ jr_views_prepare(jr_views_t *v, jr_views_key_t *k, uint64_t time_ms,
         v->newest = time_ms;
     }
 
-    k->hv = jr_hash(visitor, len, v->seed ^ k->day);
-    k->rkey = JR_VIEWS_KEY(jr_hash(path, path_len, k->hv));
+    jr_views_keys(v, k, visitor, len, path, path_len);
+}
 
-    jr_views_prefetch(&v->map[JR_VIEWS_RECENT], k->rkey);
-    jr_views_prefetch(&v->map[JR_VIEWS_SEEN], JR_VIEWS_KEY(k->hv));
+
+int
+jr_views_peek(jr_views_t *v, jr_views_key_t *k, uint64_t time_ms,
+    const char *visitor, size_t len, const char *path, size_t path_len)
+{
+    k->day = time_ms / JR_VIEWS_DAY_MS;
+
+    /* another day's seed is not drawn yet: jr_views_prepare() will */
+    if (k->day != v->day) {
+        return 0;
+    }
+
+    k->sec = time_ms / 1000 % 86400;
+    jr_views_keys(v, k, visitor, len, path, path_len);
+
+    return 1;
+}
+
+
+int
+jr_views_take(jr_views_t *v, const jr_views_key_t *k, uint64_t time_ms)
+{
+    /* a record between the peek and now began a day: a new seed */
+    if (k->day != v->day) {
+        return 0;
+    }
+
+    if (time_ms > v->newest) {
+        v->newest = time_ms;
+    }
+
+    return 1;
 }
 
 

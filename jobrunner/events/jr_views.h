@@ -58,6 +58,23 @@ void jr_views_prepare(jr_views_t *v, jr_views_key_t *k, uint64_t time_ms,
     const char *visitor, size_t len, const char *path, size_t path_len);
 
 /*
+ * As jr_views_prepare(), for a record read ahead of the one being
+ * counted, so its slots come into the cache meanwhile: it changes
+ * nothing in v.  Returns 0 when the record's day is not the tables' (a
+ * new day's seed is drawn only when its record is counted): k is then
+ * to be prepared as usual.
+ */
+int jr_views_peek(jr_views_t *v, jr_views_key_t *k, uint64_t time_ms,
+    const char *visitor, size_t len, const char *path, size_t path_len);
+
+/*
+ * The record of k, peeked, is counted now: what jr_views_prepare() would
+ * have noted of it is.  Returns 1, or 0 when a record counted since the
+ * peek began a new day: k is then to be prepared as usual.
+ */
+int jr_views_take(jr_views_t *v, const jr_views_key_t *k, uint64_t time_ms);
+
+/*
  * Whether the view of k counts.  visitor, *len and path are those given
  * to jr_views_prepare().  When the address has made its visitors of the
  * day, the visitor becomes the address alone (an IPv6 one's /64, the rest

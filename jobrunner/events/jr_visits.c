@@ -1752,6 +1752,15 @@ jr_visits_close(jr_visits_t *v)
 }
 
 
+void
+jr_visits_prefetch(jr_visits_t *v, uint64_t key)
+{
+    if (v->cap) {
+        __builtin_prefetch(&v->slot[key & (v->cap - 1)]);
+    }
+}
+
+
 static jr_visit_t *
 jr_visits_find(jr_visits_t *v, uint64_t key)
 {

@@ -2,7 +2,8 @@
  * Unit tests of the views' window and the visitors' cap per address
  * (jobrunner/events/jr_views.c): repeats within 30 minutes, the cap and
  * what a view past it counts for, IPv6 by /64, a batch committed or
- * discarded, a new day, the marks of the visitors counted (known).
+ * discarded, a new day, the marks of the visitors counted (known), a
+ * record read ahead (peek and take).
  */
 
 #include <stdio.h>
@@ -314,6 +315,44 @@ test_known(void)
 }
 
 
+static void
+test_peek(void)
+{
+    char            a[256];
+    size_t          la;
+    jr_views_t     *v;
+    jr_views_key_t  k, p;
+
+    v = jr_views_create(WINDOW, JR_VISITORS_PER_ADDRESS);
+    la = visitor4(a, 1, "Firefox");
+
+    is_int(jr_views_peek(v, &p, T0, a, la, "/", 1), 0,
+           "no day yet: a record read ahead is not keyed");
+    is_int(view(v, T0, a, la, "/", NULL), 1, "a first view counts");
+
+    is_int(jr_views_peek(v, &p, T0 + 1000, a, la, "/about", 6), 1,
+           "the day's record read ahead is keyed");
+    jr_views_prepare(v, &k, T0 + 1000, a, la, "/about", 6);
+    ok(p.day == k.day && p.sec == k.sec && p.hv == k.hv && p.rkey == k.rkey,
+       "with the keys jr_views_prepare() makes");
+    is_int(jr_views_take(v, &p, T0 + 1000), 1, "and taken as they are");
+    is_int(jr_views_check(v, &p, a, &la, "/about", 6), 1, "it counts");
+    is_int(view(v, T0 + 2000, a, la, "/about", NULL), 0,
+           "its repeat is one");
+
+    is_int(jr_views_peek(v, &p, T0 + 86400000ULL, a, la, "/", 1), 0,
+           "a record of the next day read ahead: not keyed (no seed yet)");
+    is_int(jr_views_peek(v, &p, T0 + 3000, a, la, "/tags", 5), 1,
+           "a record read ahead of one that begins a day");
+    is_int(view(v, T0 + 86400000ULL, a, la, "/", NULL), 1,
+           "the next day's first view counts");
+    is_int(jr_views_take(v, &p, T0 + 3000), 0,
+           "the keys peeked under the day before are not taken");
+
+    jr_views_free(v);
+}
+
+
 int
 main(void)
 {
@@ -321,6 +360,7 @@ main(void)
     test_cap();
     test_batches();
     test_known();
+    test_peek();
 
     return tap_done();
 }
