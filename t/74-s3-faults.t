@@ -155,8 +155,8 @@ ok(metric('jobrunner_s3_retries_total') >= 6, 'the faults were retried')
     or diag http_request($mport, 'GET', '/metrics')->{body};
 ok(sql($db, 'SELECT count(*) FROM load') > 50, 'rows were written meanwhile');
 # which request meets which fault depends on what the backup is doing
-# (segments, snapshots, retention's listings)
-like($site->jobrunner_log, qr/backup: cannot (store segment|list the bucket).*BadResponse/,
+# (segments, snapshots, the replicas' .wake object, retention's listings)
+like($site->jobrunner_log, qr/backup: cannot (store|list the bucket) .*BadResponse/,
      'a request that met garbage three times failed, and the log says why');
 
 # the restore meets faults too
