@@ -70,6 +70,12 @@ cmp_ok($thumbs_left, '>', 0,
        "... while $thumbs_left thumbnail jobs still wait or run");
 is($most_thumbs, 1, 'never more than one thumbnail job at a time');
 
+# killed while a thumbnail runs: between two jobs none is leased (seen
+# under ASan)
+ok(wait_for(sub {
+    sql($db, "SELECT count(*) FROM jobs WHERE kind = 'thumb'"
+             . " AND state = 'leased'") >= 1
+}, 30), 'a thumbnail job is running');
 my $status = $site->stop_jobrunner('KILL');
 is($status & 127, 9, 'jobrunner killed with SIGKILL');
 
