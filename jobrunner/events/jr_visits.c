@@ -121,19 +121,24 @@ typedef struct {
     jr_visit_t       *e;                /* valid within the sweep only */
 } jr_visits_done_t;
 
-/* a staged pack jr_visits_load() could not decode, and why */
-typedef struct {
-    int64_t           id;
-    const char       *why;
-} jr_visits_bad_t;
-
-/* a pack jr_visits_check() found corrupt: its key, and why */
+/*
+ * A pack found corrupt, and why: a staged one jr_visits_load() could not
+ * decode (its id in seq, day and path unused), or one of
+ * analytics_hit_packs jr_visits_check() refused (its key).
+ */
 typedef struct {
     int64_t           day;
     int64_t           path;
     int64_t           seq;
     const char       *why;
-} jr_visits_corrupt_t;
+} jr_visits_bad_t;
+
+/* The packs found corrupt by a read, moved aside once it is done. */
+typedef struct {
+    jr_visits_bad_t  *pack;
+    size_t            n;
+    size_t            cap;
+} jr_visits_bads_t;
 
 enum {
     JR_VISITS_INSERT = 0,
@@ -291,8 +296,10 @@ static int jr_visits_load(jr_visits_t *v);
 static int jr_visits_check(jr_visits_t *v, int64_t day);
 static int jr_visits_check_one(const unsigned char *p, size_t len,
     int64_t views, const char **why);
+static int jr_visits_bads_add(jr_visits_bads_t *b, int64_t day,
+    int64_t path, int64_t seq, const char *why);
 static int jr_visits_set_aside_pack(jr_visits_t *v,
-    const jr_visits_corrupt_t *c);
+    const jr_visits_bad_t *c);
 static int jr_visits_hit_cmp(const void *a, const void *b);
 static int jr_visits_done_cmp(const void *a, const void *b);
 
@@ -1200,18 +1207,16 @@ static int
 jr_visits_load(jr_visits_t *v)
 {
     int                   rc;
-    size_t                k, nbad, bad_cap;
+    size_t                k;
     int64_t               id;
     const char           *why;
     sqlite3_stmt         *stmt;
-    jr_visits_bad_t      *bad, *more;
+    jr_visits_bads_t      bad;
     const unsigned char  *hits;
 
     v->nhits = 0;
     stmt = v->stmt[JR_VISITS_PACKS];
-    bad = NULL;
-    nbad = 0;
-    bad_cap = 0;
+    memset(&bad, 0, sizeof(bad));
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         id = sqlite3_column_int64(stmt, 0);
@@ -1228,7 +1233,7 @@ jr_visits_load(jr_visits_t *v)
 
         if (rc < 0) {
             sqlite3_reset(stmt);
-            free(bad);
+            free(bad.pack);
             return -1;
         }
 
@@ -1239,22 +1244,11 @@ jr_visits_load(jr_visits_t *v)
                sqlite3_column_bytes(stmt, 2), why);
 
         /* moved once the read is done: not under a running SELECT */
-        if (nbad == bad_cap) {
-            bad_cap = bad_cap ? 2 * bad_cap : 4;
-            more = realloc(bad, bad_cap * sizeof(*bad));
-            if (more == NULL) {
-                jr_log(JR_LOG_ERROR, "visits: out of memory");
-                sqlite3_reset(stmt);
-                free(bad);
-                return -1;
-            }
-
-            bad = more;
+        if (jr_visits_bads_add(&bad, 0, 0, id, why) != 0) {
+            sqlite3_reset(stmt);
+            free(bad.pack);
+            return -1;
         }
-
-        bad[nbad].id = id;
-        bad[nbad].why = why;
-        nbad++;
     }
 
     sqlite3_reset(stmt);
@@ -1262,20 +1256,20 @@ jr_visits_load(jr_visits_t *v)
     if (rc != SQLITE_DONE) {
         jr_log(JR_LOG_ERROR, "visits: %s: %s", sqlite3_sql(stmt),
                sqlite3_errmsg(v->db));
-        free(bad);
+        free(bad.pack);
         return -1;
     }
 
-    for (k = 0; k < nbad; k++) {
-        if (jr_visits_set_aside(v, bad[k].id, bad[k].why) != 0) {
-            free(bad);
+    for (k = 0; k < bad.n; k++) {
+        if (jr_visits_set_aside(v, bad.pack[k].seq, bad.pack[k].why) != 0) {
+            free(bad.pack);
             return -1;
         }
     }
 
-    free(bad);
+    free(bad.pack);
 
-    v->bad_packs += nbad;
+    v->bad_packs += bad.n;
 
     return 0;
 }
@@ -1293,16 +1287,14 @@ static int
 jr_visits_check(jr_visits_t *v, int64_t day)
 {
     int                   rc;
-    size_t                k, nbad, bad_cap;
+    size_t                k;
     const char           *why;
     sqlite3_stmt         *stmt;
-    jr_visits_corrupt_t  *bad, *more;
+    jr_visits_bads_t      bad;
 
     stmt = v->stmt[JR_VISITS_DAY_PACKS];
     sqlite3_bind_int64(stmt, 1, day);
-    bad = NULL;
-    nbad = 0;
-    bad_cap = 0;
+    memset(&bad, 0, sizeof(bad));
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         /* the blob before its size, as SQLite asks */
@@ -1325,24 +1317,16 @@ jr_visits_check(jr_visits_t *v, int64_t day)
                sqlite3_column_bytes(stmt, 4), why);
 
         /* moved once the read is done: not under a running SELECT */
-        if (nbad == bad_cap) {
-            bad_cap = bad_cap ? 2 * bad_cap : 4;
-            more = realloc(bad, bad_cap * sizeof(*bad));
-            if (more == NULL) {
-                jr_log(JR_LOG_ERROR, "visits: out of memory");
-                sqlite3_reset(stmt);
-                free(bad);
-                return -1;
-            }
-
-            bad = more;
+        if (jr_visits_bads_add(&bad, sqlite3_column_int64(stmt, 0),
+                               sqlite3_column_int64(stmt, 1),
+                               sqlite3_column_int64(stmt, 2), why)
+            != 0)
+        {
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            free(bad.pack);
+            return -1;
         }
-
-        bad[nbad].day = sqlite3_column_int64(stmt, 0);
-        bad[nbad].path = sqlite3_column_int64(stmt, 1);
-        bad[nbad].seq = sqlite3_column_int64(stmt, 2);
-        bad[nbad].why = why;
-        nbad++;
     }
 
     sqlite3_reset(stmt);
@@ -1351,20 +1335,20 @@ jr_visits_check(jr_visits_t *v, int64_t day)
     if (rc != SQLITE_DONE) {
         jr_log(JR_LOG_ERROR, "visits: %s: %s", sqlite3_sql(stmt),
                sqlite3_errmsg(v->db));
-        free(bad);
+        free(bad.pack);
         return -1;
     }
 
-    for (k = 0; k < nbad; k++) {
-        if (jr_visits_set_aside_pack(v, &bad[k]) != 0) {
-            free(bad);
+    for (k = 0; k < bad.n; k++) {
+        if (jr_visits_set_aside_pack(v, &bad.pack[k]) != 0) {
+            free(bad.pack);
             return -1;
         }
     }
 
-    free(bad);
+    free(bad.pack);
 
-    v->bad_packs += nbad;
+    v->bad_packs += bad.n;
 
     return 0;
 }
@@ -1400,9 +1384,39 @@ jr_visits_check_one(const unsigned char *p, size_t len, int64_t views,
 }
 
 
+/* Notes a corrupt pack in b.  0, or -1 out of memory (logged). */
+static int
+jr_visits_bads_add(jr_visits_bads_t *b, int64_t day, int64_t path,
+    int64_t seq, const char *why)
+{
+    size_t            cap;
+    jr_visits_bad_t  *more;
+
+    if (b->n == b->cap) {
+        cap = b->cap ? 2 * b->cap : 4;
+        more = realloc(b->pack, cap * sizeof(jr_visits_bad_t));
+        if (more == NULL) {
+            jr_log(JR_LOG_ERROR, "visits: out of memory");
+            return -1;
+        }
+
+        b->pack = more;
+        b->cap = cap;
+    }
+
+    b->pack[b->n].day = day;
+    b->pack[b->n].path = path;
+    b->pack[b->n].seq = seq;
+    b->pack[b->n].why = why;
+    b->n++;
+
+    return 0;
+}
+
+
 /* Moves pack c into analytics_hits_packs_bad, with why. */
 static int
-jr_visits_set_aside_pack(jr_visits_t *v, const jr_visits_corrupt_t *c)
+jr_visits_set_aside_pack(jr_visits_t *v, const jr_visits_bad_t *c)
 {
     sqlite3_stmt  *stmt;
 
