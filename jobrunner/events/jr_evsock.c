@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "blog_event.h"
-#include "core/jr_hash.h"
 #include "events/jr_evsock.h"
 #include "core/jr_log.h"
 
@@ -27,6 +26,8 @@ static int jr_evsock_bind(const char *path, unsigned mode);
 static unsigned jr_evsock_qlen(void);
 static int jr_evsock_drop(jr_evsock_t *s, unsigned n);
 static int jr_evsock_rewind(jr_evsock_t *s);
+static uint64_t jr_evsock_identity(const unsigned char *p, size_t len,
+    uint64_t seed);
 
 
 int
@@ -337,7 +338,8 @@ jr_evsock_peek(jr_evsock_t *s, unsigned char *buf, size_t size)
         }
     }
 
-    s->last = jr_hash(buf, copied, (uint64_t) pid ^ ((uint64_t) n << 32));
+    s->last = jr_evsock_identity(buf, copied,
+                                 (uint64_t) pid ^ ((uint64_t) n << 32));
     s->held++;
 
     return n;
@@ -465,4 +467,30 @@ jr_evsock_close(jr_evsock_t *s)
 
     free(s->take);
     s->take = NULL;
+}
+
+
+/*
+ * A datagram's identity, kept in analytics_spools for the next jobrunner
+ * to find on the socket (jr_evsock_resume()): a stored value, so its
+ * function is fixed across versions, unlike jr_hash() of the tables.
+ */
+static uint64_t
+jr_evsock_identity(const unsigned char *p, size_t len, uint64_t seed)
+{
+    uint64_t  h, w;
+
+    h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
+
+    for ( /* void */ ; len >= 8; len -= 8, p += 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+
+    w = 0;
+    memcpy(&w, p, len);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+
+    return h ^ (h >> 29);
 }
