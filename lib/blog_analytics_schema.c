@@ -384,8 +384,8 @@ static const char *const
      * 10: a view is no longer a row (issue 18).  A B-tree insert per view,
      * staged and moved (migrations 7 and 8), was a quarter of ingestion's
      * cost.  Now a batch writes, per day and page it has views of, one
-     * row of analytics_hit_packs: those views packed, sorted by visit and
-     * n (lib/blog_hitpack.h), seq 0, 1, 2... per day and page.  A batch
+     * row of analytics_hit_packs: those views packed (lib/blog_hitpack.h),
+     * seq 0, 1, 2... per day and page.  A batch
      * of 20,000 requests writes some 300 rows rather than 7,000.
      *
      * analytics_hits is now a view of the same columns, through

@@ -11,9 +11,10 @@
  * every field a LEB128 varint of 64 bits at most (10 bytes, the tenth
  * 0 or 1).  count (at least 1) is an unsigned varint.  visit, time_ms
  * and status are zigzag varints of the difference from the previous
- * view's (0 before the first; modulo 2^64, so that any int64 goes): a
- * pack is written sorted by visit and n, so the visits go up by a
- * little, the times of a visit by seconds, the status stays.  n,
+ * view's (0 before the first; modulo 2^64, so that any int64 goes): the
+ * jobrunner writes a pack's views in the order it counted them, so the
+ * times go up by a little, the visits are those open then, the status
+ * stays (migration 10 wrote the rows there were by visit and n).  n,
  * ref_host and ref_path are the value as an unsigned varint (a negative
  * one takes 10 bytes): small ids.  About 9 bytes a view.
  *

@@ -22,6 +22,7 @@
 
 #include "blog_hitpack.h"
 #include "core/jr_log.h"
+#include "events/jr_hitgroups.h"
 #include "events/jr_source.h"
 #include "events/jr_strings.h"
 #include "events/jr_table.h"
@@ -164,11 +165,12 @@ struct jr_visits_s {
     sqlite3_stmt       *stmt[JR_VISITS_NSTMT];
     jr_strings_t       *strings;
     unsigned            written:1;      /* a write not committed yet */
-    jr_visits_hit_t    *hits;           /* the write's views, sorted */
+    jr_visits_hit_t    *hits;           /* the write's views */
     size_t              nhits;
     size_t              hits_cap;
     blog_hit_t         *group;          /* those of one day and page */
     unsigned char      *pack;           /* and their pack */
+    jr_hitgroups_t      groups;         /* the write's views by pack */
     uint64_t            bad_packs;      /* moved aside at start */
     uint64_t            gap_ms;
     int64_t             next_id;
@@ -300,7 +302,6 @@ static int jr_visits_bads_add(jr_visits_bads_t *b, int64_t day,
     int64_t path, int64_t seq, const char *why);
 static int jr_visits_set_aside_pack(jr_visits_t *v,
     const jr_visits_bad_t *c);
-static int jr_visits_hit_cmp(const void *a, const void *b);
 static int jr_visits_done_cmp(const void *a, const void *b);
 
 
@@ -936,10 +937,10 @@ jr_visits_bad_packs(jr_visits_t *v)
 
 
 /*
- * Writes v->hits as packs (analytics_hit_packs, migration 10): sorted
- * here, in C, by day, page, visit and n, one INSERT per day and page
- * with its views in that order.  A batch of 20,000 requests writes some
- * 300 rows rather than 7,000: no staging, no move.
+ * Writes v->hits as packs (analytics_hit_packs, migration 10): grouped
+ * here, in C, by day and page (jr_hitgroups.h), one INSERT per day and
+ * page with its views in the order they were counted.  A batch of 20,000
+ * requests writes some 300 rows rather than 7,000: no staging, no move.
  *
  * staged: the views are those a jobrunner before migration 10 left staged
  * (read at start by jr_visits_load()); each day they belong to is
@@ -951,45 +952,49 @@ jr_visits_packs(jr_visits_t *v, int staged)
 {
     int               rc;
     size_t            i, k, n, skipped;
-    int64_t           day, path, unrolled;
+    int64_t           unrolled;
     sqlite3_stmt     *stmt;
+    jr_hitgroup_t    *group;
     jr_visits_hit_t  *hit;
 
-    /* qsort() of none: no array to name (UBSan) */
-    if (v->nhits > 1) {
-        qsort(v->hits, v->nhits, sizeof(jr_visits_hit_t), jr_visits_hit_cmp);
+    if (jr_hitgroups_reserve(&v->groups, v->nhits) != 0) {
+        jr_log(JR_LOG_ERROR, "visits: out of memory for a batch's views");
+        return -1;
     }
+
+    for (k = 0; k < v->nhits; k++) {
+        jr_hitgroups_add(&v->groups, v->hits[k].day, v->hits[k].path);
+    }
+
+    jr_hitgroups_sort(&v->groups);
 
     stmt = v->stmt[JR_VISITS_PACK];
     unrolled = -1;
     skipped = 0;
+    rc = 0;
 
-    for (i = 0; i < v->nhits; i = k) {
-        day = v->hits[i].day;
-        path = v->hits[i].path;
+    for (i = 0; i < v->groups.ngroups; i++) {
+        group = &v->groups.group[i];
         n = 0;
 
-        for (k = i; k < v->nhits; k++) {
-            hit = &v->hits[k];
-
-            if (hit->day != day || hit->path != path) {
-                break;
-            }
+        for (k = group->first; k < group->first + group->n; k++) {
+            hit = &v->hits[v->groups.order[k]];
 
             if (staged) {
-                if (day != unrolled) {
-                    sqlite3_bind_int64(v->stmt[JR_VISITS_UNROLL], 1, day);
+                if (group->day != unrolled) {
+                    sqlite3_bind_int64(v->stmt[JR_VISITS_UNROLL], 1,
+                                       group->day);
 
                     if (jr_visits_step(v, JR_VISITS_UNROLL) != 0) {
-                        return -1;
+                        goto failed;
                     }
 
-                    unrolled = day;
+                    unrolled = group->day;
                 }
 
                 rc = jr_visits_seen(v, hit);
                 if (rc < 0) {
-                    return -1;
+                    goto failed;
                 }
 
                 if (rc) {
@@ -1005,17 +1010,19 @@ jr_visits_packs(jr_visits_t *v, int staged)
             continue;
         }
 
-        sqlite3_bind_int64(stmt, 1, day);
-        sqlite3_bind_int64(stmt, 2, path);
+        sqlite3_bind_int64(stmt, 1, group->day);
+        sqlite3_bind_int64(stmt, 2, group->path);
         sqlite3_bind_int64(stmt, 3, (int64_t) n);
         sqlite3_bind_blob(stmt, 4, v->pack,
                           (int) blog_hitpack_encode(v->pack, v->group, n),
                           SQLITE_STATIC);
 
         if (jr_visits_step(v, JR_VISITS_PACK) != 0) {
-            return -1;
+            goto failed;
         }
     }
+
+    jr_hitgroups_clear(&v->groups);
 
     if (skipped) {
         jr_log(JR_LOG_ERROR, "visits: %zu views of analytics_hits_packs "
@@ -1028,6 +1035,12 @@ jr_visits_packs(jr_visits_t *v, int staged)
     }
 
     return 0;
+
+failed:
+
+    jr_hitgroups_clear(&v->groups);
+
+    return -1;
 }
 
 
@@ -1456,28 +1469,6 @@ jr_visits_set_aside(jr_visits_t *v, int64_t id, const char *why)
 }
 
 
-/* a pack's key, day and page, then its views' order: visit, n */
-static int
-jr_visits_hit_cmp(const void *a, const void *b)
-{
-    const jr_visits_hit_t  *x = a, *y = b;
-
-    if (x->day != y->day) {
-        return x->day < y->day ? -1 : 1;
-    }
-
-    if (x->path != y->path) {
-        return x->path < y->path ? -1 : 1;
-    }
-
-    if (x->hit.visit != y->hit.visit) {
-        return x->hit.visit < y->hit.visit ? -1 : 1;
-    }
-
-    return x->hit.n < y->hit.n ? -1 : x->hit.n > y->hit.n;
-}
-
-
 /*
  * Brings up to date the rows of the visits that have ended by the
  * records' time, and of those still open whose row is older than
@@ -1762,6 +1753,7 @@ jr_visits_close(jr_visits_t *v)
     free(v->hits);
     free(v->group);
     free(v->pack);
+    jr_hitgroups_free(&v->groups);
     free(v);
 }
 
