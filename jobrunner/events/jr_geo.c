@@ -201,6 +201,23 @@ jr_geo_prefetch(jr_geo_t *geo, int family, const uint8_t *addr)
 }
 
 
+
+/*
+ * Whether the cache's slot s holds the address: compared by constant
+ * lengths, which the compiler makes two loads, not a call to memcmp()
+ * (once per page view).
+ */
+static inline int
+jr_geo_holds(const jr_geo_slot_t *s, int family, const uint8_t *addr)
+{
+    if (s->family != family) {
+        return 0;
+    }
+
+    return family == 4 ? memcmp(s->addr, addr, 4) == 0
+                       : memcmp(s->addr, addr, 16) == 0;
+}
+
 const char *
 jr_geo_locate(jr_geo_t *geo, int family, const uint8_t *addr,
     const char **region)
@@ -216,8 +233,8 @@ jr_geo_locate(jr_geo_t *geo, int family, const uint8_t *addr,
     len = family == 4 ? 4 : 16;
     s = jr_geo_slot(geo, addr, len);
 
-    if (s[0].family != family || memcmp(s[0].addr, addr, len) != 0) {
-        if (s[1].family == family && memcmp(s[1].addr, addr, len) == 0) {
+    if (!jr_geo_holds(&s[0], family, addr)) {
+        if (jr_geo_holds(&s[1], family, addr)) {
             t = s[1];
 
         } else {
