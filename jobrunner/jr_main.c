@@ -9,6 +9,7 @@
 
 #include "core/jr_cmdline.h"
 #include "core/jr_config.h"
+#include "core/jr_db.h"
 #include "backup/jr_restore.h"
 #include "core/jr_runner.h"
 
@@ -30,6 +31,11 @@ main(int argc, char *argv[])
     if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK) {
         fprintf(stderr, "jobrunner: cannot configure SQLite\n");
         return 1;
+    }
+
+    if (jr_db_page_cache() != 0) {
+        fprintf(stderr, "jobrunner: no memory reserved for SQLite's page "
+                "cache: its pages come from malloc()\n");
     }
 
     switch (jr_cmdline_parse(&cmd, argc, argv, stderr)) {

@@ -20,6 +20,7 @@
 #include "blog_split.h"
 #include "core/jr_db.h"
 #include "core/jr_log.h"
+#include "core/jr_table.h"
 
 
 /*
@@ -28,7 +29,52 @@
  * transactions, so a few seconds is plenty.
  */
 #define JR_DB_BUSY_TIMEOUT_MS     5000
-#define JR_DB_ANALYTICS_CACHE_KB  "32768"       /* at most, as pages are used */
+#define JR_DB_ANALYTICS_CACHE_KB  32768         /* at most, as pages are used */
+
+/*
+ * The page cache's slots reserved at start: analytics.db's cache, and as
+ * much again for the other files and the pool threads' connections.
+ * Pages of 4 kB (SQLite's default, which every file here has); a larger
+ * page, or one past these slots, is malloc()'s.
+ */
+#define JR_DB_PAGE_SIZE           4096
+#define JR_DB_PAGE_SLOTS          (2 * JR_DB_ANALYTICS_CACHE_KB * 1024     \
+                                   / JR_DB_PAGE_SIZE)
+
+#define JR_DB_STR(x)              JR_DB_STR_(x)
+#define JR_DB_STR_(x)             #x
+
+
+int
+jr_db_page_cache(void)
+{
+    int     hdr;
+    size_t  slot;
+    void   *mem;
+
+    if (sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr) != SQLITE_OK) {
+        return -1;
+    }
+
+    slot = (JR_DB_PAGE_SIZE + (size_t) hdr + 7) & ~(size_t) 7;
+
+    /* reserved, not touched: a slot is a page fault when first used */
+    mem = jr_table_alloc(slot * JR_DB_PAGE_SLOTS);
+    if (mem == NULL) {
+        return -1;
+    }
+
+    /* SQLite uses it until the process ends */
+    if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, mem, (int) slot,
+                       JR_DB_PAGE_SLOTS)
+        != SQLITE_OK)
+    {
+        jr_table_free(mem, slot * JR_DB_PAGE_SLOTS);
+        return -1;
+    }
+
+    return 0;
+}
 
 
 sqlite3 *
@@ -90,7 +136,8 @@ jr_db_open(const jr_config_t *cf, int replica)
          */
         if (rc == SQLITE_OK) {
             rc = sqlite3_exec(db, "PRAGMA analytics.cache_size = -"
-                              JR_DB_ANALYTICS_CACHE_KB, NULL, NULL, NULL);
+                              JR_DB_STR(JR_DB_ANALYTICS_CACHE_KB), NULL, NULL,
+                              NULL);
         }
 
         if (rc == SQLITE_OK) {

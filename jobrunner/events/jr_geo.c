@@ -27,7 +27,7 @@
 #include <maxminddb.h>
 
 #include "events/jr_geo.h"
-#include "events/jr_table.h"
+#include "core/jr_table.h"
 #include "core/jr_log.h"
 
 

@@ -29,7 +29,7 @@
 #include "blog_event.h"
 #include "core/jr_hash.h"
 #include "core/jr_log.h"
-#include "events/jr_table.h"
+#include "core/jr_table.h"
 #include "events/jr_views.h"
 
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/jr_log.h"
-#include "events/jr_table.h"
+#include "core/jr_table.h"
 #include "events/jr_visitors.h"
 
 

@@ -25,7 +25,7 @@
 #include "events/jr_hitgroups.h"
 #include "events/jr_source.h"
 #include "events/jr_strings.h"
-#include "events/jr_table.h"
+#include "core/jr_table.h"
 #include "events/jr_visits.h"
 
 

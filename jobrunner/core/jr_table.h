@@ -1,7 +1,8 @@
 /*
  * Memory for the in-memory tables of ingestion (the view window, the open
  * visits, the day's visitors, the countries): megabytes looked up at
- * random, a slot or two per view.  In 4 kB pages most of those lookups
+ * random, a slot or two per view; and for SQLite's page cache
+ * (jr_db_page_cache()).  In 4 kB pages most of those lookups
  * miss the TLB as well as the cache, and a table that grows while a file
  * is read takes a page fault per 4 kB it touches.  A table of 2 MB or more
  * is given transparent huge pages (madvise(MADV_HUGEPAGE): the kernel's

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "events/jr_table.h"
+#include "core/jr_table.h"
 
 
 #define JR_TABLE_HUGE  (2u << 20)       /* x86-64's and arm64's huge page */
