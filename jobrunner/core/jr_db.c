@@ -32,13 +32,14 @@
 #define JR_DB_ANALYTICS_CACHE_KB  32768         /* at most, as pages are used */
 
 /*
- * The page cache's slots reserved at start: analytics.db's cache, and as
- * much again for the other files and the pool threads' connections.
- * Pages of 4 kB (SQLite's default, which every file here has); a larger
- * page, or one past these slots, is malloc()'s.
+ * The page cache's slots reserved at start: 16 MB, half of analytics.db's
+ * cache, enough for a million requests' batches (about 14 MB of pages).
+ * Resident from the start: SQLite links every slot into its free list
+ * when it is given them.  Pages of 4 kB (SQLite's default, which every
+ * file here has); a larger page, or one past these slots, is malloc()'s.
  */
 #define JR_DB_PAGE_SIZE           4096
-#define JR_DB_PAGE_SLOTS          (2 * JR_DB_ANALYTICS_CACHE_KB * 1024     \
+#define JR_DB_PAGE_SLOTS          (JR_DB_ANALYTICS_CACHE_KB / 2 * 1024     \
                                    / JR_DB_PAGE_SIZE)
 
 #define JR_DB_STR(x)              JR_DB_STR_(x)

@@ -11,11 +11,12 @@
 
 /*
  * Gives SQLite its page cache in one region reserved now, in huge pages
- * (jr_table.h), before SQLite starts: a million requests fill some 3,500
- * pages of analytics.db's cache, each a page fault of its own in glibc's
- * heap (several microseconds in a virtual machine), where 2 MB fault in
- * at once here.  Returns 0, or -1 (SQLite then takes its pages from
- * malloc(), as without it).
+ * (jr_table.h), before SQLite starts.  From glibc's heap, each page of
+ * the cache was a page fault of its own, several microseconds in a
+ * virtual machine: with this region, the bench's million requests take
+ * 10% less CPU (docs/analytics.md#benchmarks), for 16 MB more resident
+ * memory from the start.  Returns 0, or -1 (SQLite then takes its pages
+ * from malloc(), as without it).
  */
 int jr_db_page_cache(void);
 
