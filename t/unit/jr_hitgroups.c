@@ -159,8 +159,8 @@ test_many(void)
         keys[k].day = 19999 + (int64_t) (r >> 8) % 3;
         r = r * 1103515245u + 12345u;
         pages = (r >> 8) % 3000;
-        keys[k].path = (int64_t) (pages * 0x9e3779b97f4a7c1ULL)
-                       - (pages & 1 ? INT64_MAX / 2 : 0);
+        keys[k].path = (int64_t) (pages * 0x9e3779b97f4a7c1ULL
+                                  - (pages & 1 ? (uint64_t) INT64_MAX : 0));
     }
 
     ok(add_all(&g, keys, 1000) > 0, "1,000 views first");
