@@ -382,6 +382,23 @@ static const char *const  dashboard[] = {
     "{\"metrics\":[\"visitors\",\"pageviews\"],\"date_range\":\"30d\","
     "\"dimensions\":[\"time:day\"],\"filters\":[[\"is\",\"visit:source\","
     "[\"Google\"]],[\"is\",\"visit:device\",[\"desktop\"]]]}",
+    /*
+     * a click on a country: the breakdowns the segments do not have
+     * (entry and exit pages, channels, referrers, campaigns, regions,
+     * browsers, systems) read the visits' raw rows of the 30 days
+     */
+    "filtered (raw rows): entry pages, country DE",
+    "{\"metrics\":[\"visitors\",\"bounce_rate\"],\"date_range\":\"30d\","
+    "\"dimensions\":[\"visit:entry_page\"],\"filters\":[[\"is\","
+    "\"visit:country\",[\"DE\"]]],\"pagination\":{\"limit\":10}}",
+    "filtered (raw rows): channels, country DE",
+    "{\"metrics\":[\"visitors\"],\"date_range\":\"30d\","
+    "\"dimensions\":[\"visit:channel\"],\"filters\":[[\"is\","
+    "\"visit:country\",[\"DE\"]]],\"pagination\":{\"limit\":10}}",
+    "filtered (raw rows): browsers, device phone",
+    "{\"metrics\":[\"visitors\"],\"date_range\":\"30d\","
+    "\"dimensions\":[\"visit:browser\"],\"filters\":[[\"is\","
+    "\"visit:device\",[\"phone\"]]],\"pagination\":{\"limit\":10}}",
     /* a click on a page: the visits that saw it, from the raw rows */
     "filtered (raw rows): sources, page /posts/post-1",
     "{\"metrics\":[\"visitors\"],\"date_range\":\"30d\","
