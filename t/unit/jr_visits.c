@@ -100,6 +100,16 @@ write_batch(jr_visits_t *v)
 }
 
 
+/* A batch written, then rolled back as a failed commit is. */
+static int
+write_rolled_back(jr_visits_t *v)
+{
+    return sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
+           && jr_visits_write(v, hash, NULL, 1) == 0
+           && sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+
 static const char *
 query(const char *sql)
 {
@@ -173,10 +183,7 @@ test_visits(void)
      * the cache must not keep their ids
      */
     view(v, 3, T0 + 90 * MINUTE, "/fresh", "new.example");
-    ok(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
-       && jr_visits_write(v, hash, NULL, 1) == 0
-       && sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK,
-       "a write rolled back");
+    ok(write_rolled_back(v), "a write rolled back");
     ok(write_batch(v), "and done again");
     is_str(query("SELECT path || ' ' || ref_host FROM analytics_views"
                  " WHERE visit = (SELECT max(id) FROM analytics_visits)"),
@@ -198,10 +205,7 @@ test_visits(void)
            "3 /e1 /e3", "entry and exit bound as text");
 
     view(v, 4, T0 + 103 * MINUTE, "/e4", "");
-    ok(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
-       && jr_visits_write(v, hash, NULL, 1) == 0
-       && sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK,
-       "a fourth view's write rolled back");
+    ok(write_rolled_back(v), "a fourth view's write rolled back");
     ok(write_batch(v), "and done again, the cache emptied first");
     is_str(query("SELECT views || ' ' || entry || ' ' || exit"
                  " FROM analytics_visits WHERE entry = '/e1'"),
@@ -461,10 +465,7 @@ test_packs(void)
            "2", "the visits are written");
 
     view(v, 41, t1 + 3 * MINUTE, "/s3", "");
-    ok(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK
-       && jr_visits_write(v, hash, NULL, 1) == 0
-       && sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK,
-       "a batch rolled back");
+    ok(write_rolled_back(v), "a batch rolled back");
     jr_visits_discard(v);
     is_str(query("SELECT count(*) FROM analytics_hit_packs"
                  " WHERE day = 20006"), "2",
