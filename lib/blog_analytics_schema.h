@@ -16,7 +16,7 @@
 #include "blog_schema.h"
 
 /* The analytics.db schema version this build reads and writes. */
-#define BLOG_ANALYTICS_SCHEMA_VERSION  10
+#define BLOG_ANALYTICS_SCHEMA_VERSION  11
 
 extern const blog_schema_t  blog_analytics_schema;
 

@@ -100,8 +100,9 @@ typedef struct {
     int                        rollup;
     int                        rollup_dim;   /* -1: the site's ('') */
     int                        segments;     /* rolled days from
-                                                analytics_segments (1) or
-                                                _page_segments (2) */
+                                                analytics_segments (1),
+                                                _page_segments (2) or
+                                                analytics_pairs (3) */
     int                        by_source;    /* the rows of each source */
     const blog_stats_filter_t *rolled;       /* its filters, bound again */
     size_t                     nrolled;
@@ -131,9 +132,11 @@ static char *blog_stats_row_key(const blog_stats_query_t *q,
     const blog_stats_row_t *row, int64_t index);
 static int64_t blog_stats_bucket_index(const blog_stats_query_t *q,
     const blog_stats_row_t *row, const blog_range_t *range);
-static int blog_stats_unrolled(sqlite3 *db, const blog_range_t *range,
-    blog_range_t *raw);
+static int blog_stats_unrolled(sqlite3 *db, const char *rolled,
+    const blog_range_t *range, blog_range_t *raw);
 static int blog_stats_segmented(const blog_stats_query_t *q, int *by_source);
+static int blog_stats_paired(const blog_stats_query_t *q, int dim);
+static const char *blog_stats_rolled_days(const blog_stats_plan_t *p);
 static const char *blog_stats_segment(blog_stats_dim_e dim);
 static int64_t blog_stats_int(sqlite3 *db, const char *sql, int64_t a,
     int64_t b, int *rc);
@@ -499,6 +502,10 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
         p->segments = blog_stats_segmented(q, &p->by_source);
     }
 
+    if (!p->rollup && !p->segments && blog_stats_paired(q, p->rollup_dim)) {
+        p->segments = 3;
+    }
+
     if (p->segments) {
         p->rollup = 1;
         p->rolled = q->filters;
@@ -529,17 +536,18 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
          * the last (today, mostly), not the whole range through the days'
          * index: the rolled ones in between are left out by the statement.
          */
-        rc = blog_stats_unrolled(db, &p->range, &p->raw);
+        rc = blog_stats_unrolled(db, blog_stats_rolled_days(p), &p->range,
+                                 &p->raw);
         if (rc != SQLITE_OK) {
             return blog_stats_err(err, BLOG_STATS_EDB, "%s",
                                   sqlite3_errmsg(db));
         }
     }
 
-    if (!p->rollup || p->segments == 2) {
+    if (!p->rollup || p->segments >= 2) {
         /*
-         * The raw rows only, or the pages' segments, which go with them
-         * (jr_rollup.c): refused when the range has days that were rolled
+         * The raw rows only, or the pages' segments or the pairs, which go
+         * with them (jr_rollup.c): refused when the range has days that were rolled
          * up with traffic but whose visits are gone (purged).
          */
         oldest = blog_stats_int(db, "SELECT min(day) FROM analytics_visits"
@@ -549,9 +557,15 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
                 oldest = p->range.to + 1;
             }
 
-            lost = blog_stats_int(db, "SELECT min(day) FROM analytics_rollup"
-                                  " WHERE dim = '' AND day BETWEEN ?1 AND ?2"
-                                  " AND visits > 0",
+            /* the pairs' days are summed whole: their raw rows may go */
+            lost = blog_stats_int(db, p->segments == 3
+                                  ? "SELECT min(day) FROM analytics_rollup"
+                                    " WHERE dim = '' AND day BETWEEN ?1 AND ?2"
+                                    " AND visits > 0 AND day NOT IN (SELECT"
+                                    " day FROM analytics_pairs_rolled)"
+                                  : "SELECT min(day) FROM analytics_rollup"
+                                    " WHERE dim = '' AND day BETWEEN ?1 AND ?2"
+                                    " AND visits > 0",
                                   p->range.from,
                                   oldest - 1 < p->range.to ? oldest - 1
                                                            : p->range.to,
@@ -581,17 +595,23 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
 }
 
 
-/* The first and last days of range not in analytics_rolled. */
+/*
+ * The first and last days of range not in the table of rolled days
+ * (analytics_rolled, or analytics_pairs_rolled for the pairs).
+ */
 static int
-blog_stats_unrolled(sqlite3 *db, const blog_range_t *range, blog_range_t *raw)
+blog_stats_unrolled(sqlite3 *db, const char *rolled, const blog_range_t *range,
+    blog_range_t *raw)
 {
     int            rc;
+    char           sql[96];
     int64_t        day, next;
     sqlite3_stmt  *stmt;
 
-    rc = sqlite3_prepare_v2(db, "SELECT day FROM analytics_rolled"
-                            " WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
-                            -1, &stmt, NULL);
+    snprintf(sql, sizeof(sql), "SELECT day FROM %s"
+             " WHERE day BETWEEN ?1 AND ?2 ORDER BY day", rolled);
+
+    rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
     if (rc != SQLITE_OK) {
         return rc;
     }
@@ -697,6 +717,57 @@ blog_stats_segmented(const blog_stats_query_t *q, int *by_source)
     *by_source |= sources != 0;
 
     return page ? 2 : 1;
+}
+
+
+/*
+ * Whether analytics_pairs answers q's rolled days: grouped by dim (and
+ * time), a dimension of the visits that is not a segment's, with one
+ * filter on a segment's dimension and any others on dim.  Pairs of
+ * several sources are not summed for visitors: a source filter is an "is"
+ * of one value.
+ */
+static int
+blog_stats_paired(const blog_stats_query_t *q, int dim)
+{
+    size_t                      i, paired;
+    const blog_stats_filter_t  *f;
+
+    if (dim < 0 || dim == BLOG_STATS_PAGE
+        || blog_stats_segment((blog_stats_dim_e) dim) != NULL)
+    {
+        return 0;
+    }
+
+    paired = 0;
+
+    for (i = 0; i < q->nfilters; i++) {
+        f = &q->filters[i];
+
+        if ((int) f->dim == dim) {
+            continue;
+        }
+
+        if (blog_stats_segment(f->dim) == NULL || paired++
+            || (f->dim == BLOG_STATS_SOURCE
+                && (f->op != BLOG_STATS_IS || f->nvalues != 1)))
+        {
+            return 0;
+        }
+    }
+
+    return paired == 1;
+}
+
+
+/*
+ * The table of the days the rolled branch reads: the pairs' own (days
+ * rolled up before analytics.db migration 11 get their pairs later).
+ */
+static const char *
+blog_stats_rolled_days(const blog_stats_plan_t *p)
+{
+    return p->segments == 3 ? "analytics_pairs_rolled" : "analytics_rolled";
 }
 
 
@@ -893,7 +964,14 @@ blog_stats_sql(blog_stats_plan_t *p)
     " LEFT JOIN (SELECT visit, count(*) AS n, max(time_ms) AS e"              \
     " FROM analytics_hits WHERE day >= ?5 GROUP BY visit) f ON f.visit = v.id"
 
-    /* the raw branch's days, one by one: a page's rows of a day are a seek */
+    /*
+     * the raw branch's days, one by one: a page's rows of a day are a seek.
+     * One day (today, mostly) is written as such: SQLite guesses a list
+     * of some 25, then more views than visits there are, and builds a
+     * Bloom filter of the visits before the join, a scan of every day's
+     * (445,000 at a million views: 40 ms of the 60 of today's pages under
+     * a country filter).
+     */
 #define BLOG_STATS_DAYS                                                       \
     "(WITH RECURSIVE days(d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days"  \
     " WHERE d < ?2) SELECT d FROM days)"
@@ -950,10 +1028,14 @@ blog_stats_sql(blog_stats_plan_t *p)
          : blog_stats_lit(p, " FROM analytics_visits v"))
         || (fresh && blog_stats_lit(p, BLOG_STATS_TODAY))
         || blog_stats_lit(p, " WHERE v.day BETWEEN ?1 AND ?2")
-        || (p->page && blog_stats_lit(p, " AND w.day IN " BLOG_STATS_DAYS))
+        || (p->page
+            && blog_stats_str(p, p->raw.from == p->raw.to
+                                 ? " AND w.day = ?1"
+                                 : " AND w.day IN " BLOG_STATS_DAYS))
         || (p->rollup
-            && blog_stats_lit(p, " AND v.day NOT IN (SELECT day FROM"
-                              " analytics_rolled WHERE day BETWEEN ?1 AND ?2)")))
+            && (blog_stats_lit(p, " AND v.day NOT IN (SELECT day FROM ")
+                || blog_stats_str(p, blog_stats_rolled_days(p))
+                || blog_stats_lit(p, " WHERE day BETWEEN ?1 AND ?2)"))))
     {
         return -1;
     }
@@ -1002,13 +1084,48 @@ blog_stats_sql(blog_stats_plan_t *p)
 #define BLOG_STATS_ROLLED                                                     \
     "(SELECT day FROM analytics_rolled WHERE day BETWEEN ?3 AND ?4)"
 
-    if (p->segments == 2) {
+    /*
+     * A rolled row's sums, summed by the outer level alone: rows of one
+     * day (several devices' or countries') add up as the day's would, and
+     * are not grouped per day first, a sort of every row read.
+     */
+#define BLOG_STATS_SUMS  " visitors, visits, views, bounces, duration_ms"
+
+    if (p->segments == 3) {
+        /* names of the table above, not values: no quote to escape */
+        for (i = 0; i < p->nrolled && blog_stats_segment(p->rolled[i].dim)
+                                      == NULL; i++)
+        {
+            /* the filter on a segment's dimension */
+        }
+
+        if (blog_stats_lit(p, " UNION ALL SELECT day AS d, key AS k0,"
+                           BLOG_STATS_SUMS " FROM analytics_pairs WHERE day IN"
+                           " (SELECT day FROM analytics_pairs_rolled"
+                           " WHERE day BETWEEN ?3 AND ?4) AND fdim = '")
+            || blog_stats_str(p, blog_stats_dim_names[p->rolled[i].dim])
+            || blog_stats_lit(p, "' AND dim = '")
+            || blog_stats_str(p, blog_stats_dim_names[p->rollup_dim])
+            || blog_stats_lit(p, "'"))
+        {
+            return -1;
+        }
+
+        for (i = 0; i < p->nrolled; i++) {
+            if (blog_stats_lit(p, " AND ")
+                || blog_stats_filter_sql(p, &p->rolled[i],
+                                         (int) p->rolled[i].dim
+                                         == p->rollup_dim ? "key" : "fkey"))
+            {
+                return -1;
+            }
+        }
+
+    } else if (p->segments == 2) {
         /* one seek per country of the range, whatever the filters */
         if (blog_stats_lit(p, " UNION ALL SELECT day AS d, page AS k0,"
-                           " sum(visitors), sum(visits), sum(views),"
-                           " sum(bounces), sum(duration_ms)"
-                           " FROM analytics_page_segments WHERE country IN"
-                           " (SELECT country FROM analytics_segments"
+                           BLOG_STATS_SUMS " FROM analytics_page_segments"
+                           " WHERE country IN (SELECT country FROM analytics_segments"
                            " WHERE by_source = 0 AND day BETWEEN ?3 AND ?4)"
                            " AND day IN " BLOG_STATS_ROLLED))
         {
@@ -1024,18 +1141,13 @@ blog_stats_sql(blog_stats_plan_t *p)
             }
         }
 
-        if (blog_stats_lit(p, " GROUP BY day, k0")) {
-            return -1;
-        }
-
     } else if (p->segments) {
         if (blog_stats_lit(p, " UNION ALL SELECT day AS d")
             || (keys
                 && (blog_stats_lit(p, ", ")
                     || blog_stats_str(p, blog_stats_segment(p->rollup_dim))
                     || blog_stats_lit(p, " AS k0")))
-            || blog_stats_lit(p, ", sum(visitors), sum(visits), sum(views),"
-                              " sum(bounces), sum(duration_ms)"
+            || blog_stats_lit(p, "," BLOG_STATS_SUMS
                               " FROM analytics_segments WHERE by_source = ")
             || blog_stats_str(p, p->by_source ? "1" : "0")
             || blog_stats_lit(p, " AND day IN " BLOG_STATS_ROLLED))
@@ -1052,17 +1164,10 @@ blog_stats_sql(blog_stats_plan_t *p)
             }
         }
 
-        if (blog_stats_lit(p, " GROUP BY day")
-            || (keys && blog_stats_lit(p, ", k0")))
-        {
-            return -1;
-        }
-
     } else if (p->rollup) {
         if (blog_stats_lit(p, " UNION ALL SELECT day AS d")
             || (keys && blog_stats_lit(p, ", key AS k0"))
-            || blog_stats_lit(p, ", visitors, visits, views, bounces,"
-                              " duration_ms AS dur FROM analytics_rollup"
+            || blog_stats_lit(p, "," BLOG_STATS_SUMS " FROM analytics_rollup"
                               " WHERE day IN " BLOG_STATS_ROLLED
                               " AND dim = "))
         {

@@ -251,6 +251,46 @@ is $r->{status}, 400, 'a filter over purged raw rows: 400';
 like decode_json($r->{body})->{error}, qr/needs the raw rows, kept from \Q$yday\E/,
     'saying from when the raw rows are kept';
 
+# the pairs (migration 11): a breakdown the segments lack, under a country
+sql($db, "INSERT INTO analytics_pairs VALUES"
+    . " ($D, 'visit:country', 'visit:browser', 'DE', 'Firefox', 3, 4, 8, 1, 0),"
+    . " ($D, 'visit:country', 'visit:browser', 'FR', 'Firefox', 7, 7, 7, 0, 0),"
+    . " ($D, 'visit:country', 'visit:browser', 'FR', 'Safari', 2, 2, 2, 0, 0)");
+my $by_browser = sub {
+    my ($filter) = @_;
+    return query({ metrics => [qw(visitors visits)],
+                   date_range => [date($D), date($D)],
+                   dimensions => ['visit:browser'], filters => [$filter] });
+};
+$r = $by_browser->(['is', 'visit:country', ['DE']]);
+is $r->{status}, 400, 'pairs of a day not marked summed are not read: 400';
+sql($db, "INSERT INTO analytics_pairs_rolled VALUES ($D)");
+$r = $by_browser->(['is', 'visit:country', ['DE']]);
+is_deeply decode_json($r->{body})->{results},
+    [{ dimensions => ['Firefox'], metrics => [3, 4] }],
+    'browsers under a country over purged raw rows: the pairs answer'
+    or diag $r->{body};
+$r = $by_browser->(['is_not', 'visit:country', ['DE']]);
+is_deeply decode_json($r->{body})->{results},
+    [{ dimensions => ['Firefox'], metrics => [7, 7] },
+     { dimensions => ['Safari'], metrics => [2, 2] }],
+    'under "is not" a country: the other countries\' pairs summed'
+    or diag $r->{body};
+$r = query({ metrics => ['visits'], date_range => [date($D), date($D)],
+             dimensions => ['visit:browser'],
+             filters => [['is', 'visit:country', ['FR']],
+                         ['contains', 'visit:browser', ['Saf']]] });
+is_deeply decode_json($r->{body})->{results},
+    [{ dimensions => ['Safari'], metrics => [2] }],
+    'and a filter on the breakdown itself'
+    or diag $r->{body};
+is $by_browser->(['contains', 'visit:source', ['x']])->{status}, 400,
+    'pairs of several sources would count a visitor twice: raw rows, 400';
+sql($db, "DELETE FROM analytics_rolled WHERE day = $D");
+is sql($db, "SELECT count(*) FROM analytics_pairs_rolled WHERE day = $D"), 0,
+    'a day taken out of analytics_rolled goes out of the pairs\' days too';
+sql($db, "INSERT INTO analytics_rolled VALUES ($D)");
+
 # --- the time bound --------------------------------------------------------
 
 # 200,000 views in one day, long ago: a query over them takes more than 1 ms

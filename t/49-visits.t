@@ -266,6 +266,56 @@ is(row("SELECT count(*) FROM analytics_segments WHERE day = $A"
        . " AND by_source = 0"), 2, 'day A: two segments (desktop, phone)')
     or diag row("SELECT * FROM analytics_segments WHERE day = $A");
 
+# the pairs (migration 11): every breakdown under each country, device and
+# source, as the raw rows sum them
+my %filter = ('visit:country' => 'country', 'visit:device' => 'device',
+              'visit:source' => 'source');
+my %pairs_of;
+sub pairs_equal_raw {
+    my ($day, $what) = @_;
+    for my $f (sort keys %filter) {
+        for my $dim (sort keys %col) {
+            next if $filter{$dim};
+            my $got = row("SELECT group_concat(s, ',') FROM (SELECT fkey"
+                . " || ':' || key || ':' || visitors || ':' || visits || ':'"
+                . " || views || ':' || bounces || ':' || duration_ms AS s"
+                . " FROM analytics_pairs WHERE day = $day AND fdim = '$f'"
+                . " AND dim = '$dim' ORDER BY 1)");
+            is($got, row("SELECT group_concat(s, ',') FROM (SELECT $filter{$f}"
+                . " || ':' || $col{$dim} || ':' || count(DISTINCT visitor)"
+                . " || ':' || count(*) || ':' || sum(views) || ':'"
+                . " || sum(views = 1) || ':' || sum(end_ms - start_ms) AS s"
+                . " FROM analytics_visits WHERE day = $day"
+                . " GROUP BY $filter{$f}, $col{$dim} ORDER BY 1)"),
+               "day $day, $dim under $f: $what");
+            $pairs_of{$day} .= "$got;";
+        }
+    }
+}
+pairs_equal_raw($_, 'the pairs equal the raw rows') for $A, $B;
+is(row("SELECT count(*) FROM analytics_pairs_rolled WHERE day IN ($A, $B)"),
+   2, "both days' pairs are marked summed");
+like(row("SELECT group_concat(key) FROM analytics_pairs WHERE day = $A"
+         . " AND fdim = 'visit:device' AND fkey = 'phone'"
+         . " AND dim = 'visit:utm_campaign'"),
+     qr/<b>"launch"<\/b>/, "the newsletter's campaign under the phone");
+
+# a day rolled up before migration 11 gets its pairs from its raw rows,
+# and only them: its rollup is not summed again
+my $rolled_B = row("SELECT group_concat(dim || key || visits, ',')"
+                   . " FROM analytics_rollup WHERE day = $B");
+sql($site->db, "DELETE FROM analytics_pairs_rolled WHERE day = $B;"
+    . " DELETE FROM analytics_pairs WHERE day = $B;");
+ok(wait_for(sub {
+    row("SELECT count(*) FROM analytics_pairs_rolled WHERE day = $B") == 1
+}, 30), "day B's pairs are summed again") or diag $site->jobrunner_log;
+my $before = $pairs_of{$B};
+$pairs_of{$B} = '';
+pairs_equal_raw($B, 'summed later, the pairs equal the raw rows');
+is($pairs_of{$B}, $before, 'as they were');
+is(row("SELECT group_concat(dim || key || visits, ',') FROM analytics_rollup"
+       . " WHERE day = $B"), $rolled_B, "day B's rollup is as it was");
+
 # analytics.db migration 6: a string knows the last day a view used it
 is(row("SELECT group_concat(value || '=' || (last_day - $A), ' ') FROM"
        . " (SELECT value, last_day FROM analytics_strings WHERE value IN"
@@ -294,6 +344,12 @@ ok(row("SELECT count(*) FROM analytics_page_segments WHERE day = $B") > 0,
    "day B's stay");
 ok(row("SELECT count(*) FROM analytics_segments WHERE day = $A") > 0,
    "day A's segments stay, as its rollup");
+ok(wait_for(sub {
+    row("SELECT count(*) FROM analytics_pairs WHERE day = $A") == 0
+    && row("SELECT count(*) FROM analytics_pairs_rolled WHERE day = $A") == 0
+}, 30), "day A's pairs go with its raw rows") or diag $site->jobrunner_log;
+is(row("SELECT count(*) FROM analytics_pairs_rolled WHERE day = $B"), 1,
+   "day B's stay");
 my $A_only = "('/tags/x', '/posts/gone', 'news.ycombinator.com', '/item',"
            . " 'old.example.org', '/links')";
 ok(wait_for(sub {

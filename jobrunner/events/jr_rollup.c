@@ -2,6 +2,7 @@
  * Rollup and retention of visits; see jr_rollup.h.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/jr_log.h"
@@ -17,11 +18,39 @@
     " count(DISTINCT visitor), count(*), total(views), total(views = 1),"     \
     " total(end_ms - start_ms)"
 
-/* A dimension that is a column of the visits (or an expression of them). */
-#define JR_ROLLUP_VISIT(dim, col)                                             \
-    "INSERT INTO analytics_rollup (day, dim, key, visitors, visits, views,"   \
-    " bounces, duration_ms) SELECT ?1, '" dim "', " col "," JR_ROLLUP_SUMS    \
-    " FROM analytics_visits WHERE day = ?1 GROUP BY 3"
+/*
+ * The dimensions that are columns of the visits (or expressions of them),
+ * by analytics_rollup's names.  The filters (country, device, source) are
+ * also the segments' columns; the others are summed under each filter's
+ * values too (analytics_pairs, migration 11).
+ */
+typedef struct {
+    const char  *name;
+    const char  *col;
+    int          filter;
+} jr_rollup_dim_t;
+
+static const jr_rollup_dim_t  jr_rollup_dims[] = {
+    { "visit:entry_page", "entry", 0 },
+    { "visit:exit_page", "exit", 0 },
+    { "visit:source", "source", 1 },
+    { "visit:channel", "channel", 0 },
+    { "visit:referrer", "ref_host || ref_path", 0 },
+    { "visit:utm_source", "utm_source", 0 },
+    { "visit:utm_medium", "utm_medium", 0 },
+    { "visit:utm_campaign", "utm_campaign", 0 },
+    { "visit:country", "country", 1 },
+    { "visit:region", "region", 0 },
+    { "visit:device", "device", 1 },
+    { "visit:browser", "browser", 0 },
+    { "visit:os", "os", 0 },
+    { "visit:human", "human", 0 }           /* analytics.db migration 5 */
+};
+
+#define JR_ROLLUP_NVISIT   (sizeof(jr_rollup_dims) / sizeof(jr_rollup_dims[0]))
+#define JR_ROLLUP_NFILTER  3
+#define JR_ROLLUP_NPAIRS   (JR_ROLLUP_NFILTER                                 \
+                            * (JR_ROLLUP_NVISIT - JR_ROLLUP_NFILTER))
 
 enum {
     JR_ROLLUP_BEGIN = 0,
@@ -29,20 +58,30 @@ enum {
     JR_ROLLUP_ROLLBACK,
     JR_ROLLUP_NEXT,
     JR_ROLLUP_ROLLED,
+    JR_ROLLUP_UNPAIRED,
     JR_ROLLUP_MARKER,
     JR_ROLLUP_CLEAR,
     JR_ROLLUP_CLEAR_SEGMENTS,
     JR_ROLLUP_CLEAR_PAGE_SEGMENTS,
+    JR_ROLLUP_CLEAR_PAIRS,
     JR_ROLLUP_STALE,
     JR_ROLLUP_MARK,
+    JR_ROLLUP_MARK_PAIRS,
     JR_ROLLUP_EXPIRE_VIEWS,
     JR_ROLLUP_EXPIRE_VISITS,
     JR_ROLLUP_EXPIRE_PAGE_SEGMENTS,
+    JR_ROLLUP_EXPIRE_PAIRED,
+    JR_ROLLUP_EXPIRE_PAIRS,
     JR_ROLLUP_EXPIRE_STRINGS,
-    JR_ROLLUP_DIMS,
-    JR_ROLLUP_NDIMS = 19,
-    JR_ROLLUP_NSTMT = JR_ROLLUP_DIMS + JR_ROLLUP_NDIMS
+    JR_ROLLUP_SUMS_FIXED,                   /* the site, a page, segments */
+    JR_ROLLUP_NSUMS_FIXED = 5,
+    JR_ROLLUP_VISITS = JR_ROLLUP_SUMS_FIXED + JR_ROLLUP_NSUMS_FIXED,
+    JR_ROLLUP_PAIRS = JR_ROLLUP_VISITS + JR_ROLLUP_NVISIT,
+    JR_ROLLUP_NSTMT = JR_ROLLUP_PAIRS + JR_ROLLUP_NPAIRS
 };
+
+/* a day's sums: the fixed ones, a dimension's, a pair's, in this order */
+#define JR_ROLLUP_FIRST    JR_ROLLUP_SUMS_FIXED
 
 struct jr_rollup_s {
     sqlite3       *db;
@@ -50,18 +89,27 @@ struct jr_rollup_s {
     int64_t        gap_ms;
     int64_t        raw_days;
     int64_t        day;                 /* being summed, or -1 */
-    int            dim;                 /* its next dimension */
+    int            sum;                 /* its next statement */
+    int            pairs_only;          /* rolled before migration 11 */
     int64_t        views;               /* its views when it started */
     int64_t        last;                /* and the largest visit id of them */
 };
 
 
-static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
+/* statements JR_ROLLUP_BEGIN .. JR_ROLLUP_VISITS - 1 */
+static const char *const  jr_rollup_sql[JR_ROLLUP_VISITS] = {
     "BEGIN IMMEDIATE",
     "COMMIT",
     "ROLLBACK",
     "SELECT day FROM analytics_visits WHERE day >= ?1 ORDER BY day LIMIT 1",
     "SELECT 1 FROM analytics_rolled WHERE day = ?1",
+    /*
+     * a day rolled up before migration 11, and still with its raw rows,
+     * that has no pairs yet (they are summed from the raw rows)
+     */
+    "SELECT day FROM analytics_rolled WHERE day >= max(?1, coalesce((SELECT"
+    " min(day) FROM analytics_visits), ?1)) AND day NOT IN (SELECT day"
+    " FROM analytics_pairs_rolled) ORDER BY day LIMIT 1",
     "SELECT count(*), coalesce(max(visit), 0) FROM analytics_hits"
     " WHERE day = ?1",
     "DELETE FROM analytics_rollup WHERE day = ?1",
@@ -73,8 +121,12 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
      */
     "DELETE FROM analytics_page_segments WHERE country IN (SELECT country"
     " FROM analytics_visits WHERE day = ?1) AND day = ?1",
+    "DELETE FROM analytics_pairs WHERE day = ?1",
     JR_VISITS_REPAIR_DAY,
     "INSERT OR IGNORE INTO analytics_rolled (day) VALUES (?1)",
+    /* only while rolled: a late view meanwhile took it out (the trigger) */
+    "INSERT OR IGNORE INTO analytics_pairs_rolled (day)"
+    " SELECT day FROM analytics_rolled WHERE day = ?1",
 
     /* whole packs of views (migration 10): a day and page's each */
     "DELETE FROM analytics_hit_packs WHERE (day, path, seq) IN"
@@ -94,6 +146,11 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
     " IN (SELECT country, day, device, page FROM analytics_page_segments"
     " WHERE country IN (SELECT country FROM analytics_segments"
     " WHERE by_source = 0 AND day < ?1) AND day < ?1"
+    " LIMIT " JR_ROLLUP_DELETE ")",
+    /* the pairs too, for the same reason: the day's mark first */
+    "DELETE FROM analytics_pairs_rolled WHERE day < ?1",
+    "DELETE FROM analytics_pairs WHERE (day, fdim, dim, fkey, key) IN"
+    " (SELECT day, fdim, dim, fkey, key FROM analytics_pairs WHERE day < ?1"
     " LIMIT " JR_ROLLUP_DELETE ")",
     /*
      * the strings no view left uses (analytics.db migration 6): last_day
@@ -125,21 +182,6 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
     " JOIN analytics_visits AS v ON v.id = p.visit"
     " JOIN analytics_strings AS s ON s.id = p.path GROUP BY p.path",
 
-    JR_ROLLUP_VISIT("visit:entry_page", "entry"),
-    JR_ROLLUP_VISIT("visit:exit_page", "exit"),
-    JR_ROLLUP_VISIT("visit:source", "source"),
-    JR_ROLLUP_VISIT("visit:channel", "channel"),
-    JR_ROLLUP_VISIT("visit:referrer", "ref_host || ref_path"),
-    JR_ROLLUP_VISIT("visit:utm_source", "utm_source"),
-    JR_ROLLUP_VISIT("visit:utm_medium", "utm_medium"),
-    JR_ROLLUP_VISIT("visit:utm_campaign", "utm_campaign"),
-    JR_ROLLUP_VISIT("visit:country", "country"),
-    JR_ROLLUP_VISIT("visit:region", "region"),
-    JR_ROLLUP_VISIT("visit:device", "device"),
-    JR_ROLLUP_VISIT("visit:browser", "browser"),
-    JR_ROLLUP_VISIT("visit:os", "os"),
-    JR_ROLLUP_VISIT("visit:human", "human"),      /* analytics.db migration 5 */
-
     /* the segments (analytics.db migration 2): all sources, each source */
     "INSERT INTO analytics_segments (by_source, day, source, country,"
     " device, visitors, visits, views, bounces, duration_ms)"
@@ -163,6 +205,9 @@ static const char *const  jr_rollup_sql[JR_ROLLUP_NSTMT] = {
 };
 
 
+static int jr_rollup_prepare(jr_rollup_t *r, int n, const char *sql);
+static int jr_rollup_sums_sql(jr_rollup_t *r);
+static int jr_rollup_unpaired(jr_rollup_t *r, int64_t now_ms);
 static int jr_rollup_sum(jr_rollup_t *r);
 static int jr_rollup_expire(jr_rollup_t *r, int64_t now_ms);
 static int jr_rollup_marker(jr_rollup_t *r, int64_t *views, int64_t *last);
@@ -187,19 +232,91 @@ jr_rollup_open(sqlite3 *db, unsigned gap, unsigned raw_days)
     r->raw_days = raw_days;
     r->day = -1;
 
-    for (i = 0; i < JR_ROLLUP_NSTMT; i++) {
-        if (sqlite3_prepare_v3(db, jr_rollup_sql[i], -1,
-                               SQLITE_PREPARE_PERSISTENT, &r->stmt[i], NULL)
-            != SQLITE_OK)
-        {
-            jr_log(JR_LOG_ERROR, "rollup: cannot prepare \"%s\": %s",
-                   jr_rollup_sql[i], sqlite3_errmsg(db));
+    for (i = 0; i < JR_ROLLUP_VISITS; i++) {
+        if (jr_rollup_prepare(r, i, jr_rollup_sql[i]) != 0) {
             jr_rollup_close(r);
             return NULL;
         }
     }
 
+    if (jr_rollup_sums_sql(r) != 0) {
+        jr_rollup_close(r);
+        return NULL;
+    }
+
     return r;
+}
+
+
+/* A dimension's sums, then each pair's, from the table of dimensions. */
+static int
+jr_rollup_sums_sql(jr_rollup_t *r)
+{
+    int                     n;
+    char                    sql[512];
+    size_t                  i, f;
+    const jr_rollup_dim_t  *d, *fd;
+
+    n = JR_ROLLUP_VISITS;
+
+    for (i = 0; i < JR_ROLLUP_NVISIT; i++) {
+        d = &jr_rollup_dims[i];
+
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO analytics_rollup (day, dim, key, visitors,"
+                 " visits, views, bounces, duration_ms) SELECT ?1, '%s', %s,"
+                 JR_ROLLUP_SUMS " FROM analytics_visits WHERE day = ?1"
+                 " GROUP BY 3", d->name, d->col);
+
+        if (jr_rollup_prepare(r, n++, sql) != 0) {
+            return -1;
+        }
+    }
+
+    for (f = 0; f < JR_ROLLUP_NVISIT; f++) {
+        fd = &jr_rollup_dims[f];
+
+        if (!fd->filter) {
+            continue;
+        }
+
+        for (i = 0; i < JR_ROLLUP_NVISIT; i++) {
+            d = &jr_rollup_dims[i];
+
+            if (d->filter) {
+                continue;
+            }
+
+            snprintf(sql, sizeof(sql),
+                     "INSERT INTO analytics_pairs (day, fdim, dim, fkey, key,"
+                     " visitors, visits, views, bounces, duration_ms)"
+                     " SELECT ?1, '%s', '%s', %s, %s," JR_ROLLUP_SUMS
+                     " FROM analytics_visits WHERE day = ?1 GROUP BY 4, 5",
+                     fd->name, d->name, fd->col, d->col);
+
+            if (jr_rollup_prepare(r, n++, sql) != 0) {
+                return -1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+jr_rollup_prepare(jr_rollup_t *r, int n, const char *sql)
+{
+    if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &r->stmt[n], NULL)
+        != SQLITE_OK)
+    {
+        jr_log(JR_LOG_ERROR, "rollup: cannot prepare \"%s\": %s", sql,
+               sqlite3_errmsg(r->db));
+        return -1;
+    }
+
+    return 0;
 }
 
 
@@ -218,7 +335,7 @@ jr_rollup_step(jr_rollup_t *r, int64_t now_ms)
         rc = jr_rollup_row(r, JR_ROLLUP_NEXT, from, &day);
 
         if (rc <= 0 || (day + 1) * JR_ROLLUP_DAY_MS + r->gap_ms > now_ms) {
-            return rc < 0 ? -1 : jr_rollup_expire(r, now_ms);
+            return rc < 0 ? -1 : jr_rollup_unpaired(r, now_ms);
         }
 
         rc = jr_rollup_row(r, JR_ROLLUP_ROLLED, day, NULL);
@@ -232,17 +349,42 @@ jr_rollup_step(jr_rollup_t *r, int64_t now_ms)
     }
 
     r->day = day;
-    r->dim = 0;
+    r->sum = JR_ROLLUP_FIRST;
+    r->pairs_only = 0;
 
     return jr_rollup_sum(r);
 }
 
 
-/* The next dimension of the day being summed, in a transaction. */
+/*
+ * A day rolled up before its pairs were (migration 11) gets them, the
+ * oldest first, before old rows are deleted.
+ */
+static int
+jr_rollup_unpaired(jr_rollup_t *r, int64_t now_ms)
+{
+    int      rc;
+    int64_t  day;
+
+    rc = jr_rollup_row(r, JR_ROLLUP_UNPAIRED,
+                       now_ms / JR_ROLLUP_DAY_MS - r->raw_days + 1, &day);
+    if (rc <= 0) {
+        return rc < 0 ? -1 : jr_rollup_expire(r, now_ms);
+    }
+
+    r->day = day;
+    r->sum = JR_ROLLUP_PAIRS;
+    r->pairs_only = 1;
+
+    return jr_rollup_sum(r);
+}
+
+
+/* The next sum of the day being summed, in a transaction. */
 static int
 jr_rollup_sum(jr_rollup_t *r)
 {
-    int      done;
+    int      done, same;
     int64_t  views, last;
 
     if (jr_rollup_run(r, JR_ROLLUP_BEGIN, -1) != 0) {
@@ -253,36 +395,47 @@ jr_rollup_sum(jr_rollup_t *r)
 
     /*
      * the first step clears what a step before a restart left, and brings
-     * the visits' rows up to date with their views (jr_visits.h)
+     * the visits' rows up to date with their views (jr_visits.h); a day
+     * rolled up already only needs its pairs
      */
-    if (r->dim == 0
+    if (r->sum == (r->pairs_only ? JR_ROLLUP_PAIRS : JR_ROLLUP_FIRST)
         && (jr_rollup_marker(r, &r->views, &r->last) != 0
-            || jr_rollup_run(r, JR_ROLLUP_CLEAR, r->day) != 0
-            || jr_rollup_run(r, JR_ROLLUP_CLEAR_SEGMENTS, r->day) != 0
-            || jr_rollup_run(r, JR_ROLLUP_CLEAR_PAGE_SEGMENTS, r->day) != 0
-            || jr_rollup_run(r, JR_ROLLUP_STALE, r->day) != 0))
+            || jr_rollup_run(r, JR_ROLLUP_CLEAR_PAIRS, r->day) != 0
+            || (!r->pairs_only
+                && (jr_rollup_run(r, JR_ROLLUP_CLEAR, r->day) != 0
+                    || jr_rollup_run(r, JR_ROLLUP_CLEAR_SEGMENTS, r->day) != 0
+                    || jr_rollup_run(r, JR_ROLLUP_CLEAR_PAGE_SEGMENTS, r->day)
+                       != 0
+                    || jr_rollup_run(r, JR_ROLLUP_STALE, r->day) != 0))))
     {
         goto failed;
     }
 
-    if (jr_rollup_run(r, JR_ROLLUP_DIMS + r->dim, r->day) != 0) {
+    if (jr_rollup_run(r, r->sum, r->day) != 0) {
         goto failed;
     }
 
-    if (++r->dim == JR_ROLLUP_NDIMS) {
+    if (++r->sum == JR_ROLLUP_NSTMT) {
         if (jr_rollup_marker(r, &views, &last) != 0) {
             goto failed;
         }
 
-        /* a late view came meanwhile: the day is summed again */
-        if (views == r->views && last == r->last
-            && jr_rollup_run(r, JR_ROLLUP_MARK, r->day) != 0)
+        /*
+         * a late view came meanwhile: the day is summed again, whole (the
+         * view took a rolled day out of analytics_rolled)
+         */
+        same = views == r->views && last == r->last;
+
+        if (same
+            && ((!r->pairs_only && jr_rollup_run(r, JR_ROLLUP_MARK, r->day) != 0)
+                || jr_rollup_run(r, JR_ROLLUP_MARK_PAIRS, r->day) != 0))
         {
             goto failed;
         }
 
-        done = (views == r->views && last == r->last);
-        r->dim = 0;
+        done = same;
+        r->sum = JR_ROLLUP_FIRST;
+        r->pairs_only = 0;
     }
 
     if (jr_rollup_run(r, JR_ROLLUP_COMMIT, -1) != 0) {

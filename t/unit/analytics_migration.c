@@ -161,7 +161,7 @@ main(void)
     ok(rc == SQLITE_OK, "migration 10 %s", err ? err : "");
     sqlite3_free(err);
 
-    is_int(query_int("PRAGMA user_version"), 10, "schema version 10");
+    is_int(query_int("PRAGMA user_version"), 11, "schema version 11");
     is_int(query_int("SELECT count(*) FROM sqlite_schema WHERE"
                      " name = 'analytics_hits' AND type = 'view'"), 1,
            "analytics_hits is a view");
