@@ -1091,6 +1091,10 @@ blog_stats_sql(blog_stats_plan_t *p)
      */
 #define BLOG_STATS_SUMS  " visitors, visits, views, bounces, duration_ms"
 
+    /* a pair's dimension by name (analytics.db migration 11), one lookup */
+#define BLOG_STATS_PAIR_DIM                                                   \
+    "(SELECT id FROM analytics_pair_dims WHERE name = '"
+
     if (p->segments == 3) {
         /* names of the table above, not values: no quote to escape */
         for (i = 0; i < p->nrolled && blog_stats_segment(p->rolled[i].dim)
@@ -1102,11 +1106,12 @@ blog_stats_sql(blog_stats_plan_t *p)
         if (blog_stats_lit(p, " UNION ALL SELECT day AS d, key AS k0,"
                            BLOG_STATS_SUMS " FROM analytics_pairs WHERE day IN"
                            " (SELECT day FROM analytics_pairs_rolled"
-                           " WHERE day BETWEEN ?3 AND ?4) AND fdim = '")
+                           " WHERE day BETWEEN ?3 AND ?4) AND fdim = "
+                           BLOG_STATS_PAIR_DIM)
             || blog_stats_str(p, blog_stats_dim_names[p->rolled[i].dim])
-            || blog_stats_lit(p, "' AND dim = '")
+            || blog_stats_lit(p, "') AND dim = " BLOG_STATS_PAIR_DIM)
             || blog_stats_str(p, blog_stats_dim_names[p->rollup_dim])
-            || blog_stats_lit(p, "'"))
+            || blog_stats_lit(p, "')"))
         {
             return -1;
         }

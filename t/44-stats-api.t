@@ -252,10 +252,11 @@ like decode_json($r->{body})->{error}, qr/needs the raw rows, kept from \Q$yday\
     'saying from when the raw rows are kept';
 
 # the pairs (migration 11): a breakdown the segments lack, under a country
-sql($db, "INSERT INTO analytics_pairs VALUES"
-    . " ($D, 'visit:country', 'visit:browser', 'DE', 'Firefox', 3, 4, 8, 1, 0),"
-    . " ($D, 'visit:country', 'visit:browser', 'FR', 'Firefox', 7, 7, 7, 0, 0),"
-    . " ($D, 'visit:country', 'visit:browser', 'FR', 'Safari', 2, 2, 2, 0, 0)");
+sql($db, "INSERT INTO analytics_pairs SELECT $D, c.id, b.id, p.*"
+    . " FROM analytics_pair_dims c, analytics_pair_dims b, (VALUES"
+    . " ('DE', 'Firefox', 3, 4, 8, 1, 0), ('FR', 'Firefox', 7, 7, 7, 0, 0),"
+    . " ('FR', 'Safari', 2, 2, 2, 0, 0)) p"
+    . " WHERE c.name = 'visit:country' AND b.name = 'visit:browser'");
 my $by_browser = sub {
     my ($filter) = @_;
     return query({ metrics => [qw(visitors visits)],

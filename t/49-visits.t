@@ -279,8 +279,10 @@ sub pairs_equal_raw {
             my $got = row("SELECT group_concat(s, ',') FROM (SELECT fkey"
                 . " || ':' || key || ':' || visitors || ':' || visits || ':'"
                 . " || views || ':' || bounces || ':' || duration_ms AS s"
-                . " FROM analytics_pairs WHERE day = $day AND fdim = '$f'"
-                . " AND dim = '$dim' ORDER BY 1)");
+                . " FROM analytics_pairs WHERE day = $day"
+                . " AND fdim = (SELECT id FROM analytics_pair_dims"
+                . " WHERE name = '$f') AND dim = (SELECT id"
+                . " FROM analytics_pair_dims WHERE name = '$dim') ORDER BY 1)");
             is($got, row("SELECT group_concat(s, ',') FROM (SELECT $filter{$f}"
                 . " || ':' || $col{$dim} || ':' || count(DISTINCT visitor)"
                 . " || ':' || count(*) || ':' || sum(views) || ':'"
@@ -296,8 +298,7 @@ pairs_equal_raw($_, 'the pairs equal the raw rows') for $A, $B;
 is(row("SELECT count(*) FROM analytics_pairs_rolled WHERE day IN ($A, $B)"),
    2, "both days' pairs are marked summed");
 like(row("SELECT group_concat(key) FROM analytics_pairs WHERE day = $A"
-         . " AND fdim = 'visit:device' AND fkey = 'phone'"
-         . " AND dim = 'visit:utm_campaign'"),
+         . " AND fdim = 2 AND fkey = 'phone' AND dim = 10"),
      qr/<b>"launch"<\/b>/, "the newsletter's campaign under the phone");
 
 # a day rolled up before migration 11 gets its pairs from its raw rows,

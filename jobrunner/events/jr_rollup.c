@@ -248,6 +248,14 @@ jr_rollup_open(sqlite3 *db, unsigned gap, unsigned raw_days)
 }
 
 
+/*
+ * A dimension of a pair by its id (analytics.db migration 11); one the
+ * table lacks is NULL, which the NOT NULL column refuses: the step fails
+ * and says so rather than sum rows no query finds.
+ */
+#define JR_ROLLUP_PAIR_DIM                                                    \
+    "(SELECT id FROM analytics_pair_dims WHERE name = '%s')"
+
 /* A dimension's sums, then each pair's, from the table of dimensions. */
 static int
 jr_rollup_sums_sql(jr_rollup_t *r)
@@ -290,8 +298,9 @@ jr_rollup_sums_sql(jr_rollup_t *r)
             snprintf(sql, sizeof(sql),
                      "INSERT INTO analytics_pairs (day, fdim, dim, fkey, key,"
                      " visitors, visits, views, bounces, duration_ms)"
-                     " SELECT ?1, '%s', '%s', %s, %s," JR_ROLLUP_SUMS
-                     " FROM analytics_visits WHERE day = ?1 GROUP BY 4, 5",
+                     " SELECT ?1, " JR_ROLLUP_PAIR_DIM ", " JR_ROLLUP_PAIR_DIM
+                     ", %s, %s," JR_ROLLUP_SUMS " FROM analytics_visits"
+                     " WHERE day = ?1 GROUP BY 4, 5",
                      fd->name, d->name, fd->col, d->col);
 
             if (jr_rollup_prepare(r, n++, sql) != 0) {

@@ -7,7 +7,11 @@
  * the records still on their way (a worker's batch, a spool file).  Its
  * visits and views are then summed into analytics_rollup, per dimension
  * (blog_stats's names: "event:page", "visit:source"... and "" for the
- * site), and the day goes into analytics_rolled.  A late view of a rolled
+ * site), into the segments (per country, device and source), and into the
+ * pairs (each other dimension under each country, device and source),
+ * and the day goes into analytics_rolled and analytics_pairs_rolled.  A
+ * day rolled up before the pairs were (analytics.db migration 11) gets
+ * them once no day waits to be rolled up.  A late view of a rolled
  * day takes it out again (jr_visits.c), and it is summed again.
  *
  * Rows of days before the last raw_days go, once their day is rolled up,

@@ -355,17 +355,17 @@ static const char *const  dashboard[] = {
     /*
      * a click on a country: the breakdowns the segments do not have
      * (entry and exit pages, channels, referrers, campaigns, regions,
-     * browsers, systems) read the visits' raw rows of the 30 days
+     * browsers, systems) from the pairs (analytics.db migration 11)
      */
-    "filtered (raw rows): entry pages, country DE",
+    "filtered (pairs): entry pages, country DE",
     "{\"metrics\":[\"visitors\",\"bounce_rate\"],\"date_range\":\"30d\","
     "\"dimensions\":[\"visit:entry_page\"],\"filters\":[[\"is\","
     "\"visit:country\",[\"DE\"]]],\"pagination\":{\"limit\":10}}",
-    "filtered (raw rows): channels, country DE",
+    "filtered (pairs): channels, country DE",
     "{\"metrics\":[\"visitors\"],\"date_range\":\"30d\","
     "\"dimensions\":[\"visit:channel\"],\"filters\":[[\"is\","
     "\"visit:country\",[\"DE\"]]],\"pagination\":{\"limit\":10}}",
-    "filtered (raw rows): browsers, device phone",
+    "filtered (pairs): browsers, device phone",
     "{\"metrics\":[\"visitors\"],\"date_range\":\"30d\","
     "\"dimensions\":[\"visit:browser\"],\"filters\":[[\"is\","
     "\"visit:device\",[\"phone\"]]],\"pagination\":{\"limit\":10}}",
