@@ -67,7 +67,11 @@ static const blog_stats_dim_t  blog_stats_dims[BLOG_STATS_NDIMS] = {
     { "v.device", 0 },
     { "v.browser", 0 },
     { "v.os", 0 },
-    { "v.human", 0 },                /* migration 3, the CSS beacon */
+    /*
+     * migration 3, the CSS beacon: an integer, as text as the rolled rows'
+     * key is, or a range of both would group 0 and '0' apart
+     */
+    { "CAST(v.human AS TEXT)", 0 },
     /* the time buckets, of the middle level's day d */
     { "d", 0 },
     { "d - (d + 3) % 7", 0 },        /* 1970-01-01 was a Thursday */
@@ -547,8 +551,8 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
     if (!p->rollup || p->segments >= 2) {
         /*
          * The raw rows only, or the pages' segments or the pairs, which go
-         * with them (jr_rollup.c): refused when the range has days that were rolled
-         * up with traffic but whose visits are gone (purged).
+         * with them (jr_rollup.c): refused when the range has days that
+         * were rolled up with traffic but whose visits are gone (purged).
          */
         oldest = blog_stats_int(db, "SELECT min(day) FROM analytics_visits"
                                 " WHERE ?1 <= ?2", 0, 0, &rc);
@@ -557,15 +561,15 @@ blog_stats_plan(sqlite3 *db, blog_stats_plan_t *p, const blog_range_t *range,
                 oldest = p->range.to + 1;
             }
 
+#define BLOG_STATS_LOST                                                       \
+    "SELECT min(day) FROM analytics_rollup WHERE dim = ''"                    \
+    " AND day BETWEEN ?1 AND ?2 AND visits > 0"
+
             /* the pairs' days are summed whole: their raw rows may go */
             lost = blog_stats_int(db, p->segments == 3
-                                  ? "SELECT min(day) FROM analytics_rollup"
-                                    " WHERE dim = '' AND day BETWEEN ?1 AND ?2"
-                                    " AND visits > 0 AND day NOT IN (SELECT"
+                                  ? BLOG_STATS_LOST " AND day NOT IN (SELECT"
                                     " day FROM analytics_pairs_rolled)"
-                                  : "SELECT min(day) FROM analytics_rollup"
-                                    " WHERE dim = '' AND day BETWEEN ?1 AND ?2"
-                                    " AND visits > 0",
+                                  : BLOG_STATS_LOST,
                                   p->range.from,
                                   oldest - 1 < p->range.to ? oldest - 1
                                                            : p->range.to,

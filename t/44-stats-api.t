@@ -233,6 +233,14 @@ $r = query({ metrics => ['visitors', 'visits'],
 is_deeply decode_json($r->{body})->{results},
     [{ dimensions => [], metrics => [13, 16] }],
     'a rolled-up day and raw days add up';
+sql($db, "INSERT INTO analytics_rollup VALUES"
+    . " ($D, 'visit:human', '0', 10, 12, 30, 6, 0)");
+$r = query({ metrics => ['visits'], date_range => [date($D), $today],
+             dimensions => ['visit:human'] });
+is_deeply decode_json($r->{body})->{results},
+    [{ dimensions => ['0'], metrics => [16] }],
+    'grouped by human: the rolled day\'s "0" and the raw days\' 0 are one row'
+    or diag $r->{body};
 sql($db, "INSERT INTO analytics_segments VALUES"
     . " (0, $D, '', 'DE', 'tablet', 4, 5, 10, 2, 0)");
 $r = query({ metrics => [qw(visitors)], date_range => [date($D), date($D)],

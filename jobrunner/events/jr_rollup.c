@@ -303,10 +303,19 @@ jr_rollup_sums_sql(jr_rollup_t *r)
                      " WHERE day = ?1 GROUP BY 4, 5",
                      fd->name, d->name, fd->col, d->col);
 
-            if (jr_rollup_prepare(r, n++, sql) != 0) {
+            /* the array has room for JR_ROLLUP_NFILTER filters' pairs */
+            if (n++ < JR_ROLLUP_NSTMT
+                && jr_rollup_prepare(r, n - 1, sql) != 0)
+            {
                 return -1;
             }
         }
+    }
+
+    if (n != JR_ROLLUP_NSTMT) {
+        jr_log(JR_LOG_ERROR, "rollup: jr_rollup_dims has not %d filters",
+               JR_ROLLUP_NFILTER);
+        return -1;
     }
 
     return 0;
