@@ -182,6 +182,13 @@ blog_stats_dim_find(const char *name, size_t len)
 }
 
 
+const char *
+blog_stats_raw_column(blog_stats_dim_e dim)
+{
+    return blog_stats_dims[dim].raw;
+}
+
+
 void
 blog_stats_query_init(blog_stats_query_t *q)
 {

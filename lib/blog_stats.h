@@ -182,6 +182,13 @@ extern const char *const  blog_stats_dim_names[BLOG_STATS_NDIMS];
 int blog_stats_metric_find(const char *name, size_t len);
 int blog_stats_dim_find(const char *name, size_t len);
 
+/*
+ * A dimension's column (not time's) in a statement over the raw rows,
+ * the visits as "v" and the views as "w": analytics_visits' columns, and
+ * w.path for a page (an id in analytics_hits, the path in analytics_views).
+ */
+const char *blog_stats_raw_column(blog_stats_dim_e dim);
+
 void blog_stats_query_init(blog_stats_query_t *q);
 void blog_stats_query_free(blog_stats_query_t *q);
 

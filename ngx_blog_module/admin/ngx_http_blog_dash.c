@@ -47,18 +47,6 @@ typedef struct {
     blog_stats_dim_e     dim;
 } ngx_http_blog_panel_t;
 
-/*
- * The 404s' query has no engine to map a filter to a column: the same
- * columns as blog_stats's raw rows, views as "w" and visits as "v".  Every
- * filter of the page applies, a page filter to the 404's own path.
- */
-static const char *const  ngx_http_blog_broken_columns[BLOG_STATS_TIME_DAY] = {
-    "w.path", "v.entry", "v.exit", "v.source", "v.channel",
-    "v.ref_host || v.ref_path", "v.utm_source", "v.utm_medium",
-    "v.utm_campaign", "v.country", "v.region", "v.device", "v.browser",
-    "v.os", "v.human"
-};
-
 static ngx_http_blog_panel_t  ngx_http_blog_panels[] = {
     { "pages", "Top pages", BLOG_STATS_PAGE },
     { "entry-pages", "Entry pages", BLOG_STATS_ENTRY_PAGE },
@@ -171,7 +159,9 @@ ngx_http_blog_dash_queries(ngx_http_request_t *r, ngx_http_blog_dash_t *dash,
 /*
  * The 404s' statement, with the page's filters (each value bound, from
  * ?4 on, in the order of dash->filters): the views answered 404 of the
- * visits the filters keep.
+ * visits the filters keep.  It has no engine to map a filter to a column:
+ * blog_stats's raw rows' columns, the views as "w" and the visits as "v",
+ * a page filter on the 404's own path.
  */
 static ngx_int_t
 ngx_http_blog_dash_broken_sql(ngx_http_request_t *r,
@@ -196,7 +186,7 @@ ngx_http_blog_dash_broken_sql(ngx_http_request_t *r,
 
     for (i = 0; i < dash->nfilters; i++) {
         len += sizeof(" AND () = ?NN") - 1
-               + ngx_strlen(ngx_http_blog_broken_columns[dash->filters[i].dim]);
+               + ngx_strlen(blog_stats_raw_column(dash->filters[i].dim));
     }
 
     dash->broken_sql = ngx_pnalloc(r->pool, len);
@@ -218,7 +208,7 @@ ngx_http_blog_dash_broken_sql(ngx_http_request_t *r,
 
     for (i = 0; i < dash->nfilters; i++) {
         p = ngx_sprintf(p, " AND (%s) = ?%ui",
-                        ngx_http_blog_broken_columns[dash->filters[i].dim],
+                        blog_stats_raw_column(dash->filters[i].dim),
                         i + 4);
     }
 
