@@ -1141,8 +1141,9 @@ blog_stats_sql(blog_stats_plan_t *p)
         /* one seek per country of the range, whatever the filters */
         if (blog_stats_lit(p, " UNION ALL SELECT day AS d, page AS k0,"
                            BLOG_STATS_SUMS " FROM analytics_page_segments"
-                           " WHERE country IN (SELECT country FROM analytics_segments"
-                           " WHERE by_source = 0 AND day BETWEEN ?3 AND ?4)"
+                           " WHERE country IN (SELECT country"
+                           " FROM analytics_segments WHERE by_source = 0"
+                           " AND day BETWEEN ?3 AND ?4)"
                            " AND day IN " BLOG_STATS_ROLLED))
         {
             return -1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "blog_stats.h"
 #include "core/jr_log.h"
 #include "events/jr_rollup.h"
 #include "events/jr_visits.h"
@@ -19,32 +20,31 @@
     " total(end_ms - start_ms)"
 
 /*
- * The dimensions that are columns of the visits (or expressions of them),
- * by analytics_rollup's names.  The filters (country, device, source) are
- * also the segments' columns; the others are summed under each filter's
- * values too (analytics_pairs, migration 11).
+ * The dimensions of the visits, their names and columns blog_stats's (the
+ * engine's raw rows, visits as "v").  The filters (country, device,
+ * source) are also the segments' columns; the others are summed under
+ * each filter's values too (analytics_pairs, migration 11).
  */
 typedef struct {
-    const char  *name;
-    const char  *col;
-    int          filter;
+    blog_stats_dim_e  dim;
+    int               filter;
 } jr_rollup_dim_t;
 
 static const jr_rollup_dim_t  jr_rollup_dims[] = {
-    { "visit:entry_page", "entry", 0 },
-    { "visit:exit_page", "exit", 0 },
-    { "visit:source", "source", 1 },
-    { "visit:channel", "channel", 0 },
-    { "visit:referrer", "ref_host || ref_path", 0 },
-    { "visit:utm_source", "utm_source", 0 },
-    { "visit:utm_medium", "utm_medium", 0 },
-    { "visit:utm_campaign", "utm_campaign", 0 },
-    { "visit:country", "country", 1 },
-    { "visit:region", "region", 0 },
-    { "visit:device", "device", 1 },
-    { "visit:browser", "browser", 0 },
-    { "visit:os", "os", 0 },
-    { "visit:human", "human", 0 }           /* analytics.db migration 5 */
+    { BLOG_STATS_ENTRY_PAGE, 0 },
+    { BLOG_STATS_EXIT_PAGE, 0 },
+    { BLOG_STATS_SOURCE, 1 },
+    { BLOG_STATS_CHANNEL, 0 },
+    { BLOG_STATS_REFERRER, 0 },
+    { BLOG_STATS_UTM_SOURCE, 0 },
+    { BLOG_STATS_UTM_MEDIUM, 0 },
+    { BLOG_STATS_UTM_CAMPAIGN, 0 },
+    { BLOG_STATS_COUNTRY, 1 },
+    { BLOG_STATS_REGION, 0 },
+    { BLOG_STATS_DEVICE, 1 },
+    { BLOG_STATS_BROWSER, 0 },
+    { BLOG_STATS_OS, 0 },
+    { BLOG_STATS_HUMAN, 0 }                 /* analytics.db migration 5 */
 };
 
 #define JR_ROLLUP_NVISIT   (sizeof(jr_rollup_dims) / sizeof(jr_rollup_dims[0]))
@@ -273,8 +273,9 @@ jr_rollup_sums_sql(jr_rollup_t *r)
         snprintf(sql, sizeof(sql),
                  "INSERT INTO analytics_rollup (day, dim, key, visitors,"
                  " visits, views, bounces, duration_ms) SELECT ?1, '%s', %s,"
-                 JR_ROLLUP_SUMS " FROM analytics_visits WHERE day = ?1"
-                 " GROUP BY 3", d->name, d->col);
+                 JR_ROLLUP_SUMS " FROM analytics_visits v WHERE day = ?1"
+                 " GROUP BY 3", blog_stats_dim_names[d->dim],
+                 blog_stats_raw_column(d->dim));
 
         if (jr_rollup_prepare(r, n++, sql) != 0) {
             return -1;
@@ -299,9 +300,12 @@ jr_rollup_sums_sql(jr_rollup_t *r)
                      "INSERT INTO analytics_pairs (day, fdim, dim, fkey, key,"
                      " visitors, visits, views, bounces, duration_ms)"
                      " SELECT ?1, " JR_ROLLUP_PAIR_DIM ", " JR_ROLLUP_PAIR_DIM
-                     ", %s, %s," JR_ROLLUP_SUMS " FROM analytics_visits"
+                     ", %s, %s," JR_ROLLUP_SUMS " FROM analytics_visits v"
                      " WHERE day = ?1 GROUP BY 4, 5",
-                     fd->name, d->name, fd->col, d->col);
+                     blog_stats_dim_names[fd->dim],
+                     blog_stats_dim_names[d->dim],
+                     blog_stats_raw_column(fd->dim),
+                     blog_stats_raw_column(d->dim));
 
             /* the array has room for JR_ROLLUP_NFILTER filters' pairs */
             if (n++ < JR_ROLLUP_NSTMT
@@ -445,7 +449,8 @@ jr_rollup_sum(jr_rollup_t *r)
         same = views == r->views && last == r->last;
 
         if (same
-            && ((!r->pairs_only && jr_rollup_run(r, JR_ROLLUP_MARK, r->day) != 0)
+            && ((!r->pairs_only
+                 && jr_rollup_run(r, JR_ROLLUP_MARK, r->day) != 0)
                 || jr_rollup_run(r, JR_ROLLUP_MARK_PAIRS, r->day) != 0))
         {
             goto failed;
